@@ -1,0 +1,111 @@
+//! Postgres: pool construction, start-up connection with retry, embedded
+//! migrations, and the readiness probe.
+
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+
+/// Pool settings (from `*_MAX_CONNS`/`*_MIN_CONNS`).
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    /// Most connections.
+    pub max_conns: u32,
+    /// Connections kept open when idle.
+    pub min_conns: u32,
+    /// Longest wait for a free connection before a request fails.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_conns: 25,
+            min_conns: 5,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A lazily connecting pool: nothing is dialled until first use, so a
+/// database outage later on surfaces as failing queries (and readiness 503),
+/// not as a crash.
+pub fn pool(options: PgConnectOptions, settings: &PoolSettings) -> PgPool {
+    PgPoolOptions::new()
+        .max_connections(settings.max_conns.max(1))
+        .min_connections(settings.min_conns.min(settings.max_conns))
+        .acquire_timeout(settings.acquire_timeout)
+        .idle_timeout(Some(Duration::from_secs(300)))
+        .test_before_acquire(true)
+        .connect_lazy_with(options)
+}
+
+/// Waits until the database answers `SELECT 1`, retrying with backoff for at
+/// most `within`. Used at start-up so that a database that comes up a few
+/// seconds after the service does not fail the start.
+pub async fn wait_until_reachable(pool: &PgPool, within: Duration) -> Result<(), sqlx::Error> {
+    let deadline = tokio::time::Instant::now() + within;
+    let mut delay = Duration::from_millis(100);
+    loop {
+        match ping(pool).await {
+            Ok(()) => return Ok(()),
+            Err(e) if tokio::time::Instant::now() + delay < deadline => {
+                tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "database not reachable yet");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(2));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// `SELECT 1`.
+pub async fn ping(pool: &PgPool) -> Result<(), sqlx::Error> {
+    sqlx::query_scalar::<_, i32>("SELECT 1")
+        .fetch_one(pool)
+        .await
+        .map(|_| ())
+}
+
+/// Applies the embedded migrations (sqlx takes an advisory lock, so
+/// replicas starting together apply them once).
+pub async fn migrate(pool: &PgPool, migrator: &Migrator) -> Result<(), sqlx::migrate::MigrateError> {
+    let before = std::time::Instant::now();
+    migrator.run(pool).await?;
+    tracing::info!(
+        migrations = migrator.iter().count(),
+        elapsed_ms = before.elapsed().as_millis() as u64,
+        "database schema up to date"
+    );
+    Ok(())
+}
+
+/// A readiness probe for [`crate::health::Readiness::with_check`].
+pub fn probe(pool: PgPool) -> impl Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send>> + Send + Sync + 'static {
+    move || {
+        let pool = pool.clone();
+        Box::pin(async move { ping(&pool).await.map_err(|e| describe(&e)) })
+    }
+}
+
+/// A short, secret-free description of a database error for health output.
+pub fn describe(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::PoolTimedOut => "no connection available (database unreachable?)".to_owned(),
+        sqlx::Error::Io(io) => format!("connection failed: {}", io.kind()),
+        sqlx::Error::Tls(_) => "TLS negotiation with the database failed".to_owned(),
+        sqlx::Error::Database(db) => format!("database error {}", db.code().unwrap_or_default()),
+        sqlx::Error::PoolClosed => "pool closed".to_owned(),
+        _ => "database unavailable".to_owned(),
+    }
+}
+
+/// Whether an error means the database is unreachable (→ 503), as opposed to
+/// a query problem (→ 500).
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    matches!(
+        e,
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed | sqlx::Error::Tls(_)
+    )
+}

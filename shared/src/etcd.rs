@@ -1,0 +1,236 @@
+//! etcd plumbing: connect with retry, read a prefix, and a prefix watch that
+//! survives disconnects.
+//!
+//! [`watch_prefix`] runs in a background task and delivers [`WatchEvent`]s on
+//! a channel. After a disconnect it reconnects with backoff and resumes from
+//! the revision after the last one it delivered, so no change is lost; if
+//! that revision has been compacted away it re-lists the prefix and sends a
+//! [`WatchEvent::Resync`] with the full state instead.
+
+use std::time::Duration;
+
+use etcd_client::{Client, ConnectOptions, EventType, GetOptions, WatchOptions};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// Connection settings.
+#[derive(Debug, Clone)]
+pub struct EtcdSettings {
+    /// `http://host:port` endpoints.
+    pub endpoints: Vec<String>,
+    /// Dial timeout.
+    pub connect_timeout: Duration,
+    /// Per-request timeout.
+    pub request_timeout: Duration,
+}
+
+impl EtcdSettings {
+    /// Settings with default timeouts (2 s dial, 5 s request).
+    pub fn new(endpoints: Vec<String>) -> Self {
+        Self {
+            endpoints,
+            connect_timeout: Duration::from_secs(2),
+            request_timeout: Duration::from_secs(5),
+        }
+    }
+
+    fn options(&self) -> ConnectOptions {
+        ConnectOptions::new()
+            .with_connect_timeout(self.connect_timeout)
+            .with_timeout(self.request_timeout)
+            .with_keep_alive(Duration::from_secs(5), Duration::from_secs(3))
+            .with_keep_alive_while_idle(true)
+    }
+}
+
+/// One key and its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kv {
+    /// Key.
+    pub key: String,
+    /// Raw value.
+    pub value: Vec<u8>,
+    /// Revision of its last modification.
+    pub mod_revision: i64,
+}
+
+/// Every key under a prefix at one revision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The keys.
+    pub kvs: Vec<Kv>,
+    /// The store revision the snapshot was read at.
+    pub revision: i64,
+}
+
+/// A change seen by [`watch_prefix`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WatchEvent {
+    /// A key was created or updated.
+    Put(Kv),
+    /// A key was deleted.
+    Delete {
+        /// The key.
+        key: String,
+        /// Revision of the deletion.
+        mod_revision: i64,
+    },
+    /// History was compacted past our position: here is the full state;
+    /// replace everything known under the prefix.
+    Resync(Snapshot),
+}
+
+/// Dials once.
+pub async fn connect(settings: &EtcdSettings) -> Result<Client, etcd_client::Error> {
+    Client::connect(&settings.endpoints, Some(settings.options())).await
+}
+
+/// Dials until it succeeds or `cancel` fires (then `None`), backing off from
+/// 100 ms to 5 s.
+pub async fn connect_with_retry(settings: &EtcdSettings, cancel: &CancellationToken) -> Option<Client> {
+    let mut delay = Duration::from_millis(100);
+    loop {
+        match connect(settings).await {
+            Ok(c) => return Some(c),
+            Err(e) => {
+                tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "etcd not reachable");
+            }
+        }
+        tokio::select! {
+            () = cancel.cancelled() => return None,
+            () = tokio::time::sleep(delay) => {}
+        }
+        delay = (delay * 2).min(Duration::from_secs(5));
+    }
+}
+
+/// Reads every key under `prefix`.
+pub async fn get_prefix(client: &mut Client, prefix: &str) -> Result<Snapshot, etcd_client::Error> {
+    let resp = client
+        .get(prefix, Some(GetOptions::new().with_prefix()))
+        .await?;
+    let revision = resp.header().map_or(0, |h| h.revision());
+    let kvs = resp
+        .kvs()
+        .iter()
+        .map(|kv| Kv {
+            key: String::from_utf8_lossy(kv.key()).into_owned(),
+            value: kv.value().to_vec(),
+            mod_revision: kv.mod_revision(),
+        })
+        .collect();
+    Ok(Snapshot { kvs, revision })
+}
+
+/// A readiness probe: the cluster answers a status request.
+pub async fn ping(client: &mut Client) -> Result<(), String> {
+    client
+        .status()
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("etcd unreachable: {e}"))
+}
+
+/// Watches `prefix` from `start_revision` (use the snapshot revision + 1)
+/// until `cancel` fires. The channel closes when the watcher stops.
+pub fn watch_prefix(
+    settings: EtcdSettings,
+    prefix: String,
+    start_revision: i64,
+    cancel: CancellationToken,
+) -> mpsc::Receiver<WatchEvent> {
+    let (tx, rx) = mpsc::channel(1024);
+    tokio::spawn(async move {
+        let mut next = start_revision.max(1);
+        let mut delay = Duration::from_millis(100);
+        let mut client: Option<Client> = None;
+        while !cancel.is_cancelled() {
+            if client.is_none() {
+                client = connect_with_retry(&settings, &cancel).await;
+            }
+            let Some(c) = client.as_mut() else { break };
+            match watch_once(c, &prefix, &mut next, &tx, &cancel).await {
+                Ok(Flow::Stop) => break,
+                Ok(Flow::Rewatch) => {
+                    delay = Duration::from_millis(100);
+                    continue;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, prefix = %prefix, resume_from = next, "etcd watch interrupted, reconnecting");
+                    // Drop the client: a fresh dial avoids a half-dead channel.
+                    client = None;
+                }
+            }
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                () = tokio::time::sleep(delay) => {}
+            }
+            delay = (delay * 2).min(Duration::from_secs(5));
+        }
+    });
+    rx
+}
+
+enum Flow {
+    Stop,
+    Rewatch,
+}
+
+async fn watch_once(
+    client: &mut Client,
+    prefix: &str,
+    next: &mut i64,
+    tx: &mpsc::Sender<WatchEvent>,
+    cancel: &CancellationToken,
+) -> Result<Flow, etcd_client::Error> {
+    let opts = WatchOptions::new()
+        .with_prefix()
+        .with_start_revision(*next);
+    let (mut watcher, mut stream) = client.watch(prefix, Some(opts)).await?;
+    tracing::info!(prefix, from_revision = *next, "etcd watch established");
+    loop {
+        let msg = tokio::select! {
+            () = cancel.cancelled() => {
+                let _ = watcher.cancel().await;
+                return Ok(Flow::Stop);
+            }
+            m = stream.message() => m?,
+        };
+        let Some(resp) = msg else {
+            return Err(etcd_client::Error::WatchError("watch stream ended".to_owned()));
+        };
+        if resp.compact_revision() > 0 {
+            // Our start revision was compacted: re-list and start over.
+            let snapshot = get_prefix(client, prefix).await?;
+            tracing::warn!(prefix, compacted = resp.compact_revision(), resync_at = snapshot.revision, "etcd history compacted, resyncing");
+            *next = snapshot.revision + 1;
+            if tx.send(WatchEvent::Resync(snapshot)).await.is_err() {
+                return Ok(Flow::Stop);
+            }
+            return Ok(Flow::Rewatch);
+        }
+        if resp.canceled() {
+            return Err(etcd_client::Error::WatchError(format!(
+                "watch canceled by server: {}",
+                resp.cancel_reason()
+            )));
+        }
+        for ev in resp.events() {
+            let Some(kv) = ev.kv() else { continue };
+            let key = String::from_utf8_lossy(kv.key()).into_owned();
+            let rev = kv.mod_revision();
+            let event = match ev.event_type() {
+                EventType::Put => WatchEvent::Put(Kv {
+                    key,
+                    value: kv.value().to_vec(),
+                    mod_revision: rev,
+                }),
+                EventType::Delete => WatchEvent::Delete { key, mod_revision: rev },
+            };
+            if tx.send(event).await.is_err() {
+                return Ok(Flow::Stop);
+            }
+            *next = (*next).max(rev + 1);
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! # shared — the plumbing every Quantun service uses
+//!
+//! This crate knows no table, model or route of any service. It holds what
+//! all five binaries do the same way, and the wire types two services
+//! exchange. Start with [`service::build_router`] (how a service's HTTP
+//! surface is assembled) and [`config`] (how settings are read).
+//!
+//! | module | concern |
+//! |---|---|
+//! | [`config`] | env vars + `--config` TOML, one-line errors, exit code 2, [`config::Secret`] |
+//! | [`telemetry`] | JSON log lines on stdout |
+//! | [`http`] | the common tower stack (request id, trace, limits, headers, CORS, compression, problem+json) |
+//! | [`error`] | RFC 9457 [`error::Problem`] |
+//! | [`json`] | strict JSON/query extractors (unknown fields → 422) |
+//! | [`pagination`] | `?limit=&cursor=` → `{items, next_cursor}` |
+//! | [`ids`] | prefixed ids (`rt_…`) |
+//! | [`auth`] | HS256 JWT, API keys, [`auth::RequireRole`] |
+//! | [`health`] | `/health`, `/health/ready` |
+//! | [`metrics`] | Prometheus recorder and `/metrics` |
+//! | [`server`] | binding, graceful shutdown, runtime, crypto provider |
+//! | [`db`] | Postgres pool, migrations, probe |
+//! | [`etcd`] | connect with retry, prefix get, resuming watch |
+//! | [`http_client`] | outgoing calls with timeouts and request id |
+//! | [`openapi`] | `/api/v1/openapi.json` and `/api/v1/docs` |
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod etcd;
+pub mod health;
+pub mod http;
+pub mod http_client;
+pub mod ids;
+pub mod json;
+pub mod metrics;
+pub mod openapi;
+pub mod pagination;
+pub mod request_id;
+pub mod server;
+pub mod service;
+pub mod telemetry;
+
+#[cfg(feature = "test-util")]
+pub mod test_util;
+
+pub use error::{FieldError, Problem};

@@ -1,0 +1,149 @@
+//! Serving with graceful shutdown.
+//!
+//! SIGTERM or SIGINT cancel the [`Shutdown`] token. Readiness turns 503 at
+//! once, the listener stops accepting, in-flight requests complete, and if
+//! draining takes longer than the grace period the remaining connections
+//! are dropped. Background tasks watch the same token to flush and stop.
+
+use std::future::IntoFuture;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// Default drain time (the spec's 30 s).
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(30);
+
+/// The process-wide shutdown signal.
+#[derive(Debug, Clone, Default)]
+pub struct Shutdown {
+    token: CancellationToken,
+}
+
+impl Shutdown {
+    /// A token not yet triggered.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Cancels the token when SIGTERM or SIGINT arrives.
+    pub fn listen_for_signals(&self) {
+        let token = self.token.clone();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            tracing::info!("shutdown signal received, draining");
+            token.cancel();
+        });
+    }
+
+    /// Triggers shutdown (tests, fatal errors).
+    pub fn trigger(&self) {
+        self.token.cancel();
+    }
+
+    /// The underlying token (give clones to background tasks).
+    pub fn token(&self) -> CancellationToken {
+        self.token.clone()
+    }
+
+    /// Resolves once shutdown is triggered.
+    pub async fn cancelled(&self) {
+        self.token.cancelled().await;
+    }
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => {},
+                _ = int.recv() => {},
+            }
+        }
+        _ => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// A bound listener and the router it will serve.
+#[derive(Debug)]
+pub struct HttpServer {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl HttpServer {
+    /// Binds `host:port` (port 0 picks a free port).
+    pub async fn bind(host: &str, port: u16, router: Router) -> std::io::Result<Self> {
+        let listener = TcpListener::bind((host, port)).await?;
+        Ok(Self { listener, router })
+    }
+
+    /// Serves on an existing listener.
+    pub fn from_listener(listener: TcpListener, router: Router) -> Self {
+        Self { listener, router }
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` fires, then drains for at most `grace`.
+    pub async fn serve(self, shutdown: Shutdown, grace: Duration) -> std::io::Result<()> {
+        let addr = self.listener.local_addr()?;
+        let token = shutdown.token();
+        let server = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(token.clone().cancelled_owned());
+        tracing::info!(%addr, "listening");
+        let drain_deadline = async {
+            token.cancelled().await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            res = server.into_future() => {
+                tracing::info!(%addr, "stopped");
+                res
+            }
+            () = drain_deadline => {
+                tracing::warn!(%addr, grace_secs = grace.as_secs(), "drain timed out, dropping remaining connections");
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Builds the tokio runtime with `workers` threads (default: one per core)
+/// and at most `blocking` blocking threads.
+pub fn runtime(workers: Option<usize>, blocking: Option<usize>) -> std::io::Result<tokio::runtime::Runtime> {
+    let mut b = tokio::runtime::Builder::new_multi_thread();
+    b.enable_all();
+    if let Some(n) = workers.filter(|n| *n > 0) {
+        b.worker_threads(n);
+    }
+    if let Some(n) = blocking.filter(|n| *n > 0) {
+        b.max_blocking_threads(n);
+    }
+    b.build()
+}
+
+/// Installs aws-lc-rs as rustls's process-wide crypto provider. Must run
+/// before any TLS object is built: sqlx and others pull in `ring` as well,
+/// and rustls refuses to choose between two providers on its own.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}
