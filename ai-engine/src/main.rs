@@ -1,1 +1,15 @@
-fn main() {}
+//! `ai-engine` binary: settings → application → serve until SIGTERM.
+
+use ai_engine::config::{Cli, Config};
+use ai_engine::startup::Application;
+use shared::server::{run_main, MainOptions};
+
+fn main() -> std::process::ExitCode {
+    let cli: Cli = shared::config::load();
+    let config = Config::from_settings(cli.settings).unwrap_or_else(|e| shared::config::exit_with(&e));
+    let opts = MainOptions { name: "ai-engine", log_level: config.log_level, workers: Some(config.workers), blocking: None };
+    run_main(opts, |shutdown| async move {
+        let app = Application::build(config, shutdown).await?;
+        Ok(app.run_until_stopped())
+    })
+}

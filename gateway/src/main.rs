@@ -1,1 +1,20 @@
-fn main() {}
+//! `gateway` binary: settings → application → serve until SIGTERM.
+
+use gateway::config::{Cli, Config};
+use gateway::startup::Application;
+use shared::server::{run_main, MainOptions};
+
+fn main() -> std::process::ExitCode {
+    let cli: Cli = shared::config::load();
+    let config = Config::from_settings(cli.settings).unwrap_or_else(|e| shared::config::exit_with(&e));
+    let opts = MainOptions {
+        name: "gateway",
+        log_level: config.log_level,
+        workers: config.worker_threads,
+        blocking: Some(config.blocking_threads),
+    };
+    run_main(opts, |shutdown| async move {
+        let app = Application::build(config, shutdown).await?;
+        Ok(app.run_until_stopped())
+    })
+}

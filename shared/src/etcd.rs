@@ -234,3 +234,66 @@ async fn watch_once(
         }
     }
 }
+
+/// A client dialled on first use and re-dialled after a failure; used by
+/// readiness probes and publishers that must not block start-up on etcd.
+pub struct LazyClient {
+    settings: EtcdSettings,
+    client: tokio::sync::Mutex<Option<Client>>,
+}
+
+impl std::fmt::Debug for LazyClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LazyClient").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+impl LazyClient {
+    /// No connection is made until [`LazyClient::get`].
+    pub fn new(settings: EtcdSettings) -> Self {
+        Self {
+            settings,
+            client: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &EtcdSettings {
+        &self.settings
+    }
+
+    /// A connected client (cheap clone of the shared channel).
+    pub async fn get(&self) -> Result<Client, etcd_client::Error> {
+        let mut guard = self.client.lock().await;
+        if let Some(c) = guard.as_ref() {
+            return Ok(c.clone());
+        }
+        let c = connect(&self.settings).await?;
+        *guard = Some(c.clone());
+        Ok(c)
+    }
+
+    /// Forgets the connection so the next [`LazyClient::get`] dials again.
+    pub async fn reset(&self) {
+        *self.client.lock().await = None;
+    }
+
+    /// Readiness probe: status request on a (re)dialled client.
+    pub async fn ping(&self) -> Result<(), String> {
+        let mut c = self.get().await.map_err(|e| format!("etcd unreachable: {e}"))?;
+        let r = ping(&mut c).await;
+        if r.is_err() {
+            self.reset().await;
+        }
+        r
+    }
+}
+
+/// Parses `QSGW_ETCD_ENDPOINTS`-style lists (comma separated `http://h:p`).
+pub fn parse_endpoints(s: &str) -> Result<Vec<String>, String> {
+    let list = crate::config::parse_list(s);
+    if list.is_empty() {
+        return Err("expected at least one endpoint such as http://localhost:2379".to_owned());
+    }
+    list.iter().map(|e| crate::config::parse_base_url(e)).collect()
+}

@@ -147,3 +147,59 @@ pub fn runtime(workers: Option<usize>, blocking: Option<usize>) -> std::io::Resu
 pub fn install_crypto_provider() {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
 }
+
+/// Process settings for [`run_main`].
+#[derive(Debug, Clone, Copy)]
+pub struct MainOptions {
+    /// Service name (logs, metrics).
+    pub name: &'static str,
+    /// Log level.
+    pub log_level: crate::config::LogLevel,
+    /// Tokio worker threads (None = one per core).
+    pub workers: Option<usize>,
+    /// Max blocking threads.
+    pub blocking: Option<usize>,
+}
+
+/// The body of every service's `main`, after its settings are validated:
+/// telemetry, crypto provider, runtime, signal handling; `start` builds the
+/// application and returns the future that serves it. Start-up failures
+/// are logged and exit 1; a clean drain exits 0.
+pub fn run_main<F, Fut, R>(opts: MainOptions, start: F) -> std::process::ExitCode
+where
+    F: FnOnce(Shutdown) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<R>>,
+    R: std::future::Future<Output = std::io::Result<()>>,
+{
+    use std::process::ExitCode;
+    crate::telemetry::init(opts.name, opts.log_level);
+    install_crypto_provider();
+    let rt = match runtime(opts.workers, opts.blocking) {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    rt.block_on(async {
+        let shutdown = Shutdown::new();
+        shutdown.listen_for_signals();
+        let serve = match start(shutdown).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = format!("{e:#}"), "start-up failed");
+                return ExitCode::FAILURE;
+            }
+        };
+        match serve.await {
+            Ok(()) => {
+                tracing::info!("stopped cleanly");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "server failed");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}

@@ -50,6 +50,9 @@ pub fn build_router(api: OpenApiRouter, surface: &Surface) -> (Router, OpenApi) 
     doc.info.title = surface.info.title.to_owned();
     doc.info.version = surface.info.version.to_owned();
     doc.info.description = Some(surface.info.description.to_owned());
+    // utoipa defaults these to its own package metadata.
+    doc.info.contact = None;
+    doc.info.license = Some(utoipa::openapi::License::new("Apache-2.0"));
     openapi::add_security_schemes(&mut doc);
     let router = router
         .merge(openapi::docs_router(doc.clone()))

@@ -1,0 +1,145 @@
+//! Settings of the AI engine (the seed's `QSGW_AI_*`, `QSGW_ANOMALY_*` and
+//! `QSGW_BOT_*` variables).
+
+use std::time::Duration;
+
+use clap::{Args, Parser};
+use shared::auth::ApiKeys;
+use shared::config::{parse_port, require_secret, ConfigError, LogLevel, Secret};
+
+/// Command line.
+#[derive(Debug, Parser)]
+#[command(name = "ai-engine", version, about = "QSGW AI engine: anomaly and bot scoring of gateway traffic")]
+pub struct Cli {
+    /// Settings file (TOML, keys are the variable names); environment variables win over it.
+    #[arg(long, value_name = "PATH", global = true)]
+    pub config: Option<std::path::PathBuf>,
+    /// Settings.
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+fn unit_interval(s: &str) -> Result<f64, String> {
+    shared::config::parse_in_range(s, 0.0_f64, 1.0)
+}
+
+/// Raw settings.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Bind address.
+    #[arg(long = "host", env = "QSGW_AI_HOST", default_value = "0.0.0.0")]
+    pub host: String,
+    /// Listen port.
+    #[arg(long = "port", env = "QSGW_AI_PORT", default_value = "8086", value_parser = parse_port)]
+    pub port: u16,
+    /// Worker threads serving and scoring requests.
+    #[arg(long = "workers", env = "QSGW_AI_WORKERS", default_value = "4", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub workers: u16,
+    /// Anomaly score from which a request is flagged (0..1).
+    #[arg(long = "anomaly-threshold", env = "QSGW_ANOMALY_THRESHOLD", default_value = "0.65", value_parser = unit_interval)]
+    pub anomaly_threshold: f64,
+    /// Anomaly score from which a request is critical (0..1, not below the anomaly threshold).
+    #[arg(long = "anomaly-critical-threshold", env = "QSGW_ANOMALY_CRITICAL_THRESHOLD", default_value = "0.85", value_parser = unit_interval)]
+    pub anomaly_critical_threshold: f64,
+    /// Requests per minute from one client that count as a rate anomaly.
+    #[arg(long = "anomaly-rate-threshold", env = "QSGW_ANOMALY_RATE_THRESHOLD", default_value = "300", value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub anomaly_rate_threshold: u32,
+    /// Multiple of a client's own baseline rate that counts as a rate anomaly.
+    #[arg(long = "anomaly-rate-multiplier", env = "QSGW_ANOMALY_RATE_MULTIPLIER", default_value = "3.0", value_parser = |s: &str| shared::config::parse_in_range(s, 1.0_f64, 1000.0))]
+    pub anomaly_rate_multiplier: f64,
+    /// Bot probability from which a request is flagged (0..1).
+    #[arg(long = "bot-threshold", env = "QSGW_BOT_THRESHOLD", default_value = "0.70", value_parser = unit_interval)]
+    pub bot_threshold: f64,
+    /// Bot probability from which a request is blocked (0..1, not below the bot threshold).
+    #[arg(long = "bot-block-threshold", env = "QSGW_BOT_BLOCK_THRESHOLD", default_value = "0.90", value_parser = unit_interval)]
+    pub bot_block_threshold: f64,
+    /// API key gateways present in X-API-Key (required, at least 16 bytes).
+    #[arg(long = "api-key", env = "QSGW_API_KEY", hide_env_values = true)]
+    pub api_key: Option<Secret>,
+    /// Log level: trace, debug, info, warn or error.
+    #[arg(long = "log-level", env = "QSGW_LOG_LEVEL", default_value = "info")]
+    pub log_level: LogLevel,
+    /// Seconds to drain in-flight requests on SIGTERM.
+    #[arg(long = "shutdown-grace-secs", env = "QSGW_AI_SHUTDOWN_GRACE_SECS", default_value = "30", value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub shutdown_grace_secs: u64,
+}
+
+/// Decision thresholds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Thresholds {
+    /// Anomaly flag.
+    pub anomaly: f64,
+    /// Anomaly critical.
+    pub anomaly_critical: f64,
+    /// Requests/minute rate anomaly.
+    pub rate_per_minute: u32,
+    /// Multiple of baseline.
+    pub rate_multiplier: f64,
+    /// Bot flag.
+    pub bot: f64,
+    /// Bot block.
+    pub bot_block: f64,
+}
+
+impl Thresholds {
+    /// Checks the orderings between thresholds.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.anomaly_critical < self.anomaly {
+            return Err(ConfigError::new(
+                "QSGW_ANOMALY_CRITICAL_THRESHOLD",
+                format!("must not be below QSGW_ANOMALY_THRESHOLD ({})", self.anomaly),
+            ));
+        }
+        if self.bot_block < self.bot {
+            return Err(ConfigError::new(
+                "QSGW_BOT_BLOCK_THRESHOLD",
+                format!("must not be below QSGW_BOT_THRESHOLD ({})", self.bot),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Bind address.
+    pub host: String,
+    /// Listen port (0 in tests).
+    pub port: u16,
+    /// Worker threads.
+    pub workers: usize,
+    /// Thresholds.
+    pub thresholds: Thresholds,
+    /// Accepted service key.
+    pub api_keys: ApiKeys,
+    /// Log level.
+    pub log_level: LogLevel,
+    /// Drain time.
+    pub shutdown_grace: Duration,
+}
+
+impl Config {
+    /// Validates raw settings.
+    pub fn from_settings(s: Settings) -> Result<Self, ConfigError> {
+        let thresholds = Thresholds {
+            anomaly: s.anomaly_threshold,
+            anomaly_critical: s.anomaly_critical_threshold,
+            rate_per_minute: s.anomaly_rate_threshold,
+            rate_multiplier: s.anomaly_rate_multiplier,
+            bot: s.bot_threshold,
+            bot_block: s.bot_block_threshold,
+        };
+        thresholds.validate()?;
+        let key = require_secret("QSGW_API_KEY", s.api_key, ApiKeys::MIN_LEN)?;
+        Ok(Self {
+            host: s.host,
+            port: s.port,
+            workers: usize::from(s.workers),
+            thresholds,
+            api_keys: ApiKeys::single("QSGW_API_KEY", &key, "gateway")?,
+            log_level: s.log_level,
+            shutdown_grace: Duration::from_secs(s.shutdown_grace_secs),
+        })
+    }
+}

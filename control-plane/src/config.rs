@@ -1,0 +1,187 @@
+//! Settings of the control plane: the seed's variables plus the first-admin
+//! bootstrap. Parsed once at start; tests build [`Config`] directly.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use clap::{Args, Parser};
+use shared::auth::{ApiKeys, JwtKeys};
+use shared::config::{parse_base_url, parse_list, parse_port, require_secret, ConfigError, LogLevel, Secret};
+use shared::db::PoolSettings;
+use shared::etcd::EtcdSettings;
+use sqlx::postgres::PgConnectOptions;
+
+/// Issuer of QSGW access tokens.
+pub const JWT_ISSUER: &str = "qsgw";
+/// Audience of QSGW access tokens.
+pub const JWT_AUDIENCE: &str = "qsgw-control-plane";
+
+/// Command line.
+#[derive(Debug, Parser)]
+#[command(name = "control-plane", version, about = "QSGW control plane: admin REST API, audit log and etcd config publishing")]
+pub struct Cli {
+    /// Settings file (TOML, keys are the variable names); environment variables win over it.
+    #[arg(long, value_name = "PATH", global = true)]
+    pub config: Option<std::path::PathBuf>,
+    /// Settings.
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+/// Raw settings as read from flags, environment and file.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Bind address.
+    #[arg(long = "host", env = "QSGW_CP_HOST", default_value = "0.0.0.0")]
+    pub host: String,
+    /// Listen port.
+    #[arg(long = "port", env = "QSGW_CP_PORT", default_value = "8085", value_parser = parse_port)]
+    pub port: u16,
+    /// PostgreSQL connection string (required).
+    #[arg(long = "database-url", env = "QSGW_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<Secret>,
+    /// Maximum database connections.
+    #[arg(long = "database-max-conns", env = "QSGW_DATABASE_MAX_CONNS", default_value = "25", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub database_max_conns: u32,
+    /// Minimum idle database connections.
+    #[arg(long = "database-min-conns", env = "QSGW_DATABASE_MIN_CONNS", default_value = "5", value_parser = clap::value_parser!(u32).range(0..=1000))]
+    pub database_min_conns: u32,
+    /// JWT signing secret, at least 32 bytes (required).
+    #[arg(long = "jwt-secret", env = "QSGW_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<Secret>,
+    /// Access-token lifetime in seconds.
+    #[arg(long = "jwt-ttl-secs", env = "QSGW_JWT_TTL_SECS", default_value = "3600", value_parser = clap::value_parser!(u64).range(60..=86_400))]
+    pub jwt_ttl_secs: u64,
+    /// API key for service authentication (gateways), at least 16 bytes.
+    #[arg(long = "api-key", env = "QSGW_API_KEY", hide_env_values = true)]
+    pub api_key: Option<Secret>,
+    /// etcd endpoints, comma separated.
+    #[arg(long = "etcd-endpoints", env = "QSGW_ETCD_ENDPOINTS", default_value = "http://localhost:2379")]
+    pub etcd_endpoints: String,
+    /// Webhook endpoint for threat alerts.
+    #[arg(long = "webhook-url", env = "QSGW_WEBHOOK_URL")]
+    pub webhook_url: Option<String>,
+    /// HMAC-SHA256 secret for webhook signatures (required with a webhook URL).
+    #[arg(long = "webhook-secret", env = "QSGW_WEBHOOK_SECRET", hide_env_values = true)]
+    pub webhook_secret: Option<Secret>,
+    /// Minimum severity sent to the webhook: LOW, MEDIUM, HIGH or CRITICAL.
+    #[arg(long = "webhook-min-severity", env = "QSGW_WEBHOOK_MIN_SEVERITY", default_value = "MEDIUM", value_parser = ["LOW", "MEDIUM", "HIGH", "CRITICAL"])]
+    pub webhook_min_severity: String,
+    /// Log level: trace, debug, info, warn or error.
+    #[arg(long = "log-level", env = "QSGW_LOG_LEVEL", default_value = "info")]
+    pub log_level: LogLevel,
+    /// Email of the first admin, created at first start when no user exists.
+    #[arg(long = "admin-email", env = "QSGW_ADMIN_EMAIL")]
+    pub admin_email: Option<String>,
+    /// Password of the first admin (at least 12 characters).
+    #[arg(long = "admin-password", env = "QSGW_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<Secret>,
+    /// Browser origins allowed to call the API (CORS), comma separated; empty = same origin only.
+    #[arg(long = "cors-origins", env = "QSGW_CORS_ORIGINS", default_value = "")]
+    pub cors_origins: String,
+    /// Seconds to drain in-flight requests on SIGTERM.
+    #[arg(long = "shutdown-grace-secs", env = "QSGW_SHUTDOWN_GRACE_SECS", default_value = "30", value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub shutdown_grace_secs: u64,
+}
+
+/// Validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Bind address.
+    pub host: String,
+    /// Listen port (0 in tests).
+    pub port: u16,
+    /// Database connection.
+    pub database: PgConnectOptions,
+    /// Pool sizes.
+    pub pool: PoolSettings,
+    /// Token keys.
+    pub jwt: JwtKeys,
+    /// Service keys.
+    pub api_keys: ApiKeys,
+    /// etcd.
+    pub etcd: EtcdSettings,
+    /// Webhook target and secret.
+    pub webhook: Option<(String, Secret)>,
+    /// Minimum webhook severity.
+    pub webhook_min_severity: String,
+    /// Log level.
+    pub log_level: LogLevel,
+    /// First admin (email, password).
+    pub bootstrap_admin: Option<(String, Secret)>,
+    /// CORS origins.
+    pub cors_origins: Vec<String>,
+    /// Drain time.
+    pub shutdown_grace: Duration,
+    /// How long start-up waits for the database.
+    pub startup_timeout: Duration,
+}
+
+impl Config {
+    /// Validates raw settings.
+    pub fn from_settings(s: Settings) -> Result<Self, ConfigError> {
+        let url = require_secret("QSGW_DATABASE_URL", s.database_url, 1)?;
+        // The URL holds a password: never echo it.
+        let database = PgConnectOptions::from_str(url.expose()).map_err(|_| {
+            ConfigError::new("QSGW_DATABASE_URL", "is not a valid postgres:// connection string")
+        })?;
+        if s.database_min_conns > s.database_max_conns {
+            return Err(ConfigError::new(
+                "QSGW_DATABASE_MIN_CONNS",
+                format!("must not exceed QSGW_DATABASE_MAX_CONNS ({})", s.database_max_conns),
+            ));
+        }
+        let secret = require_secret("QSGW_JWT_SECRET", s.jwt_secret, shared::auth::MIN_SECRET_LEN)?;
+        let jwt = JwtKeys::new("QSGW_JWT_SECRET", &secret, JWT_ISSUER, JWT_AUDIENCE, Duration::from_secs(s.jwt_ttl_secs))?;
+        let api_keys = match s.api_key.filter(|k| !k.is_empty()) {
+            Some(k) => ApiKeys::single("QSGW_API_KEY", &k, "gateway")?,
+            None => ApiKeys::default(),
+        };
+        let endpoints = shared::etcd::parse_endpoints(&s.etcd_endpoints)
+            .map_err(|e| ConfigError::new("QSGW_ETCD_ENDPOINTS", e))?;
+        let webhook = match s.webhook_url.filter(|u| !u.trim().is_empty()) {
+            Some(url) => {
+                let url = parse_base_url(&url).map_err(|e| ConfigError::new("QSGW_WEBHOOK_URL", e))?;
+                let secret = require_secret("QSGW_WEBHOOK_SECRET", s.webhook_secret, 16)?;
+                Some((url, secret))
+            }
+            None => None,
+        };
+        let bootstrap_admin = match (s.admin_email.filter(|e| !e.trim().is_empty()), s.admin_password) {
+            (None, None) => None,
+            (Some(email), pw) => {
+                if !email.contains('@') {
+                    return Err(ConfigError::new("QSGW_ADMIN_EMAIL", "is not an email address"));
+                }
+                let pw = require_secret("QSGW_ADMIN_PASSWORD", pw, 12)?;
+                Some((email.trim().to_owned(), pw))
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::new(
+                    "QSGW_ADMIN_EMAIL",
+                    "is required when QSGW_ADMIN_PASSWORD is set",
+                ))
+            }
+        };
+        Ok(Self {
+            host: s.host,
+            port: s.port,
+            database,
+            pool: PoolSettings {
+                max_conns: s.database_max_conns,
+                min_conns: s.database_min_conns,
+                ..PoolSettings::default()
+            },
+            jwt,
+            api_keys,
+            etcd: EtcdSettings::new(endpoints),
+            webhook,
+            webhook_min_severity: s.webhook_min_severity,
+            log_level: s.log_level,
+            bootstrap_admin,
+            cors_origins: parse_list(&s.cors_origins),
+            shutdown_grace: Duration::from_secs(s.shutdown_grace_secs),
+            startup_timeout: Duration::from_secs(30),
+        })
+    }
+}

@@ -1,0 +1,184 @@
+//! Settings of the gateway (the seed's `QSGW_*` gateway table plus the admin
+//! listener and TLS policy).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, ValueEnum};
+use shared::config::{parse_base_url, parse_port, ConfigError, LogLevel, Secret};
+
+/// Command line.
+#[derive(Debug, Parser)]
+#[command(name = "gateway", version, about = "QSGW gateway: post-quantum TLS-terminating reverse proxy")]
+pub struct Cli {
+    /// Settings file (TOML, keys are the variable names); environment variables win over it.
+    #[arg(long, value_name = "PATH", global = true)]
+    pub config: Option<PathBuf>,
+    /// Settings.
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+/// Key-exchange policy of a TLS listener.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TlsPolicy {
+    /// Only hybrid/post-quantum groups; classical-only clients fail the handshake.
+    PqcOnly,
+    /// Post-quantum first, classical groups accepted.
+    PqcPreferred,
+    /// Classical groups and TLS 1.2 allowed.
+    ClassicalAllowed,
+}
+
+/// Raw settings.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// TLS listener bind address.
+    #[arg(long = "host", env = "QSGW_GATEWAY_HOST", default_value = "0.0.0.0")]
+    pub host: String,
+    /// TLS listener port.
+    #[arg(long = "port", env = "QSGW_GATEWAY_PORT", default_value = "8443", value_parser = parse_port)]
+    pub port: u16,
+    /// Admin listener bind address (plain HTTP: health, readiness, metrics; keep it internal).
+    #[arg(long = "admin-host", env = "QSGW_GATEWAY_ADMIN_HOST", default_value = "0.0.0.0")]
+    pub admin_host: String,
+    /// Admin listener port.
+    #[arg(long = "admin-port", env = "QSGW_GATEWAY_ADMIN_PORT", default_value = "9901", value_parser = parse_port)]
+    pub admin_port: u16,
+    /// TLS certificate chain (PEM).
+    #[arg(long = "tls-cert-path", env = "QSGW_TLS_CERT_PATH", default_value = "/etc/qsgw/certs/server.crt")]
+    pub tls_cert_path: PathBuf,
+    /// TLS private key (PEM).
+    #[arg(long = "tls-key-path", env = "QSGW_TLS_KEY_PATH", default_value = "/etc/qsgw/certs/server.key")]
+    pub tls_key_path: PathBuf,
+    /// Key-exchange policy: PQC_PREFERRED, PQC_ONLY or CLASSICAL_ALLOWED.
+    #[arg(long = "tls-policy", env = "QSGW_TLS_POLICY", default_value = "PQC_PREFERRED", value_enum)]
+    pub tls_policy: TlsPolicy,
+    /// Control plane URL.
+    #[arg(long = "control-plane-url", env = "QSGW_CONTROL_PLANE_URL", default_value = "http://localhost:8085", value_parser = parse_base_url)]
+    pub control_plane_url: String,
+    /// AI engine URL.
+    #[arg(long = "ai-engine-url", env = "QSGW_AI_ENGINE_URL", default_value = "http://localhost:8086", value_parser = parse_base_url)]
+    pub ai_engine_url: String,
+    /// Service API key presented to the control plane and the AI engine.
+    #[arg(long = "api-key", env = "QSGW_API_KEY", hide_env_values = true)]
+    pub api_key: Option<Secret>,
+    /// etcd endpoints, comma separated.
+    #[arg(long = "etcd-endpoints", env = "QSGW_ETCD_ENDPOINTS", default_value = "http://localhost:2379")]
+    pub etcd_endpoints: String,
+    /// Maximum concurrent client connections.
+    #[arg(long = "max-connections", env = "QSGW_MAX_CONNECTIONS", default_value = "10000", value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub max_connections: u32,
+    /// Tokio worker threads (default: one per CPU core).
+    #[arg(long = "worker-threads", env = "QSGW_WORKER_THREADS", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub worker_threads: Option<u16>,
+    /// Maximum blocking thread pool.
+    #[arg(long = "blocking-threads", env = "QSGW_BLOCKING_THREADS", default_value = "512", value_parser = clap::value_parser!(u16).range(1..=10_000))]
+    pub blocking_threads: u16,
+    /// Connection pool size per upstream.
+    #[arg(long = "upstream-pool-size", env = "QSGW_UPSTREAM_POOL_SIZE", default_value = "100", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub upstream_pool_size: u32,
+    /// Upstream request timeout in seconds.
+    #[arg(long = "upstream-timeout-secs", env = "QSGW_UPSTREAM_TIMEOUT_SECS", default_value = "30", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub upstream_timeout_secs: u64,
+    /// Per-IP rate limit (requests/second).
+    #[arg(long = "rate-limit-rps", env = "QSGW_RATE_LIMIT_RPS", default_value = "100", value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub rate_limit_rps: u32,
+    /// Per-IP burst size.
+    #[arg(long = "rate-limit-burst", env = "QSGW_RATE_LIMIT_BURST", default_value = "200", value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub rate_limit_burst: u32,
+    /// Log level: trace, debug, info, warn or error.
+    #[arg(long = "log-level", env = "QSGW_LOG_LEVEL", default_value = "info")]
+    pub log_level: LogLevel,
+    /// Seconds to drain in-flight requests on SIGTERM.
+    #[arg(long = "shutdown-grace-secs", env = "QSGW_SHUTDOWN_GRACE_SECS", default_value = "30", value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub shutdown_grace_secs: u64,
+}
+
+/// Validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// TLS listener address.
+    pub host: String,
+    /// TLS listener port.
+    pub port: u16,
+    /// Admin listener address.
+    pub admin_host: String,
+    /// Admin listener port (0 in tests).
+    pub admin_port: u16,
+    /// Certificate path.
+    pub tls_cert_path: PathBuf,
+    /// Key path.
+    pub tls_key_path: PathBuf,
+    /// Key-exchange policy.
+    pub tls_policy: TlsPolicy,
+    /// Control plane base URL.
+    pub control_plane_url: String,
+    /// AI engine base URL.
+    pub ai_engine_url: String,
+    /// Service key.
+    pub api_key: Option<Secret>,
+    /// etcd endpoints.
+    pub etcd_endpoints: Vec<String>,
+    /// Connection cap.
+    pub max_connections: u32,
+    /// Runtime workers.
+    pub worker_threads: Option<usize>,
+    /// Runtime blocking threads.
+    pub blocking_threads: usize,
+    /// Pool size per upstream.
+    pub upstream_pool_size: u32,
+    /// Default upstream timeout.
+    pub upstream_timeout: Duration,
+    /// Per-IP rate.
+    pub rate_limit_rps: u32,
+    /// Per-IP burst.
+    pub rate_limit_burst: u32,
+    /// Log level.
+    pub log_level: LogLevel,
+    /// Drain time.
+    pub shutdown_grace: Duration,
+}
+
+impl Config {
+    /// Validates raw settings.
+    pub fn from_settings(s: Settings) -> Result<Self, ConfigError> {
+        let etcd_endpoints = shared::etcd::parse_endpoints(&s.etcd_endpoints)
+            .map_err(|e| ConfigError::new("QSGW_ETCD_ENDPOINTS", e))?;
+        if s.rate_limit_burst < s.rate_limit_rps {
+            return Err(ConfigError::new(
+                "QSGW_RATE_LIMIT_BURST",
+                format!("must not be below QSGW_RATE_LIMIT_RPS ({})", s.rate_limit_rps),
+            ));
+        }
+        let api_key = s.api_key.filter(|k| !k.is_empty());
+        if let Some(k) = &api_key {
+            if k.len() < shared::auth::ApiKeys::MIN_LEN {
+                return Err(ConfigError::new("QSGW_API_KEY", "must be at least 16 bytes long"));
+            }
+        }
+        Ok(Self {
+            host: s.host,
+            port: s.port,
+            admin_host: s.admin_host,
+            admin_port: s.admin_port,
+            tls_cert_path: s.tls_cert_path,
+            tls_key_path: s.tls_key_path,
+            tls_policy: s.tls_policy,
+            control_plane_url: s.control_plane_url,
+            ai_engine_url: s.ai_engine_url,
+            api_key,
+            etcd_endpoints,
+            max_connections: s.max_connections,
+            worker_threads: s.worker_threads.map(usize::from),
+            blocking_threads: usize::from(s.blocking_threads),
+            upstream_pool_size: s.upstream_pool_size,
+            upstream_timeout: Duration::from_secs(s.upstream_timeout_secs),
+            rate_limit_rps: s.rate_limit_rps,
+            rate_limit_burst: s.rate_limit_burst,
+            log_level: s.log_level,
+            shutdown_grace: Duration::from_secs(s.shutdown_grace_secs),
+        })
+    }
+}

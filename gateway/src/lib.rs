@@ -1,0 +1,10 @@
+//! # gateway — the QSGW post-quantum TLS reverse proxy
+//!
+//! Terminates TLS with hybrid post-quantum key exchange and proxies to
+//! upstreams by routes it receives from the control plane through etcd.
+//! Its admin listener (plain HTTP, internal) serves health, readiness,
+//! metrics and the OpenAPI document. Start with
+//! [`startup::Application::build`].
+
+pub mod config;
+pub mod startup;

@@ -1,0 +1,176 @@
+//! Settings of the risk API (the seed's `QRAP_*` and `QUANTUN_*` variables).
+
+use std::time::Duration;
+
+use clap::{Args, Parser};
+use shared::auth::{ApiKeys, JwtKeys};
+use shared::config::{parse_base_url, parse_list, parse_port, require_secret, ConfigError, LogLevel, Secret};
+use shared::db::PoolSettings;
+use sqlx::postgres::{PgConnectOptions, PgSslMode};
+
+/// Audience of QRAP access tokens.
+pub const JWT_AUDIENCE: &str = "qrap-api";
+
+/// Command line.
+#[derive(Debug, Parser)]
+#[command(name = "risk-api", version, about = "QRAP risk API: organizations, assessments, findings, reports and audit log")]
+pub struct Cli {
+    /// Settings file (TOML, keys are the variable names); environment variables win over it.
+    #[arg(long, value_name = "PATH", global = true)]
+    pub config: Option<std::path::PathBuf>,
+    /// Settings.
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+/// Raw settings.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Bind address.
+    #[arg(long = "host", env = "QRAP_API_HOST", default_value = "0.0.0.0")]
+    pub host: String,
+    /// Listen port.
+    #[arg(long = "port", env = "QRAP_API_PORT", default_value = "8083", value_parser = parse_port)]
+    pub port: u16,
+    /// PostgreSQL host.
+    #[arg(long = "db-host", env = "QRAP_DB_HOST", default_value = "localhost")]
+    pub db_host: String,
+    /// PostgreSQL port.
+    #[arg(long = "db-port", env = "QRAP_DB_PORT", default_value = "5432", value_parser = parse_port)]
+    pub db_port: u16,
+    /// Database name.
+    #[arg(long = "db-name", env = "QRAP_DB_NAME", default_value = "qrap")]
+    pub db_name: String,
+    /// Database user.
+    #[arg(long = "db-user", env = "QRAP_DB_USER", default_value = "qrap")]
+    pub db_user: String,
+    /// Database password (required).
+    #[arg(long = "db-password", env = "QRAP_DB_PASSWORD", hide_env_values = true)]
+    pub db_password: Option<Secret>,
+    /// PostgreSQL SSL mode: disable, allow, prefer, require, verify-ca or verify-full.
+    #[arg(long = "db-sslmode", env = "QRAP_DB_SSLMODE", default_value = "require", value_parser = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"])]
+    pub db_sslmode: String,
+    /// Maximum connection pool size.
+    #[arg(long = "db-max-conns", env = "QRAP_DB_MAX_CONNS", default_value = "25", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub db_max_conns: u32,
+    /// Minimum connection pool size.
+    #[arg(long = "db-min-conns", env = "QRAP_DB_MIN_CONNS", default_value = "5", value_parser = clap::value_parser!(u32).range(0..=1000))]
+    pub db_min_conns: u32,
+    /// ML engine base URL.
+    #[arg(long = "ml-url", env = "QRAP_ML_URL", default_value = "http://localhost:8084", value_parser = parse_base_url)]
+    pub ml_url: String,
+    /// Log level: trace, debug, info, warn or error.
+    #[arg(long = "log-level", env = "QRAP_LOG_LEVEL", default_value = "info")]
+    pub log_level: LogLevel,
+    /// Requests per minute per client IP.
+    #[arg(long = "rate-limit", env = "QRAP_RATE_LIMIT", default_value = "100", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub rate_limit: u32,
+    /// Maximum request body size in bytes.
+    #[arg(long = "max-body-size", env = "QRAP_MAX_BODY_SIZE", default_value = "1048576", value_parser = clap::value_parser!(u64).range(1024..=268_435_456))]
+    pub max_body_size: u64,
+    /// HMAC-SHA256 signing secret for JWTs, at least 32 bytes (required).
+    #[arg(long = "jwt-secret", env = "QUANTUN_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<Secret>,
+    /// JWT issuer claim.
+    #[arg(long = "jwt-issuer", env = "QUANTUN_JWT_ISSUER", default_value = "qrap")]
+    pub jwt_issuer: String,
+    /// Access-token lifetime in seconds.
+    #[arg(long = "jwt-ttl-secs", env = "QUANTUN_JWT_TTL_SECS", default_value = "3600", value_parser = clap::value_parser!(u64).range(60..=86_400))]
+    pub jwt_ttl_secs: u64,
+    /// Comma-separated API keys, each optionally `key:name` (required).
+    #[arg(long = "api-keys", env = "QUANTUN_API_KEYS", hide_env_values = true)]
+    pub api_keys: Option<Secret>,
+    /// Browser origins allowed to call the API (CORS), comma separated; empty = same origin only.
+    #[arg(long = "cors-origins", env = "QRAP_CORS_ORIGINS", default_value = "")]
+    pub cors_origins: String,
+    /// Seconds to drain in-flight requests on SIGTERM.
+    #[arg(long = "shutdown-grace-secs", env = "QRAP_SHUTDOWN_GRACE_SECS", default_value = "30", value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub shutdown_grace_secs: u64,
+}
+
+/// Validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Bind address.
+    pub host: String,
+    /// Listen port (0 in tests).
+    pub port: u16,
+    /// Database connection.
+    pub database: PgConnectOptions,
+    /// Pool sizes.
+    pub pool: PoolSettings,
+    /// ML engine base URL.
+    pub ml_url: String,
+    /// Log level.
+    pub log_level: LogLevel,
+    /// Requests per minute per IP.
+    pub rate_limit_per_minute: u32,
+    /// Body limit in bytes.
+    pub max_body_size: usize,
+    /// Token keys.
+    pub jwt: JwtKeys,
+    /// Service keys.
+    pub api_keys: ApiKeys,
+    /// CORS origins.
+    pub cors_origins: Vec<String>,
+    /// Drain time.
+    pub shutdown_grace: Duration,
+    /// How long start-up waits for the database.
+    pub startup_timeout: Duration,
+}
+
+impl Config {
+    /// Validates raw settings.
+    pub fn from_settings(s: Settings) -> Result<Self, ConfigError> {
+        let password = require_secret("QRAP_DB_PASSWORD", s.db_password, 1)?;
+        let ssl: PgSslMode = s
+            .db_sslmode
+            .parse()
+            .map_err(|_| ConfigError::new("QRAP_DB_SSLMODE", "unknown SSL mode"))?;
+        if s.db_min_conns > s.db_max_conns {
+            return Err(ConfigError::new(
+                "QRAP_DB_MIN_CONNS",
+                format!("must not exceed QRAP_DB_MAX_CONNS ({})", s.db_max_conns),
+            ));
+        }
+        if s.db_host.trim().is_empty() {
+            return Err(ConfigError::missing("QRAP_DB_HOST"));
+        }
+        let database = PgConnectOptions::new()
+            .host(&s.db_host)
+            .port(s.db_port)
+            .database(&s.db_name)
+            .username(&s.db_user)
+            .password(password.expose())
+            .ssl_mode(ssl);
+        let secret = require_secret("QUANTUN_JWT_SECRET", s.jwt_secret, shared::auth::MIN_SECRET_LEN)?;
+        if s.jwt_issuer.trim().is_empty() {
+            return Err(ConfigError::new("QUANTUN_JWT_ISSUER", "must not be empty"));
+        }
+        let jwt = JwtKeys::new("QUANTUN_JWT_SECRET", &secret, &s.jwt_issuer, JWT_AUDIENCE, Duration::from_secs(s.jwt_ttl_secs))?;
+        let keys = require_secret("QUANTUN_API_KEYS", s.api_keys, 1)?;
+        let api_keys = ApiKeys::parse("QUANTUN_API_KEYS", &keys)?;
+        if api_keys.is_empty() {
+            return Err(ConfigError::missing("QUANTUN_API_KEYS"));
+        }
+        Ok(Self {
+            host: s.host,
+            port: s.port,
+            database,
+            pool: PoolSettings {
+                max_conns: s.db_max_conns,
+                min_conns: s.db_min_conns,
+                ..PoolSettings::default()
+            },
+            ml_url: s.ml_url,
+            log_level: s.log_level,
+            rate_limit_per_minute: s.rate_limit,
+            max_body_size: usize::try_from(s.max_body_size).unwrap_or(usize::MAX),
+            jwt,
+            api_keys,
+            cors_origins: parse_list(&s.cors_origins),
+            shutdown_grace: Duration::from_secs(s.shutdown_grace_secs),
+            startup_timeout: Duration::from_secs(30),
+        })
+    }
+}

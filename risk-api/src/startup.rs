@@ -1,0 +1,110 @@
+//! Wiring: database (wait, migrate), readiness, router, listener.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::extract::State;
+use axum::response::IntoResponse;
+use axum::Json;
+use shared::auth::Authenticator;
+use shared::health::{ReadyReport, Readiness};
+use shared::http::StackOptions;
+use shared::http_client::{ClientSettings, HttpClient};
+use shared::server::{HttpServer, Shutdown};
+use shared::service::{build_router, ServiceInfo, Surface};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::config::Config;
+use crate::state::AppState;
+
+/// Identity in docs, logs and health.
+pub const INFO: ServiceInfo = ServiceInfo {
+    name: "risk-api",
+    title: "QRAP risk API",
+    description: "Quantum risk assessment: organizations, assessments from inventories and CycloneDX CBOMs, findings, reports and audit log.",
+    version: env!("CARGO_PKG_VERSION"),
+};
+
+/// A built, bound, not yet serving risk API.
+#[derive(Debug)]
+pub struct Application {
+    server: HttpServer,
+    port: u16,
+    shutdown: Shutdown,
+    grace: Duration,
+}
+
+impl Application {
+    /// Connects to the database (waiting up to `startup_timeout`), applies
+    /// migrations and binds the listener.
+    pub async fn build(config: Config, shutdown: Shutdown) -> anyhow::Result<Self> {
+        let pool = shared::db::pool(config.database.clone(), &config.pool);
+        shared::db::wait_until_reachable(&pool, config.startup_timeout)
+            .await
+            .context("database (QRAP_DB_HOST/QRAP_DB_PORT) is not reachable")?;
+        shared::db::migrate(&pool, &crate::MIGRATOR)
+            .await
+            .context("applying migrations/qrap failed")?;
+        let readiness = Arc::new(
+            Readiness::new(shutdown.token()).with_check("database", true, shared::db::probe(pool.clone())),
+        );
+        let http = HttpClient::new(&ClientSettings::new(concat!("quantun-risk-api/", env!("CARGO_PKG_VERSION"))))
+            .context("building the HTTP client")?;
+        let state = AppState {
+            pool,
+            auth: Arc::new(Authenticator {
+                jwt: config.jwt.clone(),
+                api_keys: config.api_keys.clone(),
+            }),
+            http,
+            ml_url: config.ml_url.as_str().into(),
+            readiness: readiness.clone(),
+        };
+        let surface = Surface {
+            info: INFO,
+            readiness,
+            metrics: shared::metrics::install(INFO.name),
+            stack: StackOptions {
+                body_limit: config.max_body_size,
+                cors_origins: config.cors_origins.clone(),
+                ..StackOptions::default()
+            },
+        };
+        let (router, _doc) = build_router(api(state), &surface);
+        let server = HttpServer::bind(&config.host, config.port, router)
+            .await
+            .with_context(|| format!("cannot listen on {}:{} (QRAP_API_HOST/QRAP_API_PORT)", config.host, config.port))?;
+        let port = server.local_addr()?.port();
+        Ok(Self { server, port, shutdown, grace: config.shutdown_grace })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until shutdown, then drains.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.serve(self.shutdown, self.grace).await
+    }
+}
+
+/// The seed's health check: 200 when the database answers, else 503.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses(
+        (status = 200, description = "Database reachable", body = ReadyReport),
+        (status = 503, description = "Database unreachable", body = ReadyReport)))]
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    let report = state.readiness.evaluate().await;
+    (report.http_status(), Json(report))
+}
+
+/// The `/api/v1` resources and `/healthz`. Organizations, assessments and
+/// findings are added here as they are built.
+pub fn api(state: AppState) -> OpenApiRouter {
+    OpenApiRouter::<AppState>::new()
+        .routes(routes!(healthz))
+        .with_state(state)
+}

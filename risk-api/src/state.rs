@@ -1,0 +1,30 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use shared::auth::Authenticator;
+use shared::health::Readiness;
+use shared::http_client::HttpClient;
+use sqlx::PgPool;
+
+/// Router state.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// Database pool.
+    pub pool: PgPool,
+    /// Token and API-key checks.
+    pub auth: Arc<Authenticator>,
+    /// Client for the ML engine.
+    pub http: HttpClient,
+    /// ML engine base URL.
+    pub ml_url: Arc<str>,
+    /// Readiness checks (also behind the seed's `/healthz`).
+    pub readiness: Arc<Readiness>,
+}
+
+impl FromRef<AppState> for Arc<Authenticator> {
+    fn from_ref(s: &AppState) -> Self {
+        s.auth.clone()
+    }
+}

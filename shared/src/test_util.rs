@@ -1,0 +1,221 @@
+//! Test support (feature `test-util`): a server on port 0, token minting,
+//! and control of private Postgres/etcd processes for tests that must stop
+//! and restart them. The processes are managed by the same scripts as
+//! `make run` and `make test` (`scripts/pg.sh`, `scripts/etcd.sh`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use axum::Router;
+
+use crate::auth::JwtKeys;
+use crate::config::Secret;
+use crate::server::{HttpServer, Shutdown};
+
+/// Signing secret used by tests (never by a deployment).
+pub const TEST_JWT_SECRET: &str = "test-secret-0123456789abcdef-0123456789";
+
+/// JWT keys over [`TEST_JWT_SECRET`].
+pub fn jwt_keys(issuer: &str, audience: &str) -> JwtKeys {
+    JwtKeys::new("TEST_JWT_SECRET", &Secret::new(TEST_JWT_SECRET), issuer, audience, Duration::from_secs(900))
+        .expect("test secret is long enough")
+}
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("shared/ has a parent")
+        .to_path_buf()
+}
+
+/// The server URL `make test` provides (`DATABASE_URL`).
+pub fn database_url() -> String {
+    std::env::var("DATABASE_URL")
+        .expect("DATABASE_URL is not set: run the tests with `make test`, which starts a throwaway PostgreSQL")
+}
+
+/// The etcd endpoint `make test` provides.
+pub fn etcd_endpoints() -> Vec<String> {
+    let v = std::env::var("QUANTUN_TEST_ETCD_ENDPOINTS").expect(
+        "QUANTUN_TEST_ETCD_ENDPOINTS is not set: run the tests with `make test`, which starts a throwaway etcd",
+    );
+    crate::config::parse_list(&v)
+}
+
+/// A free TCP port on 127.0.0.1 (bound then released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A router served on 127.0.0.1:0 in the background.
+#[derive(Debug)]
+pub struct TestServer {
+    /// Bound address.
+    pub addr: SocketAddr,
+    shutdown: Shutdown,
+    handle: tokio::task::JoinHandle<std::io::Result<()>>,
+    client: reqwest::Client,
+}
+
+impl TestServer {
+    /// Serves `router` with a 30 s drain grace.
+    pub async fn spawn(router: Router) -> Self {
+        Self::spawn_with_grace(router, Duration::from_secs(30)).await
+    }
+
+    /// Serves `router` with the given drain grace.
+    pub async fn spawn_with_grace(router: Router, grace: Duration) -> Self {
+        let server = HttpServer::bind("127.0.0.1", 0, router).await.expect("bind");
+        let addr = server.local_addr().expect("addr");
+        let shutdown = Shutdown::new();
+        let handle = tokio::spawn(server.serve(shutdown.clone(), grace));
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client");
+        Self { addr, shutdown, handle, client }
+    }
+
+    /// `http://127.0.0.1:<port><path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// A plain client.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// The shutdown handle.
+    pub fn shutdown_handle(&self) -> Shutdown {
+        self.shutdown.clone()
+    }
+
+    /// Triggers shutdown and waits for the server to finish draining.
+    pub async fn stop(self) -> std::io::Result<()> {
+        self.shutdown.trigger();
+        self.handle.await.expect("server task")
+    }
+}
+
+fn run_script(script: &str, args: &[&str]) {
+    let path = repo_root().join("scripts").join(script);
+    let out = Command::new("bash")
+        .arg(&path)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", path.display()));
+    assert!(
+        out.status.success(),
+        "{} {:?} failed: {}\n{}",
+        script,
+        args,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A private PostgreSQL a test can stop and restart.
+#[derive(Debug)]
+pub struct PgInstance {
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl PgInstance {
+    /// Initialises and starts a fresh cluster on a free port.
+    pub fn start() -> Self {
+        let dir = tempfile::Builder::new().prefix("quantun-pg-").tempdir().expect("tempdir");
+        let me = Self { dir, port: free_port() };
+        me.resume();
+        me
+    }
+
+    /// Starts it again after [`PgInstance::stop`].
+    pub fn resume(&self) {
+        let port = self.port.to_string();
+        run_script("pg.sh", &["start", self.dir.path().to_str().expect("utf-8 path"), &port]);
+    }
+
+    /// Stops the server (fast shutdown).
+    pub fn stop(&self) {
+        let port = self.port.to_string();
+        run_script("pg.sh", &["stop", self.dir.path().to_str().expect("utf-8 path"), &port]);
+    }
+
+    /// Superuser URL of the `postgres` database.
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for PgInstance {
+    fn drop(&mut self) {
+        let port = self.port.to_string();
+        let _ = Command::new("bash")
+            .arg(repo_root().join("scripts/pg.sh"))
+            .args(["stop", self.dir.path().to_str().unwrap_or_default(), &port])
+            .output();
+    }
+}
+
+/// A private etcd a test can kill and restart on the same data.
+#[derive(Debug)]
+pub struct EtcdInstance {
+    dir: tempfile::TempDir,
+    client_port: u16,
+    peer_port: u16,
+}
+
+impl EtcdInstance {
+    /// Starts a fresh single-node etcd on free ports.
+    pub fn start() -> Self {
+        let dir = tempfile::Builder::new().prefix("quantun-etcd-").tempdir().expect("tempdir");
+        let me = Self { dir, client_port: free_port(), peer_port: free_port() };
+        me.resume();
+        me
+    }
+
+    fn args(&self, verb: &'static str) -> Vec<String> {
+        vec![
+            verb.to_owned(),
+            self.dir.path().to_string_lossy().into_owned(),
+            self.client_port.to_string(),
+            self.peer_port.to_string(),
+        ]
+    }
+
+    /// Starts it again (same data) after [`EtcdInstance::stop`].
+    pub fn resume(&self) {
+        let a = self.args("start");
+        run_script("etcd.sh", &a.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+
+    /// Stops the process.
+    pub fn stop(&self) {
+        let a = self.args("stop");
+        run_script("etcd.sh", &a.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.client_port)
+    }
+}
+
+impl Drop for EtcdInstance {
+    fn drop(&mut self) {
+        let a = self.args("stop");
+        let _ = Command::new("bash")
+            .arg(repo_root().join("scripts/etcd.sh"))
+            .args(&a)
+            .output();
+    }
+}
