@@ -69,6 +69,7 @@ impl Application {
             stack: StackOptions {
                 body_limit: config.max_body_size,
                 cors_origins: config.cors_origins.clone(),
+                rate_limit: shared::ratelimit::RateLimit::per_minute(config.rate_limit_per_minute),
                 ..StackOptions::default()
             },
         };

@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 
+pub use etcd_client;
 use etcd_client::{Client, ConnectOptions, EventType, GetOptions, WatchOptions};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;

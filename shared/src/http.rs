@@ -8,7 +8,8 @@
 //! 3. compression, 4. CORS (only for configured origins),
 //! 5. security headers, 6. problem+json for every error response the
 //!    framework generates (404, 405, 413, 408/503 timeouts, panics),
-//! 7. panic catcher, 8. handler timeout, 9. body size limit.
+//! 7. panic catcher, 8. handler timeout, 9. body size limit,
+//! 10. per-IP rate limit (optional, 429 + `Retry-After`).
 
 use std::time::{Duration, Instant};
 
@@ -27,6 +28,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tracing::Instrument;
 
 use crate::error::{Problem, PROBLEM_JSON};
+use crate::ratelimit::{self, IpRateLimiter, RateLimit};
 use crate::request_id::{self, RequestId};
 
 /// Options of the common stack.
@@ -38,6 +40,8 @@ pub struct StackOptions {
     pub request_timeout: Duration,
     /// Origins allowed by CORS; empty means same-origin only.
     pub cors_origins: Vec<String>,
+    /// Per-client-IP limit; `None` disables it.
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl Default for StackOptions {
@@ -46,6 +50,7 @@ impl Default for StackOptions {
             body_limit: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             cors_origins: Vec::new(),
+            rate_limit: None,
         }
     }
 }
@@ -76,6 +81,14 @@ pub fn apply_stack(router: Router, opts: &StackOptions) -> Router {
         .layer(middleware::from_fn(move |req, next| handler_timeout(timeout, req, next)))
         .layer(DefaultBodyLimit::max(limit))
         .layer(RequestBodyLimitLayer::new(limit));
+    // Innermost: a rejected request costs no body read and no handler.
+    let router = match opts.rate_limit {
+        Some(r) => router.layer(middleware::from_fn_with_state(
+            IpRateLimiter::new(r),
+            ratelimit::middleware,
+        )),
+        None => router,
+    };
     router.layer(inner)
 }
 

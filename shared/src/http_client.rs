@@ -36,9 +36,10 @@ pub struct HttpClient {
 }
 
 impl HttpClient {
-    /// Builds a client. TLS uses the process-wide rustls provider (install it
-    /// first with [`crate::server::install_crypto_provider`]).
+    /// Builds a client. TLS uses the process-wide rustls provider, installed
+    /// here if nothing installed one yet (reqwest would panic otherwise).
     pub fn new(settings: &ClientSettings) -> Result<Self, reqwest::Error> {
+        crate::server::install_crypto_provider();
         let inner = reqwest::Client::builder()
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.timeout)

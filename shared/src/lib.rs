@@ -14,6 +14,7 @@
 //! | [`json`] | strict JSON/query extractors (unknown fields → 422) |
 //! | [`pagination`] | `?limit=&cursor=` → `{items, next_cursor}` |
 //! | [`ids`] | prefixed ids (`rt_…`) |
+//! | [`ratelimit`] | per-IP token bucket → 429 |
 //! | [`auth`] | HS256 JWT, API keys, [`auth::RequireRole`] |
 //! | [`health`] | `/health`, `/health/ready` |
 //! | [`metrics`] | Prometheus recorder and `/metrics` |
@@ -36,6 +37,7 @@ pub mod json;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;
+pub mod ratelimit;
 pub mod request_id;
 pub mod server;
 pub mod service;

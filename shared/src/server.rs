@@ -2,8 +2,8 @@
 //!
 //! SIGTERM or SIGINT cancel the [`Shutdown`] token. Readiness turns 503 at
 //! once, the listener stops accepting, in-flight requests complete, and if
-//! draining takes longer than the grace period the remaining connections
-//! are dropped. Background tasks watch the same token to flush and stop.
+//! draining takes longer than the grace period [`HttpServer::serve`] returns
+//! anyway, so `main` returns and the process exit closes what is left. Background tasks watch the same token to flush and stop.
 
 use std::future::IntoFuture;
 use std::net::SocketAddr;

@@ -76,6 +76,7 @@ impl TestServer {
         let addr = server.local_addr().expect("addr");
         let shutdown = Shutdown::new();
         let handle = tokio::spawn(server.serve(shutdown.clone(), grace));
+        crate::server::install_crypto_provider();
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()
