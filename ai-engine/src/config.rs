@@ -9,7 +9,11 @@ use shared::config::{parse_port, require_secret, ConfigError, LogLevel, Secret};
 
 /// Command line.
 #[derive(Debug, Parser)]
-#[command(name = "ai-engine", version, about = "QSGW AI engine: anomaly and bot scoring of gateway traffic")]
+#[command(
+    name = "ai-engine",
+    version,
+    about = "QSGW AI engine: anomaly and bot scoring of gateway traffic"
+)]
 pub struct Cli {
     /// Settings file (TOML, keys are the variable names); environment variables win over it.
     #[arg(long, value_name = "PATH", global = true)]
@@ -87,7 +91,10 @@ impl Thresholds {
         if self.anomaly_critical < self.anomaly {
             return Err(ConfigError::new(
                 "QSGW_ANOMALY_CRITICAL_THRESHOLD",
-                format!("must not be below QSGW_ANOMALY_THRESHOLD ({})", self.anomaly),
+                format!(
+                    "must not be below QSGW_ANOMALY_THRESHOLD ({})",
+                    self.anomaly
+                ),
             ));
         }
         if self.bot_block < self.bot {

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser};
 use shared::auth::{ApiKeys, JwtKeys};
-use shared::config::{parse_base_url, parse_list, parse_port, require_secret, ConfigError, LogLevel, Secret};
+use shared::config::{
+    parse_base_url, parse_list, parse_port, require_secret, ConfigError, LogLevel, Secret,
+};
 use shared::db::PoolSettings;
 use shared::etcd::EtcdSettings;
 use sqlx::postgres::PgConnectOptions;
@@ -18,7 +20,11 @@ pub const JWT_AUDIENCE: &str = "qsgw-control-plane";
 
 /// Command line.
 #[derive(Debug, Parser)]
-#[command(name = "control-plane", version, about = "QSGW control plane: admin REST API, audit log and etcd config publishing")]
+#[command(
+    name = "control-plane",
+    version,
+    about = "QSGW control plane: admin REST API, audit log and etcd config publishing"
+)]
 pub struct Cli {
     /// Settings file (TOML, keys are the variable names); environment variables win over it.
     #[arg(long, value_name = "PATH", global = true)]
@@ -38,7 +44,11 @@ pub struct Settings {
     #[arg(long = "port", env = "QSGW_CP_PORT", default_value = "8085", value_parser = parse_port)]
     pub port: u16,
     /// PostgreSQL connection string (required).
-    #[arg(long = "database-url", env = "QSGW_DATABASE_URL", hide_env_values = true)]
+    #[arg(
+        long = "database-url",
+        env = "QSGW_DATABASE_URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<Secret>,
     /// Maximum database connections.
     #[arg(long = "database-max-conns", env = "QSGW_DATABASE_MAX_CONNS", default_value = "25", value_parser = clap::value_parser!(u32).range(1..=1000))]
@@ -56,13 +66,21 @@ pub struct Settings {
     #[arg(long = "api-key", env = "QSGW_API_KEY", hide_env_values = true)]
     pub api_key: Option<Secret>,
     /// etcd endpoints, comma separated.
-    #[arg(long = "etcd-endpoints", env = "QSGW_ETCD_ENDPOINTS", default_value = "http://localhost:2379")]
+    #[arg(
+        long = "etcd-endpoints",
+        env = "QSGW_ETCD_ENDPOINTS",
+        default_value = "http://localhost:2379"
+    )]
     pub etcd_endpoints: String,
     /// Webhook endpoint for threat alerts.
     #[arg(long = "webhook-url", env = "QSGW_WEBHOOK_URL")]
     pub webhook_url: Option<String>,
     /// HMAC-SHA256 secret for webhook signatures (required with a webhook URL).
-    #[arg(long = "webhook-secret", env = "QSGW_WEBHOOK_SECRET", hide_env_values = true)]
+    #[arg(
+        long = "webhook-secret",
+        env = "QSGW_WEBHOOK_SECRET",
+        hide_env_values = true
+    )]
     pub webhook_secret: Option<Secret>,
     /// Minimum severity sent to the webhook: LOW, MEDIUM, HIGH or CRITICAL.
     #[arg(long = "webhook-min-severity", env = "QSGW_WEBHOOK_MIN_SEVERITY", default_value = "MEDIUM", value_parser = ["LOW", "MEDIUM", "HIGH", "CRITICAL"])]
@@ -74,7 +92,11 @@ pub struct Settings {
     #[arg(long = "admin-email", env = "QSGW_ADMIN_EMAIL")]
     pub admin_email: Option<String>,
     /// Password of the first admin (at least 12 characters).
-    #[arg(long = "admin-password", env = "QSGW_ADMIN_PASSWORD", hide_env_values = true)]
+    #[arg(
+        long = "admin-password",
+        env = "QSGW_ADMIN_PASSWORD",
+        hide_env_values = true
+    )]
     pub admin_password: Option<Secret>,
     /// Browser origins allowed to call the API (CORS), comma separated; empty = same origin only.
     #[arg(long = "cors-origins", env = "QSGW_CORS_ORIGINS", default_value = "")]
@@ -122,17 +144,38 @@ impl Config {
     pub fn from_settings(s: Settings) -> Result<Self, ConfigError> {
         let url = require_secret("QSGW_DATABASE_URL", s.database_url, 1)?;
         // The URL holds a password: never echo it.
-        let database = PgConnectOptions::from_str(url.expose()).map_err(|_| {
-            ConfigError::new("QSGW_DATABASE_URL", "is not a valid postgres:// connection string")
-        })?;
+        let invalid = || {
+            ConfigError::new(
+                "QSGW_DATABASE_URL",
+                "is not a valid postgres:// connection string",
+            )
+        };
+        let text = url.expose();
+        if !(text.starts_with("postgres://") || text.starts_with("postgresql://")) {
+            return Err(invalid());
+        }
+        let database = PgConnectOptions::from_str(text).map_err(|_| invalid())?;
         if s.database_min_conns > s.database_max_conns {
             return Err(ConfigError::new(
                 "QSGW_DATABASE_MIN_CONNS",
-                format!("must not exceed QSGW_DATABASE_MAX_CONNS ({})", s.database_max_conns),
+                format!(
+                    "must not exceed QSGW_DATABASE_MAX_CONNS ({})",
+                    s.database_max_conns
+                ),
             ));
         }
-        let secret = require_secret("QSGW_JWT_SECRET", s.jwt_secret, shared::auth::MIN_SECRET_LEN)?;
-        let jwt = JwtKeys::new("QSGW_JWT_SECRET", &secret, JWT_ISSUER, JWT_AUDIENCE, Duration::from_secs(s.jwt_ttl_secs))?;
+        let secret = require_secret(
+            "QSGW_JWT_SECRET",
+            s.jwt_secret,
+            shared::auth::MIN_SECRET_LEN,
+        )?;
+        let jwt = JwtKeys::new(
+            "QSGW_JWT_SECRET",
+            &secret,
+            JWT_ISSUER,
+            JWT_AUDIENCE,
+            Duration::from_secs(s.jwt_ttl_secs),
+        )?;
         let api_keys = match s.api_key.filter(|k| !k.is_empty()) {
             Some(k) => ApiKeys::single("QSGW_API_KEY", &k, "gateway")?,
             None => ApiKeys::default(),
@@ -141,17 +184,24 @@ impl Config {
             .map_err(|e| ConfigError::new("QSGW_ETCD_ENDPOINTS", e))?;
         let webhook = match s.webhook_url.filter(|u| !u.trim().is_empty()) {
             Some(url) => {
-                let url = parse_base_url(&url).map_err(|e| ConfigError::new("QSGW_WEBHOOK_URL", e))?;
+                let url =
+                    parse_base_url(&url).map_err(|e| ConfigError::new("QSGW_WEBHOOK_URL", e))?;
                 let secret = require_secret("QSGW_WEBHOOK_SECRET", s.webhook_secret, 16)?;
                 Some((url, secret))
             }
             None => None,
         };
-        let bootstrap_admin = match (s.admin_email.filter(|e| !e.trim().is_empty()), s.admin_password) {
+        let bootstrap_admin = match (
+            s.admin_email.filter(|e| !e.trim().is_empty()),
+            s.admin_password,
+        ) {
             (None, None) => None,
             (Some(email), pw) => {
                 if !email.contains('@') {
-                    return Err(ConfigError::new("QSGW_ADMIN_EMAIL", "is not an email address"));
+                    return Err(ConfigError::new(
+                        "QSGW_ADMIN_EMAIL",
+                        "is not an email address",
+                    ));
                 }
                 let pw = require_secret("QSGW_ADMIN_PASSWORD", pw, 12)?;
                 Some((email.trim().to_owned(), pw))

@@ -75,7 +75,12 @@ impl Application {
         let (router, _doc) = build_router(api(state), &surface);
         let server = HttpServer::bind(&config.host, config.port, router)
             .await
-            .with_context(|| format!("cannot listen on {}:{} (QSGW_CP_HOST/QSGW_CP_PORT)", config.host, config.port))?;
+            .with_context(|| {
+                format!(
+                    "cannot listen on {}:{} (QSGW_CP_HOST/QSGW_CP_PORT)",
+                    config.host, config.port
+                )
+            })?;
         let port = server.local_addr()?.port();
         Ok(Self {
             server,

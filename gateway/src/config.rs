@@ -9,7 +9,11 @@ use shared::config::{parse_base_url, parse_port, ConfigError, LogLevel, Secret};
 
 /// Command line.
 #[derive(Debug, Parser)]
-#[command(name = "gateway", version, about = "QSGW gateway: post-quantum TLS-terminating reverse proxy")]
+#[command(
+    name = "gateway",
+    version,
+    about = "QSGW gateway: post-quantum TLS-terminating reverse proxy"
+)]
 pub struct Cli {
     /// Settings file (TOML, keys are the variable names); environment variables win over it.
     #[arg(long, value_name = "PATH", global = true)]
@@ -41,19 +45,36 @@ pub struct Settings {
     #[arg(long = "port", env = "QSGW_GATEWAY_PORT", default_value = "8443", value_parser = parse_port)]
     pub port: u16,
     /// Admin listener bind address (plain HTTP: health, readiness, metrics; keep it internal).
-    #[arg(long = "admin-host", env = "QSGW_GATEWAY_ADMIN_HOST", default_value = "0.0.0.0")]
+    #[arg(
+        long = "admin-host",
+        env = "QSGW_GATEWAY_ADMIN_HOST",
+        default_value = "0.0.0.0"
+    )]
     pub admin_host: String,
     /// Admin listener port.
     #[arg(long = "admin-port", env = "QSGW_GATEWAY_ADMIN_PORT", default_value = "9901", value_parser = parse_port)]
     pub admin_port: u16,
     /// TLS certificate chain (PEM).
-    #[arg(long = "tls-cert-path", env = "QSGW_TLS_CERT_PATH", default_value = "/etc/qsgw/certs/server.crt")]
+    #[arg(
+        long = "tls-cert-path",
+        env = "QSGW_TLS_CERT_PATH",
+        default_value = "/etc/qsgw/certs/server.crt"
+    )]
     pub tls_cert_path: PathBuf,
     /// TLS private key (PEM).
-    #[arg(long = "tls-key-path", env = "QSGW_TLS_KEY_PATH", default_value = "/etc/qsgw/certs/server.key")]
+    #[arg(
+        long = "tls-key-path",
+        env = "QSGW_TLS_KEY_PATH",
+        default_value = "/etc/qsgw/certs/server.key"
+    )]
     pub tls_key_path: PathBuf,
     /// Key-exchange policy: PQC_PREFERRED, PQC_ONLY or CLASSICAL_ALLOWED.
-    #[arg(long = "tls-policy", env = "QSGW_TLS_POLICY", default_value = "PQC_PREFERRED", value_enum)]
+    #[arg(
+        long = "tls-policy",
+        env = "QSGW_TLS_POLICY",
+        default_value = "PQC_PREFERRED",
+        value_enum
+    )]
     pub tls_policy: TlsPolicy,
     /// Control plane URL.
     #[arg(long = "control-plane-url", env = "QSGW_CONTROL_PLANE_URL", default_value = "http://localhost:8085", value_parser = parse_base_url)]
@@ -65,7 +86,11 @@ pub struct Settings {
     #[arg(long = "api-key", env = "QSGW_API_KEY", hide_env_values = true)]
     pub api_key: Option<Secret>,
     /// etcd endpoints, comma separated.
-    #[arg(long = "etcd-endpoints", env = "QSGW_ETCD_ENDPOINTS", default_value = "http://localhost:2379")]
+    #[arg(
+        long = "etcd-endpoints",
+        env = "QSGW_ETCD_ENDPOINTS",
+        default_value = "http://localhost:2379"
+    )]
     pub etcd_endpoints: String,
     /// Maximum concurrent client connections.
     #[arg(long = "max-connections", env = "QSGW_MAX_CONNECTIONS", default_value = "10000", value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
@@ -149,13 +174,19 @@ impl Config {
         if s.rate_limit_burst < s.rate_limit_rps {
             return Err(ConfigError::new(
                 "QSGW_RATE_LIMIT_BURST",
-                format!("must not be below QSGW_RATE_LIMIT_RPS ({})", s.rate_limit_rps),
+                format!(
+                    "must not be below QSGW_RATE_LIMIT_RPS ({})",
+                    s.rate_limit_rps
+                ),
             ));
         }
         let api_key = s.api_key.filter(|k| !k.is_empty());
         if let Some(k) = &api_key {
             if k.len() < shared::auth::ApiKeys::MIN_LEN {
-                return Err(ConfigError::new("QSGW_API_KEY", "must be at least 16 bytes long"));
+                return Err(ConfigError::new(
+                    "QSGW_API_KEY",
+                    "must be at least 16 bytes long",
+                ));
             }
         }
         Ok(Self {

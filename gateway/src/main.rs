@@ -6,7 +6,8 @@ use shared::server::{run_main, MainOptions};
 
 fn main() -> std::process::ExitCode {
     let cli: Cli = shared::config::load();
-    let config = Config::from_settings(cli.settings).unwrap_or_else(|e| shared::config::exit_with(&e));
+    let config =
+        Config::from_settings(cli.settings).unwrap_or_else(|e| shared::config::exit_with(&e));
     let opts = MainOptions {
         name: "gateway",
         log_level: config.log_level,

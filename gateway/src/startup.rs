@@ -41,9 +41,19 @@ impl Application {
         let (router, _doc) = build_router(api(), &surface);
         let server = HttpServer::bind(&config.admin_host, config.admin_port, router)
             .await
-            .with_context(|| format!("cannot listen on {}:{} (QSGW_GATEWAY_ADMIN_HOST/QSGW_GATEWAY_ADMIN_PORT)", config.admin_host, config.admin_port))?;
+            .with_context(|| {
+                format!(
+                    "cannot listen on {}:{} (QSGW_GATEWAY_ADMIN_HOST/QSGW_GATEWAY_ADMIN_PORT)",
+                    config.admin_host, config.admin_port
+                )
+            })?;
         let port = server.local_addr()?.port();
-        Ok(Self { server, port, shutdown, grace: config.shutdown_grace })
+        Ok(Self {
+            server,
+            port,
+            shutdown,
+            grace: config.shutdown_grace,
+        })
     }
 
     /// The bound port.

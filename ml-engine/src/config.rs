@@ -7,7 +7,11 @@ use shared::config::{parse_port, ConfigError, LogLevel};
 
 /// Command line.
 #[derive(Debug, Parser)]
-#[command(name = "ml-engine", version, about = "QRAP ML engine: quantum risk scoring of cryptographic assets")]
+#[command(
+    name = "ml-engine",
+    version,
+    about = "QRAP ML engine: quantum risk scoring of cryptographic assets"
+)]
 pub struct Cli {
     /// Settings file (TOML, keys are the variable names); environment variables win over it.
     #[arg(long, value_name = "PATH", global = true)]

@@ -41,9 +41,19 @@ impl Application {
         let (router, _doc) = build_router(api(), &surface);
         let server = HttpServer::bind(&config.host, config.port, router)
             .await
-            .with_context(|| format!("cannot listen on {}:{} (QRAP_ML_HOST/QRAP_ML_PORT)", config.host, config.port))?;
+            .with_context(|| {
+                format!(
+                    "cannot listen on {}:{} (QRAP_ML_HOST/QRAP_ML_PORT)",
+                    config.host, config.port
+                )
+            })?;
         let port = server.local_addr()?.port();
-        Ok(Self { server, port, shutdown, grace: config.shutdown_grace })
+        Ok(Self {
+            server,
+            port,
+            shutdown,
+            grace: config.shutdown_grace,
+        })
     }
 
     /// The bound port.

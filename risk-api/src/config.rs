@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser};
 use shared::auth::{ApiKeys, JwtKeys};
-use shared::config::{parse_base_url, parse_list, parse_port, require_secret, ConfigError, LogLevel, Secret};
+use shared::config::{
+    parse_base_url, parse_list, parse_port, require_secret, ConfigError, LogLevel, Secret,
+};
 use shared::db::PoolSettings;
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
 
@@ -13,7 +15,11 @@ pub const JWT_AUDIENCE: &str = "qrap-api";
 
 /// Command line.
 #[derive(Debug, Parser)]
-#[command(name = "risk-api", version, about = "QRAP risk API: organizations, assessments, findings, reports and audit log")]
+#[command(
+    name = "risk-api",
+    version,
+    about = "QRAP risk API: organizations, assessments, findings, reports and audit log"
+)]
 pub struct Cli {
     /// Settings file (TOML, keys are the variable names); environment variables win over it.
     #[arg(long, value_name = "PATH", global = true)]
@@ -69,10 +75,18 @@ pub struct Settings {
     #[arg(long = "max-body-size", env = "QRAP_MAX_BODY_SIZE", default_value = "1048576", value_parser = clap::value_parser!(u64).range(1024..=268_435_456))]
     pub max_body_size: u64,
     /// HMAC-SHA256 signing secret for JWTs, at least 32 bytes (required).
-    #[arg(long = "jwt-secret", env = "QUANTUN_JWT_SECRET", hide_env_values = true)]
+    #[arg(
+        long = "jwt-secret",
+        env = "QUANTUN_JWT_SECRET",
+        hide_env_values = true
+    )]
     pub jwt_secret: Option<Secret>,
     /// JWT issuer claim.
-    #[arg(long = "jwt-issuer", env = "QUANTUN_JWT_ISSUER", default_value = "qrap")]
+    #[arg(
+        long = "jwt-issuer",
+        env = "QUANTUN_JWT_ISSUER",
+        default_value = "qrap"
+    )]
     pub jwt_issuer: String,
     /// Access-token lifetime in seconds.
     #[arg(long = "jwt-ttl-secs", env = "QUANTUN_JWT_TTL_SECS", default_value = "3600", value_parser = clap::value_parser!(u64).range(60..=86_400))]
@@ -143,11 +157,21 @@ impl Config {
             .username(&s.db_user)
             .password(password.expose())
             .ssl_mode(ssl);
-        let secret = require_secret("QUANTUN_JWT_SECRET", s.jwt_secret, shared::auth::MIN_SECRET_LEN)?;
+        let secret = require_secret(
+            "QUANTUN_JWT_SECRET",
+            s.jwt_secret,
+            shared::auth::MIN_SECRET_LEN,
+        )?;
         if s.jwt_issuer.trim().is_empty() {
             return Err(ConfigError::new("QUANTUN_JWT_ISSUER", "must not be empty"));
         }
-        let jwt = JwtKeys::new("QUANTUN_JWT_SECRET", &secret, &s.jwt_issuer, JWT_AUDIENCE, Duration::from_secs(s.jwt_ttl_secs))?;
+        let jwt = JwtKeys::new(
+            "QUANTUN_JWT_SECRET",
+            &secret,
+            &s.jwt_issuer,
+            JWT_AUDIENCE,
+            Duration::from_secs(s.jwt_ttl_secs),
+        )?;
         let keys = require_secret("QUANTUN_API_KEYS", s.api_keys, 1)?;
         let api_keys = ApiKeys::parse("QUANTUN_API_KEYS", &keys)?;
         if api_keys.is_empty() {

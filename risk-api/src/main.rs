@@ -6,8 +6,14 @@ use shared::server::{run_main, MainOptions};
 
 fn main() -> std::process::ExitCode {
     let cli: Cli = shared::config::load();
-    let config = Config::from_settings(cli.settings).unwrap_or_else(|e| shared::config::exit_with(&e));
-    let opts = MainOptions { name: "risk-api", log_level: config.log_level, workers: None, blocking: None };
+    let config =
+        Config::from_settings(cli.settings).unwrap_or_else(|e| shared::config::exit_with(&e));
+    let opts = MainOptions {
+        name: "risk-api",
+        log_level: config.log_level,
+        workers: None,
+        blocking: None,
+    };
     run_main(opts, |shutdown| async move {
         let app = Application::build(config, shutdown).await?;
         Ok(app.run_until_stopped())

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::Json;
 use shared::auth::Authenticator;
-use shared::health::{ReadyReport, Readiness};
+use shared::health::{Readiness, ReadyReport};
 use shared::http::StackOptions;
 use shared::http_client::{ClientSettings, HttpClient};
 use shared::server::{HttpServer, Shutdown};
@@ -47,11 +47,16 @@ impl Application {
         shared::db::migrate(&pool, &crate::MIGRATOR)
             .await
             .context("applying migrations/qrap failed")?;
-        let readiness = Arc::new(
-            Readiness::new(shutdown.token()).with_check("database", true, shared::db::probe(pool.clone())),
-        );
-        let http = HttpClient::new(&ClientSettings::new(concat!("quantun-risk-api/", env!("CARGO_PKG_VERSION"))))
-            .context("building the HTTP client")?;
+        let readiness = Arc::new(Readiness::new(shutdown.token()).with_check(
+            "database",
+            true,
+            shared::db::probe(pool.clone()),
+        ));
+        let http = HttpClient::new(&ClientSettings::new(concat!(
+            "quantun-risk-api/",
+            env!("CARGO_PKG_VERSION")
+        )))
+        .context("building the HTTP client")?;
         let state = AppState {
             pool,
             auth: Arc::new(Authenticator {
@@ -76,9 +81,19 @@ impl Application {
         let (router, _doc) = build_router(api(state), &surface);
         let server = HttpServer::bind(&config.host, config.port, router)
             .await
-            .with_context(|| format!("cannot listen on {}:{} (QRAP_API_HOST/QRAP_API_PORT)", config.host, config.port))?;
+            .with_context(|| {
+                format!(
+                    "cannot listen on {}:{} (QRAP_API_HOST/QRAP_API_PORT)",
+                    config.host, config.port
+                )
+            })?;
         let port = server.local_addr()?.port();
-        Ok(Self { server, port, shutdown, grace: config.shutdown_grace })
+        Ok(Self {
+            server,
+            port,
+            shutdown,
+            grace: config.shutdown_grace,
+        })
     }
 
     /// The bound port.

@@ -162,7 +162,10 @@ impl JwtKeys {
         if secret.len() < MIN_SECRET_LEN {
             return Err(ConfigError::new(
                 var,
-                format!("must be at least {MIN_SECRET_LEN} bytes long (got {})", secret.len()),
+                format!(
+                    "must be at least {MIN_SECRET_LEN} bytes long (got {})",
+                    secret.len()
+                ),
             ));
         }
         let mut validation = Validation::new(Algorithm::HS256);
@@ -194,7 +197,12 @@ impl JwtKeys {
     }
 
     /// Issues a token for `sub` with `role` (and `org` for QRAP).
-    pub fn issue(&self, sub: &str, role: Role, org: Option<&str>) -> Result<(String, Claims), Problem> {
+    pub fn issue(
+        &self,
+        sub: &str,
+        role: Role,
+        org: Option<&str>,
+    ) -> Result<(String, Claims), Problem> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: sub.to_owned(),
@@ -498,7 +506,14 @@ mod tests {
     const SECRET: &str = "0123456789abcdef0123456789abcdef-unit";
 
     fn keys() -> JwtKeys {
-        JwtKeys::new("T_SECRET", &Secret::new(SECRET), "qsgw", "qsgw-api", Duration::from_secs(600)).unwrap()
+        JwtKeys::new(
+            "T_SECRET",
+            &Secret::new(SECRET),
+            "qsgw",
+            "qsgw-api",
+            Duration::from_secs(600),
+        )
+        .unwrap()
     }
 
     fn claims(k: &JwtKeys) -> Claims {
@@ -514,7 +529,14 @@ mod tests {
 
     #[test]
     fn short_secret_refused() {
-        let e = JwtKeys::new("T_SECRET", &Secret::new("short"), "i", "a", Duration::from_secs(1)).unwrap_err();
+        let e = JwtKeys::new(
+            "T_SECRET",
+            &Secret::new("short"),
+            "i",
+            "a",
+            Duration::from_secs(1),
+        )
+        .unwrap_err();
         assert_eq!(e.var, "T_SECRET");
     }
 
@@ -525,7 +547,10 @@ mod tests {
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
         let body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&c).unwrap());
         for token in [format!("{header}.{body}."), format!("{header}.{body}")] {
-            assert!(matches!(k.verify(&token), Err(AuthError::InvalidToken(_))), "{token}");
+            assert!(
+                matches!(k.verify(&token), Err(AuthError::InvalidToken(_))),
+                "{token}"
+            );
         }
     }
 
@@ -534,8 +559,16 @@ mod tests {
         let k = keys();
         let c = claims(&k);
         for alg in [Algorithm::HS384, Algorithm::HS512] {
-            let t = jsonwebtoken::encode(&Header::new(alg), &c, &EncodingKey::from_secret(SECRET.as_bytes())).unwrap();
-            assert_eq!(k.verify(&t), Err(AuthError::InvalidToken("algorithm not allowed")));
+            let t = jsonwebtoken::encode(
+                &Header::new(alg),
+                &c,
+                &EncodingKey::from_secret(SECRET.as_bytes()),
+            )
+            .unwrap();
+            assert_eq!(
+                k.verify(&t),
+                Err(AuthError::InvalidToken("algorithm not allowed"))
+            );
         }
     }
 
@@ -544,15 +577,24 @@ mod tests {
         let k = keys();
         let mut c = claims(&k);
         c.exp = chrono::Utc::now().timestamp() - 120;
-        assert_eq!(k.verify(&k.sign(&c).unwrap()), Err(AuthError::InvalidToken("token expired")));
+        assert_eq!(
+            k.verify(&k.sign(&c).unwrap()),
+            Err(AuthError::InvalidToken("token expired"))
+        );
 
         let mut c = claims(&k);
         c.iss = "someone-else".into();
-        assert_eq!(k.verify(&k.sign(&c).unwrap()), Err(AuthError::InvalidToken("wrong issuer")));
+        assert_eq!(
+            k.verify(&k.sign(&c).unwrap()),
+            Err(AuthError::InvalidToken("wrong issuer"))
+        );
 
         let mut c = claims(&k);
         c.aud = "other-api".into();
-        assert_eq!(k.verify(&k.sign(&c).unwrap()), Err(AuthError::InvalidToken("wrong audience")));
+        assert_eq!(
+            k.verify(&k.sign(&c).unwrap()),
+            Err(AuthError::InvalidToken("wrong audience"))
+        );
 
         // Tamper: swap the role in the payload, keep the signature.
         let c = claims(&k);
@@ -562,17 +604,31 @@ mod tests {
         forged.role = Role::Admin;
         let body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&forged).unwrap());
         let tampered = format!("{}.{}.{}", parts[0], body, parts[2]);
-        assert_eq!(k.verify(&tampered), Err(AuthError::InvalidToken("bad signature")));
+        assert_eq!(
+            k.verify(&tampered),
+            Err(AuthError::InvalidToken("bad signature"))
+        );
 
         // Signed with another secret.
-        let other = JwtKeys::new("X", &Secret::new("another-secret-that-is-long-enough!!"), "qsgw", "qsgw-api", Duration::from_secs(60)).unwrap();
-        assert_eq!(k.verify(&other.sign(&c).unwrap()), Err(AuthError::InvalidToken("bad signature")));
+        let other = JwtKeys::new(
+            "X",
+            &Secret::new("another-secret-that-is-long-enough!!"),
+            "qsgw",
+            "qsgw-api",
+            Duration::from_secs(60),
+        )
+        .unwrap();
+        assert_eq!(
+            k.verify(&other.sign(&c).unwrap()),
+            Err(AuthError::InvalidToken("bad signature"))
+        );
         assert!(k.verify("garbage").is_err());
     }
 
     #[test]
     fn api_keys_match_by_name() {
-        let keys = ApiKeys::parse("K", &Secret::new("aaaaaaaaaaaaaaaa1:ci, bbbbbbbbbbbbbbbb2")).unwrap();
+        let keys =
+            ApiKeys::parse("K", &Secret::new("aaaaaaaaaaaaaaaa1:ci, bbbbbbbbbbbbbbbb2")).unwrap();
         assert_eq!(keys.verify("aaaaaaaaaaaaaaaa1"), Some("ci"));
         assert_eq!(keys.verify("bbbbbbbbbbbbbbbb2"), Some("key2"));
         assert_eq!(keys.verify("aaaaaaaaaaaaaaaa"), None);

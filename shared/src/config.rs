@@ -381,7 +381,11 @@ pub fn require<T>(var: &str, value: Option<T>) -> Result<T, ConfigError> {
 }
 
 /// Checks a secret is present and at least `min_len` bytes long.
-pub fn require_secret(var: &str, value: Option<Secret>, min_len: usize) -> Result<Secret, ConfigError> {
+pub fn require_secret(
+    var: &str,
+    value: Option<Secret>,
+    min_len: usize,
+) -> Result<Secret, ConfigError> {
     let s = value
         .filter(|s| !s.is_empty())
         .ok_or_else(|| ConfigError::missing(var))?;
@@ -418,7 +422,11 @@ pub fn parse_base_url(s: &str) -> Result<String, String> {
     let url = reqwest::Url::parse(s).map_err(|e| format!("not a URL: {e}"))?;
     match url.scheme() {
         "http" | "https" => {}
-        other => return Err(format!("unsupported scheme '{other}', expected http or https")),
+        other => {
+            return Err(format!(
+                "unsupported scheme '{other}', expected http or https"
+            ))
+        }
     }
     if url.host_str().is_none() {
         return Err("URL has no host".to_owned());
@@ -435,7 +443,8 @@ where
         .trim()
         .parse()
         .map_err(|_| format!("expected a number between {min} and {max}"))?;
-    if v < min || v > max {
+    // Written so that NaN (which compares false to everything) is refused.
+    if !(v >= min && v <= max) {
         return Err(format!("must be between {min} and {max}"));
     }
     Ok(v)
@@ -475,7 +484,11 @@ mod tests {
     fn file_beats_default_and_flag_beats_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.toml");
-        std::fs::write(&path, "DEMO_UNIT_PORT = 9000\ndemo_unit_name = \"from-file\"\n").unwrap();
+        std::fs::write(
+            &path,
+            "DEMO_UNIT_PORT = 9000\ndemo_unit_name = \"from-file\"\n",
+        )
+        .unwrap();
         let p = path.to_str().unwrap();
         let d = load_demo(&["demo", "--config", p]).unwrap();
         assert_eq!((d.port, d.name.as_str()), (9000, "from-file"));
@@ -525,6 +538,8 @@ mod tests {
         assert!(parse_base_url("nope").is_err());
         assert_eq!(parse_list(" a, ,b "), vec!["a", "b"]);
         assert!(parse_in_range("5", 1u32, 4).is_err());
+        assert!(parse_in_range("NaN", 0.0_f64, 1.0).is_err());
+        assert!(parse_in_range("inf", 0.0_f64, 1.0).is_err());
         assert_eq!(parse_in_range("3", 1u32, 4).unwrap(), 3);
     }
 }

@@ -70,7 +70,10 @@ pub async fn ping(pool: &PgPool) -> Result<(), sqlx::Error> {
 
 /// Applies the embedded migrations (sqlx takes an advisory lock, so
 /// replicas starting together apply them once).
-pub async fn migrate(pool: &PgPool, migrator: &Migrator) -> Result<(), sqlx::migrate::MigrateError> {
+pub async fn migrate(
+    pool: &PgPool,
+    migrator: &Migrator,
+) -> Result<(), sqlx::migrate::MigrateError> {
     let before = std::time::Instant::now();
     migrator.run(pool).await?;
     tracing::info!(
@@ -82,7 +85,12 @@ pub async fn migrate(pool: &PgPool, migrator: &Migrator) -> Result<(), sqlx::mig
 }
 
 /// A readiness probe for [`crate::health::Readiness::with_check`].
-pub fn probe(pool: PgPool) -> impl Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send>> + Send + Sync + 'static {
+pub fn probe(
+    pool: PgPool,
+) -> impl Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send>>
+       + Send
+       + Sync
+       + 'static {
     move || {
         let pool = pool.clone();
         Box::pin(async move { ping(&pool).await.map_err(|e| describe(&e)) })
@@ -106,6 +114,9 @@ pub fn describe(e: &sqlx::Error) -> String {
 pub fn is_unavailable(e: &sqlx::Error) -> bool {
     matches!(
         e,
-        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed | sqlx::Error::Tls(_)
+        sqlx::Error::PoolTimedOut
+            | sqlx::Error::Io(_)
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Tls(_)
     )
 }

@@ -119,7 +119,11 @@ impl Problem {
 
     /// 412: `If-Match` names a stale version.
     pub fn precondition_failed(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::PRECONDITION_FAILED, "precondition-failed", detail)
+        Self::new(
+            StatusCode::PRECONDITION_FAILED,
+            "precondition-failed",
+            detail,
+        )
     }
 
     /// 413: the body is larger than allowed.
@@ -146,7 +150,11 @@ impl Problem {
             [one] => format!("{}: {}", one.field, one.message),
             _ => format!("{} fields are invalid", errors.len()),
         };
-        let mut p = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation-failed", detail);
+        let mut p = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation-failed",
+            detail,
+        );
         p.errors = errors;
         p
     }

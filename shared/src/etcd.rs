@@ -88,7 +88,10 @@ pub async fn connect(settings: &EtcdSettings) -> Result<Client, etcd_client::Err
 
 /// Dials until it succeeds or `cancel` fires (then `None`), backing off from
 /// 100 ms to 5 s.
-pub async fn connect_with_retry(settings: &EtcdSettings, cancel: &CancellationToken) -> Option<Client> {
+pub async fn connect_with_retry(
+    settings: &EtcdSettings,
+    cancel: &CancellationToken,
+) -> Option<Client> {
     let mut delay = Duration::from_millis(100);
     loop {
         match connect(settings).await {
@@ -184,9 +187,7 @@ async fn watch_once(
     tx: &mpsc::Sender<WatchEvent>,
     cancel: &CancellationToken,
 ) -> Result<Flow, etcd_client::Error> {
-    let opts = WatchOptions::new()
-        .with_prefix()
-        .with_start_revision(*next);
+    let opts = WatchOptions::new().with_prefix().with_start_revision(*next);
     let (mut watcher, mut stream) = client.watch(prefix, Some(opts)).await?;
     tracing::info!(prefix, from_revision = *next, "etcd watch established");
     loop {
@@ -198,12 +199,19 @@ async fn watch_once(
             m = stream.message() => m?,
         };
         let Some(resp) = msg else {
-            return Err(etcd_client::Error::WatchError("watch stream ended".to_owned()));
+            return Err(etcd_client::Error::WatchError(
+                "watch stream ended".to_owned(),
+            ));
         };
         if resp.compact_revision() > 0 {
             // Our start revision was compacted: re-list and start over.
             let snapshot = get_prefix(client, prefix).await?;
-            tracing::warn!(prefix, compacted = resp.compact_revision(), resync_at = snapshot.revision, "etcd history compacted, resyncing");
+            tracing::warn!(
+                prefix,
+                compacted = resp.compact_revision(),
+                resync_at = snapshot.revision,
+                "etcd history compacted, resyncing"
+            );
             *next = snapshot.revision + 1;
             if tx.send(WatchEvent::Resync(snapshot)).await.is_err() {
                 return Ok(Flow::Stop);
@@ -226,7 +234,10 @@ async fn watch_once(
                     value: kv.value().to_vec(),
                     mod_revision: rev,
                 }),
-                EventType::Delete => WatchEvent::Delete { key, mod_revision: rev },
+                EventType::Delete => WatchEvent::Delete {
+                    key,
+                    mod_revision: rev,
+                },
             };
             if tx.send(event).await.is_err() {
                 return Ok(Flow::Stop);
@@ -245,7 +256,9 @@ pub struct LazyClient {
 
 impl std::fmt::Debug for LazyClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LazyClient").field("settings", &self.settings).finish_non_exhaustive()
+        f.debug_struct("LazyClient")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
     }
 }
 
@@ -281,7 +294,10 @@ impl LazyClient {
 
     /// Readiness probe: status request on a (re)dialled client.
     pub async fn ping(&self) -> Result<(), String> {
-        let mut c = self.get().await.map_err(|e| format!("etcd unreachable: {e}"))?;
+        let mut c = self
+            .get()
+            .await
+            .map_err(|e| format!("etcd unreachable: {e}"))?;
         let r = ping(&mut c).await;
         if r.is_err() {
             self.reset().await;
@@ -296,5 +312,7 @@ pub fn parse_endpoints(s: &str) -> Result<Vec<String>, String> {
     if list.is_empty() {
         return Err("expected at least one endpoint such as http://localhost:2379".to_owned());
     }
-    list.iter().map(|e| crate::config::parse_base_url(e)).collect()
+    list.iter()
+        .map(|e| crate::config::parse_base_url(e))
+        .collect()
 }

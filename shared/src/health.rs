@@ -87,14 +87,21 @@ impl Readiness {
             CheckResult {
                 name: c.name.to_owned(),
                 critical: c.critical,
-                status: if outcome.is_ok() { CheckStatus::Up } else { CheckStatus::Down },
+                status: if outcome.is_ok() {
+                    CheckStatus::Up
+                } else {
+                    CheckStatus::Down
+                },
                 error: outcome.err(),
             }
         });
         let checks = futures::future::join_all(runs).await;
         let status = if self.draining.is_cancelled() {
             ReadyStatus::ShuttingDown
-        } else if checks.iter().any(|c| c.critical && c.status == CheckStatus::Down) {
+        } else if checks
+            .iter()
+            .any(|c| c.critical && c.status == CheckStatus::Down)
+        {
             ReadyStatus::Unavailable
         } else if checks.iter().any(|c| c.status == CheckStatus::Down) {
             ReadyStatus::Degraded

@@ -27,7 +27,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tracing::Instrument;
 
-use crate::error::{Problem, PROBLEM_JSON};
+use crate::error::Problem;
 use crate::ratelimit::{self, IpRateLimiter, RateLimit};
 use crate::request_id::{self, RequestId};
 
@@ -68,17 +68,29 @@ pub fn apply_stack(router: Router, opts: &StackOptions) -> Router {
         .layer(middleware::from_fn(trace_and_measure))
         .layer(CompressionLayer::new())
         .option_layer(cors_layer(&opts.cors_origins))
-        .layer(security_header(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains"))
+        .layer(security_header(
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        ))
         .layer(security_header(header::CONTENT_SECURITY_POLICY, CSP))
         .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .layer(security_header(header::REFERRER_POLICY, "strict-origin-when-cross-origin"))
-        .layer(middleware::from_fn(move |req, next| problem_for_errors(limit, req, next)))
-        .layer(CatchPanicLayer::custom(|_panic: Box<dyn std::any::Any + Send>| {
-            tracing::error!("handler panicked");
-            Problem::internal_opaque().into_response()
+        .layer(security_header(
+            header::REFERRER_POLICY,
+            "strict-origin-when-cross-origin",
+        ))
+        .layer(middleware::from_fn(move |req, next| {
+            problem_for_errors(limit, req, next)
         }))
-        .layer(middleware::from_fn(move |req, next| handler_timeout(timeout, req, next)))
+        .layer(CatchPanicLayer::custom(
+            |_panic: Box<dyn std::any::Any + Send>| {
+                tracing::error!("handler panicked");
+                Problem::internal_opaque().into_response()
+            },
+        ))
+        .layer(middleware::from_fn(move |req, next| {
+            handler_timeout(timeout, req, next)
+        }))
         .layer(DefaultBodyLimit::max(limit))
         .layer(RequestBodyLimitLayer::new(limit));
     // Innermost: a rejected request costs no body read and no handler.
@@ -173,7 +185,8 @@ async fn trace_and_measure(req: Request, next: Next) -> Response {
         ("status", status.to_string()),
     ];
     metrics::counter!("http_requests_total", &labels).increment(1);
-    metrics::histogram!("http_request_duration_seconds", &labels[..2]).record(elapsed.as_secs_f64());
+    metrics::histogram!("http_request_duration_seconds", &labels[..2])
+        .record(elapsed.as_secs_f64());
     resp
 }
 
@@ -185,7 +198,10 @@ async fn handler_timeout(timeout: Duration, req: Request, next: Next) -> Respons
             let mut p = Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "timeout",
-                format!("the request did not complete within {} s", timeout.as_secs_f64()),
+                format!(
+                    "the request did not complete within {} s",
+                    timeout.as_secs_f64()
+                ),
             );
             p.retry_after = Some(1);
             p.into_response()
@@ -193,21 +209,24 @@ async fn handler_timeout(timeout: Duration, req: Request, next: Next) -> Respons
     }
 }
 
-/// Rewrites error responses that are not already problem+json (produced by
-/// axum or tower layers: 404 fallback, 405, 413, 415, …) into problem+json,
-/// keeping their status and useful headers.
+/// Rewrites error responses produced by axum or tower layers (404 fallback,
+/// 405, 413, extractor rejections: empty or `text/plain` bodies) into
+/// problem+json, keeping their status and useful headers.
 async fn problem_for_errors(body_limit: usize, req: Request, next: Next) -> Response {
     let resp = next.run(req).await;
     let status = resp.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return resp;
     }
-    let is_problem = resp
+    // Handlers answer errors deliberately (problem+json, or a JSON body such
+    // as the readiness report); only bodiless or plain-text framework errors
+    // are rewritten.
+    let deliberate = resp
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with(PROBLEM_JSON));
-    if is_problem {
+        .is_some_and(|ct| !ct.starts_with("text/plain"));
+    if deliberate {
         return resp;
     }
     let (parts, body) = resp.into_parts();

@@ -154,7 +154,9 @@ mod tests {
         let json = serde_json::to_string(&id).unwrap();
         let back: RouteId = serde_json::from_str(&json).unwrap();
         assert_eq!(back, id);
-        assert!(serde_json::from_str::<RouteId>("\"ups_00000000000000000000000000000000\"").is_err());
+        assert!(
+            serde_json::from_str::<RouteId>("\"ups_00000000000000000000000000000000\"").is_err()
+        );
     }
 
     #[test]

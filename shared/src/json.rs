@@ -55,7 +55,12 @@ pub fn is_json_content_type(v: Option<&axum::http::HeaderValue>) -> bool {
     let Some(ct) = v.and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
@@ -165,7 +170,11 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, Problem> {
     ));
     let value = result.map_err(|err| {
         let path = err.path().to_string();
-        let field = if path == "." { "query".to_owned() } else { path };
+        let field = if path == "." {
+            "query".to_owned()
+        } else {
+            path
+        };
         Problem::invalid_field(field, err.into_inner().to_string())
     })?;
     if !unknown.is_empty() {

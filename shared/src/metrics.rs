@@ -36,7 +36,10 @@ pub fn install(service: &'static str) -> PrometheusHandle {
 }
 
 fn describe_http() {
-    metrics::describe_counter!("http_requests_total", "HTTP requests served, by method, matched route and status");
+    metrics::describe_counter!(
+        "http_requests_total",
+        "HTTP requests served, by method, matched route and status"
+    );
     metrics::describe_histogram!(
         "http_request_duration_seconds",
         metrics::Unit::Seconds,
@@ -47,7 +50,10 @@ fn describe_http() {
 /// Handler for `GET /metrics`.
 pub async fn render(handle: PrometheusHandle) -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         handle.render(),
     )
 }
@@ -55,12 +61,16 @@ pub async fn render(handle: PrometheusHandle) -> impl IntoResponse {
 /// Prometheus text exposition of every metric of this process.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
-async fn metrics(axum::extract::State(handle): axum::extract::State<PrometheusHandle>) -> impl IntoResponse {
+async fn metrics(
+    axum::extract::State(handle): axum::extract::State<PrometheusHandle>,
+) -> impl IntoResponse {
     render(handle).await
 }
 
 /// `GET /metrics` as a documented router.
-pub fn router<S: Clone + Send + Sync + 'static>(handle: PrometheusHandle) -> utoipa_axum::router::OpenApiRouter<S> {
+pub fn router<S: Clone + Send + Sync + 'static>(
+    handle: PrometheusHandle,
+) -> utoipa_axum::router::OpenApiRouter<S> {
     utoipa_axum::router::OpenApiRouter::new()
         .routes(utoipa_axum::routes!(metrics))
         .with_state(handle)

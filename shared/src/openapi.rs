@@ -62,17 +62,30 @@ pub fn docs_router(doc: OpenApi) -> Router {
                 async move { ([(header::CONTENT_TYPE, "application/json")], json) }
             }),
         )
-        .route("/api/v1/docs", get(move || {
-            let html = html.clone();
-            async move { Html(html) }
-        }))
+        .route(
+            "/api/v1/docs",
+            get(move || {
+                let html = html.clone();
+                async move { Html(html) }
+            }),
+        )
         .route(
             "/api/v1/docs/docs.js",
-            get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], DOCS_JS) }),
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+                    DOCS_JS,
+                )
+            }),
         )
         .route(
             "/api/v1/docs/docs.css",
-            get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], DOCS_CSS) }),
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+                    DOCS_CSS,
+                )
+            }),
         )
 }
 

@@ -108,7 +108,10 @@ mod tests {
 
     #[test]
     fn limit_bounds() {
-        let p = |limit| PageParams { limit, cursor: None };
+        let p = |limit| PageParams {
+            limit,
+            cursor: None,
+        };
         assert_eq!(p(None).limit().unwrap(), 50);
         assert_eq!(p(Some(500)).limit().unwrap(), 500);
         assert_eq!(p(Some(501)).limit().unwrap_err().errors[0].field, "limit");
@@ -118,11 +121,17 @@ mod tests {
     #[test]
     fn cursor_round_trip_and_tampering() {
         let c = encode_cursor(&("2026-01-01T00:00:00Z", "rt_1"));
-        let params = PageParams { limit: None, cursor: Some(c) };
+        let params = PageParams {
+            limit: None,
+            cursor: Some(c),
+        };
         let back: Option<(String, String)> = params.cursor().unwrap();
         assert_eq!(back.unwrap().1, "rt_1");
         for bad in ["!!!", "e30", "' OR 1=1 --", &"A".repeat(2000)] {
-            let params = PageParams { limit: None, cursor: Some(bad.to_owned()) };
+            let params = PageParams {
+                limit: None,
+                cursor: Some(bad.to_owned()),
+            };
             let err = params.cursor::<(String, String)>().unwrap_err();
             assert_eq!((err.status, err.errors[0].field.as_str()), (422, "cursor"));
         }
@@ -132,7 +141,10 @@ mod tests {
     fn overfetch_sets_next_cursor_only_when_more() {
         let page = Page::from_overfetch(vec![1, 2, 3], 2, |n| *n);
         assert_eq!(page.items, vec![1, 2]);
-        assert_eq!(decode_cursor::<i32>(page.next_cursor.as_deref().unwrap()).unwrap(), 2);
+        assert_eq!(
+            decode_cursor::<i32>(page.next_cursor.as_deref().unwrap()).unwrap(),
+            2
+        );
         let page = Page::from_overfetch(vec![1, 2], 2, |n| *n);
         assert!(page.next_cursor.is_none());
     }

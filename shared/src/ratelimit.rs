@@ -30,7 +30,10 @@ impl RateLimit {
     /// `n` per minute with a burst of `n`; `None` when `n` is 0.
     pub fn per_minute(n: u32) -> Option<Self> {
         let n = NonZeroU32::new(n)?;
-        Some(Self { per_minute: n, burst: n })
+        Some(Self {
+            per_minute: n,
+            burst: n,
+        })
     }
 }
 

@@ -57,7 +57,10 @@ impl Shutdown {
 #[cfg(unix)]
 async fn wait_for_signal() {
     use tokio::signal::unix::{signal, SignalKind};
-    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
         (Ok(mut term), Ok(mut int)) => {
             tokio::select! {
                 _ = term.recv() => {},
@@ -129,7 +132,10 @@ impl HttpServer {
 
 /// Builds the tokio runtime with `workers` threads (default: one per core)
 /// and at most `blocking` blocking threads.
-pub fn runtime(workers: Option<usize>, blocking: Option<usize>) -> std::io::Result<tokio::runtime::Runtime> {
+pub fn runtime(
+    workers: Option<usize>,
+    blocking: Option<usize>,
+) -> std::io::Result<tokio::runtime::Runtime> {
     let mut b = tokio::runtime::Builder::new_multi_thread();
     b.enable_all();
     if let Some(n) = workers.filter(|n| *n > 0) {

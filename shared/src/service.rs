@@ -44,7 +44,11 @@ pub struct Surface {
 /// document (tests inspect it).
 pub fn build_router(api: OpenApiRouter, surface: &Surface) -> (Router, OpenApi) {
     let (router, mut doc) = api
-        .merge(health::router(surface.readiness.clone(), surface.info.name, surface.info.version))
+        .merge(health::router(
+            surface.readiness.clone(),
+            surface.info.name,
+            surface.info.version,
+        ))
         .merge(metrics::router(surface.metrics.clone()))
         .split_for_parts();
     doc.info.title = surface.info.title.to_owned();

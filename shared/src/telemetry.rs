@@ -35,7 +35,11 @@ pub fn init(service: &'static str, level: LogLevel) {
 fn filter_directives(level: LogLevel) -> String {
     let lvl = level.as_str();
     // Dependencies log at warn unless the operator asks for trace.
-    let deps = if level == LogLevel::Trace { "debug" } else { "warn" };
+    let deps = if level == LogLevel::Trace {
+        "debug"
+    } else {
+        "warn"
+    };
     format!(
         "{lvl},hyper={deps},hyper_util={deps},h2={deps},tower={deps},sqlx={deps},tonic={deps},etcd_client={deps},reqwest={deps},rustls={deps}"
     )
@@ -63,10 +67,7 @@ where
         let mut map = Map::new();
         map.insert(
             "ts".into(),
-            Value::String(
-                chrono::Utc::now()
-                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            ),
+            Value::String(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
         );
         map.insert(
             "level".into(),

@@ -20,8 +20,14 @@ pub const TEST_JWT_SECRET: &str = "test-secret-0123456789abcdef-0123456789";
 
 /// JWT keys over [`TEST_JWT_SECRET`].
 pub fn jwt_keys(issuer: &str, audience: &str) -> JwtKeys {
-    JwtKeys::new("TEST_JWT_SECRET", &Secret::new(TEST_JWT_SECRET), issuer, audience, Duration::from_secs(900))
-        .expect("test secret is long enough")
+    JwtKeys::new(
+        "TEST_JWT_SECRET",
+        &Secret::new(TEST_JWT_SECRET),
+        issuer,
+        audience,
+        Duration::from_secs(900),
+    )
+    .expect("test secret is long enough")
 }
 
 /// The repository root.
@@ -72,7 +78,9 @@ impl TestServer {
 
     /// Serves `router` with the given drain grace.
     pub async fn spawn_with_grace(router: Router, grace: Duration) -> Self {
-        let server = HttpServer::bind("127.0.0.1", 0, router).await.expect("bind");
+        let server = HttpServer::bind("127.0.0.1", 0, router)
+            .await
+            .expect("bind");
         let addr = server.local_addr().expect("addr");
         let shutdown = Shutdown::new();
         let handle = tokio::spawn(server.serve(shutdown.clone(), grace));
@@ -81,7 +89,12 @@ impl TestServer {
             .timeout(Duration::from_secs(30))
             .build()
             .expect("client");
-        Self { addr, shutdown, handle, client }
+        Self {
+            addr,
+            shutdown,
+            handle,
+            client,
+        }
     }
 
     /// `http://127.0.0.1:<port><path>`.
@@ -133,8 +146,14 @@ pub struct PgInstance {
 impl PgInstance {
     /// Initialises and starts a fresh cluster on a free port.
     pub fn start() -> Self {
-        let dir = tempfile::Builder::new().prefix("quantun-pg-").tempdir().expect("tempdir");
-        let me = Self { dir, port: free_port() };
+        let dir = tempfile::Builder::new()
+            .prefix("quantun-pg-")
+            .tempdir()
+            .expect("tempdir");
+        let me = Self {
+            dir,
+            port: free_port(),
+        };
         me.resume();
         me
     }
@@ -142,13 +161,23 @@ impl PgInstance {
     /// Starts it again after [`PgInstance::stop`].
     pub fn resume(&self) {
         let port = self.port.to_string();
-        run_script("pg.sh", &["start", self.dir.path().to_str().expect("utf-8 path"), &port]);
+        run_script(
+            "pg.sh",
+            &[
+                "start",
+                self.dir.path().to_str().expect("utf-8 path"),
+                &port,
+            ],
+        );
     }
 
     /// Stops the server (fast shutdown).
     pub fn stop(&self) {
         let port = self.port.to_string();
-        run_script("pg.sh", &["stop", self.dir.path().to_str().expect("utf-8 path"), &port]);
+        run_script(
+            "pg.sh",
+            &["stop", self.dir.path().to_str().expect("utf-8 path"), &port],
+        );
     }
 
     /// Superuser URL of the `postgres` database.
@@ -178,8 +207,15 @@ pub struct EtcdInstance {
 impl EtcdInstance {
     /// Starts a fresh single-node etcd on free ports.
     pub fn start() -> Self {
-        let dir = tempfile::Builder::new().prefix("quantun-etcd-").tempdir().expect("tempdir");
-        let me = Self { dir, client_port: free_port(), peer_port: free_port() };
+        let dir = tempfile::Builder::new()
+            .prefix("quantun-etcd-")
+            .tempdir()
+            .expect("tempdir");
+        let me = Self {
+            dir,
+            client_port: free_port(),
+            peer_port: free_port(),
+        };
         me.resume();
         me
     }
@@ -218,5 +254,158 @@ impl Drop for EtcdInstance {
             .arg(repo_root().join("scripts/etcd.sh"))
             .args(&a)
             .output();
+    }
+}
+
+/// A reqwest client for tests (installs the crypto provider first, as
+/// reqwest panics without one when two are compiled in).
+pub fn client() -> reqwest::Client {
+    crate::server::install_crypto_provider();
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
+/// Runs a service binary to completion with only `env` (plus `PATH`) set.
+/// A binary still running after 15 s (e.g. it accepted a bad value and
+/// started serving) is killed and the test fails.
+pub fn run_bin(bin: &str, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    use std::process::Stdio;
+    let mut child = Command::new(bin)
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {bin}: {e}"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("output");
+            panic!(
+                "{bin} {args:?} with {env:?} did not exit (it started serving?); stderr: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
+}
+
+/// Asserts a start-up configuration error: exit code 2, exactly one line on
+/// stderr of the form `error: <VAR>: …`, nothing on stdout.
+pub fn assert_config_error(out: &std::process::Output, var: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "exit code 2 for {var}; stderr: {stderr}"
+    );
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "exactly one line for {var}: {stderr:?}");
+    assert!(
+        lines[0].starts_with(&format!("error: {var}:")),
+        "names {var}: {stderr:?}"
+    );
+    assert!(out.stdout.is_empty(), "nothing on stdout for {var}");
+}
+
+/// Asserts `--help` of `bin` lists each variable in `vars`.
+pub fn assert_help_lists(bin: &str, vars: &[&str]) {
+    let out = run_bin(bin, &["--help"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    // Normalise clap's line wrapping.
+    let help = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    for var in vars {
+        assert!(
+            help.contains(&format!("[env: {var}")),
+            "--help of {bin} lists {var}"
+        );
+    }
+}
+
+/// A service binary running as a child process.
+#[derive(Debug)]
+pub struct ChildService {
+    child: std::process::Child,
+    /// `http://127.0.0.1:<port>` of the listener that was probed.
+    pub base: String,
+}
+
+impl ChildService {
+    /// Starts `bin` with `env` (plus `PATH`) and waits until
+    /// `http://127.0.0.1:<port>/health` answers 200.
+    pub async fn spawn(bin: &str, env: &[(&str, &str)], port: u16) -> Self {
+        Self::spawn_with_args(bin, &[], env, port).await
+    }
+
+    /// Like [`ChildService::spawn`] with command-line arguments.
+    pub async fn spawn_with_args(
+        bin: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+        port: u16,
+    ) -> Self {
+        let child = Command::new(bin)
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
+        let me = Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        let c = client();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(r) = c.get(format!("{}/health", me.base)).send().await {
+                if r.status() == 200 {
+                    return me;
+                }
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{bin} did not answer /health on port {port}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Sends SIGTERM and waits (at most 30 s) for the exit status.
+    pub async fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let ok = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        assert!(ok.success());
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "did not exit after SIGTERM"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for ChildService {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

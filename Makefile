@@ -1,0 +1,54 @@
+# Quantun stack: developer entry points. `make` alone lists them.
+#
+# Every cargo invocation shares one target directory outside the clone, so
+# several clones (and CI) reuse one build cache.
+CARGO_TARGET_DIR ?= $(HOME)/.cache/quantun-target
+CARGO_BUILD_JOBS ?= 2
+# sqlx macros read the checked-in offline data, never a live database.
+SQLX_OFFLINE ?= true
+export CARGO_TARGET_DIR CARGO_BUILD_JOBS SQLX_OFFLINE
+
+# Extra arguments for the test runner, e.g. make test TEST_ARGS="-E test(auth)"
+TEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint fmt build setup clean-run
+
+help: ## List the targets
+	@echo "Quantun stack. Targets:"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 20
+	@echo "Cargo target dir: $(CARGO_TARGET_DIR)"
+
+run: ## Build and run the whole stack locally (private Postgres + etcd in .run/); Ctrl-C stops it
+	scripts/run.sh
+
+test: ## Run all tests against a throwaway Postgres and etcd (TEST_ARGS=... for the runner)
+	scripts/test.sh $(TEST_ARGS)
+
+lint: ## cargo fmt --check and clippy with warnings denied
+	cargo fmt --all -- --check $(if $(CI),--color=never)
+	cargo clippy --workspace --all-targets --all-features -- -D warnings
+
+fmt: ## Format the workspace
+	cargo fmt --all
+
+build: ## Build every crate and target (dev profile)
+	cargo build --workspace --all-targets --all-features
+
+setup: ## Install the system tools (protoc, etcd, PostgreSQL, curl, openssl) when missing
+	scripts/setup.sh
+
+clean-run: ## Remove .run/ (data, secrets, certs, logs) once nothing in it is running
+	@alive=""; \
+	for f in .run/run.pid .run/pids/*.pid .run/etcd/etcd.pid .run/pg/data/postmaster.pid; do \
+		[ -f "$$f" ] || continue; \
+		pid=$$(head -n 1 "$$f" | tr -d " -"); \
+		if [ -n "$$pid" ] && kill -0 "$$pid" 2>/dev/null && ! grep -q "^State:.*Z" "/proc/$$pid/status" 2>/dev/null; then \
+			alive="$$alive $$f(pid $$pid)"; \
+		fi; \
+	done; \
+	if [ -n "$$alive" ]; then \
+		echo "clean-run: still running:$$alive; stop it first (Ctrl-C make run, scripts/pg.sh stop .run/pg PORT, scripts/etcd.sh stop .run/etcd PORT PEER)" >&2; \
+		exit 1; \
+	fi; \
+	rm -rf .run && echo "removed .run"

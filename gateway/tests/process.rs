@@ -1,0 +1,109 @@
+//! The real `gateway` binary: admin listener, config validation, SIGTERM.
+
+use shared::test_util::{
+    assert_config_error, assert_help_lists, client, free_port, run_bin, ChildService,
+};
+
+const BIN: &str = env!("CARGO_BIN_EXE_gateway");
+
+#[test]
+fn config_errors_name_the_variable() {
+    assert_config_error(
+        &run_bin(BIN, &[], &[("QSGW_TLS_POLICY", "QUANTUM_MAYBE")]),
+        "QSGW_TLS_POLICY",
+    );
+    assert_config_error(
+        &run_bin(BIN, &[], &[("QSGW_MAX_CONNECTIONS", "0")]),
+        "QSGW_MAX_CONNECTIONS",
+    );
+    assert_config_error(
+        &run_bin(BIN, &[], &[("QSGW_ETCD_ENDPOINTS", ",")]),
+        "QSGW_ETCD_ENDPOINTS",
+    );
+    assert_config_error(
+        &run_bin(
+            BIN,
+            &[],
+            &[("QSGW_CONTROL_PLANE_URL", "control-plane:8085")],
+        ),
+        "QSGW_CONTROL_PLANE_URL",
+    );
+    assert_config_error(
+        &run_bin(BIN, &[], &[("QSGW_RATE_LIMIT_BURST", "10")]),
+        "QSGW_RATE_LIMIT_BURST",
+    );
+    assert_config_error(
+        &run_bin(BIN, &[], &[("QSGW_API_KEY", "short")]),
+        "QSGW_API_KEY",
+    );
+}
+
+#[test]
+fn help_lists_every_setting() {
+    assert_help_lists(
+        BIN,
+        &[
+            "QSGW_GATEWAY_HOST",
+            "QSGW_GATEWAY_PORT",
+            "QSGW_TLS_CERT_PATH",
+            "QSGW_TLS_KEY_PATH",
+            "QSGW_CONTROL_PLANE_URL",
+            "QSGW_AI_ENGINE_URL",
+            "QSGW_ETCD_ENDPOINTS",
+            "QSGW_MAX_CONNECTIONS",
+            "QSGW_WORKER_THREADS",
+            "QSGW_BLOCKING_THREADS",
+            "QSGW_UPSTREAM_POOL_SIZE",
+            "QSGW_UPSTREAM_TIMEOUT_SECS",
+            "QSGW_RATE_LIMIT_RPS",
+            "QSGW_RATE_LIMIT_BURST",
+            "QSGW_LOG_LEVEL",
+            "QSGW_TLS_POLICY",
+            "QSGW_GATEWAY_ADMIN_PORT",
+        ],
+    );
+}
+
+#[tokio::test]
+async fn admin_listener_serves_operations_and_stops_on_sigterm() {
+    let port = free_port();
+    let port_s = port.to_string();
+    let svc = ChildService::spawn(
+        BIN,
+        &[
+            ("QSGW_GATEWAY_ADMIN_PORT", &port_s),
+            ("QSGW_GATEWAY_ADMIN_HOST", "127.0.0.1"),
+            ("QSGW_WORKER_THREADS", "2"),
+        ],
+        port,
+    )
+    .await;
+    let c = client();
+    assert_eq!(
+        c.get(format!("{}/health/ready", svc.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let doc: serde_json::Value = c
+        .get(format!("{}/api/v1/openapi.json", svc.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["info"]["title"], "QSGW gateway admin API");
+    assert!(c
+        .get(format!("{}/metrics", svc.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .contains("service=\"gateway\""));
+    assert_eq!(svc.terminate().await.code(), Some(0));
+}

@@ -1,0 +1,127 @@
+//! The real `ml-engine` binary: settings precedence (flag > env > file >
+//! default), operational endpoints, config errors and SIGTERM.
+
+use shared::test_util::{
+    assert_config_error, assert_help_lists, client, free_port, run_bin, ChildService,
+};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ml-engine");
+
+#[tokio::test]
+async fn env_beats_file_and_file_beats_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ml.toml");
+    let file_port = free_port();
+    std::fs::write(
+        &file,
+        format!("QRAP_ML_PORT = {file_port}\nQRAP_ML_HOST = \"127.0.0.1\"\n"),
+    )
+    .unwrap();
+    let file_arg = file.to_str().unwrap();
+
+    // File beats the default (8084).
+    let svc = ChildService::spawn_with_args(BIN, &["--config", file_arg], &[], file_port).await;
+    assert_eq!(svc.terminate().await.code(), Some(0));
+
+    // Environment beats the file.
+    let env_port = free_port();
+    let env_port_s = env_port.to_string();
+    let svc = ChildService::spawn_with_args(
+        BIN,
+        &["--config", file_arg],
+        &[("QRAP_ML_PORT", &env_port_s)],
+        env_port,
+    )
+    .await;
+    assert!(
+        client()
+            .get(format!("http://127.0.0.1:{file_port}/health"))
+            .send()
+            .await
+            .is_err(),
+        "nothing listens on the file's port"
+    );
+    assert_eq!(svc.terminate().await.code(), Some(0));
+}
+
+#[tokio::test]
+async fn serves_operational_endpoints_and_stops_cleanly_on_sigterm() {
+    let port = free_port();
+    let port_s = port.to_string();
+    let svc = ChildService::spawn(
+        BIN,
+        &[("QRAP_ML_PORT", &port_s), ("QRAP_ML_HOST", "127.0.0.1")],
+        port,
+    )
+    .await;
+    let c = client();
+    let ready = c
+        .get(format!("{}/health/ready", svc.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    let doc: serde_json::Value = c
+        .get(format!("{}/api/v1/openapi.json", svc.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["info"]["title"], "QRAP ML engine API");
+    assert_eq!(
+        c.get(format!("{}/api/v1/docs", svc.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let metrics = c
+        .get(format!("{}/metrics", svc.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("service=\"ml-engine\""), "{metrics}");
+    assert_eq!(svc.terminate().await.code(), Some(0));
+}
+
+#[test]
+fn config_errors_name_the_variable() {
+    assert_config_error(
+        &run_bin(BIN, &[], &[("QRAP_ML_WORKERS", "0")]),
+        "QRAP_ML_WORKERS",
+    );
+    assert_config_error(
+        &run_bin(BIN, &[], &[("QRAP_ML_PORT", "eighty")]),
+        "QRAP_ML_PORT",
+    );
+    assert_config_error(
+        &run_bin(BIN, &[], &[("QRAP_ML_LOG_LEVEL", "chatty")]),
+        "QRAP_ML_LOG_LEVEL",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.toml");
+    std::fs::write(&file, "QRAP_ML_PROT = 1\n").unwrap();
+    assert_config_error(
+        &run_bin(BIN, &["--config", file.to_str().unwrap()], &[]),
+        "QRAP_ML_PROT",
+    );
+}
+
+#[test]
+fn help_lists_every_setting() {
+    assert_help_lists(
+        BIN,
+        &[
+            "QRAP_ML_HOST",
+            "QRAP_ML_PORT",
+            "QRAP_ML_LOG_LEVEL",
+            "QRAP_ML_WORKERS",
+        ],
+    );
+}
