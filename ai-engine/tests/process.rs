@@ -1,4 +1,5 @@
 //! The real `ai-engine` binary: config validation and lifecycle.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use shared::test_util::{
     assert_config_error, assert_help_lists, client, free_port, run_bin, ChildService,

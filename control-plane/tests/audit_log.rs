@@ -1,5 +1,6 @@
 //! The QSGW schema as migrated at start: the audit log is append-only in the
 //! database itself.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use sqlx::PgPool;
 

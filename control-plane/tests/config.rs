@@ -1,5 +1,6 @@
 //! Start-up configuration errors, checked on the real binary: one line on
 //! stderr naming the variable, exit code 2.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::process::{Command, Output};
 

@@ -1,6 +1,7 @@
 //! The control plane started for real (port 0) against a private Postgres:
 //! migrations at start, operational endpoints, and readiness that follows
 //! the database without a restart.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::Duration;
 

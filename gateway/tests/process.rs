@@ -1,4 +1,5 @@
 //! The real `gateway` binary: admin listener, config validation, SIGTERM.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use shared::test_util::{
     assert_config_error, assert_help_lists, client, free_port, run_bin, ChildService,

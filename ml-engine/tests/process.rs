@@ -1,5 +1,6 @@
 //! The real `ml-engine` binary: settings precedence (flag > env > file >
 //! default), operational endpoints, config errors and SIGTERM.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use shared::test_util::{
     assert_config_error, assert_help_lists, client, free_port, run_bin, ChildService,

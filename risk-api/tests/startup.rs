@@ -1,5 +1,6 @@
 //! The risk API started for real: config errors on the binary, and the
 //! seed's `/healthz` following the database.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::Duration;
 

@@ -1,5 +1,6 @@
 //! etcd plumbing against real etcd processes: the shared one `make test`
 //! starts, and private ones this file stops and restarts.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::Duration;
 
