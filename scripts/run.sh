@@ -428,7 +428,7 @@ cat <<EOF
 
 Quantun stack is up.
 
-  gateway (TLS)        https://localhost:$gw_port    (/qsgw/... and /qrap/...; dev cert: ${QSGW_TLS_CERT_PATH})
+  gateway (TLS)        https://localhost:$gw_port    (dev cert: ${QSGW_TLS_CERT_PATH})
   gateway admin        http://127.0.0.1:$admin_port  (/health/ready, /metrics)
   control plane        http://127.0.0.1:$cp_port   (API docs: http://127.0.0.1:$cp_port/api/v1/docs)
   ai-engine            http://127.0.0.1:$ai_port

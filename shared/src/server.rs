@@ -28,13 +28,19 @@ impl Shutdown {
         Self::default()
     }
 
-    /// Cancels the token when SIGTERM or SIGINT arrives.
+    /// Cancels the token when SIGTERM or SIGINT arrives; a second signal
+    /// during the drain exits at once (status 130), so an operator is never
+    /// stuck behind a drain that does not finish.
     pub fn listen_for_signals(&self) {
         let token = self.token.clone();
         tokio::spawn(async move {
-            wait_for_signal().await;
+            let mut signals = Signals::new();
+            signals.recv().await;
             tracing::info!("shutdown signal received, draining");
             token.cancel();
+            signals.recv().await;
+            tracing::warn!("second shutdown signal, exiting without waiting for the drain");
+            std::process::exit(130);
         });
     }
 
@@ -54,28 +60,42 @@ impl Shutdown {
     }
 }
 
-#[cfg(unix)]
-async fn wait_for_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    match (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) {
-        (Ok(mut term), Ok(mut int)) => {
+/// SIGTERM and SIGINT, registered once so that no signal between two
+/// waits is lost.
+struct Signals {
+    #[cfg(unix)]
+    streams: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    fn new() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let streams = match (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::interrupt()),
+            ) {
+                (Ok(term), Ok(int)) => Some((term, int)),
+                _ => None,
+            };
+            Self { streams }
+        }
+        #[cfg(not(unix))]
+        Self {}
+    }
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        if let Some((term, int)) = self.streams.as_mut() {
             tokio::select! {
                 _ = term.recv() => {},
                 _ = int.recv() => {},
             }
+            return;
         }
-        _ => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
+        let _ = tokio::signal::ctrl_c().await;
     }
-}
-
-#[cfg(not(unix))]
-async fn wait_for_signal() {
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// A bound listener and the router it will serve.

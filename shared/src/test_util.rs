@@ -353,12 +353,29 @@ impl ChildService {
         env: &[(&str, &str)],
         port: u16,
     ) -> Self {
+        Self::start(bin, args, env, port, std::process::Stdio::null()).await
+    }
+
+    /// Like [`ChildService::spawn`], writing the service's stdout (its log
+    /// lines) to `log`.
+    pub async fn spawn_logged(bin: &str, env: &[(&str, &str)], port: u16, log: &Path) -> Self {
+        let file = std::fs::File::create(log).expect("log file");
+        Self::start(bin, &[], env, port, std::process::Stdio::from(file)).await
+    }
+
+    async fn start(
+        bin: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+        port: u16,
+        stdout: std::process::Stdio,
+    ) -> Self {
         let child = Command::new(bin)
             .args(args)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .envs(env.iter().copied())
-            .stdout(std::process::Stdio::null())
+            .stdout(stdout)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
         let me = Self {
