@@ -4,8 +4,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, ValueEnum};
+use clap::{Args, Parser};
 use shared::config::{parse_base_url, parse_port, ConfigError, LogLevel, Secret};
+pub use shared::qsgw::TlsPolicy;
 
 /// Command line.
 #[derive(Debug, Parser)]
@@ -21,18 +22,6 @@ pub struct Cli {
     /// Settings.
     #[command(flatten)]
     pub settings: Settings,
-}
-
-/// Key-exchange policy of a TLS listener.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-#[value(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum TlsPolicy {
-    /// Only hybrid/post-quantum groups; classical-only clients fail the handshake.
-    PqcOnly,
-    /// Post-quantum first, classical groups accepted.
-    PqcPreferred,
-    /// Classical groups and TLS 1.2 allowed.
-    ClassicalAllowed,
 }
 
 /// Raw settings.

@@ -15,6 +15,7 @@
 //! | [`pagination`] | `?limit=&cursor=` → `{items, next_cursor}` |
 //! | [`ids`] | prefixed ids (`rt_…`) |
 //! | [`ratelimit`] | per-IP token bucket → 429 |
+//! | [`qsgw`] | QSGW config contract: etcd keys, route/upstream JSON, snapshot |
 //! | [`auth`] | HS256 JWT, API keys, [`auth::RequireRole`] |
 //! | [`health`] | `/health`, `/health/ready` |
 //! | [`metrics`] | Prometheus recorder and `/metrics` |
@@ -37,6 +38,7 @@ pub mod json;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;
+pub mod qsgw;
 pub mod ratelimit;
 pub mod request_id;
 pub mod server;

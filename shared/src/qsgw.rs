@@ -1,0 +1,286 @@
+//! The QSGW configuration contract between the control plane (the only
+//! writer of etcd) and gateways (readers).
+//!
+//! etcd layout under [`PREFIX`]:
+//!
+//! | key | value |
+//! |---|---|
+//! | `/qsgw/v1/routes/<rt_id>` | [`RouteConfig`] as JSON |
+//! | `/qsgw/v1/upstreams/<ups_id>` | [`UpstreamConfig`] as JSON |
+//! | `/qsgw/v1/revision` | the control plane's config revision, decimal |
+//! | `/qsgw/v1/ai/thresholds` | AI engine thresholds as JSON |
+//!
+//! A config mutation writes its resource key(s) and the revision key in one
+//! etcd transaction, so a watcher that sees a new revision has seen the
+//! change that produced it. [`ConfigSnapshot`] is the same content in one
+//! document (`GET /api/v1/config/snapshot`, and the gateway's standalone
+//! file). Readers ignore unknown fields so that a newer control plane can
+//! add fields without breaking older gateways.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::ids::{RouteId, UpstreamId};
+
+/// Root of every QSGW key.
+pub const PREFIX: &str = "/qsgw/v1/";
+/// Prefix of route keys.
+pub const ROUTES_PREFIX: &str = "/qsgw/v1/routes/";
+/// Prefix of upstream keys.
+pub const UPSTREAMS_PREFIX: &str = "/qsgw/v1/upstreams/";
+/// The config revision key.
+pub const REVISION_KEY: &str = "/qsgw/v1/revision";
+/// The AI engine thresholds key.
+pub const AI_THRESHOLDS_KEY: &str = "/qsgw/v1/ai/thresholds";
+
+/// Key of a route.
+pub fn route_key(id: &RouteId) -> String {
+    format!("{ROUTES_PREFIX}{id}")
+}
+
+/// Key of an upstream.
+pub fn upstream_key(id: &UpstreamId) -> String {
+    format!("{UPSTREAMS_PREFIX}{id}")
+}
+
+/// What a key under [`PREFIX`] names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigKey {
+    /// A route.
+    Route(RouteId),
+    /// An upstream.
+    Upstream(UpstreamId),
+    /// The revision counter.
+    Revision,
+    /// AI thresholds.
+    AiThresholds,
+    /// Anything else (ignored by readers).
+    Other,
+}
+
+/// Classifies a key.
+pub fn parse_key(key: &str) -> ConfigKey {
+    if let Some(id) = key.strip_prefix(ROUTES_PREFIX) {
+        return RouteId::parse(id).map_or(ConfigKey::Other, ConfigKey::Route);
+    }
+    if let Some(id) = key.strip_prefix(UPSTREAMS_PREFIX) {
+        return UpstreamId::parse(id).map_or(ConfigKey::Other, ConfigKey::Upstream);
+    }
+    match key {
+        REVISION_KEY => ConfigKey::Revision,
+        AI_THRESHOLDS_KEY => ConfigKey::AiThresholds,
+        _ => ConfigKey::Other,
+    }
+}
+
+/// Key-exchange policy of a listener, SNI or route.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, clap::ValueEnum,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[value(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TlsPolicy {
+    /// Only hybrid/post-quantum groups; classical-only clients fail the handshake.
+    PqcOnly,
+    /// Post-quantum first, classical groups accepted (default).
+    PqcPreferred,
+    /// Classical groups and TLS 1.2 allowed.
+    ClassicalAllowed,
+}
+
+impl TlsPolicy {
+    /// The wire spelling (`PQC_ONLY`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TlsPolicy::PqcOnly => "PQC_ONLY",
+            TlsPolicy::PqcPreferred => "PQC_PREFERRED",
+            TlsPolicy::ClassicalAllowed => "CLASSICAL_ALLOWED",
+        }
+    }
+}
+
+/// Load-balancing policy of an upstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LbPolicy {
+    /// Each target in turn.
+    RoundRobin,
+    /// The target with the fewest in-flight requests.
+    LeastConn,
+    /// Proportional to the targets' weights.
+    Weighted,
+}
+
+/// One backend address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Target {
+    /// Host name or IP address.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// Relative weight (weighted policy); 0 drains the target.
+    #[serde(default = "default_weight")]
+    pub weight: u32,
+}
+
+fn default_weight() -> u32 {
+    1
+}
+
+/// Active health checking of an upstream's targets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct HealthCheck {
+    /// Whether active checks run.
+    pub enabled: bool,
+    /// Path requested (GET).
+    pub path: String,
+    /// Time between checks.
+    pub interval_ms: u64,
+    /// Timeout of one check.
+    pub timeout_ms: u64,
+    /// Status that counts as healthy.
+    pub expected_status: u16,
+    /// Consecutive successes to mark a target healthy.
+    pub healthy_threshold: u32,
+    /// Consecutive failures to mark a target unhealthy.
+    pub unhealthy_threshold: u32,
+}
+
+/// Passive ejection after consecutive proxy failures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PassiveEjection {
+    /// Consecutive failures before ejection (0 disables it).
+    pub after_failures: u32,
+    /// How long an ejected target stays out.
+    pub duration_ms: u64,
+}
+
+/// An upstream as gateways see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct UpstreamConfig {
+    /// Id.
+    pub id: UpstreamId,
+    /// Unique name.
+    pub name: String,
+    /// Backends.
+    pub targets: Vec<Target>,
+    /// Balancing policy.
+    pub lb_policy: LbPolicy,
+    /// Active checks.
+    pub health_check: HealthCheck,
+    /// Passive ejection.
+    pub ejection: PassiveEjection,
+    /// Connection pool size per target (None: gateway default).
+    pub pool_size: Option<u32>,
+    /// Connect timeout.
+    pub connect_timeout_ms: u64,
+    /// Request timeout (None: gateway default).
+    pub request_timeout_ms: Option<u64>,
+    /// Resource version.
+    pub version: i64,
+}
+
+/// How a route's path matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PathMatch {
+    /// The request path starts with the route path (segment-wise).
+    Prefix,
+    /// The request path equals the route path.
+    Exact,
+}
+
+/// Threat inspection mode of a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InspectionMode {
+    /// No inspection.
+    Off,
+    /// Features sent off the request path; cached verdicts enforced.
+    Async,
+    /// Wait for a verdict within the AI budget, fail open.
+    Sync,
+}
+
+/// A per-route rate limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RouteRateLimit {
+    /// Requests per second per client IP.
+    pub rps: u32,
+    /// Burst size.
+    pub burst: u32,
+}
+
+/// A route as gateways see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RouteConfig {
+    /// Id.
+    pub id: RouteId,
+    /// Name.
+    pub name: String,
+    /// Host to match (lowercase); None matches any host.
+    pub host: Option<String>,
+    /// Path to match, starting with `/`.
+    pub path: String,
+    /// Prefix or exact.
+    pub path_match: PathMatch,
+    /// Methods to match (uppercase); empty matches any.
+    pub methods: Vec<String>,
+    /// Upstream serving the route.
+    pub upstream_id: UpstreamId,
+    /// Remove the matched prefix before proxying.
+    pub strip_prefix: bool,
+    /// Upstream timeout override.
+    pub timeout_ms: Option<u64>,
+    /// Retries on idempotent methods.
+    pub retries: u8,
+    /// Rate limit override.
+    pub rate_limit: Option<RouteRateLimit>,
+    /// TLS policy override.
+    pub tls_policy: Option<TlsPolicy>,
+    /// Inspection mode.
+    pub inspection: InspectionMode,
+    /// Disabled routes are not served.
+    pub enabled: bool,
+    /// Resource version.
+    pub version: i64,
+}
+
+/// The whole effective configuration at one revision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ConfigSnapshot {
+    /// Control plane config revision.
+    pub revision: i64,
+    /// Every route.
+    pub routes: Vec<RouteConfig>,
+    /// Every upstream.
+    pub upstreams: Vec<UpstreamConfig>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_round_trip() {
+        let r = RouteId::new();
+        assert_eq!(parse_key(&route_key(&r)), ConfigKey::Route(r));
+        let u = UpstreamId::new();
+        assert_eq!(parse_key(&upstream_key(&u)), ConfigKey::Upstream(u));
+        assert_eq!(parse_key(REVISION_KEY), ConfigKey::Revision);
+        assert_eq!(parse_key(AI_THRESHOLDS_KEY), ConfigKey::AiThresholds);
+        assert_eq!(parse_key("/qsgw/v1/routes/not-an-id"), ConfigKey::Other);
+        assert_eq!(parse_key("/elsewhere"), ConfigKey::Other);
+    }
+
+    #[test]
+    fn readers_ignore_unknown_fields_and_default_weight() {
+        let json = serde_json::json!({
+            "host": "10.0.0.1", "port": 8080, "added_later": true
+        });
+        let t: Target = serde_json::from_value(json).unwrap();
+        assert_eq!(t.weight, 1);
+        let p: TlsPolicy = serde_json::from_str("\"PQC_ONLY\"").unwrap();
+        assert_eq!(p.as_str(), "PQC_ONLY");
+    }
+}
