@@ -105,6 +105,26 @@ pub struct Settings {
     /// Log level: trace, debug, info, warn or error.
     #[arg(long = "log-level", env = "QSGW_LOG_LEVEL", default_value = "info")]
     pub log_level: LogLevel,
+    /// Deployment environment: production or development (development generates a self-signed certificate when none exists).
+    #[arg(long = "environment", env = "QSGW_ENVIRONMENT", default_value = "production", value_parser = ["production", "development"])]
+    pub environment: String,
+    /// Per-SNI key-exchange policy overrides, e.g. `legacy.example.com=CLASSICAL_ALLOWED,pq.example.com=PQC_ONLY`.
+    #[arg(
+        long = "tls-sni-policies",
+        env = "QSGW_TLS_SNI_POLICIES",
+        default_value = ""
+    )]
+    pub tls_sni_policies: String,
+    /// Standalone mode: serve the routes of this snapshot file (JSON, as GET /api/v1/config/snapshot) without etcd.
+    #[arg(long = "config-file", env = "QSGW_CONFIG_FILE")]
+    pub config_file: Option<PathBuf>,
+    /// Where the last good config from etcd is saved, so a restart while etcd is down still serves it (empty disables).
+    #[arg(
+        long = "config-cache-path",
+        env = "QSGW_CONFIG_CACHE_PATH",
+        default_value = "/var/lib/qsgw/config-cache.json"
+    )]
+    pub config_cache_path: String,
     /// Seconds to drain in-flight requests on SIGTERM.
     #[arg(long = "shutdown-grace-secs", env = "QSGW_SHUTDOWN_GRACE_SECS", default_value = "30", value_parser = clap::value_parser!(u64).range(0..=600))]
     pub shutdown_grace_secs: u64,
@@ -151,6 +171,14 @@ pub struct Config {
     pub rate_limit_burst: u32,
     /// Log level.
     pub log_level: LogLevel,
+    /// Whether this is a production deployment.
+    pub production: bool,
+    /// SNI host → policy.
+    pub sni_policies: std::collections::HashMap<String, TlsPolicy>,
+    /// Standalone snapshot file.
+    pub config_file: Option<PathBuf>,
+    /// Last-good-config cache.
+    pub config_cache_path: Option<PathBuf>,
     /// Drain time.
     pub shutdown_grace: Duration,
 }
@@ -178,7 +206,28 @@ impl Config {
                 ));
             }
         }
+        let mut sni_policies = std::collections::HashMap::new();
+        for item in shared::config::parse_list(&s.tls_sni_policies) {
+            let (host, policy) = item.split_once('=').ok_or_else(|| {
+                ConfigError::new(
+                    "QSGW_TLS_SNI_POLICIES",
+                    format!("'{item}' is not host=POLICY"),
+                )
+            })?;
+            let policy = <TlsPolicy as clap::ValueEnum>::from_str(policy.trim(), false).map_err(|_| {
+                ConfigError::new(
+                    "QSGW_TLS_SNI_POLICIES",
+                    format!("unknown policy '{policy}' (expected PQC_ONLY, PQC_PREFERRED or CLASSICAL_ALLOWED)"),
+                )
+            })?;
+            sni_policies.insert(host.trim().to_ascii_lowercase(), policy);
+        }
         Ok(Self {
+            production: s.environment == "production",
+            sni_policies,
+            config_file: s.config_file,
+            config_cache_path: Some(PathBuf::from(s.config_cache_path))
+                .filter(|p| !p.as_os_str().is_empty()),
             host: s.host,
             port: s.port,
             admin_host: s.admin_host,

@@ -7,4 +7,9 @@
 //! [`startup::Application::build`].
 
 pub mod config;
+pub mod listener;
+pub mod live;
+pub mod proxy;
+pub mod routing;
 pub mod startup;
+pub mod tls;

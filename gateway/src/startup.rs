@@ -1,45 +1,143 @@
-//! Wiring: readiness, router, listener.
+//! Wiring: live config (file, cache, etcd), certificates, the TLS listener
+//! and the admin listener.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use arc_swap::ArcSwap;
+use axum::extract::State;
+use axum::response::IntoResponse;
+use axum::Json;
+use shared::etcd::EtcdSettings;
 use shared::health::Readiness;
 use shared::http::StackOptions;
+use shared::qsgw::ConfigSnapshot;
 use shared::server::{HttpServer, Shutdown};
 use shared::service::{build_router, ServiceInfo, Surface};
+use shared::Problem;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::config::Config;
+use crate::listener::{spawn_cert_reloader, ListenerOptions, TlsConfigs, TlsListener};
+use crate::live::{self, LiveConfig};
+use crate::proxy::Proxy;
+use crate::tls;
 
 /// Identity in docs, logs and health.
 pub const INFO: ServiceInfo = ServiceInfo {
     name: "gateway",
     title: "QSGW gateway admin API",
-    description: "Admin listener of the post-quantum gateway: health, readiness and metrics.",
+    description: "Admin listener of the post-quantum gateway: health, readiness, metrics and the config in force.",
     version: env!("CARGO_PKG_VERSION"),
 };
 
-/// A built, bound, not yet serving gateway (admin listener).
+/// A built, bound, not yet serving gateway.
 #[derive(Debug)]
 pub struct Application {
-    server: HttpServer,
-    port: u16,
+    admin: HttpServer,
+    tls: TlsListener,
+    admin_port: u16,
+    tls_port: u16,
     shutdown: Shutdown,
     grace: Duration,
+    live: Arc<LiveConfig>,
 }
 
 impl Application {
-    /// Binds the admin listener.
+    /// Loads config and certificates and binds both listeners.
     pub async fn build(config: Config, shutdown: Shutdown) -> anyhow::Result<Self> {
+        shared::server::install_crypto_provider();
+        let live = Arc::new(LiveConfig::default());
+        if let Some(file) = &config.config_file {
+            let snap = live::read_snapshot(file).context("QSGW_CONFIG_FILE")?;
+            live.install(snap);
+            tracing::info!(file = %file.display(), "standalone mode: serving routes from the file, etcd not used");
+        } else {
+            if let Some(cache) = config.config_cache_path.as_deref().filter(|p| p.exists()) {
+                match live::read_snapshot(cache) {
+                    Ok(snap) => {
+                        tracing::info!(
+                            revision = snap.revision,
+                            "serving the cached config until etcd answers"
+                        );
+                        live.install(snap);
+                    }
+                    Err(e) => tracing::warn!(error = format!("{e:#}"), "ignoring the config cache"),
+                }
+            }
+            live::spawn_etcd_source(
+                EtcdSettings::new(config.etcd_endpoints.clone()),
+                live.clone(),
+                config.config_cache_path.clone(),
+                shutdown.token(),
+            );
+        }
+
+        let (cert, key) = (&config.tls_cert_path, &config.tls_key_path);
+        if !cert.exists() && !key.exists() {
+            if config.production {
+                anyhow::bail!(
+                    "no TLS certificate at {} (QSGW_TLS_CERT_PATH); provide one, or set QSGW_ENVIRONMENT=development to generate a self-signed certificate",
+                    cert.display()
+                );
+            }
+            tls::generate_dev_cert(cert, key)?;
+            tracing::warn!(cert = %cert.display(), "generated a self-signed development certificate");
+        }
+        let cert_key = tls::load_cert_key(cert, key)?;
+        let configs = Arc::new(ArcSwap::from_pointee(TlsConfigs::build(&cert_key)?));
+        spawn_cert_reloader(
+            cert.clone(),
+            key.clone(),
+            configs.clone(),
+            Duration::from_secs(2),
+            shutdown.token(),
+        );
+
+        let proxy = Proxy::new(
+            live.clone(),
+            config.upstream_pool_size as usize,
+            config.upstream_timeout,
+        );
+        let opts = ListenerOptions {
+            default_policy: config.tls_policy,
+            sni_policies: config.sni_policies.clone(),
+            max_connections: config.max_connections as usize,
+        };
+        let tls = TlsListener::bind(&config.host, config.port, configs, opts, proxy)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot listen on {}:{} (QSGW_GATEWAY_HOST/QSGW_GATEWAY_PORT)",
+                    config.host, config.port
+                )
+            })?;
+        let tls_port = tls.local_addr()?.port();
+
+        let probe_live = live.clone();
+        let readiness = Readiness::new(shutdown.token()).with_check("config", true, move || {
+            let loaded = probe_live.is_loaded();
+            async move {
+                if loaded {
+                    Ok(())
+                } else {
+                    Err(
+                        "no route configuration loaded yet (etcd unreachable and no cache)"
+                            .to_owned(),
+                    )
+                }
+            }
+        });
         let surface = Surface {
             info: INFO,
-            readiness: Arc::new(Readiness::new(shutdown.token())),
+            readiness: Arc::new(readiness),
             metrics: shared::metrics::install(INFO.name),
             stack: StackOptions::default(),
         };
-        let (router, _doc) = build_router(api(), &surface);
-        let server = HttpServer::bind(&config.admin_host, config.admin_port, router)
+        let (router, _doc) = build_router(api(live.clone()), &surface);
+        let admin = HttpServer::bind(&config.admin_host, config.admin_port, router)
             .await
             .with_context(|| {
                 format!(
@@ -47,27 +145,59 @@ impl Application {
                     config.admin_host, config.admin_port
                 )
             })?;
-        let port = server.local_addr()?.port();
+        let admin_port = admin.local_addr()?.port();
         Ok(Self {
-            server,
-            port,
+            admin,
+            tls,
+            admin_port,
+            tls_port,
             shutdown,
             grace: config.shutdown_grace,
+            live,
         })
     }
 
-    /// The bound port.
+    /// The admin port.
     pub fn port(&self) -> u16 {
-        self.port
+        self.admin_port
     }
 
-    /// Serves until shutdown, then drains.
+    /// The TLS port.
+    pub fn tls_port(&self) -> u16 {
+        self.tls_port
+    }
+
+    /// The live config (tests inspect it).
+    pub fn live(&self) -> Arc<LiveConfig> {
+        self.live.clone()
+    }
+
+    /// Serves both listeners until shutdown, then drains.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.serve(self.shutdown, self.grace).await
+        let token = self.shutdown.token();
+        let (admin, ()) = tokio::join!(
+            self.admin.serve(self.shutdown, self.grace),
+            self.tls.serve(token, self.grace)
+        );
+        admin
     }
 }
 
-/// Admin resources (`/config`, …) are added here as they are built.
-pub fn api() -> OpenApiRouter {
+/// The configuration in force: revision, routes and upstreams.
+#[utoipa::path(get, path = "/config", tag = "operations",
+    responses(
+        (status = 200, description = "The snapshot the gateway serves", body = ConfigSnapshot),
+        (status = 503, description = "No configuration loaded yet", body = Problem)))]
+async fn current_config(State(live): State<Arc<LiveConfig>>) -> impl IntoResponse {
+    match live.snapshot() {
+        Some(s) => Json(s).into_response(),
+        None => Problem::unavailable("no configuration loaded yet").into_response(),
+    }
+}
+
+/// The admin resources.
+pub fn api(live: Arc<LiveConfig>) -> OpenApiRouter {
     OpenApiRouter::new()
+        .routes(routes!(current_config))
+        .with_state(live)
 }

@@ -1,0 +1,260 @@
+//! The TLS listener: connection cap, handshake under the key-exchange policy
+//! chosen by SNI, per-connection TLS facts and metrics, HTTP/1.1 and HTTP/2
+//! served by hyper, graceful drain on shutdown.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use arc_swap::ArcSwap;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use rustls::ServerConfig;
+use shared::qsgw::TlsPolicy;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tokio_rustls::LazyConfigAcceptor;
+use tokio_util::sync::CancellationToken;
+
+use crate::proxy::{ConnInfo, Proxy};
+use crate::tls::{self, CertKey, TlsFacts};
+
+/// Longest time a client may take to complete the TLS handshake.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest time a client may take to send request headers (slowloris).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// TLS configs per policy, rebuilt when the certificate changes.
+#[derive(Debug)]
+pub struct TlsConfigs {
+    by_policy: HashMap<TlsPolicy, Arc<ServerConfig>>,
+}
+
+impl TlsConfigs {
+    /// Builds a config for every policy from one certificate.
+    pub fn build(cert: &CertKey) -> anyhow::Result<Self> {
+        let mut by_policy = HashMap::new();
+        for p in [
+            TlsPolicy::PqcOnly,
+            TlsPolicy::PqcPreferred,
+            TlsPolicy::ClassicalAllowed,
+        ] {
+            by_policy.insert(p, tls::server_config(p, cert)?);
+        }
+        Ok(Self { by_policy })
+    }
+
+    fn get(&self, p: TlsPolicy) -> Option<Arc<ServerConfig>> {
+        self.by_policy.get(&p).cloned()
+    }
+}
+
+/// Listener settings.
+#[derive(Debug, Clone)]
+pub struct ListenerOptions {
+    /// Policy when no SNI override applies.
+    pub default_policy: TlsPolicy,
+    /// SNI host → policy.
+    pub sni_policies: HashMap<String, TlsPolicy>,
+    /// Connection cap.
+    pub max_connections: usize,
+}
+
+/// The TLS front door.
+#[derive(Debug)]
+pub struct TlsListener {
+    listener: TcpListener,
+    configs: Arc<ArcSwap<TlsConfigs>>,
+    opts: ListenerOptions,
+    proxy: Proxy,
+}
+
+impl TlsListener {
+    /// Binds `host:port`.
+    pub async fn bind(
+        host: &str,
+        port: u16,
+        configs: Arc<ArcSwap<TlsConfigs>>,
+        opts: ListenerOptions,
+        proxy: Proxy,
+    ) -> std::io::Result<Self> {
+        let listener = TcpListener::bind((host, port)).await?;
+        Ok(Self {
+            listener,
+            configs,
+            opts,
+            proxy,
+        })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Accepts until `shutdown`, then lets open connections finish their
+    /// requests for at most `grace`.
+    pub async fn serve(self, shutdown: CancellationToken, grace: Duration) {
+        let permits = Arc::new(Semaphore::new(self.opts.max_connections));
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let opts = Arc::new(self.opts);
+        loop {
+            let (stream, peer) = tokio::select! {
+                () = shutdown.cancelled() => break,
+                r = self.listener.accept() => match r {
+                    Ok(x) => x,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+            };
+            metrics::counter!("qsgw_connections_total").increment(1);
+            // Over the cap: close the new connection, existing ones unaffected.
+            let Ok(permit) = permits.clone().try_acquire_owned() else {
+                metrics::counter!("qsgw_connections_refused_total").increment(1);
+                drop(stream);
+                continue;
+            };
+            let configs = self.configs.clone();
+            let opts = opts.clone();
+            let proxy = self.proxy.clone();
+            let watcher = graceful.watcher();
+            tokio::spawn(async move {
+                let _permit = permit;
+                let Some((tls, facts)) = handshake(stream, &configs, &opts).await else {
+                    return;
+                };
+                metrics::gauge!("qsgw_connections_active").increment(1.0);
+                let conn = ConnInfo { peer };
+                let service = hyper::service::service_fn(move |req| {
+                    let proxy = proxy.clone();
+                    let conn = conn.clone();
+                    async move { Ok::<_, std::convert::Infallible>(proxy.handle(req, &conn).await) }
+                });
+                let mut builder = Builder::new(TokioExecutor::new());
+                builder
+                    .http1()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(HEADER_READ_TIMEOUT)
+                    .max_buf_size(64 * 1024);
+                builder
+                    .http2()
+                    .timer(TokioTimer::new())
+                    .max_header_list_size(64 * 1024);
+                let fut = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);
+                if let Err(e) = watcher.watch(fut.into_owned()).await {
+                    tracing::debug!(error = %e, kx_group = %facts.kx_group, "connection ended with an error");
+                }
+                metrics::gauge!("qsgw_connections_active").decrement(1.0);
+            });
+        }
+        drop(self.listener);
+        if tokio::time::timeout(grace, graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!("TLS connections still open after the grace period");
+        }
+    }
+}
+
+async fn handshake(
+    stream: TcpStream,
+    configs: &ArcSwap<TlsConfigs>,
+    opts: &ListenerOptions,
+) -> Option<(tokio_rustls::server::TlsStream<TcpStream>, TlsFacts)> {
+    let started = Instant::now();
+    let work = async {
+        let start = LazyConfigAcceptor::new(rustls::server::Acceptor::default(), stream).await?;
+        let sni = start
+            .client_hello()
+            .server_name()
+            .map(|s| s.to_ascii_lowercase());
+        let policy = sni
+            .as_deref()
+            .and_then(|s| opts.sni_policies.get(s).copied())
+            .unwrap_or(opts.default_policy);
+        let config = configs
+            .load()
+            .get(policy)
+            .ok_or_else(|| std::io::Error::other("no TLS config for policy"))?;
+        start.into_stream(config).await
+    };
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, work).await {
+        Ok(Ok(tls)) => {
+            let facts = TlsFacts::of(tls.get_ref().1);
+            metrics::histogram!(
+                "qsgw_tls_handshake_duration_seconds",
+                "kx_group" => facts.kx_group.clone(),
+                "protocol" => facts.protocol.clone(),
+            )
+            .record(started.elapsed().as_secs_f64());
+            metrics::counter!("qsgw_tls_handshakes_total", "kx_group" => facts.kx_group.clone(), "pqc" => facts.pqc.to_string()).increment(1);
+            Some((tls, facts))
+        }
+        Ok(Err(e)) => {
+            metrics::counter!("qsgw_tls_handshake_failures_total").increment(1);
+            tracing::debug!(error = %e, "TLS handshake failed");
+            None
+        }
+        Err(_) => {
+            metrics::counter!("qsgw_tls_handshake_failures_total").increment(1);
+            None
+        }
+    }
+}
+
+/// Reloads the certificate when either file changes (checked every
+/// `every`) or on SIGHUP; new handshakes use the new certificate, open
+/// connections keep theirs.
+pub fn spawn_cert_reloader(
+    cert: PathBuf,
+    key: PathBuf,
+    configs: Arc<ArcSwap<TlsConfigs>>,
+    every: Duration,
+    cancel: CancellationToken,
+) {
+    tokio::spawn(async move {
+        let stamp = |p: &PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+        let mut last: (Option<SystemTime>, Option<SystemTime>) = (stamp(&cert), stamp(&key));
+        #[cfg(unix)]
+        let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+        loop {
+            #[cfg(unix)]
+            let hup_fut = async {
+                match hup.as_mut() {
+                    Some(h) => {
+                        h.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            #[cfg(not(unix))]
+            let hup_fut = std::future::pending::<()>();
+            let forced = tokio::select! {
+                () = cancel.cancelled() => return,
+                () = tokio::time::sleep(every) => false,
+                () = hup_fut => true,
+            };
+            let now = (stamp(&cert), stamp(&key));
+            if !forced && now == last {
+                continue;
+            }
+            last = now;
+            match tls::load_cert_key(&cert, &key).and_then(|ck| TlsConfigs::build(&ck)) {
+                Ok(c) => {
+                    configs.store(Arc::new(c));
+                    tracing::info!(cert = %cert.display(), "TLS certificate reloaded");
+                }
+                Err(e) => tracing::error!(
+                    error = format!("{e:#}"),
+                    "TLS certificate reload failed, keeping the previous one"
+                ),
+            }
+        }
+    });
+}

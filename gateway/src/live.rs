@@ -1,0 +1,212 @@
+//! Live configuration: the routing table in force, swapped atomically, fed
+//! by etcd (initial prefix read, then a resuming watch), by a standalone
+//! file, and by the on-disk cache of the last good config.
+//!
+//! etcd unreachable → the last good table keeps serving; after a restart
+//! with etcd down, the cached snapshot (`QSGW_CONFIG_CACHE_PATH`) serves.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::Context;
+use arc_swap::ArcSwap;
+use shared::etcd::{self, EtcdSettings, Kv, WatchEvent};
+use shared::ids::{RouteId, UpstreamId};
+use shared::qsgw::{self, ConfigKey, ConfigSnapshot, RouteConfig, UpstreamConfig};
+use tokio_util::sync::CancellationToken;
+
+use crate::routing::RoutingTable;
+
+/// The table in force plus readiness.
+#[derive(Debug, Default)]
+pub struct LiveConfig {
+    table: ArcSwap<RoutingTable>,
+    snapshot: ArcSwap<Option<ConfigSnapshot>>,
+    loaded: AtomicBool,
+}
+
+impl LiveConfig {
+    /// The table for this request.
+    pub fn table(&self) -> arc_swap::Guard<Arc<RoutingTable>> {
+        self.table.load()
+    }
+
+    /// Whether any config has been installed (readiness).
+    pub fn is_loaded(&self) -> bool {
+        self.loaded.load(Ordering::Acquire)
+    }
+
+    /// The snapshot in force (admin `/config`).
+    pub fn snapshot(&self) -> Option<ConfigSnapshot> {
+        self.snapshot.load().as_ref().clone()
+    }
+
+    /// Installs a snapshot unless it equals the one in force. Returns
+    /// whether the table changed.
+    pub fn install(&self, snap: ConfigSnapshot) -> bool {
+        if self.is_loaded() && self.snapshot.load().as_ref().as_ref() == Some(&snap) {
+            return false;
+        }
+        let (table, skipped) = RoutingTable::build(&snap);
+        for s in skipped {
+            tracing::warn!(problem = %s, "route not served");
+        }
+        tracing::info!(
+            revision = snap.revision,
+            routes = table.len(),
+            "routing table swapped"
+        );
+        self.table.store(Arc::new(table));
+        self.snapshot.store(Arc::new(Some(snap)));
+        self.loaded.store(true, Ordering::Release);
+        metrics::gauge!("qsgw_config_revision").set(self.table().revision() as f64);
+        true
+    }
+}
+
+/// Reads a snapshot file (standalone mode and the cache).
+pub fn read_snapshot(path: &Path) -> anyhow::Result<ConfigSnapshot> {
+    let text = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_slice(&text)
+        .with_context(|| format!("{} is not a valid config snapshot", path.display()))
+}
+
+/// Writes the cache atomically (temp file + rename).
+fn write_cache(path: &Path, snap: &ConfigSnapshot) {
+    let tmp = path.with_extension("tmp");
+    let res = serde_json::to_vec_pretty(snap)
+        .map_err(anyhow::Error::from)
+        .and_then(|bytes| {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(&tmp, bytes)?;
+            std::fs::rename(&tmp, path)?;
+            Ok(())
+        });
+    if let Err(e) = res {
+        tracing::warn!(error = %e, path = %path.display(), "cannot write the config cache");
+    }
+}
+
+/// The keys under `/qsgw/v1/` as typed state.
+#[derive(Debug, Default, Clone)]
+struct State {
+    routes: BTreeMap<RouteId, RouteConfig>,
+    upstreams: BTreeMap<UpstreamId, UpstreamConfig>,
+    revision: i64,
+}
+
+impl State {
+    fn from_kvs(kvs: &[Kv]) -> Self {
+        let mut s = Self::default();
+        for kv in kvs {
+            s.put(kv);
+        }
+        s
+    }
+
+    fn put(&mut self, kv: &Kv) {
+        match qsgw::parse_key(&kv.key) {
+            ConfigKey::Route(id) => match serde_json::from_slice::<RouteConfig>(&kv.value) {
+                Ok(r) => {
+                    self.routes.insert(id, r);
+                }
+                Err(e) => {
+                    tracing::warn!(key = %kv.key, error = %e, "ignoring an invalid route document")
+                }
+            },
+            ConfigKey::Upstream(id) => match serde_json::from_slice::<UpstreamConfig>(&kv.value) {
+                Ok(u) => {
+                    self.upstreams.insert(id, u);
+                }
+                Err(e) => {
+                    tracing::warn!(key = %kv.key, error = %e, "ignoring an invalid upstream document")
+                }
+            },
+            ConfigKey::Revision => {
+                if let Some(r) = std::str::from_utf8(&kv.value)
+                    .ok()
+                    .and_then(|s| s.trim().parse().ok())
+                {
+                    self.revision = r;
+                }
+            }
+            ConfigKey::AiThresholds | ConfigKey::Other => {}
+        }
+    }
+
+    fn delete(&mut self, key: &str) {
+        match qsgw::parse_key(key) {
+            ConfigKey::Route(id) => {
+                self.routes.remove(&id);
+            }
+            ConfigKey::Upstream(id) => {
+                self.upstreams.remove(&id);
+            }
+            _ => {}
+        }
+    }
+
+    fn snapshot(&self) -> ConfigSnapshot {
+        ConfigSnapshot {
+            revision: self.revision,
+            routes: self.routes.values().cloned().collect(),
+            upstreams: self.upstreams.values().cloned().collect(),
+        }
+    }
+}
+
+/// Keeps `live` in sync with etcd until `cancel`; saves every installed
+/// snapshot to `cache`.
+pub fn spawn_etcd_source(
+    settings: EtcdSettings,
+    live: Arc<LiveConfig>,
+    cache: Option<PathBuf>,
+    cancel: CancellationToken,
+) {
+    tokio::spawn(async move {
+        let install = |state: &State| {
+            let snap = state.snapshot();
+            if live.install(snap.clone()) {
+                if let Some(path) = cache.as_deref() {
+                    write_cache(path, &snap);
+                }
+            }
+        };
+        // Initial read, retried until etcd answers.
+        let (mut state, start) = loop {
+            let Some(mut client) = etcd::connect_with_retry(&settings, &cancel).await else {
+                return;
+            };
+            match etcd::get_prefix(&mut client, qsgw::PREFIX).await {
+                Ok(snap) => break (State::from_kvs(&snap.kvs), snap.revision + 1),
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading the config from etcd failed, retrying");
+                    tokio::select! {
+                        () = cancel.cancelled() => return,
+                        () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                    }
+                }
+            }
+        };
+        install(&state);
+        let mut rx = etcd::watch_prefix(settings, qsgw::PREFIX.to_owned(), start, cancel.clone());
+        while let Some(first) = rx.recv().await {
+            // Apply everything already queued (one etcd transaction arrives
+            // as several events) before rebuilding once.
+            let mut next = Some(first);
+            while let Some(ev) = next.take() {
+                match ev {
+                    WatchEvent::Put(kv) => state.put(&kv),
+                    WatchEvent::Delete { key, .. } => state.delete(&key),
+                    WatchEvent::Resync(snap) => state = State::from_kvs(&snap.kvs),
+                }
+                next = rx.try_recv().ok();
+            }
+            install(&state);
+        }
+    });
+}

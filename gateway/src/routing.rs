@@ -1,0 +1,508 @@
+//! The routing table: built from a [`ConfigSnapshot`], swapped atomically,
+//! read lock-free by every request. Requests never call etcd.
+//!
+//! Matching: the request host (lowercased, port removed) selects the routes
+//! for that host, falling back to host-less routes; among those, an exact
+//! path match beats the longest prefix match (prefixes match on segment
+//! boundaries: `/api` matches `/api` and `/api/x`, not `/apix`); a route with
+//! a method list only matches those methods.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use shared::qsgw::{ConfigSnapshot, PathMatch, RouteConfig, UpstreamConfig};
+
+/// A route with its upstream resolved.
+#[derive(Debug, Clone)]
+pub struct RouteEntry {
+    /// The route.
+    pub route: RouteConfig,
+    /// Its upstream.
+    pub upstream: Arc<UpstreamState>,
+}
+
+/// An upstream and its balancing cursor (shared by every route using it).
+#[derive(Debug)]
+pub struct UpstreamState {
+    /// The upstream.
+    pub config: UpstreamConfig,
+    cursor: AtomicUsize,
+}
+
+impl UpstreamState {
+    /// Picks the next target: round robin over targets with a non-zero
+    /// weight, or proportional to weight for the weighted policy.
+    pub fn pick(&self) -> Option<&shared::qsgw::Target> {
+        let live: Vec<&shared::qsgw::Target> = self
+            .config
+            .targets
+            .iter()
+            .filter(|t| t.weight > 0)
+            .collect();
+        if live.is_empty() {
+            return None;
+        }
+        let n = self.cursor.fetch_add(1, Ordering::Relaxed);
+        match self.config.lb_policy {
+            shared::qsgw::LbPolicy::Weighted => {
+                let total: usize = live.iter().map(|t| t.weight as usize).sum();
+                let mut slot = n % total.max(1);
+                for t in &live {
+                    let w = t.weight as usize;
+                    if slot < w {
+                        return Some(t);
+                    }
+                    slot -= w;
+                }
+                live.last().copied()
+            }
+            // Least-connections is balanced round robin until in-flight
+            // counting lands (see the gateway issue notes).
+            shared::qsgw::LbPolicy::RoundRobin | shared::qsgw::LbPolicy::LeastConn => {
+                live.get(n % live.len()).copied()
+            }
+        }
+    }
+}
+
+/// Why a request found no route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Miss {
+    /// No route for host and path.
+    NoRoute,
+    /// A route matches host and path but not the method.
+    MethodNotAllowed,
+}
+
+/// An immutable routing table.
+#[derive(Debug, Default)]
+pub struct RoutingTable {
+    revision: i64,
+    by_host: HashMap<String, Vec<Arc<RouteEntry>>>,
+    any_host: Vec<Arc<RouteEntry>>,
+    routes: usize,
+}
+
+impl RoutingTable {
+    /// Builds the table; routes that are disabled or whose upstream is
+    /// missing are skipped (and reported).
+    pub fn build(snapshot: &ConfigSnapshot) -> (Self, Vec<String>) {
+        let upstreams: HashMap<_, _> = snapshot
+            .upstreams
+            .iter()
+            .map(|u| {
+                let state = UpstreamState {
+                    config: u.clone(),
+                    cursor: AtomicUsize::new(0),
+                };
+                (u.id.clone(), Arc::new(state))
+            })
+            .collect();
+        let mut table = Self {
+            revision: snapshot.revision,
+            ..Self::default()
+        };
+        let mut skipped = Vec::new();
+        for r in snapshot.routes.iter().filter(|r| r.enabled) {
+            let Some(up) = upstreams.get(&r.upstream_id) else {
+                skipped.push(format!(
+                    "route {} references unknown upstream {}",
+                    r.id, r.upstream_id
+                ));
+                continue;
+            };
+            let entry = Arc::new(RouteEntry {
+                route: r.clone(),
+                upstream: up.clone(),
+            });
+            match r.host.as_deref() {
+                Some(h) => table
+                    .by_host
+                    .entry(h.to_ascii_lowercase())
+                    .or_default()
+                    .push(entry),
+                None => table.any_host.push(entry),
+            }
+            table.routes += 1;
+        }
+        (table, skipped)
+    }
+
+    /// Config revision this table was built from.
+    pub fn revision(&self) -> i64 {
+        self.revision
+    }
+
+    /// Number of routes served.
+    pub fn len(&self) -> usize {
+        self.routes
+    }
+
+    /// Whether no route is served.
+    pub fn is_empty(&self) -> bool {
+        self.routes == 0
+    }
+
+    /// Finds the route for a request.
+    pub fn find(
+        &self,
+        host: Option<&str>,
+        path: &str,
+        method: &str,
+    ) -> Result<Arc<RouteEntry>, Miss> {
+        let host = host.map(normalise_host);
+        let mut method_mismatch = false;
+        if let Some(routes) = host.as_deref().and_then(|h| self.by_host.get(h)) {
+            match best(routes, path, method) {
+                Ok(e) => return Ok(e),
+                Err(Miss::MethodNotAllowed) => method_mismatch = true,
+                Err(Miss::NoRoute) => {}
+            }
+        }
+        match best(&self.any_host, path, method) {
+            Ok(e) => Ok(e),
+            Err(Miss::NoRoute) if method_mismatch => Err(Miss::MethodNotAllowed),
+            Err(m) => Err(m),
+        }
+    }
+
+    /// Every route (for the admin `/config` view).
+    pub fn entries(&self) -> impl Iterator<Item = &Arc<RouteEntry>> {
+        self.by_host.values().flatten().chain(self.any_host.iter())
+    }
+}
+
+fn normalise_host(h: &str) -> String {
+    // Strip a port (but keep IPv6 brackets intact).
+    let h = if let Some(rest) = h.strip_prefix('[') {
+        rest.split(']').next().unwrap_or(rest)
+    } else {
+        h.rsplit_once(':').map_or(h, |(name, port)| {
+            if port.bytes().all(|b| b.is_ascii_digit()) {
+                name
+            } else {
+                h
+            }
+        })
+    };
+    h.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// How well a route's path matches: exact beats any prefix, longer prefix
+/// beats shorter.
+fn path_score(route: &RouteConfig, path: &str) -> Option<usize> {
+    match route.path_match {
+        PathMatch::Exact => (route.path == path).then_some(usize::MAX),
+        PathMatch::Prefix => {
+            let p = route.path.trim_end_matches('/');
+            if p.is_empty() {
+                return Some(0); // "/" matches everything
+            }
+            let ok =
+                path == p || (path.starts_with(p) && path.as_bytes().get(p.len()) == Some(&b'/'));
+            ok.then_some(p.len())
+        }
+    }
+}
+
+fn method_ok(route: &RouteConfig, method: &str) -> bool {
+    route.methods.is_empty() || route.methods.iter().any(|m| m == method)
+}
+
+fn best(routes: &[Arc<RouteEntry>], path: &str, method: &str) -> Result<Arc<RouteEntry>, Miss> {
+    let mut best: Option<(usize, &Arc<RouteEntry>)> = None;
+    let mut path_matched = false;
+    for e in routes {
+        let Some(score) = path_score(&e.route, path) else {
+            continue;
+        };
+        path_matched = true;
+        if !method_ok(&e.route, method) {
+            continue;
+        }
+        if best.is_none_or(|(s, _)| score > s) {
+            best = Some((score, e));
+        }
+    }
+    match best {
+        Some((_, e)) => Ok(e.clone()),
+        None if path_matched => Err(Miss::MethodNotAllowed),
+        None => Err(Miss::NoRoute),
+    }
+}
+
+/// The path to send upstream: with `strip_prefix`, the matched prefix is
+/// removed (keeping a leading `/`).
+pub fn upstream_path(route: &RouteConfig, path: &str) -> String {
+    if !route.strip_prefix || route.path_match == PathMatch::Exact && route.path == "/" {
+        return path.to_owned();
+    }
+    let p = route.path.trim_end_matches('/');
+    match path.strip_prefix(p) {
+        Some("") => "/".to_owned(),
+        Some(rest) if rest.starts_with('/') => rest.to_owned(),
+        _ => path.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::ids::{RouteId, UpstreamId};
+    use shared::qsgw::*;
+
+    fn upstream(id: &UpstreamId) -> UpstreamConfig {
+        UpstreamConfig {
+            id: id.clone(),
+            name: "u".into(),
+            targets: vec![Target {
+                host: "127.0.0.1".into(),
+                port: 1,
+                weight: 1,
+            }],
+            lb_policy: LbPolicy::RoundRobin,
+            health_check: HealthCheck {
+                enabled: false,
+                path: "/".into(),
+                interval_ms: 1000,
+                timeout_ms: 100,
+                expected_status: 200,
+                healthy_threshold: 1,
+                unhealthy_threshold: 1,
+            },
+            ejection: PassiveEjection {
+                after_failures: 0,
+                duration_ms: 1000,
+            },
+            pool_size: None,
+            connect_timeout_ms: 1000,
+            request_timeout_ms: None,
+            version: 1,
+        }
+    }
+
+    fn route(
+        name: &str,
+        host: Option<&str>,
+        path: &str,
+        m: PathMatch,
+        methods: &[&str],
+        up: &UpstreamId,
+    ) -> RouteConfig {
+        RouteConfig {
+            id: RouteId::new(),
+            name: name.into(),
+            host: host.map(str::to_owned),
+            path: path.into(),
+            path_match: m,
+            methods: methods.iter().map(|s| s.to_string()).collect(),
+            upstream_id: up.clone(),
+            strip_prefix: false,
+            timeout_ms: None,
+            retries: 0,
+            rate_limit: None,
+            tls_policy: None,
+            inspection: InspectionMode::Off,
+            enabled: true,
+            version: 1,
+        }
+    }
+
+    fn table(routes: Vec<RouteConfig>, up: &UpstreamId) -> RoutingTable {
+        RoutingTable::build(&ConfigSnapshot {
+            revision: 7,
+            routes,
+            upstreams: vec![upstream(up)],
+        })
+        .0
+    }
+
+    fn name(
+        t: &RoutingTable,
+        host: Option<&str>,
+        path: &str,
+        method: &str,
+    ) -> Result<String, Miss> {
+        t.find(host, path, method).map(|e| e.route.name.clone())
+    }
+
+    #[test]
+    fn exact_beats_longest_prefix_beats_shorter_prefix() {
+        let u = UpstreamId::new();
+        let t = table(
+            vec![
+                route("root", None, "/", PathMatch::Prefix, &[], &u),
+                route("api", None, "/api", PathMatch::Prefix, &[], &u),
+                route("api-v1", None, "/api/v1", PathMatch::Prefix, &[], &u),
+                route("exact", None, "/api/v1/status", PathMatch::Exact, &[], &u),
+            ],
+            &u,
+        );
+        assert_eq!(name(&t, None, "/api/v1/status", "GET").unwrap(), "exact");
+        assert_eq!(name(&t, None, "/api/v1/status/x", "GET").unwrap(), "api-v1");
+        assert_eq!(name(&t, None, "/api/v2", "GET").unwrap(), "api");
+        assert_eq!(
+            name(&t, None, "/apix", "GET").unwrap(),
+            "root",
+            "prefix matches on segments"
+        );
+        assert_eq!(name(&t, None, "/", "GET").unwrap(), "root");
+        assert_eq!(t.revision(), 7);
+    }
+
+    #[test]
+    fn host_routes_win_and_fall_back_to_any_host() {
+        let u = UpstreamId::new();
+        let t = table(
+            vec![
+                route(
+                    "shop",
+                    Some("Shop.Example.com"),
+                    "/",
+                    PathMatch::Prefix,
+                    &[],
+                    &u,
+                ),
+                route("any", None, "/", PathMatch::Prefix, &[], &u),
+                route(
+                    "shop-only-api",
+                    Some("shop.example.com"),
+                    "/api",
+                    PathMatch::Prefix,
+                    &["POST"],
+                    &u,
+                ),
+            ],
+            &u,
+        );
+        assert_eq!(
+            name(&t, Some("shop.example.com:8443"), "/x", "GET").unwrap(),
+            "shop"
+        );
+        assert_eq!(
+            name(&t, Some("SHOP.example.com."), "/x", "GET").unwrap(),
+            "shop"
+        );
+        assert_eq!(name(&t, Some("other.example"), "/x", "GET").unwrap(), "any");
+        assert_eq!(name(&t, None, "/x", "GET").unwrap(), "any");
+        assert_eq!(
+            name(&t, Some("shop.example.com"), "/api/y", "POST").unwrap(),
+            "shop-only-api"
+        );
+        // GET /api on the shop host: the method-limited route is skipped, the
+        // host's "/" route serves it.
+        assert_eq!(
+            name(&t, Some("shop.example.com"), "/api/y", "GET").unwrap(),
+            "shop"
+        );
+    }
+
+    #[test]
+    fn methods_and_misses() {
+        let u = UpstreamId::new();
+        let t = table(
+            vec![route(
+                "post",
+                None,
+                "/submit",
+                PathMatch::Exact,
+                &["POST", "PUT"],
+                &u,
+            )],
+            &u,
+        );
+        assert_eq!(name(&t, None, "/submit", "PUT").unwrap(), "post");
+        assert_eq!(
+            name(&t, None, "/submit", "GET"),
+            Err(Miss::MethodNotAllowed)
+        );
+        assert_eq!(name(&t, None, "/other", "GET"), Err(Miss::NoRoute));
+    }
+
+    #[test]
+    fn disabled_routes_and_dangling_upstreams_are_skipped() {
+        let u = UpstreamId::new();
+        let mut off = route("off", None, "/off", PathMatch::Prefix, &[], &u);
+        off.enabled = false;
+        let dangling = route(
+            "dangling",
+            None,
+            "/d",
+            PathMatch::Prefix,
+            &[],
+            &UpstreamId::new(),
+        );
+        let (t, skipped) = RoutingTable::build(&ConfigSnapshot {
+            revision: 1,
+            routes: vec![off, dangling],
+            upstreams: vec![upstream(&u)],
+        });
+        assert!(t.is_empty());
+        assert_eq!(skipped.len(), 1);
+        assert_eq!(name(&t, None, "/off", "GET"), Err(Miss::NoRoute));
+    }
+
+    #[test]
+    fn balancing_spreads_as_configured() {
+        let u = UpstreamId::new();
+        let mut up = upstream(&u);
+        up.targets = vec![
+            Target {
+                host: "a".into(),
+                port: 1,
+                weight: 3,
+            },
+            Target {
+                host: "b".into(),
+                port: 1,
+                weight: 1,
+            },
+            Target {
+                host: "drained".into(),
+                port: 1,
+                weight: 0,
+            },
+        ];
+        up.lb_policy = LbPolicy::Weighted;
+        let snap = ConfigSnapshot {
+            revision: 1,
+            routes: vec![route("r", None, "/", PathMatch::Prefix, &[], &u)],
+            upstreams: vec![up.clone()],
+        };
+        let t = RoutingTable::build(&snap).0;
+        let e = t.find(None, "/", "GET").unwrap();
+        let mut counts = std::collections::HashMap::new();
+        for _ in 0..400 {
+            *counts
+                .entry(e.upstream.pick().unwrap().host.clone())
+                .or_insert(0) += 1;
+        }
+        assert_eq!(
+            (counts["a"], counts["b"], counts.get("drained")),
+            (300, 100, None)
+        );
+        up.lb_policy = LbPolicy::RoundRobin;
+        let snap = ConfigSnapshot {
+            upstreams: vec![up],
+            ..snap
+        };
+        let t = RoutingTable::build(&snap).0;
+        let e = t.find(None, "/", "GET").unwrap();
+        let picks: Vec<String> = (0..4)
+            .map(|_| e.upstream.pick().unwrap().host.clone())
+            .collect();
+        assert_eq!(picks, vec!["a", "b", "a", "b"]);
+    }
+
+    #[test]
+    fn strip_prefix_keeps_a_leading_slash() {
+        let u = UpstreamId::new();
+        let mut r = route("s", None, "/qsgw", PathMatch::Prefix, &[], &u);
+        r.strip_prefix = true;
+        assert_eq!(upstream_path(&r, "/qsgw/api/v1/x"), "/api/v1/x");
+        assert_eq!(upstream_path(&r, "/qsgw"), "/");
+        r.strip_prefix = false;
+        assert_eq!(upstream_path(&r, "/qsgw/api"), "/qsgw/api");
+    }
+}

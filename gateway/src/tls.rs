@@ -1,0 +1,216 @@
+//! TLS termination: certificates, key-exchange policy, per-connection facts.
+//!
+//! The policy decides which key-exchange groups and protocol versions a
+//! listener offers:
+//!
+//! | policy | groups (server preference) | versions |
+//! |---|---|---|
+//! | `PQC_ONLY` | X25519MLKEM768, SecP256r1MLKEM768 | TLS 1.3 |
+//! | `PQC_PREFERRED` | X25519MLKEM768, SecP256r1MLKEM768, X25519, P-256, P-384 | TLS 1.3 |
+//! | `CLASSICAL_ALLOWED` | same | TLS 1.3 and 1.2 |
+//!
+//! A classical-only client meets no common group under `PQC_ONLY`, and
+//! rustls aborts the handshake with a `handshake_failure` alert.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use rustls::crypto::aws_lc_rs::{self, kx_group};
+use rustls::crypto::{CryptoProvider, SupportedKxGroup};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::ServerConnection;
+use rustls::{NamedGroup, ServerConfig};
+use shared::qsgw::TlsPolicy;
+
+/// Groups offered under `policy`, in server preference order.
+pub fn kx_groups(policy: TlsPolicy) -> Vec<&'static dyn SupportedKxGroup> {
+    let pq = [kx_group::X25519MLKEM768, kx_group::SECP256R1MLKEM768];
+    match policy {
+        TlsPolicy::PqcOnly => pq.to_vec(),
+        TlsPolicy::PqcPreferred | TlsPolicy::ClassicalAllowed => pq
+            .into_iter()
+            .chain([kx_group::X25519, kx_group::SECP256R1, kx_group::SECP384R1])
+            .collect(),
+    }
+}
+
+/// Whether a negotiated group is post-quantum (hybrid or pure ML-KEM).
+pub fn is_post_quantum(group: NamedGroup) -> bool {
+    matches!(
+        group,
+        NamedGroup::X25519MLKEM768
+            | NamedGroup::secp256r1MLKEM768
+            | NamedGroup::MLKEM768
+            | NamedGroup::MLKEM1024
+    )
+}
+
+/// The IANA-style name of a group (`X25519MLKEM768`, `X25519`, …).
+pub fn group_name(group: NamedGroup) -> String {
+    match group {
+        NamedGroup::X25519MLKEM768 => "X25519MLKEM768".to_owned(),
+        NamedGroup::secp256r1MLKEM768 => "SecP256r1MLKEM768".to_owned(),
+        NamedGroup::MLKEM768 => "MLKEM768".to_owned(),
+        NamedGroup::MLKEM1024 => "MLKEM1024".to_owned(),
+        NamedGroup::X25519 => "X25519".to_owned(),
+        NamedGroup::secp256r1 => "secp256r1".to_owned(),
+        NamedGroup::secp384r1 => "secp384r1".to_owned(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Certificate chain and key.
+#[derive(Debug)]
+pub struct CertKey {
+    /// Leaf first.
+    pub chain: Vec<CertificateDer<'static>>,
+    /// Private key.
+    pub key: PrivateKeyDer<'static>,
+}
+
+impl Clone for CertKey {
+    fn clone(&self) -> Self {
+        Self {
+            chain: self.chain.clone(),
+            key: self.key.clone_key(),
+        }
+    }
+}
+
+/// Reads a PEM chain and key.
+pub fn load_cert_key(cert_path: &Path, key_path: &Path) -> anyhow::Result<CertKey> {
+    let chain = CertificateDer::pem_file_iter(cert_path)
+        .with_context(|| {
+            format!(
+                "cannot read certificate {} (QSGW_TLS_CERT_PATH)",
+                cert_path.display()
+            )
+        })?
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| {
+            format!(
+                "invalid PEM in {} (QSGW_TLS_CERT_PATH)",
+                cert_path.display()
+            )
+        })?;
+    if chain.is_empty() {
+        anyhow::bail!(
+            "no certificate in {} (QSGW_TLS_CERT_PATH)",
+            cert_path.display()
+        );
+    }
+    let key = PrivateKeyDer::from_pem_file(key_path).with_context(|| {
+        format!(
+            "cannot read a private key from {} (QSGW_TLS_KEY_PATH)",
+            key_path.display()
+        )
+    })?;
+    Ok(CertKey { chain, key })
+}
+
+/// Writes a self-signed certificate for `localhost`/127.0.0.1 to the two
+/// paths (key mode 0600). Used outside production when no certificate exists.
+pub fn generate_dev_cert(cert_path: &Path, key_path: &Path) -> anyhow::Result<()> {
+    let names = vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "::1".to_owned(),
+    ];
+    let certified = rcgen::generate_simple_self_signed(names)
+        .context("generating the development certificate")?;
+    for p in [cert_path, key_path] {
+        if let Some(dir) = p.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+    }
+    std::fs::write(cert_path, certified.cert.pem())
+        .with_context(|| format!("writing {}", cert_path.display()))?;
+    write_private(key_path, certified.signing_key.serialize_pem().as_bytes())?;
+    Ok(())
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    f.write_all(bytes)?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
+}
+
+/// A rustls server config for `policy` with ALPN h2 and http/1.1.
+pub fn server_config(policy: TlsPolicy, cert: &CertKey) -> anyhow::Result<Arc<ServerConfig>> {
+    let provider = CryptoProvider {
+        kx_groups: kx_groups(policy),
+        ..aws_lc_rs::default_provider()
+    };
+    let versions: &[&'static rustls::SupportedProtocolVersion] = match policy {
+        TlsPolicy::ClassicalAllowed => &[&rustls::version::TLS13, &rustls::version::TLS12],
+        TlsPolicy::PqcOnly | TlsPolicy::PqcPreferred => &[&rustls::version::TLS13],
+    };
+    let mut cfg = ServerConfig::builder_with_provider(Arc::new(provider))
+        .with_protocol_versions(versions)
+        .context("TLS protocol versions")?
+        .with_no_client_auth()
+        .with_single_cert(cert.chain.clone(), cert.key.clone_key())
+        .context("the certificate and key do not match or are unsupported")?;
+    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(cfg))
+}
+
+/// Facts about an established TLS connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFacts {
+    /// `TLSv1.3` or `TLSv1.2`.
+    pub protocol: String,
+    /// Cipher suite name.
+    pub cipher_suite: String,
+    /// Key-exchange group name.
+    pub kx_group: String,
+    /// Whether the group is post-quantum.
+    pub pqc: bool,
+    /// Negotiated ALPN protocol.
+    pub alpn: Option<String>,
+    /// SNI sent by the client.
+    pub sni: Option<String>,
+}
+
+impl TlsFacts {
+    /// Reads the facts from a finished handshake.
+    pub fn of(conn: &ServerConnection) -> Self {
+        let group = conn.negotiated_key_exchange_group().map(|g| g.name());
+        Self {
+            protocol: match conn.protocol_version() {
+                Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3".to_owned(),
+                Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2".to_owned(),
+                Some(v) => format!("{v:?}"),
+                None => "unknown".to_owned(),
+            },
+            cipher_suite: conn
+                .negotiated_cipher_suite()
+                .map(|s| format!("{:?}", s.suite()))
+                .unwrap_or_else(|| "unknown".to_owned()),
+            kx_group: group
+                .map(group_name)
+                .unwrap_or_else(|| "unknown".to_owned()),
+            pqc: group.is_some_and(is_post_quantum),
+            alpn: conn
+                .alpn_protocol()
+                .map(|p| String::from_utf8_lossy(p).into_owned()),
+            sni: conn.server_name().map(str::to_owned),
+        }
+    }
+}
