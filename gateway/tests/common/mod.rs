@@ -1,0 +1,273 @@
+//! Test support: a real upstream server on port 0, the real gateway
+//! Application on port 0 with a self-signed certificate, and TLS clients
+//! with chosen key-exchange groups.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::Request;
+use axum::routing::any;
+use axum::{Json, Router};
+use clap::Parser;
+use gateway::config::{Cli, Config};
+use gateway::startup::Application;
+use rustls::crypto::aws_lc_rs::{self, kx_group};
+use rustls::crypto::{CryptoProvider, SupportedKxGroup};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
+use shared::ids::{RouteId, UpstreamId};
+use shared::qsgw::*;
+use shared::server::Shutdown;
+use shared::test_util::TestServer;
+
+/// An upstream that echoes what it received.
+pub async fn echo_upstream() -> TestServer {
+    let app = Router::new().fallback(any(|req: Request| async move {
+        let headers: serde_json::Map<String, serde_json::Value> = req
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    serde_json::Value::from(v.to_str().unwrap_or("")),
+                )
+            })
+            .collect();
+        if req.uri().path() == "/slow" {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+        }
+        let method = req.method().as_str().to_owned();
+        let path = req.uri().path().to_owned();
+        let query = req.uri().query().map(str::to_owned);
+        let body = axum::body::to_bytes(req.into_body(), 64 * 1024 * 1024)
+            .await
+            .unwrap_or_default();
+        Json(serde_json::json!({
+            "method": method,
+            "path": path,
+            "query": query,
+            "headers": headers,
+            "body_len": body.len(),
+            "body_sum": body.iter().map(|b| u64::from(*b)).sum::<u64>(),
+        }))
+    }));
+    TestServer::spawn(app).await
+}
+
+pub fn upstream(id: &UpstreamId, targets: &[SocketAddr]) -> UpstreamConfig {
+    UpstreamConfig {
+        id: id.clone(),
+        name: format!("up-{id}"),
+        targets: targets
+            .iter()
+            .map(|a| Target {
+                host: a.ip().to_string(),
+                port: a.port(),
+                weight: 1,
+            })
+            .collect(),
+        lb_policy: LbPolicy::RoundRobin,
+        health_check: HealthCheck {
+            enabled: false,
+            path: "/health".into(),
+            interval_ms: 1000,
+            timeout_ms: 500,
+            expected_status: 200,
+            healthy_threshold: 1,
+            unhealthy_threshold: 1,
+        },
+        ejection: PassiveEjection {
+            after_failures: 0,
+            duration_ms: 1000,
+        },
+        pool_size: None,
+        connect_timeout_ms: 1000,
+        request_timeout_ms: None,
+        version: 1,
+    }
+}
+
+pub fn route(path: &str, m: PathMatch, up: &UpstreamId) -> RouteConfig {
+    RouteConfig {
+        id: RouteId::new(),
+        name: format!("route {path}"),
+        host: None,
+        path: path.into(),
+        path_match: m,
+        methods: vec![],
+        upstream_id: up.clone(),
+        strip_prefix: false,
+        timeout_ms: None,
+        retries: 0,
+        rate_limit: None,
+        tls_policy: None,
+        inspection: InspectionMode::Off,
+        enabled: true,
+        version: 1,
+    }
+}
+
+/// A running gateway.
+pub struct Gateway {
+    pub dir: tempfile::TempDir,
+    pub tls_addr: SocketAddr,
+    pub admin: String,
+    pub shutdown: Shutdown,
+    pub task: tokio::task::JoinHandle<std::io::Result<()>>,
+    pub live: Arc<gateway::live::LiveConfig>,
+}
+
+impl Gateway {
+    pub fn cert_path(&self) -> PathBuf {
+        self.dir.path().join("server.crt")
+    }
+
+    pub fn key_path(&self) -> PathBuf {
+        self.dir.path().join("server.key")
+    }
+
+    pub async fn stop(self) {
+        self.shutdown.trigger();
+        self.task.await.unwrap().unwrap();
+    }
+}
+
+/// Gateway settings for a test, as flags (never env vars).
+pub fn config(dir: &Path, extra: &[&str]) -> Config {
+    let cert = dir.join("server.crt");
+    let key = dir.join("server.key");
+    let cache = dir.join("cache.json");
+    let mut args = vec![
+        "gateway".to_owned(),
+        "--environment".into(),
+        "development".into(),
+        "--tls-cert-path".into(),
+        cert.to_string_lossy().into_owned(),
+        "--tls-key-path".into(),
+        key.to_string_lossy().into_owned(),
+        "--config-cache-path".into(),
+        cache.to_string_lossy().into_owned(),
+        "--etcd-endpoints".into(),
+        "http://127.0.0.1:1".into(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let cli = Cli::try_parse_from(args).unwrap();
+    let mut c = Config::from_settings(cli.settings).unwrap();
+    c.host = "127.0.0.1".into();
+    c.port = 0;
+    c.admin_host = "127.0.0.1".into();
+    c.admin_port = 0;
+    c.shutdown_grace = Duration::from_secs(5);
+    c
+}
+
+/// Starts the gateway serving `snapshot` from a standalone file.
+pub async fn start_standalone(snapshot: &ConfigSnapshot, extra: &[&str]) -> Gateway {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("routes.json");
+    std::fs::write(&file, serde_json::to_vec(snapshot).unwrap()).unwrap();
+    let mut args = vec!["--config-file", file.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let c = config(dir.path(), &args);
+    start_with(dir, c).await
+}
+
+pub async fn start_with(dir: tempfile::TempDir, c: Config) -> Gateway {
+    let shutdown = Shutdown::new();
+    let app = Application::build(c, shutdown.clone())
+        .await
+        .expect("gateway builds");
+    let tls_addr: SocketAddr = format!("127.0.0.1:{}", app.tls_port()).parse().unwrap();
+    let admin = format!("http://127.0.0.1:{}", app.port());
+    let live = app.live();
+    let task = tokio::spawn(app.run_until_stopped());
+    Gateway {
+        dir,
+        tls_addr,
+        admin,
+        shutdown,
+        task,
+        live,
+    }
+}
+
+/// A rustls client config offering only `groups`, trusting `cert_pem`.
+pub fn client_config(
+    groups: Vec<&'static dyn SupportedKxGroup>,
+    cert_pem: &Path,
+    tls12: bool,
+) -> rustls::ClientConfig {
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(cert_pem).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let provider = CryptoProvider {
+        kx_groups: groups,
+        ..aws_lc_rs::default_provider()
+    };
+    let versions: &[&'static rustls::SupportedProtocolVersion] = if tls12 {
+        &[&rustls::version::TLS12]
+    } else {
+        &[&rustls::version::TLS13]
+    };
+    let mut cfg = rustls::ClientConfig::builder_with_provider(Arc::new(provider))
+        .with_protocol_versions(versions)
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    cfg
+}
+
+pub fn pq_groups() -> Vec<&'static dyn SupportedKxGroup> {
+    vec![kx_group::X25519MLKEM768, kx_group::X25519]
+}
+
+pub fn classical_groups() -> Vec<&'static dyn SupportedKxGroup> {
+    vec![kx_group::X25519, kx_group::SECP256R1]
+}
+
+/// Opens a TLS connection and returns the negotiated group, or the error.
+pub async fn handshake(
+    addr: SocketAddr,
+    cfg: rustls::ClientConfig,
+    sni: &str,
+) -> Result<
+    (
+        rustls::NamedGroup,
+        tokio_rustls::client::TlsStream<tokio::net::TcpStream>,
+    ),
+    std::io::Error,
+> {
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(cfg));
+    let tcp = tokio::net::TcpStream::connect(addr).await?;
+    let stream = connector
+        .connect(ServerName::try_from(sni.to_owned()).unwrap(), tcp)
+        .await?;
+    let group = stream
+        .get_ref()
+        .1
+        .negotiated_key_exchange_group()
+        .unwrap()
+        .name();
+    Ok((group, stream))
+}
+
+/// An HTTPS client trusting the gateway's certificate, offering PQ groups,
+/// with `localhost` pinned to the gateway's address.
+pub fn https_client(g: &Gateway) -> reqwest::Client {
+    shared::server::install_crypto_provider();
+    reqwest::Client::builder()
+        .use_preconfigured_tls(client_config(pq_groups(), &g.cert_path(), false))
+        .resolve("localhost", g.tls_addr)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+pub fn url(g: &Gateway, path: &str) -> String {
+    format!("https://localhost:{}{}", g.tls_addr.port(), path)
+}

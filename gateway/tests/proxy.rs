@@ -1,0 +1,170 @@
+//! Proxying through the real gateway to a real upstream on port 0.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use serde_json::Value;
+use shared::ids::UpstreamId;
+use shared::qsgw::{ConfigSnapshot, PathMatch, Target};
+
+#[tokio::test]
+async fn forwards_with_forwarding_headers_and_strip_prefix() {
+    let echo = echo_upstream().await;
+    let up = UpstreamId::new();
+    let mut r = route("/svc", PathMatch::Prefix, &up);
+    r.strip_prefix = true;
+    let snap = ConfigSnapshot {
+        revision: 3,
+        routes: vec![r],
+        upstreams: vec![upstream(&up, &[echo.addr])],
+    };
+    let g = start_standalone(&snap, &[]).await;
+    let c = https_client(&g);
+
+    let resp = c
+        .get(url(&g, "/svc/items/1?x=1"))
+        .header("x-request-id", "trace-42")
+        .header("connection", "keep-alive, x-secret-hop")
+        .header("x-secret-hop", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["x-request-id"], "trace-42");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["path"], "/items/1");
+    assert_eq!(body["query"], "x=1");
+    let h = &body["headers"];
+    assert_eq!(h["x-forwarded-for"], "127.0.0.1");
+    assert_eq!(h["x-forwarded-proto"], "https");
+    assert!(h["x-forwarded-host"]
+        .as_str()
+        .unwrap()
+        .starts_with("localhost"));
+    assert_eq!(h["x-request-id"], "trace-42");
+    assert!(
+        h.get("x-secret-hop").is_none(),
+        "headers named in Connection are not forwarded"
+    );
+
+    // POST bodies stream through.
+    let resp = c
+        .post(url(&g, "/svc/upload"))
+        .body(vec![7u8; 300_000])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["method"], "POST");
+    assert_eq!(
+        (body["body_len"].as_u64(), body["body_sum"].as_u64()),
+        (Some(300_000), Some(2_100_000))
+    );
+    g.stop().await;
+}
+
+async fn problem(resp: reqwest::Response, status: u16) -> Value {
+    assert_eq!(resp.status().as_u16(), status);
+    assert_eq!(resp.headers()["content-type"], "application/problem+json");
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["status"], status);
+    v
+}
+
+#[tokio::test]
+async fn error_classes_are_problem_json() {
+    let echo = echo_upstream().await;
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    }; // dropped: nothing listens there
+    let (ok, refused, empty) = (UpstreamId::new(), UpstreamId::new(), UpstreamId::new());
+    let mut slow = route("/slow", PathMatch::Exact, &ok);
+    slow.timeout_ms = Some(200);
+    let mut drained = upstream(&empty, &[echo.addr]);
+    drained.targets = vec![Target {
+        host: "127.0.0.1".into(),
+        port: echo.addr.port(),
+        weight: 0,
+    }];
+    let mut only_post = route("/post-only", PathMatch::Exact, &ok);
+    only_post.methods = vec!["POST".into()];
+    let snap = ConfigSnapshot {
+        revision: 1,
+        routes: vec![
+            slow,
+            route("/refused", PathMatch::Prefix, &refused),
+            route("/empty", PathMatch::Prefix, &empty),
+            only_post,
+        ],
+        upstreams: vec![
+            upstream(&ok, &[echo.addr]),
+            upstream(&refused, &[closed]),
+            drained,
+        ],
+    };
+    let g = start_standalone(&snap, &[]).await;
+    let c = https_client(&g);
+    problem(c.get(url(&g, "/nothing-here")).send().await.unwrap(), 404).await;
+    problem(c.get(url(&g, "/post-only")).send().await.unwrap(), 405).await;
+    problem(c.get(url(&g, "/empty/x")).send().await.unwrap(), 503).await;
+    let v = problem(c.get(url(&g, "/refused/x")).send().await.unwrap(), 502).await;
+    assert!(v["detail"].as_str().unwrap().contains("refused"));
+    let started = std::time::Instant::now();
+    problem(c.get(url(&g, "/slow")).send().await.unwrap(), 504).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "the route timeout applied, not the upstream's 3 s"
+    );
+    g.stop().await;
+}
+
+#[tokio::test]
+async fn max_connections_refuses_the_extra_connection() {
+    let up = UpstreamId::new();
+    let snap = ConfigSnapshot {
+        revision: 1,
+        routes: vec![route("/", PathMatch::Prefix, &up)],
+        upstreams: vec![upstream(&up, &[])],
+    };
+    let g = start_standalone(&snap, &["--max-connections", "1"]).await;
+    let (_, first) = handshake(
+        g.tls_addr,
+        client_config(pq_groups(), &g.cert_path(), false),
+        "localhost",
+    )
+    .await
+    .unwrap();
+    let second = handshake(
+        g.tls_addr,
+        client_config(pq_groups(), &g.cert_path(), false),
+        "localhost",
+    )
+    .await;
+    assert!(
+        second.is_err(),
+        "the second connection is closed before the handshake"
+    );
+    drop(first);
+    // Once the first closes, a new connection is accepted again.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while handshake(
+        g.tls_addr,
+        client_config(pq_groups(), &g.cert_path(), false),
+        "localhost",
+    )
+    .await
+    .is_err()
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "capacity never came back"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    g.stop().await;
+}
