@@ -380,6 +380,10 @@ fi
 export_default QSGW_CONTROL_PLANE_URL "http://127.0.0.1:$cp_port"
 export_default QSGW_AI_ENGINE_URL "http://127.0.0.1:$ai_port"
 export_default QRAP_ML_URL "http://127.0.0.1:$ml_port"
+# The gateway: development mode (self-signed cert allowed) and its
+# last-good-config cache inside .run/.
+export_default QSGW_ENVIRONMENT development
+export_default QSGW_CONFIG_CACHE_PATH "$RUN_DIR/gateway/config-cache.json"
 export_default QSGW_LOG_LEVEL info
 export_default QRAP_LOG_LEVEL info
 export_default QRAP_ML_LOG_LEVEL info

@@ -37,6 +37,36 @@ fn config_errors_name_the_variable() {
         &run_bin(BIN, &[], &[("QSGW_API_KEY", "short")]),
         "QSGW_API_KEY",
     );
+    assert_config_error(
+        &run_bin(BIN, &[], &[("QSGW_TLS_SNI_POLICIES", "a.example=MAYBE")]),
+        "QSGW_TLS_SNI_POLICIES",
+    );
+    assert_config_error(
+        &run_bin(BIN, &[], &[("QSGW_ENVIRONMENT", "staging")]),
+        "QSGW_ENVIRONMENT",
+    );
+}
+
+#[test]
+fn production_without_a_certificate_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = dir.path().join("missing.crt");
+    let out = run_bin(
+        BIN,
+        &[],
+        &[
+            ("QSGW_TLS_CERT_PATH", cert.to_str().unwrap()),
+            (
+                "QSGW_TLS_KEY_PATH",
+                dir.path().join("missing.key").to_str().unwrap(),
+            ),
+            ("QSGW_GATEWAY_PORT", &free_port().to_string()),
+            ("QSGW_GATEWAY_ADMIN_PORT", &free_port().to_string()),
+            ("QSGW_CONFIG_CACHE_PATH", ""),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("QSGW_TLS_CERT_PATH"));
 }
 
 #[test]
@@ -61,33 +91,55 @@ fn help_lists_every_setting() {
             "QSGW_LOG_LEVEL",
             "QSGW_TLS_POLICY",
             "QSGW_GATEWAY_ADMIN_PORT",
+            "QSGW_CONFIG_FILE",
+            "QSGW_CONFIG_CACHE_PATH",
+            "QSGW_ENVIRONMENT",
+            "QSGW_TLS_SNI_POLICIES",
         ],
     );
 }
 
 #[tokio::test]
-async fn admin_listener_serves_operations_and_stops_on_sigterm() {
+async fn admin_listener_reports_unready_without_config_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let port_s = port.to_string();
+    let (port_s, tls_s) = (port.to_string(), free_port().to_string());
+    let cert = dir.path().join("c.crt");
+    let key = dir.path().join("c.key");
     let svc = ChildService::spawn(
         BIN,
         &[
             ("QSGW_GATEWAY_ADMIN_PORT", &port_s),
             ("QSGW_GATEWAY_ADMIN_HOST", "127.0.0.1"),
+            ("QSGW_GATEWAY_PORT", &tls_s),
+            ("QSGW_GATEWAY_HOST", "127.0.0.1"),
+            ("QSGW_ENVIRONMENT", "development"),
+            ("QSGW_TLS_CERT_PATH", cert.to_str().unwrap()),
+            ("QSGW_TLS_KEY_PATH", key.to_str().unwrap()),
+            ("QSGW_CONFIG_CACHE_PATH", ""),
+            ("QSGW_ETCD_ENDPOINTS", "http://127.0.0.1:1"),
             ("QSGW_WORKER_THREADS", "2"),
         ],
         port,
     )
     .await;
-    let c = client();
-    assert_eq!(
-        c.get(format!("{}/health/ready", svc.base))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
+    assert!(
+        cert.exists() && key.exists(),
+        "a development certificate was generated"
     );
+    let c = client();
+    let r = c
+        .get(format!("{}/health/ready", svc.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        503,
+        "no config yet: etcd unreachable and no cache"
+    );
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["checks"][0]["name"], "config");
     let doc: serde_json::Value = c
         .get(format!("{}/api/v1/openapi.json", svc.base))
         .send()
@@ -97,6 +149,7 @@ async fn admin_listener_serves_operations_and_stops_on_sigterm() {
         .await
         .unwrap();
     assert_eq!(doc["info"]["title"], "QSGW gateway admin API");
+    assert!(doc["paths"]["/config"].is_object());
     assert!(c
         .get(format!("{}/metrics", svc.base))
         .send()

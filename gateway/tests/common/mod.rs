@@ -153,7 +153,13 @@ pub fn config(dir: &Path, extra: &[&str]) -> Config {
         "--etcd-endpoints".into(),
         "http://127.0.0.1:1".into(),
     ];
-    args.extend(extra.iter().map(|s| s.to_string()));
+    // A flag given in `extra` replaces the default above.
+    for pair in extra.chunks(2) {
+        if let Some(i) = args.iter().position(|a| a == pair[0]) {
+            args.drain(i..i + 2);
+        }
+        args.extend(pair.iter().map(|s| s.to_string()));
+    }
     let cli = Cli::try_parse_from(args).unwrap();
     let mut c = Config::from_settings(cli.settings).unwrap();
     c.host = "127.0.0.1".into();
