@@ -7,6 +7,7 @@
 //! [`startup::Application::build`].
 
 pub mod config;
+pub mod health;
 pub mod listener;
 pub mod live;
 pub mod proxy;

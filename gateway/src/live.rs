@@ -17,17 +17,36 @@ use shared::ids::{RouteId, UpstreamId};
 use shared::qsgw::{self, ConfigKey, ConfigSnapshot, RouteConfig, UpstreamConfig};
 use tokio_util::sync::CancellationToken;
 
+use crate::health::HealthRegistry;
 use crate::routing::RoutingTable;
 
 /// The table in force plus readiness.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct LiveConfig {
     table: ArcSwap<RoutingTable>,
     snapshot: ArcSwap<Option<ConfigSnapshot>>,
     loaded: AtomicBool,
+    health: Arc<HealthRegistry>,
+    cancel: CancellationToken,
 }
 
 impl LiveConfig {
+    /// Nothing loaded yet; active health checkers stop with `cancel`.
+    pub fn new(cancel: CancellationToken) -> Self {
+        Self {
+            table: ArcSwap::from_pointee(RoutingTable::default()),
+            snapshot: ArcSwap::from_pointee(None),
+            loaded: AtomicBool::new(false),
+            health: Arc::new(HealthRegistry::default()),
+            cancel,
+        }
+    }
+
+    /// Target health (shared with the proxy for passive ejection).
+    pub fn health(&self) -> &Arc<HealthRegistry> {
+        &self.health
+    }
+
     /// The table for this request.
     pub fn table(&self) -> arc_swap::Guard<Arc<RoutingTable>> {
         self.table.load()
@@ -49,7 +68,8 @@ impl LiveConfig {
         if self.is_loaded() && self.snapshot.load().as_ref().as_ref() == Some(&snap) {
             return false;
         }
-        let (table, skipped) = RoutingTable::build(&snap);
+        self.health.reconcile(&snap, &self.cancel);
+        let (table, skipped) = RoutingTable::build(&snap, &self.health);
         for s in skipped {
             tracing::warn!(problem = %s, "route not served");
         }

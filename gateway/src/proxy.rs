@@ -13,6 +13,7 @@ use http::{Request, Response, StatusCode, Uri, Version};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use shared::ratelimit::{IpRateLimiter, RateLimit};
 use shared::request_id::RequestId;
 use shared::Problem;
 
@@ -44,12 +45,18 @@ pub struct Proxy {
     live: Arc<LiveConfig>,
     client: Client<HttpConnector, Body>,
     default_timeout: Duration,
+    limiter: IpRateLimiter,
 }
 
 impl Proxy {
     /// A proxy with an upstream connection pool of `pool_size` idle
     /// connections per target.
-    pub fn new(live: Arc<LiveConfig>, pool_size: usize, default_timeout: Duration) -> Self {
+    pub fn new(
+        live: Arc<LiveConfig>,
+        pool_size: usize,
+        default_timeout: Duration,
+        limit: RateLimit,
+    ) -> Self {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(Duration::from_secs(5)));
         connector.set_nodelay(true);
@@ -61,6 +68,7 @@ impl Proxy {
             live,
             client,
             default_timeout,
+            limiter: IpRateLimiter::new(limit),
         }
     }
 
@@ -118,34 +126,41 @@ impl Proxy {
             }
         };
         let label = entry.route.id.to_string();
-        let Some(target) = entry.upstream.pick() else {
-            return (
-                label,
-                problem(Problem::unavailable("no healthy upstream target")),
-            );
-        };
+
+        // Per-IP rate limits: the route's own when set, else the global one.
+        let limiter = entry.limiter.as_ref().unwrap_or(&self.limiter);
+        if let Err(wait) = limiter.check(conn.peer.ip()) {
+            metrics::counter!("qsgw_rate_limited_total", "route" => label.clone()).increment(1);
+            return (label, problem(Problem::too_many_requests(wait.max(1))));
+        }
+
         let mut upath = upstream_path(&entry.route, &path);
         if let Some(q) = req.uri().query() {
             upath.push('?');
             upath.push_str(q);
         }
-        let uri: Uri = match format!("http://{}:{}{}", target.host, target.port, upath).parse() {
-            Ok(u) => u,
-            Err(_) => {
-                return (
-                    label,
-                    problem(Problem::bad_request("the request path cannot be forwarded")),
-                )
-            }
-        };
         let timeout = entry
             .route
             .timeout_ms
             .or(entry.upstream.config.request_timeout_ms)
             .map_or(self.default_timeout, Duration::from_millis);
 
+        let upgrade = is_upgrade(req.headers());
         let (mut parts, body) = req.into_parts();
+        let client_upgrade = if upgrade {
+            parts.extensions.remove::<hyper::upgrade::OnUpgrade>()
+        } else {
+            None
+        };
+        let upgrade_proto = parts.headers.get(header::UPGRADE).cloned();
         strip_hop_by_hop(&mut parts.headers);
+        if let (true, Some(proto)) = (upgrade, upgrade_proto) {
+            // WebSocket and other upgrades pass through.
+            parts
+                .headers
+                .insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+            parts.headers.insert(header::UPGRADE, proto);
+        }
         set_forwarded(&mut parts.headers, conn, host.as_deref());
         parts.headers.insert("x-request-id", rid.header_value());
         if parts.headers.get(header::HOST).is_none() {
@@ -153,37 +168,123 @@ impl Proxy {
                 parts.headers.insert(header::HOST, h);
             }
         }
-        parts.uri = uri;
         parts.version = Version::HTTP_11;
-        let upstream_req = Request::from_parts(parts, Body::new(body));
 
-        match tokio::time::timeout(timeout, self.client.request(upstream_req)).await {
-            Err(_) => (
-                label,
-                problem(Problem::new(
-                    StatusCode::GATEWAY_TIMEOUT,
-                    "upstream-timeout",
-                    "the upstream did not answer in time",
-                )),
-            ),
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, target = %format!("{}:{}", target.host, target.port), "upstream request failed");
-                let detail = if e.is_connect() {
-                    "the upstream refused the connection"
-                } else {
-                    "the upstream connection failed"
-                };
-                (
+        // Retries go to another target, only for idempotent methods without
+        // a body (a streamed body cannot be replayed), only on failures
+        // before a response.
+        let replayable = matches!(
+            parts.method,
+            http::Method::GET | http::Method::HEAD | http::Method::OPTIONS
+        ) && hyper::body::Body::size_hint(&body).exact() == Some(0)
+            && !upgrade;
+        let attempts = if replayable {
+            1 + usize::from(entry.route.retries)
+        } else {
+            1
+        };
+        let mut body = Some(Body::new(body));
+        let mut previous: Option<shared::qsgw::Target> = None;
+        let mut last_error = None;
+        for attempt in 0..attempts {
+            let Some((target, state)) = entry.upstream.pick_except(previous.as_ref()) else {
+                return (
                     label,
-                    problem(Problem::new(StatusCode::BAD_GATEWAY, "bad-gateway", detail)),
-                )
+                    problem(Problem::unavailable("no healthy upstream target")),
+                );
+            };
+            let uri: Uri = match format!("http://{}:{}{}", target.host, target.port, upath).parse()
+            {
+                Ok(u) => u,
+                Err(_) => {
+                    return (
+                        label,
+                        problem(Problem::bad_request("the request path cannot be forwarded")),
+                    )
+                }
+            };
+            let mut req_parts = parts.clone();
+            req_parts.uri = uri;
+            let req_body = if replayable {
+                Body::empty()
+            } else {
+                body.take().unwrap_or_else(Body::empty)
+            };
+            let upstream_req = Request::from_parts(req_parts, req_body);
+            let in_flight = state.begin();
+            let outcome = tokio::time::timeout(timeout, self.client.request(upstream_req)).await;
+            drop(in_flight);
+            match outcome {
+                Ok(Ok(mut resp)) => {
+                    state.proxy_success();
+                    if resp.status() == StatusCode::SWITCHING_PROTOCOLS {
+                        if let Some(client_side) = client_upgrade {
+                            let upstream_side = hyper::upgrade::on(&mut resp);
+                            tokio::spawn(splice(client_side, upstream_side));
+                        }
+                        let (parts, _) = resp.into_parts();
+                        return (label, Response::from_parts(parts, Body::empty()));
+                    }
+                    let (mut parts, body) = resp.into_parts();
+                    strip_hop_by_hop(&mut parts.headers);
+                    return (label, Response::from_parts(parts, Body::new(body)));
+                }
+                Ok(Err(e)) => {
+                    state.proxy_failure(&entry.upstream.config.ejection);
+                    tracing::warn!(error = %e, attempt, target = %format!("{}:{}", target.host, target.port), "upstream request failed");
+                    last_error = Some(if e.is_connect() {
+                        Problem::new(
+                            StatusCode::BAD_GATEWAY,
+                            "bad-gateway",
+                            "the upstream refused the connection",
+                        )
+                    } else {
+                        Problem::new(
+                            StatusCode::BAD_GATEWAY,
+                            "bad-gateway",
+                            "the upstream connection failed",
+                        )
+                    });
+                }
+                Err(_) => {
+                    state.proxy_failure(&entry.upstream.config.ejection);
+                    last_error = Some(Problem::new(
+                        StatusCode::GATEWAY_TIMEOUT,
+                        "upstream-timeout",
+                        "the upstream did not answer in time",
+                    ));
+                }
             }
-            Ok(Ok(resp)) => {
-                let (mut parts, body) = resp.into_parts();
-                strip_hop_by_hop(&mut parts.headers);
-                (label, Response::from_parts(parts, Body::new(body)))
+            previous = Some(target.clone());
+        }
+        let p = last_error.unwrap_or_else(|| Problem::unavailable("no healthy upstream target"));
+        (label, problem(p))
+    }
+}
+
+fn is_upgrade(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::UPGRADE)
+        && headers
+            .get_all(header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| {
+                v.split(',')
+                    .any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
+            })
+}
+
+/// Copies bytes both ways between an upgraded client and upstream.
+async fn splice(client: hyper::upgrade::OnUpgrade, upstream: hyper::upgrade::OnUpgrade) {
+    match tokio::try_join!(client, upstream) {
+        Ok((c, u)) => {
+            let mut c = hyper_util::rt::TokioIo::new(c);
+            let mut u = hyper_util::rt::TokioIo::new(u);
+            if let Err(e) = tokio::io::copy_bidirectional(&mut c, &mut u).await {
+                tracing::debug!(error = %e, "upgraded connection ended");
             }
         }
+        Err(e) => tracing::debug!(error = %e, "upgrade failed"),
     }
 }
 

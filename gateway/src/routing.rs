@@ -11,7 +11,11 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use shared::qsgw::{ConfigSnapshot, PathMatch, RouteConfig, UpstreamConfig};
+use shared::qsgw::{ConfigSnapshot, LbPolicy, PathMatch, RouteConfig, Target, UpstreamConfig};
+
+use shared::ratelimit::{IpRateLimiter, RateLimit};
+
+use crate::health::{HealthRegistry, TargetState};
 
 /// A route with its upstream resolved.
 #[derive(Debug, Clone)]
@@ -20,47 +24,73 @@ pub struct RouteEntry {
     pub route: RouteConfig,
     /// Its upstream.
     pub upstream: Arc<UpstreamState>,
+    /// The route's own per-IP limit, when it overrides the global one.
+    pub limiter: Option<IpRateLimiter>,
 }
 
-/// An upstream and its balancing cursor (shared by every route using it).
+/// A per-second rate as the shared limiter's per-minute quota.
+pub fn rate(rps: u32, burst: u32) -> Option<RateLimit> {
+    Some(RateLimit {
+        per_minute: std::num::NonZeroU32::new(rps.saturating_mul(60))?,
+        burst: std::num::NonZeroU32::new(burst.max(1))?,
+    })
+}
+
+/// An upstream, its targets' health and its balancing cursor (shared by
+/// every route using it).
 #[derive(Debug)]
 pub struct UpstreamState {
     /// The upstream.
     pub config: UpstreamConfig,
+    targets: Vec<(Target, Arc<TargetState>)>,
     cursor: AtomicUsize,
 }
 
 impl UpstreamState {
-    /// Picks the next target: round robin over targets with a non-zero
-    /// weight, or proportional to weight for the weighted policy.
-    pub fn pick(&self) -> Option<&shared::qsgw::Target> {
-        let live: Vec<&shared::qsgw::Target> = self
-            .config
+    /// Picks the next available target (healthy, not ejected, weight > 0)
+    /// by the upstream's policy.
+    pub fn pick(&self) -> Option<(&Target, &Arc<TargetState>)> {
+        self.pick_except(None)
+    }
+
+    /// Like [`UpstreamState::pick`], avoiding `avoid` when another target is
+    /// available (retries go elsewhere).
+    pub fn pick_except(&self, avoid: Option<&Target>) -> Option<(&Target, &Arc<TargetState>)> {
+        let mut live: Vec<(&Target, &Arc<TargetState>)> = self
             .targets
             .iter()
-            .filter(|t| t.weight > 0)
+            .filter(|(t, s)| t.weight > 0 && s.available())
+            .map(|(t, s)| (t, s))
             .collect();
+        if live.len() > 1 {
+            if let Some(a) = avoid {
+                live.retain(|(t, _)| *t != a);
+            }
+        }
         if live.is_empty() {
             return None;
         }
         let n = self.cursor.fetch_add(1, Ordering::Relaxed);
         match self.config.lb_policy {
-            shared::qsgw::LbPolicy::Weighted => {
-                let total: usize = live.iter().map(|t| t.weight as usize).sum();
+            LbPolicy::Weighted => {
+                let total: usize = live.iter().map(|(t, _)| t.weight as usize).sum();
                 let mut slot = n % total.max(1);
-                for t in &live {
+                for (t, s) in &live {
                     let w = t.weight as usize;
                     if slot < w {
-                        return Some(t);
+                        return Some((t, s));
                     }
                     slot -= w;
                 }
                 live.last().copied()
             }
-            // Least-connections is balanced round robin until in-flight
-            // counting lands (see the gateway issue notes).
-            shared::qsgw::LbPolicy::RoundRobin | shared::qsgw::LbPolicy::LeastConn => {
-                live.get(n % live.len()).copied()
+            LbPolicy::RoundRobin => live.get(n % live.len()).copied(),
+            LbPolicy::LeastConn => {
+                // Fewest in-flight requests; the rotating start breaks ties.
+                let len = live.len();
+                (0..len)
+                    .map(|i| live[(n + i) % len])
+                    .min_by_key(|(_, s)| s.in_flight())
             }
         }
     }
@@ -86,14 +116,20 @@ pub struct RoutingTable {
 
 impl RoutingTable {
     /// Builds the table; routes that are disabled or whose upstream is
-    /// missing are skipped (and reported).
-    pub fn build(snapshot: &ConfigSnapshot) -> (Self, Vec<String>) {
+    /// missing are skipped (and reported). Target health comes from
+    /// `health`, which outlives tables.
+    pub fn build(snapshot: &ConfigSnapshot, health: &HealthRegistry) -> (Self, Vec<String>) {
         let upstreams: HashMap<_, _> = snapshot
             .upstreams
             .iter()
             .map(|u| {
                 let state = UpstreamState {
                     config: u.clone(),
+                    targets: u
+                        .targets
+                        .iter()
+                        .map(|t| (t.clone(), health.state(&u.id, t)))
+                        .collect(),
                     cursor: AtomicUsize::new(0),
                 };
                 (u.id.clone(), Arc::new(state))
@@ -115,6 +151,10 @@ impl RoutingTable {
             let entry = Arc::new(RouteEntry {
                 route: r.clone(),
                 upstream: up.clone(),
+                limiter: r
+                    .rate_limit
+                    .and_then(|l| rate(l.rps, l.burst))
+                    .map(IpRateLimiter::new),
             });
             match r.host.as_deref() {
                 Some(h) => table
@@ -310,11 +350,14 @@ mod tests {
     }
 
     fn table(routes: Vec<RouteConfig>, up: &UpstreamId) -> RoutingTable {
-        RoutingTable::build(&ConfigSnapshot {
-            revision: 7,
-            routes,
-            upstreams: vec![upstream(up)],
-        })
+        RoutingTable::build(
+            &ConfigSnapshot {
+                revision: 7,
+                routes,
+                upstreams: vec![upstream(up)],
+            },
+            &HealthRegistry::default(),
+        )
         .0
     }
 
@@ -433,11 +476,14 @@ mod tests {
             &[],
             &UpstreamId::new(),
         );
-        let (t, skipped) = RoutingTable::build(&ConfigSnapshot {
-            revision: 1,
-            routes: vec![off, dangling],
-            upstreams: vec![upstream(&u)],
-        });
+        let (t, skipped) = RoutingTable::build(
+            &ConfigSnapshot {
+                revision: 1,
+                routes: vec![off, dangling],
+                upstreams: vec![upstream(&u)],
+            },
+            &HealthRegistry::default(),
+        );
         assert!(t.is_empty());
         assert_eq!(skipped.len(), 1);
         assert_eq!(name(&t, None, "/off", "GET"), Err(Miss::NoRoute));
@@ -470,12 +516,12 @@ mod tests {
             routes: vec![route("r", None, "/", PathMatch::Prefix, &[], &u)],
             upstreams: vec![up.clone()],
         };
-        let t = RoutingTable::build(&snap).0;
+        let t = RoutingTable::build(&snap, &HealthRegistry::default()).0;
         let e = t.find(None, "/", "GET").unwrap();
         let mut counts = std::collections::HashMap::new();
         for _ in 0..400 {
             *counts
-                .entry(e.upstream.pick().unwrap().host.clone())
+                .entry(e.upstream.pick().unwrap().0.host.clone())
                 .or_insert(0) += 1;
         }
         assert_eq!(
@@ -487,10 +533,10 @@ mod tests {
             upstreams: vec![up],
             ..snap
         };
-        let t = RoutingTable::build(&snap).0;
+        let t = RoutingTable::build(&snap, &HealthRegistry::default()).0;
         let e = t.find(None, "/", "GET").unwrap();
         let picks: Vec<String> = (0..4)
-            .map(|_| e.upstream.pick().unwrap().host.clone())
+            .map(|_| e.upstream.pick().unwrap().0.host.clone())
             .collect();
         assert_eq!(picks, vec!["a", "b", "a", "b"]);
     }

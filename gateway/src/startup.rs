@@ -49,7 +49,7 @@ impl Application {
     /// Loads config and certificates and binds both listeners.
     pub async fn build(config: Config, shutdown: Shutdown) -> anyhow::Result<Self> {
         shared::server::install_crypto_provider();
-        let live = Arc::new(LiveConfig::default());
+        let live = Arc::new(LiveConfig::new(shutdown.token()));
         if let Some(file) = &config.config_file {
             let snap = live::read_snapshot(file).context("QSGW_CONFIG_FILE")?;
             live.install(snap);
@@ -96,10 +96,13 @@ impl Application {
             shutdown.token(),
         );
 
+        let limit = crate::routing::rate(config.rate_limit_rps, config.rate_limit_burst)
+            .context("QSGW_RATE_LIMIT_RPS/QSGW_RATE_LIMIT_BURST must be positive")?;
         let proxy = Proxy::new(
             live.clone(),
             config.upstream_pool_size as usize,
             config.upstream_timeout,
+            limit,
         );
         let opts = ListenerOptions {
             default_policy: config.tls_policy,

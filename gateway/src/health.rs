@@ -1,0 +1,223 @@
+//! Upstream target health: active checks (interval, path, expected status,
+//! healthy/unhealthy thresholds from the upstream's config) and passive
+//! ejection after consecutive proxy failures. State lives in a registry that
+//! survives routing-table swaps; the hot path reads atomics only.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use shared::ids::UpstreamId;
+use shared::qsgw::{ConfigSnapshot, HealthCheck, PassiveEjection, Target, UpstreamConfig};
+use tokio_util::sync::CancellationToken;
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Health of one target of one upstream.
+#[derive(Debug)]
+pub struct TargetState {
+    healthy: AtomicBool,
+    successes: AtomicU32,
+    failures: AtomicU32,
+    proxy_failures: AtomicU32,
+    ejected_until_ms: AtomicU64,
+    in_flight: AtomicU32,
+    label: (String, String),
+}
+
+/// Counts a request in flight to a target until dropped.
+#[derive(Debug)]
+pub struct InFlight<'a>(&'a TargetState);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl TargetState {
+    fn new(upstream: &UpstreamId, target: &Target) -> Self {
+        Self {
+            healthy: AtomicBool::new(true),
+            successes: AtomicU32::new(0),
+            failures: AtomicU32::new(0),
+            proxy_failures: AtomicU32::new(0),
+            ejected_until_ms: AtomicU64::new(0),
+            in_flight: AtomicU32::new(0),
+            label: (
+                upstream.to_string(),
+                format!("{}:{}", target.host, target.port),
+            ),
+        }
+    }
+
+    /// Whether the target may receive traffic now.
+    pub fn available(&self) -> bool {
+        self.healthy.load(Ordering::Relaxed)
+            && now_ms() >= self.ejected_until_ms.load(Ordering::Relaxed)
+    }
+
+    /// Requests in flight (least-connections balancing).
+    pub fn in_flight(&self) -> u32 {
+        self.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// Marks a request in flight until the guard drops.
+    pub fn begin(&self) -> InFlight<'_> {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(self)
+    }
+
+    /// A proxied request succeeded.
+    pub fn proxy_success(&self) {
+        self.proxy_failures.store(0, Ordering::Relaxed);
+    }
+
+    /// A proxied request failed (connect error, reset, timeout): eject
+    /// after `after_failures` in a row.
+    pub fn proxy_failure(&self, ejection: &PassiveEjection) {
+        let n = self.proxy_failures.fetch_add(1, Ordering::Relaxed) + 1;
+        if ejection.after_failures > 0 && n >= ejection.after_failures {
+            self.ejected_until_ms
+                .store(now_ms() + ejection.duration_ms, Ordering::Relaxed);
+            self.proxy_failures.store(0, Ordering::Relaxed);
+            tracing::warn!(upstream = %self.label.0, target = %self.label.1, for_ms = ejection.duration_ms, "target ejected after consecutive failures");
+            self.publish(0.0);
+        }
+    }
+
+    fn active_result(&self, ok: bool, hc: &HealthCheck) {
+        if ok {
+            self.failures.store(0, Ordering::Relaxed);
+            let n = self.successes.fetch_add(1, Ordering::Relaxed) + 1;
+            if n >= hc.healthy_threshold && !self.healthy.swap(true, Ordering::Relaxed) {
+                tracing::info!(upstream = %self.label.0, target = %self.label.1, "target healthy again");
+            }
+        } else {
+            self.successes.store(0, Ordering::Relaxed);
+            let n = self.failures.fetch_add(1, Ordering::Relaxed) + 1;
+            if n >= hc.unhealthy_threshold && self.healthy.swap(false, Ordering::Relaxed) {
+                tracing::warn!(upstream = %self.label.0, target = %self.label.1, "target unhealthy");
+            }
+        }
+        self.publish(if self.available() { 1.0 } else { 0.0 });
+    }
+
+    fn publish(&self, v: f64) {
+        metrics::gauge!("qsgw_upstream_health", "upstream" => self.label.0.clone(), "target" => self.label.1.clone()).set(v);
+    }
+}
+
+/// Every target's state, and the active checkers.
+#[derive(Debug, Default)]
+pub struct HealthRegistry {
+    states: Mutex<HashMap<(UpstreamId, String, u16), Arc<TargetState>>>,
+    checkers: Mutex<HashMap<UpstreamId, (UpstreamConfig, CancellationToken)>>,
+}
+
+impl HealthRegistry {
+    /// The state of `target` in `upstream` (created healthy).
+    pub fn state(&self, upstream: &UpstreamId, target: &Target) -> Arc<TargetState> {
+        let key = (upstream.clone(), target.host.clone(), target.port);
+        let mut map = self
+            .states
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.entry(key)
+            .or_insert_with(|| {
+                let s = Arc::new(TargetState::new(upstream, target));
+                s.publish(1.0);
+                s
+            })
+            .clone()
+    }
+
+    /// Starts, restarts or stops active checkers to match `snap`.
+    pub fn reconcile(self: &Arc<Self>, snap: &ConfigSnapshot, parent: &CancellationToken) {
+        let mut checkers = self
+            .checkers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let wanted: HashMap<&UpstreamId, &UpstreamConfig> = snap
+            .upstreams
+            .iter()
+            .filter(|u| u.health_check.enabled)
+            .map(|u| (&u.id, u))
+            .collect();
+        checkers.retain(|id, (cfg, token)| {
+            let keep = wanted.get(id).is_some_and(|u| *u == cfg);
+            if !keep {
+                token.cancel();
+            }
+            keep
+        });
+        for (id, up) in wanted {
+            if checkers.contains_key(id) {
+                continue;
+            }
+            let token = parent.child_token();
+            checkers.insert(id.clone(), ((*up).clone(), token.clone()));
+            let me = self.clone();
+            let up = (*up).clone();
+            tokio::spawn(async move { me.check_loop(up, token).await });
+        }
+        // Targets no longer configured: forget their state (and health gauge).
+        let live: std::collections::HashSet<(UpstreamId, String, u16)> = snap
+            .upstreams
+            .iter()
+            .flat_map(|u| {
+                u.targets
+                    .iter()
+                    .map(|t| (u.id.clone(), t.host.clone(), t.port))
+            })
+            .collect();
+        let mut states = self
+            .states
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        states.retain(|k, _| live.contains(k));
+    }
+
+    async fn check_loop(&self, up: UpstreamConfig, cancel: CancellationToken) {
+        let hc = up.health_check.clone();
+        let mut connector = HttpConnector::new();
+        connector.set_connect_timeout(Some(Duration::from_millis(hc.timeout_ms)));
+        let client: Client<HttpConnector, Body> =
+            Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
+        let mut tick = tokio::time::interval(Duration::from_millis(hc.interval_ms.max(100)));
+        loop {
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            for t in &up.targets {
+                let state = self.state(&up.id, t);
+                let uri = format!("http://{}:{}{}", t.host, t.port, hc.path);
+                let ok = match uri.parse::<http::Uri>() {
+                    Ok(uri) => {
+                        let req = http::Request::get(uri)
+                            .header("user-agent", "qsgw-health-check")
+                            .body(Body::empty());
+                        match req {
+                            Ok(req) => matches!(
+                                tokio::time::timeout(Duration::from_millis(hc.timeout_ms), client.request(req)).await,
+                                Ok(Ok(resp)) if resp.status().as_u16() == hc.expected_status
+                            ),
+                            Err(_) => false,
+                        }
+                    }
+                    Err(_) => false,
+                };
+                state.active_result(ok, &hc);
+            }
+        }
+    }
+}
