@@ -277,3 +277,49 @@ pub fn https_client(g: &Gateway) -> reqwest::Client {
 pub fn url(g: &Gateway, path: &str) -> String {
     format!("https://localhost:{}{}", g.tls_addr.port(), path)
 }
+
+/// A server answering `{"name": name}` on every path, plus an upgrade
+/// endpoint `/upgrade` that echoes bytes after `101 Switching Protocols`.
+pub async fn named_server_on(
+    listener: tokio::net::TcpListener,
+    name: &'static str,
+) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    use axum::http::{header, StatusCode};
+    let addr = listener.local_addr().unwrap();
+    let app = Router::new()
+        .route(
+            "/upgrade",
+            any(|mut req: Request| async move {
+                let on = hyper::upgrade::on(&mut req);
+                tokio::spawn(async move {
+                    if let Ok(up) = on.await {
+                        let io = hyper_util::rt::TokioIo::new(up);
+                        let (mut r, mut w) = tokio::io::split(io);
+                        let _ = tokio::io::copy(&mut r, &mut w).await;
+                    }
+                });
+                axum::response::Response::builder()
+                    .status(StatusCode::SWITCHING_PROTOCOLS)
+                    .header(header::CONNECTION, "upgrade")
+                    .header(header::UPGRADE, "echo")
+                    .body(axum::body::Body::empty())
+                    .unwrap()
+            }),
+        )
+        .fallback(any(move || async move {
+            Json(serde_json::json!({ "name": name }))
+        }));
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (addr, task)
+}
+
+/// [`named_server_on`] on a fresh port.
+pub async fn named_server(name: &'static str) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    named_server_on(
+        tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        name,
+    )
+    .await
+}
