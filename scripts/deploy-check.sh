@@ -14,6 +14,11 @@
 # themselves (scripts/deploy_check.py).
 #
 #   scripts/deploy-check.sh [--skip-checkov]
+#
+# The binaries come from $CARGO_TARGET_DIR (default ~/.cache/quantun-target,
+# like make test). Several clones building into one target dir at the same
+# time can leave another clone's binary there; give this clone its own with
+# `make deploy-check CARGO_TARGET_DIR=...` when that matters.
 set -euo pipefail
 
 # shellcheck source=lib.sh source-path=SCRIPTDIR

@@ -20,6 +20,8 @@ Checks, each printed as one section:
              is in k8s/monitoring/metrics-allowlist.txt (spec names the
              gateway issue implements) or metrics-external.txt (etcd,
              postgres_exporter, Prometheus)
+  docs       the generated config reference in docs/deployment.md matches
+             the binaries' --help (scripts/config_reference.py)
   checkov    zero failed checks over the rendered manifests, the Dockerfile
              and the compose directory, except the skips listed in
              CHECKOV_SKIPS below, each with its reason
@@ -67,6 +69,11 @@ CHECKOV_SKIPS = {
 # small helpers
 
 
+# An option line: "  -h, --help" or "      --port <PORT>"; not the "- VALUE:"
+# items of a long help's "Possible values:" list.
+OPTION_LINE = re.compile(r"^\s{2,}(?:-[a-zA-Z0-9](?:,|\s|$)|--[a-z])")
+
+
 def section(name: str) -> None:
     print(f"\n--- {name} ---", flush=True)
 
@@ -109,11 +116,10 @@ def parse_help(text: str) -> BinaryEnv:
     """Parses clap's --help (short or long form) into env names."""
     declared: set[str] = set()
     required: set[str] = set()
-    # One block per option: it starts at a line whose first non-blank
-    # characters are "-" (e.g. "  -h, --help" or "      --port <PORT>").
+    # One block per option, from its option line to the next one.
     blocks: list[str] = []
     for line in text.splitlines():
-        if re.match(r"^\s{2,}-", line):
+        if OPTION_LINE.match(line):
             blocks.append(line)
         elif blocks:
             blocks[-1] += "\n" + line
@@ -430,6 +436,19 @@ def metrics_check(rep: Report) -> None:
         rep.ok("metrics", f"{len(used)} expressions, {len(names)} metric names, all known")
 
 
+def docs_check(bin_dir: Path, rep: Report) -> None:
+    section("docs: config reference vs --help")
+    import config_reference
+
+    doc_path = ROOT / "docs" / "deployment.md"
+    doc = doc_path.read_text(encoding="utf-8")
+    if config_reference.splice(doc, config_reference.generate(bin_dir)) != doc:
+        rep.fail("docs", "docs/deployment.md: the config reference is out of date with the binaries' --help; "
+                         "run `make config-reference` and commit the result")
+    else:
+        rep.ok("docs", "docs/deployment.md config reference matches --help")
+
+
 def checkov(out_dir: Path, venv_bin: Path, rep: Report) -> None:
     section("checkov")
     skip = ",".join(sorted(CHECKOV_SKIPS))
@@ -467,6 +486,7 @@ def main() -> int:
         compose_config = compose(rep)
         env_check(rendered, compose_config, binaries_env(args.bin_dir), rep)
         metrics_check(rep)
+        docs_check(args.bin_dir, rep)
         if not args.skip_checkov:
             checkov(out_dir, args.venv_bin, rep)
 
