@@ -52,7 +52,10 @@ async fn exits_one_on_a_404() {
 #[tokio::test]
 async fn exits_one_on_a_closed_port() {
     let port = free_port();
-    assert_eq!(healthcheck(format!("http://127.0.0.1:{port}/health")).await, 1);
+    assert_eq!(
+        healthcheck(format!("http://127.0.0.1:{port}/health")).await,
+        1
+    );
 }
 
 #[tokio::test]
