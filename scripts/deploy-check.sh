@@ -35,8 +35,9 @@ requirements="$QUANTUN_SCRIPTS_DIR/deploy-requirements.txt"
 
 # --- system tools ----------------------------------------------------------
 if ! command -v docker-compose >/dev/null 2>&1; then
-    is_root && command -v apt-get >/dev/null 2>&1 ||
+    if ! is_root || ! command -v apt-get >/dev/null 2>&1; then
         die "docker-compose missing: install the Debian package docker-compose"
+    fi
     info "installing docker-compose (apt)"
     if [[ -z "${QUANTUN_APT_UPDATED:-}" ]]; then
         apt-get update -qq || die "apt-get update failed"
@@ -55,11 +56,13 @@ want="$(sha256sum "$requirements" | cut -d' ' -f1)"
 if [[ ! -x "$venv/bin/python" || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
     info "installing the deploy-check tools into $venv (PyPI)"
     mkdir -p "$tools_dir"
-    if [[ ! -x "$venv/bin/python" ]]; then
-        python3 -m venv "$venv" 2>/dev/null || {
-            # Debian's python3 lacks ensurepip without python3-venv.
-            is_root && apt-get install -y -qq python3-venv >&2 && python3 -m venv "$venv"
-        } || die "cannot create a venv: install python3-venv"
+    if [[ ! -x "$venv/bin/python" ]] && ! python3 -m venv "$venv" 2>/dev/null; then
+        # Debian's own python3 lacks ensurepip until python3-venv is installed.
+        is_root || die "cannot create a venv: install python3-venv"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >&2 ||
+            die "apt-get install python3-venv failed"
+        rm -rf "$venv"
+        python3 -m venv "$venv" || die "cannot create a venv in $venv"
     fi
     "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements" >&2
     printf '%s\n' "$want" >"$stamp"
