@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# `make deploy-check`: validate compose/, k8s/ and the Dockerfile, and cross-
+# check them against the binaries (env vars) and the code (metric names).
+#
+# Installs what it needs, idempotently (the second run only checks):
+#   - docker-compose        Debian package (apt), for `docker-compose config`
+#   - kubectl               from the machine (kubectl kustomize); fails with
+#                           a clear message when absent (see docs/deployment.md)
+#   - a Python venv in ~/.cache/quantun-deploy/venv with the pinned tools of
+#     scripts/deploy-requirements.txt (kubernetes-validate, checkov, pytest),
+#     reinstalled only when that file changes
+# then builds the binaries (`cargo build --bins`, shared target dir), runs the
+# drift tests of the cross-checks (scripts/tests, pytest) and the checks
+# themselves (scripts/deploy_check.py).
+#
+#   scripts/deploy-check.sh [--skip-checkov]
+#
+# The binaries come from $CARGO_TARGET_DIR (default ~/.cache/quantun-target,
+# like make test). Several clones building into one target dir at the same
+# time can leave another clone's binary there; give this clone its own with
+# `make deploy-check CARGO_TARGET_DIR=...` when that matters.
+set -euo pipefail
+
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$QUANTUN_ROOT"
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/quantun-target}"
+export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
+export SQLX_OFFLINE="${SQLX_OFFLINE:-true}"
+
+tools_dir="${QUANTUN_DEPLOY_TOOLS:-$HOME/.cache/quantun-deploy}"
+venv="$tools_dir/venv"
+requirements="$QUANTUN_SCRIPTS_DIR/deploy-requirements.txt"
+
+# --- system tools ----------------------------------------------------------
+if ! command -v docker-compose >/dev/null 2>&1; then
+    if ! is_root || ! command -v apt-get >/dev/null 2>&1; then
+        die "docker-compose missing: install the Debian package docker-compose"
+    fi
+    info "installing docker-compose (apt)"
+    if [[ -z "${QUANTUN_APT_UPDATED:-}" ]]; then
+        apt-get update -qq || die "apt-get update failed"
+        export QUANTUN_APT_UPDATED=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >&2 ||
+        die "apt-get install docker-compose failed"
+fi
+command -v kubectl >/dev/null 2>&1 ||
+    die "kubectl missing: it renders the kustomizations (kubectl kustomize, kustomize v5); install kubectl >= 1.27"
+command -v python3 >/dev/null 2>&1 || die "python3 missing"
+
+# --- Python tools (venv, pinned) -------------------------------------------
+stamp="$venv/.requirements.sha256"
+want="$(sha256sum "$requirements" | cut -d' ' -f1)"
+if [[ ! -x "$venv/bin/python" || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
+    info "installing the deploy-check tools into $venv (PyPI)"
+    mkdir -p "$tools_dir"
+    if [[ ! -x "$venv/bin/python" ]] && ! python3 -m venv "$venv" 2>/dev/null; then
+        # Debian's own python3 lacks ensurepip until python3-venv is installed.
+        is_root || die "cannot create a venv: install python3-venv"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >&2 ||
+            die "apt-get install python3-venv failed"
+        rm -rf "$venv"
+        python3 -m venv "$venv" || die "cannot create a venv in $venv"
+    fi
+    "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements" >&2
+    printf '%s\n' "$want" >"$stamp"
+fi
+
+info "kubectl:             $(kubectl version --client 2>/dev/null | tr '\n' ' ')"
+info "docker-compose:      $(docker-compose version --short 2>/dev/null)"
+info "kubernetes-validate: $("$venv/bin/kubernetes-validate" --version 2>&1 | tail -n1)"
+info "checkov:             $("$venv/bin/checkov" --version 2>/dev/null)"
+
+# --- binaries (their --help is the source of truth for env vars) -----------
+info "building the binaries (cargo build --bins)"
+cargo build --quiet --bins
+# Copy them at once: the target dir may be shared with other clones whose
+# builds would overwrite target/debug/<bin> while we read --help.
+bin_dir="$(mktemp -d "${TMPDIR:-/tmp}/quantun-deploy-bins.XXXXXX")"
+trap 'rm -rf "$bin_dir"' EXIT
+for b in gateway control-plane ai-engine risk-api ml-engine; do
+    cp "$CARGO_TARGET_DIR/debug/$b" "$bin_dir/"
+done
+
+# --- drift tests, then the checks ------------------------------------------
+info "drift tests of the cross-checks (pytest scripts/tests)"
+QUANTUN_BIN_DIR="$bin_dir" "$venv/bin/python" -m pytest -q -p no:cacheprovider "$QUANTUN_SCRIPTS_DIR/tests"
+
+"$venv/bin/python" "$QUANTUN_SCRIPTS_DIR/deploy_check.py" \
+    --bin-dir "$bin_dir" --venv-bin "$venv/bin" "$@"

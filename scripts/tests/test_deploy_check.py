@@ -1,0 +1,242 @@
+"""The cross-checks of scripts/deploy_check.py fail when a name drifts.
+
+Each test starts from the real repository state (rendered kustomizations,
+the compose file, the binaries' --help, the workspace sources, the alert
+rules and the dashboard), asserts that the check passes on it, then changes
+one name the way a careless edit would and asserts the check reports it.
+
+Needs QUANTUN_BIN_DIR (the built binaries); scripts/deploy-check.sh sets it.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import deploy_check as dc  # noqa: E402
+
+ROOT = dc.ROOT
+
+
+@pytest.fixture(scope="session")
+def bins() -> dict[str, dc.BinaryEnv]:
+    bin_dir = os.environ.get("QUANTUN_BIN_DIR")
+    if not bin_dir:
+        pytest.fail("QUANTUN_BIN_DIR is not set: run through scripts/deploy-check.sh")
+    return dc.binaries_env(Path(bin_dir))
+
+
+def _render(path: str) -> list[dict]:
+    out = subprocess.run(["kubectl", "kustomize", str(ROOT / path)], text=True, capture_output=True, check=True)
+    return [o for o in yaml.safe_load_all(out.stdout) if o]
+
+
+@pytest.fixture(scope="session")
+def qsgw_dev() -> list[dict]:
+    return _render("k8s/qsgw/overlays/dev")
+
+
+@pytest.fixture(scope="session")
+def qrap_prod() -> list[dict]:
+    return _render("k8s/qrap/overlays/production")
+
+
+@pytest.fixture(scope="session")
+def compose_config() -> dict:
+    out = subprocess.run(
+        ["docker-compose", "-f", str(dc.COMPOSE), "--env-file", str(dc.ENV_EXAMPLE), "config"],
+        text=True, capture_output=True, check=True, cwd=ROOT,
+    )
+    return yaml.safe_load(out.stdout)
+
+
+def _k8s_errors(objs: list[dict], bins) -> list[str]:
+    errors: list[str] = []
+    containers = dc.manifest_containers(objs, "test", errors)
+    assert containers, "no quantun/ container found"
+    return errors + dc.env_errors(containers, bins)
+
+
+def _configmap(objs: list[dict], name: str) -> dict:
+    return next(o for o in objs if o["kind"] == "ConfigMap" and o["metadata"]["name"].startswith(name))
+
+
+def _deployment(objs: list[dict], name: str) -> dict:
+    return next(o for o in objs if o["kind"] == "Deployment" and o["metadata"]["name"] == name)
+
+
+# --- --help parsing --------------------------------------------------------
+
+
+def test_help_parser_reads_short_and_long_forms():
+    short = """Options:
+      --port <PORT>
+          Listen port [env: QSGW_CP_PORT=] [default: 8085]
+      --jwt-secret <JWT_SECRET>
+          JWT signing secret, at least 32 bytes (required) [env: QSGW_JWT_SECRET]
+      --webhook-secret <WEBHOOK_SECRET>
+          HMAC secret (required with a webhook URL) [env:
+          QSGW_WEBHOOK_SECRET]
+  -h, --help
+          Print help
+"""
+    env = dc.parse_help(short)
+    assert env.declared == {"QSGW_CP_PORT", "QSGW_JWT_SECRET", "QSGW_WEBHOOK_SECRET"}
+    assert env.required == {"QSGW_JWT_SECRET"}
+
+
+def test_every_binary_declares_its_seed_variables(bins):
+    assert "QSGW_GATEWAY_ADMIN_PORT" in bins["gateway"].declared
+    assert {"QSGW_DATABASE_URL", "QSGW_JWT_SECRET"} <= bins["control-plane"].required
+    assert {"QRAP_DB_PASSWORD", "QUANTUN_JWT_SECRET", "QUANTUN_API_KEYS"} <= bins["risk-api"].required
+    assert "QRAP_ML_PORT" in bins["ml-engine"].declared
+
+
+# --- env check: Kubernetes ---------------------------------------------------
+
+
+def test_k8s_env_passes_as_committed(qsgw_dev, qrap_prod, bins):
+    assert _k8s_errors(qsgw_dev, bins) == []
+    assert _k8s_errors(qrap_prod, bins) == []
+
+
+def test_k8s_env_fails_on_a_misspelt_configmap_key(qsgw_dev, bins):
+    objs = copy.deepcopy(qsgw_dev)
+    cm = _configmap(objs, "control-plane-config")
+    cm["data"]["QSGW_CP_PORTT"] = cm["data"].pop("QSGW_CP_PORT")
+    errors = _k8s_errors(objs, bins)
+    assert any("QSGW_CP_PORTT" in e and "control-plane does not read" in e for e in errors), errors
+
+
+def test_k8s_env_fails_on_a_variable_of_another_binary(qsgw_dev, bins):
+    objs = copy.deepcopy(qsgw_dev)
+    _configmap(objs, "ai-engine-config")["data"]["QSGW_CP_PORT"] = "8085"
+    errors = _k8s_errors(objs, bins)
+    assert any("QSGW_CP_PORT" in e and "ai-engine does not read" in e for e in errors), errors
+
+
+def test_k8s_env_fails_when_a_required_secret_is_dropped(qrap_prod, bins):
+    objs = copy.deepcopy(qrap_prod)
+    c = _deployment(objs, "risk-api")["spec"]["template"]["spec"]["containers"][0]
+    c["env"] = [e for e in c["env"] if e["name"] != "QUANTUN_JWT_SECRET"]
+    errors = _k8s_errors(objs, bins)
+    assert any("does not set QUANTUN_JWT_SECRET" in e for e in errors), errors
+
+
+def test_k8s_env_fails_when_the_binary_renames_its_variable(qsgw_dev, bins):
+    # The code side drifts: the gateway now reads QSGW_GATEWAY_LISTEN_PORT.
+    drifted = copy.deepcopy(bins)
+    drifted["gateway"].declared.discard("QSGW_GATEWAY_PORT")
+    drifted["gateway"].declared.add("QSGW_GATEWAY_LISTEN_PORT")
+    errors = _k8s_errors(qsgw_dev, drifted)
+    assert any("QSGW_GATEWAY_PORT" in e and "gateway does not read" in e for e in errors), errors
+
+
+def test_k8s_env_fails_on_a_container_that_is_no_binary(qsgw_dev, bins):
+    objs = copy.deepcopy(qsgw_dev)
+    _deployment(objs, "ai-engine")["spec"]["template"]["spec"]["containers"][0]["name"] = "ai"
+    errors = _k8s_errors(objs, bins)
+    assert any("not one of the binaries" in e for e in errors), errors
+
+
+# --- env check: compose -------------------------------------------------------
+
+
+def test_compose_env_passes_as_committed(compose_config, bins):
+    containers = dc.compose_containers(compose_config, "compose")
+    assert {c.binary for c in containers} == set(dc.BINARIES)
+    assert dc.env_errors(containers, bins) == []
+
+
+def test_compose_env_fails_on_a_drifted_name(compose_config, bins):
+    cfg = copy.deepcopy(compose_config)
+    env = cfg["services"]["risk-api"]["environment"]
+    env["QRAP_DB_PASS"] = env.pop("QRAP_DB_PASSWORD")
+    errors = dc.env_errors(dc.compose_containers(cfg, "compose"), bins)
+    assert any("sets QRAP_DB_PASS," in e for e in errors), errors
+    assert any("does not set QRAP_DB_PASSWORD" in e for e in errors), errors
+
+
+# --- metrics check -----------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def metric_inputs():
+    used = dc.alert_exprs(yaml.safe_load((dc.MONITORING / "alerts.yml").read_text()))
+    used += dc.dashboard_exprs(json.loads((dc.MONITORING / "grafana-dashboard.json").read_text()))
+    exported = dc.exported_metrics(dc.workspace_sources())
+    allowed = dc.read_name_list(dc.MONITORING / "metrics-allowlist.txt") | dc.read_name_list(
+        dc.MONITORING / "metrics-external.txt"
+    )
+    return used, exported, allowed
+
+
+def test_exported_metrics_come_from_the_code():
+    src = {
+        "a.rs": 'metrics::counter!("http_requests_total", &labels).increment(1);\n'
+        "metrics::describe_histogram!(\n    \"x_duration_seconds\",\n    Unit::Seconds, \"d\");\n"
+        "metrics::gauge!(ACTIVE).set(1.0);",
+        "b.rs": 'pub const ACTIVE: &str = "qsgw_connections_active";',
+    }
+    assert dc.exported_metrics(src) == {"http_requests_total", "x_duration_seconds", "qsgw_connections_active"}
+
+
+def test_the_workspace_exports_the_shared_http_metrics(metric_inputs):
+    _, exported, _ = metric_inputs
+    assert {"http_requests_total", "http_request_duration_seconds", "http_rate_limited_total"} <= exported
+
+
+def test_promql_parser_ignores_functions_labels_and_keywords():
+    expr = (
+        'histogram_quantile(0.95, sum by (service, le) (rate(http_request_duration_seconds_bucket'
+        '{service=~"$service", status=~"5.."}[5m] offset 1h))) > 2 and on (job) up == 0'
+    )
+    assert dc.promql_metrics(expr) == {"http_request_duration_seconds_bucket", "up"}
+    assert dc.promql_metrics("label_values(http_requests_total, service)") == {"http_requests_total"}
+
+
+def test_metrics_pass_as_committed(metric_inputs):
+    used, exported, allowed = metric_inputs
+    assert len(used) > 20
+    assert dc.metric_errors(used, exported, allowed) == []
+
+
+def test_metrics_fail_on_a_misspelt_name_in_an_alert(metric_inputs):
+    used, exported, allowed = metric_inputs
+    rules = yaml.safe_load((dc.MONITORING / "alerts.yml").read_text())
+    rule = next(r for g in rules["groups"] for r in g["rules"] if r["alert"] == "QuantunHigh5xxRatio")
+    rule["expr"] = rule["expr"].replace("http_requests_total", "http_request_total")
+    errors = dc.metric_errors(dc.alert_exprs(rules), exported, allowed)
+    assert any("alert QuantunHigh5xxRatio" in e and "http_request_total" in e for e in errors), errors
+
+
+def test_metrics_fail_on_a_misspelt_name_in_the_dashboard(metric_inputs):
+    _, exported, allowed = metric_inputs
+    dash = json.loads((dc.MONITORING / "grafana-dashboard.json").read_text())
+    target = next(t for p in dash["panels"] for t in p.get("targets", []) if "qsgw_threats_total" in t["expr"])
+    target["expr"] = target["expr"].replace("qsgw_threats_total", "qsgw_threat_total")
+    errors = dc.metric_errors(dc.dashboard_exprs(dash), exported, allowed)
+    assert any("qsgw_threat_total" in e for e in errors), errors
+
+
+def test_metrics_fail_when_the_code_renames_a_metric(metric_inputs):
+    # The code side drifts: the shared stack now exports http_server_requests_total.
+    used, exported, allowed = metric_inputs
+    drifted = (exported - {"http_requests_total"}) | {"http_server_requests_total"}
+    errors = dc.metric_errors(used, drifted, allowed)
+    assert any("http_requests_total" in e for e in errors), errors
+
+
+def test_metrics_fail_when_a_spec_name_leaves_the_allow_list(metric_inputs):
+    used, exported, allowed = metric_inputs
+    errors = dc.metric_errors(used, exported, allowed - {"qsgw_upstream_health"})
+    if "qsgw_upstream_health" not in exported:
+        assert any("qsgw_upstream_health" in e for e in errors), errors
