@@ -4,7 +4,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use clap::{Args, Parser};
+use clap::{Args, Parser, Subcommand};
 use shared::auth::{ApiKeys, JwtKeys};
 use shared::config::{
     parse_base_url, parse_list, parse_port, require_secret, ConfigError, LogLevel, Secret,
@@ -32,6 +32,16 @@ pub struct Cli {
     /// Settings.
     #[command(flatten)]
     pub settings: Settings,
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Create an admin user from QSGW_ADMIN_EMAIL and QSGW_ADMIN_PASSWORD (applies migrations first), then exit.
+    CreateAdmin,
 }
 
 /// Raw settings as read from flags, environment and file.

@@ -5,9 +5,23 @@
 //! configuration to etcd. Start with [`startup::Application::build`].
 //!
 //! Layout: [`config`] (settings), [`startup`] (wiring and serving),
-//! [`state`] (what handlers share).
+//! [`state`] (what handlers share), [`routes`] (handlers, one module per
+//! resource), [`domain`] (validated resource types, no I/O), [`db`] (SQL
+//! shared by handlers), [`publish`] (etcd writer and reconciler),
+//! [`audit`], [`concurrency`] (If-Match, Idempotency-Key), [`bootstrap`]
+//! (first admin), [`password`] (argon2id).
 
+pub mod audit;
+pub mod bootstrap;
+pub mod concurrency;
 pub mod config;
+pub mod ctx;
+pub mod db;
+pub mod dberr;
+pub mod domain;
+pub mod password;
+pub mod publish;
+pub mod routes;
 pub mod startup;
 pub mod state;
 

@@ -13,8 +13,11 @@ use shared::server::{HttpServer, Shutdown};
 use shared::service::{build_router, ServiceInfo, Surface};
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::bootstrap;
 use crate::config::Config;
-use crate::state::AppState;
+use crate::publish::Publisher;
+use crate::routes;
+use crate::state::{AppState, LoginLimits};
 
 /// Identity in docs, logs and health.
 pub const INFO: ServiceInfo = ServiceInfo {
@@ -55,6 +58,23 @@ impl Application {
                 async move { etcd.ping().await }
             });
 
+        if let Some((email, password)) = &config.bootstrap_admin {
+            match bootstrap::create_admin(&pool, email, password, true)
+                .await
+                .context("creating the first admin (QSGW_ADMIN_EMAIL)")?
+            {
+                bootstrap::Outcome::Created(id) => {
+                    tracing::info!(user_id = %id, "created the first admin from QSGW_ADMIN_EMAIL");
+                }
+                bootstrap::Outcome::UsersExist => {}
+            }
+        }
+
+        let publisher = Arc::new(Publisher::new(pool.clone(), etcd.clone()));
+        // Republishes everything at start (etcd may have been wiped), then
+        // whenever a publish failed; never blocks start-up on etcd.
+        publisher.clone().spawn_reconciler(shutdown.token());
+
         let state = AppState {
             pool,
             auth: Arc::new(Authenticator {
@@ -62,6 +82,9 @@ impl Application {
                 api_keys: config.api_keys.clone(),
             }),
             etcd,
+            publisher,
+            login_limits: Arc::new(LoginLimits::default()),
+            dummy_hash: dummy_hash().await?,
         };
         let surface = Surface {
             info: INFO,
@@ -101,10 +124,68 @@ impl Application {
     }
 }
 
-/// The `/api/v1` resources. The admin resources (upstreams, routes, …) are
-/// added here as they are built; today the surface is operations only.
+/// The `/api/v1` resources.
 pub fn api(state: AppState) -> OpenApiRouter {
-    OpenApiRouter::<AppState>::new().with_state(state)
+    OpenApiRouter::<AppState>::new()
+        .merge(routes::auth::router())
+        .merge(routes::users::router())
+        .merge(routes::upstreams::router())
+        .merge(routes::routing::router())
+        .merge(routes::config::router())
+        .with_state(state)
+}
+
+/// An argon2id hash of a random password, verified against when a login
+/// names an unknown email so that the answer takes as long as for a real
+/// account.
+pub async fn dummy_hash() -> anyhow::Result<Arc<str>> {
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    let hash = crate::password::hash_blocking(random)
+        .await
+        .map_err(|p| anyhow::anyhow!(p.detail))?;
+    Ok(Arc::from(hash))
+}
+
+/// `control-plane create-admin`: migrates, creates an admin from
+/// `QSGW_ADMIN_EMAIL` / `QSGW_ADMIN_PASSWORD`, prints its id. Exit 2 when
+/// the variables are missing, 1 when the database or the insert fails.
+pub fn create_admin_command(config: Config) -> std::process::ExitCode {
+    use std::process::ExitCode;
+    let Some((email, password)) = config.bootstrap_admin.clone() else {
+        shared::config::exit_with(&shared::config::ConfigError::new(
+            "QSGW_ADMIN_EMAIL",
+            "is required by create-admin (with QSGW_ADMIN_PASSWORD)",
+        ));
+    };
+    shared::server::install_crypto_provider();
+    let rt = match shared::server::runtime(Some(1), None) {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = rt.block_on(async {
+        let pool = shared::db::pool(config.database.clone(), &config.pool);
+        shared::db::wait_until_reachable(&pool, config.startup_timeout)
+            .await
+            .context("database (QSGW_DATABASE_URL) is not reachable")?;
+        shared::db::migrate(&pool, &crate::MIGRATOR)
+            .await
+            .context("applying migrations/qsgw failed")?;
+        bootstrap::create_admin(&pool, &email, &password, false).await
+    });
+    match result {
+        Ok(bootstrap::Outcome::Created(id)) => {
+            println!("created admin {id} ({email})");
+            ExitCode::SUCCESS
+        }
+        Ok(bootstrap::Outcome::UsersExist) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// The full router for `state` (tests use it without binding).
