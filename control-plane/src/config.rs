@@ -147,6 +147,10 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// How long start-up waits for the database.
     pub startup_timeout: Duration,
+    /// First webhook retry delay (doubles per attempt).
+    pub webhook_backoff_base: Duration,
+    /// Webhook worker poll interval when idle.
+    pub webhook_poll: Duration,
 }
 
 impl Config {
@@ -242,6 +246,8 @@ impl Config {
             cors_origins: parse_list(&s.cors_origins),
             shutdown_grace: Duration::from_secs(s.shutdown_grace_secs),
             startup_timeout: Duration::from_secs(30),
+            webhook_backoff_base: Duration::from_secs(1),
+            webhook_poll: Duration::from_secs(1),
         })
     }
 }

@@ -9,7 +9,7 @@
 //! resource), [`domain`] (validated resource types, no I/O), [`db`] (SQL
 //! shared by handlers), [`publish`] (etcd writer and reconciler),
 //! [`audit`], [`concurrency`] (If-Match, Idempotency-Key), [`bootstrap`]
-//! (first admin), [`password`] (argon2id).
+//! (first admin), [`password`] (argon2id), [`webhook`] (signed outbox worker).
 
 pub mod audit;
 pub mod bootstrap;
@@ -24,6 +24,7 @@ pub mod publish;
 pub mod routes;
 pub mod startup;
 pub mod state;
+pub mod webhook;
 
 /// The QSGW schema, embedded from `migrations/qsgw`.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/qsgw");

@@ -75,6 +75,22 @@ impl Application {
         // whenever a publish failed; never blocks start-up on etcd.
         publisher.clone().spawn_reconciler(shutdown.token());
 
+        let webhook_wake = Arc::new(tokio::sync::Notify::new());
+        if let Some((url, secret)) = &config.webhook {
+            crate::webhook::spawn(
+                pool.clone(),
+                crate::webhook::WebhookSettings {
+                    url: url.clone(),
+                    secret: secret.clone(),
+                    backoff_base: config.webhook_backoff_base,
+                    poll: config.webhook_poll,
+                    timeout: Duration::from_secs(10),
+                },
+                webhook_wake.clone(),
+                shutdown.token(),
+            );
+        }
+
         let state = AppState {
             pool,
             auth: Arc::new(Authenticator {
@@ -85,6 +101,9 @@ impl Application {
             publisher,
             login_limits: Arc::new(LoginLimits::default()),
             dummy_hash: dummy_hash().await?,
+            webhooks_enabled: config.webhook.is_some(),
+            webhook_min_severity: config.webhook_min_severity.clone(),
+            webhook_wake,
         };
         let surface = Surface {
             info: INFO,
@@ -132,6 +151,12 @@ pub fn api(state: AppState) -> OpenApiRouter {
         .merge(routes::upstreams::router())
         .merge(routes::routing::router())
         .merge(routes::config::router())
+        .merge(routes::gateways::router())
+        .merge(routes::ingest::router())
+        .merge(routes::tls_sessions::router())
+        .merge(routes::threats::router())
+        .merge(routes::audit_log::router())
+        .merge(routes::webhooks::router())
         .with_state(state)
 }
 

@@ -27,6 +27,12 @@ pub struct AppState {
     pub login_limits: Arc<LoginLimits>,
     /// Hash verified for unknown emails, so a miss costs as much as a hit.
     pub dummy_hash: Arc<str>,
+    /// Whether threat ingest enqueues webhook deliveries (a URL is configured).
+    pub webhooks_enabled: bool,
+    /// `QSGW_WEBHOOK_MIN_SEVERITY`.
+    pub webhook_min_severity: String,
+    /// Wakes the webhook worker after an enqueue.
+    pub webhook_wake: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {

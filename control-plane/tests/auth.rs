@@ -10,8 +10,13 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 
 async fn login(app: &common::TestApp, email: &str, password: &str) -> reqwest::Response {
-    app.call(Method::POST, "/api/v1/auth/login", None, Some(&json!({"email": email, "password": password})))
-        .await
+    app.call(
+        Method::POST,
+        "/api/v1/auth/login",
+        None,
+        Some(&json!({"email": email, "password": password})),
+    )
+    .await
 }
 
 #[sqlx::test(migrator = "control_plane::MIGRATOR")]
@@ -25,20 +30,28 @@ async fn bootstrap_admin_logs_in_and_token_works(pool: PgPool) {
     let token = body["access_token"].as_str().unwrap();
     let claims = app.config.jwt.verify(token).unwrap();
     assert_eq!(claims.sub, body["user_id"].as_str().unwrap());
-    let r = app.call(Method::GET, "/api/v1/users", Some(token), None).await;
+    let r = app
+        .call(Method::GET, "/api/v1/users", Some(token), None)
+        .await;
     assert_eq!(r.status(), 200);
     let users: Value = r.json().await.unwrap();
     assert_eq!(users["items"].as_array().unwrap().len(), 1);
     assert!(users["items"][0].get("password_hash").is_none());
     let last_login: Option<chrono::DateTime<chrono::Utc>> =
-        sqlx::query_scalar("SELECT last_login_at FROM users").fetch_one(&app.pool).await.unwrap();
+        sqlx::query_scalar("SELECT last_login_at FROM users")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     assert!(last_login.is_some());
     let pool2 = app.pool.clone();
     app.stop().await;
 
     // a second start does not create another admin
     let app = common::spawn(pool2).await;
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&app.pool).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(n, 1);
     app.stop().await;
 }
@@ -73,11 +86,23 @@ async fn failed_logins_are_401_and_audited_without_secrets(pool: PgPool) {
     assert!(!dump.contains("argon2"), "no hash in the audit log: {dump}");
 
     // malformed logins are 4xx, not 401/500
-    let r = app.call(Method::POST, "/api/v1/auth/login", None, Some(&json!({"email": "a@b.c"}))).await;
+    let r = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(&json!({"email": "a@b.c"})),
+        )
+        .await;
     assert_eq!(r.status(), 422);
     let p: Value = r.json().await.unwrap();
     assert!(p["detail"].as_str().unwrap().contains("password"), "{p}");
-    let r = login(&app, &format!("{}@x.io", "a".repeat(400)), "whatever-123456").await;
+    let r = login(
+        &app,
+        &format!("{}@x.io", "a".repeat(400)),
+        "whatever-123456",
+    )
+    .await;
     assert_field_error(r, "email").await;
     let r = login(&app, "a@b.c", &"p".repeat(2000)).await;
     assert_field_error(r, "password").await;
@@ -89,7 +114,12 @@ async fn logins_are_throttled_per_account(pool: PgPool) {
     let app = common::spawn(pool).await;
     let mut statuses = Vec::new();
     for _ in 0..12 {
-        statuses.push(login(&app, "target@example.com", "guess-guess-guess").await.status().as_u16());
+        statuses.push(
+            login(&app, "target@example.com", "guess-guess-guess")
+                .await
+                .status()
+                .as_u16(),
+        );
     }
     assert!(statuses[..10].iter().all(|s| *s == 401), "{statuses:?}");
     assert_eq!(statuses[10], 429, "{statuses:?}");
@@ -104,7 +134,10 @@ async fn logins_are_throttled_per_ip(pool: PgPool) {
     let app = common::spawn(pool).await;
     let mut last = 0;
     for i in 0..21 {
-        last = login(&app, &format!("user{i}@example.com"), "guess-guess-guess").await.status().as_u16();
+        last = login(&app, &format!("user{i}@example.com"), "guess-guess-guess")
+            .await
+            .status()
+            .as_u16();
     }
     assert_eq!(last, 429, "the 21st attempt from one IP is refused");
     app.stop().await;
@@ -115,13 +148,40 @@ async fn users_crud_is_admin_only(pool: PgPool) {
     let app = common::spawn(pool).await;
     let new_user = json!({"email": "ops@example.com", "password": "operator-pass-123", "role": "operator", "display_name": "Ops"});
     for t in [&app.operator, &app.viewer] {
-        assert_eq!(app.call(Method::GET, "/api/v1/users", Some(t), None).await.status(), 403);
-        assert_eq!(app.call(Method::POST, "/api/v1/users", Some(t), Some(&new_user)).await.status(), 403);
+        assert_eq!(
+            app.call(Method::GET, "/api/v1/users", Some(t), None)
+                .await
+                .status(),
+            403
+        );
+        assert_eq!(
+            app.call(Method::POST, "/api/v1/users", Some(t), Some(&new_user))
+                .await
+                .status(),
+            403
+        );
     }
-    assert_eq!(app.call_service(Method::GET, "/api/v1/users", None).await.status(), 403);
-    assert_eq!(app.call(Method::GET, "/api/v1/users", None, None).await.status(), 401);
+    assert_eq!(
+        app.call_service(Method::GET, "/api/v1/users", None)
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/users", None, None)
+            .await
+            .status(),
+        401
+    );
 
-    let r = app.call(Method::POST, "/api/v1/users", Some(&app.admin), Some(&new_user)).await;
+    let r = app
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            Some(&app.admin),
+            Some(&new_user),
+        )
+        .await;
     assert_eq!(r.status(), 201);
     let user: Value = r.json().await.unwrap();
     let id = user["id"].as_str().unwrap().to_owned();
@@ -129,18 +189,38 @@ async fn users_crud_is_admin_only(pool: PgPool) {
     // duplicate email (case-insensitive), bad role, weak password, bad email
     let mut dup = new_user.clone();
     dup["email"] = json!("OPS@example.com");
-    assert_field_error(app.call(Method::POST, "/api/v1/users", Some(&app.admin), Some(&dup)).await, "email").await;
+    assert_field_error(
+        app.call(Method::POST, "/api/v1/users", Some(&app.admin), Some(&dup))
+            .await,
+        "email",
+    )
+    .await;
     let mut b = new_user.clone();
     b["role"] = json!("service");
     b["email"] = json!("svc@example.com");
-    assert_field_error(app.call(Method::POST, "/api/v1/users", Some(&app.admin), Some(&b)).await, "role").await;
+    assert_field_error(
+        app.call(Method::POST, "/api/v1/users", Some(&app.admin), Some(&b))
+            .await,
+        "role",
+    )
+    .await;
     let mut b = new_user.clone();
     b["password"] = json!("short");
     b["email"] = json!("p@example.com");
-    assert_field_error(app.call(Method::POST, "/api/v1/users", Some(&app.admin), Some(&b)).await, "password").await;
+    assert_field_error(
+        app.call(Method::POST, "/api/v1/users", Some(&app.admin), Some(&b))
+            .await,
+        "password",
+    )
+    .await;
     let mut b = new_user.clone();
     b["email"] = json!("not an email");
-    assert_field_error(app.call(Method::POST, "/api/v1/users", Some(&app.admin), Some(&b)).await, "email").await;
+    assert_field_error(
+        app.call(Method::POST, "/api/v1/users", Some(&app.admin), Some(&b))
+            .await,
+        "email",
+    )
+    .await;
 
     // the new operator logs in
     let r = login(&app, "ops@example.com", "operator-pass-123").await;
@@ -172,25 +252,71 @@ async fn users_crud_is_admin_only(pool: PgPool) {
     let updated: Value = r.json().await.unwrap();
     assert_eq!(updated["disabled"], true);
     assert_eq!(updated["version"], 2);
-    assert_eq!(login(&app, "ops@example.com", "new-password-456").await.status(), 401);
+    assert_eq!(
+        login(&app, "ops@example.com", "new-password-456")
+            .await
+            .status(),
+        401
+    );
 
-    let r = app.call(Method::GET, &format!("/api/v1/users/{id}"), Some(&app.admin), None).await;
+    let r = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/users/{id}"),
+            Some(&app.admin),
+            None,
+        )
+        .await;
     assert_eq!(r.status(), 200);
-    let r = app.call(Method::DELETE, &format!("/api/v1/users/{id}"), Some(&app.admin), None).await;
+    let r = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/users/{id}"),
+            Some(&app.admin),
+            None,
+        )
+        .await;
     assert_eq!(r.status(), 204);
-    let r = app.call(Method::GET, &format!("/api/v1/users/{id}"), Some(&app.admin), None).await;
+    let r = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/users/{id}"),
+            Some(&app.admin),
+            None,
+        )
+        .await;
     assert_eq!(r.status(), 404);
-    let r = app.call(Method::GET, "/api/v1/users/usr_'%20or%201=1", Some(&app.admin), None).await;
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/users/usr_'%20or%201=1",
+            Some(&app.admin),
+            None,
+        )
+        .await;
     assert_eq!(r.status(), 404);
 
     let actions: Vec<String> = app.audit().await.into_iter().map(|(a, _)| a).collect();
-    for a in ["user.create", "user.update", "user.delete", "auth.login", "auth.login_failed"] {
-        assert!(actions.iter().any(|x| x == a), "{a} missing from {actions:?}");
+    for a in [
+        "user.create",
+        "user.update",
+        "user.delete",
+        "auth.login",
+        "auth.login_failed",
+    ] {
+        assert!(
+            actions.iter().any(|x| x == a),
+            "{a} missing from {actions:?}"
+        );
     }
     let dump: String = sqlx::query_scalar("SELECT string_agg(t::text, ' ') FROM qsgw_audit_log t")
         .fetch_one(&app.pool)
         .await
         .unwrap();
-    assert!(!dump.contains("argon2") && !dump.contains("operator-pass-123") && !dump.contains("new-password-456"));
+    assert!(
+        !dump.contains("argon2")
+            && !dump.contains("operator-pass-123")
+            && !dump.contains("new-password-456")
+    );
     app.stop().await;
 }

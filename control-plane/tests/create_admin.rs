@@ -10,9 +10,17 @@ const JWT: &str = "create-admin-test-jwt-secret-0123456789";
 async fn fresh_database(tag: &str) -> (String, PgPool) {
     let admin = PgPool::connect(&database_url()).await.unwrap();
     let name = format!("cp_create_admin_{tag}_{}", std::process::id());
-    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&admin).await;
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.unwrap();
-    let (base, _) = database_url().rsplit_once('/').map(|(a, b)| (a.to_owned(), b.to_owned())).unwrap();
+    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+        .execute(&admin)
+        .await;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let (base, _) = database_url()
+        .rsplit_once('/')
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+        .unwrap();
     let url = format!("{base}/{name}");
     let pool = PgPool::connect(&url).await.unwrap();
     (url, pool)
@@ -29,7 +37,11 @@ async fn create_admin_creates_one_admin_then_refuses_the_same_email() {
     ];
     let out = run_bin(BIN, &["create-admin"], &env);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("created admin usr_"), "{stdout}");
     assert!(!stdout.contains("root-password-0123"));
     let (role, hash): (String, String) = sqlx::query_as("SELECT role, password_hash FROM users")
@@ -49,7 +61,10 @@ fn create_admin_without_email_is_a_config_error() {
     let out = run_bin(
         BIN,
         &["create-admin"],
-        &[("QSGW_DATABASE_URL", "postgres://u@127.0.0.1:1/db"), ("QSGW_JWT_SECRET", JWT)],
+        &[
+            ("QSGW_DATABASE_URL", "postgres://u@127.0.0.1:1/db"),
+            ("QSGW_JWT_SECRET", JWT),
+        ],
     );
     assert_config_error(&out, "QSGW_ADMIN_EMAIL");
 }

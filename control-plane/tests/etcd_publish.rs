@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{route_body, upstream_body};
+use common::route_body;
 use reqwest::Method;
 use serde_json::{json, Value};
 use shared::etcd::{EtcdSettings, Kv};
@@ -17,7 +17,9 @@ use shared::test_util::EtcdInstance;
 use sqlx::PgPool;
 
 async fn etcd_state(endpoint: &str) -> Option<Vec<Kv>> {
-    let mut c = shared::etcd::connect(&EtcdSettings::new(vec![endpoint.to_owned()])).await.ok()?;
+    let mut c = shared::etcd::connect(&EtcdSettings::new(vec![endpoint.to_owned()]))
+        .await
+        .ok()?;
     Some(shared::etcd::get_prefix(&mut c, PREFIX).await.ok()?.kvs)
 }
 
@@ -30,17 +32,25 @@ async fn wait_for(endpoint: &str, what: &str, pred: impl Fn(&[Kv]) -> bool) -> V
                 return kvs;
             }
         }
-        assert!(tokio::time::Instant::now() < deadline, "etcd never showed: {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "etcd never showed: {what}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
 fn value<'a>(kvs: &'a [Kv], key: &str) -> Option<&'a [u8]> {
-    kvs.iter().find(|k| k.key == key).map(|k| k.value.as_slice())
+    kvs.iter()
+        .find(|k| k.key == key)
+        .map(|k| k.value.as_slice())
 }
 
 async fn db_revision(pool: &PgPool) -> i64 {
-    sqlx::query_scalar("SELECT revision FROM config_revision").fetch_one(pool).await.unwrap()
+    sqlx::query_scalar("SELECT revision FROM config_revision")
+        .fetch_one(pool)
+        .await
+        .unwrap()
 }
 
 fn revision_is(kvs: &[Kv], rev: i64) -> bool {
@@ -85,19 +95,39 @@ async fn routes_and_upstreams_are_published_updated_and_deleted(pool: PgPool) {
     // update
     let mut body = route_body(&ups_id, "/pub");
     body["enabled"] = json!(false);
-    let r = app.call(Method::PUT, &format!("/api/v1/routes/{rt_id}"), Some(&app.operator), Some(&body)).await;
+    let r = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/routes/{rt_id}"),
+            Some(&app.operator),
+            Some(&body),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     let rev = db_revision(&app.pool).await;
-    let kvs = wait_for(&etcd.endpoint(), "updated route", |kvs| revision_is(kvs, rev)).await;
+    let kvs = wait_for(&etcd.endpoint(), "updated route", |kvs| {
+        revision_is(kvs, rev)
+    })
+    .await;
     let rc: RouteConfig = serde_json::from_slice(value(&kvs, &rkey).unwrap()).unwrap();
     assert!(!rc.enabled);
     assert_eq!(rc.version, 2);
 
     // delete
-    let r = app.call(Method::DELETE, &format!("/api/v1/routes/{rt_id}"), Some(&app.operator), None).await;
+    let r = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/routes/{rt_id}"),
+            Some(&app.operator),
+            None,
+        )
+        .await;
     assert_eq!(r.status(), 204);
     let rev = db_revision(&app.pool).await;
-    let kvs = wait_for(&etcd.endpoint(), "route deleted", |kvs| revision_is(kvs, rev)).await;
+    let kvs = wait_for(&etcd.endpoint(), "route deleted", |kvs| {
+        revision_is(kvs, rev)
+    })
+    .await;
     assert!(value(&kvs, &rkey).is_none());
     assert!(value(&kvs, &ukey).is_some());
     app.stop().await;
@@ -113,14 +143,22 @@ async fn wiped_etcd_is_republished_at_start(pool: PgPool) {
     let route = app.create_route(&route_body(&ups_id, "/survive")).await;
     let rkey = format!("/qsgw/v1/routes/{}", route["id"].as_str().unwrap());
     let rev = db_revision(&app.pool).await;
-    wait_for(&etcd.endpoint(), "initial publish", |kvs| revision_is(kvs, rev)).await;
+    wait_for(&etcd.endpoint(), "initial publish", |kvs| {
+        revision_is(kvs, rev)
+    })
+    .await;
     app.stop().await;
 
     // wipe, and leave a key for a route that does not exist
-    let mut c = shared::etcd::connect(&EtcdSettings::new(vec![etcd.endpoint()])).await.unwrap();
-    c.delete(PREFIX, Some(shared::etcd::etcd_client::DeleteOptions::new().with_prefix()))
+    let mut c = shared::etcd::connect(&EtcdSettings::new(vec![etcd.endpoint()]))
         .await
         .unwrap();
+    c.delete(
+        PREFIX,
+        Some(shared::etcd::etcd_client::DeleteOptions::new().with_prefix()),
+    )
+    .await
+    .unwrap();
     let ghost = format!("/qsgw/v1/routes/{}", shared::ids::RouteId::new());
     c.put(ghost.clone(), "{}", None).await.unwrap();
 
@@ -138,17 +176,33 @@ async fn writes_succeed_while_etcd_is_down_and_are_published_when_it_returns(poo
     let etcd = EtcdInstance::start();
     let cfg = common::config(&pool, &etcd.endpoint());
     let app = common::spawn_with(pool, cfg).await;
-    wait_for(&etcd.endpoint(), "initial revision", |kvs| revision_is(kvs, 0)).await;
+    wait_for(&etcd.endpoint(), "initial revision", |kvs| {
+        revision_is(kvs, 0)
+    })
+    .await;
 
     etcd.stop();
     let ups = app.create_upstream("offline").await;
-    let route = app.create_route(&route_body(ups["id"].as_str().unwrap(), "/offline")).await;
+    let route = app
+        .create_route(&route_body(ups["id"].as_str().unwrap(), "/offline"))
+        .await;
     let rkey = format!("/qsgw/v1/routes/{}", route["id"].as_str().unwrap());
     // readiness: etcd reported down, but it is not critical
-    let r = app.client.get(app.url("/health/ready")).send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url("/health/ready"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
-    let check = body["checks"].as_array().unwrap().iter().find(|c| c["name"] == "etcd").unwrap().clone();
+    let check = body["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "etcd")
+        .unwrap()
+        .clone();
     assert_ne!(check["status"], "up", "{body}");
 
     etcd.resume();

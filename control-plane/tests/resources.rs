@@ -12,7 +12,10 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 
 async fn revision(pool: &PgPool) -> i64 {
-    sqlx::query_scalar("SELECT revision FROM config_revision").fetch_one(pool).await.unwrap()
+    sqlx::query_scalar("SELECT revision FROM config_revision")
+        .fetch_one(pool)
+        .await
+        .unwrap()
 }
 
 #[sqlx::test(migrator = "control_plane::MIGRATOR")]
@@ -34,7 +37,14 @@ async fn upstream_and_route_crud_with_audit_and_revision(pool: PgPool) {
     assert_eq!(route["tls_policy"], "PQC_ONLY");
 
     // read back, with ETag
-    let r = app.call(Method::GET, &format!("/api/v1/routes/{rt_id}"), Some(&app.viewer), None).await;
+    let r = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/routes/{rt_id}"),
+            Some(&app.viewer),
+            None,
+        )
+        .await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["etag"], "\"1\"");
 
@@ -56,24 +66,61 @@ async fn upstream_and_route_crud_with_audit_and_revision(pool: PgPool) {
     assert_eq!(updated["enabled"], false);
 
     // lists
-    let r = app.call(Method::GET, "/api/v1/routes?limit=1", Some(&app.viewer), None).await;
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/routes?limit=1",
+            Some(&app.viewer),
+            None,
+        )
+        .await;
     let page: Value = r.json().await.unwrap();
     assert_eq!(page["items"].as_array().unwrap().len(), 1);
-    let r = app.call(Method::GET, "/api/v1/upstreams", Some(&app.viewer), None).await;
+    let r = app
+        .call(Method::GET, "/api/v1/upstreams", Some(&app.viewer), None)
+        .await;
     let page: Value = r.json().await.unwrap();
     assert_eq!(page["items"][0]["id"], ups_id);
 
     // delete upstream in use → 409, nothing changes
-    let r = app.call(Method::DELETE, &format!("/api/v1/upstreams/{ups_id}"), Some(&app.operator), None).await;
+    let r = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/upstreams/{ups_id}"),
+            Some(&app.operator),
+            None,
+        )
+        .await;
     assert_eq!(r.status(), 409);
     let p: Value = r.json().await.unwrap();
     assert!(p["detail"].as_str().unwrap().contains(rt_id), "{p}");
 
-    let r = app.call(Method::DELETE, &format!("/api/v1/routes/{rt_id}"), Some(&app.operator), None).await;
+    let r = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/routes/{rt_id}"),
+            Some(&app.operator),
+            None,
+        )
+        .await;
     assert_eq!(r.status(), 204);
-    let r = app.call(Method::DELETE, &format!("/api/v1/upstreams/{ups_id}"), Some(&app.operator), None).await;
+    let r = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/upstreams/{ups_id}"),
+            Some(&app.operator),
+            None,
+        )
+        .await;
     assert_eq!(r.status(), 204);
-    let r = app.call(Method::GET, &format!("/api/v1/upstreams/{ups_id}"), Some(&app.viewer), None).await;
+    let r = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/upstreams/{ups_id}"),
+            Some(&app.viewer),
+            None,
+        )
+        .await;
     assert_eq!(r.status(), 404);
 
     // one audit row per mutation (after the bootstrap admin), in order
@@ -100,10 +147,12 @@ async fn upstream_and_route_crud_with_audit_and_revision(pool: PgPool) {
     assert_eq!(actor, "usr_test_operator");
     assert_eq!(role.as_deref(), Some("operator"));
     assert!(request_id.unwrap().starts_with("req_"));
-    let ip: Option<String> = sqlx::query_scalar("SELECT host(client_ip) FROM qsgw_audit_log WHERE action = 'route.update'")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let ip: Option<String> = sqlx::query_scalar(
+        "SELECT host(client_ip) FROM qsgw_audit_log WHERE action = 'route.update'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
     assert_eq!(ip.as_deref(), Some("127.0.0.1"));
     // five config mutations, five revisions
     assert_eq!(revision(&app.pool).await, rev0 + 5);
@@ -119,7 +168,15 @@ async fn validation_names_the_field(pool: PgPool) {
 
     let post_ups = |body: Value| {
         let app = &app;
-        async move { app.call(Method::POST, "/api/v1/upstreams", Some(&app.operator), Some(&body)).await }
+        async move {
+            app.call(
+                Method::POST,
+                "/api/v1/upstreams",
+                Some(&app.operator),
+                Some(&body),
+            )
+            .await
+        }
     };
     let mut b = upstream_body("x");
     b["targets"][0]["host"] = json!("exa mple.com");
@@ -156,7 +213,15 @@ async fn validation_names_the_field(pool: PgPool) {
 
     let post_rt = |body: Value| {
         let app = &app;
-        async move { app.call(Method::POST, "/api/v1/routes", Some(&app.operator), Some(&body)).await }
+        async move {
+            app.call(
+                Method::POST,
+                "/api/v1/routes",
+                Some(&app.operator),
+                Some(&body),
+            )
+            .await
+        }
     };
     // unknown upstream (well-formed id)
     let unknown = shared::ids::UpstreamId::new().to_string();
@@ -185,7 +250,13 @@ async fn validation_names_the_field(pool: PgPool) {
     let mut b = route_body(&ups_id, "/orders");
     b["methods"] = json!(["POST", "DELETE"]);
     let p = assert_field_error(post_rt(b).await, "path").await;
-    assert!(p["errors"][0]["message"].as_str().unwrap().contains("overlaps"), "{p}");
+    assert!(
+        p["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("overlaps"),
+        "{p}"
+    );
     let mut b = route_body(&ups_id, "/orders");
     b["methods"] = json!([]);
     assert_field_error(post_rt(b).await, "path").await;
@@ -230,8 +301,15 @@ async fn stale_if_match_is_412_and_changes_nothing(pool: PgPool) {
     assert_eq!(r.status(), 412);
     let p: Value = r.json().await.unwrap();
     assert!(p["detail"].as_str().unwrap().contains("version 2"), "{p}");
-    assert_eq!(app.audit().await.len(), audit_len, "no audit row for a failed update");
-    let name: String = sqlx::query_scalar("SELECT name FROM upstreams").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(
+        app.audit().await.len(),
+        audit_len,
+        "no audit row for a failed update"
+    );
+    let name: String = sqlx::query_scalar("SELECT name FROM upstreams")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(name, "v2");
     // stale delete too; malformed If-Match is a 400
     let r = app
@@ -273,9 +351,17 @@ async fn repeated_idempotency_key_creates_one_row(pool: PgPool) {
     assert_eq!(b.headers()["idempotent-replayed"], "true");
     let b: Value = b.json().await.unwrap();
     assert_eq!(a["id"], b["id"]);
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM routes").fetch_one(&app.pool).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM routes")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(n, 1);
-    let audits = app.audit().await.iter().filter(|(a, _)| a == "route.create").count();
+    let audits = app
+        .audit()
+        .await
+        .iter()
+        .filter(|(a, _)| a == "route.create")
+        .count();
     assert_eq!(audits, 1);
     // the same key with another body is refused
     let mut other = body.clone();
@@ -311,20 +397,50 @@ async fn role_matrix_for_config_endpoints(pool: PgPool) {
     ];
     for path in &reads {
         for t in [&app.viewer, &app.operator, &app.admin] {
-            assert_eq!(app.call(Method::GET, path, Some(t), None).await.status(), 200, "{path}");
+            assert_eq!(
+                app.call(Method::GET, path, Some(t), None).await.status(),
+                200,
+                "{path}"
+            );
         }
-        assert_eq!(app.call(Method::GET, path, None, None).await.status(), 401, "{path}");
-        assert_eq!(app.call_service(Method::GET, path, None).await.status(), 403, "{path}");
+        assert_eq!(
+            app.call(Method::GET, path, None, None).await.status(),
+            401,
+            "{path}"
+        );
+        assert_eq!(
+            app.call_service(Method::GET, path, None).await.status(),
+            403,
+            "{path}"
+        );
     }
     let writes = [
-        (Method::POST, "/api/v1/upstreams".to_owned(), Some(upstream_body("new"))),
-        (Method::PUT, format!("/api/v1/upstreams/{ups_id}"), Some(upstream_body("roles"))),
-        (Method::POST, "/api/v1/routes".to_owned(), Some(route_body(&ups_id, "/other"))),
-        (Method::PUT, format!("/api/v1/routes/{rt_id}"), Some(route_body(&ups_id, "/r"))),
+        (
+            Method::POST,
+            "/api/v1/upstreams".to_owned(),
+            Some(upstream_body("new")),
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/upstreams/{ups_id}"),
+            Some(upstream_body("roles")),
+        ),
+        (
+            Method::POST,
+            "/api/v1/routes".to_owned(),
+            Some(route_body(&ups_id, "/other")),
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/routes/{rt_id}"),
+            Some(route_body(&ups_id, "/r")),
+        ),
         (Method::DELETE, format!("/api/v1/routes/{rt_id}"), None),
     ];
     for (m, path, body) in &writes {
-        let r = app.call(m.clone(), path, Some(&app.viewer), body.as_ref()).await;
+        let r = app
+            .call(m.clone(), path, Some(&app.viewer), body.as_ref())
+            .await;
         assert_eq!(r.status(), 403, "viewer {m} {path}");
         let r = app.call_service(m.clone(), path, body.as_ref()).await;
         assert_eq!(r.status(), 403, "service {m} {path}");
@@ -332,20 +448,38 @@ async fn role_matrix_for_config_endpoints(pool: PgPool) {
         assert_eq!(r.status(), 401, "anonymous {m} {path}");
     }
     for (m, path, body) in &writes {
-        let r = app.call(m.clone(), path, Some(&app.operator), body.as_ref()).await;
-        assert!(r.status().is_success(), "operator {m} {path}: {}", r.status());
+        let r = app
+            .call(m.clone(), path, Some(&app.operator), body.as_ref())
+            .await;
+        assert!(
+            r.status().is_success(),
+            "operator {m} {path}: {}",
+            r.status()
+        );
     }
     // the snapshot: every role, service included; not anonymous
     for t in [&app.viewer, &app.operator, &app.admin] {
-        assert_eq!(app.call(Method::GET, "/api/v1/config/snapshot", Some(t), None).await.status(), 200);
+        assert_eq!(
+            app.call(Method::GET, "/api/v1/config/snapshot", Some(t), None)
+                .await
+                .status(),
+            200
+        );
     }
-    let r = app.call_service(Method::GET, "/api/v1/config/snapshot", None).await;
+    let r = app
+        .call_service(Method::GET, "/api/v1/config/snapshot", None)
+        .await;
     assert_eq!(r.status(), 200);
     let snap: Value = r.json().await.unwrap();
     assert_eq!(snap["upstreams"].as_array().unwrap().len(), 2);
     assert_eq!(snap["routes"].as_array().unwrap().len(), 1);
     assert!(snap["revision"].as_i64().unwrap() >= 6);
-    assert_eq!(app.call(Method::GET, "/api/v1/config/snapshot", None, None).await.status(), 401);
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/config/snapshot", None, None)
+            .await
+            .status(),
+        401
+    );
     app.stop().await;
 }
 
@@ -358,7 +492,14 @@ async fn hostile_input_is_4xx_never_5xx(pool: PgPool) {
     // SQL metacharacters in names are stored as text
     let mut b = upstream_body("x'; DROP TABLE upstreams; --");
     b["description"] = json!("\" OR 1=1 --");
-    let r = app.call(Method::POST, "/api/v1/upstreams", Some(&app.operator), Some(&b)).await;
+    let r = app
+        .call(
+            Method::POST,
+            "/api/v1/upstreams",
+            Some(&app.operator),
+            Some(&b),
+        )
+        .await;
     assert_eq!(r.status(), 201);
     // ... and in path ids and query parameters
     for path in [
@@ -419,11 +560,21 @@ async fn hostile_input_is_4xx_never_5xx(pool: PgPool) {
         json!({"name": "n", "path": "/", "upstream_id": null}),
         json!([1, 2, 3]),
     ] {
-        let r = app.call(Method::POST, "/api/v1/routes", Some(&app.operator), Some(&body)).await;
+        let r = app
+            .call(
+                Method::POST,
+                "/api/v1/routes",
+                Some(&app.operator),
+                Some(&body),
+            )
+            .await;
         assert!(r.status().is_client_error(), "{body}: {}", r.status());
     }
     // still healthy and consistent
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM upstreams").fetch_one(&app.pool).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM upstreams")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(n, 2);
     app.stop().await;
 }

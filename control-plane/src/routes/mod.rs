@@ -1,10 +1,16 @@
 //! HTTP handlers, one module per resource, each with `#[utoipa::path]`.
 
+pub mod audit_log;
 pub mod auth;
 pub mod config;
+pub mod gateways;
+pub mod ingest;
 pub mod routing;
+pub mod threats;
+pub mod tls_sessions;
 pub mod upstreams;
 pub mod users;
+pub mod webhooks;
 
 use shared::error::Problem;
 

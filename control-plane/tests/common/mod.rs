@@ -69,7 +69,13 @@ pub async fn spawn_with(pool: PgPool, config: Config) -> TestApp {
         .expect("build");
     let base = format!("http://127.0.0.1:{}", app.port());
     let server = tokio::spawn(app.run_until_stopped());
-    let token = |role: Role| config.jwt.issue(&format!("usr_test_{role}"), role, None).unwrap().0;
+    let token = |role: Role| {
+        config
+            .jwt
+            .issue(&format!("usr_test_{role}"), role, None)
+            .unwrap()
+            .0
+    };
     TestApp {
         base,
         client: shared::test_util::client(),
@@ -96,7 +102,13 @@ impl TestApp {
     }
 
     /// A request with a bearer token (`None`: anonymous).
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<&Value>) -> Response {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Response {
         let mut req = self.client.request(method, self.url(path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -109,7 +121,10 @@ impl TestApp {
 
     /// Same with the service API key.
     pub async fn call_service(&self, method: Method, path: &str, body: Option<&Value>) -> Response {
-        let mut req = self.client.request(method, self.url(path)).header("x-api-key", API_KEY);
+        let mut req = self
+            .client
+            .request(method, self.url(path))
+            .header("x-api-key", API_KEY);
         if let Some(b) = body {
             req = req.json(b);
         }
@@ -119,7 +134,12 @@ impl TestApp {
     /// Creates an upstream as operator, asserting 201.
     pub async fn create_upstream(&self, name: &str) -> Value {
         let r = self
-            .call(Method::POST, "/api/v1/upstreams", Some(&self.operator), Some(&upstream_body(name)))
+            .call(
+                Method::POST,
+                "/api/v1/upstreams",
+                Some(&self.operator),
+                Some(&upstream_body(name)),
+            )
             .await;
         assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
         r.json().await.unwrap()
@@ -127,7 +147,14 @@ impl TestApp {
 
     /// Creates a route as operator, asserting 201.
     pub async fn create_route(&self, body: &Value) -> Value {
-        let r = self.call(Method::POST, "/api/v1/routes", Some(&self.operator), Some(body)).await;
+        let r = self
+            .call(
+                Method::POST,
+                "/api/v1/routes",
+                Some(&self.operator),
+                Some(body),
+            )
+            .await;
         assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
         r.json().await.unwrap()
     }
