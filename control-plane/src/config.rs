@@ -151,6 +151,8 @@ pub struct Config {
     pub webhook_backoff_base: Duration,
     /// Webhook worker poll interval when idle.
     pub webhook_poll: Duration,
+    /// Login throttling.
+    pub login_limits: crate::state::LoginLimitSettings,
 }
 
 impl Config {
@@ -248,6 +250,7 @@ impl Config {
             startup_timeout: Duration::from_secs(30),
             webhook_backoff_base: Duration::from_secs(1),
             webhook_poll: Duration::from_secs(1),
+            login_limits: crate::state::LoginLimitSettings::default(),
         })
     }
 }

@@ -99,7 +99,7 @@ impl Application {
             }),
             etcd,
             publisher,
-            login_limits: Arc::new(LoginLimits::default()),
+            login_limits: Arc::new(LoginLimits::new(config.login_limits)),
             dummy_hash: dummy_hash().await?,
             webhooks_enabled: config.webhook.is_some(),
             webhook_min_severity: config.webhook_min_severity.clone(),

@@ -3,6 +3,7 @@
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::FromRef;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -57,23 +58,42 @@ pub struct LoginLimits {
     pub per_account: DefaultKeyedRateLimiter<String>,
 }
 
-impl LoginLimits {
-    /// `ip_per_minute` attempts per IP and `account_per_minute` per email,
-    /// each with the same burst.
-    pub fn new(ip_per_minute: NonZeroU32, account_per_minute: NonZeroU32) -> Self {
+/// Sizes of the login token buckets.
+#[derive(Debug, Clone, Copy)]
+pub struct LoginLimitSettings {
+    /// Attempts per client IP in a burst.
+    pub ip_burst: NonZeroU32,
+    /// Attempts per account in a burst.
+    pub account_burst: NonZeroU32,
+    /// Time to regain one attempt, per IP.
+    pub ip_refill: Duration,
+    /// Time to regain one attempt, per account.
+    pub account_refill: Duration,
+}
+
+impl Default for LoginLimitSettings {
+    /// 20 attempts per IP and 10 per account, each refilled over a minute.
+    fn default() -> Self {
         Self {
-            per_ip: RateLimiter::keyed(Quota::per_minute(ip_per_minute)),
-            per_account: RateLimiter::keyed(Quota::per_minute(account_per_minute)),
+            ip_burst: NonZeroU32::new(20).unwrap_or(NonZeroU32::MIN),
+            account_burst: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
+            ip_refill: Duration::from_secs(3),
+            account_refill: Duration::from_secs(6),
         }
     }
 }
 
-impl Default for LoginLimits {
-    /// 20 attempts per minute per IP, 10 per account.
-    fn default() -> Self {
-        Self::new(
-            NonZeroU32::new(20).unwrap_or(NonZeroU32::MIN),
-            NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
-        )
+impl LoginLimits {
+    /// Buckets sized by `s`.
+    pub fn new(s: LoginLimitSettings) -> Self {
+        let quota = |burst, every: Duration| {
+            Quota::with_period(every.max(Duration::from_millis(1)))
+                .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+                .allow_burst(burst)
+        };
+        Self {
+            per_ip: RateLimiter::keyed(quota(s.ip_burst, s.ip_refill)),
+            per_account: RateLimiter::keyed(quota(s.account_burst, s.account_refill)),
+        }
     }
 }

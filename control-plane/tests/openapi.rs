@@ -10,7 +10,15 @@ use sqlx::PgPool;
 #[sqlx::test(migrator = "control_plane::MIGRATOR")]
 async fn every_endpoint_is_documented(pool: PgPool) {
     let app = common::spawn(pool).await;
-    let doc: Value = app.client.get(app.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let doc: Value = app
+        .client
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let paths = doc["paths"].as_object().unwrap();
     let expected = [
         ("post", "/api/v1/auth/login"),
@@ -50,13 +58,30 @@ async fn every_endpoint_is_documented(pool: PgPool) {
             .get(path)
             .unwrap_or_else(|| panic!("{path} missing from the OpenAPI document"))[method];
         assert!(op.is_object(), "{method} {path} missing");
-        assert!(op["responses"].as_object().is_some_and(|r| !r.is_empty()), "{method} {path} has no responses");
+        assert!(
+            op["responses"].as_object().is_some_and(|r| !r.is_empty()),
+            "{method} {path} has no responses"
+        );
     }
     let schemas = doc["components"]["schemas"].as_object().unwrap();
-    for s in ["RouteInput", "UpstreamInput", "LoginRequest", "IngestResult", "TlsStats"] {
-        assert!(schemas[s].get("example").is_some() || schemas[s].get("examples").is_some(), "{s} has no example");
+    for s in [
+        "RouteInput",
+        "UpstreamInput",
+        "LoginRequest",
+        "IngestResult",
+        "TlsStats",
+    ] {
+        assert!(
+            schemas[s].get("example").is_some() || schemas[s].get("examples").is_some(),
+            "{s} has no example"
+        );
     }
-    let r = app.client.get(app.url("/api/v1/docs")).send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url("/api/v1/docs"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     app.stop().await;
 }
