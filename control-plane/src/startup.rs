@@ -49,13 +49,27 @@ impl Application {
             .context("applying migrations/qsgw failed")?;
 
         let etcd = Arc::new(LazyClient::new(config.etcd.clone()));
+        let publisher = Arc::new(Publisher::new(pool.clone(), etcd.clone()));
         let probe_etcd = etcd.clone();
+        let probe_publisher = publisher.clone();
         let readiness = Readiness::new(shutdown.token())
             .with_check("database", true, shared::db::probe(pool.clone()))
             // etcd down degrades (config changes wait) but the API still answers.
             .with_check("etcd", false, move || {
                 let etcd = probe_etcd.clone();
                 async move { etcd.ping().await }
+            })
+            // etcd may answer while the last change is still unpublished
+            // (the reconciler is catching up): say so, without failing readiness.
+            .with_check("etcd_sync", false, move || {
+                let p = probe_publisher.clone();
+                async move {
+                    if p.is_dirty() {
+                        Err("config changes not yet published to etcd".to_owned())
+                    } else {
+                        Ok(())
+                    }
+                }
             });
 
         if let Some((email, password)) = &config.bootstrap_admin {
@@ -70,11 +84,11 @@ impl Application {
             }
         }
 
-        let publisher = Arc::new(Publisher::new(pool.clone(), etcd.clone()));
         // Republishes everything at start (etcd may have been wiped), then
         // whenever a publish failed; never blocks start-up on etcd.
         publisher.clone().spawn_reconciler(shutdown.token());
 
+        spawn_idempotency_cleanup(pool.clone(), shutdown.token());
         let webhook_wake = Arc::new(tokio::sync::Notify::new());
         if let Some((url, secret)) = &config.webhook {
             crate::webhook::spawn(
@@ -158,6 +172,30 @@ pub fn api(state: AppState) -> OpenApiRouter {
         .merge(routes::audit_log::router())
         .merge(routes::webhooks::router())
         .with_state(state)
+}
+
+/// How long an Idempotency-Key is remembered.
+pub const IDEMPOTENCY_TTL_HOURS: i32 = 24;
+
+/// Forgets idempotency keys older than [`IDEMPOTENCY_TTL_HOURS`], hourly.
+fn spawn_idempotency_cleanup(pool: sqlx::PgPool, cancel: tokio_util::sync::CancellationToken) {
+    tokio::spawn(async move {
+        loop {
+            let r = sqlx::query(
+                "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)",
+            )
+            .bind(IDEMPOTENCY_TTL_HOURS)
+            .execute(&pool)
+            .await;
+            if let Err(e) = r {
+                tracing::warn!(error = %e, "idempotency key cleanup failed");
+            }
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                () = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            }
+        }
+    });
 }
 
 /// An argon2id hash of a random password, verified against when a login
