@@ -22,6 +22,7 @@ pub mod domain;
 pub mod password;
 pub mod publish;
 pub mod routes;
+pub mod session;
 pub mod startup;
 pub mod state;
 pub mod webhook;

@@ -171,6 +171,10 @@ pub fn api(state: AppState) -> OpenApiRouter {
         .merge(routes::threats::router())
         .merge(routes::audit_log::router())
         .merge(routes::webhooks::router())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::session::check_user,
+        ))
         .with_state(state)
 }
 

@@ -228,6 +228,14 @@ async fn users_crud_is_admin_only(pool: PgPool) {
     let tok: Value = r.json().await.unwrap();
     assert_eq!(tok["role"], "operator");
 
+    let op_token = tok["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/routes", Some(&op_token), None)
+            .await
+            .status(),
+        200
+    );
+
     // update with If-Match: stale → 412; then disable → login refused
     let r = app
         .client
