@@ -125,6 +125,9 @@ impl Application {
             metrics: shared::metrics::install(INFO.name),
             stack: StackOptions {
                 cors_origins: config.cors_origins.clone(),
+                // An ingest batch of 1,000 threat events with user agents
+                // and reasons can pass 1 MiB; 4 MiB still stops abuse.
+                body_limit: 4 * 1024 * 1024,
                 ..StackOptions::default()
             },
         };

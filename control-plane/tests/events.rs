@@ -284,6 +284,38 @@ async fn tls_ingest_mixed_batch_list_and_stats(pool: PgPool) {
         .await;
     assert_eq!(r.status(), 200);
 
+    // hostile bodies: not an object, invalid UTF-8, deep nesting, records not a list
+    for body in [
+        b"[]".to_vec(),
+        b"{\"records\": [\"\xff\xfe\"]}".to_vec(),
+        format!(
+            "{{\"records\": {}{}}}",
+            "[".repeat(10_000),
+            "]".repeat(10_000)
+        )
+        .into_bytes(),
+        b"{\"records\": {\"a\": 1}}".to_vec(),
+        b"{\"records\": [1, null, \"x\"]}".to_vec(),
+    ] {
+        let r = app
+            .client
+            .post(app.url("/api/v1/ingest/tls-sessions"))
+            .header("x-api-key", common::API_KEY)
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        assert!(status.is_client_error() || status == 200, "{status}");
+        if status == 200 {
+            // scalar records are each rejected by index, never stored
+            let res: Value = r.json().await.unwrap();
+            assert_eq!(res["accepted"], 0, "{res}");
+            assert_eq!(res["rejected"].as_array().unwrap().len(), 3);
+        }
+    }
+
     // roles: viewer/operator cannot ingest
     for t in [&app.viewer, &app.operator] {
         let r = app
