@@ -4,7 +4,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use clap::{Args, Parser};
+use clap::{Args, Parser, Subcommand};
 use shared::auth::{ApiKeys, JwtKeys};
 use shared::config::{
     parse_base_url, parse_list, parse_port, require_secret, ConfigError, LogLevel, Secret,
@@ -32,6 +32,16 @@ pub struct Cli {
     /// Settings.
     #[command(flatten)]
     pub settings: Settings,
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Create an admin user from QSGW_ADMIN_EMAIL and QSGW_ADMIN_PASSWORD (applies migrations first), then exit.
+    CreateAdmin,
 }
 
 /// Raw settings as read from flags, environment and file.
@@ -137,6 +147,12 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// How long start-up waits for the database.
     pub startup_timeout: Duration,
+    /// First webhook retry delay (doubles per attempt).
+    pub webhook_backoff_base: Duration,
+    /// Webhook worker poll interval when idle.
+    pub webhook_poll: Duration,
+    /// Login throttling.
+    pub login_limits: crate::state::LoginLimitSettings,
 }
 
 impl Config {
@@ -232,6 +248,9 @@ impl Config {
             cors_origins: parse_list(&s.cors_origins),
             shutdown_grace: Duration::from_secs(s.shutdown_grace_secs),
             startup_timeout: Duration::from_secs(30),
+            webhook_backoff_base: Duration::from_secs(1),
+            webhook_poll: Duration::from_secs(1),
+            login_limits: crate::state::LoginLimitSettings::default(),
         })
     }
 }

@@ -5,11 +5,27 @@
 //! configuration to etcd. Start with [`startup::Application::build`].
 //!
 //! Layout: [`config`] (settings), [`startup`] (wiring and serving),
-//! [`state`] (what handlers share).
+//! [`state`] (what handlers share), [`routes`] (handlers, one module per
+//! resource), [`domain`] (validated resource types, no I/O), [`db`] (SQL
+//! shared by handlers), [`publish`] (etcd writer and reconciler),
+//! [`audit`], [`concurrency`] (If-Match, Idempotency-Key), [`bootstrap`]
+//! (first admin), [`password`] (argon2id), [`webhook`] (signed outbox worker).
 
+pub mod audit;
+pub mod bootstrap;
+pub mod concurrency;
 pub mod config;
+pub mod ctx;
+pub mod db;
+pub mod dberr;
+pub mod domain;
+pub mod password;
+pub mod publish;
+pub mod routes;
+pub mod session;
 pub mod startup;
 pub mod state;
+pub mod webhook;
 
 /// The QSGW schema, embedded from `migrations/qsgw`.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/qsgw");

@@ -13,8 +13,11 @@ use shared::server::{HttpServer, Shutdown};
 use shared::service::{build_router, ServiceInfo, Surface};
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::bootstrap;
 use crate::config::Config;
-use crate::state::AppState;
+use crate::publish::Publisher;
+use crate::routes;
+use crate::state::{AppState, LoginLimits};
 
 /// Identity in docs, logs and health.
 pub const INFO: ServiceInfo = ServiceInfo {
@@ -46,14 +49,61 @@ impl Application {
             .context("applying migrations/qsgw failed")?;
 
         let etcd = Arc::new(LazyClient::new(config.etcd.clone()));
+        let publisher = Arc::new(Publisher::new(pool.clone(), etcd.clone()));
         let probe_etcd = etcd.clone();
+        let probe_publisher = publisher.clone();
         let readiness = Readiness::new(shutdown.token())
             .with_check("database", true, shared::db::probe(pool.clone()))
             // etcd down degrades (config changes wait) but the API still answers.
             .with_check("etcd", false, move || {
                 let etcd = probe_etcd.clone();
                 async move { etcd.ping().await }
+            })
+            // etcd may answer while the last change is still unpublished
+            // (the reconciler is catching up): say so, without failing readiness.
+            .with_check("etcd_sync", false, move || {
+                let p = probe_publisher.clone();
+                async move {
+                    if p.is_dirty() {
+                        Err("config changes not yet published to etcd".to_owned())
+                    } else {
+                        Ok(())
+                    }
+                }
             });
+
+        if let Some((email, password)) = &config.bootstrap_admin {
+            match bootstrap::create_admin(&pool, email, password, true)
+                .await
+                .context("creating the first admin (QSGW_ADMIN_EMAIL)")?
+            {
+                bootstrap::Outcome::Created(id) => {
+                    tracing::info!(user_id = %id, "created the first admin from QSGW_ADMIN_EMAIL");
+                }
+                bootstrap::Outcome::UsersExist => {}
+            }
+        }
+
+        // Republishes everything at start (etcd may have been wiped), then
+        // whenever a publish failed; never blocks start-up on etcd.
+        publisher.clone().spawn_reconciler(shutdown.token());
+
+        spawn_idempotency_cleanup(pool.clone(), shutdown.token());
+        let webhook_wake = Arc::new(tokio::sync::Notify::new());
+        if let Some((url, secret)) = &config.webhook {
+            crate::webhook::spawn(
+                pool.clone(),
+                crate::webhook::WebhookSettings {
+                    url: url.clone(),
+                    secret: secret.clone(),
+                    backoff_base: config.webhook_backoff_base,
+                    poll: config.webhook_poll,
+                    timeout: Duration::from_secs(10),
+                },
+                webhook_wake.clone(),
+                shutdown.token(),
+            );
+        }
 
         let state = AppState {
             pool,
@@ -62,6 +112,12 @@ impl Application {
                 api_keys: config.api_keys.clone(),
             }),
             etcd,
+            publisher,
+            login_limits: Arc::new(LoginLimits::new(config.login_limits)),
+            dummy_hash: dummy_hash().await?,
+            webhooks_enabled: config.webhook.is_some(),
+            webhook_min_severity: config.webhook_min_severity.clone(),
+            webhook_wake,
         };
         let surface = Surface {
             info: INFO,
@@ -69,6 +125,9 @@ impl Application {
             metrics: shared::metrics::install(INFO.name),
             stack: StackOptions {
                 cors_origins: config.cors_origins.clone(),
+                // An ingest batch of 1,000 threat events with user agents
+                // and reasons can pass 1 MiB; 4 MiB still stops abuse.
+                body_limit: 4 * 1024 * 1024,
                 ..StackOptions::default()
             },
         };
@@ -101,10 +160,102 @@ impl Application {
     }
 }
 
-/// The `/api/v1` resources. The admin resources (upstreams, routes, …) are
-/// added here as they are built; today the surface is operations only.
+/// The `/api/v1` resources.
 pub fn api(state: AppState) -> OpenApiRouter {
-    OpenApiRouter::<AppState>::new().with_state(state)
+    OpenApiRouter::<AppState>::new()
+        .merge(routes::auth::router())
+        .merge(routes::users::router())
+        .merge(routes::upstreams::router())
+        .merge(routes::routing::router())
+        .merge(routes::config::router())
+        .merge(routes::gateways::router())
+        .merge(routes::ingest::router())
+        .merge(routes::tls_sessions::router())
+        .merge(routes::threats::router())
+        .merge(routes::audit_log::router())
+        .merge(routes::webhooks::router())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::session::check_user,
+        ))
+        .with_state(state)
+}
+
+/// How long an Idempotency-Key is remembered.
+pub const IDEMPOTENCY_TTL_HOURS: i32 = 24;
+
+/// Forgets idempotency keys older than [`IDEMPOTENCY_TTL_HOURS`], hourly.
+fn spawn_idempotency_cleanup(pool: sqlx::PgPool, cancel: tokio_util::sync::CancellationToken) {
+    tokio::spawn(async move {
+        loop {
+            let r = sqlx::query(
+                "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)",
+            )
+            .bind(IDEMPOTENCY_TTL_HOURS)
+            .execute(&pool)
+            .await;
+            if let Err(e) = r {
+                tracing::warn!(error = %e, "idempotency key cleanup failed");
+            }
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                () = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            }
+        }
+    });
+}
+
+/// An argon2id hash of a random password, verified against when a login
+/// names an unknown email so that the answer takes as long as for a real
+/// account.
+pub async fn dummy_hash() -> anyhow::Result<Arc<str>> {
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    let hash = crate::password::hash_blocking(random)
+        .await
+        .map_err(|p| anyhow::anyhow!(p.detail))?;
+    Ok(Arc::from(hash))
+}
+
+/// `control-plane create-admin`: migrates, creates an admin from
+/// `QSGW_ADMIN_EMAIL` / `QSGW_ADMIN_PASSWORD`, prints its id. Exit 2 when
+/// the variables are missing, 1 when the database or the insert fails.
+pub fn create_admin_command(config: Config) -> std::process::ExitCode {
+    use std::process::ExitCode;
+    let Some((email, password)) = config.bootstrap_admin.clone() else {
+        shared::config::exit_with(&shared::config::ConfigError::new(
+            "QSGW_ADMIN_EMAIL",
+            "is required by create-admin (with QSGW_ADMIN_PASSWORD)",
+        ));
+    };
+    shared::server::install_crypto_provider();
+    let rt = match shared::server::runtime(Some(1), None) {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = rt.block_on(async {
+        let pool = shared::db::pool(config.database.clone(), &config.pool);
+        shared::db::wait_until_reachable(&pool, config.startup_timeout)
+            .await
+            .context("database (QSGW_DATABASE_URL) is not reachable")?;
+        shared::db::migrate(&pool, &crate::MIGRATOR)
+            .await
+            .context("applying migrations/qsgw failed")?;
+        bootstrap::create_admin(&pool, &email, &password, false).await
+    });
+    match result {
+        Ok(bootstrap::Outcome::Created(id)) => {
+            println!("created admin {id} ({email})");
+            ExitCode::SUCCESS
+        }
+        Ok(bootstrap::Outcome::UsersExist) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// The full router for `state` (tests use it without binding).

@@ -10,7 +10,7 @@ use control_plane::config::{Cli, Config};
 use control_plane::startup::Application;
 use serde_json::Value;
 use shared::server::Shutdown;
-use shared::test_util::{etcd_endpoints, PgInstance};
+use shared::test_util::PgInstance;
 
 fn config(database_url: &str) -> Config {
     let cli = Cli::try_parse_from([
@@ -19,8 +19,10 @@ fn config(database_url: &str) -> Config {
         database_url,
         "--jwt-secret",
         shared::test_util::TEST_JWT_SECRET,
+        // Nothing listens there: the control plane republishes its (empty)
+        // state at start and must not wipe the shared test etcd's /qsgw/v1/.
         "--etcd-endpoints",
-        &etcd_endpoints().join(","),
+        "http://127.0.0.1:1",
     ])
     .expect("valid flags");
     let mut c = Config::from_settings(cli.settings).expect("valid config");

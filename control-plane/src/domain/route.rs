@@ -1,0 +1,318 @@
+//! Routes: API input, validation, overlap rule, database row, etcd form.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use shared::error::Problem;
+use shared::ids::{RouteId, UpstreamId};
+use shared::qsgw::{InspectionMode, PathMatch, RouteConfig, RouteRateLimit, TlsPolicy};
+use utoipa::ToSchema;
+
+use super::validate::{check_path, is_hostname, Errors};
+
+/// Methods a route may list.
+pub const METHODS: [&str; 9] = [
+    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE",
+];
+
+/// A per-route rate limit as sent by clients.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RateLimitInput {
+    /// Requests per second per client IP, 1..1000000.
+    pub rps: i64,
+    /// Burst, 1..1000000.
+    pub burst: i64,
+}
+
+/// Body of `POST /api/v1/routes` and `PUT /api/v1/routes/{id}`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "name": "orders-api",
+    "host": "api.example.com",
+    "path": "/orders",
+    "path_match": "prefix",
+    "methods": ["GET", "POST"],
+    "upstream_id": "ups_01936f2e8c4a7b3d9e0f1a2b3c4d5e6f",
+    "timeout_ms": 5000,
+    "rate_limit": {"rps": 100, "burst": 200},
+    "tls_policy": "PQC_PREFERRED",
+    "inspection": "async"
+}))]
+pub struct RouteInput {
+    /// Name, 1..128 characters.
+    pub name: String,
+    /// Host to match (case-insensitive, `*.` wildcard allowed); null = any.
+    #[serde(default)]
+    pub host: Option<String>,
+    /// Path, starting with `/`.
+    pub path: String,
+    /// prefix (default) or exact.
+    #[serde(default)]
+    pub path_match: Option<PathMatch>,
+    /// Methods (upper case); empty or absent = any.
+    #[serde(default)]
+    pub methods: Option<Vec<String>>,
+    /// Upstream id (must exist).
+    pub upstream_id: String,
+    /// Strip the matched prefix (default false).
+    #[serde(default)]
+    pub strip_prefix: Option<bool>,
+    /// Upstream timeout, 1..3600000 ms.
+    #[serde(default)]
+    pub timeout_ms: Option<i64>,
+    /// Retries, 0..10 (default 1).
+    #[serde(default)]
+    pub retries: Option<i64>,
+    /// Rate limit override.
+    #[serde(default)]
+    pub rate_limit: Option<RateLimitInput>,
+    /// TLS policy override.
+    #[serde(default)]
+    pub tls_policy: Option<TlsPolicy>,
+    /// Inspection mode (default async).
+    #[serde(default)]
+    pub inspection: Option<InspectionMode>,
+    /// Enabled (default true).
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+/// A validated route.
+#[derive(Debug, Clone)]
+pub struct ValidRoute {
+    /// Name.
+    pub name: String,
+    /// Lower-case host.
+    pub host: Option<String>,
+    /// Path.
+    pub path: String,
+    /// Match kind.
+    pub path_match: PathMatch,
+    /// Sorted, de-duplicated methods.
+    pub methods: Vec<String>,
+    /// Upstream.
+    pub upstream_id: UpstreamId,
+    /// Strip prefix.
+    pub strip_prefix: bool,
+    /// Timeout.
+    pub timeout_ms: Option<i32>,
+    /// Retries.
+    pub retries: i16,
+    /// Rate limit.
+    pub rate_limit: Option<(i32, i32)>,
+    /// TLS policy.
+    pub tls_policy: Option<TlsPolicy>,
+    /// Inspection.
+    pub inspection: InspectionMode,
+    /// Enabled.
+    pub enabled: bool,
+}
+
+impl RouteInput {
+    /// Validates every field (existence of the upstream is checked by the caller).
+    pub fn validate(&self) -> Result<ValidRoute, Problem> {
+        let mut e = Errors::default();
+        e.text("name", &self.name, 1, 128);
+        let host = self.host.as_ref().map(|h| h.to_ascii_lowercase());
+        if let Some(h) = &host {
+            let bare = h.strip_prefix("*.").unwrap_or(h);
+            if !is_hostname(bare) {
+                e.add(
+                    "host",
+                    "must be a host name (optionally '*.' wildcard), without port",
+                );
+            }
+        }
+        check_path(&mut e, "path", &self.path);
+        let mut methods: Vec<String> = Vec::new();
+        for (i, m) in self.methods.iter().flatten().enumerate() {
+            if METHODS.contains(&m.as_str()) {
+                methods.push(m.clone());
+            } else {
+                e.add(
+                    format!("methods[{i}]"),
+                    format!("must be one of {}", METHODS.join(", ")),
+                );
+            }
+        }
+        methods.sort();
+        methods.dedup();
+        let upstream_id = UpstreamId::parse(&self.upstream_id);
+        if upstream_id.is_err() {
+            e.add("upstream_id", "is not an upstream id (ups_…)");
+        }
+        let timeout_ms = self
+            .timeout_ms
+            .map(|t| e.range("timeout_ms", t, 1, 3_600_000));
+        let retries = e.range("retries", self.retries.unwrap_or(1), 0, 10);
+        let rate_limit = self.rate_limit.as_ref().map(|r| {
+            (
+                e.range("rate_limit.rps", r.rps, 1, 1_000_000),
+                e.range("rate_limit.burst", r.burst, 1, 1_000_000),
+            )
+        });
+        e.finish()?;
+        let upstream_id =
+            upstream_id.map_err(|_| Problem::invalid_field("upstream_id", "invalid"))?;
+        Ok(ValidRoute {
+            name: self.name.clone(),
+            host,
+            path: self.path.clone(),
+            path_match: self.path_match.unwrap_or(PathMatch::Prefix),
+            methods,
+            upstream_id,
+            strip_prefix: self.strip_prefix.unwrap_or(false),
+            timeout_ms,
+            retries: i16::try_from(retries).unwrap_or(1),
+            rate_limit,
+            tls_policy: self.tls_policy,
+            inspection: self.inspection.unwrap_or(InspectionMode::Async),
+            enabled: self.enabled.unwrap_or(true),
+        })
+    }
+}
+
+/// Whether two method sets can match the same request (empty = any).
+pub fn methods_overlap(a: &[String], b: &[String]) -> bool {
+    a.is_empty() || b.is_empty() || a.iter().any(|m| b.contains(m))
+}
+
+/// A `routes` row.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RouteRow {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Host.
+    pub host: Option<String>,
+    /// Path.
+    pub path: String,
+    /// Match kind.
+    pub path_match: String,
+    /// Methods.
+    pub methods: Vec<String>,
+    /// Upstream.
+    pub upstream_id: String,
+    /// Strip prefix.
+    pub strip_prefix: bool,
+    /// Timeout.
+    pub timeout_ms: Option<i32>,
+    /// Retries.
+    pub retries: i16,
+    /// Rate.
+    pub rate_limit_rps: Option<i32>,
+    /// Burst.
+    pub rate_limit_burst: Option<i32>,
+    /// TLS policy.
+    pub tls_policy: Option<String>,
+    /// Inspection.
+    pub inspection: String,
+    /// Enabled.
+    pub enabled: bool,
+    /// Version.
+    pub version: i64,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Updated.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Columns selected for [`RouteRow`].
+pub const COLUMNS: &str = "id, name, host, path, path_match, methods, upstream_id, strip_prefix, \
+    timeout_ms, retries, rate_limit_rps, rate_limit_burst, tls_policy, inspection, enabled, \
+    version, created_at, updated_at";
+
+/// A route as the API returns it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Route {
+    /// What gateways receive.
+    #[serde(flatten)]
+    pub config: RouteConfig,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last update.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Database spelling of a path match.
+pub fn path_match_db(p: PathMatch) -> &'static str {
+    match p {
+        PathMatch::Prefix => "prefix",
+        PathMatch::Exact => "exact",
+    }
+}
+
+/// Database spelling of an inspection mode.
+pub fn inspection_db(i: InspectionMode) -> &'static str {
+    match i {
+        InspectionMode::Off => "off",
+        InspectionMode::Async => "async",
+        InspectionMode::Sync => "sync",
+    }
+}
+
+impl RouteRow {
+    /// The etcd / snapshot form.
+    pub fn to_config(&self) -> Result<RouteConfig, Problem> {
+        let rate_limit = match (self.rate_limit_rps, self.rate_limit_burst) {
+            (Some(rps), burst) => Some(RouteRateLimit {
+                rps: u32::try_from(rps).unwrap_or(1),
+                burst: u32::try_from(burst.unwrap_or(rps)).unwrap_or(1),
+            }),
+            _ => None,
+        };
+        let tls_policy = match self.tls_policy.as_deref() {
+            Some("PQC_ONLY") => Some(TlsPolicy::PqcOnly),
+            Some("PQC_PREFERRED") => Some(TlsPolicy::PqcPreferred),
+            Some("CLASSICAL_ALLOWED") => Some(TlsPolicy::ClassicalAllowed),
+            _ => None,
+        };
+        Ok(RouteConfig {
+            id: RouteId::parse(&self.id).map_err(Problem::internal)?,
+            name: self.name.clone(),
+            host: self.host.clone(),
+            path: self.path.clone(),
+            path_match: if self.path_match == "exact" {
+                PathMatch::Exact
+            } else {
+                PathMatch::Prefix
+            },
+            methods: self.methods.clone(),
+            upstream_id: UpstreamId::parse(&self.upstream_id).map_err(Problem::internal)?,
+            strip_prefix: self.strip_prefix,
+            timeout_ms: self.timeout_ms.and_then(|t| u64::try_from(t).ok()),
+            retries: u8::try_from(self.retries).unwrap_or(0),
+            rate_limit,
+            tls_policy,
+            inspection: match self.inspection.as_str() {
+                "off" => InspectionMode::Off,
+                "sync" => InspectionMode::Sync,
+                _ => InspectionMode::Async,
+            },
+            enabled: self.enabled,
+            version: self.version,
+        })
+    }
+
+    /// The API form.
+    pub fn to_api(&self) -> Result<Route, Problem> {
+        Ok(Route {
+            config: self.to_config()?,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlap_rules() {
+        let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+        assert!(methods_overlap(&s(&[]), &s(&["GET"])));
+        assert!(methods_overlap(&s(&["GET", "POST"]), &s(&["POST"])));
+        assert!(!methods_overlap(&s(&["GET"]), &s(&["POST"])));
+    }
+}

@@ -1,0 +1,376 @@
+//! Upstreams: API input, validation, database row and the etcd form.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use shared::error::Problem;
+use shared::ids::UpstreamId;
+use shared::qsgw::{HealthCheck, LbPolicy, PassiveEjection, Target, UpstreamConfig};
+use utoipa::ToSchema;
+
+use super::validate::{check_path, is_host, Errors};
+
+/// One target as sent by clients.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"host": "10.0.0.5", "port": 8080, "weight": 10}))]
+pub struct TargetInput {
+    /// Host name or IP address.
+    pub host: String,
+    /// TCP port, 1..65535.
+    pub port: i64,
+    /// Weight 0..10000 (default 1; 0 drains the target).
+    #[serde(default)]
+    pub weight: Option<i64>,
+}
+
+/// Health-check settings; omitted fields take their defaults.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct HealthCheckInput {
+    /// Active checks on (default false).
+    pub enabled: Option<bool>,
+    /// Path requested (default `/health`).
+    pub path: Option<String>,
+    /// Interval, 100..3600000 ms (default 10000).
+    pub interval_ms: Option<i64>,
+    /// Timeout, 10..60000 ms and at most the interval (default 2000).
+    pub timeout_ms: Option<i64>,
+    /// Healthy status, 100..599 (default 200).
+    pub expected_status: Option<i64>,
+    /// Successes to mark healthy, 1..100 (default 2).
+    pub healthy_threshold: Option<i64>,
+    /// Failures to mark unhealthy, 1..100 (default 3).
+    pub unhealthy_threshold: Option<i64>,
+}
+
+/// Passive ejection settings; omitted fields take their defaults.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct EjectionInput {
+    /// Consecutive failures before ejection, 0..1000 (default 5; 0 disables).
+    pub after_failures: Option<i64>,
+    /// Ejection time, 100..86400000 ms (default 30000).
+    pub duration_ms: Option<i64>,
+}
+
+/// Body of `POST /api/v1/upstreams` and `PUT /api/v1/upstreams/{id}`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "name": "orders",
+    "targets": [{"host": "10.0.0.5", "port": 8080, "weight": 1}],
+    "lb_policy": "round_robin",
+    "health_check": {"enabled": true, "path": "/health"},
+    "connect_timeout_ms": 2000
+}))]
+pub struct UpstreamInput {
+    /// Unique name, 1..128 characters.
+    pub name: String,
+    /// Free text, up to 2000 characters.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Backends, 1..256.
+    pub targets: Vec<TargetInput>,
+    /// Balancing policy (default round_robin).
+    #[serde(default)]
+    pub lb_policy: Option<LbPolicy>,
+    /// Active health checks.
+    #[serde(default)]
+    pub health_check: Option<HealthCheckInput>,
+    /// Passive ejection.
+    #[serde(default)]
+    pub ejection: Option<EjectionInput>,
+    /// Connections per target, 1..100000 (default: gateway's).
+    #[serde(default)]
+    pub pool_size: Option<i64>,
+    /// Connect timeout, 1..300000 ms (default 5000).
+    #[serde(default)]
+    pub connect_timeout_ms: Option<i64>,
+    /// Request timeout, 1..3600000 ms (default: gateway's).
+    #[serde(default)]
+    pub request_timeout_ms: Option<i64>,
+}
+
+/// A validated upstream, ready for the database.
+#[derive(Debug, Clone)]
+pub struct ValidUpstream {
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Targets.
+    pub targets: Vec<Target>,
+    /// Policy.
+    pub lb_policy: LbPolicy,
+    /// Checks.
+    pub hc_enabled: bool,
+    /// Check path.
+    pub hc_path: String,
+    /// Interval.
+    pub hc_interval_ms: i32,
+    /// Timeout.
+    pub hc_timeout_ms: i32,
+    /// Status.
+    pub hc_expected_status: i32,
+    /// Healthy threshold.
+    pub hc_healthy_threshold: i32,
+    /// Unhealthy threshold.
+    pub hc_unhealthy_threshold: i32,
+    /// Ejection failures.
+    pub eject_after_failures: i32,
+    /// Ejection time.
+    pub eject_duration_ms: i32,
+    /// Pool.
+    pub pool_size: Option<i32>,
+    /// Connect timeout.
+    pub connect_timeout_ms: i32,
+    /// Request timeout.
+    pub request_timeout_ms: Option<i32>,
+}
+
+impl UpstreamInput {
+    /// Validates every field, reporting all errors by path.
+    pub fn validate(&self) -> Result<ValidUpstream, Problem> {
+        let mut e = Errors::default();
+        e.text("name", &self.name, 1, 128);
+        if let Some(d) = &self.description {
+            if d.chars().count() > 2000 {
+                e.add("description", "must be at most 2000 characters");
+            }
+        }
+        if self.targets.is_empty() || self.targets.len() > 256 {
+            e.add("targets", "must hold 1 to 256 targets");
+        }
+        let mut targets = Vec::with_capacity(self.targets.len());
+        for (i, t) in self.targets.iter().enumerate() {
+            if !is_host(&t.host) {
+                e.add(
+                    format!("targets[{i}].host"),
+                    "must be a host name or IP address (without port)",
+                );
+            }
+            let port = e.range(&format!("targets[{i}].port"), t.port, 1, 65535);
+            let weight = e.range(
+                &format!("targets[{i}].weight"),
+                t.weight.unwrap_or(1),
+                0,
+                10000,
+            );
+            targets.push(Target {
+                host: t.host.to_ascii_lowercase(),
+                port: u16::try_from(port).unwrap_or(1),
+                weight: u32::try_from(weight).unwrap_or(0),
+            });
+        }
+        let lb_policy = self.lb_policy.unwrap_or(LbPolicy::RoundRobin);
+        if lb_policy == LbPolicy::Weighted
+            && !targets.is_empty()
+            && targets.iter().all(|t| t.weight == 0)
+        {
+            e.add(
+                "targets",
+                "weighted policy needs at least one target with weight > 0",
+            );
+        }
+        let hc = self.health_check.clone().unwrap_or_default();
+        let hc_path = hc.path.clone().unwrap_or_else(|| "/health".to_owned());
+        check_path(&mut e, "health_check.path", &hc_path);
+        let interval = e.range(
+            "health_check.interval_ms",
+            hc.interval_ms.unwrap_or(10_000),
+            100,
+            3_600_000,
+        );
+        let timeout = e.range(
+            "health_check.timeout_ms",
+            hc.timeout_ms.unwrap_or(2000),
+            10,
+            60_000,
+        );
+        if hc.timeout_ms.unwrap_or(2000) <= 60_000 && timeout > interval {
+            e.add(
+                "health_check.timeout_ms",
+                "must not exceed health_check.interval_ms",
+            );
+        }
+        let status = e.range(
+            "health_check.expected_status",
+            hc.expected_status.unwrap_or(200),
+            100,
+            599,
+        );
+        let healthy = e.range(
+            "health_check.healthy_threshold",
+            hc.healthy_threshold.unwrap_or(2),
+            1,
+            100,
+        );
+        let unhealthy = e.range(
+            "health_check.unhealthy_threshold",
+            hc.unhealthy_threshold.unwrap_or(3),
+            1,
+            100,
+        );
+        let ej = self.ejection.clone().unwrap_or_default();
+        let after = e.range(
+            "ejection.after_failures",
+            ej.after_failures.unwrap_or(5),
+            0,
+            1000,
+        );
+        let duration = e.range(
+            "ejection.duration_ms",
+            ej.duration_ms.unwrap_or(30_000),
+            100,
+            86_400_000,
+        );
+        let pool_size = self.pool_size.map(|p| e.range("pool_size", p, 1, 100_000));
+        let connect = e.range(
+            "connect_timeout_ms",
+            self.connect_timeout_ms.unwrap_or(5000),
+            1,
+            300_000,
+        );
+        let request = self
+            .request_timeout_ms
+            .map(|t| e.range("request_timeout_ms", t, 1, 3_600_000));
+        e.finish()?;
+        Ok(ValidUpstream {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            targets,
+            lb_policy,
+            hc_enabled: hc.enabled.unwrap_or(false),
+            hc_path,
+            hc_interval_ms: interval,
+            hc_timeout_ms: timeout,
+            hc_expected_status: status,
+            hc_healthy_threshold: healthy,
+            hc_unhealthy_threshold: unhealthy,
+            eject_after_failures: after,
+            eject_duration_ms: duration,
+            pool_size,
+            connect_timeout_ms: connect,
+            request_timeout_ms: request,
+        })
+    }
+}
+
+/// An `upstreams` row.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UpstreamRow {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Targets JSON.
+    pub targets: serde_json::Value,
+    /// Policy.
+    pub lb_policy: String,
+    /// Checks on.
+    pub hc_enabled: bool,
+    /// Check path.
+    pub hc_path: String,
+    /// Interval.
+    pub hc_interval_ms: i32,
+    /// Timeout.
+    pub hc_timeout_ms: i32,
+    /// Status.
+    pub hc_expected_status: i32,
+    /// Healthy threshold.
+    pub hc_healthy_threshold: i32,
+    /// Unhealthy threshold.
+    pub hc_unhealthy_threshold: i32,
+    /// Ejection failures.
+    pub eject_after_failures: i32,
+    /// Ejection time.
+    pub eject_duration_ms: i32,
+    /// Pool.
+    pub pool_size: Option<i32>,
+    /// Connect timeout.
+    pub connect_timeout_ms: i32,
+    /// Request timeout.
+    pub request_timeout_ms: Option<i32>,
+    /// Version.
+    pub version: i64,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Updated.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Columns selected for [`UpstreamRow`].
+pub const COLUMNS: &str = "id, name, description, targets, lb_policy, hc_enabled, hc_path, \
+    hc_interval_ms, hc_timeout_ms, hc_expected_status, hc_healthy_threshold, \
+    hc_unhealthy_threshold, eject_after_failures, eject_duration_ms, pool_size, \
+    connect_timeout_ms, request_timeout_ms, version, created_at, updated_at";
+
+/// An upstream as the API returns it: the gateway's view plus bookkeeping.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Upstream {
+    /// What gateways receive.
+    #[serde(flatten)]
+    pub config: UpstreamConfig,
+    /// Free text.
+    pub description: Option<String>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last update.
+    pub updated_at: DateTime<Utc>,
+}
+
+fn lb_from_db(s: &str) -> LbPolicy {
+    match s {
+        "least_conn" => LbPolicy::LeastConn,
+        "weighted" => LbPolicy::Weighted,
+        _ => LbPolicy::RoundRobin,
+    }
+}
+
+/// Database spelling of a policy.
+pub fn lb_to_db(p: LbPolicy) -> &'static str {
+    match p {
+        LbPolicy::RoundRobin => "round_robin",
+        LbPolicy::LeastConn => "least_conn",
+        LbPolicy::Weighted => "weighted",
+    }
+}
+
+impl UpstreamRow {
+    /// The etcd / snapshot form.
+    pub fn to_config(&self) -> Result<UpstreamConfig, Problem> {
+        let to_u64 = |v: i32| u64::try_from(v).unwrap_or(0);
+        let to_u32 = |v: i32| u32::try_from(v).unwrap_or(0);
+        Ok(UpstreamConfig {
+            id: UpstreamId::parse(&self.id).map_err(Problem::internal)?,
+            name: self.name.clone(),
+            targets: serde_json::from_value(self.targets.clone()).map_err(Problem::internal)?,
+            lb_policy: lb_from_db(&self.lb_policy),
+            health_check: HealthCheck {
+                enabled: self.hc_enabled,
+                path: self.hc_path.clone(),
+                interval_ms: to_u64(self.hc_interval_ms),
+                timeout_ms: to_u64(self.hc_timeout_ms),
+                expected_status: u16::try_from(self.hc_expected_status).unwrap_or(200),
+                healthy_threshold: to_u32(self.hc_healthy_threshold),
+                unhealthy_threshold: to_u32(self.hc_unhealthy_threshold),
+            },
+            ejection: PassiveEjection {
+                after_failures: to_u32(self.eject_after_failures),
+                duration_ms: to_u64(self.eject_duration_ms),
+            },
+            pool_size: self.pool_size.map(to_u32),
+            connect_timeout_ms: to_u64(self.connect_timeout_ms),
+            request_timeout_ms: self.request_timeout_ms.map(to_u64),
+            version: self.version,
+        })
+    }
+
+    /// The API form.
+    pub fn to_api(&self) -> Result<Upstream, Problem> {
+        Ok(Upstream {
+            config: self.to_config()?,
+            description: self.description.clone(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}

@@ -1,0 +1,279 @@
+//! Gateways: registration and heartbeats (service key), listing with
+//! liveness derived from the heartbeat age (viewer).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use shared::auth::{RequireRole, Service, Viewer};
+use shared::error::Problem;
+use shared::ids::GatewayId;
+use shared::json::{AppJson, AppQuery};
+use shared::pagination::{Page, PageParams};
+use shared::qsgw::TlsPolicy;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::audit::{self, Entry};
+use crate::ctx::{Actor, Meta};
+use crate::domain::validate::Errors;
+use crate::state::AppState;
+
+/// A heartbeat younger than this means the gateway is online.
+pub const ONLINE_SECS: i64 = 30;
+
+/// Body of `POST /api/v1/gateways/register` (upsert on `name`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"name": "gw-eu-1", "hostname": "gw-eu-1.internal", "address": "10.0.0.5:8443", "software_version": "0.1.0", "tls_policy": "PQC_PREFERRED", "labels": {"region": "eu"}}))]
+pub struct RegisterGateway {
+    /// Unique instance name (1..253).
+    pub name: String,
+    /// Host name.
+    #[serde(default)]
+    pub hostname: Option<String>,
+    /// Reachable address, e.g. `10.0.0.5:8443`.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// Gateway version.
+    #[serde(default)]
+    pub software_version: Option<String>,
+    /// Listener key-exchange policy.
+    #[serde(default)]
+    pub tls_policy: Option<TlsPolicy>,
+    /// Free labels (string values).
+    #[serde(default)]
+    pub labels: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// Body of `POST /api/v1/gateways/{id}/heartbeat`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"config_revision_seen": 42}))]
+pub struct Heartbeat {
+    /// Config revision the gateway has applied.
+    pub config_revision_seen: i64,
+    /// Gateway version, if it changed.
+    #[serde(default)]
+    pub software_version: Option<String>,
+}
+
+/// A gateway as listed.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct Gateway {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Host name.
+    pub hostname: Option<String>,
+    /// Address.
+    pub address: Option<String>,
+    /// Version.
+    pub software_version: Option<String>,
+    /// Last applied config revision.
+    pub config_revision_seen: i64,
+    /// Current control-plane revision (to compare).
+    pub config_revision_current: i64,
+    /// TLS policy.
+    pub tls_policy: String,
+    /// Labels.
+    pub labels: serde_json::Value,
+    /// First registration.
+    pub registered_at: DateTime<Utc>,
+    /// Last heartbeat.
+    pub last_heartbeat_at: Option<DateTime<Utc>>,
+    /// `online` (heartbeat < 30 s old), `offline`, or `unknown` (never).
+    pub liveness: String,
+    /// Version.
+    pub version: i64,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+}
+
+const SELECT: &str = "SELECT g.id, g.name, g.hostname, g.address, g.software_version,
+    g.config_revision_seen, (SELECT revision FROM config_revision) AS config_revision_current,
+    g.tls_policy, g.labels, g.registered_at, g.last_heartbeat_at,
+    CASE WHEN g.last_heartbeat_at IS NULL THEN 'unknown'
+         WHEN g.last_heartbeat_at > now() - make_interval(secs => 30) THEN 'online'
+         ELSE 'offline' END AS liveness,
+    g.version, g.created_at FROM gateways g";
+
+/// Routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register_gateway))
+        .routes(routes!(heartbeat))
+        .routes(routes!(list_gateways))
+        .routes(routes!(get_gateway))
+}
+
+fn opt_text(e: &mut Errors, field: &str, v: Option<&str>, max: usize) {
+    if let Some(v) = v {
+        e.text(field, v, 1, max);
+    }
+}
+
+/// Register (or re-register) a gateway.
+#[utoipa::path(post, path = "/api/v1/gateways/register", tag = "gateways", request_body = RegisterGateway,
+    security(("api_key" = [])),
+    responses((status = 200, body = Gateway), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn register_gateway(
+    role: RequireRole<Service>,
+    State(state): State<AppState>,
+    meta: Meta,
+    AppJson(body): AppJson<RegisterGateway>,
+) -> Result<Response, Problem> {
+    let principal = role.0;
+    let mut e = Errors::default();
+    e.text("name", &body.name, 1, 253);
+    opt_text(&mut e, "hostname", body.hostname.as_deref(), 253);
+    opt_text(&mut e, "address", body.address.as_deref(), 300);
+    opt_text(
+        &mut e,
+        "software_version",
+        body.software_version.as_deref(),
+        100,
+    );
+    if body.labels.as_ref().is_some_and(|l| l.len() > 64) {
+        e.add("labels", "at most 64 labels");
+    }
+    e.finish()?;
+    let labels =
+        serde_json::to_value(body.labels.unwrap_or_default()).map_err(Problem::internal)?;
+    let mut tx = state.pool.begin().await.map_err(Problem::internal)?;
+    let id: String = sqlx::query_scalar(
+        "INSERT INTO gateways (id, name, hostname, address, software_version, tls_policy, labels, last_heartbeat_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, now())
+         ON CONFLICT (name) DO UPDATE SET hostname = EXCLUDED.hostname, address = EXCLUDED.address,
+            software_version = EXCLUDED.software_version, tls_policy = EXCLUDED.tls_policy,
+            labels = EXCLUDED.labels, last_heartbeat_at = now(), version = gateways.version + 1,
+            updated_at = now()
+         RETURNING id",
+    )
+    .bind(GatewayId::new().as_str())
+    .bind(&body.name)
+    .bind(&body.hostname)
+    .bind(&body.address)
+    .bind(&body.software_version)
+    .bind(body.tls_policy.unwrap_or(TlsPolicy::PqcPreferred).as_str())
+    .bind(labels)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(crate::dberr::map)?;
+    let gw: Gateway = sqlx::query_as(&format!("{SELECT} WHERE g.id = $1"))
+        .bind(&id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(Problem::internal)?;
+    audit::record(
+        &mut tx,
+        &Actor::from_principal(&principal),
+        &meta,
+        Entry {
+            action: "gateway.register",
+            resource_type: "gateway",
+            resource_id: Some(&id),
+            before: None,
+            after: serde_json::to_value(&gw).ok(),
+            success: true,
+        },
+    )
+    .await
+    .map_err(Problem::internal)?;
+    tx.commit().await.map_err(Problem::internal)?;
+    Ok((StatusCode::OK, AppJson(gw)).into_response())
+}
+
+/// Heartbeat: the gateway is alive and has applied `config_revision_seen`.
+/// Not audited: it is telemetry, every few seconds per gateway.
+#[utoipa::path(post, path = "/api/v1/gateways/{id}/heartbeat", tag = "gateways", request_body = Heartbeat,
+    params(("id" = String, Path, description = "gw_…")),
+    security(("api_key" = [])),
+    responses((status = 200, body = Gateway), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn heartbeat(
+    _: RequireRole<Service>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    AppJson(body): AppJson<Heartbeat>,
+) -> Result<AppJson<Gateway>, Problem> {
+    let id = super::path_id(&id, GatewayId::parse)?;
+    let mut e = Errors::default();
+    if body.config_revision_seen < 0 {
+        e.add("config_revision_seen", "must be at least 0");
+    }
+    opt_text(
+        &mut e,
+        "software_version",
+        body.software_version.as_deref(),
+        100,
+    );
+    e.finish()?;
+    let updated = sqlx::query(
+        "UPDATE gateways SET last_heartbeat_at = now(), config_revision_seen = $2,
+            software_version = coalesce($3, software_version), updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(id.as_str())
+    .bind(body.config_revision_seen)
+    .bind(&body.software_version)
+    .execute(&state.pool)
+    .await
+    .map_err(Problem::internal)?;
+    if updated.rows_affected() == 0 {
+        return Err(Problem::not_found("no such gateway; register first"));
+    }
+    let gw: Gateway = sqlx::query_as(&format!("{SELECT} WHERE g.id = $1"))
+        .bind(id.as_str())
+        .fetch_one(&state.pool)
+        .await
+        .map_err(Problem::internal)?;
+    Ok(AppJson(gw))
+}
+
+/// List gateways, newest first, with liveness.
+#[utoipa::path(get, path = "/api/v1/gateways", tag = "gateways", params(PageParams),
+    security(("bearer" = [])),
+    responses((status = 200, body = Page<Gateway>)))]
+pub async fn list_gateways(
+    _: RequireRole<Viewer>,
+    State(state): State<AppState>,
+    AppQuery(page): AppQuery<PageParams>,
+) -> Result<AppJson<Page<Gateway>>, Problem> {
+    let limit = page.limit()?;
+    let cursor: Option<(DateTime<Utc>, String)> = page.cursor()?;
+    let (at, id) = cursor.unzip();
+    let rows: Vec<Gateway> = sqlx::query_as(&format!(
+        "{SELECT} WHERE ($1::timestamptz IS NULL OR (g.created_at, g.id) < ($1, $2))
+         ORDER BY g.created_at DESC, g.id DESC LIMIT $3"
+    ))
+    .bind(at)
+    .bind(id)
+    .bind(i64::from(limit) + 1)
+    .fetch_all(&state.pool)
+    .await
+    .map_err(Problem::internal)?;
+    Ok(AppJson(Page::from_overfetch(rows, limit, |g| {
+        (g.created_at, g.id.clone())
+    })))
+}
+
+/// Read a gateway.
+#[utoipa::path(get, path = "/api/v1/gateways/{id}", tag = "gateways",
+    params(("id" = String, Path, description = "gw_…")),
+    security(("bearer" = [])),
+    responses((status = 200, body = Gateway), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_gateway(
+    _: RequireRole<Viewer>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<AppJson<Gateway>, Problem> {
+    let id = super::path_id(&id, GatewayId::parse)?;
+    sqlx::query_as(&format!("{SELECT} WHERE g.id = $1"))
+        .bind(id.as_str())
+        .fetch_optional(&state.pool)
+        .await
+        .map_err(Problem::internal)?
+        .map(AppJson)
+        .ok_or_else(|| Problem::not_found("no such gateway"))
+}

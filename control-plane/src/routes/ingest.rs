@@ -1,0 +1,495 @@
+//! Batched ingest from gateways (service key): TLS sessions and threat
+//! events. A batch holds at most [`MAX_BATCH`] records; each record is
+//! validated on its own, bad ones are reported back by index and the good
+//! ones are stored with one INSERT per batch (ids supplied by gateways make
+//! re-sent batches idempotent: `ON CONFLICT (id) DO NOTHING`). Threat
+//! events at or above `QSGW_WEBHOOK_MIN_SEVERITY` enqueue their webhook
+//! delivery in the same statement, so the outbox never misses one.
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use shared::auth::{RequireRole, Service};
+use shared::error::{FieldError, Problem};
+use shared::ids::{GatewayId, RouteId, ThreatId, TlsSessionId};
+use shared::json::AppJson;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::domain::validate::Errors;
+use crate::state::AppState;
+
+/// Most records in one batch.
+pub const MAX_BATCH: usize = 1000;
+/// Severities in increasing order.
+pub const SEVERITIES: [&str; 4] = ["LOW", "MEDIUM", "HIGH", "CRITICAL"];
+
+/// A batch: `{"records": [...]}`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Batch {
+    /// Up to 1000 records (see the per-endpoint record schema).
+    pub records: Vec<serde_json::Value>,
+}
+
+/// One rejected record.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Rejected {
+    /// Position in `records`.
+    pub index: usize,
+    /// What is wrong with it.
+    pub errors: Vec<FieldError>,
+}
+
+/// Outcome of a batch.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"received": 3, "accepted": 2, "inserted": 2, "rejected": [{"index": 1, "errors": [{"field": "client_ip", "message": "must be an IP address"}]}]}))]
+pub struct IngestResult {
+    /// Records in the batch.
+    pub received: usize,
+    /// Records that passed validation.
+    pub accepted: usize,
+    /// Newly stored rows (accepted minus ids already stored).
+    pub inserted: i64,
+    /// Records refused, by index.
+    pub rejected: Vec<Rejected>,
+}
+
+/// A TLS handshake reported by a gateway.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"id": "tls_01936f2e8c4a7b3d9e0f1a2b3c4d5e6f", "gateway_id": "gw_01936f2e8c4a7b3d9e0f1a2b3c4d5e6f", "client_ip": "203.0.113.7", "sni": "api.example.com", "protocol_version": "TLSv1.3", "cipher_suite": "TLS13_AES_128_GCM_SHA256", "kx_group": "X25519MLKEM768", "pqc": true, "handshake_duration_us": 1800, "established_at": "2026-01-01T12:00:00Z"}))]
+pub struct TlsSessionRecord {
+    /// `tls_…` id chosen by the gateway (generated when absent).
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Reporting gateway (must be registered).
+    #[serde(default)]
+    pub gateway_id: Option<String>,
+    /// Client IP address.
+    pub client_ip: String,
+    /// SNI.
+    #[serde(default)]
+    pub sni: Option<String>,
+    /// `TLSv1.2` or `TLSv1.3`.
+    pub protocol_version: String,
+    /// Cipher suite.
+    pub cipher_suite: String,
+    /// Key-exchange group.
+    #[serde(default)]
+    pub kx_group: Option<String>,
+    /// Post-quantum or hybrid key exchange.
+    pub pqc: bool,
+    /// Resumed session.
+    #[serde(default)]
+    pub resumed: bool,
+    /// ALPN protocol.
+    #[serde(default)]
+    pub alpn: Option<String>,
+    /// Handshake time in microseconds.
+    #[serde(default)]
+    pub handshake_duration_us: Option<i64>,
+    /// Handshake completion time.
+    pub established_at: DateTime<Utc>,
+}
+
+/// A threat event reported by a gateway.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"gateway_id": "gw_01936f2e8c4a7b3d9e0f1a2b3c4d5e6f", "client_ip": "198.51.100.9", "route_id": "rt_01936f2e8c4a7b3d9e0f1a2b3c4d5e6f", "method": "POST", "path": "/login", "threat_type": "credential_stuffing", "severity": "HIGH", "anomaly_score": 0.93, "bot_score": 0.88, "reasons": ["burst of failed logins"], "action_taken": "blocked", "detected_at": "2026-01-01T12:00:00Z"}))]
+pub struct ThreatRecord {
+    /// `thr_…` id chosen by the gateway (generated when absent).
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Reporting gateway (must be registered).
+    #[serde(default)]
+    pub gateway_id: Option<String>,
+    /// Client IP address.
+    pub client_ip: String,
+    /// User agent (≤ 1024 bytes).
+    #[serde(default)]
+    pub user_agent: Option<String>,
+    /// Matched route.
+    #[serde(default)]
+    pub route_id: Option<String>,
+    /// HTTP method.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Request path (≤ 2048 bytes).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// lower_snake type, e.g. `bot`, `anomaly`.
+    pub threat_type: String,
+    /// LOW, MEDIUM, HIGH or CRITICAL.
+    pub severity: String,
+    /// 0..1.
+    #[serde(default)]
+    pub anomaly_score: Option<f64>,
+    /// 0..1.
+    #[serde(default)]
+    pub bot_score: Option<f64>,
+    /// Reasons given by the AI engine (≤ 32).
+    #[serde(default)]
+    pub reasons: Vec<String>,
+    /// allowed, flagged or blocked.
+    pub action_taken: String,
+    /// Detection time.
+    pub detected_at: DateTime<Utc>,
+}
+
+/// Routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(ingest_tls_sessions))
+        .routes(routes!(ingest_threats))
+}
+
+fn check_size(batch: &Batch) -> Result<(), Problem> {
+    if batch.records.len() > MAX_BATCH {
+        return Err(Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "batch-too-large",
+            format!(
+                "a batch holds at most {MAX_BATCH} records (got {}); split it",
+                batch.records.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Parses one record, reporting the failing field's path.
+fn parse_record<T: DeserializeOwned>(v: serde_json::Value) -> Result<T, Vec<FieldError>> {
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." {
+            "record".to_owned()
+        } else {
+            path
+        };
+        let msg = e.inner().to_string();
+        vec![FieldError::new(field, msg)]
+    })
+}
+
+fn check_ip(e: &mut Errors, ip: &str) {
+    if ip.parse::<IpAddr>().is_err() {
+        e.add("client_ip", "must be an IP address");
+    }
+}
+
+fn opt_len(e: &mut Errors, field: &str, v: Option<&str>, min: usize, max: usize) {
+    if let Some(v) = v {
+        if v.len() < min || v.len() > max {
+            e.add(field, format!("must be {min} to {max} bytes"));
+        } else if v.chars().any(char::is_control) {
+            e.add(field, "must not contain control characters");
+        }
+    }
+}
+
+fn check_time(e: &mut Errors, field: &str, t: DateTime<Utc>) {
+    if t > Utc::now() + chrono::Duration::days(1) {
+        e.add(field, "must not be in the future");
+    }
+}
+
+/// Ids of the registered gateways among `ids`.
+async fn known_gateways(state: &AppState, ids: Vec<String>) -> Result<HashSet<String>, Problem> {
+    if ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let rows: Vec<String> = sqlx::query_scalar("SELECT id FROM gateways WHERE id = ANY($1)")
+        .bind(ids)
+        .fetch_all(&state.pool)
+        .await
+        .map_err(Problem::internal)?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Ingest TLS session records.
+#[utoipa::path(post, path = "/api/v1/ingest/tls-sessions", tag = "ingest", request_body(content = Batch, description = "records: TlsSessionRecord[] (≤ 1000)"),
+    security(("api_key" = [])),
+    responses((status = 200, body = IngestResult), (status = 413, description = "More than 1000 records", body = Problem, content_type = "application/problem+json")))]
+pub async fn ingest_tls_sessions(
+    _: RequireRole<Service>,
+    State(state): State<AppState>,
+    AppJson(batch): AppJson<Batch>,
+) -> Result<AppJson<IngestResult>, Problem> {
+    check_size(&batch)?;
+    let received = batch.records.len();
+    let mut rejected = Vec::new();
+    let mut good: Vec<(usize, TlsSessionRecord)> = Vec::new();
+    for (index, v) in batch.records.into_iter().enumerate() {
+        let rec: TlsSessionRecord = match parse_record(v) {
+            Ok(r) => r,
+            Err(errors) => {
+                rejected.push(Rejected { index, errors });
+                continue;
+            }
+        };
+        let mut e = Errors::default();
+        if rec
+            .id
+            .as_deref()
+            .is_some_and(|id| TlsSessionId::parse(id).is_err())
+        {
+            e.add("id", "must be a tls_ id");
+        }
+        if rec
+            .gateway_id
+            .as_deref()
+            .is_some_and(|id| GatewayId::parse(id).is_err())
+        {
+            e.add("gateway_id", "must be a gw_ id");
+        }
+        check_ip(&mut e, &rec.client_ip);
+        opt_len(&mut e, "sni", rec.sni.as_deref(), 1, 253);
+        if !matches!(
+            rec.protocol_version.as_str(),
+            "TLSv1.0" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3"
+        ) {
+            e.add("protocol_version", "must be TLSv1.0 to TLSv1.3");
+        }
+        opt_len(&mut e, "cipher_suite", Some(&rec.cipher_suite), 1, 100);
+        opt_len(&mut e, "kx_group", rec.kx_group.as_deref(), 1, 100);
+        opt_len(&mut e, "alpn", rec.alpn.as_deref(), 0, 255);
+        if rec.handshake_duration_us.is_some_and(|d| d < 0) {
+            e.add("handshake_duration_us", "must be at least 0");
+        }
+        check_time(&mut e, "established_at", rec.established_at);
+        if e.0.is_empty() {
+            good.push((index, rec));
+        } else {
+            rejected.push(Rejected { index, errors: e.0 });
+        }
+    }
+    let gw_ids: Vec<String> = good
+        .iter()
+        .filter_map(|(_, r)| r.gateway_id.clone())
+        .collect();
+    let known = known_gateways(&state, gw_ids).await?;
+    good.retain(|(index, r)| match &r.gateway_id {
+        Some(g) if !known.contains(g) => {
+            rejected.push(Rejected {
+                index: *index,
+                errors: vec![FieldError::new(
+                    "gateway_id",
+                    "no such gateway; register first",
+                )],
+            });
+            false
+        }
+        _ => true,
+    });
+    rejected.sort_by_key(|r| r.index);
+    let accepted = good.len();
+    let mut inserted = 0;
+    if !good.is_empty() {
+        let recs: Vec<TlsSessionRecord> = good.into_iter().map(|(_, r)| r).collect();
+        let result = sqlx::query(
+            "INSERT INTO tls_sessions (id, gateway_id, client_ip, sni, protocol_version, cipher_suite,
+                kx_group, pqc, resumed, alpn, handshake_duration_us, established_at)
+             SELECT id, gw, ip::inet, sni, pv, cs, kx, pqc, resumed, alpn, dur, est
+             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                         $7::text[], $8::bool[], $9::bool[], $10::text[], $11::int8[], $12::timestamptz[])
+                  AS t(id, gw, ip, sni, pv, cs, kx, pqc, resumed, alpn, dur, est)
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(recs.iter().map(|r| r.id.clone().unwrap_or_else(|| TlsSessionId::new().to_string())).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| r.gateway_id.clone()).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| r.client_ip.clone()).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| r.sni.clone()).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| r.protocol_version.clone()).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| r.cipher_suite.clone()).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| r.kx_group.clone()).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| r.pqc).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| r.resumed).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| r.alpn.clone()).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| r.handshake_duration_us).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| r.established_at).collect::<Vec<_>>())
+        .execute(&state.pool)
+        .await
+        .map_err(crate::dberr::map)?;
+        inserted = i64::try_from(result.rows_affected()).unwrap_or(i64::MAX);
+    }
+    Ok(AppJson(IngestResult {
+        received,
+        accepted,
+        inserted,
+        rejected,
+    }))
+}
+
+/// Ingest threat events (and enqueue their webhooks).
+#[utoipa::path(post, path = "/api/v1/ingest/threats", tag = "ingest", request_body(content = Batch, description = "records: ThreatRecord[] (≤ 1000)"),
+    security(("api_key" = [])),
+    responses((status = 200, body = IngestResult), (status = 413, description = "More than 1000 records", body = Problem, content_type = "application/problem+json")))]
+pub async fn ingest_threats(
+    _: RequireRole<Service>,
+    State(state): State<AppState>,
+    AppJson(batch): AppJson<Batch>,
+) -> Result<AppJson<IngestResult>, Problem> {
+    check_size(&batch)?;
+    let received = batch.records.len();
+    let mut rejected = Vec::new();
+    let mut good: Vec<(usize, ThreatRecord)> = Vec::new();
+    for (index, v) in batch.records.into_iter().enumerate() {
+        let rec: ThreatRecord = match parse_record(v) {
+            Ok(r) => r,
+            Err(errors) => {
+                rejected.push(Rejected { index, errors });
+                continue;
+            }
+        };
+        let mut e = Errors::default();
+        if rec
+            .id
+            .as_deref()
+            .is_some_and(|id| ThreatId::parse(id).is_err())
+        {
+            e.add("id", "must be a thr_ id");
+        }
+        if rec
+            .gateway_id
+            .as_deref()
+            .is_some_and(|id| GatewayId::parse(id).is_err())
+        {
+            e.add("gateway_id", "must be a gw_ id");
+        }
+        if rec
+            .route_id
+            .as_deref()
+            .is_some_and(|id| RouteId::parse(id).is_err())
+        {
+            e.add("route_id", "must be an rt_ id");
+        }
+        check_ip(&mut e, &rec.client_ip);
+        opt_len(&mut e, "user_agent", rec.user_agent.as_deref(), 0, 1024);
+        opt_len(&mut e, "method", rec.method.as_deref(), 1, 32);
+        opt_len(&mut e, "path", rec.path.as_deref(), 0, 2048);
+        let t = &rec.threat_type;
+        if t.is_empty()
+            || t.len() > 64
+            || !t.starts_with(|c: char| c.is_ascii_lowercase())
+            || !t
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            e.add(
+                "threat_type",
+                "must be lower_snake_case, at most 64 characters",
+            );
+        }
+        if !SEVERITIES.contains(&rec.severity.as_str()) {
+            e.add("severity", "must be LOW, MEDIUM, HIGH or CRITICAL");
+        }
+        for (field, s) in [
+            ("anomaly_score", rec.anomaly_score),
+            ("bot_score", rec.bot_score),
+        ] {
+            if s.is_some_and(|s| !(0.0..=1.0).contains(&s)) {
+                e.add(field, "must be between 0 and 1");
+            }
+        }
+        if rec.reasons.len() > 32 || rec.reasons.iter().any(|r| r.len() > 1024) {
+            e.add("reasons", "at most 32 reasons of at most 1024 bytes");
+        }
+        if !matches!(rec.action_taken.as_str(), "allowed" | "flagged" | "blocked") {
+            e.add("action_taken", "must be allowed, flagged or blocked");
+        }
+        check_time(&mut e, "detected_at", rec.detected_at);
+        if e.0.is_empty() {
+            good.push((index, rec));
+        } else {
+            rejected.push(Rejected { index, errors: e.0 });
+        }
+    }
+    let gw_ids: Vec<String> = good
+        .iter()
+        .filter_map(|(_, r)| r.gateway_id.clone())
+        .collect();
+    let known = known_gateways(&state, gw_ids).await?;
+    good.retain(|(index, r)| match &r.gateway_id {
+        Some(g) if !known.contains(g) => {
+            rejected.push(Rejected {
+                index: *index,
+                errors: vec![FieldError::new(
+                    "gateway_id",
+                    "no such gateway; register first",
+                )],
+            });
+            false
+        }
+        _ => true,
+    });
+    rejected.sort_by_key(|r| r.index);
+    let accepted = good.len();
+    let mut inserted = 0;
+    if !good.is_empty() {
+        let recs: Vec<ThreatRecord> = good.into_iter().map(|(_, r)| r).collect();
+        let (n, enqueued): (i64, i64) = sqlx::query_as(
+            "WITH ins AS (
+                INSERT INTO threat_events (id, gateway_id, client_ip, user_agent, route_id, method, path,
+                    threat_type, severity, anomaly_score, bot_score, reasons, action_taken, detected_at)
+                SELECT id, gw, ip::inet, ua, rt, m, p, tt, sev, an, bo, rs, act, det
+                FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                            $7::text[], $8::text[], $9::text[], $10::float4[], $11::float4[],
+                            $12::jsonb[], $13::text[], $14::timestamptz[])
+                     AS t(id, gw, ip, ua, rt, m, p, tt, sev, an, bo, rs, act, det)
+                ON CONFLICT (id) DO NOTHING
+                RETURNING *
+             ), wh AS (
+                INSERT INTO webhook_deliveries (id, threat_event_id, event_type, payload)
+                SELECT 'whd_' || replace(gen_random_uuid()::text, '-', ''), ins.id, 'threat.detected',
+                       jsonb_build_object('type', 'threat.detected', 'threat', jsonb_build_object(
+                         'id', ins.id, 'gateway_id', ins.gateway_id, 'client_ip', host(ins.client_ip),
+                         'user_agent', ins.user_agent, 'route_id', ins.route_id, 'method', ins.method,
+                         'path', ins.path, 'threat_type', ins.threat_type, 'severity', ins.severity,
+                         'anomaly_score', ins.anomaly_score, 'bot_score', ins.bot_score,
+                         'reasons', ins.reasons, 'action_taken', ins.action_taken,
+                         'detected_at', ins.detected_at))
+                FROM ins
+                WHERE $15::bool
+                  AND array_position(ARRAY['LOW','MEDIUM','HIGH','CRITICAL'], ins.severity)
+                      >= array_position(ARRAY['LOW','MEDIUM','HIGH','CRITICAL'], $16::text)
+                RETURNING 1
+             )
+             SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM wh)",
+        )
+        .bind(recs.iter().map(|r| r.id.clone().unwrap_or_else(|| ThreatId::new().to_string())).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| r.gateway_id.clone()).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| r.client_ip.clone()).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| r.user_agent.clone()).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| r.route_id.clone()).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| r.method.clone()).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| r.path.clone()).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| r.threat_type.clone()).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| r.severity.clone()).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| r.anomaly_score.map(|s| s as f32)).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| r.bot_score.map(|s| s as f32)).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| serde_json::json!(r.reasons)).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| r.action_taken.clone()).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| r.detected_at).collect::<Vec<_>>())
+        .bind(state.webhooks_enabled)
+        .bind(&state.webhook_min_severity)
+        .fetch_one(&state.pool)
+        .await
+        .map_err(crate::dberr::map)?;
+        inserted = n;
+        if enqueued > 0 {
+            state.webhook_wake.notify_one();
+        }
+    }
+    Ok(AppJson(IngestResult {
+        received,
+        accepted,
+        inserted,
+        rejected,
+    }))
+}

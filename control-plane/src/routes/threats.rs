@@ -1,0 +1,373 @@
+//! Threat events: list/filter (viewer), acknowledge and resolve (operator).
+
+use axum::extract::{Path, State};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use shared::auth::{Operator, RequireRole, Viewer};
+use shared::error::Problem;
+use shared::ids::{RouteId, ThreatId};
+use shared::json::{AppJson, AppQuery};
+use shared::pagination::{decode_cursor, Page, PageParams};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::audit::{self, Entry};
+use crate::concurrency::IfMatch;
+use crate::ctx::{Actor, Meta};
+use crate::routes::ingest::SEVERITIES;
+use crate::state::AppState;
+
+/// A threat event.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct ThreatEvent {
+    /// Id.
+    pub id: String,
+    /// Reporting gateway.
+    pub gateway_id: Option<String>,
+    /// Client IP.
+    pub client_ip: String,
+    /// User agent.
+    pub user_agent: Option<String>,
+    /// Matched route.
+    pub route_id: Option<String>,
+    /// Method.
+    pub method: Option<String>,
+    /// Path.
+    pub path: Option<String>,
+    /// Type.
+    pub threat_type: String,
+    /// Severity.
+    pub severity: String,
+    /// Anomaly score.
+    pub anomaly_score: Option<f32>,
+    /// Bot score.
+    pub bot_score: Option<f32>,
+    /// Reasons.
+    pub reasons: serde_json::Value,
+    /// What the gateway did.
+    pub action_taken: String,
+    /// open, acknowledged or resolved.
+    pub status: String,
+    /// Acknowledged by.
+    pub acknowledged_by: Option<String>,
+    /// Acknowledged at.
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    /// Resolved by.
+    pub resolved_by: Option<String>,
+    /// Resolved at.
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// Note.
+    pub note: Option<String>,
+    /// Detection time.
+    pub detected_at: DateTime<Utc>,
+    /// Version.
+    pub version: i64,
+}
+
+const COLUMNS: &str =
+    "id, gateway_id, host(client_ip) AS client_ip, user_agent, route_id, method, path,
+    threat_type, severity, anomaly_score, bot_score, reasons, action_taken, status, acknowledged_by,
+    acknowledged_at, resolved_by, resolved_at, note, detected_at, version";
+
+/// Filters of `GET /api/v1/threats`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ThreatFilter {
+    /// LOW, MEDIUM, HIGH or CRITICAL.
+    pub severity: Option<String>,
+    /// Threat type.
+    pub threat_type: Option<String>,
+    /// open, acknowledged or resolved.
+    pub status: Option<String>,
+    /// IP address or CIDR block.
+    pub client_ip: Option<String>,
+    /// Route id.
+    pub route_id: Option<String>,
+    /// Detected at or after (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// Detected before (RFC 3339).
+    pub to: Option<DateTime<Utc>>,
+    /// Page size.
+    pub limit: Option<u32>,
+    /// Cursor.
+    pub cursor: Option<String>,
+}
+
+/// Body of acknowledge/resolve.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(example = json!({"note": "known scanner, blocked upstream"}))]
+pub struct TriageBody {
+    /// Optional note (≤ 4000 characters).
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_threats))
+        .routes(routes!(get_threat))
+        .routes(routes!(acknowledge_threat))
+        .routes(routes!(resolve_threat))
+}
+
+/// Parses an IP or CIDR filter into CIDR text, or 422 on `field`.
+pub fn parse_cidr(field: &str, s: &str) -> Result<String, Problem> {
+    let bad = || {
+        Problem::invalid_field(
+            field,
+            "must be an IP address or CIDR block, e.g. 10.0.0.0/8",
+        )
+    };
+    let (ip, bits) = match s.split_once('/') {
+        Some((ip, bits)) => (ip, Some(bits)),
+        None => (s, None),
+    };
+    let ip: std::net::IpAddr = ip.parse().map_err(|_| bad())?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let bits: u8 = match bits {
+        Some(b) => b.parse().map_err(|_| bad())?,
+        None => max,
+    };
+    if bits > max {
+        return Err(bad());
+    }
+    // Normalize host bits away: Postgres refuses `10.0.0.1/8` as cidr.
+    let net = match ip {
+        std::net::IpAddr::V4(v4) => {
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(bits))
+            };
+            std::net::IpAddr::V4((u32::from(v4) & mask).into())
+        }
+        std::net::IpAddr::V6(v6) => {
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(bits))
+            };
+            std::net::IpAddr::V6((u128::from(v6) & mask).into())
+        }
+    };
+    Ok(format!("{net}/{bits}"))
+}
+
+/// List threat events, newest first, filtered.
+#[utoipa::path(get, path = "/api/v1/threats", tag = "threats", params(ThreatFilter),
+    security(("bearer" = [])),
+    responses((status = 200, body = Page<ThreatEvent>), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_threats(
+    _: RequireRole<Viewer>,
+    State(state): State<AppState>,
+    AppQuery(f): AppQuery<ThreatFilter>,
+) -> Result<AppJson<Page<ThreatEvent>>, Problem> {
+    let limit = PageParams {
+        limit: f.limit,
+        cursor: None,
+    }
+    .limit()?;
+    let cursor: Option<(DateTime<Utc>, String)> = f
+        .cursor
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(decode_cursor)
+        .transpose()?;
+    if let Some(s) = &f.severity {
+        if !SEVERITIES.contains(&s.as_str()) {
+            return Err(Problem::invalid_field(
+                "severity",
+                "must be LOW, MEDIUM, HIGH or CRITICAL",
+            ));
+        }
+    }
+    if let Some(s) = &f.status {
+        if !matches!(s.as_str(), "open" | "acknowledged" | "resolved") {
+            return Err(Problem::invalid_field(
+                "status",
+                "must be open, acknowledged or resolved",
+            ));
+        }
+    }
+    if f.route_id
+        .as_deref()
+        .is_some_and(|r| RouteId::parse(r).is_err())
+    {
+        return Err(Problem::invalid_field("route_id", "must be an rt_ id"));
+    }
+    if f.threat_type.as_deref().is_some_and(|t| t.len() > 64) {
+        return Err(Problem::invalid_field(
+            "threat_type",
+            "must be at most 64 characters",
+        ));
+    }
+    let cidr = f
+        .client_ip
+        .as_deref()
+        .map(|c| parse_cidr("client_ip", c))
+        .transpose()?;
+    let (at, id) = cursor.unzip();
+    let rows: Vec<ThreatEvent> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM threat_events
+         WHERE ($1::text IS NULL OR severity = $1)
+           AND ($2::text IS NULL OR threat_type = $2)
+           AND ($3::text IS NULL OR status = $3)
+           AND ($4::cidr IS NULL OR client_ip <<= $4::cidr)
+           AND ($5::text IS NULL OR route_id = $5)
+           AND ($6::timestamptz IS NULL OR detected_at >= $6)
+           AND ($7::timestamptz IS NULL OR detected_at < $7)
+           AND ($8::timestamptz IS NULL OR (detected_at, id) < ($8, $9))
+         ORDER BY detected_at DESC, id DESC LIMIT $10"
+    ))
+    .bind(&f.severity)
+    .bind(&f.threat_type)
+    .bind(&f.status)
+    .bind(cidr)
+    .bind(&f.route_id)
+    .bind(f.from)
+    .bind(f.to)
+    .bind(at)
+    .bind(id)
+    .bind(i64::from(limit) + 1)
+    .fetch_all(&state.pool)
+    .await
+    .map_err(Problem::internal)?;
+    Ok(AppJson(Page::from_overfetch(rows, limit, |t| {
+        (t.detected_at, t.id.clone())
+    })))
+}
+
+/// Read a threat event.
+#[utoipa::path(get, path = "/api/v1/threats/{id}", tag = "threats", params(("id" = String, Path, description = "thr_…")),
+    security(("bearer" = [])),
+    responses((status = 200, body = ThreatEvent), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_threat(
+    _: RequireRole<Viewer>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<AppJson<ThreatEvent>, Problem> {
+    let id = super::path_id(&id, ThreatId::parse)?;
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM threat_events WHERE id = $1"
+    ))
+    .bind(id.as_str())
+    .fetch_optional(&state.pool)
+    .await
+    .map_err(Problem::internal)?
+    .map(AppJson)
+    .ok_or_else(|| Problem::not_found("no such threat event"))
+}
+
+async fn triage(
+    state: &AppState,
+    actor: &Actor,
+    meta: &Meta,
+    if_match: IfMatch,
+    id: &str,
+    to: &'static str,
+    note: Option<String>,
+) -> Result<AppJson<ThreatEvent>, Problem> {
+    if note.as_ref().is_some_and(|n| n.chars().count() > 4000) {
+        return Err(Problem::invalid_field(
+            "note",
+            "must be at most 4000 characters",
+        ));
+    }
+    let id = super::path_id(id, ThreatId::parse)?;
+    let mut tx = state.pool.begin().await.map_err(Problem::internal)?;
+    let before: ThreatEvent = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM threat_events WHERE id = $1 FOR UPDATE"
+    ))
+    .bind(id.as_str())
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(Problem::internal)?
+    .ok_or_else(|| Problem::not_found("no such threat event"))?;
+    if_match.check(before.version)?;
+    if before.status == "resolved" || before.status == to {
+        return Err(Problem::conflict(format!(
+            "the threat event is already {}",
+            before.status
+        )));
+    }
+    let sql = if to == "acknowledged" {
+        format!("UPDATE threat_events SET status = 'acknowledged', acknowledged_by = $2, acknowledged_at = now(),
+            note = coalesce($3, note), version = version + 1, updated_at = now() WHERE id = $1 RETURNING {COLUMNS}")
+    } else {
+        format!("UPDATE threat_events SET status = 'resolved', resolved_by = $2, resolved_at = now(),
+            note = coalesce($3, note), version = version + 1, updated_at = now() WHERE id = $1 RETURNING {COLUMNS}")
+    };
+    let after: ThreatEvent = sqlx::query_as(&sql)
+        .bind(id.as_str())
+        .bind(&actor.name)
+        .bind(note)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(crate::dberr::map)?;
+    audit::record(
+        &mut tx,
+        actor,
+        meta,
+        Entry {
+            action: if to == "acknowledged" {
+                "threat.acknowledge"
+            } else {
+                "threat.resolve"
+            },
+            resource_type: "threat_event",
+            resource_id: Some(id.as_str()),
+            before: serde_json::to_value(&before).ok(),
+            after: serde_json::to_value(&after).ok(),
+            success: true,
+        },
+    )
+    .await
+    .map_err(Problem::internal)?;
+    tx.commit().await.map_err(Problem::internal)?;
+    Ok(AppJson(after))
+}
+
+/// Acknowledge a threat event.
+#[utoipa::path(post, path = "/api/v1/threats/{id}/acknowledge", tag = "threats", request_body = TriageBody,
+    params(("id" = String, Path, description = "thr_…"), ("If-Match" = Option<String>, Header, description = "ETag (version)")),
+    security(("bearer" = [])),
+    responses((status = 200, body = ThreatEvent), (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn acknowledge_threat(
+    role: RequireRole<Operator>,
+    State(state): State<AppState>,
+    meta: Meta,
+    if_match: IfMatch,
+    Path(id): Path<String>,
+    AppJson(body): AppJson<TriageBody>,
+) -> Result<AppJson<ThreatEvent>, Problem> {
+    let actor = Actor::from_principal(&role.0);
+    triage(
+        &state,
+        &actor,
+        &meta,
+        if_match,
+        &id,
+        "acknowledged",
+        body.note,
+    )
+    .await
+}
+
+/// Resolve a threat event.
+#[utoipa::path(post, path = "/api/v1/threats/{id}/resolve", tag = "threats", request_body = TriageBody,
+    params(("id" = String, Path, description = "thr_…"), ("If-Match" = Option<String>, Header, description = "ETag (version)")),
+    security(("bearer" = [])),
+    responses((status = 200, body = ThreatEvent), (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn resolve_threat(
+    role: RequireRole<Operator>,
+    State(state): State<AppState>,
+    meta: Meta,
+    if_match: IfMatch,
+    Path(id): Path<String>,
+    AppJson(body): AppJson<TriageBody>,
+) -> Result<AppJson<ThreatEvent>, Problem> {
+    let actor = Actor::from_principal(&role.0);
+    triage(&state, &actor, &meta, if_match, &id, "resolved", body.note).await
+}

@@ -1,0 +1,273 @@
+//! TLS sessions: list/filter and PQC statistics (viewer).
+
+use axum::extract::State;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use shared::auth::{RequireRole, Viewer};
+use shared::error::Problem;
+use shared::ids::GatewayId;
+use shared::json::{AppJson, AppQuery};
+use shared::pagination::{decode_cursor, Page, PageParams};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::routes::threats::parse_cidr;
+use crate::state::AppState;
+
+/// A stored TLS session.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct TlsSession {
+    /// Id.
+    pub id: String,
+    /// Gateway.
+    pub gateway_id: Option<String>,
+    /// Client IP.
+    pub client_ip: String,
+    /// SNI.
+    pub sni: Option<String>,
+    /// Protocol version.
+    pub protocol_version: String,
+    /// Cipher suite.
+    pub cipher_suite: String,
+    /// Key-exchange group.
+    pub kx_group: Option<String>,
+    /// PQC key exchange.
+    pub pqc: bool,
+    /// Resumed.
+    pub resumed: bool,
+    /// ALPN.
+    pub alpn: Option<String>,
+    /// Handshake duration (µs).
+    pub handshake_duration_us: Option<i64>,
+    /// Handshake time.
+    pub established_at: DateTime<Utc>,
+}
+
+/// Filters of `GET /api/v1/tls-sessions`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TlsFilter {
+    /// Gateway id.
+    pub gateway_id: Option<String>,
+    /// IP or CIDR.
+    pub client_ip: Option<String>,
+    /// Key-exchange group.
+    pub kx_group: Option<String>,
+    /// PQC only / classical only.
+    pub pqc: Option<bool>,
+    /// From (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// To (RFC 3339).
+    pub to: Option<DateTime<Utc>>,
+    /// Page size.
+    pub limit: Option<u32>,
+    /// Cursor.
+    pub cursor: Option<String>,
+}
+
+/// Parameters of `GET /api/v1/tls-sessions/stats`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatsParams {
+    /// Window start (default: 24 h before `to`).
+    pub from: Option<DateTime<Utc>>,
+    /// Window end (default: now).
+    pub to: Option<DateTime<Utc>>,
+    /// Bucket size: minute, hour (default) or day.
+    pub bucket: Option<String>,
+}
+
+/// Handshakes of one key-exchange group.
+#[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct GroupStat {
+    /// Group (null = unknown).
+    pub kx_group: Option<String>,
+    /// Handshakes.
+    pub handshakes: i64,
+    /// Of which PQC.
+    pub pqc: i64,
+}
+
+/// One time bucket.
+#[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct BucketStat {
+    /// Bucket start.
+    pub start: DateTime<Utc>,
+    /// Handshakes.
+    pub handshakes: i64,
+    /// Of which PQC.
+    pub pqc: i64,
+}
+
+/// PQC statistics over a window.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z", "bucket": "hour", "handshakes": 1200, "pqc": 1100, "pqc_share": 0.9167, "by_group": [{"kx_group": "X25519MLKEM768", "handshakes": 1100, "pqc": 1100}], "buckets": [{"start": "2026-01-01T00:00:00Z", "handshakes": 50, "pqc": 45}]}))]
+pub struct TlsStats {
+    /// Window start.
+    pub from: DateTime<Utc>,
+    /// Window end.
+    pub to: DateTime<Utc>,
+    /// Bucket size.
+    pub bucket: String,
+    /// Handshakes in the window.
+    pub handshakes: i64,
+    /// PQC handshakes.
+    pub pqc: i64,
+    /// pqc / handshakes (0 when none).
+    pub pqc_share: f64,
+    /// Per key-exchange group.
+    pub by_group: Vec<GroupStat>,
+    /// Per bucket (only non-empty buckets).
+    pub buckets: Vec<BucketStat>,
+}
+
+/// Routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_tls_sessions))
+        .routes(routes!(tls_stats))
+}
+
+/// List TLS sessions, newest first, filtered.
+#[utoipa::path(get, path = "/api/v1/tls-sessions", tag = "tls-sessions", params(TlsFilter),
+    security(("bearer" = [])),
+    responses((status = 200, body = Page<TlsSession>), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_tls_sessions(
+    _: RequireRole<Viewer>,
+    State(state): State<AppState>,
+    AppQuery(f): AppQuery<TlsFilter>,
+) -> Result<AppJson<Page<TlsSession>>, Problem> {
+    let limit = PageParams {
+        limit: f.limit,
+        cursor: None,
+    }
+    .limit()?;
+    let cursor: Option<(DateTime<Utc>, String)> = f
+        .cursor
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(decode_cursor)
+        .transpose()?;
+    if f.gateway_id
+        .as_deref()
+        .is_some_and(|g| GatewayId::parse(g).is_err())
+    {
+        return Err(Problem::invalid_field("gateway_id", "must be a gw_ id"));
+    }
+    if f.kx_group.as_deref().is_some_and(|k| k.len() > 100) {
+        return Err(Problem::invalid_field(
+            "kx_group",
+            "must be at most 100 characters",
+        ));
+    }
+    let cidr = f
+        .client_ip
+        .as_deref()
+        .map(|c| parse_cidr("client_ip", c))
+        .transpose()?;
+    let (at, id) = cursor.unzip();
+    let rows: Vec<TlsSession> = sqlx::query_as(
+        "SELECT id, gateway_id, host(client_ip) AS client_ip, sni, protocol_version, cipher_suite,
+            kx_group, pqc, resumed, alpn, handshake_duration_us, established_at
+         FROM tls_sessions
+         WHERE ($1::text IS NULL OR gateway_id = $1)
+           AND ($2::cidr IS NULL OR client_ip <<= $2::cidr)
+           AND ($3::text IS NULL OR kx_group = $3)
+           AND ($4::bool IS NULL OR pqc = $4)
+           AND ($5::timestamptz IS NULL OR established_at >= $5)
+           AND ($6::timestamptz IS NULL OR established_at < $6)
+           AND ($7::timestamptz IS NULL OR (established_at, id) < ($7, $8))
+         ORDER BY established_at DESC, id DESC LIMIT $9",
+    )
+    .bind(&f.gateway_id)
+    .bind(cidr)
+    .bind(&f.kx_group)
+    .bind(f.pqc)
+    .bind(f.from)
+    .bind(f.to)
+    .bind(at)
+    .bind(id)
+    .bind(i64::from(limit) + 1)
+    .fetch_all(&state.pool)
+    .await
+    .map_err(Problem::internal)?;
+    Ok(AppJson(Page::from_overfetch(rows, limit, |t| {
+        (t.established_at, t.id.clone())
+    })))
+}
+
+/// Handshakes and PQC share by key-exchange group and over time.
+#[utoipa::path(get, path = "/api/v1/tls-sessions/stats", tag = "tls-sessions", params(StatsParams),
+    security(("bearer" = [])),
+    responses((status = 200, body = TlsStats), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn tls_stats(
+    _: RequireRole<Viewer>,
+    State(state): State<AppState>,
+    AppQuery(p): AppQuery<StatsParams>,
+) -> Result<AppJson<TlsStats>, Problem> {
+    let to = p.to.unwrap_or_else(Utc::now);
+    let from = p.from.unwrap_or(to - Duration::hours(24));
+    if from >= to {
+        return Err(Problem::invalid_field("from", "must be before to"));
+    }
+    let bucket = p.bucket.unwrap_or_else(|| "hour".to_owned());
+    let (unit, max_span) = match bucket.as_str() {
+        "minute" => ("minute", Duration::days(2)),
+        "hour" => ("hour", Duration::days(93)),
+        "day" => ("day", Duration::days(3660)),
+        _ => {
+            return Err(Problem::invalid_field(
+                "bucket",
+                "must be minute, hour or day",
+            ))
+        }
+    };
+    // Bound the number of buckets a request can ask for.
+    if to - from > max_span {
+        return Err(Problem::invalid_field(
+            "from",
+            format!("the window is too long for {unit} buckets"),
+        ));
+    }
+    let by_group: Vec<GroupStat> = sqlx::query_as(
+        "SELECT kx_group, count(*) AS handshakes, count(*) FILTER (WHERE pqc) AS pqc
+         FROM tls_sessions WHERE established_at >= $1 AND established_at < $2
+         GROUP BY kx_group ORDER BY handshakes DESC, kx_group",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(&state.pool)
+    .await
+    .map_err(Problem::internal)?;
+    let buckets: Vec<BucketStat> = sqlx::query_as(
+        "SELECT date_trunc($3, established_at, 'UTC') AS start, count(*) AS handshakes,
+                count(*) FILTER (WHERE pqc) AS pqc
+         FROM tls_sessions WHERE established_at >= $1 AND established_at < $2
+         GROUP BY 1 ORDER BY 1",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(unit)
+    .fetch_all(&state.pool)
+    .await
+    .map_err(Problem::internal)?;
+    let handshakes: i64 = by_group.iter().map(|g| g.handshakes).sum();
+    let pqc: i64 = by_group.iter().map(|g| g.pqc).sum();
+    #[allow(clippy::cast_precision_loss)]
+    let pqc_share = if handshakes == 0 {
+        0.0
+    } else {
+        pqc as f64 / handshakes as f64
+    };
+    Ok(AppJson(TlsStats {
+        from,
+        to,
+        bucket,
+        handshakes,
+        pqc,
+        pqc_share,
+        by_group,
+        buckets,
+    }))
+}

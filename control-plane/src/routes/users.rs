@@ -1,0 +1,369 @@
+//! Users (admin only): list, create, read, update, delete. Password hashes
+//! never leave the database: not in responses, not in audit rows.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use shared::auth::{Admin, RequireRole, Role};
+use shared::error::Problem;
+use shared::ids::UserId;
+use shared::json::{AppJson, AppQuery};
+use shared::pagination::{Page, PageParams};
+use sqlx::PgConnection;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::audit::{self, Entry};
+use crate::concurrency::{with_etag, IfMatch};
+use crate::ctx::{Actor, Meta};
+use crate::dberr;
+use crate::domain::validate::Errors;
+use crate::state::AppState;
+
+/// A user as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct User {
+    /// Id.
+    pub id: String,
+    /// Login email.
+    pub email: String,
+    /// Display name.
+    pub display_name: Option<String>,
+    /// admin, operator or viewer.
+    pub role: String,
+    /// Disabled users cannot log in.
+    pub disabled: bool,
+    /// Last successful login.
+    pub last_login_at: Option<DateTime<Utc>>,
+    /// Version (ETag).
+    pub version: i64,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Updated.
+    pub updated_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str =
+    "id, email, display_name, role, disabled, last_login_at, version, created_at, updated_at";
+
+/// Body of `POST /api/v1/users`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"email": "ops@example.com", "password": "correct horse battery", "role": "operator"}))]
+pub struct CreateUser {
+    /// Email, unique case-insensitively.
+    pub email: String,
+    /// Password, at least 12 characters.
+    pub password: String,
+    /// admin, operator or viewer.
+    pub role: Role,
+    /// Display name (≤ 200 characters).
+    #[serde(default)]
+    pub display_name: Option<String>,
+}
+
+/// Body of `PATCH /api/v1/users/{id}`; absent fields are unchanged.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"role": "viewer", "disabled": true}))]
+pub struct UpdateUser {
+    /// New display name.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// New role.
+    #[serde(default)]
+    pub role: Option<Role>,
+    /// Disable or enable.
+    #[serde(default)]
+    pub disabled: Option<bool>,
+    /// New password.
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+/// Routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(get_user, update_user, delete_user))
+}
+
+fn check_email(e: &mut Errors, email: &str) {
+    let ok = (3..=320).contains(&email.len())
+        && email.split('@').count() == 2
+        && !email.starts_with('@')
+        && !email.ends_with('@')
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if !ok {
+        e.add("email", "must be an email address (3 to 320 characters)");
+    }
+}
+
+fn check_role(e: &mut Errors, role: Role) {
+    if role == Role::Service {
+        e.add("role", "must be admin, operator or viewer");
+    }
+}
+
+fn check_display_name(e: &mut Errors, name: Option<&str>) {
+    if let Some(n) = name {
+        e.text("display_name", n, 0, 200);
+    }
+}
+
+/// Inserts a user (shared with the bootstrap admin and `create-admin`).
+pub async fn insert_user(
+    conn: &mut PgConnection,
+    email: &str,
+    password_hash: &str,
+    role: Role,
+    display_name: Option<&str>,
+) -> Result<User, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "INSERT INTO users (id, email, password_hash, role, display_name)
+         VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
+    ))
+    .bind(UserId::new().as_str())
+    .bind(email)
+    .bind(password_hash)
+    .bind(role.as_str())
+    .bind(display_name)
+    .fetch_one(conn)
+    .await
+}
+
+fn json<T: Serialize>(v: &T) -> Option<serde_json::Value> {
+    serde_json::to_value(v).ok()
+}
+
+fn user_conflict(e: sqlx::Error) -> Problem {
+    if dberr::code(&e).as_deref() == Some("23505") {
+        Problem::invalid_field("email", "is already used by another user")
+    } else {
+        dberr::map(e)
+    }
+}
+
+/// List users, newest first.
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(PageParams),
+    security(("bearer" = [])),
+    responses((status = 200, body = Page<User>), (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_users(
+    _: RequireRole<Admin>,
+    State(state): State<AppState>,
+    AppQuery(page): AppQuery<PageParams>,
+) -> Result<AppJson<Page<User>>, Problem> {
+    let limit = page.limit()?;
+    let cursor: Option<(DateTime<Utc>, String)> = page.cursor()?;
+    let (at, id) = cursor.unzip();
+    let rows: Vec<User> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM users
+         WHERE ($1::timestamptz IS NULL OR (created_at, id) < ($1, $2))
+         ORDER BY created_at DESC, id DESC LIMIT $3"
+    ))
+    .bind(at)
+    .bind(id)
+    .bind(i64::from(limit) + 1)
+    .fetch_all(&state.pool)
+    .await
+    .map_err(Problem::internal)?;
+    Ok(AppJson(Page::from_overfetch(rows, limit, |u| {
+        (u.created_at, u.id.clone())
+    })))
+}
+
+/// Create a user.
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUser,
+    security(("bearer" = [])),
+    responses((status = 201, body = User), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn create_user(
+    role: RequireRole<Admin>,
+    State(state): State<AppState>,
+    meta: Meta,
+    AppJson(body): AppJson<CreateUser>,
+) -> Result<Response, Problem> {
+    let principal = role.0;
+    let mut e = Errors::default();
+    let email = body.email.trim().to_owned();
+    check_email(&mut e, &email);
+    check_role(&mut e, body.role);
+    check_display_name(&mut e, body.display_name.as_deref());
+    if let Err(p) = crate::password::check_policy("password", &body.password) {
+        e.0.extend(p.errors);
+    }
+    e.finish()?;
+    let hash = crate::password::hash_blocking(body.password).await?;
+    let mut tx = state.pool.begin().await.map_err(Problem::internal)?;
+    let user = insert_user(
+        &mut tx,
+        &email,
+        &hash,
+        body.role,
+        body.display_name.as_deref(),
+    )
+    .await
+    .map_err(user_conflict)?;
+    audit::record(
+        &mut tx,
+        &Actor::from_principal(&principal),
+        &meta,
+        Entry {
+            action: "user.create",
+            resource_type: "user",
+            resource_id: Some(&user.id),
+            before: None,
+            after: json(&user),
+            success: true,
+        },
+    )
+    .await
+    .map_err(Problem::internal)?;
+    tx.commit().await.map_err(Problem::internal)?;
+    Ok(with_etag(StatusCode::CREATED, user.version, &user))
+}
+
+async fn load(conn: &mut PgConnection, id: &str, lock: bool) -> Result<User, Problem> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM users WHERE id = $1{}",
+        if lock { " FOR UPDATE" } else { "" }
+    );
+    sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .map_err(Problem::internal)?
+        .ok_or_else(|| Problem::not_found("no such user"))
+}
+
+/// Read a user.
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path, description = "usr_…")),
+    security(("bearer" = [])),
+    responses((status = 200, body = User), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_user(
+    _: RequireRole<Admin>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let id = super::path_id(&id, UserId::parse)?;
+    let mut conn = state.pool.acquire().await.map_err(Problem::internal)?;
+    let user = load(&mut conn, id.as_str(), false).await?;
+    Ok(with_etag(StatusCode::OK, user.version, &user))
+}
+
+/// Update a user (If-Match supported).
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UpdateUser,
+    params(("id" = String, Path, description = "usr_…"), ("If-Match" = Option<String>, Header, description = "ETag (version) the update applies to")),
+    security(("bearer" = [])),
+    responses((status = 200, body = User), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn update_user(
+    role: RequireRole<Admin>,
+    State(state): State<AppState>,
+    meta: Meta,
+    if_match: IfMatch,
+    Path(id): Path<String>,
+    AppJson(body): AppJson<UpdateUser>,
+) -> Result<Response, Problem> {
+    let principal = role.0;
+    let id = super::path_id(&id, UserId::parse)?;
+    let mut e = Errors::default();
+    if let Some(r) = body.role {
+        check_role(&mut e, r);
+    }
+    check_display_name(&mut e, body.display_name.as_deref());
+    if let Some(pw) = &body.password {
+        if let Err(p) = crate::password::check_policy("password", pw) {
+            e.0.extend(p.errors);
+        }
+    }
+    e.finish()?;
+    let hash = match body.password {
+        Some(pw) => Some(crate::password::hash_blocking(pw).await?),
+        None => None,
+    };
+    let mut tx = state.pool.begin().await.map_err(Problem::internal)?;
+    let before = load(&mut tx, id.as_str(), true).await?;
+    if_match.check(before.version)?;
+    let after: User = sqlx::query_as(&format!(
+        "UPDATE users SET display_name = coalesce($2, display_name), role = coalesce($3, role),
+            disabled = coalesce($4, disabled), password_hash = coalesce($5, password_hash),
+            version = version + 1, updated_at = now()
+         WHERE id = $1 RETURNING {COLUMNS}"
+    ))
+    .bind(id.as_str())
+    .bind(body.display_name)
+    .bind(body.role.map(|r| r.as_str()))
+    .bind(body.disabled)
+    .bind(hash.as_deref())
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(dberr::map)?;
+    let mut after_json = json(&after);
+    if hash.is_some() {
+        // Record that the password changed, never the hash.
+        if let Some(serde_json::Value::Object(m)) = after_json.as_mut() {
+            m.insert("password_changed".to_owned(), serde_json::Value::Bool(true));
+        }
+    }
+    audit::record(
+        &mut tx,
+        &Actor::from_principal(&principal),
+        &meta,
+        Entry {
+            action: "user.update",
+            resource_type: "user",
+            resource_id: Some(&after.id),
+            before: json(&before),
+            after: after_json,
+            success: true,
+        },
+    )
+    .await
+    .map_err(Problem::internal)?;
+    tx.commit().await.map_err(Problem::internal)?;
+    Ok(with_etag(StatusCode::OK, after.version, &after))
+}
+
+/// Delete a user (not yourself).
+#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users",
+    params(("id" = String, Path, description = "usr_…"), ("If-Match" = Option<String>, Header, description = "ETag (version)")),
+    security(("bearer" = [])),
+    responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn delete_user(
+    role: RequireRole<Admin>,
+    State(state): State<AppState>,
+    meta: Meta,
+    if_match: IfMatch,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let principal = role.0;
+    let id = super::path_id(&id, UserId::parse)?;
+    if principal.subject == id.as_str() {
+        return Err(Problem::conflict("you cannot delete your own account"));
+    }
+    let mut tx = state.pool.begin().await.map_err(Problem::internal)?;
+    let before = load(&mut tx, id.as_str(), true).await?;
+    if_match.check(before.version)?;
+    sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(dberr::map)?;
+    audit::record(
+        &mut tx,
+        &Actor::from_principal(&principal),
+        &meta,
+        Entry {
+            action: "user.delete",
+            resource_type: "user",
+            resource_id: Some(id.as_str()),
+            before: json(&before),
+            after: None,
+            success: true,
+        },
+    )
+    .await
+    .map_err(Problem::internal)?;
+    tx.commit().await.map_err(Problem::internal)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

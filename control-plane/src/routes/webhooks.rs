@@ -1,0 +1,112 @@
+//! `GET /api/v1/webhooks/deliveries`: the outbox and its attempts (operator).
+
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use shared::auth::{Operator, RequireRole};
+use shared::error::Problem;
+use shared::json::{AppJson, AppQuery};
+use shared::pagination::{decode_cursor, Page, PageParams};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::state::AppState;
+
+/// A webhook delivery.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct Delivery {
+    /// Id (sent as `X-QSGW-Delivery`).
+    pub id: String,
+    /// Source threat event.
+    pub threat_event_id: Option<String>,
+    /// Event type.
+    pub event_type: String,
+    /// Body sent.
+    pub payload: serde_json::Value,
+    /// pending, delivering, delivered or failed.
+    pub status: String,
+    /// Attempts made.
+    pub attempts: i32,
+    /// Attempt limit.
+    pub max_attempts: i32,
+    /// Next attempt (or lease expiry).
+    pub next_attempt_at: DateTime<Utc>,
+    /// Last attempt.
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    /// Last HTTP status.
+    pub last_status_code: Option<i32>,
+    /// Last error.
+    pub last_error: Option<String>,
+    /// Delivery time.
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// Enqueued.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Filters.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeliveryFilter {
+    /// pending, delivering, delivered or failed.
+    pub status: Option<String>,
+    /// Page size.
+    pub limit: Option<u32>,
+    /// Cursor.
+    pub cursor: Option<String>,
+}
+
+/// Routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_deliveries))
+}
+
+/// List webhook deliveries, newest first.
+#[utoipa::path(get, path = "/api/v1/webhooks/deliveries", tag = "webhooks", params(DeliveryFilter),
+    security(("bearer" = [])),
+    responses((status = 200, body = Page<Delivery>)))]
+pub async fn list_deliveries(
+    _: RequireRole<Operator>,
+    State(state): State<AppState>,
+    AppQuery(f): AppQuery<DeliveryFilter>,
+) -> Result<AppJson<Page<Delivery>>, Problem> {
+    let limit = PageParams {
+        limit: f.limit,
+        cursor: None,
+    }
+    .limit()?;
+    let cursor: Option<(DateTime<Utc>, String)> = f
+        .cursor
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(decode_cursor)
+        .transpose()?;
+    if f.status
+        .as_deref()
+        .is_some_and(|s| !matches!(s, "pending" | "delivering" | "delivered" | "failed"))
+    {
+        return Err(Problem::invalid_field(
+            "status",
+            "must be pending, delivering, delivered or failed",
+        ));
+    }
+    let (at, id) = cursor.unzip();
+    let rows: Vec<Delivery> = sqlx::query_as(
+        "SELECT id, threat_event_id, event_type, payload, status, attempts, max_attempts, next_attempt_at,
+            last_attempt_at, last_status_code, last_error, delivered_at, created_at
+         FROM webhook_deliveries
+         WHERE ($1::text IS NULL OR status = $1)
+           AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3))
+         ORDER BY created_at DESC, id DESC LIMIT $4",
+    )
+    .bind(&f.status)
+    .bind(at)
+    .bind(id)
+    .bind(i64::from(limit) + 1)
+    .fetch_all(&state.pool)
+    .await
+    .map_err(Problem::internal)?;
+    Ok(AppJson(Page::from_overfetch(rows, limit, |d| {
+        (d.created_at, d.id.clone())
+    })))
+}

@@ -1,0 +1,330 @@
+//! Login, the first admin, users CRUD (admin only), login throttling and
+//! the audit trail of logins; password hashes never leave the database.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{assert_field_error, ADMIN_EMAIL, ADMIN_PASSWORD};
+use reqwest::Method;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+
+async fn login(app: &common::TestApp, email: &str, password: &str) -> reqwest::Response {
+    app.call(
+        Method::POST,
+        "/api/v1/auth/login",
+        None,
+        Some(&json!({"email": email, "password": password})),
+    )
+    .await
+}
+
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn bootstrap_admin_logs_in_and_token_works(pool: PgPool) {
+    let app = common::spawn(pool).await;
+    let r = login(&app, &ADMIN_EMAIL.to_uppercase(), ADMIN_PASSWORD).await;
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["role"], "admin");
+    assert_eq!(body["token_type"], "Bearer");
+    let token = body["access_token"].as_str().unwrap();
+    let claims = app.config.jwt.verify(token).unwrap();
+    assert_eq!(claims.sub, body["user_id"].as_str().unwrap());
+    let r = app
+        .call(Method::GET, "/api/v1/users", Some(token), None)
+        .await;
+    assert_eq!(r.status(), 200);
+    let users: Value = r.json().await.unwrap();
+    assert_eq!(users["items"].as_array().unwrap().len(), 1);
+    assert!(users["items"][0].get("password_hash").is_none());
+    let last_login: Option<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("SELECT last_login_at FROM users")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert!(last_login.is_some());
+    let pool2 = app.pool.clone();
+    app.stop().await;
+
+    // a second start does not create another admin
+    let app = common::spawn(pool2).await;
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    app.stop().await;
+}
+
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn failed_logins_are_401_and_audited_without_secrets(pool: PgPool) {
+    let app = common::spawn(pool).await;
+    let wrong = login(&app, ADMIN_EMAIL, "wrong-password-123").await;
+    assert_eq!(wrong.status(), 401);
+    let wrong: Value = wrong.json().await.unwrap();
+    let unknown = login(&app, "nobody@example.com", "wrong-password-123").await;
+    assert_eq!(unknown.status(), 401);
+    let unknown: Value = unknown.json().await.unwrap();
+    // same answer whether or not the account exists
+    assert_eq!(wrong["detail"], unknown["detail"]);
+    let rows: Vec<(String, String, String, Option<Value>)> = sqlx::query_as(
+        "SELECT actor, action, outcome, after FROM qsgw_audit_log WHERE action LIKE 'auth.%' ORDER BY id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].0, ADMIN_EMAIL);
+    assert_eq!(rows[0].1, "auth.login_failed");
+    assert_eq!(rows[0].2, "failure");
+    assert_eq!(rows[1].0, "nobody@example.com");
+    let dump: String = sqlx::query_scalar("SELECT string_agg(t::text, ' ') FROM qsgw_audit_log t")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(!dump.contains("wrong-password-123"));
+    assert!(!dump.contains("argon2"), "no hash in the audit log: {dump}");
+
+    // malformed logins are 4xx, not 401/500
+    let r = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(&json!({"email": "a@b.c"})),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let p: Value = r.json().await.unwrap();
+    assert!(p["detail"].as_str().unwrap().contains("password"), "{p}");
+    let r = login(
+        &app,
+        &format!("{}@x.io", "a".repeat(400)),
+        "whatever-123456",
+    )
+    .await;
+    assert_field_error(r, "email").await;
+    let r = login(&app, "a@b.c", &"p".repeat(2000)).await;
+    assert_field_error(r, "password").await;
+    app.stop().await;
+}
+
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn logins_are_throttled_per_account(pool: PgPool) {
+    let app = common::spawn(pool).await;
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        statuses.push(
+            login(&app, "target@example.com", "guess-guess-guess")
+                .await
+                .status()
+                .as_u16(),
+        );
+    }
+    assert!(statuses[..10].iter().all(|s| *s == 401), "{statuses:?}");
+    assert_eq!(statuses[10], 429, "{statuses:?}");
+    let r = login(&app, "target@example.com", "guess-guess-guess").await;
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().get("retry-after").is_some());
+    app.stop().await;
+}
+
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn logins_are_throttled_per_ip(pool: PgPool) {
+    let app = common::spawn(pool).await;
+    let mut last = 0;
+    for i in 0..21 {
+        last = login(&app, &format!("user{i}@example.com"), "guess-guess-guess")
+            .await
+            .status()
+            .as_u16();
+    }
+    assert_eq!(last, 429, "the 21st attempt from one IP is refused");
+    app.stop().await;
+}
+
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn users_crud_is_admin_only(pool: PgPool) {
+    let app = common::spawn(pool).await;
+    let new_user = json!({"email": "ops@example.com", "password": "operator-pass-123", "role": "operator", "display_name": "Ops"});
+    for t in [&app.operator, &app.viewer] {
+        assert_eq!(
+            app.call(Method::GET, "/api/v1/users", Some(t), None)
+                .await
+                .status(),
+            403
+        );
+        assert_eq!(
+            app.call(Method::POST, "/api/v1/users", Some(t), Some(&new_user))
+                .await
+                .status(),
+            403
+        );
+    }
+    assert_eq!(
+        app.call_service(Method::GET, "/api/v1/users", None)
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/users", None, None)
+            .await
+            .status(),
+        401
+    );
+
+    let r = app
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            Some(&app.admin),
+            Some(&new_user),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let user: Value = r.json().await.unwrap();
+    let id = user["id"].as_str().unwrap().to_owned();
+    assert!(user.get("password_hash").is_none() && user.get("password").is_none());
+    // duplicate email (case-insensitive), bad role, weak password, bad email
+    let mut dup = new_user.clone();
+    dup["email"] = json!("OPS@example.com");
+    assert_field_error(
+        app.call(Method::POST, "/api/v1/users", Some(&app.admin), Some(&dup))
+            .await,
+        "email",
+    )
+    .await;
+    let mut b = new_user.clone();
+    b["role"] = json!("service");
+    b["email"] = json!("svc@example.com");
+    assert_field_error(
+        app.call(Method::POST, "/api/v1/users", Some(&app.admin), Some(&b))
+            .await,
+        "role",
+    )
+    .await;
+    let mut b = new_user.clone();
+    b["password"] = json!("short");
+    b["email"] = json!("p@example.com");
+    assert_field_error(
+        app.call(Method::POST, "/api/v1/users", Some(&app.admin), Some(&b))
+            .await,
+        "password",
+    )
+    .await;
+    let mut b = new_user.clone();
+    b["email"] = json!("not an email");
+    assert_field_error(
+        app.call(Method::POST, "/api/v1/users", Some(&app.admin), Some(&b))
+            .await,
+        "email",
+    )
+    .await;
+
+    // the new operator logs in
+    let r = login(&app, "ops@example.com", "operator-pass-123").await;
+    assert_eq!(r.status(), 200);
+    let tok: Value = r.json().await.unwrap();
+    assert_eq!(tok["role"], "operator");
+
+    let op_token = tok["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/routes", Some(&op_token), None)
+            .await
+            .status(),
+        200
+    );
+
+    // update with If-Match: stale → 412; then disable → login refused
+    let r = app
+        .client
+        .patch(app.url(&format!("/api/v1/users/{id}")))
+        .bearer_auth(&app.admin)
+        .header("if-match", "\"7\"")
+        .json(&json!({"disabled": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 412);
+    let r = app
+        .client
+        .patch(app.url(&format!("/api/v1/users/{id}")))
+        .bearer_auth(&app.admin)
+        .header("if-match", "\"1\"")
+        .json(&json!({"disabled": true, "password": "new-password-456"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let updated: Value = r.json().await.unwrap();
+    assert_eq!(updated["disabled"], true);
+    assert_eq!(updated["version"], 2);
+    assert_eq!(
+        login(&app, "ops@example.com", "new-password-456")
+            .await
+            .status(),
+        401
+    );
+
+    let r = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/users/{id}"),
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let r = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/users/{id}"),
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 204);
+    let r = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/users/{id}"),
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 404);
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/users/usr_'%20or%201=1",
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 404);
+
+    let actions: Vec<String> = app.audit().await.into_iter().map(|(a, _)| a).collect();
+    for a in [
+        "user.create",
+        "user.update",
+        "user.delete",
+        "auth.login",
+        "auth.login_failed",
+    ] {
+        assert!(
+            actions.iter().any(|x| x == a),
+            "{a} missing from {actions:?}"
+        );
+    }
+    let dump: String = sqlx::query_scalar("SELECT string_agg(t::text, ' ') FROM qsgw_audit_log t")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(
+        !dump.contains("argon2")
+            && !dump.contains("operator-pass-123")
+            && !dump.contains("new-password-456")
+    );
+    app.stop().await;
+}
