@@ -56,12 +56,24 @@ async fn serves_operational_endpoints_and_stops_cleanly_on_sigterm() {
     )
     .await;
     let c = client();
-    let ready = c
-        .get(format!("{}/health/ready", svc.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ready.status(), 200);
+    // Ready once the knowledge base and calibration model are loaded
+    // (503 "model" until then).
+    let mut ready = 0;
+    for _ in 0..600 {
+        ready = c
+            .get(format!("{}/health/ready", svc.base))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        if ready == 200 {
+            break;
+        }
+        assert_eq!(ready, 503);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(ready, 200);
     let doc: serde_json::Value = c
         .get(format!("{}/api/v1/openapi.json", svc.base))
         .send()
