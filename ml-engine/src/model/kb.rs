@@ -257,17 +257,25 @@ impl KnowledgeBase {
                 || (alg.starts_with(f) && !alg.starts_with("RSASSA") || alg == *f)
                 || (*f == "DH" && (alg.starts_with("FFDHE") || alg.starts_with("DHE")))
         })?;
-        // The size: the parameter when numeric, else the digits in the name.
-        let size: u32 = param
-            .and_then(|p| p.trim().parse().ok())
-            .or_else(|| {
-                let digits: String = alg
-                    .chars()
-                    .skip_while(|c| !c.is_ascii_digit())
-                    .take_while(char::is_ascii_digit)
-                    .collect();
-                digits.parse().ok()
-            })?;
+        // The size: for public-key families the largest number in the name
+        // that can be a modulus size ("RSA-PKCS1-1.5-SHA512-2048" → 2048,
+        // where the CBOM's parameter is the hash), else the parameter, else
+        // the first number in the name.
+        let numbers: Vec<u32> = alg
+            .split(|c: char| !c.is_ascii_digit())
+            .filter_map(|d| d.parse().ok())
+            .collect();
+        let param_num: Option<u32> = param.and_then(|p| p.trim().parse().ok());
+        let size = if family == "AES" {
+            param_num.or_else(|| numbers.first().copied())
+        } else {
+            numbers
+                .iter()
+                .copied()
+                .filter(|n| *n >= 512)
+                .max()
+                .or(param_num)
+        }?;
         // Only the bare size entries (`RSA-2048`, `AES-128`), not the modes.
         let candidates: Vec<&Entry> = self
             .entries
