@@ -32,6 +32,7 @@ SOURCES = {
     "RFC6151": "RFC 6151, Updated Security Considerations for MD5",
     "RFC7465": "RFC 7465, Prohibiting RC4 Cipher Suites",
     "FIPS198-1": "NIST FIPS 198-1, The Keyed-Hash Message Authentication Code (HMAC); SP 800-131A Rev. 2 sec. 10: HMAC-SHA-1 acceptable",
+    "PQC-CATEGORIES": "NIST Post-Quantum Cryptography Call for Proposals (2016), sec. 4.A.5: categories 1-5 defined by key search on AES-128/192/256 (1/3/5) and collisions on SHA-256/384 (2/4)",
     "SP800-56C": "NIST SP 800-56C Rev. 2 / SP 800-108 Rev. 1 / SP 800-132: key-derivation methods",
 }
 
@@ -166,9 +167,9 @@ for size in [128, 192, 256]:
         if mode == "GCM":
             al.append(f"AES-{size}-GCM-128-12")
         add(name, "AES", "block_cipher" if mode not in ("GCM", "CCM") else "aead", size, "grover",
-            key_size=size, aliases=al, cnsa2=(size == 256),
+            key_size=size, aliases=al, cnsa2=(size == 256), pq_cat={128: 1, 192: 3, 256: 5}[size],
             target=None if size == 256 else "AES-256 where CNSA 2.0 applies (AES-128 remains approved)",
-            sources=["FIPS197", "IR8547", "CNSA2"] if size == 256 else ["FIPS197", "IR8547"],
+            sources=["FIPS197", "IR8547", "PQC-CATEGORIES", "CNSA2"] if size == 256 else ["FIPS197", "IR8547", "PQC-CATEGORIES"],
             note="ECB leaks plaintext patterns; prefer an AEAD mode" if mode == "ECB" else None)
 add("3DES", "TDEA", "block_cipher", 112, "classically_weak", key_size=168,
     aliases=["TDEA", "DESede", "DES-EDE3", "3DES-CBC", "DES-EDE3-CBC", "TripleDES"], disallowed_now=True,
@@ -188,11 +189,13 @@ add("SHA-1", "SHA-1", "hash", 63, "classically_weak", aliases=["SHA1", "SHA"], d
     sources=["FIPS180-4", "SP800-131A"], note="collisions demonstrated (SHAttered); disallowed for signatures")
 for n, bits in [(224, 112), (256, 128), (384, 192), (512, 256)]:
     add(f"SHA-{n}", "SHA-2", "hash", bits, "grover", aliases=[f"SHA{n}", f"SHA2-{n}"], cnsa2=(n >= 384),
+        pq_cat={224: None, 256: 2, 384: 4, 512: 4}[n],
         target=None if n >= 384 else "SHA-384 where CNSA 2.0 applies",
-        sources=["FIPS180-4", "IR8547", "CNSA2"] if n >= 384 else ["FIPS180-4", "IR8547"])
+        sources=["FIPS180-4", "IR8547", "PQC-CATEGORIES", "CNSA2"] if n >= 384 else ["FIPS180-4", "IR8547", "PQC-CATEGORIES"])
 add("SHA-512/256", "SHA-2", "hash", 128, "grover", aliases=["SHA512/256", "SHA-512-256"], sources=["FIPS180-4"])
 for n, bits in [(224, 112), (256, 128), (384, 192), (512, 256)]:
-    add(f"SHA3-{n}", "SHA-3", "hash", bits, "grover", aliases=[f"SHA3_{n}"], sources=["FIPS202", "IR8547"])
+    add(f"SHA3-{n}", "SHA-3", "hash", bits, "grover", aliases=[f"SHA3_{n}"], pq_cat={224: None, 256: 2, 384: 4, 512: 4}[n],
+        sources=["FIPS202", "IR8547", "PQC-CATEGORIES"])
 add("SHAKE128", "SHA-3", "xof", 128, "grover", sources=["FIPS202"])
 add("SHAKE256", "SHA-3", "xof", 256, "grover", sources=["FIPS202"])
 

@@ -230,6 +230,11 @@ impl KnowledgeBase {
         family: Option<&str>,
     ) -> Option<&Entry> {
         let param = parameter.map(str::trim).filter(|p| !p.is_empty());
+        // A full name ("AES-128-GCM", "ECDH-secp521r1") says more than a
+        // family + parameter pair built from it.
+        if let Some(e) = self.get(algorithm) {
+            return Some(e);
+        }
         if let Some(p) = param {
             let p = p.rsplit('/').next().unwrap_or(p);
             for base in [Some(algorithm), family].into_iter().flatten() {
@@ -237,9 +242,6 @@ impl KnowledgeBase {
                     return Some(e);
                 }
             }
-        }
-        if let Some(e) = self.get(algorithm) {
-            return Some(e);
         }
         self.resolve_sized(algorithm, param, family)
     }
