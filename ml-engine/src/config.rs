@@ -43,7 +43,11 @@ pub struct Settings {
     #[arg(long = "shutdown-grace-secs", env = "QRAP_ML_SHUTDOWN_GRACE_SECS", default_value = "30", value_parser = clap::value_parser!(u64).range(0..=600))]
     pub shutdown_grace_secs: u64,
     /// Knowledge-base JSON file; empty = the one built into the binary (ml-engine/data/knowledge_base.json).
-    #[arg(long = "knowledge-base", env = "QRAP_ML_KNOWLEDGE_BASE", default_value = "")]
+    #[arg(
+        long = "knowledge-base",
+        env = "QRAP_ML_KNOWLEDGE_BASE",
+        default_value = ""
+    )]
     pub knowledge_base: String,
     /// Median year a cryptographically relevant quantum computer (CRQC) is expected (Mosca's z).
     /// Default 2035: the year NIST IR 8547 plans to disallow quantum-vulnerable public-key algorithms.

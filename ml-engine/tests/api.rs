@@ -23,7 +23,11 @@ async fn spawn(extra: &[&str]) -> (String, Shutdown) {
     tokio::spawn(app.run_until_stopped());
     // Ready once the model is trained.
     for _ in 0..300 {
-        let r = client().get(format!("{base}/health/ready")).send().await.unwrap();
+        let r = client()
+            .get(format!("{base}/health/ready"))
+            .send()
+            .await
+            .unwrap();
         if r.status() == 200 {
             return (base, shutdown);
         }
@@ -61,7 +65,10 @@ async fn scores_a_batch_deterministically() {
     let r = &first["results"];
     assert_eq!(r[0]["id"], "a");
     assert_eq!(r[0]["quantum_threat"], "shor");
-    assert!(r[0]["recommendation"].as_str().unwrap().contains("X25519MLKEM768"));
+    assert!(r[0]["recommendation"]
+        .as_str()
+        .unwrap()
+        .contains("X25519MLKEM768"));
     assert_eq!(r[1]["quantum_threat"], "none");
     assert_eq!(r[2]["quantum_threat"], "unknown");
     assert_eq!(r[2]["known"], false);
@@ -73,7 +80,14 @@ async fn scores_a_batch_deterministically() {
 #[tokio::test]
 async fn models_reports_versions_and_accuracy() {
     let (base, _s) = spawn(&["--crqc-year", "2032"]).await;
-    let v: Value = client().get(format!("{base}/api/v1/models")).send().await.unwrap().json().await.unwrap();
+    let v: Value = client()
+        .get(format!("{base}/api/v1/models"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(v["calibration"]["held_out_accuracy"].as_f64().unwrap() > 0.8);
     assert!(v["calibration"]["version"].is_string());
     assert!(v["knowledge_base"]["entries"].as_u64().unwrap() >= 100);
@@ -98,28 +112,53 @@ async fn rejects_bad_batches_with_field_paths() {
     )
     .await;
     assert_eq!(s, 422);
-    let fields: Vec<&str> = v["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
-    assert_eq!(fields, ["assets[1].algorithm", "assets[2].data_shelf_life_years"]);
+    let fields: Vec<&str> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        ["assets[1].algorithm", "assets[2].data_shelf_life_years"]
+    );
     // unknown fields, wrong types, unknown enum values
     let (s, v) = post(&base, r#"{"assets":[{"algorithm":"RSA","colour":"red"}]}"#).await;
     assert_eq!(s, 422);
     assert_eq!(v["errors"][0]["field"], "assets[0].colour");
-    let (s, _) = post(&base, r#"{"assets":[{"algorithm":"RSA","usage":"telepathy"}]}"#).await;
+    let (s, _) = post(
+        &base,
+        r#"{"assets":[{"algorithm":"RSA","usage":"telepathy"}]}"#,
+    )
+    .await;
     assert_eq!(s, 422);
     let (s, _) = post(&base, r#"{"assets":[{"algorithm":12}]}"#).await;
     assert_eq!(s, 422);
     // malformed JSON, hostile content
     let (s, _) = post(&base, r#"{"assets":[{"algorithm":"RSA"}"#).await;
     assert_eq!(s, 400);
-    let (s, _) = post(&base, json!({"assets": [{"algorithm": "RSA\u{0000}; DROP TABLE"}]}).to_string()).await;
+    let (s, _) = post(
+        &base,
+        json!({"assets": [{"algorithm": "RSA\u{0000}; DROP TABLE"}]}).to_string(),
+    )
+    .await;
     assert_eq!(s, 422);
-    let (s, _) = post(&base, json!({"assets": [{"algorithm": "A".repeat(201)}]}).to_string()).await;
+    let (s, _) = post(
+        &base,
+        json!({"assets": [{"algorithm": "A".repeat(201)}]}).to_string(),
+    )
+    .await;
     assert_eq!(s, 422);
     let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
     let (s, _) = post(&base, deep).await;
     assert!(s == 400 || s == 422, "deeply nested JSON gave {s}");
     // wrong content type
-    let r = client().post(format!("{base}/api/v1/score")).body("{}").send().await.unwrap();
+    let r = client()
+        .post(format!("{base}/api/v1/score"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 415);
 }
 
@@ -134,8 +173,17 @@ async fn oversized_bodies_are_413() {
 #[tokio::test]
 async fn a_full_batch_of_10000_is_accepted() {
     let (base, _s) = spawn(&[]).await;
-    let algs = ["RSA-2048", "ECDSA-P-256", "AES-256-GCM", "ML-KEM-768", "SHA-1", "Mystery"];
-    let assets: Vec<Value> = (0..10_000).map(|i| json!({"algorithm": algs[i % algs.len()]})).collect();
+    let algs = [
+        "RSA-2048",
+        "ECDSA-P-256",
+        "AES-256-GCM",
+        "ML-KEM-768",
+        "SHA-1",
+        "Mystery",
+    ];
+    let assets: Vec<Value> = (0..10_000)
+        .map(|i| json!({"algorithm": algs[i % algs.len()]}))
+        .collect();
     let (s, v) = post(&base, json!({"assets": assets}).to_string()).await;
     assert_eq!(s, 200);
     assert_eq!(v["results"].as_array().unwrap().len(), 10_000);

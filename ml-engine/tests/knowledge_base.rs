@@ -35,65 +35,428 @@ fn score(e: &Engine, alg: &str, param: Option<&str>) -> Scored {
 }
 
 fn status(s: &Scored, year: i32) -> P {
-    s.policy_by_year.iter().find(|y| y.year == year).unwrap().status
+    s.policy_by_year
+        .iter()
+        .find(|y| y.year == year)
+        .unwrap()
+        .status
 }
 
 /// (algorithm, parameter, canonical name, threat, status 2030, status 2035)
-const CASES: &[(&str, Option<&str>, &str, T, P, P)] = &[
-    ("RSA-1024", None, "RSA-1024", T::ClassicallyWeak, P::Disallowed, P::Disallowed),
-    ("RSA", Some("2048"), "RSA-2048", T::Shor, P::Acceptable, P::Deprecated),
-    ("rsa2048", None, "RSA-2048", T::Shor, P::Acceptable, P::Deprecated),
-    ("RSA", Some("3072"), "RSA-3072", T::Shor, P::Acceptable, P::Acceptable),
-    ("RSA-4096", None, "RSA-4096", T::Shor, P::Acceptable, P::Acceptable),
-    ("RSA", Some("2560"), "RSA-2048", T::Shor, P::Acceptable, P::Deprecated),
-    ("RSA", Some("512"), "RSA-1024", T::ClassicallyWeak, P::Disallowed, P::Disallowed),
-    ("RSA-15360", None, "RSA-15360", T::Shor, P::Acceptable, P::Acceptable),
-    ("DH", Some("2048"), "DH-2048", T::Shor, P::Acceptable, P::Deprecated),
-    ("ffdhe3072", None, "DH-3072", T::Shor, P::Acceptable, P::Acceptable),
-    ("DH-1024", None, "DH-1024", T::ClassicallyWeak, P::Disallowed, P::Disallowed),
-    ("DSA", Some("2048"), "DSA-2048", T::Shor, P::Disallowed, P::Disallowed),
-    ("ECDSA", Some("P-224"), "ECDSA-P-224", T::Shor, P::Acceptable, P::Deprecated),
-    ("ECDSA", Some("P-256"), "ECDSA-P-256", T::Shor, P::Acceptable, P::Acceptable),
-    ("ECDSA", Some("secp384r1"), "ECDSA-P-384", T::Shor, P::Acceptable, P::Acceptable),
-    ("ECDSA-P-521", None, "ECDSA-P-521", T::Shor, P::Acceptable, P::Acceptable),
-    ("ECDH", Some("secg/secp521r1"), "ECDH-P-521", T::Shor, P::Acceptable, P::Acceptable),
-    ("ECDH", Some("prime256v1"), "ECDH-P-256", T::Shor, P::Acceptable, P::Acceptable),
-    ("ECDSA", Some("secp256k1"), "ECDSA-secp256k1", T::Shor, P::Acceptable, P::Acceptable),
-    ("ECDSA", Some("brainpoolP256r1"), "ECDSA-brainpoolP256r1", T::Shor, P::Acceptable, P::Acceptable),
-    ("ECDSA", Some("P-192"), "ECDSA-P-192", T::ClassicallyWeak, P::Disallowed, P::Disallowed),
-    ("Ed25519", None, "Ed25519", T::Shor, P::Acceptable, P::Acceptable),
-    ("Ed448", None, "Ed448", T::Shor, P::Acceptable, P::Acceptable),
-    ("X25519", None, "X25519", T::Shor, P::Acceptable, P::Acceptable),
+type Case = (&'static str, Option<&'static str>, &'static str, T, P, P);
+
+const CASES: &[Case] = &[
+    (
+        "RSA-1024",
+        None,
+        "RSA-1024",
+        T::ClassicallyWeak,
+        P::Disallowed,
+        P::Disallowed,
+    ),
+    (
+        "RSA",
+        Some("2048"),
+        "RSA-2048",
+        T::Shor,
+        P::Acceptable,
+        P::Deprecated,
+    ),
+    (
+        "rsa2048",
+        None,
+        "RSA-2048",
+        T::Shor,
+        P::Acceptable,
+        P::Deprecated,
+    ),
+    (
+        "RSA",
+        Some("3072"),
+        "RSA-3072",
+        T::Shor,
+        P::Acceptable,
+        P::Acceptable,
+    ),
+    (
+        "RSA-4096",
+        None,
+        "RSA-4096",
+        T::Shor,
+        P::Acceptable,
+        P::Acceptable,
+    ),
+    (
+        "RSA",
+        Some("2560"),
+        "RSA-2048",
+        T::Shor,
+        P::Acceptable,
+        P::Deprecated,
+    ),
+    (
+        "RSA",
+        Some("512"),
+        "RSA-1024",
+        T::ClassicallyWeak,
+        P::Disallowed,
+        P::Disallowed,
+    ),
+    (
+        "RSA-15360",
+        None,
+        "RSA-15360",
+        T::Shor,
+        P::Acceptable,
+        P::Acceptable,
+    ),
+    (
+        "DH",
+        Some("2048"),
+        "DH-2048",
+        T::Shor,
+        P::Acceptable,
+        P::Deprecated,
+    ),
+    (
+        "ffdhe3072",
+        None,
+        "DH-3072",
+        T::Shor,
+        P::Acceptable,
+        P::Acceptable,
+    ),
+    (
+        "DH-1024",
+        None,
+        "DH-1024",
+        T::ClassicallyWeak,
+        P::Disallowed,
+        P::Disallowed,
+    ),
+    (
+        "DSA",
+        Some("2048"),
+        "DSA-2048",
+        T::Shor,
+        P::Disallowed,
+        P::Disallowed,
+    ),
+    (
+        "ECDSA",
+        Some("P-224"),
+        "ECDSA-P-224",
+        T::Shor,
+        P::Acceptable,
+        P::Deprecated,
+    ),
+    (
+        "ECDSA",
+        Some("P-256"),
+        "ECDSA-P-256",
+        T::Shor,
+        P::Acceptable,
+        P::Acceptable,
+    ),
+    (
+        "ECDSA",
+        Some("secp384r1"),
+        "ECDSA-P-384",
+        T::Shor,
+        P::Acceptable,
+        P::Acceptable,
+    ),
+    (
+        "ECDSA-P-521",
+        None,
+        "ECDSA-P-521",
+        T::Shor,
+        P::Acceptable,
+        P::Acceptable,
+    ),
+    (
+        "ECDH",
+        Some("secg/secp521r1"),
+        "ECDH-P-521",
+        T::Shor,
+        P::Acceptable,
+        P::Acceptable,
+    ),
+    (
+        "ECDH",
+        Some("prime256v1"),
+        "ECDH-P-256",
+        T::Shor,
+        P::Acceptable,
+        P::Acceptable,
+    ),
+    (
+        "ECDSA",
+        Some("secp256k1"),
+        "ECDSA-secp256k1",
+        T::Shor,
+        P::Acceptable,
+        P::Acceptable,
+    ),
+    (
+        "ECDSA",
+        Some("brainpoolP256r1"),
+        "ECDSA-brainpoolP256r1",
+        T::Shor,
+        P::Acceptable,
+        P::Acceptable,
+    ),
+    (
+        "ECDSA",
+        Some("P-192"),
+        "ECDSA-P-192",
+        T::ClassicallyWeak,
+        P::Disallowed,
+        P::Disallowed,
+    ),
+    (
+        "Ed25519",
+        None,
+        "Ed25519",
+        T::Shor,
+        P::Acceptable,
+        P::Acceptable,
+    ),
+    (
+        "Ed448",
+        None,
+        "Ed448",
+        T::Shor,
+        P::Acceptable,
+        P::Acceptable,
+    ),
+    (
+        "X25519",
+        None,
+        "X25519",
+        T::Shor,
+        P::Acceptable,
+        P::Acceptable,
+    ),
     ("X448", None, "X448", T::Shor, P::Acceptable, P::Acceptable),
-    ("ML-KEM-512", None, "ML-KEM-512", T::None, P::Acceptable, P::Acceptable),
-    ("ML-KEM-768", None, "ML-KEM-768", T::None, P::Acceptable, P::Acceptable),
-    ("mlkem1024", None, "ML-KEM-1024", T::None, P::Acceptable, P::Acceptable),
-    ("ML-DSA-44", None, "ML-DSA-44", T::None, P::Acceptable, P::Acceptable),
-    ("ML-DSA-65", None, "ML-DSA-65", T::None, P::Acceptable, P::Acceptable),
-    ("ML-DSA-87", None, "ML-DSA-87", T::None, P::Acceptable, P::Acceptable),
-    ("SLH-DSA-SHA2-128s", None, "SLH-DSA-SHA2-128s", T::None, P::Acceptable, P::Acceptable),
-    ("SLH-DSA-SHAKE-256f", None, "SLH-DSA-SHAKE-256f", T::None, P::Acceptable, P::Acceptable),
+    (
+        "ML-KEM-512",
+        None,
+        "ML-KEM-512",
+        T::None,
+        P::Acceptable,
+        P::Acceptable,
+    ),
+    (
+        "ML-KEM-768",
+        None,
+        "ML-KEM-768",
+        T::None,
+        P::Acceptable,
+        P::Acceptable,
+    ),
+    (
+        "mlkem1024",
+        None,
+        "ML-KEM-1024",
+        T::None,
+        P::Acceptable,
+        P::Acceptable,
+    ),
+    (
+        "ML-DSA-44",
+        None,
+        "ML-DSA-44",
+        T::None,
+        P::Acceptable,
+        P::Acceptable,
+    ),
+    (
+        "ML-DSA-65",
+        None,
+        "ML-DSA-65",
+        T::None,
+        P::Acceptable,
+        P::Acceptable,
+    ),
+    (
+        "ML-DSA-87",
+        None,
+        "ML-DSA-87",
+        T::None,
+        P::Acceptable,
+        P::Acceptable,
+    ),
+    (
+        "SLH-DSA-SHA2-128s",
+        None,
+        "SLH-DSA-SHA2-128s",
+        T::None,
+        P::Acceptable,
+        P::Acceptable,
+    ),
+    (
+        "SLH-DSA-SHAKE-256f",
+        None,
+        "SLH-DSA-SHAKE-256f",
+        T::None,
+        P::Acceptable,
+        P::Acceptable,
+    ),
     ("LMS", None, "LMS", T::None, P::Acceptable, P::Acceptable),
     ("XMSS", None, "XMSS", T::None, P::Acceptable, P::Acceptable),
-    ("X25519MLKEM768", None, "X25519MLKEM768", T::None, P::Acceptable, P::Acceptable),
-    ("SecP256r1MLKEM768", None, "SecP256r1MLKEM768", T::None, P::Acceptable, P::Acceptable),
-    ("AES-128-GCM", None, "AES-128-GCM", T::Grover, P::Acceptable, P::Acceptable),
-    ("AES", Some("192"), "AES-192", T::Grover, P::Acceptable, P::Acceptable),
-    ("AES-256-CBC", None, "AES-256-CBC", T::Grover, P::Acceptable, P::Acceptable),
-    ("AES-128-GCM-128-12", None, "AES-128-GCM", T::Grover, P::Acceptable, P::Acceptable),
-    ("3DES", None, "3DES", T::ClassicallyWeak, P::Disallowed, P::Disallowed),
-    ("DESede", None, "3DES", T::ClassicallyWeak, P::Disallowed, P::Disallowed),
-    ("ChaCha20-Poly1305", None, "ChaCha20-Poly1305", T::Grover, P::Acceptable, P::Acceptable),
-    ("SHA-1", None, "SHA-1", T::ClassicallyWeak, P::Disallowed, P::Disallowed),
-    ("MD5", None, "MD5", T::ClassicallyWeak, P::Disallowed, P::Disallowed),
-    ("SHA256", None, "SHA-256", T::Grover, P::Acceptable, P::Acceptable),
-    ("SHA-384", None, "SHA-384", T::Grover, P::Acceptable, P::Acceptable),
-    ("SHA3-256", None, "SHA3-256", T::Grover, P::Acceptable, P::Acceptable),
-    ("HMAC-SHA256", None, "HMAC-SHA256", T::Grover, P::Acceptable, P::Acceptable),
-    ("HMAC-SHA1", None, "HMAC-SHA1", T::Grover, P::Acceptable, P::Acceptable),
-    ("HKDF-SHA256", None, "HKDF-SHA256", T::Grover, P::Acceptable, P::Acceptable),
-    ("PBKDF2WithHmacSHA256", None, "PBKDF2-HMAC-SHA256", T::Grover, P::Acceptable, P::Acceptable),
-    ("RC4", None, "RC4", T::ClassicallyWeak, P::Disallowed, P::Disallowed),
+    (
+        "X25519MLKEM768",
+        None,
+        "X25519MLKEM768",
+        T::None,
+        P::Acceptable,
+        P::Acceptable,
+    ),
+    (
+        "SecP256r1MLKEM768",
+        None,
+        "SecP256r1MLKEM768",
+        T::None,
+        P::Acceptable,
+        P::Acceptable,
+    ),
+    (
+        "AES-128-GCM",
+        None,
+        "AES-128-GCM",
+        T::Grover,
+        P::Acceptable,
+        P::Acceptable,
+    ),
+    (
+        "AES",
+        Some("192"),
+        "AES-192",
+        T::Grover,
+        P::Acceptable,
+        P::Acceptable,
+    ),
+    (
+        "AES-256-CBC",
+        None,
+        "AES-256-CBC",
+        T::Grover,
+        P::Acceptable,
+        P::Acceptable,
+    ),
+    (
+        "AES-128-GCM-128-12",
+        None,
+        "AES-128-GCM",
+        T::Grover,
+        P::Acceptable,
+        P::Acceptable,
+    ),
+    (
+        "3DES",
+        None,
+        "3DES",
+        T::ClassicallyWeak,
+        P::Disallowed,
+        P::Disallowed,
+    ),
+    (
+        "DESede",
+        None,
+        "3DES",
+        T::ClassicallyWeak,
+        P::Disallowed,
+        P::Disallowed,
+    ),
+    (
+        "ChaCha20-Poly1305",
+        None,
+        "ChaCha20-Poly1305",
+        T::Grover,
+        P::Acceptable,
+        P::Acceptable,
+    ),
+    (
+        "SHA-1",
+        None,
+        "SHA-1",
+        T::ClassicallyWeak,
+        P::Disallowed,
+        P::Disallowed,
+    ),
+    (
+        "MD5",
+        None,
+        "MD5",
+        T::ClassicallyWeak,
+        P::Disallowed,
+        P::Disallowed,
+    ),
+    (
+        "SHA256",
+        None,
+        "SHA-256",
+        T::Grover,
+        P::Acceptable,
+        P::Acceptable,
+    ),
+    (
+        "SHA-384",
+        None,
+        "SHA-384",
+        T::Grover,
+        P::Acceptable,
+        P::Acceptable,
+    ),
+    (
+        "SHA3-256",
+        None,
+        "SHA3-256",
+        T::Grover,
+        P::Acceptable,
+        P::Acceptable,
+    ),
+    (
+        "HMAC-SHA256",
+        None,
+        "HMAC-SHA256",
+        T::Grover,
+        P::Acceptable,
+        P::Acceptable,
+    ),
+    (
+        "HMAC-SHA1",
+        None,
+        "HMAC-SHA1",
+        T::Grover,
+        P::Acceptable,
+        P::Acceptable,
+    ),
+    (
+        "HKDF-SHA256",
+        None,
+        "HKDF-SHA256",
+        T::Grover,
+        P::Acceptable,
+        P::Acceptable,
+    ),
+    (
+        "PBKDF2WithHmacSHA256",
+        None,
+        "PBKDF2-HMAC-SHA256",
+        T::Grover,
+        P::Acceptable,
+        P::Acceptable,
+    ),
+    (
+        "RC4",
+        None,
+        "RC4",
+        T::ClassicallyWeak,
+        P::Disallowed,
+        P::Disallowed,
+    ),
 ];
 
 #[test]
@@ -137,7 +500,14 @@ fn severity_orders_by_strength_for_the_same_shelf_life() {
     for chain in chains {
         for w in chain.windows(2) {
             let (a, b) = (score(&e, w[0], None), score(&e, w[1], None));
-            assert!(a.risk_score > b.risk_score, "{} {} <= {} {}", w[0], a.risk_score, w[1], b.risk_score);
+            assert!(
+                a.risk_score > b.risk_score,
+                "{} {} <= {} {}",
+                w[0],
+                a.risk_score,
+                w[1],
+                b.risk_score
+            );
             assert!(a.severity >= b.severity, "{} vs {}", w[0], w[1]);
         }
     }
@@ -165,7 +535,13 @@ fn longer_shelf_life_raises_the_score_of_shor_breakable_keys() {
 #[test]
 fn unknown_algorithms_are_never_safe() {
     let e = engine();
-    for alg in ["FooCrypt-9000", "RSA-ish", "", "GOST R 34.10-2012", "\u{202e}kem"] {
+    for alg in [
+        "FooCrypt-9000",
+        "RSA-ish",
+        "",
+        "GOST R 34.10-2012",
+        "\u{202e}kem",
+    ] {
         let s = score(&e, alg, None);
         assert!(!s.known, "{alg}");
         assert_eq!(s.quantum_threat, T::Unknown);
@@ -181,11 +557,22 @@ fn recommendations_are_concrete() {
     let mut a = asset("RSA", Some("2048"));
     a.usage = Some(Usage::KeyExchange);
     let kex = ml_engine::model::scoring::score(&e.kb, &e.calibrator, &OPTS, &a);
-    assert!(kex.recommendation.starts_with("RSA-2048 key exchange → X25519MLKEM768"), "{}", kex.recommendation);
+    assert!(
+        kex.recommendation
+            .starts_with("RSA-2048 key exchange → X25519MLKEM768"),
+        "{}",
+        kex.recommendation
+    );
     a.usage = Some(Usage::Signature);
     let sig = ml_engine::model::scoring::score(&e.kb, &e.calibrator, &OPTS, &a);
-    assert!(sig.recommendation.contains("ML-DSA"), "{}", sig.recommendation);
-    assert!(score(&e, "ML-KEM-1024", None).recommendation.contains("no change"));
+    assert!(
+        sig.recommendation.contains("ML-DSA"),
+        "{}",
+        sig.recommendation
+    );
+    assert!(score(&e, "ML-KEM-1024", None)
+        .recommendation
+        .contains("no change"));
 }
 
 #[test]
@@ -215,9 +602,22 @@ fn calibration_reports_held_out_accuracy_and_is_monotone() {
     let e = engine();
     let info = &e.calibrator.info;
     assert!(info.held_out_examples >= 100);
-    assert!(info.held_out_accuracy > 0.85, "accuracy {}", info.held_out_accuracy);
+    assert!(
+        info.held_out_accuracy > 0.85,
+        "accuracy {}",
+        info.held_out_accuracy
+    );
     let sev: Vec<Severity> = info.thresholds.iter().map(|t| t.0).collect();
-    assert_eq!(sev, [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical]);
+    assert_eq!(
+        sev,
+        [
+            Severity::Info,
+            Severity::Low,
+            Severity::Medium,
+            Severity::High,
+            Severity::Critical
+        ]
+    );
 }
 
 #[test]
@@ -252,6 +652,10 @@ fn every_entry_cites_a_known_source() {
     let kb = KnowledgeBase::parse(EMBEDDED).unwrap();
     assert!(kb.len() >= 100);
     for e in kb.entries() {
-        assert!(e.sources.iter().all(|s| kb.sources.contains_key(s)), "{}", e.name);
+        assert!(
+            e.sources.iter().all(|s| kb.sources.contains_key(s)),
+            "{}",
+            e.name
+        );
     }
 }

@@ -145,10 +145,17 @@ fn a_bad_knowledge_base_is_a_one_line_startup_error() {
     let bad = dir.path().join("kb.json");
     std::fs::write(&bad, r#"{"format": 1, "version": "x", "description": "", "sources": {}, "cnsa2_deadlines": [], "entries": []}"#).unwrap();
     let path = bad.to_str().unwrap();
-    assert_config_error(&run_bin(BIN, &[], &[("QRAP_ML_KNOWLEDGE_BASE", path)]), "QRAP_ML_KNOWLEDGE_BASE");
+    assert_config_error(
+        &run_bin(BIN, &[], &[("QRAP_ML_KNOWLEDGE_BASE", path)]),
+        "QRAP_ML_KNOWLEDGE_BASE",
+    );
     let missing = dir.path().join("absent.json");
     assert_config_error(
-        &run_bin(BIN, &[], &[("QRAP_ML_KNOWLEDGE_BASE", missing.to_str().unwrap())]),
+        &run_bin(
+            BIN,
+            &[],
+            &[("QRAP_ML_KNOWLEDGE_BASE", missing.to_str().unwrap())],
+        ),
         "QRAP_ML_KNOWLEDGE_BASE",
     );
 }

@@ -258,10 +258,16 @@ pub fn mint_token(
         .map_err(|_| ConfigError::new("--role", "must be admin, operator, viewer or service"))?;
     if let Some(o) = org {
         if shared::ids::OrgId::parse(o).is_err() {
-            return Err(ConfigError::new("--org", "must be an organization id (org_ + 32 hex)"));
+            return Err(ConfigError::new(
+                "--org",
+                "must be an organization id (org_ + 32 hex)",
+            ));
         }
     } else if role != shared::auth::Role::Admin {
-        return Err(ConfigError::new("--org", "required for every role but admin"));
+        return Err(ConfigError::new(
+            "--org",
+            "required for every role but admin",
+        ));
     }
     if subject.trim().is_empty() || subject.len() > 320 {
         return Err(ConfigError::new("--subject", "must be 1..320 characters"));

@@ -32,7 +32,12 @@ pub fn spawn(state: AppState, id: String) {
     tokio::spawn(async move {
         if let Err(e) = run(&state, &id).await {
             tracing::error!(assessment = %id, error = %e, "assessment run failed on the database");
-            let _ = fail(&state, &id, "storing the results failed; re-run the assessment").await;
+            let _ = fail(
+                &state,
+                &id,
+                "storing the results failed; re-run the assessment",
+            )
+            .await;
         }
     });
 }
@@ -53,7 +58,16 @@ pub async fn run(state: &AppState, id: &str) -> Result<(), sqlx::Error> {
         // Deleted or picked up by someone else meanwhile.
         return Ok(());
     };
-    repo::audit(&mut tx, &Actor::system(), Some(&org), "assessment.start", "assessment", id, json!({})).await?;
+    repo::audit(
+        &mut tx,
+        &Actor::system(),
+        Some(&org),
+        "assessment.start",
+        "assessment",
+        id,
+        json!({}),
+    )
+    .await?;
     tx.commit().await?;
 
     let assets = match assets_of(&format, &doc.unwrap_or(Value::Null)) {

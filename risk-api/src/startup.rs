@@ -52,7 +52,8 @@ impl Application {
             true,
             shared::db::probe(pool.clone()),
         ));
-        let mut client = ClientSettings::new(concat!("quantun-risk-api/", env!("CARGO_PKG_VERSION")));
+        let mut client =
+            ClientSettings::new(concat!("quantun-risk-api/", env!("CARGO_PKG_VERSION")));
         client.timeout = config.ml_timeout;
         let http = HttpClient::new(&client).context("building the HTTP client")?;
         let state = AppState {

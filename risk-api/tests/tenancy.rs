@@ -22,10 +22,22 @@ async fn organizations_see_only_themselves(pool: PgPool) {
     let op_a = app.token(Role::Operator, Some(&a));
     let op_b = app.token(Role::Operator, Some(&b));
     let viewer_a = app.token(Role::Viewer, Some(&a));
-    let (_, v) = app.post_json(&op_b, "/api/v1/assessments", &json!({"name": "b1", "inventory": inventory()})).await;
+    let (_, v) = app
+        .post_json(
+            &op_b,
+            "/api/v1/assessments",
+            &json!({"name": "b1", "inventory": inventory()}),
+        )
+        .await;
     let b_asm = v["id"].as_str().unwrap().to_owned();
     app.wait(&op_b, &b_asm).await;
-    let (_, v) = app.post_json(&op_a, "/api/v1/assessments", &json!({"name": "a1", "inventory": inventory()})).await;
+    let (_, v) = app
+        .post_json(
+            &op_a,
+            "/api/v1/assessments",
+            &json!({"name": "a1", "inventory": inventory()}),
+        )
+        .await;
     let a_asm = v["id"].as_str().unwrap().to_owned();
     app.wait(&op_a, &a_asm).await;
 
@@ -55,38 +67,100 @@ async fn organizations_see_only_themselves(pool: PgPool) {
     let (_, orgs) = app.get(&viewer_a, "/api/v1/organizations").await;
     assert_eq!(orgs["items"].as_array().unwrap().len(), 1);
     assert_eq!(orgs["items"][0]["id"], a.as_str());
-    let (_, list) = app.get(&viewer_a, &format!("/api/v1/assessments?organization_id={b}")).await;
+    let (_, list) = app
+        .get(
+            &viewer_a,
+            &format!("/api/v1/assessments?organization_id={b}"),
+        )
+        .await;
     assert_eq!(list["items"].as_array().unwrap().len(), 0);
     let (_, list) = app.get(&viewer_a, "/api/v1/assessments").await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
     // Writes into B: 404.
-    let (s, _) = app.post_json(&op_a, &format!("/api/v1/assessments/{b_asm}/rerun"), &json!({})).await;
+    let (s, _) = app
+        .post_json(
+            &op_a,
+            &format!("/api/v1/assessments/{b_asm}/rerun"),
+            &json!({}),
+        )
+        .await;
     assert_eq!(s, 404);
     let (s, _) = app
-        .post_json(&op_a, "/api/v1/assessments", &json!({"organization_id": b, "name": "sneaky", "inventory": inventory()}))
+        .post_json(
+            &op_a,
+            "/api/v1/assessments",
+            &json!({"organization_id": b, "name": "sneaky", "inventory": inventory()}),
+        )
         .await;
     assert_eq!(s, 404);
     // Deletes are admin-only, and admins see everything.
-    let r = client().delete(app.url(&format!("/api/v1/assessments/{a_asm}"))).bearer_auth(&op_a).send().await.unwrap();
+    let r = client()
+        .delete(app.url(&format!("/api/v1/assessments/{a_asm}")))
+        .bearer_auth(&op_a)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
-    let r = client().patch(app.url(&format!("/api/v1/organizations/{a}"))).bearer_auth(&op_a).json(&json!({"name": "x"})).send().await.unwrap();
+    let r = client()
+        .patch(app.url(&format!("/api/v1/organizations/{a}")))
+        .bearer_auth(&op_a)
+        .json(&json!({"name": "x"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
     let (_, all) = app.get(&app.admin(), "/api/v1/assessments").await;
     assert_eq!(all["items"].as_array().unwrap().len(), 2);
     // Malformed ids are 404 too; a token without org sees nothing.
-    assert_eq!(app.get(&op_a, "/api/v1/assessments/asmnt_'%20OR%201=1").await.0, 404);
-    assert_eq!(app.get(&app.token(Role::Viewer, None), "/api/v1/assessments").await.0, 403);
+    assert_eq!(
+        app.get(&op_a, "/api/v1/assessments/asmnt_'%20OR%201=1")
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        app.get(&app.token(Role::Viewer, None), "/api/v1/assessments")
+            .await
+            .0,
+        403
+    );
     // API keys are service clients: they read across organizations.
-    let r = client().get(app.url(&format!("/api/v1/assessments/{b_asm}"))).header("x-api-key", API_KEY).send().await.unwrap();
+    let r = client()
+        .get(app.url(&format!("/api/v1/assessments/{b_asm}")))
+        .header("x-api-key", API_KEY)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    let r = client().get(app.url("/api/v1/assessments")).send().await.unwrap();
+    let r = client()
+        .get(app.url("/api/v1/assessments"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
 
     // Admin deletes; the finding rows go with it.
-    let r = client().delete(app.url(&format!("/api/v1/assessments/{b_asm}"))).bearer_auth(app.admin()).send().await.unwrap();
+    let r = client()
+        .delete(app.url(&format!("/api/v1/assessments/{b_asm}")))
+        .bearer_auth(app.admin())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 204);
-    assert_eq!(app.count("SELECT count(*) FROM findings WHERE assessment_id = $1", &b_asm).await, 0);
-    assert_eq!(app.get(&op_b, &format!("/api/v1/assessments/{b_asm}")).await.0, 404);
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM findings WHERE assessment_id = $1",
+            &b_asm
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        app.get(&op_b, &format!("/api/v1/assessments/{b_asm}"))
+            .await
+            .0,
+        404
+    );
 }
 
 #[sqlx::test(migrator = "risk_api::MIGRATOR")]
@@ -95,19 +169,43 @@ async fn organization_crud_checks_input(pool: PgPool) {
     let app = App::start(pool, &ml).await;
     let admin = app.admin();
     let id = app.create_org("Gamma").await;
-    let (s, _) = app.post_json(&admin, "/api/v1/organizations", &json!({"name": "gamma"})).await;
+    let (s, _) = app
+        .post_json(&admin, "/api/v1/organizations", &json!({"name": "gamma"}))
+        .await;
     assert_eq!(s, 409);
-    for body in [json!({"name": ""}), json!({"name": "x".repeat(201)}), json!({"name": "a\u{0000}b"}), json!({"name": "ok", "extra": 1}), json!({"name": 5})] {
+    for body in [
+        json!({"name": ""}),
+        json!({"name": "x".repeat(201)}),
+        json!({"name": "a\u{0000}b"}),
+        json!({"name": "ok", "extra": 1}),
+        json!({"name": 5}),
+    ] {
         let (s, v) = app.post_json(&admin, "/api/v1/organizations", &body).await;
         assert_eq!(s, 422, "{body}: {v}");
     }
-    let r = client().patch(app.url(&format!("/api/v1/organizations/{id}"))).bearer_auth(&admin).json(&json!({"description": "d"})).send().await.unwrap();
+    let r = client()
+        .patch(app.url(&format!("/api/v1/organizations/{id}")))
+        .bearer_auth(&admin)
+        .json(&json!({"description": "d"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let v: serde_json::Value = r.json().await.unwrap();
     assert_eq!(v["version"], 2);
-    let r = client().delete(app.url(&format!("/api/v1/organizations/{id}"))).bearer_auth(&admin).send().await.unwrap();
+    let r = client()
+        .delete(app.url(&format!("/api/v1/organizations/{id}")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 204);
-    assert_eq!(app.get(&admin, &format!("/api/v1/organizations/{id}")).await.0, 404);
+    assert_eq!(
+        app.get(&admin, &format!("/api/v1/organizations/{id}"))
+            .await
+            .0,
+        404
+    );
     // Every mutation left an audit row.
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM qrap_audit_log WHERE resource_id = $1")
         .bind(&id)
@@ -132,14 +230,25 @@ async fn audit_verify_names_an_edited_row(pool: PgPool) {
     assert_eq!(app.get(&viewer, "/api/v1/audit/verify").await.0, 403);
 
     // Tamper as the database superuser: bypass the append-only trigger.
-    let second: i64 = sqlx::query_scalar("SELECT id FROM qrap_audit_log ORDER BY id OFFSET 1 LIMIT 1")
-        .fetch_one(&pool)
+    let second: i64 =
+        sqlx::query_scalar("SELECT id FROM qrap_audit_log ORDER BY id OFFSET 1 LIMIT 1")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("ALTER TABLE qrap_audit_log DISABLE TRIGGER qrap_audit_log_no_update_delete")
+        .execute(&mut *tx)
         .await
         .unwrap();
-    let mut tx = pool.begin().await.unwrap();
-    sqlx::query("ALTER TABLE qrap_audit_log DISABLE TRIGGER qrap_audit_log_no_update_delete").execute(&mut *tx).await.unwrap();
-    sqlx::query("UPDATE qrap_audit_log SET actor = 'mallory' WHERE id = $1").bind(second).execute(&mut *tx).await.unwrap();
-    sqlx::query("ALTER TABLE qrap_audit_log ENABLE TRIGGER qrap_audit_log_no_update_delete").execute(&mut *tx).await.unwrap();
+    sqlx::query("UPDATE qrap_audit_log SET actor = 'mallory' WHERE id = $1")
+        .bind(second)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query("ALTER TABLE qrap_audit_log ENABLE TRIGGER qrap_audit_log_no_update_delete")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 
     let (_, v) = app.get(&app.admin(), "/api/v1/audit/verify").await;
@@ -155,7 +264,12 @@ async fn rate_limit_and_body_limit(pool: PgPool) {
     let admin = app.admin();
     let mut limited = None;
     for _ in 0..30 {
-        let r = client().get(app.url("/api/v1/organizations")).bearer_auth(&admin).send().await.unwrap();
+        let r = client()
+            .get(app.url("/api/v1/organizations"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
         if r.status() == 429 {
             limited = Some(r);
             break;
@@ -164,7 +278,10 @@ async fn rate_limit_and_body_limit(pool: PgPool) {
     }
     let r = limited.expect("never rate limited");
     assert!(r.headers().get("retry-after").is_some());
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("application/problem+json"));
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/problem+json"));
 
     // Body limit: 1 MiB for ordinary routes, the CBOM limit only on uploads.
     let app = App::start(pool, &ml).await;
@@ -182,7 +299,14 @@ async fn rate_limit_and_body_limit(pool: PgPool) {
     }
     doc.pop();
     doc.push_str("]}");
-    let (s, v) = app.post_raw(&op, "/api/v1/assessments", "application/vnd.cyclonedx+json", doc.into_bytes()).await;
+    let (s, v) = app
+        .post_raw(
+            &op,
+            "/api/v1/assessments",
+            "application/vnd.cyclonedx+json",
+            doc.into_bytes(),
+        )
+        .await;
     assert_eq!(s, 202, "{v}");
     let done = app.wait(&op, v["id"].as_str().unwrap()).await;
     assert_eq!(done["status"], "completed", "{done}");
@@ -192,8 +316,16 @@ async fn rate_limit_and_body_limit(pool: PgPool) {
 fn token_subcommand_mints_a_verifiable_token() {
     let org = shared::ids::OrgId::new();
     let env = [("QUANTUN_JWT_SECRET", SECRET)];
-    let out = run_bin(BIN, &["token", "--org", org.as_str(), "--role", "operator"], &env);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run_bin(
+        BIN,
+        &["token", "--org", org.as_str(), "--role", "operator"],
+        &env,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let token = String::from_utf8(out.stdout).unwrap();
     let keys = shared::auth::JwtKeys::new(
         "QUANTUN_JWT_SECRET",
@@ -208,9 +340,22 @@ fn token_subcommand_mints_a_verifiable_token() {
     assert_eq!(claims.role, Role::Operator);
     // Non-admin roles need an org; bad values are one-line exit-2 errors.
     assert_config_error(&run_bin(BIN, &["token", "--role", "viewer"], &env), "--org");
-    assert_config_error(&run_bin(BIN, &["token", "--org", "org_nope"], &env), "--org");
-    assert_config_error(&run_bin(BIN, &["token", "--org", org.as_str(), "--role", "king"], &env), "--role");
-    assert_config_error(&run_bin(BIN, &["token", "--org", org.as_str()], &[]), "QUANTUN_JWT_SECRET");
+    assert_config_error(
+        &run_bin(BIN, &["token", "--org", "org_nope"], &env),
+        "--org",
+    );
+    assert_config_error(
+        &run_bin(
+            BIN,
+            &["token", "--org", org.as_str(), "--role", "king"],
+            &env,
+        ),
+        "--role",
+    );
+    assert_config_error(
+        &run_bin(BIN, &["token", "--org", org.as_str()], &[]),
+        "QUANTUN_JWT_SECRET",
+    );
     // The secret never reaches the output.
     assert!(!String::from_utf8_lossy(&out.stderr).contains(SECRET));
 }

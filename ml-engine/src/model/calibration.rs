@@ -56,7 +56,13 @@ impl Severity {
     }
 
     fn from_index(i: usize) -> Self {
-        [Self::Info, Self::Low, Self::Medium, Self::High, Self::Critical][i.min(4)]
+        [
+            Self::Info,
+            Self::Low,
+            Self::Medium,
+            Self::High,
+            Self::Critical,
+        ][i.min(4)]
     }
 }
 
@@ -148,11 +154,9 @@ impl Calibrator {
                 thresholds.push((*sev, i as f64 * 100.0 / STEPS as f64));
             }
         }
-        let digest = csv_text
-            .bytes()
-            .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-            });
+        let digest = csv_text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
         Ok(Self {
             table,
             info: ModelInfo {
@@ -174,7 +178,11 @@ impl Calibrator {
 }
 
 fn index(score: f64) -> usize {
-    let s = if score.is_finite() { score.clamp(0.0, 100.0) } else { 100.0 };
+    let s = if score.is_finite() {
+        score.clamp(0.0, 100.0)
+    } else {
+        100.0
+    };
     // in range by the clamp; the cast cannot truncate meaningfully
     ((s * STEPS as f64 / 100.0).round() as usize).min(STEPS)
 }

@@ -169,7 +169,10 @@ impl KnowledgeBase {
             }
             if let (Some(d), Some(x)) = (e.deprecated_after, e.disallowed_after) {
                 if d > x {
-                    return Err(format!("{}: deprecated_after is after disallowed_after", at()));
+                    return Err(format!(
+                        "{}: deprecated_after is after disallowed_after",
+                        at()
+                    ));
                 }
             }
             if e.nist_pq_category.is_some_and(|c| !(1..=5).contains(&c)) {

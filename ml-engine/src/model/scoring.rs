@@ -399,10 +399,16 @@ fn recommendation(entry: Option<&Entry>, asset: &Asset) -> String {
     } else {
         e.migration_target.as_ref()
     };
-    let usage = asset.usage.map(|u| format!(" {}", u.label())).unwrap_or_default();
+    let usage = asset
+        .usage
+        .map(|u| format!(" {}", u.label()))
+        .unwrap_or_default();
     match target {
         Some(t) => format!("{}{usage} → {t}", e.name),
-        None => format!("{}{usage}: quantum-safe at its strength; no change needed", e.name),
+        None => format!(
+            "{}{usage}: quantum-safe at its strength; no change needed",
+            e.name
+        ),
     }
 }
 

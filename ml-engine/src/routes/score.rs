@@ -98,7 +98,10 @@ pub fn validate(
     if req.assets.is_empty() || req.assets.len() > MAX_BATCH {
         errors.push(FieldError::new(
             "assets",
-            format!("must hold 1 to {MAX_BATCH} assets (got {})", req.assets.len()),
+            format!(
+                "must hold 1 to {MAX_BATCH} assets (got {})",
+                req.assets.len()
+            ),
         ));
         return Err(Problem::validation(errors));
     }
@@ -121,11 +124,21 @@ pub fn validate(
     for (i, a) in req.assets.iter().enumerate() {
         let f = |name: &str| format!("assets[{i}].{name}");
         if !text_ok(&a.algorithm) {
-            errors.push(FieldError::new(f("algorithm"), "must be 1..200 printable characters"));
+            errors.push(FieldError::new(
+                f("algorithm"),
+                "must be 1..200 printable characters",
+            ));
         }
-        for (name, v) in [("id", &a.id), ("parameter", &a.parameter), ("family", &a.family)] {
+        for (name, v) in [
+            ("id", &a.id),
+            ("parameter", &a.parameter),
+            ("family", &a.family),
+        ] {
             if v.as_deref().is_some_and(|v| !text_ok(v)) {
-                errors.push(FieldError::new(f(name), "must be 1..200 printable characters"));
+                errors.push(FieldError::new(
+                    f(name),
+                    "must be 1..200 printable characters",
+                ));
             }
         }
         let years = |name: &str, v: Option<f64>, d: f64, errors: &mut Vec<FieldError>| match v {

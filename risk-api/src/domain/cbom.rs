@@ -25,7 +25,9 @@ pub struct Cbom {
 }
 
 fn s<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
-    v.get(key).and_then(Value::as_str).filter(|s| !s.trim().is_empty())
+    v.get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
 }
 
 fn clip(s: &str, max: usize) -> String {
@@ -191,7 +193,10 @@ fn collect<'a>(list: &'a [Value], depth: usize, out: &mut Vec<&'a Value>) -> Res
     }
     for c in list {
         if !c.is_object() {
-            return Err(Problem::invalid_field("components", "every component must be an object"));
+            return Err(Problem::invalid_field(
+                "components",
+                "every component must be an object",
+            ));
         }
         out.push(c);
         if let Some(inner) = c.get("components").and_then(Value::as_array) {

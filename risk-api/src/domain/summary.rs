@@ -136,7 +136,9 @@ fn disagreement(asset: &AssetRecord, ml: &MlResult) -> Option<Value> {
     if let Some(level) = asset.declared.nist_quantum_level {
         let declared_safe = level > 0;
         let computed_safe = matches!(ml.quantum_threat.as_str(), "none" | "grover");
-        if declared_safe != computed_safe || (ml.nist_pq_category.is_some() && ml.nist_pq_category != Some(level)) {
+        if declared_safe != computed_safe
+            || (ml.nist_pq_category.is_some() && ml.nist_pq_category != Some(level))
+        {
             items.push(serde_json::json!({
                 "field": "nistQuantumSecurityLevel",
                 "declared": level,
@@ -174,10 +176,15 @@ pub fn summarise(findings: &[NewFinding]) -> Summary {
             "LOW" => s.low += 1,
             _ => s.info += 1,
         }
-        if matches!(f.ml.quantum_threat.as_str(), "none" | "grover") && f.ml.policy_status == "acceptable" {
+        if matches!(f.ml.quantum_threat.as_str(), "none" | "grover")
+            && f.ml.policy_status == "acceptable"
+        {
             safe += 1;
         }
-        let year = [f.ml.deprecated_after, f.ml.disallowed_after].into_iter().flatten().min();
+        let year = [f.ml.deprecated_after, f.ml.disallowed_after]
+            .into_iter()
+            .flatten()
+            .min();
         s.earliest_deadline_year = match (s.earliest_deadline_year, year) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),

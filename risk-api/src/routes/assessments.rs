@@ -87,7 +87,11 @@ pub struct AssessmentSummary {
 }
 
 /// Resolves the organization an assessment is created in.
-async fn target_org(state: &AppState, p: &Principal, given: Option<&str>) -> Result<String, Problem> {
+async fn target_org(
+    state: &AppState,
+    p: &Principal,
+    given: Option<&str>,
+) -> Result<String, Problem> {
     let own = scope(p)?;
     let org = match (own, given) {
         (Some(own), None) => own,
@@ -115,8 +119,15 @@ async fn target_org(state: &AppState, p: &Principal, given: Option<&str>) -> Res
 fn check_text(field: &str, v: Option<&str>, max: usize, required: bool) -> Option<FieldError> {
     match v {
         None if required => Some(FieldError::new(field, "is required")),
-        Some(t) if (required && t.trim().is_empty()) || t.chars().count() > max || t.chars().any(|c| c.is_control() && c != '\n') => {
-            Some(FieldError::new(field, format!("must be 1..{max} printable characters")))
+        Some(t)
+            if (required && t.trim().is_empty())
+                || t.chars().count() > max
+                || t.chars().any(|c| c.is_control() && c != '\n') =>
+        {
+            Some(FieldError::new(
+                field,
+                format!("must be 1..{max} printable characters"),
+            ))
         }
         _ => None,
     }
@@ -159,9 +170,20 @@ pub async fn create_assessment(
         let name = q.name.clone().unwrap_or_else(|| {
             doc.pointer("/metadata/component/name")
                 .and_then(Value::as_str)
-                .map_or_else(|| "CBOM import".to_owned(), |n| n.chars().take(200).collect())
+                .map_or_else(
+                    || "CBOM import".to_owned(),
+                    |n| n.chars().take(200).collect(),
+                )
         });
-        (q.organization_id, name, q.description, "cyclonedx", Some(parsed.spec_version), doc, parsed.assets.len())
+        (
+            q.organization_id,
+            name,
+            q.description,
+            "cyclonedx",
+            Some(parsed.spec_version),
+            doc,
+            parsed.assets.len(),
+        )
     } else if ct == "application/json" {
         if body.len() > state.max_body_size {
             return Err(Problem::payload_too_large(state.max_body_size));
@@ -169,7 +191,15 @@ pub async fn create_assessment(
         let req: CreateAssessment = parse_json(&body)?;
         let assets = from_inventory(&req.inventory)?;
         let doc = json!({ "inventory": req.inventory });
-        (req.organization_id, req.name, req.description, "inventory", None, doc, assets.len())
+        (
+            req.organization_id,
+            req.name,
+            req.description,
+            "inventory",
+            None,
+            doc,
+            assets.len(),
+        )
     } else {
         return Err(Problem::unsupported_media_type(format!(
             "expected Content-Type application/json (inventory) or {CYCLONEDX_JSON} (CBOM)"
@@ -204,10 +234,17 @@ pub async fn create_assessment(
     .fetch_one(&mut *tx)
     .await
     .map_err(db)?;
-    repo::audit(&mut tx, &actor(&p, &headers), Some(&org), "assessment.create", "assessment", &a.id,
-        json!({"format": format, "assets": count}))
-        .await
-        .map_err(db)?;
+    repo::audit(
+        &mut tx,
+        &actor(&p, &headers),
+        Some(&org),
+        "assessment.create",
+        "assessment",
+        &a.id,
+        json!({"format": format, "assets": count}),
+    )
+    .await
+    .map_err(db)?;
     tx.commit().await.map_err(db)?;
     crate::runner::spawn(state.clone(), a.id.clone());
     Ok((StatusCode::ACCEPTED, AppJson(a)))
@@ -227,7 +264,10 @@ pub async fn list_assessments(
     let (limit, offset) = page(q.limit, q.cursor)?;
     if let Some(s) = &q.status {
         if !["pending", "running", "completed", "failed"].contains(&s.as_str()) {
-            return Err(Problem::invalid_field("status", "must be pending, running, completed or failed"));
+            return Err(Problem::invalid_field(
+                "status",
+                "must be pending, running, completed or failed",
+            ));
         }
     }
     let order = match q.sort.as_deref().unwrap_or("-created_at") {
@@ -354,7 +394,10 @@ pub async fn rerun_assessment(
     .await
     .map_err(db)?;
     let Some(row) = row else {
-        return Err(Problem::conflict(format!("the assessment is {}; only failed or completed assessments can be re-run", a.status)));
+        return Err(Problem::conflict(format!(
+            "the assessment is {}; only failed or completed assessments can be re-run",
+            a.status
+        )));
     };
     // Old findings go with the old result, in the same transaction.
     sqlx::query("DELETE FROM findings WHERE assessment_id = $1")
@@ -362,9 +405,17 @@ pub async fn rerun_assessment(
         .execute(&mut *tx)
         .await
         .map_err(db)?;
-    repo::audit(&mut tx, &actor(&p, &headers), Some(&a.organization_id), "assessment.rerun", "assessment", &a.id, json!({"previous_status": a.status}))
-        .await
-        .map_err(db)?;
+    repo::audit(
+        &mut tx,
+        &actor(&p, &headers),
+        Some(&a.organization_id),
+        "assessment.rerun",
+        "assessment",
+        &a.id,
+        json!({"previous_status": a.status}),
+    )
+    .await
+    .map_err(db)?;
     tx.commit().await.map_err(db)?;
     crate::runner::spawn(state.clone(), row.id.clone());
     Ok((StatusCode::ACCEPTED, AppJson(row)))
@@ -388,9 +439,17 @@ pub async fn delete_assessment(
         .execute(&mut *tx)
         .await
         .map_err(db)?;
-    repo::audit(&mut tx, &actor(&p, &headers), Some(&a.organization_id), "assessment.delete", "assessment", &a.id, json!({}))
-        .await
-        .map_err(db)?;
+    repo::audit(
+        &mut tx,
+        &actor(&p, &headers),
+        Some(&a.organization_id),
+        "assessment.delete",
+        "assessment",
+        &a.id,
+        json!({}),
+    )
+    .await
+    .map_err(db)?;
     tx.commit().await.map_err(db)?;
     Ok(StatusCode::NO_CONTENT)
 }

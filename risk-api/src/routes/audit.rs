@@ -40,11 +40,10 @@ pub async fn verify_audit(
     State(state): State<AppState>,
     _admin: RequireRole<Admin>,
 ) -> Result<AppJson<VerifyReport>, Problem> {
-    let problems: Vec<ChainProblem> =
-        sqlx::query_as("SELECT id, problem FROM qrap_audit_verify()")
-            .fetch_all(&state.pool)
-            .await
-            .map_err(db)?;
+    let problems: Vec<ChainProblem> = sqlx::query_as("SELECT id, problem FROM qrap_audit_verify()")
+        .fetch_all(&state.pool)
+        .await
+        .map_err(db)?;
     let (rows,): (i64,) = sqlx::query_as("SELECT count(*) FROM qrap_audit_log")
         .fetch_one(&state.pool)
         .await

@@ -50,18 +50,41 @@ pub async fn query_findings(
     limit: Option<u32>,
     offset: i64,
 ) -> Result<Vec<Finding>, Problem> {
-    one_of("severity", &q.severity, &["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO"])?;
-    one_of("threat", &q.threat, &["shor", "grover", "none", "classically_weak", "unknown"])?;
-    one_of("policy_status", &q.policy_status, &["acceptable", "deprecated", "disallowed", "unknown"])?;
-    if q.algorithm.as_ref().is_some_and(|a| a.chars().count() > 200) {
-        return Err(Problem::invalid_field("algorithm", "must be at most 200 characters"));
+    one_of(
+        "severity",
+        &q.severity,
+        &["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO"],
+    )?;
+    one_of(
+        "threat",
+        &q.threat,
+        &["shor", "grover", "none", "classically_weak", "unknown"],
+    )?;
+    one_of(
+        "policy_status",
+        &q.policy_status,
+        &["acceptable", "deprecated", "disallowed", "unknown"],
+    )?;
+    if q.algorithm
+        .as_ref()
+        .is_some_and(|a| a.chars().count() > 200)
+    {
+        return Err(Problem::invalid_field(
+            "algorithm",
+            "must be at most 200 characters",
+        ));
     }
     let order = match q.sort.as_deref().unwrap_or("priority") {
         "priority" => "priority ASC, id ASC",
         "-risk_score" => "risk_score DESC, priority ASC, id ASC",
         "risk_score" => "risk_score ASC, priority DESC, id ASC",
         "algorithm" => "algorithm ASC, priority ASC, id ASC",
-        _ => return Err(Problem::invalid_field("sort", "must be priority, -risk_score, risk_score or algorithm")),
+        _ => {
+            return Err(Problem::invalid_field(
+                "sort",
+                "must be priority, -risk_score, risk_score or algorithm",
+            ))
+        }
     };
     sqlx::query_as(&format!(
         "SELECT {FINDING_COLS} FROM findings

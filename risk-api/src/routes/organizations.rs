@@ -52,11 +52,17 @@ fn check(name: Option<&str>, description: Option<&str>) -> Result<(), Problem> {
     let mut errors = Vec::new();
     if let Some(n) = name {
         if n.trim().is_empty() || n.chars().count() > 200 || n.chars().any(char::is_control) {
-            errors.push(FieldError::new("name", "must be 1..200 printable characters"));
+            errors.push(FieldError::new(
+                "name",
+                "must be 1..200 printable characters",
+            ));
         }
     }
     if description.is_some_and(|d| d.chars().count() > 2000) {
-        errors.push(FieldError::new("description", "must be at most 2000 characters"));
+        errors.push(FieldError::new(
+            "description",
+            "must be at most 2000 characters",
+        ));
     }
     if errors.is_empty() {
         Ok(())
@@ -96,9 +102,17 @@ pub async fn create_organization(
     .fetch_one(&mut *tx)
     .await
     .map_err(unique)?;
-    repo::audit(&mut tx, &actor(&p, &headers), Some(&org.id), "organization.create", "organization", &org.id, json!({"name": org.name}))
-        .await
-        .map_err(db)?;
+    repo::audit(
+        &mut tx,
+        &actor(&p, &headers),
+        Some(&org.id),
+        "organization.create",
+        "organization",
+        &org.id,
+        json!({"name": org.name}),
+    )
+    .await
+    .map_err(db)?;
     tx.commit().await.map_err(db)?;
     Ok((StatusCode::CREATED, AppJson(org)))
 }
@@ -180,9 +194,17 @@ pub async fn update_organization(
     .await
     .map_err(unique)?
     .ok_or_else(|| Problem::not_found("organization not found"))?;
-    repo::audit(&mut tx, &actor(&p, &headers), Some(&org.id), "organization.update", "organization", &org.id, json!({"name": body.name, "description": body.description.is_some()}))
-        .await
-        .map_err(db)?;
+    repo::audit(
+        &mut tx,
+        &actor(&p, &headers),
+        Some(&org.id),
+        "organization.update",
+        "organization",
+        &org.id,
+        json!({"name": body.name, "description": body.description.is_some()}),
+    )
+    .await
+    .map_err(db)?;
     tx.commit().await.map_err(db)?;
     Ok(AppJson(org))
 }
@@ -209,9 +231,17 @@ pub async fn delete_organization(
     if n == 0 {
         return Err(Problem::not_found("organization not found"));
     }
-    repo::audit(&mut tx, &actor(&p, &headers), Some(id.as_str()), "organization.delete", "organization", id.as_str(), json!({}))
-        .await
-        .map_err(db)?;
+    repo::audit(
+        &mut tx,
+        &actor(&p, &headers),
+        Some(id.as_str()),
+        "organization.delete",
+        "organization",
+        id.as_str(),
+        json!({}),
+    )
+    .await
+    .map_err(db)?;
     tx.commit().await.map_err(db)?;
     Ok(StatusCode::NO_CONTENT)
 }

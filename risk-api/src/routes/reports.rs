@@ -37,18 +37,27 @@ pub async fn report(
 ) -> Result<Response, Problem> {
     let format = q.format.unwrap_or_else(|| "json".into());
     if !["json", "csv", "html"].contains(&format.as_str()) {
-        return Err(Problem::invalid_field("format", "must be json, csv or html"));
+        return Err(Problem::invalid_field(
+            "format",
+            "must be json, csv or html",
+        ));
     }
     let a = visible(&state, &p, &id).await?;
     if a.status != "completed" {
-        return Err(Problem::conflict(format!("the assessment is {}; reports exist once it is completed", a.status)));
+        return Err(Problem::conflict(format!(
+            "the assessment is {}; reports exist once it is completed",
+            a.status
+        )));
     }
     let summary = summary_of(&state, &a).await?;
     let findings = query_findings(&state, &a.id, &FindingQuery::default(), None, 0).await?;
     let filename = format!("attachment; filename=\"{}-report.{format}\"", a.id);
     Ok(match format.as_str() {
         "csv" => (
-            [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, filename)],
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                (header::CONTENT_DISPOSITION, filename),
+            ],
             csv(&findings).map_err(Problem::internal)?,
         )
             .into_response(),
@@ -57,7 +66,10 @@ pub async fn report(
             html(&a, &summary, &findings),
         )
             .into_response(),
-        _ => AppJson(serde_json::json!({"assessment": a, "summary": summary, "findings": findings})).into_response(),
+        _ => {
+            AppJson(serde_json::json!({"assessment": a, "summary": summary, "findings": findings}))
+                .into_response()
+        }
     })
 }
 
@@ -74,8 +86,19 @@ fn cell(s: &str) -> String {
 fn csv(findings: &[Finding]) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
-        "priority", "severity", "risk_score", "asset_name", "asset_ref", "algorithm", "parameter", "usage",
-        "quantum_threat", "policy_status", "nist_deprecated_after", "nist_disallowed_after", "mosca_exposed",
+        "priority",
+        "severity",
+        "risk_score",
+        "asset_name",
+        "asset_ref",
+        "algorithm",
+        "parameter",
+        "usage",
+        "quantum_threat",
+        "policy_status",
+        "nist_deprecated_after",
+        "nist_disallowed_after",
+        "mosca_exposed",
         "recommendation",
     ])?;
     for f in findings {
@@ -90,8 +113,12 @@ fn csv(findings: &[Finding]) -> Result<Vec<u8>, csv::Error> {
             f.usage.clone().unwrap_or_default(),
             f.quantum_threat.clone(),
             f.policy_status.clone(),
-            f.nist_deprecated_year.map(|y| y.to_string()).unwrap_or_default(),
-            f.nist_disallowed_year.map(|y| y.to_string()).unwrap_or_default(),
+            f.nist_deprecated_year
+                .map(|y| y.to_string())
+                .unwrap_or_default(),
+            f.nist_disallowed_year
+                .map(|y| y.to_string())
+                .unwrap_or_default(),
             f.mosca_exposed.map(|b| b.to_string()).unwrap_or_default(),
             cell(f.recommendation.as_deref().unwrap_or("")),
         ])?;
@@ -135,7 +162,10 @@ fn html(
         ));
     }
     let more = if findings.len() > 1000 {
-        format!("<p>Showing the first 1000 of {} findings; the CSV export has all.</p>", findings.len())
+        format!(
+            "<p>Showing the first 1000 of {} findings; the CSV export has all.</p>",
+            findings.len()
+        )
     } else {
         String::new()
     };

@@ -42,14 +42,30 @@ pub fn fixtures() -> std::path::PathBuf {
 
 /// Starts the real ML engine in-process on port 0 and waits until ready.
 pub async fn ml_engine() -> String {
-    let cli = ml_engine::config::Cli::try_parse_from(["ml-engine", "--host", "127.0.0.1", "--as-of-year", "2026"]).unwrap();
+    let cli = ml_engine::config::Cli::try_parse_from([
+        "ml-engine",
+        "--host",
+        "127.0.0.1",
+        "--as-of-year",
+        "2026",
+    ])
+    .unwrap();
     let mut config = ml_engine::config::Config::from_settings(cli.settings).unwrap();
     config.port = 0;
-    let app = ml_engine::startup::Application::build(config, Shutdown::new()).await.unwrap();
+    let app = ml_engine::startup::Application::build(config, Shutdown::new())
+        .await
+        .unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     for _ in 0..600 {
-        if client().get(format!("{base}/health/ready")).send().await.unwrap().status() == 200 {
+        if client()
+            .get(format!("{base}/health/ready"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            == 200
+        {
             return base;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -104,8 +120,14 @@ impl FaultProxy {
         let mode = Arc::new(AtomicU8::new(mode));
         let router = axum::Router::new()
             .route("/api/v1/score", axum::routing::post(proxy))
-            .with_state(ProxyState { mode: mode.clone(), upstream: upstream.to_owned() });
-        Self { server: TestServer::spawn_with_grace(router, Duration::from_millis(100)).await, mode }
+            .with_state(ProxyState {
+                mode: mode.clone(),
+                upstream: upstream.to_owned(),
+            });
+        Self {
+            server: TestServer::spawn_with_grace(router, Duration::from_millis(100)).await,
+            mode,
+        }
     }
 
     pub fn url(&self) -> String {
@@ -162,7 +184,12 @@ impl App {
         let app = Application::build(config, shutdown.clone()).await.unwrap();
         let base = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
-        Self { base, jwt, pool, shutdown }
+        Self {
+            base,
+            jwt,
+            pool,
+            shutdown,
+        }
     }
 
     pub fn token(&self, role: Role, org: Option<&str>) -> String {
@@ -178,13 +205,24 @@ impl App {
     }
 
     pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
-        let r = client().get(self.url(path)).bearer_auth(token).send().await.unwrap();
+        let r = client()
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
         let s = r.status().as_u16();
         (s, r.json().await.unwrap_or(Value::Null))
     }
 
     pub async fn post_json(&self, token: &str, path: &str, body: &Value) -> (u16, Value) {
-        let r = client().post(self.url(path)).bearer_auth(token).json(body).send().await.unwrap();
+        let r = client()
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
         let s = r.status().as_u16();
         (s, r.json().await.unwrap_or(Value::Null))
     }
@@ -203,7 +241,13 @@ impl App {
     }
 
     pub async fn create_org(&self, name: &str) -> String {
-        let (s, v) = self.post_json(&self.admin(), "/api/v1/organizations", &serde_json::json!({"name": name})).await;
+        let (s, v) = self
+            .post_json(
+                &self.admin(),
+                "/api/v1/organizations",
+                &serde_json::json!({"name": name}),
+            )
+            .await;
         assert_eq!(s, 201, "{v}");
         v["id"].as_str().unwrap().to_owned()
     }
@@ -222,7 +266,11 @@ impl App {
     }
 
     pub async fn count(&self, sql: &str, id: &str) -> i64 {
-        sqlx::query_scalar::<_, i64>(sql).bind(id).fetch_one(&self.pool).await.unwrap()
+        sqlx::query_scalar::<_, i64>(sql)
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
     }
 }
 
