@@ -520,3 +520,49 @@ async fn ml_failure_then_hang_fail_cleanly_and_rerun_completes(pool: PgPool) {
         "{done}"
     );
 }
+
+#[sqlx::test(migrator = "risk_api::MIGRATOR")]
+async fn reports_neutralise_hostile_asset_names(pool: PgPool) {
+    let ml = ml_engine().await;
+    let app = App::start(pool, &ml).await;
+    let org = app.create_org("Hostile").await;
+    let op = app.token(Role::Operator, Some(&org));
+    let inv = json!([
+        {"name": "<script>alert(1)</script>", "algorithm": "RSA-2048"},
+        {"name": "=HYPERLINK(\"http://evil\")", "algorithm": "<img src=x onerror=alert(1)>"}
+    ]);
+    let (s, v) = app
+        .post_json(
+            &op,
+            "/api/v1/assessments",
+            &json!({"name": "<b>x</b>", "inventory": inv}),
+        )
+        .await;
+    assert_eq!(s, 202, "{v}");
+    let id = v["id"].as_str().unwrap().to_owned();
+    assert_eq!(app.wait(&op, &id).await["status"], "completed");
+    let html = client()
+        .get(app.url(&format!("/api/v1/assessments/{id}/report?format=html")))
+        .bearer_auth(&op)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !html.contains("<script>") && !html.contains("<img") && !html.contains("<b>x"),
+        "{html}"
+    );
+    assert!(html.contains("&lt;script&gt;"));
+    let csv = client()
+        .get(app.url(&format!("/api/v1/assessments/{id}/report?format=csv")))
+        .bearer_auth(&op)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.contains("'=HYPERLINK"), "{csv}");
+}
