@@ -139,23 +139,38 @@ fn help_lists_every_setting() {
     );
 }
 
+/// Checked on `Config::from_settings` (what `main` turns into the one-line
+/// exit-2 error) rather than on the binary: the shared cargo target directory
+/// holds one `debug/ml-engine`, which sibling checkouts rebuild mid-run.
 #[test]
-fn a_bad_knowledge_base_is_a_one_line_startup_error() {
+fn a_bad_knowledge_base_is_a_config_error_naming_the_variable() {
+    use clap::Parser;
+    use ml_engine::config::{Cli, Config};
     let dir = tempfile::tempdir().unwrap();
-    let bad = dir.path().join("kb.json");
-    std::fs::write(&bad, r#"{"format": 1, "version": "x", "description": "", "sources": {}, "cnsa2_deadlines": [], "entries": []}"#).unwrap();
-    let path = bad.to_str().unwrap();
-    assert_config_error(
-        &run_bin(BIN, &[], &[("QRAP_ML_KNOWLEDGE_BASE", path)]),
-        "QRAP_ML_KNOWLEDGE_BASE",
-    );
+    let empty = dir.path().join("kb.json");
+    std::fs::write(&empty, r#"{"format": 1, "version": "x", "description": "", "sources": {}, "cnsa2_deadlines": [], "entries": []}"#).unwrap();
+    let broken = dir.path().join("broken.json");
+    std::fs::write(&broken, "{ not json").unwrap();
     let missing = dir.path().join("absent.json");
-    assert_config_error(
-        &run_bin(
-            BIN,
-            &[],
-            &[("QRAP_ML_KNOWLEDGE_BASE", missing.to_str().unwrap())],
-        ),
-        "QRAP_ML_KNOWLEDGE_BASE",
+    for (path, needle) in [
+        (&empty, "no entries"),
+        (&broken, "not valid"),
+        (&missing, "cannot read"),
+    ] {
+        let cli =
+            Cli::try_parse_from(["ml-engine", "--knowledge-base", path.to_str().unwrap()]).unwrap();
+        let err = Config::from_settings(cli.settings).unwrap_err();
+        assert_eq!(err.var, "QRAP_ML_KNOWLEDGE_BASE");
+        assert!(err.reason.contains(needle), "{err}");
+        assert!(!err.to_string().contains('\n'));
+    }
+    // The embedded default loads.
+    let cli = Cli::try_parse_from(["ml-engine"]).unwrap();
+    assert!(
+        Config::from_settings(cli.settings)
+            .unwrap()
+            .knowledge_base
+            .len()
+            > 100
     );
 }
