@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every benchmark target of the workspace (`cargo bench --workspace
-# --benches`) against a throwaway PostgreSQL (DATABASE_URL), which is removed
+# --bench '*'`: only [[bench]] targets, not every library in bench mode) against a throwaway PostgreSQL (DATABASE_URL), which is removed
 # afterwards whatever the outcome. Extra arguments go to cargo bench, e.g.
 #   scripts/bench.sh -p ml-engine --bench scoring
 # A crate adds a benchmark by declaring a [[bench]] target (harness = false
@@ -37,5 +37,5 @@ export SQLX_OFFLINE=true
 if [[ $# -gt 0 ]]; then
     cargo bench "$@"
 else
-    cargo bench --workspace --benches
+    cargo bench --workspace --bench '*'
 fi

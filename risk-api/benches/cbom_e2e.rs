@@ -57,6 +57,7 @@ async fn main() {
         .unwrap();
     let ml_url = format!("http://127.0.0.1:{}", ml.port());
     tokio::spawn(ml.run_until_stopped());
+    shared::server::install_crypto_provider();
     let c = reqwest::Client::new();
     while c
         .get(format!("{ml_url}/health/ready"))
