@@ -10,9 +10,11 @@ export CARGO_TARGET_DIR CARGO_BUILD_JOBS SQLX_OFFLINE
 
 # Extra arguments for the test runner, e.g. make test TEST_ARGS="-E test(auth)"
 TEST_ARGS ?=
+# Arguments for make bench, e.g. BENCH_ARGS="-p ml-engine --bench scoring"
+BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint fmt build setup clean-run deploy-check images config-reference
+.PHONY: help run test bench lint fmt build setup clean-run deploy-check images config-reference
 
 help: ## List the targets
 	@echo "Quantun stack. Targets:"
@@ -24,6 +26,9 @@ run: ## Build and run the whole stack locally (private Postgres + etcd in .run/)
 
 test: ## Run all tests against a throwaway Postgres and etcd (TEST_ARGS=... for the runner)
 	scripts/test.sh $(TEST_ARGS)
+
+bench: ## Run every benchmark ([[bench]] targets) against a throwaway Postgres (BENCH_ARGS="-p CRATE --bench NAME" narrows)
+	scripts/bench.sh $(BENCH_ARGS)
 
 lint: ## cargo fmt --check and clippy with warnings denied
 	cargo fmt --all -- --check $(if $(CI),--color=never)

@@ -5,6 +5,9 @@ use std::time::Duration;
 use clap::{Args, Parser};
 use shared::config::{parse_port, ConfigError, LogLevel};
 
+use crate::model::kb::{KnowledgeBase, EMBEDDED};
+use crate::model::scoring::Options;
+
 /// Command line.
 #[derive(Debug, Parser)]
 #[command(
@@ -39,6 +42,26 @@ pub struct Settings {
     /// Seconds to drain in-flight requests on SIGTERM.
     #[arg(long = "shutdown-grace-secs", env = "QRAP_ML_SHUTDOWN_GRACE_SECS", default_value = "30", value_parser = clap::value_parser!(u64).range(0..=600))]
     pub shutdown_grace_secs: u64,
+    /// Knowledge-base JSON file; empty = the one built into the binary (ml-engine/data/knowledge_base.json).
+    #[arg(
+        long = "knowledge-base",
+        env = "QRAP_ML_KNOWLEDGE_BASE",
+        default_value = ""
+    )]
+    pub knowledge_base: String,
+    /// Median year a cryptographically relevant quantum computer (CRQC) is expected (Mosca's z).
+    /// Default 2035: the year NIST IR 8547 plans to disallow quantum-vulnerable public-key algorithms.
+    #[arg(long = "crqc-year", env = "QRAP_ML_CRQC_YEAR", default_value = "2035", value_parser = clap::value_parser!(u16).range(2020..=2100))]
+    pub crqc_year: u16,
+    /// Spread in years of the CRQC arrival probability curve (logistic scale).
+    #[arg(long = "crqc-spread-years", env = "QRAP_ML_CRQC_SPREAD_YEARS", default_value = "3", value_parser = clap::value_parser!(u16).range(1..=30))]
+    pub crqc_spread_years: u16,
+    /// The year scoring treats as "now"; 0 = the current year at start (requests may override it).
+    #[arg(long = "as-of-year", env = "QRAP_ML_AS_OF_YEAR", default_value = "0", value_parser = clap::value_parser!(u16).range(0..=2100))]
+    pub as_of_year: u16,
+    /// Maximum request body size in bytes (a 10,000-asset batch is about 2 MB).
+    #[arg(long = "max-body-size", env = "QRAP_ML_MAX_BODY_SIZE", default_value = "16777216", value_parser = clap::value_parser!(u64).range(1024..=268_435_456))]
+    pub max_body_size: u64,
 }
 
 /// Validated configuration.
@@ -54,12 +77,42 @@ pub struct Config {
     pub workers: usize,
     /// Drain time.
     pub shutdown_grace: Duration,
+    /// The parsed, validated knowledge base.
+    pub knowledge_base: KnowledgeBase,
+    /// Default scoring parameters.
+    pub scoring: Options,
+    /// Body limit in bytes.
+    pub max_body_size: usize,
 }
 
 impl Config {
     /// Validates raw settings.
     pub fn from_settings(s: Settings) -> Result<Self, ConfigError> {
+        let text = if s.knowledge_base.trim().is_empty() {
+            EMBEDDED.to_owned()
+        } else {
+            std::fs::read_to_string(s.knowledge_base.trim()).map_err(|e| {
+                ConfigError::new(
+                    "QRAP_ML_KNOWLEDGE_BASE",
+                    format!("cannot read {}: {e}", s.knowledge_base.trim()),
+                )
+            })?
+        };
+        let knowledge_base = KnowledgeBase::parse(&text)
+            .map_err(|e| ConfigError::new("QRAP_ML_KNOWLEDGE_BASE", e))?;
+        let as_of_year = if s.as_of_year == 0 {
+            chrono_free_current_year()
+        } else {
+            i32::from(s.as_of_year)
+        };
         Ok(Self {
+            knowledge_base,
+            scoring: Options {
+                as_of_year,
+                crqc_median_year: f64::from(s.crqc_year),
+                crqc_spread_years: f64::from(s.crqc_spread_years),
+            },
+            max_body_size: usize::try_from(s.max_body_size).unwrap_or(usize::MAX),
             host: s.host,
             port: s.port,
             log_level: s.log_level,
@@ -67,4 +120,23 @@ impl Config {
             shutdown_grace: Duration::from_secs(s.shutdown_grace_secs),
         })
     }
+}
+
+/// The current UTC year from the system clock (days since 1970 → civil year),
+/// without pulling a date crate into the engine.
+fn chrono_free_current_year() -> i32 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    i32::try_from(year).unwrap_or(2026)
 }

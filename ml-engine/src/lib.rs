@@ -1,8 +1,13 @@
 //! # ml-engine — QRAP's scoring service
 //!
 //! Scores the quantum risk of cryptographic assets for the risk API. It
-//! holds no state besides its knowledge base and model, so it scales by
-//! replicas. Start with [`startup::Application::build`].
+//! holds no state besides its knowledge base (`data/knowledge_base.json`)
+//! and its severity calibration model (`data/severity_examples.csv`), so it
+//! scales by replicas. Start with [`startup::Application::build`]; the pure
+//! logic is in [`model`], the HTTP surface in [`routes`].
 
 pub mod config;
+pub mod model;
+pub mod routes;
 pub mod startup;
+pub mod state;

@@ -1,6 +1,6 @@
 //! Wiring: readiness, router, listener.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -9,6 +9,10 @@ use shared::http::StackOptions;
 use shared::server::{HttpServer, Shutdown};
 use shared::service::{build_router, ServiceInfo, Surface};
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::model::Engine;
+use crate::state::AppState;
 
 use crate::config::Config;
 
@@ -32,13 +36,32 @@ pub struct Application {
 impl Application {
     /// Binds the listener.
     pub async fn build(config: Config, shutdown: Shutdown) -> anyhow::Result<Self> {
+        let engine: Arc<OnceLock<Arc<Engine>>> = Arc::new(OnceLock::new());
+        let probe = engine.clone();
+        let readiness = Readiness::new(shutdown.token()).with_check("model", true, move || {
+            let loaded = probe.get().is_some();
+            async move {
+                if loaded {
+                    Ok(())
+                } else {
+                    Err("knowledge base and calibration model are loading".to_owned())
+                }
+            }
+        });
         let surface = Surface {
             info: INFO,
-            readiness: Arc::new(Readiness::new(shutdown.token())),
+            readiness: Arc::new(readiness),
             metrics: shared::metrics::install(INFO.name),
-            stack: StackOptions::default(),
+            stack: StackOptions {
+                body_limit: config.max_body_size,
+                ..StackOptions::default()
+            },
         };
-        let (router, _doc) = build_router(api(), &surface);
+        let state = AppState {
+            engine: engine.clone(),
+            defaults: config.scoring,
+        };
+        let (router, _doc) = build_router(api(state), &surface);
         let server = HttpServer::bind(&config.host, config.port, router)
             .await
             .with_context(|| {
@@ -48,6 +71,27 @@ impl Application {
                 )
             })?;
         let port = server.local_addr()?.port();
+        // Training takes a moment; the listener is up meanwhile so /health
+        // answers and /health/ready says 503 until the model is in place.
+        let kb = config.knowledge_base;
+        let built = tokio::task::spawn_blocking(move || {
+            Engine::build(kb, crate::model::calibration::EMBEDDED_EXAMPLES)
+        });
+        tokio::spawn(async move {
+            match built.await {
+                Ok(Ok(e)) => {
+                    tracing::info!(
+                        kb_version = %e.kb.version,
+                        model_version = %e.calibrator.info.version,
+                        held_out_accuracy = e.calibrator.info.held_out_accuracy,
+                        "model loaded"
+                    );
+                    let _ = engine.set(Arc::new(e));
+                }
+                Ok(Err(e)) => tracing::error!(error = %e, "model failed to load; staying unready"),
+                Err(e) => tracing::error!(error = %e, "model loading task failed"),
+            }
+        });
         Ok(Self {
             server,
             port,
@@ -67,7 +111,10 @@ impl Application {
     }
 }
 
-/// The `/api/v1` resources; scoring is added here as it is built.
-pub fn api() -> OpenApiRouter {
-    OpenApiRouter::new()
+/// The `/api/v1` resources.
+pub fn api(state: AppState) -> OpenApiRouter {
+    OpenApiRouter::<AppState>::new()
+        .routes(routes!(crate::routes::score::score))
+        .routes(routes!(crate::routes::models::models))
+        .with_state(state)
 }

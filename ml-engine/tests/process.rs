@@ -56,12 +56,24 @@ async fn serves_operational_endpoints_and_stops_cleanly_on_sigterm() {
     )
     .await;
     let c = client();
-    let ready = c
-        .get(format!("{}/health/ready", svc.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ready.status(), 200);
+    // Ready once the knowledge base and calibration model are loaded
+    // (503 "model" until then).
+    let mut ready = 0;
+    for _ in 0..600 {
+        ready = c
+            .get(format!("{}/health/ready", svc.base))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        if ready == 200 {
+            break;
+        }
+        assert_eq!(ready, 503);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(ready, 200);
     let doc: serde_json::Value = c
         .get(format!("{}/api/v1/openapi.json", svc.base))
         .send()
@@ -124,5 +136,41 @@ fn help_lists_every_setting() {
             "QRAP_ML_LOG_LEVEL",
             "QRAP_ML_WORKERS",
         ],
+    );
+}
+
+/// Checked on `Config::from_settings` (what `main` turns into the one-line
+/// exit-2 error) rather than on the binary: the shared cargo target directory
+/// holds one `debug/ml-engine`, which sibling checkouts rebuild mid-run.
+#[test]
+fn a_bad_knowledge_base_is_a_config_error_naming_the_variable() {
+    use clap::Parser;
+    use ml_engine::config::{Cli, Config};
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("kb.json");
+    std::fs::write(&empty, r#"{"format": 1, "version": "x", "description": "", "sources": {}, "cnsa2_deadlines": [], "entries": []}"#).unwrap();
+    let broken = dir.path().join("broken.json");
+    std::fs::write(&broken, "{ not json").unwrap();
+    let missing = dir.path().join("absent.json");
+    for (path, needle) in [
+        (&empty, "no entries"),
+        (&broken, "not valid"),
+        (&missing, "cannot read"),
+    ] {
+        let cli =
+            Cli::try_parse_from(["ml-engine", "--knowledge-base", path.to_str().unwrap()]).unwrap();
+        let err = Config::from_settings(cli.settings).unwrap_err();
+        assert_eq!(err.var, "QRAP_ML_KNOWLEDGE_BASE");
+        assert!(err.reason.contains(needle), "{err}");
+        assert!(!err.to_string().contains('\n'));
+    }
+    // The embedded default loads.
+    let cli = Cli::try_parse_from(["ml-engine"]).unwrap();
+    assert!(
+        Config::from_settings(cli.settings)
+            .unwrap()
+            .knowledge_base
+            .len()
+            > 100
     );
 }

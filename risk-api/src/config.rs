@@ -27,6 +27,27 @@ pub struct Cli {
     /// Settings.
     #[command(flatten)]
     pub settings: Settings,
+    /// Subcommand (none = serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands besides serving.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Mints an access token for an organization and role (prints it on stdout).
+    /// Needs only QUANTUN_JWT_SECRET (and QUANTUN_JWT_ISSUER, QUANTUN_JWT_TTL_SECS).
+    Token {
+        /// Organization id (org_…); required for every role but admin.
+        #[arg(long)]
+        org: Option<String>,
+        /// admin, operator, viewer or service.
+        #[arg(long, default_value = "viewer")]
+        role: String,
+        /// Subject (user id or e-mail) the token names.
+        #[arg(long, default_value = "cli-user")]
+        subject: String,
+    },
 }
 
 /// Raw settings.
@@ -97,6 +118,13 @@ pub struct Settings {
     /// Browser origins allowed to call the API (CORS), comma separated; empty = same origin only.
     #[arg(long = "cors-origins", env = "QRAP_CORS_ORIGINS", default_value = "")]
     pub cors_origins: String,
+    /// Maximum body size in bytes of a CycloneDX CBOM upload (POST /api/v1/assessments);
+    /// CBOMs of large estates are far bigger than ordinary requests (QRAP_MAX_BODY_SIZE).
+    #[arg(long = "cbom-max-body-size", env = "QRAP_CBOM_MAX_BODY_SIZE", default_value = "33554432", value_parser = clap::value_parser!(u64).range(1024..=1_073_741_824))]
+    pub cbom_max_body_size: u64,
+    /// Seconds to wait for the ML engine to score a batch before the assessment fails.
+    #[arg(long = "ml-timeout-secs", env = "QRAP_ML_TIMEOUT_SECS", default_value = "30", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub ml_timeout_secs: u64,
     /// Seconds to drain in-flight requests on SIGTERM.
     #[arg(long = "shutdown-grace-secs", env = "QRAP_SHUTDOWN_GRACE_SECS", default_value = "30", value_parser = clap::value_parser!(u64).range(0..=600))]
     pub shutdown_grace_secs: u64,
@@ -121,6 +149,10 @@ pub struct Config {
     pub rate_limit_per_minute: u32,
     /// Body limit in bytes.
     pub max_body_size: usize,
+    /// Body limit of CBOM uploads.
+    pub cbom_max_body_size: usize,
+    /// ML engine timeout.
+    pub ml_timeout: Duration,
     /// Token keys.
     pub jwt: JwtKeys,
     /// Service keys.
@@ -190,6 +222,9 @@ impl Config {
             log_level: s.log_level,
             rate_limit_per_minute: s.rate_limit,
             max_body_size: usize::try_from(s.max_body_size).unwrap_or(usize::MAX),
+            cbom_max_body_size: usize::try_from(s.cbom_max_body_size.max(s.max_body_size))
+                .unwrap_or(usize::MAX),
+            ml_timeout: Duration::from_secs(s.ml_timeout_secs),
             jwt,
             api_keys,
             cors_origins: parse_list(&s.cors_origins),
@@ -197,4 +232,47 @@ impl Config {
             startup_timeout: Duration::from_secs(30),
         })
     }
+}
+
+/// Mints a token from the JWT settings only (the `token` subcommand).
+pub fn mint_token(
+    s: &Settings,
+    org: Option<&str>,
+    role: &str,
+    subject: &str,
+) -> Result<String, ConfigError> {
+    let secret = require_secret(
+        "QUANTUN_JWT_SECRET",
+        s.jwt_secret.clone(),
+        shared::auth::MIN_SECRET_LEN,
+    )?;
+    let jwt = JwtKeys::new(
+        "QUANTUN_JWT_SECRET",
+        &secret,
+        &s.jwt_issuer,
+        JWT_AUDIENCE,
+        Duration::from_secs(s.jwt_ttl_secs),
+    )?;
+    let role: shared::auth::Role = role
+        .parse()
+        .map_err(|_| ConfigError::new("--role", "must be admin, operator, viewer or service"))?;
+    if let Some(o) = org {
+        if shared::ids::OrgId::parse(o).is_err() {
+            return Err(ConfigError::new(
+                "--org",
+                "must be an organization id (org_ + 32 hex)",
+            ));
+        }
+    } else if role != shared::auth::Role::Admin {
+        return Err(ConfigError::new(
+            "--org",
+            "required for every role but admin",
+        ));
+    }
+    if subject.trim().is_empty() || subject.len() > 320 {
+        return Err(ConfigError::new("--subject", "must be 1..320 characters"));
+    }
+    jwt.issue(subject, role, org)
+        .map(|(t, _)| t)
+        .map_err(|_| ConfigError::new("QUANTUN_JWT_SECRET", "cannot sign a token"))
 }

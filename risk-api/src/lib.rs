@@ -6,6 +6,11 @@
 //! Start with [`startup::Application::build`].
 
 pub mod config;
+pub mod domain;
+pub mod ml;
+pub mod repo;
+pub mod routes;
+pub mod runner;
 pub mod startup;
 pub mod state;
 

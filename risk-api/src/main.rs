@@ -1,11 +1,20 @@
 //! `risk-api` binary: settings → application → serve until SIGTERM.
 
-use risk_api::config::{Cli, Config};
+use risk_api::config::{mint_token, Cli, Command, Config};
 use risk_api::startup::Application;
 use shared::server::{run_main, MainOptions};
 
 fn main() -> std::process::ExitCode {
     let cli: Cli = shared::config::load();
+    if let Some(Command::Token { org, role, subject }) = &cli.command {
+        match mint_token(&cli.settings, org.as_deref(), role, subject) {
+            Ok(token) => {
+                println!("{token}");
+                return std::process::ExitCode::SUCCESS;
+            }
+            Err(e) => shared::config::exit_with(&e),
+        }
+    }
     let config =
         Config::from_settings(cli.settings).unwrap_or_else(|e| shared::config::exit_with(&e));
     let opts = MainOptions {

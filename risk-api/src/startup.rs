@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::response::IntoResponse;
 use axum::Json;
 use shared::auth::Authenticator;
@@ -52,11 +52,10 @@ impl Application {
             true,
             shared::db::probe(pool.clone()),
         ));
-        let http = HttpClient::new(&ClientSettings::new(concat!(
-            "quantun-risk-api/",
-            env!("CARGO_PKG_VERSION")
-        )))
-        .context("building the HTTP client")?;
+        let mut client =
+            ClientSettings::new(concat!("quantun-risk-api/", env!("CARGO_PKG_VERSION")));
+        client.timeout = config.ml_timeout;
+        let http = HttpClient::new(&client).context("building the HTTP client")?;
         let state = AppState {
             pool,
             auth: Arc::new(Authenticator {
@@ -66,19 +65,25 @@ impl Application {
             http,
             ml_url: config.ml_url.as_str().into(),
             readiness: readiness.clone(),
+            max_body_size: config.max_body_size,
         };
         let surface = Surface {
             info: INFO,
             readiness,
             metrics: shared::metrics::install(INFO.name),
             stack: StackOptions {
-                body_limit: config.max_body_size,
+                // The outer limit admits CBOM uploads; every other route is held
+                // to QRAP_MAX_BODY_SIZE by the per-route limits in `api`.
+                body_limit: config.cbom_max_body_size,
                 cors_origins: config.cors_origins.clone(),
                 rate_limit: shared::ratelimit::RateLimit::per_minute(config.rate_limit_per_minute),
                 ..StackOptions::default()
             },
         };
-        let (router, _doc) = build_router(api(state), &surface);
+        let (router, _doc) = build_router(
+            api(state, config.max_body_size, config.cbom_max_body_size),
+            &surface,
+        );
         let server = HttpServer::bind(&config.host, config.port, router)
             .await
             .with_context(|| {
@@ -117,10 +122,37 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     (report.http_status(), Json(report))
 }
 
-/// The `/api/v1` resources and `/healthz`. Organizations, assessments and
-/// findings are added here as they are built.
-pub fn api(state: AppState) -> OpenApiRouter {
-    OpenApiRouter::<AppState>::new()
+/// The `/api/v1` resources and `/healthz`. `/api/v1/assessments` (CBOM
+/// uploads) reads bodies up to `cbom_limit`; every other route up to
+/// `body_limit` (`QRAP_MAX_BODY_SIZE`).
+pub fn api(state: AppState, body_limit: usize, cbom_limit: usize) -> OpenApiRouter {
+    use crate::routes::{assessments, audit, findings, organizations, reports};
+    let uploads = OpenApiRouter::<AppState>::new()
+        .routes(routes!(
+            assessments::create_assessment,
+            assessments::list_assessments
+        ))
+        .layer(DefaultBodyLimit::max(cbom_limit));
+    let rest = OpenApiRouter::<AppState>::new()
         .routes(routes!(healthz))
-        .with_state(state)
+        .routes(routes!(
+            organizations::create_organization,
+            organizations::list_organizations
+        ))
+        .routes(routes!(
+            organizations::get_organization,
+            organizations::update_organization,
+            organizations::delete_organization
+        ))
+        .routes(routes!(
+            assessments::get_assessment,
+            assessments::delete_assessment
+        ))
+        .routes(routes!(assessments::assessment_summary))
+        .routes(routes!(assessments::rerun_assessment))
+        .routes(routes!(findings::list_findings))
+        .routes(routes!(reports::report))
+        .routes(routes!(audit::verify_audit))
+        .layer(DefaultBodyLimit::max(body_limit));
+    uploads.merge(rest).with_state(state)
 }

@@ -21,6 +21,8 @@ pub struct AppState {
     pub ml_url: Arc<str>,
     /// Readiness checks (also behind the seed's `/healthz`).
     pub readiness: Arc<Readiness>,
+    /// `QRAP_MAX_BODY_SIZE`: the limit of JSON inventories on the upload route.
+    pub max_body_size: usize,
 }
 
 impl FromRef<AppState> for Arc<Authenticator> {

@@ -1,0 +1,68 @@
+//! In-process scoring speed: 10,000 mixed assets through the knowledge base,
+//! Mosca and the calibrated severity (`make bench`). Plain `main` (no bench
+//! framework): prints min/median/max over repeated runs.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::Instant;
+
+use ml_engine::model::calibration::EMBEDDED_EXAMPLES;
+use ml_engine::model::kb::{KnowledgeBase, EMBEDDED};
+use ml_engine::model::scoring::{Asset, Criticality, Exposure, Options};
+use ml_engine::model::Engine;
+
+fn main() {
+    let engine = Engine::build(KnowledgeBase::parse(EMBEDDED).unwrap(), EMBEDDED_EXAMPLES).unwrap();
+    let names: [(&str, Option<&str>); 12] = [
+        ("RSA", Some("2048")),
+        ("RSA-4096", None),
+        ("ECDSA", Some("secp256r1")),
+        ("ECDH", Some("secg/secp521r1")),
+        ("AES-128-GCM", None),
+        ("AES", Some("256")),
+        ("ML-KEM-768", None),
+        ("X25519MLKEM768", None),
+        ("SHA-1", None),
+        ("3DES", None),
+        ("RSA-PKCS1-1.5-SHA512-2048", Some("512")),
+        ("SomethingUnknown", None),
+    ];
+    let assets: Vec<Asset> = (0..10_000)
+        .map(|i| {
+            let (a, p) = names[i % names.len()];
+            Asset {
+                algorithm: a.into(),
+                parameter: p.map(Into::into),
+                family: None,
+                usage: None,
+                data_shelf_life_years: (i % 20) as f64,
+                migration_time_years: 5.0,
+                exposure: if i % 3 == 0 {
+                    Exposure::Internet
+                } else {
+                    Exposure::Internal
+                },
+                criticality: Criticality::Medium,
+            }
+        })
+        .collect();
+    let opts = Options {
+        as_of_year: 2026,
+        crqc_median_year: 2035.0,
+        crqc_spread_years: 3.0,
+    };
+    let mut times = Vec::new();
+    let mut checksum = 0.0;
+    for _ in 0..30 {
+        let t = Instant::now();
+        let out = engine.score_all(&opts, &assets);
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        checksum += out.iter().map(|s| s.risk_score).sum::<f64>();
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "ml-engine score_all, 10,000 assets, 30 runs: min {:.2} ms, median {:.2} ms, max {:.2} ms (checksum {checksum:.0})",
+        times[0],
+        times[times.len() / 2],
+        times[times.len() - 1]
+    );
+}

@@ -1,0 +1,214 @@
+//! `POST /api/v1/score`: scores a batch of up to 10,000 assets.
+
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use shared::error::{FieldError, Problem};
+use shared::json::AppJson;
+use utoipa::ToSchema;
+
+use crate::model::scoring::{self, Asset, Criticality, Exposure, Scored, Usage};
+use crate::state::AppState;
+
+/// Largest batch.
+pub const MAX_BATCH: usize = 10_000;
+/// Longest accepted text field.
+const MAX_TEXT: usize = 200;
+/// Default data shelf life (Mosca's x) when the caller does not say.
+pub const DEFAULT_SHELF_LIFE_YEARS: f64 = 5.0;
+/// Default migration time (Mosca's y) when the caller does not say.
+pub const DEFAULT_MIGRATION_YEARS: f64 = 5.0;
+
+/// One asset to score.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct AssetIn {
+    /// Caller's id, echoed back.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Algorithm name, e.g. `RSA`, `RSA-2048`, `ECDSA`, `ML-KEM-768`.
+    pub algorithm: String,
+    /// Key size, curve or parameter set.
+    #[serde(default)]
+    pub parameter: Option<String>,
+    /// Family when known (CycloneDX `algorithmFamily`).
+    #[serde(default)]
+    pub family: Option<String>,
+    /// Usage.
+    #[serde(default)]
+    pub usage: Option<Usage>,
+    /// Years the data must stay confidential (default 5).
+    #[serde(default)]
+    pub data_shelf_life_years: Option<f64>,
+    /// Years a migration would take (default 5).
+    #[serde(default)]
+    pub migration_time_years: Option<f64>,
+    /// Exposure (default internal).
+    #[serde(default)]
+    pub exposure: Option<Exposure>,
+    /// Criticality (default medium).
+    #[serde(default)]
+    pub criticality: Option<Criticality>,
+}
+
+/// Request body.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct ScoreRequest {
+    /// 1..=10,000 assets.
+    pub assets: Vec<AssetIn>,
+    /// Override of the "now" year (2000..=2100).
+    #[serde(default)]
+    pub as_of_year: Option<i32>,
+    /// Override of the CRQC median year (2020..=2100).
+    #[serde(default)]
+    pub crqc_median_year: Option<f64>,
+}
+
+/// One result.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ScoredOut {
+    /// The caller's id.
+    pub id: Option<String>,
+    /// The score.
+    #[serde(flatten)]
+    pub scored: Scored,
+}
+
+/// Response body.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ScoreResponse {
+    /// Knowledge-base version used.
+    pub knowledge_base_version: String,
+    /// Calibration model version used.
+    pub model_version: String,
+    /// Parameters used.
+    pub options: scoring::Options,
+    /// Results, in request order.
+    pub results: Vec<ScoredOut>,
+}
+
+fn text_ok(v: &str) -> bool {
+    !v.trim().is_empty() && v.chars().count() <= MAX_TEXT && !v.chars().any(char::is_control)
+}
+
+/// Validates the request into domain assets, naming every bad field.
+pub fn validate(
+    req: &ScoreRequest,
+    defaults: scoring::Options,
+) -> Result<(scoring::Options, Vec<Asset>), Problem> {
+    let mut errors = Vec::new();
+    if req.assets.is_empty() || req.assets.len() > MAX_BATCH {
+        errors.push(FieldError::new(
+            "assets",
+            format!(
+                "must hold 1 to {MAX_BATCH} assets (got {})",
+                req.assets.len()
+            ),
+        ));
+        return Err(Problem::validation(errors));
+    }
+    let mut opts = defaults;
+    if let Some(y) = req.as_of_year {
+        if (2000..=2100).contains(&y) {
+            opts.as_of_year = y;
+        } else {
+            errors.push(FieldError::new("as_of_year", "must be 2000..=2100"));
+        }
+    }
+    if let Some(y) = req.crqc_median_year {
+        if y.is_finite() && (2020.0..=2100.0).contains(&y) {
+            opts.crqc_median_year = y;
+        } else {
+            errors.push(FieldError::new("crqc_median_year", "must be 2020..=2100"));
+        }
+    }
+    let mut out = Vec::with_capacity(req.assets.len());
+    for (i, a) in req.assets.iter().enumerate() {
+        let f = |name: &str| format!("assets[{i}].{name}");
+        if !text_ok(&a.algorithm) {
+            errors.push(FieldError::new(
+                f("algorithm"),
+                "must be 1..200 printable characters",
+            ));
+        }
+        for (name, v) in [
+            ("id", &a.id),
+            ("parameter", &a.parameter),
+            ("family", &a.family),
+        ] {
+            if v.as_deref().is_some_and(|v| !text_ok(v)) {
+                errors.push(FieldError::new(
+                    f(name),
+                    "must be 1..200 printable characters",
+                ));
+            }
+        }
+        let years = |name: &str, v: Option<f64>, d: f64, errors: &mut Vec<FieldError>| match v {
+            None => d,
+            Some(v) if v.is_finite() && (0.0..=100.0).contains(&v) => v,
+            Some(_) => {
+                errors.push(FieldError::new(f(name), "must be 0..=100 years"));
+                d
+            }
+        };
+        let shelf = years(
+            "data_shelf_life_years",
+            a.data_shelf_life_years,
+            DEFAULT_SHELF_LIFE_YEARS,
+            &mut errors,
+        );
+        let migration = years(
+            "migration_time_years",
+            a.migration_time_years,
+            DEFAULT_MIGRATION_YEARS,
+            &mut errors,
+        );
+        if errors.len() > 100 {
+            // Enough to act on; do not build a multi-megabyte error.
+            break;
+        }
+        out.push(Asset {
+            algorithm: a.algorithm.trim().to_owned(),
+            parameter: a.parameter.as_ref().map(|p| p.trim().to_owned()),
+            family: a.family.as_ref().map(|p| p.trim().to_owned()),
+            usage: a.usage,
+            data_shelf_life_years: shelf,
+            migration_time_years: migration,
+            exposure: a.exposure.unwrap_or_default(),
+            criticality: a.criticality.unwrap_or_default(),
+        });
+    }
+    if errors.is_empty() {
+        Ok((opts, out))
+    } else {
+        Err(Problem::validation(errors))
+    }
+}
+
+/// Scores a batch of cryptographic assets. Deterministic: the same body
+/// gives the same results.
+#[utoipa::path(post, path = "/api/v1/score", tag = "scoring",
+    request_body = ScoreRequest,
+    responses(
+        (status = 200, description = "Scores in request order", body = ScoreResponse),
+        (status = 413, description = "Body too large", body = Problem),
+        (status = 422, description = "Invalid request; `errors` names the fields", body = Problem),
+        (status = 503, description = "Model still loading", body = Problem)))]
+pub async fn score(
+    State(state): State<AppState>,
+    AppJson(req): AppJson<ScoreRequest>,
+) -> Result<AppJson<ScoreResponse>, Problem> {
+    let engine = state.engine()?;
+    let (opts, assets) = validate(&req, state.defaults)?;
+    let scored = engine.score_all(&opts, &assets);
+    let results = req
+        .assets
+        .into_iter()
+        .zip(scored)
+        .map(|(a, scored)| ScoredOut { id: a.id, scored })
+        .collect();
+    Ok(AppJson(ScoreResponse {
+        knowledge_base_version: engine.kb.version.clone(),
+        model_version: engine.calibrator.info.version.clone(),
+        options: opts,
+        results,
+    }))
+}

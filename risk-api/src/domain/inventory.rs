@@ -1,0 +1,168 @@
+//! The asset list an assessment scores, from a JSON inventory or a CBOM.
+
+use serde::{Deserialize, Serialize};
+use shared::error::{FieldError, Problem};
+use utoipa::ToSchema;
+
+/// Most assets one assessment may hold.
+pub const MAX_ASSETS: usize = 100_000;
+
+/// `usage` values (the `findings.usage` CHECK list).
+pub const USAGES: &[&str] = &[
+    "key_exchange",
+    "signature",
+    "encryption",
+    "hash",
+    "mac",
+    "kdf",
+    "certificate",
+    "protocol",
+    "other",
+];
+const EXPOSURES: &[&str] = &["internet", "internal", "isolated"];
+const CRITICALITIES: &[&str] = &["low", "medium", "high", "critical"];
+
+/// One asset of a JSON inventory.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct InventoryAsset {
+    /// Where the algorithm is used, e.g. `api.example.com TLS`.
+    pub name: String,
+    /// Algorithm, e.g. `RSA`, `RSA-2048`, `ECDSA`, `AES-256-GCM`.
+    pub algorithm: String,
+    /// Key size, curve or parameter set.
+    #[serde(default)]
+    pub parameter: Option<String>,
+    /// key_exchange, signature, encryption, hash, mac, kdf, certificate, protocol or other.
+    #[serde(default)]
+    pub usage: Option<String>,
+    /// Free-form asset type, e.g. `certificate`, `key`, `library`.
+    #[serde(default)]
+    pub asset_type: Option<String>,
+    /// Years the protected data must stay confidential.
+    #[serde(default)]
+    pub data_shelf_life_years: Option<f64>,
+    /// Years a migration would take.
+    #[serde(default)]
+    pub migration_time_years: Option<f64>,
+    /// internet, internal or isolated.
+    #[serde(default)]
+    pub exposure: Option<String>,
+    /// low, medium, high or critical.
+    #[serde(default)]
+    pub criticality: Option<String>,
+}
+
+/// An asset ready for scoring, whatever its source.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AssetRecord {
+    /// Display name.
+    pub name: String,
+    /// CycloneDX bom-ref.
+    pub asset_ref: Option<String>,
+    /// Asset type (algorithm, key, certificate, protocol, …).
+    pub asset_type: Option<String>,
+    /// Algorithm as found.
+    pub algorithm: String,
+    /// Parameter as found.
+    pub parameter: Option<String>,
+    /// Family when the document states it.
+    pub family: Option<String>,
+    /// One of [`USAGES`].
+    pub usage: Option<String>,
+    /// Mosca x.
+    pub data_shelf_life_years: Option<f64>,
+    /// Mosca y.
+    pub migration_time_years: Option<f64>,
+    /// Exposure.
+    pub exposure: Option<String>,
+    /// Criticality.
+    pub criticality: Option<String>,
+    /// What the document claims (compared after scoring).
+    pub declared: Declared,
+}
+
+/// Claims a CBOM makes about an algorithm, to compare with our own.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Declared {
+    /// `nistQuantumSecurityLevel` (0 = quantum-vulnerable).
+    pub nist_quantum_level: Option<i64>,
+    /// `classicalSecurityLevel` in bits.
+    pub classical_level: Option<i64>,
+}
+
+fn text(field: String, v: &str, max: usize, errors: &mut Vec<FieldError>) {
+    if v.trim().is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
+        errors.push(FieldError::new(
+            field,
+            format!("must be 1..{max} printable characters"),
+        ));
+    }
+}
+
+/// Validates a JSON inventory into records, naming every bad field
+/// (`inventory[3].algorithm`).
+pub fn from_inventory(items: &[InventoryAsset]) -> Result<Vec<AssetRecord>, Problem> {
+    let mut errors = Vec::new();
+    if items.is_empty() || items.len() > MAX_ASSETS {
+        return Err(Problem::invalid_field(
+            "inventory",
+            format!("must hold 1 to {MAX_ASSETS} assets"),
+        ));
+    }
+    for (i, a) in items.iter().enumerate() {
+        let f = |n: &str| format!("inventory[{i}].{n}");
+        text(f("name"), &a.name, 1000, &mut errors);
+        text(f("algorithm"), &a.algorithm, 200, &mut errors);
+        for (n, v, max) in [
+            ("parameter", &a.parameter, 200),
+            ("asset_type", &a.asset_type, 64),
+        ] {
+            if let Some(v) = v {
+                text(f(n), v, max, &mut errors);
+            }
+        }
+        for (n, v, allowed) in [
+            ("usage", &a.usage, USAGES),
+            ("exposure", &a.exposure, EXPOSURES),
+            ("criticality", &a.criticality, CRITICALITIES),
+        ] {
+            if v.as_deref().is_some_and(|v| !allowed.contains(&v)) {
+                errors.push(FieldError::new(
+                    f(n),
+                    format!("must be one of {}", allowed.join(", ")),
+                ));
+            }
+        }
+        for (n, v) in [
+            ("data_shelf_life_years", a.data_shelf_life_years),
+            ("migration_time_years", a.migration_time_years),
+        ] {
+            if v.is_some_and(|v| !v.is_finite() || !(0.0..=100.0).contains(&v)) {
+                errors.push(FieldError::new(f(n), "must be 0..=100 years"));
+            }
+        }
+        if errors.len() >= 100 {
+            break;
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Problem::validation(errors));
+    }
+    Ok(items
+        .iter()
+        .map(|a| AssetRecord {
+            name: a.name.trim().to_owned(),
+            asset_ref: None,
+            asset_type: a.asset_type.clone(),
+            algorithm: a.algorithm.trim().to_owned(),
+            parameter: a.parameter.clone(),
+            family: None,
+            usage: a.usage.clone(),
+            data_shelf_life_years: a.data_shelf_life_years,
+            migration_time_years: a.migration_time_years,
+            exposure: a.exposure.clone(),
+            criticality: a.criticality.clone(),
+            declared: Declared::default(),
+        })
+        .collect())
+}

@@ -1,0 +1,6 @@
+//! Parsed types and pure logic: inventories, CycloneDX CBOM import, and the
+//! assessment summary arithmetic. No I/O.
+
+pub mod cbom;
+pub mod inventory;
+pub mod summary;

@@ -1,0 +1,201 @@
+//! Assessment results: finding rows from ML scores, remediation priority,
+//! and the summary figures stored on the assessment.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::inventory::AssetRecord;
+
+/// The part of the ML engine's per-asset answer the API keeps (a tolerant
+/// reader: new fields from the engine are ignored).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct MlResult {
+    /// Canonical algorithm name.
+    pub algorithm: String,
+    /// Known to the knowledge base.
+    pub known: bool,
+    /// shor | grover | none | classically_weak | unknown.
+    pub quantum_threat: String,
+    /// Classical strength.
+    #[serde(default)]
+    pub classical_bits: Option<i64>,
+    /// NIST PQ category.
+    #[serde(default)]
+    pub nist_pq_category: Option<i64>,
+    /// acceptable | deprecated | disallowed | unknown.
+    pub policy_status: String,
+    /// IR 8547 deprecated after.
+    #[serde(default)]
+    pub deprecated_after: Option<i32>,
+    /// IR 8547 disallowed after.
+    #[serde(default)]
+    pub disallowed_after: Option<i32>,
+    /// Mosca.
+    #[serde(default)]
+    pub mosca: Option<MlMosca>,
+    /// 0..100.
+    pub risk_score: f64,
+    /// CRITICAL..INFO.
+    pub severity: String,
+    /// What to do.
+    pub recommendation: String,
+    /// Explaining factors.
+    #[serde(default)]
+    pub factors: Value,
+}
+
+/// Mosca part of an ML answer.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct MlMosca {
+    /// Exposed.
+    pub exposed: bool,
+    /// Margin in years.
+    pub margin_years: f64,
+}
+
+/// A finding ready to insert.
+#[derive(Debug, Clone)]
+pub struct NewFinding {
+    /// The asset.
+    pub asset: AssetRecord,
+    /// Its score.
+    pub ml: MlResult,
+    /// Remediation order, 1 = first.
+    pub priority: i32,
+    /// CBOM claims that differ from ours.
+    pub disagreement: Option<Value>,
+}
+
+/// Numbers stored on a completed assessment.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Summary {
+    /// Overall score: the mean of the worst finding and the average, so one
+    /// critical asset is not drowned by many harmless ones.
+    pub overall_risk_score: f64,
+    /// Counts by severity.
+    pub critical: i32,
+    /// HIGH.
+    pub high: i32,
+    /// MEDIUM.
+    pub medium: i32,
+    /// LOW.
+    pub low: i32,
+    /// INFO.
+    pub info: i32,
+    /// Share of assets already quantum-safe (threat none or grover, and
+    /// acceptable by policy), 0..100.
+    pub pqc_readiness_pct: f64,
+    /// Earliest IR 8547 year after which a finding's algorithm is deprecated
+    /// or disallowed.
+    pub earliest_deadline_year: Option<i32>,
+}
+
+fn severity_rank(s: &str) -> u8 {
+    match s {
+        "CRITICAL" => 4,
+        "HIGH" => 3,
+        "MEDIUM" => 2,
+        "LOW" => 1,
+        _ => 0,
+    }
+}
+
+/// Pairs assets with scores, records disagreements and assigns priorities
+/// (severity, then score, then input order).
+pub fn findings(assets: Vec<AssetRecord>, scores: Vec<MlResult>) -> Vec<NewFinding> {
+    let mut out: Vec<NewFinding> = assets
+        .into_iter()
+        .zip(scores)
+        .map(|(asset, ml)| {
+            let disagreement = disagreement(&asset, &ml);
+            NewFinding {
+                asset,
+                ml,
+                priority: 0,
+                disagreement,
+            }
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..out.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (x, y) = (&out[a].ml, &out[b].ml);
+        severity_rank(&y.severity)
+            .cmp(&severity_rank(&x.severity))
+            .then(y.risk_score.total_cmp(&x.risk_score))
+            .then(a.cmp(&b))
+    });
+    for (rank, i) in order.into_iter().enumerate() {
+        out[i].priority = i32::try_from(rank + 1).unwrap_or(i32::MAX);
+    }
+    out
+}
+
+/// Where the document's claims differ from the knowledge base.
+fn disagreement(asset: &AssetRecord, ml: &MlResult) -> Option<Value> {
+    let mut items = Vec::new();
+    if let Some(level) = asset.declared.nist_quantum_level {
+        let declared_safe = level > 0;
+        let computed_safe = matches!(ml.quantum_threat.as_str(), "none" | "grover");
+        if declared_safe != computed_safe
+            || (ml.nist_pq_category.is_some() && ml.nist_pq_category != Some(level))
+        {
+            items.push(serde_json::json!({
+                "field": "nistQuantumSecurityLevel",
+                "declared": level,
+                "computed": ml.nist_pq_category.unwrap_or(0),
+                "quantum_threat": ml.quantum_threat,
+            }));
+        }
+    }
+    if let (Some(d), Some(c)) = (asset.declared.classical_level, ml.classical_bits) {
+        if d != c && ml.known {
+            items.push(serde_json::json!({
+                "field": "classicalSecurityLevel",
+                "declared": d,
+                "computed": c,
+            }));
+        }
+    }
+    (!items.is_empty()).then(|| Value::Array(items))
+}
+
+/// Summary figures over all findings.
+pub fn summarise(findings: &[NewFinding]) -> Summary {
+    let mut s = Summary::default();
+    if findings.is_empty() {
+        return s;
+    }
+    let (mut max, mut sum, mut safe) = (0.0_f64, 0.0_f64, 0_u32);
+    for f in findings {
+        max = max.max(f.ml.risk_score);
+        sum += f.ml.risk_score;
+        match f.ml.severity.as_str() {
+            "CRITICAL" => s.critical += 1,
+            "HIGH" => s.high += 1,
+            "MEDIUM" => s.medium += 1,
+            "LOW" => s.low += 1,
+            _ => s.info += 1,
+        }
+        if matches!(f.ml.quantum_threat.as_str(), "none" | "grover")
+            && f.ml.policy_status == "acceptable"
+        {
+            safe += 1;
+        }
+        let year = [f.ml.deprecated_after, f.ml.disallowed_after]
+            .into_iter()
+            .flatten()
+            .min();
+        s.earliest_deadline_year = match (s.earliest_deadline_year, year) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+    let n = findings.len() as f64;
+    s.overall_risk_score = round2(((max + sum / n) / 2.0).clamp(0.0, 100.0));
+    s.pqc_readiness_pct = round2(f64::from(safe) * 100.0 / n);
+    s
+}
+
+fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}

@@ -1,0 +1,63 @@
+//! The ML engine client: scores records in batches of at most 10,000
+//! (the engine's limit) and fails with a reason the assessment stores.
+
+use serde_json::json;
+use shared::http_client::HttpClient;
+
+use crate::domain::inventory::AssetRecord;
+use crate::domain::summary::MlResult;
+
+/// The ML engine's batch limit.
+pub const BATCH: usize = 10_000;
+
+/// Scores every record, in order. The error is a short, user-facing
+/// reason (no internal addresses or bodies).
+pub async fn score(
+    http: &HttpClient,
+    base: &str,
+    assets: &[AssetRecord],
+) -> Result<Vec<MlResult>, String> {
+    let url = format!("{}/api/v1/score", base.trim_end_matches('/'));
+    let mut out = Vec::with_capacity(assets.len());
+    for chunk in assets.chunks(BATCH) {
+        let body = json!({
+            "assets": chunk.iter().map(|a| json!({
+                "algorithm": a.algorithm,
+                "parameter": a.parameter,
+                "family": a.family,
+                "usage": a.usage,
+                "data_shelf_life_years": a.data_shelf_life_years,
+                "migration_time_years": a.migration_time_years,
+                "exposure": a.exposure,
+                "criticality": a.criticality,
+            })).collect::<Vec<_>>()
+        });
+        let resp = http.post(&url).json(&body).send().await.map_err(|e| {
+            if e.is_timeout() {
+                "ML engine did not answer in time".to_owned()
+            } else {
+                "ML engine is unreachable".to_owned()
+            }
+        })?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(format!("ML engine answered HTTP {}", status.as_u16()));
+        }
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            results: Vec<MlResult>,
+        }
+        let answer: Answer = resp.json().await.map_err(|e| {
+            if e.is_timeout() {
+                "ML engine did not answer in time".to_owned()
+            } else {
+                "ML engine sent an unreadable answer".to_owned()
+            }
+        })?;
+        if answer.results.len() != chunk.len() {
+            return Err("ML engine answered with a different number of results".to_owned());
+        }
+        out.extend(answer.results);
+    }
+    Ok(out)
+}

@@ -1,0 +1,304 @@
+//! SQL. Runtime queries with binds; NUMERIC read as `::float8`. Every
+//! mutation takes the caller's transaction so the audit row lands with it.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::{PgConnection, PgPool};
+use utoipa::ToSchema;
+
+use crate::domain::summary::{NewFinding, Summary};
+
+/// Who did something, for the audit log.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// Subject (`service:<name>` for API keys, `system:risk-api` for the runner).
+    pub subject: String,
+    /// Role, when a caller.
+    pub role: Option<&'static str>,
+    /// Request id, when from a request.
+    pub request_id: Option<String>,
+}
+
+impl Actor {
+    /// The background assessment runner.
+    pub fn system() -> Self {
+        Self {
+            subject: "system:risk-api".into(),
+            role: None,
+            request_id: None,
+        }
+    }
+}
+
+/// Appends an audit row (the chain trigger fills id and hashes).
+pub async fn audit(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    org: Option<&str>,
+    action: &str,
+    resource_type: &str,
+    resource_id: &str,
+    details: Value,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO qrap_audit_log (organization_id, actor, actor_role, action, resource_type, resource_id, details, request_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(org)
+    .bind(&actor.subject)
+    .bind(actor.role)
+    .bind(action)
+    .bind(resource_type)
+    .bind(resource_id)
+    .bind(details)
+    .bind(actor.request_id.as_deref().map(|r| r.chars().take(255).collect::<String>()))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// An organization.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Organization {
+    /// Id.
+    pub id: String,
+    /// Name (unique, case-insensitive).
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Version.
+    pub version: i64,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Updated.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// An assessment (without its source document).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Assessment {
+    /// Id.
+    pub id: String,
+    /// Organization.
+    pub organization_id: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// pending | running | completed | failed.
+    pub status: String,
+    /// inventory | cyclonedx.
+    pub source_format: String,
+    /// CycloneDX specVersion.
+    pub source_spec_version: Option<String>,
+    /// Assets scored.
+    pub asset_count: i32,
+    /// 0..100 once completed.
+    pub overall_risk_score: Option<f64>,
+    /// CRITICAL findings.
+    pub critical_count: i32,
+    /// HIGH findings.
+    pub high_count: i32,
+    /// MEDIUM findings.
+    pub medium_count: i32,
+    /// LOW findings.
+    pub low_count: i32,
+    /// INFO findings.
+    pub info_count: i32,
+    /// Share of quantum-safe assets.
+    pub pqc_readiness_pct: Option<f64>,
+    /// Earliest IR 8547 deadline among findings.
+    pub earliest_deadline_year: Option<i32>,
+    /// Why it failed.
+    pub failure_reason: Option<String>,
+    /// Scoring attempts.
+    pub attempts: i32,
+    /// Creator.
+    pub created_by: Option<String>,
+    /// Scoring started.
+    pub started_at: Option<DateTime<Utc>>,
+    /// Scoring finished.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// Version.
+    pub version: i64,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Updated.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Columns of [`Assessment`].
+pub const ASSESSMENT_COLS: &str = "id, organization_id, name, description, status, source_format, source_spec_version, asset_count, overall_risk_score::float8 AS overall_risk_score, critical_count, high_count, medium_count, low_count, info_count, pqc_readiness_pct::float8 AS pqc_readiness_pct, earliest_deadline_year, failure_reason, attempts, created_by, started_at, completed_at, version, created_at, updated_at";
+
+/// A finding.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Finding {
+    /// Id.
+    pub id: String,
+    /// Assessment.
+    pub assessment_id: String,
+    /// Organization.
+    pub organization_id: String,
+    /// Asset name.
+    pub asset_name: String,
+    /// CycloneDX bom-ref.
+    pub asset_ref: Option<String>,
+    /// Asset type.
+    pub asset_type: Option<String>,
+    /// Algorithm (canonical when known).
+    pub algorithm: String,
+    /// Parameter as found.
+    pub parameter: Option<String>,
+    /// Usage.
+    pub usage: Option<String>,
+    /// shor | grover | none | classically_weak | unknown.
+    pub quantum_threat: String,
+    /// 0..100.
+    pub risk_score: f64,
+    /// Severity.
+    pub severity: String,
+    /// IR 8547 deprecated after.
+    pub nist_deprecated_year: Option<i32>,
+    /// IR 8547 disallowed after.
+    pub nist_disallowed_year: Option<i32>,
+    /// Status today.
+    pub policy_status: String,
+    /// Mosca exposed.
+    pub mosca_exposed: Option<bool>,
+    /// Mosca margin.
+    pub mosca_margin_years: Option<f64>,
+    /// What to do.
+    pub recommendation: Option<String>,
+    /// 1 = fix first.
+    pub priority: i32,
+    /// Explaining factors.
+    pub factors: Value,
+    /// CBOM claims that differ from ours.
+    pub document_disagreement: Option<Value>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Columns of [`Finding`].
+pub const FINDING_COLS: &str = "id, assessment_id, organization_id, asset_name, asset_ref, asset_type, algorithm, parameter, usage, quantum_threat, risk_score::float8 AS risk_score, severity, nist_deprecated_year, nist_disallowed_year, policy_status, mosca_exposed, mosca_margin_years::float8 AS mosca_margin_years, recommendation, priority, factors, document_disagreement, created_at";
+
+/// One assessment, restricted to `org` when given (tenancy).
+pub async fn get_assessment(
+    pool: &PgPool,
+    id: &str,
+    org: Option<&str>,
+) -> Result<Option<Assessment>, sqlx::Error> {
+    sqlx::query_as::<_, Assessment>(&format!(
+        "SELECT {ASSESSMENT_COLS} FROM assessments WHERE id = $1 AND ($2::text IS NULL OR organization_id = $2)"
+    ))
+    .bind(id)
+    .bind(org)
+    .fetch_optional(pool)
+    .await
+}
+
+const CHUNK: usize = 2_000;
+
+/// Inserts findings in batches (UNNEST over column arrays).
+pub async fn insert_findings(
+    conn: &mut PgConnection,
+    assessment_id: &str,
+    org: &str,
+    findings: &[NewFinding],
+) -> Result<(), sqlx::Error> {
+    for chunk in findings.chunks(CHUNK) {
+        let mut ids = Vec::with_capacity(chunk.len());
+        let (mut names, mut refs, mut types, mut algs, mut params, mut usages) =
+            (vec![], vec![], vec![], vec![], vec![], vec![]);
+        let (mut threats, mut scores, mut sevs, mut dep, mut dis, mut pol) =
+            (vec![], vec![], vec![], vec![], vec![], vec![]);
+        let (mut exposed, mut margin, mut recs, mut prio, mut factors, mut disagree) =
+            (vec![], vec![], vec![], vec![], vec![], vec![]);
+        for f in chunk {
+            ids.push(shared::ids::FindingId::new().as_str().to_owned());
+            names.push(f.asset.name.clone());
+            refs.push(f.asset.asset_ref.clone());
+            types.push(f.asset.asset_type.clone());
+            algs.push(f.ml.algorithm.chars().take(200).collect::<String>());
+            params.push(f.asset.parameter.clone());
+            usages.push(f.asset.usage.clone());
+            threats.push(f.ml.quantum_threat.clone());
+            scores.push(f.ml.risk_score);
+            sevs.push(f.ml.severity.clone());
+            dep.push(f.ml.deprecated_after);
+            dis.push(f.ml.disallowed_after);
+            pol.push(f.ml.policy_status.clone());
+            exposed.push(f.ml.mosca.as_ref().map(|m| m.exposed));
+            margin.push(f.ml.mosca.as_ref().map(|m| m.margin_years));
+            recs.push(f.ml.recommendation.clone());
+            prio.push(f.priority);
+            factors.push(f.ml.factors.to_string());
+            disagree.push(f.disagreement.as_ref().map(Value::to_string));
+        }
+        sqlx::query(
+            "INSERT INTO findings (id, assessment_id, organization_id, asset_name, asset_ref, asset_type, algorithm, parameter, usage,
+                 quantum_threat, risk_score, severity, nist_deprecated_year, nist_disallowed_year, policy_status,
+                 mosca_exposed, mosca_margin_years, recommendation, priority, factors, document_disagreement)
+             SELECT t.id, $2, $3, t.name, t.ref, t.typ, t.alg, t.param, t.usage, t.threat, t.score, t.sev, t.dep, t.dis, t.pol,
+                    t.exposed, t.margin, t.rec, t.prio, t.factors::jsonb, t.disagree::jsonb
+             FROM UNNEST($1::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+                         $11::float8[], $12::text[], $13::int4[], $14::int4[], $15::text[], $16::bool[], $17::float8[],
+                         $18::text[], $19::int4[], $20::text[], $21::text[])
+                  AS t(id, name, ref, typ, alg, param, usage, threat, score, sev, dep, dis, pol, exposed, margin, rec, prio, factors, disagree)",
+        )
+        .bind(&ids)
+        .bind(assessment_id)
+        .bind(org)
+        .bind(&names)
+        .bind(&refs)
+        .bind(&types)
+        .bind(&algs)
+        .bind(&params)
+        .bind(&usages)
+        .bind(&threats)
+        .bind(&scores)
+        .bind(&sevs)
+        .bind(&dep)
+        .bind(&dis)
+        .bind(&pol)
+        .bind(&exposed)
+        .bind(&margin)
+        .bind(&recs)
+        .bind(&prio)
+        .bind(&factors)
+        .bind(&disagree)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Marks an assessment completed with its summary.
+pub async fn complete(
+    conn: &mut PgConnection,
+    id: &str,
+    asset_count: usize,
+    s: &Summary,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE assessments SET status = 'completed', asset_count = $2, overall_risk_score = $3, critical_count = $4,
+             high_count = $5, medium_count = $6, low_count = $7, info_count = $8, pqc_readiness_pct = $9,
+             earliest_deadline_year = $10, failure_reason = NULL, completed_at = now(), updated_at = now(),
+             version = version + 1
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(i32::try_from(asset_count).unwrap_or(i32::MAX))
+    .bind(s.overall_risk_score)
+    .bind(s.critical)
+    .bind(s.high)
+    .bind(s.medium)
+    .bind(s.low)
+    .bind(s.info)
+    .bind(s.pqc_readiness_pct)
+    .bind(s.earliest_deadline_year)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

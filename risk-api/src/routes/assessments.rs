@@ -1,0 +1,455 @@
+//! Assessments: create from a JSON inventory or a CycloneDX CBOM, list,
+//! get, summary, re-run, delete.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use shared::auth::{Admin, Principal, RequireRole};
+use shared::error::{FieldError, Problem};
+use shared::ids::{AssessmentId, OrgId};
+use shared::json::{parse_json, parse_query, AppJson, AppQuery};
+use shared::pagination::Page;
+use utoipa::{IntoParams, ToSchema};
+
+use super::{actor, db, page, page_of, parse_id, scope, Reader, Writer};
+use crate::domain::cbom;
+use crate::domain::inventory::{from_inventory, InventoryAsset};
+use crate::repo::{self, Assessment, ASSESSMENT_COLS};
+use crate::state::AppState;
+
+/// Media type of CycloneDX JSON.
+pub const CYCLONEDX_JSON: &str = "application/vnd.cyclonedx+json";
+
+/// Body of a JSON-inventory assessment.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct CreateAssessment {
+    /// Organization; defaults to the token's. Admins and service clients must give it.
+    #[serde(default)]
+    pub organization_id: Option<String>,
+    /// 1..200 characters.
+    pub name: String,
+    /// Up to 4000 characters.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The assets (1..100,000).
+    pub inventory: Vec<InventoryAsset>,
+}
+
+/// Query of a CBOM upload (the body is the CBOM itself).
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct CbomQuery {
+    /// Assessment name (default: the CBOM's metadata component name, or "CBOM import").
+    pub name: Option<String>,
+    /// Organization; defaults to the token's.
+    pub organization_id: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+}
+
+/// List parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListAssessments {
+    /// pending, running, completed or failed.
+    pub status: Option<String>,
+    /// Only this organization (admins and service clients).
+    pub organization_id: Option<String>,
+    /// created_at, -created_at (default), name, -name, risk_score, -risk_score.
+    pub sort: Option<String>,
+    /// Page size 1..500.
+    pub limit: Option<u32>,
+    /// Cursor.
+    pub cursor: Option<String>,
+}
+
+/// Summary of an assessment.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssessmentSummary {
+    /// Id.
+    pub assessment_id: String,
+    /// Status.
+    pub status: String,
+    /// 0..100.
+    pub overall_risk_score: Option<f64>,
+    /// Counts by severity.
+    pub counts: Value,
+    /// Total assets.
+    pub asset_count: i32,
+    /// Share of quantum-safe assets.
+    pub pqc_readiness_pct: Option<f64>,
+    /// Earliest IR 8547 deprecation/disallowance year hit.
+    pub earliest_deadline_year: Option<i32>,
+    /// Findings by threat class.
+    pub by_threat: Value,
+    /// CBOM claims that disagree with the knowledge base.
+    pub disagreements: i64,
+}
+
+/// Resolves the organization an assessment is created in.
+async fn target_org(
+    state: &AppState,
+    p: &Principal,
+    given: Option<&str>,
+) -> Result<String, Problem> {
+    let own = scope(p)?;
+    let org = match (own, given) {
+        (Some(own), None) => own,
+        (Some(own), Some(g)) if g == own => own,
+        (Some(_), Some(_)) => return Err(Problem::not_found("organization not found")),
+        (None, Some(g)) => g.to_owned(),
+        (None, None) => {
+            return Err(Problem::invalid_field(
+                "organization_id",
+                "required for admin and service callers",
+            ))
+        }
+    };
+    let org = parse_id(&org, OrgId::parse, "organization")?;
+    let exists: Option<(String,)> = sqlx::query_as("SELECT id FROM organizations WHERE id = $1")
+        .bind(org.as_str())
+        .fetch_optional(&state.pool)
+        .await
+        .map_err(db)?;
+    exists
+        .map(|(id,)| id)
+        .ok_or_else(|| Problem::not_found("organization not found"))
+}
+
+fn check_text(field: &str, v: Option<&str>, max: usize, required: bool) -> Option<FieldError> {
+    match v {
+        None if required => Some(FieldError::new(field, "is required")),
+        Some(t)
+            if (required && t.trim().is_empty())
+                || t.chars().count() > max
+                || t.chars().any(|c| c.is_control() && c != '\n') =>
+        {
+            Some(FieldError::new(
+                field,
+                format!("must be 1..{max} printable characters"),
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// Creates an assessment and starts scoring it. `Content-Type:
+/// application/json` takes a JSON inventory (limit `QRAP_MAX_BODY_SIZE`);
+/// `application/vnd.cyclonedx+json` takes a CycloneDX 1.6/1.7 CBOM (limit
+/// `QRAP_CBOM_MAX_BODY_SIZE`, default 32 MiB). Answers 202 with the
+/// pending assessment; poll it until `completed` or `failed`.
+#[utoipa::path(post, path = "/api/v1/assessments", tag = "assessments",
+    params(CbomQuery),
+    request_body(content(
+        (CreateAssessment = "application/json"),
+        (Value = "application/vnd.cyclonedx+json"))),
+    responses(
+        (status = 202, description = "Accepted; scoring runs in the background", body = Assessment),
+        (status = 400, description = "Malformed JSON", body = Problem),
+        (status = 413, description = "Body too large", body = Problem),
+        (status = 415, description = "Unsupported content type", body = Problem),
+        (status = 422, description = "Not a valid inventory or CBOM", body = Problem)),
+    security(("bearer" = [])))]
+pub async fn create_assessment(
+    State(state): State<AppState>,
+    RequireRole { 0: p, .. }: RequireRole<Writer>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    body: Bytes,
+) -> Result<(StatusCode, AppJson<Assessment>), Problem> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let (org_given, name, description, format, spec, doc, count) = if ct == CYCLONEDX_JSON {
+        let q: CbomQuery = parse_query(uri.query().unwrap_or(""))?;
+        let doc: Value = parse_json(&body)?;
+        let parsed = cbom::parse(&doc)?;
+        let name = q.name.clone().unwrap_or_else(|| {
+            doc.pointer("/metadata/component/name")
+                .and_then(Value::as_str)
+                .map_or_else(
+                    || "CBOM import".to_owned(),
+                    |n| n.chars().take(200).collect(),
+                )
+        });
+        (
+            q.organization_id,
+            name,
+            q.description,
+            "cyclonedx",
+            Some(parsed.spec_version),
+            doc,
+            parsed.assets.len(),
+        )
+    } else if ct == "application/json" {
+        if body.len() > state.max_body_size {
+            return Err(Problem::payload_too_large(state.max_body_size));
+        }
+        let req: CreateAssessment = parse_json(&body)?;
+        let assets = from_inventory(&req.inventory)?;
+        let doc = json!({ "inventory": req.inventory });
+        (
+            req.organization_id,
+            req.name,
+            req.description,
+            "inventory",
+            None,
+            doc,
+            assets.len(),
+        )
+    } else {
+        return Err(Problem::unsupported_media_type(format!(
+            "expected Content-Type application/json (inventory) or {CYCLONEDX_JSON} (CBOM)"
+        )));
+    };
+    let errors: Vec<FieldError> = [
+        check_text("name", Some(&name), 200, true),
+        check_text("description", description.as_deref(), 4000, false),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !errors.is_empty() {
+        return Err(Problem::validation(errors));
+    }
+    let org = target_org(&state, &p, org_given.as_deref()).await?;
+    let id = AssessmentId::new();
+    let mut tx = state.pool.begin().await.map_err(db)?;
+    let a: Assessment = sqlx::query_as(&format!(
+        "INSERT INTO assessments (id, organization_id, name, description, source_format, source_spec_version, source_document, asset_count, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {ASSESSMENT_COLS}"
+    ))
+    .bind(id.as_str())
+    .bind(&org)
+    .bind(name.trim())
+    .bind(&description)
+    .bind(format)
+    .bind(&spec)
+    .bind(&doc)
+    .bind(i32::try_from(count).unwrap_or(i32::MAX))
+    .bind(p.subject.chars().take(320).collect::<String>())
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db)?;
+    repo::audit(
+        &mut tx,
+        &actor(&p, &headers),
+        Some(&org),
+        "assessment.create",
+        "assessment",
+        &a.id,
+        json!({"format": format, "assets": count}),
+    )
+    .await
+    .map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    crate::runner::spawn(state.clone(), a.id.clone());
+    Ok((StatusCode::ACCEPTED, AppJson(a)))
+}
+
+/// Lists assessments (non-admins: their organization's).
+#[utoipa::path(get, path = "/api/v1/assessments", tag = "assessments",
+    params(ListAssessments),
+    responses((status = 200, body = Page<Assessment>), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list_assessments(
+    State(state): State<AppState>,
+    RequireRole { 0: p, .. }: RequireRole<Reader>,
+    AppQuery(q): AppQuery<ListAssessments>,
+) -> Result<AppJson<Page<Assessment>>, Problem> {
+    let own = scope(&p)?;
+    let (limit, offset) = page(q.limit, q.cursor)?;
+    if let Some(s) = &q.status {
+        if !["pending", "running", "completed", "failed"].contains(&s.as_str()) {
+            return Err(Problem::invalid_field(
+                "status",
+                "must be pending, running, completed or failed",
+            ));
+        }
+    }
+    let order = match q.sort.as_deref().unwrap_or("-created_at") {
+        "created_at" => "created_at ASC, id ASC",
+        "-created_at" => "created_at DESC, id DESC",
+        "name" => "lower(name) ASC, id ASC",
+        "-name" => "lower(name) DESC, id DESC",
+        "risk_score" => "overall_risk_score ASC NULLS LAST, id ASC",
+        "-risk_score" => "overall_risk_score DESC NULLS LAST, id DESC",
+        _ => {
+            return Err(Problem::invalid_field(
+                "sort",
+                "must be created_at, -created_at, name, -name, risk_score or -risk_score",
+            ))
+        }
+    };
+    // A tenant's filter on another organization simply matches nothing.
+    let rows: Vec<Assessment> = sqlx::query_as(&format!(
+        "SELECT {ASSESSMENT_COLS} FROM assessments
+         WHERE ($1::text IS NULL OR organization_id = $1) AND ($2::text IS NULL OR organization_id = $2)
+           AND ($3::text IS NULL OR status = $3)
+         ORDER BY {order} LIMIT $4 OFFSET $5"
+    ))
+    .bind(own)
+    .bind(&q.organization_id)
+    .bind(&q.status)
+    .bind(i64::from(limit) + 1)
+    .bind(offset)
+    .fetch_all(&state.pool)
+    .await
+    .map_err(db)?;
+    Ok(AppJson(page_of(rows, limit, offset)))
+}
+
+/// Loads an assessment the caller may see, else 404.
+pub async fn visible(state: &AppState, p: &Principal, raw_id: &str) -> Result<Assessment, Problem> {
+    let own = scope(p)?;
+    let id = parse_id(raw_id, AssessmentId::parse, "assessment")?;
+    repo::get_assessment(&state.pool, id.as_str(), own.as_deref())
+        .await
+        .map_err(db)?
+        .ok_or_else(|| Problem::not_found("assessment not found"))
+}
+
+/// One assessment.
+#[utoipa::path(get, path = "/api/v1/assessments/{id}", tag = "assessments",
+    params(("id" = String, Path, description = "Assessment id")),
+    responses((status = 200, body = Assessment), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn get_assessment(
+    State(state): State<AppState>,
+    RequireRole { 0: p, .. }: RequireRole<Reader>,
+    Path(id): Path<String>,
+) -> Result<AppJson<Assessment>, Problem> {
+    visible(&state, &p, &id).await.map(AppJson)
+}
+
+/// Summary: overall score, counts by severity and threat, PQC readiness,
+/// earliest policy deadline.
+#[utoipa::path(get, path = "/api/v1/assessments/{id}/summary", tag = "assessments",
+    params(("id" = String, Path, description = "Assessment id")),
+    responses((status = 200, body = AssessmentSummary), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn assessment_summary(
+    State(state): State<AppState>,
+    RequireRole { 0: p, .. }: RequireRole<Reader>,
+    Path(id): Path<String>,
+) -> Result<AppJson<AssessmentSummary>, Problem> {
+    let a = visible(&state, &p, &id).await?;
+    summary_of(&state, &a).await.map(AppJson)
+}
+
+/// Builds the summary of a visible assessment.
+pub async fn summary_of(state: &AppState, a: &Assessment) -> Result<AssessmentSummary, Problem> {
+    let threats: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT quantum_threat, count(*) FROM findings WHERE assessment_id = $1 GROUP BY 1 ORDER BY 1",
+    )
+    .bind(&a.id)
+    .fetch_all(&state.pool)
+    .await
+    .map_err(db)?;
+    let (disagreements,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM findings WHERE assessment_id = $1 AND document_disagreement IS NOT NULL",
+    )
+    .bind(&a.id)
+    .fetch_one(&state.pool)
+    .await
+    .map_err(db)?;
+    Ok(AssessmentSummary {
+        assessment_id: a.id.clone(),
+        status: a.status.clone(),
+        overall_risk_score: a.overall_risk_score,
+        counts: json!({"CRITICAL": a.critical_count, "HIGH": a.high_count, "MEDIUM": a.medium_count, "LOW": a.low_count, "INFO": a.info_count}),
+        asset_count: a.asset_count,
+        pqc_readiness_pct: a.pqc_readiness_pct,
+        earliest_deadline_year: a.earliest_deadline_year,
+        by_threat: Value::Object(threats.into_iter().map(|(k, v)| (k, json!(v))).collect()),
+        disagreements,
+    })
+}
+
+/// Re-runs a failed or completed assessment from its stored document.
+#[utoipa::path(post, path = "/api/v1/assessments/{id}/rerun", tag = "assessments",
+    params(("id" = String, Path, description = "Assessment id")),
+    responses((status = 202, body = Assessment), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn rerun_assessment(
+    State(state): State<AppState>,
+    RequireRole { 0: p, .. }: RequireRole<Writer>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, AppJson<Assessment>), Problem> {
+    let a = visible(&state, &p, &id).await?;
+    let mut tx = state.pool.begin().await.map_err(db)?;
+    let row: Option<Assessment> = sqlx::query_as(&format!(
+        "UPDATE assessments SET status = 'pending', failure_reason = NULL, completed_at = NULL, started_at = NULL,
+             overall_risk_score = NULL, critical_count = 0, high_count = 0, medium_count = 0, low_count = 0,
+             info_count = 0, pqc_readiness_pct = NULL, earliest_deadline_year = NULL,
+             version = version + 1, updated_at = now()
+         WHERE id = $1 AND status IN ('failed', 'completed') RETURNING {ASSESSMENT_COLS}"
+    ))
+    .bind(&a.id)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db)?;
+    let Some(row) = row else {
+        return Err(Problem::conflict(format!(
+            "the assessment is {}; only failed or completed assessments can be re-run",
+            a.status
+        )));
+    };
+    // Old findings go with the old result, in the same transaction.
+    sqlx::query("DELETE FROM findings WHERE assessment_id = $1")
+        .bind(&a.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    repo::audit(
+        &mut tx,
+        &actor(&p, &headers),
+        Some(&a.organization_id),
+        "assessment.rerun",
+        "assessment",
+        &a.id,
+        json!({"previous_status": a.status}),
+    )
+    .await
+    .map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    crate::runner::spawn(state.clone(), row.id.clone());
+    Ok((StatusCode::ACCEPTED, AppJson(row)))
+}
+
+/// Deletes an assessment and its findings (admin).
+#[utoipa::path(delete, path = "/api/v1/assessments/{id}", tag = "assessments",
+    params(("id" = String, Path, description = "Assessment id")),
+    responses((status = 204), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn delete_assessment(
+    State(state): State<AppState>,
+    RequireRole { 0: p, .. }: RequireRole<Admin>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<StatusCode, Problem> {
+    let a = visible(&state, &p, &id).await?;
+    let mut tx = state.pool.begin().await.map_err(db)?;
+    sqlx::query("DELETE FROM assessments WHERE id = $1")
+        .bind(&a.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    repo::audit(
+        &mut tx,
+        &actor(&p, &headers),
+        Some(&a.organization_id),
+        "assessment.delete",
+        "assessment",
+        &a.id,
+        json!({}),
+    )
+    .await
+    .map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    Ok(StatusCode::NO_CONTENT)
+}

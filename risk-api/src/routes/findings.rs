@@ -1,0 +1,122 @@
+//! Findings of an assessment: filter and sort (priority first by default).
+
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use shared::auth::RequireRole;
+use shared::error::Problem;
+use shared::json::{AppJson, AppQuery};
+use shared::pagination::Page;
+use utoipa::IntoParams;
+
+use super::assessments::visible;
+use super::{db, page, page_of, Reader};
+use crate::repo::{Finding, FINDING_COLS};
+use crate::state::AppState;
+
+/// Filters and paging.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct FindingQuery {
+    /// CRITICAL, HIGH, MEDIUM, LOW or INFO.
+    pub severity: Option<String>,
+    /// shor, grover, none, classically_weak or unknown.
+    pub threat: Option<String>,
+    /// Algorithm name (exact, case-insensitive).
+    pub algorithm: Option<String>,
+    /// acceptable, deprecated, disallowed or unknown.
+    pub policy_status: Option<String>,
+    /// priority (default), -risk_score, risk_score, algorithm.
+    pub sort: Option<String>,
+    /// Page size 1..500.
+    pub limit: Option<u32>,
+    /// Cursor.
+    pub cursor: Option<String>,
+}
+
+fn one_of(field: &str, v: &Option<String>, allowed: &[&str]) -> Result<(), Problem> {
+    match v {
+        Some(x) if !allowed.contains(&x.as_str()) => Err(Problem::invalid_field(
+            field,
+            format!("must be one of {}", allowed.join(", ")),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Loads findings for lists and reports (`limit` None = all).
+pub async fn query_findings(
+    state: &AppState,
+    assessment_id: &str,
+    q: &FindingQuery,
+    limit: Option<u32>,
+    offset: i64,
+) -> Result<Vec<Finding>, Problem> {
+    one_of(
+        "severity",
+        &q.severity,
+        &["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO"],
+    )?;
+    one_of(
+        "threat",
+        &q.threat,
+        &["shor", "grover", "none", "classically_weak", "unknown"],
+    )?;
+    one_of(
+        "policy_status",
+        &q.policy_status,
+        &["acceptable", "deprecated", "disallowed", "unknown"],
+    )?;
+    if q.algorithm
+        .as_ref()
+        .is_some_and(|a| a.chars().count() > 200)
+    {
+        return Err(Problem::invalid_field(
+            "algorithm",
+            "must be at most 200 characters",
+        ));
+    }
+    let order = match q.sort.as_deref().unwrap_or("priority") {
+        "priority" => "priority ASC, id ASC",
+        "-risk_score" => "risk_score DESC, priority ASC, id ASC",
+        "risk_score" => "risk_score ASC, priority DESC, id ASC",
+        "algorithm" => "algorithm ASC, priority ASC, id ASC",
+        _ => {
+            return Err(Problem::invalid_field(
+                "sort",
+                "must be priority, -risk_score, risk_score or algorithm",
+            ))
+        }
+    };
+    sqlx::query_as(&format!(
+        "SELECT {FINDING_COLS} FROM findings
+         WHERE assessment_id = $1 AND ($2::text IS NULL OR severity = $2) AND ($3::text IS NULL OR quantum_threat = $3)
+           AND ($4::text IS NULL OR lower(algorithm) = lower($4)) AND ($5::text IS NULL OR policy_status = $5)
+         ORDER BY {order} LIMIT $6 OFFSET $7"
+    ))
+    .bind(assessment_id)
+    .bind(&q.severity)
+    .bind(&q.threat)
+    .bind(&q.algorithm)
+    .bind(&q.policy_status)
+    .bind(limit.map_or(i64::MAX, |l| i64::from(l) + 1))
+    .bind(offset)
+    .fetch_all(&state.pool)
+    .await
+    .map_err(db)
+}
+
+/// Findings of an assessment.
+#[utoipa::path(get, path = "/api/v1/assessments/{id}/findings", tag = "findings",
+    params(("id" = String, Path, description = "Assessment id"), FindingQuery),
+    responses((status = 200, body = Page<Finding>), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list_findings(
+    State(state): State<AppState>,
+    RequireRole { 0: p, .. }: RequireRole<Reader>,
+    Path(id): Path<String>,
+    AppQuery(q): AppQuery<FindingQuery>,
+) -> Result<AppJson<Page<Finding>>, Problem> {
+    let a = visible(&state, &p, &id).await?;
+    let (limit, offset) = page(q.limit, q.cursor.clone())?;
+    let rows = query_findings(&state, &a.id, &q, Some(limit), offset).await?;
+    Ok(AppJson(page_of(rows, limit, offset)))
+}

@@ -1,0 +1,97 @@
+//! HTTP handlers and what they share: role requirements that admit API-key
+//! service clients, the tenancy scope of a caller, and the audit actor.
+
+pub mod assessments;
+pub mod audit;
+pub mod findings;
+pub mod organizations;
+pub mod reports;
+
+use axum::http::HeaderMap;
+use shared::auth::{Principal, Role, RoleRequirement};
+use shared::error::Problem;
+
+use crate::repo::Actor;
+
+/// Any caller: viewer, operator, admin, or an API-key service client.
+#[derive(Debug)]
+pub struct Reader;
+impl RoleRequirement for Reader {
+    const NAME: &'static str = "viewer";
+    fn allows(_role: Role) -> bool {
+        true
+    }
+}
+
+/// Callers that may create and re-run assessments: operator, admin, service.
+#[derive(Debug)]
+pub struct Writer;
+impl RoleRequirement for Writer {
+    const NAME: &'static str = "operator";
+    fn allows(role: Role) -> bool {
+        matches!(role, Role::Admin | Role::Operator | Role::Service)
+    }
+}
+
+/// The organization a caller is confined to: `None` for admins and
+/// service clients (they see every organization), the token's `org` claim
+/// for everyone else. A non-admin token without `org` sees nothing.
+pub fn scope(p: &Principal) -> Result<Option<String>, Problem> {
+    match p.role {
+        Role::Admin | Role::Service => Ok(None),
+        _ => p
+            .org
+            .clone()
+            .filter(|o| shared::ids::OrgId::parse(o).is_ok())
+            .map(Some)
+            .ok_or_else(|| Problem::forbidden("the token carries no organization (org claim)")),
+    }
+}
+
+/// The audit actor for a request.
+pub fn actor(p: &Principal, headers: &HeaderMap) -> Actor {
+    Actor {
+        subject: p.subject.chars().take(320).collect(),
+        role: Some(p.role.as_str()),
+        request_id: headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    }
+}
+
+/// A database error as an opaque 500 (the cause is logged, not returned).
+pub fn db(e: sqlx::Error) -> Problem {
+    Problem::internal(e)
+}
+
+/// An id path segment; a malformed one is as absent as another org's (404).
+pub fn parse_id<T>(
+    raw: &str,
+    parse: fn(&str) -> Result<T, shared::ids::InvalidId>,
+    what: &str,
+) -> Result<T, Problem> {
+    parse(raw).map_err(|_| Problem::not_found(format!("{what} not found")))
+}
+
+/// Offset cursors: result sets here are per-assessment or per-tenant and
+/// sorted by several keys, so an offset is simple and stable enough.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct OffsetCursor {
+    /// Rows to skip.
+    pub o: i64,
+}
+
+/// Decodes a page request into (limit, offset).
+pub fn page(limit: Option<u32>, cursor: Option<String>) -> Result<(u32, i64), Problem> {
+    let p = shared::pagination::PageParams { limit, cursor };
+    let l = p.limit()?;
+    let o = p.cursor::<OffsetCursor>()?.map_or(0, |c| c.o.max(0));
+    Ok((l, o))
+}
+
+/// Builds a page from `limit + 1` rows fetched at `offset`.
+pub fn page_of<T>(rows: Vec<T>, limit: u32, offset: i64) -> shared::pagination::Page<T> {
+    let n = i64::from(limit);
+    shared::pagination::Page::from_overfetch(rows, limit, |_| OffsetCursor { o: offset + n })
+}

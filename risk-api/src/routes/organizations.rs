@@ -1,0 +1,247 @@
+//! Organizations (tenants): admins manage them; everyone else sees only
+//! their own.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+use serde_json::json;
+use shared::auth::{Admin, RequireRole};
+use shared::error::{FieldError, Problem};
+use shared::ids::OrgId;
+use shared::json::{AppJson, AppQuery};
+use shared::pagination::Page;
+use utoipa::{IntoParams, ToSchema};
+
+use super::{actor, db, page, page_of, parse_id, scope, Reader};
+use crate::repo::{self, Organization};
+use crate::state::AppState;
+
+const COLS: &str = "id, name, description, version, created_at, updated_at";
+
+/// Create body.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateOrganization {
+    /// 1..200 characters, unique case-insensitively.
+    pub name: String,
+    /// Up to 2000 characters.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// Update body (absent fields unchanged).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UpdateOrganization {
+    /// New name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// New description.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// List parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListOrganizations {
+    /// Page size 1..500 (default 50).
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+fn check(name: Option<&str>, description: Option<&str>) -> Result<(), Problem> {
+    let mut errors = Vec::new();
+    if let Some(n) = name {
+        if n.trim().is_empty() || n.chars().count() > 200 || n.chars().any(char::is_control) {
+            errors.push(FieldError::new(
+                "name",
+                "must be 1..200 printable characters",
+            ));
+        }
+    }
+    if description.is_some_and(|d| d.chars().count() > 2000) {
+        errors.push(FieldError::new(
+            "description",
+            "must be at most 2000 characters",
+        ));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Problem::validation(errors))
+    }
+}
+
+fn unique(e: sqlx::Error) -> Problem {
+    match &e {
+        sqlx::Error::Database(d) if d.code().as_deref() == Some("23505") => {
+            Problem::conflict("an organization with this name already exists")
+        }
+        _ => db(e),
+    }
+}
+
+/// Creates an organization (admin).
+#[utoipa::path(post, path = "/api/v1/organizations", tag = "organizations",
+    request_body = CreateOrganization,
+    responses((status = 201, body = Organization), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn create_organization(
+    State(state): State<AppState>,
+    RequireRole { 0: p, .. }: RequireRole<Admin>,
+    headers: HeaderMap,
+    AppJson(body): AppJson<CreateOrganization>,
+) -> Result<(StatusCode, AppJson<Organization>), Problem> {
+    check(Some(&body.name), body.description.as_deref())?;
+    let mut tx = state.pool.begin().await.map_err(db)?;
+    let org: Organization = sqlx::query_as(&format!(
+        "INSERT INTO organizations (id, name, description) VALUES ($1, $2, $3) RETURNING {COLS}"
+    ))
+    .bind(OrgId::new().as_str())
+    .bind(body.name.trim())
+    .bind(&body.description)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(unique)?;
+    repo::audit(
+        &mut tx,
+        &actor(&p, &headers),
+        Some(&org.id),
+        "organization.create",
+        "organization",
+        &org.id,
+        json!({"name": org.name}),
+    )
+    .await
+    .map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    Ok((StatusCode::CREATED, AppJson(org)))
+}
+
+/// Lists organizations (non-admins: only their own).
+#[utoipa::path(get, path = "/api/v1/organizations", tag = "organizations",
+    params(ListOrganizations),
+    responses((status = 200, body = Page<Organization>)),
+    security(("bearer" = [])))]
+pub async fn list_organizations(
+    State(state): State<AppState>,
+    RequireRole { 0: p, .. }: RequireRole<Reader>,
+    AppQuery(q): AppQuery<ListOrganizations>,
+) -> Result<AppJson<Page<Organization>>, Problem> {
+    let org = scope(&p)?;
+    let (limit, offset) = page(q.limit, q.cursor)?;
+    let rows: Vec<Organization> = sqlx::query_as(&format!(
+        "SELECT {COLS} FROM organizations WHERE ($1::text IS NULL OR id = $1)
+         ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
+    ))
+    .bind(org)
+    .bind(i64::from(limit) + 1)
+    .bind(offset)
+    .fetch_all(&state.pool)
+    .await
+    .map_err(db)?;
+    Ok(AppJson(page_of(rows, limit, offset)))
+}
+
+/// One organization.
+#[utoipa::path(get, path = "/api/v1/organizations/{id}", tag = "organizations",
+    params(("id" = String, Path, description = "Organization id")),
+    responses((status = 200, body = Organization), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn get_organization(
+    State(state): State<AppState>,
+    RequireRole { 0: p, .. }: RequireRole<Reader>,
+    Path(id): Path<String>,
+) -> Result<AppJson<Organization>, Problem> {
+    let org = scope(&p)?;
+    let id = parse_id(&id, OrgId::parse, "organization")?;
+    sqlx::query_as(&format!(
+        "SELECT {COLS} FROM organizations WHERE id = $1 AND ($2::text IS NULL OR id = $2)"
+    ))
+    .bind(id.as_str())
+    .bind(org)
+    .fetch_optional(&state.pool)
+    .await
+    .map_err(db)?
+    .map(AppJson)
+    .ok_or_else(|| Problem::not_found("organization not found"))
+}
+
+/// Updates an organization (admin).
+#[utoipa::path(patch, path = "/api/v1/organizations/{id}", tag = "organizations",
+    params(("id" = String, Path, description = "Organization id")),
+    request_body = UpdateOrganization,
+    responses((status = 200, body = Organization), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn update_organization(
+    State(state): State<AppState>,
+    RequireRole { 0: p, .. }: RequireRole<Admin>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    AppJson(body): AppJson<UpdateOrganization>,
+) -> Result<AppJson<Organization>, Problem> {
+    let id = parse_id(&id, OrgId::parse, "organization")?;
+    check(body.name.as_deref(), body.description.as_deref())?;
+    let mut tx = state.pool.begin().await.map_err(db)?;
+    let org: Organization = sqlx::query_as(&format!(
+        "UPDATE organizations SET name = COALESCE($2, name), description = COALESCE($3, description),
+             version = version + 1, updated_at = now()
+         WHERE id = $1 RETURNING {COLS}"
+    ))
+    .bind(id.as_str())
+    .bind(body.name.as_deref().map(str::trim))
+    .bind(&body.description)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(unique)?
+    .ok_or_else(|| Problem::not_found("organization not found"))?;
+    repo::audit(
+        &mut tx,
+        &actor(&p, &headers),
+        Some(&org.id),
+        "organization.update",
+        "organization",
+        &org.id,
+        json!({"name": body.name, "description": body.description.is_some()}),
+    )
+    .await
+    .map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    Ok(AppJson(org))
+}
+
+/// Deletes an organization and everything below it (admin).
+#[utoipa::path(delete, path = "/api/v1/organizations/{id}", tag = "organizations",
+    params(("id" = String, Path, description = "Organization id")),
+    responses((status = 204), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn delete_organization(
+    State(state): State<AppState>,
+    RequireRole { 0: p, .. }: RequireRole<Admin>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<StatusCode, Problem> {
+    let id = parse_id(&id, OrgId::parse, "organization")?;
+    let mut tx = state.pool.begin().await.map_err(db)?;
+    let n = sqlx::query("DELETE FROM organizations WHERE id = $1")
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?
+        .rows_affected();
+    if n == 0 {
+        return Err(Problem::not_found("organization not found"));
+    }
+    repo::audit(
+        &mut tx,
+        &actor(&p, &headers),
+        Some(id.as_str()),
+        "organization.delete",
+        "organization",
+        id.as_str(),
+        json!({}),
+    )
+    .await
+    .map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,568 @@
+//! Assessments end to end against the real ML engine started in the test:
+//! JSON inventories, the public CBOM fixtures, rejections, faults (ML 500
+//! or hanging → failed, nothing half-written), re-run, reports.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{fixtures, inventory, ml_engine, App, FaultProxy, FAIL_500, FORWARD, HANG};
+use serde_json::{json, Value};
+use shared::auth::Role;
+use shared::test_util::client;
+use sqlx::PgPool;
+
+const CDX: &str = "application/vnd.cyclonedx+json";
+
+#[sqlx::test(migrator = "risk_api::MIGRATOR")]
+async fn inventory_flow_scores_sorts_summarises_and_reports(pool: PgPool) {
+    let ml = ml_engine().await;
+    let app = App::start(pool, &ml).await;
+    let org = app.create_org("Acme").await;
+    let op = app.token(Role::Operator, Some(&org));
+    let (s, created) = app
+        .post_json(
+            &op,
+            "/api/v1/assessments",
+            &json!({"name": "Q3 inventory", "inventory": inventory()}),
+        )
+        .await;
+    assert_eq!(s, 202, "{created}");
+    assert_eq!(created["status"], "pending");
+    let id = created["id"].as_str().unwrap();
+    let done = app.wait(&op, id).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["asset_count"], 6);
+    assert_eq!(done["attempts"], 1);
+
+    // Findings in priority order: the worst first, ML-KEM last-ish.
+    let (s, page) = app
+        .get(&op, &format!("/api/v1/assessments/{id}/findings"))
+        .await;
+    assert_eq!(s, 200);
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(items.len(), 6);
+    let prios: Vec<i64> = items
+        .iter()
+        .map(|f| f["priority"].as_i64().unwrap())
+        .collect();
+    assert_eq!(prios, [1, 2, 3, 4, 5, 6]);
+    assert_eq!(items[0]["algorithm"], "3DES");
+    let kem = items
+        .iter()
+        .find(|f| f["algorithm"] == "ML-KEM-768")
+        .unwrap();
+    assert_eq!(kem["quantum_threat"], "none");
+    let unknown = items.iter().find(|f| f["asset_name"] == "mystery").unwrap();
+    assert_eq!(unknown["quantum_threat"], "unknown");
+    assert_ne!(unknown["severity"], "INFO");
+    let rsa = items.iter().find(|f| f["algorithm"] == "RSA-2048").unwrap();
+    assert!(rsa["recommendation"]
+        .as_str()
+        .unwrap()
+        .contains("X25519MLKEM768"));
+    assert_eq!(rsa["nist_deprecated_year"], 2030);
+
+    // Filters and sorts.
+    let (_, shor) = app
+        .get(
+            &op,
+            &format!("/api/v1/assessments/{id}/findings?threat=shor"),
+        )
+        .await;
+    assert_eq!(shor["items"].as_array().unwrap().len(), 2);
+    let (_, dis) = app
+        .get(
+            &op,
+            &format!("/api/v1/assessments/{id}/findings?policy_status=disallowed"),
+        )
+        .await;
+    assert_eq!(dis["items"][0]["algorithm"], "3DES");
+    let (_, alg) = app
+        .get(
+            &op,
+            &format!("/api/v1/assessments/{id}/findings?algorithm=aes-256-gcm"),
+        )
+        .await;
+    assert_eq!(alg["items"].as_array().unwrap().len(), 1);
+    let (_, paged) = app
+        .get(
+            &op,
+            &format!("/api/v1/assessments/{id}/findings?limit=4&sort=-risk_score"),
+        )
+        .await;
+    assert_eq!(paged["items"].as_array().unwrap().len(), 4);
+    let cursor = paged["next_cursor"].as_str().unwrap();
+    let (_, rest) = app
+        .get(
+            &op,
+            &format!("/api/v1/assessments/{id}/findings?limit=4&sort=-risk_score&cursor={cursor}"),
+        )
+        .await;
+    assert_eq!(rest["items"].as_array().unwrap().len(), 2);
+    for q in [
+        "severity=BAD",
+        "threat=x",
+        "sort=evil",
+        "limit=0",
+        "limit=100000",
+        "cursor=%%%",
+        "bogus=1",
+    ] {
+        let (s, v) = app
+            .get(&op, &format!("/api/v1/assessments/{id}/findings?{q}"))
+            .await;
+        assert!(s == 422 || s == 400, "{q}: {s} {v}");
+    }
+    let (s, v) = app
+        .get(
+            &op,
+            &format!("/api/v1/assessments/{id}/findings?algorithm=x'%20OR%20'1'='1"),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(v["items"].as_array().unwrap().len(), 0);
+
+    // Summary.
+    let (_, sum) = app
+        .get(&op, &format!("/api/v1/assessments/{id}/summary"))
+        .await;
+    assert_eq!(
+        sum["counts"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_i64().unwrap())
+            .sum::<i64>(),
+        6
+    );
+    assert_eq!(sum["earliest_deadline_year"], 2030);
+    let ready = sum["pqc_readiness_pct"].as_f64().unwrap();
+    assert!((ready - 33.33).abs() < 0.01, "{ready}"); // ML-KEM-768 and AES-256-GCM of 6
+    assert!(sum["overall_risk_score"].as_f64().unwrap() > 50.0);
+
+    // Reports.
+    let r = client()
+        .get(app.url(&format!("/api/v1/assessments/{id}/report?format=csv")))
+        .bearer_auth(&op)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let csv = r.text().await.unwrap();
+    assert_eq!(csv.lines().count(), 7);
+    assert!(csv
+        .lines()
+        .next()
+        .unwrap()
+        .starts_with("priority,severity,risk_score"));
+    let r = client()
+        .get(app.url(&format!("/api/v1/assessments/{id}/report?format=html")))
+        .bearer_auth(&op)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Q3 inventory") && html.contains("3DES"));
+    let (s, rep) = app
+        .get(&op, &format!("/api/v1/assessments/{id}/report"))
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(rep["findings"].as_array().unwrap().len(), 6);
+    let (s, _) = app
+        .get(&op, &format!("/api/v1/assessments/{id}/report?format=pdf"))
+        .await;
+    assert_eq!(s, 422);
+
+    // List and sort.
+    let (_, list) = app
+        .get(&op, "/api/v1/assessments?status=completed&sort=-risk_score")
+        .await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+
+    // Audit: create, start, complete, org create; chain intact.
+    let (_, v) = app.get(&app.admin(), "/api/v1/audit/verify").await;
+    assert_eq!(v["intact"], true, "{v}");
+    assert!(v["rows"].as_i64().unwrap() >= 4);
+}
+
+#[sqlx::test(migrator = "risk_api::MIGRATOR")]
+async fn public_cbom_fixtures_are_imported(pool: PgPool) {
+    let ml = ml_engine().await;
+    let app = App::start(pool, &ml).await;
+    let org = app.create_org("Fixtures").await;
+    let op = app.token(Role::Operator, Some(&org));
+    let dir = fixtures();
+    let mut seen = std::collections::BTreeMap::new();
+    for file in [
+        "cyclonedx-algorithm.json",
+        "cyclonedx-key.json",
+        "cyclonedx-certificate.json",
+        "cyclonedx-protocol.json",
+        "cyclonedx-pq-migration.json",
+        "kafka-cbom.json",
+        "keycloak-cbom.json",
+    ] {
+        let body = std::fs::read(dir.join(file)).unwrap();
+        let (s, v) = app
+            .post_raw(&op, &format!("/api/v1/assessments?name={file}"), CDX, body)
+            .await;
+        assert_eq!(s, 202, "{file}: {v}");
+        let done = app.wait(&op, v["id"].as_str().unwrap()).await;
+        assert_eq!(done["status"], "completed", "{file}: {done}");
+        assert!(done["asset_count"].as_i64().unwrap() > 0, "{file}");
+        let (_, f) = app
+            .get(
+                &op,
+                &format!(
+                    "/api/v1/assessments/{}/findings?limit=500",
+                    done["id"].as_str().unwrap()
+                ),
+            )
+            .await;
+        seen.insert(file, (done, f["items"].as_array().unwrap().clone()));
+    }
+    // 1.7 spellings (algorithmFamily, ellipticCurve) in the algorithm example.
+    let (done, items) = &seen["cyclonedx-algorithm.json"];
+    assert_eq!(done["source_spec_version"], "1.7");
+    assert!(
+        items.iter().any(|f| f["algorithm"] == "ECDH-P-521"),
+        "{items:?}"
+    );
+    assert!(items.iter().any(|f| f["algorithm"] == "ML-KEM-1024"));
+    assert!(items.iter().any(|f| f["algorithm"] == "AES-128-GCM"));
+    // Key material followed to its algorithm via algorithmRef.
+    let (_, items) = &seen["cyclonedx-key.json"];
+    assert!(
+        items
+            .iter()
+            .any(|f| f["asset_type"] == "key" && f["algorithm"] == "RSA-2048"),
+        "{items:?}"
+    );
+    // Certificate followed via signatureAlgorithmRef and subjectPublicKeyRef.
+    let (_, items) = &seen["cyclonedx-certificate.json"];
+    assert!(
+        items
+            .iter()
+            .any(|f| f["asset_type"] == "certificate" && f["usage"] == "certificate"),
+        "{items:?}"
+    );
+    assert!(items
+        .iter()
+        .any(|f| f["asset_type"] == "certificate" && f["algorithm"] == "RSA-2048"));
+    // TLS cipher suites followed to their algorithms.
+    let (_, items) = &seen["cyclonedx-protocol.json"];
+    assert!(
+        items
+            .iter()
+            .filter(|f| f["asset_type"] == "protocol")
+            .count()
+            >= 3,
+        "{items:?}"
+    );
+    // A sparse, real-world document: nothing is assumed safe without evidence.
+    let (_, items) = &seen["keycloak-cbom.json"];
+    assert!(items.len() > 10);
+    assert!(items
+        .iter()
+        .all(|f| f["quantum_threat"] != "unknown" || f["severity"] != "INFO"));
+    // Recomputed quantum levels: somewhere the documents' claims differ from ours.
+    let disagreements: usize = seen
+        .values()
+        .map(|(_, items)| {
+            items
+                .iter()
+                .filter(|f| !f["document_disagreement"].is_null())
+                .count()
+        })
+        .sum();
+    assert!(disagreements > 0);
+}
+
+#[sqlx::test(migrator = "risk_api::MIGRATOR")]
+async fn bad_uploads_are_clear_4xx(pool: PgPool) {
+    let ml = ml_engine().await;
+    let app = App::start(pool, &ml).await;
+    let org = app.create_org("Bad").await;
+    let op = app.token(Role::Operator, Some(&org));
+    let path = "/api/v1/assessments";
+    // malformed JSON
+    let (s, v) = app
+        .post_raw(&op, path, CDX, b"{\"bomFormat\": \"CycloneDX\",".to_vec())
+        .await;
+    assert_eq!(s, 400, "{v}");
+    // JSON that is not a CBOM
+    let (s, v) = app
+        .post_raw(&op, path, CDX, br#"{"hello": "world"}"#.to_vec())
+        .await;
+    assert_eq!(s, 422);
+    assert_eq!(v["errors"][0]["field"], "bomFormat");
+    let (s, _) = app.post_raw(&op, path, CDX, b"[1,2,3]".to_vec()).await;
+    assert_eq!(s, 422);
+    let (s, v) = app
+        .post_raw(
+            &op,
+            path,
+            CDX,
+            br#"{"bomFormat":"CycloneDX","specVersion":"1.2","components":[]}"#.to_vec(),
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert_eq!(v["errors"][0]["field"], "specVersion");
+    let (s, v) = app.post_raw(&op, path, CDX, br#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"type":"library","name":"x"}]}"#.to_vec()).await;
+    assert_eq!(s, 422);
+    assert_eq!(v["errors"][0]["field"], "components");
+    let (s, _) = app
+        .post_raw(
+            &op,
+            path,
+            CDX,
+            br#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":"nope"}"#.to_vec(),
+        )
+        .await;
+    assert_eq!(s, 422);
+    // a 20 MB CBOM is over the limit configured here (8 MiB) → 413
+    let big = {
+        let mut doc =
+            String::from(r#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":["#);
+        let comp = r#"{"type":"cryptographic-asset","name":"RSA-2048","cryptoProperties":{"assetType":"algorithm"}},"#;
+        while doc.len() < 20 * 1024 * 1024 {
+            doc.push_str(comp);
+        }
+        doc.pop();
+        doc.push_str("]}");
+        doc.into_bytes()
+    };
+    let app_small = App::start_with(app.pool.clone(), &ml, |c| {
+        c.cbom_max_body_size = 8 * 1024 * 1024
+    })
+    .await;
+    let (s, v) = app_small.post_raw(&op, path, CDX, big).await;
+    assert_eq!(s, 413, "{v}");
+    // wrong content type
+    let (s, _) = app.post_raw(&op, path, "text/plain", b"RSA".to_vec()).await;
+    assert_eq!(s, 415);
+    // inventories: field errors, unknown fields, hostile text
+    let (s, v) = app
+        .post_json(&op, path, &json!({"name": "x", "inventory": []}))
+        .await;
+    assert_eq!(s, 422, "{v}");
+    let (s, v) = app
+        .post_json(&op, path, &json!({"name": "x", "inventory": [{"name": "a", "algorithm": "RSA", "usage": "telepathy"}]}))
+        .await;
+    assert_eq!(s, 422);
+    assert_eq!(v["errors"][0]["field"], "inventory[0].usage");
+    let (s, v) = app
+        .post_json(
+            &op,
+            path,
+            &json!({"name": "x", "inventory": [{"name": "a", "algorithm": "RSA", "colour": 1}]}),
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert_eq!(v["errors"][0]["field"], "inventory[0].colour");
+    let (s, _) = app
+        .post_json(
+            &op,
+            path,
+            &json!({"name": "x\u{0007}", "inventory": [{"name": "a", "algorithm": "RSA"}]}),
+        )
+        .await;
+    assert_eq!(s, 422);
+    let (s, _) = app
+        .post_json(
+            &op,
+            path,
+            &json!({"name": "x", "inventory": [{"name": "a", "algorithm": "A".repeat(500)}]}),
+        )
+        .await;
+    assert_eq!(s, 422);
+    // a JSON inventory is held to QRAP_MAX_BODY_SIZE (1 MiB), not the CBOM limit
+    let many: Vec<Value> = (0..40_000)
+        .map(|i| json!({"name": format!("asset {i}"), "algorithm": "RSA-2048"}))
+        .collect();
+    let (s, _) = app
+        .post_json(&op, path, &json!({"name": "big", "inventory": many}))
+        .await;
+    assert_eq!(s, 413);
+    // viewers cannot create
+    let viewer = app.token(Role::Viewer, Some(&org));
+    let (s, _) = app
+        .post_json(
+            &viewer,
+            path,
+            &json!({"name": "x", "inventory": inventory()}),
+        )
+        .await;
+    assert_eq!(s, 403);
+    // nothing was stored by any of this
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM assessments WHERE organization_id = $1",
+            &org
+        )
+        .await,
+        0
+    );
+}
+
+#[sqlx::test(migrator = "risk_api::MIGRATOR")]
+async fn ml_failure_then_hang_fail_cleanly_and_rerun_completes(pool: PgPool) {
+    let ml = ml_engine().await;
+    let proxy = FaultProxy::start(&ml, FAIL_500).await;
+    let app = App::start_with(pool, &proxy.url(), |c| {
+        c.ml_timeout = std::time::Duration::from_secs(1);
+    })
+    .await;
+    let org = app.create_org("Faults").await;
+    let op = app.token(Role::Operator, Some(&org));
+    let (_, v) = app
+        .post_json(
+            &op,
+            "/api/v1/assessments",
+            &json!({"name": "x", "inventory": inventory()}),
+        )
+        .await;
+    let id = v["id"].as_str().unwrap().to_owned();
+    let done = app.wait(&op, &id).await;
+    assert_eq!(done["status"], "failed");
+    assert!(
+        done["failure_reason"].as_str().unwrap().contains("500"),
+        "{done}"
+    );
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM findings WHERE assessment_id = $1",
+            &id
+        )
+        .await,
+        0
+    );
+    assert!(done["overall_risk_score"].is_null());
+
+    // Re-run while the engine hangs: failed again with a timeout reason.
+    proxy.set(HANG);
+    let (s, v) = app
+        .post_json(&op, &format!("/api/v1/assessments/{id}/rerun"), &json!({}))
+        .await;
+    assert_eq!(s, 202, "{v}");
+    let done = app.wait(&op, &id).await;
+    assert_eq!(done["status"], "failed");
+    assert!(
+        done["failure_reason"].as_str().unwrap().contains("in time"),
+        "{done}"
+    );
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM findings WHERE assessment_id = $1",
+            &id
+        )
+        .await,
+        0
+    );
+
+    // Engine back: re-run completes.
+    proxy.set(FORWARD);
+    let (s, _) = app
+        .post_json(&op, &format!("/api/v1/assessments/{id}/rerun"), &json!({}))
+        .await;
+    assert_eq!(s, 202);
+    let done = app.wait(&op, &id).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["attempts"], 3);
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM findings WHERE assessment_id = $1",
+            &id
+        )
+        .await,
+        6
+    );
+    // Re-running a completed one replaces, never duplicates, its findings.
+    let (s, _) = app
+        .post_json(&op, &format!("/api/v1/assessments/{id}/rerun"), &json!({}))
+        .await;
+    assert_eq!(s, 202);
+    let done = app.wait(&op, &id).await;
+    assert_eq!(done["status"], "completed");
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM findings WHERE assessment_id = $1",
+            &id
+        )
+        .await,
+        6
+    );
+
+    // ML engine not even listening.
+    let dead = App::start_with(app.pool.clone(), "http://127.0.0.1:9", |_| {}).await;
+    let (_, v) = dead
+        .post_json(
+            &op,
+            "/api/v1/assessments",
+            &json!({"name": "y", "inventory": inventory()}),
+        )
+        .await;
+    let done = dead.wait(&op, v["id"].as_str().unwrap()).await;
+    assert_eq!(done["status"], "failed");
+    assert!(
+        done["failure_reason"]
+            .as_str()
+            .unwrap()
+            .contains("unreachable"),
+        "{done}"
+    );
+}
+
+#[sqlx::test(migrator = "risk_api::MIGRATOR")]
+async fn reports_neutralise_hostile_asset_names(pool: PgPool) {
+    let ml = ml_engine().await;
+    let app = App::start(pool, &ml).await;
+    let org = app.create_org("Hostile").await;
+    let op = app.token(Role::Operator, Some(&org));
+    let inv = json!([
+        {"name": "<script>alert(1)</script>", "algorithm": "RSA-2048"},
+        {"name": "=HYPERLINK(\"http://evil\")", "algorithm": "<img src=x onerror=alert(1)>"}
+    ]);
+    let (s, v) = app
+        .post_json(
+            &op,
+            "/api/v1/assessments",
+            &json!({"name": "<b>x</b>", "inventory": inv}),
+        )
+        .await;
+    assert_eq!(s, 202, "{v}");
+    let id = v["id"].as_str().unwrap().to_owned();
+    assert_eq!(app.wait(&op, &id).await["status"], "completed");
+    let html = client()
+        .get(app.url(&format!("/api/v1/assessments/{id}/report?format=html")))
+        .bearer_auth(&op)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !html.contains("<script>") && !html.contains("<img") && !html.contains("<b>x"),
+        "{html}"
+    );
+    assert!(html.contains("&lt;script&gt;"));
+    let csv = client()
+        .get(app.url(&format!("/api/v1/assessments/{id}/report?format=csv")))
+        .bearer_auth(&op)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.contains("'=HYPERLINK"), "{csv}");
+}
