@@ -42,6 +42,8 @@ pub struct Cli {
 pub enum Command {
     /// Create an admin user from QSGW_ADMIN_EMAIL and QSGW_ADMIN_PASSWORD (applies migrations first), then exit.
     CreateAdmin,
+    /// Apply the database migrations (needs only QSGW_DATABASE_URL), then exit: for release migration jobs.
+    Migrate,
 }
 
 /// Raw settings as read from flags, environment and file.
@@ -153,6 +155,23 @@ pub struct Config {
     pub webhook_poll: Duration,
     /// Login throttling.
     pub login_limits: crate::state::LoginLimitSettings,
+}
+
+/// The database connection alone (the `migrate` subcommand needs nothing else).
+pub fn database_options(s: &Settings) -> Result<PgConnectOptions, ConfigError> {
+    let url = require_secret("QSGW_DATABASE_URL", s.database_url.clone(), 1)?;
+    // The URL holds a password: never echo it.
+    let invalid = || {
+        ConfigError::new(
+            "QSGW_DATABASE_URL",
+            "is not a valid postgres:// connection string",
+        )
+    };
+    let text = url.expose();
+    if !(text.starts_with("postgres://") || text.starts_with("postgresql://")) {
+        return Err(invalid());
+    }
+    PgConnectOptions::from_str(text).map_err(|_| invalid())
 }
 
 impl Config {

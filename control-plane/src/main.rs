@@ -1,5 +1,5 @@
 //! `control-plane` binary: settings → application → serve until SIGTERM,
-//! or `create-admin` → one admin user → exit.
+//! or `create-admin` → one admin user → exit, or `migrate` → schema → exit.
 
 use control_plane::config::{Cli, Command, Config};
 use control_plane::startup::{self, Application};
@@ -7,6 +7,17 @@ use shared::server::{run_main, MainOptions};
 
 fn main() -> std::process::ExitCode {
     let cli: Cli = shared::config::load();
+    if let Some(Command::Migrate) = cli.command {
+        let options = control_plane::config::database_options(&cli.settings)
+            .unwrap_or_else(|e| shared::config::exit_with(&e));
+        return shared::db::migrate_main(
+            "control-plane",
+            cli.settings.log_level,
+            options,
+            &control_plane::MIGRATOR,
+            std::time::Duration::from_secs(60),
+        );
+    }
     let config =
         Config::from_settings(cli.settings).unwrap_or_else(|e| shared::config::exit_with(&e));
     if let Some(Command::CreateAdmin) = cli.command {

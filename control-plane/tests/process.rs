@@ -117,3 +117,29 @@ async fn logs_are_json_lines_without_secrets() {
     }
     assert!(text.contains("database schema up to date"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_subcommand_applies_the_schema_with_only_the_database_url() {
+    let db = fresh_database().await;
+    let out = shared::test_util::run_bin(BIN, &["migrate"], &[("QSGW_DATABASE_URL", &db)]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let pool = sqlx::PgPool::connect(&db).await.unwrap();
+    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(applied >= 1);
+    // Idempotent.
+    let again = shared::test_util::run_bin(BIN, &["migrate"], &[("QSGW_DATABASE_URL", &db)]);
+    assert_eq!(again.status.code(), Some(0));
+    // Without the URL: the usual one-line error.
+    shared::test_util::assert_config_error(
+        &shared::test_util::run_bin(BIN, &["migrate"], &[]),
+        "QSGW_DATABASE_URL",
+    );
+}

@@ -48,6 +48,8 @@ pub enum Command {
         #[arg(long, default_value = "cli-user")]
         subject: String,
     },
+    /// Apply the database migrations (needs only the QRAP_DB_* settings), then exit: for release migration jobs.
+    Migrate,
 }
 
 /// Raw settings.
@@ -165,30 +167,36 @@ pub struct Config {
     pub startup_timeout: Duration,
 }
 
+/// The database connection from the `QRAP_DB_*` settings (all the
+/// `migrate` subcommand needs).
+pub fn database_options(s: &Settings) -> Result<PgConnectOptions, ConfigError> {
+    let password = require_secret("QRAP_DB_PASSWORD", s.db_password.clone(), 1)?;
+    let ssl: PgSslMode = s
+        .db_sslmode
+        .parse()
+        .map_err(|_| ConfigError::new("QRAP_DB_SSLMODE", "unknown SSL mode"))?;
+    if s.db_host.trim().is_empty() {
+        return Err(ConfigError::missing("QRAP_DB_HOST"));
+    }
+    Ok(PgConnectOptions::new()
+        .host(&s.db_host)
+        .port(s.db_port)
+        .database(&s.db_name)
+        .username(&s.db_user)
+        .password(password.expose())
+        .ssl_mode(ssl))
+}
+
 impl Config {
     /// Validates raw settings.
     pub fn from_settings(s: Settings) -> Result<Self, ConfigError> {
-        let password = require_secret("QRAP_DB_PASSWORD", s.db_password, 1)?;
-        let ssl: PgSslMode = s
-            .db_sslmode
-            .parse()
-            .map_err(|_| ConfigError::new("QRAP_DB_SSLMODE", "unknown SSL mode"))?;
         if s.db_min_conns > s.db_max_conns {
             return Err(ConfigError::new(
                 "QRAP_DB_MIN_CONNS",
                 format!("must not exceed QRAP_DB_MAX_CONNS ({})", s.db_max_conns),
             ));
         }
-        if s.db_host.trim().is_empty() {
-            return Err(ConfigError::missing("QRAP_DB_HOST"));
-        }
-        let database = PgConnectOptions::new()
-            .host(&s.db_host)
-            .port(s.db_port)
-            .database(&s.db_name)
-            .username(&s.db_user)
-            .password(password.expose())
-            .ssl_mode(ssl);
+        let database = database_options(&s)?;
         let secret = require_secret(
             "QUANTUN_JWT_SECRET",
             s.jwt_secret,

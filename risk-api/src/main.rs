@@ -15,6 +15,17 @@ fn main() -> std::process::ExitCode {
             Err(e) => shared::config::exit_with(&e),
         }
     }
+    if let Some(Command::Migrate) = &cli.command {
+        let options = risk_api::config::database_options(&cli.settings)
+            .unwrap_or_else(|e| shared::config::exit_with(&e));
+        return shared::db::migrate_main(
+            "risk-api",
+            cli.settings.log_level,
+            options,
+            &risk_api::MIGRATOR,
+            std::time::Duration::from_secs(60),
+        );
+    }
     let config =
         Config::from_settings(cli.settings).unwrap_or_else(|e| shared::config::exit_with(&e));
     let opts = MainOptions {

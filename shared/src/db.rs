@@ -120,3 +120,45 @@ pub fn is_unavailable(e: &sqlx::Error) -> bool {
             | sqlx::Error::Tls(_)
     )
 }
+
+/// The body of a service's `migrate` subcommand: waits for the database (at
+/// most `within`), applies the embedded migrations and exits — 0 when the
+/// schema is up to date, 1 otherwise. Used by deployment migration Jobs so a
+/// release is gated on its schema before any pod rolls.
+pub fn migrate_main(
+    service: &'static str,
+    log_level: crate::config::LogLevel,
+    options: sqlx::postgres::PgConnectOptions,
+    migrator: &'static Migrator,
+    within: Duration,
+) -> std::process::ExitCode {
+    use std::process::ExitCode;
+    crate::telemetry::init(service, log_level);
+    crate::server::install_crypto_provider();
+    let rt = match crate::server::runtime(Some(1), None) {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    rt.block_on(async move {
+        let settings = PoolSettings {
+            max_conns: 1,
+            min_conns: 0,
+            ..PoolSettings::default()
+        };
+        let pool = pool(options, &settings);
+        if let Err(e) = wait_until_reachable(&pool, within).await {
+            tracing::error!(error = %describe(&e), "database not reachable");
+            return ExitCode::FAILURE;
+        }
+        match migrate(&pool, migrator).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                tracing::error!(error = %e, "migration failed");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
