@@ -10,11 +10,13 @@
 //! | [`engine`] | model + live thresholds + windows; rayon batch scoring |
 //! | [`sim`] | seeded simulator of human sessions and bot families |
 //! | [`routes`] | `/api/v1/analyze`, `/api/v1/analyze/batch`, `/api/v1/models` |
+//! | [`live`] | thresholds watched live in etcd |
 //! | [`cli`] | `generate`, `train`, `evaluate` |
 
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod live;
 pub mod model;
 pub mod routes;
 pub mod sim;

@@ -1,1 +1,3 @@
 //! HTTP resources.
+
+pub mod analyze;
