@@ -12,7 +12,7 @@ export CARGO_TARGET_DIR CARGO_BUILD_JOBS SQLX_OFFLINE
 TEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint fmt build setup clean-run
+.PHONY: help run test lint fmt build setup clean-run bench bench-ai model-ai
 
 help: ## List the targets
 	@echo "Quantun stack. Targets:"
@@ -34,6 +34,17 @@ fmt: ## Format the workspace
 
 build: ## Build every crate and target (dev profile)
 	cargo build --workspace --all-targets --all-features
+
+bench: bench-ai ## Run every benchmark (figures go into BENCHMARKS.md)
+
+bench-ai: ## AI engine scoring throughput, in process and through the HTTP batch endpoint (~1 min)
+	cargo bench -p ai-engine --bench throughput
+
+model-ai: ## Retrain the AI engine's built-in model (seed 7) and evaluate it on seed 99
+	mkdir -p target/ai-data
+	cargo run --release -p ai-engine -- generate --seed 7 --out target/ai-data/train.jsonl
+	cargo run --release -p ai-engine -- generate --seed 99 --out target/ai-data/eval.jsonl
+	cargo run --release -p ai-engine -- train --input target/ai-data/train.jsonl --eval target/ai-data/eval.jsonl --out ai-engine/models/default.json
 
 setup: ## Install the system tools (protoc, etcd, PostgreSQL, curl, openssl) when missing
 	scripts/setup.sh

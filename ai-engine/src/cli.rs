@@ -92,7 +92,8 @@ pub fn thresholds_of(s: &Settings) -> Thresholds {
 
 /// Reads labelled JSON lines; errors name the line.
 pub fn read_labelled(path: &Path) -> anyhow::Result<Vec<Labelled>> {
-    let f = std::fs::File::open(path).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
+    let f = std::fs::File::open(path)
+        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
     let mut out = Vec::new();
     for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
         let line = line?;
@@ -113,7 +114,8 @@ pub fn read_labelled(path: &Path) -> anyhow::Result<Vec<Labelled>> {
 fn load_model(path: Option<&Path>) -> anyhow::Result<Model> {
     match path {
         Some(p) => {
-            let bytes = std::fs::read(p).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
+            let bytes = std::fs::read(p)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
             Model::from_json(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))
         }
         None => Engine::default_model().map_err(|e| anyhow::anyhow!("built-in model: {e}")),
@@ -151,7 +153,10 @@ pub fn run(cmd: Command, settings: &Settings) -> anyhow::Result<()> {
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)
                 .collect();
-            if let Some(bad) = held_out.iter().find(|h| !FAMILIES[1..].contains(&h.as_str())) {
+            if let Some(bad) = held_out
+                .iter()
+                .find(|h| !FAMILIES[1..].contains(&h.as_str()))
+            {
                 anyhow::bail!("--held-out: unknown family {bad:?}");
             }
             let opts = TrainOptions {
@@ -183,7 +188,11 @@ pub fn run(cmd: Command, settings: &Settings) -> anyhow::Result<()> {
             if a.json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
-                println!("model {} (trained {})", model.file().version, model.file().trained_at);
+                println!(
+                    "model {} (trained {})",
+                    model.file().version,
+                    model.file().trained_at
+                );
                 print!("{}", report.render());
             }
             Ok(())

@@ -115,10 +115,16 @@ impl Thresholds {
             }
         }
         if !(1..=10_000_000).contains(&self.rate_per_minute) {
-            return Err(ConfigError::new("QSGW_ANOMALY_RATE_THRESHOLD", "must be between 1 and 10000000"));
+            return Err(ConfigError::new(
+                "QSGW_ANOMALY_RATE_THRESHOLD",
+                "must be between 1 and 10000000",
+            ));
         }
         if !(1.0..=1000.0).contains(&self.rate_multiplier) {
-            return Err(ConfigError::new("QSGW_ANOMALY_RATE_MULTIPLIER", "must be between 1 and 1000"));
+            return Err(ConfigError::new(
+                "QSGW_ANOMALY_RATE_MULTIPLIER",
+                "must be between 1 and 1000",
+            ));
         }
         self.validate()
     }

@@ -35,7 +35,12 @@ fn apply(engine: &Engine, value: &[u8]) {
 }
 
 /// Spawns the watcher; it stops when `cancel` fires.
-pub fn spawn(endpoints: Vec<String>, engine: Arc<Engine>, configured: Thresholds, cancel: CancellationToken) {
+pub fn spawn(
+    endpoints: Vec<String>,
+    engine: Arc<Engine>,
+    configured: Thresholds,
+    cancel: CancellationToken,
+) {
     tokio::spawn(async move {
         let settings = EtcdSettings::new(endpoints);
         let revision = loop {
@@ -66,10 +71,12 @@ pub fn spawn(endpoints: Vec<String>, engine: Arc<Engine>, configured: Thresholds
                     engine.set_thresholds(configured);
                     tracing::info!("AI thresholds key deleted; back to the configured thresholds");
                 }
-                WatchEvent::Resync(snap) => match snap.kvs.iter().find(|kv| kv.key == AI_THRESHOLDS_KEY) {
-                    Some(kv) => apply(&engine, &kv.value),
-                    None => engine.set_thresholds(configured),
-                },
+                WatchEvent::Resync(snap) => {
+                    match snap.kvs.iter().find(|kv| kv.key == AI_THRESHOLDS_KEY) {
+                        Some(kv) => apply(&engine, &kv.value),
+                        None => engine.set_thresholds(configured),
+                    }
+                }
                 _ => {}
             }
         }

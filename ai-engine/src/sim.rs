@@ -99,45 +99,129 @@ const SCANNER_UAS: &[&str] = &[
 ];
 
 const CHROME_HEADERS: &[&str] = &[
-    "host", "connection", "sec-ch-ua", "sec-ch-ua-mobile", "sec-ch-ua-platform",
-    "upgrade-insecure-requests", "user-agent", "accept", "sec-fetch-site", "sec-fetch-mode",
-    "sec-fetch-user", "sec-fetch-dest", "accept-encoding", "accept-language",
+    "host",
+    "connection",
+    "sec-ch-ua",
+    "sec-ch-ua-mobile",
+    "sec-ch-ua-platform",
+    "upgrade-insecure-requests",
+    "user-agent",
+    "accept",
+    "sec-fetch-site",
+    "sec-fetch-mode",
+    "sec-fetch-user",
+    "sec-fetch-dest",
+    "accept-encoding",
+    "accept-language",
 ];
 const FIREFOX_HEADERS: &[&str] = &[
-    "host", "user-agent", "accept", "accept-language", "accept-encoding", "connection",
-    "upgrade-insecure-requests", "sec-fetch-dest", "sec-fetch-mode", "sec-fetch-site",
+    "host",
+    "user-agent",
+    "accept",
+    "accept-language",
+    "accept-encoding",
+    "connection",
+    "upgrade-insecure-requests",
+    "sec-fetch-dest",
+    "sec-fetch-mode",
+    "sec-fetch-site",
     "sec-fetch-user",
 ];
 const SAFARI_HEADERS: &[&str] = &[
-    "host", "user-agent", "accept", "sec-fetch-site", "sec-fetch-dest", "accept-language",
-    "sec-fetch-mode", "accept-encoding", "connection",
+    "host",
+    "user-agent",
+    "accept",
+    "sec-fetch-site",
+    "sec-fetch-dest",
+    "accept-language",
+    "sec-fetch-mode",
+    "accept-encoding",
+    "connection",
 ];
-const REQUESTS_HEADERS: &[&str] = &["host", "user-agent", "accept-encoding", "accept", "connection"];
+const REQUESTS_HEADERS: &[&str] = &[
+    "host",
+    "user-agent",
+    "accept-encoding",
+    "accept",
+    "connection",
+];
 const CURL_HEADERS: &[&str] = &["host", "user-agent", "accept"];
 const GO_HEADERS: &[&str] = &["host", "user-agent", "accept-encoding"];
-const NODE_HEADERS: &[&str] = &["accept", "user-agent", "accept-encoding", "host", "connection"];
-const SPOOF_HEADERS: &[&str] = &["host", "user-agent", "accept", "accept-encoding", "connection"];
+const NODE_HEADERS: &[&str] = &[
+    "accept",
+    "user-agent",
+    "accept-encoding",
+    "host",
+    "connection",
+];
+const SPOOF_HEADERS: &[&str] = &[
+    "host",
+    "user-agent",
+    "accept",
+    "accept-encoding",
+    "connection",
+];
 const PUPPETEER_HEADERS: &[&str] = &[
-    "host", "connection", "accept", "user-agent", "sec-fetch-site", "sec-fetch-mode",
-    "sec-fetch-dest", "accept-encoding", "accept-language",
+    "host",
+    "connection",
+    "accept",
+    "user-agent",
+    "sec-fetch-site",
+    "sec-fetch-mode",
+    "sec-fetch-dest",
+    "accept-encoding",
+    "accept-language",
 ];
 
 const PAGES: &[&str] = &[
-    "/", "/products", "/products/category/shoes", "/products/category/bags", "/blog",
-    "/about", "/cart", "/checkout", "/account", "/search", "/help/shipping", "/contact",
+    "/",
+    "/products",
+    "/products/category/shoes",
+    "/products/category/bags",
+    "/blog",
+    "/about",
+    "/cart",
+    "/checkout",
+    "/account",
+    "/search",
+    "/help/shipping",
+    "/contact",
 ];
 const ASSETS: &[&str] = &[
-    "/static/app.js", "/static/vendor.js", "/static/site.css", "/static/logo.svg",
-    "/static/fonts/inter.woff2", "/favicon.ico", "/static/img/hero.webp",
+    "/static/app.js",
+    "/static/vendor.js",
+    "/static/site.css",
+    "/static/logo.svg",
+    "/static/fonts/inter.woff2",
+    "/favicon.ico",
+    "/static/img/hero.webp",
 ];
 const PROBES: &[&str] = &[
-    "/.env", "/.git/config", "/wp-login.php", "/wp-admin/setup-config.php", "/phpmyadmin/index.php",
-    "/admin/config.php", "/server-status", "/actuator/env", "/.aws/credentials", "/backup.sql",
-    "/config.json", "/cgi-bin/test.cgi", "/index.php?id=1", "/../../../../etc/passwd",
-    "/static/..%2f..%2f..%2fetc%2fpasswd", "/download/%252e%252e%252fwin.ini",
-    "/search/1%27%20OR%201=1--", "/item/1%20UNION%20SELECT%20username,password%20FROM%20users",
-    "/q/%3Cscript%3Ealert(1)%3C/script%3E", "/p/%3Cimg%20src=x%20onerror=alert(1)%3E",
-    "/api/v1/users?id=1;--", "/old/index.bak", "/.htaccess", "/WEB-INF/web.xml", "/login.aspx",
+    "/.env",
+    "/.git/config",
+    "/wp-login.php",
+    "/wp-admin/setup-config.php",
+    "/phpmyadmin/index.php",
+    "/admin/config.php",
+    "/server-status",
+    "/actuator/env",
+    "/.aws/credentials",
+    "/backup.sql",
+    "/config.json",
+    "/cgi-bin/test.cgi",
+    "/index.php?id=1",
+    "/../../../../etc/passwd",
+    "/static/..%2f..%2f..%2fetc%2fpasswd",
+    "/download/%252e%252e%252fwin.ini",
+    "/search/1%27%20OR%201=1--",
+    "/item/1%20UNION%20SELECT%20username,password%20FROM%20users",
+    "/q/%3Cscript%3Ealert(1)%3C/script%3E",
+    "/p/%3Cimg%20src=x%20onerror=alert(1)%3E",
+    "/api/v1/users?id=1;--",
+    "/old/index.bak",
+    "/.htaccess",
+    "/WEB-INF/web.xml",
+    "/login.aspx",
 ];
 
 /// Generation options.
@@ -185,7 +269,11 @@ impl Session<'_> {
         let mut headers = self.headers.clone();
         headers.extend(extra.iter().map(|s| (*s).to_owned()));
         let latency = self.rng.gen_range(2.0..250.0_f64);
-        let group = if self.rng.gen_bool(0.7) { "X25519MLKEM768" } else { "X25519" };
+        let group = if self.rng.gen_bool(0.7) {
+            "X25519MLKEM768"
+        } else {
+            "X25519"
+        };
         self.out.push(Labelled {
             features: RequestFeatures {
                 client_ip: self.ip,
@@ -237,10 +325,9 @@ fn pick<'a>(rng: &mut StdRng, v: &'a [&'a str]) -> &'a str {
 }
 
 fn browser_ua(rng: &mut StdRng) -> String {
-    browser_uas()
-        .choose(rng)
-        .cloned()
-        .unwrap_or_else(|| "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0".into())
+    browser_uas().choose(rng).cloned().unwrap_or_else(|| {
+        "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0".into()
+    })
 }
 
 fn headers_for_browser(ua: &str) -> &'static [&'static str] {
@@ -271,7 +358,9 @@ pub fn generate(opts: &SimOptions) -> Vec<Labelled> {
     for family in plan {
         id += 1;
         // Distinct addresses per session, in a documentation-like private range.
-        let ip = IpAddr::V4(Ipv4Addr::from(0x0a00_0000u32 + id * 7 + rng.gen_range(0..7)));
+        let ip = IpAddr::V4(Ipv4Addr::from(
+            0x0a00_0000u32 + id * 7 + rng.gen_range(0..7),
+        ));
         let t = opts.start_ms + rng.gen_range(0..3_600_000);
         let mut s = Session {
             rng: &mut rng,
@@ -313,16 +402,31 @@ fn human(s: &mut Session<'_>) {
     for _ in 0..pages {
         let roll = s.rng.gen_range(0..100);
         let (method, path, q, status): (&str, String, u32, u16) = if roll < 10 {
-            ("GET", format!("/products/{}", s.rng.gen_range(1..5000)), 0, 200)
+            (
+                "GET",
+                format!("/products/{}", s.rng.gen_range(1..5000)),
+                0,
+                200,
+            )
         } else if roll < 14 {
             let st = if s.rng.gen_bool(0.3) { 401 } else { 302 };
             ("POST", "/login".into(), 0, st)
         } else if roll < 22 {
             ("GET", "/search".into(), s.rng.gen_range(3..60), 200)
         } else if roll < 30 {
-            ("GET", format!("/blog/post-{}", s.rng.gen_range(1..300)), 0, 200)
+            (
+                "GET",
+                format!("/blog/post-{}", s.rng.gen_range(1..300)),
+                0,
+                200,
+            )
         } else if roll < 32 {
-            ("GET", format!("/products/{}", s.rng.gen_range(5000..9000)), 0, 404)
+            (
+                "GET",
+                format!("/products/{}", s.rng.gen_range(5000..9000)),
+                0,
+                404,
+            )
         } else {
             ("GET", pick(s.rng, PAGES).to_owned(), 0, 200)
         };
@@ -348,7 +452,11 @@ fn scraper(s: &mut Session<'_>) {
     let roll = s.rng.gen_range(0..10);
     if roll < 6 {
         s.ua = crawler_uas().choose(s.rng).cloned();
-        s.headers = owned(if s.rng.gen_bool(0.5) { CURL_HEADERS } else { SPOOF_HEADERS });
+        s.headers = owned(if s.rng.gen_bool(0.5) {
+            CURL_HEADERS
+        } else {
+            SPOOF_HEADERS
+        });
     } else if roll < 9 {
         s.ua = Some(pick(s.rng, LIBRARY_UAS).to_owned());
         s.headers = owned(REQUESTS_HEADERS);
@@ -373,12 +481,20 @@ fn scraper(s: &mut Session<'_>) {
 fn stuffing(s: &mut Session<'_>) {
     if s.rng.gen_bool(0.6) {
         s.ua = Some(pick(s.rng, LIBRARY_UAS).to_owned());
-        s.headers = owned(if s.rng.gen_bool(0.5) { REQUESTS_HEADERS } else { GO_HEADERS });
+        s.headers = owned(if s.rng.gen_bool(0.5) {
+            REQUESTS_HEADERS
+        } else {
+            GO_HEADERS
+        });
     } else {
         s.ua = Some(browser_ua(s.rng));
         s.headers = owned(SPOOF_HEADERS);
     }
-    let path = if s.rng.gen_bool(0.5) { "/login" } else { "/api/v1/auth/token" };
+    let path = if s.rng.gen_bool(0.5) {
+        "/login"
+    } else {
+        "/api/v1/auth/token"
+    };
     let n = s.rng.gen_range(30..150);
     let gap = s.rng.gen_range(80.0..800.0);
     for _ in 0..n {
@@ -397,7 +513,11 @@ fn scanner(s: &mut Session<'_>) {
     } else {
         s.ua = Some(browser_ua(s.rng));
     }
-    s.headers = owned(if s.rng.gen_bool(0.5) { CURL_HEADERS } else { GO_HEADERS });
+    s.headers = owned(if s.rng.gen_bool(0.5) {
+        CURL_HEADERS
+    } else {
+        GO_HEADERS
+    });
     if s.ua.is_none() {
         s.headers.retain(|h| h != "user-agent");
     }
@@ -411,7 +531,11 @@ fn scanner(s: &mut Session<'_>) {
             1 => 400,
             _ => 404,
         };
-        let method = if s.rng.gen_bool(0.1) { "OPTIONS" } else { "GET" };
+        let method = if s.rng.gen_bool(0.1) {
+            "OPTIONS"
+        } else {
+            "GET"
+        };
         s.emit(method, &p, 0, st, &[]);
         s.wait(gap, 0.5);
     }
@@ -419,12 +543,29 @@ fn scanner(s: &mut Session<'_>) {
 
 fn api_abuse(s: &mut Session<'_>) {
     s.ua = Some(pick(s.rng, LIBRARY_UAS).to_owned());
-    s.headers = owned(if s.rng.gen_bool(0.5) { NODE_HEADERS } else { GO_HEADERS });
+    s.headers = owned(if s.rng.gen_bool(0.5) {
+        NODE_HEADERS
+    } else {
+        GO_HEADERS
+    });
     let n = s.rng.gen_range(60..200);
     let gap = s.rng.gen_range(20.0..200.0);
-    let endpoint = pick(s.rng, &["/api/v1/items", "/api/v1/prices", "/api/v1/search", "/api/v1/stock"]).to_owned();
+    let endpoint = pick(
+        s.rng,
+        &[
+            "/api/v1/items",
+            "/api/v1/prices",
+            "/api/v1/search",
+            "/api/v1/stock",
+        ],
+    )
+    .to_owned();
     for i in 0..n {
-        let st = if i > 50 && s.rng.gen_bool(0.4) { 429 } else { 200 };
+        let st = if i > 50 && s.rng.gen_bool(0.4) {
+            429
+        } else {
+            200
+        };
         let q = s.rng.gen_range(8..40);
         s.emit("GET", &endpoint, q, st, &["authorization"]);
         s.wait(gap, 0.2);
@@ -433,7 +574,11 @@ fn api_abuse(s: &mut Session<'_>) {
 
 fn headless(s: &mut Session<'_>) {
     let ua = browser_ua(s.rng);
-    s.ua = Some(if s.rng.gen_bool(0.5) { ua.replace("Chrome/", "HeadlessChrome/") } else { ua });
+    s.ua = Some(if s.rng.gen_bool(0.5) {
+        ua.replace("Chrome/", "HeadlessChrome/")
+    } else {
+        ua
+    });
     let mut h = owned(PUPPETEER_HEADERS);
     if s.rng.gen_bool(0.5) {
         h.retain(|x| x != "accept-language");
@@ -456,7 +601,11 @@ fn low_and_slow(s: &mut Session<'_>) {
     let mut id = s.rng.gen_range(1..5000);
     for _ in 0..n {
         id += 1;
-        let path = if s.rng.gen_bool(0.3) { "/login".to_owned() } else { format!("/products/{id}") };
+        let path = if s.rng.gen_bool(0.3) {
+            "/login".to_owned()
+        } else {
+            format!("/products/{id}")
+        };
         let st = if path == "/login" { 401 } else { 200 };
         let method = if path == "/login" { "POST" } else { "GET" };
         s.emit(method, &path, 0, st, &[]);
@@ -480,7 +629,9 @@ mod tests {
         for f in FAMILIES {
             assert!(a.iter().any(|l| l.family == f), "{f}");
         }
-        assert!(a.windows(2).all(|w| w[0].features.timestamp_ms <= w[1].features.timestamp_ms));
+        assert!(a
+            .windows(2)
+            .all(|w| w[0].features.timestamp_ms <= w[1].features.timestamp_ms));
         assert!(a.iter().all(|l| l.features.validate("").is_empty()));
     }
 }

@@ -39,9 +39,8 @@ impl Application {
     pub async fn build(config: Config, shutdown: Shutdown) -> anyhow::Result<Self> {
         let model = match &config.model_path {
             Some(p) => {
-                let bytes = std::fs::read(p).with_context(|| {
-                    format!("QSGW_AI_MODEL_PATH: cannot read {}", p.display())
-                })?;
+                let bytes = std::fs::read(p)
+                    .with_context(|| format!("QSGW_AI_MODEL_PATH: cannot read {}", p.display()))?;
                 Model::from_json(&bytes)
                     .with_context(|| format!("QSGW_AI_MODEL_PATH: {}", p.display()))?
             }
@@ -69,7 +68,12 @@ impl Application {
         metrics::gauge!("ai_model_version").set(version_num);
         let engine = Arc::new(Engine::new(model, config.thresholds, config.window_clients));
         if let Some(endpoints) = config.etcd_endpoints.clone() {
-            crate::live::spawn(endpoints, engine.clone(), config.thresholds, shutdown.token());
+            crate::live::spawn(
+                endpoints,
+                engine.clone(),
+                config.thresholds,
+                shutdown.token(),
+            );
         }
         let state = AppState {
             engine,
@@ -139,5 +143,8 @@ fn describe_metrics() {
         "Scoring time per analysed request (a batch's time divided by its size)"
     );
     metrics::describe_gauge!("ai_model_version", "Major version of the loaded model");
-    metrics::describe_gauge!("ai_model_info", "1, labelled with the loaded model's full version");
+    metrics::describe_gauge!(
+        "ai_model_info",
+        "1, labelled with the loaded model's full version"
+    );
 }

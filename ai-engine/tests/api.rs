@@ -10,7 +10,11 @@ use serde_json::{json, Value};
 fn field_of(body: &Value) -> Vec<String> {
     body["errors"]
         .as_array()
-        .map(|a| a.iter().map(|e| e["field"].as_str().unwrap_or("").to_owned()).collect())
+        .map(|a| {
+            a.iter()
+                .map(|e| e["field"].as_str().unwrap_or("").to_owned())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -22,15 +26,40 @@ async fn api_key_is_required() {
     let r = app.client.post(&url).json(&body).send().await.unwrap();
     assert_eq!(r.status(), 401);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
-    let r = app.client.post(&url).header("x-api-key", "wrong-key-0123456789abc").json(&body).send().await.unwrap();
+    let r = app
+        .client
+        .post(&url)
+        .header("x-api-key", "wrong-key-0123456789abc")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
-    let r = app.client.post(&url).header("authorization", "Bearer abc.def.ghi").json(&body).send().await.unwrap();
+    let r = app
+        .client
+        .post(&url)
+        .header("authorization", "Bearer abc.def.ghi")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
     for path in ["/api/v1/analyze/batch"] {
-        let r = app.client.post(format!("{}{path}", app.base)).json(&json!({"items": [body]})).send().await.unwrap();
+        let r = app
+            .client
+            .post(format!("{}{path}", app.base))
+            .json(&json!({"items": [body]}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 401);
     }
-    let r = app.client.get(format!("{}/api/v1/models", app.base)).send().await.unwrap();
+    let r = app
+        .client
+        .get(format!("{}/api/v1/models", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
     let (status, _) = app.post("/api/v1/analyze", &body).await;
     assert_eq!(status, 200);
@@ -40,25 +69,49 @@ async fn api_key_is_required() {
 async fn browsers_are_allowed_and_known_bad_traffic_is_blocked() {
     let app = App::spawn(config()).await;
     // An ordinary session: a few pages, seconds apart.
-    for (i, p) in ["/", "/products", "/products/42", "/cart"].iter().enumerate() {
-        let (s, b) = app.post("/api/v1/analyze", &browser("198.51.100.7", p, T0 + i as u64 * 9_000)).await;
+    for (i, p) in ["/", "/products", "/products/42", "/cart"]
+        .iter()
+        .enumerate()
+    {
+        let (s, b) = app
+            .post(
+                "/api/v1/analyze",
+                &browser("198.51.100.7", p, T0 + i as u64 * 9_000),
+            )
+            .await;
         assert_eq!(s, 200, "{b}");
         assert_eq!(b["verdict"], "allow", "{b}");
         assert!(b["bot_score"].as_f64().unwrap() < 0.5, "{b}");
     }
     // A scanner: the probe itself is enough.
-    let (s, b) = app.post("/api/v1/analyze", &scanner("192.0.2.9", "/.env", T0)).await;
+    let (s, b) = app
+        .post("/api/v1/analyze", &scanner("192.0.2.9", "/.env", T0))
+        .await;
     assert_eq!(s, 200);
     assert_eq!(b["verdict"], "block", "{b}");
-    assert!(matches!(b["severity"].as_str(), Some("high" | "critical")), "{b}");
+    assert!(
+        matches!(b["severity"].as_str(), Some("high" | "critical")),
+        "{b}"
+    );
     let reasons = b["reasons"].as_array().unwrap();
     assert!(!reasons.is_empty() && reasons.len() <= 3, "{b}");
-    assert!(reasons[0]["feature"].is_string() && reasons[0]["contribution"].as_f64().unwrap() > 0.0);
-    let (_, b) = app.post("/api/v1/analyze", &scanner("192.0.2.9", "/static/..%2f..%2f..%2fetc%2fpasswd", T0 + 200)).await;
+    assert!(
+        reasons[0]["feature"].is_string() && reasons[0]["contribution"].as_f64().unwrap() > 0.0
+    );
+    let (_, b) = app
+        .post(
+            "/api/v1/analyze",
+            &scanner("192.0.2.9", "/static/..%2f..%2f..%2fetc%2fpasswd", T0 + 200),
+        )
+        .await;
     assert_eq!(b["verdict"], "block", "{b}");
     // A credential-stuffing burst: 60 attempts 100 ms apart, in one batch.
-    let items: Vec<Value> = (0..60).map(|i| stuffing("203.0.113.50", T0 + i * 100)).collect();
-    let (s, b) = app.post("/api/v1/analyze/batch", &json!({ "items": items })).await;
+    let items: Vec<Value> = (0..60)
+        .map(|i| stuffing("203.0.113.50", T0 + i * 100))
+        .collect();
+    let (s, b) = app
+        .post("/api/v1/analyze/batch", &json!({ "items": items }))
+        .await;
     assert_eq!(s, 200, "{b}");
     let results = b["results"].as_array().unwrap();
     assert_eq!(results.len(), 60);
@@ -66,7 +119,11 @@ async fn browsers_are_allowed_and_known_bad_traffic_is_blocked() {
     // Past the rate threshold (600/min > 300) the rate rule is named.
     let last = &results[59];
     assert!(
-        last["reasons"].as_array().unwrap().iter().any(|r| r["source"] == "rule"),
+        last["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["source"] == "rule"),
         "{last}"
     );
 }
@@ -90,7 +147,10 @@ async fn malformed_hostile_and_oversized_input_is_refused_with_the_field() {
         (with("timestamp_ms", json!(-5)), "timestamp_ms"),
         (with("method", json!("G E T")), "method"),
         (with("path", json!("no-slash")), "path"),
-        (with("path", json!(format!("/{}", "a".repeat(9000)))), "path"),
+        (
+            with("path", json!(format!("/{}", "a".repeat(9000)))),
+            "path",
+        ),
         (with("user_agent", json!("x".repeat(5000))), "user_agent"),
         (with("header_names", json!(vec!["x"; 300])), "header_names"),
         (with("query_len", json!(u64::MAX)), "query_len"),
@@ -118,14 +178,22 @@ async fn malformed_hostile_and_oversized_input_is_refused_with_the_field() {
         .unwrap();
     assert_eq!(r.status(), 400);
     // Batch: 1,001 items, 0 items, a bad item names its index.
-    let items: Vec<Value> = (0..1001).map(|i| browser("198.51.100.2", "/", T0 + i)).collect();
-    let (s, b) = app.post("/api/v1/analyze/batch", &json!({ "items": items })).await;
+    let items: Vec<Value> = (0..1001)
+        .map(|i| browser("198.51.100.2", "/", T0 + i))
+        .collect();
+    let (s, b) = app
+        .post("/api/v1/analyze/batch", &json!({ "items": items }))
+        .await;
     assert_eq!(s, 422, "{b}");
     assert_eq!(field_of(&b), ["items"]);
-    let (s, _) = app.post("/api/v1/analyze/batch", &json!({ "items": [] })).await;
+    let (s, _) = app
+        .post("/api/v1/analyze/batch", &json!({ "items": [] }))
+        .await;
     assert_eq!(s, 422);
     let items = vec![ok.clone(), with("latency_ms", json!(-3)), ok.clone()];
-    let (s, b) = app.post("/api/v1/analyze/batch", &json!({ "items": items })).await;
+    let (s, b) = app
+        .post("/api/v1/analyze/batch", &json!({ "items": items }))
+        .await;
     assert_eq!(s, 422);
     assert_eq!(field_of(&b), ["items[1].latency_ms"]);
     // Over the body limit → 413.
@@ -141,8 +209,12 @@ async fn malformed_hostile_and_oversized_input_is_refused_with_the_field() {
         .unwrap();
     assert_eq!(r.status(), 413);
     // A full batch of 1,000 is fine.
-    let items: Vec<Value> = (0..1000).map(|i| browser(&format!("10.9.{}.{}", i / 250, i % 250), "/", T0 + i)).collect();
-    let (s, b) = app.post("/api/v1/analyze/batch", &json!({ "items": items })).await;
+    let items: Vec<Value> = (0..1000)
+        .map(|i| browser(&format!("10.9.{}.{}", i / 250, i % 250), "/", T0 + i))
+        .collect();
+    let (s, b) = app
+        .post("/api/v1/analyze/batch", &json!({ "items": items }))
+        .await;
     assert_eq!(s, 200);
     assert_eq!(b["results"].as_array().unwrap().len(), 1000);
 }
@@ -157,12 +229,33 @@ async fn models_and_metrics_report_the_model() {
     assert!(m["trained_at"].is_string());
     assert_eq!(m["thresholds"]["bot_block"], 0.9);
     assert!(m["metrics"]["bot"]["f1"].as_f64().is_some(), "{m}");
-    app.post("/api/v1/analyze", &browser("198.51.100.3", "/", T0)).await;
-    let text = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
-    for name in ["ai_analyses_total", "ai_scoring_duration_seconds", "ai_model_version"] {
+    app.post("/api/v1/analyze", &browser("198.51.100.3", "/", T0))
+        .await;
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for name in [
+        "ai_analyses_total",
+        "ai_scoring_duration_seconds",
+        "ai_model_version",
+    ] {
         assert!(text.contains(name), "{name} missing from /metrics");
     }
-    let doc: Value = app.client.get(format!("{}/api/v1/openapi.json", app.base)).send().await.unwrap().json().await.unwrap();
+    let doc: Value = app
+        .client
+        .get(format!("{}/api/v1/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     for p in ["/api/v1/analyze", "/api/v1/analyze/batch", "/api/v1/models"] {
         assert!(doc["paths"][p].is_object(), "{p} undocumented");
     }

@@ -11,7 +11,9 @@ use shared::qsgw::AI_THRESHOLDS_KEY;
 use shared::test_util::EtcdInstance;
 
 async fn bot_block(app: &App) -> f64 {
-    app.get("/api/v1/models").await.1["items"][0]["thresholds"]["bot_block"].as_f64().unwrap()
+    app.get("/api/v1/models").await.1["items"][0]["thresholds"]["bot_block"]
+        .as_f64()
+        .unwrap()
 }
 
 /// Polls until the models endpoint shows `want` (the watch is asynchronous).
@@ -28,7 +30,9 @@ async fn wait_for(app: &App, want: f64) {
 #[tokio::test]
 async fn thresholds_from_etcd_take_effect_and_invalid_values_are_ignored() {
     let etcd = EtcdInstance::start();
-    let mut kv = etcd_client::Client::connect([etcd.endpoint()], None).await.unwrap();
+    let mut kv = etcd_client::Client::connect([etcd.endpoint()], None)
+        .await
+        .unwrap();
     // A value present before start is read at start.
     kv.put(AI_THRESHOLDS_KEY, r#"{"anomaly":0.65,"anomaly_critical":0.85,"rate_per_minute":300,"rate_multiplier":3.0,"bot":0.7,"bot_block":0.95}"#, None).await.unwrap();
     let mut cfg = config();
@@ -36,12 +40,17 @@ async fn thresholds_from_etcd_take_effect_and_invalid_values_are_ignored() {
     let app = App::spawn(cfg).await;
     wait_for(&app, 0.95).await;
     let browser_req = browser("198.51.100.9", "/", T0);
-    assert_eq!(app.post("/api/v1/analyze", &browser_req).await.1["verdict"], "allow");
+    assert_eq!(
+        app.post("/api/v1/analyze", &browser_req).await.1["verdict"],
+        "allow"
+    );
 
     // Everything is a bot now: the same request is blocked.
     kv.put(AI_THRESHOLDS_KEY, r#"{"anomaly":0.65,"anomaly_critical":0.85,"rate_per_minute":300,"rate_multiplier":3.0,"bot":0.0,"bot_block":0.0}"#, None).await.unwrap();
     wait_for(&app, 0.0).await;
-    let (_, b) = app.post("/api/v1/analyze", &browser("198.51.100.9", "/", T0 + 5_000)).await;
+    let (_, b) = app
+        .post("/api/v1/analyze", &browser("198.51.100.9", "/", T0 + 5_000))
+        .await;
     assert_eq!(b["verdict"], "block", "{b}");
 
     // Invalid values are ignored: not JSON, NaN, bad ordering, unknown field.

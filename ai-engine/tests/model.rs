@@ -22,7 +22,14 @@ fn thresholds() -> Thresholds {
 /// A small model (about a second to train).
 fn small_model() -> Model {
     let data = generate(&SimOptions::new(3, 40, 4));
-    let file = train(&data, &TrainOptions { clusters: 4, ..TrainOptions::default() }).unwrap();
+    let file = train(
+        &data,
+        &TrainOptions {
+            clusters: 4,
+            ..TrainOptions::default()
+        },
+    )
+    .unwrap();
     Model::from_file(file).unwrap()
 }
 
@@ -52,15 +59,27 @@ fn a_mismatching_schema_is_refused_clearly() {
     assert!(err.to_string().contains("schema version 999"), "{err}");
     let mut v: serde_json::Value = serde_json::from_slice(&model.to_json()).unwrap();
     v["features"][3] = "something_else".into();
-    assert!(matches!(Model::from_json(v.to_string().as_bytes()), Err(ModelError::Schema(_))));
+    assert!(matches!(
+        Model::from_json(v.to_string().as_bytes()),
+        Err(ModelError::Schema(_))
+    ));
     let mut v: serde_json::Value = serde_json::from_slice(&model.to_json()).unwrap();
     v["weights"] = serde_json::json!([1.0, 2.0]);
-    assert!(matches!(Model::from_json(v.to_string().as_bytes()), Err(ModelError::Invalid(_))));
+    assert!(matches!(
+        Model::from_json(v.to_string().as_bytes()),
+        Err(ModelError::Invalid(_))
+    ));
     let mut v: serde_json::Value = serde_json::from_slice(&model.to_json()).unwrap();
     v["format"] = "pickle".into();
-    assert!(matches!(Model::from_json(v.to_string().as_bytes()), Err(ModelError::Parse(_))));
+    assert!(matches!(
+        Model::from_json(v.to_string().as_bytes()),
+        Err(ModelError::Parse(_))
+    ));
     assert!(matches!(Model::from_json(b"{}"), Err(ModelError::Parse(_))));
-    assert!(matches!(Model::from_json(b"\xff\xfe"), Err(ModelError::Parse(_))));
+    assert!(matches!(
+        Model::from_json(b"\xff\xfe"),
+        Err(ModelError::Parse(_))
+    ));
 }
 
 #[test]
@@ -72,15 +91,24 @@ fn the_built_in_model_loads_and_separates_fresh_traffic() {
     let engine = Engine::new(model, thresholds(), 10_000);
     let reqs: Vec<_> = data.iter().map(|l| l.features.clone()).collect();
     let scores = engine.analyze(&reqs);
-    let humans_blocked = data.iter().zip(&scores).filter(|(l, s)| !l.bot && s.verdict == Verdict::Block).count();
+    let humans_blocked = data
+        .iter()
+        .zip(&scores)
+        .filter(|(l, s)| !l.bot && s.verdict == Verdict::Block)
+        .count();
     let humans = data.iter().filter(|l| !l.bot).count();
-    assert!(humans_blocked * 100 <= humans, "{humans_blocked} of {humans} humans blocked");
+    assert!(
+        humans_blocked * 100 <= humans,
+        "{humans_blocked} of {humans} humans blocked"
+    );
     for fam in ["scanner", "credential_stuffing", "api_abuse", "scraper"] {
         let (n, caught) = data
             .iter()
             .zip(&scores)
             .filter(|(l, _)| l.family == fam)
-            .fold((0, 0), |(n, c), (_, s)| (n + 1, c + usize::from(s.verdict != Verdict::Allow)));
+            .fold((0, 0), |(n, c), (_, s)| {
+                (n + 1, c + usize::from(s.verdict != Verdict::Allow))
+            });
         assert!(n > 0 && caught * 10 >= n * 9, "{fam}: {caught}/{n}");
     }
 }
@@ -91,8 +119,19 @@ fn thresholds_change_the_verdict() {
     let data = generate(&SimOptions::new(5, 5, 0));
     let reqs: Vec<_> = data.iter().map(|l| l.features.clone()).collect();
     let engine = Engine::new(model, thresholds(), 1000);
-    let allowed = engine.analyze(&reqs).iter().filter(|s| s.verdict == Verdict::Allow).count();
+    let allowed = engine
+        .analyze(&reqs)
+        .iter()
+        .filter(|s| s.verdict == Verdict::Allow)
+        .count();
     assert!(allowed * 10 >= reqs.len() * 9);
-    engine.set_thresholds(Thresholds { bot: 0.0, bot_block: 0.0, ..thresholds() });
-    assert!(engine.analyze(&reqs).iter().all(|s| s.verdict == Verdict::Block));
+    engine.set_thresholds(Thresholds {
+        bot: 0.0,
+        bot_block: 0.0,
+        ..thresholds()
+    });
+    assert!(engine
+        .analyze(&reqs)
+        .iter()
+        .all(|s| s.verdict == Verdict::Block));
 }

@@ -148,7 +148,11 @@ pub fn evaluate(model: &Model, data: &[Labelled], t: &Thresholds, held_out: &[St
     let caught: Vec<bool> = scores.iter().map(|s| s.verdict != Verdict::Allow).collect();
     let blocked: Vec<bool> = scores.iter().map(|s| s.verdict == Verdict::Block).collect();
     let block = binary(&truth, &blocked, &max_s);
-    let mut names: Vec<&str> = data.iter().filter(|l| l.bot).map(|l| l.family.as_str()).collect();
+    let mut names: Vec<&str> = data
+        .iter()
+        .filter(|l| l.bot)
+        .map(|l| l.family.as_str())
+        .collect();
     names.sort_unstable();
     names.dedup();
     let families = names
@@ -207,10 +211,22 @@ impl Report {
         row(&mut s, "bot classifier (p >= bot thr)", &self.bot);
         row(&mut s, "anomaly + rate rules (>= thr)", &self.anomaly);
         row(&mut s, "verdict flag|block, all families", &self.verdict);
-        row(&mut s, "verdict flag|block, seen families", &self.seen_verdict);
+        row(
+            &mut s,
+            "verdict flag|block, seen families",
+            &self.seen_verdict,
+        );
         row(&mut s, "verdict block", &self.block);
-        let _ = writeln!(s, "human false-positive rate at block: {:.4}", self.human_fpr_at_block);
-        let _ = writeln!(s, "{:<22} {:>9} {:>9} {:>9}  training", "family", "requests", "recall", "blocked");
+        let _ = writeln!(
+            s,
+            "human false-positive rate at block: {:.4}",
+            self.human_fpr_at_block
+        );
+        let _ = writeln!(
+            s,
+            "{:<22} {:>9} {:>9} {:>9}  training",
+            "family", "requests", "recall", "blocked"
+        );
         for f in &self.families {
             let _ = writeln!(
                 s,

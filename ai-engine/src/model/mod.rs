@@ -123,7 +123,9 @@ impl Verdict {
 }
 
 /// How bad it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Nothing notable.
@@ -192,10 +194,15 @@ fn finite_all(v: &[f64]) -> bool {
 
 fn to_vector(v: &[f64], what: &str) -> Result<Vector, ModelError> {
     let arr: Vector = v.try_into().map_err(|_| {
-        ModelError::Invalid(format!("{what} has {} values, expected {N_FEATURES}", v.len()))
+        ModelError::Invalid(format!(
+            "{what} has {} values, expected {N_FEATURES}",
+            v.len()
+        ))
     })?;
     if !finite_all(&arr) {
-        return Err(ModelError::Invalid(format!("{what} holds a non-finite value")));
+        return Err(ModelError::Invalid(format!(
+            "{what} holds a non-finite value"
+        )));
     }
     Ok(arr)
 }
@@ -244,8 +251,12 @@ impl Model {
             .iter()
             .map(|c| to_vector(c, "centroid"))
             .collect::<Result<Vec<_>, _>>()?;
-        if !file.intercept.is_finite() || !(file.distance_p99.is_finite() && file.distance_p99 > 0.0) {
-            return Err(ModelError::Invalid("intercept or distance_p99 is not a positive finite number".into()));
+        if !file.intercept.is_finite()
+            || !(file.distance_p99.is_finite() && file.distance_p99 > 0.0)
+        {
+            return Err(ModelError::Invalid(
+                "intercept or distance_p99 is not a positive finite number".into(),
+            ));
         }
         let mut inv_scale = [0.0; N_FEATURES];
         for (i, s) in scale.iter().enumerate() {
@@ -390,7 +401,11 @@ impl Top {
         // Keep one entry per feature (the larger).
         if let Some(r) = self.0.iter_mut().flatten().find(|r| r.feature == feature) {
             if contribution > r.contribution {
-                *r = Reason { feature, contribution, source };
+                *r = Reason {
+                    feature,
+                    contribution,
+                    source,
+                };
                 self.sort();
             }
             return;
@@ -401,7 +416,11 @@ impl Top {
             .position(Option::is_none)
             .unwrap_or(MAX_REASONS - 1);
         if self.0[weakest].is_none_or(|r| r.contribution < contribution) {
-            self.0[weakest] = Some(Reason { feature, contribution, source });
+            self.0[weakest] = Some(Reason {
+                feature,
+                contribution,
+                source,
+            });
             self.sort();
         }
     }
@@ -409,7 +428,11 @@ impl Top {
     /// A rule always shows, first.
     fn force(&mut self, feature: &'static str, contribution: f64, source: ReasonSource) {
         self.0.rotate_right(1);
-        self.0[0] = Some(Reason { feature, contribution, source });
+        self.0[0] = Some(Reason {
+            feature,
+            contribution,
+            source,
+        });
         for i in 1..MAX_REASONS {
             if self.0[i].is_some_and(|r| r.feature == feature) {
                 self.0[i] = None;

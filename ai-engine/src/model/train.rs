@@ -43,7 +43,10 @@ impl Default for TrainOptions {
     fn default() -> Self {
         Self {
             clusters: 8,
-            held_out: crate::sim::DEFAULT_HELD_OUT.iter().map(|s| (*s).to_owned()).collect(),
+            held_out: crate::sim::DEFAULT_HELD_OUT
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
             version: format!("{SCHEMA_VERSION}.0.0"),
             trained_at: "1970-01-01T00:00:00Z".into(),
             alpha: 0.05,
@@ -101,7 +104,11 @@ pub fn train(data: &[Labelled], opts: &TrainOptions) -> Result<ModelFile, String
         .map(|&i| &vectors[i])
         .collect();
     if humans.len() < opts.clusters.max(2) * 4 {
-        return Err(format!("need at least {} human requests, got {}", opts.clusters * 4, humans.len()));
+        return Err(format!(
+            "need at least {} human requests, got {}",
+            opts.clusters * 4,
+            humans.len()
+        ));
     }
     if !labels.iter().any(|b| *b) {
         return Err("no bot requests in the training data".into());
@@ -143,7 +150,12 @@ pub fn train(data: &[Labelled], opts: &TrainOptions) -> Result<ModelFile, String
         .n_runs(1)
         .fit(&DatasetBase::from(to_array(&human_refs)))
         .map_err(|e| format!("k-means failed: {e}"))?;
-    let centroids: Vec<Vec<f64>> = kmeans.centroids().rows().into_iter().map(|r| r.to_vec()).collect();
+    let centroids: Vec<Vec<f64>> = kmeans
+        .centroids()
+        .rows()
+        .into_iter()
+        .map(|r| r.to_vec())
+        .collect();
     let mut dists: Vec<f64> = z_humans
         .iter()
         .map(|h| {
@@ -167,7 +179,11 @@ pub fn train(data: &[Labelled], opts: &TrainOptions) -> Result<ModelFile, String
         .map_err(|e| format!("logistic regression failed: {e}"))?;
     // linfa names one class positive; we want P(bot), so flip the sign when
     // it picked the human class.
-    let sign = if logistic.labels().pos.class { 1.0 } else { -1.0 };
+    let sign = if logistic.labels().pos.class {
+        1.0
+    } else {
+        -1.0
+    };
 
     let mut families: Vec<String> = data
         .iter()

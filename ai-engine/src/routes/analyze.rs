@@ -176,7 +176,10 @@ async fn analyze_batch(
     if batch.items.is_empty() || batch.items.len() > MAX_BATCH {
         return Err(Problem::invalid_field(
             "items",
-            format!("must hold 1 to {MAX_BATCH} requests, got {}", batch.items.len()),
+            format!(
+                "must hold 1 to {MAX_BATCH} requests, got {}",
+                batch.items.len()
+            ),
         ));
     }
     let mut errs: Vec<FieldError> = Vec::new();
