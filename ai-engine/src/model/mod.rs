@@ -251,8 +251,7 @@ impl Model {
             .iter()
             .map(|c| to_vector(c, "centroid"))
             .collect::<Result<Vec<_>, _>>()?;
-        if !file.intercept.is_finite()
-            || !(file.distance_p99.is_finite() && file.distance_p99 > 0.0)
+        if !(file.intercept.is_finite() && file.distance_p99.is_finite() && file.distance_p99 > 0.0)
         {
             return Err(ModelError::Invalid(
                 "intercept or distance_p99 is not a positive finite number".into(),
@@ -395,7 +394,8 @@ struct Top([Option<Reason>; MAX_REASONS]);
 
 impl Top {
     fn offer(&mut self, feature: &'static str, contribution: f64, source: ReasonSource) {
-        if !(contribution > 0.0) {
+        // NaN and non-positive contributions are not reasons.
+        if contribution.is_nan() || contribution <= 0.0 {
             return;
         }
         // Keep one entry per feature (the larger).
