@@ -15,8 +15,11 @@ use std::collections::{HashMap, VecDeque};
 pub const RING: usize = 32;
 /// The rate window (ms).
 const MINUTE_MS: u64 = 60_000;
-/// Weight of the newest rate sample in the baseline (per request).
-const BASELINE_ALPHA: f64 = 0.05;
+/// Time constant of the baseline (ms): it follows the client's rate over
+/// about ten minutes, so a burst of seconds barely moves it. Per-request
+/// smoothing would not do: a burst of many requests would drag the baseline
+/// up with it and hide itself.
+const BASELINE_TAU_MS: f64 = 600_000.0;
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Event {
@@ -32,8 +35,11 @@ struct Client {
     /// Next slot to write.
     head: u8,
     len: u8,
-    /// Long-run requests/minute (EWMA over requests).
+    /// Long-run requests/minute (time-weighted EWMA); 0 until the client
+    /// has a minute of history, before which no baseline is claimed.
     baseline: f64,
+    /// When the client was first seen (ms).
+    first_t: u64,
     /// Set on every request; cleared when the eviction hand passes (CLOCK).
     touched: bool,
 }
@@ -59,7 +65,8 @@ pub struct WindowStats {
     /// Requests in the last minute (extrapolated from the ring when it holds
     /// less than a minute of a busy client).
     pub rate_per_min: f64,
-    /// `rate_per_min` over the client's own baseline (1 for a new client).
+    /// `rate_per_min` over the client's own baseline (1 until the client has
+    /// a minute of history).
     pub baseline_ratio: f64,
     /// Coefficient of variation of inter-arrival times (std/mean): near 0
     /// for a metronome-regular script, around 1 or more for people. 1 when
@@ -158,6 +165,7 @@ impl WindowStore {
                     head: 0,
                     len: 0,
                     baseline: 0.0,
+                    first_t: o.t_ms,
                     touched: false,
                 },
             );
@@ -195,11 +203,13 @@ impl WindowStore {
         c.len = (c.len + 1).min(RING as u8);
         let stats = compute(c, t);
         // Baseline after the ratio: a burst is compared with what came before.
-        c.baseline = if c.baseline == 0.0 {
-            stats.rate_per_min
-        } else {
-            c.baseline + BASELINE_ALPHA * (stats.rate_per_min - c.baseline)
-        };
+        if c.baseline > 0.0 {
+            let dt = t.saturating_sub(last_t) as f64;
+            let alpha = 1.0 - (-dt / BASELINE_TAU_MS).exp();
+            c.baseline += alpha * (stats.rate_per_min - c.baseline);
+        } else if t.saturating_sub(c.first_t) >= MINUTE_MS {
+            c.baseline = stats.rate_per_min.max(1.0);
+        }
         stats
     }
 
@@ -349,7 +359,7 @@ mod tests {
             s = w.observe(&obs(1, t, 1));
         }
         assert!(s.interarrival_cv > 0.2, "{}", s.interarrival_cv);
-        assert!(s.baseline_ratio < 1.5);
+        assert!(s.baseline_ratio < 1.6, "{}", s.baseline_ratio);
         // Then a metronome burst of 60 requests, 200 ms apart.
         for _ in 0..60 {
             t += 200;
