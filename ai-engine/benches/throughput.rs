@@ -143,6 +143,7 @@ async fn http(cores: usize, batches: &[Vec<RequestFeatures>]) {
 }
 
 fn main() {
+    shared::server::install_crypto_provider();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let batches = batches();
     println!(
