@@ -14,7 +14,7 @@ TEST_ARGS ?=
 BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test bench lint fmt build setup clean-run deploy-check images config-reference
+.PHONY: help run test bench bench-ai model-ai lint fmt build setup clean-run deploy-check images config-reference
 
 help: ## List the targets
 	@echo "Quantun stack. Targets:"
@@ -64,6 +64,15 @@ images: ## Build the five container images (needs a running Docker engine)
 			--build-arg VERSION=$(IMAGE_TAG) --build-arg REVISION=$(IMAGE_REVISION) \
 			-t $$image:$(IMAGE_TAG) . || exit 1; \
 	done
+
+bench-ai: ## AI engine scoring throughput, in process and through the HTTP batch endpoint (~1 min)
+	cargo bench -p ai-engine --bench throughput
+
+model-ai: ## Retrain the AI engine's built-in model (seed 7) and evaluate it on seed 99
+	mkdir -p target/ai-data
+	cargo run --release -p ai-engine -- generate --seed 7 --out target/ai-data/train.jsonl
+	cargo run --release -p ai-engine -- generate --seed 99 --out target/ai-data/eval.jsonl
+	cargo run --release -p ai-engine -- train --input target/ai-data/train.jsonl --eval target/ai-data/eval.jsonl --version 1.1.0 --out ai-engine/models/default.json
 
 setup: ## Install the system tools (protoc, etcd, PostgreSQL, curl, openssl) when missing
 	scripts/setup.sh

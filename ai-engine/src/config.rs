@@ -21,6 +21,9 @@ pub struct Cli {
     /// Settings.
     #[command(flatten)]
     pub settings: Settings,
+    /// Offline tool to run instead of serving.
+    #[command(subcommand)]
+    pub command: Option<crate::cli::Command>,
 }
 
 fn unit_interval(s: &str) -> Result<f64, String> {
@@ -63,13 +66,24 @@ pub struct Settings {
     /// Log level: trace, debug, info, warn or error.
     #[arg(long = "log-level", env = "QSGW_LOG_LEVEL", default_value = "info")]
     pub log_level: LogLevel,
+    /// Model file written by `ai-engine train`; the model built into the binary when unset.
+    #[arg(long = "model-path", env = "QSGW_AI_MODEL_PATH")]
+    pub model_path: Option<std::path::PathBuf>,
+    /// etcd endpoints (comma-separated) to watch live thresholds at /qsgw/v1/ai/thresholds; no watch when unset.
+    #[arg(long = "etcd-endpoints", env = "QSGW_ETCD_ENDPOINTS")]
+    pub etcd_endpoints: Option<String>,
+    /// Most clients whose sliding window is kept in memory (oldest evicted beyond).
+    #[arg(long = "window-clients", env = "QSGW_AI_WINDOW_CLIENTS", default_value = "100000", value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub window_clients: u64,
     /// Seconds to drain in-flight requests on SIGTERM.
     #[arg(long = "shutdown-grace-secs", env = "QSGW_AI_SHUTDOWN_GRACE_SECS", default_value = "30", value_parser = clap::value_parser!(u64).range(0..=600))]
     pub shutdown_grace_secs: u64,
 }
 
-/// Decision thresholds.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Decision thresholds. Also the JSON stored at `/qsgw/v1/ai/thresholds`
+/// (every field required, unknown fields refused).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Thresholds {
     /// Anomaly flag.
     pub anomaly: f64,
@@ -86,6 +100,35 @@ pub struct Thresholds {
 }
 
 impl Thresholds {
+    /// Checks ranges (for values that did not come through clap, e.g. etcd)
+    /// and the orderings between thresholds.
+    pub fn validate_all(&self) -> Result<(), ConfigError> {
+        let unit = [
+            ("QSGW_ANOMALY_THRESHOLD", self.anomaly),
+            ("QSGW_ANOMALY_CRITICAL_THRESHOLD", self.anomaly_critical),
+            ("QSGW_BOT_THRESHOLD", self.bot),
+            ("QSGW_BOT_BLOCK_THRESHOLD", self.bot_block),
+        ];
+        for (var, v) in unit {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(ConfigError::new(var, "must be between 0 and 1"));
+            }
+        }
+        if !(1..=10_000_000).contains(&self.rate_per_minute) {
+            return Err(ConfigError::new(
+                "QSGW_ANOMALY_RATE_THRESHOLD",
+                "must be between 1 and 10000000",
+            ));
+        }
+        if !(1.0..=1000.0).contains(&self.rate_multiplier) {
+            return Err(ConfigError::new(
+                "QSGW_ANOMALY_RATE_MULTIPLIER",
+                "must be between 1 and 1000",
+            ));
+        }
+        self.validate()
+    }
+
     /// Checks the orderings between thresholds.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.anomaly_critical < self.anomaly {
@@ -124,6 +167,12 @@ pub struct Config {
     pub log_level: LogLevel,
     /// Drain time.
     pub shutdown_grace: Duration,
+    /// Model file; `None` means the built-in model.
+    pub model_path: Option<std::path::PathBuf>,
+    /// etcd endpoints for live thresholds.
+    pub etcd_endpoints: Option<Vec<String>>,
+    /// Sliding-window capacity (clients).
+    pub window_clients: usize,
 }
 
 impl Config {
@@ -147,6 +196,14 @@ impl Config {
             api_keys: ApiKeys::single("QSGW_API_KEY", &key, "gateway")?,
             log_level: s.log_level,
             shutdown_grace: Duration::from_secs(s.shutdown_grace_secs),
+            model_path: s.model_path,
+            etcd_endpoints: s
+                .etcd_endpoints
+                .filter(|e| !e.trim().is_empty())
+                .map(|e| shared::etcd::parse_endpoints(&e))
+                .transpose()
+                .map_err(|e| ConfigError::new("QSGW_ETCD_ENDPOINTS", e))?,
+            window_clients: usize::try_from(s.window_clients).unwrap_or(usize::MAX),
         })
     }
 }

@@ -24,6 +24,14 @@ fn config_errors_name_the_variable() {
         "QSGW_ANOMALY_RATE_THRESHOLD",
     );
     assert_config_error(&with_key("QSGW_AI_PORT", "99999"), "QSGW_AI_PORT");
+    assert_config_error(
+        &with_key("QSGW_ETCD_ENDPOINTS", "not a url"),
+        "QSGW_ETCD_ENDPOINTS",
+    );
+    assert_config_error(
+        &with_key("QSGW_AI_WINDOW_CLIENTS", "0"),
+        "QSGW_AI_WINDOW_CLIENTS",
+    );
     // Orderings between thresholds are checked too.
     assert_config_error(
         &with_key("QSGW_ANOMALY_CRITICAL_THRESHOLD", "0.5"),
@@ -51,6 +59,9 @@ fn help_lists_every_setting() {
             "QSGW_BOT_BLOCK_THRESHOLD",
             "QSGW_LOG_LEVEL",
             "QSGW_API_KEY",
+            "QSGW_AI_MODEL_PATH",
+            "QSGW_ETCD_ENDPOINTS",
+            "QSGW_AI_WINDOW_CLIENTS",
         ],
     );
 }
@@ -88,4 +99,164 @@ async fn serves_operational_endpoints_and_stops_on_sigterm() {
         .unwrap();
     assert_eq!(doc["info"]["title"], "QSGW AI engine API");
     assert_eq!(svc.terminate().await.code(), Some(0));
+}
+
+#[test]
+fn a_bad_model_file_stops_startup_naming_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model.json");
+    std::fs::write(
+        &path,
+        r#"{"format":"quantun-ai-engine-model","schema_version":999}"#,
+    )
+    .unwrap();
+    let p = path.to_str().unwrap();
+    // The model is loaded before the listener is bound: this port is never used.
+    let port = free_port().to_string();
+    let out = run_bin(
+        BIN,
+        &[],
+        &[
+            ("QSGW_API_KEY", KEY),
+            ("QSGW_AI_PORT", &port),
+            ("QSGW_AI_MODEL_PATH", p),
+        ],
+    );
+    assert!(!out.status.success());
+    let err =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    assert!(err.contains("QSGW_AI_MODEL_PATH"), "{err}");
+    let out = run_bin(
+        BIN,
+        &[],
+        &[
+            ("QSGW_API_KEY", KEY),
+            ("QSGW_AI_PORT", &port),
+            ("QSGW_AI_MODEL_PATH", "/nonexistent/m.json"),
+        ],
+    );
+    assert!(!out.status.success());
+}
+
+#[tokio::test]
+async fn thresholds_from_the_environment_take_effect() {
+    let port = free_port();
+    let port_s = port.to_string();
+    let svc = ChildService::spawn(
+        BIN,
+        &[
+            ("QSGW_API_KEY", KEY),
+            ("QSGW_AI_PORT", &port_s),
+            ("QSGW_AI_HOST", "127.0.0.1"),
+            ("QSGW_BOT_THRESHOLD", "0"),
+            ("QSGW_BOT_BLOCK_THRESHOLD", "0"),
+        ],
+        port,
+    )
+    .await;
+    let body = serde_json::json!({
+        "client_ip": "198.51.100.4", "method": "GET", "path": "/",
+        "header_names": ["host", "user-agent", "accept", "accept-encoding", "accept-language"],
+        "user_agent": "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0",
+        "status": 200, "timestamp_ms": 1_763_900_000_000u64
+    });
+    let v: serde_json::Value = client()
+        .post(format!("{}/api/v1/analyze", svc.base))
+        .header("x-api-key", KEY)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["verdict"], "block", "{v}");
+    assert_eq!(svc.terminate().await.code(), Some(0));
+}
+
+#[test]
+fn generate_train_evaluate_work_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |n: &str| dir.path().join(n).to_str().unwrap().to_owned();
+    let out = run_bin(
+        BIN,
+        &[
+            "generate",
+            "--seed",
+            "1",
+            "--humans",
+            "30",
+            "--bots-per-family",
+            "3",
+            "--out",
+            &d("train.jsonl"),
+        ],
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run_bin(
+        BIN,
+        &[
+            "generate",
+            "--seed",
+            "2",
+            "--humans",
+            "20",
+            "--bots-per-family",
+            "2",
+            "--out",
+            &d("eval.jsonl"),
+        ],
+        &[],
+    );
+    assert!(out.status.success());
+    let out = run_bin(
+        BIN,
+        &[
+            "train",
+            "--input",
+            &d("train.jsonl"),
+            "--eval",
+            &d("eval.jsonl"),
+            "--clusters",
+            "4",
+            "--out",
+            &d("m.json"),
+        ],
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run_bin(
+        BIN,
+        &[
+            "evaluate",
+            "--input",
+            &d("eval.jsonl"),
+            "--model",
+            &d("m.json"),
+        ],
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    for s in ["precision", "ROC AUC", "confusion", "scanner", "HELD OUT"] {
+        assert!(text.contains(s), "{s} missing: {text}");
+    }
+    // A line that is not a labelled request is refused with its line number.
+    std::fs::write(d("bad.jsonl"), "{\"features\":1}\n").unwrap();
+    let out = run_bin(BIN, &["evaluate", "--input", &d("bad.jsonl")], &[]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.jsonl:1"));
 }

@@ -22,6 +22,7 @@
 //! | [`server`] | binding, graceful shutdown, runtime, crypto provider |
 //! | [`db`] | Postgres pool, migrations, probe |
 //! | [`etcd`] | connect with retry, prefix get, resuming watch |
+//! | [`features`] | request features the gateway extracts and the AI engine scores |
 //! | [`http_client`] | outgoing calls with timeouts and request id |
 //! | [`openapi`] | `/api/v1/openapi.json` and `/api/v1/docs` |
 
@@ -30,6 +31,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod etcd;
+pub mod features;
 pub mod health;
 pub mod http;
 pub mod http_client;

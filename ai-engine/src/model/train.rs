@@ -1,0 +1,215 @@
+//! Training with linfa: k-means on human traffic (anomaly) and logistic
+//! regression on everything (bot). Pure: labelled requests in, a
+//! [`ModelFile`] out.
+
+use linfa::prelude::*;
+use linfa::DatasetBase;
+use linfa_clustering::KMeans;
+use linfa_logistic::LogisticRegression;
+use ndarray::{Array1, Array2};
+use shared::features::PathShape;
+
+use super::vector::{vectorize, Vector, FEATURE_NAMES, N_FEATURES, SCHEMA_VERSION};
+use super::window::{client_key, path_hash, Observation, WindowStats, WindowStore};
+use super::{ModelFile, TrainingInfo, MODEL_FORMAT};
+use crate::sim::Labelled;
+
+/// Smallest standardisation scale: a feature (almost) constant in training
+/// must not turn a small change into an infinite z-score.
+const SCALE_FLOOR: f64 = 0.2;
+
+/// Human rows given to k-means.
+const KMEANS_SAMPLE: usize = 6000;
+
+/// Window capacity during replay (more than any training set's clients).
+const REPLAY_CLIENTS: usize = 1 << 20;
+
+/// Training options.
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    /// k-means clusters of human traffic.
+    pub clusters: usize,
+    /// Families left out of training.
+    pub held_out: Vec<String>,
+    /// Version string written into the file.
+    pub version: String,
+    /// Training time written into the file (RFC 3339).
+    pub trained_at: String,
+    /// L2 regularisation of the logistic regression.
+    pub alpha: f64,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        Self {
+            clusters: 8,
+            held_out: crate::sim::DEFAULT_HELD_OUT
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+            version: format!("{SCHEMA_VERSION}.0.0"),
+            trained_at: "1970-01-01T00:00:00Z".into(),
+            alpha: 0.05,
+        }
+    }
+}
+
+/// Replays labelled traffic (in time order) through a fresh window store,
+/// as the live engine would see it, and returns one vector per request.
+pub fn featurize(data: &[Labelled]) -> Vec<Vector> {
+    replay(data).into_iter().map(|(v, _)| v).collect()
+}
+
+/// Like [`featurize`], with the window figures (the rate rules read them).
+pub fn replay(data: &[Labelled]) -> Vec<(Vector, WindowStats)> {
+    let mut store = WindowStore::new(REPLAY_CLIENTS);
+    data.iter()
+        .map(|l| {
+            let f = &l.features;
+            let shape = PathShape::of(&f.path);
+            let w = store.observe(&Observation {
+                client: client_key(&f.client_ip, f.user_agent.as_deref()),
+                t_ms: f.timestamp_ms,
+                path_hash: path_hash(&f.path),
+                status: f.status,
+                login: shape.login,
+            });
+            (vectorize(f, &shape, &w), w)
+        })
+        .collect()
+}
+
+fn to_array(rows: &[&Vector]) -> Array2<f64> {
+    let mut a = Array2::zeros((rows.len(), N_FEATURES));
+    for (i, r) in rows.iter().enumerate() {
+        for j in 0..N_FEATURES {
+            a[[i, j]] = r[j];
+        }
+    }
+    a
+}
+
+/// Trains both models. Errors name what is missing (no humans, no bots, a
+/// linfa failure).
+pub fn train(data: &[Labelled], opts: &TrainOptions) -> Result<ModelFile, String> {
+    let vectors = featurize(data);
+    let keep: Vec<usize> = (0..data.len())
+        .filter(|&i| !opts.held_out.iter().any(|h| *h == data[i].family))
+        .collect();
+    let rows: Vec<&Vector> = keep.iter().map(|&i| &vectors[i]).collect();
+    let labels: Vec<bool> = keep.iter().map(|&i| data[i].bot).collect();
+    let humans: Vec<&Vector> = keep
+        .iter()
+        .filter(|&&i| !data[i].bot)
+        .map(|&i| &vectors[i])
+        .collect();
+    if humans.len() < opts.clusters.max(2) * 4 {
+        return Err(format!(
+            "need at least {} human requests, got {}",
+            opts.clusters * 4,
+            humans.len()
+        ));
+    }
+    if !labels.iter().any(|b| *b) {
+        return Err("no bot requests in the training data".into());
+    }
+    // Standardisation over the training rows.
+    let n = rows.len() as f64;
+    let mut mean = vec![0.0; N_FEATURES];
+    let mut scale = vec![0.0; N_FEATURES];
+    for r in &rows {
+        for j in 0..N_FEATURES {
+            mean[j] += r[j] / n;
+        }
+    }
+    for r in &rows {
+        for j in 0..N_FEATURES {
+            scale[j] += (r[j] - mean[j]).powi(2) / n;
+        }
+    }
+    for s in &mut scale {
+        *s = s.sqrt().max(SCALE_FLOOR);
+    }
+    let z = |v: &Vector| -> Vector {
+        let mut o = [0.0; N_FEATURES];
+        for j in 0..N_FEATURES {
+            o[j] = (v[j] - mean[j]) / scale[j];
+        }
+        o
+    };
+    let z_rows: Vec<Vector> = rows.iter().map(|r| z(r)).collect();
+    let z_humans: Vec<Vector> = humans.iter().map(|r| z(r)).collect();
+
+    // Anomaly: k-means over human traffic.
+    // A strided sample is plenty for centroids and keeps training in seconds.
+    let stride = (z_humans.len() / KMEANS_SAMPLE).max(1);
+    let human_refs: Vec<&Vector> = z_humans.iter().step_by(stride).collect();
+    let kmeans = KMeans::params(opts.clusters)
+        .max_n_iterations(200)
+        .tolerance(1e-4)
+        .n_runs(1)
+        .fit(&DatasetBase::from(to_array(&human_refs)))
+        .map_err(|e| format!("k-means failed: {e}"))?;
+    let centroids: Vec<Vec<f64>> = kmeans
+        .centroids()
+        .rows()
+        .into_iter()
+        .map(|r| r.to_vec())
+        .collect();
+    let mut dists: Vec<f64> = z_humans
+        .iter()
+        .map(|h| {
+            centroids
+                .iter()
+                .map(|c| c.iter().zip(h).map(|(a, b)| (a - b).powi(2)).sum::<f64>())
+                .fold(f64::INFINITY, f64::min)
+                .sqrt()
+        })
+        .collect();
+    dists.sort_by(f64::total_cmp);
+    let p99 = dists[((dists.len() as f64 * 0.99) as usize).min(dists.len() - 1)].max(1e-6);
+
+    // Bot: logistic regression (bool labels: `true` is the positive class).
+    let all_refs: Vec<&Vector> = z_rows.iter().collect();
+    let dataset = Dataset::new(to_array(&all_refs), Array1::from(labels));
+    let logistic = LogisticRegression::default()
+        .alpha(opts.alpha)
+        .max_iterations(150)
+        .fit(&dataset)
+        .map_err(|e| format!("logistic regression failed: {e}"))?;
+    // linfa names one class positive; we want P(bot), so flip the sign when
+    // it picked the human class.
+    let sign = if logistic.labels().pos.class {
+        1.0
+    } else {
+        -1.0
+    };
+
+    let mut families: Vec<String> = data
+        .iter()
+        .filter(|l| l.bot && !opts.held_out.contains(&l.family))
+        .map(|l| l.family.clone())
+        .collect();
+    families.sort();
+    families.dedup();
+    Ok(ModelFile {
+        format: MODEL_FORMAT.to_owned(),
+        schema_version: SCHEMA_VERSION,
+        features: FEATURE_NAMES.iter().map(|s| (*s).to_owned()).collect(),
+        version: opts.version.clone(),
+        trained_at: opts.trained_at.clone(),
+        training: TrainingInfo {
+            samples: rows.len(),
+            families,
+            held_out_families: opts.held_out.clone(),
+            clusters: opts.clusters,
+        },
+        mean,
+        scale,
+        centroids,
+        distance_p99: p99,
+        weights: logistic.params().iter().map(|w| sign * w).collect(),
+        intercept: sign * logistic.intercept(),
+        metrics: serde_json::Value::Null,
+    })
+}

@@ -1,0 +1,106 @@
+//! The numeric feature vector: one request plus its client's window, as the
+//! models see it. The names and their order are the model file's schema.
+
+use shared::features::{HeaderFacts, PathShape, RequestFeatures, UaTokens};
+
+use super::window::WindowStats;
+
+/// Bumped whenever a feature is added, removed, reordered or redefined.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Number of features.
+pub const N_FEATURES: usize = 35;
+
+/// Feature names in vector order (the model file stores and checks them).
+pub const FEATURE_NAMES: [&str; N_FEATURES] = [
+    "rate_per_minute_log",
+    "baseline_ratio_log",
+    "interarrival_cv",
+    "path_diversity",
+    "error_ratio",
+    "login_ratio",
+    "short_history",
+    "path_depth",
+    "path_escapes_log",
+    "path_traversal",
+    "path_sqli",
+    "path_xss",
+    "path_probed",
+    "path_static_asset",
+    "query_len_log",
+    "header_count",
+    "has_accept",
+    "has_accept_language",
+    "has_accept_encoding",
+    "sec_fetch_headers",
+    "has_cookie",
+    "has_referer",
+    "browser_header_order",
+    "user_agent_len_log",
+    "user_agent_missing",
+    "ua_automation",
+    "ua_library",
+    "ua_crawler",
+    "ua_headless",
+    "ua_browser_like",
+    "status_error",
+    "latency_log",
+    "tls",
+    "method_unusual",
+    "path_double_encoded",
+];
+
+/// A feature vector (on the stack: scoring allocates nothing for it).
+pub type Vector = [f64; N_FEATURES];
+
+fn b(x: bool) -> f64 {
+    if x {
+        1.0
+    } else {
+        0.0
+    }
+}
+
+/// Builds the vector of one request.
+pub fn vectorize(req: &RequestFeatures, path: &PathShape, w: &WindowStats) -> Vector {
+    let ua = UaTokens::of(req.user_agent.as_deref());
+    let h = HeaderFacts::of(&req.header_names);
+    let method_unusual = !matches!(req.method.as_str(), "GET" | "HEAD" | "POST");
+    [
+        w.rate_per_min.max(0.0).ln_1p(),
+        w.baseline_ratio.clamp(1e-3, 1e6).ln(),
+        w.interarrival_cv.clamp(0.0, 5.0),
+        w.path_diversity,
+        w.error_ratio,
+        w.login_ratio,
+        b(w.samples < 4),
+        f64::from(path.depth.min(16)),
+        f64::from(path.percent_escapes).ln_1p(),
+        b(path.traversal),
+        b(path.sqli),
+        b(path.xss),
+        b(path.probed),
+        b(path.static_asset),
+        f64::from(req.query_len).ln_1p(),
+        f64::from(h.count.min(64)),
+        b(h.accept),
+        b(h.accept_language),
+        b(h.accept_encoding),
+        f64::from(h.sec_fetch.min(4)) / 4.0,
+        b(h.cookie),
+        b(h.referer),
+        b(h.browser_order),
+        f64::from(ua.len).ln_1p(),
+        b(ua.missing),
+        b(ua.automation),
+        b(ua.library),
+        b(ua.crawler),
+        b(ua.headless),
+        b(ua.browser_like),
+        b(req.status.is_some_and(|s| s >= 400)),
+        req.latency_ms.unwrap_or(0.0).max(0.0).ln_1p(),
+        b(req.tls_protocol.is_some()),
+        b(method_unusual),
+        b(path.double_encoded),
+    ]
+}

@@ -1,0 +1,3 @@
+//! HTTP resources.
+
+pub mod analyze;
