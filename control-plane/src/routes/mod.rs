@@ -22,3 +22,28 @@ pub fn path_id<T>(
 ) -> Result<T, Problem> {
     parse(raw).map_err(|_| Problem::not_found("no such resource"))
 }
+
+/// Ends every upstream/route mutation the same way: bumps the config
+/// revision and writes the audit row in `tx`, commits, then publishes
+/// `change` to etcd (after commit, so etcd never shows an uncommitted state).
+pub(crate) async fn commit_config_change(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    state: &crate::state::AppState,
+    principal: &shared::auth::Principal,
+    meta: &crate::ctx::Meta,
+    entry: crate::audit::Entry<'_>,
+    change: crate::publish::Change,
+) -> Result<(), Problem> {
+    crate::db::bump_revision(&mut tx).await?;
+    crate::audit::record(
+        &mut tx,
+        &crate::ctx::Actor::from_principal(principal),
+        meta,
+        entry,
+    )
+    .await
+    .map_err(Problem::internal)?;
+    tx.commit().await.map_err(Problem::internal)?;
+    state.publisher.publish(&[change]).await;
+    Ok(())
+}

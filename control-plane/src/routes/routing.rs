@@ -16,9 +16,9 @@ use sqlx::PgConnection;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::audit::{self, Entry};
+use crate::audit::Entry;
 use crate::concurrency::{self, with_etag, Claim, IdempotencyKey, IfMatch};
-use crate::ctx::{Actor, Meta};
+use crate::ctx::Meta;
 use crate::db;
 use crate::dberr;
 use crate::domain::route::{
@@ -172,22 +172,6 @@ pub async fn create_route(
     .map_err(unique_conflict)?;
     let api = row.to_api()?;
     let api_json = serde_json::to_value(&api).map_err(Problem::internal)?;
-    db::bump_revision(&mut tx).await?;
-    audit::record(
-        &mut tx,
-        &Actor::from_principal(&principal),
-        &meta,
-        Entry {
-            action: "route.create",
-            resource_type: "route",
-            resource_id: Some(id.as_str()),
-            before: None,
-            after: Some(api_json.clone()),
-            success: true,
-        },
-    )
-    .await
-    .map_err(Problem::internal)?;
     if let Some(key) = &idem.0 {
         concurrency::complete(
             &mut tx,
@@ -199,8 +183,22 @@ pub async fn create_route(
         )
         .await?;
     }
-    tx.commit().await.map_err(Problem::internal)?;
-    state.publisher.publish(&[Change::Route(id)]).await;
+    super::commit_config_change(
+        tx,
+        &state,
+        &principal,
+        &meta,
+        Entry {
+            action: "route.create",
+            resource_type: "route",
+            resource_id: Some(id.as_str()),
+            before: None,
+            after: Some(api_json.clone()),
+            success: true,
+        },
+        Change::Route(id.clone()),
+    )
+    .await?;
     Ok(with_etag(StatusCode::CREATED, row.version, &api))
 }
 
@@ -272,10 +270,10 @@ pub async fn update_route(
     .await
     .map_err(unique_conflict)?;
     let api = row.to_api()?;
-    db::bump_revision(&mut tx).await?;
-    audit::record(
-        &mut tx,
-        &Actor::from_principal(&principal),
+    super::commit_config_change(
+        tx,
+        &state,
+        &principal,
         &meta,
         Entry {
             action: "route.update",
@@ -285,11 +283,9 @@ pub async fn update_route(
             after: serde_json::to_value(&api).ok(),
             success: true,
         },
+        Change::Route(id.clone()),
     )
-    .await
-    .map_err(Problem::internal)?;
-    tx.commit().await.map_err(Problem::internal)?;
-    state.publisher.publish(&[Change::Route(id)]).await;
+    .await?;
     Ok(with_etag(StatusCode::OK, row.version, &api))
 }
 
@@ -318,10 +314,10 @@ pub async fn delete_route(
         .execute(&mut *tx)
         .await
         .map_err(dberr::map)?;
-    db::bump_revision(&mut tx).await?;
-    audit::record(
-        &mut tx,
-        &Actor::from_principal(&principal),
+    super::commit_config_change(
+        tx,
+        &state,
+        &principal,
         &meta,
         Entry {
             action: "route.delete",
@@ -331,10 +327,8 @@ pub async fn delete_route(
             after: None,
             success: true,
         },
+        Change::Route(id.clone()),
     )
-    .await
-    .map_err(Problem::internal)?;
-    tx.commit().await.map_err(Problem::internal)?;
-    state.publisher.publish(&[Change::Route(id)]).await;
+    .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -13,9 +13,9 @@ use shared::pagination::{Page, PageParams};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::audit::{self, Entry};
+use crate::audit::Entry;
 use crate::concurrency::{self, with_etag, Claim, IdempotencyKey, IfMatch};
-use crate::ctx::{Actor, Meta};
+use crate::ctx::Meta;
 use crate::db;
 use crate::dberr;
 use crate::domain::upstream::{
@@ -132,22 +132,6 @@ pub async fn create_upstream(
     .map_err(name_conflict)?;
     let api = row.to_api()?;
     let api_json = serde_json::to_value(&api).map_err(Problem::internal)?;
-    db::bump_revision(&mut tx).await?;
-    audit::record(
-        &mut tx,
-        &Actor::from_principal(&principal),
-        &meta,
-        Entry {
-            action: "upstream.create",
-            resource_type: "upstream",
-            resource_id: Some(id.as_str()),
-            before: None,
-            after: Some(api_json.clone()),
-            success: true,
-        },
-    )
-    .await
-    .map_err(Problem::internal)?;
     if let Some(key) = &idem.0 {
         concurrency::complete(
             &mut tx,
@@ -159,8 +143,22 @@ pub async fn create_upstream(
         )
         .await?;
     }
-    tx.commit().await.map_err(Problem::internal)?;
-    state.publisher.publish(&[Change::Upstream(id)]).await;
+    super::commit_config_change(
+        tx,
+        &state,
+        &principal,
+        &meta,
+        Entry {
+            action: "upstream.create",
+            resource_type: "upstream",
+            resource_id: Some(id.as_str()),
+            before: None,
+            after: Some(api_json.clone()),
+            success: true,
+        },
+        Change::Upstream(id.clone()),
+    )
+    .await?;
     Ok(with_etag(StatusCode::CREATED, row.version, &api))
 }
 
@@ -235,10 +233,10 @@ pub async fn update_upstream(
     .await
     .map_err(name_conflict)?;
     let api = row.to_api()?;
-    db::bump_revision(&mut tx).await?;
-    audit::record(
-        &mut tx,
-        &Actor::from_principal(&principal),
+    super::commit_config_change(
+        tx,
+        &state,
+        &principal,
         &meta,
         Entry {
             action: "upstream.update",
@@ -248,11 +246,9 @@ pub async fn update_upstream(
             after: serde_json::to_value(&api).ok(),
             success: true,
         },
+        Change::Upstream(id.clone()),
     )
-    .await
-    .map_err(Problem::internal)?;
-    tx.commit().await.map_err(Problem::internal)?;
-    state.publisher.publish(&[Change::Upstream(id)]).await;
+    .await?;
     Ok(with_etag(StatusCode::OK, row.version, &api))
 }
 
@@ -293,10 +289,10 @@ pub async fn delete_upstream(
         .execute(&mut *tx)
         .await
         .map_err(dberr::map)?;
-    db::bump_revision(&mut tx).await?;
-    audit::record(
-        &mut tx,
-        &Actor::from_principal(&principal),
+    super::commit_config_change(
+        tx,
+        &state,
+        &principal,
         &meta,
         Entry {
             action: "upstream.delete",
@@ -306,10 +302,8 @@ pub async fn delete_upstream(
             after: None,
             success: true,
         },
+        Change::Upstream(id.clone()),
     )
-    .await
-    .map_err(Problem::internal)?;
-    tx.commit().await.map_err(Problem::internal)?;
-    state.publisher.publish(&[Change::Upstream(id)]).await;
+    .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
