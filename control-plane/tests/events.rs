@@ -493,3 +493,87 @@ async fn threats_ingest_filter_and_triage_with_audit(pool: PgPool) {
     assert_eq!(page["items"].as_array().unwrap().len(), 0);
     app.stop().await;
 }
+
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn refused_handshakes_are_recorded_apart_from_the_pqc_share(pool: PgPool) {
+    let app = common::spawn(pool).await;
+    let gw = register(&app, "gw-refused").await;
+    let now = chrono::Utc::now().to_rfc3339();
+    let failed = json!({"gateway_id": gw, "client_ip": "10.2.0.1", "sni": "pq.example.com", "pqc": false,
+        "outcome": "failed", "failure_reason": "peer is incompatible: NoKxGroupsInCommon; policy PQC_ONLY",
+        "established_at": now});
+    let mut established_without_suite = tls(&gw, "10.2.0.2", "X25519", false);
+    established_without_suite
+        .as_object_mut()
+        .unwrap()
+        .remove("cipher_suite");
+    let mut reason_on_success = tls(&gw, "10.2.0.3", "X25519", false);
+    reason_on_success["failure_reason"] = json!("nothing failed");
+    let mut bad_outcome = tls(&gw, "10.2.0.4", "X25519", false);
+    bad_outcome["outcome"] = json!("maybe");
+    let batch = json!({"records": [
+        failed,
+        tls(&gw, "10.2.0.5", "X25519MLKEM768", true),
+        established_without_suite,
+        reason_on_success,
+        bad_outcome,
+    ]});
+    let r = app
+        .call_service(Method::POST, "/api/v1/ingest/tls-sessions", Some(&batch))
+        .await;
+    assert_eq!(r.status(), 200);
+    let res: Value = r.json().await.unwrap();
+    assert_eq!(res["accepted"], 2, "{res}");
+    let fields: Vec<&str> = res["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["errors"][0]["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        ["cipher_suite", "failure_reason", "outcome"],
+        "{res}"
+    );
+
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/tls-sessions?outcome=failed",
+            Some(&app.viewer),
+            None,
+        )
+        .await;
+    let page: Value = r.json().await.unwrap();
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{page}");
+    assert_eq!(items[0]["client_ip"], "10.2.0.1");
+    assert!(items[0]["protocol_version"].is_null());
+    assert!(items[0]["failure_reason"]
+        .as_str()
+        .unwrap()
+        .contains("PQC_ONLY"));
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/tls-sessions?outcome=sideways",
+            Some(&app.viewer),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+
+    // The PQC share counts established handshakes only.
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/tls-sessions/stats",
+            Some(&app.viewer),
+            None,
+        )
+        .await;
+    let stats: Value = r.json().await.unwrap();
+    assert_eq!(stats["handshakes"], 1, "{stats}");
+    assert_eq!(stats["failed"], 1, "{stats}");
+    assert_eq!(stats["pqc_share"], 1.0, "{stats}");
+}

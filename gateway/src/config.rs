@@ -125,6 +125,36 @@ pub struct Settings {
         default_value = "/var/lib/qsgw/config-cache.json"
     )]
     pub config_cache_path: String,
+    /// Name this gateway registers under with the control plane (default: the host name).
+    #[arg(long = "gateway-name", env = "QSGW_GATEWAY_NAME")]
+    pub gateway_name: Option<String>,
+    /// Address clients reach this gateway at, reported at registration (default: host name and TLS port).
+    #[arg(long = "gateway-address", env = "QSGW_GATEWAY_ADDRESS")]
+    pub gateway_address: Option<String>,
+    /// Seconds between heartbeats to the control plane (it marks a gateway offline after 30 s).
+    #[arg(long = "heartbeat-interval-secs", env = "QSGW_HEARTBEAT_INTERVAL_SECS", default_value = "10", value_parser = clap::value_parser!(u64).range(1..=25))]
+    pub heartbeat_interval_secs: u64,
+    /// Budget in milliseconds a route with `inspection: sync` waits for the AI engine's verdict before letting the request through.
+    #[arg(long = "ai-timeout-ms", env = "QSGW_AI_TIMEOUT_MS", default_value = "25", value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub ai_timeout_ms: u64,
+    /// Seconds a client's (IP + user agent) verdict is reused; a cached block answers 403 for that long.
+    #[arg(long = "ai-verdict-ttl-secs", env = "QSGW_AI_VERDICT_TTL_SECS", default_value = "60", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub ai_verdict_ttl_secs: u64,
+    /// Requests waiting for analysis; beyond it requests pass uninspected (counted in qsgw_ai_dropped_total).
+    #[arg(long = "ai-queue-size", env = "QSGW_AI_QUEUE_SIZE", default_value = "10000", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub ai_queue_size: u32,
+    /// Most clients whose verdict is cached.
+    #[arg(long = "ai-cache-clients", env = "QSGW_AI_CACHE_CLIENTS", default_value = "100000", value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub ai_cache_clients: u32,
+    /// TLS session records and threat events each held while the control plane is unreachable; beyond it the oldest are dropped (qsgw_report_dropped_total).
+    #[arg(long = "report-buffer-size", env = "QSGW_REPORT_BUFFER_SIZE", default_value = "10000", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub report_buffer_size: u32,
+    /// Most header fields in an HTTP/1.1 request (more → 431).
+    #[arg(long = "max-header-count", env = "QSGW_MAX_HEADER_COUNT", default_value = "100", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub max_header_count: u32,
+    /// Largest request head (request line and headers) in bytes (more → 431).
+    #[arg(long = "max-header-bytes", env = "QSGW_MAX_HEADER_BYTES", default_value = "65536", value_parser = clap::value_parser!(u32).range(8_192..=1_048_576))]
+    pub max_header_bytes: u32,
     /// Seconds to drain in-flight requests on SIGTERM.
     #[arg(long = "shutdown-grace-secs", env = "QSGW_SHUTDOWN_GRACE_SECS", default_value = "30", value_parser = clap::value_parser!(u64).range(0..=600))]
     pub shutdown_grace_secs: u64,
@@ -181,6 +211,26 @@ pub struct Config {
     pub config_cache_path: Option<PathBuf>,
     /// Drain time.
     pub shutdown_grace: Duration,
+    /// Registration name.
+    pub gateway_name: String,
+    /// Advertised address.
+    pub gateway_address: Option<String>,
+    /// Heartbeat period.
+    pub heartbeat_interval: Duration,
+    /// Sync inspection budget.
+    pub ai_timeout: Duration,
+    /// Verdict cache TTL.
+    pub ai_verdict_ttl: Duration,
+    /// Analysis queue capacity.
+    pub ai_queue_size: usize,
+    /// Verdict cache capacity.
+    pub ai_cache_clients: u64,
+    /// Report buffer capacity (each kind).
+    pub report_buffer_size: usize,
+    /// Header count limit.
+    pub max_header_count: usize,
+    /// Header bytes limit.
+    pub max_header_bytes: usize,
 }
 
 impl Config {
@@ -222,7 +272,41 @@ impl Config {
             })?;
             sni_policies.insert(host.trim().to_ascii_lowercase(), policy);
         }
+        let gateway_name = s
+            .gateway_name
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(crate::report::hostname);
+        if gateway_name.len() > 253 || gateway_name.chars().any(char::is_control) {
+            return Err(ConfigError::new(
+                "QSGW_GATEWAY_NAME",
+                "must be 1 to 253 characters without control characters",
+            ));
+        }
+        let gateway_address = s
+            .gateway_address
+            .map(|a| a.trim().to_owned())
+            .filter(|a| !a.is_empty());
+        if gateway_address
+            .as_deref()
+            .is_some_and(|a| a.len() > 300 || a.chars().any(char::is_control))
+        {
+            return Err(ConfigError::new(
+                "QSGW_GATEWAY_ADDRESS",
+                "must be at most 300 characters without control characters",
+            ));
+        }
         Ok(Self {
+            gateway_name,
+            gateway_address,
+            heartbeat_interval: Duration::from_secs(s.heartbeat_interval_secs),
+            ai_timeout: Duration::from_millis(s.ai_timeout_ms),
+            ai_verdict_ttl: Duration::from_secs(s.ai_verdict_ttl_secs),
+            ai_queue_size: s.ai_queue_size as usize,
+            ai_cache_clients: u64::from(s.ai_cache_clients),
+            report_buffer_size: s.report_buffer_size as usize,
+            max_header_count: s.max_header_count as usize,
+            max_header_bytes: s.max_header_bytes as usize,
             production: s.environment == "production",
             sni_policies,
             config_file: s.config_file,

@@ -8,9 +8,11 @@
 
 pub mod config;
 pub mod health;
+pub mod inspect;
 pub mod listener;
 pub mod live;
 pub mod proxy;
+pub mod report;
 pub mod routing;
 pub mod startup;
 pub mod tls;

@@ -19,6 +19,7 @@ use tokio_rustls::LazyConfigAcceptor;
 use tokio_util::sync::CancellationToken;
 
 use crate::proxy::{ConnInfo, Proxy};
+use crate::report::{Reporter, SessionRecord};
 use crate::tls::{self, CertKey, TlsFacts};
 
 /// Longest time a client may take to complete the TLS handshake.
@@ -60,6 +61,12 @@ pub struct ListenerOptions {
     pub sni_policies: HashMap<String, TlsPolicy>,
     /// Connection cap.
     pub max_connections: usize,
+    /// Most request header fields (HTTP/1.1; beyond it hyper answers 431).
+    pub max_header_count: usize,
+    /// Largest request head in bytes (HTTP/1.1 read buffer, HTTP/2 header list).
+    pub max_header_bytes: usize,
+    /// Where TLS session records go.
+    pub reporter: Reporter,
 }
 
 /// The TLS front door.
@@ -125,11 +132,15 @@ impl TlsListener {
             let watcher = graceful.watcher();
             tokio::spawn(async move {
                 let _permit = permit;
-                let Some((tls, facts)) = handshake(stream, &configs, &opts).await else {
+                let Some((tls, facts)) = handshake(stream, peer, &configs, &opts).await else {
                     return;
                 };
                 metrics::gauge!("qsgw_connections_active").increment(1.0);
-                let conn = ConnInfo { peer };
+                let conn = ConnInfo {
+                    peer,
+                    tls: Arc::new(facts),
+                };
+                let kx_group = conn.tls.kx_group.clone();
                 let service = hyper::service::service_fn(move |req| {
                     let proxy = proxy.clone();
                     let conn = conn.clone();
@@ -140,14 +151,15 @@ impl TlsListener {
                     .http1()
                     .timer(TokioTimer::new())
                     .header_read_timeout(HEADER_READ_TIMEOUT)
-                    .max_buf_size(64 * 1024);
+                    .max_headers(opts.max_header_count)
+                    .max_buf_size(opts.max_header_bytes);
                 builder
                     .http2()
                     .timer(TokioTimer::new())
-                    .max_header_list_size(64 * 1024);
+                    .max_header_list_size(u32::try_from(opts.max_header_bytes).unwrap_or(u32::MAX));
                 let fut = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);
                 if let Err(e) = watcher.watch(fut.into_owned()).await {
-                    tracing::debug!(error = %e, kx_group = %facts.kx_group, "connection ended with an error");
+                    tracing::debug!(error = %e, kx_group = %kx_group, "connection ended with an error");
                 }
                 metrics::gauge!("qsgw_connections_active").decrement(1.0);
             });
@@ -162,29 +174,43 @@ impl TlsListener {
     }
 }
 
+/// What the ClientHello said, kept to explain a failed handshake.
+struct Hello {
+    sni: Option<String>,
+    offered: Vec<rustls::NamedGroup>,
+    policy: TlsPolicy,
+}
+
 async fn handshake(
     stream: TcpStream,
+    peer: SocketAddr,
     configs: &ArcSwap<TlsConfigs>,
     opts: &ListenerOptions,
 ) -> Option<(tokio_rustls::server::TlsStream<TcpStream>, TlsFacts)> {
     let started = Instant::now();
+    let mut hello: Option<Hello> = None;
     let work = async {
         let start = LazyConfigAcceptor::new(rustls::server::Acceptor::default(), stream).await?;
-        let sni = start
-            .client_hello()
-            .server_name()
-            .map(|s| s.to_ascii_lowercase());
+        let ch = start.client_hello();
+        let sni = ch.server_name().map(|s| s.to_ascii_lowercase());
         let policy = sni
             .as_deref()
             .and_then(|s| opts.sni_policies.get(s).copied())
             .unwrap_or(opts.default_policy);
+        hello = Some(Hello {
+            sni,
+            offered: ch.named_groups().map(<[_]>::to_vec).unwrap_or_default(),
+            policy,
+        });
         let config = configs
             .load()
             .get(policy)
             .ok_or_else(|| std::io::Error::other("no TLS config for policy"))?;
         start.into_stream(config).await
     };
-    match tokio::time::timeout(HANDSHAKE_TIMEOUT, work).await {
+    let outcome = tokio::time::timeout(HANDSHAKE_TIMEOUT, work).await;
+    let elapsed = started.elapsed();
+    match outcome {
         Ok(Ok(tls)) => {
             let facts = TlsFacts::of(tls.get_ref().1);
             metrics::histogram!(
@@ -192,19 +218,77 @@ async fn handshake(
                 "kx_group" => facts.kx_group.clone(),
                 "protocol" => facts.protocol.clone(),
             )
-            .record(started.elapsed().as_secs_f64());
+            .record(elapsed.as_secs_f64());
             metrics::counter!("qsgw_tls_handshakes_total", "kx_group" => facts.kx_group.clone(), "pqc" => facts.pqc.to_string()).increment(1);
+            if opts.reporter.is_enabled() {
+                opts.reporter.session(SessionRecord {
+                    id: SessionRecord::new_id(),
+                    gateway_id: None,
+                    client_ip: peer.ip().to_string(),
+                    sni: facts.sni.clone(),
+                    protocol_version: Some(facts.protocol.clone()),
+                    cipher_suite: Some(facts.cipher_suite.clone()),
+                    kx_group: Some(facts.kx_group.clone()),
+                    pqc: facts.pqc,
+                    alpn: facts.alpn.clone(),
+                    handshake_duration_us: i64::try_from(elapsed.as_micros()).ok(),
+                    established_at: chrono::Utc::now(),
+                    outcome: "established",
+                    failure_reason: None,
+                });
+            }
             Some((tls, facts))
         }
         Ok(Err(e)) => {
             metrics::counter!("qsgw_tls_handshake_failures_total").increment(1);
             tracing::debug!(error = %e, "TLS handshake failed");
+            // Only handshakes that got as far as a ClientHello are sessions
+            // worth recording (not port scans or garbage).
+            if let (Some(h), true) = (hello, opts.reporter.is_enabled()) {
+                opts.reporter
+                    .session(failed_session(peer, h, &e.to_string(), elapsed));
+            }
             None
         }
         Err(_) => {
             metrics::counter!("qsgw_tls_handshake_failures_total").increment(1);
             None
         }
+    }
+}
+
+/// The record of a refused handshake: what the client offered, under which
+/// policy, and rustls' reason.
+fn failed_session(peer: SocketAddr, h: Hello, error: &str, elapsed: Duration) -> SessionRecord {
+    let offered: Vec<String> = h.offered.iter().map(|g| tls::group_name(*g)).collect();
+    let any_pq = h.offered.iter().any(|g| tls::is_post_quantum(*g));
+    let mut reason = format!(
+        "{error}; policy {}; client offered groups [{}]{}",
+        h.policy.as_str(),
+        offered.join(", "),
+        if any_pq { "" } else { " (none post-quantum)" }
+    );
+    if reason.len() > 500 {
+        let mut end = 500;
+        while !reason.is_char_boundary(end) {
+            end -= 1;
+        }
+        reason.truncate(end);
+    }
+    SessionRecord {
+        id: SessionRecord::new_id(),
+        gateway_id: None,
+        client_ip: peer.ip().to_string(),
+        sni: h.sni,
+        protocol_version: None,
+        cipher_suite: None,
+        kx_group: None,
+        pqc: false,
+        alpn: None,
+        handshake_duration_us: i64::try_from(elapsed.as_micros()).ok(),
+        established_at: chrono::Utc::now(),
+        outcome: "failed",
+        failure_reason: Some(reason),
     }
 }
 

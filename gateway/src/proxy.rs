@@ -17,8 +17,13 @@ use shared::ratelimit::{IpRateLimiter, RateLimit};
 use shared::request_id::RequestId;
 use shared::Problem;
 
+use shared::features::RequestFeatures;
+use shared::qsgw::InspectionMode;
+
+use crate::inspect::{Inspector, Job, Verdict};
 use crate::live::LiveConfig;
 use crate::routing::{upstream_path, Miss};
+use crate::tls::TlsFacts;
 
 /// Hop-by-hop headers (RFC 9110 §7.6.1) never forwarded.
 const HOP_BY_HOP: [&str; 8] = [
@@ -37,6 +42,8 @@ const HOP_BY_HOP: [&str; 8] = [
 pub struct ConnInfo {
     /// Client address.
     pub peer: SocketAddr,
+    /// The connection's TLS facts (inspection features).
+    pub tls: Arc<TlsFacts>,
 }
 
 /// The forwarding service shared by all connections.
@@ -46,6 +53,26 @@ pub struct Proxy {
     client: Client<HttpConnector, Body>,
     default_timeout: Duration,
     limiter: IpRateLimiter,
+    inspector: Inspector,
+}
+
+/// What [`Proxy::forward`] hands back to [`Proxy::handle`].
+struct Forwarded {
+    label: String,
+    resp: Response<Body>,
+    /// Analysis to queue once the status is known (async inspection, or a
+    /// sync inspection that got no verdict in time).
+    job: Option<Job>,
+}
+
+impl Forwarded {
+    fn answer(label: String, resp: Response<Body>) -> Self {
+        Self {
+            label,
+            resp,
+            job: None,
+        }
+    }
 }
 
 impl Proxy {
@@ -56,6 +83,7 @@ impl Proxy {
         pool_size: usize,
         default_timeout: Duration,
         limit: RateLimit,
+        inspector: Inspector,
     ) -> Self {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(Duration::from_secs(5)));
@@ -69,6 +97,7 @@ impl Proxy {
             client,
             default_timeout,
             limiter: IpRateLimiter::new(limit),
+            inspector,
         }
     }
 
@@ -85,11 +114,20 @@ impl Proxy {
             .and_then(|v| v.to_str().ok())
             .and_then(RequestId::parse)
             .unwrap_or_else(RequestId::generate);
-        let (route_label, resp) =
-            shared::request_id::scope(rid.clone(), self.forward(req, conn, &rid)).await;
-        let mut resp = resp;
+        let Forwarded {
+            label: route_label,
+            mut resp,
+            job,
+        } = shared::request_id::scope(rid.clone(), self.forward(req, conn, &rid)).await;
         resp.headers_mut()
             .insert("x-request-id", rid.header_value());
+        if let Some(mut job) = job {
+            job.features.status = Some(resp.status().as_u16());
+            job.features.latency_ms = Some(
+                (start.elapsed().as_secs_f64() * 1000.0).min(shared::features::MAX_LATENCY_MS),
+            );
+            self.inspector.submit(job);
+        }
         let class = format!("{}xx", resp.status().as_u16() / 100);
         metrics::counter!("qsgw_requests_total", "route" => route_label.clone(), "status_class" => class).increment(1);
         metrics::histogram!("qsgw_request_duration_seconds", "route" => route_label)
@@ -102,20 +140,20 @@ impl Proxy {
         req: Request<hyper::body::Incoming>,
         conn: &ConnInfo,
         rid: &RequestId,
-    ) -> (String, Response<Body>) {
+    ) -> Forwarded {
         let host = request_host(&req);
         let path = req.uri().path().to_owned();
         let table = self.live.table();
         let entry = match table.find(host.as_deref(), &path, req.method().as_str()) {
             Ok(e) => e,
             Err(Miss::NoRoute) => {
-                return (
+                return Forwarded::answer(
                     "none".into(),
                     problem(Problem::not_found("no route matches this host and path")),
                 )
             }
             Err(Miss::MethodNotAllowed) => {
-                return (
+                return Forwarded::answer(
                     "none".into(),
                     problem(Problem::new(
                         StatusCode::METHOD_NOT_ALLOWED,
@@ -131,7 +169,35 @@ impl Proxy {
         let limiter = entry.limiter.as_ref().unwrap_or(&self.limiter);
         if let Err(wait) = limiter.check(conn.peer.ip()) {
             metrics::counter!("qsgw_rate_limited_total", "route" => label.clone()).increment(1);
-            return (label, problem(Problem::too_many_requests(wait.max(1))));
+            return Forwarded::answer(label, problem(Problem::too_many_requests(wait.max(1))));
+        }
+
+        // Threat inspection: a blocked client is refused here; sync routes
+        // wait (briefly) for a verdict; the rest is analysed after the fact.
+        let mut job = None;
+        if entry.route.inspection != InspectionMode::Off && self.inspector.is_enabled() {
+            let ua = req
+                .headers()
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok());
+            let client = self.inspector.client_key(conn.peer.ip(), ua);
+            if self.inspector.is_blocked(client) {
+                return blocked(label);
+            }
+            let pending = Job {
+                features: features(&req, &path, conn),
+                route_id: label.clone(),
+                client,
+            };
+            if entry.route.inspection == InspectionMode::Sync {
+                match self.inspector.verdict_now(&pending).await {
+                    Some(Verdict::Block) => return blocked(label),
+                    Some(_) => {}
+                    None => job = Some(pending),
+                }
+            } else {
+                job = Some(pending);
+            }
         }
 
         let mut upath = upstream_path(&entry.route, &path);
@@ -188,19 +254,21 @@ impl Proxy {
         let mut last_error = None;
         for attempt in 0..attempts {
             let Some((target, state)) = entry.upstream.pick_except(previous.as_ref()) else {
-                return (
+                return Forwarded {
                     label,
-                    problem(Problem::unavailable("no healthy upstream target")),
-                );
+                    resp: problem(Problem::unavailable("no healthy upstream target")),
+                    job,
+                };
             };
             let uri: Uri = match format!("http://{}:{}{}", target.host, target.port, upath).parse()
             {
                 Ok(u) => u,
                 Err(_) => {
-                    return (
+                    return Forwarded {
                         label,
-                        problem(Problem::bad_request("the request path cannot be forwarded")),
-                    )
+                        resp: problem(Problem::bad_request("the request path cannot be forwarded")),
+                        job,
+                    }
                 }
             };
             let mut req_parts = parts.clone();
@@ -223,11 +291,19 @@ impl Proxy {
                             tokio::spawn(splice(client_side, upstream_side));
                         }
                         let (parts, _) = resp.into_parts();
-                        return (label, Response::from_parts(parts, Body::empty()));
+                        return Forwarded {
+                            label,
+                            resp: Response::from_parts(parts, Body::empty()),
+                            job,
+                        };
                     }
                     let (mut parts, body) = resp.into_parts();
                     strip_hop_by_hop(&mut parts.headers);
-                    return (label, Response::from_parts(parts, Body::new(body)));
+                    return Forwarded {
+                        label,
+                        resp: Response::from_parts(parts, Body::new(body)),
+                        job,
+                    };
                 }
                 Ok(Err(e)) => {
                     state.proxy_failure(&entry.upstream.config.ejection);
@@ -258,7 +334,11 @@ impl Proxy {
             previous = Some(target.clone());
         }
         let p = last_error.unwrap_or_else(|| Problem::unavailable("no healthy upstream target"));
-        (label, problem(p))
+        Forwarded {
+            label,
+            resp: problem(p),
+            job,
+        }
     }
 }
 
@@ -286,6 +366,76 @@ async fn splice(client: hyper::upgrade::OnUpgrade, upstream: hyper::upgrade::OnU
         }
         Err(e) => tracing::debug!(error = %e, "upgrade failed"),
     }
+}
+
+fn blocked(label: String) -> Forwarded {
+    metrics::counter!("qsgw_requests_blocked_total", "route" => label.clone()).increment(1);
+    Forwarded::answer(
+        label,
+        problem(Problem::forbidden(
+            "the request was blocked by threat inspection",
+        )),
+    )
+}
+
+/// The AI engine's view of a request (status and latency are added once
+/// the response is known), clamped to the bounds the engine accepts so one
+/// hostile request cannot get a whole batch refused.
+fn features<B>(req: &Request<B>, path: &str, conn: &ConnInfo) -> RequestFeatures {
+    use shared::features::{
+        MAX_HEADERS, MAX_HEADER_NAME_LEN, MAX_PATH_LEN, MAX_QUERY_LEN, MAX_USER_AGENT_LEN,
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let method = req.method().as_str();
+    let method = if !method.is_empty()
+        && method.len() <= 16
+        && method.bytes().all(|b| b.is_ascii_alphabetic())
+    {
+        method.to_owned()
+    } else {
+        "OTHER".to_owned()
+    };
+    let path = if path.starts_with('/') || path == "*" {
+        clip(path, MAX_PATH_LEN)
+    } else {
+        "/".to_owned()
+    };
+    RequestFeatures {
+        client_ip: conn.peer.ip(),
+        method,
+        path,
+        query_len: req.uri().query().map_or(0, |q| {
+            u32::try_from(q.len())
+                .unwrap_or(u32::MAX)
+                .min(MAX_QUERY_LEN)
+        }),
+        header_names: req
+            .headers()
+            .keys()
+            .take(MAX_HEADERS)
+            .map(|k| clip(k.as_str(), MAX_HEADER_NAME_LEN))
+            .collect(),
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .map(|v| clip(&String::from_utf8_lossy(v.as_bytes()), MAX_USER_AGENT_LEN)),
+        status: None,
+        latency_ms: None,
+        tls_protocol: Some(clip(&conn.tls.protocol, 32)),
+        tls_group: Some(clip(&conn.tls.kx_group, 64)),
+        timestamp_ms: now,
+    }
+}
+
+/// `s` cut to at most `max` bytes on a character boundary.
+fn clip(s: &str, max: usize) -> String {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_owned()
 }
 
 fn problem(p: Problem) -> Response<Body> {

@@ -20,9 +20,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::config::Config;
+use crate::inspect::{InspectSettings, Inspector};
 use crate::listener::{spawn_cert_reloader, ListenerOptions, TlsConfigs, TlsListener};
 use crate::live::{self, LiveConfig};
 use crate::proxy::Proxy;
+use crate::report::{ReportSettings, Reporter};
 use crate::tls;
 
 /// Identity in docs, logs and health.
@@ -43,6 +45,7 @@ pub struct Application {
     shutdown: Shutdown,
     grace: Duration,
     live: Arc<LiveConfig>,
+    reporter: Reporter,
 }
 
 impl Application {
@@ -98,16 +101,58 @@ impl Application {
 
         let limit = crate::routing::rate(config.rate_limit_rps, config.rate_limit_burst)
             .context("QSGW_RATE_LIMIT_RPS/QSGW_RATE_LIMIT_BURST must be positive")?;
+        let (reporter, inspector) = match &config.api_key {
+            Some(key) => {
+                let reporter = Reporter::spawn(
+                    ReportSettings {
+                        control_plane_url: config.control_plane_url.clone(),
+                        api_key: key.clone(),
+                        name: config.gateway_name.clone(),
+                        address: config.gateway_address.clone().unwrap_or_else(|| {
+                            format!("{}:{}", crate::report::hostname(), config.port)
+                        }),
+                        tls_policy: config.tls_policy,
+                        heartbeat_every: config.heartbeat_interval,
+                        buffer: config.report_buffer_size,
+                    },
+                    live.clone(),
+                    shutdown.token(),
+                )
+                .context("starting the control plane reporter")?;
+                let inspector = Inspector::spawn(
+                    InspectSettings {
+                        ai_engine_url: config.ai_engine_url.clone(),
+                        api_key: key.clone(),
+                        timeout: config.ai_timeout,
+                        verdict_ttl: config.ai_verdict_ttl,
+                        queue: config.ai_queue_size,
+                        cache_capacity: config.ai_cache_clients,
+                    },
+                    reporter.clone(),
+                    shutdown.token(),
+                )
+                .context("starting threat inspection")?;
+                (reporter, inspector)
+            }
+            None => {
+                tracing::warn!("QSGW_API_KEY is not set: no registration with the control plane, no TLS session or threat reporting, no AI inspection");
+                (Reporter::disabled(), Inspector::disabled())
+            }
+        };
         let proxy = Proxy::new(
             live.clone(),
             config.upstream_pool_size as usize,
             config.upstream_timeout,
             limit,
+            inspector,
         );
         let opts = ListenerOptions {
             default_policy: config.tls_policy,
             sni_policies: config.sni_policies.clone(),
             max_connections: config.max_connections as usize,
+            max_header_count: config.max_header_count,
+            max_header_bytes: config.max_header_bytes,
+            reporter: reporter.clone(),
         };
         let tls = TlsListener::bind(&config.host, config.port, configs, opts, proxy)
             .await
@@ -157,6 +202,7 @@ impl Application {
             shutdown,
             grace: config.shutdown_grace,
             live,
+            reporter,
         })
     }
 
@@ -173,6 +219,11 @@ impl Application {
     /// The live config (tests inspect it).
     pub fn live(&self) -> Arc<LiveConfig> {
         self.live.clone()
+    }
+
+    /// The control plane reporter (tests inspect registration).
+    pub fn reporter(&self) -> Reporter {
+        self.reporter.clone()
     }
 
     /// Serves both listeners until shutdown, then drains.

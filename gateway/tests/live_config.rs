@@ -108,8 +108,22 @@ async fn routes_follow_etcd_and_survive_its_outage_and_a_restart() {
 
     // Restart the gateway (same directory: certificate and cache) while
     // etcd is down: the cache serves both routes.
-    assert!(cache.exists(), "the last good config was saved");
-    let saved = std::fs::read(&cache).unwrap();
+    // The cache is written just after the swap: wait for revision 3 on disk.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let saved = loop {
+        let bytes = std::fs::read(&cache).unwrap_or_default();
+        let rev = serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .and_then(|v| v["revision"].as_i64());
+        if rev == Some(3) {
+            break bytes;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the last good config (revision 3) was saved"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     let old_dir = {
         let Gateway {
             dir,

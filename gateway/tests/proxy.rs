@@ -168,3 +168,34 @@ async fn max_connections_refuses_the_extra_connection() {
     }
     g.stop().await;
 }
+
+#[tokio::test]
+async fn header_count_and_size_limits_answer_431() {
+    let echo = echo_upstream().await;
+    let up = UpstreamId::new();
+    let snap = ConfigSnapshot {
+        revision: 1,
+        routes: vec![route("/", PathMatch::Prefix, &up)],
+        upstreams: vec![upstream(&up, &[echo.addr])],
+    };
+    let g = start_standalone(
+        &snap,
+        &["--max-header-count", "40", "--max-header-bytes", "16384"],
+    )
+    .await;
+    let send = |n: usize, value_len: usize| {
+        let g_url = url(&g, "/h");
+        let c = https_client(&g);
+        async move {
+            let mut req = c.get(g_url);
+            for i in 0..n {
+                req = req.header(format!("x-h-{i}"), "v".repeat(value_len));
+            }
+            req.send().await.map(|r| r.status().as_u16())
+        }
+    };
+    assert_eq!(send(20, 10).await.unwrap(), 200, "within both limits");
+    assert_eq!(send(60, 10).await.unwrap(), 431, "over the count limit");
+    assert_eq!(send(10, 4000).await.unwrap(), 431, "over the size limit");
+    g.stop().await;
+}

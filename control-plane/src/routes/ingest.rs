@@ -76,10 +76,18 @@ pub struct TlsSessionRecord {
     /// SNI.
     #[serde(default)]
     pub sni: Option<String>,
-    /// `TLSv1.2` or `TLSv1.3`.
-    pub protocol_version: String,
-    /// Cipher suite.
-    pub cipher_suite: String,
+    /// `TLSv1.2` or `TLSv1.3` (required unless `outcome` is `failed`).
+    #[serde(default)]
+    pub protocol_version: Option<String>,
+    /// Cipher suite (required unless `outcome` is `failed`).
+    #[serde(default)]
+    pub cipher_suite: Option<String>,
+    /// `established` (default) or `failed` (the handshake was refused).
+    #[serde(default)]
+    pub outcome: Option<String>,
+    /// Why a failed handshake failed (≤ 500 bytes).
+    #[serde(default)]
+    pub failure_reason: Option<String>,
     /// Key-exchange group.
     #[serde(default)]
     pub kx_group: Option<String>,
@@ -250,13 +258,37 @@ pub async fn ingest_tls_sessions(
         }
         check_ip(&mut e, &rec.client_ip);
         opt_len(&mut e, "sni", rec.sni.as_deref(), 1, 253);
-        if !matches!(
-            rec.protocol_version.as_str(),
-            "TLSv1.0" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3"
-        ) {
-            e.add("protocol_version", "must be TLSv1.0 to TLSv1.3");
+        let failed = match rec.outcome.as_deref() {
+            None | Some("established") => false,
+            Some("failed") => true,
+            Some(_) => {
+                e.add("outcome", "must be established or failed");
+                false
+            }
+        };
+        match rec.protocol_version.as_deref() {
+            Some("TLSv1.0" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3") => {}
+            None if failed => {}
+            None => e.add("protocol_version", "required for an established session"),
+            Some(_) => e.add("protocol_version", "must be TLSv1.0 to TLSv1.3"),
         }
-        opt_len(&mut e, "cipher_suite", Some(&rec.cipher_suite), 1, 100);
+        if rec.cipher_suite.is_none() && !failed {
+            e.add("cipher_suite", "required for an established session");
+        }
+        opt_len(&mut e, "cipher_suite", rec.cipher_suite.as_deref(), 1, 100);
+        opt_len(
+            &mut e,
+            "failure_reason",
+            rec.failure_reason.as_deref(),
+            1,
+            500,
+        );
+        if rec.failure_reason.is_some() && !failed {
+            e.add(
+                "failure_reason",
+                "only a failed session has a failure reason",
+            );
+        }
         opt_len(&mut e, "kx_group", rec.kx_group.as_deref(), 1, 100);
         opt_len(&mut e, "alpn", rec.alpn.as_deref(), 0, 255);
         if rec.handshake_duration_us.is_some_and(|d| d < 0) {
@@ -294,11 +326,12 @@ pub async fn ingest_tls_sessions(
         let recs: Vec<TlsSessionRecord> = good.into_iter().map(|(_, r)| r).collect();
         let result = sqlx::query(
             "INSERT INTO tls_sessions (id, gateway_id, client_ip, sni, protocol_version, cipher_suite,
-                kx_group, pqc, resumed, alpn, handshake_duration_us, established_at)
-             SELECT id, gw, ip::inet, sni, pv, cs, kx, pqc, resumed, alpn, dur, est
+                kx_group, pqc, resumed, alpn, handshake_duration_us, established_at, outcome, failure_reason)
+             SELECT id, gw, ip::inet, sni, pv, cs, kx, pqc, resumed, alpn, dur, est, outcome, reason
              FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                         $7::text[], $8::bool[], $9::bool[], $10::text[], $11::int8[], $12::timestamptz[])
-                  AS t(id, gw, ip, sni, pv, cs, kx, pqc, resumed, alpn, dur, est)
+                         $7::text[], $8::bool[], $9::bool[], $10::text[], $11::int8[], $12::timestamptz[],
+                         $13::text[], $14::text[])
+                  AS t(id, gw, ip, sni, pv, cs, kx, pqc, resumed, alpn, dur, est, outcome, reason)
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(recs.iter().map(|r| r.id.clone().unwrap_or_else(|| TlsSessionId::new().to_string())).collect::<Vec<_>>())
@@ -313,6 +346,8 @@ pub async fn ingest_tls_sessions(
         .bind(recs.iter().map(|r| r.alpn.clone()).collect::<Vec<_>>())
         .bind(recs.iter().map(|r| r.handshake_duration_us).collect::<Vec<_>>())
         .bind(recs.iter().map(|r| r.established_at).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| r.outcome.clone().unwrap_or_else(|| "established".to_owned())).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| r.failure_reason.clone()).collect::<Vec<_>>())
         .execute(&state.pool)
         .await
         .map_err(crate::dberr::map)?;

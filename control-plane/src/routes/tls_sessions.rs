@@ -26,10 +26,10 @@ pub struct TlsSession {
     pub client_ip: String,
     /// SNI.
     pub sni: Option<String>,
-    /// Protocol version.
-    pub protocol_version: String,
-    /// Cipher suite.
-    pub cipher_suite: String,
+    /// Protocol version (absent for a failed handshake).
+    pub protocol_version: Option<String>,
+    /// Cipher suite (absent for a failed handshake).
+    pub cipher_suite: Option<String>,
     /// Key-exchange group.
     pub kx_group: Option<String>,
     /// PQC key exchange.
@@ -40,8 +40,12 @@ pub struct TlsSession {
     pub alpn: Option<String>,
     /// Handshake duration (µs).
     pub handshake_duration_us: Option<i64>,
-    /// Handshake time.
+    /// Handshake time (or time of the failed attempt).
     pub established_at: DateTime<Utc>,
+    /// `established` or `failed`.
+    pub outcome: String,
+    /// Why a failed handshake failed.
+    pub failure_reason: Option<String>,
 }
 
 /// Filters of `GET /api/v1/tls-sessions`.
@@ -60,6 +64,8 @@ pub struct TlsFilter {
     pub from: Option<DateTime<Utc>>,
     /// To (RFC 3339).
     pub to: Option<DateTime<Utc>>,
+    /// `established` or `failed`.
+    pub outcome: Option<String>,
     /// Page size.
     pub limit: Option<u32>,
     /// Cursor.
@@ -102,7 +108,7 @@ pub struct BucketStat {
 
 /// PQC statistics over a window.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z", "bucket": "hour", "handshakes": 1200, "pqc": 1100, "pqc_share": 0.9167, "by_group": [{"kx_group": "X25519MLKEM768", "handshakes": 1100, "pqc": 1100}], "buckets": [{"start": "2026-01-01T00:00:00Z", "handshakes": 50, "pqc": 45}]}))]
+#[schema(example = json!({"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z", "bucket": "hour", "handshakes": 1200, "pqc": 1100, "failed": 3, "pqc_share": 0.9167, "by_group": [{"kx_group": "X25519MLKEM768", "handshakes": 1100, "pqc": 1100}], "buckets": [{"start": "2026-01-01T00:00:00Z", "handshakes": 50, "pqc": 45}]}))]
 pub struct TlsStats {
     /// Window start.
     pub from: DateTime<Utc>,
@@ -114,6 +120,8 @@ pub struct TlsStats {
     pub handshakes: i64,
     /// PQC handshakes.
     pub pqc: i64,
+    /// Failed handshakes in the window (not counted in `handshakes`).
+    pub failed: i64,
     /// pqc / handshakes (0 when none).
     pub pqc_share: f64,
     /// Per key-exchange group.
@@ -161,6 +169,15 @@ pub async fn list_tls_sessions(
             "must be at most 100 characters",
         ));
     }
+    if f.outcome
+        .as_deref()
+        .is_some_and(|o| o != "established" && o != "failed")
+    {
+        return Err(Problem::invalid_field(
+            "outcome",
+            "must be established or failed",
+        ));
+    }
     let cidr = f
         .client_ip
         .as_deref()
@@ -169,7 +186,7 @@ pub async fn list_tls_sessions(
     let (at, id) = cursor.unzip();
     let rows: Vec<TlsSession> = sqlx::query_as(
         "SELECT id, gateway_id, host(client_ip) AS client_ip, sni, protocol_version, cipher_suite,
-            kx_group, pqc, resumed, alpn, handshake_duration_us, established_at
+            kx_group, pqc, resumed, alpn, handshake_duration_us, established_at, outcome, failure_reason
          FROM tls_sessions
          WHERE ($1::text IS NULL OR gateway_id = $1)
            AND ($2::cidr IS NULL OR client_ip <<= $2::cidr)
@@ -178,6 +195,7 @@ pub async fn list_tls_sessions(
            AND ($5::timestamptz IS NULL OR established_at >= $5)
            AND ($6::timestamptz IS NULL OR established_at < $6)
            AND ($7::timestamptz IS NULL OR (established_at, id) < ($7, $8))
+           AND ($10::text IS NULL OR outcome = $10)
          ORDER BY established_at DESC, id DESC LIMIT $9",
     )
     .bind(&f.gateway_id)
@@ -189,6 +207,7 @@ pub async fn list_tls_sessions(
     .bind(at)
     .bind(id)
     .bind(i64::from(limit) + 1)
+    .bind(&f.outcome)
     .fetch_all(&state.pool)
     .await
     .map_err(Problem::internal)?;
@@ -232,7 +251,7 @@ pub async fn tls_stats(
     }
     let by_group: Vec<GroupStat> = sqlx::query_as(
         "SELECT kx_group, count(*) AS handshakes, count(*) FILTER (WHERE pqc) AS pqc
-         FROM tls_sessions WHERE established_at >= $1 AND established_at < $2
+         FROM tls_sessions WHERE established_at >= $1 AND established_at < $2 AND outcome = 'established'
          GROUP BY kx_group ORDER BY handshakes DESC, kx_group",
     )
     .bind(from)
@@ -243,13 +262,22 @@ pub async fn tls_stats(
     let buckets: Vec<BucketStat> = sqlx::query_as(
         "SELECT date_trunc($3, established_at, 'UTC') AS start, count(*) AS handshakes,
                 count(*) FILTER (WHERE pqc) AS pqc
-         FROM tls_sessions WHERE established_at >= $1 AND established_at < $2
+         FROM tls_sessions WHERE established_at >= $1 AND established_at < $2 AND outcome = 'established'
          GROUP BY 1 ORDER BY 1",
     )
     .bind(from)
     .bind(to)
     .bind(unit)
     .fetch_all(&state.pool)
+    .await
+    .map_err(Problem::internal)?;
+    let failed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM tls_sessions
+         WHERE established_at >= $1 AND established_at < $2 AND outcome = 'failed'",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_one(&state.pool)
     .await
     .map_err(Problem::internal)?;
     let handshakes: i64 = by_group.iter().map(|g| g.handshakes).sum();
@@ -266,6 +294,7 @@ pub async fn tls_stats(
         bucket,
         handshakes,
         pqc,
+        failed,
         pqc_share,
         by_group,
         buckets,

@@ -118,6 +118,7 @@ pub struct Gateway {
     pub shutdown: Shutdown,
     pub task: tokio::task::JoinHandle<std::io::Result<()>>,
     pub live: Arc<gateway::live::LiveConfig>,
+    pub reporter: gateway::report::Reporter,
 }
 
 impl Gateway {
@@ -189,6 +190,7 @@ pub async fn start_with(dir: tempfile::TempDir, c: Config) -> Gateway {
     let tls_addr: SocketAddr = format!("127.0.0.1:{}", app.tls_port()).parse().unwrap();
     let admin = format!("http://127.0.0.1:{}", app.port());
     let live = app.live();
+    let reporter = app.reporter();
     let task = tokio::spawn(app.run_until_stopped());
     Gateway {
         dir,
@@ -197,6 +199,7 @@ pub async fn start_with(dir: tempfile::TempDir, c: Config) -> Gateway {
         shutdown,
         task,
         live,
+        reporter,
     }
 }
 

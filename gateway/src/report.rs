@@ -1,0 +1,580 @@
+//! Reporting to the control plane: registration and heartbeat, and TLS
+//! session records and threat events sent in batches to its ingest
+//! endpoints.
+//!
+//! Records wait in bounded in-memory queues (oldest dropped and counted in
+//! `qsgw_report_dropped_total{kind}` when full) until the gateway is
+//! registered and the control plane answers; a failed batch goes back to the
+//! front of its queue and is retried with backoff. Every record carries an id
+//! chosen here, so a batch re-sent after a lost response is not stored twice
+//! (the control plane inserts with `ON CONFLICT (id) DO NOTHING`). Nothing on
+//! the request path ever waits for the control plane.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use arc_swap::ArcSwapOption;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use shared::config::Secret;
+use shared::http_client::{ClientSettings, HttpClient};
+use shared::ids::{ThreatId, TlsSessionId};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::live::LiveConfig;
+
+/// Most records in one ingest call (the control plane's limit).
+pub const MAX_BATCH: usize = 1000;
+/// How often queued records are sent when fewer than a batch are waiting.
+pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
+/// Longest wait between retries while the control plane is unreachable.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// One TLS handshake, established or refused (`POST /api/v1/ingest/tls-sessions`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SessionRecord {
+    /// `tls_…`, chosen here so re-sent batches are idempotent.
+    pub id: String,
+    /// Filled in when sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway_id: Option<String>,
+    /// Client address.
+    pub client_ip: String,
+    /// SNI.
+    pub sni: Option<String>,
+    /// `TLSv1.3`, `TLSv1.2`; absent when the handshake failed.
+    pub protocol_version: Option<String>,
+    /// Cipher suite; absent when the handshake failed.
+    pub cipher_suite: Option<String>,
+    /// Negotiated group.
+    pub kx_group: Option<String>,
+    /// Post-quantum or hybrid group.
+    pub pqc: bool,
+    /// ALPN protocol.
+    pub alpn: Option<String>,
+    /// Handshake time in microseconds.
+    pub handshake_duration_us: Option<i64>,
+    /// Completion (or failure) time.
+    pub established_at: DateTime<Utc>,
+    /// `established` or `failed`.
+    pub outcome: &'static str,
+    /// Why the handshake failed.
+    pub failure_reason: Option<String>,
+}
+
+impl SessionRecord {
+    /// A fresh id.
+    pub fn new_id() -> String {
+        TlsSessionId::new().to_string()
+    }
+}
+
+/// One threat event (`POST /api/v1/ingest/threats`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ThreatEvent {
+    /// `thr_…`, chosen here so re-sent batches are idempotent.
+    pub id: String,
+    /// Filled in when sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway_id: Option<String>,
+    /// Client address.
+    pub client_ip: String,
+    /// User agent (truncated to 1024 bytes).
+    pub user_agent: Option<String>,
+    /// Matched route.
+    pub route_id: Option<String>,
+    /// Method.
+    pub method: Option<String>,
+    /// Path (truncated to 2048 bytes).
+    pub path: Option<String>,
+    /// `bot` or `anomaly`.
+    pub threat_type: &'static str,
+    /// LOW, MEDIUM, HIGH or CRITICAL.
+    pub severity: &'static str,
+    /// 0..1.
+    pub anomaly_score: Option<f64>,
+    /// 0..1.
+    pub bot_score: Option<f64>,
+    /// The AI engine's strongest reasons.
+    pub reasons: Vec<String>,
+    /// `flagged` or `blocked`.
+    pub action_taken: &'static str,
+    /// When the verdict arrived.
+    pub detected_at: DateTime<Utc>,
+}
+
+impl ThreatEvent {
+    /// A fresh id.
+    pub fn new_id() -> String {
+        ThreatId::new().to_string()
+    }
+}
+
+/// Records that get the gateway id stamped when sent.
+trait Stamp {
+    fn stamp(&mut self, gateway_id: &str);
+}
+
+impl Stamp for SessionRecord {
+    fn stamp(&mut self, gateway_id: &str) {
+        self.gateway_id = Some(gateway_id.to_owned());
+    }
+}
+
+impl Stamp for ThreatEvent {
+    fn stamp(&mut self, gateway_id: &str) {
+        self.gateway_id = Some(gateway_id.to_owned());
+    }
+}
+
+/// A bounded FIFO: full → the oldest record is dropped and counted.
+#[derive(Debug)]
+struct Queue<T> {
+    kind: &'static str,
+    cap: usize,
+    items: Mutex<VecDeque<T>>,
+    ready: Notify,
+}
+
+impl<T> Queue<T> {
+    fn new(kind: &'static str, cap: usize) -> Self {
+        Self {
+            kind,
+            cap: cap.max(1),
+            items: Mutex::new(VecDeque::new()),
+            ready: Notify::new(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<T>> {
+        self.items.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn push(&self, item: T) {
+        let len = {
+            let mut q = self.lock();
+            if q.len() >= self.cap {
+                q.pop_front();
+                metrics::counter!("qsgw_report_dropped_total", "kind" => self.kind).increment(1);
+            }
+            q.push_back(item);
+            q.len()
+        };
+        if len >= MAX_BATCH {
+            self.ready.notify_one();
+        }
+    }
+
+    fn take(&self, n: usize) -> Vec<T> {
+        let mut q = self.lock();
+        let n = n.min(q.len());
+        q.drain(..n).collect()
+    }
+
+    /// Puts a failed batch back in front, keeping the newest `cap` records.
+    fn requeue(&self, batch: Vec<T>) {
+        let mut q = self.lock();
+        for item in batch.into_iter().rev() {
+            q.push_front(item);
+        }
+        let mut dropped = 0u64;
+        while q.len() > self.cap {
+            q.pop_front();
+            dropped += 1;
+        }
+        if dropped > 0 {
+            metrics::counter!("qsgw_report_dropped_total", "kind" => self.kind).increment(dropped);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.lock().len()
+    }
+}
+
+/// Where and how to report.
+#[derive(Debug, Clone)]
+pub struct ReportSettings {
+    /// Control plane base URL.
+    pub control_plane_url: String,
+    /// Service key (`X-API-Key`).
+    pub api_key: Secret,
+    /// Name to register under.
+    pub name: String,
+    /// Address clients reach this gateway at (`host:port`).
+    pub address: String,
+    /// Key-exchange policy in force.
+    pub tls_policy: shared::qsgw::TlsPolicy,
+    /// Heartbeat period.
+    pub heartbeat_every: Duration,
+    /// Capacity of each queue.
+    pub buffer: usize,
+}
+
+#[derive(Debug)]
+struct Inner {
+    sessions: Queue<SessionRecord>,
+    threats: Queue<ThreatEvent>,
+    gateway_id: ArcSwapOption<String>,
+}
+
+/// Handle used by the listener (sessions) and the inspector (threats).
+/// Cheap to clone; a disabled reporter (no service key) discards records.
+#[derive(Debug, Clone, Default)]
+pub struct Reporter {
+    inner: Option<Arc<Inner>>,
+}
+
+impl Reporter {
+    /// A reporter that discards everything (no control plane configured).
+    pub fn disabled() -> Self {
+        Self { inner: None }
+    }
+
+    /// Starts registration, heartbeats and the two senders.
+    pub fn spawn(
+        settings: ReportSettings,
+        live: Arc<LiveConfig>,
+        cancel: CancellationToken,
+    ) -> anyhow::Result<Self> {
+        let inner = Arc::new(Inner {
+            sessions: Queue::new("tls_session", settings.buffer),
+            threats: Queue::new("threat", settings.buffer),
+            gateway_id: ArcSwapOption::empty(),
+        });
+        let client = HttpClient::new(&ClientSettings::new(concat!(
+            "quantun-gateway/",
+            env!("CARGO_PKG_VERSION")
+        )))?;
+        let base = settings.control_plane_url.trim_end_matches('/').to_owned();
+        let ctx = Arc::new(Ctx {
+            client,
+            base,
+            key: settings.api_key.clone(),
+        });
+        tokio::spawn(registration_loop(
+            inner.clone(),
+            ctx.clone(),
+            settings,
+            live,
+            cancel.clone(),
+        ));
+        tokio::spawn(send_loop(
+            inner.clone(),
+            ctx.clone(),
+            "/api/v1/ingest/tls-sessions",
+            |i: &Inner| &i.sessions,
+            cancel.clone(),
+        ));
+        tokio::spawn(send_loop(
+            inner.clone(),
+            ctx,
+            "/api/v1/ingest/threats",
+            |i: &Inner| &i.threats,
+            cancel,
+        ));
+        Ok(Self { inner: Some(inner) })
+    }
+
+    /// Whether records go anywhere.
+    pub fn is_enabled(&self) -> bool {
+        self.inner.is_some()
+    }
+
+    /// Queues a TLS session record.
+    pub fn session(&self, rec: SessionRecord) {
+        if let Some(i) = &self.inner {
+            i.sessions.push(rec);
+        }
+    }
+
+    /// Queues a threat event.
+    pub fn threat(&self, ev: ThreatEvent) {
+        if let Some(i) = &self.inner {
+            i.threats.push(ev);
+        }
+    }
+
+    /// The id the control plane gave this gateway, once registered.
+    pub fn gateway_id(&self) -> Option<Arc<String>> {
+        self.inner.as_ref().and_then(|i| i.gateway_id.load_full())
+    }
+
+    /// Records waiting: (sessions, threats).
+    pub fn pending(&self) -> (usize, usize) {
+        self.inner
+            .as_ref()
+            .map_or((0, 0), |i| (i.sessions.len(), i.threats.len()))
+    }
+}
+
+#[derive(Debug)]
+struct Ctx {
+    client: HttpClient,
+    base: String,
+    key: Secret,
+}
+
+impl Ctx {
+    fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .post(&format!("{}{path}", self.base))
+            .header("x-api-key", self.key.expose())
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct RegisterBody<'a> {
+    name: &'a str,
+    hostname: &'a str,
+    address: &'a str,
+    software_version: &'static str,
+    tls_policy: shared::qsgw::TlsPolicy,
+}
+
+#[derive(Debug, Deserialize)]
+struct Registered {
+    id: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct IngestResult {
+    #[serde(default)]
+    inserted: i64,
+    #[serde(default)]
+    rejected: Vec<serde_json::Value>,
+}
+
+async fn sleep_or_cancel(d: Duration, cancel: &CancellationToken) -> bool {
+    tokio::select! {
+        () = cancel.cancelled() => false,
+        () = tokio::time::sleep(d) => true,
+    }
+}
+
+/// Registers (retrying with backoff), then heartbeats the revision served;
+/// re-registers if the control plane no longer knows this gateway.
+async fn registration_loop(
+    inner: Arc<Inner>,
+    ctx: Arc<Ctx>,
+    settings: ReportSettings,
+    live: Arc<LiveConfig>,
+    cancel: CancellationToken,
+) {
+    let hostname = hostname();
+    let mut backoff = Duration::from_millis(500);
+    let mut warned = false;
+    loop {
+        let Some(id) = inner.gateway_id.load_full() else {
+            let body = RegisterBody {
+                name: &settings.name,
+                hostname: &hostname,
+                address: &settings.address,
+                software_version: env!("CARGO_PKG_VERSION"),
+                tls_policy: settings.tls_policy,
+            };
+            let outcome = match ctx
+                .post("/api/v1/gateways/register")
+                .json(&body)
+                .send()
+                .await
+            {
+                Ok(r) if r.status().is_success() => {
+                    r.json::<Registered>().await.map_err(|e| e.to_string())
+                }
+                Ok(r) => Err(format!("status {}", r.status())),
+                Err(e) => Err(e.to_string()),
+            };
+            match outcome {
+                Ok(reg) => {
+                    tracing::info!(gateway_id = %reg.id, name = %settings.name, "registered with the control plane");
+                    inner.gateway_id.store(Some(Arc::new(reg.id)));
+                    inner.sessions.ready.notify_one();
+                    inner.threats.ready.notify_one();
+                    backoff = Duration::from_millis(500);
+                    warned = false;
+                }
+                Err(e) => {
+                    if warned {
+                        tracing::debug!(error = %e, "control plane registration failed; retrying");
+                    } else {
+                        tracing::warn!(error = %e, url = %ctx.base, "control plane registration failed; retrying with backoff (traffic is unaffected)");
+                        warned = true;
+                    }
+                    if !sleep_or_cancel(backoff, &cancel).await {
+                        return;
+                    }
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+            continue;
+        };
+        if !sleep_or_cancel(settings.heartbeat_every, &cancel).await {
+            return;
+        }
+        let revision = live.table().revision();
+        let sent = ctx
+            .post(&format!("/api/v1/gateways/{id}/heartbeat"))
+            .json(&serde_json::json!({
+                "config_revision_seen": revision,
+                "software_version": env!("CARGO_PKG_VERSION"),
+            }))
+            .send()
+            .await;
+        match sent {
+            Ok(r) if r.status() == reqwest::StatusCode::NOT_FOUND => {
+                tracing::warn!(gateway_id = %id, "the control plane no longer knows this gateway; registering again");
+                inner.gateway_id.store(None);
+            }
+            Ok(r) if r.status().is_success() => {
+                metrics::counter!("qsgw_heartbeats_total", "outcome" => "ok").increment(1);
+            }
+            Ok(r) => {
+                metrics::counter!("qsgw_heartbeats_total", "outcome" => "error").increment(1);
+                tracing::debug!(status = %r.status(), "heartbeat refused");
+            }
+            Err(e) => {
+                metrics::counter!("qsgw_heartbeats_total", "outcome" => "error").increment(1);
+                tracing::debug!(error = %e, "heartbeat failed");
+            }
+        }
+    }
+}
+
+enum SendError {
+    /// Worth retrying (control plane down, 5xx, 429).
+    Retry(String),
+    /// Retrying cannot help (4xx): the batch is dropped.
+    Drop(String),
+}
+
+/// Sends one queue's records in batches once registered, every
+/// [`FLUSH_EVERY`] or as soon as a full batch waits.
+async fn send_loop<T, F>(
+    inner: Arc<Inner>,
+    ctx: Arc<Ctx>,
+    path: &'static str,
+    queue: F,
+    cancel: CancellationToken,
+) where
+    T: Serialize + Stamp + Send + 'static,
+    F: Fn(&Inner) -> &Queue<T> + Send + 'static,
+{
+    let mut backoff = Duration::from_millis(500);
+    loop {
+        let q = queue(&inner);
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            () = tokio::time::sleep(FLUSH_EVERY) => {}
+            () = q.ready.notified() => {}
+        }
+        while let Some(gw) = inner.gateway_id.load_full() {
+            let mut batch = queue(&inner).take(MAX_BATCH);
+            if batch.is_empty() {
+                break;
+            }
+            for r in &mut batch {
+                r.stamp(&gw);
+            }
+            let kind = queue(&inner).kind;
+            match send(&ctx, path, &batch).await {
+                Ok(result) => {
+                    backoff = Duration::from_millis(500);
+                    metrics::counter!("qsgw_report_sent_total", "kind" => kind)
+                        .increment(u64::try_from(result.inserted).unwrap_or(0));
+                    if let Some(first) = result.rejected.first() {
+                        metrics::counter!("qsgw_report_rejected_total", "kind" => kind)
+                            .increment(result.rejected.len() as u64);
+                        tracing::warn!(kind, rejected = result.rejected.len(), first = %first, "the control plane rejected records");
+                    }
+                }
+                Err(SendError::Drop(e)) => {
+                    metrics::counter!("qsgw_report_dropped_total", "kind" => kind)
+                        .increment(batch.len() as u64);
+                    tracing::error!(kind, error = %e, records = batch.len(), "the control plane refused a batch; dropped");
+                }
+                Err(SendError::Retry(e)) => {
+                    tracing::debug!(kind, error = %e, "report batch failed; will retry");
+                    queue(&inner).requeue(batch);
+                    if !sleep_or_cancel(backoff, &cancel).await {
+                        return;
+                    }
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    break;
+                }
+            }
+        }
+    }
+}
+
+async fn send<T: Serialize>(ctx: &Ctx, path: &str, batch: &[T]) -> Result<IngestResult, SendError> {
+    let resp = ctx
+        .post(path)
+        .json(&serde_json::json!({ "records": batch }))
+        .send()
+        .await
+        .map_err(|e| SendError::Retry(e.to_string()))?;
+    let status = resp.status();
+    if status.is_success() {
+        return resp
+            .json::<IngestResult>()
+            .await
+            .map_err(|e| SendError::Retry(e.to_string()));
+    }
+    let msg = format!("status {status}");
+    if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+        Err(SendError::Retry(msg))
+    } else {
+        Err(SendError::Drop(msg))
+    }
+}
+
+/// This machine's host name (`HOSTNAME`, else the kernel's, else `gateway`).
+pub fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.trim().is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .ok()
+                .map(|h| h.trim().to_owned())
+                .filter(|h| !h.is_empty())
+        })
+        .unwrap_or_else(|| "gateway".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_queue_drops_the_oldest() {
+        let q = Queue::new("t", 3);
+        for i in 0..5 {
+            q.push(i);
+        }
+        assert_eq!(q.take(10), vec![2, 3, 4]);
+    }
+
+    #[test]
+    fn requeued_batch_goes_first_and_the_cap_holds() {
+        let q = Queue::new("t", 4);
+        for i in 0..4 {
+            q.push(i);
+        }
+        let batch = q.take(2);
+        q.push(4);
+        q.push(5);
+        q.requeue(batch);
+        // 0 and 1 came back in front; the cap keeps the newest four.
+        assert_eq!(q.take(10), vec![2, 3, 4, 5]);
+        let q = Queue::new("t", 10);
+        q.push(7);
+        let b = q.take(5);
+        q.push(8);
+        q.requeue(b);
+        assert_eq!(q.take(10), vec![7, 8]);
+    }
+}

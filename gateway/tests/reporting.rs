@@ -1,0 +1,409 @@
+//! The gateway with its real neighbours: the control plane (registration,
+//! heartbeat, TLS session and threat ingest) on a fresh Postgres database,
+//! and the AI engine (verdicts), both started in-process on port 0.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use common::*;
+use serde_json::Value;
+use shared::auth::Role;
+use shared::ids::UpstreamId;
+use shared::qsgw::{ConfigSnapshot, InspectionMode, PathMatch};
+use shared::server::Shutdown;
+use sqlx::PgPool;
+
+const KEY: &str = "gateway-test-service-key-0123";
+
+/// A running control plane and a viewer token for reading it.
+struct ControlPlane {
+    base: String,
+    viewer: String,
+    shutdown: Shutdown,
+}
+
+impl ControlPlane {
+    /// Starts on `port` (0 = any); etcd points nowhere so the shared test
+    /// etcd's `/qsgw/v1/` prefix is left alone.
+    async fn start(pool: &PgPool, port: u16) -> Self {
+        let cli = control_plane::config::Cli::try_parse_from([
+            "control-plane",
+            "--database-url",
+            "postgres://unused@127.0.0.1/unused",
+            "--jwt-secret",
+            shared::test_util::TEST_JWT_SECRET,
+            "--api-key",
+            KEY,
+            "--etcd-endpoints",
+            "http://127.0.0.1:1",
+        ])
+        .unwrap();
+        let mut c = control_plane::config::Config::from_settings(cli.settings).unwrap();
+        c.database = (*pool.connect_options()).clone();
+        c.host = "127.0.0.1".into();
+        c.port = port;
+        c.pool.min_conns = 0;
+        c.pool.max_conns = 5;
+        c.shutdown_grace = Duration::from_secs(1);
+        let viewer = c
+            .jwt
+            .issue("usr_test_viewer", Role::Viewer, None)
+            .unwrap()
+            .0;
+        let shutdown = Shutdown::new();
+        let app = control_plane::startup::Application::build(c, shutdown.clone())
+            .await
+            .unwrap();
+        let base = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        Self {
+            base,
+            viewer,
+            shutdown,
+        }
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        let r = shared::test_util::client()
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.viewer)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "GET {path}");
+        r.json().await.unwrap()
+    }
+
+    /// Polls `path` until `ok` holds on its body (10 s at most).
+    async fn wait_for(&self, path: &str, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let body = self.get(path).await;
+            if ok(&body) {
+                return body;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}: {body}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// The real AI engine with the built-in model, no etcd.
+async fn ai_engine() -> (String, Shutdown) {
+    let cli = ai_engine::config::Cli::try_parse_from(["ai-engine", "--api-key", KEY]).unwrap();
+    let mut c = ai_engine::config::Config::from_settings(cli.settings).unwrap();
+    c.host = "127.0.0.1".into();
+    c.port = 0;
+    c.etcd_endpoints = None;
+    c.model_path = None;
+    c.shutdown_grace = Duration::from_secs(1);
+    let shutdown = Shutdown::new();
+    let app = ai_engine::startup::Application::build(c, shutdown.clone())
+        .await
+        .unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    (base, shutdown)
+}
+
+/// One route `/` (prefix) to `target` with the given inspection mode.
+fn snapshot(target: SocketAddr, inspection: InspectionMode) -> ConfigSnapshot {
+    let up = UpstreamId::new();
+    let mut r = route("/", PathMatch::Prefix, &up);
+    r.inspection = inspection;
+    let mut sync = route("/sync", PathMatch::Prefix, &up);
+    sync.inspection = InspectionMode::Sync;
+    ConfigSnapshot {
+        revision: 7,
+        routes: vec![r, sync],
+        upstreams: vec![upstream(&up, &[target])],
+    }
+}
+
+fn dead_url() -> String {
+    format!("http://127.0.0.1:{}", shared::test_util::free_port())
+}
+
+async fn metrics(g: &Gateway) -> String {
+    shared::test_util::client()
+        .get(format!("{}/metrics", g.admin))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn registers_heartbeats_and_reports_established_and_refused_handshakes(pool: PgPool) {
+    let cp = ControlPlane::start(&pool, 0).await;
+    let (target, _t) = named_server("a").await;
+    let g = start_standalone(
+        &snapshot(target, InspectionMode::Off),
+        &[
+            "--api-key",
+            KEY,
+            "--control-plane-url",
+            &cp.base,
+            "--ai-engine-url",
+            &dead_url(),
+            "--gateway-name",
+            "edge-test-1",
+            "--heartbeat-interval-secs",
+            "1",
+            "--tls-policy",
+            "PQC_ONLY",
+        ],
+    )
+    .await;
+
+    // Registered under its name; the heartbeat reports the revision served.
+    let gws = cp
+        .wait_for("/api/v1/gateways", "registration and heartbeat", |b| {
+            b["items"][0]["config_revision_seen"] == 7
+        })
+        .await;
+    let gw = &gws["items"][0];
+    assert_eq!(gw["name"], "edge-test-1");
+    assert_eq!(gw["liveness"], "online");
+    assert_eq!(gw["tls_policy"], "PQC_ONLY");
+    let gw_id = gw["id"].as_str().unwrap().to_owned();
+    assert_eq!(g.reporter.gateway_id().as_deref(), Some(&gw_id));
+
+    // One PQ handshake that serves a request; one classical-only client refused.
+    let r = https_client(&g).get(url(&g, "/x")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let refused = handshake(
+        g.tls_addr,
+        client_config(classical_groups(), &g.cert_path(), false),
+        "localhost",
+    )
+    .await;
+    assert!(refused.is_err(), "PQC_ONLY refuses a classical-only client");
+
+    let sessions = cp
+        .wait_for("/api/v1/tls-sessions", "both session records", |b| {
+            let items = b["items"].as_array().unwrap();
+            items.iter().any(|s| s["outcome"] == "established")
+                && items.iter().any(|s| s["outcome"] == "failed")
+        })
+        .await;
+    let items = sessions["items"].as_array().unwrap();
+    let ok = items
+        .iter()
+        .find(|s| s["outcome"] == "established")
+        .unwrap();
+    assert_eq!(ok["kx_group"], "X25519MLKEM768");
+    assert_eq!(ok["pqc"], true);
+    assert_eq!(ok["protocol_version"], "TLSv1.3");
+    assert_eq!(ok["gateway_id"], gw_id.as_str());
+    assert_eq!(ok["sni"], "localhost");
+    let failed = items.iter().find(|s| s["outcome"] == "failed").unwrap();
+    assert_eq!(failed["pqc"], false);
+    assert!(failed["cipher_suite"].is_null() && failed["kx_group"].is_null());
+    let reason = failed["failure_reason"].as_str().unwrap();
+    assert!(reason.contains("PQC_ONLY"), "{reason}");
+    assert!(
+        reason.contains("X25519") && reason.contains("none post-quantum"),
+        "{reason}"
+    );
+    assert_eq!(failed["gateway_id"], gw_id.as_str());
+
+    // The statistics count the refused attempt apart from the handshakes.
+    let stats = cp.get("/api/v1/tls-sessions/stats").await;
+    assert_eq!(stats["failed"], 1, "{stats}");
+    assert_eq!(stats["pqc_share"], 1.0, "{stats}");
+    g.stop().await;
+    cp.shutdown.trigger();
+}
+
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn records_wait_while_the_control_plane_is_down_and_arrive_when_it_is_back(pool: PgPool) {
+    let cp_port = shared::test_util::free_port();
+    let cp_url = format!("http://127.0.0.1:{cp_port}");
+    let (target, _t) = named_server("a").await;
+    let g = start_standalone(
+        &snapshot(target, InspectionMode::Off),
+        &[
+            "--api-key",
+            KEY,
+            "--control-plane-url",
+            &cp_url,
+            "--ai-engine-url",
+            &dead_url(),
+        ],
+    )
+    .await;
+    let c = https_client(&g);
+    for _ in 0..3 {
+        // A fresh connection each time: one handshake per request.
+        let c = https_client(&g);
+        assert_eq!(c.get(url(&g, "/")).send().await.unwrap().status(), 200);
+    }
+    drop(c);
+    // Nothing is lost while the control plane is down: it waits, bounded.
+    let (sessions, _) = g.reporter.pending();
+    assert!(sessions >= 3, "{sessions} session records buffered");
+    assert!(g.reporter.gateway_id().is_none());
+
+    // The control plane comes up on the address the gateway knows.
+    let cp = ControlPlane::start(&pool, cp_port).await;
+    let got = cp
+        .wait_for("/api/v1/tls-sessions", "the buffered records", |b| {
+            b["items"].as_array().unwrap().len() >= 3
+        })
+        .await;
+    let gw_id = g.reporter.gateway_id().expect("registered once it was up");
+    assert!(got["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["gateway_id"] == gw_id.as_str()));
+    assert_eq!(g.reporter.pending(), (0, 0));
+    g.stop().await;
+    cp.shutdown.trigger();
+}
+
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn ai_verdicts_block_a_scanner_and_the_threat_reaches_the_control_plane(pool: PgPool) {
+    let cp = ControlPlane::start(&pool, 0).await;
+    let (ai, ai_stop) = ai_engine().await;
+    let (target, _t) = named_server("a").await;
+    let g = start_standalone(
+        &snapshot(target, InspectionMode::Async),
+        &[
+            "--api-key",
+            KEY,
+            "--control-plane-url",
+            &cp.base,
+            "--ai-engine-url",
+            &ai,
+            "--ai-timeout-ms",
+            "2000",
+        ],
+    )
+    .await;
+    let scanner = reqwest::Client::builder()
+        .use_preconfigured_tls(client_config(pq_groups(), &g.cert_path(), false))
+        .resolve("localhost", g.tls_addr)
+        .user_agent("sqlmap/1.7.2#stable (https://sqlmap.org)")
+        .build()
+        .unwrap();
+
+    // Async route: the first probe is served (analysis happens after the
+    // fact); once the verdict is cached the same client gets 403.
+    let first = scanner.get(url(&g, "/.env")).send().await.unwrap();
+    assert_eq!(
+        first.status(),
+        200,
+        "async inspection never delays the request"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let blocked = loop {
+        let r = scanner
+            .get(url(&g, "/wp-admin/../../etc/passwd"))
+            .send()
+            .await
+            .unwrap();
+        if r.status() == 403 {
+            break r;
+        }
+        assert!(Instant::now() < deadline, "the scanner was never blocked");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        blocked.headers()["content-type"],
+        "application/problem+json"
+    );
+    let body: Value = blocked.json().await.unwrap();
+    assert_eq!(body["status"], 403);
+
+    // The threat event reaches the control plane with scores and reasons.
+    let threats = cp
+        .wait_for("/api/v1/threats", "the threat event", |b| {
+            !b["items"].as_array().unwrap().is_empty()
+        })
+        .await;
+    let t = &threats["items"][0];
+    assert_eq!(t["client_ip"], "127.0.0.1");
+    assert_eq!(t["action_taken"], "blocked");
+    assert!(t["user_agent"].as_str().unwrap().starts_with("sqlmap"));
+    assert!(
+        matches!(t["severity"].as_str(), Some("HIGH" | "CRITICAL")),
+        "{t}"
+    );
+    assert!(!t["reasons"].as_array().unwrap().is_empty(), "{t}");
+    assert!(t["route_id"].as_str().unwrap().starts_with("rt_"));
+    let m = metrics(&g).await;
+    assert!(m.contains("qsgw_threats_total{"), "{m}");
+    assert!(m.contains("qsgw_requests_blocked_total{"), "{m}");
+
+    // Sync route, a new client: blocked on its very first request.
+    let sync_scanner = reqwest::Client::builder()
+        .use_preconfigured_tls(client_config(pq_groups(), &g.cert_path(), false))
+        .resolve("localhost", g.tls_addr)
+        .user_agent("Nikto/2.5.0")
+        .build()
+        .unwrap();
+    let r = sync_scanner
+        .get(url(&g, "/sync/.git/config"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "sync inspection blocks before forwarding");
+    g.stop().await;
+    ai_stop.trigger();
+    cp.shutdown.trigger();
+}
+
+#[tokio::test]
+async fn ai_engine_and_control_plane_down_or_silent_never_fail_a_request() {
+    let (target, _t) = named_server("a").await;
+    // An AI engine that accepts connections and never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_url = format!("http://{}", silent.local_addr().unwrap());
+    let _hold = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((s, _)) = silent.accept().await {
+            open.push(s);
+        }
+    });
+    for (ai, counted) in [
+        (dead_url(), "qsgw_ai_errors_total"),
+        (silent_url, "qsgw_ai_timeouts_total"),
+    ] {
+        let g = start_standalone(
+            &snapshot(target, InspectionMode::Async),
+            &[
+                "--api-key",
+                KEY,
+                "--control-plane-url",
+                &dead_url(),
+                "--ai-engine-url",
+                &ai,
+                "--ai-timeout-ms",
+                "25",
+            ],
+        )
+        .await;
+        let c = https_client(&g);
+        for path in ["/", "/sync/x", "/.env"] {
+            let r = c.get(url(&g, path)).send().await.unwrap();
+            assert_eq!(r.status(), 200, "{path} with the AI engine at {ai}");
+        }
+        let m = metrics(&g).await;
+        assert!(
+            m.contains(counted),
+            "the sync call failed open and was counted in {counted}: {m}"
+        );
+        g.stop().await;
+    }
+}
