@@ -119,9 +119,12 @@ impl TlsListener {
                     }
                 },
             };
-            metrics::counter!("qsgw_connections_total").increment(1);
             // Over the cap: close the new connection, existing ones unaffected.
+            // Every connection received is counted once in
+            // qsgw_connections_total, labelled by the key-exchange group it
+            // negotiated, or `refused` / `handshake_failed`.
             let Ok(permit) = permits.clone().try_acquire_owned() else {
+                metrics::counter!("qsgw_connections_total", "kx_group" => "refused").increment(1);
                 metrics::counter!("qsgw_connections_refused_total").increment(1);
                 drop(stream);
                 continue;
@@ -220,6 +223,8 @@ async fn handshake(
             )
             .record(elapsed.as_secs_f64());
             metrics::counter!("qsgw_tls_handshakes_total", "kx_group" => facts.kx_group.clone(), "pqc" => facts.pqc.to_string()).increment(1);
+            metrics::counter!("qsgw_connections_total", "kx_group" => facts.kx_group.clone())
+                .increment(1);
             if opts.reporter.is_enabled() {
                 opts.reporter.session(SessionRecord {
                     id: SessionRecord::new_id(),
@@ -241,6 +246,8 @@ async fn handshake(
         }
         Ok(Err(e)) => {
             metrics::counter!("qsgw_tls_handshake_failures_total").increment(1);
+            metrics::counter!("qsgw_connections_total", "kx_group" => "handshake_failed")
+                .increment(1);
             tracing::debug!(error = %e, "TLS handshake failed");
             // Only handshakes that got as far as a ClientHello are sessions
             // worth recording (not port scans or garbage).
@@ -252,6 +259,8 @@ async fn handshake(
         }
         Err(_) => {
             metrics::counter!("qsgw_tls_handshake_failures_total").increment(1);
+            metrics::counter!("qsgw_connections_total", "kx_group" => "handshake_failed")
+                .increment(1);
             None
         }
     }

@@ -217,6 +217,16 @@ async fn registers_heartbeats_and_reports_established_and_refused_handshakes(poo
     );
     assert_eq!(failed["gateway_id"], gw_id.as_str());
 
+    // Every connection received is counted once, by group or failure.
+    let m = metrics(&g).await;
+    for group in ["X25519MLKEM768", "handshake_failed"] {
+        assert!(
+            m.lines().any(|l| l.starts_with("qsgw_connections_total{")
+                && l.contains(&format!("kx_group=\"{group}\""))),
+            "{group}: {m}"
+        );
+    }
+
     // The statistics count the refused attempt apart from the handshakes.
     let stats = cp.get("/api/v1/tls-sessions/stats").await;
     assert_eq!(stats["failed"], 1, "{stats}");
