@@ -68,7 +68,7 @@ pub struct RouteInput {
     /// TLS policy override.
     #[serde(default)]
     pub tls_policy: Option<TlsPolicy>,
-    /// Inspection mode (default async).
+    /// Inspection mode: off (default), async or sync.
     #[serde(default)]
     pub inspection: Option<InspectionMode>,
     /// Enabled (default true).
@@ -165,7 +165,7 @@ impl RouteInput {
             retries: i16::try_from(retries).unwrap_or(1),
             rate_limit,
             tls_policy: self.tls_policy,
-            inspection: self.inspection.unwrap_or(InspectionMode::Async),
+            inspection: self.inspection.unwrap_or(InspectionMode::Off),
             enabled: self.enabled.unwrap_or(true),
         })
     }
