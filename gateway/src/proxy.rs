@@ -22,7 +22,7 @@ use shared::qsgw::InspectionMode;
 
 use crate::inspect::{Inspector, Job, Verdict};
 use crate::live::LiveConfig;
-use crate::routing::{upstream_path, Miss};
+use crate::routing::{upstream_path, Miss, RouteMetrics};
 use crate::tls::TlsFacts;
 
 /// Hop-by-hop headers (RFC 9110 §7.6.1) never forwarded.
@@ -54,11 +54,12 @@ pub struct Proxy {
     default_timeout: Duration,
     limiter: IpRateLimiter,
     inspector: Inspector,
+    unrouted: Arc<RouteMetrics>,
 }
 
 /// What [`Proxy::forward`] hands back to [`Proxy::handle`].
 struct Forwarded {
-    label: String,
+    metrics: Arc<RouteMetrics>,
     resp: Response<Body>,
     /// Analysis to queue once the status is known (async inspection, or a
     /// sync inspection that got no verdict in time).
@@ -66,9 +67,9 @@ struct Forwarded {
 }
 
 impl Forwarded {
-    fn answer(label: String, resp: Response<Body>) -> Self {
+    fn answer(metrics: Arc<RouteMetrics>, resp: Response<Body>) -> Self {
         Self {
-            label,
+            metrics,
             resp,
             job: None,
         }
@@ -98,6 +99,7 @@ impl Proxy {
             default_timeout,
             limiter: IpRateLimiter::new(limit),
             inspector,
+            unrouted: Arc::new(RouteMetrics::new("none")),
         }
     }
 
@@ -115,7 +117,7 @@ impl Proxy {
             .and_then(RequestId::parse)
             .unwrap_or_else(RequestId::generate);
         let Forwarded {
-            label: route_label,
+            metrics: route_metrics,
             mut resp,
             job,
         } = shared::request_id::scope(rid.clone(), self.forward(req, conn, &rid)).await;
@@ -128,10 +130,7 @@ impl Proxy {
             );
             self.inspector.submit(job);
         }
-        let class = format!("{}xx", resp.status().as_u16() / 100);
-        metrics::counter!("qsgw_requests_total", "route" => route_label.clone(), "status_class" => class).increment(1);
-        metrics::histogram!("qsgw_request_duration_seconds", "route" => route_label)
-            .record(start.elapsed().as_secs_f64());
+        route_metrics.answered(resp.status().as_u16(), start.elapsed().as_secs_f64());
         resp
     }
 
@@ -148,13 +147,13 @@ impl Proxy {
             Ok(e) => e,
             Err(Miss::NoRoute) => {
                 return Forwarded::answer(
-                    "none".into(),
+                    self.unrouted.clone(),
                     problem(Problem::not_found("no route matches this host and path")),
                 )
             }
             Err(Miss::MethodNotAllowed) => {
                 return Forwarded::answer(
-                    "none".into(),
+                    self.unrouted.clone(),
                     problem(Problem::new(
                         StatusCode::METHOD_NOT_ALLOWED,
                         "method-not-allowed",
@@ -163,12 +162,12 @@ impl Proxy {
                 )
             }
         };
-        let label = entry.route.id.to_string();
+        let label = entry.metrics.clone();
 
         // Per-IP rate limits: the route's own when set, else the global one.
         let limiter = entry.limiter.as_ref().unwrap_or(&self.limiter);
         if let Err(wait) = limiter.check(conn.peer.ip()) {
-            metrics::counter!("qsgw_rate_limited_total", "route" => label.clone()).increment(1);
+            label.rate_limited.increment(1);
             return Forwarded::answer(label, problem(Problem::too_many_requests(wait.max(1))));
         }
 
@@ -186,7 +185,7 @@ impl Proxy {
             }
             let pending = Job {
                 features: features(&req, &path, conn),
-                route_id: label.clone(),
+                route_id: label.id.clone(),
                 client,
             };
             if entry.route.inspection == InspectionMode::Sync {
@@ -250,12 +249,13 @@ impl Proxy {
             1
         };
         let mut body = Some(Body::new(body));
+        let mut spare = Some(parts);
         let mut previous: Option<shared::qsgw::Target> = None;
         let mut last_error = None;
         for attempt in 0..attempts {
             let Some((target, state)) = entry.upstream.pick_except(previous.as_ref()) else {
                 return Forwarded {
-                    label,
+                    metrics: label,
                     resp: problem(Problem::unavailable("no healthy upstream target")),
                     job,
                 };
@@ -265,13 +265,25 @@ impl Proxy {
                 Ok(u) => u,
                 Err(_) => {
                     return Forwarded {
-                        label,
+                        metrics: label,
                         resp: problem(Problem::bad_request("the request path cannot be forwarded")),
                         job,
                     }
                 }
             };
-            let mut req_parts = parts.clone();
+            // The last attempt (usually the only one) takes the parts; an
+            // earlier one sends a copy.
+            let mut req_parts = if attempt + 1 == attempts {
+                match spare.take() {
+                    Some(p) => p,
+                    None => break,
+                }
+            } else {
+                match spare.as_ref() {
+                    Some(p) => p.clone(),
+                    None => break,
+                }
+            };
             req_parts.uri = uri;
             let req_body = if replayable {
                 Body::empty()
@@ -292,7 +304,7 @@ impl Proxy {
                         }
                         let (parts, _) = resp.into_parts();
                         return Forwarded {
-                            label,
+                            metrics: label,
                             resp: Response::from_parts(parts, Body::empty()),
                             job,
                         };
@@ -300,7 +312,7 @@ impl Proxy {
                     let (mut parts, body) = resp.into_parts();
                     strip_hop_by_hop(&mut parts.headers);
                     return Forwarded {
-                        label,
+                        metrics: label,
                         resp: Response::from_parts(parts, Body::new(body)),
                         job,
                     };
@@ -335,7 +347,7 @@ impl Proxy {
         }
         let p = last_error.unwrap_or_else(|| Problem::unavailable("no healthy upstream target"));
         Forwarded {
-            label,
+            metrics: label,
             resp: problem(p),
             job,
         }
@@ -368,8 +380,8 @@ async fn splice(client: hyper::upgrade::OnUpgrade, upstream: hyper::upgrade::OnU
     }
 }
 
-fn blocked(label: String) -> Forwarded {
-    metrics::counter!("qsgw_requests_blocked_total", "route" => label.clone()).increment(1);
+fn blocked(label: Arc<RouteMetrics>) -> Forwarded {
+    label.blocked.increment(1);
     Forwarded::answer(
         label,
         problem(Problem::forbidden(

@@ -26,6 +26,52 @@ pub struct RouteEntry {
     pub upstream: Arc<UpstreamState>,
     /// The route's own per-IP limit, when it overrides the global one.
     pub limiter: Option<IpRateLimiter>,
+    /// The route's metric handles, registered once per table build.
+    pub metrics: Arc<RouteMetrics>,
+}
+
+/// Metric handles of one route (or of requests that matched none), so the
+/// request path neither formats labels nor looks them up.
+#[derive(Debug)]
+pub struct RouteMetrics {
+    /// Route id (`none` when no route matched).
+    pub id: String,
+    /// `qsgw_requests_total` by status class 1xx..5xx.
+    requests: [metrics::Counter; 5],
+    /// `qsgw_request_duration_seconds`.
+    pub duration: metrics::Histogram,
+    /// `qsgw_rate_limited_total`.
+    pub rate_limited: metrics::Counter,
+    /// `qsgw_requests_blocked_total`.
+    pub blocked: metrics::Counter,
+}
+
+impl RouteMetrics {
+    /// Registers the handles of route `id`.
+    pub fn new(id: &str) -> Self {
+        let id = id.to_owned();
+        let class = |c: &'static str| metrics::counter!("qsgw_requests_total", "route" => id.clone(), "status_class" => c);
+        Self {
+            requests: [
+                class("1xx"),
+                class("2xx"),
+                class("3xx"),
+                class("4xx"),
+                class("5xx"),
+            ],
+            duration: metrics::histogram!("qsgw_request_duration_seconds", "route" => id.clone()),
+            rate_limited: metrics::counter!("qsgw_rate_limited_total", "route" => id.clone()),
+            blocked: metrics::counter!("qsgw_requests_blocked_total", "route" => id.clone()),
+            id,
+        }
+    }
+
+    /// Counts one answered request.
+    pub fn answered(&self, status: u16, seconds: f64) {
+        let i = usize::from(status / 100).clamp(1, 5) - 1;
+        self.requests[i].increment(1);
+        self.duration.record(seconds);
+    }
 }
 
 /// A per-second rate as the shared limiter's per-minute quota.
@@ -155,6 +201,7 @@ impl RoutingTable {
                     .rate_limit
                     .and_then(|l| rate(l.rps, l.burst))
                     .map(IpRateLimiter::new),
+                metrics: Arc::new(RouteMetrics::new(r.id.as_str())),
             });
             match r.host.as_deref() {
                 Some(h) => table

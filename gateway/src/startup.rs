@@ -52,6 +52,8 @@ impl Application {
     /// Loads config and certificates and binds both listeners.
     pub async fn build(config: Config, shutdown: Shutdown) -> anyhow::Result<Self> {
         shared::server::install_crypto_provider();
+        // First: routing tables register their metric handles when built.
+        let metrics = shared::metrics::install(INFO.name);
         let live = Arc::new(LiveConfig::new(shutdown.token()));
         if let Some(file) = &config.config_file {
             let snap = live::read_snapshot(file).context("QSGW_CONFIG_FILE")?;
@@ -181,7 +183,7 @@ impl Application {
         let surface = Surface {
             info: INFO,
             readiness: Arc::new(readiness),
-            metrics: shared::metrics::install(INFO.name),
+            metrics,
             stack: StackOptions::default(),
         };
         let (router, _doc) = build_router(api(live.clone()), &surface);
