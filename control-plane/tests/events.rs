@@ -577,3 +577,68 @@ async fn threat_stats_count_by_severity_type_status_and_time_bucket(pool: PgPool
         .await;
     assert_eq!(r.status(), 401);
 }
+
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn tls_sessions_filter_by_protocol_and_cipher(pool: PgPool) {
+    let app = common::spawn(pool).await;
+    let gw = register(&app, "gw-filter").await;
+    let mut tls12 = tls(&gw, "10.2.0.1", "secp256r1", false);
+    tls12["protocol_version"] = json!("TLSv1.2");
+    tls12["cipher_suite"] = json!("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+    let mut aes256 = tls(&gw, "10.2.0.2", "X25519MLKEM768", true);
+    aes256["cipher_suite"] = json!("TLS13_AES_256_GCM_SHA384");
+    let batch = json!({"records": [tls(&gw, "10.2.0.3", "X25519MLKEM768", true), tls12, aes256]});
+    let r = app
+        .call_service(Method::POST, "/api/v1/ingest/tls-sessions", Some(&batch))
+        .await;
+    let res: Value = r.json().await.unwrap();
+    assert_eq!(res["accepted"], 3, "{res}");
+
+    let ips = |page: &Value| -> Vec<String> {
+        let mut v: Vec<String> = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["client_ip"].as_str().unwrap().to_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let get = |q: &'static str| {
+        let app = &app;
+        async move {
+            let r = app
+                .call(
+                    Method::GET,
+                    &format!("/api/v1/tls-sessions?{q}"),
+                    Some(&app.viewer),
+                    None,
+                )
+                .await;
+            assert_eq!(r.status(), 200, "{q}");
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    assert_eq!(ips(&get("protocol_version=TLSv1.2").await), ["10.2.0.1"]);
+    assert_eq!(
+        ips(&get("protocol_version=TLSv1.3").await),
+        ["10.2.0.2", "10.2.0.3"]
+    );
+    assert_eq!(
+        ips(&get("cipher_suite=TLS13_AES_256_GCM_SHA384").await),
+        ["10.2.0.2"]
+    );
+    assert_eq!(
+        ips(&get("protocol_version=TLSv1.3&cipher_suite=TLS13_AES_128_GCM_SHA256").await),
+        ["10.2.0.3"]
+    );
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/tls-sessions?cipher_suite=",
+            Some(&app.viewer),
+            None,
+        )
+        .await;
+    assert_field_error(r, "cipher_suite").await;
+}

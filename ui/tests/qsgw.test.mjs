@@ -253,3 +253,39 @@ uiTest('qsgw: an edit conflict is explained, a delete asks first, the audit log 
   assert.match(await retries.innerText(), /retries\s+1\s+2/);
   assert.deepEqual(pageErrors(page), []);
 });
+
+uiTest('qsgw: TLS sessions show group, protocol and cipher and filter by them', async (page) => {
+  const sni = `${unique('tls')}.example.com`;
+  const rec = (ip, protocol_version, cipher_suite, kx_group, pqc) => ({
+    client_ip: ip, sni, protocol_version, cipher_suite, kx_group, pqc,
+    handshake_duration_us: 1800, established_at: new Date().toISOString(),
+  });
+  await api('POST', `${config.qsgwUrl}/api/v1/ingest/tls-sessions`, {
+    apiKey: config.qsgwApiKey,
+    body: { records: [
+      rec('192.0.2.10', 'TLSv1.3', 'TLS13_AES_256_GCM_SHA384', 'X25519MLKEM768', true),
+      rec('192.0.2.11', 'TLSv1.2', 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'secp256r1', false),
+    ] },
+  });
+  await login(page);
+  await goTo(page, 'TLS sessions');
+  const table = page.getByRole('table', { name: 'TLS sessions' });
+  const rows = table.getByRole('row').filter({ hasText: sni });
+  await rows.first().waitFor();
+  assert.equal(await rows.count(), 2);
+  const pqcRow = await rows.filter({ hasText: '192.0.2.10' }).innerText();
+  assert.match(pqcRow, /TLSv1\.3/);
+  assert.match(pqcRow, /TLS13_AES_256_GCM_SHA384/);
+  assert.match(pqcRow, /X25519MLKEM768/);
+  assert.match(pqcRow, /PQC/);
+
+  await page.getByLabel('Protocol').selectOption('TLSv1.2');
+  await rows.filter({ hasText: '192.0.2.10' }).waitFor({ state: 'detached' });
+  assert.equal(await rows.count(), 1);
+  assert.match(await rows.first().innerText(), /classical/);
+  await page.getByLabel('Protocol').selectOption('');
+  await page.getByLabel('Key exchange').selectOption('true');
+  await rows.filter({ hasText: '192.0.2.11' }).waitFor({ state: 'detached' });
+  await rows.filter({ hasText: '192.0.2.10' }).waitFor();
+  assert.deepEqual(pageErrors(page), []);
+});

@@ -1,5 +1,6 @@
 // TLS sessions: handshakes reported by the gateways, filterable by
-// key-exchange group, PQC or classical, client IP/CIDR, gateway and time.
+// key-exchange group, PQC or classical, protocol, cipher suite, client
+// IP/CIDR, gateway and time.
 import { html, useState } from '../lib.js';
 import { useAsync, AsyncView, Badge, fmtTime, Field, ErrorBox } from '../lib.js';
 import * as api from '../api.js';
@@ -11,14 +12,15 @@ function toIso(local) {
 }
 
 export function TlsSessions() {
-  const blank = { kx_group: '', pqc: '', client_ip: '', gateway_id: '', from: '', to: '' };
+  const blank = { kx_group: '', pqc: '', protocol_version: '', cipher_suite: '', client_ip: '', gateway_id: '', from: '', to: '' };
   const [f, setF] = useState(blank);
   const [applied, setApplied] = useState(blank);
   const [cursors, setCursors] = useState([undefined]); // page stack
   const cursor = cursors[cursors.length - 1];
   const groups = useAsync(() => api.get('/api/v1/tls-sessions/stats', { bucket: 'day', from: new Date(Date.now() - 30 * 86400e3).toISOString() }), []);
   const list = useAsync(() => api.get('/api/v1/tls-sessions', {
-    kx_group: applied.kx_group, pqc: applied.pqc, client_ip: applied.client_ip.trim(), gateway_id: applied.gateway_id.trim(),
+    kx_group: applied.kx_group.trim(), pqc: applied.pqc, protocol_version: applied.protocol_version,
+    cipher_suite: applied.cipher_suite.trim(), client_ip: applied.client_ip.trim(), gateway_id: applied.gateway_id.trim(),
     from: toIso(applied.from), to: toIso(applied.to), limit: 50, cursor,
   }), [JSON.stringify(applied), cursor]);
   const set = (k) => (v) => setF({ ...f, [k]: v });
@@ -32,6 +34,10 @@ export function TlsSessions() {
       <datalist id="kx-groups">${knownGroups.map((g) => html`<option value=${g}></option>`)}</datalist>
       <${Field} label="Key exchange" name="pqc">${(a) => html`<select ...${a} value=${f.pqc} onChange=${(e) => { const n = { ...f, pqc: e.target.value }; setF(n); apply(n); }}>
         <option value="">any</option><option value="true">post-quantum</option><option value="false">classical</option></select>`}</${Field}>
+      <${Field} label="Protocol" name="protocol_version" error=${fe.protocol_version}>${(a) => html`<select ...${a} value=${f.protocol_version} onChange=${(e) => { const n = { ...f, protocol_version: e.target.value }; setF(n); apply(n); }}>
+        <option value="">any</option><option value="TLSv1.3">TLSv1.3</option><option value="TLSv1.2">TLSv1.2</option></select>`}</${Field}>
+      <${Field} label="Cipher suite" name="cipher_suite" value=${f.cipher_suite} onInput=${set('cipher_suite')} error=${fe.cipher_suite} list="ciphers" placeholder="TLS13_AES_128_GCM_SHA256" />
+      <datalist id="ciphers">${['TLS13_AES_128_GCM_SHA256', 'TLS13_AES_256_GCM_SHA384', 'TLS13_CHACHA20_POLY1305_SHA256'].map((c) => html`<option value=${c}></option>`)}</datalist>
       <${Field} label="Client IP or CIDR" name="client_ip" value=${f.client_ip} onInput=${set('client_ip')} error=${fe.client_ip} />
       <${Field} label="Gateway id" name="gateway_id" value=${f.gateway_id} onInput=${set('gateway_id')} error=${fe.gateway_id} placeholder="gw_…" />
       <${Field} label="From" name="from" type="datetime-local" value=${f.from} onInput=${set('from')} error=${fe.from} />
