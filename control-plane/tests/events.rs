@@ -495,6 +495,155 @@ async fn threats_ingest_filter_and_triage_with_audit(pool: PgPool) {
 }
 
 #[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn threat_stats_count_by_severity_type_status_and_time_bucket(pool: PgPool) {
+    let app = common::spawn(pool).await;
+    let old = (chrono::Utc::now() - chrono::Duration::days(3)).to_rfc3339();
+    let mut outside = threat("10.1.0.9", "CRITICAL");
+    outside["detected_at"] = json!(old);
+    let mut scan = threat("10.1.0.3", "LOW");
+    scan["threat_type"] = json!("scanner");
+    let batch =
+        json!({"records": [threat("10.1.0.1", "HIGH"), threat("10.1.0.2", "HIGH"), scan, outside]});
+    let r = app
+        .call_service(Method::POST, "/api/v1/ingest/threats", Some(&batch))
+        .await;
+    let res: Value = r.json().await.unwrap();
+    assert_eq!(res["accepted"], 4, "{res}");
+
+    // Default window: the last 24 h, hourly buckets; the 3-day-old event is out.
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/threats/stats",
+            Some(&app.viewer),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let s: Value = r.json().await.unwrap();
+    assert_eq!(s["bucket"], "hour");
+    assert_eq!(s["total"], 3, "{s}");
+    assert_eq!(
+        s["by_severity"],
+        json!([{"label": "HIGH", "count": 2}, {"label": "LOW", "count": 1}])
+    );
+    assert_eq!(
+        s["by_type"],
+        json!([{"label": "credential_stuffing", "count": 2}, {"label": "scanner", "count": 1}])
+    );
+    assert_eq!(s["by_status"], json!([{"label": "open", "count": 3}]));
+    let buckets = s["buckets"].as_array().unwrap();
+    let sum = |k: &str| buckets.iter().map(|b| b[k].as_i64().unwrap()).sum::<i64>();
+    assert_eq!(
+        (sum("total"), sum("high"), sum("low"), sum("critical")),
+        (3, 2, 1, 0)
+    );
+
+    // A 4-day window by day includes it.
+    let from = (chrono::Utc::now() - chrono::Duration::days(4)).format("%Y-%m-%dT%H:%M:%SZ");
+    let r = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/threats/stats?bucket=day&from={from}"),
+            Some(&app.viewer),
+            None,
+        )
+        .await;
+    let s: Value = r.json().await.unwrap();
+    assert_eq!(s["total"], 4, "{s}");
+    assert_eq!(s["by_severity"][0], json!({"label": "HIGH", "count": 2}));
+
+    // Bad parameters name the field; no token is 401.
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/threats/stats?bucket=week",
+            Some(&app.viewer),
+            None,
+        )
+        .await;
+    assert_field_error(r, "bucket").await;
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/threats/stats?bucket=minute&from=2020-01-01T00:00:00Z",
+            Some(&app.viewer),
+            None,
+        )
+        .await;
+    assert_field_error(r, "from").await;
+    let r = app
+        .call(Method::GET, "/api/v1/threats/stats", None, None)
+        .await;
+    assert_eq!(r.status(), 401);
+}
+
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn tls_sessions_filter_by_protocol_and_cipher(pool: PgPool) {
+    let app = common::spawn(pool).await;
+    let gw = register(&app, "gw-filter").await;
+    let mut tls12 = tls(&gw, "10.2.0.1", "secp256r1", false);
+    tls12["protocol_version"] = json!("TLSv1.2");
+    tls12["cipher_suite"] = json!("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+    let mut aes256 = tls(&gw, "10.2.0.2", "X25519MLKEM768", true);
+    aes256["cipher_suite"] = json!("TLS13_AES_256_GCM_SHA384");
+    let batch = json!({"records": [tls(&gw, "10.2.0.3", "X25519MLKEM768", true), tls12, aes256]});
+    let r = app
+        .call_service(Method::POST, "/api/v1/ingest/tls-sessions", Some(&batch))
+        .await;
+    let res: Value = r.json().await.unwrap();
+    assert_eq!(res["accepted"], 3, "{res}");
+
+    let ips = |page: &Value| -> Vec<String> {
+        let mut v: Vec<String> = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["client_ip"].as_str().unwrap().to_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let get = |q: &'static str| {
+        let app = &app;
+        async move {
+            let r = app
+                .call(
+                    Method::GET,
+                    &format!("/api/v1/tls-sessions?{q}"),
+                    Some(&app.viewer),
+                    None,
+                )
+                .await;
+            assert_eq!(r.status(), 200, "{q}");
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    assert_eq!(ips(&get("protocol_version=TLSv1.2").await), ["10.2.0.1"]);
+    assert_eq!(
+        ips(&get("protocol_version=TLSv1.3").await),
+        ["10.2.0.2", "10.2.0.3"]
+    );
+    assert_eq!(
+        ips(&get("cipher_suite=TLS13_AES_256_GCM_SHA384").await),
+        ["10.2.0.2"]
+    );
+    assert_eq!(
+        ips(&get("protocol_version=TLSv1.3&cipher_suite=TLS13_AES_128_GCM_SHA256").await),
+        ["10.2.0.3"]
+    );
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/tls-sessions?cipher_suite=",
+            Some(&app.viewer),
+            None,
+        )
+        .await;
+    assert_field_error(r, "cipher_suite").await;
+}
+
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
 async fn refused_handshakes_are_recorded_apart_from_the_pqc_share(pool: PgPool) {
     let app = common::spawn(pool).await;
     let gw = register(&app, "gw-refused").await;

@@ -60,6 +60,10 @@ pub struct TlsFilter {
     pub kx_group: Option<String>,
     /// PQC only / classical only.
     pub pqc: Option<bool>,
+    /// Protocol version, e.g. `TLSv1.3`.
+    pub protocol_version: Option<String>,
+    /// Cipher suite, e.g. `TLS13_AES_128_GCM_SHA256`.
+    pub cipher_suite: Option<String>,
     /// From (RFC 3339).
     pub from: Option<DateTime<Utc>>,
     /// To (RFC 3339).
@@ -178,6 +182,17 @@ pub async fn list_tls_sessions(
             "must be established or failed",
         ));
     }
+    for (field, value) in [
+        ("protocol_version", &f.protocol_version),
+        ("cipher_suite", &f.cipher_suite),
+    ] {
+        if value
+            .as_deref()
+            .is_some_and(|v| v.is_empty() || v.len() > 100)
+        {
+            return Err(Problem::invalid_field(field, "must be 1 to 100 characters"));
+        }
+    }
     let cidr = f
         .client_ip
         .as_deref()
@@ -195,7 +210,9 @@ pub async fn list_tls_sessions(
            AND ($5::timestamptz IS NULL OR established_at >= $5)
            AND ($6::timestamptz IS NULL OR established_at < $6)
            AND ($7::timestamptz IS NULL OR (established_at, id) < ($7, $8))
-           AND ($10::text IS NULL OR outcome = $10)
+           AND ($10::text IS NULL OR protocol_version = $10)
+           AND ($11::text IS NULL OR cipher_suite = $11)
+           AND ($12::text IS NULL OR outcome = $12)
          ORDER BY established_at DESC, id DESC LIMIT $9",
     )
     .bind(&f.gateway_id)
@@ -207,6 +224,8 @@ pub async fn list_tls_sessions(
     .bind(at)
     .bind(id)
     .bind(i64::from(limit) + 1)
+    .bind(&f.protocol_version)
+    .bind(&f.cipher_suite)
     .bind(&f.outcome)
     .fetch_all(&state.pool)
     .await
