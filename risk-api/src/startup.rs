@@ -126,7 +126,7 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
 /// uploads) reads bodies up to `cbom_limit`; every other route up to
 /// `body_limit` (`QRAP_MAX_BODY_SIZE`).
 pub fn api(state: AppState, body_limit: usize, cbom_limit: usize) -> OpenApiRouter {
-    use crate::routes::{assessments, audit, findings, organizations, reports};
+    use crate::routes::{assessments, audit, findings, me, organizations, reports};
     let uploads = OpenApiRouter::<AppState>::new()
         .routes(routes!(
             assessments::create_assessment,
@@ -153,6 +153,8 @@ pub fn api(state: AppState, body_limit: usize, cbom_limit: usize) -> OpenApiRout
         .routes(routes!(findings::list_findings))
         .routes(routes!(reports::report))
         .routes(routes!(audit::verify_audit))
+        .routes(routes!(audit::list_audit))
+        .routes(routes!(me::me))
         .layer(DefaultBodyLimit::max(body_limit));
     uploads.merge(rest).with_state(state)
 }
