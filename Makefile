@@ -10,11 +10,13 @@ export CARGO_TARGET_DIR CARGO_BUILD_JOBS SQLX_OFFLINE
 
 # Extra arguments for the test runner, e.g. make test TEST_ARGS="-E test(auth)"
 TEST_ARGS ?=
+# Extra arguments for node --test in make test-ui, e.g. UI_TEST_ARGS="--test-name-pattern=login"
+UI_TEST_ARGS ?=
 # Arguments for make bench, e.g. BENCH_ARGS="-p ml-engine --bench scoring"
 BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test bench bench-ai model-ai lint fmt build setup clean-run deploy-check images config-reference
+.PHONY: help run test test-ui bench bench-ai model-ai lint fmt build setup clean-run deploy-check images config-reference
 
 help: ## List the targets
 	@echo "Quantun stack. Targets:"
@@ -26,6 +28,9 @@ run: ## Build and run the whole stack locally (private Postgres + etcd in .run/)
 
 test: ## Run all tests against a throwaway Postgres and etcd (TEST_ARGS=... for the runner)
 	scripts/test.sh $(TEST_ARGS)
+
+test-ui: ## Browser tests (headless Debian Chromium + playwright-core) against the real services and a fresh database
+	scripts/test-ui.sh $(UI_TEST_ARGS)
 
 bench: ## Run every benchmark ([[bench]] targets) against a throwaway Postgres (BENCH_ARGS="-p CRATE --bench NAME" narrows)
 	scripts/bench.sh $(BENCH_ARGS)

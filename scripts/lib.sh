@@ -84,6 +84,31 @@ ensure_deps() {
         die "still missing after apt-get install: ${missing_what[*]}"
 }
 
+# The browser tests' tools (`make test-ui`, `make setup`): Debian's
+# Chromium and ChromeDriver, Node.js and npm. Installed with apt-get as
+# root when missing (never a downloaded browser); otherwise stops with the
+# list of packages to install.
+ensure_ui_deps() {
+    local -a pkgs=()
+    command -v chromium >/dev/null 2>&1 || pkgs+=(chromium)
+    command -v chromedriver >/dev/null 2>&1 || pkgs+=(chromium-driver)
+    command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+    command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+    ((${#pkgs[@]} == 0)) && return 0
+    if ! is_root || ! command -v apt-get >/dev/null 2>&1; then
+        die "missing for the browser tests: install the packages: ${pkgs[*]} (Debian/Ubuntu: sudo apt-get install -y ${pkgs[*]})"
+    fi
+    info "installing missing packages: ${pkgs[*]}"
+    if [[ -z "${QUANTUN_APT_UPDATED:-}" ]]; then
+        apt-get update -qq || die "apt-get update failed"
+        QUANTUN_APT_UPDATED=1
+        export QUANTUN_APT_UPDATED
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >&2 ||
+        die "apt-get install ${pkgs[*]} failed"
+    hash -r
+}
+
 # Sets missing_pkgs and missing_what (dynamic scope: the caller's locals).
 _missing_deps() {
     missing_pkgs=()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make setup`: install the system tools the build, the tests and `make run`
-# need (protoc, etcd, etcdctl, PostgreSQL, curl, openssl). As root on
+# need (protoc, etcd, etcdctl, PostgreSQL, curl, openssl), and those of the
+# browser tests (chromium, chromium-driver, nodejs, npm). As root on
 # Debian/Ubuntu the missing ones are installed with apt; otherwise it stops
 # with the list of packages to install.
 set -euo pipefail
@@ -9,11 +10,14 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ensure_deps
+ensure_ui_deps
 info "protoc:     $(protoc --version)"
 info "etcd:       $(etcd --version 2>/dev/null | head -n1)"
 info "PostgreSQL: $("$(pg_bindir)/postgres" --version)"
 info "curl:       $(curl --version | head -n1 | cut -d' ' -f1-2)"
 info "openssl:    $(openssl version)"
+info "chromium:   $(chromium --version 2>/dev/null | head -n1)"
+info "node:       $(node --version) (npm $(npm --version 2>/dev/null))"
 
 if ! command -v cargo >/dev/null 2>&1; then
     warn "cargo not found: install a Rust toolchain (rustup) to build the workspace"

@@ -131,7 +131,7 @@ impl Application {
                 ..StackOptions::default()
             },
         };
-        let (router, _doc) = build_router(api(state), &surface);
+        let (router, _doc) = build_router(api_and_console(state), &surface);
         let server = HttpServer::bind(&config.host, config.port, router)
             .await
             .with_context(|| {
@@ -179,6 +179,24 @@ pub fn api(state: AppState) -> OpenApiRouter {
             crate::session::check_user,
         ))
         .with_state(state)
+}
+
+/// The QSGW console (`control-plane/ui/`), embedded in the binary.
+#[derive(Debug, shared::ui::RustEmbed)]
+#[folder = "ui/"]
+pub struct Console;
+
+/// Where the console is mounted.
+pub const CONSOLE_PREFIX: &str = "/admin/";
+
+/// [`api`] plus the console at [`CONSOLE_PREFIX`] (same origin, so its
+/// `config.json` names no API base).
+pub fn api_and_console(state: AppState) -> OpenApiRouter {
+    let console = shared::ui::router::<Console>(
+        shared::ui::UiOptions::new(CONSOLE_PREFIX)
+            .extra(serde_json::json!({ "product": "qsgw", "version": INFO.version })),
+    );
+    api(state).merge(OpenApiRouter::from(console))
 }
 
 /// How long an Idempotency-Key is remembered.
@@ -260,5 +278,5 @@ pub fn create_admin_command(config: Config) -> std::process::ExitCode {
 
 /// The full router for `state` (tests use it without binding).
 pub fn router(state: AppState, surface: &Surface) -> Router {
-    build_router(api(state), surface).0
+    build_router(api_and_console(state), surface).0
 }

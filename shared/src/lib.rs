@@ -25,6 +25,7 @@
 //! | [`features`] | request features the gateway extracts and the AI engine scores |
 //! | [`http_client`] | outgoing calls with timeouts and request id |
 //! | [`openapi`] | `/api/v1/openapi.json` and `/api/v1/docs` |
+//! | [`ui`] | browser apps embedded in the binary, served under a prefix with `config.json`, vendored libraries, CSP |
 
 pub mod auth;
 pub mod config;
@@ -46,6 +47,7 @@ pub mod request_id;
 pub mod server;
 pub mod service;
 pub mod telemetry;
+pub mod ui;
 
 #[cfg(feature = "test-util")]
 pub mod test_util;

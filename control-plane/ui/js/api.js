@@ -1,0 +1,122 @@
+// The API client: base URL from config.json, the session token in memory
+// (mirrored to sessionStorage so a reload in the same tab stays logged in;
+// never in localStorage or a URL), problem+json errors as ApiError.
+
+let base = '';
+let session = null; // { token, role, user_id, email, expires_at }
+const KEY = 'qsgw.session';
+const listeners = new Set();
+
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem?.detail || problem?.title || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem || {};
+    this.code = this.problem.code || '';
+    // { field: message } from a 422's errors[]
+    this.fields = {};
+    for (const e of this.problem.errors || []) {
+      if (e && e.field) this.fields[e.field] = e.message;
+    }
+  }
+}
+
+export async function loadConfig(appUrl) {
+  try {
+    const r = await fetch(new URL('config.json', appUrl), { cache: 'no-cache' });
+    if (r.ok) {
+      const c = await r.json();
+      base = (c.api_base || '').replace(/\/$/, '');
+      return c;
+    }
+  } catch (_) { /* same origin */ }
+  return { api_base: '' };
+}
+
+export function getSession() {
+  if (session) return session;
+  try {
+    const raw = sessionStorage.getItem(KEY);
+    if (raw) {
+      const s = JSON.parse(raw);
+      if (s.expires_at > Date.now()) session = s;
+      else sessionStorage.removeItem(KEY);
+    }
+  } catch (_) { session = null; }
+  return session;
+}
+
+function setSession(s) {
+  session = s;
+  try {
+    if (s) sessionStorage.setItem(KEY, JSON.stringify(s));
+    else sessionStorage.removeItem(KEY);
+  } catch (_) { /* memory only */ }
+  for (const f of listeners) f(s);
+}
+
+export function onSession(f) { listeners.add(f); return () => listeners.delete(f); }
+
+export async function login(email, password) {
+  const r = await request('POST', '/api/v1/auth/login', { email, password }, { auth: false });
+  setSession({
+    token: r.access_token,
+    role: r.role,
+    user_id: r.user_id,
+    email,
+    expires_at: Date.now() + (r.expires_in || 3600) * 1000,
+  });
+  return session;
+}
+
+export function logout() { setSession(null); }
+
+// request(method, path, body?, { auth, ifMatch, query, raw }) -> parsed JSON
+// (or { data, etag } with raw: true).
+export async function request(method, path, body, opts = {}) {
+  const headers = { Accept: 'application/json' };
+  const s = getSession();
+  if (opts.auth !== false && s) headers.Authorization = `Bearer ${s.token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (opts.ifMatch) headers['If-Match'] = opts.ifMatch;
+  let url = base + path;
+  if (opts.query) {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(opts.query)) {
+      if (v !== undefined && v !== null && v !== '') q.set(k, v);
+    }
+    const qs = q.toString();
+    if (qs) url += (url.includes('?') ? '&' : '?') + qs;
+  }
+  let r;
+  try {
+    r = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (e) {
+    throw new ApiError(0, { title: 'Network error', detail: `cannot reach the API (${e.message})` });
+  }
+  const text = await r.text();
+  let data = null;
+  if (text) {
+    try { data = JSON.parse(text); } catch (_) { data = { detail: text }; }
+  }
+  if (!r.ok) {
+    if (r.status === 401 && opts.auth !== false) setSession(null);
+    throw new ApiError(r.status, data);
+  }
+  if (opts.raw) return { data, etag: r.headers.get('ETag') };
+  return data;
+}
+
+export const get = (path, query) => request('GET', path, undefined, { query });
+
+// Every page of a list endpoint ({items, next_cursor}), up to max items.
+export async function getAll(path, query = {}, max = 1000) {
+  const out = [];
+  let cursor;
+  do {
+    const page = await get(path, { ...query, limit: 100, cursor });
+    out.push(...(page.items || []));
+    cursor = page.next_cursor;
+  } while (cursor && out.length < max);
+  return out;
+}

@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# `make test-ui`: the browser tests (ui/tests/*.test.mjs, Node's built-in
+# runner driving Debian's headless Chromium through playwright-core)
+# against the real services, started here on free ports with a fresh
+# database and etcd, all stopped and removed on exit (whatever the outcome).
+#
+#   scripts/test-ui.sh [extra args for node --test, e.g. --test-name-pattern=login]
+#
+# Starts: private PostgreSQL (databases qsgw and qrap) and etcd
+# (scripts/pg.sh, scripts/etcd.sh), ml-engine, control-plane, risk-api.
+# The tests see (ui/tests/lib.mjs reads them):
+#   QSGW_URL, QRAP_URL                     base URLs of the control plane and the risk API
+#   QSGW_ADMIN_EMAIL, QSGW_ADMIN_PASSWORD  the control plane's first admin
+#   QSGW_API_KEY                           control-plane service key (ingest)
+#   QRAP_API_KEY, QUANTUN_JWT_SECRET       risk API service key and JWT secret
+# A failing test leaves a screenshot in target/ui-screenshots/; service logs
+# are printed when a service fails to start and kept in target/ui-logs/.
+# Never downloads a browser: /usr/bin/chromium (Debian package) is used.
+set -euo pipefail
+
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+cd "$QUANTUN_ROOT"
+ensure_deps
+ensure_ui_deps
+
+export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
+export SQLX_OFFLINE="${SQLX_OFFLINE:-true}"
+SERVICES=(ml-engine control-plane risk-api)
+LOG_DIR="$QUANTUN_ROOT/target/ui-logs"
+
+pg_dir=""
+etcd_dir=""
+pg_port=""
+etcd_port=""
+etcd_peer_port=""
+declare -A svc_pid=()
+
+# shellcheck disable=SC2317 # invoked through trap
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    set +e
+    local name pid
+    for name in "${!svc_pid[@]}"; do
+        pid="${svc_pid[$name]}"
+        pid_alive "$pid" && kill -TERM "$pid" 2>/dev/null
+    done
+    for name in "${!svc_pid[@]}"; do
+        pid="${svc_pid[$name]}"
+        for _ in $(seq 1 50); do pid_alive "$pid" || break; sleep 0.2; done
+        pid_alive "$pid" && kill -KILL "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    done
+    if [[ -n "$etcd_dir" ]]; then
+        [[ -n "$etcd_port" ]] &&
+            "$QUANTUN_SCRIPTS_DIR/etcd.sh" stop "$etcd_dir" "$etcd_port" "$etcd_peer_port"
+        rm -rf "$etcd_dir"
+    fi
+    if [[ -n "$pg_dir" ]]; then
+        [[ -n "$pg_port" ]] && "$QUANTUN_SCRIPTS_DIR/pg.sh" stop "$pg_dir" "$pg_port"
+        rm -rf "$pg_dir"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ------------------------------------------------------------ npm, build
+
+info "npm ci (ui/: playwright-core only, no browser download)"
+(cd ui && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >&2)
+
+target_dir="${CARGO_TARGET_DIR:-target}"
+[[ "$target_dir" == /* ]] || target_dir="$QUANTUN_ROOT/$target_dir"
+bin_dir="$target_dir/debug"
+info "cargo build --bins -p ${SERVICES[*]}"
+cargo build --bins -p ml-engine -p control-plane -p risk-api
+
+# ------------------------------------------------------- Postgres, etcd
+
+pg_dir="$(mktemp -d "${TMPDIR:-/tmp}/quantun-ui-pg.XXXXXX")"
+etcd_dir="$(mktemp -d "${TMPDIR:-/tmp}/quantun-ui-etcd.XXXXXX")"
+pg_port="$(free_port)"
+etcd_port="$(free_port)"
+etcd_peer_port="$(free_port)"
+while [[ "$etcd_port" == "$pg_port" ]]; do etcd_port="$(free_port)"; done
+while [[ "$etcd_peer_port" == "$etcd_port" || "$etcd_peer_port" == "$pg_port" ]]; do
+    etcd_peer_port="$(free_port)"
+done
+PG_FAST=1 "$QUANTUN_SCRIPTS_DIR/pg.sh" start "$pg_dir" "$pg_port"
+"$QUANTUN_SCRIPTS_DIR/etcd.sh" start "$etcd_dir" "$etcd_port" "$etcd_peer_port"
+psql_bin="$(pg_bindir)/psql"
+[[ -x "$psql_bin" ]] || psql_bin=psql
+"$psql_bin" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres \
+    -c 'CREATE DATABASE qsgw' -c 'CREATE DATABASE qrap' >/dev/null
+
+# ------------------------------------------------------------- services
+
+pick_port() {
+    local p
+    while :; do
+        p="$(free_port)"
+        [[ "$p" != "$pg_port" && "$p" != "$etcd_port" && "$p" != "$etcd_peer_port" ]] &&
+            [[ " ${used_ports[*]} " != *" $p "* ]] && break
+    done
+    used_ports+=("$p")
+    printf '%s\n' "$p"
+}
+used_ports=()
+ml_port="$(pick_port)"
+cp_port="$(pick_port)"
+risk_port="$(pick_port)"
+
+secret() { openssl rand -hex "$1"; }
+export QSGW_URL="http://127.0.0.1:$cp_port"
+export QRAP_URL="http://127.0.0.1:$risk_port"
+QSGW_ADMIN_EMAIL="admin@ui-test.local"
+QSGW_ADMIN_PASSWORD="Ui-$(secret 12)"
+QSGW_API_KEY="qsgw_k_$(secret 16)"
+QRAP_API_KEY="qrap_k_$(secret 16)"
+QUANTUN_JWT_SECRET="$(secret 32)"
+export QSGW_ADMIN_EMAIL QSGW_ADMIN_PASSWORD QSGW_API_KEY QRAP_API_KEY QUANTUN_JWT_SECRET
+qsgw_jwt_secret="$(secret 32)"
+
+mkdir -p "$LOG_DIR"
+start_service() { # start_service NAME READY_URL ENV...
+    local name="$1" url="$2"
+    shift 2
+    env "$@" "$bin_dir/$name" </dev/null >"$LOG_DIR/$name.log" 2>&1 &
+    svc_pid[$name]=$!
+    info "started $name (pid ${svc_pid[$name]}), waiting for $url"
+    local deadline=$((SECONDS + 90)) code
+    while :; do
+        if ! pid_alive "${svc_pid[$name]}"; then
+            show_tail "$LOG_DIR/$name.log" 30
+            die "$name exited during start-up"
+        fi
+        code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" 2>/dev/null || true)"
+        [[ "$code" == 200 ]] && return 0
+        if ((SECONDS >= deadline)); then
+            show_tail "$LOG_DIR/$name.log" 30
+            die "$name not ready after 90 s: $url answered ${code:-nothing}"
+        fi
+        sleep 0.3
+    done
+}
+
+start_service ml-engine "http://127.0.0.1:$ml_port/health/ready" \
+    QRAP_ML_HOST=127.0.0.1 QRAP_ML_PORT="$ml_port" QRAP_ML_LOG_LEVEL=warn
+start_service control-plane "$QSGW_URL/health/ready" \
+    QSGW_CP_HOST=127.0.0.1 QSGW_CP_PORT="$cp_port" \
+    QSGW_DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/qsgw?sslmode=disable" \
+    QSGW_ETCD_ENDPOINTS="http://127.0.0.1:$etcd_port" \
+    QSGW_JWT_SECRET="$qsgw_jwt_secret" QSGW_API_KEY="$QSGW_API_KEY" \
+    QSGW_ADMIN_EMAIL="$QSGW_ADMIN_EMAIL" QSGW_ADMIN_PASSWORD="$QSGW_ADMIN_PASSWORD" \
+    QSGW_LOG_LEVEL=warn
+start_service risk-api "$QRAP_URL/health/ready" \
+    QRAP_API_HOST=127.0.0.1 QRAP_API_PORT="$risk_port" \
+    QRAP_DB_HOST=127.0.0.1 QRAP_DB_PORT="$pg_port" QRAP_DB_NAME=qrap QRAP_DB_USER=postgres \
+    QRAP_DB_PASSWORD=unused-trust-auth QRAP_DB_SSLMODE=disable QRAP_ML_URL="http://127.0.0.1:$ml_port" \
+    QUANTUN_JWT_SECRET="$QUANTUN_JWT_SECRET" QUANTUN_API_KEYS="$QRAP_API_KEY:ui-tests" \
+    QRAP_LOG_LEVEL=warn
+
+# ---------------------------------------------------------------- tests
+
+rm -rf "$QUANTUN_ROOT/target/ui-screenshots"
+mapfile -t files < <(find ui/tests -maxdepth 1 -name '*.test.mjs' | sort)
+((${#files[@]})) || die "no ui/tests/*.test.mjs"
+info "node --test ${files[*]} $*"
+status=0
+node --test --test-concurrency=1 "$@" "${files[@]}" || status=$?
+if ((status != 0)); then
+    info "browser tests failed (exit $status); screenshots in target/ui-screenshots/, service logs in target/ui-logs/"
+fi
+exit "$status"
