@@ -81,7 +81,7 @@ impl Application {
             },
         };
         let (router, _doc) = build_router(
-            api(state, config.max_body_size, config.cbom_max_body_size),
+            api_and_app(state, config.max_body_size, config.cbom_max_body_size),
             &surface,
         );
         let server = HttpServer::bind(&config.host, config.port, router)
@@ -120,6 +120,24 @@ impl Application {
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     let report = state.readiness.evaluate().await;
     (report.http_status(), Json(report))
+}
+
+/// The QRAP web app (`risk-api/ui/`), embedded in the binary.
+#[derive(Debug, shared::ui::RustEmbed)]
+#[folder = "ui/"]
+pub struct WebApp;
+
+/// Where the web app is mounted.
+pub const APP_PREFIX: &str = "/app/";
+
+/// [`api`] plus the web app at [`APP_PREFIX`] (same origin, so its
+/// `config.json` names no API base).
+pub fn api_and_app(state: AppState, body_limit: usize, cbom_limit: usize) -> OpenApiRouter {
+    let app = shared::ui::router::<WebApp>(
+        shared::ui::UiOptions::new(APP_PREFIX)
+            .extra(serde_json::json!({ "product": "qrap", "version": INFO.version })),
+    );
+    api(state, body_limit, cbom_limit).merge(OpenApiRouter::from(app))
 }
 
 /// The `/api/v1` resources and `/healthz`. `/api/v1/assessments` (CBOM

@@ -190,3 +190,60 @@ async fn summary_lists_the_nist_deadlines_the_findings_hit(pool: PgPool) {
     sorted.sort_unstable();
     assert_eq!(years, sorted, "ascending");
 }
+
+#[sqlx::test(migrator = "risk_api::MIGRATOR")]
+async fn the_web_app_is_served_at_app_with_its_modules_and_a_strict_csp(pool: PgPool) {
+    let app = App::start(pool, "http://127.0.0.1:9").await;
+    let r = client().get(app.url("/app/")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    let index = r.text().await.unwrap();
+    assert!(index.contains("src=\"/app/main.js\""), "{index}");
+    assert!(
+        index.contains("/app/vendor/chart.js/chart.umd.js"),
+        "{index}"
+    );
+    assert!(!index.contains("<script>"), "no inline script");
+
+    // A client-side route falls back to the app.
+    let r = client()
+        .get(app.url("/app/assessments/asmnt_x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let r = client()
+        .get(app.url("/app/config.json"))
+        .send()
+        .await
+        .unwrap();
+    let cfg: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(cfg["api_base"], "");
+    assert_eq!(cfg["product"], "qrap");
+
+    for (path, needle) in [
+        ("/app/main.js", "api/v1/me"),
+        ("/app/views/assessment.js", "/findings"),
+        ("/app/api.js", "sessionStorage"),
+        ("/app/vendor/htm/preact-standalone.module.js", "export"),
+    ] {
+        let r = client().get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        assert!(r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript"));
+        assert!(r.text().await.unwrap().contains(needle), "{path}");
+    }
+    let r = client().get(app.url("/app/nope.js")).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    // The API is unaffected.
+    let (s, _) = app.get(&app.admin(), "/api/v1/me").await;
+    assert_eq!(s, 200);
+}
