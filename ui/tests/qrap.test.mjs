@@ -98,6 +98,15 @@ uiTest('qrap: upload a CBOM, wait for completion, findings by priority, CSV down
   assert.deepEqual(csv.slice(1).map((l) => Number(l.split(',')[0])), priorities);
   assert.ok(requests.every((u) => !u.includes('eyJ')), 'no token in any URL');
   assert.equal(await page.evaluate(() => localStorage.length), 0, 'nothing in localStorage');
+
+  // Sortable: the score header sorts by risk score, highest first.
+  await page.locator('#f-severity').selectOption('');
+  await page.getByRole('button', { name: /^Score/ }).click();
+  await page.locator('th[aria-sort="descending"]', { hasText: 'Score' }).waitFor();
+  await page.waitForFunction(() => {
+    const s = [...document.querySelectorAll('#findings-table tbody tr td:nth-child(3)')].map((td) => Number(td.textContent));
+    return s.length > 1 && s.every((v, i) => i === 0 || s[i - 1] >= v) && s[0] > s[s.length - 1];
+  });
 });
 
 uiTest('qrap: admin creates an organization (field error first), audit log shows it with an intact chain', async (page) => {

@@ -136,13 +136,15 @@ const SORTS = {
   algorithm: 'Algorithm',
 };
 
-function SortHeader({ label, asc, desc, sort, setSort }) {
-  const active = sort === asc || sort === desc;
-  const next = sort === asc && desc ? desc : asc;
-  const dir = !active ? 'none' : sort === desc ? 'descending' : 'ascending';
+/** A sortable column header: `orders` are [sort value, aria-sort direction]
+ * pairs the button cycles through. */
+function SortHeader({ label, orders, sort, setSort }) {
+  const at = orders.findIndex(([v]) => v === sort);
+  const next = orders[(at + 1) % orders.length][0];
+  const dir = at < 0 ? 'none' : orders[at][1];
   return html`<th scope="col" aria-sort=${dir}>
     <button type="button" class="sort" onClick=${() => setSort(next)}>
-      ${label}${active ? (dir === 'descending' ? ' ▼' : ' ▲') : ''}
+      ${label}${dir === 'descending' ? ' ▼' : dir === 'ascending' ? ' ▲' : ''}
     </button>
   </th>`;
 }
@@ -202,11 +204,11 @@ function Findings({ id }) {
     ${items && items.length
       ? html`<div class="table-wrap"><table class="data findings" id="findings-table" aria-labelledby="findings-title" aria-busy=${loading ? 'true' : 'false'}>
           <thead><tr>
-            <${SortHeader} label="#" asc="priority" sort=${sort} setSort=${setSort} />
+            <${SortHeader} label="#" orders=${[['priority', 'ascending']]} sort=${sort} setSort=${setSort} />
             <th scope="col">Severity</th>
-            <${SortHeader} label="Score" asc="-risk_score" desc="risk_score" sort=${sort} setSort=${setSort} />
+            <${SortHeader} label="Score" orders=${[['-risk_score', 'descending'], ['risk_score', 'ascending']]} sort=${sort} setSort=${setSort} />
             <th scope="col">Asset</th>
-            <${SortHeader} label="Algorithm" asc="algorithm" sort=${sort} setSort=${setSort} />
+            <${SortHeader} label="Algorithm" orders=${[['algorithm', 'ascending']]} sort=${sort} setSort=${setSort} />
             <th scope="col">Threat</th><th scope="col">Policy</th><th scope="col">NIST deprecated / disallowed after</th>
             <th scope="col">Recommendation</th>
           </tr></thead>
