@@ -44,6 +44,28 @@ pub enum Command {
     CreateAdmin,
     /// Apply the database migrations (needs only QSGW_DATABASE_URL), then exit: for release migration jobs.
     Migrate,
+    /// Serve only the QSGW console (the files embedded in this binary) calling the API at
+    /// QSGW_CONSOLE_API_URL: for hosting the console apart from the API (add its origin to
+    /// the API's QSGW_CORS_ORIGINS). The control plane itself also serves it at /admin/.
+    Console(ConsoleArgs),
+}
+
+/// Settings of `control-plane console`.
+#[derive(Debug, Clone, Args)]
+pub struct ConsoleArgs {
+    /// Bind address of the stand-alone console.
+    #[arg(
+        long = "console-host",
+        env = "QSGW_CONSOLE_HOST",
+        default_value = "0.0.0.0"
+    )]
+    pub host: String,
+    /// Listen port of the stand-alone console.
+    #[arg(long = "console-port", env = "QSGW_CONSOLE_PORT", default_value = "3003", value_parser = parse_port)]
+    pub port: u16,
+    /// Base URL of the control-plane API the console calls, e.g. https://qsgw-api.example.com (required).
+    #[arg(long = "api-url", env = "QSGW_CONSOLE_API_URL", value_parser = shared::config::parse_base_url)]
+    pub api_url: String,
 }
 
 /// Raw settings as read from flags, environment and file.

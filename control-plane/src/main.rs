@@ -1,5 +1,6 @@
 //! `control-plane` binary: settings → application → serve until SIGTERM,
-//! or `create-admin` → one admin user → exit, or `migrate` → schema → exit.
+//! or `create-admin` → one admin user → exit, or `migrate` → schema → exit,
+//! or `console` → the console alone, calling a configured API URL.
 
 use control_plane::config::{Cli, Command, Config};
 use control_plane::startup::{self, Application};
@@ -17,6 +18,9 @@ fn main() -> std::process::ExitCode {
             &control_plane::MIGRATOR,
             std::time::Duration::from_secs(60),
         );
+    }
+    if let Some(Command::Console(args)) = cli.command {
+        return startup::console_command(args, cli.settings.log_level);
     }
     let config =
         Config::from_settings(cli.settings).unwrap_or_else(|e| shared::config::exit_with(&e));

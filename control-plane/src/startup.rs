@@ -199,6 +199,45 @@ pub fn api_and_console(state: AppState) -> OpenApiRouter {
     api(state).merge(OpenApiRouter::from(console))
 }
 
+/// `control-plane console`: serves only the console at `/`, its
+/// `config.json` naming `args.api_url` (and the CSP allowing that origin),
+/// with `/health`; until SIGTERM/SIGINT.
+pub fn console_command(
+    args: crate::config::ConsoleArgs,
+    log_level: shared::config::LogLevel,
+) -> std::process::ExitCode {
+    let opts = shared::server::MainOptions {
+        name: "control-plane-console",
+        log_level,
+        workers: Some(1),
+        blocking: None,
+    };
+    shared::server::run_main(opts, |shutdown| async move {
+        let router = console_router(&args.api_url);
+        let server = HttpServer::bind(&args.host, args.port, router)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot listen on {}:{} (QSGW_CONSOLE_HOST/QSGW_CONSOLE_PORT)",
+                    args.host, args.port
+                )
+            })?;
+        tracing::info!(port = args.port, api = %args.api_url, "serving the QSGW console");
+        Ok(server.serve(shutdown, Duration::from_secs(5)))
+    })
+}
+
+/// The stand-alone console's router (see [`console_command`]).
+pub fn console_router(api_url: &str) -> Router {
+    let ui = shared::ui::router::<Console>(
+        shared::ui::UiOptions::new("/")
+            .api_base(api_url)
+            .extra(serde_json::json!({ "product": "qsgw", "version": INFO.version })),
+    )
+    .route("/health", axum::routing::get(|| async { "ok" }));
+    shared::http::apply_stack(ui, &StackOptions::default())
+}
+
 /// How long an Idempotency-Key is remembered.
 pub const IDEMPOTENCY_TTL_HOURS: i32 = 24;
 

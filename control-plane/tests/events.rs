@@ -493,3 +493,87 @@ async fn threats_ingest_filter_and_triage_with_audit(pool: PgPool) {
     assert_eq!(page["items"].as_array().unwrap().len(), 0);
     app.stop().await;
 }
+
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn threat_stats_count_by_severity_type_status_and_time_bucket(pool: PgPool) {
+    let app = common::spawn(pool).await;
+    let old = (chrono::Utc::now() - chrono::Duration::days(3)).to_rfc3339();
+    let mut outside = threat("10.1.0.9", "CRITICAL");
+    outside["detected_at"] = json!(old);
+    let mut scan = threat("10.1.0.3", "LOW");
+    scan["threat_type"] = json!("scanner");
+    let batch =
+        json!({"records": [threat("10.1.0.1", "HIGH"), threat("10.1.0.2", "HIGH"), scan, outside]});
+    let r = app
+        .call_service(Method::POST, "/api/v1/ingest/threats", Some(&batch))
+        .await;
+    let res: Value = r.json().await.unwrap();
+    assert_eq!(res["accepted"], 4, "{res}");
+
+    // Default window: the last 24 h, hourly buckets; the 3-day-old event is out.
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/threats/stats",
+            Some(&app.viewer),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let s: Value = r.json().await.unwrap();
+    assert_eq!(s["bucket"], "hour");
+    assert_eq!(s["total"], 3, "{s}");
+    assert_eq!(
+        s["by_severity"],
+        json!([{"label": "HIGH", "count": 2}, {"label": "LOW", "count": 1}])
+    );
+    assert_eq!(
+        s["by_type"],
+        json!([{"label": "credential_stuffing", "count": 2}, {"label": "scanner", "count": 1}])
+    );
+    assert_eq!(s["by_status"], json!([{"label": "open", "count": 3}]));
+    let buckets = s["buckets"].as_array().unwrap();
+    let sum = |k: &str| buckets.iter().map(|b| b[k].as_i64().unwrap()).sum::<i64>();
+    assert_eq!(
+        (sum("total"), sum("high"), sum("low"), sum("critical")),
+        (3, 2, 1, 0)
+    );
+
+    // A 4-day window by day includes it.
+    let from = (chrono::Utc::now() - chrono::Duration::days(4)).format("%Y-%m-%dT%H:%M:%SZ");
+    let r = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/threats/stats?bucket=day&from={from}"),
+            Some(&app.viewer),
+            None,
+        )
+        .await;
+    let s: Value = r.json().await.unwrap();
+    assert_eq!(s["total"], 4, "{s}");
+    assert_eq!(s["by_severity"][0], json!({"label": "HIGH", "count": 2}));
+
+    // Bad parameters name the field; no token is 401.
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/threats/stats?bucket=week",
+            Some(&app.viewer),
+            None,
+        )
+        .await;
+    assert_field_error(r, "bucket").await;
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/threats/stats?bucket=minute&from=2020-01-01T00:00:00Z",
+            Some(&app.viewer),
+            None,
+        )
+        .await;
+    assert_field_error(r, "from").await;
+    let r = app
+        .call(Method::GET, "/api/v1/threats/stats", None, None)
+        .await;
+    assert_eq!(r.status(), 401);
+}

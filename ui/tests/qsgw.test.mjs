@@ -1,4 +1,5 @@
-// Browser tests of the QSGW console (control plane /admin/).
+// Browser tests of the QSGW console (control plane /admin/) against the
+// real control plane started by scripts/test-ui.sh.
 import assert from 'node:assert/strict';
 import { uiTest, config, api, unique } from './lib.mjs';
 
@@ -20,6 +21,13 @@ async function adminToken() {
   return r.data.access_token;
 }
 
+async function goTo(page, label) {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label, exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: label }).waitFor();
+}
+
+const pageErrors = (page) => page.problems.filter((p) => p.startsWith('pageerror'));
+
 uiTest('qsgw: log in and see the overview; a wrong password is refused', async (page) => {
   await page.goto(admin());
   await page.getByLabel('Email').fill(config.adminEmail);
@@ -29,11 +37,160 @@ uiTest('qsgw: log in and see the overview; a wrong password is refused', async (
 
   await login(page);
   await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  await page.getByRole('heading', { name: 'Gateways and the config revision they serve' }).waitFor();
   // The token is kept for the tab only: never in localStorage or the URL.
-  const local = await page.evaluate(() => JSON.stringify(localStorage));
-  assert.equal(local, '{}');
+  assert.equal(await page.evaluate(() => JSON.stringify(localStorage)), '{}');
   assert.ok(!page.url().includes('eyJ'), page.url());
-  assert.deepEqual(page.problems.filter((p) => p.startsWith('pageerror')), []);
+  // A deep link reloads into the same view (index.html fallback, session kept in the tab).
+  await goTo(page, 'Routes');
+  await page.reload();
+  await page.getByRole('heading', { level: 1, name: 'Routes' }).waitFor();
+  assert.deepEqual(pageErrors(page), []);
 });
 
-export { login, adminToken, unique };
+uiTest('qsgw: create an upstream and a route and see them listed', async (page) => {
+  const ups = unique('ups-');
+  const route = unique('rt-');
+  await login(page);
+
+  await goTo(page, 'Upstreams');
+  await page.getByRole('button', { name: 'New upstream' }).click();
+  const form = page.getByRole('form', { name: 'New upstream' });
+  await form.getByLabel('Name').fill(ups);
+  await form.getByLabel('Host 1').fill('127.0.0.1');
+  await form.getByLabel('Port 1').fill('9000');
+  await form.getByRole('button', { name: 'Create upstream' }).click();
+  await form.waitFor({ state: 'detached' });
+  const upsRow = page.getByRole('table', { name: 'Upstreams' }).getByRole('row').filter({ hasText: ups });
+  await upsRow.waitFor();
+  assert.match(await upsRow.innerText(), /127\.0\.0\.1:9000/);
+
+  await goTo(page, 'Routes');
+  await page.getByRole('button', { name: 'New route' }).click();
+  const rform = page.getByRole('form', { name: 'New route' });
+  await rform.getByLabel('Name').fill(route);
+  await rform.getByLabel('Upstream', { exact: true }).selectOption({ label: ups });
+  await rform.getByLabel('Path', { exact: true }).fill(`/${route}`);
+  await rform.getByLabel('GET').check();
+  await rform.getByRole('button', { name: 'Create route' }).click();
+  await rform.waitFor({ state: 'detached' });
+  const row = page.getByRole('table', { name: 'Routes' }).getByRole('row').filter({ hasText: route });
+  await row.waitFor();
+  const text = await row.innerText();
+  assert.match(text, new RegExp(`/${route}`));
+  assert.match(text, new RegExp(ups));
+
+  // Search narrows the list.
+  await page.getByLabel('Search').fill(route);
+  assert.equal(await page.getByRole('table', { name: 'Routes' }).locator('tbody tr').count(), 1);
+  await page.getByLabel('Search').fill('no-such-route-anywhere');
+  await page.getByText('No route matches').waitFor();
+
+  // The API agrees.
+  const token = await adminToken();
+  const list = await api('GET', `${config.qsgwUrl}/api/v1/routes?limit=500`, { token });
+  assert.ok(list.data.items.some((r) => r.name === route && r.path === `/${route}`));
+  assert.deepEqual(pageErrors(page), []);
+});
+
+uiTest('qsgw: an invalid route shows the API field error beside the field', async (page) => {
+  const token = await adminToken();
+  const ups = unique('ups-');
+  await api('POST', `${config.qsgwUrl}/api/v1/upstreams`, {
+    token, body: { name: ups, targets: [{ host: '127.0.0.1', port: 9001 }] },
+  });
+  await login(page);
+  await goTo(page, 'Routes');
+  await page.getByRole('button', { name: 'New route' }).click();
+  const form = page.getByRole('form', { name: 'New route' });
+  await form.getByLabel('Name').fill(unique('bad-'));
+  await form.getByLabel('Upstream', { exact: true }).selectOption({ label: ups });
+  await form.getByLabel('Path', { exact: true }).fill('no-leading-slash');
+  await form.getByRole('button', { name: 'Create route' }).click();
+
+  const field = form.locator('[data-field="path"]');
+  const err = field.locator('.field-error');
+  await err.waitFor();
+  assert.match(await err.innerText(), /\//); // the API's message about the leading '/'
+  assert.equal(await form.getByLabel('Path', { exact: true }).getAttribute('aria-invalid'), 'true');
+  // The message is tied to the input for assistive technology.
+  const describedBy = await form.getByLabel('Path', { exact: true }).getAttribute('aria-describedby');
+  assert.ok(describedBy && describedBy.includes(await err.getAttribute('id')), describedBy);
+  // Other fields carry no error, and the form stays open for correction.
+  assert.equal(await form.locator('[data-field="name"] .field-error').count(), 0);
+  await form.getByLabel('Path', { exact: true }).fill('/fixed-now');
+  await form.getByRole('button', { name: 'Create route' }).click();
+  await form.waitFor({ state: 'detached' });
+});
+
+uiTest('qsgw: a viewer sees no edit controls', async (page) => {
+  const token = await adminToken();
+  const email = `${unique('viewer-')}@ui-test.local`;
+  const password = 'Viewer-password-123';
+  await api('POST', `${config.qsgwUrl}/api/v1/users`, { token, body: { email, password, role: 'viewer' } });
+  const ups = unique('ups-');
+  const u = await api('POST', `${config.qsgwUrl}/api/v1/upstreams`, {
+    token, body: { name: ups, targets: [{ host: '127.0.0.1', port: 9002 }] },
+  });
+  await api('POST', `${config.qsgwUrl}/api/v1/routes`, {
+    token, body: { name: unique('rt-'), path: `/${unique('v')}`, upstream_id: u.data.id },
+  });
+
+  await login(page, email, password);
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  assert.equal(await nav.getByRole('link', { name: 'Users' }).count(), 0);
+  assert.equal(await nav.getByRole('link', { name: 'Audit log' }).count(), 0);
+
+  await goTo(page, 'Upstreams');
+  await page.getByRole('table', { name: 'Upstreams' }).getByRole('row').filter({ hasText: ups }).waitFor();
+  await goTo(page, 'Routes');
+  await page.getByRole('table', { name: 'Routes' }).waitFor();
+  for (const name of ['New route', 'New upstream', 'Edit', 'Delete', 'Acknowledge', 'Resolve']) {
+    assert.equal(await page.getByRole('button', { name }).count(), 0, `viewer sees "${name}" on routes`);
+  }
+  await goTo(page, 'Upstreams');
+  await page.getByRole('table', { name: 'Upstreams' }).waitFor();
+  assert.equal(await page.getByRole('button', { name: /^(New upstream|Edit|Delete)/ }).count(), 0);
+  // Admin-only pages are not reachable by URL either.
+  await page.goto(`${admin()}users`);
+  await page.getByRole('heading', { name: 'Not found' }).waitFor();
+  assert.deepEqual(pageErrors(page), []);
+});
+
+uiTest('qsgw: a threat ingested through the API appears in the live threats view', async (page) => {
+  await login(page);
+  await goTo(page, 'Threats');
+  const ip = `198.51.100.${Math.floor(Math.random() * 200) + 20}`;
+  const type = unique('probe_');
+  // Ingested after the page is open: the live list must pick it up by itself.
+  const r = await api('POST', `${config.qsgwUrl}/api/v1/ingest/threats`, {
+    apiKey: config.qsgwApiKey,
+    body: { records: [{
+      client_ip: ip, threat_type: type, severity: 'HIGH', anomaly_score: 0.93, bot_score: 0.71,
+      reasons: ['burst of failed logins', 'headless user agent'], action_taken: 'blocked',
+      method: 'POST', path: '/login', detected_at: new Date().toISOString(),
+    }] },
+  });
+  assert.equal(r.data.accepted, 1, JSON.stringify(r.data));
+  const row = page.getByRole('table', { name: 'Threat events' }).getByRole('row').filter({ hasText: type });
+  await row.waitFor({ timeout: 20_000 });
+  assert.match(await row.innerText(), new RegExp(ip.replace(/\./g, '\\.')));
+
+  // Filtering by severity keeps it; by another severity hides it.
+  await page.getByLabel('Severity').selectOption('LOW');
+  await row.waitFor({ state: 'detached' });
+  await page.getByLabel('Severity').selectOption('HIGH');
+  await row.waitFor();
+
+  // Detail with scores and reasons; acknowledge then resolve.
+  await row.click();
+  const detail = page.getByRole('complementary');
+  await detail.getByText('headless user agent').waitFor();
+  assert.match(await detail.innerText(), /0\.93/);
+  await detail.getByRole('button', { name: 'Acknowledge' }).click();
+  await detail.getByText('Acknowledged.').waitFor();
+  await detail.getByRole('button', { name: 'Resolve' }).click();
+  await detail.getByText('Resolved.').waitFor();
+  await row.filter({ hasText: 'resolved' }).waitFor({ timeout: 10_000 });
+  assert.deepEqual(pageErrors(page), []);
+});

@@ -107,9 +107,163 @@ pub struct TriageBody {
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_threats))
+        .routes(routes!(threat_stats))
         .routes(routes!(get_threat))
         .routes(routes!(acknowledge_threat))
         .routes(routes!(resolve_threat))
+}
+
+/// Parameters of `GET /api/v1/threats/stats`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ThreatStatsParams {
+    /// Window start (default: 24 h before `to`).
+    pub from: Option<DateTime<Utc>>,
+    /// Window end (default: now).
+    pub to: Option<DateTime<Utc>>,
+    /// Bucket size: minute, hour (default) or day.
+    pub bucket: Option<String>,
+}
+
+/// A count under one label (severity, type or status).
+#[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct LabelCount {
+    /// The label.
+    pub label: String,
+    /// Threat events.
+    pub count: i64,
+}
+
+/// Threat events of one time bucket, by severity.
+#[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct ThreatBucket {
+    /// Bucket start.
+    pub start: DateTime<Utc>,
+    /// All events.
+    pub total: i64,
+    /// LOW events.
+    pub low: i64,
+    /// MEDIUM events.
+    pub medium: i64,
+    /// HIGH events.
+    pub high: i64,
+    /// CRITICAL events.
+    pub critical: i64,
+}
+
+/// Threat statistics over a window (the console's "threats over time").
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z", "bucket": "hour", "total": 12,
+    "by_severity": [{"label": "HIGH", "count": 7}], "by_type": [{"label": "credential_stuffing", "count": 9}],
+    "by_status": [{"label": "open", "count": 10}],
+    "buckets": [{"start": "2026-01-01T00:00:00Z", "total": 3, "low": 0, "medium": 1, "high": 2, "critical": 0}]}))]
+pub struct ThreatStats {
+    /// Window start.
+    pub from: DateTime<Utc>,
+    /// Window end.
+    pub to: DateTime<Utc>,
+    /// Bucket size.
+    pub bucket: String,
+    /// Events detected in the window.
+    pub total: i64,
+    /// Per severity, most frequent first.
+    pub by_severity: Vec<LabelCount>,
+    /// Per threat type, most frequent first.
+    pub by_type: Vec<LabelCount>,
+    /// Per triage status, most frequent first.
+    pub by_status: Vec<LabelCount>,
+    /// Per bucket (only non-empty buckets).
+    pub buckets: Vec<ThreatBucket>,
+}
+
+/// The window and bucket unit of a stats request, validated.
+pub fn stats_window(
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    bucket: Option<String>,
+) -> Result<(DateTime<Utc>, DateTime<Utc>, String), Problem> {
+    let to = to.unwrap_or_else(Utc::now);
+    let from = from.unwrap_or(to - chrono::Duration::hours(24));
+    if from >= to {
+        return Err(Problem::invalid_field("from", "must be before to"));
+    }
+    let bucket = bucket.unwrap_or_else(|| "hour".to_owned());
+    let max_span = match bucket.as_str() {
+        "minute" => chrono::Duration::days(2),
+        "hour" => chrono::Duration::days(93),
+        "day" => chrono::Duration::days(3660),
+        _ => {
+            return Err(Problem::invalid_field(
+                "bucket",
+                "must be minute, hour or day",
+            ))
+        }
+    };
+    if to - from > max_span {
+        return Err(Problem::invalid_field(
+            "from",
+            format!("the window is too long for {bucket} buckets"),
+        ));
+    }
+    Ok((from, to, bucket))
+}
+
+/// Threat events over time by severity, and by type and status.
+#[utoipa::path(get, path = "/api/v1/threats/stats", tag = "threats", params(ThreatStatsParams),
+    security(("bearer" = [])),
+    responses((status = 200, body = ThreatStats), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn threat_stats(
+    _: RequireRole<Viewer>,
+    State(state): State<AppState>,
+    AppQuery(p): AppQuery<ThreatStatsParams>,
+) -> Result<AppJson<ThreatStats>, Problem> {
+    let (from, to, bucket) = stats_window(p.from, p.to, p.bucket)?;
+    let count_by = |column: &'static str| {
+        let pool = state.pool.clone();
+        async move {
+            // `column` is one of three literals below, never input.
+            let sql = format!(
+                "SELECT {column} AS label, count(*) AS count FROM threat_events
+                 WHERE detected_at >= $1 AND detected_at < $2
+                 GROUP BY 1 ORDER BY count DESC, label"
+            );
+            sqlx::query_as::<_, LabelCount>(&sql)
+                .bind(from)
+                .bind(to)
+                .fetch_all(&pool)
+                .await
+                .map_err(Problem::internal)
+        }
+    };
+    let by_severity = count_by("severity").await?;
+    let by_type = count_by("threat_type").await?;
+    let by_status = count_by("status").await?;
+    let buckets: Vec<ThreatBucket> = sqlx::query_as(
+        "SELECT date_trunc($3, detected_at, 'UTC') AS start, count(*) AS total,
+                count(*) FILTER (WHERE severity = 'LOW') AS low,
+                count(*) FILTER (WHERE severity = 'MEDIUM') AS medium,
+                count(*) FILTER (WHERE severity = 'HIGH') AS high,
+                count(*) FILTER (WHERE severity = 'CRITICAL') AS critical
+         FROM threat_events WHERE detected_at >= $1 AND detected_at < $2
+         GROUP BY 1 ORDER BY 1",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(&bucket)
+    .fetch_all(&state.pool)
+    .await
+    .map_err(Problem::internal)?;
+    let total = by_severity.iter().map(|c| c.count).sum();
+    Ok(AppJson(ThreatStats {
+        from,
+        to,
+        bucket,
+        total,
+        by_severity,
+        by_type,
+        by_status,
+        buckets,
+    }))
 }
 
 /// Parses an IP or CIDR filter into CIDR text, or 422 on `field`.

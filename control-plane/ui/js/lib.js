@@ -35,13 +35,14 @@ export function useRoute() {
 }
 
 /** An in-app link. */
-export function Link({ to, children, ...rest }) {
+export function Link({ to, children, onClick: extra, ...rest }) {
   const onClick = (e) => {
+    if (extra) extra(e);
     if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
     e.preventDefault();
     navigate(to);
   };
-  return html`<a href=${basePath + to} onClick=${onClick} ...${rest}>${children}</a>`;
+  return html`<a href=${basePath + to} ...${rest} onClick=${onClick}>${children}</a>`;
 }
 
 // -------------------------------------------------------------- data
@@ -113,12 +114,12 @@ export function Field({ label, name, error, hint, children, type = 'text', value
   const hintId = `${id}-hint`;
   const described = [error ? errId : null, hint ? hintId : null].filter(Boolean).join(' ') || undefined;
   const control = children
-    ? children({ id, 'aria-invalid': error ? 'true' : undefined, 'aria-describedby': described, name })
+    ? children({ id, 'aria-invalid': error ? 'true' : undefined, 'aria-describedby': described, 'aria-required': required ? 'true' : undefined, name })
     : html`<input id=${id} name=${name} type=${type} value=${value ?? ''} required=${required}
         aria-invalid=${error ? 'true' : undefined} aria-describedby=${described}
         onInput=${(e) => onInput(type === 'checkbox' ? e.target.checked : e.target.value)} ...${rest} />`;
   return html`<div class=${`field${error ? ' has-error' : ''}`} data-field=${name}>
-    <label for=${id}>${label}${required ? html`<span aria-hidden="true"> *</span>` : null}</label>
+    <label for=${id}>${label}</label>
     ${control}
     ${hint ? html`<small id=${hintId} class="hint">${hint}</small>` : null}
     ${error ? html`<span id=${errId} class="field-error" role="alert">${error}</span>` : null}

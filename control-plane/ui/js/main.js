@@ -17,7 +17,7 @@ const NAV = [
   { path: 'upstreams', label: 'Upstreams', view: Upstreams },
   { path: 'threats', label: 'Threats', view: Threats },
   { path: 'tls', label: 'TLS sessions', view: TlsSessions },
-  { path: 'audit', label: 'Audit log', view: AuditLog },
+  { path: 'audit', label: 'Audit log', view: AuditLog, admin: true },
   { path: 'users', label: 'Users', view: Users, admin: true },
 ];
 

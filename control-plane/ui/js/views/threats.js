@@ -1,5 +1,134 @@
-import { html } from '../lib.js';
+// Threats: a live list (polled every 5 s) filtered by severity, type,
+// status, client IP/CIDR and time; a detail panel with scores and reasons;
+// acknowledge / resolve (operators and admins).
+import { html, useState, useEffect } from '../lib.js';
+import { useAsync, AsyncView, ErrorBox, Badge, fmtTime, navigate, Field, Link } from '../lib.js';
+import * as api from '../api.js';
 
-export function Threats() {
-  return html`<section aria-labelledby="page-title"><h1 id="page-title">Threats</h1><p class="state empty">Coming next.</p></section>`;
+const SEVERITIES = ['', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'];
+const STATUSES = ['', 'open', 'acknowledged', 'resolved'];
+const POLL_MS = 5000;
+
+function toIso(local) {
+  if (!local) return undefined;
+  const d = new Date(local);
+  return Number.isNaN(d.getTime()) ? local : d.toISOString();
+}
+
+function score(x) {
+  if (x === null || x === undefined) return '—';
+  return html`<span class="score"><meter min="0" max="1" value=${x} aria-hidden="true"></meter> ${Number(x).toFixed(2)}</span>`;
+}
+
+function Detail({ id, canEdit, onChanged }) {
+  const t = useAsync(() => api.request('GET', `/api/v1/threats/${id}`, undefined, { raw: true }), [id]);
+  const [note, setNote] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
+  const [done, setDone] = useState('');
+  useEffect(() => { setNote(''); setError(null); setDone(''); }, [id]);
+  const act = async (action) => {
+    setBusy(true);
+    setError(null);
+    try {
+      const etag = t.data.etag || `"${t.data.data.version}"`;
+      await api.request('POST', `/api/v1/threats/${id}/${action}`, { note: note || null }, { ifMatch: etag });
+      setDone(action === 'acknowledge' ? 'Acknowledged.' : 'Resolved.');
+      setNote('');
+      t.reload();
+      onChanged();
+    } catch (err) {
+      if (err.status === 412) err.message = 'Someone else changed this threat while you were looking at it; it was reloaded, check its status and try again.';
+      setError(err);
+      t.reload();
+    }
+    setBusy(false);
+  };
+  return html`<aside class="card" aria-labelledby="threat-title">
+    <${AsyncView} state=${t} isEmpty=${() => false}>${({ data: d }) => html`
+      <div class="toolbar"><h2 id="threat-title">${d.threat_type} <${Badge} kind=${d.severity}>${d.severity}</${Badge}></h2>
+        <button type="button" class="link" onClick=${() => navigate('threats')}>Close</button></div>
+      <dl class="kv">
+        <dt>Status</dt><dd><${Badge} kind=${d.status}>${d.status}</${Badge}></dd>
+        <dt>Detected</dt><dd>${fmtTime(d.detected_at)}</dd>
+        <dt>Client IP</dt><dd class="mono">${d.client_ip}</dd>
+        <dt>Request</dt><dd class="mono">${d.method || ''} ${d.path || '—'}</dd>
+        <dt>User agent</dt><dd class="mono">${d.user_agent || '—'}</dd>
+        <dt>Anomaly score</dt><dd>${score(d.anomaly_score)}</dd>
+        <dt>Bot score</dt><dd>${score(d.bot_score)}</dd>
+        <dt>Action taken</dt><dd>${d.action_taken}</dd>
+        <dt>Route</dt><dd class="mono">${d.route_id || '—'}</dd>
+        <dt>Gateway</dt><dd class="mono">${d.gateway_id || '—'}</dd>
+        ${d.acknowledged_at ? html`<dt>Acknowledged</dt><dd>${fmtTime(d.acknowledged_at)} by ${d.acknowledged_by}</dd>` : null}
+        ${d.resolved_at ? html`<dt>Resolved</dt><dd>${fmtTime(d.resolved_at)} by ${d.resolved_by}</dd>` : null}
+        ${d.note ? html`<dt>Note</dt><dd>${d.note}</dd>` : null}
+        <dt>Id</dt><dd class="mono">${d.id}</dd>
+      </dl>
+      <h3>Reasons</h3>
+      ${Array.isArray(d.reasons) && d.reasons.length
+        ? html`<ul class="reasons">${d.reasons.map((r) => html`<li>${typeof r === 'string' ? r : JSON.stringify(r)}</li>`)}</ul>`
+        : html`<p class="muted">${d.reasons && !Array.isArray(d.reasons) ? JSON.stringify(d.reasons) : 'No reasons given.'}</p>`}
+      ${canEdit && d.status !== 'resolved' ? html`<form onSubmit=${(e) => e.preventDefault()} aria-label="Triage">
+        <${Field} label="Note (optional)" name="note" value=${note} onInput=${setNote} error=${error?.fields?.note} />
+        <div class="actions">
+          ${d.status === 'open' ? html`<button type="button" disabled=${busy} onClick=${() => act('acknowledge')}>Acknowledge</button>` : null}
+          <button type="button" class="primary" disabled=${busy} onClick=${() => act('resolve')}>Resolve</button>
+        </div>
+      </form>` : null}
+      ${done ? html`<p class="state ok" role="status">${done}</p>` : null}
+      <${ErrorBox} error=${error && !error.fields?.note ? error : null} />
+    `}</${AsyncView}>
+  </aside>`;
+}
+
+export function Threats({ path, canEdit }) {
+  const selected = path.split('/')[1] || null;
+  const [f, setF] = useState({ severity: '', threat_type: '', status: '', client_ip: '', from: '', to: '' });
+  const [applied, setApplied] = useState(f);
+  const [live, setLive] = useState(true);
+  const list = useAsync(() => api.get('/api/v1/threats', {
+    severity: applied.severity, threat_type: applied.threat_type.trim(), status: applied.status,
+    client_ip: applied.client_ip.trim(), from: toIso(applied.from), to: toIso(applied.to), limit: 100,
+  }), [JSON.stringify(applied)], { poll: live ? POLL_MS : 0 });
+  const set = (k) => (v) => setF({ ...f, [k]: v });
+  const submit = (e) => { e.preventDefault(); setApplied(f); };
+  const fe = list.error?.fields || {};
+  const select = (k, options) => (a) => html`<select ...${a} value=${f[k]} onChange=${(e) => { const n = { ...f, [k]: e.target.value }; setF(n); setApplied(n); }}>
+    ${options.map((o) => html`<option value=${o}>${o || 'any'}</option>`)}</select>`;
+  return html`<section aria-labelledby="page-title">
+    <div class="toolbar"><h1 id="page-title">Threats</h1>
+      <label class="check"><input type="checkbox" checked=${live} onChange=${(e) => setLive(e.target.checked)} /> Live (every ${POLL_MS / 1000} s)</label></div>
+    <form class="filters" onSubmit=${submit} aria-label="Threat filters">
+      <${Field} label="Severity" name="severity">${select('severity', SEVERITIES)}</${Field}>
+      <${Field} label="Status" name="status">${select('status', STATUSES)}</${Field}>
+      <${Field} label="Type" name="threat_type" value=${f.threat_type} onInput=${set('threat_type')} error=${fe.threat_type} placeholder="e.g. scanner" />
+      <${Field} label="Client IP or CIDR" name="client_ip" value=${f.client_ip} onInput=${set('client_ip')} error=${fe.client_ip} placeholder="10.0.0.0/8" />
+      <${Field} label="From" name="from" type="datetime-local" value=${f.from} onInput=${set('from')} error=${fe.from} />
+      <${Field} label="To" name="to" type="datetime-local" value=${f.to} onInput=${set('to')} error=${fe.to} />
+      <button type="submit">Apply filters</button>
+    </form>
+    ${list.error && Object.keys(fe).length ? html`<p class="state error" role="alert">Fix the marked filter.</p>` : null}
+    <div class=${selected ? 'split' : ''}>
+      <div>
+        ${list.error && list.data ? html`<${ErrorBox} error=${list.error} />` : null}
+        <${AsyncView} state=${Object.keys(fe).length ? { ...list, error: null, data: list.data || { items: [] } } : list}
+          empty="No threats match these filters. New ones appear here within seconds of a gateway reporting them.">${(page) => html`
+          <table class="data" aria-label="Threat events">
+            <thead><tr><th scope="col">Detected</th><th scope="col">Severity</th><th scope="col">Type</th><th scope="col">Client IP</th><th scope="col">Request</th><th scope="col">Status</th></tr></thead>
+            <tbody>${page.items.map((t) => html`<tr class=${`clickable${t.id === selected ? ' selected' : ''}`} data-id=${t.id}
+                onClick=${() => navigate(`threats/${t.id}`)}>
+              <td><${Link} to=${`threats/${t.id}`} onClick=${(e) => e.stopPropagation()}>${fmtTime(t.detected_at)}</${Link}></td>
+              <td><${Badge} kind=${t.severity}>${t.severity}</${Badge}></td>
+              <td>${t.threat_type}</td>
+              <td class="mono">${t.client_ip}</td>
+              <td class="mono">${t.method || ''} ${t.path || ''}</td>
+              <td><${Badge} kind=${t.status}>${t.status}</${Badge}></td>
+            </tr>`)}</tbody>
+          </table>
+          ${page.next_cursor ? html`<p class="muted">Showing the newest 100; narrow the filters to see older ones.</p>` : null}`}
+        </${AsyncView}>
+      </div>
+      ${selected ? html`<${Detail} id=${selected} canEdit=${canEdit} onChanged=${list.refresh} />` : null}
+    </div>
+  </section>`;
 }
