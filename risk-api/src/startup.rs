@@ -140,6 +140,45 @@ pub fn api_and_app(state: AppState, body_limit: usize, cbom_limit: usize) -> Ope
     api(state, body_limit, cbom_limit).merge(OpenApiRouter::from(app))
 }
 
+/// `risk-api web`: serves only the web app at `/`, its `config.json`
+/// naming `args.api_url` (and the CSP allowing that origin), with
+/// `/health`; until SIGTERM/SIGINT.
+pub fn web_command(
+    args: crate::config::WebArgs,
+    log_level: shared::config::LogLevel,
+) -> std::process::ExitCode {
+    let opts = shared::server::MainOptions {
+        name: "risk-api-web",
+        log_level,
+        workers: Some(1),
+        blocking: None,
+    };
+    shared::server::run_main(opts, |shutdown| async move {
+        let router = web_router(&args.api_url);
+        let server = HttpServer::bind(&args.host, args.port, router)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot listen on {}:{} (QRAP_WEB_HOST/QRAP_WEB_PORT)",
+                    args.host, args.port
+                )
+            })?;
+        tracing::info!(port = args.port, api = %args.api_url, "serving the QRAP web app");
+        Ok(server.serve(shutdown, Duration::from_secs(5)))
+    })
+}
+
+/// The stand-alone web app's router (see [`web_command`]).
+pub fn web_router(api_url: &str) -> axum::Router {
+    let ui = shared::ui::router::<WebApp>(
+        shared::ui::UiOptions::new("/")
+            .api_base(api_url)
+            .extra(serde_json::json!({ "product": "qrap", "version": INFO.version })),
+    )
+    .route("/health", axum::routing::get(|| async { "ok" }));
+    shared::http::apply_stack(ui, &StackOptions::default())
+}
+
 /// The `/api/v1` resources and `/healthz`. `/api/v1/assessments` (CBOM
 /// uploads) reads bodies up to `cbom_limit`; every other route up to
 /// `body_limit` (`QRAP_MAX_BODY_SIZE`).

@@ -247,3 +247,26 @@ async fn the_web_app_is_served_at_app_with_its_modules_and_a_strict_csp(pool: Pg
     let (s, _) = app.get(&app.admin(), "/api/v1/me").await;
     assert_eq!(s, 200);
 }
+
+#[tokio::test]
+async fn standalone_web_app_calls_the_configured_api_url() {
+    let router = risk_api::startup::web_router("https://qrap-api.example.com:8443/");
+    let s = shared::test_util::TestServer::spawn(router).await;
+    let r = s.client().get(s.url("/config.json")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("connect-src 'self' https://qrap-api.example.com:8443;"),
+        "{csp}"
+    );
+    let c: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(c["api_base"], "https://qrap-api.example.com:8443");
+    assert_eq!(c["prefix"], "/");
+    let r = s.client().get(s.url("/")).send().await.unwrap();
+    assert!(r.text().await.unwrap().contains(r#"src="/main.js""#));
+    let r = s.client().get(s.url("/health")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+}
