@@ -20,6 +20,8 @@ from pathlib import Path
 BINARIES = (
     ("gateway", "QSGW"),
     ("control-plane", "QSGW"),
+    # subcommands with settings of their own: "binary subcommand"
+    ("control-plane console", "QSGW"),
     ("ai-engine", "QSGW"),
     ("risk-api", "QRAP"),
     ("ml-engine", "QRAP"),
@@ -71,7 +73,8 @@ def cell(s: str) -> str:
 def generate(bin_dir: Path) -> str:
     lines = [BEGIN, ""]
     for name, product in BINARIES:
-        res = subprocess.run([str(bin_dir / name), "--help"], text=True, capture_output=True, check=True)
+        binary, *sub = name.split()
+        res = subprocess.run([str(bin_dir / binary), *sub, "--help"], text=True, capture_output=True, check=True)
         about = res.stdout.strip().splitlines()[0]
         lines += [f"#### `{name}` ({product})", "", f"{about}.", "",
                   "| Variable | Flag | Default | Required | Description |",

@@ -444,6 +444,7 @@ Quantun stack is up.
   gateway (TLS)        https://localhost:$gw_port    (dev cert: ${QSGW_TLS_CERT_PATH})
   gateway admin        http://127.0.0.1:$admin_port  (/health/ready, /metrics)
   control plane        http://127.0.0.1:$cp_port   (API docs: http://127.0.0.1:$cp_port/api/v1/docs)
+  QSGW console         http://127.0.0.1:$cp_port/admin/   (log in with the admin login below)
   ai-engine            http://127.0.0.1:$ai_port
   risk API             http://127.0.0.1:$risk_port   (API docs: http://127.0.0.1:$risk_port/api/v1/docs)
   ml-engine            http://127.0.0.1:$ml_port

@@ -44,9 +44,11 @@ pub enum Command {
     CreateAdmin,
     /// Apply the database migrations (needs only QSGW_DATABASE_URL), then exit: for release migration jobs.
     Migrate,
-    /// Serve only the QSGW console (the files embedded in this binary) calling the API at
-    /// QSGW_CONSOLE_API_URL: for hosting the console apart from the API (add its origin to
-    /// the API's QSGW_CORS_ORIGINS). The control plane itself also serves it at /admin/.
+    /// Serve only the QSGW console, calling the API at QSGW_CONSOLE_API_URL
+    ///
+    /// For hosting the console apart from the API (add the console's origin to the API's
+    /// QSGW_CORS_ORIGINS). The control plane itself also serves it at /admin/.
+    #[command(next_line_help = true)]
     Console(ConsoleArgs),
 }
 

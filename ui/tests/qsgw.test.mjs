@@ -194,3 +194,62 @@ uiTest('qsgw: a threat ingested through the API appears in the live threats view
   await row.filter({ hasText: 'resolved' }).waitFor({ timeout: 10_000 });
   assert.deepEqual(pageErrors(page), []);
 });
+
+uiTest('qsgw: an edit conflict is explained, a delete asks first, the audit log shows the diff', async (page) => {
+  const token = await adminToken();
+  const ups = unique('ups-');
+  const name = unique('rt-');
+  const u = await api('POST', `${config.qsgwUrl}/api/v1/upstreams`, {
+    token, body: { name: ups, targets: [{ host: '127.0.0.1', port: 9003 }] },
+  });
+  const r = await api('POST', `${config.qsgwUrl}/api/v1/routes`, {
+    token, body: { name, path: `/${name}`, upstream_id: u.data.id },
+  });
+  await login(page);
+  await goTo(page, 'Routes');
+  await page.getByRole('button', { name: `Edit route ${name}` }).click();
+  const form = page.getByRole('form', { name: `Edit route ${name}` });
+  await form.getByLabel('Retries').fill('3');
+  // Someone else saves first.
+  await api('PUT', `${config.qsgwUrl}/api/v1/routes/${r.data.id}`, {
+    token, body: { name, path: `/${name}`, upstream_id: u.data.id, retries: 2 },
+  });
+  await form.getByRole('button', { name: 'Save changes' }).click();
+  const conflict = form.getByRole('alert').filter({ hasText: 'Edit conflict' });
+  await conflict.waitFor();
+  assert.match(await conflict.innerText(), /changed by someone else/);
+  // Reload shows the current values; re-apply and save.
+  await conflict.getByRole('button', { name: 'Reload' }).click();
+  const again = page.getByRole('form', { name: `Edit route ${name}` });
+  await page.waitForFunction(() => document.querySelector('[data-field="retries"] input')?.value === '2');
+  assert.equal(await again.getByRole('alert').count(), 0);
+  await again.getByLabel('Retries').fill('3');
+  await again.getByRole('button', { name: 'Save changes' }).click();
+  await again.waitFor({ state: 'detached' });
+
+  // Delete asks first; Cancel keeps the route, Delete removes it.
+  const row = page.getByRole('table', { name: 'Routes' }).getByRole('row').filter({ hasText: name });
+  await page.getByRole('button', { name: `Delete route ${name}` }).click();
+  const dialog = page.getByRole('dialog', { name: `Delete route ${name}?` });
+  await dialog.waitFor();
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await dialog.waitFor({ state: 'detached' });
+  await row.waitFor();
+  await page.getByRole('button', { name: `Delete route ${name}` }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+  await row.waitFor({ state: 'detached' });
+
+  // The audit log shows what the update changed.
+  await goTo(page, 'Audit log');
+  await page.getByLabel('Resource id').fill(r.data.id);
+  await page.getByLabel('Action').fill('route.update');
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  const entries = page.getByRole('table', { name: 'Audit entries' }).locator('tbody tr[data-id]');
+  await page.waitForFunction(() => document.querySelectorAll('table[aria-label="Audit entries"] tbody tr[data-id]').length === 2);
+  await entries.last().getByRole('button', { name: 'Diff' }).click();
+  const changes = page.getByRole('table', { name: 'Changes' });
+  const retries = changes.getByRole('row').filter({ hasText: 'retries' });
+  await retries.waitFor();
+  assert.match(await retries.innerText(), /retries\s+1\s+2/);
+  assert.deepEqual(pageErrors(page), []);
+});

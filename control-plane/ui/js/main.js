@@ -91,7 +91,9 @@ async function start() {
   const appRoot = new URL('..', import.meta.url); // js/ is one level below the app root
   const cfg = await api.loadConfig(appRoot);
   setBase(cfg.prefix || appRoot.pathname);
-  render(html`<${App} />`, document.getElementById('app'));
+  const root = document.getElementById('app');
+  root.textContent = ''; // drop the static "Loading…" placeholder
+  render(html`<${App} />`, root);
 }
 
 start();

@@ -82,7 +82,7 @@ function formToUpstream(f) {
   };
 }
 
-function UpstreamForm({ initial, etag, id, onDone, onCancel }) {
+function UpstreamForm({ initial, etag, id, onDone, onCancel, onReload }) {
   const [f, setF] = useState(initial);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
@@ -128,7 +128,7 @@ function UpstreamForm({ initial, etag, id, onDone, onCancel }) {
       <${Field} label="Active health check" name="health_check.enabled" type="checkbox" checked=${f.hc_enabled} onInput=${set('hc_enabled')} error=${fe['health_check.enabled']} />
       <${Field} label="Health check path" name="health_check.path" value=${f.hc_path} onInput=${set('hc_path')} error=${fe['health_check.path']} />
     </div>
-    <${SaveError} error=${error} kind="upstream" onReload=${onCancel} />
+    <${SaveError} error=${error} kind="upstream" onReload=${onReload} />
     <div class="actions">
       <button type="button" onClick=${onCancel} disabled=${busy}>Cancel</button>
       <button type="submit" class="primary" disabled=${busy}>${busy ? 'Saving…' : id ? 'Save changes' : 'Create upstream'}</button>
@@ -178,7 +178,8 @@ export function Upstreams({ canEdit }) {
   return html`<section aria-labelledby="page-title">
     <${Toolbar} title=${html`<span id="page-title">Upstreams</span>`} search=${search} setSearch=${setSearch} canEdit=${canEdit}
       newLabel="New upstream" onNew=${() => setEditing({ initial: emptyUpstream() })} />
-    ${editing ? html`<${UpstreamForm} key=${editing.id || 'new'} ...${editing} onDone=${done} onCancel=${() => setEditing(null)} />` : null}
+    ${editing ? html`<${UpstreamForm} key=${editing.id ? editing.id + editing.etag : 'new'} ...${editing} onDone=${done} onCancel=${() => setEditing(null)}
+      onReload=${() => { list.reload(); edit({ id: editing.id }); }} />` : null}
     <${ErrorBox} error=${opening} />
     <${AsyncView} state=${list} empty=${canEdit ? 'No upstreams yet. Create one to route traffic to your services.' : 'No upstreams yet.'}>${(items) => {
       const shown = items.filter((u) => matches(u, search));
@@ -232,7 +233,7 @@ function formToRoute(f) {
   return body;
 }
 
-function RouteForm({ initial, etag, id, upstreams, onDone, onCancel }) {
+function RouteForm({ initial, etag, id, upstreams, onDone, onCancel, onReload }) {
   const [f, setF] = useState(initial);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
@@ -287,7 +288,7 @@ function RouteForm({ initial, etag, id, upstreams, onDone, onCancel }) {
       <${Field} label="Strip matched prefix" name="strip_prefix" type="checkbox" checked=${f.strip_prefix} onInput=${set('strip_prefix')} error=${fe.strip_prefix} />
       <${Field} label="Enabled" name="enabled" type="checkbox" checked=${f.enabled} onInput=${set('enabled')} error=${fe.enabled} />
     </div>
-    <${SaveError} error=${error} kind="route" onReload=${onCancel} />
+    <${SaveError} error=${error} kind="route" onReload=${onReload} />
     <div class="actions">
       <button type="button" onClick=${onCancel} disabled=${busy}>Cancel</button>
       <button type="submit" class="primary" disabled=${busy}>${busy ? 'Saving…' : id ? 'Save changes' : 'Create route'}</button>
@@ -317,7 +318,8 @@ export function Routes({ canEdit }) {
   return html`<section aria-labelledby="page-title">
     <${Toolbar} title=${html`<span id="page-title">Routes</span>`} search=${search} setSearch=${setSearch} canEdit=${canEdit}
       newLabel="New route" onNew=${() => setEditing({ initial: emptyRoute(upstreams) })} />
-    ${editing ? html`<${RouteForm} key=${editing.id || 'new'} ...${editing} upstreams=${upstreams} onDone=${done} onCancel=${() => setEditing(null)} />` : null}
+    ${editing ? html`<${RouteForm} key=${editing.id ? editing.id + editing.etag : 'new'} ...${editing} upstreams=${upstreams} onDone=${done} onCancel=${() => setEditing(null)}
+      onReload=${() => { list.reload(); edit({ id: editing.id }); }} />` : null}
     <${ErrorBox} error=${opening} />
     <${AsyncView} state=${list} isEmpty=${(d) => d.routes.length === 0}
       empty=${canEdit ? (upstreams.length ? 'No routes yet. Create one to publish a path on the gateways.' : 'No routes yet. Create an upstream first, then a route to it.') : 'No routes yet.'}>${(d) => {
