@@ -447,8 +447,8 @@ Quantun stack is up.
   QSGW console         http://127.0.0.1:$cp_port/admin/   (log in with the admin login below)
   ai-engine            http://127.0.0.1:$ai_port
   risk API             http://127.0.0.1:$risk_port   (API docs: http://127.0.0.1:$risk_port/api/v1/docs)
-  ml-engine            http://127.0.0.1:$ml_port
   QRAP web app         http://127.0.0.1:$risk_port/app/  ($qrap_token_note)
+  ml-engine            http://127.0.0.1:$ml_port
 
   admin login          ${QSGW_ADMIN_EMAIL} / ${QSGW_ADMIN_PASSWORD}
   API keys, secrets    $secrets_file
