@@ -157,7 +157,16 @@ export function Badge({ kind, children }) {
 export function Confirm({ title, children, confirmLabel = 'Delete', onConfirm, onCancel, busy, error }) {
   const cancelRef = useRef(null);
   useEffect(() => { cancelRef.current?.focus(); }, []);
-  const onKey = (e) => { if (e.key === 'Escape') onCancel(); };
+  const onKey = (e) => {
+    if (e.key === 'Escape') { onCancel(); return; }
+    if (e.key !== 'Tab') return;
+    // Keep the focus inside the dialog while it is open.
+    const f = [...e.currentTarget.querySelectorAll('button:not([disabled])')];
+    if (!f.length) return;
+    const i = f.indexOf(document.activeElement);
+    if (e.shiftKey && i <= 0) { e.preventDefault(); f[f.length - 1].focus(); }
+    else if (!e.shiftKey && i === f.length - 1) { e.preventDefault(); f[0].focus(); }
+  };
   return html`<div class="modal-backdrop" onKeyDown=${onKey}>
     <div class="modal" role="dialog" aria-modal="true" aria-labelledby="confirm-title">
       <h2 id="confirm-title">${title}</h2>

@@ -1,7 +1,7 @@
 // QSGW console: entry point. Loads config.json, then renders the shell:
 // the login form without a session, else the navigation and the view of the
 // current path (history API under the mount prefix, e.g. /admin/threats).
-import { html, render, useState, useEffect } from './lib.js';
+import { html, render, useState, useEffect, useRef } from './lib.js';
 import { setBase, useRoute, navigate, Link, Field, ErrorBox } from './lib.js';
 import * as api from './api.js';
 import { Overview } from './views/overview.js';
@@ -63,6 +63,13 @@ function Shell({ session }) {
   useEffect(() => {
     document.title = `${current ? current.label : 'Not found'} · QSGW console`;
   }, [current]);
+  // After in-app navigation, move focus to the new page (screen readers
+  // announce it; keyboard users continue from its top).
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) { first.current = false; return; }
+    document.getElementById('main')?.focus();
+  }, [top]);
   const View = current?.view;
   return html`<div class="shell" data-role=${session.role}>
     <a class="skip" href="#main">Skip to content</a>
