@@ -150,3 +150,33 @@ uiTest('qrap: a viewer sees assessments but no create or re-run controls', async
   assert.equal(await page.getByRole('button', { name: /Re-run/ }).count(), 0);
   assert.ok(page.url().includes(created.data.id));
 });
+
+uiTest('qrap: a JSON inventory with a bad asset shows the field error; a good one completes with its NIST timeline', async (page) => {
+  const org = await createOrg(unique('inventory-org-'));
+  await signIn(page, mintToken('operator', org));
+  await page.getByRole('link', { name: 'New assessment' }).click();
+  await page.getByLabel('JSON inventory').check();
+  await page.getByLabel(/^Name/).fill('inventory check');
+  const inventory = page.getByLabel('Inventory (JSON array of assets)');
+  await inventory.fill('[{"name": "vpn"}]');
+  await page.getByRole('button', { name: 'Start assessment' }).click();
+  const error = page.locator('#asm-inventory-error');
+  await error.waitFor();
+  assert.match(await error.innerText(), /inventory\[0\].*algorithm/);
+  assert.equal(await inventory.getAttribute('aria-invalid'), 'true');
+
+  await inventory.fill(JSON.stringify([
+    { name: 'vpn', algorithm: 'RSA', parameter: '2048', usage: 'key_exchange' },
+    { name: 'disk', algorithm: 'AES-256-GCM', usage: 'encryption' },
+  ]));
+  await page.getByRole('button', { name: 'Start assessment' }).click();
+  await page.locator('#assessment-status', { hasText: 'completed' }).waitFor({ timeout: 60_000 });
+  // RSA-2048: deprecated after 2030, disallowed after 2035.
+  const timeline = page.getByRole('list', { name: 'Deadline timeline' });
+  await timeline.waitFor();
+  const items = await timeline.locator('li').allInnerTexts();
+  assert.equal(items.length, 2, items.join(' | '));
+  assert.match(items[0], /^2030\b.*1 finding deprecated after it/);
+  assert.match(items[1], /^2035\b.*1 finding disallowed after it/);
+  assert.match(await page.locator('#pqc-readiness').innerText(), /^50\.0/);
+});
