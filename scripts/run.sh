@@ -428,6 +428,15 @@ done
 # ---------------------------------------------------------------- summary
 
 qrap_db_url="postgres://${QRAP_DB_USER}:****@${QRAP_DB_HOST}:${QRAP_DB_PORT:-5432}/${QRAP_DB_NAME}"
+# QRAP has no passwords: the web app signs in with a token. Mint an admin
+# one (valid QUANTUN_JWT_TTL_SECS, 1 h by default) into a private file.
+qrap_token_file="$RUN_DIR/qrap-admin.token"
+if (umask 077 && "$bin_dir/risk-api" token --role admin --subject qrap-admin >"$qrap_token_file" 2>/dev/null); then
+    qrap_token_note="paste the token in $qrap_token_file"
+else
+    rm -f "$qrap_token_file"
+    qrap_token_note="mint a token: $bin_dir/risk-api token --role admin (with $secrets_file sourced)"
+fi
 cat <<EOF
 
 Quantun stack is up.
@@ -438,6 +447,7 @@ Quantun stack is up.
   QSGW console         http://127.0.0.1:$cp_port/admin/   (log in with the admin login below)
   ai-engine            http://127.0.0.1:$ai_port
   risk API             http://127.0.0.1:$risk_port   (API docs: http://127.0.0.1:$risk_port/api/v1/docs)
+  QRAP web app         http://127.0.0.1:$risk_port/app/  ($qrap_token_note)
   ml-engine            http://127.0.0.1:$ml_port
 
   admin login          ${QSGW_ADMIN_EMAIL} / ${QSGW_ADMIN_PASSWORD}

@@ -50,6 +50,25 @@ pub enum Command {
     },
     /// Apply the database migrations (needs only the QRAP_DB_* settings), then exit: for release migration jobs.
     Migrate,
+    /// Serve only the QRAP web app (the files embedded in this binary) calling the API at
+    /// QRAP_WEB_API_URL: for hosting the app apart from the API (add its origin to the API's
+    /// QRAP_CORS_ORIGINS). The risk API itself also serves it at /app/.
+    Web(WebArgs),
+}
+
+/// Settings of `risk-api web`.
+#[derive(Debug, Clone, Args)]
+pub struct WebArgs {
+    /// Bind address of the stand-alone web app.
+    #[arg(long = "web-host", env = "QRAP_WEB_HOST", default_value = "0.0.0.0")]
+    pub host: String,
+    /// Listen port of the stand-alone web app (the seed's web dashboard port).
+    #[arg(long = "web-port", env = "QRAP_WEB_PORT", default_value = "3002", value_parser = parse_port)]
+    pub port: u16,
+    /// Base URL of the risk API the app calls, e.g. https://qrap-api.example.com (required;
+    /// the seed's VITE_QRAP_API_URL).
+    #[arg(long = "api-url", env = "QRAP_WEB_API_URL", value_parser = parse_base_url)]
+    pub api_url: String,
 }
 
 /// Raw settings.

@@ -15,6 +15,9 @@ fn main() -> std::process::ExitCode {
             Err(e) => shared::config::exit_with(&e),
         }
     }
+    if let Some(Command::Web(args)) = &cli.command {
+        return risk_api::startup::web_command(args.clone(), cli.settings.log_level);
+    }
     if let Some(Command::Migrate) = &cli.command {
         let options = risk_api::config::database_options(&cli.settings)
             .unwrap_or_else(|e| shared::config::exit_with(&e));

@@ -81,7 +81,7 @@ impl Application {
             },
         };
         let (router, _doc) = build_router(
-            api(state, config.max_body_size, config.cbom_max_body_size),
+            api_and_app(state, config.max_body_size, config.cbom_max_body_size),
             &surface,
         );
         let server = HttpServer::bind(&config.host, config.port, router)
@@ -122,11 +122,68 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     (report.http_status(), Json(report))
 }
 
+/// The QRAP web app (`risk-api/ui/`), embedded in the binary.
+#[derive(Debug, shared::ui::RustEmbed)]
+#[folder = "ui/"]
+pub struct WebApp;
+
+/// Where the web app is mounted.
+pub const APP_PREFIX: &str = "/app/";
+
+/// [`api`] plus the web app at [`APP_PREFIX`] (same origin, so its
+/// `config.json` names no API base).
+pub fn api_and_app(state: AppState, body_limit: usize, cbom_limit: usize) -> OpenApiRouter {
+    let app = shared::ui::router::<WebApp>(
+        shared::ui::UiOptions::new(APP_PREFIX)
+            .extra(serde_json::json!({ "product": "qrap", "version": INFO.version })),
+    );
+    api(state, body_limit, cbom_limit).merge(OpenApiRouter::from(app))
+}
+
+/// `risk-api web`: serves only the web app at `/`, its `config.json`
+/// naming `args.api_url` (and the CSP allowing that origin), with
+/// `/health`; until SIGTERM/SIGINT.
+pub fn web_command(
+    args: crate::config::WebArgs,
+    log_level: shared::config::LogLevel,
+) -> std::process::ExitCode {
+    let opts = shared::server::MainOptions {
+        name: "risk-api-web",
+        log_level,
+        workers: Some(1),
+        blocking: None,
+    };
+    shared::server::run_main(opts, |shutdown| async move {
+        let router = web_router(&args.api_url);
+        let server = HttpServer::bind(&args.host, args.port, router)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot listen on {}:{} (QRAP_WEB_HOST/QRAP_WEB_PORT)",
+                    args.host, args.port
+                )
+            })?;
+        tracing::info!(port = args.port, api = %args.api_url, "serving the QRAP web app");
+        Ok(server.serve(shutdown, Duration::from_secs(5)))
+    })
+}
+
+/// The stand-alone web app's router (see [`web_command`]).
+pub fn web_router(api_url: &str) -> axum::Router {
+    let ui = shared::ui::router::<WebApp>(
+        shared::ui::UiOptions::new("/")
+            .api_base(api_url)
+            .extra(serde_json::json!({ "product": "qrap", "version": INFO.version })),
+    )
+    .route("/health", axum::routing::get(|| async { "ok" }));
+    shared::http::apply_stack(ui, &StackOptions::default())
+}
+
 /// The `/api/v1` resources and `/healthz`. `/api/v1/assessments` (CBOM
 /// uploads) reads bodies up to `cbom_limit`; every other route up to
 /// `body_limit` (`QRAP_MAX_BODY_SIZE`).
 pub fn api(state: AppState, body_limit: usize, cbom_limit: usize) -> OpenApiRouter {
-    use crate::routes::{assessments, audit, findings, organizations, reports};
+    use crate::routes::{assessments, audit, findings, me, organizations, reports};
     let uploads = OpenApiRouter::<AppState>::new()
         .routes(routes!(
             assessments::create_assessment,
@@ -153,6 +210,8 @@ pub fn api(state: AppState, body_limit: usize, cbom_limit: usize) -> OpenApiRout
         .routes(routes!(findings::list_findings))
         .routes(routes!(reports::report))
         .routes(routes!(audit::verify_audit))
+        .routes(routes!(audit::list_audit))
+        .routes(routes!(me::me))
         .layer(DefaultBodyLimit::max(body_limit));
     uploads.merge(rest).with_state(state)
 }

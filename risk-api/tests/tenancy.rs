@@ -326,7 +326,9 @@ fn token_subcommand_mints_a_verifiable_token() {
             Some(Command::Token { org, role, subject }) => {
                 mint_token(&cli.settings, org.as_deref(), &role, &subject)
             }
-            Some(Command::Migrate) | None => panic!("token subcommand not parsed"),
+            Some(Command::Migrate | Command::Web(_)) | None => {
+                panic!("token subcommand not parsed")
+            }
         }
     };
     let token = run(&["--org", org.as_str(), "--role", "operator"]).unwrap();

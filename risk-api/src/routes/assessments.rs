@@ -84,6 +84,20 @@ pub struct AssessmentSummary {
     pub by_threat: Value,
     /// CBOM claims that disagree with the knowledge base.
     pub disagreements: i64,
+    /// The NIST IR 8547 deadlines the findings hit, by year (ascending):
+    /// how many findings are deprecated after and disallowed after it.
+    pub deadlines: Vec<DeadlineYear>,
+}
+
+/// Findings hitting a NIST IR 8547 transition year.
+#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct DeadlineYear {
+    /// The year (e.g. 2030, 2035).
+    pub year: i32,
+    /// Findings deprecated after this year.
+    pub deprecated: i64,
+    /// Findings disallowed after this year.
+    pub disallowed: i64,
 }
 
 /// Resolves the organization an assessment is created in.
@@ -356,7 +370,22 @@ pub async fn summary_of(state: &AppState, a: &Assessment) -> Result<AssessmentSu
     .fetch_one(&state.pool)
     .await
     .map_err(db)?;
+    let deadlines: Vec<DeadlineYear> = sqlx::query_as(
+        "SELECT year, count(*) FILTER (WHERE kind = 'deprecated') AS deprecated,
+                count(*) FILTER (WHERE kind = 'disallowed') AS disallowed
+         FROM (SELECT nist_deprecated_year AS year, 'deprecated' AS kind FROM findings
+                 WHERE assessment_id = $1 AND nist_deprecated_year IS NOT NULL
+               UNION ALL
+               SELECT nist_disallowed_year, 'disallowed' FROM findings
+                 WHERE assessment_id = $1 AND nist_disallowed_year IS NOT NULL) d
+         GROUP BY year ORDER BY year",
+    )
+    .bind(&a.id)
+    .fetch_all(&state.pool)
+    .await
+    .map_err(db)?;
     Ok(AssessmentSummary {
+        deadlines,
         assessment_id: a.id.clone(),
         status: a.status.clone(),
         overall_risk_score: a.overall_risk_score,

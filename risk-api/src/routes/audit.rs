@@ -1,13 +1,17 @@
-//! `GET /api/v1/audit/verify`: recomputes the audit hash chain.
+//! The audit log: `GET /api/v1/audit-log` lists it, `GET /api/v1/audit/verify`
+//! recomputes its hash chain.
 
 use axum::extract::State;
-use serde::Serialize;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use shared::auth::{Admin, RequireRole};
 use shared::error::Problem;
-use shared::json::AppJson;
-use utoipa::ToSchema;
+use shared::json::{AppJson, AppQuery};
+use shared::pagination::Page;
+use utoipa::{IntoParams, ToSchema};
 
-use super::db;
+use super::{db, page, page_of, scope, Reader};
 use crate::state::AppState;
 
 /// One inconsistency.
@@ -54,4 +58,93 @@ pub async fn verify_audit(
         first_broken_id: problems.first().map(|p| p.id),
         problems,
     }))
+}
+
+/// One audit row (hashes included, so a reader can check the chain).
+#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct AuditEntry {
+    /// Sequence number (the chain order).
+    pub id: i64,
+    /// When.
+    pub occurred_at: DateTime<Utc>,
+    /// Organization concerned, if any.
+    pub organization_id: Option<String>,
+    /// Who.
+    pub actor: String,
+    /// Their role.
+    pub actor_role: Option<String>,
+    /// What, e.g. `assessment.create`.
+    pub action: String,
+    /// Resource type.
+    pub resource_type: Option<String>,
+    /// Resource id.
+    pub resource_id: Option<String>,
+    /// Details.
+    pub details: Option<Value>,
+    /// Request id.
+    pub request_id: Option<String>,
+    /// Hash of the previous row.
+    pub prev_hash: String,
+    /// Hash of this row.
+    pub row_hash: String,
+}
+
+/// Audit-log filters.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AuditQuery {
+    /// Exact action, e.g. `assessment.create`.
+    pub action: Option<String>,
+    /// Exact resource type, e.g. `assessment`.
+    pub resource_type: Option<String>,
+    /// Exact resource id.
+    pub resource_id: Option<String>,
+    /// Page size 1..500.
+    pub limit: Option<u32>,
+    /// Cursor.
+    pub cursor: Option<String>,
+}
+
+/// The audit log, newest first. Admins and service clients see every row;
+/// other callers only their organization's.
+#[utoipa::path(get, path = "/api/v1/audit-log", tag = "audit",
+    params(AuditQuery),
+    responses((status = 200, body = Page<AuditEntry>), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list_audit(
+    State(state): State<AppState>,
+    RequireRole { 0: p, .. }: RequireRole<Reader>,
+    AppQuery(q): AppQuery<AuditQuery>,
+) -> Result<AppJson<Page<AuditEntry>>, Problem> {
+    let own = scope(&p)?;
+    let (limit, offset) = page(q.limit, q.cursor)?;
+    for (field, v, max) in [
+        ("action", &q.action, 100),
+        ("resource_type", &q.resource_type, 64),
+        ("resource_id", &q.resource_id, 255),
+    ] {
+        if v.as_ref().is_some_and(|s| s.chars().count() > max) {
+            return Err(Problem::invalid_field(
+                field,
+                format!("must be at most {max} characters"),
+            ));
+        }
+    }
+    let rows: Vec<AuditEntry> = sqlx::query_as(
+        "SELECT id, occurred_at, organization_id, actor, actor_role, action, resource_type, resource_id,
+                details, request_id, prev_hash, row_hash
+         FROM qrap_audit_log
+         WHERE ($1::text IS NULL OR organization_id = $1) AND ($2::text IS NULL OR action = $2)
+           AND ($3::text IS NULL OR resource_type = $3) AND ($4::text IS NULL OR resource_id = $4)
+         ORDER BY id DESC LIMIT $5 OFFSET $6",
+    )
+    .bind(own)
+    .bind(&q.action)
+    .bind(&q.resource_type)
+    .bind(&q.resource_id)
+    .bind(i64::from(limit) + 1)
+    .bind(offset)
+    .fetch_all(&state.pool)
+    .await
+    .map_err(db)?;
+    Ok(AppJson(page_of(rows, limit, offset)))
 }

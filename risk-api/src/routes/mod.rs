@@ -4,6 +4,7 @@
 pub mod assessments;
 pub mod audit;
 pub mod findings;
+pub mod me;
 pub mod organizations;
 pub mod reports;
 

@@ -1,0 +1,144 @@
+// QRAP web app: sign-in, navigation and the hash router.
+import { html, render, useEffect, useState } from './lib.js';
+import * as api from './api.js';
+import { ErrorBox, Loading, described, parseHash } from './components.js';
+import { Organizations } from './views/organizations.js';
+import { Assessments, NewAssessment } from './views/assessments.js';
+import { AssessmentPage } from './views/assessment.js';
+import { AuditLog } from './views/audit.js';
+
+function SignIn({ onSignedIn, notice }) {
+  const [value, setValue] = useState('');
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  async function submit(e) {
+    e.preventDefault();
+    const v = value.trim();
+    if (!v) {
+      setError('Paste a token or an API key.');
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    api.setCredential(v);
+    try {
+      const me = await api.get('/api/v1/me');
+      onSignedIn(me);
+    } catch (err) {
+      api.setCredential(null);
+      setError(err.status === 401 ? 'This token or key is not valid (expired, or signed with another secret).' : err.message);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return html`<main id="main" class="signin">
+    <h1>QRAP</h1>
+    <p>Quantum risk assessment of your cryptographic inventory.</p>
+    ${notice ? html`<p class="notice" role="status">${notice}</p>` : null}
+    <form onSubmit=${submit} novalidate>
+      <div class=${`field${error ? ' invalid' : ''}`}>
+        <label for="credential">Access token or API key</label>
+        <input id="credential" name="credential" type="password" autocomplete="off" spellcheck="false"
+          value=${value} onInput=${(e) => setValue(e.currentTarget.value)} required
+          ...${described('credential', error, true)} />
+        <small id="credential-hint" class="hint">
+          Mint a token with <code>risk-api token --role admin</code> (or
+          <code>--org ORG --role operator|viewer</code>). It stays in this tab only and is never put in a URL.
+        </small>
+        ${error ? html`<small id="credential-error" class="field-error" role="alert">${error}</small>` : null}
+      </div>
+      <button type="submit" disabled=${busy}>${busy ? 'Signing in…' : 'Sign in'}</button>
+    </form>
+  </main>`;
+}
+
+const NAV = [
+  ['/assessments', 'Assessments'],
+  ['/organizations', 'Organizations'],
+  ['/audit', 'Audit log'],
+];
+
+function Shell({ me, route, onSignOut }) {
+  let view;
+  const { path, params } = route;
+  const m = /^\/assessments\/([^/]+)$/.exec(path);
+  if (path === '/assessments/new') view = html`<${NewAssessment} me=${me} params=${params} />`;
+  else if (m) view = html`<${AssessmentPage} me=${me} id=${decodeURIComponent(m[1])} />`;
+  else if (path === '/assessments') view = html`<${Assessments} me=${me} params=${params} />`;
+  else if (path === '/organizations') view = html`<${Organizations} me=${me} />`;
+  else if (path === '/audit') view = html`<${AuditLog} me=${me} params=${params} />`;
+  else view = html`<h1>Not found</h1><p>No page at ${path}. <a href="#/assessments">Assessments</a></p>`;
+  return html`<header class="top">
+      <a class="brand" href="#/assessments">QRAP</a>
+      <nav aria-label="Main">
+        <ul>
+          ${NAV.map(([href, label]) => html`<li>
+            <a href=${`#${href}`} aria-current=${path.startsWith(href) ? 'page' : undefined}>${label}</a>
+          </li>`)}
+        </ul>
+      </nav>
+      <div class="who">
+        <span title=${me.subject}>${me.subject}</span>
+        <span class="badge">${me.role}</span>
+        ${me.organization_id ? html`<span class="muted">${me.organization_id}</span>` : null}
+        <button type="button" class="link" onClick=${onSignOut}>Sign out</button>
+      </div>
+    </header>
+    <main id="main" tabindex="-1">${view}</main>`;
+}
+
+function App() {
+  const [me, setMe] = useState(null);
+  const [checking, setChecking] = useState(api.hasCredential());
+  const [notice, setNotice] = useState(null);
+  const [error, setError] = useState(null);
+  const [route, setRoute] = useState(parseHash(window.location.hash));
+
+  useEffect(() => {
+    const onHash = () => setRoute(parseHash(window.location.hash));
+    window.addEventListener('hashchange', onHash);
+    api.setUnauthorizedHandler(() => {
+      api.setCredential(null);
+      setMe(null);
+      setNotice('Your session ended (the token expired or was refused). Sign in again.');
+    });
+    if (api.hasCredential()) {
+      api.get('/api/v1/me').then(
+        (m) => {
+          setMe(m);
+          setChecking(false);
+        },
+        (e) => {
+          if (e.status === 401) api.setCredential(null);
+          else setError(e);
+          setChecking(false);
+        },
+      );
+    }
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
+
+  useEffect(() => {
+    const main = document.getElementById('main');
+    if (main && me) main.focus({ preventScroll: true });
+  }, [route.path]);
+
+  if (checking) return html`<${Loading} what="your session" />`;
+  if (error) return html`<${ErrorBox} error=${error} onRetry=${() => window.location.reload()} />`;
+  if (!me) {
+    return html`<${SignIn} notice=${notice} onSignedIn=${(m) => {
+      setNotice(null);
+      setMe(m);
+    }} />`;
+  }
+  return html`<${Shell} me=${me} route=${route} onSignOut=${() => {
+    api.setCredential(null);
+    setMe(null);
+    setNotice('Signed out.');
+  }} />`;
+}
+
+await api.loadConfig();
+const root = document.getElementById('app');
+root.textContent = '';
+render(html`<${App} />`, root);

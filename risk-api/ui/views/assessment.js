@@ -1,0 +1,333 @@
+// One assessment: progress while it runs; then the overall score, the
+// severity breakdown, PQC readiness, the NIST deadline timeline, the
+// findings (sortable, filterable, with recommendations) and the reports.
+import { html, useEffect, useState } from '../lib.js';
+import * as api from '../api.js';
+import {
+  ChartCanvas, Empty, ErrorBox, Loading, SEVERITIES, SEVERITY_COLORS, SeverityBadge, StatusBadge,
+  fmtDate, fmtNum, usePoll,
+} from '../components.js';
+
+const THREATS = ['shor', 'grover', 'none', 'classically_weak', 'unknown'];
+const THREAT_COLORS = {
+  shor: '#8b0000', grover: '#e0a800', classically_weak: '#d9480f', none: '#2b8a3e', unknown: '#868e96',
+};
+const POLICIES = ['acceptable', 'deprecated', 'disallowed', 'unknown'];
+const STEPS = ['pending', 'running', 'completed'];
+
+function Progress({ a }) {
+  const [now, setNow] = useState(Date.now());
+  usePoll(() => setNow(Date.now()), 1000, true);
+  const since = new Date(a.started_at || a.created_at).getTime();
+  const secs = Math.max(0, Math.round((now - since) / 1000));
+  const step = STEPS.indexOf(a.status);
+  return html`<div class="card progress" role="status" aria-live="polite">
+    <h2>${a.status === 'pending' ? 'Queued for scoring' : 'Scoring'} ${a.asset_count} assets…</h2>
+    <ol class="steps">
+      ${['Received', 'Scoring with the ML engine', 'Findings stored'].map((label, i) => html`<li
+        class=${i < step ? 'done' : i === step ? 'current' : ''}>${label}</li>`)}
+    </ol>
+    <progress aria-label="Assessment progress"></progress>
+    <p class="muted">${secs} s ${a.status === 'pending' ? 'waiting' : 'running'}; this page updates by itself.</p>
+  </div>`;
+}
+
+function ScoreCards({ s }) {
+  const score = s.overall_risk_score;
+  const ready = s.pqc_readiness_pct;
+  const level = score === null || score === undefined ? 'none' : score >= 75 ? 'critical' : score >= 50 ? 'high' : score >= 25 ? 'medium' : 'low';
+  return html`<div class="cards">
+    <div class="card stat">
+      <h2>Overall risk score</h2>
+      <p class=${`big score-${level}`} id="overall-score">${fmtNum(score)}<span class="muted"> / 100</span></p>
+      <meter min="0" max="100" low="25" high="75" optimum="0" value=${score || 0} aria-label="Overall risk score"></meter>
+    </div>
+    <div class="card stat">
+      <h2>PQC readiness</h2>
+      <p class="big" id="pqc-readiness">${fmtNum(ready)}<span class="muted"> %</span></p>
+      <meter min="0" max="100" low="50" high="90" optimum="100" value=${ready || 0} aria-label="Share of quantum-safe assets"></meter>
+      <p class="muted">Share of the ${s.asset_count} assets that are quantum-safe.</p>
+    </div>
+    <div class="card stat">
+      <h2>Earliest NIST deadline</h2>
+      <p class="big">${s.earliest_deadline_year || '–'}</p>
+      <p class="muted">${s.disagreements ? `${s.disagreements} CBOM claims disagree with the knowledge base.` : 'NIST IR 8547 transition year hit first.'}</p>
+    </div>
+  </div>`;
+}
+
+function SeverityChart({ s }) {
+  const counts = SEVERITIES.map((k) => (s.counts && s.counts[k]) || 0);
+  const total = counts.reduce((a, b) => a + b, 0);
+  return html`<div class="card">
+    <h2>Findings by severity</h2>
+    ${total === 0 ? html`<${Empty}>No findings.<//>` : html`<${ChartCanvas} label=${`Findings by severity: ${SEVERITIES.map((k, i) => `${k} ${counts[i]}`).join(', ')}`}
+      config=${{
+        type: 'bar',
+        data: {
+          labels: SEVERITIES,
+          datasets: [{ label: 'Findings', data: counts, backgroundColor: SEVERITIES.map((k) => SEVERITY_COLORS[k]) }],
+        },
+        options: {
+          indexAxis: 'y', responsive: true, maintainAspectRatio: false, animation: false,
+          plugins: { legend: { display: false } },
+          scales: { x: { beginAtZero: true, ticks: { precision: 0 } } },
+        },
+      }} />`}
+    <ul class="legend-list">
+      ${SEVERITIES.map((k, i) => html`<li><${SeverityBadge} severity=${k} /> ${counts[i]}</li>`)}
+    </ul>
+  </div>`;
+}
+
+function DeadlineTimeline({ s }) {
+  const rows = s.deadlines || [];
+  const thisYear = new Date().getFullYear();
+  return html`<div class="card">
+    <h2>NIST IR 8547 deadlines hit</h2>
+    ${rows.length === 0
+      ? html`<${Empty}>No finding hits a NIST transition deadline.<//>`
+      : html`<${ChartCanvas} label=${`Findings by NIST deadline year: ${rows.map((r) => `${r.year}: ${r.deprecated} deprecated, ${r.disallowed} disallowed`).join('; ')}`}
+          config=${{
+            type: 'bar',
+            data: {
+              labels: rows.map((r) => String(r.year)),
+              datasets: [
+                { label: 'Deprecated after', data: rows.map((r) => r.deprecated), backgroundColor: '#e0a800' },
+                { label: 'Disallowed after', data: rows.map((r) => r.disallowed), backgroundColor: '#8b0000' },
+              ],
+            },
+            options: {
+              responsive: true, maintainAspectRatio: false, animation: false,
+              scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } },
+            },
+          }} />
+        <ol class="timeline" aria-label="Deadline timeline">
+          ${rows.map((r) => html`<li class=${r.year <= thisYear ? 'past' : ''}>
+            <strong>${r.year}</strong>${r.year <= thisYear ? ' (passed)' : ` (in ${r.year - thisYear} years)`}:
+            ${r.deprecated ? ` ${r.deprecated} finding${r.deprecated === 1 ? '' : 's'} deprecated after it` : ''}${r.deprecated && r.disallowed ? ';' : ''}
+            ${r.disallowed ? ` ${r.disallowed} finding${r.disallowed === 1 ? '' : 's'} disallowed after it` : ''}
+          </li>`)}
+        </ol>`}
+  </div>`;
+}
+
+function ThreatChart({ s }) {
+  const entries = Object.entries(s.by_threat || {});
+  if (!entries.length) return null;
+  return html`<div class="card">
+    <h2>Findings by quantum threat</h2>
+    <${ChartCanvas} label=${`Findings by threat: ${entries.map(([k, v]) => `${k} ${v}`).join(', ')}`}
+      config=${{
+        type: 'doughnut',
+        data: {
+          labels: entries.map(([k]) => k),
+          datasets: [{ data: entries.map(([, v]) => v), backgroundColor: entries.map(([k]) => THREAT_COLORS[k] || '#868e96') }],
+        },
+        options: { responsive: true, maintainAspectRatio: false, animation: false, plugins: { legend: { position: 'right' } } },
+      }} />
+  </div>`;
+}
+
+const SORTS = {
+  priority: 'Priority',
+  '-risk_score': 'Risk score (highest first)',
+  risk_score: 'Risk score (lowest first)',
+  algorithm: 'Algorithm',
+};
+
+/** A sortable column header: `orders` are [sort value, aria-sort direction]
+ * pairs the button cycles through. */
+function SortHeader({ label, orders, sort, setSort }) {
+  const at = orders.findIndex(([v]) => v === sort);
+  const next = orders[(at + 1) % orders.length][0];
+  const dir = at < 0 ? 'none' : orders[at][1];
+  return html`<th scope="col" aria-sort=${dir}>
+    <button type="button" class="sort" onClick=${() => setSort(next)}>
+      ${label}${dir === 'descending' ? ' ▼' : dir === 'ascending' ? ' ▲' : ''}
+    </button>
+  </th>`;
+}
+
+function Findings({ id }) {
+  const [filters, setFilters] = useState({ severity: '', threat: '', policy_status: '', algorithm: '' });
+  const [algorithmInput, setAlgorithmInput] = useState('');
+  const [sort, setSort] = useState('priority');
+  const [items, setItems] = useState(null);
+  const [next, setNext] = useState(null);
+  const [error, setError] = useState(null);
+  const [loading, setLoading] = useState(true);
+
+  async function load(cursor) {
+    setLoading(true);
+    try {
+      const page = await api.get(`/api/v1/assessments/${encodeURIComponent(id)}/findings`, { ...filters, sort, cursor, limit: 100 });
+      setItems((prev) => (cursor && prev ? [...prev, ...page.items] : page.items));
+      setNext(page.next_cursor);
+      setError(null);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setLoading(false);
+    }
+  }
+  useEffect(() => {
+    load(null);
+  }, [id, sort, filters.severity, filters.threat, filters.policy_status, filters.algorithm]);
+
+  const set = (k) => (e) => setFilters({ ...filters, [k]: e.currentTarget.value });
+  return html`<div class="card">
+    <h2 id="findings-title">Findings</h2>
+    <form class="filters" aria-label="Filter findings" onSubmit=${(e) => {
+      e.preventDefault();
+      setFilters({ ...filters, algorithm: algorithmInput.trim() });
+    }}>
+      <label>Severity <select id="f-severity" value=${filters.severity} onChange=${set('severity')}>
+        <option value="">any</option>${SEVERITIES.map((v) => html`<option value=${v}>${v}</option>`)}
+      </select></label>
+      <label>Threat <select id="f-threat" value=${filters.threat} onChange=${set('threat')}>
+        <option value="">any</option>${THREATS.map((v) => html`<option value=${v}>${v}</option>`)}
+      </select></label>
+      <label>Policy <select id="f-policy" value=${filters.policy_status} onChange=${set('policy_status')}>
+        <option value="">any</option>${POLICIES.map((v) => html`<option value=${v}>${v}</option>`)}
+      </select></label>
+      <label>Algorithm <input id="f-algorithm" value=${algorithmInput} placeholder="e.g. RSA-2048"
+        onInput=${(e) => setAlgorithmInput(e.currentTarget.value)} /></label>
+      <button type="submit">Apply</button>
+      <label>Sort by <select id="f-sort" value=${sort} onChange=${(e) => setSort(e.currentTarget.value)}>
+        ${Object.entries(SORTS).map(([v, l]) => html`<option value=${v}>${l}</option>`)}
+      </select></label>
+    </form>
+    <${ErrorBox} error=${error} onRetry=${() => load(null)} />
+    ${loading && !items ? html`<${Loading} what="findings" />` : null}
+    ${items && !items.length ? html`<${Empty}>No finding matches these filters.<//>` : null}
+    ${items && items.length
+      ? html`<div class="table-wrap"><table class="data findings" id="findings-table" aria-labelledby="findings-title" aria-busy=${loading ? 'true' : 'false'}>
+          <thead><tr>
+            <${SortHeader} label="#" orders=${[['priority', 'ascending']]} sort=${sort} setSort=${setSort} />
+            <th scope="col">Severity</th>
+            <${SortHeader} label="Score" orders=${[['-risk_score', 'descending'], ['risk_score', 'ascending']]} sort=${sort} setSort=${setSort} />
+            <th scope="col">Asset</th>
+            <${SortHeader} label="Algorithm" orders=${[['algorithm', 'ascending']]} sort=${sort} setSort=${setSort} />
+            <th scope="col">Threat</th><th scope="col">Policy</th><th scope="col">NIST deprecated / disallowed after</th>
+            <th scope="col">Recommendation</th>
+          </tr></thead>
+          <tbody>
+            ${items.map((f) => html`<tr key=${f.id}>
+              <td class="num priority">${f.priority}</td>
+              <td><${SeverityBadge} severity=${f.severity} /></td>
+              <td class="num">${fmtNum(f.risk_score, 2)}</td>
+              <td>${f.asset_name}${f.usage ? html`<br /><small class="muted">${f.usage}</small>` : null}</td>
+              <td><code>${f.algorithm}</code>${f.parameter ? html`<br /><small class="muted">${f.parameter}</small>` : null}</td>
+              <td>${f.quantum_threat}</td>
+              <td>${f.policy_status}</td>
+              <td>${f.nist_deprecated_year || '–'} / ${f.nist_disallowed_year || '–'}</td>
+              <td class="recommendation">${f.recommendation || ''}</td>
+            </tr>`)}
+          </tbody>
+        </table></div>
+        ${next ? html`<button type="button" onClick=${() => load(next)} disabled=${loading}>Load more findings</button>` : null}`
+      : null}
+  </div>`;
+}
+
+function Reports({ a }) {
+  const [busy, setBusy] = useState('');
+  const [error, setError] = useState(null);
+  const [done, setDone] = useState('');
+  async function get(format) {
+    setBusy(format);
+    setError(null);
+    try {
+      const name = await api.download(`/api/v1/assessments/${encodeURIComponent(a.id)}/report`, { format }, `${a.id}-report.${format}`);
+      setDone(`Downloaded ${name}.`);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy('');
+    }
+  }
+  return html`<div class="reports">
+    <button type="button" id="download-csv" onClick=${() => get('csv')} disabled=${!!busy}>${busy === 'csv' ? 'Preparing…' : 'Download CSV'}</button>
+    <button type="button" id="download-html" onClick=${() => get('html')} disabled=${!!busy}>${busy === 'html' ? 'Preparing…' : 'Download HTML report'}</button>
+    <span class="muted" role="status">${done}</span>
+    <${ErrorBox} error=${error} />
+  </div>`;
+}
+
+export function AssessmentPage({ me, id }) {
+  const [a, setA] = useState(null);
+  const [summary, setSummary] = useState(null);
+  const [error, setError] = useState(null);
+  const [rerunError, setRerunError] = useState(null);
+
+  async function load() {
+    try {
+      const got = await api.get(`/api/v1/assessments/${encodeURIComponent(id)}`);
+      setA(got);
+      setError(null);
+      if (got.status === 'completed') setSummary(await api.get(`/api/v1/assessments/${encodeURIComponent(id)}/summary`));
+    } catch (e) {
+      setError(e);
+    }
+  }
+  useEffect(() => {
+    setA(null);
+    setSummary(null);
+    load();
+  }, [id]);
+  const running = !!a && (a.status === 'pending' || a.status === 'running');
+  usePoll(load, 1500, running);
+
+  async function rerun() {
+    setRerunError(null);
+    try {
+      setSummary(null);
+      setA(await api.post(`/api/v1/assessments/${encodeURIComponent(id)}/rerun`));
+    } catch (e) {
+      setRerunError(e);
+    }
+  }
+
+  if (error && !a) {
+    return html`<section><h1>Assessment</h1><${ErrorBox} error=${error} onRetry=${load} />
+      <p><a href="#/assessments">Back to the assessments</a></p></section>`;
+  }
+  if (!a) return html`<${Loading} what="the assessment" />`;
+  return html`<section>
+    <p class="crumbs"><a href="#/assessments">Assessments</a> ›</p>
+    <div class="title-row">
+      <h1>${a.name}</h1>
+      <span id="assessment-status"><${StatusBadge} status=${a.status} /></span>
+    </div>
+    <p class="muted">${[
+      a.source_format === 'cyclonedx' ? `CycloneDX CBOM ${a.source_spec_version || ''}` : 'JSON inventory',
+      `${a.asset_count} assets`,
+      `organization ${a.organization_id}`,
+      `created ${fmtDate(a.created_at)}`,
+      a.completed_at ? `completed ${fmtDate(a.completed_at)}` : null,
+      `attempt ${a.attempts}`,
+    ].filter(Boolean).join(' · ')}</p>
+    ${a.description ? html`<p>${a.description}</p>` : null}
+    <${ErrorBox} error=${error} />
+    ${running ? html`<${Progress} a=${a} />` : null}
+    ${a.status === 'failed'
+      ? html`<div class="error" role="alert"><strong>Scoring failed:</strong> ${a.failure_reason || 'no reason recorded'}</div>`
+      : null}
+    ${me.can_write && (a.status === 'failed' || a.status === 'completed')
+      ? html`<p><button type="button" class="secondary" onClick=${rerun}>Re-run the assessment</button></p>
+        <${ErrorBox} error=${rerunError} />`
+      : null}
+    ${a.status === 'completed' && !summary ? html`<${Loading} what="the summary" />` : null}
+    ${a.status === 'completed' && summary
+      ? html`<${Reports} a=${a} />
+        <${ScoreCards} s=${summary} />
+        <div class="cards two">
+          <${SeverityChart} s=${summary} />
+          <${DeadlineTimeline} s=${summary} />
+        </div>
+        <${ThreatChart} s=${summary} />
+        <${Findings} id=${a.id} />`
+      : null}
+  </section>`;
+}

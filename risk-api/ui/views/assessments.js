@@ -1,0 +1,228 @@
+// Assessments: the list (status, polling while any runs) and the create
+// form (CBOM file upload or JSON inventory).
+import { html, useEffect, useState } from '../lib.js';
+import * as api from '../api.js';
+import {
+  Empty, ErrorBox, Field, Loading, StatusBadge, described, fmtDate, fmtNum, go, useLoad, usePoll,
+} from '../components.js';
+
+const STATUSES = ['pending', 'running', 'completed', 'failed'];
+
+/** Organizations for a select (admins pick one; others have theirs). */
+function useOrganizations(me) {
+  return useLoad(
+    () => (me.organization_id ? Promise.resolve({ items: [] }) : api.get('/api/v1/organizations', { limit: 500 })),
+    [me.organization_id],
+  );
+}
+
+export function Assessments({ me, params }) {
+  const [status, setStatus] = useState(params.get('status') || '');
+  const [org, setOrg] = useState(params.get('organization_id') || '');
+  const [cursor, setCursor] = useState(null);
+  const orgs = useOrganizations(me);
+  const [data, setData] = useState(null);
+  const [error, setError] = useState(null);
+  const [loading, setLoading] = useState(true);
+
+  async function load() {
+    try {
+      const page = await api.get('/api/v1/assessments', { status, organization_id: org, cursor, limit: 50 });
+      setData(page);
+      setError(null);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setLoading(false);
+    }
+  }
+  useEffect(() => {
+    setLoading(true);
+    load();
+  }, [status, org, cursor]);
+  const active = !!data && data.items.some((a) => a.status === 'pending' || a.status === 'running');
+  usePoll(load, 2000, active);
+
+  const orgName = Object.fromEntries(((orgs.data && orgs.data.items) || []).map((o) => [o.id, o.name]));
+  return html`<section>
+    <div class="title-row">
+      <h1>Assessments</h1>
+      ${me.can_write ? html`<a class="button" href="#/assessments/new">New assessment</a>` : null}
+    </div>
+    <form class="filters" onSubmit=${(e) => e.preventDefault()} aria-label="Filter assessments">
+      <label>Status
+        <select value=${status} onChange=${(e) => { setCursor(null); setStatus(e.currentTarget.value); }}>
+          <option value="">any</option>
+          ${STATUSES.map((s) => html`<option value=${s}>${s}</option>`)}
+        </select>
+      </label>
+      ${!me.organization_id
+        ? html`<label>Organization
+            <select value=${org} onChange=${(e) => { setCursor(null); setOrg(e.currentTarget.value); }}>
+              <option value="">all</option>
+              ${((orgs.data && orgs.data.items) || []).map((o) => html`<option value=${o.id}>${o.name}</option>`)}
+            </select>
+          </label>`
+        : null}
+    </form>
+    ${loading && !data ? html`<${Loading} what="assessments" />` : null}
+    <${ErrorBox} error=${error} onRetry=${load} />
+    ${data && !data.items.length
+      ? html`<${Empty}>No assessments${status ? ` with status ${status}` : ''} yet.
+          ${me.can_write ? html` <a href="#/assessments/new">Create one</a> from a CBOM file or a JSON inventory.` : null}<//>`
+      : null}
+    ${data && data.items.length
+      ? html`<table class="data" id="assessments-table">
+          <caption class="sr-only">Assessments</caption>
+          <thead><tr>
+            <th scope="col">Name</th><th scope="col">Organization</th><th scope="col">Status</th>
+            <th scope="col">Source</th><th scope="col" class="num">Assets</th><th scope="col" class="num">Risk score</th>
+            <th scope="col" class="num">Critical / High</th><th scope="col">Created</th>
+          </tr></thead>
+          <tbody>
+            ${data.items.map((a) => html`<tr key=${a.id} data-status=${a.status}>
+              <td><a href=${`#/assessments/${a.id}`}>${a.name}</a></td>
+              <td>${orgName[a.organization_id] || html`<code>${a.organization_id}</code>`}</td>
+              <td><${StatusBadge} status=${a.status} />${a.status === 'running' || a.status === 'pending'
+                ? html` <progress aria-label=${`${a.name} is ${a.status}`}></progress>` : null}</td>
+              <td>${a.source_format === 'cyclonedx' ? `CBOM ${a.source_spec_version || ''}` : 'inventory'}</td>
+              <td class="num">${a.asset_count}</td>
+              <td class="num">${fmtNum(a.overall_risk_score)}</td>
+              <td class="num">${a.status === 'completed' ? `${a.critical_count} / ${a.high_count}` : '–'}</td>
+              <td>${fmtDate(a.created_at)}</td>
+            </tr>`)}
+          </tbody>
+        </table>
+        <div class="pager">
+          ${cursor ? html`<button type="button" onClick=${() => setCursor(null)}>First page</button>` : null}
+          ${data.next_cursor ? html`<button type="button" onClick=${() => setCursor(data.next_cursor)}>Next page</button>` : null}
+        </div>`
+      : null}
+  </section>`;
+}
+
+const EXAMPLE = JSON.stringify([
+  { name: 'api gateway TLS', algorithm: 'RSA', parameter: '2048', usage: 'key_exchange', exposure: 'internet', data_shelf_life_years: 10 },
+  { name: 'code signing', algorithm: 'ECDSA', parameter: 'P-256', usage: 'signature' },
+  { name: 'disk encryption', algorithm: 'AES-256-GCM', usage: 'encryption' },
+], null, 2);
+
+export function NewAssessment({ me, params }) {
+  const orgs = useOrganizations(me);
+  const [source, setSource] = useState('cbom');
+  const [name, setName] = useState('');
+  const [description, setDescription] = useState('');
+  const [org, setOrg] = useState(params.get('organization_id') || '');
+  const [file, setFile] = useState(null);
+  const [inventory, setInventory] = useState(EXAMPLE);
+  const [errors, setErrors] = useState({});
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+
+  if (!me.can_write) {
+    return html`<section><h1>New assessment</h1><p>Your role (${me.role}) can read assessments but not create them.</p></section>`;
+  }
+
+  async function submit(e) {
+    e.preventDefault();
+    setErrors({});
+    setError(null);
+    const local = {};
+    const organization_id = me.organization_id ? undefined : org || undefined;
+    if (!me.organization_id && !org) local.organization_id = 'Choose an organization.';
+    let items;
+    if (source === 'cbom') {
+      if (!file) local.file = 'Choose a CycloneDX CBOM file (JSON).';
+    } else {
+      if (!name.trim()) local.name = 'A name is required for an inventory.';
+      try {
+        const parsed = JSON.parse(inventory);
+        items = Array.isArray(parsed) ? parsed : parsed.inventory;
+        if (!Array.isArray(items)) local.inventory = 'Expected a JSON array of assets (or an object with "inventory").';
+      } catch (err) {
+        local.inventory = `Not valid JSON: ${err.message}`;
+      }
+    }
+    if (Object.keys(local).length) {
+      setErrors(local);
+      return;
+    }
+    setBusy(true);
+    try {
+      let created;
+      if (source === 'cbom') {
+        const text = await file.text();
+        created = await api.postRaw('/api/v1/assessments', text, 'application/vnd.cyclonedx+json', {
+          name: name.trim() || undefined,
+          description: description.trim() || undefined,
+          organization_id,
+        });
+      } else {
+        created = await api.post('/api/v1/assessments', {
+          name,
+          description: description.trim() || undefined,
+          organization_id,
+          inventory: items,
+        });
+      }
+      go(`/assessments/${created.id}`);
+    } catch (err) {
+      const f = err.fields ? err.fields() : {};
+      const mapped = {};
+      for (const [k, v] of Object.entries(f)) {
+        if (k === 'name' || k === 'description' || k === 'organization_id') mapped[k] = v;
+        else if (source === 'inventory') mapped.inventory = mapped.inventory ? `${mapped.inventory}; ${k}: ${v}` : `${k}: ${v}`;
+        else mapped.file = mapped.file ? `${mapped.file}; ${k}: ${v}` : `${k}: ${v}`;
+      }
+      setErrors(mapped);
+      if (!Object.keys(mapped).length || err.status === 404) setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return html`<section>
+    <h1>New assessment</h1>
+    <form class="card" onSubmit=${submit} novalidate aria-label="New assessment">
+      <${ErrorBox} error=${error} />
+      <fieldset>
+        <legend>Source</legend>
+        <label class="inline"><input type="radio" name="source" value="cbom" checked=${source === 'cbom'}
+          onChange=${() => setSource('cbom')} /> Upload a CycloneDX CBOM file</label>
+        <label class="inline"><input type="radio" name="source" value="inventory" checked=${source === 'inventory'}
+          onChange=${() => setSource('inventory')} /> JSON inventory</label>
+      </fieldset>
+      ${!me.organization_id
+        ? html`<${Field} id="asm-org" label="Organization" error=${errors.organization_id}>
+            <select id="asm-org" value=${org} onChange=${(e) => setOrg(e.currentTarget.value)} required
+              ...${described('asm-org', errors.organization_id)}>
+              <option value="">Choose…</option>
+              ${((orgs.data && orgs.data.items) || []).map((o) => html`<option value=${o.id}>${o.name}</option>`)}
+            </select>
+          <//>`
+        : null}
+      <${Field} id="asm-name" label=${source === 'cbom' ? 'Name (optional: defaults to the CBOM\u2019s component name)' : 'Name'}
+        error=${errors.name}>
+        <input id="asm-name" value=${name} maxlength="200" onInput=${(e) => setName(e.currentTarget.value)}
+          ...${described('asm-name', errors.name)} />
+      <//>
+      <${Field} id="asm-description" label="Description (optional)" error=${errors.description}>
+        <input id="asm-description" value=${description} onInput=${(e) => setDescription(e.currentTarget.value)}
+          ...${described('asm-description', errors.description)} />
+      <//>
+      ${source === 'cbom'
+        ? html`<${Field} id="asm-file" label="CBOM file" error=${errors.file}
+            hint="CycloneDX 1.6 or 1.7 JSON with cryptographic assets (e.g. a CBOMkit scan).">
+            <input id="asm-file" type="file" accept=".json,.cdx,.cdx.json,application/json,application/vnd.cyclonedx+json"
+              onChange=${(e) => setFile(e.currentTarget.files[0] || null)} ...${described('asm-file', errors.file, true)} />
+          <//>`
+        : html`<${Field} id="asm-inventory" label="Inventory (JSON array of assets)" error=${errors.inventory}
+            hint="Each asset: name, algorithm, and optionally parameter, usage, exposure, data_shelf_life_years, criticality.">
+            <textarea id="asm-inventory" rows="12" class="mono" value=${inventory}
+              onInput=${(e) => setInventory(e.currentTarget.value)} ...${described('asm-inventory', errors.inventory, true)}></textarea>
+          <//>`}
+      <button type="submit" disabled=${busy}>${busy ? 'Uploading…' : 'Start assessment'}</button>
+      <a href="#/assessments" class="cancel">Cancel</a>
+    </form>
+  </section>`;
+}

@@ -1,0 +1,182 @@
+// Browser tests of the QRAP web app (/app/ on the risk API): sign in with
+// a token, upload a real CBOM, watch it complete, read the findings in
+// priority order, download the CSV; organizations with field errors; the
+// audit log with its chain check; a viewer sees no create controls.
+import assert from 'node:assert/strict';
+import { createHmac, randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT, api, config, uiTest, unique } from './lib.mjs';
+
+/** An HS256 token as `risk-api token` mints it (issuer qrap, audience qrap-api). */
+function mintToken(role, org) {
+  const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const claims = { sub: `ui-test-${role}`, role, iss: 'qrap', aud: 'qrap-api', iat: now, exp: now + 3600, jti: randomUUID() };
+  if (org) claims.org = org;
+  const head = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(claims)}`;
+  const sig = createHmac('sha256', config.qrapJwtSecret).update(head).digest('base64url');
+  return `${head}.${sig}`;
+}
+
+/** The public CBOM fixtures, found as the Rust tests find them. */
+function fixture(name) {
+  const candidates = [join(REPO_ROOT, '..', 'shared', 'fixtures', 'cbom')];
+  if (process.env.QUANTUN_FIXTURES_DIR) {
+    candidates.push(join(process.env.QUANTUN_FIXTURES_DIR, 'cbom'), process.env.QUANTUN_FIXTURES_DIR);
+  }
+  const dir = candidates.find((d) => existsSync(join(d, name)));
+  assert.ok(dir, `CBOM fixture ${name} not found (set QUANTUN_FIXTURES_DIR)`);
+  return join(dir, name);
+}
+
+async function createOrg(name) {
+  const r = await api('POST', `${config.qrapUrl}/api/v1/organizations`, {
+    token: mintToken('admin'),
+    body: { name },
+    expect: [201],
+  });
+  return r.data.id;
+}
+
+async function signIn(page, token) {
+  await page.goto(`${config.qrapUrl}/app/`);
+  await page.getByLabel('Access token or API key').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).waitFor();
+}
+
+uiTest('qrap: upload a CBOM, wait for completion, findings by priority, CSV download', async (page) => {
+  const org = await createOrg(unique('cbom-org-'));
+  await signIn(page, mintToken('operator', org));
+  await page.getByRole('link', { name: 'New assessment' }).click();
+  const name = unique('keycloak-');
+  await page.getByLabel('CBOM file', { exact: true }).setInputFiles(fixture('keycloak-cbom.json'));
+  await page.getByLabel(/^Name/).fill(name);
+  await page.getByRole('button', { name: 'Start assessment' }).click();
+
+  // The assessment page shows the status until scoring completes.
+  await page.getByRole('heading', { name }).waitFor();
+  await page.locator('#assessment-status', { hasText: 'completed' }).waitFor({ timeout: 60_000 });
+  const table = page.locator('#findings-table');
+  await table.waitFor();
+  assert.match(await page.locator('#overall-score').innerText(), /^\d+\.\d/);
+
+  // Findings sorted by priority: 1, 2, 3, … and the worst severity first.
+  const priorities = (await table.locator('tbody td.priority').allInnerTexts()).map(Number);
+  assert.ok(priorities.length >= 10, `findings shown: ${priorities.length}`);
+  assert.deepEqual(priorities, priorities.map((_, i) => i + 1));
+  const severities = await table.locator('tbody tr td:nth-child(2)').allInnerTexts();
+  const rank = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFO'];
+  assert.equal(severities[0].trim(), 'CRITICAL');
+  const ranks = severities.map((s) => rank.indexOf(s.trim()));
+  assert.deepEqual(ranks, [...ranks].sort((a, b) => a - b), `severities in priority order: ${severities}`);
+  const recommendations = await table.locator('tbody td.recommendation').allInnerTexts();
+  assert.ok(recommendations.every((r) => r.trim().length > 0), 'each finding has its recommendation');
+  const firstAlgorithm = (await table.locator('tbody tr').first().locator('td').nth(4).locator('code').innerText()).trim();
+
+  // Filter: only CRITICAL.
+  await page.locator('#f-severity').selectOption('CRITICAL');
+  await page.waitForFunction(() => [...document.querySelectorAll('#findings-table tbody tr td:nth-child(2)')]
+    .every((td) => td.textContent.trim() === 'CRITICAL'));
+
+  // CSV: downloaded through fetch + Blob (the token never appears in a URL).
+  const requests = [];
+  page.on('request', (r) => requests.push(r.url()));
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Download CSV' }).click(),
+  ]);
+  assert.match(download.suggestedFilename(), /^asmnt_[0-9a-f]{32}-report\.csv$/);
+  const csv = readFileSync(await download.path(), 'utf8').trim().split(/\r?\n/);
+  assert.equal(csv[0].split(',').slice(0, 3).join(','), 'priority,severity,risk_score');
+  assert.equal(csv.length - 1, priorities.length, 'one CSV row per finding');
+  const first = csv[1].split(',');
+  assert.equal(first[0], '1');
+  assert.equal(first[1], 'CRITICAL');
+  assert.equal(first[5], firstAlgorithm);
+  assert.deepEqual(csv.slice(1).map((l) => Number(l.split(',')[0])), priorities);
+  assert.ok(requests.every((u) => !u.includes('eyJ')), 'no token in any URL');
+  assert.equal(await page.evaluate(() => localStorage.length), 0, 'nothing in localStorage');
+
+  // Sortable: the score header sorts by risk score, highest first.
+  await page.locator('#f-severity').selectOption('');
+  await page.getByRole('button', { name: /^Score/ }).click();
+  await page.locator('th[aria-sort="descending"]', { hasText: 'Score' }).waitFor();
+  await page.waitForFunction(() => {
+    const s = [...document.querySelectorAll('#findings-table tbody tr td:nth-child(3)')].map((td) => Number(td.textContent));
+    return s.length > 1 && s.every((v, i) => i === 0 || s[i - 1] >= v) && s[0] > s[s.length - 1];
+  });
+});
+
+uiTest('qrap: admin creates an organization (field error first), audit log shows it with an intact chain', async (page) => {
+  await signIn(page, mintToken('admin'));
+  await page.getByRole('link', { name: 'Organizations' }).click();
+  // A blank name: the API's field error appears beside the field.
+  await page.getByLabel('Name', { exact: true }).fill('   ');
+  await page.getByRole('button', { name: 'Create organization' }).click();
+  const error = page.locator('#org-name-error');
+  await error.waitFor();
+  assert.match(await error.innerText(), /1\.\.200/);
+  assert.equal(await page.getByLabel('Name', { exact: true }).getAttribute('aria-invalid'), 'true');
+
+  const name = unique('Org ');
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await page.getByRole('button', { name: 'Create organization' }).click();
+  await page.getByRole('cell', { name, exact: true }).waitFor();
+
+  await page.getByRole('link', { name: 'Audit log' }).click();
+  await page.locator('#chain-verify', { hasText: 'Intact.' }).waitFor();
+  const row = page.locator('#audit-table tbody tr', { hasText: name });
+  await row.waitFor();
+  assert.match(await row.innerText(), /organization\.create/);
+});
+
+uiTest('qrap: a viewer sees assessments but no create or re-run controls', async (page) => {
+  const org = await createOrg(unique('viewer-org-'));
+  const operator = mintToken('operator', org);
+  const inventory = [{ name: 'vpn', algorithm: 'RSA', parameter: '2048', usage: 'key_exchange' }];
+  const created = await api('POST', `${config.qrapUrl}/api/v1/assessments`, {
+    token: operator,
+    body: { name: 'viewer check', inventory },
+    expect: [202],
+  });
+  await signIn(page, mintToken('viewer', org));
+  await page.locator('#assessments-table', { hasText: 'viewer check' }).waitFor();
+  assert.equal(await page.getByRole('link', { name: 'New assessment' }).count(), 0);
+  await page.getByRole('link', { name: 'viewer check' }).click();
+  await page.locator('#assessment-status', { hasText: 'completed' }).waitFor({ timeout: 60_000 });
+  await page.locator('#findings-table').waitFor();
+  assert.equal(await page.getByRole('button', { name: /Re-run/ }).count(), 0);
+  assert.ok(page.url().includes(created.data.id));
+});
+
+uiTest('qrap: a JSON inventory with a bad asset shows the field error; a good one completes with its NIST timeline', async (page) => {
+  const org = await createOrg(unique('inventory-org-'));
+  await signIn(page, mintToken('operator', org));
+  await page.getByRole('link', { name: 'New assessment' }).click();
+  await page.getByLabel('JSON inventory').check();
+  await page.getByLabel(/^Name/).fill('inventory check');
+  const inventory = page.getByLabel('Inventory (JSON array of assets)');
+  await inventory.fill('[{"name": "vpn"}]');
+  await page.getByRole('button', { name: 'Start assessment' }).click();
+  const error = page.locator('#asm-inventory-error');
+  await error.waitFor();
+  assert.match(await error.innerText(), /inventory\[0\].*algorithm/);
+  assert.equal(await inventory.getAttribute('aria-invalid'), 'true');
+
+  await inventory.fill(JSON.stringify([
+    { name: 'vpn', algorithm: 'RSA', parameter: '2048', usage: 'key_exchange' },
+    { name: 'disk', algorithm: 'AES-256-GCM', usage: 'encryption' },
+  ]));
+  await page.getByRole('button', { name: 'Start assessment' }).click();
+  await page.locator('#assessment-status', { hasText: 'completed' }).waitFor({ timeout: 60_000 });
+  // RSA-2048: deprecated after 2030, disallowed after 2035.
+  const timeline = page.getByRole('list', { name: 'Deadline timeline' });
+  await timeline.waitFor();
+  const items = await timeline.locator('li').allInnerTexts();
+  assert.equal(items.length, 2, items.join(' | '));
+  assert.match(items[0], /^2030\b.*1 finding deprecated after it/);
+  assert.match(items[1], /^2035\b.*1 finding disallowed after it/);
+  assert.match(await page.locator('#pqc-readiness').innerText(), /^50\.0/);
+});
