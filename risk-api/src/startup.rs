@@ -77,6 +77,7 @@ impl Application {
                 body_limit: config.cbom_max_body_size,
                 cors_origins: config.cors_origins.clone(),
                 rate_limit: shared::ratelimit::RateLimit::per_minute(config.rate_limit_per_minute),
+                rate_limit_exempt: vec!["/health", "/metrics", APP_PREFIX],
                 ..StackOptions::default()
             },
         };

@@ -42,6 +42,10 @@ pub struct StackOptions {
     pub cors_origins: Vec<String>,
     /// Per-client-IP limit; `None` disables it.
     pub rate_limit: Option<RateLimit>,
+    /// Path prefixes the per-IP limit does not count: probes, scrapes and
+    /// the static files of a dashboard (a page load is a dozen requests;
+    /// only its API calls should spend the client's budget).
+    pub rate_limit_exempt: Vec<&'static str>,
 }
 
 impl Default for StackOptions {
@@ -51,6 +55,7 @@ impl Default for StackOptions {
             request_timeout: Duration::from_secs(30),
             cors_origins: Vec::new(),
             rate_limit: None,
+            rate_limit_exempt: vec!["/health", "/metrics"],
         }
     }
 }
@@ -96,7 +101,10 @@ pub fn apply_stack(router: Router, opts: &StackOptions) -> Router {
     // Innermost: a rejected request costs no body read and no handler.
     let router = match opts.rate_limit {
         Some(r) => router.layer(middleware::from_fn_with_state(
-            IpRateLimiter::new(r),
+            ratelimit::Limited {
+                limiter: IpRateLimiter::new(r),
+                exempt: std::sync::Arc::from(opts.rate_limit_exempt.clone()),
+            },
             ratelimit::middleware,
         )),
         None => router,

@@ -74,18 +74,31 @@ impl IpRateLimiter {
     }
 }
 
+/// State of [`middleware`]: the limiter and the path prefixes it skips.
+#[derive(Debug, Clone)]
+pub struct Limited {
+    /// Per-IP buckets.
+    pub limiter: IpRateLimiter,
+    /// Path prefixes not counted.
+    pub exempt: std::sync::Arc<[&'static str]>,
+}
+
 /// Middleware for [`axum::middleware::from_fn_with_state`].
 pub async fn middleware(
-    axum::extract::State(limiter): axum::extract::State<IpRateLimiter>,
+    axum::extract::State(limited): axum::extract::State<Limited>,
     req: Request,
     next: Next,
 ) -> Response {
+    let path = req.uri().path();
+    if limited.exempt.iter().any(|p| path.starts_with(p)) {
+        return next.run(req).await;
+    }
     let ip = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
     if let Some(ip) = ip {
-        if let Err(wait) = limiter.check(ip) {
+        if let Err(wait) = limited.limiter.check(ip) {
             metrics::counter!("http_rate_limited_total").increment(1);
             return Problem::too_many_requests(wait.max(1)).into_response();
         }

@@ -242,6 +242,12 @@ async fn rate_limit_answers_429_with_retry_after() {
         .unwrap();
     assert!((1..=60).contains(&retry), "retry-after {retry}");
     problem(r, 429).await;
+    // Exempt prefixes (probes, scrapes, dashboard files) are never counted
+    // nor refused: the budget is spent, yet they still reach the router.
+    for path in ["/health", "/metrics", "/health/ready"] {
+        let status = c.get(srv.url(path)).send().await.unwrap().status();
+        assert_ne!(status, 429, "{path} is exempt from the per-IP limit");
+    }
     srv.stop().await.unwrap();
 }
 
