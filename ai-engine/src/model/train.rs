@@ -7,7 +7,7 @@ use linfa::DatasetBase;
 use linfa_clustering::KMeans;
 use linfa_logistic::LogisticRegression;
 use ndarray::{Array1, Array2};
-use shared::features::PathShape;
+use shared::features::{HeaderFacts, PathShape};
 
 use super::vector::{vectorize, Vector, FEATURE_NAMES, N_FEATURES, SCHEMA_VERSION};
 use super::window::{client_key, path_hash, Observation, WindowStats, WindowStore};
@@ -73,6 +73,8 @@ pub fn replay(data: &[Labelled]) -> Vec<(Vector, WindowStats)> {
                 path_hash: path_hash(&f.path),
                 status: f.status,
                 login: shape.login,
+                static_asset: shape.static_asset,
+                referer: HeaderFacts::of(&f.header_names).referer,
             });
             (vectorize(f, &shape, &w), w)
         })
