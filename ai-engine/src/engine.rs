@@ -8,7 +8,7 @@
 use std::sync::{Arc, Mutex, RwLock};
 
 use rayon::prelude::*;
-use shared::features::{PathShape, RequestFeatures};
+use shared::features::{HeaderFacts, PathShape, RequestFeatures};
 
 use crate::config::Thresholds;
 use crate::model::vector::vectorize;
@@ -73,6 +73,8 @@ impl Engine {
                     path_hash: path_hash(&r.path),
                     status: r.status,
                     login: s.login,
+                    static_asset: s.static_asset,
+                    referer: HeaderFacts::of(&r.header_names).referer,
                 })
             })
             .collect()

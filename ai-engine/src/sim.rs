@@ -394,9 +394,20 @@ fn human(s: &mut Session<'_>) {
     if s.rng.gen_bool(0.05) {
         h.retain(|x| !x.starts_with("sec-"));
     }
+    s.tls = s.rng.gen_bool(0.97);
+    // Browsers send neither client hints nor Sec-Fetch-* to insecure origins.
+    if !s.tls {
+        h.retain(|x| !x.starts_with("sec-"));
+    }
+    // A few sit behind a proxy or antivirus that rewrites the header block
+    // (names re-sorted), so header order is not a clean human signal.
+    if s.rng.gen_bool(0.02) {
+        h.sort();
+    }
     s.headers = h;
     s.ua = Some(ua);
-    s.tls = s.rng.gen_bool(0.97);
+    // Returning visitors carry the site's cookie from their first request.
+    let returning = s.rng.gen_bool(0.4);
     let pages = s.rng.gen_range(2..30);
     let mut first = true;
     for _ in 0..pages {
@@ -430,7 +441,14 @@ fn human(s: &mut Session<'_>) {
         } else {
             ("GET", pick(s.rng, PAGES).to_owned(), 0, 200)
         };
-        let extra: &[&str] = if first { &[] } else { &["referer", "cookie"] };
+        // Later pages come from a link (Referer) except typed addresses and
+        // bookmarks.
+        let extra: &[&str] = match (first, returning) {
+            (true, false) => &[],
+            (true, true) => &["cookie"],
+            (false, _) if s.rng.gen_bool(0.1) => &["cookie"],
+            (false, _) => &["referer", "cookie"],
+        };
         s.emit(method, &path, q, status, extra);
         first = false;
         // The page's assets, fetched at once unless cached.

@@ -68,20 +68,35 @@ async fn api_key_is_required() {
 #[tokio::test]
 async fn browsers_are_allowed_and_known_bad_traffic_is_blocked() {
     let app = App::spawn(config()).await;
-    // An ordinary session: a few pages, seconds apart.
+    // An ordinary session: a few pages seconds apart, each followed by its
+    // assets; after the landing page the browser sends its cookie and the
+    // Referer of the link followed.
+    let mut t = T0;
     for (i, p) in ["/", "/products", "/products/42", "/cart"]
         .iter()
         .enumerate()
     {
-        let (s, b) = app
-            .post(
-                "/api/v1/analyze",
-                &browser("198.51.100.7", p, T0 + i as u64 * 9_000),
-            )
-            .await;
-        assert_eq!(s, 200, "{b}");
-        assert_eq!(b["verdict"], "allow", "{b}");
-        assert!(b["bot_score"].as_f64().unwrap() < 0.5, "{b}");
+        let page = if i == 0 {
+            browser("198.51.100.7", p, t)
+        } else {
+            browser_in_session("198.51.100.7", p, t, true)
+        };
+        let mut session = vec![page];
+        for (k, a) in ["/static/app.js", "/static/site.css"].iter().enumerate() {
+            session.push(browser_in_session(
+                "198.51.100.7",
+                a,
+                t + 80 * (k as u64 + 1),
+                true,
+            ));
+        }
+        for req in &session {
+            let (s, b) = app.post("/api/v1/analyze", req).await;
+            assert_eq!(s, 200, "{b}");
+            assert_eq!(b["verdict"], "allow", "{req} {b}");
+            assert!(b["bot_score"].as_f64().unwrap() < 0.5, "{b}");
+        }
+        t += 9_000;
     }
     // A scanner: the probe itself is enough.
     let (s, b) = app

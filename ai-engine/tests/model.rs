@@ -3,7 +3,7 @@
 
 use ai_engine::config::Thresholds;
 use ai_engine::engine::Engine;
-use ai_engine::model::train::{featurize, train, TrainOptions};
+use ai_engine::model::train::{featurize, train, TrainOptions, SUSPICION_ONLY};
 use ai_engine::model::window::WindowStats;
 use ai_engine::model::{Model, ModelError, Verdict};
 use ai_engine::sim::{generate, SimOptions};
@@ -101,7 +101,15 @@ fn the_built_in_model_loads_and_separates_fresh_traffic() {
         humans_blocked * 100 <= humans,
         "{humans_blocked} of {humans} humans blocked"
     );
-    for fam in ["scanner", "credential_stuffing", "api_abuse", "scraper"] {
+    // The held-out families too: the built-in model never saw them.
+    for fam in [
+        "scanner",
+        "credential_stuffing",
+        "api_abuse",
+        "scraper",
+        "headless",
+        "low_and_slow",
+    ] {
         let (n, caught) = data
             .iter()
             .zip(&scores)
@@ -110,6 +118,22 @@ fn the_built_in_model_loads_and_separates_fresh_traffic() {
                 (n + 1, c + usize::from(s.verdict != Verdict::Allow))
             });
         assert!(n > 0 && caught * 10 >= n * 9, "{fam}: {caught}/{n}");
+    }
+}
+
+#[test]
+fn suspicion_only_features_never_count_as_evidence_of_a_human() {
+    let model = small_model();
+    let f = model.file();
+    for name in SUSPICION_ONLY {
+        let i = f.features.iter().position(|n| n == name).unwrap();
+        assert!(f.weights[i] >= 0.0, "{name}: {}", f.weights[i]);
+    }
+    // The built-in model too.
+    let f = Engine::default_model().unwrap().file().clone();
+    for name in SUSPICION_ONLY {
+        let i = f.features.iter().position(|n| n == name).unwrap();
+        assert!(f.weights[i] >= 0.0, "{name}: {}", f.weights[i]);
     }
 }
 

@@ -454,7 +454,7 @@ impl HeaderFacts {
                 f.cookie = true;
             } else if n.eq_ignore_ascii_case("referer") {
                 f.referer = true;
-            } else if n.len() > 10 && n[..10].eq_ignore_ascii_case("sec-fetch-") {
+            } else if n.len() > 10 && n.as_bytes()[..10].eq_ignore_ascii_case(b"sec-fetch-") {
                 f.sec_fetch = f.sec_fetch.saturating_add(1);
             }
         }
@@ -463,6 +463,104 @@ impl HeaderFacts {
             _ => false,
         };
         f
+    }
+}
+
+/// The browser engine a user agent claims to be.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ClaimedEngine {
+    /// Not a mainstream browser agent (library, crawler, missing, ...).
+    #[default]
+    None,
+    /// Chrome, Edge, Opera, Brave, Electron and other Blink browsers
+    /// (`Chrome/` token; not Chrome on iOS, which is WebKit).
+    Chromium,
+    /// Firefox (`Gecko/` and `Firefox/`).
+    Firefox,
+    /// Safari and every other WebKit agent (iOS browsers included).
+    WebKit,
+}
+
+impl ClaimedEngine {
+    /// Reads the engine a user agent claims.
+    pub fn of(ua: Option<&str>) -> Self {
+        let Some(ua) = ua.filter(|u| u.starts_with("Mozilla/5.0")) else {
+            return Self::None;
+        };
+        if contains_ci(ua, "firefox/") && contains_ci(ua, "gecko/") {
+            Self::Firefox
+        } else if contains_ci(ua, "chrome/") && !contains_ci(ua, "crios/") {
+            Self::Chromium
+        } else if contains_ci(ua, "applewebkit/") {
+            Self::WebKit
+        } else {
+            Self::None
+        }
+    }
+}
+
+/// Whether the header list fits the browser the user agent claims: what a
+/// detector checks when an agent string alone proves nothing (automation
+/// frameworks and spoofing scripts copy a real browser's agent, rarely its
+/// exact header set).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BrowserClaim {
+    /// The engine the agent claims.
+    pub engine: ClaimedEngine,
+    /// Number of `Sec-CH-UA*` client-hint headers sent.
+    pub client_hints: u8,
+    /// Claims a Chromium browser over TLS but sends no `Sec-CH-UA`: every
+    /// Chromium release since 89 (2021) sends the low-entropy client hints to
+    /// secure origins on every request. Plain HTTP is exempt (browsers send
+    /// no client hints, and no `Sec-Fetch-*`, to insecure origins).
+    pub hints_missing: bool,
+    /// The header list contradicts the claimed engine: `Accept` before
+    /// `User-Agent`; the `Accept-Encoding` / `Accept-Language` pair in the
+    /// other engine's order (Chromium sends encoding first, Firefox and
+    /// WebKit language first); or client hints from a non-Chromium agent.
+    pub profile_mismatch: bool,
+}
+
+impl BrowserClaim {
+    /// Reads an agent, the header names in received order, and whether the
+    /// request came over TLS.
+    pub fn of<S: AsRef<str>>(ua: Option<&str>, names: &[S], tls: bool) -> Self {
+        let engine = ClaimedEngine::of(ua);
+        let (mut ua_at, mut acc, mut enc, mut lang) = (None, None, None, None);
+        let mut hints = 0u8;
+        for (i, n) in names.iter().enumerate() {
+            let n = n.as_ref();
+            if n.eq_ignore_ascii_case("user-agent") {
+                ua_at = Some(i);
+            } else if n.eq_ignore_ascii_case("accept") {
+                acc = Some(i);
+            } else if n.eq_ignore_ascii_case("accept-encoding") {
+                enc = Some(i);
+            } else if n.eq_ignore_ascii_case("accept-language") {
+                lang = Some(i);
+            } else if n.len() >= 9 && n.as_bytes()[..9].eq_ignore_ascii_case(b"sec-ch-ua") {
+                hints = hints.saturating_add(1);
+            }
+        }
+        let mut mismatch = false;
+        if engine != ClaimedEngine::None {
+            if let (Some(u), Some(a)) = (ua_at, acc) {
+                mismatch |= a < u;
+            }
+            if let (Some(e), Some(l)) = (enc, lang) {
+                mismatch |= match engine {
+                    ClaimedEngine::Chromium => l < e,
+                    _ => e < l,
+                };
+            }
+            mismatch |= engine != ClaimedEngine::Chromium && hints > 0;
+        }
+        Self {
+            engine,
+            client_hints: hints,
+            hints_missing: engine == ClaimedEngine::Chromium && tls && hints == 0,
+            profile_mismatch: mismatch,
+        }
     }
 }
 
@@ -604,5 +702,94 @@ mod tests {
         assert!(!h.browser_order);
         let empty: [&str; 0] = [];
         assert_eq!(HeaderFacts::of(&empty), HeaderFacts::default());
+        // A multi-byte character across the prefix length never panics.
+        let h = HeaderFacts::of(&["sec-fetché-mode", "sec-ch-uéa", "ééééééé"]);
+        assert_eq!(h.sec_fetch, 0);
+        let c = BrowserClaim::of(Some(CHROME_UA), &["sec-ch-uéa", "ééééé"], true);
+        assert_eq!(c.client_hints, 0);
+    }
+
+    const CHROME_UA: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
+    const FIREFOX_UA: &str =
+        "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0";
+    const SAFARI_UA: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15";
+    const CHROME_NAV: &[&str] = &[
+        "host",
+        "sec-ch-ua",
+        "sec-ch-ua-mobile",
+        "sec-ch-ua-platform",
+        "user-agent",
+        "accept",
+        "sec-fetch-site",
+        "accept-encoding",
+        "accept-language",
+    ];
+    const FIREFOX_NAV: &[&str] = &[
+        "host",
+        "user-agent",
+        "accept",
+        "accept-language",
+        "accept-encoding",
+        "sec-fetch-dest",
+    ];
+    // What an automation framework sends: Accept before User-Agent, no hints.
+    const AUTOMATION_NAV: &[&str] = &[
+        "host",
+        "accept",
+        "user-agent",
+        "sec-fetch-site",
+        "accept-encoding",
+        "accept-language",
+    ];
+
+    #[test]
+    fn claimed_engine() {
+        assert_eq!(ClaimedEngine::of(Some(CHROME_UA)), ClaimedEngine::Chromium);
+        assert_eq!(
+            ClaimedEngine::of(Some(&CHROME_UA.replace("Chrome/", "HeadlessChrome/"))),
+            ClaimedEngine::Chromium
+        );
+        assert_eq!(ClaimedEngine::of(Some(FIREFOX_UA)), ClaimedEngine::Firefox);
+        assert_eq!(ClaimedEngine::of(Some(SAFARI_UA)), ClaimedEngine::WebKit);
+        let crios = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/120.0.6099.119 Mobile/15E148 Safari/604.1";
+        assert_eq!(ClaimedEngine::of(Some(crios)), ClaimedEngine::WebKit);
+        assert_eq!(ClaimedEngine::of(Some("curl/8.4.0")), ClaimedEngine::None);
+        assert_eq!(ClaimedEngine::of(None), ClaimedEngine::None);
+    }
+
+    #[test]
+    fn browser_claim_checks_headers_against_the_agent() {
+        // Real browsers, each with its own header set: consistent.
+        let c = BrowserClaim::of(Some(CHROME_UA), CHROME_NAV, true);
+        assert_eq!(c.client_hints, 3);
+        assert!(!c.hints_missing && !c.profile_mismatch);
+        let c = BrowserClaim::of(Some(FIREFOX_UA), FIREFOX_NAV, true);
+        assert!(!c.hints_missing && !c.profile_mismatch && c.client_hints == 0);
+        let c = BrowserClaim::of(Some(SAFARI_UA), FIREFOX_NAV, true);
+        assert!(!c.hints_missing && !c.profile_mismatch);
+        // Chrome's agent without client hints over TLS; not over plain HTTP.
+        let no_hints: Vec<&str> = CHROME_NAV
+            .iter()
+            .copied()
+            .filter(|h| !h.starts_with("sec-ch"))
+            .collect();
+        let c = BrowserClaim::of(Some(CHROME_UA), &no_hints, true);
+        assert!(c.hints_missing && !c.profile_mismatch);
+        assert!(!BrowserClaim::of(Some(CHROME_UA), &no_hints, false).hints_missing);
+        // Automation order under any browser agent.
+        for ua in [CHROME_UA, FIREFOX_UA, SAFARI_UA] {
+            assert!(BrowserClaim::of(Some(ua), AUTOMATION_NAV, true).profile_mismatch);
+        }
+        // Chrome's header set under a Firefox or Safari agent (encoding
+        // before language, client hints).
+        assert!(BrowserClaim::of(Some(FIREFOX_UA), CHROME_NAV, true).profile_mismatch);
+        assert!(BrowserClaim::of(Some(SAFARI_UA), CHROME_NAV, true).profile_mismatch);
+        // Firefox's order under a Chrome agent.
+        assert!(BrowserClaim::of(Some(CHROME_UA), FIREFOX_NAV, true).profile_mismatch);
+        // No browser claim: nothing to contradict.
+        let c = BrowserClaim::of(Some("python-requests/2.31.0"), AUTOMATION_NAV, true);
+        assert_eq!(c, BrowserClaim::default());
+        let empty: [&str; 0] = [];
+        assert!(BrowserClaim::of(Some(CHROME_UA), &empty, true).hints_missing);
     }
 }

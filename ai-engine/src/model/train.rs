@@ -7,7 +7,7 @@ use linfa::DatasetBase;
 use linfa_clustering::KMeans;
 use linfa_logistic::LogisticRegression;
 use ndarray::{Array1, Array2};
-use shared::features::PathShape;
+use shared::features::{HeaderFacts, PathShape};
 
 use super::vector::{vectorize, Vector, FEATURE_NAMES, N_FEATURES, SCHEMA_VERSION};
 use super::window::{client_key, path_hash, Observation, WindowStats, WindowStore};
@@ -20,6 +20,29 @@ const SCALE_FLOOR: f64 = 0.2;
 
 /// Human rows given to k-means.
 const KMEANS_SAMPLE: usize = 6000;
+
+/// Features that by construction only ever point to automation (an attack
+/// fragment, an automation token, headers contradicting the agent). The bot
+/// classifier may not learn them as evidence of a *human*: when the training
+/// families happen to never show one while a few people do, a plain fit gives
+/// it a negative weight, and an unseen family showing it would be scored
+/// *less* suspicious for it. A monotonic constraint, as fraud models use:
+/// such a feature that comes out negative is dropped and the model refitted.
+pub const SUSPICION_ONLY: &[&str] = &[
+    "path_traversal",
+    "path_sqli",
+    "path_xss",
+    "path_probed",
+    "path_double_encoded",
+    "user_agent_missing",
+    "ua_automation",
+    "ua_library",
+    "ua_crawler",
+    "ua_headless",
+    "method_unusual",
+    "ua_client_hints_missing",
+    "ua_header_profile_mismatch",
+];
 
 /// Window capacity during replay (more than any training set's clients).
 const REPLAY_CLIENTS: usize = 1 << 20;
@@ -73,6 +96,8 @@ pub fn replay(data: &[Labelled]) -> Vec<(Vector, WindowStats)> {
                 path_hash: path_hash(&f.path),
                 status: f.status,
                 login: shape.login,
+                static_asset: shape.static_asset,
+                referer: HeaderFacts::of(&f.header_names).referer,
             });
             (vectorize(f, &shape, &w), w)
         })
@@ -169,20 +194,44 @@ pub fn train(data: &[Labelled], opts: &TrainOptions) -> Result<ModelFile, String
     dists.sort_by(f64::total_cmp);
     let p99 = dists[((dists.len() as f64 * 0.99) as usize).min(dists.len() - 1)].max(1e-6);
 
-    // Bot: logistic regression (bool labels: `true` is the positive class).
-    let all_refs: Vec<&Vector> = z_rows.iter().collect();
-    let dataset = Dataset::new(to_array(&all_refs), Array1::from(labels));
-    let logistic = LogisticRegression::default()
-        .alpha(opts.alpha)
-        .max_iterations(150)
-        .fit(&dataset)
-        .map_err(|e| format!("logistic regression failed: {e}"))?;
-    // linfa names one class positive; we want P(bot), so flip the sign when
-    // it picked the human class.
-    let sign = if logistic.labels().pos.class {
-        1.0
-    } else {
-        -1.0
+    // Bot: logistic regression (bool labels: `true` is the positive class),
+    // refitted without any suspicion-only feature that came out negative.
+    let mut dropped = [false; N_FEATURES];
+    let mut x = to_array(&z_rows.iter().collect::<Vec<_>>());
+    let labels = Array1::from(labels);
+    let (weights, intercept) = loop {
+        let dataset = Dataset::new(x.clone(), labels.clone());
+        let logistic = LogisticRegression::default()
+            .alpha(opts.alpha)
+            .max_iterations(150)
+            .fit(&dataset)
+            .map_err(|e| format!("logistic regression failed: {e}"))?;
+        // linfa names one class positive; we want P(bot), so flip the sign
+        // when it picked the human class.
+        let sign = if logistic.labels().pos.class {
+            1.0
+        } else {
+            -1.0
+        };
+        let weights: Vec<f64> = logistic.params().iter().map(|w| sign * w).collect();
+        let wrong: Vec<usize> = (0..N_FEATURES)
+            .filter(|&j| {
+                !dropped[j] && weights[j] < 0.0 && SUSPICION_ONLY.contains(&FEATURE_NAMES[j])
+            })
+            .collect();
+        if wrong.is_empty() {
+            let mut weights = weights;
+            for (w, d) in weights.iter_mut().zip(dropped) {
+                if d {
+                    *w = 0.0;
+                }
+            }
+            break (weights, sign * logistic.intercept());
+        }
+        for j in wrong {
+            dropped[j] = true;
+            x.column_mut(j).fill(0.0);
+        }
     };
 
     let mut families: Vec<String> = data
@@ -208,8 +257,8 @@ pub fn train(data: &[Labelled], opts: &TrainOptions) -> Result<ModelFile, String
         scale,
         centroids,
         distance_p99: p99,
-        weights: logistic.params().iter().map(|w| sign * w).collect(),
-        intercept: sign * logistic.intercept(),
+        weights,
+        intercept,
         metrics: serde_json::Value::Null,
     })
 }

@@ -1,15 +1,19 @@
 //! The numeric feature vector: one request plus its client's window, as the
 //! models see it. The names and their order are the model file's schema.
 
-use shared::features::{HeaderFacts, PathShape, RequestFeatures, UaTokens};
+use shared::features::{BrowserClaim, HeaderFacts, PathShape, RequestFeatures, UaTokens};
 
 use super::window::WindowStats;
 
 /// Bumped whenever a feature is added, removed, reordered or redefined.
-pub const SCHEMA_VERSION: u32 = 1;
+///
+/// Version 2 added the browser-consistency features (client hints missing
+/// from a Chromium agent, header profile contradicting the agent's engine)
+/// and the window's asset and referer shares.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Number of features.
-pub const N_FEATURES: usize = 35;
+pub const N_FEATURES: usize = 39;
 
 /// Feature names in vector order (the model file stores and checks them).
 pub const FEATURE_NAMES: [&str; N_FEATURES] = [
@@ -48,6 +52,10 @@ pub const FEATURE_NAMES: [&str; N_FEATURES] = [
     "tls",
     "method_unusual",
     "path_double_encoded",
+    "ua_client_hints_missing",
+    "ua_header_profile_mismatch",
+    "window_asset_share",
+    "window_referer_share",
 ];
 
 /// A feature vector (on the stack: scoring allocates nothing for it).
@@ -65,6 +73,11 @@ fn b(x: bool) -> f64 {
 pub fn vectorize(req: &RequestFeatures, path: &PathShape, w: &WindowStats) -> Vector {
     let ua = UaTokens::of(req.user_agent.as_deref());
     let h = HeaderFacts::of(&req.header_names);
+    let claim = BrowserClaim::of(
+        req.user_agent.as_deref(),
+        &req.header_names,
+        req.tls_protocol.is_some(),
+    );
     let method_unusual = !matches!(req.method.as_str(), "GET" | "HEAD" | "POST");
     [
         w.rate_per_min.max(0.0).ln_1p(),
@@ -102,5 +115,9 @@ pub fn vectorize(req: &RequestFeatures, path: &PathShape, w: &WindowStats) -> Ve
         b(req.tls_protocol.is_some()),
         b(method_unusual),
         b(path.double_encoded),
+        b(claim.hints_missing),
+        b(claim.profile_mismatch),
+        w.asset_share,
+        w.referer_share,
     ]
 }

@@ -25,7 +25,8 @@ const BASELINE_TAU_MS: f64 = 600_000.0;
 struct Event {
     t: u64,
     path: u32,
-    /// bit 0: status known; bit 1: error (>= 400); bit 2: login endpoint.
+    /// bit 0: status known; bit 1: error (>= 400); bit 2: login endpoint;
+    /// bit 3: static asset; bit 4: `Referer` sent.
     flags: u8,
 }
 
@@ -57,6 +58,11 @@ pub struct Observation {
     pub status: Option<u16>,
     /// Login / token endpoint.
     pub login: bool,
+    /// A static asset (css, js, image, font): what a browser fetches after
+    /// each page it renders.
+    pub static_asset: bool,
+    /// The request carried a `Referer`.
+    pub referer: bool,
 }
 
 /// Behaviour of a client right after one of its requests.
@@ -80,6 +86,13 @@ pub struct WindowStats {
     pub login_ratio: f64,
     /// Requests remembered (1..=RING).
     pub samples: u8,
+    /// Share of static-asset requests in the ring: browsers rendering pages
+    /// fetch their sub-resources (unless cached); scripts and automation
+    /// that only want the documents do not.
+    pub asset_share: f64,
+    /// Share of requests in the ring that carried a `Referer` (browsers
+    /// send it on links followed and on sub-resources).
+    pub referer_share: f64,
 }
 
 /// Client identity: the address plus the user agent, as the gateway's verdict
@@ -194,6 +207,12 @@ impl WindowStore {
         if o.login {
             flags |= 4;
         }
+        if o.static_asset {
+            flags |= 8;
+        }
+        if o.referer {
+            flags |= 16;
+        }
         c.ring[usize::from(c.head)] = Event {
             t,
             path: o.path_hash,
@@ -245,6 +264,8 @@ impl WindowStats {
             error_ratio: 0.0,
             login_ratio: 0.0,
             samples: 1,
+            asset_share: 0.0,
+            referer_share: 0.0,
         }
     }
 }
@@ -292,12 +313,15 @@ fn compute(c: &Client, now: u64) -> WindowStats {
     let paths = &mut paths[..n];
     paths.sort_unstable();
     let distinct = 1 + paths.windows(2).filter(|w| w[0] != w[1]).count();
-    let (mut answered, mut errors, mut login) = (0u32, 0u32, 0u32);
+    let (mut answered, mut errors, mut login, mut assets, mut referers) =
+        (0u32, 0u32, 0u32, 0u32, 0u32);
     for i in 0..n {
         let f = at(i).flags;
         answered += u32::from(f & 1);
         errors += u32::from((f >> 1) & 1);
         login += u32::from((f >> 2) & 1);
+        assets += u32::from((f >> 3) & 1);
+        referers += u32::from((f >> 4) & 1);
     }
     WindowStats {
         rate_per_min: rate,
@@ -311,6 +335,8 @@ fn compute(c: &Client, now: u64) -> WindowStats {
         },
         login_ratio: f64::from(login) / n as f64,
         samples: n as u8,
+        asset_share: f64::from(assets) / n as f64,
+        referer_share: f64::from(referers) / n as f64,
     }
 }
 
@@ -325,6 +351,8 @@ mod tests {
             path_hash: path,
             status: Some(200),
             login: false,
+            static_asset: false,
+            referer: false,
         }
     }
 
@@ -371,7 +399,7 @@ mod tests {
     }
 
     #[test]
-    fn error_and_login_ratios() {
+    fn error_login_asset_and_referer_ratios() {
         let mut w = WindowStore::new(4);
         for i in 0..4u64 {
             w.observe(&Observation {
@@ -380,6 +408,8 @@ mod tests {
                 path_hash: 1,
                 status: Some(if i % 2 == 0 { 401 } else { 200 }),
                 login: i < 3,
+                static_asset: i == 1,
+                referer: i > 0,
             });
         }
         let s = w.observe(&Observation {
@@ -388,9 +418,14 @@ mod tests {
             path_hash: 1,
             status: None,
             login: false,
+            static_asset: true,
+            referer: true,
         });
         assert_eq!(s.error_ratio, 0.5);
         assert!((s.login_ratio - 0.6).abs() < 1e-9);
+        // 2 assets and 4 referers among the 5 requests.
+        assert!((s.asset_share - 0.4).abs() < 1e-9);
+        assert!((s.referer_share - 0.8).abs() < 1e-9);
     }
 
     #[test]

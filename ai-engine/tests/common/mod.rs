@@ -113,6 +113,19 @@ pub fn browser(ip: &str, path: &str, t: u64) -> Value {
     })
 }
 
+/// A later request of the same browser session: it carries the site's cookie
+/// and, when it follows a link or loads a page's asset, a `Referer`.
+pub fn browser_in_session(ip: &str, path: &str, t: u64, referer: bool) -> Value {
+    let mut names: Vec<&str> = CHROME_HEADERS.to_vec();
+    if referer {
+        names.push("referer");
+    }
+    names.push("cookie");
+    let mut v = browser(ip, path, t);
+    v["header_names"] = json!(names);
+    v
+}
+
 /// A vulnerability scanner probe.
 pub fn scanner(ip: &str, path: &str, t: u64) -> Value {
     json!({
