@@ -726,3 +726,116 @@ async fn refused_handshakes_are_recorded_apart_from_the_pqc_share(pool: PgPool) 
     assert_eq!(stats["failed"], 1, "{stats}");
     assert_eq!(stats["pqc_share"], 1.0, "{stats}");
 }
+
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn heartbeats_carry_target_health_and_request_counts(pool: PgPool) {
+    let app = common::spawn(pool).await;
+    let gw = register(&app, "gw-health").await;
+    let up = shared::ids::UpstreamId::new().to_string();
+    let beat = |body: Value| {
+        let app = &app;
+        let gw = gw.clone();
+        async move {
+            app.call_service(
+                Method::POST,
+                &format!("/api/v1/gateways/{gw}/heartbeat"),
+                Some(&body),
+            )
+            .await
+        }
+    };
+    for (requests, errors) in [(10, 1), (5, 0)] {
+        let r = beat(
+            json!({"config_revision_seen": 1, "requests": requests, "errors": errors,
+            "upstream_health": [{"upstream_id": up, "target": "10.0.0.1:80", "healthy": true},
+                                {"upstream_id": up, "target": "10.0.0.2:80", "healthy": false}]}),
+        )
+        .await;
+        assert_eq!(r.status(), 200);
+    }
+    let r = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/gateways/{gw}"),
+            Some(&app.viewer),
+            None,
+        )
+        .await;
+    let g: Value = r.json().await.unwrap();
+    let health = g["upstream_health"].as_array().unwrap();
+    assert_eq!(health.len(), 2, "{g}");
+    assert_eq!(health[1]["healthy"], false);
+
+    // A heartbeat without health keeps the last report.
+    assert_eq!(beat(json!({"config_revision_seen": 1})).await.status(), 200);
+    let r = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/gateways/{gw}"),
+            Some(&app.viewer),
+            None,
+        )
+        .await;
+    let g: Value = r.json().await.unwrap();
+    assert_eq!(g["upstream_health"].as_array().unwrap().len(), 2);
+
+    // Requests over time: both heartbeats summed in this minute.
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/gateways/traffic?bucket=minute",
+            Some(&app.viewer),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let t: Value = r.json().await.unwrap();
+    assert_eq!(
+        (t["requests"].as_i64(), t["errors"].as_i64()),
+        (Some(15), Some(1)),
+        "{t}"
+    );
+    assert_eq!(t["buckets"].as_array().unwrap().len(), 1);
+
+    // Hostile or inconsistent heartbeats name the field.
+    for (body, field) in [
+        (
+            json!({"config_revision_seen": 1, "requests": 1, "errors": 2}),
+            "errors",
+        ),
+        (
+            json!({"config_revision_seen": 1, "requests": -1}),
+            "requests",
+        ),
+        (
+            json!({"config_revision_seen": 1, "upstream_health": [{"upstream_id": "x", "target": "a:1", "healthy": true}]}),
+            "upstream_health[0].upstream_id",
+        ),
+        (
+            json!({"config_revision_seen": 1, "upstream_health": [{"upstream_id": up, "target": "", "healthy": true}]}),
+            "upstream_health[0].target",
+        ),
+    ] {
+        let r = beat(body).await;
+        assert_field_error(r, field).await;
+    }
+    let many: Vec<Value> = (0..1001)
+        .map(|i| json!({"upstream_id": up, "target": format!("10.0.{}.{}:80", i / 250, i % 250), "healthy": true}))
+        .collect();
+    let r = beat(json!({"config_revision_seen": 1, "upstream_health": many})).await;
+    assert_field_error(r, "upstream_health").await;
+    for bad in [
+        "bucket=week",
+        "from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z",
+    ] {
+        let r = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/gateways/traffic?{bad}"),
+                Some(&app.viewer),
+                None,
+            )
+            .await;
+        assert_eq!(r.status(), 422, "{bad}");
+    }
+}

@@ -140,6 +140,17 @@ impl HealthRegistry {
             .clone()
     }
 
+    /// Every known target as (upstream id, `host:port`, available now).
+    pub fn report(&self) -> Vec<(String, String, bool)> {
+        let map = self
+            .states
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.values()
+            .map(|s| (s.label.0.clone(), s.label.1.clone(), s.available()))
+            .collect()
+    }
+
     /// Starts, restarts or stops active checkers to match `snap`.
     pub fn reconcile(self: &Arc<Self>, snap: &ConfigSnapshot, parent: &CancellationToken) {
         let mut checkers = self

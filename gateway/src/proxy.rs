@@ -55,6 +55,7 @@ pub struct Proxy {
     limiter: IpRateLimiter,
     inspector: Inspector,
     unrouted: Arc<RouteMetrics>,
+    traffic: Arc<crate::report::Traffic>,
 }
 
 /// What [`Proxy::forward`] hands back to [`Proxy::handle`].
@@ -85,6 +86,7 @@ impl Proxy {
         default_timeout: Duration,
         limit: RateLimit,
         inspector: Inspector,
+        traffic: Arc<crate::report::Traffic>,
     ) -> Self {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(Duration::from_secs(5)));
@@ -100,6 +102,7 @@ impl Proxy {
             limiter: IpRateLimiter::new(limit),
             inspector,
             unrouted: Arc::new(RouteMetrics::new("none")),
+            traffic,
         }
     }
 
@@ -131,6 +134,7 @@ impl Proxy {
             self.inspector.submit(job);
         }
         route_metrics.answered(resp.status().as_u16(), start.elapsed().as_secs_f64());
+        self.traffic.count(resp.status().as_u16());
         resp
     }
 

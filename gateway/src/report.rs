@@ -194,6 +194,39 @@ impl<T> Queue<T> {
     }
 }
 
+/// Requests answered since the last accepted heartbeat (the proxy counts,
+/// the heartbeat reports and subtracts what the control plane accepted).
+#[derive(Debug, Default)]
+pub struct Traffic {
+    requests: std::sync::atomic::AtomicU64,
+    errors: std::sync::atomic::AtomicU64,
+}
+
+impl Traffic {
+    /// Counts one answered request.
+    pub fn count(&self, status: u16) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.requests.fetch_add(1, Relaxed);
+        if status >= 500 {
+            self.errors.fetch_add(1, Relaxed);
+        }
+    }
+
+    fn pending(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        // Errors first: a request counted between the two loads then shows
+        // in `requests` only, so errors never exceed requests.
+        let errors = self.errors.load(Relaxed);
+        (self.requests.load(Relaxed), errors)
+    }
+
+    fn sent(&self, requests: u64, errors: u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.requests.fetch_sub(requests, Relaxed);
+        self.errors.fetch_sub(errors, Relaxed);
+    }
+}
+
 /// Where and how to report.
 #[derive(Debug, Clone)]
 pub struct ReportSettings {
@@ -211,6 +244,8 @@ pub struct ReportSettings {
     pub heartbeat_every: Duration,
     /// Capacity of each queue.
     pub buffer: usize,
+    /// Request counters reported with each heartbeat.
+    pub traffic: Arc<Traffic>,
 }
 
 #[derive(Debug)]
@@ -415,11 +450,29 @@ async fn registration_loop(
             return;
         }
         let revision = live.table().revision();
+        let served: std::collections::HashSet<String> = live
+            .snapshot()
+            .map(|s| s.upstreams.iter().map(|u| u.id.to_string()).collect())
+            .unwrap_or_default();
+        let mut health: Vec<serde_json::Value> = live
+            .health()
+            .report()
+            .into_iter()
+            .filter(|(up, _, _)| served.contains(up))
+            .map(|(up, target, healthy)| {
+                serde_json::json!({ "upstream_id": up, "target": target, "healthy": healthy })
+            })
+            .collect();
+        health.truncate(1000);
+        let (requests, errors) = settings.traffic.pending();
         let sent = ctx
             .post(&format!("/api/v1/gateways/{id}/heartbeat"))
             .json(&serde_json::json!({
                 "config_revision_seen": revision,
                 "software_version": env!("CARGO_PKG_VERSION"),
+                "upstream_health": health,
+                "requests": requests,
+                "errors": errors,
             }))
             .send()
             .await;
@@ -429,6 +482,7 @@ async fn registration_loop(
                 inner.gateway_id.store(None);
             }
             Ok(r) if r.status().is_success() => {
+                settings.traffic.sent(requests, errors);
                 metrics::counter!("qsgw_heartbeats_total", "outcome" => "ok").increment(1);
             }
             Ok(r) => {

@@ -103,6 +103,7 @@ impl Application {
 
         let limit = crate::routing::rate(config.rate_limit_rps, config.rate_limit_burst)
             .context("QSGW_RATE_LIMIT_RPS/QSGW_RATE_LIMIT_BURST must be positive")?;
+        let traffic = Arc::new(crate::report::Traffic::default());
         let (reporter, inspector) = match &config.api_key {
             Some(key) => {
                 let reporter = Reporter::spawn(
@@ -116,6 +117,7 @@ impl Application {
                         tls_policy: config.tls_policy,
                         heartbeat_every: config.heartbeat_interval,
                         buffer: config.report_buffer_size,
+                        traffic: traffic.clone(),
                     },
                     live.clone(),
                     shutdown.token(),
@@ -147,6 +149,7 @@ impl Application {
             config.upstream_timeout,
             limit,
             inspector,
+            traffic,
         );
         let opts = ListenerOptions {
             default_policy: config.tls_policy,

@@ -227,6 +227,24 @@ async fn registers_heartbeats_and_reports_established_and_refused_handshakes(poo
         );
     }
 
+    // Heartbeats carry the live target health and the requests answered.
+    let gws = cp
+        .wait_for("/api/v1/gateways", "target health in a heartbeat", |b| {
+            b["items"][0]["upstream_health"]
+                .as_array()
+                .is_some_and(|h| h.len() == 1)
+        })
+        .await;
+    let h = &gws["items"][0]["upstream_health"][0];
+    assert_eq!(h["target"], target.to_string().as_str());
+    assert_eq!(h["healthy"], true);
+    cp.wait_for(
+        "/api/v1/gateways/traffic?bucket=minute",
+        "request counts",
+        |b| b["requests"].as_i64().unwrap_or(0) >= 1,
+    )
+    .await;
+
     // The statistics count the refused attempt apart from the handshakes.
     let stats = cp.get("/api/v1/tls-sessions/stats").await;
     assert_eq!(stats["failed"], 1, "{stats}");

@@ -56,6 +56,71 @@ pub struct Heartbeat {
     /// Gateway version, if it changed.
     #[serde(default)]
     pub software_version: Option<String>,
+    /// Live health of every upstream target the gateway serves (≤ 1000);
+    /// absent leaves the last report in place.
+    #[serde(default)]
+    pub upstream_health: Option<Vec<TargetHealth>>,
+    /// Requests answered since the last accepted heartbeat.
+    #[serde(default)]
+    pub requests: Option<i64>,
+    /// Of those, answered 5xx.
+    #[serde(default)]
+    pub errors: Option<i64>,
+}
+
+/// Health of one upstream target as a gateway sees it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TargetHealth {
+    /// `ups_…` id.
+    pub upstream_id: String,
+    /// `host:port`.
+    pub target: String,
+    /// Passing active checks and not ejected.
+    pub healthy: bool,
+}
+
+/// Most targets in one heartbeat.
+pub const MAX_TARGETS: usize = 1000;
+
+/// Requests per bucket, summed over gateways.
+#[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct TrafficBucket {
+    /// Bucket start.
+    pub start: DateTime<Utc>,
+    /// Requests answered.
+    pub requests: i64,
+    /// Of those, 5xx.
+    pub errors: i64,
+}
+
+/// Requests over time, from gateway heartbeats.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Traffic {
+    /// From.
+    pub from: DateTime<Utc>,
+    /// To.
+    pub to: DateTime<Utc>,
+    /// `minute`, `hour` or `day`.
+    pub bucket: String,
+    /// Requests in the window.
+    pub requests: i64,
+    /// 5xx answers in the window.
+    pub errors: i64,
+    /// Non-empty buckets, oldest first.
+    pub buckets: Vec<TrafficBucket>,
+}
+
+/// Query of `GET /api/v1/gateways/traffic`.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TrafficParams {
+    /// From (RFC 3339; default `to` − 24 h).
+    pub from: Option<DateTime<Utc>>,
+    /// To (RFC 3339; default now).
+    pub to: Option<DateTime<Utc>>,
+    /// `minute`, `hour` (default) or `day`.
+    pub bucket: Option<String>,
 }
 
 /// A gateway as listed.
@@ -85,6 +150,8 @@ pub struct Gateway {
     pub last_heartbeat_at: Option<DateTime<Utc>>,
     /// `online` (heartbeat < 30 s old), `offline`, or `unknown` (never).
     pub liveness: String,
+    /// Last reported target health: `[{upstream_id, target, healthy}]`.
+    pub upstream_health: serde_json::Value,
     /// Version.
     pub version: i64,
     /// Created.
@@ -96,7 +163,7 @@ const SELECT: &str = "SELECT g.id, g.name, g.hostname, g.address, g.software_ver
     g.tls_policy, g.labels, g.registered_at, g.last_heartbeat_at,
     CASE WHEN g.last_heartbeat_at IS NULL THEN 'unknown'
          WHEN g.last_heartbeat_at > now() - make_interval(secs => 30) THEN 'online'
-         ELSE 'offline' END AS liveness,
+         ELSE 'offline' END AS liveness, g.upstream_health,
     g.version, g.created_at FROM gateways g";
 
 /// Routes of this module.
@@ -104,6 +171,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(register_gateway))
         .routes(routes!(heartbeat))
+        .routes(routes!(gateway_traffic))
         .routes(routes!(list_gateways))
         .routes(routes!(get_gateway))
 }
@@ -208,21 +276,68 @@ pub async fn heartbeat(
         body.software_version.as_deref(),
         100,
     );
+    if let Some(targets) = &body.upstream_health {
+        if targets.len() > MAX_TARGETS {
+            e.add("upstream_health", format!("at most {MAX_TARGETS} targets"));
+        }
+        for (i, t) in targets.iter().enumerate().take(MAX_TARGETS) {
+            if shared::ids::UpstreamId::parse(&t.upstream_id).is_err() {
+                e.add(
+                    format!("upstream_health[{i}].upstream_id"),
+                    "must be an ups_ id",
+                );
+            }
+            e.text(&format!("upstream_health[{i}].target"), &t.target, 1, 300);
+        }
+    }
+    let requests = body.requests.unwrap_or(0);
+    let errors = body.errors.unwrap_or(0);
+    if requests < 0 {
+        e.add("requests", "must be at least 0");
+    }
+    if errors < 0 || errors > requests {
+        e.add("errors", "must be between 0 and requests");
+    }
     e.finish()?;
+    let health = body
+        .upstream_health
+        .as_ref()
+        .map(serde_json::to_value)
+        .transpose()
+        .map_err(Problem::internal)?;
+    let mut tx = state.pool.begin().await.map_err(Problem::internal)?;
     let updated = sqlx::query(
         "UPDATE gateways SET last_heartbeat_at = now(), config_revision_seen = $2,
-            software_version = coalesce($3, software_version), updated_at = now()
+            software_version = coalesce($3, software_version),
+            upstream_health = coalesce($4, upstream_health), updated_at = now()
          WHERE id = $1",
     )
     .bind(id.as_str())
     .bind(body.config_revision_seen)
     .bind(&body.software_version)
-    .execute(&state.pool)
+    .bind(health)
+    .execute(&mut *tx)
     .await
     .map_err(Problem::internal)?;
     if updated.rows_affected() == 0 {
         return Err(Problem::not_found("no such gateway; register first"));
     }
+    if requests > 0 {
+        sqlx::query(
+            "INSERT INTO gateway_traffic (gateway_id, minute, requests, errors)
+             VALUES ($1, date_trunc('minute', now()), $2, $3)
+             ON CONFLICT (gateway_id, minute) DO UPDATE
+                SET requests = gateway_traffic.requests + EXCLUDED.requests,
+                    errors = gateway_traffic.errors + EXCLUDED.errors",
+        )
+        .bind(id.as_str())
+        .bind(requests)
+        .bind(errors)
+        .execute(&mut *tx)
+        .await
+        .map_err(Problem::internal)?;
+    }
+    tx.commit().await.map_err(Problem::internal)?;
     let gw: Gateway = sqlx::query_as(&format!("{SELECT} WHERE g.id = $1"))
         .bind(id.as_str())
         .fetch_one(&state.pool)
@@ -276,4 +391,58 @@ pub async fn get_gateway(
         .map_err(Problem::internal)?
         .map(AppJson)
         .ok_or_else(|| Problem::not_found("no such gateway"))
+}
+
+/// Requests over time, summed over gateways from their heartbeats.
+#[utoipa::path(get, path = "/api/v1/gateways/traffic", tag = "gateways", params(TrafficParams),
+    security(("bearer" = [])),
+    responses((status = 200, body = Traffic), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn gateway_traffic(
+    _: RequireRole<Viewer>,
+    State(state): State<AppState>,
+    AppQuery(p): AppQuery<TrafficParams>,
+) -> Result<AppJson<Traffic>, Problem> {
+    let to = p.to.unwrap_or_else(Utc::now);
+    let from = p.from.unwrap_or(to - chrono::Duration::hours(24));
+    if from >= to {
+        return Err(Problem::invalid_field("from", "must be before to"));
+    }
+    let bucket = p.bucket.unwrap_or_else(|| "hour".to_owned());
+    let max_span = match bucket.as_str() {
+        "minute" => chrono::Duration::days(2),
+        "hour" => chrono::Duration::days(93),
+        "day" => chrono::Duration::days(3660),
+        _ => {
+            return Err(Problem::invalid_field(
+                "bucket",
+                "must be minute, hour or day",
+            ))
+        }
+    };
+    if to - from > max_span {
+        return Err(Problem::invalid_field(
+            "from",
+            format!("the window is too long for {bucket} buckets"),
+        ));
+    }
+    let buckets: Vec<TrafficBucket> = sqlx::query_as(
+        "SELECT date_trunc($3, minute, 'UTC') AS start, sum(requests)::int8 AS requests,
+                sum(errors)::int8 AS errors
+         FROM gateway_traffic WHERE minute >= $1 AND minute < $2
+         GROUP BY 1 ORDER BY 1",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(&bucket)
+    .fetch_all(&state.pool)
+    .await
+    .map_err(Problem::internal)?;
+    Ok(AppJson(Traffic {
+        from,
+        to,
+        requests: buckets.iter().map(|b| b.requests).sum(),
+        errors: buckets.iter().map(|b| b.errors).sum(),
+        bucket,
+        buckets,
+    }))
 }
