@@ -289,3 +289,40 @@ uiTest('qsgw: TLS sessions show group, protocol and cipher and filter by them', 
   await rows.filter({ hasText: '192.0.2.10' }).waitFor();
   assert.deepEqual(pageErrors(page), []);
 });
+
+uiTest('qsgw: the overview shows a gateway\'s heartbeat: revision, requests and live target health', async (page) => {
+  const token = await adminToken();
+  const ups = await api('POST', `${config.qsgwUrl}/api/v1/upstreams`, {
+    token,
+    body: { name: unique('health-'), targets: [{ host: '127.0.0.1', port: 9 }, { host: '127.0.0.1', port: 10 }] },
+  });
+  const upsId = ups.data.id;
+  const gw = await api('POST', `${config.qsgwUrl}/api/v1/gateways/register`, {
+    apiKey: config.qsgwApiKey,
+    body: { name: unique('edge-') },
+  });
+  await api('POST', `${config.qsgwUrl}/api/v1/gateways/${gw.data.id}/heartbeat`, {
+    apiKey: config.qsgwApiKey,
+    body: {
+      config_revision_seen: 1, requests: 42, errors: 2,
+      upstream_health: [
+        { upstream_id: upsId, target: '127.0.0.1:9', healthy: true },
+        { upstream_id: upsId, target: '127.0.0.1:10', healthy: false },
+      ],
+    },
+  });
+
+  await login(page);
+  await page.getByRole('heading', { name: 'Upstream health' }).waitFor();
+  const cell = page.locator(`[data-health="${upsId}"]`);
+  await cell.waitFor();
+  assert.equal((await cell.innerText()).trim(), '1 / 2');
+  const row = page.getByRole('table', { name: 'Upstream health' }).getByRole('row').filter({ has: cell });
+  assert.match(await row.innerText(), /127\.0\.0\.1:10/);
+  const requests = Number((await page.locator('[data-kpi="requests"]').innerText()).replace(/\D/g, ''));
+  assert.ok(requests >= 42, `requests KPI ${requests}`);
+  const gwRow = page.getByRole('table', { name: 'Gateways' }).getByRole('row').filter({ hasText: gw.data.name });
+  await gwRow.waitFor();
+  assert.match(await gwRow.innerText(), /online/);
+  assert.deepEqual(pageErrors(page), []);
+});
