@@ -14,7 +14,7 @@ TEST_ARGS ?=
 BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test bench bench-ai model-ai lint fmt build setup clean-run deploy-check images config-reference
+.PHONY: help run test bench bench-gateway bench-ai model-ai lint fmt build setup clean-run deploy-check images config-reference
 
 help: ## List the targets
 	@echo "Quantun stack. Targets:"
@@ -64,6 +64,9 @@ images: ## Build the five container images (needs a running Docker engine)
 			--build-arg VERSION=$(IMAGE_TAG) --build-arg REVISION=$(IMAGE_REVISION) \
 			-t $$image:$(IMAGE_TAG) . || exit 1; \
 	done
+
+bench-gateway: ## Gateway vs nginx and HAProxy (req/s, p50/p99, handshakes/s, RSS at 10k idle conns, route change → served; ~3 min)
+	scripts/bench.sh -p gateway --bench proxy
 
 bench-ai: ## AI engine scoring throughput, in process and through the HTTP batch endpoint (~1 min)
 	cargo bench -p ai-engine --bench throughput
