@@ -122,7 +122,7 @@ async fn run() {
             let perf = (round == 0)
                 .then(|| perf_start(&peers[i], "load"))
                 .flatten();
-            raw[i].add(load_run(&peers[i], cfg.clone()).await);
+            raw[i].add(load_run(&peers[i], cfg.clone(), perf.is_some()).await);
             perf_stop(perf);
         }
     }
@@ -462,6 +462,45 @@ fn perf_start(p: &Peer, what: &str) -> Option<Child> {
         .spawn()
         .map_err(|e| println!("perf not started: {e}"))
         .ok()
+}
+
+/// `perf stat` of the peer's syscalls and context switches over the
+/// measured window (with `QSGW_BENCH_PERF`).
+fn syscall_watch(
+    p: &Peer,
+    from: Instant,
+    to: Instant,
+) -> tokio::task::JoinHandle<Option<(u64, u64)>> {
+    let pids: Vec<String> = family(p.proc.pid()).iter().map(u32::to_string).collect();
+    tokio::spawn(async move {
+        tokio::time::sleep_until(from.into()).await;
+        let child = Command::new("perf")
+            .args([
+                "stat",
+                "-x",
+                ",",
+                "-e",
+                "raw_syscalls:sys_enter,context-switches",
+                "-p",
+            ])
+            .arg(pids.join(","))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .ok()?;
+        tokio::time::sleep_until(to.into()).await;
+        let _ = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status();
+        let out = child.wait_with_output().ok()?;
+        let text = String::from_utf8_lossy(&out.stderr);
+        let count = |ev: &str| {
+            text.lines()
+                .find(|l| l.contains(ev))
+                .and_then(|l| l.split(',').next()?.trim().parse::<u64>().ok())
+        };
+        Some((count("raw_syscalls:sys_enter")?, count("context-switches")?))
+    })
 }
 
 fn perf_stop(perf: Option<Child>) {
@@ -917,10 +956,11 @@ impl PeerRef {
     }
 }
 
-async fn load_run(p: &Peer, cfg: Arc<rustls::ClientConfig>) -> LoadRound {
+async fn load_run(p: &Peer, cfg: Arc<rustls::ClientConfig>, count_syscalls: bool) -> LoadRound {
     let start = Instant::now() + WARMUP;
     let end = start + MEASURE;
     let cpu = cpu_watch(p, start, end);
+    let stat = count_syscalls.then(|| syscall_watch(p, start, end));
     let mut tasks = Vec::new();
     for _ in 0..CONCURRENCY {
         let cfg = cfg.clone();
@@ -963,6 +1003,17 @@ async fn load_run(p: &Peer, cfg: Arc<rustls::ClientConfig>) -> LoadRound {
         let (l, e) = t.await.expect("load task");
         lat_us.extend(l);
         errors += e;
+    }
+    if let Some(stat) = stat {
+        if let Ok(Some((syscalls, switches))) = stat.await {
+            let n = lat_us.len().max(1) as f64;
+            println!(
+                "perf   {:<8} measured window: {syscalls} syscalls, {switches} context switches = {:.1} syscalls and {:.2} switches per request",
+                p.name,
+                syscalls as f64 / n,
+                switches as f64 / n
+            );
+        }
     }
     LoadRound {
         lat_us,
