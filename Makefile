@@ -77,7 +77,7 @@ model-ai: ## Retrain the AI engine's built-in model (seed 7) and evaluate it on 
 	cargo run --release -p ai-engine -- generate --seed 99 --out target/ai-data/eval.jsonl
 	cargo run --release -p ai-engine -- train --input target/ai-data/train.jsonl --eval target/ai-data/eval.jsonl --version 1.1.0 --out ai-engine/models/default.json
 
-setup: ## Install the system tools (protoc, etcd, PostgreSQL, curl, openssl) when missing
+setup: ## Install the system tools (protoc, etcd, PostgreSQL, curl, openssl; nginx and haproxy for make bench-gateway) when missing
 	scripts/setup.sh
 
 clean-run: ## Remove .run/ (data, secrets, certs, logs) once nothing in it is running
