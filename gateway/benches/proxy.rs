@@ -1347,7 +1347,7 @@ fn summary(
         let ng = rps("nginx");
         let _ = writeln!(
             s,
-            "| requests/s ({CONCURRENCY} conns, {}s) | {:.0} | {} | {} | {} | {} | ≥ 1.0× nginx | {} |",
+            "| requests/s ({CONCURRENCY} conns, {ROUNDS} rounds × {}s) | {:.0} | {} | {} | {} | {} | ≥ 1.0× nginx | {} |",
             MEASURE.as_secs(),
             g.rps,
             fmt(ng, 0),
