@@ -16,7 +16,7 @@ UI_TEST_ARGS ?=
 BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-ui bench bench-ai model-ai lint fmt build setup clean-run deploy-check images config-reference
+.PHONY: help run test test-ui bench bench-gateway bench-ai model-ai lint fmt build setup clean-run deploy-check images config-reference
 
 help: ## List the targets
 	@echo "Quantun stack. Targets:"
@@ -70,6 +70,9 @@ images: ## Build the five container images (needs a running Docker engine)
 			-t $$image:$(IMAGE_TAG) . || exit 1; \
 	done
 
+bench-gateway: ## Gateway vs nginx and HAProxy (req/s, p50/p99, handshakes/s, RSS at 10k idle conns, route change → served; ~3 min)
+	scripts/bench.sh -p gateway --bench proxy
+
 bench-ai: ## AI engine scoring throughput, in process and through the HTTP batch endpoint (~1 min)
 	cargo bench -p ai-engine --bench throughput
 
@@ -79,7 +82,7 @@ model-ai: ## Retrain the AI engine's built-in model (seed 7) and evaluate it on 
 	cargo run --release -p ai-engine -- generate --seed 99 --out target/ai-data/eval.jsonl
 	cargo run --release -p ai-engine -- train --input target/ai-data/train.jsonl --eval target/ai-data/eval.jsonl --version 1.2.0 --out ai-engine/models/default.json
 
-setup: ## Install the system tools (protoc, etcd, PostgreSQL, curl, openssl) when missing
+setup: ## Install the system tools (protoc, etcd, PostgreSQL, curl, openssl; nginx and haproxy for make bench-gateway) when missing
 	scripts/setup.sh
 
 clean-run: ## Remove .run/ (data, secrets, certs, logs) once nothing in it is running

@@ -9,6 +9,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$QUANTUN_ROOT"
 ensure_deps
+ensure_bench_deps
 
 pg_dir=""
 pg_port=""

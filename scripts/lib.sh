@@ -109,6 +109,44 @@ ensure_ui_deps() {
     hash -r
 }
 
+# The peers `make bench-gateway` measures the gateway against (nginx and
+# HAProxy from apt) and the tools it pins and limits them with (taskset,
+# prlimit). Installed with apt when we are root; otherwise a warning (the
+# bench skips a missing peer). Their packages enable system services on
+# port 80 (nginx) and from /etc/haproxy (haproxy): Debian's policy-rc.d hook
+# keeps them from starting during the install, and they are disabled after,
+# so nothing listens until the bench starts its own instances on free ports.
+ensure_bench_deps() {
+    local -a pkgs=()
+    command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || pkgs+=(nginx)
+    command -v haproxy >/dev/null 2>&1 || [[ -x /usr/sbin/haproxy ]] || pkgs+=(haproxy)
+    command -v taskset >/dev/null 2>&1 && command -v prlimit >/dev/null 2>&1 || pkgs+=(util-linux)
+    ((${#pkgs[@]} == 0)) && return 0
+    if ! is_root || ! command -v apt-get >/dev/null 2>&1; then
+        warn "bench peers missing: ${pkgs[*]} (Debian/Ubuntu: sudo apt-get install -y ${pkgs[*]}); make bench-gateway skips them"
+        return 0
+    fi
+    info "installing bench peers: ${pkgs[*]}"
+    if [[ -z "${QUANTUN_APT_UPDATED:-}" ]]; then
+        apt-get update -qq || die "apt-get update failed"
+        QUANTUN_APT_UPDATED=1
+        export QUANTUN_APT_UPDATED
+    fi
+    local policy=/usr/sbin/policy-rc.d own_policy=""
+    if [[ ! -e "$policy" ]]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && own_policy=1
+    fi
+    local rc=0
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >&2 || rc=$?
+    [[ -n "$own_policy" ]] && rm -f "$policy"
+    ((rc == 0)) || die "apt-get install ${pkgs[*]} failed (exit $rc)"
+    # Where systemd runs, keep the packaged services off (a no-op in containers).
+    if command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system ]]; then
+        systemctl disable --now nginx haproxy >/dev/null 2>&1 || true
+    fi
+    hash -r
+}
+
 # Sets missing_pkgs and missing_what (dynamic scope: the caller's locals).
 _missing_deps() {
     missing_pkgs=()

@@ -1,0 +1,1470 @@
+//! Gateway vs nginx vs HAProxy, side by side in one run (`make bench-gateway`).
+//!
+//! On 127.0.0.1, every proxy is started by this bench with a generated config
+//! in a temporary directory, on free ports, with the same ECDSA P-256
+//! certificate, TLS 1.3 only, no session resumption, keep-alive to the same
+//! tiny upstream (a hyper server in this process answering 13 bytes), and one
+//! worker (gateway `QSGW_WORKER_THREADS=1`, nginx `worker_processes 1`,
+//! HAProxy `nbthread 1`), each pinned with `taskset -c 1` to CPU 1 while this
+//! process (load client and upstream) is pinned to CPU 0. Figures:
+//!
+//! 1. requests/s and p50/p99 latency, HTTP/1.1 keep-alive over TLS,
+//!    `CONCURRENCY` connections (this process's tokio + rustls client);
+//! 2. full TLS handshakes/s (no resumption): gateway X25519MLKEM768 vs
+//!    X25519, nginx and HAProxy X25519 (Debian 12's OpenSSL 3.0 has no ML-KEM);
+//! 3. RSS (`VmRSS` of the process and its children) with 10,000 idle TLS
+//!    connections;
+//! 4. route created in the control plane → served by the gateway (real
+//!    PostgreSQL from `DATABASE_URL`, a private etcd, the control plane
+//!    in-process, the gateway process watching etcd), p50/p99 over samples.
+//!
+//! A peer whose binary is missing is skipped with a message. With
+//! `QSGW_BENCH_PERF=DIR` each peer is profiled with `perf record` during its
+//! first throughput and handshake rounds. Every process
+//! started here is stopped on drop (SIGTERM, then SIGKILL), also on panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::convert::Infallible;
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty, Full};
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::Resumption;
+use rustls::crypto::aws_lc_rs::{self, kx_group};
+use rustls::crypto::{CryptoProvider, SupportedKxGroup};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use shared::ids::{RouteId, UpstreamId};
+use shared::qsgw::*;
+use tokio::net::TcpStream;
+
+const GATEWAY_BIN: &str = env!("CARGO_BIN_EXE_gateway");
+
+/// Keep-alive connections of the throughput run.
+const CONCURRENCY: usize = 64;
+/// Interleaved rounds of each throughput and handshake run.
+const ROUNDS: usize = 3;
+/// Requests before this are not counted (each round).
+const WARMUP: Duration = Duration::from_secs(1);
+/// Measured window of one throughput round.
+const MEASURE: Duration = Duration::from_secs(4);
+/// Concurrent handshaking clients.
+const HS_CONCURRENCY: usize = 32;
+/// Measured window of one handshake round.
+const HS_MEASURE: Duration = Duration::from_secs(2);
+/// Idle TLS connections held for the memory figure.
+const IDLE_CONNECTIONS: usize = 10_000;
+/// Route-change samples.
+const ROUTE_SAMPLES: usize = 60;
+/// The upstream's answer.
+const BODY: &[u8] = b"hello, world\n";
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter argument of `cargo bench -- x` is ignored.
+    raise_nofile();
+    pin_self_to_cpu0();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(run());
+}
+
+async fn run() {
+    shared::server::install_crypto_provider();
+    let started = Instant::now();
+    let dir = tempfile::Builder::new()
+        .prefix("qsgw-bench-")
+        .tempdir()
+        .expect("tempdir");
+    let cert = write_cert(dir.path());
+    let upstream = spawn_upstream().await;
+    println!("== gateway benchmark (gateway vs nginx vs HAProxy) ==");
+    println!("machine: {}", machine());
+    println!(
+        "setup: 127.0.0.1, upstream {upstream} (hyper, {} byte body), TLS 1.3, ECDSA P-256 cert, \
+         proxies on CPU 1 with 1 worker, client+upstream on CPU 0, {CONCURRENCY} keep-alive connections",
+        BODY.len()
+    );
+
+    let mut peers: Vec<Peer> = Vec::new();
+    match Peer::gateway(dir.path(), &cert, upstream).await {
+        Ok(p) => peers.push(p),
+        Err(e) => panic!("the gateway did not start: {e:#}"),
+    }
+    for started in [
+        Peer::nginx(dir.path(), &cert, upstream).await,
+        Peer::haproxy(dir.path(), &cert, upstream).await,
+    ] {
+        match started {
+            Ok(p) => peers.push(p),
+            Err(e) => println!("SKIP: {e:#}"),
+        }
+    }
+
+    // 1. Throughput and latency: ROUNDS short runs per peer, interleaved
+    // (order rotated each round) so a change in the machine's load hits
+    // every peer alike; latencies are pooled over the rounds.
+    let cfg = client_config(vec![kx_group::X25519]);
+    let mut raw: Vec<LoadRaw> = peers.iter().map(|_| LoadRaw::default()).collect();
+    for round in 0..ROUNDS {
+        for k in 0..peers.len() {
+            let i = (k + round) % peers.len();
+            let perf = (round == 0)
+                .then(|| perf_start(&peers[i], "load"))
+                .flatten();
+            raw[i].add(load_run(&peers[i], cfg.clone(), perf.is_some()).await);
+            perf_stop(perf);
+        }
+    }
+    let mut load = Vec::new();
+    for (p, r) in peers.iter().zip(raw) {
+        let r = r.finish();
+        println!(
+            "load   {:<8} {:>9.0} req/s  p50 {:>7.3} ms  p99 {:>7.3} ms  errors {}  server CPU {:>5.1}%  ({:.0} req per server CPU-second)",
+            p.name, r.rps, r.p50_ms, r.p99_ms, r.errors, r.cpu_pct, r.per_cpu_sec
+        );
+        load.push((p.name, r));
+    }
+
+    // 2. Full handshakes, interleaved the same way.
+    let mut cases: Vec<(usize, &str, Arc<rustls::ClientConfig>)> = Vec::new();
+    for (i, p) in peers.iter().enumerate() {
+        if p.name == "gateway" {
+            cases.push((
+                i,
+                "X25519MLKEM768",
+                client_config(vec![kx_group::X25519MLKEM768]),
+            ));
+        }
+        cases.push((i, "X25519", client_config(vec![kx_group::X25519])));
+    }
+    let mut hraw: Vec<HsRaw> = cases.iter().map(|_| HsRaw::default()).collect();
+    for round in 0..ROUNDS {
+        for k in 0..cases.len() {
+            let c = (k + round) % cases.len();
+            let (i, _, cfg) = &cases[c];
+            let perf = (round == 0)
+                .then(|| perf_start(&peers[*i], &format!("tls-{}", cases[c].1)))
+                .flatten();
+            hraw[c].add(handshake_run(&peers[*i], cfg.clone()).await);
+            perf_stop(perf);
+        }
+    }
+    let mut hs = Vec::new();
+    for ((i, gname, _), r) in cases.iter().zip(hraw) {
+        let r = r.finish();
+        let name = peers[*i].name;
+        println!(
+            "tls    {:<8} {:<15} {:>8.0} handshakes/s  errors {}  server CPU {:>5.1}%  ({:.0} per server CPU-second)",
+            name, gname, r.rate, r.errors, r.cpu_pct, r.per_cpu_sec
+        );
+        hs.push((name, *gname, r));
+    }
+
+    // 3. Memory with idle connections.
+    let mut mem = Vec::new();
+    for p in &peers {
+        let r = idle_run(p).await;
+        println!(
+            "idle   {:<8} {} connections open (server fds {}): RSS {:.1} MiB (before {:.1} MiB, {:.1} KiB per connection)",
+            p.name,
+            r.open,
+            r.fds,
+            mib(r.rss_kib),
+            mib(r.rss_before_kib),
+            r.rss_kib.saturating_sub(r.rss_before_kib) as f64 / r.open.max(1) as f64
+        );
+        mem.push((p.name, r));
+    }
+    drop(peers);
+
+    // 4. Route change → served.
+    let rc = route_change_run(dir.path(), &cert, upstream).await;
+
+    // Summary with ratios and targets.
+    println!("\n== summary (markdown) ==\n");
+    println!("{}", summary(&load, &hs, &mem, rc.as_ref()));
+    println!("total bench time {:.0} s", started.elapsed().as_secs_f64());
+}
+
+// ---------------------------------------------------------------- processes
+
+/// A process started by the bench; SIGTERM then SIGKILL on drop.
+struct Proc {
+    child: Child,
+}
+
+impl Proc {
+    fn spawn(mut cmd: Command, log: &Path) -> anyhow::Result<Self> {
+        let out = std::fs::File::create(log)?;
+        let err = out.try_clone()?;
+        let child = cmd.stdin(Stdio::null()).stdout(out).stderr(err).spawn()?;
+        Ok(Self { child })
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Pins a command to CPU 1 when `taskset` exists.
+fn pinned(bin: &str) -> Command {
+    if which("taskset").is_some() {
+        let mut c = Command::new("taskset");
+        c.args(["-c", "1", bin]);
+        c
+    } else {
+        Command::new(bin)
+    }
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var("PATH").unwrap_or_default();
+    let found = path
+        .split(':')
+        .chain(["/usr/sbin", "/usr/local/sbin", "/sbin"])
+        .map(|d| Path::new(d).join(name))
+        .find(|p| p.is_file());
+    found
+}
+
+fn free_port() -> u16 {
+    shared::test_util::free_port()
+}
+
+struct Peer {
+    name: &'static str,
+    addr: SocketAddr,
+    proc: Proc,
+}
+
+impl Peer {
+    async fn gateway(dir: &Path, cert: &CertFiles, upstream: SocketAddr) -> anyhow::Result<Self> {
+        let up = UpstreamId::new();
+        let snapshot = ConfigSnapshot {
+            revision: 1,
+            routes: vec![route("/", &up)],
+            upstreams: vec![upstream_config(&up, upstream)],
+        };
+        let file = dir.join("gateway-routes.json");
+        std::fs::write(&file, serde_json::to_vec(&snapshot)?)?;
+        let (port, admin) = (free_port(), free_port());
+        let mut cmd = pinned(GATEWAY_BIN);
+        gateway_env(&mut cmd, cert, port, admin);
+        cmd.env("QSGW_CONFIG_FILE", &file)
+            .env("QSGW_CONFIG_CACHE_PATH", "")
+            .env("QSGW_ETCD_ENDPOINTS", "http://127.0.0.1:1")
+            .env("QSGW_CONTROL_PLANE_URL", "http://127.0.0.1:1");
+        let proc = Proc::spawn(cmd, &dir.join("gateway.log"))?;
+        wait_ready(&format!("http://127.0.0.1:{admin}/health/ready"), "gateway").await?;
+        Ok(Self {
+            name: "gateway",
+            addr: ([127, 0, 0, 1], port).into(),
+            proc,
+        })
+    }
+
+    async fn nginx(dir: &Path, cert: &CertFiles, upstream: SocketAddr) -> anyhow::Result<Self> {
+        let bin = which("nginx").ok_or_else(|| {
+            anyhow::anyhow!(
+                "nginx not installed (apt-get install nginx, or make setup): nginx column skipped"
+            )
+        })?;
+        let d = dir.join("nginx");
+        std::fs::create_dir_all(&d)?;
+        let port = free_port();
+        let conf = format!(
+            r#"worker_processes 1;
+worker_rlimit_nofile 20000;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 20000; }}
+http {{
+    access_log off;
+    client_body_temp_path {d}/body;
+    proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fastcgi;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+    keepalive_requests 10000000;
+    keepalive_timeout 300s;
+    client_header_timeout 300s;
+    upstream up {{
+        server {upstream};
+        keepalive 128;
+        keepalive_requests 10000000;
+    }}
+    server {{
+        listen 127.0.0.1:{port} ssl;
+        ssl_certificate {cert};
+        ssl_certificate_key {key};
+        ssl_protocols TLSv1.3;
+        ssl_session_tickets off;
+        ssl_session_cache off;
+        location / {{
+            proxy_pass http://up;
+            proxy_http_version 1.1;
+            proxy_buffering off;
+            proxy_set_header Connection "";
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header X-Forwarded-Host $host;
+            proxy_set_header X-Request-Id $request_id;
+        }}
+    }}
+}}
+"#,
+            d = d.display(),
+            cert = cert.cert.display(),
+            key = cert.key.display(),
+        );
+        let conf_path = d.join("nginx.conf");
+        std::fs::write(&conf_path, conf)?;
+        let mut cmd = pinned(bin.to_str().unwrap_or("nginx"));
+        cmd.arg("-p")
+            .arg(&d)
+            .arg("-e")
+            .arg(d.join("error.log"))
+            .arg("-c")
+            .arg(&conf_path)
+            .args(["-g", "daemon off; master_process on;"]);
+        let proc = Proc::spawn(cmd, &d.join("stdout.log"))?;
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        wait_port(addr, "nginx", &d.join("error.log")).await?;
+        Ok(Self {
+            name: "nginx",
+            addr,
+            proc,
+        })
+    }
+
+    async fn haproxy(dir: &Path, cert: &CertFiles, upstream: SocketAddr) -> anyhow::Result<Self> {
+        let bin = which("haproxy").ok_or_else(|| {
+            anyhow::anyhow!("haproxy not installed (apt-get install haproxy, or make setup): HAProxy column skipped")
+        })?;
+        let d = dir.join("haproxy");
+        std::fs::create_dir_all(&d)?;
+        let port = free_port();
+        let conf = format!(
+            r#"global
+    nbthread 1
+    maxconn 10100
+    ulimit-n 20000
+    no strict-limits
+    tune.ssl.cachesize 0
+    ssl-default-bind-options ssl-min-ver TLSv1.3 no-tls-tickets
+defaults
+    mode http
+    maxconn 10100
+    timeout connect 5s
+    timeout client 300s
+    timeout server 30s
+    timeout http-request 300s
+    timeout http-keep-alive 300s
+    option forwardfor
+    http-reuse always
+frontend fe
+    bind 127.0.0.1:{port} ssl crt {pem} alpn http/1.1
+    http-request set-header X-Forwarded-Proto https
+    http-request set-header X-Forwarded-Host %[req.hdr(host)]
+    http-request set-header X-Request-Id %[uuid]
+    default_backend be
+backend be
+    server up {upstream}
+"#,
+            pem = cert.combined.display(),
+        );
+        let conf_path = d.join("haproxy.cfg");
+        std::fs::write(&conf_path, conf)?;
+        let mut cmd = pinned(bin.to_str().unwrap_or("haproxy"));
+        cmd.arg("-db").arg("-f").arg(&conf_path);
+        let log = d.join("haproxy.log");
+        let proc = Proc::spawn(cmd, &log)?;
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        wait_port(addr, "haproxy", &log).await?;
+        Ok(Self {
+            name: "haproxy",
+            addr,
+            proc,
+        })
+    }
+
+    /// VmRSS of the process and its children (nginx workers), KiB.
+    fn rss_kib(&self) -> u64 {
+        family(self.proc.pid())
+            .into_iter()
+            .map(|p| {
+                std::fs::read_to_string(format!("/proc/{p}/status"))
+                    .ok()
+                    .and_then(|s| {
+                        s.lines()
+                            .find(|l| l.starts_with("VmRSS:"))
+                            .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                    })
+                    .unwrap_or(0)
+            })
+            .sum()
+    }
+
+    fn fds(&self) -> usize {
+        family(self.proc.pid())
+            .into_iter()
+            .map(|p| {
+                std::fs::read_dir(format!("/proc/{p}/fd"))
+                    .map(|d| d.count())
+                    .unwrap_or(0)
+            })
+            .sum()
+    }
+}
+
+/// With `QSGW_BENCH_PERF=DIR`, records a `perf` profile of the peer's
+/// processes during one run into `DIR/<peer>-<what>.data`
+/// (`perf report -i … --no-children`).
+fn perf_start(p: &Peer, what: &str) -> Option<Child> {
+    let dir = std::env::var_os("QSGW_BENCH_PERF")?;
+    let pids: Vec<String> = family(p.proc.pid()).iter().map(u32::to_string).collect();
+    let out = Path::new(&dir).join(format!("{}-{what}.data", p.name));
+    Command::new("perf")
+        .args(["record", "-F", "1999", "-g", "-o"])
+        .arg(out)
+        .args(["-p", &pids.join(",")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| println!("perf not started: {e}"))
+        .ok()
+}
+
+/// `perf stat` of the peer's syscalls and context switches over the
+/// measured window (with `QSGW_BENCH_PERF`).
+fn syscall_watch(
+    p: &Peer,
+    from: Instant,
+    to: Instant,
+) -> tokio::task::JoinHandle<Option<(u64, u64)>> {
+    let pids: Vec<String> = family(p.proc.pid()).iter().map(u32::to_string).collect();
+    tokio::spawn(async move {
+        tokio::time::sleep_until(from.into()).await;
+        let child = Command::new("perf")
+            .args([
+                "stat",
+                "-x",
+                ",",
+                "-e",
+                "raw_syscalls:sys_enter,context-switches",
+                "-p",
+            ])
+            .arg(pids.join(","))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .ok()?;
+        tokio::time::sleep_until(to.into()).await;
+        let _ = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status();
+        let out = child.wait_with_output().ok()?;
+        let text = String::from_utf8_lossy(&out.stderr);
+        let count = |ev: &str| {
+            text.lines()
+                .find(|l| l.contains(ev))
+                .and_then(|l| l.split(',').next()?.trim().parse::<u64>().ok())
+        };
+        Some((count("raw_syscalls:sys_enter")?, count("context-switches")?))
+    })
+}
+
+fn perf_stop(perf: Option<Child>) {
+    if let Some(mut c) = perf {
+        let _ = Command::new("kill")
+            .args(["-INT", &c.id().to_string()])
+            .status();
+        let _ = c.wait();
+    }
+}
+
+fn gateway_env(cmd: &mut Command, cert: &CertFiles, port: u16, admin: u16) {
+    cmd.env("QSGW_GATEWAY_HOST", "127.0.0.1")
+        .env("QSGW_GATEWAY_PORT", port.to_string())
+        .env("QSGW_GATEWAY_ADMIN_HOST", "127.0.0.1")
+        .env("QSGW_GATEWAY_ADMIN_PORT", admin.to_string())
+        .env("QSGW_TLS_CERT_PATH", &cert.cert)
+        .env("QSGW_TLS_KEY_PATH", &cert.key)
+        .env("QSGW_TLS_POLICY", "PQC_PREFERRED")
+        .env("QSGW_ENVIRONMENT", "production")
+        .env("QSGW_WORKER_THREADS", "1")
+        .env("QSGW_MAX_CONNECTIONS", "20000")
+        .env("QSGW_RATE_LIMIT_RPS", "10000000")
+        .env("QSGW_RATE_LIMIT_BURST", "10000000")
+        .env("QSGW_AI_ENGINE_URL", "http://127.0.0.1:1")
+        .env("QSGW_LOG_LEVEL", "warn");
+}
+
+/// The pid, plus the processes whose parent it is (taskset execs in place).
+fn family(root: u32) -> Vec<u32> {
+    let mut out = vec![root];
+    if let Ok(dir) = std::fs::read_dir("/proc") {
+        for e in dir.flatten() {
+            let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+                continue;
+            };
+            let ppid = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|s| {
+                    s.rsplit_once(')')?
+                        .1
+                        .split_whitespace()
+                        .nth(1)?
+                        .parse::<u32>()
+                        .ok()
+                });
+            if ppid == Some(root) {
+                out.push(pid);
+            }
+        }
+    }
+    out
+}
+
+async fn wait_ready(url: &str, what: &str) -> anyhow::Result<()> {
+    let c = shared::test_util::client();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok(r) = c.get(url).send().await {
+            if r.status() == 200 {
+                return Ok(());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    anyhow::bail!("{what} not ready at {url} within 30 s")
+}
+
+async fn wait_port(addr: SocketAddr, what: &str, log: &Path) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline {
+        if TcpStream::connect(addr).await.is_ok() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    anyhow::bail!(
+        "{what} did not listen on {addr}: {}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    )
+}
+
+// ---------------------------------------------------------------- setup
+
+struct CertFiles {
+    cert: PathBuf,
+    key: PathBuf,
+    combined: PathBuf,
+}
+
+fn write_cert(dir: &Path) -> CertFiles {
+    let c = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("cert");
+    let files = CertFiles {
+        cert: dir.join("server.crt"),
+        key: dir.join("server.key"),
+        combined: dir.join("server.pem"),
+    };
+    let (cert, key) = (c.cert.pem(), c.signing_key.serialize_pem());
+    std::fs::write(&files.cert, &cert).expect("write cert");
+    std::fs::write(&files.key, &key).expect("write key");
+    std::fs::write(&files.combined, format!("{cert}{key}")).expect("write pem");
+    files
+}
+
+fn route(path: &str, up: &UpstreamId) -> RouteConfig {
+    RouteConfig {
+        id: RouteId::new(),
+        name: format!("bench {path}"),
+        host: None,
+        path: path.into(),
+        path_match: PathMatch::Prefix,
+        methods: vec![],
+        upstream_id: up.clone(),
+        strip_prefix: false,
+        timeout_ms: None,
+        retries: 0,
+        rate_limit: None,
+        tls_policy: None,
+        inspection: InspectionMode::Off,
+        enabled: true,
+        version: 1,
+    }
+}
+
+fn upstream_config(id: &UpstreamId, addr: SocketAddr) -> UpstreamConfig {
+    UpstreamConfig {
+        id: id.clone(),
+        name: "bench".into(),
+        targets: vec![Target {
+            host: addr.ip().to_string(),
+            port: addr.port(),
+            weight: 1,
+        }],
+        lb_policy: LbPolicy::RoundRobin,
+        health_check: HealthCheck {
+            enabled: false,
+            path: "/health".into(),
+            interval_ms: 1000,
+            timeout_ms: 500,
+            expected_status: 200,
+            healthy_threshold: 1,
+            unhealthy_threshold: 1,
+        },
+        ejection: PassiveEjection {
+            after_failures: 0,
+            duration_ms: 1000,
+        },
+        pool_size: None,
+        connect_timeout_ms: 1000,
+        request_timeout_ms: None,
+        version: 1,
+    }
+}
+
+/// The tiny keep-alive upstream every proxy forwards to.
+async fn spawn_upstream() -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind upstream");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            tokio::spawn(async move {
+                let svc =
+                    hyper::service::service_fn(|_req: Request<hyper::body::Incoming>| async {
+                        Ok::<_, Infallible>(
+                            Response::builder()
+                                .header("content-type", "text/plain")
+                                .body(Full::new(Bytes::from_static(BODY)))
+                                .expect("response"),
+                        )
+                    });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+/// Raises the soft open-files limit to the hard one (children inherit it).
+fn raise_nofile() {
+    let hard = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Max open files"))
+                .and_then(|l| l.split_whitespace().nth(4).map(str::to_owned))
+        })
+        .unwrap_or_else(|| "20000".into());
+    // As root the hard limit can be raised too (HAProxy wants 2 fds per
+    // connection for its maxconn); otherwise the soft limit goes up to it.
+    let pid = std::process::id().to_string();
+    let set = |v: &str| {
+        Command::new("prlimit")
+            .args(["--pid", &pid, &format!("--nofile={v}:{v}")])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let got = ["65536", hard.as_str()].into_iter().find(|v| set(v));
+    println!(
+        "open-files limit: {}",
+        got.map_or("unchanged (prlimit failed)".to_owned(), |v| format!(
+            "raised to {v}"
+        ))
+    );
+}
+
+/// Pins every thread of this process to CPU 0 (new threads inherit it).
+fn pin_self_to_cpu0() {
+    let _ = Command::new("taskset")
+        .args(["-a", "-p", "-c", "0", &std::process::id().to_string()])
+        .stdout(Stdio::null())
+        .status();
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':').map(|(_, v)| v.trim().to_owned()))
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let version = |bin: &str, arg: &str| {
+        which(bin)
+            .and_then(|b| Command::new(b).arg(arg).output().ok())
+            .map(|o| {
+                let s = format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&o.stdout),
+                    String::from_utf8_lossy(&o.stderr)
+                );
+                s.lines().next().unwrap_or("").trim().to_owned()
+            })
+            .unwrap_or_else(|| format!("{bin}: not installed"))
+    };
+    format!(
+        "{} CPUs, {cpu}; loadavg {}; {}; {}",
+        std::fs::read_to_string("/proc/cpuinfo")
+            .map(|s| s.lines().filter(|l| l.starts_with("processor")).count())
+            .unwrap_or(0),
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
+        version("nginx", "-v"),
+        version("haproxy", "-v"),
+    )
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+fn clk_tck() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
+        .unwrap_or(100.0)
+}
+
+// ---------------------------------------------------------------- client
+
+/// Accepts any certificate: the load client must not spend its CPU on
+/// verification (the servers still sign every handshake).
+#[derive(Debug)]
+struct NoVerify(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for NoVerify {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _: &[u8],
+        _: &CertificateDer<'_>,
+        _: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        Ok(HandshakeSignatureValid::assertion())
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        _: &[u8],
+        _: &CertificateDer<'_>,
+        _: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        Ok(HandshakeSignatureValid::assertion())
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// TLS 1.3 only, offering only `groups`, no resumption, ALPN http/1.1.
+fn client_config(groups: Vec<&'static dyn SupportedKxGroup>) -> Arc<rustls::ClientConfig> {
+    let provider = Arc::new(CryptoProvider {
+        kx_groups: groups,
+        ..aws_lc_rs::default_provider()
+    });
+    let mut cfg = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .expect("TLS 1.3")
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(NoVerify(provider)))
+        .with_no_client_auth();
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    cfg.resumption = Resumption::disabled();
+    Arc::new(cfg)
+}
+
+type Tls = tokio_rustls::client::TlsStream<TcpStream>;
+
+async fn connect(addr: SocketAddr, cfg: &Arc<rustls::ClientConfig>) -> std::io::Result<Tls> {
+    let tcp = TcpStream::connect(addr).await?;
+    tcp.set_nodelay(true)?;
+    tokio_rustls::TlsConnector::from(cfg.clone())
+        .connect(ServerName::try_from("localhost").expect("name"), tcp)
+        .await
+}
+
+type Sender = hyper::client::conn::http1::SendRequest<Empty<Bytes>>;
+
+async fn http_conn(addr: SocketAddr, cfg: &Arc<rustls::ClientConfig>) -> anyhow::Result<Sender> {
+    let tls = connect(addr, cfg).await?;
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await?;
+    tokio::spawn(conn);
+    Ok(sender)
+}
+
+async fn get(sender: &mut Sender, path: &str) -> anyhow::Result<u16> {
+    sender.ready().await?;
+    let req = Request::get(path)
+        .header("host", "localhost")
+        .body(Empty::<Bytes>::new())?;
+    let resp = sender.send_request(req).await?;
+    let status = resp.status().as_u16();
+    resp.into_body().collect().await?;
+    Ok(status)
+}
+
+// ---------------------------------------------------------------- runs
+
+struct LoadResult {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    errors: u64,
+    cpu_pct: f64,
+    per_cpu_sec: f64,
+}
+
+/// One throughput round: latencies (µs), errors, server CPU seconds.
+struct LoadRound {
+    lat_us: Vec<u32>,
+    errors: u64,
+    cpu_secs: f64,
+}
+
+/// Rounds pooled.
+#[derive(Default)]
+struct LoadRaw {
+    lat_us: Vec<u32>,
+    errors: u64,
+    cpu_secs: f64,
+    secs: f64,
+}
+
+impl LoadRaw {
+    fn add(&mut self, r: LoadRound) {
+        self.lat_us.extend(r.lat_us);
+        self.errors += r.errors;
+        self.cpu_secs += r.cpu_secs;
+        self.secs += MEASURE.as_secs_f64();
+    }
+
+    fn finish(mut self) -> LoadResult {
+        self.lat_us.sort_unstable();
+        let n = self.lat_us.len() as f64;
+        LoadResult {
+            rps: n / self.secs,
+            p50_ms: pct(&self.lat_us, 0.50),
+            p99_ms: pct(&self.lat_us, 0.99),
+            errors: self.errors,
+            cpu_pct: 100.0 * self.cpu_secs / self.secs,
+            per_cpu_sec: if self.cpu_secs > 0.0 {
+                n / self.cpu_secs
+            } else {
+                0.0
+            },
+        }
+    }
+}
+
+fn cpu_watch(p: &Peer, from: Instant, to: Instant) -> tokio::task::JoinHandle<f64> {
+    let pid_peer = PeerRef { pid: p.proc.pid() };
+    tokio::spawn(async move {
+        tokio::time::sleep_until(from.into()).await;
+        let a = pid_peer.cpu();
+        tokio::time::sleep_until(to.into()).await;
+        let b = pid_peer.cpu();
+        (b.saturating_sub(a)) as f64 / clk_tck()
+    })
+}
+
+/// A copy of a peer's pid for the CPU watcher task.
+#[derive(Clone, Copy)]
+struct PeerRef {
+    pid: u32,
+}
+
+impl PeerRef {
+    fn cpu(self) -> u64 {
+        // Same accounting as Peer::cpu_ticks.
+        family(self.pid)
+            .into_iter()
+            .map(|p| {
+                std::fs::read_to_string(format!("/proc/{p}/stat"))
+                    .ok()
+                    .and_then(|s| {
+                        let rest = s.rsplit_once(')')?.1;
+                        let f: Vec<&str> = rest.split_whitespace().collect();
+                        Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+                    })
+                    .unwrap_or(0)
+            })
+            .sum()
+    }
+}
+
+async fn load_run(p: &Peer, cfg: Arc<rustls::ClientConfig>, count_syscalls: bool) -> LoadRound {
+    let start = Instant::now() + WARMUP;
+    let end = start + MEASURE;
+    let cpu = cpu_watch(p, start, end);
+    let stat = count_syscalls.then(|| syscall_watch(p, start, end));
+    let mut tasks = Vec::new();
+    for _ in 0..CONCURRENCY {
+        let cfg = cfg.clone();
+        let addr = p.addr;
+        tasks.push(tokio::spawn(async move {
+            let mut lat: Vec<u32> = Vec::with_capacity(100_000);
+            let mut errors = 0u64;
+            let mut sender: Option<Sender> = None;
+            while Instant::now() < end {
+                if sender.is_none() {
+                    match http_conn(addr, &cfg).await {
+                        Ok(s) => sender = Some(s),
+                        Err(_) => {
+                            errors += 1;
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                            continue;
+                        }
+                    }
+                }
+                let Some(s) = sender.as_mut() else { continue };
+                let t0 = Instant::now();
+                match get(s, "/bench").await {
+                    Ok(200) => {
+                        if t0 >= start && Instant::now() <= end {
+                            lat.push(u32::try_from(t0.elapsed().as_micros()).unwrap_or(u32::MAX));
+                        }
+                    }
+                    Ok(_) | Err(_) => {
+                        errors += 1;
+                        sender = None;
+                    }
+                }
+            }
+            (lat, errors)
+        }));
+    }
+    let mut lat_us = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (l, e) = t.await.expect("load task");
+        lat_us.extend(l);
+        errors += e;
+    }
+    if let Some(stat) = stat {
+        if let Ok(Some((syscalls, switches))) = stat.await {
+            let n = lat_us.len().max(1) as f64;
+            println!(
+                "perf   {:<8} measured window: {syscalls} syscalls, {switches} context switches = {:.1} syscalls and {:.2} switches per request",
+                p.name,
+                syscalls as f64 / n,
+                switches as f64 / n
+            );
+        }
+    }
+    LoadRound {
+        lat_us,
+        errors,
+        cpu_secs: cpu.await.expect("cpu watch"),
+    }
+}
+
+fn pct(sorted_us: &[u32], q: f64) -> f64 {
+    if sorted_us.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted_us.len() as f64 - 1.0) * q).round() as usize;
+    f64::from(sorted_us[i]) / 1000.0
+}
+
+struct HsResult {
+    rate: f64,
+    errors: u64,
+    cpu_pct: f64,
+    per_cpu_sec: f64,
+}
+
+/// Handshake rounds pooled: completed, failed, server CPU seconds, seconds.
+#[derive(Default)]
+struct HsRaw {
+    ok: u64,
+    errors: u64,
+    cpu_secs: f64,
+    secs: f64,
+}
+
+impl HsRaw {
+    fn add(&mut self, r: HsRaw) {
+        self.ok += r.ok;
+        self.errors += r.errors;
+        self.cpu_secs += r.cpu_secs;
+        self.secs += r.secs;
+    }
+
+    fn finish(self) -> HsResult {
+        HsResult {
+            rate: self.ok as f64 / self.secs,
+            errors: self.errors,
+            cpu_pct: 100.0 * self.cpu_secs / self.secs,
+            per_cpu_sec: if self.cpu_secs > 0.0 {
+                self.ok as f64 / self.cpu_secs
+            } else {
+                0.0
+            },
+        }
+    }
+}
+
+async fn handshake_run(p: &Peer, cfg: Arc<rustls::ClientConfig>) -> HsRaw {
+    let start = Instant::now() + Duration::from_millis(300);
+    let end = start + HS_MEASURE;
+    let cpu = cpu_watch(p, start, end);
+    let mut tasks = Vec::new();
+    for _ in 0..HS_CONCURRENCY {
+        let cfg = cfg.clone();
+        let addr = p.addr;
+        tasks.push(tokio::spawn(async move {
+            let (mut ok, mut errors) = (0u64, 0u64);
+            while Instant::now() < end {
+                let t0 = Instant::now();
+                match connect(addr, &cfg).await {
+                    Ok(s) => {
+                        if t0 >= start && Instant::now() <= end {
+                            ok += 1;
+                        }
+                        drop(s);
+                    }
+                    Err(_) => errors += 1,
+                }
+            }
+            (ok, errors)
+        }));
+    }
+    let (mut ok, mut errors) = (0, 0);
+    for t in tasks {
+        let (o, e) = t.await.expect("handshake task");
+        ok += o;
+        errors += e;
+    }
+    HsRaw {
+        ok,
+        errors,
+        cpu_secs: cpu.await.expect("cpu watch"),
+        secs: HS_MEASURE.as_secs_f64(),
+    }
+}
+
+struct IdleResult {
+    open: usize,
+    fds: usize,
+    rss_kib: u64,
+    rss_before_kib: u64,
+}
+
+async fn idle_run(p: &Peer) -> IdleResult {
+    let cfg = client_config(vec![kx_group::X25519MLKEM768, kx_group::X25519]);
+    let rss_before_kib = p.rss_kib();
+    let sem = Arc::new(tokio::sync::Semaphore::new(HS_CONCURRENCY));
+    let mut tasks = Vec::with_capacity(IDLE_CONNECTIONS);
+    for _ in 0..IDLE_CONNECTIONS {
+        let permit = sem.clone().acquire_owned().await.expect("semaphore");
+        let cfg = cfg.clone();
+        let addr = p.addr;
+        tasks.push(tokio::spawn(async move {
+            let r = connect(addr, &cfg).await.ok();
+            drop(permit);
+            r
+        }));
+    }
+    let mut conns = Vec::with_capacity(IDLE_CONNECTIONS);
+    for t in tasks {
+        if let Ok(Some(c)) = t.await {
+            conns.push(c);
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let r = IdleResult {
+        open: conns.len(),
+        fds: p.fds(),
+        rss_kib: p.rss_kib(),
+        rss_before_kib,
+    };
+    drop(conns);
+    // Let the server notice the closes before the next peer runs.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    r
+}
+
+struct RouteChange {
+    samples_ms: Vec<f64>,
+    post_ms: Vec<f64>,
+}
+
+/// Route created through the control plane API → first 200 through the gateway.
+async fn route_change_run(
+    dir: &Path,
+    cert: &CertFiles,
+    upstream: SocketAddr,
+) -> Option<RouteChange> {
+    let Ok(db) = std::env::var("DATABASE_URL") else {
+        println!(
+            "SKIP route change: DATABASE_URL not set (run through make bench / make bench-gateway)"
+        );
+        return None;
+    };
+    if which("etcd").is_none() {
+        println!("SKIP route change: etcd not installed (make setup)");
+        return None;
+    }
+    let etcd = shared::test_util::EtcdInstance::start();
+    // A fresh database on the bench's server.
+    let admin = sqlx::PgPool::connect(&db).await.expect("DATABASE_URL");
+    let name = format!("gwbench_{}", std::process::id());
+    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+        .execute(&admin)
+        .await;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .expect("create database");
+    let (server, _) = db.rsplit_once('/').expect("DATABASE_URL has a path");
+    let db_url = format!("{server}/{name}");
+
+    const API_KEY: &str = "bench-service-key-0123456789";
+    let cli = <control_plane::config::Cli as clap::Parser>::try_parse_from([
+        "control-plane",
+        "--database-url",
+        &db_url,
+        "--jwt-secret",
+        shared::test_util::TEST_JWT_SECRET,
+        "--api-key",
+        API_KEY,
+        "--etcd-endpoints",
+        &etcd.endpoint(),
+    ])
+    .expect("control plane flags");
+    let mut cfg = control_plane::config::Config::from_settings(cli.settings).expect("cp config");
+    cfg.host = "127.0.0.1".into();
+    cfg.port = 0;
+    let shutdown = shared::server::Shutdown::new();
+    let app = control_plane::startup::Application::build(cfg.clone(), shutdown.clone())
+        .await
+        .expect("control plane starts");
+    let cp = format!("http://127.0.0.1:{}", app.port());
+    let cp_task = tokio::spawn(app.run_until_stopped());
+    let token = cfg
+        .jwt
+        .issue("usr_bench", shared::auth::Role::Operator, None)
+        .expect("token")
+        .0;
+
+    let (port, admin_port) = (free_port(), free_port());
+    let mut cmd = pinned(GATEWAY_BIN);
+    gateway_env(&mut cmd, cert, port, admin_port);
+    cmd.env("QSGW_ETCD_ENDPOINTS", etcd.endpoint())
+        .env("QSGW_CONFIG_CACHE_PATH", dir.join("rc-cache.json"))
+        .env("QSGW_CONTROL_PLANE_URL", &cp)
+        .env("QSGW_API_KEY", API_KEY);
+    let gw = Proc::spawn(cmd, &dir.join("gateway-rc.log")).expect("gateway starts");
+    wait_ready(
+        &format!("http://127.0.0.1:{admin_port}/health/ready"),
+        "gateway (etcd)",
+    )
+    .await
+    .expect("gateway ready");
+
+    let c = shared::test_util::client();
+    let r = c
+        .post(format!("{cp}/api/v1/upstreams"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({
+            "name": "bench",
+            "targets": [{"host": upstream.ip().to_string(), "port": upstream.port()}],
+            "health_check": {"enabled": false}
+        }))
+        .send()
+        .await
+        .expect("create upstream");
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+    let up: serde_json::Value = r.json().await.expect("upstream json");
+    let up_id = up["id"].as_str().expect("upstream id").to_owned();
+
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let tls = client_config(vec![kx_group::X25519MLKEM768, kx_group::X25519]);
+    let mut sender = http_conn(addr, &tls).await.expect("gateway connection");
+    let mut samples_ms = Vec::new();
+    let mut post_ms = Vec::new();
+    for i in 0..ROUTE_SAMPLES {
+        let path = format!("/rc/{i}");
+        let t0 = Instant::now();
+        let r = c
+            .post(format!("{cp}/api/v1/routes"))
+            .bearer_auth(&token)
+            .json(
+                &serde_json::json!({"name": format!("rc {i}"), "path": path, "upstream_id": up_id}),
+            )
+            .send()
+            .await
+            .expect("create route");
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+        post_ms.push(t0.elapsed().as_secs_f64() * 1000.0);
+        let deadline = t0 + Duration::from_secs(5);
+        loop {
+            match get(&mut sender, &path).await {
+                Ok(200) => break,
+                Ok(_) => {}
+                Err(_) => sender = http_conn(addr, &tls).await.expect("reconnect"),
+            }
+            assert!(
+                Instant::now() < deadline,
+                "route {path} not served within 5 s"
+            );
+            tokio::time::sleep(Duration::from_micros(500)).await;
+        }
+        samples_ms.push(t0.elapsed().as_secs_f64() * 1000.0);
+    }
+    drop(gw);
+    shutdown.trigger();
+    let _ = cp_task.await;
+    drop(etcd);
+    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&admin)
+        .await;
+    let mut sorted = samples_ms.clone();
+    sorted.sort_by(f64::total_cmp);
+    let mut psorted = post_ms.clone();
+    psorted.sort_by(f64::total_cmp);
+    println!(
+        "route  {} samples: created → served p50 {:.1} ms  p99 {:.1} ms  max {:.1} ms (of which the POST itself p50 {:.1} ms)",
+        sorted.len(),
+        fpct(&sorted, 0.5),
+        fpct(&sorted, 0.99),
+        sorted.last().copied().unwrap_or(f64::NAN),
+        fpct(&psorted, 0.5),
+    );
+    Some(RouteChange {
+        samples_ms: sorted,
+        post_ms: psorted,
+    })
+}
+
+fn fpct(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * q).round() as usize]
+}
+
+// ---------------------------------------------------------------- report
+
+fn verdict(ok: bool) -> &'static str {
+    if ok {
+        "met"
+    } else {
+        "**not met**"
+    }
+}
+
+fn summary(
+    load: &[(&str, LoadResult)],
+    hs: &[(&str, &str, HsResult)],
+    mem: &[(&str, IdleResult)],
+    rc: Option<&RouteChange>,
+) -> String {
+    let mut s = String::new();
+    let gw = load.iter().find(|(n, _)| *n == "gateway").map(|(_, r)| r);
+    let _ = writeln!(
+        s,
+        "| figure | gateway | nginx | HAProxy | ratio gateway/nginx | ratio gateway/HAProxy | target | result |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
+    let col = |name: &str, f: &dyn Fn(&LoadResult) -> f64| {
+        load.iter().find(|(n, _)| *n == name).map(|(_, r)| f(r))
+    };
+    let fmt = |v: Option<f64>, d: usize| v.map_or("skipped".to_owned(), |v| format!("{v:.d$}"));
+    let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => format!("{:.2}×", a / b),
+        _ => "–".to_owned(),
+    };
+    if let Some(g) = gw {
+        let rps = |n: &str| col(n, &|r| r.rps);
+        let p50 = |n: &str| col(n, &|r| r.p50_ms);
+        let p99 = |n: &str| col(n, &|r| r.p99_ms);
+        let eff = |n: &str| col(n, &|r| r.per_cpu_sec);
+        let ng = rps("nginx");
+        let _ = writeln!(
+            s,
+            "| requests/s ({CONCURRENCY} conns, {ROUNDS} rounds × {}s) | {:.0} | {} | {} | {} | {} | ≥ 1.0× nginx | {} |",
+            MEASURE.as_secs(),
+            g.rps,
+            fmt(ng, 0),
+            fmt(rps("haproxy"), 0),
+            ratio(Some(g.rps), ng),
+            ratio(Some(g.rps), rps("haproxy")),
+            ng.map_or("nginx skipped", |n| verdict(g.rps >= n))
+        );
+        let _ = writeln!(
+            s,
+            "| p50 latency (ms) | {:.3} | {} | {} | {} | {} | – | – |",
+            g.p50_ms,
+            fmt(p50("nginx"), 3),
+            fmt(p50("haproxy"), 3),
+            ratio(Some(g.p50_ms), p50("nginx")),
+            ratio(Some(g.p50_ms), p50("haproxy")),
+        );
+        let np99 = p99("nginx");
+        let _ = writeln!(
+            s,
+            "| p99 latency (ms) | {:.3} | {} | {} | {} | {} | ≤ nginx | {} |",
+            g.p99_ms,
+            fmt(np99, 3),
+            fmt(p99("haproxy"), 3),
+            ratio(Some(g.p99_ms), np99),
+            ratio(Some(g.p99_ms), p99("haproxy")),
+            np99.map_or("nginx skipped", |n| verdict(g.p99_ms <= n))
+        );
+        let _ = writeln!(
+            s,
+            "| requests per server CPU-second | {:.0} | {} | {} | {} | {} | – | – |",
+            g.per_cpu_sec,
+            fmt(eff("nginx"), 0),
+            fmt(eff("haproxy"), 0),
+            ratio(Some(g.per_cpu_sec), eff("nginx")),
+            ratio(Some(g.per_cpu_sec), eff("haproxy")),
+        );
+    }
+    let h = |peer: &str, group: &str| {
+        hs.iter()
+            .find(|(p, g, _)| *p == peer && *g == group)
+            .map(|(_, _, r)| r)
+    };
+    let hrate = |peer: &str, group: &str| h(peer, group).map(|r| r.rate);
+    if let (Some(pq), Some(cl)) = (h("gateway", "X25519MLKEM768"), h("gateway", "X25519")) {
+        let _ = writeln!(
+            s,
+            "| handshakes/s X25519MLKEM768 | {:.0} | – | – | {:.2}× gateway X25519 | – | ≥ 0.8× own X25519 | {} |",
+            pq.rate,
+            pq.rate / cl.rate,
+            verdict(pq.rate >= 0.8 * cl.rate)
+        );
+        let _ = writeln!(
+            s,
+            "| handshakes/s X25519 | {:.0} | {} | {} | {} | {} | – | – |",
+            cl.rate,
+            fmt(hrate("nginx", "X25519"), 0),
+            fmt(hrate("haproxy", "X25519"), 0),
+            ratio(Some(cl.rate), hrate("nginx", "X25519")),
+            ratio(Some(cl.rate), hrate("haproxy", "X25519")),
+        );
+        let _ = writeln!(
+            s,
+            "| X25519MLKEM768 handshakes/s vs peers' X25519 | {:.0} | {} | {} | {} | {} | – | – |",
+            pq.rate,
+            fmt(hrate("nginx", "X25519"), 0),
+            fmt(hrate("haproxy", "X25519"), 0),
+            ratio(Some(pq.rate), hrate("nginx", "X25519")),
+            ratio(Some(pq.rate), hrate("haproxy", "X25519")),
+        );
+        let hcpu = |peer: &str| h(peer, "X25519").map(|r| r.per_cpu_sec);
+        let _ = writeln!(
+            s,
+            "| X25519 handshakes per server CPU-second | {:.0} (PQ: {:.0}) | {} | {} | {} | {} | – | – |",
+            cl.per_cpu_sec,
+            pq.per_cpu_sec,
+            fmt(hcpu("nginx"), 0),
+            fmt(hcpu("haproxy"), 0),
+            ratio(Some(cl.per_cpu_sec), hcpu("nginx")),
+            ratio(Some(cl.per_cpu_sec), hcpu("haproxy")),
+        );
+    }
+    let m = |peer: &str| mem.iter().find(|(p, _)| *p == peer).map(|(_, r)| r);
+    if let Some(g) = m("gateway") {
+        let rss = |peer: &str| m(peer).map(|r| mib(r.rss_kib));
+        let _ = writeln!(
+            s,
+            "| RSS with {} idle TLS conns (MiB) | {:.1} ({} open) | {} | {} | {} | {} | ≤ 150 MiB | {} |",
+            IDLE_CONNECTIONS,
+            mib(g.rss_kib),
+            g.open,
+            fmt(rss("nginx"), 1),
+            fmt(rss("haproxy"), 1),
+            ratio(Some(mib(g.rss_kib)), rss("nginx")),
+            ratio(Some(mib(g.rss_kib)), rss("haproxy")),
+            verdict(mib(g.rss_kib) <= 150.0 && g.open == IDLE_CONNECTIONS)
+        );
+    }
+    match rc {
+        Some(rc) => {
+            let p99 = fpct(&rc.samples_ms, 0.99);
+            let _ = writeln!(
+                s,
+                "| route created in the control plane → served, {} samples (ms) | p50 {:.1}, p99 {:.1} (POST alone p50 {:.1}) | – | – | – | – | ≤ 100 ms p99 | {} |",
+                rc.samples_ms.len(),
+                fpct(&rc.samples_ms, 0.5),
+                p99,
+                fpct(&rc.post_ms, 0.5),
+                verdict(p99 <= 100.0)
+            );
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "| route change → served | skipped | – | – | – | – | ≤ 100 ms p99 | not measured |"
+            );
+        }
+    }
+    s
+}
