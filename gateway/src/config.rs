@@ -149,6 +149,9 @@ pub struct Settings {
     /// TLS session records and threat events each held while the control plane is unreachable; beyond it the oldest are dropped (qsgw_report_dropped_total).
     #[arg(long = "report-buffer-size", env = "QSGW_REPORT_BUFFER_SIZE", default_value = "10000", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub report_buffer_size: u32,
+    /// Seconds a client connection may stay silent (no byte either way, no request in flight) before it is closed.
+    #[arg(long = "idle-timeout-secs", env = "QSGW_IDLE_TIMEOUT_SECS", default_value = "60", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub idle_timeout_secs: u64,
     /// Most header fields in an HTTP/1.1 request (more → 431).
     #[arg(long = "max-header-count", env = "QSGW_MAX_HEADER_COUNT", default_value = "100", value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub max_header_count: u32,
@@ -227,6 +230,8 @@ pub struct Config {
     pub ai_cache_clients: u64,
     /// Report buffer capacity (each kind).
     pub report_buffer_size: usize,
+    /// Idle connection timeout.
+    pub idle_timeout: Duration,
     /// Header count limit.
     pub max_header_count: usize,
     /// Header bytes limit.
@@ -305,6 +310,7 @@ impl Config {
             ai_queue_size: s.ai_queue_size as usize,
             ai_cache_clients: u64::from(s.ai_cache_clients),
             report_buffer_size: s.report_buffer_size as usize,
+            idle_timeout: Duration::from_secs(s.idle_timeout_secs),
             max_header_count: s.max_header_count as usize,
             max_header_bytes: s.max_header_bytes as usize,
             production: s.environment == "production",

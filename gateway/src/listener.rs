@@ -67,6 +67,9 @@ pub struct ListenerOptions {
     pub max_header_bytes: usize,
     /// Where TLS session records go.
     pub reporter: Reporter,
+    /// A connection with no byte either way and no request in flight for
+    /// this long is closed (idle keep-alive and never-speaking clients).
+    pub idle_timeout: Duration,
 }
 
 /// The TLS front door.
@@ -104,8 +107,8 @@ impl TlsListener {
     /// Accepts until `shutdown`, then lets open connections finish their
     /// requests for at most `grace`.
     pub async fn serve(self, shutdown: CancellationToken, grace: Duration) {
-        let permits = Arc::new(Semaphore::new(self.opts.max_connections));
-        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let max = self.opts.max_connections;
+        let permits = Arc::new(Semaphore::new(max));
         let opts = Arc::new(self.opts);
         loop {
             let (stream, peer) = tokio::select! {
@@ -132,48 +135,217 @@ impl TlsListener {
             let configs = self.configs.clone();
             let opts = opts.clone();
             let proxy = self.proxy.clone();
-            let watcher = graceful.watcher();
+            let shutdown = shutdown.clone();
             tokio::spawn(async move {
                 let _permit = permit;
                 let Some((tls, facts)) = handshake(stream, peer, &configs, &opts).await else {
                     return;
                 };
                 metrics::gauge!("qsgw_connections_active").increment(1.0);
-                let conn = ConnInfo {
-                    peer,
-                    tls: Arc::new(facts),
-                };
-                let kx_group = conn.tls.kx_group.clone();
-                let service = hyper::service::service_fn(move |req| {
-                    let proxy = proxy.clone();
-                    let conn = conn.clone();
-                    async move { Ok::<_, std::convert::Infallible>(proxy.handle(req, &conn).await) }
-                });
-                let mut builder = Builder::new(TokioExecutor::new());
-                builder
-                    .http1()
-                    .timer(TokioTimer::new())
-                    .header_read_timeout(HEADER_READ_TIMEOUT)
-                    .max_headers(opts.max_header_count)
-                    .max_buf_size(opts.max_header_bytes);
-                builder
-                    .http2()
-                    .timer(TokioTimer::new())
-                    .max_header_list_size(u32::try_from(opts.max_header_bytes).unwrap_or(u32::MAX));
-                let fut = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);
-                if let Err(e) = watcher.watch(fut.into_owned()).await {
-                    tracing::debug!(error = %e, kx_group = %kx_group, "connection ended with an error");
-                }
+                serve_connection(tls, peer, facts, proxy, &opts, &shutdown).await;
                 metrics::gauge!("qsgw_connections_active").decrement(1.0);
             });
         }
         drop(self.listener);
-        if tokio::time::timeout(grace, graceful.shutdown())
+        // Drained when every connection has given its permit back.
+        let all = u32::try_from(max).unwrap_or(u32::MAX);
+        if tokio::time::timeout(grace, permits.acquire_many(all))
             .await
             .is_err()
         {
             tracing::warn!("TLS connections still open after the grace period");
         }
+    }
+}
+
+/// Serves HTTP on one TLS connection until the client leaves, the
+/// connection has been idle (no byte either way, no request in flight) for
+/// the idle timeout, or shutdown asks it to finish its requests and close.
+async fn serve_connection(
+    tls: tokio_rustls::server::TlsStream<TcpStream>,
+    peer: SocketAddr,
+    facts: TlsFacts,
+    proxy: Proxy,
+    opts: &ListenerOptions,
+    shutdown: &CancellationToken,
+) {
+    let activity = Arc::new(Activity::default());
+    let conn = ConnInfo {
+        peer,
+        tls: Arc::new(facts),
+    };
+    let kx_group = conn.tls.kx_group.clone();
+    let tracker = activity.clone();
+    let service = hyper::service::service_fn(move |req| {
+        let proxy = proxy.clone();
+        let conn = conn.clone();
+        let busy = tracker.begin();
+        async move {
+            let resp = proxy.handle(req, &conn).await;
+            drop(busy);
+            Ok::<_, std::convert::Infallible>(resp)
+        }
+    });
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_headers(opts.max_header_count)
+        .max_buf_size(opts.max_header_bytes);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(u32::try_from(opts.max_header_bytes).unwrap_or(u32::MAX));
+    let io = TokioIo::new(Tracked {
+        inner: tls,
+        activity: activity.clone(),
+    });
+    let conn = builder.serve_connection_with_upgrades(io, service);
+    let mut conn = std::pin::pin!(conn);
+    let mut closing = false;
+    loop {
+        tokio::select! {
+            r = conn.as_mut() => {
+                if let Err(e) = r {
+                    tracing::debug!(error = %e, kx_group = %kx_group, "connection ended with an error");
+                }
+                return;
+            }
+            () = shutdown.cancelled(), if !closing => {
+                conn.as_mut().graceful_shutdown();
+                closing = true;
+            }
+            () = activity.idle_for(opts.idle_timeout), if !closing => {
+                metrics::counter!("qsgw_connections_idle_closed_total").increment(1);
+                conn.as_mut().graceful_shutdown();
+                closing = true;
+            }
+        }
+    }
+}
+
+fn now_ms() -> u64 {
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    u64::try_from(START.get_or_init(Instant::now).elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// When a connection last moved a byte, and how many requests it is serving.
+#[derive(Debug)]
+struct Activity {
+    last_ms: std::sync::atomic::AtomicU64,
+    busy: std::sync::atomic::AtomicUsize,
+}
+
+impl Default for Activity {
+    fn default() -> Self {
+        Self {
+            last_ms: std::sync::atomic::AtomicU64::new(now_ms()),
+            busy: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+}
+
+/// A request in flight; the connection is not idle while one exists.
+struct Busy(Arc<Activity>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.0.last_ms.store(now_ms(), Relaxed);
+        self.0.busy.fetch_sub(1, Relaxed);
+    }
+}
+
+impl Activity {
+    fn touch(&self) {
+        self.last_ms
+            .store(now_ms(), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn begin(self: &Arc<Self>) -> Busy {
+        self.busy.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.touch();
+        Busy(self.clone())
+    }
+
+    /// Resolves once nothing moved for `limit` and no request is in flight.
+    async fn idle_for(&self, limit: Duration) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let limit_ms = u64::try_from(limit.as_millis()).unwrap_or(u64::MAX);
+        loop {
+            let quiet = now_ms().saturating_sub(self.last_ms.load(Relaxed));
+            if quiet >= limit_ms && self.busy.load(Relaxed) == 0 {
+                return;
+            }
+            let wait = limit_ms.saturating_sub(quiet).max(50);
+            tokio::time::sleep(Duration::from_millis(wait)).await;
+        }
+    }
+}
+
+/// The TLS stream, noting every byte read or written.
+struct Tracked<T> {
+    inner: T,
+    activity: Arc<Activity>,
+}
+
+impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Tracked<T> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.activity.touch();
+        }
+        r
+    }
+}
+
+impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Tracked<T> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let r = std::pin::Pin::new(&mut self.inner).poll_write(cx, buf);
+        if matches!(r, std::task::Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.touch();
+        }
+        r
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let r = std::pin::Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        if matches!(r, std::task::Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.touch();
+        }
+        r
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
 

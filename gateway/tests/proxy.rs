@@ -199,3 +199,45 @@ async fn header_count_and_size_limits_answer_431() {
     assert_eq!(send(10, 4000).await.unwrap(), 431, "over the size limit");
     g.stop().await;
 }
+
+#[tokio::test]
+async fn silent_connections_are_closed_after_the_idle_timeout_but_slow_requests_finish() {
+    use tokio::io::AsyncReadExt;
+    let echo = echo_upstream().await;
+    let up = UpstreamId::new();
+    let snap = ConfigSnapshot {
+        revision: 1,
+        routes: vec![route("/", PathMatch::Prefix, &up)],
+        upstreams: vec![upstream(&up, &[echo.addr])],
+    };
+    let g = start_standalone(&snap, &["--idle-timeout-secs", "1"]).await;
+    // A client that completes the handshake and never sends a request.
+    let (_, mut silent) = handshake(
+        g.tls_addr,
+        client_config(pq_groups(), &g.cert_path(), false),
+        "localhost",
+    )
+    .await
+    .unwrap();
+    let started = std::time::Instant::now();
+    let mut buf = [0u8; 64];
+    let read = tokio::time::timeout(Duration::from_secs(8), silent.read(&mut buf))
+        .await
+        .expect("the gateway closed the silent connection");
+    assert!(
+        matches!(read, Ok(0) | Err(_)),
+        "closed, not answered: {read:?}"
+    );
+    assert!(started.elapsed() >= Duration::from_millis(900));
+    // A request that takes 3 s upstream is in flight, not idle.
+    let r = https_client(&g).get(url(&g, "/slow")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let m = reqwest::get(format!("{}/metrics", g.admin))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(m.contains("qsgw_connections_idle_closed_total"), "{m}");
+    g.stop().await;
+}
