@@ -4,11 +4,6 @@ use gateway::config::{Cli, Config};
 use gateway::startup::Application;
 use shared::server::{run_main, MainOptions};
 
-/// mimalloc: per-request allocations (hyper, header maps) cost less than
-/// with glibc's allocator (see BENCHMARKS.md, gateway profile).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> std::process::ExitCode {
     let cli: Cli = shared::config::load();
     let config =
