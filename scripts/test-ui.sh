@@ -24,6 +24,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$QUANTUN_ROOT"
 ensure_deps
 ensure_ui_deps
+# playwright-core needs Node.js 20+; Debian 12's own nodejs package is 18.
+node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+if ((node_major < 20)); then
+    die "Node.js 20 or newer is needed for the browser tests (found $(node --version 2>/dev/null || echo none)); on Debian 12 install it from NodeSource (deb.nodesource.com) or another Node 20 package"
+fi
 
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
 export SQLX_OFFLINE="${SQLX_OFFLINE:-true}"
