@@ -439,8 +439,8 @@ fn features<B>(req: &Request<B>, path: &str, conn: &ConnInfo) -> RequestFeatures
             .map(|v| clip(&String::from_utf8_lossy(v.as_bytes()), MAX_USER_AGENT_LEN)),
         status: None,
         latency_ms: None,
-        tls_protocol: Some(clip(&conn.tls.protocol, 32)),
-        tls_group: Some(clip(&conn.tls.kx_group, 64)),
+        tls_protocol: Some(clip(conn.tls.protocol, 32)),
+        tls_group: Some(clip(conn.tls.kx_group, 64)),
         timestamp_ms: now,
     }
 }

@@ -47,17 +47,22 @@ pub fn is_post_quantum(group: NamedGroup) -> bool {
     )
 }
 
-/// The IANA-style name of a group (`X25519MLKEM768`, `X25519`, …).
-pub fn group_name(group: NamedGroup) -> String {
+/// The IANA-style name of a group (`X25519MLKEM768`, `X25519`, …); groups
+/// this gateway never offers are `other`.
+pub fn group_name(group: NamedGroup) -> &'static str {
     match group {
-        NamedGroup::X25519MLKEM768 => "X25519MLKEM768".to_owned(),
-        NamedGroup::secp256r1MLKEM768 => "SecP256r1MLKEM768".to_owned(),
-        NamedGroup::MLKEM768 => "MLKEM768".to_owned(),
-        NamedGroup::MLKEM1024 => "MLKEM1024".to_owned(),
-        NamedGroup::X25519 => "X25519".to_owned(),
-        NamedGroup::secp256r1 => "secp256r1".to_owned(),
-        NamedGroup::secp384r1 => "secp384r1".to_owned(),
-        other => format!("{other:?}"),
+        NamedGroup::X25519MLKEM768 => "X25519MLKEM768",
+        NamedGroup::secp256r1MLKEM768 => "SecP256r1MLKEM768",
+        NamedGroup::MLKEM768 => "MLKEM768",
+        NamedGroup::MLKEM1024 => "MLKEM1024",
+        NamedGroup::X25519 => "X25519",
+        NamedGroup::X448 => "X448",
+        NamedGroup::secp256r1 => "secp256r1",
+        NamedGroup::secp384r1 => "secp384r1",
+        NamedGroup::secp521r1 => "secp521r1",
+        NamedGroup::FFDHE2048 => "ffdhe2048",
+        NamedGroup::FFDHE3072 => "ffdhe3072",
+        _ => "other",
     }
 }
 
@@ -171,19 +176,20 @@ pub fn server_config(policy: TlsPolicy, cert: &CertKey) -> anyhow::Result<Arc<Se
     Ok(Arc::new(cfg))
 }
 
-/// Facts about an established TLS connection.
+/// Facts about an established TLS connection. Static names (no heap) for
+/// everything but the SNI: it lives as long as the connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsFacts {
     /// `TLSv1.3` or `TLSv1.2`.
-    pub protocol: String,
+    pub protocol: &'static str,
     /// Cipher suite name.
-    pub cipher_suite: String,
+    pub cipher_suite: &'static str,
     /// Key-exchange group name.
-    pub kx_group: String,
+    pub kx_group: &'static str,
     /// Whether the group is post-quantum.
     pub pqc: bool,
-    /// Negotiated ALPN protocol.
-    pub alpn: Option<String>,
+    /// Negotiated ALPN protocol (`h2` or `http/1.1`, the two offered).
+    pub alpn: Option<&'static str>,
     /// SNI sent by the client.
     pub sni: Option<String>,
 }
@@ -194,22 +200,21 @@ impl TlsFacts {
         let group = conn.negotiated_key_exchange_group().map(|g| g.name());
         Self {
             protocol: match conn.protocol_version() {
-                Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3".to_owned(),
-                Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2".to_owned(),
-                Some(v) => format!("{v:?}"),
-                None => "unknown".to_owned(),
+                Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3",
+                Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2",
+                _ => "unknown",
             },
             cipher_suite: conn
                 .negotiated_cipher_suite()
-                .map(|s| format!("{:?}", s.suite()))
-                .unwrap_or_else(|| "unknown".to_owned()),
-            kx_group: group
-                .map(group_name)
-                .unwrap_or_else(|| "unknown".to_owned()),
+                .and_then(|s| s.suite().as_str())
+                .unwrap_or("unknown"),
+            kx_group: group.map_or("unknown", group_name),
             pqc: group.is_some_and(is_post_quantum),
-            alpn: conn
-                .alpn_protocol()
-                .map(|p| String::from_utf8_lossy(p).into_owned()),
+            alpn: match conn.alpn_protocol() {
+                Some(b"h2") => Some("h2"),
+                Some(b"http/1.1") => Some("http/1.1"),
+                _ => None,
+            },
             sni: conn.server_name().map(str::to_owned),
         }
     }
