@@ -15,10 +15,17 @@ use shared::ids::UpstreamId;
 use shared::qsgw::{ConfigSnapshot, HealthCheck, PassiveEjection, Target, UpstreamConfig};
 use tokio_util::sync::CancellationToken;
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+/// Milliseconds on a monotonic clock (process-local; for ejection windows
+/// and connection idleness, never shown to anyone).
+pub(crate) fn now_ms() -> u64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    u64::try_from(
+        START
+            .get_or_init(std::time::Instant::now)
+            .elapsed()
+            .as_millis(),
+    )
+    .unwrap_or(u64::MAX)
 }
 
 /// Health of one target of one upstream.

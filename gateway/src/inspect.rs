@@ -31,6 +31,7 @@ use shared::http_client::{ClientSettings, HttpClient};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::proxy::clip;
 use crate::report::{Reporter, ThreatEvent};
 
 /// Most items per batch call (the AI engine's limit).
@@ -79,7 +80,7 @@ pub struct Job {
     /// What the engine scores.
     pub features: RequestFeatures,
     /// Route the request matched.
-    pub route_id: String,
+    pub route_id: Arc<str>,
     /// Cache key of the client.
     pub client: u64,
 }
@@ -240,10 +241,10 @@ fn apply(inner: &Inner, job: &Job, a: &Analysis) {
         id: ThreatEvent::new_id(),
         gateway_id: None,
         client_ip: f.client_ip.to_string(),
-        user_agent: f.user_agent.as_deref().map(|u| truncate(u, 1024)),
-        route_id: Some(job.route_id.clone()),
+        user_agent: f.user_agent.as_deref().map(|u| clip(u, 1024).to_owned()),
+        route_id: Some(job.route_id.to_string()),
         method: Some(f.method.clone()),
-        path: Some(truncate(&f.path, 2048)),
+        path: Some(clip(&f.path, 2048).to_owned()),
         threat_type,
         severity,
         anomaly_score: Some(a.anomaly_score.clamp(0.0, 1.0)),
@@ -253,10 +254,8 @@ fn apply(inner: &Inner, job: &Job, a: &Analysis) {
             .iter()
             .take(32)
             .map(|r| {
-                truncate(
-                    &format!("{} ({}, {:+.3})", r.feature, r.source, r.contribution),
-                    500,
-                )
+                let reason = format!("{} ({}, {:+.3})", r.feature, r.source, r.contribution);
+                clip(&reason, 500).to_owned()
             })
             .collect(),
         action_taken: match a.verdict {
@@ -296,17 +295,6 @@ fn severity(s: &str, v: Verdict) -> &'static str {
         _ if v == Verdict::Block => "HIGH",
         _ => "LOW",
     }
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_owned();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s[..end].to_owned()
 }
 
 async fn batch_loop(inner: Arc<Inner>, mut rx: mpsc::Receiver<Job>, cancel: CancellationToken) {
@@ -417,8 +405,8 @@ mod tests {
     }
 
     #[test]
-    fn truncation_keeps_utf8_boundaries() {
-        assert_eq!(truncate("héllo", 2), "h");
-        assert_eq!(truncate("abc", 10), "abc");
+    fn clipping_keeps_utf8_boundaries() {
+        assert_eq!(clip("héllo", 2), "h");
+        assert_eq!(clip("abc", 10), "abc");
     }
 }

@@ -18,6 +18,7 @@ use tokio::sync::Semaphore;
 use tokio_rustls::LazyConfigAcceptor;
 use tokio_util::sync::CancellationToken;
 
+use crate::health::now_ms;
 use crate::proxy::{ConnInfo, Proxy};
 use crate::report::{Reporter, SessionRecord};
 use crate::tls::{self, CertKey, TlsFacts};
@@ -233,11 +234,6 @@ async fn serve_connection(
             }
         }
     }
-}
-
-fn now_ms() -> u64 {
-    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-    u64::try_from(START.get_or_init(Instant::now).elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 /// When a connection last moved a byte, and how many requests it is serving.
@@ -459,19 +455,12 @@ fn failed_session(peer: SocketAddr, h: Hello, error: &str, elapsed: Duration) ->
         })
         .collect();
     let any_pq = h.offered.iter().any(|g| tls::is_post_quantum(*g));
-    let mut reason = format!(
+    let reason = format!(
         "{error}; policy {}; client offered groups [{}]{}",
         h.policy.as_str(),
         offered.join(", "),
         if any_pq { "" } else { " (none post-quantum)" }
     );
-    if reason.len() > 500 {
-        let mut end = 500;
-        while !reason.is_char_boundary(end) {
-            end -= 1;
-        }
-        reason.truncate(end);
-    }
     SessionRecord {
         id: SessionRecord::new_id(),
         gateway_id: None,
@@ -485,7 +474,7 @@ fn failed_session(peer: SocketAddr, h: Hello, error: &str, elapsed: Duration) ->
         handshake_duration_us: i64::try_from(elapsed.as_micros()).ok(),
         established_at: chrono::Utc::now(),
         outcome: "failed",
-        failure_reason: Some(reason),
+        failure_reason: Some(crate::proxy::clip(&reason, 500).to_owned()),
     }
 }
 

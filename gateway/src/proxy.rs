@@ -414,7 +414,7 @@ fn features<B>(req: &Request<B>, path: &str, conn: &ConnInfo) -> RequestFeatures
         "OTHER".to_owned()
     };
     let path = if path.starts_with('/') || path == "*" {
-        clip(path, MAX_PATH_LEN)
+        clip(path, MAX_PATH_LEN).to_owned()
     } else {
         "/".to_owned()
     };
@@ -431,27 +431,28 @@ fn features<B>(req: &Request<B>, path: &str, conn: &ConnInfo) -> RequestFeatures
             .headers()
             .keys()
             .take(MAX_HEADERS)
-            .map(|k| clip(k.as_str(), MAX_HEADER_NAME_LEN))
+            .map(|k| clip(k.as_str(), MAX_HEADER_NAME_LEN).to_owned())
             .collect(),
         user_agent: req
             .headers()
             .get(header::USER_AGENT)
-            .map(|v| clip(&String::from_utf8_lossy(v.as_bytes()), MAX_USER_AGENT_LEN)),
+            .map(|v| clip(&String::from_utf8_lossy(v.as_bytes()), MAX_USER_AGENT_LEN).to_owned()),
         status: None,
         latency_ms: None,
-        tls_protocol: Some(clip(conn.tls.protocol, 32)),
-        tls_group: Some(clip(conn.tls.kx_group, 64)),
+        tls_protocol: Some(clip(conn.tls.protocol, 32).to_owned()),
+        tls_group: Some(clip(conn.tls.kx_group, 64).to_owned()),
         timestamp_ms: now,
     }
 }
 
-/// `s` cut to at most `max` bytes on a character boundary.
-fn clip(s: &str, max: usize) -> String {
+/// `s` cut to at most `max` bytes on a character boundary (also used for
+/// the bounded fields of threat events and session records).
+pub(crate) fn clip(s: &str, max: usize) -> &str {
     let mut end = s.len().min(max);
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    s[..end].to_owned()
+    &s[..end]
 }
 
 fn problem(p: Problem) -> Response<Body> {

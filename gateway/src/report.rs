@@ -450,15 +450,12 @@ async fn registration_loop(
             return;
         }
         let revision = live.table().revision();
-        let served: std::collections::HashSet<String> = live
-            .snapshot()
-            .map(|s| s.upstreams.iter().map(|u| u.id.to_string()).collect())
-            .unwrap_or_default();
+        // The registry holds exactly the targets of the config in force
+        // (reconciled at every swap).
         let mut health: Vec<serde_json::Value> = live
             .health()
             .report()
             .into_iter()
-            .filter(|(up, _, _)| served.contains(up))
             .map(|(up, target, healthy)| {
                 serde_json::json!({ "upstream_id": up, "target": target, "healthy": healthy })
             })

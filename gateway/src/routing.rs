@@ -34,8 +34,8 @@ pub struct RouteEntry {
 /// request path neither formats labels nor looks them up.
 #[derive(Debug)]
 pub struct RouteMetrics {
-    /// Route id (`none` when no route matched).
-    pub id: String,
+    /// Route id (`none` when no route matched), shared with threat reports.
+    pub id: Arc<str>,
     /// `qsgw_requests_total` by status class 1xx..5xx.
     requests: [metrics::Counter; 5],
     /// `qsgw_request_duration_seconds`.
@@ -49,8 +49,8 @@ pub struct RouteMetrics {
 impl RouteMetrics {
     /// Registers the handles of route `id`.
     pub fn new(id: &str) -> Self {
-        let id = id.to_owned();
-        let class = |c: &'static str| metrics::counter!("qsgw_requests_total", "route" => id.clone(), "status_class" => c);
+        let label = id.to_owned();
+        let class = |c: &'static str| metrics::counter!("qsgw_requests_total", "route" => label.clone(), "status_class" => c);
         Self {
             requests: [
                 class("1xx"),
@@ -59,10 +59,10 @@ impl RouteMetrics {
                 class("4xx"),
                 class("5xx"),
             ],
-            duration: metrics::histogram!("qsgw_request_duration_seconds", "route" => id.clone()),
-            rate_limited: metrics::counter!("qsgw_rate_limited_total", "route" => id.clone()),
-            blocked: metrics::counter!("qsgw_requests_blocked_total", "route" => id.clone()),
-            id,
+            duration: metrics::histogram!("qsgw_request_duration_seconds", "route" => label.clone()),
+            rate_limited: metrics::counter!("qsgw_rate_limited_total", "route" => label.clone()),
+            blocked: metrics::counter!("qsgw_requests_blocked_total", "route" => label),
+            id: Arc::from(id),
         }
     }
 

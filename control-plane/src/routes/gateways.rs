@@ -402,29 +402,7 @@ pub async fn gateway_traffic(
     State(state): State<AppState>,
     AppQuery(p): AppQuery<TrafficParams>,
 ) -> Result<AppJson<Traffic>, Problem> {
-    let to = p.to.unwrap_or_else(Utc::now);
-    let from = p.from.unwrap_or(to - chrono::Duration::hours(24));
-    if from >= to {
-        return Err(Problem::invalid_field("from", "must be before to"));
-    }
-    let bucket = p.bucket.unwrap_or_else(|| "hour".to_owned());
-    let max_span = match bucket.as_str() {
-        "minute" => chrono::Duration::days(2),
-        "hour" => chrono::Duration::days(93),
-        "day" => chrono::Duration::days(3660),
-        _ => {
-            return Err(Problem::invalid_field(
-                "bucket",
-                "must be minute, hour or day",
-            ))
-        }
-    };
-    if to - from > max_span {
-        return Err(Problem::invalid_field(
-            "from",
-            format!("the window is too long for {bucket} buckets"),
-        ));
-    }
+    let (from, to, bucket) = super::stats_window(p.from, p.to, p.bucket)?;
     let buckets: Vec<TrafficBucket> = sqlx::query_as(
         "SELECT date_trunc($3, minute, 'UTC') AS start, sum(requests)::int8 AS requests,
                 sum(errors)::int8 AS errors

@@ -220,6 +220,36 @@ async fn known_gateways(state: &AppState, ids: Vec<String>) -> Result<HashSet<St
     Ok(rows.into_iter().collect())
 }
 
+/// Moves the records naming a gateway that is not registered from `good`
+/// to `rejected` (field `gateway_id`), then orders `rejected` by index.
+async fn reject_unknown_gateways<T>(
+    state: &AppState,
+    good: &mut Vec<(usize, T)>,
+    rejected: &mut Vec<Rejected>,
+    gateway_of: impl Fn(&T) -> Option<&String>,
+) -> Result<(), Problem> {
+    let ids: Vec<String> = good
+        .iter()
+        .filter_map(|(_, r)| gateway_of(r).cloned())
+        .collect();
+    let known = known_gateways(state, ids).await?;
+    good.retain(|(index, r)| match gateway_of(r) {
+        Some(g) if !known.contains(g) => {
+            rejected.push(Rejected {
+                index: *index,
+                errors: vec![FieldError::new(
+                    "gateway_id",
+                    "no such gateway; register first",
+                )],
+            });
+            false
+        }
+        _ => true,
+    });
+    rejected.sort_by_key(|r| r.index);
+    Ok(())
+}
+
 /// Ingest TLS session records.
 #[utoipa::path(post, path = "/api/v1/ingest/tls-sessions", tag = "ingest", request_body(content = Batch, description = "records: TlsSessionRecord[] (≤ 1000)"),
     security(("api_key" = [])),
@@ -301,25 +331,7 @@ pub async fn ingest_tls_sessions(
             rejected.push(Rejected { index, errors: e.0 });
         }
     }
-    let gw_ids: Vec<String> = good
-        .iter()
-        .filter_map(|(_, r)| r.gateway_id.clone())
-        .collect();
-    let known = known_gateways(&state, gw_ids).await?;
-    good.retain(|(index, r)| match &r.gateway_id {
-        Some(g) if !known.contains(g) => {
-            rejected.push(Rejected {
-                index: *index,
-                errors: vec![FieldError::new(
-                    "gateway_id",
-                    "no such gateway; register first",
-                )],
-            });
-            false
-        }
-        _ => true,
-    });
-    rejected.sort_by_key(|r| r.index);
+    reject_unknown_gateways(&state, &mut good, &mut rejected, |r| r.gateway_id.as_ref()).await?;
     let accepted = good.len();
     let mut inserted = 0;
     if !good.is_empty() {
@@ -445,25 +457,7 @@ pub async fn ingest_threats(
             rejected.push(Rejected { index, errors: e.0 });
         }
     }
-    let gw_ids: Vec<String> = good
-        .iter()
-        .filter_map(|(_, r)| r.gateway_id.clone())
-        .collect();
-    let known = known_gateways(&state, gw_ids).await?;
-    good.retain(|(index, r)| match &r.gateway_id {
-        Some(g) if !known.contains(g) => {
-            rejected.push(Rejected {
-                index: *index,
-                errors: vec![FieldError::new(
-                    "gateway_id",
-                    "no such gateway; register first",
-                )],
-            });
-            false
-        }
-        _ => true,
-    });
-    rejected.sort_by_key(|r| r.index);
+    reject_unknown_gateways(&state, &mut good, &mut rejected, |r| r.gateway_id.as_ref()).await?;
     let accepted = good.len();
     let mut inserted = 0;
     if !good.is_empty() {

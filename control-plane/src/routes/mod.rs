@@ -47,3 +47,44 @@ pub(crate) async fn commit_config_change(
     state.publisher.publish(&[change]).await;
     Ok(())
 }
+
+/// The window and bucket unit of a stats request (threats, TLS sessions,
+/// gateway traffic), validated: default the last 24 h by hour; the span is
+/// bounded per unit so a request cannot ask for unbounded buckets.
+pub fn stats_window(
+    from: Option<chrono::DateTime<chrono::Utc>>,
+    to: Option<chrono::DateTime<chrono::Utc>>,
+    bucket: Option<String>,
+) -> Result<
+    (
+        chrono::DateTime<chrono::Utc>,
+        chrono::DateTime<chrono::Utc>,
+        String,
+    ),
+    Problem,
+> {
+    let to = to.unwrap_or_else(chrono::Utc::now);
+    let from = from.unwrap_or(to - chrono::Duration::hours(24));
+    if from >= to {
+        return Err(Problem::invalid_field("from", "must be before to"));
+    }
+    let bucket = bucket.unwrap_or_else(|| "hour".to_owned());
+    let max_span = match bucket.as_str() {
+        "minute" => chrono::Duration::days(2),
+        "hour" => chrono::Duration::days(93),
+        "day" => chrono::Duration::days(3660),
+        _ => {
+            return Err(Problem::invalid_field(
+                "bucket",
+                "must be minute, hour or day",
+            ))
+        }
+    };
+    if to - from > max_span {
+        return Err(Problem::invalid_field(
+            "from",
+            format!("the window is too long for {bucket} buckets"),
+        ));
+    }
+    Ok((from, to, bucket))
+}

@@ -176,38 +176,6 @@ pub struct ThreatStats {
     pub buckets: Vec<ThreatBucket>,
 }
 
-/// The window and bucket unit of a stats request, validated.
-pub fn stats_window(
-    from: Option<DateTime<Utc>>,
-    to: Option<DateTime<Utc>>,
-    bucket: Option<String>,
-) -> Result<(DateTime<Utc>, DateTime<Utc>, String), Problem> {
-    let to = to.unwrap_or_else(Utc::now);
-    let from = from.unwrap_or(to - chrono::Duration::hours(24));
-    if from >= to {
-        return Err(Problem::invalid_field("from", "must be before to"));
-    }
-    let bucket = bucket.unwrap_or_else(|| "hour".to_owned());
-    let max_span = match bucket.as_str() {
-        "minute" => chrono::Duration::days(2),
-        "hour" => chrono::Duration::days(93),
-        "day" => chrono::Duration::days(3660),
-        _ => {
-            return Err(Problem::invalid_field(
-                "bucket",
-                "must be minute, hour or day",
-            ))
-        }
-    };
-    if to - from > max_span {
-        return Err(Problem::invalid_field(
-            "from",
-            format!("the window is too long for {bucket} buckets"),
-        ));
-    }
-    Ok((from, to, bucket))
-}
-
 /// Threat events over time by severity, and by type and status.
 #[utoipa::path(get, path = "/api/v1/threats/stats", tag = "threats", params(ThreatStatsParams),
     security(("bearer" = [])),
@@ -217,7 +185,7 @@ pub async fn threat_stats(
     State(state): State<AppState>,
     AppQuery(p): AppQuery<ThreatStatsParams>,
 ) -> Result<AppJson<ThreatStats>, Problem> {
-    let (from, to, bucket) = stats_window(p.from, p.to, p.bucket)?;
+    let (from, to, bucket) = super::stats_window(p.from, p.to, p.bucket)?;
     let count_by = |column: &'static str| {
         let pool = state.pool.clone();
         async move {

@@ -1,7 +1,7 @@
 //! TLS sessions: list/filter and PQC statistics (viewer).
 
 use axum::extract::State;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared::auth::{RequireRole, Viewer};
 use shared::error::Problem;
@@ -244,30 +244,7 @@ pub async fn tls_stats(
     State(state): State<AppState>,
     AppQuery(p): AppQuery<StatsParams>,
 ) -> Result<AppJson<TlsStats>, Problem> {
-    let to = p.to.unwrap_or_else(Utc::now);
-    let from = p.from.unwrap_or(to - Duration::hours(24));
-    if from >= to {
-        return Err(Problem::invalid_field("from", "must be before to"));
-    }
-    let bucket = p.bucket.unwrap_or_else(|| "hour".to_owned());
-    let (unit, max_span) = match bucket.as_str() {
-        "minute" => ("minute", Duration::days(2)),
-        "hour" => ("hour", Duration::days(93)),
-        "day" => ("day", Duration::days(3660)),
-        _ => {
-            return Err(Problem::invalid_field(
-                "bucket",
-                "must be minute, hour or day",
-            ))
-        }
-    };
-    // Bound the number of buckets a request can ask for.
-    if to - from > max_span {
-        return Err(Problem::invalid_field(
-            "from",
-            format!("the window is too long for {unit} buckets"),
-        ));
-    }
+    let (from, to, bucket) = super::stats_window(p.from, p.to, p.bucket)?;
     let by_group: Vec<GroupStat> = sqlx::query_as(
         "SELECT kx_group, count(*) AS handshakes, count(*) FILTER (WHERE pqc) AS pqc
          FROM tls_sessions WHERE established_at >= $1 AND established_at < $2 AND outcome = 'established'
@@ -286,7 +263,7 @@ pub async fn tls_stats(
     )
     .bind(from)
     .bind(to)
-    .bind(unit)
+    .bind(&bucket)
     .fetch_all(&state.pool)
     .await
     .map_err(Problem::internal)?;
