@@ -20,7 +20,12 @@
 //!
 //! A peer whose binary is missing is skipped with a message. With
 //! `QSGW_BENCH_PERF=DIR` each peer is profiled with `perf record` during its
-//! first throughput and handshake rounds. Every process
+//! first throughput and handshake rounds. Development knobs (the figures in
+//! BENCHMARKS.md use none of them): `QSGW_BENCH_ONLY=load,tls,idle,route`
+//! runs only the listed parts, `QSGW_BENCH_ROUNDS=N` sets the interleaved
+//! rounds (default 3), and `QSGW_BENCH_GATEWAY_B=PATH` adds a second gateway
+//! binary as the peer `gateway-b`, measured interleaved with the others (an
+//! A/B comparison of two builds under the same machine load). Every process
 //! started here is stopped on drop (SIGTERM, then SIGKILL), also on panic.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -50,7 +55,7 @@ const GATEWAY_BIN: &str = env!("CARGO_BIN_EXE_gateway");
 
 /// Keep-alive connections of the throughput run.
 const CONCURRENCY: usize = 64;
-/// Interleaved rounds of each throughput and handshake run.
+/// Interleaved rounds of each throughput and handshake run (default).
 const ROUNDS: usize = 3;
 /// Requests before this are not counted (each round).
 const WARMUP: Duration = Duration::from_secs(1);
@@ -79,6 +84,20 @@ fn main() {
     rt.block_on(run());
 }
 
+/// Rounds per throughput and handshake run (`QSGW_BENCH_ROUNDS`).
+fn rounds() -> usize {
+    std::env::var("QSGW_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(ROUNDS)
+}
+
+/// Whether a part of the bench runs (`QSGW_BENCH_ONLY`, default all).
+fn part(name: &str) -> bool {
+    std::env::var("QSGW_BENCH_ONLY").map_or(true, |only| only.split(',').any(|p| p.trim() == name))
+}
+
 async fn run() {
     shared::server::install_crypto_provider();
     let started = Instant::now();
@@ -97,9 +116,15 @@ async fn run() {
     );
 
     let mut peers: Vec<Peer> = Vec::new();
-    match Peer::gateway(dir.path(), &cert, upstream).await {
+    match Peer::gateway(dir.path(), &cert, upstream, "gateway", GATEWAY_BIN).await {
         Ok(p) => peers.push(p),
         Err(e) => panic!("the gateway did not start: {e:#}"),
+    }
+    if let Ok(b) = std::env::var("QSGW_BENCH_GATEWAY_B") {
+        match Peer::gateway(dir.path(), &cert, upstream, "gateway-b", &b).await {
+            Ok(p) => peers.push(p),
+            Err(e) => panic!("the gateway B ({b}) did not start: {e:#}"),
+        }
     }
     for started in [
         Peer::nginx(dir.path(), &cert, upstream).await,
@@ -116,7 +141,8 @@ async fn run() {
     // every peer alike; latencies are pooled over the rounds.
     let cfg = client_config(vec![kx_group::X25519]);
     let mut raw: Vec<LoadRaw> = peers.iter().map(|_| LoadRaw::default()).collect();
-    for round in 0..ROUNDS {
+    let rounds = rounds();
+    for round in 0..rounds * usize::from(part("load")) {
         for k in 0..peers.len() {
             let i = (k + round) % peers.len();
             let perf = (round == 0)
@@ -127,7 +153,7 @@ async fn run() {
         }
     }
     let mut load = Vec::new();
-    for (p, r) in peers.iter().zip(raw) {
+    for (p, r) in peers.iter().zip(raw).filter(|_| part("load")) {
         let r = r.finish();
         println!(
             "load   {:<8} {:>9.0} req/s  p50 {:>7.3} ms  p99 {:>7.3} ms  errors {}  server CPU {:>5.1}%  ({:.0} req per server CPU-second)",
@@ -139,7 +165,7 @@ async fn run() {
     // 2. Full handshakes, interleaved the same way.
     let mut cases: Vec<(usize, &str, Arc<rustls::ClientConfig>)> = Vec::new();
     for (i, p) in peers.iter().enumerate() {
-        if p.name == "gateway" {
+        if p.name.starts_with("gateway") {
             cases.push((
                 i,
                 "X25519MLKEM768",
@@ -148,8 +174,11 @@ async fn run() {
         }
         cases.push((i, "X25519", client_config(vec![kx_group::X25519])));
     }
+    if !part("tls") {
+        cases.clear();
+    }
     let mut hraw: Vec<HsRaw> = cases.iter().map(|_| HsRaw::default()).collect();
-    for round in 0..ROUNDS {
+    for round in 0..rounds {
         for k in 0..cases.len() {
             let c = (k + round) % cases.len();
             let (i, _, cfg) = &cases[c];
@@ -173,7 +202,7 @@ async fn run() {
 
     // 3. Memory with idle connections.
     let mut mem = Vec::new();
-    for p in &peers {
+    for p in peers.iter().filter(|_| part("idle")) {
         let r = idle_run(p).await;
         println!(
             "idle   {:<8} {} connections open (server fds {}): RSS {:.1} MiB (before {:.1} MiB, {:.1} KiB per connection)",
@@ -189,7 +218,11 @@ async fn run() {
     drop(peers);
 
     // 4. Route change → served.
-    let rc = route_change_run(dir.path(), &cert, upstream).await;
+    let rc = if part("route") {
+        route_change_run(dir.path(), &cert, upstream).await
+    } else {
+        None
+    };
 
     // Summary with ratios and targets.
     println!("\n== summary (markdown) ==\n");
@@ -266,26 +299,32 @@ struct Peer {
 }
 
 impl Peer {
-    async fn gateway(dir: &Path, cert: &CertFiles, upstream: SocketAddr) -> anyhow::Result<Self> {
+    async fn gateway(
+        dir: &Path,
+        cert: &CertFiles,
+        upstream: SocketAddr,
+        name: &'static str,
+        bin: &str,
+    ) -> anyhow::Result<Self> {
         let up = UpstreamId::new();
         let snapshot = ConfigSnapshot {
             revision: 1,
             routes: vec![route("/", &up)],
             upstreams: vec![upstream_config(&up, upstream)],
         };
-        let file = dir.join("gateway-routes.json");
+        let file = dir.join(format!("{name}-routes.json"));
         std::fs::write(&file, serde_json::to_vec(&snapshot)?)?;
         let (port, admin) = (free_port(), free_port());
-        let mut cmd = pinned(GATEWAY_BIN);
+        let mut cmd = pinned(bin);
         gateway_env(&mut cmd, cert, port, admin);
         cmd.env("QSGW_CONFIG_FILE", &file)
             .env("QSGW_CONFIG_CACHE_PATH", "")
             .env("QSGW_ETCD_ENDPOINTS", "http://127.0.0.1:1")
             .env("QSGW_CONTROL_PLANE_URL", "http://127.0.0.1:1");
-        let proc = Proc::spawn(cmd, &dir.join("gateway.log"))?;
-        wait_ready(&format!("http://127.0.0.1:{admin}/health/ready"), "gateway").await?;
+        let proc = Proc::spawn(cmd, &dir.join(format!("{name}.log")))?;
+        wait_ready(&format!("http://127.0.0.1:{admin}/health/ready"), name).await?;
         Ok(Self {
-            name: "gateway",
+            name,
             addr: ([127, 0, 0, 1], port).into(),
             proc,
         })
@@ -448,13 +487,15 @@ backend be
 
 /// With `QSGW_BENCH_PERF=DIR`, records a `perf` profile of the peer's
 /// processes during one run into `DIR/<peer>-<what>.data`
-/// (`perf report -i … --no-children`).
+/// (`perf report -i … --no-children`); `QSGW_BENCH_PERF_CALLGRAPH=dwarf`
+/// unwinds with DWARF (callers of frame-pointer-less code such as libc).
 fn perf_start(p: &Peer, what: &str) -> Option<Child> {
     let dir = std::env::var_os("QSGW_BENCH_PERF")?;
     let pids: Vec<String> = family(p.proc.pid()).iter().map(u32::to_string).collect();
     let out = Path::new(&dir).join(format!("{}-{what}.data", p.name));
+    let graph = std::env::var("QSGW_BENCH_PERF_CALLGRAPH").unwrap_or_else(|_| "fp".to_owned());
     Command::new("perf")
-        .args(["record", "-F", "1999", "-g", "-o"])
+        .args(["record", "-F", "1999", "--call-graph", &graph, "-o"])
         .arg(out)
         .args(["-p", &pids.join(",")])
         .stdout(Stdio::null())
@@ -1347,7 +1388,8 @@ fn summary(
         let ng = rps("nginx");
         let _ = writeln!(
             s,
-            "| requests/s ({CONCURRENCY} conns, {ROUNDS} rounds × {}s) | {:.0} | {} | {} | {} | {} | ≥ 1.0× nginx | {} |",
+            "| requests/s ({CONCURRENCY} conns, {} rounds × {}s) | {:.0} | {} | {} | {} | {} | ≥ 1.0× nginx | {} |",
+            rounds(),
             MEASURE.as_secs(),
             g.rps,
             fmt(ng, 0),

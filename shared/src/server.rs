@@ -156,9 +156,15 @@ pub fn runtime(
     workers: Option<usize>,
     blocking: Option<usize>,
 ) -> std::io::Result<tokio::runtime::Runtime> {
-    let mut b = tokio::runtime::Builder::new_multi_thread();
+    // One worker: the current-thread scheduler (no work-stealing queues or
+    // cross-thread wake-ups to pay for when there is nobody to steal from).
+    let mut b = if workers == Some(1) {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
     b.enable_all();
-    if let Some(n) = workers.filter(|n| *n > 0) {
+    if let Some(n) = workers.filter(|n| *n > 1) {
         b.worker_threads(n);
     }
     if let Some(n) = blocking.filter(|n| *n > 0) {
