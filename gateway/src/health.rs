@@ -15,6 +15,8 @@ use shared::ids::UpstreamId;
 use shared::qsgw::{ConfigSnapshot, HealthCheck, PassiveEjection, Target, UpstreamConfig};
 use tokio_util::sync::CancellationToken;
 
+use crate::upstream::Pool;
+
 /// Milliseconds on a monotonic clock (process-local; for ejection windows
 /// and connection idleness, never shown to anyone).
 pub(crate) fn now_ms() -> u64 {
@@ -38,6 +40,8 @@ pub struct TargetState {
     ejected_until_ms: AtomicU64,
     in_flight: AtomicU32,
     label: (String, String),
+    /// Idle keep-alive connections to the target.
+    pub(crate) pool: Pool,
 }
 
 /// Counts a request in flight to a target until dropped.
@@ -51,7 +55,7 @@ impl Drop for InFlight<'_> {
 }
 
 impl TargetState {
-    fn new(upstream: &UpstreamId, target: &Target) -> Self {
+    fn new(upstream: &UpstreamId, target: &Target, max_idle: usize) -> Self {
         Self {
             healthy: AtomicBool::new(true),
             successes: AtomicU32::new(0),
@@ -63,13 +67,27 @@ impl TargetState {
                 upstream.to_string(),
                 format!("{}:{}", target.host, target.port),
             ),
+            pool: Pool::new(max_idle),
         }
     }
 
     /// Whether the target may receive traffic now.
     pub fn available(&self) -> bool {
-        self.healthy.load(Ordering::Relaxed)
-            && now_ms() >= self.ejected_until_ms.load(Ordering::Relaxed)
+        if !self.healthy.load(Ordering::Relaxed) {
+            return false;
+        }
+        // 0 = not ejected (no clock read on the usual path).
+        let until = self.ejected_until_ms.load(Ordering::Relaxed);
+        if until == 0 {
+            return true;
+        }
+        if now_ms() < until {
+            return false;
+        }
+        let _ =
+            self.ejected_until_ms
+                .compare_exchange(until, 0, Ordering::Relaxed, Ordering::Relaxed);
+        true
     }
 
     /// Requests in flight (least-connections balancing).
@@ -94,7 +112,7 @@ impl TargetState {
         let n = self.proxy_failures.fetch_add(1, Ordering::Relaxed) + 1;
         if ejection.after_failures > 0 && n >= ejection.after_failures {
             self.ejected_until_ms
-                .store(now_ms() + ejection.duration_ms, Ordering::Relaxed);
+                .store((now_ms() + ejection.duration_ms).max(1), Ordering::Relaxed);
             self.proxy_failures.store(0, Ordering::Relaxed);
             tracing::warn!(upstream = %self.label.0, target = %self.label.1, for_ms = ejection.duration_ms, "target ejected after consecutive failures");
             self.publish(0.0);
@@ -124,13 +142,56 @@ impl TargetState {
 }
 
 /// Every target's state, and the active checkers.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct HealthRegistry {
     states: Mutex<HashMap<(UpstreamId, String, u16), Arc<TargetState>>>,
     checkers: Mutex<HashMap<UpstreamId, (UpstreamConfig, CancellationToken)>>,
+    default_pool_size: usize,
 }
 
+impl Default for HealthRegistry {
+    fn default() -> Self {
+        Self::new(DEFAULT_POOL_SIZE)
+    }
+}
+
+/// Idle connections kept per target when neither the upstream's
+/// `pool_size` nor `QSGW_UPSTREAM_POOL_SIZE` says otherwise.
+pub const DEFAULT_POOL_SIZE: usize = 100;
+
 impl HealthRegistry {
+    /// An empty registry; targets keep `default_pool_size` idle
+    /// connections unless their upstream sets `pool_size`.
+    pub fn new(default_pool_size: usize) -> Self {
+        Self {
+            states: Mutex::default(),
+            checkers: Mutex::default(),
+            default_pool_size,
+        }
+    }
+
+    /// Idle connections per target for `upstream`.
+    pub fn pool_size(&self, upstream: &UpstreamConfig) -> usize {
+        upstream
+            .pool_size
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(self.default_pool_size)
+    }
+
+    /// Closes pooled connections idle too long or closed by their upstream.
+    pub fn sweep_idle(&self) {
+        let states: Vec<Arc<TargetState>> = self
+            .states
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect();
+        for s in states {
+            s.pool.sweep();
+        }
+    }
+
     /// The state of `target` in `upstream` (created healthy).
     pub fn state(&self, upstream: &UpstreamId, target: &Target) -> Arc<TargetState> {
         let key = (upstream.clone(), target.host.clone(), target.port);
@@ -140,7 +201,7 @@ impl HealthRegistry {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         map.entry(key)
             .or_insert_with(|| {
-                let s = Arc::new(TargetState::new(upstream, target));
+                let s = Arc::new(TargetState::new(upstream, target, self.default_pool_size));
                 s.publish(1.0);
                 s
             })

@@ -16,3 +16,4 @@ pub mod report;
 pub mod routing;
 pub mod startup;
 pub mod tls;
+pub mod upstream;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::ArcSwap;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::conn::auto;
 use rustls::ServerConfig;
 use shared::qsgw::TlsPolicy;
 use tokio::net::{TcpListener, TcpStream};
@@ -18,7 +18,6 @@ use tokio::sync::Semaphore;
 use tokio_rustls::LazyConfigAcceptor;
 use tokio_util::sync::CancellationToken;
 
-use crate::health::now_ms;
 use crate::proxy::{ConnInfo, Proxy};
 use crate::report::{Reporter, SessionRecord};
 use crate::tls::{self, CertKey, TlsFacts};
@@ -111,9 +110,9 @@ impl TlsListener {
         let max = self.opts.max_connections;
         let permits = Arc::new(Semaphore::new(max));
         let opts = Arc::new(self.opts);
-        // One HTTP builder shared by every connection (not 240 bytes of
-        // settings in each connection's task).
-        let builder = Arc::new(http_builder(&opts));
+        // One set of HTTP builders shared by every connection (not 240
+        // bytes of settings in each connection's task).
+        let builder = Arc::new(HttpBuilders::new(&opts));
         loop {
             let (stream, peer) = tokio::select! {
                 () = shutdown.cancelled() => break,
@@ -163,20 +162,45 @@ impl TlsListener {
     }
 }
 
-/// HTTP/1.1 and HTTP/2 settings of client connections.
-fn http_builder(opts: &ListenerOptions) -> Builder<TokioExecutor> {
-    let mut builder = Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
-        .max_headers(opts.max_header_count)
-        .max_buf_size(opts.max_header_bytes);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .max_header_list_size(u32::try_from(opts.max_header_bytes).unwrap_or(u32::MAX));
-    builder
+/// HTTP settings of client connections: one builder per protocol the
+/// client chose by ALPN, and one that detects it (no ALPN).
+struct HttpBuilders {
+    http1: hyper::server::conn::http1::Builder,
+    http2: hyper::server::conn::http2::Builder<TokioExecutor>,
+    auto: auto::Builder<TokioExecutor>,
+}
+
+impl HttpBuilders {
+    fn new(opts: &ListenerOptions) -> Self {
+        let mut http1 = hyper::server::conn::http1::Builder::new();
+        http1
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .max_headers(opts.max_header_count)
+            .max_buf_size(opts.max_header_bytes);
+        let mut http2 = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+        http2
+            .timer(TokioTimer::new())
+            .max_header_list_size(u32::try_from(opts.max_header_bytes).unwrap_or(u32::MAX));
+        let mut auto = auto::Builder::new(TokioExecutor::new());
+        auto.http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .max_headers(opts.max_header_count)
+            .max_buf_size(opts.max_header_bytes);
+        auto.http2()
+            .timer(TokioTimer::new())
+            .max_header_list_size(u32::try_from(opts.max_header_bytes).unwrap_or(u32::MAX));
+        Self { http1, http2, auto }
+    }
+}
+
+/// What every request on one connection shares (one reference count per
+/// request instead of a copy of each part).
+struct ConnShared {
+    proxy: Proxy,
+    conn: ConnInfo,
+    activity: Activity,
 }
 
 /// Serves HTTP on one TLS connection until the client leaves, the
@@ -188,104 +212,137 @@ async fn serve_connection(
     facts: TlsFacts,
     proxy: Proxy,
     opts: &ListenerOptions,
-    builder: &Builder<TokioExecutor>,
+    builders: &HttpBuilders,
     shutdown: &CancellationToken,
 ) {
-    let activity = Arc::new(Activity::default());
-    let conn = ConnInfo {
-        peer,
-        tls: Arc::new(facts),
-    };
-    let kx_group = conn.tls.kx_group;
-    let tracker = activity.clone();
+    let kx_group = facts.kx_group;
+    let alpn = facts.alpn;
+    let shared = Arc::new(ConnShared {
+        proxy,
+        conn: ConnInfo::new(peer, facts),
+        activity: Activity::default(),
+    });
+    let for_requests = shared.clone();
     let service = hyper::service::service_fn(move |req| {
-        let proxy = proxy.clone();
-        let conn = conn.clone();
-        let busy = tracker.begin();
+        let shared = for_requests.clone();
         async move {
-            let resp = proxy.handle(req, &conn).await;
+            let busy = shared.activity.begin();
+            let resp = shared.proxy.handle(req, &shared.conn).await;
             drop(busy);
             Ok::<_, std::convert::Infallible>(resp)
         }
     });
     let io = TokioIo::new(Tracked {
         inner: tls,
-        activity: activity.clone(),
+        activity: shared.clone(),
     });
-    let conn = builder.serve_connection_with_upgrades(io, service);
-    let mut conn = std::pin::pin!(conn);
-    let mut closing = false;
-    loop {
-        tokio::select! {
-            r = conn.as_mut() => {
-                if let Err(e) = r {
-                    tracing::debug!(error = %e, kx_group = %kx_group, "connection ended with an error");
+    let watch = Watch {
+        activity: &shared.activity,
+        idle_timeout: opts.idle_timeout,
+        shutdown,
+        kx_group,
+    };
+    match alpn {
+        Some("http/1.1") => {
+            let conn = builders.http1.serve_connection(io, service).with_upgrades();
+            watch.drive(conn, |c| c.graceful_shutdown()).await;
+        }
+        Some("h2") => {
+            let conn = builders.http2.serve_connection(io, service);
+            watch.drive(conn, |c| c.graceful_shutdown()).await;
+        }
+        _ => {
+            let conn = builders.auto.serve_connection_with_upgrades(io, service);
+            watch.drive(conn, |c| c.graceful_shutdown()).await;
+        }
+    }
+}
+
+/// Watches a connection being served: graceful close on shutdown or idleness.
+struct Watch<'a> {
+    activity: &'a Activity,
+    idle_timeout: Duration,
+    shutdown: &'a CancellationToken,
+    kx_group: &'static str,
+}
+
+impl Watch<'_> {
+    async fn drive<C, E>(self, conn: C, graceful: fn(std::pin::Pin<&mut C>))
+    where
+        C: std::future::Future<Output = Result<(), E>>,
+        E: std::fmt::Display,
+    {
+        let mut conn = std::pin::pin!(conn);
+        let mut closing = false;
+        loop {
+            tokio::select! {
+                r = conn.as_mut() => {
+                    if let Err(e) = r {
+                        tracing::debug!(error = %e, kx_group = %self.kx_group, "connection ended with an error");
+                    }
+                    return;
                 }
-                return;
-            }
-            () = shutdown.cancelled(), if !closing => {
-                conn.as_mut().graceful_shutdown();
-                closing = true;
-            }
-            () = activity.idle_for(opts.idle_timeout), if !closing => {
-                metrics::counter!("qsgw_connections_idle_closed_total").increment(1);
-                conn.as_mut().graceful_shutdown();
-                closing = true;
+                () = self.shutdown.cancelled(), if !closing => {
+                    graceful(conn.as_mut());
+                    closing = true;
+                }
+                () = self.activity.idle_for(self.idle_timeout), if !closing => {
+                    metrics::counter!("qsgw_connections_idle_closed_total").increment(1);
+                    graceful(conn.as_mut());
+                    closing = true;
+                }
             }
         }
     }
 }
 
-/// When a connection last moved a byte, and how many requests it is serving.
-#[derive(Debug)]
+/// Whether a connection moved a byte lately, and how many requests it is
+/// serving. The I/O path only sets a flag (no clock read per read or
+/// write); the idle watchdog samples it.
+#[derive(Debug, Default)]
 struct Activity {
-    last_ms: std::sync::atomic::AtomicU64,
+    moved: std::sync::atomic::AtomicBool,
     busy: std::sync::atomic::AtomicUsize,
 }
 
-impl Default for Activity {
-    fn default() -> Self {
-        Self {
-            last_ms: std::sync::atomic::AtomicU64::new(now_ms()),
-            busy: std::sync::atomic::AtomicUsize::new(0),
-        }
-    }
-}
-
 /// A request in flight; the connection is not idle while one exists.
-struct Busy(Arc<Activity>);
+struct Busy<'a>(&'a Activity);
 
-impl Drop for Busy {
+impl Drop for Busy<'_> {
     fn drop(&mut self) {
         use std::sync::atomic::Ordering::Relaxed;
-        self.0.last_ms.store(now_ms(), Relaxed);
+        self.0.moved.store(true, Relaxed);
         self.0.busy.fetch_sub(1, Relaxed);
     }
 }
 
 impl Activity {
     fn touch(&self) {
-        self.last_ms
-            .store(now_ms(), std::sync::atomic::Ordering::Relaxed);
+        self.moved.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
-    fn begin(self: &Arc<Self>) -> Busy {
+    fn begin(&self) -> Busy<'_> {
         self.busy.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.touch();
-        Busy(self.clone())
+        Busy(self)
     }
 
-    /// Resolves once nothing moved for `limit` and no request is in flight.
+    /// Resolves once nothing moved and no request was in flight for
+    /// `limit` (sampled every eighth of it, so the close comes between
+    /// `limit` and 1⅛ × `limit` after the last byte).
     async fn idle_for(&self, limit: Duration) {
         use std::sync::atomic::Ordering::Relaxed;
-        let limit_ms = u64::try_from(limit.as_millis()).unwrap_or(u64::MAX);
+        let step = (limit / 8).max(Duration::from_millis(50));
+        let mut quiet = Duration::ZERO;
         loop {
-            let quiet = now_ms().saturating_sub(self.last_ms.load(Relaxed));
-            if quiet >= limit_ms && self.busy.load(Relaxed) == 0 {
-                return;
+            tokio::time::sleep(step).await;
+            if self.moved.swap(false, Relaxed) || self.busy.load(Relaxed) > 0 {
+                quiet = Duration::ZERO;
+            } else {
+                quiet += step;
+                if quiet >= limit {
+                    return;
+                }
             }
-            let wait = limit_ms.saturating_sub(quiet).max(50);
-            tokio::time::sleep(Duration::from_millis(wait)).await;
         }
     }
 }
@@ -293,7 +350,7 @@ impl Activity {
 /// The TLS stream, noting every byte read or written.
 struct Tracked<T> {
     inner: T,
-    activity: Arc<Activity>,
+    activity: Arc<ConnShared>,
 }
 
 impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Tracked<T> {
@@ -305,7 +362,7 @@ impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Tracked<T> {
         let before = buf.filled().len();
         let r = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
         if buf.filled().len() > before {
-            self.activity.touch();
+            self.activity.activity.touch();
         }
         r
     }
@@ -319,7 +376,7 @@ impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Tracked<T> {
     ) -> std::task::Poll<std::io::Result<usize>> {
         let r = std::pin::Pin::new(&mut self.inner).poll_write(cx, buf);
         if matches!(r, std::task::Poll::Ready(Ok(n)) if n > 0) {
-            self.activity.touch();
+            self.activity.activity.touch();
         }
         r
     }
@@ -331,7 +388,7 @@ impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Tracked<T> {
     ) -> std::task::Poll<std::io::Result<usize>> {
         let r = std::pin::Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
         if matches!(r, std::task::Poll::Ready(Ok(n)) if n > 0) {
-            self.activity.touch();
+            self.activity.activity.touch();
         }
         r
     }

@@ -31,15 +31,34 @@ pub struct LiveConfig {
 }
 
 impl LiveConfig {
-    /// Nothing loaded yet; active health checkers stop with `cancel`.
-    pub fn new(cancel: CancellationToken) -> Self {
+    /// Nothing loaded yet; active health checkers stop with `cancel`;
+    /// each target keeps up to `pool_size` idle upstream connections unless
+    /// its upstream sets its own `pool_size`.
+    pub fn new(cancel: CancellationToken, pool_size: usize) -> Self {
         Self {
             table: ArcSwap::from_pointee(RoutingTable::default()),
             snapshot: ArcSwap::from_pointee(None),
             loaded: AtomicBool::new(false),
-            health: Arc::new(HealthRegistry::default()),
+            health: Arc::new(HealthRegistry::new(pool_size)),
             cancel,
         }
+    }
+
+    /// Closes idle upstream connections past their idle timeout, every
+    /// 15 s, until cancelled.
+    pub fn spawn_pool_sweeper(&self) {
+        let health = self.health.clone();
+        let cancel = self.cancel.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(15));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    () = cancel.cancelled() => return,
+                    _ = tick.tick() => health.sweep_idle(),
+                }
+            }
+        });
     }
 
     /// Target health (shared with the proxy for passive ejection).

@@ -10,11 +10,9 @@ use axum::body::Body;
 use axum::response::IntoResponse;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Request, Response, StatusCode, Uri, Version};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use http_body_util::{Either, Empty};
 use shared::ratelimit::{IpRateLimiter, RateLimit};
-use shared::request_id::RequestId;
+use shared::request_id::{RequestId, X_REQUEST_ID};
 use shared::Problem;
 
 use shared::features::RequestFeatures;
@@ -22,35 +20,63 @@ use shared::qsgw::InspectionMode;
 
 use crate::inspect::{Inspector, Job, Verdict};
 use crate::live::LiveConfig;
-use crate::routing::{upstream_path, Miss, RouteMetrics};
+use crate::routing::{upstream_path, Miss, RouteEntry, RouteMetrics};
 use crate::tls::TlsFacts;
+use crate::upstream::{self, PooledBody, UpstreamBody};
 
-/// Hop-by-hop headers (RFC 9110 §7.6.1) never forwarded.
-const HOP_BY_HOP: [&str; 8] = [
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "transfer-encoding",
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
+const PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
+
+/// Hop-by-hop headers (RFC 9110 §7.6.1) never forwarded, besides those
+/// named in `Connection`.
+const HOP_BY_HOP: [HeaderName; 9] = [
+    header::CONNECTION,
+    KEEP_ALIVE,
+    PROXY_CONNECTION,
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
 ];
+
+/// What the gateway answers with: an upstream's streamed body, or one of
+/// its own (problem documents).
+pub type ProxyBody = Either<PooledBody, Body>;
 
 /// Per-connection facts the proxy needs.
 #[derive(Debug, Clone)]
 pub struct ConnInfo {
     /// Client address.
     pub peer: SocketAddr,
+    /// The client address as an `X-Forwarded-For` value (made once per
+    /// connection, not per request).
+    pub peer_ip: HeaderValue,
     /// The connection's TLS facts (inspection features).
     pub tls: Arc<TlsFacts>,
+}
+
+impl ConnInfo {
+    /// Facts of a connection from `peer`.
+    pub fn new(peer: SocketAddr, tls: TlsFacts) -> Self {
+        let peer_ip = HeaderValue::try_from(peer.ip().to_string())
+            .unwrap_or_else(|_| HeaderValue::from_static("unknown"));
+        Self {
+            peer,
+            peer_ip,
+            tls: Arc::new(tls),
+        }
+    }
 }
 
 /// The forwarding service shared by all connections.
 #[derive(Debug, Clone)]
 pub struct Proxy {
     live: Arc<LiveConfig>,
-    client: Client<HttpConnector, Body>,
     default_timeout: Duration,
     limiter: IpRateLimiter,
     inspector: Inspector,
@@ -61,14 +87,14 @@ pub struct Proxy {
 /// What [`Proxy::forward`] hands back to [`Proxy::handle`].
 struct Forwarded {
     metrics: Arc<RouteMetrics>,
-    resp: Response<Body>,
+    resp: Response<ProxyBody>,
     /// Analysis to queue once the status is known (async inspection, or a
     /// sync inspection that got no verdict in time).
     job: Option<Job>,
 }
 
 impl Forwarded {
-    fn answer(metrics: Arc<RouteMetrics>, resp: Response<Body>) -> Self {
+    fn answer(metrics: Arc<RouteMetrics>, resp: Response<ProxyBody>) -> Self {
         Self {
             metrics,
             resp,
@@ -78,26 +104,17 @@ impl Forwarded {
 }
 
 impl Proxy {
-    /// A proxy with an upstream connection pool of `pool_size` idle
-    /// connections per target.
+    /// A proxy over the routes of `live` (whose targets hold the upstream
+    /// connection pools).
     pub fn new(
         live: Arc<LiveConfig>,
-        pool_size: usize,
         default_timeout: Duration,
         limit: RateLimit,
         inspector: Inspector,
         traffic: Arc<crate::report::Traffic>,
     ) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(Duration::from_secs(5)));
-        connector.set_nodelay(true);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_max_idle_per_host(pool_size)
-            .pool_idle_timeout(Duration::from_secs(90))
-            .build(connector);
         Self {
             live,
-            client,
             default_timeout,
             limiter: IpRateLimiter::new(limit),
             inspector,
@@ -111,30 +128,31 @@ impl Proxy {
         &self,
         req: Request<hyper::body::Incoming>,
         conn: &ConnInfo,
-    ) -> Response<Body> {
+    ) -> Response<ProxyBody> {
         let start = Instant::now();
         let rid = req
             .headers()
-            .get("x-request-id")
+            .get(&X_REQUEST_ID)
             .and_then(|v| v.to_str().ok())
             .and_then(RequestId::parse)
             .unwrap_or_else(RequestId::generate);
+        let rid_value = rid.header_value();
         let Forwarded {
             metrics: route_metrics,
             mut resp,
             job,
-        } = shared::request_id::scope(rid.clone(), self.forward(req, conn, &rid)).await;
-        resp.headers_mut()
-            .insert("x-request-id", rid.header_value());
+        } = self.forward(req, conn, &rid, &rid_value).await;
+        resp.headers_mut().insert(X_REQUEST_ID.clone(), rid_value);
+        let status = resp.status().as_u16();
         if let Some(mut job) = job {
-            job.features.status = Some(resp.status().as_u16());
+            job.features.status = Some(status);
             job.features.latency_ms = Some(
                 (start.elapsed().as_secs_f64() * 1000.0).min(shared::features::MAX_LATENCY_MS),
             );
             self.inspector.submit(job);
         }
-        route_metrics.answered(resp.status().as_u16(), start.elapsed().as_secs_f64());
-        self.traffic.count(resp.status().as_u16());
+        route_metrics.answered(status, start.elapsed().as_secs_f64());
+        self.traffic.count(status);
         resp
     }
 
@@ -143,26 +161,36 @@ impl Proxy {
         req: Request<hyper::body::Incoming>,
         conn: &ConnInfo,
         rid: &RequestId,
+        rid_value: &HeaderValue,
     ) -> Forwarded {
         let host = request_host(&req);
-        let path = req.uri().path().to_owned();
-        let table = self.live.table();
-        let entry = match table.find(host.as_deref(), &path, req.method().as_str()) {
+        let host_str = host.as_ref().and_then(|h| h.to_str().ok());
+        let found = self
+            .live
+            .table()
+            .find(host_str, req.uri().path(), req.method().as_str());
+        let entry: Arc<RouteEntry> = match found {
             Ok(e) => e,
             Err(Miss::NoRoute) => {
                 return Forwarded::answer(
                     self.unrouted.clone(),
-                    problem(Problem::not_found("no route matches this host and path")),
+                    problem(
+                        Problem::not_found("no route matches this host and path"),
+                        rid,
+                    ),
                 )
             }
             Err(Miss::MethodNotAllowed) => {
                 return Forwarded::answer(
                     self.unrouted.clone(),
-                    problem(Problem::new(
-                        StatusCode::METHOD_NOT_ALLOWED,
-                        "method-not-allowed",
-                        "the route does not accept this method",
-                    )),
+                    problem(
+                        Problem::new(
+                            StatusCode::METHOD_NOT_ALLOWED,
+                            "method-not-allowed",
+                            "the route does not accept this method",
+                        ),
+                        rid,
+                    ),
                 )
             }
         };
@@ -172,7 +200,7 @@ impl Proxy {
         let limiter = entry.limiter.as_ref().unwrap_or(&self.limiter);
         if let Err(wait) = limiter.check(conn.peer.ip()) {
             label.rate_limited.increment(1);
-            return Forwarded::answer(label, problem(Problem::too_many_requests(wait.max(1))));
+            return Forwarded::answer(label, problem(Problem::too_many_requests(wait.max(1)), rid));
         }
 
         // Threat inspection: a blocked client is refused here; sync routes
@@ -185,16 +213,16 @@ impl Proxy {
                 .and_then(|v| v.to_str().ok());
             let client = self.inspector.client_key(conn.peer.ip(), ua);
             if self.inspector.is_blocked(client) {
-                return blocked(label);
+                return blocked(label, rid);
             }
             let pending = Job {
-                features: features(&req, &path, conn),
+                features: features(&req, conn),
                 route_id: label.id.clone(),
                 client,
             };
             if entry.route.inspection == InspectionMode::Sync {
                 match self.inspector.verdict_now(&pending).await {
-                    Some(Verdict::Block) => return blocked(label),
+                    Some(Verdict::Block) => return blocked(label, rid),
                     Some(_) => {}
                     None => job = Some(pending),
                 }
@@ -203,16 +231,29 @@ impl Proxy {
             }
         }
 
-        let mut upath = upstream_path(&entry.route, &path);
+        // Origin-form target of the upstream request (HTTP/1.1 request line).
+        let mut upath = upstream_path(&entry.route, req.uri().path());
         if let Some(q) = req.uri().query() {
             upath.push('?');
             upath.push_str(q);
         }
+        let Ok(uri) = Uri::try_from(upath) else {
+            return Forwarded {
+                metrics: label,
+                resp: problem(
+                    Problem::bad_request("the request path cannot be forwarded"),
+                    rid,
+                ),
+                job,
+            };
+        };
+        let upstream_cfg = &entry.upstream.config;
         let timeout = entry
             .route
             .timeout_ms
-            .or(entry.upstream.config.request_timeout_ms)
+            .or(upstream_cfg.request_timeout_ms)
             .map_or(self.default_timeout, Duration::from_millis);
+        let connect_timeout = Duration::from_millis(upstream_cfg.connect_timeout_ms.max(1));
 
         let upgrade = is_upgrade(req.headers());
         let (mut parts, body) = req.into_parts();
@@ -230,14 +271,19 @@ impl Proxy {
                 .insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
             parts.headers.insert(header::UPGRADE, proto);
         }
-        set_forwarded(&mut parts.headers, conn, host.as_deref());
-        parts.headers.insert("x-request-id", rid.header_value());
-        if parts.headers.get(header::HOST).is_none() {
-            if let Some(h) = host.as_deref().and_then(|h| HeaderValue::from_str(h).ok()) {
+        set_forwarded(&mut parts.headers, conn, host.as_ref());
+        parts
+            .headers
+            .insert(X_REQUEST_ID.clone(), rid_value.clone());
+        if !parts.headers.contains_key(header::HOST) {
+            if let Some(h) = host {
                 parts.headers.insert(header::HOST, h);
             }
         }
         parts.version = Version::HTTP_11;
+        parts.uri = uri;
+        // Extensions are per hop (hyper's connection facts); none go upstream.
+        parts.extensions = http::Extensions::new();
 
         // Retries go to another target, only for idempotent methods without
         // a body (a streamed body cannot be replayed), only on failures
@@ -252,32 +298,21 @@ impl Proxy {
         } else {
             1
         };
-        let mut body = Some(Body::new(body));
+        let mut body = Some(body);
         let mut spare = Some(parts);
-        let mut previous: Option<shared::qsgw::Target> = None;
+        let mut previous: Option<&shared::qsgw::Target> = None;
         let mut last_error = None;
         for attempt in 0..attempts {
-            let Some((target, state)) = entry.upstream.pick_except(previous.as_ref()) else {
+            let Some((target, state)) = entry.upstream.pick_except(previous) else {
                 return Forwarded {
                     metrics: label,
-                    resp: problem(Problem::unavailable("no healthy upstream target")),
+                    resp: problem(Problem::unavailable("no healthy upstream target"), rid),
                     job,
                 };
             };
-            let uri: Uri = match format!("http://{}:{}{}", target.host, target.port, upath).parse()
-            {
-                Ok(u) => u,
-                Err(_) => {
-                    return Forwarded {
-                        metrics: label,
-                        resp: problem(Problem::bad_request("the request path cannot be forwarded")),
-                        job,
-                    }
-                }
-            };
             // The last attempt (usually the only one) takes the parts; an
             // earlier one sends a copy.
-            let mut req_parts = if attempt + 1 == attempts {
+            let req_parts = if attempt + 1 == attempts {
                 match spare.take() {
                     Some(p) => p,
                     None => break,
@@ -288,42 +323,46 @@ impl Proxy {
                     None => break,
                 }
             };
-            req_parts.uri = uri;
-            let req_body = if replayable {
-                Body::empty()
-            } else {
-                body.take().unwrap_or_else(Body::empty)
+            let req_body: UpstreamBody = match body.take() {
+                Some(b) if !replayable => Either::Left(b),
+                _ => Either::Right(Empty::new()),
             };
             let upstream_req = Request::from_parts(req_parts, req_body);
             let in_flight = state.begin();
-            let outcome = tokio::time::timeout(timeout, self.client.request(upstream_req)).await;
+            let outcome = tokio::time::timeout(
+                timeout,
+                upstream::send(state, target, connect_timeout, upstream_req),
+            )
+            .await;
             drop(in_flight);
             match outcome {
-                Ok(Ok(mut resp)) => {
+                Ok(Ok((mut resp, sender))) => {
                     state.proxy_success();
                     if resp.status() == StatusCode::SWITCHING_PROTOCOLS {
                         if let Some(client_side) = client_upgrade {
                             let upstream_side = hyper::upgrade::on(&mut resp);
                             tokio::spawn(splice(client_side, upstream_side));
                         }
+                        // The connection now belongs to the upgrade.
+                        drop(sender);
                         let (parts, _) = resp.into_parts();
                         return Forwarded {
                             metrics: label,
-                            resp: Response::from_parts(parts, Body::empty()),
+                            resp: Response::from_parts(parts, Either::Right(Body::empty())),
                             job,
                         };
                     }
-                    let (mut parts, body) = resp.into_parts();
-                    strip_hop_by_hop(&mut parts.headers);
+                    let mut resp = PooledBody::wrap(resp, sender, state);
+                    strip_hop_by_hop(resp.headers_mut());
                     return Forwarded {
                         metrics: label,
-                        resp: Response::from_parts(parts, Body::new(body)),
+                        resp: resp.map(Either::Left),
                         job,
                     };
                 }
                 Ok(Err(e)) => {
                     state.proxy_failure(&entry.upstream.config.ejection);
-                    tracing::warn!(error = %e, attempt, target = %format!("{}:{}", target.host, target.port), "upstream request failed");
+                    tracing::warn!(error = %e, attempt, request_id = %rid, target = %format!("{}:{}", target.host, target.port), "upstream request failed");
                     last_error = Some(if e.is_connect() {
                         Problem::new(
                             StatusCode::BAD_GATEWAY,
@@ -347,12 +386,12 @@ impl Proxy {
                     ));
                 }
             }
-            previous = Some(target.clone());
+            previous = Some(target);
         }
         let p = last_error.unwrap_or_else(|| Problem::unavailable("no healthy upstream target"));
         Forwarded {
             metrics: label,
-            resp: problem(p),
+            resp: problem(p, rid),
             job,
         }
     }
@@ -384,20 +423,21 @@ async fn splice(client: hyper::upgrade::OnUpgrade, upstream: hyper::upgrade::OnU
     }
 }
 
-fn blocked(label: Arc<RouteMetrics>) -> Forwarded {
+fn blocked(label: Arc<RouteMetrics>, rid: &RequestId) -> Forwarded {
     label.blocked.increment(1);
     Forwarded::answer(
         label,
-        problem(Problem::forbidden(
-            "the request was blocked by threat inspection",
-        )),
+        problem(
+            Problem::forbidden("the request was blocked by threat inspection"),
+            rid,
+        ),
     )
 }
 
 /// The AI engine's view of a request (status and latency are added once
 /// the response is known), clamped to the bounds the engine accepts so one
 /// hostile request cannot get a whole batch refused.
-fn features<B>(req: &Request<B>, path: &str, conn: &ConnInfo) -> RequestFeatures {
+fn features<B>(req: &Request<B>, conn: &ConnInfo) -> RequestFeatures {
     use shared::features::{
         MAX_HEADERS, MAX_HEADER_NAME_LEN, MAX_PATH_LEN, MAX_QUERY_LEN, MAX_USER_AGENT_LEN,
     };
@@ -413,6 +453,7 @@ fn features<B>(req: &Request<B>, path: &str, conn: &ConnInfo) -> RequestFeatures
     } else {
         "OTHER".to_owned()
     };
+    let path = req.uri().path();
     let path = if path.starts_with('/') || path == "*" {
         clip(path, MAX_PATH_LEN).to_owned()
     } else {
@@ -455,20 +496,28 @@ pub(crate) fn clip(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
-fn problem(p: Problem) -> Response<Body> {
-    p.into_response()
+/// A problem document answered by the gateway itself, with the request id.
+fn problem(mut p: Problem, rid: &RequestId) -> Response<ProxyBody> {
+    p.request_id = Some(rid.as_str().to_owned());
+    p.into_response().map(Either::Right)
 }
 
 /// Host from the `Host` header (HTTP/1.1) or the URI authority (HTTP/2).
-fn request_host<B>(req: &Request<B>) -> Option<String> {
-    req.headers()
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| req.uri().authority().map(|a| a.as_str().to_owned()))
+fn request_host<B>(req: &Request<B>) -> Option<HeaderValue> {
+    match req.headers().get(header::HOST) {
+        Some(h) => Some(h.clone()),
+        None => req
+            .uri()
+            .authority()
+            .and_then(|a| HeaderValue::from_str(a.as_str()).ok()),
+    }
 }
 
 fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    // Usually none is present: one pass over the names, no lookups.
+    if !headers.keys().any(|k| HOP_BY_HOP.contains(k)) {
+        return;
+    }
     // Headers named in Connection are hop-by-hop too.
     let listed: Vec<HeaderName> = headers
         .get_all(header::CONNECTION)
@@ -480,23 +529,24 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
     for name in listed {
         headers.remove(name);
     }
-    for name in HOP_BY_HOP {
+    for name in &HOP_BY_HOP {
         headers.remove(name);
     }
-    headers.remove(header::UPGRADE);
 }
 
-fn set_forwarded(headers: &mut HeaderMap, conn: &ConnInfo, host: Option<&str>) {
-    let ip = conn.peer.ip().to_string();
-    let xff = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
-        Some(prev) if !prev.trim().is_empty() => format!("{prev}, {ip}"),
-        _ => ip,
+fn set_forwarded(headers: &mut HeaderMap, conn: &ConnInfo, host: Option<&HeaderValue>) {
+    let xff = match headers
+        .get(&X_FORWARDED_FOR)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.trim().is_empty())
+    {
+        Some(prev) => HeaderValue::try_from(format!("{prev}, {}", conn.peer.ip()))
+            .unwrap_or_else(|_| conn.peer_ip.clone()),
+        None => conn.peer_ip.clone(),
     };
-    if let Ok(v) = HeaderValue::from_str(&xff) {
-        headers.insert("x-forwarded-for", v);
-    }
-    headers.insert("x-forwarded-proto", HeaderValue::from_static("https"));
-    if let Some(v) = host.and_then(|h| HeaderValue::from_str(h).ok()) {
-        headers.insert("x-forwarded-host", v);
+    headers.insert(X_FORWARDED_FOR, xff);
+    headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("https"));
+    if let Some(h) = host {
+        headers.insert(X_FORWARDED_HOST, h.clone());
     }
 }

@@ -102,41 +102,53 @@ impl UpstreamState {
     /// Like [`UpstreamState::pick`], avoiding `avoid` when another target is
     /// available (retries go elsewhere).
     pub fn pick_except(&self, avoid: Option<&Target>) -> Option<(&Target, &Arc<TargetState>)> {
-        let mut live: Vec<(&Target, &Arc<TargetState>)> = self
+        // Two passes over the (short) target list instead of collecting the
+        // candidates: no allocation per request.
+        let live = self
             .targets
             .iter()
             .filter(|(t, s)| t.weight > 0 && s.available())
-            .map(|(t, s)| (t, s))
-            .collect();
-        if live.len() > 1 {
-            if let Some(a) = avoid {
-                live.retain(|(t, _)| *t != a);
-            }
-        }
-        if live.is_empty() {
+            .count();
+        if live == 0 {
             return None;
         }
+        let avoid = avoid.filter(|_| live > 1);
+        let candidates = || {
+            self.targets
+                .iter()
+                .filter(move |(t, s)| t.weight > 0 && Some(t) != avoid && s.available())
+                .map(|(t, s)| (t, s))
+        };
+        let count = if avoid.is_some() {
+            candidates().count()
+        } else {
+            live
+        };
         let n = self.cursor.fetch_add(1, Ordering::Relaxed);
         match self.config.lb_policy {
             LbPolicy::Weighted => {
-                let total: usize = live.iter().map(|(t, _)| t.weight as usize).sum();
+                let total: usize = candidates().map(|(t, _)| t.weight as usize).sum();
                 let mut slot = n % total.max(1);
-                for (t, s) in &live {
+                let mut last = None;
+                for (t, s) in candidates() {
                     let w = t.weight as usize;
                     if slot < w {
                         return Some((t, s));
                     }
                     slot -= w;
+                    last = Some((t, s));
                 }
-                live.last().copied()
+                last
             }
-            LbPolicy::RoundRobin => live.get(n % live.len()).copied(),
+            LbPolicy::RoundRobin => candidates().nth(n % count.max(1)),
             LbPolicy::LeastConn => {
                 // Fewest in-flight requests; the rotating start breaks ties.
-                let len = live.len();
-                (0..len)
-                    .map(|i| live[(n + i) % len])
-                    .min_by_key(|(_, s)| s.in_flight())
+                let len = count.max(1);
+                let start = n % len;
+                candidates()
+                    .enumerate()
+                    .min_by_key(|(i, (_, s))| (s.in_flight(), (i + len - start) % len))
+                    .map(|(_, c)| c)
             }
         }
     }
@@ -174,7 +186,11 @@ impl RoutingTable {
                     targets: u
                         .targets
                         .iter()
-                        .map(|t| (t.clone(), health.state(&u.id, t)))
+                        .map(|t| {
+                            let state = health.state(&u.id, t);
+                            state.pool.set_max_idle(health.pool_size(u));
+                            (t.clone(), state)
+                        })
                         .collect(),
                     cursor: AtomicUsize::new(0),
                 };
@@ -238,8 +254,10 @@ impl RoutingTable {
         path: &str,
         method: &str,
     ) -> Result<Arc<RouteEntry>, Miss> {
-        let host = host.map(normalise_host);
         let mut method_mismatch = false;
+        let host = host
+            .filter(|_| !self.by_host.is_empty())
+            .map(normalise_host);
         if let Some(routes) = host.as_deref().and_then(|h| self.by_host.get(h)) {
             match best(routes, path, method) {
                 Ok(e) => return Ok(e),
@@ -260,7 +278,7 @@ impl RoutingTable {
     }
 }
 
-fn normalise_host(h: &str) -> String {
+fn normalise_host(h: &str) -> std::borrow::Cow<'_, str> {
     // Strip a port (but keep IPv6 brackets intact).
     let h = if let Some(rest) = h.strip_prefix('[') {
         rest.split(']').next().unwrap_or(rest)
@@ -273,7 +291,12 @@ fn normalise_host(h: &str) -> String {
             }
         })
     };
-    h.trim_end_matches('.').to_ascii_lowercase()
+    let h = h.trim_end_matches('.');
+    if h.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(h.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(h)
+    }
 }
 
 /// How well a route's path matches: exact beats any prefix, longer prefix

@@ -54,7 +54,11 @@ impl Application {
         shared::server::install_crypto_provider();
         // First: routing tables register their metric handles when built.
         let metrics = shared::metrics::install(INFO.name);
-        let live = Arc::new(LiveConfig::new(shutdown.token()));
+        let live = Arc::new(LiveConfig::new(
+            shutdown.token(),
+            config.upstream_pool_size as usize,
+        ));
+        live.spawn_pool_sweeper();
         if let Some(file) = &config.config_file {
             let snap = live::read_snapshot(file).context("QSGW_CONFIG_FILE")?;
             live.install(snap);
@@ -145,7 +149,6 @@ impl Application {
         };
         let proxy = Proxy::new(
             live.clone(),
-            config.upstream_pool_size as usize,
             config.upstream_timeout,
             limit,
             inspector,

@@ -1,0 +1,267 @@
+//! Upstream HTTP/1.1 connections. Each target keeps a pool of idle
+//! keep-alive connections (hyper's `client::conn::http1`, one
+//! [`SendRequest`] per connection): the most recently used one is reused
+//! first, a connection goes back to the pool only once its response body
+//! has been read to the end (never with unread bytes), and connections
+//! idle longer than [`IDLE_TIMEOUT`] or closed by the upstream are dropped.
+//!
+//! This replaces hyper-util's general-purpose client, whose pool is keyed
+//! by scheme and authority under one lock and which spawns a task per
+//! request to return its connection: here the pool hangs off the target's
+//! state, found by the balancer already, and the connection is handed back
+//! by the response body itself.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body_util::{Either, Empty};
+use hyper::body::{Body as _, Frame, Incoming, SizeHint};
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper_util::rt::TokioIo;
+use shared::qsgw::Target;
+use tokio::net::TcpStream;
+
+use crate::health::TargetState;
+
+/// A request body sent upstream: the client's, streamed, or empty (the
+/// replayable requests that may be retried on another target).
+pub type UpstreamBody = Either<Incoming, Empty<Bytes>>;
+
+/// How long an unused connection is kept.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// Idle connections of one target.
+#[derive(Debug)]
+pub struct Pool {
+    idle: Mutex<VecDeque<Idle>>,
+    max_idle: AtomicUsize,
+}
+
+#[derive(Debug)]
+struct Idle {
+    sender: SendRequest<UpstreamBody>,
+    since: Instant,
+}
+
+impl Pool {
+    /// An empty pool keeping at most `max_idle` idle connections.
+    pub fn new(max_idle: usize) -> Self {
+        Self {
+            idle: Mutex::new(VecDeque::new()),
+            max_idle: AtomicUsize::new(max_idle),
+        }
+    }
+
+    /// Changes the idle limit (the upstream's `pool_size` changed);
+    /// connections over it are closed.
+    pub fn set_max_idle(&self, max_idle: usize) {
+        self.max_idle.store(max_idle, Ordering::Relaxed);
+        let mut idle = self.lock();
+        while idle.len() > max_idle {
+            idle.pop_front();
+        }
+    }
+
+    /// Idle connections now.
+    pub fn idle(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Closes connections idle longer than [`IDLE_TIMEOUT`] or closed by
+    /// the upstream (run periodically, so an unused target does not keep
+    /// its connections forever).
+    pub fn sweep(&self) {
+        let now = Instant::now();
+        self.lock()
+            .retain(|c| !c.sender.is_closed() && now.duration_since(c.since) < IDLE_TIMEOUT);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Idle>> {
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The most recently used live idle connection.
+    fn checkout(&self) -> Option<SendRequest<UpstreamBody>> {
+        // Staleness is left to `sweep`: an old connection the upstream
+        // still keeps open is as good as a new one.
+        let mut idle = self.lock();
+        while let Some(c) = idle.pop_back() {
+            if !c.sender.is_closed() {
+                return Some(c.sender);
+            }
+        }
+        None
+    }
+
+    /// Takes a connection back after a complete exchange.
+    fn release(&self, sender: SendRequest<UpstreamBody>) {
+        if sender.is_closed() {
+            return;
+        }
+        let max = self.max_idle.load(Ordering::Relaxed);
+        let mut idle = self.lock();
+        if idle.len() < max {
+            idle.push_back(Idle {
+                sender,
+                since: Instant::now(),
+            });
+        }
+    }
+}
+
+/// Why an upstream request got no response.
+#[derive(Debug)]
+pub enum UpstreamError {
+    /// No TCP connection (refused, unreachable, DNS, connect timeout).
+    Connect(std::io::Error),
+    /// The connection broke before a complete response head.
+    Request(hyper::Error),
+}
+
+impl UpstreamError {
+    /// Whether the upstream could not be reached at all.
+    pub fn is_connect(&self) -> bool {
+        matches!(self, Self::Connect(_))
+    }
+}
+
+impl std::fmt::Display for UpstreamError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Connect(e) => write!(f, "connect: {e}"),
+            Self::Request(e) => write!(f, "request: {e}"),
+        }
+    }
+}
+
+/// Sends `req` (origin-form URI) to `target` on an idle pooled connection,
+/// or a new one. A pooled connection found closed before the request was
+/// written is skipped; the request then goes on the next one.
+///
+/// Returns the response and the connection, which the caller hands back
+/// through [`PooledBody::wrap`] (or drops, after an upgrade).
+pub async fn send(
+    state: &TargetState,
+    target: &Target,
+    connect_timeout: Duration,
+    mut req: Request<UpstreamBody>,
+) -> Result<(Response<Incoming>, SendRequest<UpstreamBody>), UpstreamError> {
+    while let Some(mut sender) = state.pool.checkout() {
+        if sender.ready().await.is_err() {
+            continue;
+        }
+        match sender.try_send_request(req).await {
+            Ok(resp) => return Ok((resp, sender)),
+            Err(mut e) => match e.take_message() {
+                Some(unsent) => req = unsent,
+                None => return Err(UpstreamError::Request(e.into_error())),
+            },
+        }
+    }
+    let mut sender = connect(target, connect_timeout).await?;
+    match sender.send_request(req).await {
+        Ok(resp) => Ok((resp, sender)),
+        Err(e) => Err(UpstreamError::Request(e)),
+    }
+}
+
+/// Opens a keep-alive HTTP/1.1 connection; its I/O runs in its own task.
+async fn connect(
+    target: &Target,
+    timeout: Duration,
+) -> Result<SendRequest<UpstreamBody>, UpstreamError> {
+    let stream = tokio::time::timeout(
+        timeout,
+        TcpStream::connect((target.host.as_str(), target.port)),
+    )
+    .await
+    .map_err(|_| {
+        UpstreamError::Connect(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "connect timed out",
+        ))
+    })?
+    .map_err(UpstreamError::Connect)?;
+    if let Err(e) = stream.set_nodelay(true) {
+        tracing::debug!(error = %e, "TCP_NODELAY not set on an upstream connection");
+    }
+    let (sender, conn) = http1::Builder::new()
+        .handshake(TokioIo::new(stream))
+        .await
+        .map_err(UpstreamError::Request)?;
+    tokio::spawn(async move {
+        if let Err(e) = conn.with_upgrades().await {
+            tracing::debug!(error = %e, "upstream connection ended with an error");
+        }
+    });
+    Ok(sender)
+}
+
+/// An upstream response body that returns its connection to the target's
+/// pool when read to the end. Dropped earlier (client gone), or failing,
+/// it closes the connection instead.
+#[derive(Debug)]
+pub struct PooledBody {
+    inner: Incoming,
+    back: Option<(SendRequest<UpstreamBody>, Arc<TargetState>)>,
+}
+
+impl PooledBody {
+    /// The response with its body tied to `sender` (handed back at once
+    /// when the body is already complete, e.g. `Content-Length: 0`).
+    pub fn wrap(
+        resp: Response<Incoming>,
+        sender: SendRequest<UpstreamBody>,
+        state: &Arc<TargetState>,
+    ) -> Response<Self> {
+        let (parts, inner) = resp.into_parts();
+        let mut body = Self {
+            inner,
+            back: Some((sender, state.clone())),
+        };
+        if body.inner.is_end_stream() {
+            body.release();
+        }
+        Response::from_parts(parts, body)
+    }
+
+    fn release(&mut self) {
+        if let Some((sender, state)) = self.back.take() {
+            state.pool.release(sender);
+        }
+    }
+}
+
+impl hyper::body::Body for PooledBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let this = &mut *self;
+        let r = Pin::new(&mut this.inner).poll_frame(cx);
+        match &r {
+            Poll::Ready(None) => this.release(),
+            Poll::Ready(Some(Ok(_))) if this.inner.is_end_stream() => this.release(),
+            Poll::Ready(Some(Err(_))) => this.back = None,
+            _ => {}
+        }
+        r
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
