@@ -133,16 +133,15 @@ impl Proxy {
         let rid = req
             .headers()
             .get(&X_REQUEST_ID)
-            .and_then(|v| v.to_str().ok())
-            .and_then(RequestId::parse)
-            .unwrap_or_else(RequestId::generate);
-        let rid_value = rid.header_value();
+            .filter(|v| RequestId::is_valid(v.as_bytes()))
+            .cloned()
+            .unwrap_or_else(RequestId::generate_header_value);
         let Forwarded {
             metrics: route_metrics,
             mut resp,
             job,
-        } = self.forward(req, conn, &rid, &rid_value).await;
-        resp.headers_mut().insert(X_REQUEST_ID.clone(), rid_value);
+        } = self.forward(req, conn, &rid).await;
+        resp.headers_mut().insert(X_REQUEST_ID.clone(), rid);
         let status = resp.status().as_u16();
         if let Some(mut job) = job {
             job.features.status = Some(status);
@@ -160,8 +159,7 @@ impl Proxy {
         &self,
         req: Request<hyper::body::Incoming>,
         conn: &ConnInfo,
-        rid: &RequestId,
-        rid_value: &HeaderValue,
+        rid: &HeaderValue,
     ) -> Forwarded {
         let host = request_host(&req);
         let host_str = host.as_ref().and_then(|h| h.to_str().ok());
@@ -231,13 +229,9 @@ impl Proxy {
             }
         }
 
-        // Origin-form target of the upstream request (HTTP/1.1 request line).
-        let mut upath = upstream_path(&entry.route, req.uri().path());
-        if let Some(q) = req.uri().query() {
-            upath.push('?');
-            upath.push_str(q);
-        }
-        let Ok(uri) = Uri::try_from(upath) else {
+        // Origin-form target of the upstream request (HTTP/1.1 request
+        // line): the client's own when the path is not rewritten.
+        let Ok(uri) = upstream_uri(req.uri(), &entry.route) else {
             return Forwarded {
                 metrics: label,
                 resp: problem(
@@ -263,6 +257,8 @@ impl Proxy {
             None
         };
         let upgrade_proto = parts.headers.get(header::UPGRADE).cloned();
+        // Room for the forwarding headers and the id (one growth at most).
+        parts.headers.reserve(5);
         strip_hop_by_hop(&mut parts.headers);
         if let (true, Some(proto)) = (upgrade, upgrade_proto) {
             // WebSocket and other upgrades pass through.
@@ -272,9 +268,7 @@ impl Proxy {
             parts.headers.insert(header::UPGRADE, proto);
         }
         set_forwarded(&mut parts.headers, conn, host.as_ref());
-        parts
-            .headers
-            .insert(X_REQUEST_ID.clone(), rid_value.clone());
+        parts.headers.insert(X_REQUEST_ID.clone(), rid.clone());
         if !parts.headers.contains_key(header::HOST) {
             if let Some(h) = host {
                 parts.headers.insert(header::HOST, h);
@@ -362,7 +356,7 @@ impl Proxy {
                 }
                 Ok(Err(e)) => {
                     state.proxy_failure(&entry.upstream.config.ejection);
-                    tracing::warn!(error = %e, attempt, request_id = %rid, target = %format!("{}:{}", target.host, target.port), "upstream request failed");
+                    tracing::warn!(error = %e, attempt, request_id = rid.to_str().unwrap_or_default(), target = %format!("{}:{}", target.host, target.port), "upstream request failed");
                     last_error = Some(if e.is_connect() {
                         Problem::new(
                             StatusCode::BAD_GATEWAY,
@@ -423,7 +417,7 @@ async fn splice(client: hyper::upgrade::OnUpgrade, upstream: hyper::upgrade::OnU
     }
 }
 
-fn blocked(label: Arc<RouteMetrics>, rid: &RequestId) -> Forwarded {
+fn blocked(label: Arc<RouteMetrics>, rid: &HeaderValue) -> Forwarded {
     label.blocked.increment(1);
     Forwarded::answer(
         label,
@@ -496,9 +490,31 @@ pub(crate) fn clip(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
+/// The request target sent upstream: path (prefix stripped when the route
+/// says so) and query, in origin form.
+fn upstream_uri(uri: &Uri, route: &shared::qsgw::RouteConfig) -> Result<Uri, http::Error> {
+    let path = upstream_path(route, uri.path());
+    if let std::borrow::Cow::Borrowed(_) = path {
+        if uri.scheme().is_none() && uri.authority().is_none() {
+            // Already origin form and unchanged (HTTP/1.1): no copy.
+            return Ok(uri.clone());
+        }
+        // HTTP/2 (or absolute form): keep only path and query.
+        let mut parts = http::uri::Parts::default();
+        parts.path_and_query = uri.path_and_query().cloned();
+        return Ok(Uri::from_parts(parts)?);
+    }
+    let mut target = path.into_owned();
+    if let Some(q) = uri.query() {
+        target.push('?');
+        target.push_str(q);
+    }
+    Ok(Uri::try_from(target)?)
+}
+
 /// A problem document answered by the gateway itself, with the request id.
-fn problem(mut p: Problem, rid: &RequestId) -> Response<ProxyBody> {
-    p.request_id = Some(rid.as_str().to_owned());
+fn problem(mut p: Problem, rid: &HeaderValue) -> Response<ProxyBody> {
+    p.request_id = rid.to_str().ok().map(str::to_owned);
     p.into_response().map(Either::Right)
 }
 

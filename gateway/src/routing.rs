@@ -344,15 +344,16 @@ fn best(routes: &[Arc<RouteEntry>], path: &str, method: &str) -> Result<Arc<Rout
 
 /// The path to send upstream: with `strip_prefix`, the matched prefix is
 /// removed (keeping a leading `/`).
-pub fn upstream_path(route: &RouteConfig, path: &str) -> String {
+/// Borrowed from `path` whenever no rewrite is needed.
+pub fn upstream_path<'a>(route: &RouteConfig, path: &'a str) -> std::borrow::Cow<'a, str> {
     if !route.strip_prefix || route.path_match == PathMatch::Exact && route.path == "/" {
-        return path.to_owned();
+        return path.into();
     }
     let p = route.path.trim_end_matches('/');
     match path.strip_prefix(p) {
-        Some("") => "/".to_owned(),
-        Some(rest) if rest.starts_with('/') => rest.to_owned(),
-        _ => path.to_owned(),
+        Some("") => "/".into(),
+        Some(rest) if rest.starts_with('/') => rest.into(),
+        _ => path.into(),
     }
 }
 

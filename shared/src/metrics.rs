@@ -25,6 +25,7 @@ pub fn install(service: &'static str) -> PrometheusHandle {
             match builder.install_recorder() {
                 Ok(handle) => {
                     describe_http();
+                    spawn_upkeep(handle.clone());
                     handle
                 }
                 // Another recorder is installed (only possible in tests that
@@ -33,6 +34,29 @@ pub fn install(service: &'static str) -> PrometheusHandle {
             }
         })
         .clone()
+}
+
+/// How often histogram samples are folded into their buckets.
+pub const UPKEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Name of the thread that runs the recorder's upkeep.
+pub const UPKEEP_THREAD: &str = "metrics-upkeep";
+
+/// The recorder keeps every histogram sample until it is rendered or its
+/// upkeep runs: without a scrape, a busy service would grow by 8 bytes per
+/// request forever. A small thread (not a task: it must not depend on any
+/// one runtime) runs the upkeep every [`UPKEEP_INTERVAL`].
+fn spawn_upkeep(handle: PrometheusHandle) {
+    let spawned = std::thread::Builder::new()
+        .name(UPKEEP_THREAD.to_owned())
+        .stack_size(64 * 1024)
+        .spawn(move || loop {
+            std::thread::sleep(UPKEEP_INTERVAL);
+            handle.run_upkeep();
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "metrics upkeep thread not started: histograms are folded only when /metrics is scraped");
+    }
 }
 
 fn describe_http() {

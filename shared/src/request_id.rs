@@ -34,11 +34,26 @@ impl RequestId {
     /// Anything else (control chars, spaces, very long values) is rejected so
     /// that a client cannot inject into logs.
     pub fn parse(s: &str) -> Option<Self> {
-        let ok = !s.is_empty()
-            && s.len() <= MAX_LEN
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
-        ok.then(|| Self(s.to_owned()))
+        Self::is_valid(s.as_bytes()).then(|| Self(s.to_owned()))
+    }
+
+    /// Whether `id` is acceptable as an incoming id (see [`RequestId::parse`]).
+    pub fn is_valid(id: &[u8]) -> bool {
+        !id.is_empty()
+            && id.len() <= MAX_LEN
+            && id
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+    }
+
+    /// A fresh id made straight into a header value (the form of
+    /// [`RequestId::generate`], without the intermediate string; for a
+    /// proxy's hot path).
+    pub fn generate_header_value() -> HeaderValue {
+        let mut buf = [0u8; 36];
+        buf[..4].copy_from_slice(b"req_");
+        uuid::Uuid::now_v7().simple().encode_lower(&mut buf[4..]);
+        HeaderValue::from_bytes(&buf).unwrap_or_else(|_| HeaderValue::from_static("req_invalid"))
     }
 
     /// The id text.
@@ -116,6 +131,16 @@ mod tests {
         assert!(RequestId::parse("line\nbreak").is_none());
         assert!(RequestId::parse(&"a".repeat(129)).is_none());
         assert!(RequestId::parse(&"a".repeat(128)).is_some());
+    }
+
+    #[test]
+    fn generated_header_values_have_the_generated_form() {
+        let v = RequestId::generate_header_value();
+        let s = v.to_str().unwrap();
+        assert!(s.starts_with("req_") && s.len() == 36, "{s}");
+        assert!(RequestId::parse(s).is_some());
+        assert_eq!(s.len(), RequestId::generate().as_str().len());
+        assert_ne!(v, RequestId::generate_header_value());
     }
 
     #[test]
