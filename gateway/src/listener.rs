@@ -13,6 +13,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use rustls::ServerConfig;
 use shared::qsgw::TlsPolicy;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_rustls::LazyConfigAcceptor;
@@ -140,15 +141,19 @@ impl TlsListener {
             let proxy = self.proxy.clone();
             let shutdown = shutdown.clone();
             let builder = builder.clone();
-            tokio::spawn(async move {
+            let fut = async move {
                 let _permit = permit;
-                let Some((tls, facts)) = handshake(stream, peer, &configs, &opts).await else {
+                // Boxed: the handshake's state is freed once it is done
+                // instead of sizing the connection's task for its lifetime.
+                let Some((tls, facts)) = Box::pin(handshake(stream, peer, &configs, &opts)).await
+                else {
                     return;
                 };
                 metrics::gauge!("qsgw_connections_active").increment(1.0);
                 serve_connection(tls, peer, facts, proxy, &opts, &builder, &shutdown).await;
                 metrics::gauge!("qsgw_connections_active").decrement(1.0);
-            });
+            };
+            tokio::spawn(fut);
         }
         drop(self.listener);
         // Drained when every connection has given its permit back.
@@ -207,6 +212,40 @@ struct ConnShared {
 /// connection has been idle (no byte either way, no request in flight) for
 /// the idle timeout, or shutdown asks it to finish its requests and close.
 async fn serve_connection(
+    mut tls: tokio_rustls::server::TlsStream<TcpStream>,
+    peer: SocketAddr,
+    facts: TlsFacts,
+    proxy: Proxy,
+    opts: &ListenerOptions,
+    builders: &HttpBuilders,
+    shutdown: &CancellationToken,
+) {
+    // No HTTP state (hyper's buffers and timers) until the client's first
+    // byte: thousands of connections opened and left idle stay small. The
+    // byte stays in rustls' buffer for hyper to read.
+    let spoke = tokio::select! {
+        r = tls.fill_buf() => matches!(r, Ok(b) if !b.is_empty()),
+        () = shutdown.cancelled() => false,
+        () = tokio::time::sleep(opts.idle_timeout) => {
+            metrics::counter!("qsgw_connections_idle_closed_total").increment(1);
+            false
+        }
+    };
+    if !spoke {
+        // close_notify, then the socket closes when dropped.
+        let _ = tokio::time::timeout(Duration::from_secs(1), tls.shutdown()).await;
+        return;
+    }
+    // The HTTP side (several KiB with hyper's state) lives on the heap from
+    // here on, so the task of a connection that never speaks stays small.
+    Box::pin(serve_http(
+        tls, peer, facts, proxy, opts, builders, shutdown,
+    ))
+    .await;
+}
+
+/// Serves HTTP once the client has spoken; see [`serve_connection`].
+async fn serve_http(
     tls: tokio_rustls::server::TlsStream<TcpStream>,
     peer: SocketAddr,
     facts: TlsFacts,

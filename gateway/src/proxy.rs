@@ -494,7 +494,7 @@ pub(crate) fn clip(s: &str, max: usize) -> &str {
 /// says so) and query, in origin form.
 fn upstream_uri(uri: &Uri, route: &shared::qsgw::RouteConfig) -> Result<Uri, http::Error> {
     let path = upstream_path(route, uri.path());
-    if let std::borrow::Cow::Borrowed(_) = path {
+    if *path == *uri.path() {
         if uri.scheme().is_none() && uri.authority().is_none() {
             // Already origin form and unchanged (HTTP/1.1): no copy.
             return Ok(uri.clone());

@@ -19,11 +19,18 @@ fn installing_the_recorder_starts_its_upkeep_thread_once() {
         .any(|n| n == shared::metrics::UPKEEP_THREAD));
     let handle = shared::metrics::install("upkeep-test");
     let again = shared::metrics::install("upkeep-test");
-    let upkeep = thread_names()
-        .into_iter()
-        .filter(|n| n == shared::metrics::UPKEEP_THREAD)
-        .count();
-    assert_eq!(upkeep, 1, "one upkeep thread: {:?}", thread_names());
+    // A new thread takes its name from inside itself: wait for it.
+    let upkeep = || {
+        thread_names()
+            .into_iter()
+            .filter(|n| n == shared::metrics::UPKEEP_THREAD)
+            .count()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while upkeep() == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(upkeep(), 1, "one upkeep thread: {:?}", thread_names());
     // Samples recorded and never scraped are still rendered correctly.
     for _ in 0..10_000 {
         metrics::histogram!("upkeep_test_seconds").record(0.002);
