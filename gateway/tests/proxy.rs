@@ -241,3 +241,61 @@ async fn silent_connections_are_closed_after_the_idle_timeout_but_slow_requests_
     assert!(m.contains("qsgw_connections_idle_closed_total"), "{m}");
     g.stop().await;
 }
+
+#[tokio::test]
+async fn http2_and_alpn_less_clients_are_proxied_to_http1_upstreams() {
+    let echo = echo_upstream().await;
+    let up = UpstreamId::new();
+    let mut r = route("/svc", PathMatch::Prefix, &up);
+    r.strip_prefix = true;
+    let snap = ConfigSnapshot {
+        revision: 1,
+        routes: vec![r, route("/", PathMatch::Prefix, &up)],
+        upstreams: vec![upstream(&up, &[echo.addr])],
+    };
+    let g = start_standalone(&snap, &[]).await;
+    for (alpn, version) in [
+        (vec![b"h2".to_vec()], reqwest::Version::HTTP_2),
+        (Vec::new(), reqwest::Version::HTTP_11),
+    ] {
+        let mut tls = client_config(pq_groups(), &g.cert_path(), false);
+        tls.alpn_protocols = alpn;
+        let c = reqwest::Client::builder()
+            .use_preconfigured_tls(tls)
+            .resolve("localhost", g.tls_addr)
+            .build()
+            .unwrap();
+        // Stripped prefix (a rewritten target) and an unchanged one.
+        for (path, upstream_path) in [("/svc/items/1?x=1", "/items/1"), ("/plain?y=2", "/plain")] {
+            let resp = c.get(url(&g, path)).send().await.unwrap();
+            assert_eq!(resp.status(), 200, "{version:?} {path}");
+            assert_eq!(resp.version(), version);
+            let body: Value = resp.json().await.unwrap();
+            assert_eq!(body["path"], upstream_path, "{version:?}");
+            assert!(body["query"].as_str().unwrap().len() == 3, "{body}");
+            let h = &body["headers"];
+            // HTTP/2 has no Host header: the authority becomes one.
+            assert!(
+                h["host"].as_str().unwrap().starts_with("localhost"),
+                "{version:?}: {h}"
+            );
+            assert!(h["x-forwarded-host"]
+                .as_str()
+                .unwrap()
+                .starts_with("localhost"));
+            assert_eq!(h["x-forwarded-for"], "127.0.0.1");
+            assert!(h["x-request-id"].as_str().unwrap().starts_with("req_"));
+        }
+        // A POST body streams through on either protocol.
+        let resp = c
+            .post(url(&g, "/svc/upload"))
+            .body(vec![9u8; 100_000])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["body_len"], 100_000, "{version:?}");
+    }
+    g.stop().await;
+}
