@@ -566,6 +566,8 @@ fn gateway_env(cmd: &mut Command, cert: &CertFiles, port: u16, admin: u16) {
         .env("QSGW_MAX_CONNECTIONS", "20000")
         .env("QSGW_RATE_LIMIT_RPS", "10000000")
         .env("QSGW_RATE_LIMIT_BURST", "10000000")
+        // Full handshakes only, as nginx and HAProxy are configured here.
+        .env("QSGW_TLS_SESSION_CACHE", "0")
         .env("QSGW_AI_ENGINE_URL", "http://127.0.0.1:1")
         .env("QSGW_LOG_LEVEL", "warn");
 }

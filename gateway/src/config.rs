@@ -152,6 +152,9 @@ pub struct Settings {
     /// Seconds a client connection may stay silent (no byte either way, no request in flight) before it is closed.
     #[arg(long = "idle-timeout-secs", env = "QSGW_IDLE_TIMEOUT_SECS", default_value = "60", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub idle_timeout_secs: u64,
+    /// TLS sessions kept server-side for resumption (TLS 1.3, one ticket per handshake naming a cached session; stateless tickets are never issued, so a stolen ticket key cannot decrypt past traffic); 0 turns resumption off.
+    #[arg(long = "tls-session-cache", env = "QSGW_TLS_SESSION_CACHE", default_value = "10000", value_parser = clap::value_parser!(u32).range(0..=10_000_000))]
+    pub tls_session_cache: u32,
     /// Most header fields in an HTTP/1.1 request (more → 431).
     #[arg(long = "max-header-count", env = "QSGW_MAX_HEADER_COUNT", default_value = "100", value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub max_header_count: u32,
@@ -232,6 +235,8 @@ pub struct Config {
     pub report_buffer_size: usize,
     /// Idle connection timeout.
     pub idle_timeout: Duration,
+    /// TLS sessions cached for resumption (0: none).
+    pub tls_session_cache: usize,
     /// Header count limit.
     pub max_header_count: usize,
     /// Header bytes limit.
@@ -311,6 +316,7 @@ impl Config {
             ai_cache_clients: u64::from(s.ai_cache_clients),
             report_buffer_size: s.report_buffer_size as usize,
             idle_timeout: Duration::from_secs(s.idle_timeout_secs),
+            tls_session_cache: s.tls_session_cache as usize,
             max_header_count: s.max_header_count as usize,
             max_header_bytes: s.max_header_bytes as usize,
             production: s.environment == "production",

@@ -35,15 +35,16 @@ pub struct TlsConfigs {
 }
 
 impl TlsConfigs {
-    /// Builds a config for every policy from one certificate.
-    pub fn build(cert: &CertKey) -> anyhow::Result<Self> {
+    /// Builds a config for every policy from one certificate, all
+    /// resuming sessions from `sessions`.
+    pub fn build(cert: &CertKey, sessions: &tls::SessionCache) -> anyhow::Result<Self> {
         let mut by_policy = HashMap::new();
         for p in [
             TlsPolicy::PqcOnly,
             TlsPolicy::PqcPreferred,
             TlsPolicy::ClassicalAllowed,
         ] {
-            by_policy.insert(p, tls::server_config(p, cert)?);
+            by_policy.insert(p, tls::server_config(p, cert, sessions)?);
         }
         Ok(Self { by_policy })
     }
@@ -581,6 +582,7 @@ pub fn spawn_cert_reloader(
     cert: PathBuf,
     key: PathBuf,
     configs: Arc<ArcSwap<TlsConfigs>>,
+    sessions: tls::SessionCache,
     every: Duration,
     cancel: CancellationToken,
 ) {
@@ -611,7 +613,7 @@ pub fn spawn_cert_reloader(
                 continue;
             }
             last = now;
-            match tls::load_cert_key(&cert, &key).and_then(|ck| TlsConfigs::build(&ck)) {
+            match tls::load_cert_key(&cert, &key).and_then(|ck| TlsConfigs::build(&ck, &sessions)) {
                 Ok(c) => {
                     configs.store(Arc::new(c));
                     tracing::info!(cert = %cert.display(), "TLS certificate reloaded");

@@ -96,11 +96,15 @@ impl Application {
             tracing::warn!(cert = %cert.display(), "generated a self-signed development certificate");
         }
         let cert_key = tls::load_cert_key(cert, key)?;
-        let configs = Arc::new(ArcSwap::from_pointee(TlsConfigs::build(&cert_key)?));
+        let sessions = tls::SessionCache::new(config.tls_session_cache);
+        let configs = Arc::new(ArcSwap::from_pointee(TlsConfigs::build(
+            &cert_key, &sessions,
+        )?));
         spawn_cert_reloader(
             cert.clone(),
             key.clone(),
             configs.clone(),
+            sessions,
             Duration::from_secs(2),
             shutdown.token(),
         );

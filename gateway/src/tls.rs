@@ -156,8 +156,41 @@ fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
 }
 
+/// The server-side TLS session cache, shared by every policy's config and
+/// kept across certificate reloads. Resumption stays post-quantum: TLS 1.3
+/// resumption here is always PSK with a fresh (EC)DHE exchange under the
+/// policy's groups (rustls accepts no PSK-only resumption).
+#[derive(Debug, Clone)]
+pub struct SessionCache(Option<Arc<rustls::server::ServerSessionMemoryCache>>);
+
+impl SessionCache {
+    /// A cache of at most `capacity` sessions; 0 turns resumption off.
+    pub fn new(capacity: usize) -> Self {
+        Self((capacity > 0).then(|| rustls::server::ServerSessionMemoryCache::new(capacity)))
+    }
+
+    fn apply(&self, cfg: &mut ServerConfig) {
+        match &self.0 {
+            Some(cache) => {
+                cfg.session_storage = cache.clone();
+                // One ticket (a cache key, not a stateless ticket) per
+                // handshake; a resumed connection gets the next one.
+                cfg.send_tls13_tickets = 1;
+            }
+            None => {
+                cfg.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+                cfg.send_tls13_tickets = 0;
+            }
+        }
+    }
+}
+
 /// A rustls server config for `policy` with ALPN h2 and http/1.1.
-pub fn server_config(policy: TlsPolicy, cert: &CertKey) -> anyhow::Result<Arc<ServerConfig>> {
+pub fn server_config(
+    policy: TlsPolicy,
+    cert: &CertKey,
+    sessions: &SessionCache,
+) -> anyhow::Result<Arc<ServerConfig>> {
     let provider = CryptoProvider {
         kx_groups: kx_groups(policy),
         ..aws_lc_rs::default_provider()
@@ -173,6 +206,7 @@ pub fn server_config(policy: TlsPolicy, cert: &CertKey) -> anyhow::Result<Arc<Se
         .with_single_cert(cert.chain.clone(), cert.key.clone_key())
         .context("the certificate and key do not match or are unsupported")?;
     cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    sessions.apply(&mut cfg);
     Ok(Arc::new(cfg))
 }
 

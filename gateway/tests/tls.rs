@@ -172,3 +172,64 @@ async fn replaced_certificate_is_used_by_new_handshakes_while_open_connections_c
 }
 
 use rustls::pki_types::pem::PemObject;
+
+/// Connects with `cfg`, sends one request and reads the answer to the end
+/// (which also takes in the session ticket); returns how the handshake went.
+async fn one_request(
+    g: &Gateway,
+    cfg: &std::sync::Arc<rustls::ClientConfig>,
+) -> (rustls::HandshakeKind, NamedGroup) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let connector = tokio_rustls::TlsConnector::from(cfg.clone());
+    let tcp = tokio::net::TcpStream::connect(g.tls_addr).await.unwrap();
+    let mut s = connector
+        .connect(
+            rustls::pki_types::ServerName::try_from("localhost").unwrap(),
+            tcp,
+        )
+        .await
+        .unwrap();
+    let (kind, group) = {
+        let c = s.get_ref().1;
+        (
+            c.handshake_kind().unwrap(),
+            c.negotiated_key_exchange_group().unwrap().name(),
+        )
+    };
+    s.write_all(b"GET / HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut answer)).await;
+    assert!(answer.starts_with(b"HTTP/1.1 "), "{answer:?}");
+    (kind, group)
+}
+
+#[tokio::test]
+async fn sessions_resume_with_a_fresh_post_quantum_exchange_unless_the_cache_is_off() {
+    let g = gateway_with(&[]).await;
+    let cfg = std::sync::Arc::new(client_config(pq_groups(), &g.cert_path(), false));
+    let first = one_request(&g, &cfg).await;
+    assert_eq!(
+        first,
+        (rustls::HandshakeKind::Full, NamedGroup::X25519MLKEM768)
+    );
+    // The second connection resumes, and still runs the hybrid exchange
+    // (PSK with DHE: the resumed session is as quantum-safe as the first).
+    let second = one_request(&g, &cfg).await;
+    assert_eq!(
+        second,
+        (rustls::HandshakeKind::Resumed, NamedGroup::X25519MLKEM768)
+    );
+    g.stop().await;
+
+    let g = gateway_with(&["--tls-session-cache", "0"]).await;
+    let cfg = std::sync::Arc::new(client_config(pq_groups(), &g.cert_path(), false));
+    for _ in 0..2 {
+        assert_eq!(
+            one_request(&g, &cfg).await,
+            (rustls::HandshakeKind::Full, NamedGroup::X25519MLKEM768)
+        );
+    }
+    g.stop().await;
+}
