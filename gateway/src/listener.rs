@@ -178,8 +178,12 @@ struct HttpBuilders {
 
 impl HttpBuilders {
     fn new(opts: &ListenerOptions) -> Self {
+        // writev(false): hyper flattens the response head and small body
+        // chunks into one buffer, so rustls seals one TLS record per
+        // response instead of one per slice.
         let mut http1 = hyper::server::conn::http1::Builder::new();
         http1
+            .writev(false)
             .timer(TokioTimer::new())
             .header_read_timeout(HEADER_READ_TIMEOUT)
             .max_headers(opts.max_header_count)
@@ -190,6 +194,7 @@ impl HttpBuilders {
             .max_header_list_size(u32::try_from(opts.max_header_bytes).unwrap_or(u32::MAX));
         let mut auto = auto::Builder::new(TokioExecutor::new());
         auto.http1()
+            .writev(false)
             .timer(TokioTimer::new())
             .header_read_timeout(HEADER_READ_TIMEOUT)
             .max_headers(opts.max_header_count)

@@ -534,19 +534,42 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
     if !headers.keys().any(|k| HOP_BY_HOP.contains(k)) {
         return;
     }
-    // Headers named in Connection are hop-by-hop too.
-    let listed: Vec<HeaderName> = headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
-        .collect();
-    for name in listed {
-        headers.remove(name);
+    // Headers named in Connection are hop-by-hop too (removed by name as
+    // text: no header name is allocated for tokens like `keep-alive`).
+    let mut connection = headers.get_all(header::CONNECTION).iter();
+    match (connection.next().cloned(), connection.next()) {
+        (Some(only), None) => remove_listed(headers, &only),
+        (Some(_), Some(_)) => {
+            let all: Vec<HeaderValue> = headers
+                .get_all(header::CONNECTION)
+                .iter()
+                .cloned()
+                .collect();
+            for v in &all {
+                remove_listed(headers, v);
+            }
+        }
+        (None, _) => {}
     }
     for name in &HOP_BY_HOP {
         headers.remove(name);
+    }
+}
+
+/// Removes the headers a `Connection` value names.
+fn remove_listed(headers: &mut HeaderMap, connection: &HeaderValue) {
+    let Ok(list) = connection.to_str() else {
+        return;
+    };
+    for token in list.split(',').map(str::trim) {
+        if token.is_empty()
+            || token.eq_ignore_ascii_case("close")
+            || token.eq_ignore_ascii_case("keep-alive")
+            || token.eq_ignore_ascii_case("upgrade")
+        {
+            continue;
+        }
+        headers.remove(token);
     }
 }
 

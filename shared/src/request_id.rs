@@ -53,7 +53,10 @@ impl RequestId {
         let mut buf = [0u8; 36];
         buf[..4].copy_from_slice(b"req_");
         uuid::Uuid::now_v7().simple().encode_lower(&mut buf[4..]);
-        HeaderValue::from_bytes(&buf).unwrap_or_else(|_| HeaderValue::from_static("req_invalid"))
+        // Shared from the start: the proxy clones it into the upstream
+        // request and the response without another allocation.
+        HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(buf))
+            .unwrap_or_else(|_| HeaderValue::from_static("req_invalid"))
     }
 
     /// The id text.
