@@ -219,7 +219,8 @@ impl Proxy {
                 client,
             };
             if entry.route.inspection == InspectionMode::Sync {
-                match self.inspector.verdict_now(&pending).await {
+                // Boxed: the HTTP call's state stays off the common path.
+                match Box::pin(self.inspector.verdict_now(&pending)).await {
                     Some(Verdict::Block) => return blocked(label, rid),
                     Some(_) => {}
                     None => job = Some(pending),

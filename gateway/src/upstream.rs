@@ -164,7 +164,9 @@ pub async fn send(
             },
         }
     }
-    let mut sender = connect(target, connect_timeout).await?;
+    // Boxed: connecting (DNS, TCP, handshake) is the rare path and its
+    // state would otherwise enlarge every request's future.
+    let mut sender = Box::pin(connect(target, connect_timeout)).await?;
     match sender.send_request(req).await {
         Ok(resp) => Ok((resp, sender)),
         Err(e) => Err(UpstreamError::Request(e)),
