@@ -156,8 +156,8 @@ async fn run() {
     for (p, r) in peers.iter().zip(raw).filter(|_| part("load")) {
         let r = r.finish();
         println!(
-            "load   {:<8} {:>9.0} req/s  p50 {:>7.3} ms  p99 {:>7.3} ms  errors {}  server CPU {:>5.1}%  ({:.0} req per server CPU-second)",
-            p.name, r.rps, r.p50_ms, r.p99_ms, r.errors, r.cpu_pct, r.per_cpu_sec
+            "load   {:<8} {:>9.0} req/s  p50 {:>7.3} ms  p99 {:>7.3} ms  errors {}  server CPU {:>5.1}%  ({:.0} req per server CPU-second)  client CPU {:>5.1}%",
+            p.name, r.rps, r.p50_ms, r.p99_ms, r.errors, r.cpu_pct, r.per_cpu_sec, r.client_cpu_pct
         );
         load.push((p.name, r));
     }
@@ -1033,13 +1033,17 @@ struct LoadResult {
     errors: u64,
     cpu_pct: f64,
     per_cpu_sec: f64,
+    /// The load client's (and upstream's) own CPU over the window.
+    client_cpu_pct: f64,
 }
 
-/// One throughput round: latencies (µs), errors, server CPU seconds.
+/// One throughput round: latencies (µs), errors, server and client CPU
+/// seconds.
 struct LoadRound {
     lat_us: Vec<u32>,
     errors: u64,
     cpu_secs: f64,
+    client_cpu_secs: f64,
 }
 
 /// Rounds pooled.
@@ -1048,6 +1052,7 @@ struct LoadRaw {
     lat_us: Vec<u32>,
     errors: u64,
     cpu_secs: f64,
+    client_cpu_secs: f64,
     secs: f64,
 }
 
@@ -1056,6 +1061,7 @@ impl LoadRaw {
         self.lat_us.extend(r.lat_us);
         self.errors += r.errors;
         self.cpu_secs += r.cpu_secs;
+        self.client_cpu_secs += r.client_cpu_secs;
         self.secs += MEASURE.as_secs_f64();
     }
 
@@ -1068,6 +1074,7 @@ impl LoadRaw {
             p99_ms: pct(&self.lat_us, 0.99),
             errors: self.errors,
             cpu_pct: 100.0 * self.cpu_secs / self.secs,
+            client_cpu_pct: 100.0 * self.client_cpu_secs / self.secs,
             per_cpu_sec: if self.cpu_secs > 0.0 {
                 n / self.cpu_secs
             } else {
@@ -1138,6 +1145,7 @@ async fn load_run(p: &Peer, cfg: Arc<rustls::ClientConfig>, count_syscalls: bool
     let start = Instant::now() + WARMUP;
     let end = start + MEASURE;
     let cpu = cpu_watch(p, start, end);
+    let client_cpu = self_cpu_watch(start, end);
     let stat = count_syscalls.then(|| syscall_watch(p, start, end));
     let mut tasks = Vec::new();
     for _ in 0..CONCURRENCY {
@@ -1197,6 +1205,7 @@ async fn load_run(p: &Peer, cfg: Arc<rustls::ClientConfig>, count_syscalls: bool
         lat_us,
         errors,
         cpu_secs: cpu.await.expect("cpu watch"),
+        client_cpu_secs: client_cpu.await.expect("cpu watch"),
     }
 }
 

@@ -127,6 +127,11 @@ impl TlsListener {
                     }
                 },
             };
+            // Responses go out as soon as they are written (as nginx's
+            // tcp_nodelay): no Nagle delay behind an unacknowledged segment.
+            if let Err(e) = stream.set_nodelay(true) {
+                tracing::debug!(error = %e, "TCP_NODELAY not set on a client connection");
+            }
             // Over the cap: close the new connection, existing ones unaffected.
             // Every connection received is counted once in
             // qsgw_connections_total, labelled by the key-exchange group it
