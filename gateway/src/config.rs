@@ -90,7 +90,7 @@ pub struct Settings {
     /// Maximum blocking thread pool.
     #[arg(long = "blocking-threads", env = "QSGW_BLOCKING_THREADS", default_value = "512", value_parser = clap::value_parser!(u16).range(1..=10_000))]
     pub blocking_threads: u16,
-    /// Connection pool size per upstream.
+    /// Idle keep-alive connections kept per upstream target (an upstream's own pool_size overrides it); busier moments open more, closed again when idle.
     #[arg(long = "upstream-pool-size", env = "QSGW_UPSTREAM_POOL_SIZE", default_value = "100", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub upstream_pool_size: u32,
     /// Upstream request timeout in seconds.
