@@ -171,7 +171,7 @@ impl HealthRegistry {
     }
 
     /// Idle connections per target for `upstream`.
-    pub fn pool_size(&self, upstream: &UpstreamConfig) -> usize {
+    fn pool_size(&self, upstream: &UpstreamConfig) -> usize {
         upstream
             .pool_size
             .and_then(|n| usize::try_from(n).ok())
@@ -192,20 +192,23 @@ impl HealthRegistry {
         }
     }
 
-    /// The state of `target` in `upstream` (created healthy).
-    pub fn state(&self, upstream: &UpstreamId, target: &Target) -> Arc<TargetState> {
-        let key = (upstream.clone(), target.host.clone(), target.port);
+    /// The state of `target` in `upstream` (created healthy), its pool
+    /// sized for the upstream's `pool_size`.
+    pub fn state(&self, upstream: &UpstreamConfig, target: &Target) -> Arc<TargetState> {
+        let pool_size = self.pool_size(upstream);
+        let key = (upstream.id.clone(), target.host.clone(), target.port);
         let mut map = self
             .states
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.entry(key)
-            .or_insert_with(|| {
-                let s = Arc::new(TargetState::new(upstream, target, self.default_pool_size));
-                s.publish(1.0);
-                s
-            })
-            .clone()
+        let state = map.entry(key).or_insert_with(|| {
+            let s = Arc::new(TargetState::new(&upstream.id, target, pool_size));
+            s.publish(1.0);
+            s
+        });
+        // An existing target follows a changed `pool_size`.
+        state.pool.set_max_idle(pool_size);
+        state.clone()
     }
 
     /// Every known target as (upstream id, `host:port`, available now).
@@ -278,7 +281,7 @@ impl HealthRegistry {
                 _ = tick.tick() => {}
             }
             for t in &up.targets {
-                let state = self.state(&up.id, t);
+                let state = self.state(&up, t);
                 let uri = format!("http://{}:{}{}", t.host, t.port, hc.path);
                 let ok = match uri.parse::<http::Uri>() {
                     Ok(uri) => {

@@ -147,7 +147,7 @@ impl TlsListener {
             let proxy = self.proxy.clone();
             let shutdown = shutdown.clone();
             let builder = builder.clone();
-            let fut = async move {
+            tokio::spawn(async move {
                 let _permit = permit;
                 // Boxed: the handshake's state is freed once it is done
                 // instead of sizing the connection's task for its lifetime.
@@ -158,8 +158,7 @@ impl TlsListener {
                 metrics::gauge!("qsgw_connections_active").increment(1.0);
                 serve_connection(tls, peer, facts, proxy, &opts, &builder, &shutdown).await;
                 metrics::gauge!("qsgw_connections_active").decrement(1.0);
-            };
-            tokio::spawn(fut);
+            });
         }
         drop(self.listener);
         // Drained when every connection has given its permit back.
@@ -284,7 +283,7 @@ async fn serve_http(
     });
     let io = TokioIo::new(Tracked {
         inner: tls,
-        activity: shared.clone(),
+        shared: shared.clone(),
     });
     let watch = Watch {
         activity: &shared.activity,
@@ -400,7 +399,7 @@ impl Activity {
 /// The TLS stream, noting every byte read or written.
 struct Tracked<T> {
     inner: T,
-    activity: Arc<ConnShared>,
+    shared: Arc<ConnShared>,
 }
 
 impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Tracked<T> {
@@ -412,7 +411,7 @@ impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Tracked<T> {
         let before = buf.filled().len();
         let r = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
         if buf.filled().len() > before {
-            self.activity.activity.touch();
+            self.shared.activity.touch();
         }
         r
     }
@@ -426,7 +425,7 @@ impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Tracked<T> {
     ) -> std::task::Poll<std::io::Result<usize>> {
         let r = std::pin::Pin::new(&mut self.inner).poll_write(cx, buf);
         if matches!(r, std::task::Poll::Ready(Ok(n)) if n > 0) {
-            self.activity.activity.touch();
+            self.shared.activity.touch();
         }
         r
     }
@@ -438,7 +437,7 @@ impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Tracked<T> {
     ) -> std::task::Poll<std::io::Result<usize>> {
         let r = std::pin::Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
         if matches!(r, std::task::Poll::Ready(Ok(n)) if n > 0) {
-            self.activity.activity.touch();
+            self.shared.activity.touch();
         }
         r
     }

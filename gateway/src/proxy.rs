@@ -397,11 +397,18 @@ fn is_upgrade(headers: &HeaderMap) -> bool {
         && headers
             .get_all(header::CONNECTION)
             .iter()
-            .filter_map(|v| v.to_str().ok())
-            .any(|v| {
-                v.split(',')
-                    .any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
-            })
+            .flat_map(connection_tokens)
+            .any(|t| t.eq_ignore_ascii_case("upgrade"))
+}
+
+/// The options a `Connection` value lists (RFC 9110 §7.6.1).
+fn connection_tokens(v: &HeaderValue) -> impl Iterator<Item = &str> {
+    v.to_str()
+        .ok()
+        .into_iter()
+        .flat_map(|s| s.split(','))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
 }
 
 /// Copies bytes both ways between an upgraded client and upstream.
@@ -535,42 +542,18 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
     if !headers.keys().any(|k| HOP_BY_HOP.contains(k)) {
         return;
     }
-    // Headers named in Connection are hop-by-hop too (removed by name as
-    // text: no header name is allocated for tokens like `keep-alive`).
-    let mut connection = headers.get_all(header::CONNECTION).iter();
-    match (connection.next().cloned(), connection.next()) {
-        (Some(only), None) => remove_listed(headers, &only),
-        (Some(_), Some(_)) => {
-            let all: Vec<HeaderValue> = headers
-                .get_all(header::CONNECTION)
-                .iter()
-                .cloned()
-                .collect();
-            for v in &all {
-                remove_listed(headers, v);
-            }
+    // Headers named in Connection are hop-by-hop too, removed by name as
+    // text (no header name is allocated for tokens like `keep-alive`);
+    // each value is a cheap clone, taken one at a time (no list).
+    let mut i = 0;
+    while let Some(v) = headers.get_all(header::CONNECTION).iter().nth(i).cloned() {
+        for token in connection_tokens(&v) {
+            headers.remove(token);
         }
-        (None, _) => {}
+        i += 1;
     }
     for name in &HOP_BY_HOP {
         headers.remove(name);
-    }
-}
-
-/// Removes the headers a `Connection` value names.
-fn remove_listed(headers: &mut HeaderMap, connection: &HeaderValue) {
-    let Ok(list) = connection.to_str() else {
-        return;
-    };
-    for token in list.split(',').map(str::trim) {
-        if token.is_empty()
-            || token.eq_ignore_ascii_case("close")
-            || token.eq_ignore_ascii_case("keep-alive")
-            || token.eq_ignore_ascii_case("upgrade")
-        {
-            continue;
-        }
-        headers.remove(token);
     }
 }
 

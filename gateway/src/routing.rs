@@ -186,11 +186,7 @@ impl RoutingTable {
                     targets: u
                         .targets
                         .iter()
-                        .map(|t| {
-                            let state = health.state(&u.id, t);
-                            state.pool.set_max_idle(health.pool_size(u));
-                            (t.clone(), state)
-                        })
+                        .map(|t| (t.clone(), health.state(u, t)))
                         .collect(),
                     cursor: AtomicUsize::new(0),
                 };

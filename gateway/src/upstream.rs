@@ -61,16 +61,13 @@ impl Pool {
     /// Changes the idle limit (the upstream's `pool_size` changed);
     /// connections over it are closed.
     pub fn set_max_idle(&self, max_idle: usize) {
-        self.max_idle.store(max_idle, Ordering::Relaxed);
+        if self.max_idle.swap(max_idle, Ordering::Relaxed) == max_idle {
+            return;
+        }
         let mut idle = self.lock();
         while idle.len() > max_idle {
             idle.pop_front();
         }
-    }
-
-    /// Idle connections now.
-    pub fn idle(&self) -> usize {
-        self.lock().len()
     }
 
     /// Closes connections idle longer than [`IDLE_TIMEOUT`] or closed by

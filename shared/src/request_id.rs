@@ -20,6 +20,14 @@ tokio::task_local! {
     static CURRENT: RequestId;
 }
 
+/// A fresh id's bytes: `req_` + 32 hex chars of a time-ordered UUID.
+fn fresh() -> [u8; 36] {
+    let mut buf = [0u8; 36];
+    buf[..4].copy_from_slice(b"req_");
+    uuid::Uuid::now_v7().simple().encode_lower(&mut buf[4..]);
+    buf
+}
+
 /// A validated request id.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct RequestId(String);
@@ -27,7 +35,7 @@ pub struct RequestId(String);
 impl RequestId {
     /// A fresh id: `req_` + 32 hex chars of a time-ordered UUID.
     pub fn generate() -> Self {
-        Self(format!("req_{}", uuid::Uuid::now_v7().simple()))
+        Self(String::from_utf8_lossy(&fresh()).into_owned())
     }
 
     /// Accepts an incoming id if it is 1..=128 chars of `[A-Za-z0-9._:-]`.
@@ -50,12 +58,9 @@ impl RequestId {
     /// [`RequestId::generate`], without the intermediate string; for a
     /// proxy's hot path).
     pub fn generate_header_value() -> HeaderValue {
-        let mut buf = [0u8; 36];
-        buf[..4].copy_from_slice(b"req_");
-        uuid::Uuid::now_v7().simple().encode_lower(&mut buf[4..]);
         // Shared from the start: the proxy clones it into the upstream
         // request and the response without another allocation.
-        HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(buf))
+        HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(fresh()))
             .unwrap_or_else(|_| HeaderValue::from_static("req_invalid"))
     }
 
