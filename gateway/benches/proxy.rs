@@ -3,13 +3,16 @@
 //! On 127.0.0.1, every proxy is started by this bench with a generated config
 //! in a temporary directory, on free ports, with the same ECDSA P-256
 //! certificate, TLS 1.3 only, no session resumption, keep-alive to the same
-//! tiny upstream (a hyper server in this process answering 13 bytes), and one
+//! tiny upstream (a minimal HTTP/1.1 responder in this process answering 13
+//! bytes), and one
 //! worker (gateway `QSGW_WORKER_THREADS=1`, nginx `worker_processes 1`,
 //! HAProxy `nbthread 1`), each pinned with `taskset -c 1` to CPU 1 while this
 //! process (load client and upstream) is pinned to CPU 0. Figures:
 //!
 //! 1. requests/s and p50/p99 latency, HTTP/1.1 keep-alive over TLS,
-//!    `CONCURRENCY` connections (this process's tokio + rustls client), in
+//!    `CONCURRENCY` connections (this process's client: tokio-rustls with
+//!    requests written and responses parsed with httparse on the stream, so
+//!    that CPU 0 keeps headroom and the proxy's core is what saturates), in
 //!    short rounds interleaved between the peers; figures pooled over the
 //!    rounds, plus each round's own and the gateway/nginx ratios round by
 //!    round (a target is met only if it holds pooled and in the median
@@ -27,13 +30,12 @@
 //! first throughput and handshake rounds. Development knobs (the figures in
 //! BENCHMARKS.md use none of them): `QSGW_BENCH_ONLY=load,tls,idle,route`
 //! runs only the listed parts, `QSGW_BENCH_ROUNDS=N` sets the interleaved
-//! rounds (default 10), and `QSGW_BENCH_GATEWAY_B=PATH` adds a second gateway
+//! rounds of the throughput run (default 40), and `QSGW_BENCH_GATEWAY_B=PATH` adds a second gateway
 //! binary as the peer `gateway-b`, measured interleaved with the others (an
 //! A/B comparison of two builds under the same machine load). Every process
 //! started here is stopped on drop (SIGTERM, then SIGKILL), also on panic.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::convert::Infallible;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -42,8 +44,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty, Full};
-use hyper::{Request, Response};
+use http_body_util::{BodyExt, Empty};
+use hyper::Request;
 use hyper_util::rt::TokioIo;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::Resumption;
@@ -59,19 +61,22 @@ const GATEWAY_BIN: &str = env!("CARGO_BIN_EXE_gateway");
 
 /// Keep-alive connections of the throughput run.
 const CONCURRENCY: usize = 64;
-/// Interleaved rounds of each throughput and handshake run (default).
+/// Interleaved rounds of the throughput run (default).
 /// Many short rounds rather than a few long ones: this VM's speed drifts
-/// by ±10 % within seconds, and the finer the interleaving, the more
-/// alike every peer's share of slow and fast periods.
-const ROUNDS: usize = 10;
-/// Requests before this are not counted (each round).
+/// by ±10 % (at times ±30 %) within seconds, and the finer the
+/// interleaving, the more alike every peer's share of slow and fast periods.
+const ROUNDS: usize = 40;
+/// Requests before this are not counted (first round of each peer; the
+/// connections stay open for the later rounds).
 const WARMUP: Duration = Duration::from_millis(500);
 /// Measured window of one throughput round.
-const MEASURE: Duration = Duration::from_secs(2);
+const MEASURE: Duration = Duration::from_millis(500);
+/// Interleaved rounds of the handshake run.
+const HS_ROUNDS: usize = 10;
 /// Concurrent handshaking clients.
 const HS_CONCURRENCY: usize = 32;
 /// Measured window of one handshake round.
-const HS_MEASURE: Duration = Duration::from_secs(2);
+const HS_MEASURE: Duration = Duration::from_secs(1);
 /// Idle TLS connections held for the memory figure.
 const IDLE_CONNECTIONS: usize = 10_000;
 /// Route-change samples.
@@ -91,7 +96,7 @@ fn main() {
     rt.block_on(run());
 }
 
-/// Rounds per throughput and handshake run (`QSGW_BENCH_ROUNDS`).
+/// Rounds of the throughput run (`QSGW_BENCH_ROUNDS`).
 fn rounds() -> usize {
     std::env::var("QSGW_BENCH_ROUNDS")
         .ok()
@@ -117,7 +122,7 @@ async fn run() {
     println!("== gateway benchmark (gateway vs nginx vs HAProxy) ==");
     println!("machine: {}", machine());
     println!(
-        "setup: 127.0.0.1, upstream {upstream} (hyper, {} byte body), TLS 1.3, ECDSA P-256 cert, \
+        "setup: 127.0.0.1, upstream {upstream} (minimal HTTP/1.1, {} byte body), TLS 1.3, ECDSA P-256 cert, \
          proxies on CPU 1 with 1 worker, client+upstream on CPU 0, {CONCURRENCY} keep-alive connections",
         BODY.len()
     );
@@ -146,8 +151,15 @@ async fn run() {
     // 1. Throughput and latency: ROUNDS short runs per peer, interleaved
     // (order rotated each round) so a change in the machine's load hits
     // every peer alike; latencies are pooled over the rounds.
+    // Each peer's connections stay open from round to round (a round
+    // after the first needs no warm-up), so rounds can be short and the
+    // peers' windows close together in time.
     let cfg = client_config(vec![kx_group::X25519]);
     let mut raw: Vec<LoadRaw> = peers.iter().map(|_| LoadRaw::default()).collect();
+    let mut conns: Vec<Vec<Option<LoadConn>>> = peers
+        .iter()
+        .map(|_| (0..CONCURRENCY).map(|_| None).collect())
+        .collect();
     let rounds = rounds();
     for round in 0..rounds * usize::from(part("load")) {
         for k in 0..peers.len() {
@@ -155,10 +167,12 @@ async fn run() {
             let perf = (round == 0)
                 .then(|| perf_start(&peers[i], "load"))
                 .flatten();
-            raw[i].add(load_run(&peers[i], cfg.clone(), perf.is_some()).await);
+            let warmup = if round == 0 { WARMUP } else { Duration::ZERO };
+            raw[i].add(load_run(&peers[i], &cfg, &mut conns[i], warmup, perf.is_some()).await);
             perf_stop(perf);
         }
     }
+    drop(conns);
     let mut load = Vec::new();
     for (p, r) in peers.iter().zip(raw).filter(|_| part("load")) {
         let r = r.finish();
@@ -186,7 +200,7 @@ async fn run() {
         cases.clear();
     }
     let mut hraw: Vec<HsRaw> = cases.iter().map(|_| HsRaw::default()).collect();
-    for round in 0..rounds {
+    for round in 0..HS_ROUNDS {
         for k in 0..cases.len() {
             let c = (k + round) % cases.len();
             let (i, _, cfg) = &cases[c];
@@ -706,7 +720,11 @@ fn upstream_config(id: &UpstreamId, addr: SocketAddr) -> UpstreamConfig {
     }
 }
 
-/// The tiny keep-alive upstream every proxy forwards to.
+/// The tiny keep-alive upstream every proxy forwards to: answers every
+/// request head with the same 13-byte response, written straight to the
+/// socket (requests carry no body here). Hand-written rather than a hyper
+/// server so the upstream's share of CPU 0, which it shares with the load
+/// client, stays small, as nginx's `return 200` would.
 async fn spawn_upstream() -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -718,23 +736,53 @@ async fn spawn_upstream() -> SocketAddr {
                 continue;
             };
             let _ = stream.set_nodelay(true);
-            tokio::spawn(async move {
-                let svc =
-                    hyper::service::service_fn(|_req: Request<hyper::body::Incoming>| async {
-                        Ok::<_, Infallible>(
-                            Response::builder()
-                                .header("content-type", "text/plain")
-                                .body(Full::new(Bytes::from_static(BODY)))
-                                .expect("response"),
-                        )
-                    });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), svc)
-                    .await;
-            });
+            tokio::spawn(serve_upstream(stream));
         }
     });
     addr
+}
+
+/// The upstream's answer, whole.
+const UPSTREAM_RESPONSE: &[u8] =
+    b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 13\r\n\r\nhello, world\n";
+
+async fn serve_upstream(mut stream: TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf: Vec<u8> = Vec::with_capacity(4096);
+    let mut out: Vec<u8> = Vec::new();
+    loop {
+        match stream.read_buf(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        let mut used = 0;
+        let mut answers = 0;
+        loop {
+            let mut headers = [httparse::EMPTY_HEADER; 32];
+            let mut req = httparse::Request::new(&mut headers);
+            match req.parse(&buf[used..]) {
+                Ok(httparse::Status::Complete(n)) => {
+                    used += n;
+                    answers += 1;
+                }
+                Ok(httparse::Status::Partial) => break,
+                Err(_) => return,
+            }
+        }
+        buf.drain(..used);
+        let written = if answers == 1 {
+            stream.write_all(UPSTREAM_RESPONSE).await
+        } else {
+            out.clear();
+            for _ in 0..answers {
+                out.extend_from_slice(UPSTREAM_RESPONSE);
+            }
+            stream.write_all(&out).await
+        };
+        if written.is_err() {
+            return;
+        }
+    }
 }
 
 /// Raises the soft open-files limit to the hard one (children inherit it).
@@ -1012,6 +1060,61 @@ async fn connect(addr: SocketAddr, cfg: &Arc<rustls::ClientConfig>) -> std::io::
         .await
 }
 
+/// A keep-alive HTTP/1.1 connection of the load client: one GET at a
+/// time, written and read on the TLS stream directly (no hyper dispatch
+/// task and channel per connection), so the client's core, which also runs
+/// the upstream, is not what limits the figure.
+struct LoadConn {
+    tls: Tls,
+    buf: Vec<u8>,
+}
+
+/// The load client's request.
+const LOAD_REQUEST: &[u8] = b"GET /bench HTTP/1.1\r\nhost: localhost\r\n\r\n";
+
+impl LoadConn {
+    async fn open(addr: SocketAddr, cfg: &Arc<rustls::ClientConfig>) -> std::io::Result<Self> {
+        Ok(Self {
+            tls: connect(addr, cfg).await?,
+            buf: Vec::with_capacity(4096),
+        })
+    }
+
+    /// Sends `GET /bench` and reads the whole response; its status.
+    async fn get(&mut self) -> anyhow::Result<u16> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        self.tls.write_all(LOAD_REQUEST).await?;
+        self.tls.flush().await?;
+        self.buf.clear();
+        loop {
+            if self.tls.read_buf(&mut self.buf).await? == 0 {
+                anyhow::bail!("connection closed mid-response");
+            }
+            let mut headers = [httparse::EMPTY_HEADER; 32];
+            let mut resp = httparse::Response::new(&mut headers);
+            let httparse::Status::Complete(head) = resp.parse(&self.buf)? else {
+                continue;
+            };
+            let length = resp
+                .headers
+                .iter()
+                .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+                .and_then(|h| {
+                    std::str::from_utf8(h.value)
+                        .ok()?
+                        .trim()
+                        .parse::<usize>()
+                        .ok()
+                })
+                .ok_or_else(|| anyhow::anyhow!("response without content-length"))?;
+            let status = resp.code.unwrap_or(0);
+            if self.buf.len() >= head + length {
+                return Ok(status);
+            }
+        }
+    }
+}
+
 type Sender = hyper::client::conn::http1::SendRequest<Empty<Bytes>>;
 
 async fn http_conn(addr: SocketAddr, cfg: &Arc<rustls::ClientConfig>) -> anyhow::Result<Sender> {
@@ -1160,23 +1263,31 @@ impl PeerRef {
     }
 }
 
-async fn load_run(p: &Peer, cfg: Arc<rustls::ClientConfig>, count_syscalls: bool) -> LoadRound {
-    let start = Instant::now() + WARMUP;
+/// One measured window on `p` with `conns` (opened as needed, kept open
+/// for the next round), after `warmup`.
+async fn load_run(
+    p: &Peer,
+    cfg: &Arc<rustls::ClientConfig>,
+    conns: &mut [Option<LoadConn>],
+    warmup: Duration,
+    count_syscalls: bool,
+) -> LoadRound {
+    let start = Instant::now() + warmup;
     let end = start + MEASURE;
     let cpu = cpu_watch(p, start, end);
     let client_cpu = self_cpu_watch(start, end);
     let stat = count_syscalls.then(|| syscall_watch(p, start, end));
     let mut tasks = Vec::new();
-    for _ in 0..CONCURRENCY {
+    for slot in conns.iter_mut() {
         let cfg = cfg.clone();
         let addr = p.addr;
+        let mut sender = slot.take();
         tasks.push(tokio::spawn(async move {
             let mut lat: Vec<u32> = Vec::with_capacity(100_000);
             let mut errors = 0u64;
-            let mut sender: Option<Sender> = None;
             while Instant::now() < end {
                 if sender.is_none() {
-                    match http_conn(addr, &cfg).await {
+                    match LoadConn::open(addr, &cfg).await {
                         Ok(s) => sender = Some(s),
                         Err(_) => {
                             errors += 1;
@@ -1187,7 +1298,7 @@ async fn load_run(p: &Peer, cfg: Arc<rustls::ClientConfig>, count_syscalls: bool
                 }
                 let Some(s) = sender.as_mut() else { continue };
                 let t0 = Instant::now();
-                match get(s, "/bench").await {
+                match s.get().await {
                     Ok(200) => {
                         if t0 >= start && Instant::now() <= end {
                             lat.push(u32::try_from(t0.elapsed().as_micros()).unwrap_or(u32::MAX));
@@ -1199,15 +1310,16 @@ async fn load_run(p: &Peer, cfg: Arc<rustls::ClientConfig>, count_syscalls: bool
                     }
                 }
             }
-            (lat, errors)
+            (lat, errors, sender)
         }));
     }
     let mut lat_us = Vec::new();
     let mut errors = 0;
-    for t in tasks {
-        let (l, e) = t.await.expect("load task");
+    for (t, slot) in tasks.into_iter().zip(conns.iter_mut()) {
+        let (l, e, sender) = t.await.expect("load task");
         lat_us.extend(l);
         errors += e;
+        *slot = sender;
     }
     if let Some(stat) = stat {
         if let Ok(Some((syscalls, switches))) = stat.await {
@@ -1614,9 +1726,9 @@ fn summary(
         let paired = Paired::of(load);
         let _ = writeln!(
             s,
-            "| requests/s ({CONCURRENCY} conns, {} rounds × {}s) | {:.0} | {} | {} | {} | {} | ≥ 1.0× nginx | {} |",
+            "| requests/s ({CONCURRENCY} conns, {} rounds × {} s) | {:.0} | {} | {} | {} | {} | ≥ 1.0× nginx | {} |",
             rounds(),
-            MEASURE.as_secs(),
+            MEASURE.as_secs_f64(),
             g.rps,
             fmt(ng, 0),
             fmt(rps("haproxy"), 0),
