@@ -4,10 +4,10 @@
 //! in a temporary directory, on free ports, with the same ECDSA P-256
 //! certificate, TLS 1.3 only, no session resumption, keep-alive to the same
 //! tiny upstream (a minimal HTTP/1.1 responder in this process answering 13
-//! bytes), and one
-//! worker (gateway `QSGW_WORKER_THREADS=1`, nginx `worker_processes 1`,
-//! HAProxy `nbthread 1`), each pinned with `taskset -c 1` to CPU 1 while this
-//! process (load client and upstream) is pinned to CPU 0. Figures:
+//! bytes), and one worker (gateway `QSGW_WORKER_THREADS=1`, nginx
+//! `worker_processes 1`, HAProxy `nbthread 1`), each pinned with
+//! `taskset -c 1` to CPU 1 while this process (load client and upstream) is
+//! pinned to CPU 0. Figures:
 //!
 //! 1. requests/s and p50/p99 latency, HTTP/1.1 keep-alive over TLS,
 //!    `CONCURRENCY` connections (this process's client: tokio-rustls with
