@@ -152,6 +152,9 @@ pub struct Settings {
     /// Seconds a client connection may stay silent (no byte either way, no request in flight) before it is closed.
     #[arg(long = "idle-timeout-secs", env = "QSGW_IDLE_TIMEOUT_SECS", default_value = "60", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub idle_timeout_secs: u64,
+    /// Seconds an HTTP/1.1 client may take to send a request head once its first byte arrived (slowloris); the connection is then dropped. Idle keep-alive time between requests is governed by QSGW_IDLE_TIMEOUT_SECS.
+    #[arg(long = "header-timeout-secs", env = "QSGW_HEADER_TIMEOUT_SECS", default_value = "10", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_timeout_secs: u64,
     /// TLS sessions kept server-side for resumption (TLS 1.3, one ticket per handshake naming a cached session; stateless tickets are never issued, so a stolen ticket key cannot decrypt past traffic); 0 turns resumption off.
     #[arg(long = "tls-session-cache", env = "QSGW_TLS_SESSION_CACHE", default_value = "10000", value_parser = clap::value_parser!(u32).range(0..=10_000_000))]
     pub tls_session_cache: u32,
@@ -235,6 +238,8 @@ pub struct Config {
     pub report_buffer_size: usize,
     /// Idle connection timeout.
     pub idle_timeout: Duration,
+    /// Longest wait for the rest of an HTTP/1.1 request head.
+    pub header_timeout: Duration,
     /// TLS sessions cached for resumption (0: none).
     pub tls_session_cache: usize,
     /// Header count limit.
@@ -316,6 +321,7 @@ impl Config {
             ai_cache_clients: u64::from(s.ai_cache_clients),
             report_buffer_size: s.report_buffer_size as usize,
             idle_timeout: Duration::from_secs(s.idle_timeout_secs),
+            header_timeout: Duration::from_secs(s.header_timeout_secs),
             tls_session_cache: s.tls_session_cache as usize,
             max_header_count: s.max_header_count as usize,
             max_header_bytes: s.max_header_bytes as usize,

@@ -13,6 +13,8 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use rustls::ServerConfig;
 use shared::qsgw::TlsPolicy;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
@@ -25,8 +27,6 @@ use crate::tls::{self, CertKey, TlsFacts};
 
 /// Longest time a client may take to complete the TLS handshake.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Longest time a client may take to send request headers (slowloris).
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// TLS configs per policy, rebuilt when the certificate changes.
 #[derive(Debug)]
@@ -72,6 +72,9 @@ pub struct ListenerOptions {
     /// A connection with no byte either way and no request in flight for
     /// this long is closed (idle keep-alive and never-speaking clients).
     pub idle_timeout: Duration,
+    /// An HTTP/1.1 request head not complete this long after its first
+    /// byte drops the connection (slowloris).
+    pub header_timeout: Duration,
 }
 
 /// The TLS front door.
@@ -185,11 +188,15 @@ impl HttpBuilders {
         // writev(false): hyper flattens the response head and small body
         // chunks into one buffer, so rustls seals one TLS record per
         // response instead of one per slice.
+        // No hyper header timer: it would cost a timer per request and,
+        // armed while a keep-alive connection waits for its next request,
+        // close idle connections long before the idle timeout. The
+        // connection watchdog enforces the header timeout instead.
         let mut http1 = hyper::server::conn::http1::Builder::new();
         http1
             .writev(false)
             .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .header_read_timeout(None)
             .max_headers(opts.max_header_count)
             .max_buf_size(opts.max_header_bytes);
         let mut http2 = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
@@ -197,10 +204,13 @@ impl HttpBuilders {
             .timer(TokioTimer::new())
             .max_header_list_size(u32::try_from(opts.max_header_bytes).unwrap_or(u32::MAX));
         let mut auto = auto::Builder::new(TokioExecutor::new());
+        // Without ALPN the protocol is only known once hyper has read the
+        // preface (HTTP/2 clients send frames with no request in flight), so
+        // these few clients keep hyper's own header timer.
         auto.http1()
             .writev(false)
             .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .header_read_timeout(opts.header_timeout)
             .max_headers(opts.max_header_count)
             .max_buf_size(opts.max_header_bytes);
         auto.http2()
@@ -285,14 +295,19 @@ async fn serve_http(
         inner: tls,
         shared: shared.clone(),
     });
-    let watch = Watch {
+    let mut watch = Watch {
         activity: &shared.activity,
         idle_timeout: opts.idle_timeout,
+        header_timeout: None,
         shutdown,
         kx_group,
     };
     match alpn {
         Some("http/1.1") => {
+            // The first byte of the first request is already in (it is what
+            // started this), so its head is pending.
+            shared.activity.touch_read();
+            watch.header_timeout = Some(opts.header_timeout);
             let conn = builders.http1.serve_connection(io, service).with_upgrades();
             watch.drive(conn, |c| c.graceful_shutdown()).await;
         }
@@ -307,10 +322,13 @@ async fn serve_http(
     }
 }
 
-/// Watches a connection being served: graceful close on shutdown or idleness.
+/// Watches a connection being served: graceful close on shutdown or
+/// idleness, dropped when an HTTP/1.1 request head does not arrive in time.
 struct Watch<'a> {
     activity: &'a Activity,
     idle_timeout: Duration,
+    /// HTTP/1.1 only (HTTP/2 clients send frames with no request pending).
+    header_timeout: Option<Duration>,
     shutdown: &'a CancellationToken,
     kx_group: &'static str,
 }
@@ -335,23 +353,49 @@ impl Watch<'_> {
                     graceful(conn.as_mut());
                     closing = true;
                 }
-                () = self.activity.idle_for(self.idle_timeout), if !closing => {
-                    metrics::counter!("qsgw_connections_idle_closed_total").increment(1);
-                    graceful(conn.as_mut());
-                    closing = true;
+                stall = self.activity.stalled(self.idle_timeout, self.header_timeout), if !closing => {
+                    match stall {
+                        Stall::Idle => {
+                            metrics::counter!("qsgw_connections_idle_closed_total").increment(1);
+                            graceful(conn.as_mut());
+                            closing = true;
+                        }
+                        Stall::Header => {
+                            // Dropped, not closed gracefully: hyper would
+                            // wait for the rest of the head.
+                            metrics::counter!("qsgw_connections_header_timeout_total").increment(1);
+                            tracing::debug!(kx_group = %self.kx_group, "request head not complete in time; connection dropped");
+                            return;
+                        }
+                    }
                 }
             }
         }
     }
 }
 
-/// Whether a connection moved a byte lately, and how many requests it is
-/// serving. The I/O path only sets a flag (no clock read per read or
-/// write); the idle watchdog samples it.
+/// Whether a connection moved a byte lately, how many requests it is
+/// serving, and whether a request head has begun to arrive. The I/O path
+/// only sets flags (no clock read or timer per read, write or request); the
+/// watchdog samples them.
 #[derive(Debug, Default)]
 struct Activity {
-    moved: std::sync::atomic::AtomicBool,
-    busy: std::sync::atomic::AtomicUsize,
+    moved: AtomicBool,
+    /// Bytes were read since the last request began or ended: the next
+    /// request's head is on its way.
+    partial: AtomicBool,
+    busy: AtomicUsize,
+    /// Requests begun (wrapping), to tell one slow head from several.
+    started: AtomicUsize,
+}
+
+/// Why the watchdog gave up on a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stall {
+    /// Nothing moved and nothing was in flight for the idle timeout.
+    Idle,
+    /// A request head was still incomplete after the header timeout.
+    Header,
 }
 
 /// A request in flight; the connection is not idle while one exists.
@@ -359,37 +403,65 @@ struct Busy<'a>(&'a Activity);
 
 impl Drop for Busy<'_> {
     fn drop(&mut self) {
-        use std::sync::atomic::Ordering::Relaxed;
         self.0.moved.store(true, Relaxed);
+        self.0.partial.store(false, Relaxed);
         self.0.busy.fetch_sub(1, Relaxed);
     }
 }
 
 impl Activity {
     fn touch(&self) {
-        self.moved.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.moved.store(true, Relaxed);
+    }
+
+    fn touch_read(&self) {
+        self.moved.store(true, Relaxed);
+        self.partial.store(true, Relaxed);
     }
 
     fn begin(&self) -> Busy<'_> {
-        self.busy.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.busy.fetch_add(1, Relaxed);
+        self.started.fetch_add(1, Relaxed);
+        self.partial.store(false, Relaxed);
         Busy(self)
     }
 
-    /// Resolves once nothing moved and no request was in flight for
-    /// `limit` (sampled every eighth of it, so the close comes between
-    /// `limit` and 1⅛ × `limit` after the last byte).
-    async fn idle_for(&self, limit: Duration) {
-        use std::sync::atomic::Ordering::Relaxed;
-        let step = (limit / 8).max(Duration::from_millis(50));
+    /// Resolves once nothing moved and no request was in flight for `idle`,
+    /// or once one request head has been incomplete for `header` (sampled
+    /// every eighth of the shorter limit, so the close comes between the
+    /// limit and 1⅛ × the limit).
+    async fn stalled(&self, idle: Duration, header: Option<Duration>) -> Stall {
+        let shortest = header.map_or(idle, |h| h.min(idle));
+        let step = (shortest / 8).max(Duration::from_millis(50));
         let mut quiet = Duration::ZERO;
+        let mut heading = Duration::ZERO;
+        let mut started = self.started.load(Relaxed);
         loop {
             tokio::time::sleep(step).await;
-            if self.moved.swap(false, Relaxed) || self.busy.load(Relaxed) > 0 {
+            let moved = self.moved.swap(false, Relaxed);
+            let now_started = self.started.load(Relaxed);
+            let new_request = std::mem::replace(&mut started, now_started) != now_started;
+            if self.busy.load(Relaxed) > 0 {
+                quiet = Duration::ZERO;
+                heading = Duration::ZERO;
+                continue;
+            }
+            if let Some(limit) = header {
+                if self.partial.load(Relaxed) && !new_request {
+                    heading += step;
+                    if heading >= limit {
+                        return Stall::Header;
+                    }
+                } else {
+                    heading = Duration::ZERO;
+                }
+            }
+            if moved {
                 quiet = Duration::ZERO;
             } else {
                 quiet += step;
-                if quiet >= limit {
-                    return;
+                if quiet >= idle {
+                    return Stall::Idle;
                 }
             }
         }
@@ -411,7 +483,7 @@ impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Tracked<T> {
         let before = buf.filled().len();
         let r = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
         if buf.filled().len() > before {
-            self.shared.activity.touch();
+            self.shared.activity.touch_read();
         }
         r
     }

@@ -166,6 +166,7 @@ impl Application {
             max_header_bytes: config.max_header_bytes,
             reporter: reporter.clone(),
             idle_timeout: config.idle_timeout,
+            header_timeout: config.header_timeout,
         };
         let tls = TlsListener::bind(&config.host, config.port, configs, opts, proxy)
             .await

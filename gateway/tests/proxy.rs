@@ -243,6 +243,111 @@ async fn silent_connections_are_closed_after_the_idle_timeout_but_slow_requests_
 }
 
 #[tokio::test]
+async fn a_request_head_trickling_in_is_dropped_after_the_header_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let echo = echo_upstream().await;
+    let up = UpstreamId::new();
+    let snap = ConfigSnapshot {
+        revision: 1,
+        routes: vec![route("/", PathMatch::Prefix, &up)],
+        upstreams: vec![upstream(&up, &[echo.addr])],
+    };
+    let g = start_standalone(
+        &snap,
+        &["--header-timeout-secs", "1", "--idle-timeout-secs", "60"],
+    )
+    .await;
+    let (_, tls) = handshake(
+        g.tls_addr,
+        client_config(pq_groups(), &g.cert_path(), false),
+        "localhost",
+    )
+    .await
+    .unwrap();
+    let (mut rd, mut wr) = tokio::io::split(tls);
+    let started = std::time::Instant::now();
+    // Slowloris: a header line every 200 ms, so bytes keep moving (the idle
+    // timeout never fires) but the head never ends.
+    let trickle = tokio::spawn(async move {
+        wr.write_all(b"GET / HTTP/1.1\r\nhost: localhost\r\n")
+            .await?;
+        wr.flush().await?;
+        for i in 0..50 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            wr.write_all(format!("x-slow-{i}: y\r\n").as_bytes())
+                .await?;
+            wr.flush().await?;
+        }
+        Ok::<_, std::io::Error>(())
+    });
+    let mut buf = [0u8; 256];
+    let read = tokio::time::timeout(Duration::from_secs(10), rd.read(&mut buf))
+        .await
+        .expect("the gateway dropped the connection");
+    let took = started.elapsed();
+    assert!(
+        matches!(read, Ok(0) | Err(_)),
+        "dropped, not answered: {read:?}"
+    );
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(5),
+        "dropped after {took:?} (header timeout 1 s)"
+    );
+    trickle.abort();
+    let m = reqwest::get(format!("{}/metrics", g.admin))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(m.contains("qsgw_connections_header_timeout_total"), "{m}");
+    g.stop().await;
+}
+
+#[tokio::test]
+async fn idle_keep_alive_connections_outlive_the_header_timeout() {
+    use http_body_util::BodyExt;
+    let echo = echo_upstream().await;
+    let up = UpstreamId::new();
+    let snap = ConfigSnapshot {
+        revision: 1,
+        routes: vec![route("/", PathMatch::Prefix, &up)],
+        upstreams: vec![upstream(&up, &[echo.addr])],
+    };
+    let g = start_standalone(
+        &snap,
+        &["--header-timeout-secs", "1", "--idle-timeout-secs", "30"],
+    )
+    .await;
+    let (_, tls) = handshake(
+        g.tls_addr,
+        client_config(pq_groups(), &g.cert_path(), false),
+        "localhost",
+    )
+    .await
+    .unwrap();
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    // Between requests the connection waits 2.5 s for the next head, more
+    // than the header timeout: that is idle time, not a slow head.
+    for i in 0..3 {
+        let req = http::Request::get(format!("/keep/{i}"))
+            .header("host", "localhost")
+            .body(http_body_util::Empty::<bytes::Bytes>::new())
+            .unwrap();
+        let resp = sender.send_request(req).await.unwrap();
+        assert_eq!(resp.status(), 200, "request {i} on the same connection");
+        resp.into_body().collect().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+    }
+    assert!(!sender.is_closed(), "the connection is still open");
+    g.stop().await;
+}
+
+#[tokio::test]
 async fn http2_and_alpn_less_clients_are_proxied_to_http1_upstreams() {
     let echo = echo_upstream().await;
     let up = UpstreamId::new();
