@@ -242,9 +242,15 @@ async fn silent_connections_are_closed_after_the_idle_timeout_but_slow_requests_
     g.stop().await;
 }
 
-#[tokio::test]
-async fn a_request_head_trickling_in_is_dropped_after_the_header_timeout() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+/// A gateway started with `flags`, routing `/` to an echo upstream, and
+/// one HTTP/1.1 TLS connection to it.
+async fn one_connection(
+    flags: &[&str],
+) -> (
+    Gateway,
+    shared::test_util::TestServer,
+    tokio_rustls::client::TlsStream<tokio::net::TcpStream>,
+) {
     let echo = echo_upstream().await;
     let up = UpstreamId::new();
     let snap = ConfigSnapshot {
@@ -252,11 +258,7 @@ async fn a_request_head_trickling_in_is_dropped_after_the_header_timeout() {
         routes: vec![route("/", PathMatch::Prefix, &up)],
         upstreams: vec![upstream(&up, &[echo.addr])],
     };
-    let g = start_standalone(
-        &snap,
-        &["--header-timeout-secs", "1", "--idle-timeout-secs", "60"],
-    )
-    .await;
+    let g = start_standalone(&snap, flags).await;
     let (_, tls) = handshake(
         g.tls_addr,
         client_config(pq_groups(), &g.cert_path(), false),
@@ -264,6 +266,14 @@ async fn a_request_head_trickling_in_is_dropped_after_the_header_timeout() {
     )
     .await
     .unwrap();
+    (g, echo, tls)
+}
+
+#[tokio::test]
+async fn a_request_head_trickling_in_is_dropped_after_the_header_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (g, _echo, tls) =
+        one_connection(&["--header-timeout-secs", "1", "--idle-timeout-secs", "60"]).await;
     let (mut rd, mut wr) = tokio::io::split(tls);
     let started = std::time::Instant::now();
     // Slowloris: a header line every 200 ms, so bytes keep moving (the idle
@@ -307,25 +317,8 @@ async fn a_request_head_trickling_in_is_dropped_after_the_header_timeout() {
 #[tokio::test]
 async fn idle_keep_alive_connections_outlive_the_header_timeout() {
     use http_body_util::BodyExt;
-    let echo = echo_upstream().await;
-    let up = UpstreamId::new();
-    let snap = ConfigSnapshot {
-        revision: 1,
-        routes: vec![route("/", PathMatch::Prefix, &up)],
-        upstreams: vec![upstream(&up, &[echo.addr])],
-    };
-    let g = start_standalone(
-        &snap,
-        &["--header-timeout-secs", "1", "--idle-timeout-secs", "30"],
-    )
-    .await;
-    let (_, tls) = handshake(
-        g.tls_addr,
-        client_config(pq_groups(), &g.cert_path(), false),
-        "localhost",
-    )
-    .await
-    .unwrap();
+    let (g, _echo, tls) =
+        one_connection(&["--header-timeout-secs", "1", "--idle-timeout-secs", "30"]).await;
     let (mut sender, conn) =
         hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
             .await
