@@ -602,16 +602,7 @@ fn family(root: u32) -> Vec<u32> {
             let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
                 continue;
             };
-            let ppid = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .ok()
-                .and_then(|s| {
-                    s.rsplit_once(')')?
-                        .1
-                        .split_whitespace()
-                        .nth(1)?
-                        .parse::<u32>()
-                        .ok()
-                });
+            let ppid = proc_stat(&pid.to_string()).and_then(|f| f.get(1)?.parse::<u32>().ok());
             if ppid == Some(root) {
                 out.push(pid);
             }
@@ -1206,61 +1197,45 @@ impl LoadRaw {
     }
 }
 
-fn cpu_watch(p: &Peer, from: Instant, to: Instant) -> tokio::task::JoinHandle<f64> {
-    let pid_peer = PeerRef { pid: p.proc.pid() };
-    tokio::spawn(async move {
-        tokio::time::sleep_until(from.into()).await;
-        let a = pid_peer.cpu();
-        tokio::time::sleep_until(to.into()).await;
-        let b = pid_peer.cpu();
-        (b.saturating_sub(a)) as f64 / clk_tck()
-    })
-}
-
-/// CPU seconds of this process (the load client and upstream) between
-/// `from` and `to`.
-fn self_cpu_watch(from: Instant, to: Instant) -> tokio::task::JoinHandle<f64> {
-    fn ticks() -> u64 {
-        std::fs::read_to_string("/proc/self/stat")
-            .ok()
-            .and_then(|s| {
-                let rest = s.rsplit_once(')')?.1;
-                let f: Vec<&str> = rest.split_whitespace().collect();
-                Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
-            })
-            .unwrap_or(0)
+/// CPU seconds used between `from` and `to` by the process `root` and its
+/// children (a peer), or by this process (the load client and upstream)
+/// when `root` is `None`.
+fn cpu_watch(root: Option<u32>, from: Instant, to: Instant) -> tokio::task::JoinHandle<f64> {
+    fn ticks(root: Option<u32>) -> u64 {
+        match root {
+            Some(pid) => family(pid)
+                .into_iter()
+                .map(|p| cpu_ticks(&p.to_string()))
+                .sum(),
+            None => cpu_ticks("self"),
+        }
     }
     tokio::spawn(async move {
         tokio::time::sleep_until(from.into()).await;
-        let a = ticks();
+        let a = ticks(root);
         tokio::time::sleep_until(to.into()).await;
-        (ticks().saturating_sub(a)) as f64 / clk_tck()
+        (ticks(root).saturating_sub(a)) as f64 / clk_tck()
     })
 }
 
-/// A copy of a peer's pid for the CPU watcher task.
-#[derive(Clone, Copy)]
-struct PeerRef {
-    pid: u32,
+/// The fields of `/proc/<pid>/stat` after the command name (0 state,
+/// 1 ppid, 11 utime, 12 stime).
+fn proc_stat(pid: &str) -> Option<Vec<String>> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    Some(
+        s.rsplit_once(')')?
+            .1
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
+    )
 }
 
-impl PeerRef {
-    fn cpu(self) -> u64 {
-        // Same accounting as Peer::cpu_ticks.
-        family(self.pid)
-            .into_iter()
-            .map(|p| {
-                std::fs::read_to_string(format!("/proc/{p}/stat"))
-                    .ok()
-                    .and_then(|s| {
-                        let rest = s.rsplit_once(')')?.1;
-                        let f: Vec<&str> = rest.split_whitespace().collect();
-                        Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
-                    })
-                    .unwrap_or(0)
-            })
-            .sum()
-    }
+/// User + system CPU ticks of `pid` ("self" for this process).
+fn cpu_ticks(pid: &str) -> u64 {
+    proc_stat(pid)
+        .and_then(|f| Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?))
+        .unwrap_or(0)
 }
 
 /// One measured window on `p` with `conns` (opened as needed, kept open
@@ -1274,8 +1249,8 @@ async fn load_run(
 ) -> LoadRound {
     let start = Instant::now() + warmup;
     let end = start + MEASURE;
-    let cpu = cpu_watch(p, start, end);
-    let client_cpu = self_cpu_watch(start, end);
+    let cpu = cpu_watch(Some(p.proc.pid()), start, end);
+    let client_cpu = cpu_watch(None, start, end);
     let stat = count_syscalls.then(|| syscall_watch(p, start, end));
     let mut tasks = Vec::new();
     for slot in conns.iter_mut() {
@@ -1445,8 +1420,8 @@ impl HsRaw {
 async fn handshake_run(p: &Peer, cfg: Arc<rustls::ClientConfig>) -> HsRaw {
     let start = Instant::now() + Duration::from_millis(300);
     let end = start + HS_MEASURE;
-    let cpu = cpu_watch(p, start, end);
-    let client_cpu = self_cpu_watch(start, end);
+    let cpu = cpu_watch(Some(p.proc.pid()), start, end);
+    let client_cpu = cpu_watch(None, start, end);
     let mut tasks = Vec::new();
     for _ in 0..HS_CONCURRENCY {
         let cfg = cfg.clone();

@@ -295,19 +295,21 @@ async fn serve_http(
         inner: tls,
         shared: shared.clone(),
     });
-    let mut watch = Watch {
+    let http1 = alpn == Some("http/1.1");
+    if http1 {
+        // The first byte of the first request is already in (it is what
+        // started this), so its head is pending.
+        shared.activity.touch_read();
+    }
+    let watch = Watch {
         activity: &shared.activity,
         idle_timeout: opts.idle_timeout,
-        header_timeout: None,
+        header_timeout: http1.then_some(opts.header_timeout),
         shutdown,
         kx_group,
     };
     match alpn {
         Some("http/1.1") => {
-            // The first byte of the first request is already in (it is what
-            // started this), so its head is pending.
-            shared.activity.touch_read();
-            watch.header_timeout = Some(opts.header_timeout);
             let conn = builders.http1.serve_connection(io, service).with_upgrades();
             watch.drive(conn, |c| c.graceful_shutdown()).await;
         }

@@ -232,12 +232,7 @@ async fn silent_connections_are_closed_after_the_idle_timeout_but_slow_requests_
     // A request that takes 3 s upstream is in flight, not idle.
     let r = https_client(&g).get(url(&g, "/slow")).send().await.unwrap();
     assert_eq!(r.status(), 200);
-    let m = reqwest::get(format!("{}/metrics", g.admin))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = g.metrics().await;
     assert!(m.contains("qsgw_connections_idle_closed_total"), "{m}");
     g.stop().await;
 }
@@ -304,12 +299,7 @@ async fn a_request_head_trickling_in_is_dropped_after_the_header_timeout() {
         "dropped after {took:?} (header timeout 1 s)"
     );
     trickle.abort();
-    let m = reqwest::get(format!("{}/metrics", g.admin))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = g.metrics().await;
     assert!(m.contains("qsgw_connections_header_timeout_total"), "{m}");
     g.stop().await;
 }

@@ -131,17 +131,6 @@ fn dead_url() -> String {
     format!("http://127.0.0.1:{}", shared::test_util::free_port())
 }
 
-async fn metrics(g: &Gateway) -> String {
-    shared::test_util::client()
-        .get(format!("{}/metrics", g.admin))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
-
 #[sqlx::test(migrator = "control_plane::MIGRATOR")]
 async fn registers_heartbeats_and_reports_established_and_refused_handshakes(pool: PgPool) {
     let cp = ControlPlane::start(&pool, 0).await;
@@ -218,7 +207,7 @@ async fn registers_heartbeats_and_reports_established_and_refused_handshakes(poo
     assert_eq!(failed["gateway_id"], gw_id.as_str());
 
     // Every connection received is counted once, by group or failure.
-    let m = metrics(&g).await;
+    let m = g.metrics().await;
     for group in ["X25519MLKEM768", "handshake_failed"] {
         assert!(
             m.lines().any(|l| l.starts_with("qsgw_connections_total{")
@@ -370,7 +359,7 @@ async fn ai_verdicts_block_a_scanner_and_the_threat_reaches_the_control_plane(po
     );
     assert!(!t["reasons"].as_array().unwrap().is_empty(), "{t}");
     assert!(t["route_id"].as_str().unwrap().starts_with("rt_"));
-    let m = metrics(&g).await;
+    let m = g.metrics().await;
     assert!(m.contains("qsgw_threats_total{"), "{m}");
     assert!(m.contains("qsgw_requests_blocked_total{"), "{m}");
 
@@ -427,7 +416,7 @@ async fn ai_engine_and_control_plane_down_or_silent_never_fail_a_request() {
             let r = c.get(url(&g, path)).send().await.unwrap();
             assert_eq!(r.status(), 200, "{path} with the AI engine at {ai}");
         }
-        let m = metrics(&g).await;
+        let m = g.metrics().await;
         assert!(
             m.contains(counted),
             "the sync call failed open and was counted in {counted}: {m}"

@@ -63,12 +63,7 @@ async fn killed_target_is_ejected_traffic_continues_and_it_returns_when_healthy(
     for _ in 0..20 {
         assert_eq!(name_of(&c, &url(&g, "/x")).await.unwrap(), "a");
     }
-    let metrics = reqwest::get(format!("{}/metrics", g.admin))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = g.metrics().await;
     let b_line = metrics
         .lines()
         .find(|l| l.starts_with("qsgw_upstream_health") && l.contains(&format!("{b}")))

@@ -52,12 +52,7 @@ async fn pq_client_negotiates_x25519mlkem768_and_classical_falls_back_under_pref
     )
     .await
     .is_err());
-    let metrics = reqwest::get(format!("{}/metrics", g.admin))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = g.metrics().await;
     assert!(metrics.contains("kx_group=\"X25519MLKEM768\""), "{metrics}");
     g.stop().await;
 }

@@ -122,6 +122,18 @@ pub struct Gateway {
 }
 
 impl Gateway {
+    /// The admin listener's `/metrics` text.
+    pub async fn metrics(&self) -> String {
+        shared::test_util::client()
+            .get(format!("{}/metrics", self.admin))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     pub fn cert_path(&self) -> PathBuf {
         self.dir.path().join("server.crt")
     }
