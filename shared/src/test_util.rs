@@ -38,6 +38,14 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// The public test data copied into the repository (`testdata/`: CBOMs and
+/// the CycloneDX reference files, with their licences and sources). Tests
+/// read only this folder, never anything beside the clone, so a fresh clone
+/// passes on its own.
+pub fn testdata() -> PathBuf {
+    repo_root().join("testdata")
+}
+
 /// The server URL `make test` provides (`DATABASE_URL`).
 pub fn database_url() -> String {
     std::env::var("DATABASE_URL")

@@ -19,15 +19,11 @@ function mintToken(role, org) {
   return `${head}.${sig}`;
 }
 
-/** The public CBOM fixtures, found as the Rust tests find them. */
+/** The public CBOM fixtures, vendored in testdata/cbom (see its SOURCES.md). */
 function fixture(name) {
-  const candidates = [join(REPO_ROOT, '..', 'shared', 'fixtures', 'cbom')];
-  if (process.env.QUANTUN_FIXTURES_DIR) {
-    candidates.push(join(process.env.QUANTUN_FIXTURES_DIR, 'cbom'), process.env.QUANTUN_FIXTURES_DIR);
-  }
-  const dir = candidates.find((d) => existsSync(join(d, name)));
-  assert.ok(dir, `CBOM fixture ${name} not found (set QUANTUN_FIXTURES_DIR)`);
-  return join(dir, name);
+  const path = join(REPO_ROOT, 'testdata', 'cbom', name);
+  assert.ok(existsSync(path), `CBOM fixture ${path} not found`);
+  return path;
 }
 
 async function createOrg(name) {

@@ -22,22 +22,10 @@ use sqlx::PgPool;
 pub const SECRET: &str = "0123456789abcdef0123456789abcdef-qrap";
 pub const API_KEY: &str = "qrap-key-0123456789abcdef";
 
-/// The public CBOM fixtures: `<repo>/../shared/fixtures/cbom`, or
-/// `QUANTUN_FIXTURES_DIR/cbom`.
+/// The public CBOM fixtures, vendored in `testdata/cbom` (sources and
+/// licences in `testdata/cbom/SOURCES.md`).
 pub fn fixtures() -> std::path::PathBuf {
-    let repo = shared::test_util::repo_root();
-    let candidate = repo.join("..").join("shared").join("fixtures").join("cbom");
-    if candidate.is_dir() {
-        return candidate;
-    }
-    let dir = std::env::var("QUANTUN_FIXTURES_DIR")
-        .expect("CBOM fixtures not found: set QUANTUN_FIXTURES_DIR");
-    let p = std::path::PathBuf::from(dir);
-    if p.join("cbom").is_dir() {
-        p.join("cbom")
-    } else {
-        p
-    }
+    shared::test_util::testdata().join("cbom")
 }
 
 /// Starts the real ML engine in-process on port 0 and waits until ready.
