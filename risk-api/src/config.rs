@@ -146,6 +146,10 @@ pub struct Settings {
     /// Seconds to wait for the ML engine to score a batch before the assessment fails.
     #[arg(long = "ml-timeout-secs", env = "QRAP_ML_TIMEOUT_SECS", default_value = "30", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub ml_timeout_secs: u64,
+    /// Reports (GET /api/v1/assessments/{id}/report) generated at once by this replica; more
+    /// concurrent requests answer 429 with Retry-After. Each streams from its own database connection.
+    #[arg(long = "report-concurrency", env = "QRAP_REPORT_CONCURRENCY", default_value = "4", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub report_concurrency: u32,
     /// Seconds to drain in-flight requests on SIGTERM.
     #[arg(long = "shutdown-grace-secs", env = "QRAP_SHUTDOWN_GRACE_SECS", default_value = "30", value_parser = clap::value_parser!(u64).range(0..=600))]
     pub shutdown_grace_secs: u64,
@@ -180,6 +184,8 @@ pub struct Config {
     pub api_keys: ApiKeys,
     /// CORS origins.
     pub cors_origins: Vec<String>,
+    /// Concurrent report generations.
+    pub report_concurrency: usize,
     /// Drain time.
     pub shutdown_grace: Duration,
     /// How long start-up waits for the database.
@@ -255,6 +261,7 @@ impl Config {
             jwt,
             api_keys,
             cors_origins: parse_list(&s.cors_origins),
+            report_concurrency: usize::try_from(s.report_concurrency).unwrap_or(1),
             shutdown_grace: Duration::from_secs(s.shutdown_grace_secs),
             startup_timeout: Duration::from_secs(30),
         })

@@ -66,6 +66,7 @@ impl Application {
             ml_url: config.ml_url.as_str().into(),
             readiness: readiness.clone(),
             max_body_size: config.max_body_size,
+            reports: Arc::new(tokio::sync::Semaphore::new(config.report_concurrency)),
         };
         let surface = Surface {
             info: INFO,

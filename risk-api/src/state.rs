@@ -23,6 +23,9 @@ pub struct AppState {
     pub readiness: Arc<Readiness>,
     /// `QRAP_MAX_BODY_SIZE`: the limit of JSON inventories on the upload route.
     pub max_body_size: usize,
+    /// Report generations allowed at once (`QRAP_REPORT_CONCURRENCY`);
+    /// a report holds a permit until its last row is sent.
+    pub reports: Arc<tokio::sync::Semaphore>,
 }
 
 impl FromRef<AppState> for Arc<Authenticator> {

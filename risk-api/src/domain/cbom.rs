@@ -84,7 +84,7 @@ pub fn parse(doc: &Value) -> Result<Cbom, Problem> {
         .iter()
         .filter_map(|c| s(c, "bom-ref").map(|r| (r, *c)))
         .collect();
-    let mut assets = Vec::new();
+    let mut assets = Budget::new();
     for c in &flat {
         let Some(cp) = c.get("cryptoProperties") else {
             continue;
@@ -92,7 +92,9 @@ pub fn parse(doc: &Value) -> Result<Cbom, Problem> {
         let name = s(c, "name").unwrap_or("unnamed");
         let bom_ref = s(c, "bom-ref").map(|r| clip(r, 1000));
         match s(cp, "assetType") {
-            Some("algorithm") => assets.push(algorithm_record(c, name, bom_ref, "algorithm", None)),
+            Some("algorithm") => {
+                assets.push(|| algorithm_record(c, name, bom_ref, "algorithm", None))?;
+            }
             Some("related-crypto-material") => {
                 let props = cp.get("relatedCryptoMaterialProperties");
                 let alg_ref = props.and_then(|p| s(p, "algorithmRef"));
@@ -101,21 +103,23 @@ pub fn parse(doc: &Value) -> Result<Cbom, Problem> {
                     .and_then(Value::as_u64)
                     .map(|n| n.to_string());
                 if let Some(r) = alg_ref {
-                    assets.push(linked(&by_ref, r, name, bom_ref.clone(), "key", None, size));
+                    assets.push(|| linked(&by_ref, r, name, bom_ref.clone(), "key", None, size))?;
                 }
             }
             Some("certificate") => {
                 let props = cp.get("certificateProperties");
                 if let Some(r) = props.and_then(|p| s(p, "signatureAlgorithmRef")) {
-                    assets.push(linked(
-                        &by_ref,
-                        r,
-                        name,
-                        bom_ref.clone(),
-                        "certificate",
-                        Some("certificate"),
-                        None,
-                    ));
+                    assets.push(|| {
+                        linked(
+                            &by_ref,
+                            r,
+                            name,
+                            bom_ref.clone(),
+                            "certificate",
+                            Some("certificate"),
+                            None,
+                        )
+                    })?;
                 }
                 // The certified public key: a key component pointing at its algorithm.
                 if let Some(key) = props
@@ -130,15 +134,17 @@ pub fn parse(doc: &Value) -> Result<Cbom, Problem> {
                             .and_then(|k| k.get("size"))
                             .and_then(Value::as_u64)
                             .map(|n| n.to_string());
-                        assets.push(linked(
-                            &by_ref,
-                            r,
-                            &format!("{name} public key"),
-                            bom_ref.clone(),
-                            "certificate",
-                            Some("certificate"),
-                            size,
-                        ));
+                        assets.push(|| {
+                            linked(
+                                &by_ref,
+                                r,
+                                &format!("{name} public key"),
+                                bom_ref.clone(),
+                                "certificate",
+                                Some("certificate"),
+                                size,
+                            )
+                        })?;
                     }
                 }
             }
@@ -151,27 +157,24 @@ pub fn parse(doc: &Value) -> Result<Cbom, Problem> {
                     let suite_name = s(suite, "name").unwrap_or("cipher suite");
                     let refs = suite.get("algorithms").and_then(Value::as_array);
                     for r in refs.into_iter().flatten().filter_map(Value::as_str) {
-                        assets.push(linked(
-                            &by_ref,
-                            r,
-                            &format!("{name} {suite_name}"),
-                            bom_ref.clone(),
-                            "protocol",
-                            None,
-                            None,
-                        ));
+                        assets.push(|| {
+                            linked(
+                                &by_ref,
+                                r,
+                                &format!("{name} {suite_name}"),
+                                bom_ref.clone(),
+                                "protocol",
+                                None,
+                                None,
+                            )
+                        })?;
                     }
                 }
             }
             _ => {}
         }
-        if assets.len() > MAX_ASSETS {
-            return Err(Problem::invalid_field(
-                "components",
-                format!("more than {MAX_ASSETS} cryptographic assets"),
-            ));
-        }
     }
+    let assets = assets.items;
     if assets.is_empty() {
         return Err(Problem::validation(vec![FieldError::new(
             "components",
@@ -182,6 +185,31 @@ pub fn parse(doc: &Value) -> Result<Cbom, Problem> {
         spec_version: spec.to_owned(),
         assets,
     })
+}
+
+/// The assets found so far, counted as they are expanded: the limit is
+/// checked before each record is built, so a document whose references
+/// fan out (one protocol naming one algorithm 200,000 times) stops at the
+/// limit instead of building every expansion first.
+struct Budget {
+    items: Vec<AssetRecord>,
+}
+
+impl Budget {
+    fn new() -> Self {
+        Self { items: Vec::new() }
+    }
+
+    fn push(&mut self, make: impl FnOnce() -> AssetRecord) -> Result<(), Problem> {
+        if self.items.len() >= MAX_ASSETS {
+            return Err(Problem::invalid_field(
+                "components",
+                format!("more than {MAX_ASSETS} cryptographic assets (counting every reference a protocol, key or certificate makes)"),
+            ));
+        }
+        self.items.push(make());
+        Ok(())
+    }
 }
 
 fn collect<'a>(list: &'a [Value], depth: usize, out: &mut Vec<&'a Value>) -> Result<(), Problem> {

@@ -3,4 +3,5 @@
 
 pub mod cbom;
 pub mod inventory;
+pub mod json_limits;
 pub mod summary;

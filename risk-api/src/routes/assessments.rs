@@ -14,8 +14,8 @@ use shared::pagination::Page;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{actor, db, page, page_of, parse_id, scope, Reader, Writer};
-use crate::domain::cbom;
 use crate::domain::inventory::{from_inventory, InventoryAsset};
+use crate::domain::{cbom, json_limits};
 use crate::repo::{self, Assessment, ASSESSMENT_COLS};
 use crate::state::AppState;
 
@@ -179,6 +179,8 @@ pub async fn create_assessment(
         .unwrap_or_default();
     let (org_given, name, description, format, spec, doc, count) = if ct == CYCLONEDX_JSON {
         let q: CbomQuery = parse_query(uri.query().unwrap_or(""))?;
+        // Bounded before anything is built from the body.
+        json_limits::check(&body, json_limits::CBOM)?;
         let doc: Value = parse_json(&body)?;
         let parsed = cbom::parse(&doc)?;
         let name = q.name.clone().unwrap_or_else(|| {

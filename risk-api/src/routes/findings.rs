@@ -42,12 +42,12 @@ fn one_of(field: &str, v: &Option<String>, allowed: &[&str]) -> Result<(), Probl
     }
 }
 
-/// Loads findings for lists and reports (`limit` None = all).
+/// Loads one page of findings (`limit + 1` rows, for the next-page test).
 pub async fn query_findings(
     state: &AppState,
     assessment_id: &str,
     q: &FindingQuery,
-    limit: Option<u32>,
+    limit: u32,
     offset: i64,
 ) -> Result<Vec<Finding>, Problem> {
     one_of(
@@ -97,7 +97,7 @@ pub async fn query_findings(
     .bind(&q.threat)
     .bind(&q.algorithm)
     .bind(&q.policy_status)
-    .bind(limit.map_or(i64::MAX, |l| i64::from(l) + 1))
+    .bind(i64::from(limit) + 1)
     .bind(offset)
     .fetch_all(&state.pool)
     .await
@@ -117,6 +117,6 @@ pub async fn list_findings(
 ) -> Result<AppJson<Page<Finding>>, Problem> {
     let a = visible(&state, &p, &id).await?;
     let (limit, offset) = page(q.limit, q.cursor.clone())?;
-    let rows = query_findings(&state, &a.id, &q, Some(limit), offset).await?;
+    let rows = query_findings(&state, &a.id, &q, limit, offset).await?;
     Ok(AppJson(page_of(rows, limit, offset)))
 }

@@ -1,18 +1,20 @@
-//! Report export: JSON, CSV and a printable HTML summary.
+//! Report export: JSON, CSV and a printable HTML summary, streamed.
 
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::http::{header, HeaderValue};
+use axum::response::Response;
+use futures::TryStreamExt;
 use serde::Deserialize;
 use shared::auth::RequireRole;
 use shared::error::Problem;
-use shared::json::{AppJson, AppQuery};
+use shared::json::AppQuery;
+use tokio::sync::mpsc;
 use utoipa::IntoParams;
 
-use super::assessments::{summary_of, visible};
-use super::findings::{query_findings, FindingQuery};
+use super::assessments::{summary_of, visible, AssessmentSummary};
 use super::Reader;
-use crate::repo::Finding;
+use crate::repo::{Assessment, Finding, FINDING_COLS};
 use crate::state::AppState;
 
 /// Report format.
@@ -22,12 +24,23 @@ pub struct ReportQuery {
     pub format: Option<String>,
 }
 
+/// Rows per chunk sent to the client (and so the most a report holds in
+/// memory at once, with the channel's few chunks in flight).
+const ROWS_PER_CHUNK: usize = 500;
+/// Rows shown in the HTML report (a page a browser can print).
+const HTML_ROWS: i64 = 1000;
+
 /// Exports an assessment's findings (priority order) with its summary.
+/// Rows are streamed from the database to the client as they are read, so
+/// a report's memory does not grow with the assessment; at most
+/// `QRAP_REPORT_CONCURRENCY` reports are generated at once per replica, the
+/// rest answer 429 with `Retry-After`.
 #[utoipa::path(get, path = "/api/v1/assessments/{id}/report", tag = "reports",
     params(("id" = String, Path, description = "Assessment id"), ReportQuery),
     responses(
         (status = 200, description = "JSON, CSV (text/csv) or HTML (text/html) report"),
-        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem),
+        (status = 429, description = "Too many reports being generated; retry after Retry-After seconds", body = Problem)),
     security(("bearer" = [])))]
 pub async fn report(
     State(state): State<AppState>,
@@ -49,28 +62,159 @@ pub async fn report(
             a.status
         )));
     }
+    // Held by the producing task until the last row is sent.
+    let permit = state
+        .reports
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| Problem::too_many_requests(REPORT_RETRY_AFTER_SECS))?;
     let summary = summary_of(&state, &a).await?;
-    let findings = query_findings(&state, &a.id, &FindingQuery::default(), None, 0).await?;
     let filename = format!("attachment; filename=\"{}-report.{format}\"", a.id);
-    Ok(match format.as_str() {
-        "csv" => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                (header::CONTENT_DISPOSITION, filename),
-            ],
-            csv(&findings).map_err(Problem::internal)?,
-        )
-            .into_response(),
-        "html" => (
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8".to_owned())],
-            html(&a, &summary, &findings),
-        )
-            .into_response(),
-        _ => {
-            AppJson(serde_json::json!({"assessment": a, "summary": summary, "findings": findings}))
-                .into_response()
+    let (content_type, attachment) = match format.as_str() {
+        "csv" => ("text/csv; charset=utf-8", Some(filename)),
+        "html" => ("text/html; charset=utf-8", None),
+        _ => ("application/json", None),
+    };
+    let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    tokio::spawn(async move {
+        let _permit = permit;
+        if let Err(e) = produce(&state, &a, &summary, &format, &tx).await {
+            tracing::error!(assessment = %a.id, error = %e, "report generation failed mid-stream");
+            // The client sees a truncated body, never a complete-looking one.
+            let _ = tx
+                .send(Err(std::io::Error::other("report generation failed")))
+                .await;
         }
-    })
+    });
+    let body = Body::from_stream(futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    }));
+    let mut resp = Response::new(body);
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Some(v) = attachment.and_then(|v| HeaderValue::from_str(&v).ok()) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(resp)
+}
+
+/// Seconds a client is asked to wait when every report slot is taken.
+const REPORT_RETRY_AFTER_SECS: u64 = 5;
+
+/// Why a stream stopped: the database failed, or the client went away.
+#[derive(Debug)]
+enum StreamError {
+    Db(sqlx::Error),
+    Encode(String),
+    Gone,
+}
+
+impl std::fmt::Display for StreamError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Db(e) => write!(f, "database: {e}"),
+            Self::Encode(e) => write!(f, "encoding: {e}"),
+            Self::Gone => f.write_str("client went away"),
+        }
+    }
+}
+
+async fn send(tx: &Sender, buf: &mut Vec<u8>) -> Result<(), StreamError> {
+    let chunk = Bytes::from(std::mem::take(buf));
+    tx.send(Ok(chunk)).await.map_err(|_| StreamError::Gone)
+}
+
+type Sender = mpsc::Sender<Result<Bytes, std::io::Error>>;
+
+/// Writes the report in chunks of [`ROWS_PER_CHUNK`] rows read from a
+/// database cursor.
+async fn produce(
+    state: &AppState,
+    a: &Assessment,
+    summary: &AssessmentSummary,
+    format: &str,
+    tx: &Sender,
+) -> Result<(), StreamError> {
+    let limit = if format == "html" {
+        HTML_ROWS + 1
+    } else {
+        i64::MAX
+    };
+    let sql = format!(
+        "SELECT {FINDING_COLS} FROM findings WHERE assessment_id = $1 ORDER BY priority ASC, id ASC LIMIT $2"
+    );
+    let mut rows = sqlx::query_as::<_, Finding>(&sql)
+        .bind(&a.id)
+        .bind(limit)
+        .fetch(&state.pool);
+    let mut buf = Vec::with_capacity(64 * 1024);
+    let mut n: i64 = 0;
+    match format {
+        "csv" => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            w.write_record(CSV_HEADER)
+                .map_err(|e| StreamError::Encode(e.to_string()))?;
+            while let Some(f) = rows.try_next().await.map_err(StreamError::Db)? {
+                w.write_record(csv_row(&f))
+                    .map_err(|e| StreamError::Encode(e.to_string()))?;
+                n += 1;
+                if n % ROWS_PER_CHUNK as i64 == 0 {
+                    buf = take_csv(w)?;
+                    send(tx, &mut buf).await?;
+                    // headers were written once, by the first writer
+                    w = csv::WriterBuilder::new()
+                        .has_headers(false)
+                        .from_writer(Vec::new());
+                }
+            }
+            buf = take_csv(w)?;
+        }
+        "html" => {
+            buf.extend(html_head(a, summary).into_bytes());
+            while let Some(f) = rows.try_next().await.map_err(StreamError::Db)? {
+                n += 1;
+                if n > HTML_ROWS {
+                    break;
+                }
+                buf.extend(html_row(&f).into_bytes());
+                if n % ROWS_PER_CHUNK as i64 == 0 {
+                    send(tx, &mut buf).await?;
+                }
+            }
+            buf.extend(html_tail(n > HTML_ROWS, summary.asset_count).into_bytes());
+        }
+        _ => {
+            let head = serde_json::json!({"assessment": a, "summary": summary});
+            let head =
+                serde_json::to_string(&head).map_err(|e| StreamError::Encode(e.to_string()))?;
+            // `{"assessment":…,"summary":…` + `,"findings":[` … `]}`
+            buf.extend(
+                head.as_bytes()
+                    .strip_suffix(b"}")
+                    .unwrap_or(head.as_bytes()),
+            );
+            buf.extend(b",\"findings\":[");
+            while let Some(f) = rows.try_next().await.map_err(StreamError::Db)? {
+                if n > 0 {
+                    buf.push(b',');
+                }
+                serde_json::to_writer(&mut buf, &f)
+                    .map_err(|e| StreamError::Encode(e.to_string()))?;
+                n += 1;
+                if n % ROWS_PER_CHUNK as i64 == 0 {
+                    send(tx, &mut buf).await?;
+                }
+            }
+            buf.extend(b"]}");
+        }
+    }
+    send(tx, &mut buf).await
+}
+
+/// The CSV text of one chunk.
+fn take_csv(w: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, StreamError> {
+    w.into_inner()
+        .map_err(|e| StreamError::Encode(e.error().to_string()))
 }
 
 /// Cells starting with these are formulas to spreadsheet programs; they are
@@ -83,47 +227,44 @@ fn cell(s: &str) -> String {
     }
 }
 
-fn csv(findings: &[Finding]) -> Result<Vec<u8>, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "priority",
-        "severity",
-        "risk_score",
-        "asset_name",
-        "asset_ref",
-        "algorithm",
-        "parameter",
-        "usage",
-        "quantum_threat",
-        "policy_status",
-        "nist_deprecated_after",
-        "nist_disallowed_after",
-        "mosca_exposed",
-        "recommendation",
-    ])?;
-    for f in findings {
-        w.write_record([
-            f.priority.to_string(),
-            f.severity.clone(),
-            format!("{:.2}", f.risk_score),
-            cell(&f.asset_name),
-            cell(f.asset_ref.as_deref().unwrap_or("")),
-            cell(&f.algorithm),
-            cell(f.parameter.as_deref().unwrap_or("")),
-            f.usage.clone().unwrap_or_default(),
-            f.quantum_threat.clone(),
-            f.policy_status.clone(),
-            f.nist_deprecated_year
-                .map(|y| y.to_string())
-                .unwrap_or_default(),
-            f.nist_disallowed_year
-                .map(|y| y.to_string())
-                .unwrap_or_default(),
-            f.mosca_exposed.map(|b| b.to_string()).unwrap_or_default(),
-            cell(f.recommendation.as_deref().unwrap_or("")),
-        ])?;
-    }
-    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+const CSV_HEADER: [&str; 14] = [
+    "priority",
+    "severity",
+    "risk_score",
+    "asset_name",
+    "asset_ref",
+    "algorithm",
+    "parameter",
+    "usage",
+    "quantum_threat",
+    "policy_status",
+    "nist_deprecated_after",
+    "nist_disallowed_after",
+    "mosca_exposed",
+    "recommendation",
+];
+
+fn csv_row(f: &Finding) -> [String; 14] {
+    [
+        f.priority.to_string(),
+        f.severity.clone(),
+        format!("{:.2}", f.risk_score),
+        cell(&f.asset_name),
+        cell(f.asset_ref.as_deref().unwrap_or("")),
+        cell(&f.algorithm),
+        cell(f.parameter.as_deref().unwrap_or("")),
+        f.usage.clone().unwrap_or_default(),
+        f.quantum_threat.clone(),
+        f.policy_status.clone(),
+        f.nist_deprecated_year
+            .map(|y| y.to_string())
+            .unwrap_or_default(),
+        f.nist_disallowed_year
+            .map(|y| y.to_string())
+            .unwrap_or_default(),
+        f.mosca_exposed.map(|b| b.to_string()).unwrap_or_default(),
+        cell(f.recommendation.as_deref().unwrap_or("")),
+    ]
 }
 
 fn esc(s: &str) -> String {
@@ -141,34 +282,31 @@ fn esc(s: &str) -> String {
     out
 }
 
-fn html(
-    a: &crate::repo::Assessment,
-    s: &super::assessments::AssessmentSummary,
-    findings: &[Finding],
-) -> String {
-    let mut rows = String::new();
-    for f in findings.iter().take(1000) {
-        rows.push_str(&format!(
-            "<tr><td>{}</td><td class=\"{}\">{}</td><td>{:.2}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-            f.priority,
-            esc(&f.severity.to_ascii_lowercase()),
-            esc(&f.severity),
-            f.risk_score,
-            esc(&f.asset_name),
-            esc(&f.algorithm),
-            esc(&f.quantum_threat),
-            esc(&f.policy_status),
-            esc(f.recommendation.as_deref().unwrap_or("")),
-        ));
-    }
-    let more = if findings.len() > 1000 {
-        format!(
-            "<p>Showing the first 1000 of {} findings; the CSV export has all.</p>",
-            findings.len()
-        )
+fn html_row(f: &Finding) -> String {
+    format!(
+        "<tr><td>{}</td><td class=\"{}\">{}</td><td>{:.2}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+        f.priority,
+        esc(&f.severity.to_ascii_lowercase()),
+        esc(&f.severity),
+        f.risk_score,
+        esc(&f.asset_name),
+        esc(&f.algorithm),
+        esc(&f.quantum_threat),
+        esc(&f.policy_status),
+        esc(f.recommendation.as_deref().unwrap_or("")),
+    )
+}
+
+fn html_tail(truncated: bool, total: i32) -> String {
+    let more = if truncated {
+        format!("<p>Showing the first {HTML_ROWS} of {total} findings; the CSV export has all.</p>")
     } else {
         String::new()
     };
+    format!("</table>{more}</body></html>")
+}
+
+fn html_head(a: &Assessment, s: &AssessmentSummary) -> String {
     // Inline styles only: the CSP allows 'self' style sheets, and a printed
     // report must stand alone.
     format!(
@@ -180,7 +318,7 @@ fn html(
 <tr><th>PQC readiness</th><td>{ready}%</td></tr><tr><th>Earliest NIST IR 8547 deadline</th><td>{deadline}</td></tr>\
 <tr><th>Findings by severity</th><td>{counts}</td></tr></table>\
 <h2>Findings by priority</h2><table border=\"1\" cellpadding=\"4\" style=\"border-collapse:collapse\">\
-<tr><th>#</th><th>Severity</th><th>Score</th><th>Asset</th><th>Algorithm</th><th>Threat</th><th>Policy</th><th>Recommendation</th></tr>\n{rows}</table>{more}</body></html>",
+<tr><th>#</th><th>Severity</th><th>Score</th><th>Asset</th><th>Algorithm</th><th>Threat</th><th>Policy</th><th>Recommendation</th></tr>\n",
         name = esc(&a.name),
         id = esc(&a.id),
         org = esc(&a.organization_id),

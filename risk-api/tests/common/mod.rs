@@ -272,3 +272,123 @@ pub fn inventory() -> Value {
         {"name": "mystery", "algorithm": "FooCipher"}
     ])
 }
+
+/// The risk-api binary as a child process on the test's database: for
+/// what only a separate process shows (its peak memory, SIGKILL).
+pub struct ChildApi {
+    pub child: std::process::Child,
+    pub base: String,
+}
+
+/// The `QRAP_*` settings of a child on `pool`'s database.
+pub fn child_env(pool: &PgPool, ml_url: &str, port: u16) -> Vec<(String, String)> {
+    let o = pool.connect_options();
+    vec![
+        ("QRAP_API_HOST".into(), "127.0.0.1".into()),
+        ("QRAP_API_PORT".into(), port.to_string()),
+        ("QRAP_DB_HOST".into(), o.get_host().to_owned()),
+        ("QRAP_DB_PORT".into(), o.get_port().to_string()),
+        (
+            "QRAP_DB_NAME".into(),
+            o.get_database().unwrap_or("postgres").to_owned(),
+        ),
+        ("QRAP_DB_USER".into(), o.get_username().to_owned()),
+        // make test's PostgreSQL trusts local connections
+        ("QRAP_DB_PASSWORD".into(), "unused".into()),
+        ("QRAP_DB_SSLMODE".into(), "disable".into()),
+        ("QRAP_DB_MIN_CONNS".into(), "0".into()),
+        ("QRAP_DB_MAX_CONNS".into(), "5".into()),
+        ("QRAP_ML_URL".into(), ml_url.into()),
+        ("QRAP_RATE_LIMIT".into(), "100000".into()),
+        ("QRAP_LOG_LEVEL".into(), "warn".into()),
+        ("QUANTUN_JWT_SECRET".into(), SECRET.into()),
+        ("QUANTUN_API_KEYS".into(), format!("{API_KEY}:ci")),
+    ]
+}
+
+impl ChildApi {
+    /// Starts `risk-api` with [`child_env`] plus `extra` and waits for /health.
+    pub async fn start(pool: &PgPool, ml_url: &str, extra: &[(&str, &str)]) -> Self {
+        let port = shared::test_util::free_port();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_risk-api"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(child_env(pool, ml_url, port))
+            .envs(extra.iter().copied())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let me = Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        for _ in 0..400 {
+            if let Ok(r) = client().get(me.url("/health")).send().await {
+                if r.status() == 200 {
+                    return me;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the risk-api child never answered /health");
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// `VmHWM` (peak resident set) of the child, in bytes.
+    pub fn peak_rss(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        let line = status
+            .lines()
+            .find(|l| l.starts_with("VmHWM:"))
+            .expect("VmHWM in /proc/<pid>/status");
+        let kb: u64 = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|v| v.parse().ok())
+            .unwrap();
+        kb * 1024
+    }
+
+    /// Resets the peak resident set to the current one (`echo 5 >
+    /// /proc/<pid>/clear_refs`, Linux ≥ 4.0), so a later [`Self::peak_rss`]
+    /// measures only what happens in between.
+    pub fn reset_peak_rss(&self) {
+        std::fs::write(format!("/proc/{}/clear_refs", self.pid()), "5").unwrap();
+    }
+
+    /// SIGKILL: no shutdown path runs.
+    pub fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// SIGTERM, then waits (at most 30 s) for the exit.
+    pub async fn terminate(&mut self) -> std::process::ExitStatus {
+        let ok = std::process::Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        for _ in 0..600 {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                return s;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("risk-api did not exit after SIGTERM");
+    }
+}
+
+impl Drop for ChildApi {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
