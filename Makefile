@@ -16,7 +16,7 @@ UI_TEST_ARGS ?=
 BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-ui bench bench-gateway bench-ai model-ai lint fmt build setup clean-run deploy-check images config-reference
+.PHONY: help run test test-ui bench bench-gateway bench-ai model-ai lint fmt build setup clean-run deploy-check images config-reference compose-certs compose-smoke
 
 help: ## List the targets
 	@echo "Quantun stack. Targets:"
@@ -57,18 +57,14 @@ IMAGE_REVISION ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown
 # target:image pairs; one Dockerfile with a final stage per binary
 IMAGES := gateway:quantun/qsgw-gateway control-plane:quantun/qsgw-control-plane ai-engine:quantun/qsgw-ai-engine risk-api:quantun/qrap-risk-api ml-engine:quantun/qrap-ml-engine
 
-images: ## Build the five container images (needs a running Docker engine)
-	@if ! docker info >/dev/null 2>&1; then \
-		echo "make images: no Docker engine reachable here (docker info failed); images are built where an engine runs: make images IMAGE_TAG=x.y.z" >&2; \
-		exit 1; \
-	fi
-	@for pair in $(IMAGES); do \
-		target=$${pair%%:*}; image=$${pair#*:}; \
-		echo "==> $$image:$(IMAGE_TAG) (target $$target)"; \
-		DOCKER_BUILDKIT=1 docker build -f compose/Dockerfile --target $$target \
-			--build-arg VERSION=$(IMAGE_TAG) --build-arg REVISION=$(IMAGE_REVISION) \
-			-t $$image:$(IMAGE_TAG) . || exit 1; \
-	done
+images: ## Build the five release images (builder stage in Docker; BuildKit where the CLI has it, else the legacy builder)
+	scripts/images.sh $(IMAGE_TAG) $(IMAGE_REVISION) $(IMAGES)
+
+compose-certs: ## Self-signed dev certificate for the compose gateway in compose/certs, readable by the image's uid 65532
+	scripts/compose-certs.sh
+
+compose-smoke: ## docs/deployment.md's compose quick start on a real Docker engine (installs docker.io, Compose v2; local stand-in base images), checked end to end
+	scripts/compose-smoke.sh
 
 bench-gateway: ## Gateway vs nginx and HAProxy (req/s, p50/p99, handshakes/s, RSS at 10k idle conns, route change → served; ~3 min)
 	scripts/bench.sh -p gateway --bench proxy

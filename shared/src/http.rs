@@ -154,6 +154,13 @@ fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
     )
 }
 
+/// Health probes and metric scrapes: container engines and Prometheus call
+/// them every few seconds, so they are logged at debug, not info (a failed
+/// one, 5xx, still at error).
+fn is_probe(path: &str) -> bool {
+    path == "/health" || path.starts_with("/health/") || path == "/metrics"
+}
+
 /// One span per request; logs completion and records HTTP metrics.
 async fn trace_and_measure(req: Request, next: Next) -> Response {
     let start = Instant::now();
@@ -168,6 +175,7 @@ async fn trace_and_measure(req: Request, next: Next) -> Response {
         .get::<RequestId>()
         .map(|r| r.as_str().to_owned())
         .unwrap_or_default();
+    let probe = is_probe(req.uri().path());
     let span = tracing::info_span!(
         "request",
         request_id = %rid,
@@ -183,6 +191,8 @@ async fn trace_and_measure(req: Request, next: Next) -> Response {
     span.in_scope(|| {
         if status >= 500 {
             tracing::error!(status, duration_ms, "request completed");
+        } else if probe {
+            tracing::debug!(status, duration_ms, "request completed");
         } else {
             tracing::info!(status, duration_ms, "request completed");
         }

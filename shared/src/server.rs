@@ -213,16 +213,25 @@ where
             return ExitCode::FAILURE;
         }
     };
-    rt.block_on(async {
+    let serve = rt.block_on(async {
         let shutdown = Shutdown::new();
         shutdown.listen_for_signals();
-        let serve = match start(shutdown).await {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::error!(error = format!("{e:#}"), "start-up failed");
-                return ExitCode::FAILURE;
-            }
-        };
+        start(shutdown).await
+    });
+    let serve = match serve {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "start-up failed");
+            // Exit without dropping the runtime: dropping it cancels the
+            // tasks the failed start had spawned in no set order, and a task
+            // inside etcd-client's `Client::connect` then unwraps a send to
+            // the channel worker dropped before it, a panic printed after
+            // the real error. Nothing is left to drain: nothing served yet.
+            std::mem::forget(rt);
+            return ExitCode::FAILURE;
+        }
+    };
+    rt.block_on(async {
         match serve.await {
             Ok(()) => {
                 tracing::info!("stopped cleanly");

@@ -532,3 +532,56 @@ async fn drain_is_bounded_by_the_grace_period() {
         "stop did not wait for the 800 ms handler"
     );
 }
+
+/// Captures what a subscriber writes (the log lines of one test).
+#[derive(Clone, Default)]
+struct LogBuf(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuf {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuf {
+    type Writer = LogBuf;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+/// Container health checks and Prometheus poll every few seconds: at the
+/// default level (info) their requests leave no line, ordinary requests do.
+#[tokio::test]
+async fn probes_and_scrapes_are_not_logged_at_info() {
+    let logs = LogBuf::default();
+    let sub = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(logs.clone())
+        .finish();
+    // The test runtime is single-threaded: the server's tasks log here too.
+    let _guard = tracing::subscriber::set_default(sub);
+    let router = Router::new()
+        .route("/health", get(|| async { "ok" }))
+        .route("/health/ready", get(|| async { "ok" }))
+        .route("/metrics", get(|| async { "" }))
+        .route("/things", get(|| async { "[]" }));
+    let srv = TestServer::spawn(apply_stack(router, &StackOptions::default())).await;
+    for path in ["/health", "/health/ready", "/metrics", "/things"] {
+        let r = srv.client().get(srv.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+    }
+    srv.stop().await.unwrap();
+    let out = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let completed: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("request completed"))
+        .collect();
+    assert_eq!(completed.len(), 1, "{out}");
+    assert!(completed[0].contains("path=/things"), "{out}");
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# `make compose-certs`: a self-signed development certificate for the compose
+# gateway, readable by the image's user (uid 65532, distroless "nonroot").
+#
+#   scripts/compose-certs.sh [DIR]     (default compose/certs; FORCE=1 replaces)
+#
+# Writes DIR/server.crt and DIR/server.key (ECDSA P-256, 365 days, names
+# localhost, 127.0.0.1 and ::1). The gateway reads the key through a
+# read-only bind mount as uid 65532, so a key owned by root with mode 0600
+# (what `openssl -keyout` leaves) fails with "Permission denied". As root
+# the key is given to 65532 with mode 0400; otherwise it is made 0644 (for
+# a development key only). Production: see docs/deployment.md (Gateway
+# certificate).
+set -euo pipefail
+
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+dir="${1:-$QUANTUN_ROOT/compose/certs}"
+command -v openssl >/dev/null 2>&1 || die "openssl missing: install it (Debian: apt-get install openssl)"
+mkdir -p "$dir"
+if [[ -e "$dir/server.crt" || -e "$dir/server.key" ]] && [[ -z "${FORCE:-}" ]]; then
+    info "$dir already has server.crt/server.key; keeping them (FORCE=1 replaces them)"
+    exit 0
+fi
+
+umask 077
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 365 \
+    -subj "/CN=localhost" \
+    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" \
+    -addext "extendedKeyUsage=serverAuth" \
+    -keyout "$dir/server.key" -out "$dir/server.crt" 2>/dev/null ||
+    die "openssl could not create the certificate in $dir"
+chmod 0644 "$dir/server.crt"
+if is_root; then
+    chown 65532:65532 "$dir/server.crt" "$dir/server.key"
+    chmod 0400 "$dir/server.key"
+    info "wrote $dir/server.crt and server.key (owner 65532, key mode 0400)"
+else
+    chmod 0644 "$dir/server.key"
+    info "wrote $dir/server.crt and server.key (key mode 0644 so uid 65532 can read it: development only)"
+fi
