@@ -150,6 +150,20 @@ pub struct Settings {
     /// concurrent requests answer 429 with Retry-After. Each streams from its own database connection.
     #[arg(long = "report-concurrency", env = "QRAP_REPORT_CONCURRENCY", default_value = "4", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub report_concurrency: u32,
+    /// Assessment workers in this replica (0: serve the API only; the assessments wait for
+    /// a replica with workers).
+    #[arg(long = "workers", env = "QRAP_WORKERS", default_value = "2", value_parser = clap::value_parser!(u32).range(0..=64))]
+    pub workers: u32,
+    /// Seconds an assessment run is leased for; the worker renews it while alive, and once it
+    /// expires (process killed) another worker takes the run over.
+    #[arg(long = "lease-secs", env = "QRAP_LEASE_SECS", default_value = "60", value_parser = clap::value_parser!(u64).range(2..=3600))]
+    pub lease_secs: u64,
+    /// Runs an assessment may start (first run plus take-overs after interruptions) before it fails.
+    #[arg(long = "max-attempts", env = "QRAP_MAX_ATTEMPTS", default_value = "3", value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub max_attempts: u32,
+    /// Milliseconds between an idle worker's looks for work queued by other replicas.
+    #[arg(long = "worker-poll-ms", env = "QRAP_WORKER_POLL_MS", default_value = "1000", value_parser = clap::value_parser!(u64).range(50..=60_000))]
+    pub worker_poll_ms: u64,
     /// Seconds to drain in-flight requests on SIGTERM.
     #[arg(long = "shutdown-grace-secs", env = "QRAP_SHUTDOWN_GRACE_SECS", default_value = "30", value_parser = clap::value_parser!(u64).range(0..=600))]
     pub shutdown_grace_secs: u64,
@@ -186,6 +200,8 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// Concurrent report generations.
     pub report_concurrency: usize,
+    /// Assessment worker pool.
+    pub workers: crate::runner::WorkerSettings,
     /// Drain time.
     pub shutdown_grace: Duration,
     /// How long start-up waits for the database.
@@ -262,6 +278,12 @@ impl Config {
             api_keys,
             cors_origins: parse_list(&s.cors_origins),
             report_concurrency: usize::try_from(s.report_concurrency).unwrap_or(1),
+            workers: crate::runner::WorkerSettings {
+                workers: usize::try_from(s.workers).unwrap_or(0),
+                lease: Duration::from_secs(s.lease_secs),
+                max_attempts: i32::try_from(s.max_attempts).unwrap_or(3),
+                poll: Duration::from_millis(s.worker_poll_ms),
+            },
             shutdown_grace: Duration::from_secs(s.shutdown_grace_secs),
             startup_timeout: Duration::from_secs(30),
         })

@@ -10,12 +10,14 @@ use crate::domain::summary::MlResult;
 /// The ML engine's batch limit.
 pub const BATCH: usize = 10_000;
 
-/// Scores every record, in order. The error is a short, user-facing
+/// Scores every record, in order, storing the number scored so far in
+/// `progress` after each batch. The error is a short, user-facing
 /// reason (no internal addresses or bodies).
 pub async fn score(
     http: &HttpClient,
     base: &str,
     assets: &[AssetRecord],
+    progress: &std::sync::atomic::AtomicUsize,
 ) -> Result<Vec<MlResult>, String> {
     let url = format!("{}/api/v1/score", base.trim_end_matches('/'));
     let mut out = Vec::with_capacity(assets.len());
@@ -58,6 +60,7 @@ pub async fn score(
             return Err("ML engine answered with a different number of results".to_owned());
         }
         out.extend(answer.results);
+        progress.store(out.len(), std::sync::atomic::Ordering::Relaxed);
     }
     Ok(out)
 }

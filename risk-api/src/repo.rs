@@ -92,8 +92,11 @@ pub struct Assessment {
     pub source_format: String,
     /// CycloneDX specVersion.
     pub source_spec_version: Option<String>,
-    /// Assets scored.
+    /// Assets to score.
     pub asset_count: i32,
+    /// Progress of a running assessment: assets scored so far (equal to
+    /// `asset_count` once completed).
+    pub assets_scored: i32,
     /// 0..100 once completed.
     pub overall_risk_score: Option<f64>,
     /// CRITICAL findings.
@@ -112,7 +115,8 @@ pub struct Assessment {
     pub earliest_deadline_year: Option<i32>,
     /// Why it failed.
     pub failure_reason: Option<String>,
-    /// Scoring attempts.
+    /// Runs started (a run interrupted by a crash or deploy is taken over
+    /// by another worker: one more attempt).
     pub attempts: i32,
     /// Creator.
     pub created_by: Option<String>,
@@ -129,7 +133,7 @@ pub struct Assessment {
 }
 
 /// Columns of [`Assessment`].
-pub const ASSESSMENT_COLS: &str = "id, organization_id, name, description, status, source_format, source_spec_version, asset_count, overall_risk_score::float8 AS overall_risk_score, critical_count, high_count, medium_count, low_count, info_count, pqc_readiness_pct::float8 AS pqc_readiness_pct, earliest_deadline_year, failure_reason, attempts, created_by, started_at, completed_at, version, created_at, updated_at";
+pub const ASSESSMENT_COLS: &str = "id, organization_id, name, description, status, source_format, source_spec_version, asset_count, assets_scored, overall_risk_score::float8 AS overall_risk_score, critical_count, high_count, medium_count, low_count, info_count, pqc_readiness_pct::float8 AS pqc_readiness_pct, earliest_deadline_year, failure_reason, attempts, created_by, started_at, completed_at, version, created_at, updated_at";
 
 /// A finding.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
@@ -285,7 +289,7 @@ pub async fn complete(
         "UPDATE assessments SET status = 'completed', asset_count = $2, overall_risk_score = $3, critical_count = $4,
              high_count = $5, medium_count = $6, low_count = $7, info_count = $8, pqc_readiness_pct = $9,
              earliest_deadline_year = $10, failure_reason = NULL, completed_at = now(), updated_at = now(),
-             version = version + 1
+             lease_owner = NULL, lease_expires_at = NULL, assets_scored = $2, version = version + 1
          WHERE id = $1",
     )
     .bind(id)

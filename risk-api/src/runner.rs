@@ -1,14 +1,44 @@
-//! Runs an assessment in the background: pending → running → completed or
-//! failed. Findings and the final status are written in one transaction, so
-//! a failure (ML engine down, timeout, database error) leaves no findings
-//! behind, only `failed` with its reason; `rerun` starts over.
+//! Assessment runs as durable jobs in Postgres.
+//!
+//! Every replica runs `QRAP_WORKERS` workers. A worker leases the oldest
+//! runnable assessment (`pending`, or `running` with an expired lease) with
+//! `FOR UPDATE SKIP LOCKED`, so two workers never take the same one, and
+//! renews the lease with a heartbeat that also records progress. A run
+//! interrupted by a crash, a SIGKILL or a lost database connection is taken
+//! over by any worker once the lease has expired; after `QRAP_MAX_ATTEMPTS`
+//! leases it fails with the reason. On SIGTERM workers stop leasing and hand
+//! their unfinished runs back (`pending`, the attempt not counted).
+//!
+//! Findings and the final status are written in one transaction, and only
+//! while the lease is still ours, so a run that lost its lease writes
+//! nothing; an ML or parsing failure writes only `failed` with its reason.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::{json, Value};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
 use crate::domain::inventory::{from_inventory, AssetRecord, InventoryAsset};
 use crate::domain::{cbom, summary};
 use crate::repo::{self, Actor};
 use crate::state::AppState;
+
+/// Worker pool settings.
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// Workers in this replica (0: this replica only serves the API).
+    pub workers: usize,
+    /// Lease length; the heartbeat renews it well before it ends.
+    pub lease: Duration,
+    /// Leases an assessment may take before it fails.
+    pub max_attempts: i32,
+    /// How often an idle worker looks for work (new work in this replica
+    /// wakes it at once).
+    pub poll: Duration,
+}
 
 /// Parses a stored source document back into assets.
 pub fn assets_of(format: &str, doc: &Value) -> Result<Vec<AssetRecord>, String> {
@@ -27,101 +57,309 @@ pub fn assets_of(format: &str, doc: &Value) -> Result<Vec<AssetRecord>, String> 
     }
 }
 
-/// Starts the run in the background.
-pub fn spawn(state: AppState, id: String) {
-    tokio::spawn(async move {
-        if let Err(e) = run(&state, &id).await {
-            tracing::error!(assessment = %id, error = %e, "assessment run failed on the database");
-            let _ = fail(
-                &state,
-                &id,
-                "storing the results failed; re-run the assessment",
-            )
-            .await;
-        }
-    });
+/// Wakes an idle worker of this replica (after a create or a re-run); the
+/// other replicas find the work at their next poll.
+pub fn wake(state: &AppState) {
+    state.wake.notify_one();
 }
 
-/// Runs one assessment to completion or failure.
-pub async fn run(state: &AppState, id: &str) -> Result<(), sqlx::Error> {
+/// This process's name in `lease_owner`: host, pid and start time, unique
+/// across restarts.
+fn owner_name() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "risk-api".into());
+    let start = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let name = format!("{host}/{}/{start:x}", std::process::id());
+    name.chars().take(200).collect()
+}
+
+/// The running pool; [`Pool::join`] waits until every worker has stopped
+/// (after the shutdown token fired) and handed its run back.
+#[derive(Debug)]
+pub struct Pool {
+    tasks: JoinSet<()>,
+}
+
+impl Pool {
+    /// Starts `settings.workers` workers that stop when `stop` fires.
+    pub fn start(state: AppState, settings: WorkerSettings, stop: CancellationToken) -> Self {
+        let mut tasks = JoinSet::new();
+        let owner: Arc<str> = owner_name().into();
+        for n in 0..settings.workers {
+            let (state, settings, stop) = (state.clone(), settings.clone(), stop.clone());
+            let owner: Arc<str> = format!("{owner}#{n}").into();
+            tasks.spawn(async move { worker(state, settings, owner, stop).await });
+        }
+        Self { tasks }
+    }
+
+    /// Waits for every worker to finish.
+    pub async fn join(mut self) {
+        while self.tasks.join_next().await.is_some() {}
+    }
+}
+
+async fn worker(state: AppState, s: WorkerSettings, owner: Arc<str>, stop: CancellationToken) {
+    while !stop.is_cancelled() {
+        match claim(&state, &s, &owner).await {
+            Ok(Some(job)) => {
+                if let Err(e) = run_leased(&state, &s, &owner, &job, &stop).await {
+                    tracing::error!(assessment = %job.id, error = %e, "assessment run failed on the database");
+                    // Left running with its lease: another attempt follows
+                    // once the lease expires.
+                }
+            }
+            Ok(None) => {
+                tokio::select! {
+                    () = state.wake.notified() => {}
+                    () = tokio::time::sleep(s.poll) => {}
+                    () = stop.cancelled() => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot lease assessments; retrying");
+                tokio::select! {
+                    () = tokio::time::sleep(s.poll) => {}
+                    () = stop.cancelled() => {}
+                }
+            }
+        }
+    }
+}
+
+/// A leased assessment.
+#[derive(Debug, sqlx::FromRow)]
+struct Job {
+    id: String,
+    organization_id: String,
+    source_format: String,
+    attempts: i32,
+    run_attempts: i32,
+    /// `running` when taken over from an expired lease.
+    was: String,
+}
+
+/// Leases the oldest runnable assessment, or fails it when it has used up
+/// its attempts. `None` when there is nothing to do.
+async fn claim(
+    state: &AppState,
+    s: &WorkerSettings,
+    owner: &str,
+) -> Result<Option<Job>, sqlx::Error> {
     let mut tx = state.pool.begin().await?;
-    let row: Option<(String, String, Option<Value>)> = sqlx::query_as(
-        "UPDATE assessments SET status = 'running', started_at = now(), attempts = attempts + 1,
-             failure_reason = NULL, updated_at = now(), version = version + 1
-         WHERE id = $1 AND status = 'pending'
-         RETURNING organization_id, source_format, source_document",
+    let job: Option<Job> = sqlx::query_as(
+        "WITH next AS (
+             SELECT id, status AS was FROM assessments
+             WHERE status = 'pending' OR (status = 'running' AND lease_expires_at < now())
+             ORDER BY created_at, id
+             LIMIT 1
+             FOR UPDATE SKIP LOCKED)
+         UPDATE assessments a SET status = 'running', lease_owner = $1,
+             lease_expires_at = now() + make_interval(secs => $2), attempts = a.attempts + 1,
+             run_attempts = a.run_attempts + 1,
+             started_at = now(), failure_reason = NULL, assets_scored = 0,
+             updated_at = now(), version = a.version + 1
+         FROM next WHERE a.id = next.id
+         RETURNING a.id, a.organization_id, a.source_format, a.attempts, a.run_attempts, next.was",
     )
-    .bind(id)
+    .bind(owner)
+    .bind(s.lease.as_secs_f64())
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((org, format, doc)) = row else {
-        // Deleted or picked up by someone else meanwhile.
-        return Ok(());
+    let Some(job) = job else {
+        return Ok(None);
+    };
+    if job.run_attempts > s.max_attempts {
+        let reason = format!(
+            "the run was interrupted {} times (process killed or restarted while scoring); re-run the assessment",
+            job.run_attempts - 1
+        );
+        sqlx::query(
+            "UPDATE assessments SET status = 'failed', failure_reason = $2, lease_owner = NULL,
+                 lease_expires_at = NULL, attempts = attempts - 1, run_attempts = run_attempts - 1,
+                 updated_at = now()
+             WHERE id = $1",
+        )
+        .bind(&job.id)
+        .bind(&reason)
+        .execute(&mut *tx)
+        .await?;
+        repo::audit(
+            &mut tx,
+            &Actor::system(),
+            Some(&job.organization_id),
+            "assessment.fail",
+            "assessment",
+            &job.id,
+            json!({"reason": reason}),
+        )
+        .await?;
+        tx.commit().await?;
+        // Look again at once: there may be other work.
+        return Box::pin(claim(state, s, owner)).await;
+    }
+    let action = if job.was == "running" {
+        "assessment.resume"
+    } else {
+        "assessment.start"
     };
     repo::audit(
         &mut tx,
         &Actor::system(),
-        Some(&org),
-        "assessment.start",
+        Some(&job.organization_id),
+        action,
         "assessment",
-        id,
-        json!({}),
+        &job.id,
+        json!({"attempt": job.attempts, "worker": owner}),
     )
     .await?;
     tx.commit().await?;
+    Ok(Some(job))
+}
 
-    let assets = match assets_of(&format, &doc.unwrap_or(Value::Null)) {
+/// Runs a leased job with its heartbeat; hands it back on shutdown, stops
+/// when the lease is lost.
+async fn run_leased(
+    state: &AppState,
+    s: &WorkerSettings,
+    owner: &str,
+    job: &Job,
+    stop: &CancellationToken,
+) -> Result<(), sqlx::Error> {
+    let progress = AtomicUsize::new(0);
+    let beat = heartbeat(state, s, owner, &job.id, &progress);
+    let work = run(state, owner, job, &progress);
+    tokio::pin!(work);
+    tokio::select! {
+        r = &mut work => r,
+        () = beat => {
+            tracing::warn!(assessment = %job.id, "lease lost; leaving the run to its new owner");
+            Ok(())
+        }
+        () = stop.cancelled() => hand_back(state, owner, &job.id).await,
+    }
+}
+
+/// Renews the lease and records progress every third of the lease (at
+/// most every second); returns only when the lease is no longer ours.
+async fn heartbeat(
+    state: &AppState,
+    s: &WorkerSettings,
+    owner: &str,
+    id: &str,
+    progress: &AtomicUsize,
+) {
+    let every = (s.lease / 3).min(Duration::from_secs(1));
+    loop {
+        tokio::time::sleep(every).await;
+        let done = i32::try_from(progress.load(Ordering::Relaxed)).unwrap_or(i32::MAX);
+        let r = sqlx::query(
+            "UPDATE assessments SET lease_expires_at = now() + make_interval(secs => $3), assets_scored = $4
+             WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
+        )
+        .bind(id)
+        .bind(owner)
+        .bind(s.lease.as_secs_f64())
+        .bind(done)
+        .execute(&state.pool)
+        .await;
+        match r {
+            Ok(r) if r.rows_affected() == 0 => return,
+            Ok(_) => {}
+            // A database hiccup: try again; the lease may run out meanwhile,
+            // and then the completion check refuses our results.
+            Err(e) => tracing::warn!(assessment = %id, error = %e, "lease renewal failed"),
+        }
+    }
+}
+
+/// Gives an unfinished run back on shutdown: `pending` again, this attempt
+/// not counted.
+async fn hand_back(state: &AppState, owner: &str, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE assessments SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL,
+             attempts = greatest(attempts - 1, 0), run_attempts = greatest(run_attempts - 1, 0), started_at = NULL, assets_scored = 0,
+             updated_at = now(), version = version + 1
+         WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
+    )
+    .bind(id)
+    .bind(owner)
+    .execute(&state.pool)
+    .await?;
+    tracing::info!(assessment = %id, "shutting down: run handed back");
+    Ok(())
+}
+
+/// Scores one leased assessment to completion or failure.
+async fn run(
+    state: &AppState,
+    owner: &str,
+    job: &Job,
+    progress: &AtomicUsize,
+) -> Result<(), sqlx::Error> {
+    let doc: Option<(Option<Value>,)> =
+        sqlx::query_as("SELECT source_document FROM assessments WHERE id = $1")
+            .bind(&job.id)
+            .fetch_optional(&state.pool)
+            .await?;
+    let doc = doc.and_then(|(d,)| d).unwrap_or(Value::Null);
+    let assets = match assets_of(&job.source_format, &doc) {
         Ok(a) => a,
-        Err(reason) => return fail(state, id, &reason).await,
+        Err(reason) => return fail(state, owner, &job.id, &reason).await,
     };
-    let scores = match crate::ml::score(&state.http, &state.ml_url, &assets).await {
+    drop(doc);
+    let scores = match crate::ml::score(&state.http, &state.ml_url, &assets, progress).await {
         Ok(s) => s,
-        Err(reason) => return fail(state, id, &reason).await,
+        Err(reason) => return fail(state, owner, &job.id, &reason).await,
     };
     let count = assets.len();
     let findings = summary::findings(assets, scores);
     let sum = summary::summarise(&findings);
 
     let mut tx = state.pool.begin().await?;
-    // Still ours and running? (It may have been deleted meanwhile.)
+    // Still ours? (Deleted, or taken over after our lease expired.)
     let still: Option<(String,)> = sqlx::query_as(
-        "SELECT status FROM assessments WHERE id = $1 AND status = 'running' FOR UPDATE",
+        "SELECT status FROM assessments WHERE id = $1 AND status = 'running' AND lease_owner = $2 FOR UPDATE",
     )
-    .bind(id)
+    .bind(&job.id)
+    .bind(owner)
     .fetch_optional(&mut *tx)
     .await?;
     if still.is_none() {
         return Ok(());
     }
     sqlx::query("DELETE FROM findings WHERE assessment_id = $1")
-        .bind(id)
+        .bind(&job.id)
         .execute(&mut *tx)
         .await?;
-    repo::insert_findings(&mut tx, id, &org, &findings).await?;
-    repo::complete(&mut tx, id, count, &sum).await?;
+    repo::insert_findings(&mut tx, &job.id, &job.organization_id, &findings).await?;
+    repo::complete(&mut tx, &job.id, count, &sum).await?;
     repo::audit(
         &mut tx,
         &Actor::system(),
-        Some(&org),
+        Some(&job.organization_id),
         "assessment.complete",
         "assessment",
-        id,
-        json!({"findings": count, "overall_risk_score": sum.overall_risk_score}),
+        &job.id,
+        json!({"findings": count, "overall_risk_score": sum.overall_risk_score, "attempt": job.attempts}),
     )
     .await?;
     tx.commit().await
 }
 
-/// Marks the assessment failed (and audits it) in one transaction.
-async fn fail(state: &AppState, id: &str, reason: &str) -> Result<(), sqlx::Error> {
+/// Marks the assessment failed (and audits it) in one transaction, if the
+/// lease is still ours.
+async fn fail(state: &AppState, owner: &str, id: &str, reason: &str) -> Result<(), sqlx::Error> {
     let mut tx = state.pool.begin().await?;
     let org: Option<(String,)> = sqlx::query_as(
         "UPDATE assessments SET status = 'failed', failure_reason = $2, completed_at = NULL,
-             updated_at = now(), version = version + 1
-         WHERE id = $1 AND status IN ('running', 'pending') RETURNING organization_id",
+             lease_owner = NULL, lease_expires_at = NULL, updated_at = now(), version = version + 1
+         WHERE id = $1 AND status = 'running' AND lease_owner = $3 RETURNING organization_id",
     )
     .bind(id)
     .bind(reason)
+    .bind(owner)
     .fetch_optional(&mut *tx)
     .await?;
     if let Some((org,)) = org {

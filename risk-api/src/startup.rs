@@ -34,6 +34,7 @@ pub struct Application {
     port: u16,
     shutdown: Shutdown,
     grace: Duration,
+    workers: crate::runner::Pool,
 }
 
 impl Application {
@@ -67,7 +68,13 @@ impl Application {
             readiness: readiness.clone(),
             max_body_size: config.max_body_size,
             reports: Arc::new(tokio::sync::Semaphore::new(config.report_concurrency)),
+            wake: Arc::new(tokio::sync::Notify::new()),
         };
+        let workers = crate::runner::Pool::start(
+            state.clone(),
+            config.workers.clone(),
+            shutdown.token(),
+        );
         let surface = Surface {
             info: INFO,
             readiness,
@@ -100,6 +107,7 @@ impl Application {
             port,
             shutdown,
             grace: config.shutdown_grace,
+            workers,
         })
     }
 
@@ -108,9 +116,12 @@ impl Application {
         self.port
     }
 
-    /// Serves until shutdown, then drains.
+    /// Serves until shutdown, then drains; the assessment workers stop
+    /// leasing and hand their unfinished runs back before this returns.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.serve(self.shutdown, self.grace).await
+        let served = self.server.serve(self.shutdown, self.grace).await;
+        self.workers.join().await;
+        served
     }
 }
 

@@ -26,6 +26,8 @@ pub struct AppState {
     /// Report generations allowed at once (`QRAP_REPORT_CONCURRENCY`);
     /// a report holds a permit until its last row is sent.
     pub reports: Arc<tokio::sync::Semaphore>,
+    /// Wakes an idle assessment worker of this replica (new work).
+    pub wake: Arc<tokio::sync::Notify>,
 }
 
 impl FromRef<AppState> for Arc<Authenticator> {

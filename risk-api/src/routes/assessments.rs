@@ -151,7 +151,8 @@ fn check_text(field: &str, v: Option<&str>, max: usize, required: bool) -> Optio
 /// application/json` takes a JSON inventory (limit `QRAP_MAX_BODY_SIZE`);
 /// `application/vnd.cyclonedx+json` takes a CycloneDX 1.6/1.7 CBOM (limit
 /// `QRAP_CBOM_MAX_BODY_SIZE`, default 32 MiB). Answers 202 with the
-/// pending assessment; poll it until `completed` or `failed`.
+/// pending assessment; a worker of any replica runs it. Poll it until
+/// `completed` or `failed` (`assets_scored` shows progress while running).
 #[utoipa::path(post, path = "/api/v1/assessments", tag = "assessments",
     params(CbomQuery),
     request_body(content(
@@ -262,7 +263,7 @@ pub async fn create_assessment(
     .await
     .map_err(db)?;
     tx.commit().await.map_err(db)?;
-    crate::runner::spawn(state.clone(), a.id.clone());
+    crate::runner::wake(&state);
     Ok((StatusCode::ACCEPTED, AppJson(a)))
 }
 
@@ -415,6 +416,7 @@ pub async fn rerun_assessment(
     let mut tx = state.pool.begin().await.map_err(db)?;
     let row: Option<Assessment> = sqlx::query_as(&format!(
         "UPDATE assessments SET status = 'pending', failure_reason = NULL, completed_at = NULL, started_at = NULL,
+             run_attempts = 0, assets_scored = 0,
              overall_risk_score = NULL, critical_count = 0, high_count = 0, medium_count = 0, low_count = 0,
              info_count = 0, pqc_readiness_pct = NULL, earliest_deadline_year = NULL,
              version = version + 1, updated_at = now()
@@ -448,7 +450,7 @@ pub async fn rerun_assessment(
     .await
     .map_err(db)?;
     tx.commit().await.map_err(db)?;
-    crate::runner::spawn(state.clone(), row.id.clone());
+    crate::runner::wake(&state);
     Ok((StatusCode::ACCEPTED, AppJson(row)))
 }
 

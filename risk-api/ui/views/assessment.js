@@ -27,7 +27,10 @@ function Progress({ a }) {
       ${['Received', 'Scoring with the ML engine', 'Findings stored'].map((label, i) => html`<li
         class=${i < step ? 'done' : i === step ? 'current' : ''}>${label}</li>`)}
     </ol>
-    <progress aria-label="Assessment progress"></progress>
+    ${a.status === 'running' && a.asset_count > 0
+      ? html`<progress aria-label="Assessment progress" max=${a.asset_count} value=${a.assets_scored || 0}></progress>
+        <p id="assessment-progress">${a.assets_scored || 0} of ${a.asset_count} assets scored</p>`
+      : html`<progress aria-label="Assessment progress"></progress>`}
     <p class="muted">${secs} s ${a.status === 'pending' ? 'waiting' : 'running'}; this page updates by itself.</p>
   </div>`;
 }
