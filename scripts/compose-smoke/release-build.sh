@@ -33,6 +33,7 @@ mkdir -p "$ctx/toolchain"
 cp -al "$toolchain/bin" "$toolchain/lib" "$ctx/toolchain/" 2>/dev/null ||
     cp -a "$toolchain/bin" "$toolchain/lib" "$ctx/toolchain/"
 cp "$QUANTUN_SCRIPTS_DIR/compose-smoke/rust.Dockerfile" "$ctx/Dockerfile"
+cp /etc/ssl/certs/ca-certificates.crt "$ctx/host-ca-bundle.crt"
 info "quantun-local/rust:bookworm from $toolchain ($(rustc --version))"
 docker_build -q --network host -t quantun-local/rust:bookworm "$ctx" >/dev/null
 
