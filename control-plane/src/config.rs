@@ -17,6 +17,8 @@ use sqlx::postgres::PgConnectOptions;
 pub const JWT_ISSUER: &str = "qsgw";
 /// Audience of QSGW access tokens.
 pub const JWT_AUDIENCE: &str = "qsgw-control-plane";
+/// Audience of QSGW refresh tokens: never accepted as an access token.
+pub const REFRESH_AUDIENCE: &str = "qsgw-control-plane-refresh";
 
 /// Command line.
 #[derive(Debug, Parser)]
@@ -92,12 +94,18 @@ pub struct Settings {
     /// Minimum idle database connections.
     #[arg(long = "database-min-conns", env = "QSGW_DATABASE_MIN_CONNS", default_value = "5", value_parser = clap::value_parser!(u32).range(0..=1000))]
     pub database_min_conns: u32,
+    /// Longest wait in milliseconds for a pooled database connection; past it a request answers 503 with Retry-After.
+    #[arg(long = "database-acquire-timeout-ms", env = "QSGW_DATABASE_ACQUIRE_TIMEOUT_MS", default_value = "1000", value_parser = clap::value_parser!(u64).range(50..=60_000))]
+    pub database_acquire_timeout_ms: u64,
     /// JWT signing secret, at least 32 bytes (required).
     #[arg(long = "jwt-secret", env = "QSGW_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<Secret>,
-    /// Access-token lifetime in seconds.
-    #[arg(long = "jwt-ttl-secs", env = "QSGW_JWT_TTL_SECS", default_value = "3600", value_parser = clap::value_parser!(u64).range(60..=86_400))]
+    /// Access-token lifetime in seconds (short: the console renews it with its refresh token).
+    #[arg(long = "jwt-ttl-secs", env = "QSGW_JWT_TTL_SECS", default_value = "900", value_parser = clap::value_parser!(u64).range(60..=86_400))]
     pub jwt_ttl_secs: u64,
+    /// Refresh-token lifetime in seconds: how long a console session lasts without a new login.
+    #[arg(long = "refresh-ttl-secs", env = "QSGW_REFRESH_TTL_SECS", default_value = "43200", value_parser = clap::value_parser!(u64).range(300..=2_592_000))]
+    pub refresh_ttl_secs: u64,
     /// API key for service authentication (gateways), at least 16 bytes.
     #[arg(long = "api-key", env = "QSGW_API_KEY", hide_env_values = true)]
     pub api_key: Option<Secret>,
@@ -155,6 +163,8 @@ pub struct Config {
     pub pool: PoolSettings,
     /// Token keys.
     pub jwt: JwtKeys,
+    /// Refresh-token keys (same secret, audience [`REFRESH_AUDIENCE`]).
+    pub refresh_jwt: JwtKeys,
     /// Service keys.
     pub api_keys: ApiKeys,
     /// etcd.
@@ -235,6 +245,13 @@ impl Config {
             JWT_AUDIENCE,
             Duration::from_secs(s.jwt_ttl_secs),
         )?;
+        let refresh_jwt = JwtKeys::new(
+            "QSGW_JWT_SECRET",
+            &secret,
+            JWT_ISSUER,
+            REFRESH_AUDIENCE,
+            Duration::from_secs(s.refresh_ttl_secs.max(s.jwt_ttl_secs)),
+        )?;
         let api_keys = match s.api_key.filter(|k| !k.is_empty()) {
             Some(k) => ApiKeys::single("QSGW_API_KEY", &k, "gateway")?,
             None => ApiKeys::default(),
@@ -279,9 +296,10 @@ impl Config {
             pool: PoolSettings {
                 max_conns: s.database_max_conns,
                 min_conns: s.database_min_conns,
-                ..PoolSettings::default()
+                acquire_timeout: Duration::from_millis(s.database_acquire_timeout_ms),
             },
             jwt,
+            refresh_jwt,
             api_keys,
             etcd: EtcdSettings::new(endpoints),
             webhook,

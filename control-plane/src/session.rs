@@ -1,42 +1,88 @@
-//! Tokens of users who were disabled, deleted or given another role stop
-//! working at once rather than at expiry: a layer on the API checks the
-//! token's subject against `users` (one indexed lookup per request).
-//! Service API keys, and tokens whose subject is not a user id, are left to
-//! the role extractors.
+//! Sessions that end when they should: a layer on the API checks every
+//! bearer token against `users` (one indexed lookup per request).
+//!
+//! A control-plane JWT is a user session, nothing else: its subject must be
+//! the id of an existing, enabled user, its role that user's current role,
+//! and its `ver` claim the user's current `token_version`. A password or
+//! role change, disabling and `POST /api/v1/auth/logout` bump the version
+//! (migration 0010's trigger, and `POST /api/v1/auth/logout`), so every live token of that
+//! user stops working at once rather than at expiry. Anyone holding the
+//! signing secret therefore cannot mint working tokens for invented
+//! subjects; automation uses the service API key (`X-API-Key`), which is
+//! not a JWT and is left to the role extractors.
+
+use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use shared::auth::AuthMethod;
+use shared::auth::{AuthMethod, JwtKeys, Principal, Role};
 use shared::error::Problem;
 use shared::ids::UserId;
+use sqlx::PgPool;
 
 use crate::state::AppState;
+
+/// The answer to a token that no longer names a live session.
+fn revoked() -> Problem {
+    let mut p = Problem::unauthorized(
+        "this session has ended (logout, password or role change, disabled or deleted account); log in again",
+    );
+    p.www_authenticate = Some("Bearer error=\"invalid_token\"".to_owned());
+    p
+}
 
 /// Middleware for [`axum::middleware::from_fn_with_state`].
 pub async fn check_user(State(state): State<AppState>, req: Request, next: Next) -> Response {
     // Bad or missing credentials are answered by the extractors (401 with
-    // the precise reason); only valid user tokens are checked here.
+    // the precise reason); only valid tokens are checked here.
     let Ok(principal) = state.auth.authenticate(req.headers()) else {
         return next.run(req).await;
     };
+    match live(&state.pool, &principal).await {
+        Ok(true) => next.run(req).await,
+        Ok(false) => revoked().into_response(),
+        Err(e) => shared::db::problem(e).into_response(),
+    }
+}
+
+/// Whether `principal` is a live session: an API key, or a JWT naming an
+/// existing enabled user with the same role and token version.
+pub async fn live(pool: &PgPool, principal: &Principal) -> Result<bool, sqlx::Error> {
     if !matches!(principal.method, AuthMethod::Jwt { .. }) {
-        return next.run(req).await;
+        return Ok(true);
     }
     let Ok(user_id) = UserId::parse(&principal.subject) else {
-        return next.run(req).await;
+        return Ok(false);
     };
-    let row: Result<Option<(String, bool)>, sqlx::Error> =
-        sqlx::query_as("SELECT role, disabled FROM users WHERE id = $1")
+    let row: Option<(String, bool, i64)> =
+        sqlx::query_as("SELECT role, disabled, token_version FROM users WHERE id = $1")
             .bind(user_id.as_str())
-            .fetch_optional(&state.pool)
-            .await;
-    match row {
-        Ok(Some((role, false))) if role == principal.role.as_str() => next.run(req).await,
-        Ok(_) => Problem::unauthorized(
-            "this account was disabled, deleted or changed role; log in again",
-        )
-        .into_response(),
-        Err(e) => Problem::internal(e).into_response(),
-    }
+            .fetch_optional(pool)
+            .await?;
+    Ok(matches!(row, Some((role, false, ver))
+        if role == principal.role.as_str() && ver == principal.token_version))
+}
+
+/// Issues an access token for user `id` with its current role and token
+/// version, living `ttl`; `None` when the user does not exist or is
+/// disabled.
+pub async fn issue_for_user(
+    pool: &PgPool,
+    jwt: &JwtKeys,
+    id: &str,
+    ttl: Duration,
+) -> Result<Option<(String, Role)>, Problem> {
+    let row: Option<(String, bool, i64)> =
+        sqlx::query_as("SELECT role, disabled, token_version FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+            .map_err(shared::db::problem)?;
+    let Some((role, false, ver)) = row else {
+        return Ok(None);
+    };
+    let role: Role = role.parse().map_err(Problem::internal)?;
+    let (token, _) = jwt.issue_with(id, role, None, Some(ver), ttl)?;
+    Ok(Some((token, role)))
 }

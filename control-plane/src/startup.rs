@@ -111,6 +111,7 @@ impl Application {
                 jwt: config.jwt.clone(),
                 api_keys: config.api_keys.clone(),
             }),
+            refresh_jwt: Arc::new(config.refresh_jwt.clone()),
             etcd,
             publisher,
             login_limits: Arc::new(LoginLimits::new(config.login_limits)),

@@ -20,6 +20,8 @@ pub struct AppState {
     pub pool: PgPool,
     /// Token and API-key checks.
     pub auth: Arc<Authenticator>,
+    /// Refresh-token keys (the console renews short access tokens).
+    pub refresh_jwt: Arc<JwtKeys>,
     /// etcd, dialled lazily.
     pub etcd: Arc<LazyClient>,
     /// Config publisher (etcd).

@@ -35,10 +35,15 @@ async fn bootstrap_admin_logs_in_and_token_works(pool: PgPool) {
         .await;
     assert_eq!(r.status(), 200);
     let users: Value = r.json().await.unwrap();
-    assert_eq!(users["items"].as_array().unwrap().len(), 1);
+    // The bootstrap admin and the harness's one user per role.
+    assert_eq!(
+        users["items"].as_array().unwrap().len() as i64,
+        1 + common::TEST_USERS
+    );
     assert!(users["items"][0].get("password_hash").is_none());
     let last_login: Option<chrono::DateTime<chrono::Utc>> =
-        sqlx::query_scalar("SELECT last_login_at FROM users")
+        sqlx::query_scalar("SELECT last_login_at FROM users WHERE lower(email) = lower($1)")
+            .bind(ADMIN_EMAIL)
             .fetch_one(&app.pool)
             .await
             .unwrap();
@@ -52,7 +57,7 @@ async fn bootstrap_admin_logs_in_and_token_works(pool: PgPool) {
         .fetch_one(&app.pool)
         .await
         .unwrap();
-    assert_eq!(n, 1);
+    assert_eq!(n, 1 + common::TEST_USERS);
     app.stop().await;
 }
 

@@ -421,7 +421,7 @@ async fn threats_ingest_filter_and_triage_with_audit(pool: PgPool) {
     assert_eq!(r.status(), 200);
     let t: Value = r.json().await.unwrap();
     assert_eq!(t["status"], "acknowledged");
-    assert_eq!(t["acknowledged_by"], "usr_test_operator");
+    assert_eq!(t["acknowledged_by"], app.subject(&app.operator));
     let resolve = format!("/api/v1/threats/{id}/resolve");
     assert_eq!(
         app.call(

@@ -144,7 +144,7 @@ async fn upstream_and_route_crud_with_audit_and_revision(pool: PgPool) {
     .unwrap();
     assert_eq!(before.unwrap()["enabled"], true);
     assert_eq!(after.unwrap()["enabled"], false);
-    assert_eq!(actor, "usr_test_operator");
+    assert_eq!(actor, app.subject(&app.operator));
     assert_eq!(role.as_deref(), Some("operator"));
     assert!(request_id.unwrap().starts_with("req_"));
     let ip: Option<String> = sqlx::query_scalar(

@@ -1556,11 +1556,22 @@ async fn route_change_run(
         .expect("control plane starts");
     let cp = format!("http://127.0.0.1:{}", app.port());
     let cp_task = tokio::spawn(app.run_until_stopped());
-    let token = cfg
-        .jwt
-        .issue("usr_bench", shared::auth::Role::Operator, None)
-        .expect("token")
-        .0;
+    // Control-plane tokens must name a real user (issue 16).
+    let bench_pool = sqlx::PgPool::connect(&db_url)
+        .await
+        .expect("bench database");
+    let user = shared::ids::UserId::new();
+    sqlx::query("INSERT INTO users (id, email, password_hash, role) VALUES ($1, 'bench@test.example', '$argon2id$unusable', 'operator')")
+        .bind(user.as_str())
+        .execute(&bench_pool)
+        .await
+        .expect("bench user");
+    let token =
+        control_plane::session::issue_for_user(&bench_pool, &cfg.jwt, user.as_str(), cfg.jwt.ttl())
+            .await
+            .expect("token")
+            .expect("user exists")
+            .0;
 
     let (port, admin_port) = (free_port(), free_port());
     let mut cmd = pinned(GATEWAY_BIN);

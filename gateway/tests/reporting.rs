@@ -49,15 +49,25 @@ impl ControlPlane {
         c.pool.min_conns = 0;
         c.pool.max_conns = 5;
         c.shutdown_grace = Duration::from_secs(1);
-        let viewer = c
-            .jwt
-            .issue("usr_test_viewer", Role::Viewer, None)
-            .unwrap()
-            .0;
         let shutdown = Shutdown::new();
+        let jwt = c.jwt.clone();
         let app = control_plane::startup::Application::build(c, shutdown.clone())
             .await
             .unwrap();
+        // Control-plane tokens must name a real user (issue 16).
+        let viewer_id = shared::ids::UserId::new();
+        sqlx::query("INSERT INTO users (id, email, password_hash, role) VALUES ($1, $1 || '@test.example', '$argon2id$unusable', $2)")
+            .bind(viewer_id.as_str())
+            .bind(Role::Viewer.as_str())
+            .execute(pool)
+            .await
+            .unwrap();
+        let viewer =
+            control_plane::session::issue_for_user(pool, &jwt, viewer_id.as_str(), jwt.ttl())
+                .await
+                .unwrap()
+                .unwrap()
+                .0;
         let base = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
         Self {

@@ -104,6 +104,9 @@ pub struct Settings {
     /// Minimum connection pool size.
     #[arg(long = "db-min-conns", env = "QRAP_DB_MIN_CONNS", default_value = "5", value_parser = clap::value_parser!(u32).range(0..=1000))]
     pub db_min_conns: u32,
+    /// Longest wait in milliseconds for a pooled database connection; past it a request answers 503 with Retry-After.
+    #[arg(long = "db-acquire-timeout-ms", env = "QRAP_DB_ACQUIRE_TIMEOUT_MS", default_value = "1000", value_parser = clap::value_parser!(u64).range(50..=60_000))]
+    pub db_acquire_timeout_ms: u64,
     /// ML engine base URL.
     #[arg(long = "ml-url", env = "QRAP_ML_URL", default_value = "http://localhost:8084", value_parser = parse_base_url)]
     pub ml_url: String,
@@ -133,7 +136,7 @@ pub struct Settings {
     /// Access-token lifetime in seconds.
     #[arg(long = "jwt-ttl-secs", env = "QUANTUN_JWT_TTL_SECS", default_value = "3600", value_parser = clap::value_parser!(u64).range(60..=86_400))]
     pub jwt_ttl_secs: u64,
-    /// Comma-separated API keys, each optionally `key:name` (required).
+    /// Comma-separated API keys, each optionally `key:name`, or `key:name@org_…` to confine the key to one organization (required).
     #[arg(long = "api-keys", env = "QUANTUN_API_KEYS", hide_env_values = true)]
     pub api_keys: Option<Secret>,
     /// Browser origins allowed to call the API (CORS), comma separated; empty = same origin only.
@@ -265,7 +268,7 @@ impl Config {
             pool: PoolSettings {
                 max_conns: s.db_max_conns,
                 min_conns: s.db_min_conns,
-                ..PoolSettings::default()
+                acquire_timeout: Duration::from_millis(s.db_acquire_timeout_ms),
             },
             ml_url: s.ml_url,
             log_level: s.log_level,

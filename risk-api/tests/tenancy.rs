@@ -122,14 +122,15 @@ async fn organizations_see_only_themselves(pool: PgPool) {
             .0,
         403
     );
-    // API keys are service clients: they read across organizations.
+    // An API key bound to no organization is a service client of no
+    // tenant: it sees nothing (tenancy is a property of the credential).
     let r = client()
         .get(app.url(&format!("/api/v1/assessments/{b_asm}")))
         .header("x-api-key", API_KEY)
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 200);
+    assert_eq!(r.status(), 403);
     let r = client()
         .get(app.url("/api/v1/assessments"))
         .send()

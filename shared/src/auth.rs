@@ -99,6 +99,11 @@ pub struct Claims {
     /// Organization (QRAP tokens).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub org: Option<String>,
+    /// The subject's token version when the token was issued (QSGW user
+    /// tokens): a token whose `ver` is older than the user's current one
+    /// was revoked (password or role change, disable, logout). Absent = 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ver: Option<i64>,
 }
 
 /// Why a token or key was refused (all map to 401).
@@ -203,6 +208,19 @@ impl JwtKeys {
         role: Role,
         org: Option<&str>,
     ) -> Result<(String, Claims), Problem> {
+        self.issue_with(sub, role, org, None, self.ttl)
+    }
+
+    /// Issues a token carrying the subject's token version `ver` and
+    /// living `ttl` (QSGW access and refresh tokens).
+    pub fn issue_with(
+        &self,
+        sub: &str,
+        role: Role,
+        org: Option<&str>,
+        ver: Option<i64>,
+        ttl: Duration,
+    ) -> Result<(String, Claims), Problem> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: sub.to_owned(),
@@ -210,9 +228,10 @@ impl JwtKeys {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             iat: now,
-            exp: now + i64::try_from(self.ttl.as_secs()).unwrap_or(3600),
+            exp: now + i64::try_from(ttl.as_secs()).unwrap_or(3600),
             jti: uuid::Uuid::new_v4().simple().to_string(),
             org: org.map(str::to_owned),
+            ver,
         };
         let token = self.sign(&claims)?;
         Ok((token, claims))
@@ -253,12 +272,21 @@ impl JwtKeys {
 /// A set of API keys, each with a name for audit.
 #[derive(Clone, Default)]
 pub struct ApiKeys {
-    keys: Vec<(String, [u8; 32])>,
+    keys: Vec<ApiKeyEntry>,
+}
+
+/// One configured key: its name, the SHA-256 of its value, and the
+/// organization it is confined to (QRAP's `key:name@org_…`).
+#[derive(Clone)]
+struct ApiKeyEntry {
+    name: String,
+    digest: [u8; 32],
+    org: Option<String>,
 }
 
 impl std::fmt::Debug for ApiKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let names: Vec<&str> = self.keys.iter().map(|(n, _)| n.as_str()).collect();
+        let names: Vec<&str> = self.keys.iter().map(|k| k.name.as_str()).collect();
         f.debug_struct("ApiKeys").field("names", &names).finish()
     }
 }
@@ -267,17 +295,35 @@ impl ApiKeys {
     /// Shortest accepted key.
     pub const MIN_LEN: usize = 16;
 
-    /// Parses `key[:name],key2[:name2]` (named `var` in errors). Unnamed keys
-    /// are called `key1`, `key2`, …
+    /// Parses `key[:name[@org]],key2[:name2]` (named `var` in errors).
+    /// Unnamed keys are called `key1`, `key2`, …; `@org_…` confines the key
+    /// to one organization (QRAP tenancy).
     pub fn parse(var: &str, spec: &Secret) -> Result<Self, ConfigError> {
         let mut keys = Vec::new();
         for (i, item) in spec.expose().split(',').map(str::trim).enumerate() {
             if item.is_empty() {
                 continue;
             }
-            let (key, name) = match item.rsplit_once(':') {
-                Some((k, n)) if !n.is_empty() && !k.is_empty() => (k, n.to_owned()),
-                _ => (item, format!("key{}", i + 1)),
+            let (key, label) = match item.rsplit_once(':') {
+                Some((k, n)) if !n.is_empty() && !k.is_empty() => (k, n),
+                _ => (item, ""),
+            };
+            let (name, org) = match label.split_once('@') {
+                Some((n, o)) => {
+                    if crate::ids::OrgId::parse(o).is_err() {
+                        return Err(ConfigError::new(
+                            var,
+                            format!("key '{n}': '@{o}' is not an organization id (org_ + 32 hex)"),
+                        ));
+                    }
+                    (n.to_owned(), Some(o.to_owned()))
+                }
+                None => (label.to_owned(), None),
+            };
+            let name = if name.is_empty() {
+                format!("key{}", i + 1)
+            } else {
+                name
             };
             if key.len() < Self::MIN_LEN {
                 return Err(ConfigError::new(
@@ -285,7 +331,11 @@ impl ApiKeys {
                     format!("key '{name}' is shorter than {} bytes", Self::MIN_LEN),
                 ));
             }
-            keys.push((name, digest(key)));
+            keys.push(ApiKeyEntry {
+                name,
+                digest: digest(key),
+                org,
+            });
         }
         Ok(Self { keys })
     }
@@ -299,7 +349,11 @@ impl ApiKeys {
             ));
         }
         Ok(Self {
-            keys: vec![(name.to_owned(), digest(key.expose()))],
+            keys: vec![ApiKeyEntry {
+                name: name.to_owned(),
+                digest: digest(key.expose()),
+                org: None,
+            }],
         })
     }
 
@@ -311,11 +365,16 @@ impl ApiKeys {
     /// The name of the matching key. Every configured key is compared (no
     /// early exit) and each comparison is constant time.
     pub fn verify(&self, presented: &str) -> Option<&str> {
+        self.verify_scoped(presented).map(|(name, _)| name)
+    }
+
+    /// The name and organization of the matching key (see [`Self::verify`]).
+    pub fn verify_scoped(&self, presented: &str) -> Option<(&str, Option<&str>)> {
         let d = digest(presented);
-        let mut found: Option<&str> = None;
-        for (name, k) in &self.keys {
-            if bool::from(k.ct_eq(&d)) {
-                found = Some(name);
+        let mut found = None;
+        for k in &self.keys {
+            if bool::from(k.digest.ct_eq(&d)) {
+                found = Some((k.name.as_str(), k.org.as_deref()));
             }
         }
         found
@@ -352,6 +411,10 @@ pub struct Principal {
     pub org: Option<String>,
     /// Credential used.
     pub method: AuthMethod,
+    /// Token version (`ver` claim) of a JWT; 0 when absent or for API keys.
+    pub token_version: i64,
+    /// Expiry (unix seconds) of a JWT; `None` for API keys.
+    pub expires_at: Option<i64>,
 }
 
 /// Everything needed to authenticate a request; put it in the router state
@@ -381,18 +444,25 @@ impl Authenticator {
                 role: claims.role,
                 org: claims.org,
                 method: AuthMethod::Jwt { jti: claims.jti },
+                token_version: claims.ver.unwrap_or(0),
+                expires_at: Some(claims.exp),
             });
         }
         if let Some(value) = headers.get(&X_API_KEY) {
             let key = value.to_str().map_err(|_| AuthError::InvalidApiKey)?;
-            let name = self.api_keys.verify(key).ok_or(AuthError::InvalidApiKey)?;
+            let (name, org) = self
+                .api_keys
+                .verify_scoped(key)
+                .ok_or(AuthError::InvalidApiKey)?;
             return Ok(Principal {
                 subject: format!("service:{name}"),
                 role: Role::Service,
-                org: None,
+                org: org.map(str::to_owned),
                 method: AuthMethod::ApiKey {
                     name: name.to_owned(),
                 },
+                token_version: 0,
+                expires_at: None,
             });
         }
         Err(AuthError::Missing)
@@ -634,6 +704,23 @@ mod tests {
         assert_eq!(keys.verify("aaaaaaaaaaaaaaaa"), None);
         assert_eq!(keys.verify(""), None);
         assert!(ApiKeys::parse("K", &Secret::new("short")).is_err());
+    }
+
+    #[test]
+    fn api_keys_bound_to_an_organization() {
+        let org = crate::ids::OrgId::new();
+        let spec = format!(
+            "aaaaaaaaaaaaaaaa1:ci@{},bbbbbbbbbbbbbbbb2:all",
+            org.as_str()
+        );
+        let keys = ApiKeys::parse("K", &Secret::new(spec)).unwrap();
+        assert_eq!(
+            keys.verify_scoped("aaaaaaaaaaaaaaaa1"),
+            Some(("ci", Some(org.as_str())))
+        );
+        assert_eq!(keys.verify_scoped("bbbbbbbbbbbbbbbb2"), Some(("all", None)));
+        let e = ApiKeys::parse("K", &Secret::new("aaaaaaaaaaaaaaaa1:ci@acme")).unwrap_err();
+        assert_eq!(e.var, "K");
     }
 
     #[test]

@@ -7,6 +7,15 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 
+/// Default longest wait for a pooled connection (`*_DATABASE_ACQUIRE_TIMEOUT_MS`).
+/// Short on purpose: when the database is down or every connection is
+/// busy, a client is better served by a quick 503 it can retry than by a
+/// request held for seconds (see [`problem`]).
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_millis(1000);
+
+/// `Retry-After` (seconds) of the 503 a database outage answers.
+pub const RETRY_AFTER_SECS: u64 = 2;
+
 /// Pool settings (from `*_MAX_CONNS`/`*_MIN_CONNS`).
 #[derive(Debug, Clone)]
 pub struct PoolSettings {
@@ -23,7 +32,7 @@ impl Default for PoolSettings {
         Self {
             max_conns: 25,
             min_conns: 5,
-            acquire_timeout: Duration::from_secs(5),
+            acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT,
         }
     }
 }
@@ -109,16 +118,44 @@ pub fn describe(e: &sqlx::Error) -> String {
     }
 }
 
-/// Whether an error means the database is unreachable (→ 503), as opposed to
-/// a query problem (→ 500).
+/// Whether an error means the database is unreachable or saturated (→ 503
+/// with `Retry-After`), as opposed to a query problem (→ 500): no free
+/// connection within the acquire timeout, a dropped or refused connection,
+/// TLS failure, or a server that says it is shutting down, starting up or
+/// out of connections (SQLSTATE class 08, 57P01-57P03, 53300).
 pub fn is_unavailable(e: &sqlx::Error) -> bool {
-    matches!(
-        e,
+    match e {
         sqlx::Error::PoolTimedOut
-            | sqlx::Error::Io(_)
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Tls(_)
-    )
+        | sqlx::Error::Io(_)
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(d) => d.code().is_some_and(|c| {
+            c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03" | "53300")
+        }),
+        _ => false,
+    }
+}
+
+/// The one mapping of a database error to a response every service uses:
+/// unavailable (see [`is_unavailable`]) → 503 problem+json with
+/// `Retry-After: 2`, anything else → a logged, opaque 500.
+/// [`Problem::internal`] applies the same rule when handed a `sqlx::Error`,
+/// so handlers that wrote `.map_err(Problem::internal)` degrade the same way.
+pub fn problem(e: sqlx::Error) -> crate::error::Problem {
+    if is_unavailable(&e) {
+        unavailable(&e)
+    } else {
+        crate::error::Problem::internal(e)
+    }
+}
+
+/// The 503 for an unavailable database (the cause is logged at warn, the
+/// body says only that the database is unavailable).
+pub fn unavailable(e: &sqlx::Error) -> crate::error::Problem {
+    tracing::warn!(error = %describe(e), "database unavailable, answering 503");
+    let mut p = crate::error::Problem::unavailable("the database is unavailable; retry shortly");
+    p.retry_after = Some(RETRY_AFTER_SECS);
+    p
 }
 
 /// The body of a service's `migrate` subcommand: waits for the database (at

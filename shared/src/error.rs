@@ -181,11 +181,18 @@ impl Problem {
     }
 
     /// 500 after logging `err` with its cause chain. The body says only
-    /// "internal error".
+    /// "internal error". A `sqlx::Error` that means the database is down or
+    /// saturated becomes the 503 of [`crate::db::problem`] instead: one
+    /// mapping, whichever way a handler hands the error over.
     pub fn internal<E>(err: E) -> Self
     where
-        E: std::fmt::Display + std::fmt::Debug,
+        E: std::fmt::Display + std::fmt::Debug + 'static,
     {
+        if let Some(e) = (&err as &dyn std::any::Any).downcast_ref::<sqlx::Error>() {
+            if crate::db::is_unavailable(e) {
+                return crate::db::unavailable(e);
+            }
+        }
         tracing::error!(error = %err, debug = ?err, "internal error");
         Self::internal_opaque()
     }
@@ -212,6 +219,13 @@ impl std::fmt::Display for Problem {
 }
 
 impl std::error::Error for Problem {}
+
+impl From<sqlx::Error> for Problem {
+    /// See [`crate::db::problem`].
+    fn from(e: sqlx::Error) -> Self {
+        crate::db::problem(e)
+    }
+}
 
 impl IntoResponse for Problem {
     fn into_response(mut self) -> Response {

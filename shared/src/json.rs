@@ -8,6 +8,9 @@
 //!   (e.g. `targets[0].port`), for every DTO, without per-type attributes.
 //!
 //! [`AppQuery`] does the same for query strings (unknown parameters → 422).
+//!
+//! Both refuse U+0000 anywhere (422 naming the field, see
+//! [`crate::validation`]): Postgres cannot store it.
 
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -80,6 +83,13 @@ pub fn bytes_rejection(e: BytesRejection) -> Problem {
 
 /// Parses `bytes` into `T`, reporting unknown fields and field paths.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    // Postgres refuses U+0000 in text and jsonb: a 422 here, not a 500 later.
+    if let Some(field) = crate::validation::json_nul_path(bytes) {
+        return Err(Problem::invalid_field(
+            field,
+            crate::validation::NUL_MESSAGE,
+        ));
+    }
     let mut unknown: Vec<String> = Vec::new();
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let result: Result<T, _> = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(
@@ -162,6 +172,12 @@ where
 
 /// Parses a query string into `T`.
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, Problem> {
+    if let Some(field) = crate::validation::query_nul_param(query) {
+        return Err(Problem::invalid_field(
+            field,
+            crate::validation::NUL_MESSAGE,
+        ));
+    }
     let mut unknown: Vec<String> = Vec::new();
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     let result: Result<T, _> = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(

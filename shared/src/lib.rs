@@ -25,6 +25,7 @@
 //! | [`features`] | request features the gateway extracts and the AI engine scores |
 //! | [`http_client`] | outgoing calls with timeouts and request id |
 //! | [`openapi`] | `/api/v1/openapi.json` and `/api/v1/docs` |
+//! | [`validation`] | text reaching Postgres: NUL refused everywhere, C0 controls in names |
 //! | [`ui`] | browser apps embedded in the binary, served under a prefix with `config.json`, vendored libraries, CSP |
 
 pub mod auth;
@@ -48,6 +49,7 @@ pub mod server;
 pub mod service;
 pub mod telemetry;
 pub mod ui;
+pub mod validation;
 
 #[cfg(feature = "test-util")]
 pub mod test_util;

@@ -434,3 +434,145 @@ impl Drop for ChildService {
         let _ = self.child.wait();
     }
 }
+
+/// Asserts the OpenAPI 3.1 rule for path parameters (OpenAPI 3.1.0,
+/// §4.8.12.1 Parameter Object: "If in is "path", the name field MUST
+/// correspond to a template expression occurring within the path field"),
+/// and that every template expression is documented as a path parameter.
+/// Query parameters documented as `in: path` (utoipa's default for
+/// `IntoParams` without `parameter_in = Query`) break this.
+pub fn assert_openapi_path_params(doc: &serde_json::Value) {
+    let paths = doc["paths"].as_object().expect("paths");
+    for (path, item) in paths {
+        let template: Vec<&str> = path
+            .split('{')
+            .skip(1)
+            .filter_map(|s| s.split('}').next())
+            .collect();
+        for (method, op) in item.as_object().expect("path item") {
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            let in_path: Vec<&str> = params
+                .iter()
+                .filter(|p| p["in"] == "path")
+                .filter_map(|p| p["name"].as_str())
+                .collect();
+            for name in &in_path {
+                assert!(
+                    template.contains(name),
+                    "{method} {path}: parameter '{name}' is documented as in: path but is not in the template"
+                );
+            }
+            for name in &template {
+                assert!(
+                    in_path.contains(name),
+                    "{method} {path}: template parameter '{name}' is not documented"
+                );
+            }
+        }
+    }
+}
+
+/// Forged and broken bearer tokens an outsider would try against an API
+/// whose tokens are HS256 with `secret`, issuer `valid.iss` and audience
+/// `valid.aud` (RFC 8725, JSON Web Token Best Current Practices, §2.1
+/// "Weak Signatures and Insufficient Signature Validation", §2.2 algorithm
+/// confusion, §3.1/3.8/3.9 validate algorithm, issuer, audience; RFC 7519
+/// §4.1.4 `exp`). Each must be refused with 401; `valid` itself must work.
+pub fn jwt_attacks(secret: &str, valid: &crate::auth::Claims) -> Vec<(&'static str, String)> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    let key = EncodingKey::from_secret(secret.as_bytes());
+    let b64 = |v: &[u8]| URL_SAFE_NO_PAD.encode(v);
+    let body = |c: &crate::auth::Claims| b64(&serde_json::to_vec(c).expect("claims"));
+    let hs256 = |c: &crate::auth::Claims| {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), c, &key).expect("sign")
+    };
+    // Header `alg` of our choice, signed with HMAC-SHA256 under the secret
+    // (the key-confusion forgery: an RS256 verifier fed the HMAC secret).
+    let with_alg = |alg: &str, c: &crate::auth::Claims| {
+        let msg = format!(
+            "{}.{}",
+            b64(format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#).as_bytes()),
+            body(c)
+        );
+        let sig = jsonwebtoken::crypto::sign(msg.as_bytes(), &key, Algorithm::HS256).expect("sign");
+        format!("{msg}.{sig}")
+    };
+    let now = chrono::Utc::now().timestamp();
+    let mut out = Vec::new();
+    let none_header = b64(br#"{"alg":"none","typ":"JWT"}"#);
+    out.push(("alg none", format!("{none_header}.{}.", body(valid))));
+    out.push((
+        "alg none, no signature part",
+        format!("{none_header}.{}", body(valid)),
+    ));
+    out.push((
+        "alg NoNe",
+        format!("{}.{}.", b64(br#"{"alg":"NoNe"}"#), body(valid)),
+    ));
+    for alg in [Algorithm::HS384, Algorithm::HS512] {
+        let t = jsonwebtoken::encode(&Header::new(alg), valid, &key).expect("sign");
+        out.push((
+            if alg == Algorithm::HS384 {
+                "HS384 same secret"
+            } else {
+                "HS512 same secret"
+            },
+            t,
+        ));
+    }
+    out.push((
+        "RS256 header, HMAC with the secret",
+        with_alg("RS256", valid),
+    ));
+    out.push((
+        "ES256 header, HMAC with the secret",
+        with_alg("ES256", valid),
+    ));
+    let mut c = valid.clone();
+    c.exp = now - 3600;
+    c.iat = now - 7200;
+    out.push(("expired", hs256(&c)));
+    let mut c = valid.clone();
+    c.aud = format!("{}-other", valid.aud);
+    out.push(("wrong aud", hs256(&c)));
+    let mut c = valid.clone();
+    c.iss = format!("{}-other", valid.iss);
+    out.push(("wrong iss", hs256(&c)));
+    // Tampered payload: role raised, original signature kept.
+    let t = hs256(valid);
+    let parts: Vec<&str> = t.split('.').collect();
+    let mut c = valid.clone();
+    c.role = crate::auth::Role::Admin;
+    c.sub = format!("{}x", valid.sub);
+    out.push((
+        "tampered payload",
+        format!("{}.{}.{}", parts[0], body(&c), parts[2]),
+    ));
+    // Signed with another secret.
+    let other = EncodingKey::from_secret(b"another-secret-of-the-same-length-000000");
+    out.push((
+        "other secret",
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), valid, &other).expect("sign"),
+    ));
+    // Missing sub: the claims re-encoded without it.
+    let mut v = serde_json::to_value(valid).expect("claims");
+    if let Some(m) = v.as_object_mut() {
+        m.remove("sub");
+    }
+    out.push((
+        "missing sub",
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &v, &key).expect("sign"),
+    ));
+    let mut v = serde_json::to_value(valid).expect("claims");
+    if let Some(m) = v.as_object_mut() {
+        m.remove("exp");
+    }
+    out.push((
+        "missing exp",
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &v, &key).expect("sign"),
+    ));
+    out.push(("garbage", "not.a.jwt".to_owned()));
+    out
+}

@@ -1,4 +1,8 @@
-//! `POST /api/v1/auth/login`: email + password → access token.
+//! `POST /api/v1/auth/login`: email + password → a short access token
+//! (`QSGW_JWT_TTL_SECS`, 15 min) and a refresh token
+//! (`QSGW_REFRESH_TTL_SECS`, 12 h); `POST /api/v1/auth/refresh` renews the
+//! pair; `POST /api/v1/auth/logout` ends every session of the caller. All
+//! tokens carry the user's token version (see [`crate::session`]).
 //!
 //! Throttled per client IP and per account; every failure is audited
 //! (`auth.login_failed`); an unknown email costs one argon2 verification
@@ -43,11 +47,26 @@ pub struct LoginResponse {
     pub role: Role,
     /// The user's id.
     pub user_id: String,
+    /// Send to `POST /api/v1/auth/refresh` for a new pair before the access
+    /// token expires; ends with logout, password or role change.
+    pub refresh_token: String,
+    /// Lifetime of the refresh token in seconds.
+    pub refresh_expires_in: u64,
+}
+
+/// Refresh body.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RefreshRequest {
+    /// The `refresh_token` of the last login or refresh.
+    pub refresh_token: String,
 }
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(login))
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
 }
 
 /// Log in with email and password.
@@ -67,6 +86,8 @@ pub async fn login(
     if body.email.is_empty() || body.email.len() > 320 {
         return Err(Problem::invalid_field("email", "must be 1 to 320 bytes"));
     }
+    shared::validation::single_line("email", &body.email)
+        .map_err(|e| Problem::validation(vec![e]))?;
     if body.password.is_empty() || body.password.len() > crate::password::MAX_PASSWORD_LEN {
         return Err(Problem::invalid_field(
             "password",
@@ -144,15 +165,118 @@ pub async fn login(
     .await
     .map_err(Problem::internal)?;
     tx.commit().await.map_err(Problem::internal)?;
-    let (token, _) = state.jwt().issue(&user.0, role, None)?;
-    Ok(AppJson(LoginResponse {
-        access_token: token,
+    pair(&state, &user.0)
+        .await?
+        .map(|r| AppJson(r).into_response())
+        .ok_or_else(|| Problem::unauthorized("invalid email or password"))
+}
+
+/// A fresh access and refresh token for user `id` at its current role and
+/// token version; `None` when it no longer exists or is disabled.
+async fn pair(state: &AppState, id: &str) -> Result<Option<LoginResponse>, Problem> {
+    let access_ttl = state.jwt().ttl();
+    let Some((access, role)) =
+        crate::session::issue_for_user(&state.pool, state.jwt(), id, access_ttl).await?
+    else {
+        return Ok(None);
+    };
+    let refresh_ttl = state.refresh_jwt.ttl();
+    let Some((refresh, _)) =
+        crate::session::issue_for_user(&state.pool, &state.refresh_jwt, id, refresh_ttl).await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(LoginResponse {
+        access_token: access,
         token_type: "Bearer".to_owned(),
-        expires_in: state.jwt().ttl().as_secs(),
+        expires_in: access_ttl.as_secs(),
         role,
-        user_id: user.0,
-    })
-    .into_response())
+        user_id: id.to_owned(),
+        refresh_token: refresh,
+        refresh_expires_in: refresh_ttl.as_secs(),
+    }))
+}
+
+/// Renew the access token with a refresh token (which is renewed too).
+/// Refused (401) once the user logged out, changed password or role, or
+/// was disabled or deleted.
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "New tokens", body = LoginResponse),
+        (status = 401, description = "Refresh token invalid, expired or revoked", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn refresh(
+    State(state): State<AppState>,
+    AppJson(body): AppJson<RefreshRequest>,
+) -> Result<Response, Problem> {
+    let claims = state
+        .refresh_jwt
+        .verify(&body.refresh_token)
+        .map_err(Problem::from)?;
+    let principal = shared::auth::Principal {
+        subject: claims.sub.clone(),
+        role: claims.role,
+        org: None,
+        method: shared::auth::AuthMethod::Jwt { jti: claims.jti },
+        token_version: claims.ver.unwrap_or(0),
+        expires_at: Some(claims.exp),
+    };
+    if !crate::session::live(&state.pool, &principal)
+        .await
+        .map_err(shared::db::problem)?
+    {
+        return Err(Problem::unauthorized(
+            "this session has ended; log in again",
+        ));
+    }
+    pair(&state, &claims.sub)
+        .await?
+        .map(|r| AppJson(r).into_response())
+        .ok_or_else(|| Problem::unauthorized("this session has ended; log in again"))
+}
+
+/// End every session of the calling user: all its access and refresh
+/// tokens stop working at once.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Logged out"),
+        (status = 401, description = "Not a user session", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn logout(
+    State(state): State<AppState>,
+    meta: Meta,
+    principal: shared::auth::Principal,
+) -> Result<axum::http::StatusCode, Problem> {
+    if !matches!(principal.method, shared::auth::AuthMethod::Jwt { .. }) {
+        return Err(Problem::unauthorized(
+            "logout ends user sessions; API keys are revoked by rotating them",
+        ));
+    }
+    let mut tx = state.pool.begin().await.map_err(shared::db::problem)?;
+    sqlx::query("UPDATE users SET token_version = token_version + 1 WHERE id = $1")
+        .bind(&principal.subject)
+        .execute(&mut *tx)
+        .await
+        .map_err(shared::db::problem)?;
+    audit::record(
+        &mut tx,
+        &Actor::from_principal(&principal),
+        &meta,
+        Entry {
+            action: "auth.logout",
+            resource_type: "user",
+            resource_id: Some(&principal.subject),
+            before: None,
+            after: None,
+            success: true,
+        },
+    )
+    .await
+    .map_err(shared::db::problem)?;
+    tx.commit().await.map_err(shared::db::problem)?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
 fn throttle(state: &AppState, meta: &Meta, email: &str) -> Result<(), Problem> {

@@ -72,24 +72,57 @@ pub async fn spawn_with(pool: PgPool, config: Config) -> TestApp {
         .expect("build");
     let base = format!("http://127.0.0.1:{}", app.port());
     let server = tokio::spawn(app.run_until_stopped());
-    let token = |role: Role| {
-        config
-            .jwt
-            .issue(&format!("usr_test_{role}"), role, None)
-            .unwrap()
-            .0
-    };
+    let admin = user_token(&pool, &config, Role::Admin).await;
+    let operator = user_token(&pool, &config, Role::Operator).await;
+    let viewer = user_token(&pool, &config, Role::Viewer).await;
     TestApp {
         base,
         client: shared::test_util::client(),
         pool,
-        admin: token(Role::Admin),
-        operator: token(Role::Operator),
-        viewer: token(Role::Viewer),
+        admin,
+        operator,
+        viewer,
         config,
         shutdown,
         server,
     }
+}
+
+/// A token of a real user with `role` (created for the purpose): control-
+/// plane tokens must name an existing, enabled user.
+pub async fn user_token(pool: &PgPool, config: &Config, role: Role) -> String {
+    let id = create_user(pool, role).await;
+    control_plane::session::issue_for_user(pool, &config.jwt, &id, config.jwt.ttl())
+        .await
+        .unwrap()
+        .unwrap()
+        .0
+}
+
+/// Number of users [`spawn_with`] adds next to the bootstrap admin.
+pub const TEST_USERS: i64 = 3;
+
+/// The test user of `role` (one fixed id per role, no usable password),
+/// created on first use; returns its id.
+pub async fn create_user(pool: &PgPool, role: Role) -> String {
+    let n = match role {
+        Role::Admin => 1,
+        Role::Operator => 2,
+        Role::Viewer => 3,
+        Role::Service => panic!("control-plane users are admin, operator or viewer"),
+    };
+    let id = format!("usr_{n:032x}");
+    sqlx::query(
+        "INSERT INTO users (id, email, password_hash, role) VALUES ($1, $2, '$argon2id$unusable', $3)
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(&id)
+    .bind(format!("test-{}@test.example", role.as_str()))
+    .bind(role.as_str())
+    .execute(pool)
+    .await
+    .unwrap();
+    id
 }
 
 /// Starts the app without a reachable etcd.
@@ -99,6 +132,11 @@ pub async fn spawn(pool: PgPool) -> TestApp {
 }
 
 impl TestApp {
+    /// The user id a token of this app names.
+    pub fn subject(&self, token: &str) -> String {
+        self.config.jwt.verify(token).unwrap().sub
+    }
+
     /// `base + path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)

@@ -3,7 +3,11 @@
 // never in localStorage or a URL), problem+json errors as ApiError.
 
 let base = '';
-let session = null; // { token, role, user_id, email, expires_at }
+// { token, role, user_id, email, expires_at, refresh_token, refresh_expires_at }
+// The access token is short (15 min); the refresh token renews it until
+// logout, a password or role change (the server then refuses it).
+let session = null;
+let refreshing = null; // the in-flight refresh, shared by concurrent requests
 const KEY = 'qsgw.session';
 const listeners = new Set();
 
@@ -39,7 +43,7 @@ export function getSession() {
     const raw = sessionStorage.getItem(KEY);
     if (raw) {
       const s = JSON.parse(raw);
-      if (s.expires_at > Date.now()) session = s;
+      if ((s.refresh_expires_at || s.expires_at) > Date.now()) session = s;
       else sessionStorage.removeItem(KEY);
     }
   } catch (_) { session = null; }
@@ -57,25 +61,57 @@ function setSession(s) {
 
 export function onSession(f) { listeners.add(f); return () => listeners.delete(f); }
 
-export async function login(email, password) {
-  const r = await request('POST', '/api/v1/auth/login', { email, password }, { auth: false });
-  setSession({
+function sessionFrom(r, email) {
+  return {
     token: r.access_token,
     role: r.role,
     user_id: r.user_id,
     email,
-    expires_at: Date.now() + (r.expires_in || 3600) * 1000,
-  });
+    expires_at: Date.now() + (r.expires_in || 900) * 1000,
+    refresh_token: r.refresh_token,
+    refresh_expires_at: Date.now() + (r.refresh_expires_in || 0) * 1000,
+  };
+}
+
+export async function login(email, password) {
+  const r = await request('POST', '/api/v1/auth/login', { email, password }, { auth: false });
+  setSession(sessionFrom(r, email));
   return session;
 }
 
-export function logout() { setSession(null); }
+// Renews the access token with the refresh token (once for concurrent
+// callers); false when the session has ended.
+async function refresh() {
+  const s = getSession();
+  if (!s || !s.refresh_token) return false;
+  if (!refreshing) {
+    refreshing = request('POST', '/api/v1/auth/refresh', { refresh_token: s.refresh_token }, { auth: false })
+      .then((r) => { setSession(sessionFrom(r, s.email)); return true; })
+      .catch(() => { setSession(null); return false; })
+      .finally(() => { refreshing = null; });
+  }
+  return refreshing;
+}
+
+// Ends every session of this user on the server, then forgets it here.
+export async function logout() {
+  const s = getSession();
+  if (s) {
+    try { await request('POST', '/api/v1/auth/logout', undefined, { noRetry: true }); } catch (_) { /* ended anyway */ }
+  }
+  setSession(null);
+}
 
 // request(method, path, body?, { auth, ifMatch, query, raw }) -> parsed JSON
 // (or { data, etag } with raw: true).
 export async function request(method, path, body, opts = {}) {
   const headers = { Accept: 'application/json' };
-  const s = getSession();
+  let s = getSession();
+  // Renew an access token about to expire before using it.
+  if (opts.auth !== false && s && s.refresh_token && s.expires_at - Date.now() < 60_000) {
+    await refresh();
+    s = getSession();
+  }
   if (opts.auth !== false && s) headers.Authorization = `Bearer ${s.token}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (opts.ifMatch) headers['If-Match'] = opts.ifMatch;
@@ -100,7 +136,13 @@ export async function request(method, path, body, opts = {}) {
     try { data = JSON.parse(text); } catch (_) { data = { detail: text }; }
   }
   if (!r.ok) {
-    if (r.status === 401 && opts.auth !== false) setSession(null);
+    if (r.status === 401 && opts.auth !== false) {
+      // Once: the access token may have expired while the refresh token lives.
+      if (!opts.noRetry && s && s.refresh_token && await refresh()) {
+        return request(method, path, body, { ...opts, noRetry: true });
+      }
+      setSession(null);
+    }
     throw new ApiError(r.status, data);
   }
   if (opts.raw) return { data, etag: r.headers.get('ETag') };

@@ -79,7 +79,7 @@ function Shell({ session }) {
         <ul>${items.map((n) => html`<li><${Link} to=${n.path} aria-current=${n.path === top ? 'page' : undefined}>${n.label}</${Link}></li>`)}</ul>
       </nav>
       <span class="who">${session.email} <span class="badge">${session.role}</span>
-        <button type="button" class="link" onClick=${() => { api.logout(); navigate('', { replace: true }); }}>Sign out</button></span>
+        <button type="button" class="link" onClick=${async () => { await api.logout(); navigate('', { replace: true }); }}>Sign out</button></span>
     </header>
     <main id="main" tabindex="-1">
       ${View ? html`<${View} session=${session} path=${path} canEdit=${canEdit(session.role)} />`

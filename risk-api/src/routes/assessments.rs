@@ -39,6 +39,7 @@ pub struct CreateAssessment {
 
 /// Query of a CBOM upload (the body is the CBOM itself).
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CbomQuery {
     /// Assessment name (default: the CBOM's metadata component name, or "CBOM import").
     pub name: Option<String>,
@@ -50,6 +51,7 @@ pub struct CbomQuery {
 
 /// List parameters.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListAssessments {
     /// pending, running, completed or failed.
     pub status: Option<String>,
@@ -130,6 +132,37 @@ async fn target_org(
         .ok_or_else(|| Problem::not_found("organization not found"))
 }
 
+/// The organization of a JSON-inventory upload: the body's
+/// `organization_id`, or the query's when the body has none. Both given and
+/// different is a 422, never silently resolved one way; `name` and
+/// `description` belong in the body.
+fn json_body_org(q: CbomQuery, body: Option<String>) -> Result<Option<String>, Problem> {
+    let mut errors = Vec::new();
+    for (field, given) in [("name", &q.name), ("description", &q.description)] {
+        if given.is_some() {
+            errors.push(FieldError::new(
+                field,
+                "is a query parameter of CBOM uploads only; give it in the JSON body",
+            ));
+        }
+    }
+    let org = match (q.organization_id, body) {
+        (Some(query), Some(body)) if query != body => {
+            errors.push(FieldError::new(
+                "organization_id",
+                "the query parameter and the body name different organizations",
+            ));
+            None
+        }
+        (query, body) => body.or(query),
+    };
+    if errors.is_empty() {
+        Ok(org)
+    } else {
+        Err(Problem::validation(errors))
+    }
+}
+
 fn check_text(field: &str, v: Option<&str>, max: usize, required: bool) -> Option<FieldError> {
     match v {
         None if required => Some(FieldError::new(field, "is required")),
@@ -206,10 +239,12 @@ pub async fn create_assessment(
             return Err(Problem::payload_too_large(state.max_body_size));
         }
         let req: CreateAssessment = parse_json(&body)?;
+        let q: CbomQuery = parse_query(uri.query().unwrap_or(""))?;
+        let org = json_body_org(q, req.organization_id.clone())?;
         let assets = from_inventory(&req.inventory)?;
         let doc = json!({ "inventory": req.inventory });
         (
-            req.organization_id,
+            org,
             req.name,
             req.description,
             "inventory",

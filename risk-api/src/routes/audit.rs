@@ -42,8 +42,10 @@ pub struct VerifyReport {
     security(("bearer" = [])))]
 pub async fn verify_audit(
     State(state): State<AppState>,
-    _admin: RequireRole<Admin>,
+    RequireRole { 0: p, .. }: RequireRole<Admin>,
 ) -> Result<AppJson<VerifyReport>, Problem> {
+    // The chain spans every tenant's rows.
+    super::platform_admin(&p)?;
     let problems: Vec<ChainProblem> = sqlx::query_as("SELECT id, problem FROM qrap_audit_verify()")
         .fetch_all(&state.pool)
         .await
@@ -91,6 +93,7 @@ pub struct AuditEntry {
 
 /// Audit-log filters.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Exact action, e.g. `assessment.create`.
     pub action: Option<String>,

@@ -15,6 +15,7 @@ use crate::state::AppState;
 
 /// Filters and paging.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FindingQuery {
     /// CRITICAL, HIGH, MEDIUM, LOW or INFO.
     pub severity: Option<String>,

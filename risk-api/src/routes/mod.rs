@@ -34,18 +34,34 @@ impl RoleRequirement for Writer {
     }
 }
 
-/// The organization a caller is confined to: `None` for admins and
-/// service clients (they see every organization), the token's `org` claim
-/// for everyone else. A non-admin token without `org` sees nothing.
+/// The organization a caller is confined to. Tenant scope is a property of
+/// the credential, not of the role: any token or API key carrying `org` is
+/// confined to that organization whatever its role (an `admin` with `org`
+/// administers one tenant). Only a credential without `org` and role
+/// `admin` — a platform admin — crosses organizations (`None`); any other
+/// credential without `org` sees nothing (403).
 pub fn scope(p: &Principal) -> Result<Option<String>, Problem> {
-    match p.role {
-        Role::Admin | Role::Service => Ok(None),
-        _ => p
-            .org
-            .clone()
-            .filter(|o| shared::ids::OrgId::parse(o).is_ok())
-            .map(Some)
-            .ok_or_else(|| Problem::forbidden("the token carries no organization (org claim)")),
+    match (&p.org, p.role) {
+        (Some(o), _) => shared::ids::OrgId::parse(o)
+            .map(|_| Some(o.clone()))
+            .map_err(|_| Problem::forbidden("the token's organization (org claim) is malformed")),
+        (None, Role::Admin) => Ok(None),
+        (None, _) => Err(Problem::forbidden(
+            "the credential carries no organization (org claim, or key:name@org_… for API keys)",
+        )),
+    }
+}
+
+/// Refuses anyone but a platform admin (role `admin`, no `org`): creating
+/// and deleting organizations and verifying the whole audit chain act
+/// across tenants.
+pub fn platform_admin(p: &Principal) -> Result<(), Problem> {
+    if p.role == Role::Admin && p.org.is_none() {
+        Ok(())
+    } else {
+        Err(Problem::forbidden(
+            "this operation requires a platform admin token (role admin without an organization)",
+        ))
     }
 }
 
@@ -61,9 +77,11 @@ pub fn actor(p: &Principal, headers: &HeaderMap) -> Actor {
     }
 }
 
-/// A database error as an opaque 500 (the cause is logged, not returned).
+/// A database error: 503 with `Retry-After` when the database is down or
+/// saturated, else an opaque 500 (the cause is logged, not returned); the
+/// one mapping of [`shared::db::problem`].
 pub fn db(e: sqlx::Error) -> Problem {
-    Problem::internal(e)
+    shared::db::problem(e)
 }
 
 /// An id path segment; a malformed one is as absent as another org's (404).

@@ -41,6 +41,7 @@ pub struct UpdateOrganization {
 
 /// List parameters.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListOrganizations {
     /// Page size 1..500 (default 50).
     pub limit: Option<u32>,
@@ -58,7 +59,9 @@ fn check(name: Option<&str>, description: Option<&str>) -> Result<(), Problem> {
             ));
         }
     }
-    if description.is_some_and(|d| d.chars().count() > 2000) {
+    if let Some(Err(e)) = description.map(|d| shared::validation::multi_line("description", d)) {
+        errors.push(e);
+    } else if description.is_some_and(|d| d.chars().count() > 2000) {
         errors.push(FieldError::new(
             "description",
             "must be at most 2000 characters",
@@ -91,6 +94,7 @@ pub async fn create_organization(
     headers: HeaderMap,
     AppJson(body): AppJson<CreateOrganization>,
 ) -> Result<(StatusCode, AppJson<Organization>), Problem> {
+    super::platform_admin(&p)?;
     check(Some(&body.name), body.description.as_deref())?;
     let mut tx = state.pool.begin().await.map_err(db)?;
     let org: Organization = sqlx::query_as(&format!(
@@ -180,6 +184,10 @@ pub async fn update_organization(
     AppJson(body): AppJson<UpdateOrganization>,
 ) -> Result<AppJson<Organization>, Problem> {
     let id = parse_id(&id, OrgId::parse, "organization")?;
+    // An organization's own admin may rename it; other tenants' ids are 404.
+    if scope(&p)?.is_some_and(|own| own != id.as_str()) {
+        return Err(Problem::not_found("organization not found"));
+    }
     check(body.name.as_deref(), body.description.as_deref())?;
     let mut tx = state.pool.begin().await.map_err(db)?;
     let org: Organization = sqlx::query_as(&format!(
@@ -220,6 +228,7 @@ pub async fn delete_organization(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<StatusCode, Problem> {
+    super::platform_admin(&p)?;
     let id = parse_id(&id, OrgId::parse, "organization")?;
     let mut tx = state.pool.begin().await.map_err(db)?;
     let n = sqlx::query("DELETE FROM organizations WHERE id = $1")

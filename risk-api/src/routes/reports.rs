@@ -19,6 +19,7 @@ use crate::state::AppState;
 
 /// Report format.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// json (default), csv or html.
     pub format: Option<String>,
