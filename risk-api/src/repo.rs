@@ -180,12 +180,24 @@ pub struct Finding {
     pub factors: Value,
     /// CBOM claims that differ from ours.
     pub document_disagreement: Option<Value>,
+    /// CBOM: paths of bom-refs reaching the asset (up to 16).
+    pub paths: Value,
+    /// CBOM: number of paths reaching the asset (1 for inventories).
+    pub occurrences: i32,
+    /// Structural checks applied to the score.
+    pub checks: Value,
+    /// CBOM: certificate notValidAfter / key expirationDate.
+    pub valid_until: Option<String>,
+    /// CBOM: the component's oid.
+    pub oid: Option<String>,
+    /// CBOM: evidence locations.
+    pub locations: Value,
     /// Created.
     pub created_at: DateTime<Utc>,
 }
 
 /// Columns of [`Finding`].
-pub const FINDING_COLS: &str = "id, assessment_id, organization_id, asset_name, asset_ref, asset_type, algorithm, parameter, usage, quantum_threat, risk_score::float8 AS risk_score, severity, nist_deprecated_year, nist_disallowed_year, policy_status, mosca_exposed, mosca_margin_years::float8 AS mosca_margin_years, recommendation, priority, factors, document_disagreement, created_at";
+pub const FINDING_COLS: &str = "id, assessment_id, organization_id, asset_name, asset_ref, asset_type, algorithm, parameter, usage, quantum_threat, risk_score::float8 AS risk_score, severity, nist_deprecated_year, nist_disallowed_year, policy_status, mosca_exposed, mosca_margin_years::float8 AS mosca_margin_years, recommendation, priority, factors, document_disagreement, paths, occurrences, checks, valid_until, oid, locations, created_at";
 
 /// One assessment, restricted to `org` when given (tenancy).
 pub async fn get_assessment(
@@ -219,6 +231,8 @@ pub async fn insert_findings(
             (vec![], vec![], vec![], vec![], vec![], vec![]);
         let (mut exposed, mut margin, mut recs, mut prio, mut factors, mut disagree) =
             (vec![], vec![], vec![], vec![], vec![], vec![]);
+        let (mut paths, mut occ, mut checks, mut until, mut oids, mut locs) =
+            (vec![], vec![], vec![], vec![], vec![], vec![]);
         for f in chunk {
             ids.push(shared::ids::FindingId::new().as_str().to_owned());
             names.push(f.asset.name.clone());
@@ -239,17 +253,27 @@ pub async fn insert_findings(
             prio.push(f.priority);
             factors.push(f.ml.factors.to_string());
             disagree.push(f.disagreement.as_ref().map(Value::to_string));
+            paths.push(serde_json::to_string(&f.asset.paths).unwrap_or_else(|_| "[]".into()));
+            occ.push(i32::try_from(f.asset.occurrences).unwrap_or(i32::MAX));
+            checks.push(serde_json::to_string(&f.asset.checks).unwrap_or_else(|_| "[]".into()));
+            until.push(f.asset.valid_until.clone());
+            oids.push(f.asset.oid.clone());
+            locs.push(serde_json::to_string(&f.asset.locations).unwrap_or_else(|_| "[]".into()));
         }
         sqlx::query(
             "INSERT INTO findings (id, assessment_id, organization_id, asset_name, asset_ref, asset_type, algorithm, parameter, usage,
                  quantum_threat, risk_score, severity, nist_deprecated_year, nist_disallowed_year, policy_status,
-                 mosca_exposed, mosca_margin_years, recommendation, priority, factors, document_disagreement)
+                 mosca_exposed, mosca_margin_years, recommendation, priority, factors, document_disagreement,
+                 paths, occurrences, checks, valid_until, oid, locations)
              SELECT t.id, $2, $3, t.name, t.ref, t.typ, t.alg, t.param, t.usage, t.threat, t.score, t.sev, t.dep, t.dis, t.pol,
-                    t.exposed, t.margin, t.rec, t.prio, t.factors::jsonb, t.disagree::jsonb
+                    t.exposed, t.margin, t.rec, t.prio, t.factors::jsonb, t.disagree::jsonb,
+                    t.paths::jsonb, t.occ, t.checks::jsonb, t.until, t.oid, t.locs::jsonb
              FROM UNNEST($1::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
                          $11::float8[], $12::text[], $13::int4[], $14::int4[], $15::text[], $16::bool[], $17::float8[],
-                         $18::text[], $19::int4[], $20::text[], $21::text[])
-                  AS t(id, name, ref, typ, alg, param, usage, threat, score, sev, dep, dis, pol, exposed, margin, rec, prio, factors, disagree)",
+                         $18::text[], $19::int4[], $20::text[], $21::text[],
+                         $22::text[], $23::int4[], $24::text[], $25::text[], $26::text[], $27::text[])
+                  AS t(id, name, ref, typ, alg, param, usage, threat, score, sev, dep, dis, pol, exposed, margin, rec, prio, factors, disagree,
+                       paths, occ, checks, until, oid, locs)",
         )
         .bind(&ids)
         .bind(assessment_id)
@@ -272,6 +296,12 @@ pub async fn insert_findings(
         .bind(&prio)
         .bind(&factors)
         .bind(&disagree)
+        .bind(&paths)
+        .bind(&occ)
+        .bind(&checks)
+        .bind(&until)
+        .bind(&oids)
+        .bind(&locs)
         .execute(&mut *conn)
         .await?;
     }

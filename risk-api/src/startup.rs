@@ -70,11 +70,8 @@ impl Application {
             reports: Arc::new(tokio::sync::Semaphore::new(config.report_concurrency)),
             wake: Arc::new(tokio::sync::Notify::new()),
         };
-        let workers = crate::runner::Pool::start(
-            state.clone(),
-            config.workers.clone(),
-            shutdown.token(),
-        );
+        let workers =
+            crate::runner::Pool::start(state.clone(), config.workers.clone(), shutdown.token());
         let surface = Surface {
             info: INFO,
             readiness,

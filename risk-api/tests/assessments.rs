@@ -229,15 +229,31 @@ async fn public_cbom_fixtures_are_imported(pool: PgPool) {
             .await;
         seen.insert(file, (done, f["items"].as_array().unwrap().clone()));
     }
-    // 1.7 spellings (algorithmFamily, ellipticCurve) in the algorithm example.
+    // 1.7 spellings (algorithmFamily) in the algorithm example; its
+    // combiner (draft-ietf-tls-hybrid-design-13 over ML-KEM-1024 and
+    // ECDH-secp521r1) is one hybrid finding, quantum-safe through its ML-KEM
+    // half (FIPS 203).
     let (done, items) = &seen["cyclonedx-algorithm.json"];
     assert_eq!(done["source_spec_version"], "1.7");
-    assert!(
-        items.iter().any(|f| f["algorithm"] == "ECDH-P-521"),
-        "{items:?}"
-    );
-    assert!(items.iter().any(|f| f["algorithm"] == "ML-KEM-1024"));
+    let hybrid: Vec<&Value> = items
+        .iter()
+        .filter(|f| f["asset_type"] == "hybrid")
+        .collect();
+    assert_eq!(hybrid.len(), 1, "{items:?}");
+    assert_eq!(hybrid[0]["asset_ref"], "draftietftlshybriddesign13");
+    assert_eq!(hybrid[0]["quantum_threat"], "none", "{:?}", hybrid[0]);
     assert!(items.iter().any(|f| f["algorithm"] == "AES-128-GCM"));
+    // The PQ migration example: ML-KEM-768 and ECDH-P-256 from one library
+    // are one hybrid, SecP256r1MLKEM768 (draft-ietf-tls-ecdhe-mlkem), safe.
+    let (_, items) = &seen["cyclonedx-pq-migration.json"];
+    let hybrid: Vec<&Value> = items
+        .iter()
+        .filter(|f| f["asset_type"] == "hybrid")
+        .collect();
+    assert_eq!(hybrid.len(), 1, "{items:?}");
+    assert_eq!(hybrid[0]["algorithm"], "SecP256r1MLKEM768");
+    assert_eq!(hybrid[0]["quantum_threat"], "none");
+    assert_eq!(hybrid[0]["occurrences"], 2, "one path to each half");
     // Key material followed to its algorithm via algorithmRef.
     let (_, items) = &seen["cyclonedx-key.json"];
     assert!(
@@ -246,27 +262,63 @@ async fn public_cbom_fixtures_are_imported(pool: PgPool) {
             .any(|f| f["asset_type"] == "key" && f["algorithm"] == "RSA-2048"),
         "{items:?}"
     );
-    // Certificate followed via signatureAlgorithmRef and subjectPublicKeyRef.
+    // One finding per certificate, with its validity; its key is a finding
+    // of its own, reached through the certificate.
     let (_, items) = &seen["cyclonedx-certificate.json"];
-    assert!(
-        items
-            .iter()
-            .any(|f| f["asset_type"] == "certificate" && f["usage"] == "certificate"),
-        "{items:?}"
-    );
-    assert!(items
+    let certs: Vec<&Value> = items
         .iter()
-        .any(|f| f["asset_type"] == "certificate" && f["algorithm"] == "RSA-2048"));
-    // TLS cipher suites followed to their algorithms.
-    let (_, items) = &seen["cyclonedx-protocol.json"];
-    assert!(
-        items
+        .filter(|f| f["asset_type"] == "certificate")
+        .collect();
+    assert_eq!(certs.len(), 1, "{items:?}");
+    assert_eq!(certs[0]["usage"], "certificate");
+    let cert_ref = certs[0]["asset_ref"].as_str().unwrap();
+    assert!(items.iter().any(|f| f["asset_type"] == "key"
+        && f["paths"].as_array().unwrap().iter().any(|p| p
+            .as_array()
+            .unwrap()
             .iter()
-            .filter(|f| f["asset_type"] == "protocol")
-            .count()
-            >= 3,
-        "{items:?}"
+            .any(|r| r == cert_ref))));
+    // TLS 1.2: one protocol finding, flagged (PQ key exchange needs TLS 1.3),
+    // its suite's algorithms findings of their own with the path through it.
+    let (_, items) = &seen["cyclonedx-protocol.json"];
+    let protos: Vec<&Value> = items
+        .iter()
+        .filter(|f| f["asset_type"] == "protocol")
+        .collect();
+    assert_eq!(protos.len(), 1, "{items:?}");
+    assert_eq!(
+        protos[0]["checks"][0]["code"],
+        "pq-key-exchange-needs-tls13"
     );
+    assert_ne!(protos[0]["severity"], "INFO");
+    assert_ne!(protos[0]["severity"], "LOW");
+    assert!(items.iter().any(|f| f["algorithm"] == "X25519"
+        && f["paths"][0][1] == "cipherSuite:TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"));
+    // The CSV report carries the occurrences and paths.
+    let id = seen["cyclonedx-protocol.json"].0["id"].as_str().unwrap();
+    let csv = client()
+        .get(app.url(&format!("/api/v1/assessments/{id}/report?format=csv")))
+        .bearer_auth(&op)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let aes = csv
+        .lines()
+        .find(|l| l.contains("crypto/algorithm/aes-256-gcm@"))
+        .unwrap();
+    assert!(
+        aes.contains(",2,") && aes.contains("securedBy > crypto/algorithm/aes-256-gcm@"),
+        "{aes}"
+    );
+    assert_eq!(csv.lines().count(), items.len() + 1, "one line per finding");
+    // Keycloak and Kafka: keys without algorithmRef are imported.
+    for file in ["keycloak-cbom.json", "kafka-cbom.json"] {
+        let (_, items) = &seen[file];
+        assert!(items.iter().any(|f| f["asset_type"] == "key"), "{file}");
+    }
     // A sparse, real-world document: nothing is assumed safe without evidence.
     let (_, items) = &seen["keycloak-cbom.json"];
     assert!(items.len() > 10);

@@ -33,13 +33,11 @@ async fn wait_running(pool: &PgPool, id: &str) -> String {
 }
 
 async fn audit_actions(pool: &PgPool, id: &str) -> Vec<String> {
-    sqlx::query_scalar(
-        "SELECT action FROM qrap_audit_log WHERE resource_id = $1 ORDER BY id",
-    )
-    .bind(id)
-    .fetch_all(pool)
-    .await
-    .unwrap()
+    sqlx::query_scalar("SELECT action FROM qrap_audit_log WHERE resource_id = $1 ORDER BY id")
+        .bind(id)
+        .fetch_all(pool)
+        .await
+        .unwrap()
 }
 
 #[sqlx::test(migrator = "risk_api::MIGRATOR")]
@@ -60,7 +58,10 @@ async fn a_run_killed_mid_way_is_completed_by_another_instance(pool: PgPool) {
     .await
     .unwrap();
     let jwt = config(&pool, &ml).jwt;
-    let op = jwt.issue("op@example.com", Role::Operator, Some(&org)).unwrap().0;
+    let op = jwt
+        .issue("op@example.com", Role::Operator, Some(&org))
+        .unwrap()
+        .0;
     let r = shared::test_util::client()
         .post(first.url("/api/v1/assessments"))
         .bearer_auth(&op)
@@ -89,7 +90,10 @@ async fn a_run_killed_mid_way_is_completed_by_another_instance(pool: PgPool) {
     assert_eq!(done["assets_scored"], 6);
     assert_eq!(
         second
-            .count("SELECT count(*) FROM findings WHERE assessment_id = $1", &id)
+            .count(
+                "SELECT count(*) FROM findings WHERE assessment_id = $1",
+                &id
+            )
             .await,
         6
     );
@@ -125,7 +129,10 @@ async fn sigterm_hands_the_run_back_and_it_completes_later(pool: PgPool) {
     .await
     .unwrap();
     let jwt = config(&pool, &ml).jwt;
-    let op = jwt.issue("op@example.com", Role::Operator, Some(&org)).unwrap().0;
+    let op = jwt
+        .issue("op@example.com", Role::Operator, Some(&org))
+        .unwrap()
+        .0;
     let r = shared::test_util::client()
         .post(first.url("/api/v1/assessments"))
         .bearer_auth(&op)
@@ -198,7 +205,11 @@ async fn queued_work_runs_when_workers_start_and_never_twice(pool: PgPool) {
         assert_eq!(done["attempts"], 1, "run exactly once");
         assert_eq!(
             audit_actions(&pool, id).await,
-            ["assessment.create", "assessment.start", "assessment.complete"]
+            [
+                "assessment.create",
+                "assessment.start",
+                "assessment.complete"
+            ]
         );
         assert_eq!(
             a.count("SELECT count(*) FROM findings WHERE assessment_id = $1", id)

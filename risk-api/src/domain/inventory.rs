@@ -79,6 +79,20 @@ pub struct AssetRecord {
     pub criticality: Option<String>,
     /// What the document claims (compared after scoring).
     pub declared: Declared,
+    /// CBOM: the paths of bom-refs (with `cipherSuite:`/`provides`/…
+    /// labels between them) by which the asset is reached, at most
+    /// [`super::cbom::MAX_PATHS`].
+    pub paths: Vec<Vec<String>>,
+    /// CBOM: how many paths reach the asset (all of them, not only those kept).
+    pub occurrences: u32,
+    /// CBOM: structural checks applied to the score (protocol version, mode, padding, …).
+    pub checks: Vec<super::cbom::Check>,
+    /// CBOM: certificate `notValidAfter` or key `expirationDate`, as given.
+    pub valid_until: Option<String>,
+    /// CBOM: the component's `oid`.
+    pub oid: Option<String>,
+    /// CBOM: `evidence.occurrences` as `location:line`.
+    pub locations: Vec<String>,
 }
 
 /// Claims a CBOM makes about an algorithm, to compare with our own.
@@ -162,7 +176,8 @@ pub fn from_inventory(items: &[InventoryAsset]) -> Result<Vec<AssetRecord>, Prob
             migration_time_years: a.migration_time_years,
             exposure: a.exposure.clone(),
             criticality: a.criticality.clone(),
-            declared: Declared::default(),
+            occurrences: 1,
+            ..AssetRecord::default()
         })
         .collect())
 }

@@ -106,7 +106,8 @@ pub fn findings(assets: Vec<AssetRecord>, scores: Vec<MlResult>) -> Vec<NewFindi
     let mut out: Vec<NewFinding> = assets
         .into_iter()
         .zip(scores)
-        .map(|(asset, ml)| {
+        .map(|(asset, mut ml)| {
+            apply_checks(&asset, &mut ml);
             let disagreement = disagreement(&asset, &ml);
             NewFinding {
                 asset,
@@ -128,6 +129,37 @@ pub fn findings(assets: Vec<AssetRecord>, scores: Vec<MlResult>) -> Vec<NewFindi
         out[i].priority = i32::try_from(rank + 1).unwrap_or(i32::MAX);
     }
     out
+}
+
+/// Raises severity and policy status to what the asset's structural checks
+/// demand (never lowers them), and lists the checks among the factors.
+fn apply_checks(asset: &AssetRecord, ml: &mut MlResult) {
+    for c in &asset.checks {
+        if let Some(min) = c.min_severity {
+            if severity_rank(min) > severity_rank(&ml.severity) {
+                ml.severity = min.to_owned();
+            }
+        }
+        if let Some(p) = c.policy {
+            if policy_rank(p) > policy_rank(&ml.policy_status) {
+                ml.policy_status = p.to_owned();
+            }
+        }
+        if let Value::Array(f) = &mut ml.factors {
+            f.push(
+                serde_json::json!({"check": c.code, "detail": c.message, "reference": c.reference}),
+            );
+        }
+    }
+}
+
+fn policy_rank(p: &str) -> u8 {
+    match p {
+        "disallowed" => 3,
+        "deprecated" => 2,
+        "unknown" => 1,
+        _ => 0,
+    }
 }
 
 /// Where the document's claims differ from the knowledge base.

@@ -228,7 +228,7 @@ fn cell(s: &str) -> String {
     }
 }
 
-const CSV_HEADER: [&str; 14] = [
+const CSV_HEADER: [&str; 16] = [
     "priority",
     "severity",
     "risk_score",
@@ -243,9 +243,29 @@ const CSV_HEADER: [&str; 14] = [
     "nist_disallowed_after",
     "mosca_exposed",
     "recommendation",
+    "occurrences",
+    "paths",
 ];
 
-fn csv_row(f: &Finding) -> [String; 14] {
+/// Paths as text: `a > b > c | d > e` (one line per finding, so a CSV
+/// row is a line).
+fn paths_text(paths: &serde_json::Value) -> String {
+    paths
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(serde_json::Value::as_array)
+        .map(|p| {
+            p.iter()
+                .filter_map(serde_json::Value::as_str)
+                .collect::<Vec<_>>()
+                .join(" > ")
+        })
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+fn csv_row(f: &Finding) -> [String; 16] {
     [
         f.priority.to_string(),
         f.severity.clone(),
@@ -265,6 +285,8 @@ fn csv_row(f: &Finding) -> [String; 14] {
             .unwrap_or_default(),
         f.mosca_exposed.map(|b| b.to_string()).unwrap_or_default(),
         cell(f.recommendation.as_deref().unwrap_or("")),
+        f.occurrences.to_string(),
+        cell(&paths_text(&f.paths)),
     ]
 }
 

@@ -35,6 +35,19 @@ function Progress({ a }) {
   </div>`;
 }
 
+// Where a CBOM finding came from: the bom-ref paths that reach it (the
+// first shown, the rest behind a disclosure) and how many uses in all.
+function Paths({ f }) {
+  const paths = f.paths || [];
+  if (!paths.length || (paths.length === 1 && paths[0].length === 1 && f.occurrences <= 1)) return null;
+  const show = (p) => html`<li><code>${p.join(' › ')}</code></li>`;
+  return html`<details class="paths" data-occurrences=${f.occurrences}>
+    <summary><small>${f.occurrences === 1 ? 'used in 1 place' : `used in ${f.occurrences} places`}</small></summary>
+    <ol>${paths.map(show)}</ol>
+    ${f.occurrences > paths.length ? html`<small class="muted">and ${f.occurrences - paths.length} more</small>` : null}
+  </details>`;
+}
+
 function ScoreCards({ s }) {
   const score = s.overall_risk_score;
   const ready = s.pqc_readiness_pct;
@@ -220,12 +233,13 @@ function Findings({ id }) {
               <td class="num priority">${f.priority}</td>
               <td><${SeverityBadge} severity=${f.severity} /></td>
               <td class="num">${fmtNum(f.risk_score, 2)}</td>
-              <td>${f.asset_name}${f.usage ? html`<br /><small class="muted">${f.usage}</small>` : null}</td>
+              <td>${f.asset_name}${f.usage ? html`<br /><small class="muted">${f.usage}</small>` : null}
+                <${Paths} f=${f} /></td>
               <td><code>${f.algorithm}</code>${f.parameter ? html`<br /><small class="muted">${f.parameter}</small>` : null}</td>
               <td>${f.quantum_threat}</td>
               <td>${f.policy_status}</td>
               <td>${f.nist_deprecated_year || '–'} / ${f.nist_disallowed_year || '–'}</td>
-              <td class="recommendation">${f.recommendation || ''}</td>
+              <td class="recommendation">${f.recommendation || ''}${(f.checks || []).map((c) => html`<br /><small class="check" data-check=${c.code} title=${c.reference}>${c.message}</small>`)}</td>
             </tr>`)}
           </tbody>
         </table></div>
