@@ -145,6 +145,24 @@ pub struct Settings {
     /// Browser origins allowed to call the API (CORS), comma separated; empty = same origin only.
     #[arg(long = "cors-origins", env = "QSGW_CORS_ORIGINS", default_value = "")]
     pub cors_origins: String,
+    /// Deployment environment: production refuses the repository's dev secrets, short secrets and plaintext etcd/Postgres (one of: production, development).
+    #[arg(long = "environment", env = "QSGW_ENVIRONMENT", default_value = "development", value_parser = ["production", "development"])]
+    pub environment: String,
+    /// Accept plaintext (http://) etcd endpoints in production.
+    #[arg(long = "allow-insecure-etcd", env = "QSGW_ALLOW_INSECURE_ETCD", default_value = "false", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    pub allow_insecure_etcd: bool,
+    /// Accept a database connection without verified TLS (sslmode other than verify-ca/verify-full) in production.
+    #[arg(long = "allow-insecure-database", env = "QSGW_ALLOW_INSECURE_DATABASE", default_value = "false", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    pub allow_insecure_database: bool,
+    /// CA certificate (PEM) that signs the database server's certificate, for sslmode=verify-full/verify-ca.
+    #[arg(long = "database-ca-path", env = "QSGW_DATABASE_CA_PATH")]
+    pub database_ca_path: Option<std::path::PathBuf>,
+    /// Seconds a client may take to send a request's headers before the connection is closed.
+    #[arg(long = "header-timeout-secs", env = "QSGW_CP_HEADER_TIMEOUT_SECS", default_value = "10", value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub header_timeout_secs: u64,
+    /// Most client connections served at once.
+    #[arg(long = "max-connections", env = "QSGW_CP_MAX_CONNECTIONS", default_value = "10000", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: u32,
     /// Seconds to drain in-flight requests on SIGTERM.
     #[arg(long = "shutdown-grace-secs", env = "QSGW_SHUTDOWN_GRACE_SECS", default_value = "30", value_parser = clap::value_parser!(u64).range(0..=600))]
     pub shutdown_grace_secs: u64,
@@ -189,6 +207,8 @@ pub struct Config {
     pub webhook_poll: Duration,
     /// Login throttling.
     pub login_limits: crate::state::LoginLimitSettings,
+    /// Header-read timeout and connection cap of the listener.
+    pub server_limits: shared::server::ServerLimits,
 }
 
 /// The database connection alone (the `migrate` subcommand needs nothing else).
@@ -223,7 +243,34 @@ impl Config {
         if !(text.starts_with("postgres://") || text.starts_with("postgresql://")) {
             return Err(invalid());
         }
-        let database = PgConnectOptions::from_str(text).map_err(|_| invalid())?;
+        let mut database = PgConnectOptions::from_str(text).map_err(|_| invalid())?;
+        if let Some(ca) = &s.database_ca_path {
+            if !ca.is_file() {
+                return Err(ConfigError::new(
+                    "QSGW_DATABASE_CA_PATH",
+                    format!("{} is not a readable file", ca.display()),
+                ));
+            }
+            database = database.ssl_root_cert(ca);
+        }
+        let guard = shared::guard::Guard::new(
+            s.environment
+                .parse()
+                .map_err(|e: String| ConfigError::new("QSGW_ENVIRONMENT", e))?,
+        );
+        if let Some(pw) = database_password(text) {
+            guard.not_dev("QSGW_DATABASE_URL", &pw)?;
+        }
+        guard.transport(
+            "QSGW_DATABASE_URL",
+            !matches!(
+                database.get_ssl_mode(),
+                sqlx::postgres::PgSslMode::VerifyCa | sqlx::postgres::PgSslMode::VerifyFull
+            ),
+            "a database connection without verified TLS (sslmode=verify-full with QSGW_DATABASE_CA_PATH)",
+            "QSGW_ALLOW_INSECURE_DATABASE",
+            s.allow_insecure_database,
+        )?;
         if s.database_min_conns > s.database_max_conns {
             return Err(ConfigError::new(
                 "QSGW_DATABASE_MIN_CONNS",
@@ -238,6 +285,7 @@ impl Config {
             s.jwt_secret,
             shared::auth::MIN_SECRET_LEN,
         )?;
+        guard.secret("QSGW_JWT_SECRET", secret.expose())?;
         let jwt = JwtKeys::new(
             "QSGW_JWT_SECRET",
             &secret,
@@ -253,16 +301,27 @@ impl Config {
             Duration::from_secs(s.refresh_ttl_secs.max(s.jwt_ttl_secs)),
         )?;
         let api_keys = match s.api_key.filter(|k| !k.is_empty()) {
-            Some(k) => ApiKeys::single("QSGW_API_KEY", &k, "gateway")?,
+            Some(k) => {
+                guard.secret("QSGW_API_KEY", k.expose())?;
+                ApiKeys::single("QSGW_API_KEY", &k, "gateway")?
+            }
             None => ApiKeys::default(),
         };
         let endpoints = shared::etcd::parse_endpoints(&s.etcd_endpoints)
             .map_err(|e| ConfigError::new("QSGW_ETCD_ENDPOINTS", e))?;
+        guard.transport(
+            "QSGW_ETCD_ENDPOINTS",
+            endpoints.iter().any(|e| e.starts_with("http://")),
+            "plaintext etcd (http://)",
+            "QSGW_ALLOW_INSECURE_ETCD",
+            s.allow_insecure_etcd,
+        )?;
         let webhook = match s.webhook_url.filter(|u| !u.trim().is_empty()) {
             Some(url) => {
                 let url =
                     parse_base_url(&url).map_err(|e| ConfigError::new("QSGW_WEBHOOK_URL", e))?;
                 let secret = require_secret("QSGW_WEBHOOK_SECRET", s.webhook_secret, 16)?;
+                guard.secret("QSGW_WEBHOOK_SECRET", secret.expose())?;
                 Some((url, secret))
             }
             None => None,
@@ -280,6 +339,7 @@ impl Config {
                     ));
                 }
                 let pw = require_secret("QSGW_ADMIN_PASSWORD", pw, 12)?;
+                guard.not_dev("QSGW_ADMIN_PASSWORD", pw.expose())?;
                 Some((email.trim().to_owned(), pw))
             }
             (None, Some(_)) => {
@@ -312,6 +372,19 @@ impl Config {
             webhook_backoff_base: Duration::from_secs(1),
             webhook_poll: Duration::from_secs(1),
             login_limits: crate::state::LoginLimitSettings::default(),
+            server_limits: shared::server::ServerLimits {
+                header_timeout: Duration::from_secs(s.header_timeout_secs),
+                max_connections: s.max_connections as usize,
+            },
         })
     }
+}
+
+/// The password of a `postgres://user:password@host/…` URL, if any
+/// (checked against the repository's dev values in production).
+fn database_password(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let (cred, _) = rest.rsplit_once('@')?;
+    let (_, pw) = cred.split_once(':')?;
+    Some(pw.to_owned())
 }

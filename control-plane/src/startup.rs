@@ -140,7 +140,8 @@ impl Application {
                     "cannot listen on {}:{} (QSGW_CP_HOST/QSGW_CP_PORT)",
                     config.host, config.port
                 )
-            })?;
+            })?
+            .with_limits(config.server_limits);
         let port = server.local_addr()?.port();
         Ok(Self {
             server,

@@ -95,9 +95,24 @@ pub struct Settings {
     /// Database password (required).
     #[arg(long = "db-password", env = "QRAP_DB_PASSWORD", hide_env_values = true)]
     pub db_password: Option<Secret>,
-    /// PostgreSQL SSL mode: disable, allow, prefer, require, verify-ca or verify-full.
-    #[arg(long = "db-sslmode", env = "QRAP_DB_SSLMODE", default_value = "require", value_parser = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"])]
-    pub db_sslmode: String,
+    /// PostgreSQL SSL mode: disable, allow, prefer, require, verify-ca or verify-full (default: verify-full in production, require otherwise).
+    #[arg(long = "db-sslmode", env = "QRAP_DB_SSLMODE", value_parser = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"])]
+    pub db_sslmode: Option<String>,
+    /// CA certificate (PEM) that signs the database server's certificate (for verify-ca/verify-full).
+    #[arg(long = "db-sslrootcert", env = "QRAP_DB_SSLROOTCERT")]
+    pub db_sslrootcert: Option<std::path::PathBuf>,
+    /// Deployment environment: production refuses the repository's dev secrets, short secrets and a database without verified TLS (one of: production, development).
+    #[arg(long = "environment", env = "QRAP_ENVIRONMENT", default_value = "development", value_parser = ["production", "development"])]
+    pub environment: String,
+    /// Accept a database connection without verified TLS (sslmode other than verify-ca/verify-full) in production.
+    #[arg(long = "allow-insecure-database", env = "QRAP_ALLOW_INSECURE_DATABASE", default_value = "false", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    pub allow_insecure_database: bool,
+    /// Seconds a client may take to send a request's headers before the connection is closed.
+    #[arg(long = "header-timeout-secs", env = "QRAP_HEADER_TIMEOUT_SECS", default_value = "10", value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub header_timeout_secs: u64,
+    /// Most client connections served at once.
+    #[arg(long = "max-connections", env = "QRAP_MAX_CONNECTIONS", default_value = "10000", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: u32,
     /// Maximum connection pool size.
     #[arg(long = "db-max-conns", env = "QRAP_DB_MAX_CONNS", default_value = "25", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub db_max_conns: u32,
@@ -209,26 +224,59 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// How long start-up waits for the database.
     pub startup_timeout: Duration,
+    /// Header-read timeout and connection cap of the listener.
+    pub server_limits: shared::server::ServerLimits,
 }
 
 /// The database connection from the `QRAP_DB_*` settings (all the
 /// `migrate` subcommand needs).
 pub fn database_options(s: &Settings) -> Result<PgConnectOptions, ConfigError> {
     let password = require_secret("QRAP_DB_PASSWORD", s.db_password.clone(), 1)?;
-    let ssl: PgSslMode = s
-        .db_sslmode
+    let guard = guard(s)?;
+    let mode = s.db_sslmode.as_deref().unwrap_or(if guard.production() {
+        "verify-full"
+    } else {
+        "require"
+    });
+    let ssl: PgSslMode = mode
         .parse()
         .map_err(|_| ConfigError::new("QRAP_DB_SSLMODE", "unknown SSL mode"))?;
+    guard.not_dev("QRAP_DB_PASSWORD", password.expose())?;
+    guard.transport(
+        "QRAP_DB_SSLMODE",
+        !matches!(ssl, PgSslMode::VerifyCa | PgSslMode::VerifyFull),
+        "a database connection without verified TLS",
+        "QRAP_ALLOW_INSECURE_DATABASE",
+        s.allow_insecure_database,
+    )?;
     if s.db_host.trim().is_empty() {
         return Err(ConfigError::missing("QRAP_DB_HOST"));
     }
-    Ok(PgConnectOptions::new()
+    let mut options = PgConnectOptions::new()
         .host(&s.db_host)
         .port(s.db_port)
         .database(&s.db_name)
         .username(&s.db_user)
         .password(password.expose())
-        .ssl_mode(ssl))
+        .ssl_mode(ssl);
+    if let Some(ca) = &s.db_sslrootcert {
+        if !ca.is_file() {
+            return Err(ConfigError::new(
+                "QRAP_DB_SSLROOTCERT",
+                format!("{} is not a readable file", ca.display()),
+            ));
+        }
+        options = options.ssl_root_cert(ca);
+    }
+    Ok(options)
+}
+
+/// The production guards of `QRAP_ENVIRONMENT`.
+fn guard(s: &Settings) -> Result<shared::guard::Guard, ConfigError> {
+    s.environment
+        .parse()
+        .map(shared::guard::Guard::new)
+        .map_err(|e: String| ConfigError::new("QRAP_ENVIRONMENT", e))
 }
 
 impl Config {
@@ -241,6 +289,7 @@ impl Config {
             ));
         }
         let database = database_options(&s)?;
+        let guard = guard(&s)?;
         let secret = require_secret(
             "QUANTUN_JWT_SECRET",
             s.jwt_secret,
@@ -249,6 +298,7 @@ impl Config {
         if s.jwt_issuer.trim().is_empty() {
             return Err(ConfigError::new("QUANTUN_JWT_ISSUER", "must not be empty"));
         }
+        guard.secret("QUANTUN_JWT_SECRET", secret.expose())?;
         let jwt = JwtKeys::new(
             "QUANTUN_JWT_SECRET",
             &secret,
@@ -257,6 +307,15 @@ impl Config {
             Duration::from_secs(s.jwt_ttl_secs),
         )?;
         let keys = require_secret("QUANTUN_API_KEYS", s.api_keys, 1)?;
+        for key in keys
+            .expose()
+            .split(',')
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+        {
+            let value = key.rsplit_once(':').map_or(key, |(k, _)| k);
+            guard.secret("QUANTUN_API_KEYS", value)?;
+        }
         let api_keys = ApiKeys::parse("QUANTUN_API_KEYS", &keys)?;
         if api_keys.is_empty() {
             return Err(ConfigError::missing("QUANTUN_API_KEYS"));
@@ -289,6 +348,10 @@ impl Config {
             },
             shutdown_grace: Duration::from_secs(s.shutdown_grace_secs),
             startup_timeout: Duration::from_secs(30),
+            server_limits: shared::server::ServerLimits {
+                header_timeout: Duration::from_secs(s.header_timeout_secs),
+                max_connections: s.max_connections as usize,
+            },
         })
     }
 }

@@ -97,7 +97,8 @@ impl Application {
                     "cannot listen on {}:{} (QRAP_API_HOST/QRAP_API_PORT)",
                     config.host, config.port
                 )
-            })?;
+            })?
+            .with_limits(config.server_limits);
         let port = server.local_addr()?.port();
         Ok(Self {
             server,

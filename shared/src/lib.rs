@@ -22,6 +22,7 @@
 //! | [`server`] | binding, graceful shutdown, runtime, crypto provider |
 //! | [`db`] | Postgres pool, migrations, probe |
 //! | [`etcd`] | connect with retry, prefix get, resuming watch |
+//! | [`guard`] | production guards: dev values (SHA-256 digests), short secrets, plaintext etcd/Postgres → exit 2 |
 //! | [`features`] | request features the gateway extracts and the AI engine scores |
 //! | [`http_client`] | outgoing calls with timeouts and request id |
 //! | [`openapi`] | `/api/v1/openapi.json` and `/api/v1/docs` |
@@ -34,6 +35,7 @@ pub mod db;
 pub mod error;
 pub mod etcd;
 pub mod features;
+pub mod guard;
 pub mod health;
 pub mod http;
 pub mod http_client;

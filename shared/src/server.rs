@@ -5,7 +5,6 @@
 //! draining takes longer than the grace period [`HttpServer::serve`] returns
 //! anyway, so `main` returns and the process exit closes what is left. Background tasks watch the same token to flush and stop.
 
-use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -98,23 +97,57 @@ impl Signals {
     }
 }
 
+/// Transport limits of an API listener (issue 16 item 10).
+#[derive(Debug, Clone, Copy)]
+pub struct ServerLimits {
+    /// Longest time a client may take to send a request's headers
+    /// (`*_HEADER_TIMEOUT_SECS`); a slow-header (slowloris) connection is
+    /// closed after it.
+    pub header_timeout: Duration,
+    /// Most connections served at once (`*_MAX_CONNECTIONS`); further
+    /// clients wait in the kernel's accept backlog.
+    pub max_connections: usize,
+}
+
+impl Default for ServerLimits {
+    /// 10 s to send the headers, 10,000 connections.
+    fn default() -> Self {
+        Self {
+            header_timeout: Duration::from_secs(10),
+            max_connections: 10_000,
+        }
+    }
+}
+
 /// A bound listener and the router it will serve.
 #[derive(Debug)]
 pub struct HttpServer {
     listener: TcpListener,
     router: Router,
+    limits: ServerLimits,
 }
 
 impl HttpServer {
     /// Binds `host:port` (port 0 picks a free port).
     pub async fn bind(host: &str, port: u16, router: Router) -> std::io::Result<Self> {
         let listener = TcpListener::bind((host, port)).await?;
-        Ok(Self { listener, router })
+        Ok(Self::from_listener(listener, router))
     }
 
     /// Serves on an existing listener.
     pub fn from_listener(listener: TcpListener, router: Router) -> Self {
-        Self { listener, router }
+        Self {
+            listener,
+            router,
+            limits: ServerLimits::default(),
+        }
+    }
+
+    /// Sets the header-read timeout and the connection cap.
+    #[must_use]
+    pub fn with_limits(mut self, limits: ServerLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// The bound address.
@@ -123,30 +156,85 @@ impl HttpServer {
     }
 
     /// Serves until `shutdown` fires, then drains for at most `grace`.
+    ///
+    /// hyper-util's auto (HTTP/1.1 + h2c) connection builder with a timer,
+    /// so the header-read timeout applies (axum::serve sets no timer, and a
+    /// client sending one header byte at a time kept its connection
+    /// forever); a semaphore caps open connections.
     pub async fn serve(self, shutdown: Shutdown, grace: Duration) -> std::io::Result<()> {
+        use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+        use hyper_util::server::conn::auto::Builder;
+
         let addr = self.listener.local_addr()?;
         let token = shutdown.token();
-        let server = axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(token.clone().cancelled_owned());
-        tracing::info!(%addr, "listening");
-        let drain_deadline = async {
-            token.cancelled().await;
-            tokio::time::sleep(grace).await;
-        };
+        let mut builder = Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.limits.header_timeout);
+        builder
+            .http2()
+            .timer(TokioTimer::new())
+            .keep_alive_interval(Some(Duration::from_secs(30)));
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(
+            self.limits.max_connections.max(1),
+        ));
+        tracing::info!(%addr, max_connections = self.limits.max_connections, header_timeout_secs = self.limits.header_timeout.as_secs(), "listening");
+        loop {
+            let permit = tokio::select! {
+                () = token.cancelled() => break,
+                p = permits.clone().acquire_owned() => match p {
+                    Ok(p) => p,
+                    Err(_) => break,
+                },
+            };
+            let (stream, peer) = tokio::select! {
+                () = token.cancelled() => break,
+                r = self.listener.accept() => match r {
+                    Ok(c) => c,
+                    Err(e) => {
+                        // EMFILE and friends: back off instead of spinning.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+            };
+            let _ = stream.set_nodelay(true);
+            let router = self.router.clone();
+            let svc = hyper::service::service_fn(
+                move |mut req: axum::extract::Request<hyper::body::Incoming>| {
+                    req.extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
+                    let mut router = router.clone();
+                    async move {
+                        use tower::Service;
+                        router.call(req.map(axum::body::Body::new)).await
+                    }
+                },
+            );
+            let conn = builder
+                .serve_connection_with_upgrades(TokioIo::new(stream), svc)
+                .into_owned();
+            let conn = graceful.watch(conn);
+            tokio::spawn(async move {
+                if let Err(e) = conn.await {
+                    tracing::debug!(error = %e, %peer, "connection ended with an error");
+                }
+                drop(permit);
+            });
+        }
+        drop(self.listener);
         tokio::select! {
-            res = server.into_future() => {
+            () = graceful.shutdown() => {
                 tracing::info!(%addr, "stopped");
-                res
             }
-            () = drain_deadline => {
+            () = tokio::time::sleep(grace) => {
                 tracing::warn!(%addr, grace_secs = grace.as_secs(), "drain timed out, dropping remaining connections");
-                Ok(())
             }
         }
+        Ok(())
     }
 }
 
