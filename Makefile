@@ -72,11 +72,11 @@ bench-gateway: ## Gateway vs nginx and HAProxy (req/s, p50/p99, handshakes/s, RS
 bench-ai: ## AI engine scoring throughput, in process and through the HTTP batch endpoint (~1 min)
 	cargo bench -p ai-engine --bench throughput
 
-model-ai: ## Retrain the AI engine's built-in model (seed 7) and evaluate it on seed 99
+model-ai: ## Retrain the AI engine's built-in model (seed 7) and evaluate it on seed 99 and the held-out real-agent benchmark
 	mkdir -p target/ai-data
 	cargo run --release -p ai-engine -- generate --seed 7 --out target/ai-data/train.jsonl
 	cargo run --release -p ai-engine -- generate --seed 99 --out target/ai-data/eval.jsonl
-	cargo run --release -p ai-engine -- train --input target/ai-data/train.jsonl --eval target/ai-data/eval.jsonl --version 1.2.0 --out ai-engine/models/default.json
+	cargo run --release -p ai-engine -- train --input target/ai-data/train.jsonl --eval target/ai-data/eval.jsonl --version 1.3.0 --real-agents --out ai-engine/models/default.json
 
 setup: ## Install the system tools (protoc, etcd, PostgreSQL, curl, openssl; nginx and haproxy for make bench-gateway) when missing
 	scripts/setup.sh

@@ -47,7 +47,12 @@ fn in_process(label: &str, threads: usize, batches: &[Vec<RequestFeatures>]) -> 
         .num_threads(threads)
         .build()
         .unwrap();
-    let engine = Engine::new(Engine::default_model().unwrap(), thresholds(), 100_000);
+    let engine = Engine::new(
+        Engine::default_model().unwrap(),
+        ai_engine::agent::AgentKnowledge::built_in().unwrap(),
+        thresholds(),
+        100_000,
+    );
     pool.install(|| {
         for b in batches.iter().take(3) {
             std::hint::black_box(engine.analyze(b));
@@ -82,6 +87,7 @@ async fn http(cores: usize, batches: &[Vec<RequestFeatures>]) {
         model_path: None,
         etcd_endpoints: None,
         window_clients: 100_000,
+        agents: ai_engine::agent::AgentKnowledge::built_in().unwrap(),
     };
     let shutdown = Shutdown::new();
     let app = Application::build(config, shutdown.clone()).await.unwrap();

@@ -6,8 +6,10 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 
+use crate::config::agent_knowledge;
 use crate::config::{Settings, Thresholds};
 use crate::engine::Engine;
+use crate::model::benchmark::{self, RealAgents};
 use crate::model::eval::evaluate;
 use crate::model::train::{train, TrainOptions};
 use crate::model::Model;
@@ -20,7 +22,7 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Train a model file from labelled JSON lines.
     Train(TrainArgs),
-    /// Print precision/recall/F1/ROC AUC and confusion matrices on labelled JSON lines.
+    /// Print precision/recall/F1/ROC AUC and confusion matrices on labelled JSON lines, and the held-out real-agent benchmark.
     Evaluate(EvaluateArgs),
 }
 
@@ -62,14 +64,17 @@ pub struct TrainArgs {
     /// Model version written into the file.
     #[arg(long, default_value = "1.0.0")]
     pub version: String,
+    /// With --eval, also run the real-agent benchmark and store its figures in the model.
+    #[arg(long)]
+    pub real_agents: bool,
 }
 
 /// `evaluate` options.
 #[derive(Debug, Clone, Args)]
 pub struct EvaluateArgs {
-    /// Labelled traffic (JSON lines, time-ordered).
+    /// Labelled simulated traffic (JSON lines, time-ordered); without it only the real-agent benchmark runs.
     #[arg(long)]
-    pub input: PathBuf,
+    pub input: Option<PathBuf>,
     /// Model file (the built-in model when unset).
     #[arg(long)]
     pub model: Option<PathBuf>,
@@ -122,6 +127,10 @@ fn load_model(path: Option<&Path>) -> anyhow::Result<Model> {
     }
 }
 
+fn real_agents() -> anyhow::Result<RealAgents> {
+    RealAgents::built_in().map_err(|e| anyhow::anyhow!("real-agent benchmark: {e}"))
+}
+
 /// Runs a subcommand.
 pub fn run(cmd: Command, settings: &Settings) -> anyhow::Result<()> {
     match cmd {
@@ -170,10 +179,18 @@ pub fn run(cmd: Command, settings: &Settings) -> anyhow::Result<()> {
             let mut model = Model::from_file(file)?;
             if let Some(eval_path) = &a.eval {
                 let eval_data = read_labelled(eval_path)?;
-                let report = evaluate(&model, &eval_data, &thresholds_of(settings), &held_out);
+                let agents = agent_knowledge(settings.agent_lists.as_deref())?;
+                let t = thresholds_of(settings);
+                let report = evaluate(&model, &agents, &eval_data, &t, &held_out);
                 eprint!("{}", report.render());
+                let mut metrics = serde_json::to_value(&report)?;
+                if a.real_agents {
+                    let real = benchmark::run(&model, &agents, &t, &real_agents()?);
+                    eprint!("{}", real.render());
+                    metrics["real_agents"] = serde_json::to_value(&real)?;
+                }
                 let mut file = model.file().clone();
-                file.metrics = serde_json::to_value(&report)?;
+                file.metrics = metrics;
                 model = Model::from_file(file)?;
             }
             std::fs::write(&a.out, model.to_json())?;
@@ -182,18 +199,31 @@ pub fn run(cmd: Command, settings: &Settings) -> anyhow::Result<()> {
         }
         Command::Evaluate(a) => {
             let model = load_model(a.model.as_deref())?;
-            let data = read_labelled(&a.input)?;
-            let held = model.file().training.held_out_families.clone();
-            let report = evaluate(&model, &data, &thresholds_of(settings), &held);
+            let agents = agent_knowledge(settings.agent_lists.as_deref())?;
+            let t = thresholds_of(settings);
+            let simulated = match &a.input {
+                Some(input) => {
+                    let data = read_labelled(input)?;
+                    let held = model.file().training.held_out_families.clone();
+                    Some(evaluate(&model, &agents, &data, &t, &held))
+                }
+                None => None,
+            };
+            let real = benchmark::run(&model, &agents, &t, &real_agents()?);
             if a.json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                let v = serde_json::json!({ "simulated": simulated, "real_agents": real });
+                println!("{}", serde_json::to_string_pretty(&v)?);
             } else {
                 println!(
                     "model {} (trained {})",
                     model.file().version,
                     model.file().trained_at
                 );
-                print!("{}", report.render());
+                if let Some(r) = &simulated {
+                    println!("simulated traffic (labelled, {}):", r.requests);
+                    print!("{}", r.render());
+                }
+                print!("{}", real.render());
             }
             Ok(())
         }

@@ -1,8 +1,10 @@
 //! Settings of the AI engine (the seed's `QSGW_AI_*`, `QSGW_ANOMALY_*` and
 //! `QSGW_BOT_*` variables).
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::agent::AgentKnowledge;
 use clap::{Args, Parser};
 use shared::auth::ApiKeys;
 use shared::config::{parse_port, require_secret, ConfigError, LogLevel, Secret};
@@ -69,6 +71,9 @@ pub struct Settings {
     /// Model file written by `ai-engine train`; the model built into the binary when unset.
     #[arg(long = "model-path", env = "QSGW_AI_MODEL_PATH")]
     pub model_path: Option<std::path::PathBuf>,
+    /// Agent-pattern list files (comma-separated JSON: isbot's list of strings, or crawler-user-agents.json) replacing the built-in lists; `scripts/ai-agent-lists.sh` fetches current ones.
+    #[arg(long = "agent-lists", env = "QSGW_AI_AGENT_LISTS")]
+    pub agent_lists: Option<String>,
     /// etcd endpoints (comma-separated) to watch live thresholds at /qsgw/v1/ai/thresholds; no watch when unset.
     #[arg(long = "etcd-endpoints", env = "QSGW_ETCD_ENDPOINTS")]
     pub etcd_endpoints: Option<String>,
@@ -173,6 +178,8 @@ pub struct Config {
     pub etcd_endpoints: Option<Vec<String>>,
     /// Sliding-window capacity (clients).
     pub window_clients: usize,
+    /// Compiled agent-pattern lists (built-in or `QSGW_AI_AGENT_LISTS`).
+    pub agents: Arc<AgentKnowledge>,
 }
 
 impl Config {
@@ -204,6 +211,26 @@ impl Config {
                 .transpose()
                 .map_err(|e| ConfigError::new("QSGW_ETCD_ENDPOINTS", e))?,
             window_clients: usize::try_from(s.window_clients).unwrap_or(usize::MAX),
+            agents: agent_knowledge(s.agent_lists.as_deref())?,
         })
     }
+}
+
+/// The agent lists: the files named in `QSGW_AI_AGENT_LISTS`, else the
+/// built-in ones. A list that cannot be read or compiled stops start-up.
+pub fn agent_knowledge(files: Option<&str>) -> Result<Arc<AgentKnowledge>, ConfigError> {
+    const VAR: &str = "QSGW_AI_AGENT_LISTS";
+    let paths: Vec<std::path::PathBuf> = files
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(std::path::PathBuf::from)
+        .collect();
+    if paths.is_empty() {
+        return AgentKnowledge::built_in().map_err(|e| ConfigError::new(VAR, e.to_string()));
+    }
+    AgentKnowledge::from_files(&paths)
+        .map(Arc::new)
+        .map_err(|e| ConfigError::new(VAR, e.to_string()))
 }

@@ -8,11 +8,12 @@
 use std::sync::{Arc, Mutex, RwLock};
 
 use rayon::prelude::*;
-use shared::features::{HeaderFacts, PathShape, RequestFeatures};
+use shared::features::{PathShape, RequestFeatures};
 
+use crate::agent::AgentKnowledge;
 use crate::config::Thresholds;
-use crate::model::vector::vectorize;
-use crate::model::window::{client_key, path_hash, Observation, WindowStats, WindowStore};
+use crate::model::vector::{observation, vectorize};
+use crate::model::window::{WindowStats, WindowStore};
 use crate::model::{Model, ModelError, Score};
 
 /// The model built into the binary (trained by `make model`, committed).
@@ -22,22 +23,34 @@ pub const DEFAULT_MODEL: &[u8] = include_bytes!("../models/default.json");
 /// hand-off to rayon costs more than it saves.
 const PARALLEL_MIN: usize = 64;
 
-/// Model + thresholds + windows.
+/// Model + agent lists + thresholds + windows.
 #[derive(Debug)]
 pub struct Engine {
     model: Arc<Model>,
+    agents: Arc<AgentKnowledge>,
     thresholds: RwLock<Thresholds>,
     windows: Mutex<WindowStore>,
 }
 
 impl Engine {
     /// A new engine with empty windows.
-    pub fn new(model: Model, thresholds: Thresholds, window_clients: usize) -> Self {
+    pub fn new(
+        model: Model,
+        agents: Arc<AgentKnowledge>,
+        thresholds: Thresholds,
+        window_clients: usize,
+    ) -> Self {
         Self {
             model: Arc::new(model),
+            agents,
             thresholds: RwLock::new(thresholds),
             windows: Mutex::new(WindowStore::new(window_clients)),
         }
+    }
+
+    /// The agent lists in use.
+    pub fn agents(&self) -> &AgentKnowledge {
+        &self.agents
     }
 
     /// Loads the built-in model.
@@ -66,24 +79,13 @@ impl Engine {
         let mut w = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         reqs.iter()
             .zip(shapes)
-            .map(|(r, s)| {
-                w.observe(&Observation {
-                    client: client_key(&r.client_ip, r.user_agent.as_deref()),
-                    t_ms: r.timestamp_ms,
-                    path_hash: path_hash(&r.path),
-                    status: r.status,
-                    login: s.login,
-                    static_asset: s.static_asset,
-                    referer: HeaderFacts::of(&r.header_names).referer,
-                })
-            })
+            .map(|(r, s)| w.observe(&observation(r, s)))
             .collect()
     }
 
     /// Scores validated requests, in order.
     pub fn analyze(&self, reqs: &[RequestFeatures]) -> Vec<Score> {
         let t = self.thresholds();
-        let model = &*self.model;
         if reqs.len() < PARALLEL_MIN {
             let shapes: Vec<PathShape> = reqs.iter().map(|r| PathShape::of(&r.path)).collect();
             let windows = self.observe_all(reqs, &shapes);
@@ -91,7 +93,7 @@ impl Engine {
                 .iter()
                 .zip(&shapes)
                 .zip(&windows)
-                .map(|((r, s), w)| model.score(&vectorize(r, s, w), w, &t))
+                .map(|((r, s), w)| self.score_one(r, s, w, &t))
                 .collect();
         }
         let shapes: Vec<PathShape> = reqs.par_iter().map(|r| PathShape::of(&r.path)).collect();
@@ -99,7 +101,18 @@ impl Engine {
         reqs.par_iter()
             .zip(shapes.par_iter())
             .zip(windows.par_iter())
-            .map(|((r, s), w)| model.score(&vectorize(r, s, w), w, &t))
+            .map(|((r, s), w)| self.score_one(r, s, w, &t))
             .collect()
+    }
+
+    fn score_one(
+        &self,
+        r: &RequestFeatures,
+        s: &PathShape,
+        w: &WindowStats,
+        t: &Thresholds,
+    ) -> Score {
+        let agent = self.agents.evidence(r.user_agent.as_deref());
+        self.model.score(&vectorize(r, s, w), w, &agent, t)
     }
 }

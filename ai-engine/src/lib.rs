@@ -6,6 +6,7 @@
 //!
 //! | module | concern |
 //! |---|---|
+//! | [`agent`] | agent-string knowledge from public pattern lists, the second evidence channel |
 //! | [`model`] | pure ML: sliding window, feature vector, scoring, training (linfa), evaluation |
 //! | [`engine`] | model + live thresholds + windows; rayon batch scoring |
 //! | [`sim`] | seeded simulator of human sessions and bot families |
@@ -13,6 +14,7 @@
 //! | [`live`] | thresholds watched live in etcd |
 //! | [`cli`] | `generate`, `train`, `evaluate` |
 
+pub mod agent;
 pub mod cli;
 pub mod config;
 pub mod engine;

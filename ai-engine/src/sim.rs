@@ -46,9 +46,30 @@ pub const DEFAULT_HELD_OUT: [&str; 2] = ["headless", "low_and_slow"];
 const TOP_UAS: &str = include_str!("../data/top-user-agents.json");
 const CRAWLER_UAS: &str = include_str!("../data/crawler-user-agents.json");
 
+/// The browsers people use: the top list, less any agent no browser sends
+/// (one entry, Chrome's product token without Chrome's engine tokens, ranks
+/// there by a scraper's volume; see [`crate::agent::Flaw`]).
 fn browser_uas() -> &'static [String] {
     static V: OnceLock<Vec<String>> = OnceLock::new();
-    V.get_or_init(|| serde_json::from_str(TOP_UAS).unwrap_or_default())
+    V.get_or_init(|| {
+        serde_json::from_str::<Vec<String>>(TOP_UAS)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|u| crate::agent::Flaw::of(u).is_none())
+            .collect()
+    })
+}
+
+/// Every agent string the simulator draws from (browsers, crawlers,
+/// libraries, scanners): what the learned model was trained on, so an
+/// evaluation can tell which of its agents the model has seen verbatim.
+pub fn training_agents() -> impl Iterator<Item = &'static str> {
+    browser_uas()
+        .iter()
+        .chain(crawler_uas())
+        .map(String::as_str)
+        .chain(LIBRARY_UAS.iter().copied())
+        .chain(SCANNER_UAS.iter().copied())
 }
 
 fn crawler_uas() -> &'static [String] {
@@ -98,7 +119,8 @@ const SCANNER_UAS: &[&str] = &[
     "curl/7.68.0",
 ];
 
-const CHROME_HEADERS: &[&str] = &[
+/// Header names of a Chrome navigation over TLS, in the order Chrome sends them.
+pub const CHROME_HEADERS: &[&str] = &[
     "host",
     "connection",
     "sec-ch-ua",
@@ -114,7 +136,8 @@ const CHROME_HEADERS: &[&str] = &[
     "accept-encoding",
     "accept-language",
 ];
-const FIREFOX_HEADERS: &[&str] = &[
+/// Header names of a Firefox navigation, in the order Firefox sends them.
+pub const FIREFOX_HEADERS: &[&str] = &[
     "host",
     "user-agent",
     "accept",
@@ -127,7 +150,8 @@ const FIREFOX_HEADERS: &[&str] = &[
     "sec-fetch-site",
     "sec-fetch-user",
 ];
-const SAFARI_HEADERS: &[&str] = &[
+/// Header names of a Safari navigation, in the order the simulator uses.
+pub const SAFARI_HEADERS: &[&str] = &[
     "host",
     "user-agent",
     "accept",
@@ -637,7 +661,7 @@ mod tests {
 
     #[test]
     fn data_files_load_and_generation_is_seeded() {
-        assert_eq!(browser_uas().len(), 100);
+        assert_eq!(browser_uas().len(), 99);
         assert!(crawler_uas().len() > 1000);
         let a = generate(&SimOptions::new(1, 5, 2));
         let b = generate(&SimOptions::new(1, 5, 2));

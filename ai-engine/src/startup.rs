@@ -66,7 +66,12 @@ impl Application {
             .unwrap_or(0.0);
         metrics::gauge!("ai_model_info", "version" => model.file().version.clone()).set(1.0);
         metrics::gauge!("ai_model_version").set(version_num);
-        let engine = Arc::new(Engine::new(model, config.thresholds, config.window_clients));
+        let engine = Arc::new(Engine::new(
+            model,
+            config.agents.clone(),
+            config.thresholds,
+            config.window_clients,
+        ));
         if let Some(endpoints) = config.etcd_endpoints.clone() {
             crate::live::spawn(
                 endpoints,

@@ -1,6 +1,7 @@
 //! Training, the model file, and scoring of known samples, in process.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use ai_engine::agent::{AgentEvidence, AgentKnowledge};
 use ai_engine::config::Thresholds;
 use ai_engine::engine::Engine;
 use ai_engine::model::train::{featurize, train, TrainOptions, SUSPICION_ONLY};
@@ -43,7 +44,10 @@ fn a_trained_model_round_trips_through_its_file_and_scores_identically() {
     let t = thresholds();
     let w = WindowStats::neutral();
     for v in featurize(&eval) {
-        let (a, b) = (model.score(&v, &w, &t), back.score(&v, &w, &t));
+        let (a, b) = (
+            model.score(&v, &w, &AgentEvidence::default(), &t),
+            back.score(&v, &w, &AgentEvidence::default(), &t),
+        );
         assert_eq!(a, b);
         assert!((0.0..=1.0).contains(&a.anomaly) && (0.0..=1.0).contains(&a.bot));
     }
@@ -88,7 +92,12 @@ fn the_built_in_model_loads_and_separates_fresh_traffic() {
     assert!(!model.file().version.is_empty());
     // Traffic from a seed the model never saw, scored through the engine.
     let data = generate(&SimOptions::new(12345, 30, 3));
-    let engine = Engine::new(model, thresholds(), 10_000);
+    let engine = Engine::new(
+        model,
+        AgentKnowledge::built_in().unwrap(),
+        thresholds(),
+        10_000,
+    );
     let reqs: Vec<_> = data.iter().map(|l| l.features.clone()).collect();
     let scores = engine.analyze(&reqs);
     let humans_blocked = data
@@ -142,7 +151,12 @@ fn thresholds_change_the_verdict() {
     let model = Engine::default_model().unwrap();
     let data = generate(&SimOptions::new(5, 5, 0));
     let reqs: Vec<_> = data.iter().map(|l| l.features.clone()).collect();
-    let engine = Engine::new(model, thresholds(), 1000);
+    let engine = Engine::new(
+        model,
+        AgentKnowledge::built_in().unwrap(),
+        thresholds(),
+        1000,
+    );
     let allowed = engine
         .analyze(&reqs)
         .iter()

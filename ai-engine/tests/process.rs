@@ -41,6 +41,26 @@ fn config_errors_name_the_variable() {
         &with_key("QSGW_BOT_BLOCK_THRESHOLD", "0.6"),
         "QSGW_BOT_BLOCK_THRESHOLD",
     );
+    // Agent lists: a missing file, a file that is not a list, a pattern
+    // that does not compile.
+    assert_config_error(
+        &with_key("QSGW_AI_AGENT_LISTS", "/nonexistent/isbot.json"),
+        "QSGW_AI_AGENT_LISTS",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    for (name, body) in [("obj.json", "{}"), ("bad.json", r#"["ok", "broken("]"#)] {
+        let p = dir.path().join(name);
+        std::fs::write(&p, body).unwrap();
+        let out = run_bin(
+            BIN,
+            &[],
+            &[
+                ("QSGW_API_KEY", KEY),
+                ("QSGW_AI_AGENT_LISTS", p.to_str().unwrap()),
+            ],
+        );
+        assert_config_error(&out, "QSGW_AI_AGENT_LISTS");
+    }
 }
 
 #[test]
@@ -57,6 +77,7 @@ fn help_lists_every_setting() {
             "QSGW_ANOMALY_RATE_MULTIPLIER",
             "QSGW_BOT_THRESHOLD",
             "QSGW_BOT_BLOCK_THRESHOLD",
+            "QSGW_AI_AGENT_LISTS",
             "QSGW_LOG_LEVEL",
             "QSGW_API_KEY",
             "QSGW_AI_MODEL_PATH",
@@ -251,7 +272,17 @@ fn generate_train_evaluate_work_end_to_end() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8_lossy(&out.stdout);
-    for s in ["precision", "ROC AUC", "confusion", "scanner", "HELD OUT"] {
+    for s in [
+        "precision",
+        "ROC AUC",
+        "confusion",
+        "scanner",
+        "HELD OUT",
+        "sync/async verdict agreement",
+        "real-agent benchmark (held out)",
+        "agent string alone",
+        "engine verdict (agent + headers)",
+    ] {
         assert!(text.contains(s), "{s} missing: {text}");
     }
     // A line that is not a labelled request is refused with its line number.

@@ -1,12 +1,73 @@
 //! Evaluation: precision, recall, F1, ROC AUC and confusion matrices per
-//! task, recall per bot family, held-out families apart.
+//! task, recall per bot family, held-out families apart, and whether sync
+//! and async inspection agree.
+//!
+//! Requests are scored through an [`Engine`], in order, each with its
+//! client's window so far: exactly as live.
+
+use std::sync::Arc;
 
 use serde::Serialize;
+use shared::features::RequestFeatures;
 
-use super::train::replay;
-use super::{Model, Verdict};
+use super::{Model, Score, Verdict};
+use crate::agent::AgentKnowledge;
 use crate::config::Thresholds;
+use crate::engine::Engine;
 use crate::sim::Labelled;
+
+/// Window capacity while evaluating (more than any evaluation set's clients).
+const EVAL_CLIENTS: usize = 1 << 20;
+
+/// Scores requests in order through a fresh engine, as live.
+pub fn score_stream(
+    model: &Model,
+    agents: &Arc<AgentKnowledge>,
+    t: &Thresholds,
+    reqs: &[RequestFeatures],
+) -> Vec<Score> {
+    Engine::new(model.clone(), agents.clone(), *t, EVAL_CLIENTS).analyze(reqs)
+}
+
+/// The same requests as a sync route asks for them: before forwarding, so
+/// without status or latency.
+pub fn as_sync(reqs: &[RequestFeatures]) -> Vec<RequestFeatures> {
+    reqs.iter()
+        .map(|r| RequestFeatures {
+            status: None,
+            latency_ms: None,
+            ..r.clone()
+        })
+        .collect()
+}
+
+/// Sync and async verdicts compared request by request.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Agreement {
+    /// Requests compared.
+    pub requests: u64,
+    /// Requests whose sync and async verdicts are the same.
+    pub same_verdict: u64,
+    /// `same_verdict / requests`.
+    pub share: f64,
+}
+
+impl Agreement {
+    /// Compares two verdict lists position by position.
+    pub fn of(async_scores: &[Score], sync_scores: &[Score]) -> Self {
+        let requests = async_scores.len().min(sync_scores.len()) as u64;
+        let same_verdict = async_scores
+            .iter()
+            .zip(sync_scores)
+            .filter(|(a, s)| a.verdict == s.verdict)
+            .count() as u64;
+        Self {
+            requests,
+            same_verdict,
+            share: ratio(same_verdict, requests),
+        }
+    }
+}
 
 /// Binary classification figures.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -131,14 +192,22 @@ pub struct Report {
     pub families: Vec<FamilyRecall>,
     /// Same figures over the families seen in training only.
     pub seen_verdict: Binary,
+    /// The same stream scored as a sync route sends it (no status, no
+    /// latency) against as an async route does.
+    pub sync_async: Agreement,
 }
 
 /// Scores `data` (time-ordered, as generated) and computes the report.
-pub fn evaluate(model: &Model, data: &[Labelled], t: &Thresholds, held_out: &[String]) -> Report {
-    let scores: Vec<super::Score> = replay(data)
-        .iter()
-        .map(|(v, w)| model.score(v, w, t))
-        .collect();
+pub fn evaluate(
+    model: &Model,
+    agents: &Arc<AgentKnowledge>,
+    data: &[Labelled],
+    t: &Thresholds,
+    held_out: &[String],
+) -> Report {
+    let reqs: Vec<RequestFeatures> = data.iter().map(|l| l.features.clone()).collect();
+    let scores = score_stream(model, agents, t, &reqs);
+    let sync_async = Agreement::of(&scores, &score_stream(model, agents, t, &as_sync(&reqs)));
     let truth: Vec<bool> = data.iter().map(|l| l.bot).collect();
     let bot_s: Vec<f64> = scores.iter().map(|s| s.bot).collect();
     let an_s: Vec<f64> = scores.iter().map(|s| s.anomaly).collect();
@@ -187,6 +256,7 @@ pub fn evaluate(model: &Model, data: &[Labelled], t: &Thresholds, held_out: &[St
         block,
         families,
         seen_verdict,
+        sync_async,
     }
 }
 
@@ -221,6 +291,11 @@ impl Report {
             s,
             "human false-positive rate at block: {:.4}",
             self.human_fpr_at_block
+        );
+        let _ = writeln!(
+            s,
+            "sync/async verdict agreement: {} of {} requests ({:.4})",
+            self.sync_async.same_verdict, self.sync_async.requests, self.sync_async.share
         );
         let _ = writeln!(
             s,

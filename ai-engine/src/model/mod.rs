@@ -4,9 +4,12 @@
 //!
 //! Scoring a request is: window stats → [`vector::vectorize`] → standardise →
 //! distance to the nearest human centroid (anomaly, calibrated to 0..1) and a
-//! logistic probability (bot) → the rate rules → a [`Verdict`] with the top
-//! reasons. Nothing on this path allocates except the caller's output.
+//! logistic probability (bot) → the agent-string channel
+//! ([`crate::agent`]: the bot score is the larger of the two) → the rate
+//! rules → a [`Verdict`] with the top reasons. Nothing on this path
+//! allocates except the caller's output.
 
+pub mod benchmark;
 pub mod eval;
 pub mod train;
 pub mod vector;
@@ -14,6 +17,7 @@ pub mod window;
 
 use serde::{Deserialize, Serialize};
 
+use crate::agent::AgentEvidence;
 use crate::config::Thresholds;
 use vector::{Vector, FEATURE_NAMES, N_FEATURES, SCHEMA_VERSION};
 use window::WindowStats;
@@ -150,6 +154,9 @@ pub enum ReasonSource {
     Anomaly,
     /// A rate rule (contribution: the anomaly score it imposes).
     Rule,
+    /// The agent-string channel (contribution: the bot probability it
+    /// imposes).
+    Agent,
 }
 
 /// One named feature and how much it pushed the score.
@@ -331,11 +338,18 @@ impl Model {
         (self.anomaly(&z).0, self.bot(&z).0)
     }
 
-    /// Scores one vector with its window under `t`.
-    pub fn score(&self, x: &Vector, w: &WindowStats, t: &Thresholds) -> Score {
+    /// Scores one vector with its window and the agent-string evidence
+    /// under `t`.
+    pub fn score(
+        &self,
+        x: &Vector,
+        w: &WindowStats,
+        agent: &AgentEvidence,
+        t: &Thresholds,
+    ) -> Score {
         let z = self.standardise(x);
         let (mut anomaly, dist_parts) = self.anomaly(&z);
-        let (bot, terms) = self.bot(&z);
+        let (mut bot, terms) = self.bot(&z);
         let mut reasons = Top::default();
         let total: f64 = dist_parts.iter().sum();
         if anomaly >= 0.5 && total > 0.0 {
@@ -346,6 +360,14 @@ impl Model {
         if bot >= 0.5 {
             for (i, c) in terms.iter().enumerate() {
                 reasons.offer(FEATURE_NAMES[i], *c, ReasonSource::Bot);
+            }
+        }
+        // Either evidence can raise the verdict: the agent string's when it
+        // says more than the model.
+        if let Some((p, feature)) = agent.bot_probability() {
+            if p > bot {
+                bot = p;
+                reasons.force(feature, p, ReasonSource::Agent);
             }
         }
         // Rate rules: a fixed ceiling, and a jump over the client's own habit.

@@ -7,10 +7,10 @@ use linfa::DatasetBase;
 use linfa_clustering::KMeans;
 use linfa_logistic::LogisticRegression;
 use ndarray::{Array1, Array2};
-use shared::features::{HeaderFacts, PathShape};
+use shared::features::PathShape;
 
-use super::vector::{vectorize, Vector, FEATURE_NAMES, N_FEATURES, SCHEMA_VERSION};
-use super::window::{client_key, path_hash, Observation, WindowStats, WindowStore};
+use super::vector::{observation, vectorize, Vector, FEATURE_NAMES, N_FEATURES, SCHEMA_VERSION};
+use super::window::{WindowStats, WindowStore};
 use super::{ModelFile, TrainingInfo, MODEL_FORMAT};
 use crate::sim::Labelled;
 
@@ -90,15 +90,7 @@ pub fn replay(data: &[Labelled]) -> Vec<(Vector, WindowStats)> {
         .map(|l| {
             let f = &l.features;
             let shape = PathShape::of(&f.path);
-            let w = store.observe(&Observation {
-                client: client_key(&f.client_ip, f.user_agent.as_deref()),
-                t_ms: f.timestamp_ms,
-                path_hash: path_hash(&f.path),
-                status: f.status,
-                login: shape.login,
-                static_asset: shape.static_asset,
-                referer: HeaderFacts::of(&f.header_names).referer,
-            });
+            let w = store.observe(&observation(f, &shape));
             (vectorize(f, &shape, &w), w)
         })
         .collect()

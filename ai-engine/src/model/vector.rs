@@ -3,17 +3,22 @@
 
 use shared::features::{BrowserClaim, HeaderFacts, PathShape, RequestFeatures, UaTokens};
 
-use super::window::WindowStats;
+use super::window::{client_key, path_hash, Observation, WindowStats};
 
 /// Bumped whenever a feature is added, removed, reordered or redefined.
 ///
 /// Version 2 added the browser-consistency features (client hints missing
 /// from a Chromium agent, header profile contradicting the agent's engine)
-/// and the window's asset and referer shares.
-pub const SCHEMA_VERSION: u32 = 2;
+/// and the window's asset and referer shares. Version 3 removed what is
+/// only known once a request has been answered (`status_error`,
+/// `latency_log`, the window's `error_ratio`): a sync route asks before
+/// forwarding, and a feature that is absent there but present on an async
+/// route made the same request score differently on the two (a browser's
+/// first request was flagged on `latency_log` in sync mode).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Number of features.
-pub const N_FEATURES: usize = 39;
+pub const N_FEATURES: usize = 36;
 
 /// Feature names in vector order (the model file stores and checks them).
 pub const FEATURE_NAMES: [&str; N_FEATURES] = [
@@ -21,7 +26,6 @@ pub const FEATURE_NAMES: [&str; N_FEATURES] = [
     "baseline_ratio_log",
     "interarrival_cv",
     "path_diversity",
-    "error_ratio",
     "login_ratio",
     "short_history",
     "path_depth",
@@ -47,8 +51,6 @@ pub const FEATURE_NAMES: [&str; N_FEATURES] = [
     "ua_crawler",
     "ua_headless",
     "ua_browser_like",
-    "status_error",
-    "latency_log",
     "tls",
     "method_unusual",
     "path_double_encoded",
@@ -69,7 +71,21 @@ fn b(x: bool) -> f64 {
     }
 }
 
-/// Builds the vector of one request.
+/// What the client's window records of a request: only what is known when
+/// it arrives (see [`super::window`]).
+pub fn observation(req: &RequestFeatures, path: &PathShape) -> Observation {
+    Observation {
+        client: client_key(&req.client_ip, req.user_agent.as_deref()),
+        t_ms: req.timestamp_ms,
+        path_hash: path_hash(&req.path),
+        login: path.login,
+        static_asset: path.static_asset,
+        referer: HeaderFacts::of(&req.header_names).referer,
+    }
+}
+
+/// Builds the vector of one request. Its status and latency, when sent,
+/// are not read (see [`SCHEMA_VERSION`]).
 pub fn vectorize(req: &RequestFeatures, path: &PathShape, w: &WindowStats) -> Vector {
     let ua = UaTokens::of(req.user_agent.as_deref());
     let h = HeaderFacts::of(&req.header_names);
@@ -84,7 +100,6 @@ pub fn vectorize(req: &RequestFeatures, path: &PathShape, w: &WindowStats) -> Ve
         w.baseline_ratio.clamp(1e-3, 1e6).ln(),
         w.interarrival_cv.clamp(0.0, 5.0),
         w.path_diversity,
-        w.error_ratio,
         w.login_ratio,
         b(w.samples < 4),
         f64::from(path.depth.min(16)),
@@ -110,8 +125,6 @@ pub fn vectorize(req: &RequestFeatures, path: &PathShape, w: &WindowStats) -> Ve
         b(ua.crawler),
         b(ua.headless),
         b(ua.browser_like),
-        b(req.status.is_some_and(|s| s >= 400)),
-        req.latency_ms.unwrap_or(0.0).max(0.0).ln_1p(),
         b(req.tls_protocol.is_some()),
         b(method_unusual),
         b(path.double_encoded),

@@ -8,6 +8,11 @@
 //!
 //! Time comes from the request's own timestamp, not the wall clock: replaying
 //! a recorded or simulated stream gives the same figures as live traffic.
+//!
+//! Only what is known when a request arrives is remembered, never its
+//! outcome (status, latency): a route with `inspection: sync` asks for the
+//! verdict before forwarding, so a window built from outcomes would differ
+//! between sync and async routes and so would the verdicts.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -25,8 +30,7 @@ const BASELINE_TAU_MS: f64 = 600_000.0;
 struct Event {
     t: u64,
     path: u32,
-    /// bit 0: status known; bit 1: error (>= 400); bit 2: login endpoint;
-    /// bit 3: static asset; bit 4: `Referer` sent.
+    /// bit 0: login endpoint; bit 1: static asset; bit 2: `Referer` sent.
     flags: u8,
 }
 
@@ -54,8 +58,6 @@ pub struct Observation {
     pub t_ms: u64,
     /// Hash of the path.
     pub path_hash: u32,
-    /// Response status, when known.
-    pub status: Option<u16>,
     /// Login / token endpoint.
     pub login: bool,
     /// A static asset (css, js, image, font): what a browser fetches after
@@ -80,8 +82,6 @@ pub struct WindowStats {
     pub interarrival_cv: f64,
     /// Distinct paths / requests in the ring.
     pub path_diversity: f64,
-    /// Share of answered requests with status >= 400.
-    pub error_ratio: f64,
     /// Share of requests to login endpoints.
     pub login_ratio: f64,
     /// Requests remembered (1..=RING).
@@ -198,20 +198,14 @@ impl WindowStore {
         };
         let t = o.t_ms.max(last_t);
         let mut flags = 0;
-        if let Some(s) = o.status {
-            flags |= 1;
-            if s >= 400 {
-                flags |= 2;
-            }
-        }
         if o.login {
-            flags |= 4;
+            flags |= 1;
         }
         if o.static_asset {
-            flags |= 8;
+            flags |= 2;
         }
         if o.referer {
-            flags |= 16;
+            flags |= 4;
         }
         c.ring[usize::from(c.head)] = Event {
             t,
@@ -261,7 +255,6 @@ impl WindowStats {
             baseline_ratio: 1.0,
             interarrival_cv: 1.0,
             path_diversity: 1.0,
-            error_ratio: 0.0,
             login_ratio: 0.0,
             samples: 1,
             asset_share: 0.0,
@@ -313,26 +306,18 @@ fn compute(c: &Client, now: u64) -> WindowStats {
     let paths = &mut paths[..n];
     paths.sort_unstable();
     let distinct = 1 + paths.windows(2).filter(|w| w[0] != w[1]).count();
-    let (mut answered, mut errors, mut login, mut assets, mut referers) =
-        (0u32, 0u32, 0u32, 0u32, 0u32);
+    let (mut login, mut assets, mut referers) = (0u32, 0u32, 0u32);
     for i in 0..n {
         let f = at(i).flags;
-        answered += u32::from(f & 1);
-        errors += u32::from((f >> 1) & 1);
-        login += u32::from((f >> 2) & 1);
-        assets += u32::from((f >> 3) & 1);
-        referers += u32::from((f >> 4) & 1);
+        login += u32::from(f & 1);
+        assets += u32::from((f >> 1) & 1);
+        referers += u32::from((f >> 2) & 1);
     }
     WindowStats {
         rate_per_min: rate,
         baseline_ratio,
         interarrival_cv,
         path_diversity: distinct as f64 / n as f64,
-        error_ratio: if answered == 0 {
-            0.0
-        } else {
-            f64::from(errors) / f64::from(answered)
-        },
         login_ratio: f64::from(login) / n as f64,
         samples: n as u8,
         asset_share: f64::from(assets) / n as f64,
@@ -349,7 +334,6 @@ mod tests {
             client,
             t_ms: t,
             path_hash: path,
-            status: Some(200),
             login: false,
             static_asset: false,
             referer: false,
@@ -399,14 +383,13 @@ mod tests {
     }
 
     #[test]
-    fn error_login_asset_and_referer_ratios() {
+    fn login_asset_and_referer_ratios() {
         let mut w = WindowStore::new(4);
         for i in 0..4u64 {
             w.observe(&Observation {
                 client: 9,
                 t_ms: 1_000_000 + i,
                 path_hash: 1,
-                status: Some(if i % 2 == 0 { 401 } else { 200 }),
                 login: i < 3,
                 static_asset: i == 1,
                 referer: i > 0,
@@ -416,12 +399,10 @@ mod tests {
             client: 9,
             t_ms: 1_000_010,
             path_hash: 1,
-            status: None,
             login: false,
             static_asset: true,
             referer: true,
         });
-        assert_eq!(s.error_ratio, 0.5);
         assert!((s.login_ratio - 0.6).abs() < 1e-9);
         // 2 assets and 4 referers among the 5 requests.
         assert!((s.asset_share - 0.4).abs() < 1e-9);

@@ -35,6 +35,7 @@ pub fn config() -> Config {
         model_path: None,
         etcd_endpoints: None,
         window_clients: 10_000,
+        agents: ai_engine::agent::AgentKnowledge::built_in().unwrap(),
     }
 }
 
