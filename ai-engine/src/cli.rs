@@ -81,6 +81,9 @@ pub struct EvaluateArgs {
     /// Print the report as JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Skip the real-agent benchmark (a few seconds of scoring) and report the simulated traffic only.
+    #[arg(long)]
+    pub no_real_agents: bool,
 }
 
 /// Thresholds from the settings (env / flags), for offline evaluation.
@@ -209,7 +212,11 @@ pub fn run(cmd: Command, settings: &Settings) -> anyhow::Result<()> {
                 }
                 None => None,
             };
-            let real = benchmark::run(&model, &agents, &t, &real_agents()?);
+            let real = if a.no_real_agents {
+                None
+            } else {
+                Some(benchmark::run(&model, &agents, &t, &real_agents()?))
+            };
             if a.json {
                 let v = serde_json::json!({ "simulated": simulated, "real_agents": real });
                 println!("{}", serde_json::to_string_pretty(&v)?);
@@ -223,7 +230,9 @@ pub fn run(cmd: Command, settings: &Settings) -> anyhow::Result<()> {
                     println!("simulated traffic (labelled, {}):", r.requests);
                     print!("{}", r.render());
                 }
-                print!("{}", real.render());
+                if let Some(r) = &real {
+                    print!("{}", r.render());
+                }
             }
             Ok(())
         }

@@ -263,6 +263,10 @@ fn generate_train_evaluate_work_end_to_end() {
             &d("eval.jsonl"),
             "--model",
             &d("m.json"),
+            // The real-agent benchmark takes seconds of scoring, too long
+            // for a debug binary on a busy machine; its figures are tested
+            // in process (tests/agents.rs).
+            "--no-real-agents",
         ],
         &[],
     );
@@ -279,9 +283,6 @@ fn generate_train_evaluate_work_end_to_end() {
         "scanner",
         "HELD OUT",
         "sync/async verdict agreement",
-        "real-agent benchmark (held out)",
-        "agent string alone",
-        "engine verdict (agent + headers)",
     ] {
         assert!(text.contains(s), "{s} missing: {text}");
     }
