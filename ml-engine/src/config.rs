@@ -6,7 +6,8 @@ use clap::{Args, Parser};
 use shared::config::{parse_port, ConfigError, LogLevel};
 
 use crate::model::kb::{KnowledgeBase, EMBEDDED};
-use crate::model::scoring::Options;
+use crate::model::policy::{self, Packs};
+use crate::model::scoring::{Options, Policy};
 
 /// Command line.
 #[derive(Debug, Parser)]
@@ -49,6 +50,13 @@ pub struct Settings {
         default_value = ""
     )]
     pub knowledge_base: String,
+    /// Policy packs JSON file; empty = the packs built into the binary (ml-engine/data/policy_packs.json).
+    #[arg(
+        long = "policy-packs",
+        env = "QRAP_ML_POLICY_PACKS",
+        default_value = ""
+    )]
+    pub policy_packs: String,
     /// Median year a cryptographically relevant quantum computer (CRQC) is expected (Mosca's z).
     /// Default 2035: the year NIST IR 8547 plans to disallow quantum-vulnerable public-key algorithms.
     #[arg(long = "crqc-year", env = "QRAP_ML_CRQC_YEAR", default_value = "2035", value_parser = clap::value_parser!(u16).range(2020..=2100))]
@@ -79,6 +87,8 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// The parsed, validated knowledge base.
     pub knowledge_base: KnowledgeBase,
+    /// The parsed, validated policy packs.
+    pub packs: Packs,
     /// Default scoring parameters.
     pub scoring: Options,
     /// Body limit in bytes.
@@ -100,6 +110,24 @@ impl Config {
         };
         let knowledge_base = KnowledgeBase::parse(&text)
             .map_err(|e| ConfigError::new("QRAP_ML_KNOWLEDGE_BASE", e))?;
+        let packs_text = if s.policy_packs.trim().is_empty() {
+            policy::EMBEDDED.to_owned()
+        } else {
+            std::fs::read_to_string(s.policy_packs.trim()).map_err(|e| {
+                ConfigError::new(
+                    "QRAP_ML_POLICY_PACKS",
+                    format!("cannot read {}: {e}", s.policy_packs.trim()),
+                )
+            })?
+        };
+        let packs =
+            Packs::parse(&packs_text).map_err(|e| ConfigError::new("QRAP_ML_POLICY_PACKS", e))?;
+        if packs.get("nist").is_none() || packs.get("cnsa2").is_none() {
+            return Err(ConfigError::new(
+                "QRAP_ML_POLICY_PACKS",
+                "must define the packs \"nist\" and \"cnsa2\"",
+            ));
+        }
         let as_of_year = if s.as_of_year == 0 {
             chrono_free_current_year()
         } else {
@@ -107,10 +135,13 @@ impl Config {
         };
         Ok(Self {
             knowledge_base,
+            packs,
             scoring: Options {
                 as_of_year,
                 crqc_median_year: f64::from(s.crqc_year),
                 crqc_spread_years: f64::from(s.crqc_spread_years),
+                policy: Policy::Nist,
+                cnsa2_category: None,
             },
             max_body_size: usize::try_from(s.max_body_size).unwrap_or(usize::MAX),
             host: s.host,

@@ -1,9 +1,9 @@
 //! # ml-engine — QRAP's scoring service
 //!
 //! Scores the quantum risk of cryptographic assets for the risk API. It
-//! holds no state besides its knowledge base (`data/knowledge_base.json`)
-//! and its severity calibration model (`data/severity_examples.csv`), so it
-//! scales by replicas. Start with [`startup::Application::build`]; the pure
+//! holds no state besides its knowledge base (`data/knowledge_base.json`),
+//! its policy packs (`data/policy_packs.json`) and its severity calibration
+//! model (`data/severity_examples.csv`), so it scales by replicas. Start with [`startup::Application::build`]; the pure
 //! logic is in [`model`], the HTTP surface in [`routes`].
 
 pub mod config;

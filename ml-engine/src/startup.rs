@@ -59,7 +59,7 @@ impl Application {
         };
         let state = AppState {
             engine: engine.clone(),
-            defaults: config.scoring,
+            defaults: config.scoring.clone(),
         };
         let (router, _doc) = build_router(api(state), &surface);
         let server = HttpServer::bind(&config.host, config.port, router)
@@ -74,8 +74,9 @@ impl Application {
         // Training takes a moment; the listener is up meanwhile so /health
         // answers and /health/ready says 503 until the model is in place.
         let kb = config.knowledge_base;
+        let packs = config.packs;
         let built = tokio::task::spawn_blocking(move || {
-            Engine::build(kb, crate::model::calibration::EMBEDDED_EXAMPLES)
+            Engine::build(kb, packs, crate::model::calibration::EMBEDDED_EXAMPLES)
         });
         tokio::spawn(async move {
             match built.await {

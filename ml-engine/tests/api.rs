@@ -93,6 +93,125 @@ async fn models_reports_versions_and_accuracy() {
     assert!(v["knowledge_base"]["entries"].as_u64().unwrap() >= 100);
     assert_eq!(v["defaults"]["crqc_median_year"], 2032.0);
     assert!(v["knowledge_base"]["sources"]["IR8547"].is_string());
+    // Policy packs with versions, drafts labelled, CNSA 2.0 categories.
+    let packs = v["policy_packs"].as_array().unwrap();
+    let ids: Vec<&str> = packs.iter().map(|p| p["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["nist", "cnsa2"]);
+    assert!(packs.iter().all(|p| p["version"].is_string()));
+    assert_eq!(packs[0]["documents"]["IR8547"]["draft"], true);
+    assert!(packs[1]["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["id"] == "software_firmware_signing" && c["exclusive_by"] == 2030));
+    assert_eq!(v["defaults"]["policy"], "nist");
+}
+
+#[tokio::test]
+async fn real_inventory_names_get_identity_statuses_and_timelines() {
+    let (base, _s) = spawn(&[]).await;
+    let body = json!({"assets": [
+        // CycloneDX spelling: RSA-2048 with SHA-256 (not RSA-15360).
+        {"id": "a", "algorithm": "RSA-PKCS1-1.5-SHA256-2048", "family": "RSASSA-PKCS1", "crypto_functions": ["sign", "verify"]},
+        // Verify-only SHA-1 signatures: legacy use (SP 800-131A Rev. 2 Table 8).
+        {"id": "b", "algorithm": "sha1WithRSAEncryption", "parameter": "2048", "crypto_functions": ["verify"]},
+        // An OID nobody assigned: unknown, the OID named, never a 500.
+        {"id": "c", "algorithm": "1.2.3.4.5.6.7.8"},
+        {"id": "d", "algorithm": "ECDHE-RSA-AES128-GCM-SHA256"}
+    ]});
+    let (s, v) = post(&base, body.to_string()).await;
+    assert_eq!(s, 200, "{v}");
+    let r = &v["results"];
+    assert_eq!(r[0]["algorithm"], "RSA-2048");
+    assert_eq!(r[0]["identity"]["key_bits"], 2048);
+    assert_eq!(r[0]["identity"]["hash"], "SHA-256");
+    assert_eq!(r[0]["identity"]["scheme"], "PKCS1-v1.5");
+    assert_eq!(r[0]["status"], "acceptable");
+    // IR 8547 ipd Table 2: deprecated from 2031, disallowed from 2036.
+    let tl: Vec<(Value, Value)> = r[0]["policies"][0]["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["from_year"].clone(), t["status"].clone()))
+        .collect();
+    assert_eq!(
+        tl,
+        [
+            (Value::Null, json!("acceptable")),
+            (json!(2031), json!("deprecated")),
+            (json!(2036), json!("disallowed"))
+        ]
+    );
+    assert_eq!(r[1]["status"], "legacy_use");
+    assert_eq!(r[1]["policy_status"], "deprecated");
+    assert_eq!(r[2]["known"], false);
+    assert!(r[2]["identity"]["unplaced"][0]
+        .as_str()
+        .unwrap()
+        .contains("1.2.3.4.5.6.7.8"));
+    assert_eq!(r[3]["identity"]["suite"]["kx"], "ECDHE");
+    assert!(v["policy_versions"]["nist"].is_string());
+
+    // CNSA 2.0 with a system category: RSA-3072 in web servers is deprecated
+    // from 2025 and disallowed from 2033 (CNSA 2.0 CSA timeline).
+    let (s, v) = post(
+        &base,
+        json!({"policy": "cnsa2", "cnsa2_category": "web_browsers_servers_cloud",
+               "assets": [{"algorithm": "RSA", "parameter": "3072"}]})
+        .to_string(),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let r = &v["results"][0];
+    assert_eq!(r["policy"], "cnsa2");
+    assert_eq!(r["status"], "deprecated");
+    assert_eq!(r["policies"][1]["category"], "web_browsers_servers_cloud");
+}
+
+#[tokio::test]
+async fn bad_new_inputs_are_422_with_the_field() {
+    let (base, _s) = spawn(&[]).await;
+    for (body, field) in [
+        (
+            json!({"assets": [{"algorithm": "RSA", "crypto_functions": ["telepathy"]}]}),
+            "assets[0].crypto_functions",
+        ),
+        (
+            json!({"assets": [{"algorithm": "RSA", "crypto_functions": vec!["sign"; 40]}]}),
+            "assets[0].crypto_functions",
+        ),
+        (
+            json!({"assets": [{"algorithm": "RSA"}], "cnsa2_category": "toasters"}),
+            "cnsa2_category",
+        ),
+        (
+            json!({"assets": [{"algorithm": "RSA", "oid": "1.2\u{0007}"}]}),
+            "assets[0].oid",
+        ),
+        (
+            json!({"assets": [{"algorithm": "R".repeat(10_000)}]}),
+            "assets[0].algorithm",
+        ),
+        (
+            json!({"assets": [{"algorithm": ""}]}),
+            "assets[0].algorithm",
+        ),
+        (
+            json!({"assets": [{"algorithm": "RSA\u{0000}2048"}]}),
+            "assets[0].algorithm",
+        ),
+    ] {
+        let (s, v) = post(&base, body.to_string()).await;
+        assert_eq!(s, 422, "{field}: {v}");
+        assert_eq!(v["errors"][0]["field"], field, "{v}");
+    }
+    let (s, v) = post(
+        &base,
+        r#"{"policy":"iso27001","assets":[{"algorithm":"RSA"}]}"#,
+    )
+    .await;
+    assert_eq!(s, 422, "{v}");
+    assert_eq!(v["errors"][0]["field"], "policy");
 }
 
 #[tokio::test]

@@ -148,12 +148,15 @@ fn a_bad_knowledge_base_is_a_config_error_naming_the_variable() {
     use ml_engine::config::{Cli, Config};
     let dir = tempfile::tempdir().unwrap();
     let empty = dir.path().join("kb.json");
-    std::fs::write(&empty, r#"{"format": 1, "version": "x", "description": "", "sources": {}, "cnsa2_deadlines": [], "entries": []}"#).unwrap();
+    std::fs::write(&empty, r#"{"format": 2, "version": "x", "description": "", "sources": {}, "modulus_strength": [], "families": [], "curves": [], "groups": [], "oids": [], "aliases": [], "tls_groups": []}"#).unwrap();
+    let old_format = dir.path().join("v1.json");
+    std::fs::write(&old_format, r#"{"format": 1, "version": "x", "description": "", "sources": {}, "modulus_strength": [], "families": [], "curves": [], "groups": [], "oids": [], "aliases": [], "tls_groups": []}"#).unwrap();
     let broken = dir.path().join("broken.json");
     std::fs::write(&broken, "{ not json").unwrap();
     let missing = dir.path().join("absent.json");
     for (path, needle) in [
-        (&empty, "no entries"),
+        (&empty, "no families"),
+        (&old_format, "unsupported format 1"),
         (&broken, "not valid"),
         (&missing, "cannot read"),
     ] {
@@ -163,6 +166,19 @@ fn a_bad_knowledge_base_is_a_config_error_naming_the_variable() {
         assert_eq!(err.var, "QRAP_ML_KNOWLEDGE_BASE");
         assert!(err.reason.contains(needle), "{err}");
         assert!(!err.to_string().contains('\n'));
+    }
+    // Policy packs likewise name their variable.
+    for (text, needle) in [
+        ("{ not json", "not valid"),
+        (r#"{"format": 1, "packs": []}"#, "no packs"),
+    ] {
+        let p = dir.path().join("packs.json");
+        std::fs::write(&p, text).unwrap();
+        let cli =
+            Cli::try_parse_from(["ml-engine", "--policy-packs", p.to_str().unwrap()]).unwrap();
+        let err = Config::from_settings(cli.settings).unwrap_err();
+        assert_eq!(err.var, "QRAP_ML_POLICY_PACKS");
+        assert!(err.reason.contains(needle), "{err}");
     }
     // The embedded default loads.
     let cli = Cli::try_parse_from(["ml-engine"]).unwrap();

@@ -1,40 +1,90 @@
-//! Pure scoring logic (no I/O): the knowledge base, the severity
-//! calibration model and the per-asset scoring that combines them.
+//! Pure scoring logic (no I/O): the identity layer, the knowledge base,
+//! the policy packs, the severity calibration model and the per-asset
+//! scoring that combines them.
 
 pub mod calibration;
+pub mod identity;
 pub mod kb;
+pub mod policy;
 pub mod scoring;
+pub mod suite;
+
+use std::collections::HashMap;
 
 use calibration::Calibrator;
 use kb::KnowledgeBase;
+use policy::{Op, Packs};
+use scoring::{Resolved, Usage};
 
 /// Everything scoring needs, built once at start.
 #[derive(Debug, Clone)]
 pub struct Engine {
     /// Knowledge base.
     pub kb: KnowledgeBase,
+    /// Policy packs.
+    pub packs: Packs,
     /// Severity calibration.
     pub calibrator: Calibrator,
 }
 
+type Key<'a> = (
+    &'a str,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<Usage>,
+    Option<Op>,
+);
+
 impl Engine {
-    /// Fits the calibration over a parsed knowledge base.
-    pub fn build(kb: KnowledgeBase, examples_csv: &str) -> Result<Self, String> {
+    /// Fits the calibration over a parsed knowledge base and packs.
+    pub fn build(kb: KnowledgeBase, packs: Packs, examples_csv: &str) -> Result<Self, String> {
         Ok(Self {
             kb,
+            packs,
             calibrator: Calibrator::train(examples_csv)?,
         })
     }
 
-    /// Scores a batch in order.
+    /// The shipped knowledge base, packs and calibration examples.
+    pub fn embedded() -> Result<Self, String> {
+        Self::build(
+            KnowledgeBase::parse(kb::EMBEDDED)?,
+            Packs::parse(policy::EMBEDDED)?,
+            calibration::EMBEDDED_EXAMPLES,
+        )
+    }
+
+    /// Scores one asset.
+    pub fn score(&self, opts: &scoring::Options, asset: &scoring::Asset) -> scoring::Scored {
+        scoring::score(&self.kb, &self.packs, &self.calibrator, opts, asset)
+    }
+
+    /// Scores a batch in order. Identity and policy verdicts are resolved
+    /// once per distinct (name, family, parameter, OID, usage, op): real
+    /// inventories repeat a few dozen algorithms thousands of times.
     pub fn score_all(
         &self,
         opts: &scoring::Options,
         assets: &[scoring::Asset],
     ) -> Vec<scoring::Scored> {
+        let mut cache: HashMap<Key<'_>, Resolved> = HashMap::new();
         assets
             .iter()
-            .map(|a| scoring::score(&self.kb, &self.calibrator, opts, a))
+            .map(|a| {
+                let key: Key<'_> = (
+                    a.algorithm.as_str(),
+                    a.family.as_deref(),
+                    a.parameter.as_deref(),
+                    a.oid.as_deref(),
+                    a.usage,
+                    a.op,
+                );
+                let r = cache
+                    .entry(key)
+                    .or_insert_with(|| scoring::resolve(&self.kb, &self.packs, opts, a));
+                scoring::score_resolved(&self.calibrator, opts, a, r)
+            })
             .collect()
     }
 }

@@ -1,4 +1,4 @@
-//! `GET /api/v1/models`: knowledge-base and calibration versions.
+//! `GET /api/v1/models`: knowledge-base, policy-pack and calibration versions.
 
 use std::collections::BTreeMap;
 
@@ -9,21 +9,62 @@ use shared::json::AppJson;
 use utoipa::ToSchema;
 
 use crate::model::calibration::ModelInfo;
-use crate::model::kb::Cnsa2Deadline;
+use crate::model::policy::{Category, Document};
 use crate::model::scoring::Options;
 use crate::state::AppState;
+
+/// A CNSA 2.0 transition deadline for one system category (kept from v1).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Cnsa2Deadline {
+    /// System category, e.g. `web_browsers_servers_cloud`.
+    pub category: String,
+    /// Support and prefer CNSA 2.0 algorithms by this year.
+    pub prefer_by: i32,
+    /// Use CNSA 2.0 algorithms exclusively by this year.
+    pub exclusive_by: i32,
+}
 
 /// Knowledge-base summary.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct KbInfo {
     /// Data version.
     pub version: String,
-    /// Number of algorithm entries.
+    /// Number of algorithm families.
     pub entries: usize,
-    /// Citations by key (entries' `sources` refer to these).
+    /// Named curves.
+    pub curves: usize,
+    /// Object identifiers understood.
+    pub oids: usize,
+    /// Citations by key (families' `sources` refer to these).
     pub sources: BTreeMap<String, String>,
-    /// CNSA 2.0 deadlines per system category.
+    /// CNSA 2.0 deadlines per system category (from the `cnsa2` pack).
     pub cnsa2_deadlines: Vec<Cnsa2Deadline>,
+}
+
+/// One rule of a pack.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RuleInfo {
+    /// Rule id (as in the results' `policies[].rules`).
+    pub id: String,
+    /// Document and section/table.
+    pub cite: String,
+}
+
+/// One policy pack.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PackInfo {
+    /// Id for the score request's `policy`.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Version.
+    pub version: String,
+    /// Documents (drafts labelled).
+    pub documents: BTreeMap<String, Document>,
+    /// System categories (CNSA 2.0) for `cnsa2_category`.
+    pub categories: Vec<Category>,
+    /// Rules in evaluation order.
+    pub rules: Vec<RuleInfo>,
 }
 
 /// Response of `GET /api/v1/models`.
@@ -31,28 +72,67 @@ pub struct KbInfo {
 pub struct ModelsResponse {
     /// Knowledge base.
     pub knowledge_base: KbInfo,
+    /// Policy packs.
+    pub policy_packs: Vec<PackInfo>,
     /// Severity calibration model.
     pub calibration: ModelInfo,
-    /// Default scoring parameters (CRQC estimate and curve, as-of year).
+    /// Default scoring parameters (CRQC estimate and curve, as-of year, policy).
     pub defaults: Options,
 }
 
-/// Versions of the knowledge base and the calibration model, with the
-/// model's held-out accuracy.
+/// Versions of the knowledge base, the policy packs and the calibration
+/// model, with the model's held-out accuracy.
 #[utoipa::path(get, path = "/api/v1/models", tag = "scoring",
     responses(
         (status = 200, description = "Loaded models", body = ModelsResponse),
         (status = 503, description = "Still loading", body = Problem)))]
 pub async fn models(State(state): State<AppState>) -> Result<AppJson<ModelsResponse>, Problem> {
     let engine = state.engine()?;
+    let cnsa2_deadlines = engine
+        .packs
+        .get("cnsa2")
+        .map(|p| {
+            p.categories
+                .iter()
+                .filter(|c| p.default_category.as_deref() != Some(c.id.as_str()))
+                .map(|c| Cnsa2Deadline {
+                    category: c.id.clone(),
+                    prefer_by: c.prefer_by,
+                    exclusive_by: c.exclusive_by,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(AppJson(ModelsResponse {
         knowledge_base: KbInfo {
             version: engine.kb.version.clone(),
             entries: engine.kb.len(),
+            curves: engine.kb.curves.len(),
+            oids: engine.kb.oids.len(),
             sources: engine.kb.sources.clone(),
-            cnsa2_deadlines: engine.kb.cnsa2_deadlines.clone(),
+            cnsa2_deadlines,
         },
+        policy_packs: engine
+            .packs
+            .packs
+            .iter()
+            .map(|p| PackInfo {
+                id: p.id.clone(),
+                title: p.title.clone(),
+                version: p.version.clone(),
+                documents: p.documents.clone(),
+                categories: p.categories.clone(),
+                rules: p
+                    .rules
+                    .iter()
+                    .map(|r| RuleInfo {
+                        id: r.id.clone(),
+                        cite: r.cite.clone(),
+                    })
+                    .collect(),
+            })
+            .collect(),
         calibration: engine.calibrator.info.clone(),
-        defaults: state.defaults,
+        defaults: state.defaults.clone(),
     }))
 }

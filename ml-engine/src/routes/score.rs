@@ -6,7 +6,8 @@ use shared::error::{FieldError, Problem};
 use shared::json::AppJson;
 use utoipa::ToSchema;
 
-use crate::model::scoring::{self, Asset, Criticality, Exposure, Scored, Usage};
+use crate::model::policy::{Op, Packs};
+use crate::model::scoring::{self, Asset, Criticality, Exposure, Policy, Scored, Usage};
 use crate::state::AppState;
 
 /// Largest batch.
@@ -29,9 +30,20 @@ pub struct AssetIn {
     /// Key size, curve or parameter set.
     #[serde(default)]
     pub parameter: Option<String>,
-    /// Family when known (CycloneDX `algorithmFamily`).
+    /// Family when known (CycloneDX `algorithmFamily`, e.g. `RSASSA-PKCS1`, `ML-KEM`).
     #[serde(default)]
     pub family: Option<String>,
+    /// Object identifier (CycloneDX `oid`), e.g. `1.2.840.113549.1.1.11`;
+    /// used where the name leaves something open. Unknown OIDs are reported,
+    /// never an error.
+    #[serde(default)]
+    pub oid: Option<String>,
+    /// CycloneDX `cryptoFunctions` (generate, keygen, encrypt, decrypt,
+    /// digest, tag, keyderive, sign, verify, encapsulate, decapsulate,
+    /// other, unknown). Only verify/decrypt/decapsulate = legacy use where a
+    /// standard allows it.
+    #[serde(default)]
+    pub crypto_functions: Option<Vec<String>>,
     /// Usage.
     #[serde(default)]
     pub usage: Option<Usage>,
@@ -60,6 +72,14 @@ pub struct ScoreRequest {
     /// Override of the CRQC median year (2020..=2100).
     #[serde(default)]
     pub crqc_median_year: Option<f64>,
+    /// Policy pack `status`, `policy_status` and severity follow (default `nist`);
+    /// every pack's verdict is in `policies` either way.
+    #[serde(default)]
+    pub policy: Option<Policy>,
+    /// CNSA 2.0 system category (see `GET /api/v1/models`): dates of the
+    /// `cnsa2` pack's transition; default: no category (NSM-10's 2035).
+    #[serde(default)]
+    pub cnsa2_category: Option<String>,
 }
 
 /// One result.
@@ -79,6 +99,8 @@ pub struct ScoreResponse {
     pub knowledge_base_version: String,
     /// Calibration model version used.
     pub model_version: String,
+    /// Policy pack versions used, by pack id.
+    pub policy_versions: std::collections::BTreeMap<String, String>,
     /// Parameters used.
     pub options: scoring::Options,
     /// Results, in request order.
@@ -89,10 +111,44 @@ fn text_ok(v: &str) -> bool {
     !v.trim().is_empty() && v.chars().count() <= MAX_TEXT && !v.chars().any(char::is_control)
 }
 
+/// CycloneDX 1.6 `cryptoFunctions` values.
+const FUNCTIONS: &[&str] = &[
+    "generate",
+    "keygen",
+    "encrypt",
+    "decrypt",
+    "digest",
+    "tag",
+    "keyderive",
+    "sign",
+    "verify",
+    "encapsulate",
+    "decapsulate",
+    "other",
+    "unknown",
+];
+
+/// Only verifying / decrypting / decapsulating is processing already
+/// protected data (SP 800-131A "legacy use"); anything else protects.
+fn op_of(functions: &[String]) -> Option<Op> {
+    if functions.is_empty() {
+        return None;
+    }
+    if functions
+        .iter()
+        .all(|f| matches!(f.as_str(), "verify" | "decrypt" | "decapsulate"))
+    {
+        Some(Op::Process)
+    } else {
+        Some(Op::Protect)
+    }
+}
+
 /// Validates the request into domain assets, naming every bad field.
 pub fn validate(
     req: &ScoreRequest,
-    defaults: scoring::Options,
+    defaults: &scoring::Options,
+    packs: &Packs,
 ) -> Result<(scoring::Options, Vec<Asset>), Problem> {
     let mut errors = Vec::new();
     if req.assets.is_empty() || req.assets.len() > MAX_BATCH {
@@ -105,7 +161,27 @@ pub fn validate(
         ));
         return Err(Problem::validation(errors));
     }
-    let mut opts = defaults;
+    let mut opts = defaults.clone();
+    if let Some(p) = req.policy {
+        opts.policy = p;
+    }
+    if let Some(c) = &req.cnsa2_category {
+        let known = packs
+            .get("cnsa2")
+            .is_some_and(|p| p.categories.iter().any(|k| &k.id == c));
+        if known {
+            opts.cnsa2_category = Some(c.clone());
+        } else {
+            let list: Vec<String> = packs
+                .get("cnsa2")
+                .map(|p| p.categories.iter().map(|k| k.id.clone()).collect())
+                .unwrap_or_default();
+            errors.push(FieldError::new(
+                "cnsa2_category",
+                format!("must be one of {}", list.join(", ")),
+            ));
+        }
+    }
     if let Some(y) = req.as_of_year {
         if (2000..=2100).contains(&y) {
             opts.as_of_year = y;
@@ -133,6 +209,7 @@ pub fn validate(
             ("id", &a.id),
             ("parameter", &a.parameter),
             ("family", &a.family),
+            ("oid", &a.oid),
         ] {
             if v.as_deref().is_some_and(|v| !text_ok(v)) {
                 errors.push(FieldError::new(
@@ -140,6 +217,22 @@ pub fn validate(
                     "must be 1..200 printable characters",
                 ));
             }
+        }
+        let functions = a.crypto_functions.as_deref().unwrap_or_default();
+        if functions.len() > FUNCTIONS.len() {
+            errors.push(FieldError::new(
+                f("crypto_functions"),
+                format!("at most {} values", FUNCTIONS.len()),
+            ));
+        } else if let Some(bad) = functions.iter().find(|v| !FUNCTIONS.contains(&v.as_str())) {
+            errors.push(FieldError::new(
+                f("crypto_functions"),
+                format!(
+                    "{:?} is not a CycloneDX crypto function ({})",
+                    bad.chars().take(40).collect::<String>(),
+                    FUNCTIONS.join(", ")
+                ),
+            ));
         }
         let years = |name: &str, v: Option<f64>, d: f64, errors: &mut Vec<FieldError>| match v {
             None => d,
@@ -169,7 +262,9 @@ pub fn validate(
             algorithm: a.algorithm.trim().to_owned(),
             parameter: a.parameter.as_ref().map(|p| p.trim().to_owned()),
             family: a.family.as_ref().map(|p| p.trim().to_owned()),
+            oid: a.oid.as_ref().map(|p| p.trim().to_owned()),
             usage: a.usage,
+            op: op_of(functions),
             data_shelf_life_years: shelf,
             migration_time_years: migration,
             exposure: a.exposure.unwrap_or_default(),
@@ -197,7 +292,7 @@ pub async fn score(
     AppJson(req): AppJson<ScoreRequest>,
 ) -> Result<AppJson<ScoreResponse>, Problem> {
     let engine = state.engine()?;
-    let (opts, assets) = validate(&req, state.defaults)?;
+    let (opts, assets) = validate(&req, &state.defaults, &engine.packs)?;
     let scored = engine.score_all(&opts, &assets);
     let results = req
         .assets
@@ -208,6 +303,12 @@ pub async fn score(
     Ok(AppJson(ScoreResponse {
         knowledge_base_version: engine.kb.version.clone(),
         model_version: engine.calibrator.info.version.clone(),
+        policy_versions: engine
+            .packs
+            .packs
+            .iter()
+            .map(|p| (p.id.clone(), p.version.clone()))
+            .collect(),
         options: opts,
         results,
     }))
