@@ -209,6 +209,8 @@ pub struct Config {
     pub login_limits: crate::state::LoginLimitSettings,
     /// Header-read timeout and connection cap of the listener.
     pub server_limits: shared::server::ServerLimits,
+    /// `QSGW_ENVIRONMENT=production` (webhooks refuse private targets).
+    pub production: bool,
 }
 
 /// The database connection alone (the `migrate` subcommand needs nothing else).
@@ -320,6 +322,18 @@ impl Config {
             Some(url) => {
                 let url =
                     parse_base_url(&url).map_err(|e| ConfigError::new("QSGW_WEBHOOK_URL", e))?;
+                if guard.production() && !url.starts_with("https://") {
+                    return Err(ConfigError::new(
+                        "QSGW_WEBHOOK_URL",
+                        "must be https:// in production (signed alerts leave the cluster)",
+                    ));
+                }
+                if guard.production() && shared::netguard::literal_is_private(&url) {
+                    return Err(ConfigError::new(
+                        "QSGW_WEBHOOK_URL",
+                        "names a private or local address, refused in production",
+                    ));
+                }
                 let secret = require_secret("QSGW_WEBHOOK_SECRET", s.webhook_secret, 16)?;
                 guard.secret("QSGW_WEBHOOK_SECRET", secret.expose())?;
                 Some((url, secret))
@@ -372,6 +386,7 @@ impl Config {
             webhook_backoff_base: Duration::from_secs(1),
             webhook_poll: Duration::from_secs(1),
             login_limits: crate::state::LoginLimitSettings::default(),
+            production: guard.production(),
             server_limits: shared::server::ServerLimits {
                 header_timeout: Duration::from_secs(s.header_timeout_secs),
                 max_connections: s.max_connections as usize,

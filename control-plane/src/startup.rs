@@ -99,6 +99,7 @@ impl Application {
                     backoff_base: config.webhook_backoff_base,
                     poll: config.webhook_poll,
                     timeout: Duration::from_secs(10),
+                    block_private_targets: config.production,
                 },
                 webhook_wake.clone(),
                 shutdown.token(),

@@ -41,6 +41,23 @@ pub struct WebhookSettings {
     pub poll: Duration,
     /// Timeout of one POST.
     pub timeout: Duration,
+    /// Refuse private, loopback and link-local targets (the resolved
+    /// addresses and IP literals; `shared::netguard`). On in production.
+    pub block_private_targets: bool,
+}
+
+/// The delivery client: a redirect is never followed (a 3xx is a failed
+/// attempt: a receiver cannot bounce signed alerts to another host), and
+/// with `block_private_targets` every address the host resolves to must be
+/// public.
+pub fn client(settings: &WebhookSettings) -> Result<reqwest::Client, reqwest::Error> {
+    let mut b = reqwest::Client::builder()
+        .timeout(settings.timeout)
+        .redirect(reqwest::redirect::Policy::none());
+    if settings.block_private_targets {
+        b = b.dns_resolver(std::sync::Arc::new(shared::netguard::GuardedResolver));
+    }
+    b.build()
 }
 
 /// `t=<t>,v1=<hex>` for `body` at unix time `t`.
@@ -76,7 +93,7 @@ pub fn spawn(
     cancel: CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let client = match reqwest::Client::builder().timeout(settings.timeout).build() {
+        let client = match client(&settings) {
             Ok(c) => c,
             Err(e) => {
                 tracing::error!(error = %e, "webhook worker cannot build its HTTP client");
@@ -144,19 +161,32 @@ async fn deliver(
     let t = chrono::Utc::now().timestamp();
     let signature = sign(settings.secret.expose().as_bytes(), t, &body);
     let started = Instant::now();
-    let result = client
-        .post(&settings.url)
-        .header("content-type", "application/json")
-        .header(SIGNATURE_HEADER, signature)
-        .header(DELIVERY_HEADER, id)
-        .body(body)
-        .send()
-        .await;
+    // An IP literal never reaches the resolver: checked here (and at
+    // start-up), recorded like any failed attempt.
+    let result =
+        if settings.block_private_targets && shared::netguard::literal_is_private(&settings.url) {
+            Err(None)
+        } else {
+            client
+                .post(&settings.url)
+                .header("content-type", "application/json")
+                .header(SIGNATURE_HEADER, signature)
+                .header(DELIVERY_HEADER, id)
+                .body(body)
+                .send()
+                .await
+                .map_err(Some)
+        };
     let duration_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
     let (status, error) = match result {
         Ok(r) => (Some(i32::from(r.status().as_u16())), None),
-        // Without the URL: it may carry credentials in its query.
-        Err(e) => (None, Some(e.without_url().to_string())),
+        // Without the URL: it may carry credentials in its query. The
+        // resolver's refusal is in the error's source chain.
+        Err(Some(e)) => (None, Some(error_chain(&e.without_url()))),
+        Err(None) => (
+            None,
+            Some("the target is a private or local address (refused)".to_owned()),
+        ),
     };
     let ok = status.is_some_and(|s| (200..300).contains(&s));
     let attempts = attempts + 1;
@@ -199,6 +229,18 @@ async fn deliver(
         .await?;
     }
     tx.commit().await
+}
+
+/// An error and its sources, `: `-joined.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        cur = s.source();
+    }
+    out
 }
 
 #[cfg(test)]

@@ -86,6 +86,23 @@ fn production_refuses_dev_values_short_secrets_and_plaintext() {
         ]),
         "QSGW_WEBHOOK_SECRET",
     );
+    // Webhooks: https only, and no private address, in production.
+    for url in [
+        "http://hooks.example.com",
+        "https://10.0.0.5",
+        "https://169.254.169.254",
+    ] {
+        assert_config_error(
+            &run(&[
+                ("QSGW_WEBHOOK_URL", url),
+                (
+                    "QSGW_WEBHOOK_SECRET",
+                    "a-production-webhook-secret-0123456789",
+                ),
+            ]),
+            "QSGW_WEBHOOK_URL",
+        );
+    }
     // The explicit switches accept plaintext transports.
     assert_config_error(
         &run(&[

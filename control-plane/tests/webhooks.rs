@@ -251,3 +251,96 @@ async fn a_restart_between_attempts_still_delivers(pool: PgPool) {
     assert!(seen.iter().all(|(d, valid, _)| *d == id && *valid));
     app.stop().await;
 }
+
+/// Issue 16 item 10: a webhook receiver answering a redirect does not get
+/// the signed alert re-sent to the redirect target (RFC 9110 §15.4: a
+/// client MAY follow; we must not): the attempt records the 3xx as a
+/// failure, the other host sees nothing.
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn redirects_are_not_followed(pool: PgPool) {
+    let (elsewhere, other) = receiver(vec![]).await;
+    let target = elsewhere.url("/hook");
+    let bounce = TestServer::spawn(Router::new().route(
+        "/hook",
+        post(move || {
+            let target = target.clone();
+            async move { (StatusCode::TEMPORARY_REDIRECT, [("location", target)]) }
+        }),
+    ))
+    .await;
+    let app = common::spawn_with(pool.clone(), config(&pool, &bounce.url("/hook"))).await;
+    let batch = json!({"records": [threat("CRITICAL")]});
+    let r = app
+        .call_service(Method::POST, "/api/v1/ingest/threats", Some(&batch))
+        .await;
+    assert_eq!(r.status(), 200);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let code = loop {
+        let code: Option<Option<i32>> =
+            sqlx::query_scalar("SELECT status_code FROM webhook_attempts ORDER BY id LIMIT 1")
+                .fetch_optional(&app.pool)
+                .await
+                .unwrap();
+        if let Some(c) = code {
+            break c;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no attempt");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(code, Some(307));
+    let status: String = sqlx::query_scalar("SELECT status FROM webhook_deliveries")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_ne!(status, "delivered");
+    assert!(
+        other.seen.lock().unwrap().is_empty(),
+        "the redirect was followed"
+    );
+}
+
+/// Issue 16 item 10: with the private-target guard on (production), a
+/// webhook whose host resolves only to loopback is refused at connect
+/// time and the attempt records why; the receiver sees nothing.
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn private_targets_are_refused_when_guarded(pool: PgPool) {
+    let (hook, rx) = receiver(vec![]).await;
+    // `localhost` goes through the resolver (an IP literal is checked
+    // before it); both are refused.
+    for url in [
+        hook.url("/hook").replace("127.0.0.1", "localhost"),
+        hook.url("/hook"),
+    ] {
+        let settings = control_plane::webhook::WebhookSettings {
+            url,
+            secret: Secret::new(SECRET),
+            backoff_base: Duration::from_secs(3600),
+            poll: Duration::from_millis(50),
+            timeout: Duration::from_secs(5),
+            block_private_targets: true,
+        };
+        let client = control_plane::webhook::client(&settings).unwrap();
+        sqlx::query(
+            "INSERT INTO webhook_deliveries (id, event_type, payload) VALUES ($1, 'threat', '{}')",
+        )
+        .bind(format!("whd_{}", uuid::Uuid::new_v4().simple()))
+        .execute(&pool)
+        .await
+        .unwrap();
+        let n = control_plane::webhook::run_once(&pool, &client, &settings)
+            .await
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+    let errors: Vec<Option<String>> =
+        sqlx::query_scalar("SELECT error FROM webhook_attempts ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(errors.len(), 2);
+    for e in errors {
+        let e = e.unwrap_or_default();
+        assert!(e.contains("private or local"), "{e}");
+    }
+    assert!(rx.seen.lock().unwrap().is_empty());
+}
