@@ -8,13 +8,21 @@
 //! dirty and the reconciler ([`Publisher::spawn_reconciler`]) republishes
 //! the full state once etcd answers again; the same full republish runs at
 //! start, because etcd may have been wiped.
+//!
+//! Several control-plane replicas publish to one etcd, so a process-local
+//! lock is not enough: every write reads the resources and the revision in
+//! one REPEATABLE READ snapshot, and its etcd transaction carries a compare
+//! on the revision key (its `mod_revision` unchanged since it was read,
+//! and never a value newer than the snapshot's). When another replica got
+//! there first the publisher re-reads and retries, so etcd only moves
+//! forward and ends at the latest database state.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use shared::error::Problem;
-use shared::etcd::etcd_client::{GetOptions, Txn, TxnOp};
+use shared::etcd::etcd_client::{Client, Compare, CompareOp, GetOptions, Txn, TxnOp};
 use shared::etcd::LazyClient;
 use shared::ids::{RouteId, UpstreamId};
 use shared::qsgw;
@@ -28,6 +36,41 @@ use crate::db;
 const MAX_OPS_PER_TXN: usize = 100;
 /// Bound on one publish attempt, so a hung etcd never holds a request.
 const PUBLISH_TIMEOUT: Duration = Duration::from_secs(5);
+/// Re-read-and-retry rounds when another replica wrote in between.
+const MAX_ROUNDS: usize = 20;
+
+/// The revision key as etcd holds it: the published revision (0 when
+/// absent) and the key's `mod_revision` (0 when absent).
+async fn etcd_revision(client: &mut Client) -> Result<(i64, i64), String> {
+    let resp = client
+        .get(qsgw::REVISION_KEY, None)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(match resp.kvs().first() {
+        Some(kv) => (
+            std::str::from_utf8(kv.value())
+                .ok()
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0),
+            kv.mod_revision(),
+        ),
+        None => (0, 0),
+    })
+}
+
+/// The condition under which a write of a snapshot may land: nobody wrote
+/// the revision key since it was read at `mod_revision`.
+fn unchanged_since(mod_revision: i64) -> Compare {
+    Compare::mod_revision(qsgw::REVISION_KEY, CompareOp::Equal, mod_revision)
+}
+
+/// The outcome of one conditional write.
+enum Round {
+    /// Written.
+    Done,
+    /// Another replica wrote first (or published a newer snapshot): re-read.
+    Raced,
+}
 
 /// A changed config resource.
 #[derive(Debug, Clone)]
@@ -87,13 +130,40 @@ impl Publisher {
     }
 
     async fn publish_changes(&self, changes: &[Change]) -> Result<(), String> {
-        let mut conn = self.pool.acquire().await.map_err(|e| e.to_string())?;
+        let mut client = self.etcd.get().await.map_err(|e| e.to_string())?;
+        for _ in 0..MAX_ROUNDS {
+            if let Round::Done = self.publish_round(&mut client, changes).await? {
+                return Ok(());
+            }
+        }
+        Err("lost the race to other replicas too often".to_owned())
+    }
+
+    /// Reads `changes` and the revision in one snapshot and writes them if
+    /// etcd still holds what was seen and nothing newer.
+    async fn publish_round(
+        &self,
+        client: &mut Client,
+        changes: &[Change],
+    ) -> Result<Round, String> {
+        let (seen, mod_revision) = etcd_revision(client).await?;
+        let mut tx = self.pool.begin().await.map_err(|e| e.to_string())?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| e.to_string())?;
+        let revision = db::revision(&mut tx).await.map_err(|e| e.to_string())?;
+        if revision < seen {
+            // etcd already holds a newer snapshot (another replica): ours
+            // was read before it; the next round reads again.
+            return Ok(Round::Raced);
+        }
         let mut ops = Vec::with_capacity(changes.len() + 1);
         for c in changes {
             match c {
                 Change::Route(id) => {
                     let key = qsgw::route_key(id);
-                    match db::route(&mut conn, id.as_str(), false)
+                    match db::route(&mut tx, id.as_str(), false)
                         .await
                         .map_err(|e| e.to_string())?
                     {
@@ -103,7 +173,7 @@ impl Publisher {
                 }
                 Change::Upstream(id) => {
                     let key = qsgw::upstream_key(id);
-                    match db::upstream(&mut conn, id.as_str(), false)
+                    match db::upstream(&mut tx, id.as_str(), false)
                         .await
                         .map_err(|e| e.to_string())?
                     {
@@ -113,15 +183,21 @@ impl Publisher {
                 }
             }
         }
-        let revision = db::revision(&mut conn).await.map_err(|e| e.to_string())?;
-        drop(conn);
+        drop(tx);
         ops.push(TxnOp::put(qsgw::REVISION_KEY, revision.to_string(), None));
-        let mut client = self.etcd.get().await.map_err(|e| e.to_string())?;
-        client
-            .txn(Txn::new().and_then(ops))
+        let resp = client
+            .txn(
+                Txn::new()
+                    .when(vec![unchanged_since(mod_revision)])
+                    .and_then(ops),
+            )
             .await
             .map_err(|e| e.to_string())?;
-        Ok(())
+        Ok(if resp.succeeded() {
+            Round::Done
+        } else {
+            Round::Raced
+        })
     }
 
     /// Writes the whole state from Postgres and deletes keys of resources
@@ -135,8 +211,24 @@ impl Publisher {
     }
 
     async fn full_sync_locked(&self) -> Result<(), String> {
-        let snap = db::snapshot(&self.pool).await.map_err(|e| e.to_string())?;
         let mut client = self.etcd.get().await.map_err(|e| e.to_string())?;
+        for _ in 0..MAX_ROUNDS {
+            if let Round::Done = self.full_sync_round(&mut client).await? {
+                return Ok(());
+            }
+        }
+        Err(format!(
+            "etcd's {} stays ahead of the database's revision (another replica publishing, or a restored database backup: delete that key to republish)",
+            qsgw::REVISION_KEY
+        ))
+    }
+
+    async fn full_sync_round(&self, client: &mut Client) -> Result<Round, String> {
+        let (seen, mod_revision) = etcd_revision(client).await?;
+        let snap = db::snapshot(&self.pool).await.map_err(|e| e.to_string())?;
+        if snap.revision < seen {
+            return Ok(Round::Raced);
+        }
         let mut wanted = std::collections::HashSet::new();
         let mut ops = Vec::new();
         for r in &snap.routes {
@@ -177,11 +269,21 @@ impl Publisher {
             None,
         ));
         chunks.push(rest);
+        // Every chunk is conditional on the revision key being untouched:
+        // a replica that publishes in the middle makes the rest of this
+        // round a no-op, and the next round starts from its newer state.
         for chunk in chunks {
-            client
-                .txn(Txn::new().and_then(chunk))
+            let resp = client
+                .txn(
+                    Txn::new()
+                        .when(vec![unchanged_since(mod_revision)])
+                        .and_then(chunk),
+                )
                 .await
                 .map_err(|e| e.to_string())?;
+            if !resp.succeeded() {
+                return Ok(Round::Raced);
+            }
         }
         tracing::info!(
             revision = snap.revision,
@@ -189,7 +291,7 @@ impl Publisher {
             upstreams = snap.upstreams.len(),
             "published full config to etcd"
         );
-        Ok(())
+        Ok(Round::Done)
     }
 
     /// Runs until `cancel`: whenever dirty, republishes everything, retrying
