@@ -49,8 +49,9 @@ fn main() {
         .collect();
     let opts = Options {
         as_of_year: 2026,
-        crqc_median_year: 2035.0,
-        crqc_spread_years: 3.0,
+        crqc_timeline: "central".into(),
+        crqc_median_year: None,
+        confidence: 0.9,
         policy: Policy::Nist,
         cnsa2_category: None,
     };

@@ -8,6 +8,7 @@ use shared::config::{parse_port, ConfigError, LogLevel};
 use crate::model::kb::{KnowledgeBase, EMBEDDED};
 use crate::model::policy::{self, Packs};
 use crate::model::scoring::{Options, Policy};
+use crate::model::timeline::{self, Timelines};
 
 /// Command line.
 #[derive(Debug, Parser)]
@@ -57,13 +58,19 @@ pub struct Settings {
         default_value = ""
     )]
     pub policy_packs: String,
-    /// Median year a cryptographically relevant quantum computer (CRQC) is expected (Mosca's z).
-    /// Default 2035: the year NIST IR 8547 plans to disallow quantum-vulnerable public-key algorithms.
-    #[arg(long = "crqc-year", env = "QRAP_ML_CRQC_YEAR", default_value = "2035", value_parser = clap::value_parser!(u16).range(2020..=2100))]
+    /// CRQC timelines JSON file; empty = the bands built into the binary (ml-engine/data/crqc_timelines.json).
+    #[arg(
+        long = "crqc-timelines",
+        env = "QRAP_ML_CRQC_TIMELINES",
+        default_value = ""
+    )]
+    pub crqc_timelines: String,
+    /// Default CRQC timeline band (optimistic, central, pessimistic); empty = the file's default.
+    #[arg(long = "crqc-band", env = "QRAP_ML_CRQC_BAND", default_value = "")]
+    pub crqc_band: String,
+    /// A median CRQC year replacing the band (same shape); 0 = use the band.
+    #[arg(long = "crqc-year", env = "QRAP_ML_CRQC_YEAR", default_value = "0", value_parser = clap::value_parser!(u16).range(0..=2100))]
     pub crqc_year: u16,
-    /// Spread in years of the CRQC arrival probability curve (logistic scale).
-    #[arg(long = "crqc-spread-years", env = "QRAP_ML_CRQC_SPREAD_YEARS", default_value = "3", value_parser = clap::value_parser!(u16).range(1..=30))]
-    pub crqc_spread_years: u16,
     /// The year scoring treats as "now"; 0 = the current year at start (requests may override it).
     #[arg(long = "as-of-year", env = "QRAP_ML_AS_OF_YEAR", default_value = "0", value_parser = clap::value_parser!(u16).range(0..=2100))]
     pub as_of_year: u16,
@@ -71,6 +78,9 @@ pub struct Settings {
     #[arg(long = "max-body-size", env = "QRAP_ML_MAX_BODY_SIZE", default_value = "16777216", value_parser = clap::value_parser!(u64).range(1024..=268_435_456))]
     pub max_body_size: u64,
 }
+
+/// Confidence for the latest safe migration start when a request gives none.
+pub const DEFAULT_CONFIDENCE: f64 = 0.9;
 
 /// Validated configuration.
 #[derive(Debug, Clone)]
@@ -89,6 +99,8 @@ pub struct Config {
     pub knowledge_base: KnowledgeBase,
     /// The parsed, validated policy packs.
     pub packs: Packs,
+    /// The parsed, fitted CRQC timelines.
+    pub timelines: Timelines,
     /// Default scoring parameters.
     pub scoring: Options,
     /// Body limit in bytes.
@@ -128,6 +140,36 @@ impl Config {
                 "must define the packs \"nist\" and \"cnsa2\"",
             ));
         }
+        let tl_text = if s.crqc_timelines.trim().is_empty() {
+            timeline::EMBEDDED.to_owned()
+        } else {
+            std::fs::read_to_string(s.crqc_timelines.trim()).map_err(|e| {
+                ConfigError::new(
+                    "QRAP_ML_CRQC_TIMELINES",
+                    format!("cannot read {}: {e}", s.crqc_timelines.trim()),
+                )
+            })?
+        };
+        let timelines = Timelines::parse(&tl_text)
+            .map_err(|e| ConfigError::new("QRAP_ML_CRQC_TIMELINES", e))?;
+        let band = if s.crqc_band.trim().is_empty() {
+            timelines.default_band.clone()
+        } else {
+            s.crqc_band.trim().to_owned()
+        };
+        if timelines.band(&band).is_none() {
+            let ids: Vec<&str> = timelines.bands.iter().map(|b| b.id.as_str()).collect();
+            return Err(ConfigError::new(
+                "QRAP_ML_CRQC_BAND",
+                format!("{band:?} is not a band ({})", ids.join(", ")),
+            ));
+        }
+        if s.crqc_year != 0 && s.crqc_year < 2020 {
+            return Err(ConfigError::new(
+                "QRAP_ML_CRQC_YEAR",
+                "must be 0 or 2020..=2100",
+            ));
+        }
         let as_of_year = if s.as_of_year == 0 {
             chrono_free_current_year()
         } else {
@@ -136,10 +178,12 @@ impl Config {
         Ok(Self {
             knowledge_base,
             packs,
+            timelines,
             scoring: Options {
                 as_of_year,
-                crqc_median_year: f64::from(s.crqc_year),
-                crqc_spread_years: f64::from(s.crqc_spread_years),
+                crqc_timeline: band,
+                crqc_median_year: (s.crqc_year != 0).then(|| f64::from(s.crqc_year)),
+                confidence: DEFAULT_CONFIDENCE,
                 policy: Policy::Nist,
                 cnsa2_category: None,
             },

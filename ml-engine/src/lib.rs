@@ -2,8 +2,8 @@
 //!
 //! Scores the quantum risk of cryptographic assets for the risk API. It
 //! holds no state besides its knowledge base (`data/knowledge_base.json`),
-//! its policy packs (`data/policy_packs.json`) and its severity calibration
-//! model (`data/severity_examples.csv`), so it scales by replicas. Start with [`startup::Application::build`]; the pure
+//! its policy packs (`data/policy_packs.json`) and its CRQC timeline bands
+//! (`data/crqc_timelines.json`), so it scales by replicas. Start with [`startup::Application::build`]; the pure
 //! logic is in [`model`], the HTTP surface in [`routes`].
 
 pub mod config;

@@ -75,16 +75,17 @@ impl Application {
         // answers and /health/ready says 503 until the model is in place.
         let kb = config.knowledge_base;
         let packs = config.packs;
+        let timelines = config.timelines;
         let built = tokio::task::spawn_blocking(move || {
-            Engine::build(kb, packs, crate::model::calibration::EMBEDDED_EXAMPLES)
+            Ok::<_, String>(Engine::build(kb, packs, timelines))
         });
         tokio::spawn(async move {
             match built.await {
                 Ok(Ok(e)) => {
                     tracing::info!(
                         kb_version = %e.kb.version,
-                        model_version = %e.calibrator.info.version,
-                        held_out_accuracy = e.calibrator.info.held_out_accuracy,
+                        severity = %e.calibrator.info.version,
+                        crqc_timelines = %e.timelines.version,
                         "model loaded"
                     );
                     let _ = engine.set(Arc::new(e));

@@ -88,8 +88,16 @@ async fn models_reports_versions_and_accuracy() {
         .json()
         .await
         .unwrap();
-    assert!(v["calibration"]["held_out_accuracy"].as_f64().unwrap() > 0.8);
+    assert_eq!(v["calibration"]["thresholds"][4], json!(["CRITICAL", 80.0]));
     assert!(v["calibration"]["version"].is_string());
+    let bands: Vec<&str> = v["crqc_timelines"]["bands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(bands, ["optimistic", "central", "pessimistic"]);
+    assert!(v["crqc_timelines"]["sources"]["GRI2024"].is_string());
     assert!(v["knowledge_base"]["entries"].as_u64().unwrap() >= 100);
     assert_eq!(v["defaults"]["crqc_median_year"], 2032.0);
     assert!(v["knowledge_base"]["sources"]["IR8547"].is_string());

@@ -1719,8 +1719,9 @@ fn suites_are_scored_by_their_parts() {
     let e = Engine::embedded().unwrap();
     let opts = Options {
         as_of_year: 2026,
-        crqc_median_year: 2035.0,
-        crqc_spread_years: 3.0,
+        crqc_timeline: "central".into(),
+        crqc_median_year: None,
+        confidence: 0.9,
         policy: Policy::Nist,
         cnsa2_category: None,
     };
@@ -1995,8 +1996,9 @@ fn every_spelling_of_an_algorithm_gets_the_same_identity_and_score() {
     let e = Engine::embedded().unwrap();
     let opts = Options {
         as_of_year: 2026,
-        crqc_median_year: 2035.0,
-        crqc_spread_years: 3.0,
+        crqc_timeline: "central".into(),
+        crqc_median_year: None,
+        confidence: 0.9,
         policy: Policy::Nist,
         cnsa2_category: None,
     };

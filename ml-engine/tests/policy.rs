@@ -15,8 +15,9 @@ fn engine() -> Engine {
 fn opts(policy: Policy, category: Option<&str>) -> Options {
     Options {
         as_of_year: 2026,
-        crqc_median_year: 2035.0,
-        crqc_spread_years: 3.0,
+        crqc_timeline: "central".into(),
+        crqc_median_year: None,
+        confidence: 0.9,
         policy,
         cnsa2_category: category.map(Into::into),
     }

@@ -7,6 +7,20 @@ use shared::http_client::HttpClient;
 use crate::domain::inventory::AssetRecord;
 use crate::domain::summary::MlResult;
 
+/// `YYYY-MM-DD`, optionally followed by a time (`T…`): what the engine
+/// reads as `valid_until`.
+pub fn is_date(v: &str) -> bool {
+    let b = v.as_bytes();
+    (b.len() == 10 || (b.len() > 10 && (b[10] == b'T' || b[10] == b' ')))
+        && b[..10].iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        })
+}
+
 /// The ML engine's batch limit.
 pub const BATCH: usize = 10_000;
 
@@ -32,6 +46,10 @@ pub async fn score(
                 "migration_time_years": a.migration_time_years,
                 "exposure": a.exposure,
                 "criticality": a.criticality,
+                "oid": a.oid,
+                // The engine's authenticity horizon: migration + the validity
+                // left (a date the engine cannot read would fail the batch).
+                "valid_until": a.valid_until.as_deref().filter(|d| is_date(d)),
             })).collect::<Vec<_>>()
         });
         let resp = http.post(&url).json(&body).send().await.map_err(|e| {

@@ -524,7 +524,7 @@ pub fn resolve(kb: &KnowledgeBase, input: &Input<'_>) -> Identity {
     if let Some(code) = suite::parse_code(name) {
         if !group_hint {
             if let Some(s) = suite::by_code(code) {
-                return from_suite(kb, s);
+                return from_suite(kb, s, name);
             }
         }
         if let Some(g) = named_group(kb, code) {
@@ -550,13 +550,13 @@ pub fn resolve(kb: &KnowledgeBase, input: &Input<'_>) -> Identity {
     let upper = name.to_ascii_uppercase();
     if upper.starts_with("TLS_") || upper.starts_with("SSL_") {
         if let Some(s) = suite::by_iana(name) {
-            return from_suite(kb, s);
+            return from_suite(kb, s, name);
         }
     }
     let suite_hint = input.family.is_some_and(|f| normalise(f).contains("SUITE"));
     if suite_hint {
         if let Some(s) = suite::by_openssl(name) {
-            return from_suite(kb, s);
+            return from_suite(kb, s, name);
         }
     }
     // An OID given as the name.
@@ -582,7 +582,7 @@ pub fn resolve(kb: &KnowledgeBase, input: &Input<'_>) -> Identity {
         .is_some_and(|id| !id.unplaced.is_empty() || id.family.is_none())
     {
         if let Some(s) = suite::by_openssl(name) {
-            return from_suite(kb, s);
+            return from_suite(kb, s, name);
         }
     }
     let mut id = match by_name {
@@ -652,7 +652,7 @@ pub fn resolve(kb: &KnowledgeBase, input: &Input<'_>) -> Identity {
                 }
                 id
             } else if let Some(s) = suite::by_openssl(name) {
-                return from_suite(kb, s);
+                return from_suite(kb, s, name);
             } else {
                 other.unwrap_or_else(|| {
                     Identity::unknown(name, vec![format!("{name} (unknown OID)")])
@@ -679,7 +679,7 @@ fn sizing_of(kb: &KnowledgeBase, id: &Identity) -> Option<Sizing> {
         .map(|f| f.sizing)
 }
 
-fn from_suite(kb: &KnowledgeBase, s: Suite) -> Identity {
+fn from_suite(kb: &KnowledgeBase, s: Suite, given: &str) -> Identity {
     let mut components = Vec::new();
     let mut push = |name: &str, usage: &str| {
         let id = resolve(
@@ -744,10 +744,12 @@ fn from_suite(kb: &KnowledgeBase, s: Suite) -> Identity {
     if s.auth == "anon" || s.auth == "NULL" {
         unplaced.push("anonymous: no authentication".to_owned());
     }
+    // The IANA name when known (code points, TLS_* names), else the OpenSSL
+    // name as given.
     let name = s
         .iana
         .clone()
-        .unwrap_or_else(|| format!("{}-{}-{}-{}", s.kx, s.auth, s.cipher_name(), s.mac));
+        .unwrap_or_else(|| given.trim().to_ascii_uppercase());
     Identity {
         name,
         family: None,

@@ -8,6 +8,7 @@ pub mod kb;
 pub mod policy;
 pub mod scoring;
 pub mod suite;
+pub mod timeline;
 
 use std::collections::HashMap;
 
@@ -15,6 +16,7 @@ use calibration::Calibrator;
 use kb::KnowledgeBase;
 use policy::{Op, Packs};
 use scoring::{Resolved, Usage};
+use timeline::Timelines;
 
 /// Everything scoring needs, built once at start.
 #[derive(Debug, Clone)]
@@ -23,7 +25,9 @@ pub struct Engine {
     pub kb: KnowledgeBase,
     /// Policy packs.
     pub packs: Packs,
-    /// Severity calibration.
+    /// CRQC timeline bands.
+    pub timelines: Timelines,
+    /// Severity thresholds.
     pub calibrator: Calibrator,
 }
 
@@ -37,27 +41,35 @@ type Key<'a> = (
 );
 
 impl Engine {
-    /// Fits the calibration over a parsed knowledge base and packs.
-    pub fn build(kb: KnowledgeBase, packs: Packs, examples_csv: &str) -> Result<Self, String> {
-        Ok(Self {
+    /// Puts the parsed data together.
+    pub fn build(kb: KnowledgeBase, packs: Packs, timelines: Timelines) -> Self {
+        Self {
             kb,
             packs,
-            calibrator: Calibrator::train(examples_csv)?,
-        })
+            timelines,
+            calibrator: Calibrator::new(),
+        }
     }
 
-    /// The shipped knowledge base, packs and calibration examples.
+    /// The shipped knowledge base, packs and timelines.
     pub fn embedded() -> Result<Self, String> {
-        Self::build(
+        Ok(Self::build(
             KnowledgeBase::parse(kb::EMBEDDED)?,
             Packs::parse(policy::EMBEDDED)?,
-            calibration::EMBEDDED_EXAMPLES,
-        )
+            Timelines::parse(timeline::EMBEDDED)?,
+        ))
     }
 
     /// Scores one asset.
     pub fn score(&self, opts: &scoring::Options, asset: &scoring::Asset) -> scoring::Scored {
-        scoring::score(&self.kb, &self.packs, &self.calibrator, opts, asset)
+        scoring::score(
+            &self.kb,
+            &self.packs,
+            &self.timelines,
+            &self.calibrator,
+            opts,
+            asset,
+        )
     }
 
     /// Scores a batch in order. Identity and policy verdicts are resolved
@@ -68,8 +80,9 @@ impl Engine {
         opts: &scoring::Options,
         assets: &[scoring::Asset],
     ) -> Vec<scoring::Scored> {
+        let bands = scoring::bands_for(&self.timelines, opts);
         let mut cache: HashMap<Key<'_>, Resolved> = HashMap::new();
-        assets
+        let mut out: Vec<scoring::Scored> = assets
             .iter()
             .map(|a| {
                 let key: Key<'_> = (
@@ -83,8 +96,10 @@ impl Engine {
                 let r = cache
                     .entry(key)
                     .or_insert_with(|| scoring::resolve(&self.kb, &self.packs, opts, a));
-                scoring::score_resolved(&self.calibrator, opts, a, r)
+                scoring::score_resolved(&self.calibrator, &bands, opts, a, r)
             })
-            .collect()
+            .collect();
+        scoring::mark_rank_stability(&mut out);
+        out
     }
 }

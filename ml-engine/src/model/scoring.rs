@@ -1,8 +1,23 @@
 //! Pure, deterministic scoring of one asset: identity (`identity.rs`) →
 //! knowledge-base facts (strength, threat) → policy-pack verdicts
-//! (`policy.rs`) → Mosca's inequality, exposure and criticality → a
-//! composite 0–100 score with the factors that explain it. Severity comes
-//! from the calibration model (`calibration.rs`) plus two policy floors.
+//! (`policy.rs`) → three lanes, one ranking:
+//!
+//! * **quantum** — what a CRQC would do, by horizon: *confidentiality*
+//!   (key exchange, encryption: harvest now, decrypt later; H = x + y,
+//!   weighted by how capturable the traffic is), *authenticity* (signatures,
+//!   certificates: only forgeries after a CRQC matter; H = y + remaining
+//!   validity, no shelf-life term), *symmetric* (Grover: a small term).
+//!   Score = 25 + 75 × P(CRQC within H) × capture for Shor-breakable
+//!   algorithms, whatever their classical key size; 0 for quantum-safe ones.
+//! * **hygiene** — urgent for other reasons: classically weak (SHA-1, MD5,
+//!   3DES, RSA-1024), disallowed, legacy use, deprecated, not approved.
+//! * **identify** — names not recognised: a queue to resolve (40, MEDIUM),
+//!   not a HIGH risk.
+//!
+//! The risk score is the larger of the quantum and hygiene lanes, times
+//! criticality; severity is the QRAP triage thresholds (`calibration.rs`)
+//! with a floor of HIGH for what is disallowed today. P(CRQC within H) comes
+//! from the CRQC timeline bands (`timeline.rs`).
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -11,6 +26,7 @@ use super::calibration::{Calibrator, Severity};
 use super::identity::{self, Identity};
 use super::kb::{Family, KnowledgeBase, Primitive, Sizing, Threat};
 use super::policy::{status_at, worst, Facts, Op, Packs, Status, TimelineStep, Verdict};
+use super::timeline::{Band, Timelines};
 
 /// How an asset is used (the risk API's `usage` values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -131,6 +147,10 @@ pub struct Asset {
     pub data_shelf_life_years: f64,
     /// Years a migration takes (Mosca's y).
     pub migration_time_years: f64,
+    /// Years a signature or certificate made today must still be trusted
+    /// (remaining validity: `notValidAfter`, a declared key or firmware
+    /// lifetime); `None` = [`DEFAULT_VALIDITY_YEARS`].
+    pub validity_years: Option<f64>,
     /// Exposure.
     pub exposure: Exposure,
     /// Criticality.
@@ -158,30 +178,32 @@ impl Policy {
     }
 }
 
+/// Remaining validity assumed for signatures and certificates when the
+/// inventory gives none: a year (CA/Browser Forum TLS certificates: at most
+/// 398 days).
+pub const DEFAULT_VALIDITY_YEARS: f64 = 1.0;
+
 /// Scoring parameters shared by a batch.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Options {
     /// The year "now" for policy status and Mosca (fixed per request, so
     /// results are reproducible).
     pub as_of_year: i32,
-    /// Median year of arrival of a cryptographically relevant quantum computer.
-    pub crqc_median_year: f64,
-    /// Spread (logistic scale, years) of the CRQC arrival curve.
-    pub crqc_spread_years: f64,
+    /// CRQC timeline band the score follows (`optimistic`, `central`,
+    /// `pessimistic`; see `GET /api/v1/models`). Every band's figures are in
+    /// `mosca.bands` either way.
+    pub crqc_timeline: String,
+    /// A median year that replaces the band (same shape): the v1 override.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crqc_median_year: Option<f64>,
+    /// Confidence for "the latest year the migration must start" (0.5..0.99).
+    pub confidence: f64,
     /// The pack `status`, `policy_status` and severity follow.
     #[serde(default)]
     pub policy: Policy,
     /// CNSA 2.0 system category (`null` = the pack's default).
     #[serde(default)]
     pub cnsa2_category: Option<String>,
-}
-
-impl Options {
-    /// Probability that a CRQC exists by `year`: a logistic curve centred on
-    /// the median (P = 0.5 there), `spread` years per e-fold of the odds.
-    pub fn crqc_probability_by(&self, year: f64) -> f64 {
-        1.0 / (1.0 + (-(year - self.crqc_median_year) / self.crqc_spread_years).exp())
-    }
 }
 
 /// Policy status in the old four-value vocabulary (`policy_status`, kept
@@ -220,22 +242,91 @@ pub struct YearStatus {
     pub status: PolicyStatus,
 }
 
-/// Mosca's inequality: exposed when x + y > z.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
+/// Which lane ranks an asset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Lane {
+    /// Quantum exposure (harvest now/decrypt later, forgeries, Grover).
+    Quantum,
+    /// Classical hygiene: weak or disallowed today, whatever quantum does.
+    Hygiene,
+    /// Not recognised: identify it first.
+    Identify,
+    /// Nothing to do.
+    Safe,
+}
+
+/// Which horizon a quantum finding uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HorizonKind {
+    /// Key exchange / encryption: x + y.
+    Confidentiality,
+    /// Signatures / certificates: y + remaining validity.
+    Authenticity,
+    /// Symmetric ciphers, hashes, MACs under Grover: x + y, small weight.
+    Symmetric,
+}
+
+/// The horizon a quantum finding uses, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Horizon {
+    /// Kind.
+    pub kind: HorizonKind,
+    /// H in years from the as-of year.
+    pub years: f64,
+    /// Why this horizon, with its terms.
+    pub why: String,
+}
+
+/// Mosca under one CRQC band.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct BandRisk {
+    /// Band id.
+    pub band: String,
+    /// The band's median year.
+    pub median_year: f64,
+    /// z: years from the as-of year to the median.
+    pub years_to_crqc: f64,
+    /// P(a CRQC exists within the horizon).
+    pub p_within_horizon: f64,
+    /// Mosca slack z − H (negative: exposed at the median).
+    pub slack_years: f64,
+    /// The latest year the migration must start for P(CRQC before the
+    /// horizon ends) ≤ 1 − confidence.
+    pub latest_start_year: i32,
+    /// The quantum lane's score under this band (before criticality).
+    pub quantum_score: f64,
+}
+
+/// Mosca's inequality made explicit: x, y, validity, H, and per band z,
+/// P(CRQC within H), slack and the latest safe start.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Mosca {
-    /// x: data shelf life (years).
+    /// x: data shelf life (years; confidentiality only).
     pub shelf_life_years: f64,
     /// y: migration time (years).
     pub migration_years: f64,
-    /// z: years until the CRQC median estimate.
+    /// Remaining validity of signatures (authenticity only).
+    pub validity_years: Option<f64>,
+    /// H.
+    pub horizon_years: f64,
+    /// Band the score follows.
+    pub band: String,
+    /// Confidence for `latest_start_year`.
+    pub confidence: f64,
+    /// z under the chosen band: years to its median.
     pub years_to_crqc: f64,
-    /// x + y > z.
+    /// H > z under the chosen band.
     pub exposed: bool,
-    /// z − (x + y); negative = exposed.
+    /// z − H under the chosen band.
     pub margin_years: f64,
-    /// Probability a CRQC exists before the data stops needing protection
-    /// and the migration is done.
+    /// P(CRQC within H) under the chosen band.
     pub crqc_probability: f64,
+    /// The latest year the migration must start (chosen band, confidence).
+    pub latest_start_year: i32,
+    /// Every band.
+    pub bands: Vec<BandRisk>,
 }
 
 /// One explaining factor.
@@ -285,9 +376,20 @@ pub struct Scored {
     pub disallowed_after: Option<i32>,
     /// Acceptable under CNSA 2.0 once its transition ends (in the category).
     pub cnsa2_approved: bool,
-    /// Mosca's inequality (for quantum-vulnerable or unknown algorithms).
+    /// Which lane ranks it.
+    pub lane: Lane,
+    /// The horizon of its quantum finding, and why.
+    pub horizon: Option<Horizon>,
+    /// Mosca (for quantum-vulnerable and symmetric algorithms).
     pub mosca: Option<Mosca>,
-    /// Composite score 0..100 (two decimals).
+    /// Quantum lane score (0..100).
+    pub quantum_score: f64,
+    /// Hygiene lane score (0..100).
+    pub hygiene_score: f64,
+    /// Whether the asset's rank in this batch is the same under every CRQC
+    /// band (set by batch scoring).
+    pub rank_holds_across_bands: Option<bool>,
+    /// Composite score 0..100 (two decimals): the larger lane, times criticality.
     pub risk_score: f64,
     /// Severity.
     pub severity: Severity,
@@ -567,95 +669,262 @@ fn component_usage(c: &Identity) -> Usage {
 pub fn score(
     kb: &KnowledgeBase,
     packs: &Packs,
+    timelines: &Timelines,
     cal: &Calibrator,
     opts: &Options,
     asset: &Asset,
 ) -> Scored {
     let r = resolve(kb, packs, opts, asset);
-    score_resolved(cal, opts, asset, &r)
+    score_resolved(cal, &bands_for(timelines, opts), opts, asset, &r)
+}
+
+/// The bands a request uses: every band of the data, the chosen one first;
+/// a `crqc_median_year` override replaces the chosen one.
+pub fn bands_for(timelines: &Timelines, opts: &Options) -> Vec<Band> {
+    let mut out: Vec<Band> = Vec::with_capacity(timelines.bands.len() + 1);
+    let chosen = opts
+        .crqc_median_year
+        .and_then(|m| timelines.custom(m))
+        .or_else(|| timelines.band(&opts.crqc_timeline).cloned())
+        .or_else(|| timelines.band(&timelines.default_band).cloned());
+    if let Some(c) = chosen {
+        out.push(c);
+    }
+    for b in &timelines.bands {
+        if !out.iter().any(|o| o.id == b.id) {
+            out.push(b.clone());
+        }
+    }
+    out
+}
+
+/// How capturable the asset's traffic or artefacts are, per horizon.
+fn capture(kind: HorizonKind, exposure: Exposure) -> f64 {
+    match (kind, exposure) {
+        (HorizonKind::Authenticity, Exposure::Internet) => 1.0,
+        (HorizonKind::Authenticity, Exposure::Internal) => 0.85,
+        (HorizonKind::Authenticity, Exposure::Isolated) => 0.7,
+        (_, Exposure::Internet) => 1.0,
+        (_, Exposure::Internal) => 0.8,
+        (_, Exposure::Isolated) => 0.5,
+    }
+}
+
+fn criticality_factor(c: Criticality) -> f64 {
+    match c {
+        Criticality::Low => 0.9,
+        Criticality::Medium => 1.0,
+        Criticality::High => 1.05,
+        Criticality::Critical => 1.15,
+    }
+}
+
+/// The quantum lane before criticality, given P(CRQC within H).
+fn quantum_points(kind: HorizonKind, p: f64, capture: f64, bits: u32) -> f64 {
+    match kind {
+        HorizonKind::Confidentiality | HorizonKind::Authenticity => 25.0 + 75.0 * p * capture,
+        // Grover only halves strength: a small term, smaller at >= 128 bits
+        // (IR 8547 sec. 4.2 keeps AES-128 approved).
+        // AES-256 keeps more margin than AES-128.
+        HorizonKind::Symmetric => {
+            10.0 * p
+                * capture
+                * if bits < 128 {
+                    1.0
+                } else {
+                    0.3 * 128.0 / f64::from(bits)
+                }
+        }
+    }
+}
+
+fn horizon_of(f: &AlgFacts, id: &Identity, usage: Option<Usage>, asset: &Asset) -> Option<Horizon> {
+    let x = asset.data_shelf_life_years;
+    let y = asset.migration_time_years;
+    match f.family.threat {
+        Threat::Shor => {
+            let signs = match usage {
+                Some(Usage::Signature | Usage::Certificate) => true,
+                Some(_) => false,
+                None => id.primitive == Primitive::Signature,
+            };
+            Some(if signs {
+                let v = asset.validity_years.unwrap_or(DEFAULT_VALIDITY_YEARS);
+                Horizon {
+                    kind: HorizonKind::Authenticity,
+                    years: y + v,
+                    why: format!(
+                        "signatures: only forgeries made after a CRQC exists matter, for as long as a signature must be trusted: migration {y} + remaining validity {v}{} years (no shelf-life term)",
+                        if asset.validity_years.is_none() { " (default)" } else { "" }
+                    ),
+                }
+            } else {
+                Horizon {
+                    kind: HorizonKind::Confidentiality,
+                    years: x + y,
+                    why: format!(
+                        "key exchange / encryption: data recorded today is readable once a CRQC exists (harvest now, decrypt later): shelf life {x} + migration {y} years"
+                    ),
+                }
+            })
+        }
+        Threat::Grover => Some(Horizon {
+            kind: HorizonKind::Symmetric,
+            years: x + y,
+            why: format!("Grover's algorithm halves the effective strength: shelf life {x} + migration {y} years, small weight"),
+        }),
+        _ => None,
+    }
+}
+
+fn mosca_of(bands: &[Band], opts: &Options, asset: &Asset, h: &Horizon, bits: u32) -> Mosca {
+    let now = f64::from(opts.as_of_year);
+    let cap = capture(h.kind, asset.exposure);
+    let per: Vec<BandRisk> = bands
+        .iter()
+        .map(|b| {
+            let p = b.p_by(now + h.years);
+            let z = b.median() - now;
+            BandRisk {
+                band: b.id.clone(),
+                median_year: round2(b.median()),
+                years_to_crqc: round2(z),
+                p_within_horizon: round4(p),
+                slack_years: round2(z - h.years),
+                latest_start_year: year_floor(b.quantile(1.0 - opts.confidence) - h.years),
+                quantum_score: round2(quantum_points(h.kind, p, cap, bits)),
+            }
+        })
+        .collect();
+    let first = per.first().cloned();
+    Mosca {
+        shelf_life_years: if h.kind == HorizonKind::Authenticity {
+            0.0
+        } else {
+            asset.data_shelf_life_years
+        },
+        migration_years: asset.migration_time_years,
+        validity_years: (h.kind == HorizonKind::Authenticity)
+            .then(|| asset.validity_years.unwrap_or(DEFAULT_VALIDITY_YEARS)),
+        horizon_years: round2(h.years),
+        band: first.as_ref().map(|b| b.band.clone()).unwrap_or_default(),
+        confidence: opts.confidence,
+        years_to_crqc: first.as_ref().map_or(0.0, |b| b.years_to_crqc),
+        exposed: first.as_ref().is_some_and(|b| b.slack_years < 0.0),
+        margin_years: first.as_ref().map_or(0.0, |b| b.slack_years),
+        crqc_probability: first.as_ref().map_or(0.0, |b| b.p_within_horizon),
+        latest_start_year: first
+            .as_ref()
+            .map_or(opts.as_of_year, |b| b.latest_start_year),
+        bands: per,
+    }
+}
+
+fn year_floor(y: f64) -> i32 {
+    if y.is_finite() {
+        // in range: a year between 1900 and 2200 after the clamp
+        y.clamp(1900.0, 2200.0).floor() as i32
+    } else {
+        2200
+    }
+}
+
+/// The hygiene lane before criticality: urgent for reasons other than a
+/// quantum computer.
+fn hygiene_points(weak: bool, status: Status, pre_standard: bool) -> f64 {
+    let status_pts = match status {
+        Status::Disallowed => 65.0,
+        Status::LegacyUse => 40.0,
+        Status::Deprecated => 35.0,
+        Status::NotApproved if pre_standard => 45.0,
+        Status::NotApproved => 20.0,
+        Status::Acceptable | Status::Unknown => 0.0,
+    };
+    let weak_pts = if weak { 60.0 } else { 0.0 };
+    let both = if weak && status == Status::Disallowed {
+        20.0
+    } else {
+        0.0
+    };
+    (f64::max(weak_pts, status_pts) + both).min(100.0)
 }
 
 /// Scores an asset whose identity and verdicts are already resolved.
-pub fn score_resolved(cal: &Calibrator, opts: &Options, asset: &Asset, r: &Resolved) -> Scored {
+pub fn score_resolved(
+    cal: &Calibrator,
+    bands: &[Band],
+    opts: &Options,
+    asset: &Asset,
+    r: &Resolved,
+) -> Scored {
     if r.identity.suite.is_some() {
-        return score_suite(cal, opts, asset, r);
+        return score_suite(cal, bands, opts, asset, r);
     }
     let id = &r.identity;
     let f = r.facts.as_ref();
     let pack_i = pack_index(r, opts);
     let verdict = r.verdicts.get(pack_i);
     let status = verdict.map_or(Status::Unknown, |v| v.status);
-    let mut factors = Vec::with_capacity(6);
+    let mut factors = Vec::with_capacity(5);
     let threat = f.map_or(Threat::Unknown, |f| f.threat);
-
-    // 1. Threat class.
     let bits = f.map(|f| f.bits);
-    let base = match (threat, bits) {
-        (Threat::ClassicallyWeak, _) => 70.0,
-        (Threat::Shor, _) => 40.0,
-        (Threat::Unknown, _) => 55.0,
-        (Threat::Grover, Some(b)) if b < 128 => 20.0,
-        (Threat::Grover, Some(b)) if b < 192 => 8.0,
-        (Threat::Grover, Some(b)) if b < 256 => 4.0,
-        (Threat::Grover, _) => 2.0,
-        (Threat::None, _) => 0.0,
-    };
-    factors.push(Factor {
-        factor: "quantum_threat",
-        points: base,
-        detail: match threat {
-            Threat::Shor => "Shor's algorithm breaks it on a CRQC".into(),
-            Threat::Grover => "Grover's algorithm halves its effective strength".into(),
-            Threat::None => "not known to be affected by quantum algorithms".into(),
-            Threat::ClassicallyWeak => "already weak or broken without a quantum computer".into(),
-            Threat::Unknown => format!(
-                "algorithm not recognised ({}): treated as at risk, never as safe",
-                if id.unplaced.is_empty() {
-                    id.name.clone()
-                } else {
-                    id.unplaced.join(", ")
-                }
-            ),
-        },
-    });
-    let mut total = base;
+    let crit = criticality_factor(asset.criticality);
 
-    // 2. Classical strength below 192 bits matters for public-key and broken algorithms.
-    if let Some(f) = f.filter(|_| matches!(threat, Threat::Shor | Threat::ClassicallyWeak)) {
-        let pts = (192.0 - f64::from(f.bits)).max(0.0) * 0.15;
-        if pts > 0.0 {
-            total += pts;
-            factors.push(Factor {
-                factor: "classical_strength",
-                points: round2(pts),
-                detail: format!(
-                    "{} bits of classical security{}",
-                    f.bits,
-                    if f.assumed {
-                        " (size not stated: assumed the smallest approved)"
-                    } else {
-                        ""
-                    }
-                ),
-            });
-        }
+    // Quantum lane.
+    let usage = r.usage.or(asset.usage);
+    let horizon = f.and_then(|f| horizon_of(f, id, usage, asset));
+    let mosca = horizon
+        .as_ref()
+        .zip(f)
+        .map(|(h, f)| mosca_of(bands, opts, asset, h, f.bits));
+    let quantum = mosca
+        .as_ref()
+        .and_then(|m| m.bands.first())
+        .map_or(0.0, |b| b.quantum_score);
+    if let (Some(h), Some(m)) = (&horizon, &mosca) {
+        factors.push(Factor {
+            factor: "quantum",
+            points: round2(quantum),
+            detail: format!(
+                "{}: H = {} years; P(CRQC within H) = {:.2} under the {} band (z = {} years, slack {} years); start by {} for {:.0}% confidence",
+                h.why, m.horizon_years, m.crqc_probability, m.band, m.years_to_crqc, m.margin_years, m.latest_start_year, opts.confidence * 100.0
+            ),
+        });
+    } else if threat == Threat::None {
+        factors.push(Factor {
+            factor: "quantum",
+            points: 0.0,
+            detail: "not known to be affected by quantum algorithms".into(),
+        });
     }
 
-    // 3. Policy today and the nearest change.
-    let policy_pts = match status {
-        Status::Disallowed => 20.0,
-        Status::Deprecated | Status::LegacyUse => 12.0,
-        Status::NotApproved => 8.0,
-        Status::Unknown => 5.0,
-        Status::Acceptable => 0.0,
+    // Hygiene lane.
+    let weak = f.is_some_and(|f| f.family.weak || f.bits < 112);
+    let pre_standard = id.pre_standard || f.is_some_and(|f| f.family.pre_standard);
+    let hygiene = if f.is_some() {
+        hygiene_points(weak, status, pre_standard)
+    } else {
+        0.0
     };
-    if policy_pts > 0.0 {
-        total += policy_pts;
+    if hygiene > 0.0 {
         factors.push(Factor {
-            factor: "policy_status",
-            points: policy_pts,
+            factor: "hygiene",
+            points: round2(hygiene),
             detail: format!(
-                "{} in {} under {}{}",
+                "{}{} in {} under {}{}",
+                if weak {
+                    format!(
+                        "classically weak ({} bits{}); ",
+                        f.map_or(0, |f| f.bits),
+                        if f.is_some_and(|f| f.family.weak) {
+                            ", broken family"
+                        } else {
+                            ""
+                        }
+                    )
+                } else {
+                    String::new()
+                },
                 status.as_str(),
                 opts.as_of_year,
                 opts.policy.id(),
@@ -666,59 +935,48 @@ pub fn score_resolved(cal: &Calibrator, opts: &Options, asset: &Asset, r: &Resol
             ),
         });
     }
-    if let Some(v) = verdict.filter(|_| status == Status::Acceptable) {
-        let next = v
-            .timeline
-            .iter()
-            .filter_map(|s| {
-                s.from_year
-                    .filter(|y| *y > opts.as_of_year && s.status != Status::Acceptable)
-            })
-            .min();
-        if let Some(y) = next {
-            let pts = f64::from((10 - (y - 1 - opts.as_of_year)).max(0));
-            if pts > 0.0 {
-                total += pts;
-                factors.push(Factor {
-                    factor: "policy_deadline",
-                    points: pts,
-                    detail: format!(
-                        "{} from {y} ({})",
-                        status_at(&v.timeline, y).as_str(),
-                        v.cites.first().map_or("", String::as_str)
-                    ),
-                });
-            }
-        }
-    }
 
-    // 4. Mosca's inequality for what a CRQC would break (and for unknowns).
-    let mosca = matches!(threat, Threat::Shor | Threat::Unknown).then(|| mosca(opts, asset));
-    if let Some(m) = &mosca {
-        let pts = 25.0 * m.crqc_probability;
-        total += pts;
+    // One ranking: the larger lane; unknown names are a queue to identify.
+    let (lane, raw) = if f.is_none() {
         factors.push(Factor {
-            factor: "mosca",
-            points: round2(pts),
+            factor: "identify",
+            points: 40.0,
             detail: format!(
-                "shelf life {} + migration {} years vs CRQC in {} years (P = {:.2}){}",
-                m.shelf_life_years,
-                m.migration_years,
-                m.years_to_crqc,
-                m.crqc_probability,
-                if m.exposed { ": exposed" } else { "" }
+                "algorithm not recognised ({}): identify it; never assumed safe",
+                if id.unplaced.is_empty() {
+                    id.name.clone()
+                } else {
+                    id.unplaced.join(", ")
+                }
             ),
         });
+        (Lane::Identify, 40.0)
+    } else if quantum <= 0.0 && hygiene <= 0.0 {
+        (Lane::Safe, 0.0)
+    } else if quantum >= hygiene {
+        (Lane::Quantum, quantum)
+    } else {
+        (Lane::Hygiene, hygiene)
+    };
+    let total = if lane == Lane::Identify {
+        raw
+    } else {
+        raw * crit
+    };
+    if (crit - 1.0).abs() > f64::EPSILON && lane != Lane::Identify && raw > 0.0 {
+        factors.push(Factor {
+            factor: "criticality",
+            points: round2(total - raw),
+            detail: format!("{:?} criticality ×{crit}", asset.criticality).to_lowercase(),
+        });
     }
-
-    // 5. Exposure and criticality scale what is at stake.
-    total = exposure_criticality(total, asset, &mut factors);
     let risk_score = round2(total.clamp(0.0, 100.0));
 
-    // Severity: calibrated, then floors that policy does not leave to a model.
+    // Severity: the triage thresholds, a HIGH floor for what is disallowed
+    // today, MEDIUM for what must first be identified.
     let mut severity = cal.severity(risk_score);
-    if threat == Threat::Unknown {
-        severity = severity.max(Severity::Medium);
+    if lane == Lane::Identify {
+        severity = Severity::Medium;
     }
     if status == Status::Disallowed {
         severity = severity.max(Severity::High);
@@ -749,10 +1007,15 @@ pub fn score_resolved(cal: &Calibrator, opts: &Options, asset: &Asset, r: &Resol
                     .last()
                     .is_some_and(|s| s.status == Status::Acceptable)
             }),
+        lane,
+        horizon,
         mosca,
+        quantum_score: round2((quantum * crit).min(100.0)),
+        hygiene_score: round2((hygiene * crit).min(100.0)),
+        rank_holds_across_bands: None,
         risk_score,
         severity,
-        recommendation: recommendation(f, id, status, r.usage.or(asset.usage), &asset.algorithm),
+        recommendation: recommendation(f, id, status, usage, &asset.algorithm),
         factors,
         note: f.and_then(|f| f.family.note.clone()),
         sources: f.map(|f| f.family.sources.clone()).unwrap_or_default(),
@@ -760,12 +1023,18 @@ pub fn score_resolved(cal: &Calibrator, opts: &Options, asset: &Asset, r: &Resol
 }
 
 /// A suite scores as its weakest part; the verdicts are the worst of its parts.
-fn score_suite(cal: &Calibrator, opts: &Options, asset: &Asset, r: &Resolved) -> Scored {
+fn score_suite(
+    cal: &Calibrator,
+    bands: &[Band],
+    opts: &Options,
+    asset: &Asset,
+    r: &Resolved,
+) -> Scored {
     let mut best: Option<Scored> = None;
     for part in &r.parts {
         let mut a = asset.clone();
         a.usage = part.usage;
-        let s = score_resolved(cal, opts, &a, part);
+        let s = score_resolved(cal, bands, opts, &a, part);
         if best.as_ref().is_none_or(|b| s.risk_score > b.risk_score) {
             best = Some(s);
         }
@@ -778,7 +1047,7 @@ fn score_suite(cal: &Calibrator, opts: &Options, asset: &Asset, r: &Resolved) ->
         // No scorable part (e.g. PSK with an AEAD): nothing quantum-vulnerable to report.
         let mut plain = unknown_like(r);
         plain.identity.suite = None;
-        let mut s = score_resolved(cal, opts, asset, &plain);
+        let mut s = score_resolved(cal, bands, opts, asset, &plain);
         s.algorithm = r.identity.name.clone();
         s.identity = r.identity.clone();
         return s;
@@ -829,46 +1098,57 @@ fn pack_index(r: &Resolved, opts: &Options) -> usize {
         .unwrap_or(0)
 }
 
-fn mosca(opts: &Options, asset: &Asset) -> Mosca {
-    let x = asset.data_shelf_life_years;
-    let y = asset.migration_time_years;
-    let z = opts.crqc_median_year - f64::from(opts.as_of_year);
-    let p = opts.crqc_probability_by(f64::from(opts.as_of_year) + x + y);
-    Mosca {
-        shelf_life_years: x,
-        migration_years: y,
-        years_to_crqc: z,
-        exposed: x + y > z,
-        margin_years: round2(z - (x + y)),
-        crqc_probability: round4(p),
+/// Sets `rank_holds_across_bands`: whether each asset's rank in the batch
+/// (by risk score, ties sharing a rank) is the same under every band.
+pub fn mark_rank_stability(results: &mut [Scored]) {
+    let n_bands = results
+        .iter()
+        .filter_map(|s| s.mosca.as_ref().map(|m| m.bands.len()))
+        .max()
+        .unwrap_or(0);
+    if n_bands == 0 || results.is_empty() {
+        for s in results.iter_mut() {
+            s.rank_holds_across_bands = Some(true);
+        }
+        return;
     }
-}
-
-fn exposure_criticality(total: f64, asset: &Asset, factors: &mut Vec<Factor>) -> f64 {
-    let ex = match asset.exposure {
-        Exposure::Internet => 1.15,
-        Exposure::Internal => 1.0,
-        Exposure::Isolated => 0.85,
+    // The risk score an asset would have under band k.
+    let score_under = |s: &Scored, k: usize| -> f64 {
+        let crit = if s.quantum_score > 0.0 && s.mosca.is_some() {
+            s.quantum_score
+                / s.mosca
+                    .as_ref()
+                    .and_then(|m| m.bands.first())
+                    .map_or(1.0, |b| b.quantum_score.max(1e-9))
+        } else {
+            1.0
+        };
+        match s.mosca.as_ref().and_then(|m| m.bands.get(k)) {
+            Some(b) if s.lane != Lane::Identify => {
+                f64::max(b.quantum_score * crit, s.hygiene_score).min(100.0)
+            }
+            _ => s.risk_score,
+        }
     };
-    let cr = match asset.criticality {
-        Criticality::Low => 0.9,
-        Criticality::Medium => 1.0,
-        Criticality::High => 1.05,
-        Criticality::Critical => 1.15,
-    };
-    let out = total * ex * cr;
-    if (ex * cr - 1.0).abs() > f64::EPSILON {
-        factors.push(Factor {
-            factor: "exposure_criticality",
-            points: round2(out - total),
-            detail: format!(
-                "{:?} exposure ×{ex}, {:?} criticality ×{cr}",
-                asset.exposure, asset.criticality
-            )
-            .to_lowercase(),
-        });
+    let ranks: Vec<Vec<usize>> = (0..n_bands)
+        .map(|k| {
+            let scores: Vec<f64> = results.iter().map(|s| round2(score_under(s, k))).collect();
+            let mut order: Vec<usize> = (0..scores.len()).collect();
+            order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+            let mut rank = vec![0; scores.len()];
+            for (pos, &i) in order.iter().enumerate() {
+                rank[i] = if pos > 0 && scores[order[pos - 1]] == scores[i] {
+                    rank[order[pos - 1]]
+                } else {
+                    pos
+                };
+            }
+            rank
+        })
+        .collect();
+    for (i, s) in results.iter_mut().enumerate() {
+        s.rank_holds_across_bands = Some(ranks.iter().all(|r| r[i] == ranks[0][i]));
     }
-    out
 }
 
 fn by_year(timeline: &[TimelineStep], as_of: i32) -> Vec<YearStatus> {

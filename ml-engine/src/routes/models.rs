@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use crate::model::calibration::ModelInfo;
 use crate::model::policy::{Category, Document};
 use crate::model::scoring::Options;
+use crate::model::timeline::Band;
 use crate::state::AppState;
 
 /// A CNSA 2.0 transition deadline for one system category (kept from v1).
@@ -67,6 +68,21 @@ pub struct PackInfo {
     pub rules: Vec<RuleInfo>,
 }
 
+/// CRQC timeline bands.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimelineInfo {
+    /// Data version.
+    pub version: String,
+    /// How the bands were fitted.
+    pub description: String,
+    /// Citations by key.
+    pub sources: BTreeMap<String, String>,
+    /// Band used when a request names none.
+    pub default_band: String,
+    /// The fitted bands.
+    pub bands: Vec<Band>,
+}
+
 /// Response of `GET /api/v1/models`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ModelsResponse {
@@ -74,14 +90,16 @@ pub struct ModelsResponse {
     pub knowledge_base: KbInfo,
     /// Policy packs.
     pub policy_packs: Vec<PackInfo>,
-    /// Severity calibration model.
+    /// CRQC timelines.
+    pub crqc_timelines: TimelineInfo,
+    /// Severity thresholds (the QRAP triage policy).
     pub calibration: ModelInfo,
     /// Default scoring parameters (CRQC estimate and curve, as-of year, policy).
     pub defaults: Options,
 }
 
-/// Versions of the knowledge base, the policy packs and the calibration
-/// model, with the model's held-out accuracy.
+/// Versions of the knowledge base, the policy packs, the CRQC timelines and
+/// the severity thresholds.
 #[utoipa::path(get, path = "/api/v1/models", tag = "scoring",
     responses(
         (status = 200, description = "Loaded models", body = ModelsResponse),
@@ -132,6 +150,13 @@ pub async fn models(State(state): State<AppState>) -> Result<AppJson<ModelsRespo
                     .collect(),
             })
             .collect(),
+        crqc_timelines: TimelineInfo {
+            version: engine.timelines.version.clone(),
+            description: engine.timelines.description.clone(),
+            sources: engine.timelines.sources.clone(),
+            default_band: engine.timelines.default_band.clone(),
+            bands: engine.timelines.bands.clone(),
+        },
         calibration: engine.calibrator.info.clone(),
         defaults: state.defaults.clone(),
     }))

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use crate::model::policy::{Op, Packs};
 use crate::model::scoring::{self, Asset, Criticality, Exposure, Policy, Scored, Usage};
+use crate::model::timeline::Timelines;
 use crate::state::AppState;
 
 /// Largest batch.
@@ -53,6 +54,15 @@ pub struct AssetIn {
     /// Years a migration would take (default 5).
     #[serde(default)]
     pub migration_time_years: Option<f64>,
+    /// When a signature or certificate stops being trusted (certificate
+    /// `notValidAfter`, key expiry): `YYYY-MM-DD`, an RFC 3339 time, or a
+    /// year. The authenticity horizon is migration + the years left.
+    #[serde(default)]
+    pub valid_until: Option<String>,
+    /// Or the years a signature made today must stay trusted (key or
+    /// firmware lifetime), 0..=100; default 1.
+    #[serde(default)]
+    pub validity_years: Option<f64>,
     /// Exposure (default internal).
     #[serde(default)]
     pub exposure: Option<Exposure>,
@@ -69,9 +79,17 @@ pub struct ScoreRequest {
     /// Override of the "now" year (2000..=2100).
     #[serde(default)]
     pub as_of_year: Option<i32>,
-    /// Override of the CRQC median year (2020..=2100).
+    /// Override of the CRQC median year (2020..=2100): the band's shape
+    /// with this median.
     #[serde(default)]
     pub crqc_median_year: Option<f64>,
+    /// CRQC timeline band (`optimistic`, `central`, `pessimistic`; default
+    /// the engine's, see `GET /api/v1/models`).
+    #[serde(default)]
+    pub crqc_timeline: Option<String>,
+    /// Confidence for `mosca.latest_start_year` (0.5..=0.99, default 0.9).
+    #[serde(default)]
+    pub confidence: Option<f64>,
     /// Policy pack `status`, `policy_status` and severity follow (default `nist`);
     /// every pack's verdict is in `policies` either way.
     #[serde(default)]
@@ -97,10 +115,12 @@ pub struct ScoredOut {
 pub struct ScoreResponse {
     /// Knowledge-base version used.
     pub knowledge_base_version: String,
-    /// Calibration model version used.
+    /// Severity thresholds version used.
     pub model_version: String,
     /// Policy pack versions used, by pack id.
     pub policy_versions: std::collections::BTreeMap<String, String>,
+    /// CRQC timeline data version used.
+    pub crqc_timelines_version: String,
     /// Parameters used.
     pub options: scoring::Options,
     /// Results, in request order.
@@ -145,10 +165,40 @@ fn op_of(functions: &[String]) -> Option<Op> {
 }
 
 /// Validates the request into domain assets, naming every bad field.
+/// A date's year as a fraction (`2031-07-01` → 2031.5): `YYYY`,
+/// `YYYY-MM-DD` or an RFC 3339 time; `None` when it is not one.
+fn year_of(v: &str) -> Option<f64> {
+    let v = v.trim();
+    let date = v.get(..10).unwrap_or(v);
+    let mut parts = date.split('-');
+    let y: i32 = parts.next()?.parse().ok()?;
+    if !(1900..=2200).contains(&y) {
+        return None;
+    }
+    let (m, d) = match (parts.next(), parts.next()) {
+        (None, None) if v.len() == 4 => (1, 1),
+        (Some(m), Some(d))
+            if v.len() == 10
+                || v.as_bytes()
+                    .get(10)
+                    .is_some_and(|b| *b == b'T' || *b == b' ') =>
+        {
+            (m.parse::<u32>().ok()?, d.get(..2)?.parse::<u32>().ok()?)
+        }
+        _ => return None,
+    };
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let day_of_year = f64::from((m - 1) * 30 + (d - 1)).min(364.0);
+    Some(f64::from(y) + day_of_year / 365.0)
+}
+
 pub fn validate(
     req: &ScoreRequest,
     defaults: &scoring::Options,
     packs: &Packs,
+    timelines: &Timelines,
 ) -> Result<(scoring::Options, Vec<Asset>), Problem> {
     let mut errors = Vec::new();
     if req.assets.is_empty() || req.assets.len() > MAX_BATCH {
@@ -191,9 +241,27 @@ pub fn validate(
     }
     if let Some(y) = req.crqc_median_year {
         if y.is_finite() && (2020.0..=2100.0).contains(&y) {
-            opts.crqc_median_year = y;
+            opts.crqc_median_year = Some(y);
         } else {
             errors.push(FieldError::new("crqc_median_year", "must be 2020..=2100"));
+        }
+    }
+    if let Some(b) = &req.crqc_timeline {
+        if timelines.band(b).is_some() {
+            opts.crqc_timeline = b.clone();
+        } else {
+            let ids: Vec<&str> = timelines.bands.iter().map(|b| b.id.as_str()).collect();
+            errors.push(FieldError::new(
+                "crqc_timeline",
+                format!("must be one of {}", ids.join(", ")),
+            ));
+        }
+    }
+    if let Some(c) = req.confidence {
+        if c.is_finite() && (0.5..=0.99).contains(&c) {
+            opts.confidence = c;
+        } else {
+            errors.push(FieldError::new("confidence", "must be 0.5..=0.99"));
         }
     }
     let mut out = Vec::with_capacity(req.assets.len());
@@ -254,6 +322,34 @@ pub fn validate(
             DEFAULT_MIGRATION_YEARS,
             &mut errors,
         );
+        let validity = match (&a.valid_until, a.validity_years) {
+            (Some(_), Some(_)) => {
+                errors.push(FieldError::new(
+                    f("validity_years"),
+                    "give valid_until or validity_years, not both",
+                ));
+                None
+            }
+            (Some(d), None) => match year_of(d) {
+                Some(y) => Some((y - f64::from(opts.as_of_year)).clamp(0.0, 100.0)),
+                None => {
+                    errors.push(FieldError::new(
+                        f("valid_until"),
+                        "must be YYYY, YYYY-MM-DD or an RFC 3339 time (1900..2200)",
+                    ));
+                    None
+                }
+            },
+            (None, Some(v)) if v.is_finite() && (0.0..=100.0).contains(&v) => Some(v),
+            (None, Some(_)) => {
+                errors.push(FieldError::new(
+                    f("validity_years"),
+                    "must be 0..=100 years",
+                ));
+                None
+            }
+            (None, None) => None,
+        };
         if errors.len() > 100 {
             // Enough to act on; do not build a multi-megabyte error.
             break;
@@ -267,6 +363,7 @@ pub fn validate(
             op: op_of(functions),
             data_shelf_life_years: shelf,
             migration_time_years: migration,
+            validity_years: validity,
             exposure: a.exposure.unwrap_or_default(),
             criticality: a.criticality.unwrap_or_default(),
         });
@@ -292,7 +389,7 @@ pub async fn score(
     AppJson(req): AppJson<ScoreRequest>,
 ) -> Result<AppJson<ScoreResponse>, Problem> {
     let engine = state.engine()?;
-    let (opts, assets) = validate(&req, &state.defaults, &engine.packs)?;
+    let (opts, assets) = validate(&req, &state.defaults, &engine.packs, &engine.timelines)?;
     let scored = engine.score_all(&opts, &assets);
     let results = req
         .assets
@@ -303,6 +400,7 @@ pub async fn score(
     Ok(AppJson(ScoreResponse {
         knowledge_base_version: engine.kb.version.clone(),
         model_version: engine.calibrator.info.version.clone(),
+        crqc_timelines_version: engine.timelines.version.clone(),
         policy_versions: engine
             .packs
             .packs

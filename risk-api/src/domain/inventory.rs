@@ -50,6 +50,11 @@ pub struct InventoryAsset {
     /// low, medium, high or critical.
     #[serde(default)]
     pub criticality: Option<String>,
+    /// When a certificate or signing key stops being trusted
+    /// (`YYYY-MM-DD` or an RFC 3339 time): the ML engine's authenticity
+    /// horizon is migration time + the validity left.
+    #[serde(default)]
+    pub valid_until: Option<String>,
 }
 
 /// An asset ready for scoring, whatever its source.
@@ -155,6 +160,15 @@ pub fn from_inventory(items: &[InventoryAsset]) -> Result<Vec<AssetRecord>, Prob
                 errors.push(FieldError::new(f(n), "must be 0..=100 years"));
             }
         }
+        if a.valid_until
+            .as_deref()
+            .is_some_and(|d| d.len() > 64 || !crate::ml::is_date(d))
+        {
+            errors.push(FieldError::new(
+                f("valid_until"),
+                "must be YYYY-MM-DD or an RFC 3339 time",
+            ));
+        }
         if errors.len() >= 100 {
             break;
         }
@@ -176,6 +190,7 @@ pub fn from_inventory(items: &[InventoryAsset]) -> Result<Vec<AssetRecord>, Prob
             migration_time_years: a.migration_time_years,
             exposure: a.exposure.clone(),
             criticality: a.criticality.clone(),
+            valid_until: a.valid_until.clone(),
             occurrences: 1,
             ..AssetRecord::default()
         })
