@@ -385,6 +385,9 @@ export_default QRAP_ML_URL "http://127.0.0.1:$ml_port"
 export_default QSGW_ENVIRONMENT development
 export_default QSGW_CONFIG_CACHE_PATH "$RUN_DIR/gateway/config-cache.json"
 export_default QSGW_LOG_LEVEL info
+# Development upstreams run on this machine: loopback targets are allowed
+# here explicitly (control plane and gateway refuse them by default).
+export_default QSGW_ALLOWED_PRIVATE_TARGETS "127.0.0.0/8,::1/128"
 export_default QRAP_LOG_LEVEL info
 export_default QRAP_ML_LOG_LEVEL info
 

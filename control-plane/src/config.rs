@@ -163,6 +163,13 @@ pub struct Settings {
     /// Most client connections served at once.
     #[arg(long = "max-connections", env = "QSGW_CP_MAX_CONNECTIONS", default_value = "10000", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub max_connections: u32,
+    /// Upstream targets allowed although loopback, link-local or one of this deployment's services (etcd, the database, this control plane): CIDRs, comma separated. `make run` allows loopback.
+    #[arg(
+        long = "allowed-private-targets",
+        env = "QSGW_ALLOWED_PRIVATE_TARGETS",
+        default_value = ""
+    )]
+    pub allowed_private_targets: String,
     /// Seconds to drain in-flight requests on SIGTERM.
     #[arg(long = "shutdown-grace-secs", env = "QSGW_SHUTDOWN_GRACE_SECS", default_value = "30", value_parser = clap::value_parser!(u64).range(0..=600))]
     pub shutdown_grace_secs: u64,
@@ -211,6 +218,8 @@ pub struct Config {
     pub server_limits: shared::server::ServerLimits,
     /// `QSGW_ENVIRONMENT=production` (webhooks refuse private targets).
     pub production: bool,
+    /// Which upstream target addresses are refused.
+    pub target_guard: shared::edge::TargetGuard,
 }
 
 /// The database connection alone (the `migrate` subcommand needs nothing else).
@@ -318,6 +327,19 @@ impl Config {
             "QSGW_ALLOW_INSECURE_ETCD",
             s.allow_insecure_etcd,
         )?;
+        let allowed = shared::edge::parse_cidrs(&s.allowed_private_targets)
+            .map_err(|e| ConfigError::new("QSGW_ALLOWED_PRIVATE_TARGETS", e))?;
+        // This deployment's own services: never an upstream target.
+        let mut internal: Vec<(String, u16)> = endpoints
+            .iter()
+            .filter_map(|u| shared::edge::url_host_port(u))
+            .collect();
+        internal.push((
+            database.get_host().to_ascii_lowercase(),
+            database.get_port(),
+        ));
+        internal.push((s.host.to_ascii_lowercase(), s.port));
+        let target_guard = shared::edge::TargetGuard::new(allowed, internal);
         let webhook = match s.webhook_url.filter(|u| !u.trim().is_empty()) {
             Some(url) => {
                 let url =
@@ -391,6 +413,7 @@ impl Config {
                 header_timeout: Duration::from_secs(s.header_timeout_secs),
                 max_connections: s.max_connections as usize,
             },
+            target_guard,
         })
     }
 }

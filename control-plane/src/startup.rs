@@ -120,6 +120,7 @@ impl Application {
             webhooks_enabled: config.webhook.is_some(),
             webhook_min_severity: config.webhook_min_severity.clone(),
             webhook_wake,
+            target_guard: Arc::new(config.target_guard.clone()),
         };
         let surface = Surface {
             info: INFO,

@@ -36,6 +36,8 @@ pub struct AppState {
     pub webhook_min_severity: String,
     /// Wakes the webhook worker after an enqueue.
     pub webhook_wake: Arc<tokio::sync::Notify>,
+    /// Which upstream target addresses are refused.
+    pub target_guard: Arc<shared::edge::TargetGuard>,
 }
 
 impl AppState {

@@ -578,3 +578,88 @@ async fn hostile_input_is_4xx_never_5xx(pool: PgPool) {
     assert_eq!(n, 2);
     app.stop().await;
 }
+
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn internal_targets_are_refused_unless_allowed(pool: PgPool) {
+    // The attack: an operator (or a stolen operator token) points a public
+    // route at etcd on loopback, the cloud metadata address, or the
+    // database. Special-purpose addresses per the IANA registries (RFC 6890).
+    let mut c = common::config(&pool, "http://etcd.internal:2379");
+    let app = common::spawn_with(pool.clone(), c.clone()).await;
+    let post = |host: &str, port: u16| {
+        let mut b = upstream_body(&format!("internal-{host}-{port}"));
+        b["targets"] = json!([{"host": host, "port": port}]);
+        let app = &app;
+        async move {
+            app.call(
+                Method::POST,
+                "/api/v1/upstreams",
+                Some(&app.operator),
+                Some(&b),
+            )
+            .await
+        }
+    };
+    for (host, port) in [
+        ("127.0.0.1", 2379),
+        ("localhost", 5432),
+        ("::1", 8085),
+        ("169.254.169.254", 80),
+        ("fe80::1", 80),
+        ("0.0.0.0", 80),
+        ("etcd.internal", 2379),
+    ] {
+        let p = assert_field_error(post(host, port).await, "targets[0].host").await;
+        assert!(
+            p["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("QSGW_ALLOWED_PRIVATE_TARGETS"),
+            "{host}: {p}"
+        );
+    }
+    assert_eq!(post("10.0.0.5", 2379).await.status(), 201);
+    assert_eq!(post("etcd.internal", 8080).await.status(), 201);
+    app.stop().await;
+
+    // Allowed explicitly (as `make run` does for loopback).
+    c.target_guard.allowed = shared::edge::parse_cidrs("127.0.0.0/8").unwrap();
+    let app = common::spawn_with(pool, c).await;
+    let mut b = upstream_body("dev");
+    b["targets"] = json!([{"host": "127.0.0.1", "port": 2379}]);
+    let r = app
+        .call(
+            Method::POST,
+            "/api/v1/upstreams",
+            Some(&app.operator),
+            Some(&b),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    app.stop().await;
+}
+
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn wildcard_hosts_follow_the_gateways_grammar(pool: PgPool) {
+    let app = common::spawn(pool).await;
+    let ups = app.create_upstream("w").await;
+    let ups_id = ups["id"].as_str().unwrap();
+    let mut b = route_body(ups_id, "/w");
+    b["host"] = json!("*.Example.com");
+    let r = app.create_route(&b).await;
+    assert_eq!(r["host"], "*.example.com");
+    for bad in ["*.com", "a.*.example.com", "f*.example.com", "*"] {
+        let mut b = route_body(ups_id, "/w2");
+        b["host"] = json!(bad);
+        let r = app
+            .call(
+                Method::POST,
+                "/api/v1/routes",
+                Some(&app.operator),
+                Some(&b),
+            )
+            .await;
+        assert_field_error(r, "host").await;
+    }
+    app.stop().await;
+}

@@ -586,6 +586,9 @@ fn gateway_env(cmd: &mut Command, cert: &CertFiles, port: u16, admin: u16) {
         .env("QSGW_ENVIRONMENT", "production")
         .env("QSGW_WORKER_THREADS", "1")
         .env("QSGW_MAX_CONNECTIONS", "20000")
+        // Every bench client connects from 127.0.0.1, to upstreams there.
+        .env("QSGW_MAX_CONNECTIONS_PER_IP", "20000")
+        .env("QSGW_ALLOWED_PRIVATE_TARGETS", "127.0.0.0/8")
         .env("QSGW_RATE_LIMIT_RPS", "10000000")
         .env("QSGW_RATE_LIMIT_BURST", "10000000")
         // Full handshakes only, as nginx and HAProxy are configured here.
@@ -1545,6 +1548,9 @@ async fn route_change_run(
         API_KEY,
         "--etcd-endpoints",
         &etcd.endpoint(),
+        // The bench upstreams listen on loopback.
+        "--allowed-private-targets",
+        "127.0.0.0/8",
     ])
     .expect("control plane flags");
     let mut cfg = control_plane::config::Config::from_settings(cli.settings).expect("cp config");

@@ -33,11 +33,11 @@ pub struct Settings {
     /// TLS listener port.
     #[arg(long = "port", env = "QSGW_GATEWAY_PORT", default_value = "8443", value_parser = parse_port)]
     pub port: u16,
-    /// Admin listener bind address (plain HTTP: health, readiness, metrics; keep it internal).
+    /// Admin listener bind address (plain HTTP: /health, /health/ready and /metrics open, /config needs the service key). Loopback by default; containers bind their pod/network address explicitly.
     #[arg(
         long = "admin-host",
         env = "QSGW_GATEWAY_ADMIN_HOST",
-        default_value = "0.0.0.0"
+        default_value = "127.0.0.1"
     )]
     pub admin_host: String,
     /// Admin listener port.
@@ -108,7 +108,7 @@ pub struct Settings {
     /// Deployment environment: production or development (development generates a self-signed certificate when none exists).
     #[arg(long = "environment", env = "QSGW_ENVIRONMENT", default_value = "production", value_parser = ["production", "development"])]
     pub environment: String,
-    /// Per-SNI key-exchange policy overrides, e.g. `legacy.example.com=CLASSICAL_ALLOWED,pq.example.com=PQC_ONLY`.
+    /// Per-host key-exchange policy overrides (exact names or `*.domain`), applied to the handshake by SNI and to every request by its Host, e.g. `legacy.example.com=CLASSICAL_ALLOWED,pq.example.com=PQC_ONLY`.
     #[arg(
         long = "tls-sni-policies",
         env = "QSGW_TLS_SNI_POLICIES",
@@ -137,7 +137,7 @@ pub struct Settings {
     /// Budget in milliseconds a route with `inspection: sync` waits for the AI engine's verdict before letting the request through.
     #[arg(long = "ai-timeout-ms", env = "QSGW_AI_TIMEOUT_MS", default_value = "25", value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub ai_timeout_ms: u64,
-    /// Seconds a client's (IP + user agent) verdict is reused; a cached block answers 403 for that long.
+    /// Seconds a client IP's verdict is reused; a cached block answers 403 for that long, whatever user agent the client sends.
     #[arg(long = "ai-verdict-ttl-secs", env = "QSGW_AI_VERDICT_TTL_SECS", default_value = "60", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub ai_verdict_ttl_secs: u64,
     /// Requests waiting for analysis; beyond it requests pass uninspected (counted in qsgw_ai_dropped_total).
@@ -164,6 +164,47 @@ pub struct Settings {
     /// Largest request head (request line and headers) in bytes (more → 431).
     #[arg(long = "max-header-bytes", env = "QSGW_MAX_HEADER_BYTES", default_value = "65536", value_parser = clap::value_parser!(u32).range(8_192..=1_048_576))]
     pub max_header_bytes: u32,
+    /// Load balancers and proxies (CIDRs, comma separated) whose X-Forwarded-For and PROXY protocol headers are believed; the client is the right-most address not in this list.
+    #[arg(
+        long = "trusted-proxies",
+        env = "QSGW_TRUSTED_PROXIES",
+        default_value = ""
+    )]
+    pub trusted_proxies: String,
+    /// PROXY protocol on the TLS listener: `off`, or `v2` (every connection must start with a v2 header, accepted only from QSGW_TRUSTED_PROXIES).
+    #[arg(long = "proxy-protocol", env = "QSGW_PROXY_PROTOCOL", default_value = "off", value_parser = ["off", "v2"])]
+    pub proxy_protocol: String,
+    /// Pass clients' own `Forwarded` and `X-Real-IP` headers upstream (by default they are removed: only X-Forwarded-* set by the gateway reach upstreams).
+    #[arg(long = "pass-forwarded-headers", env = "QSGW_PASS_FORWARDED_HEADERS", default_value = "false", action = clap::ArgAction::Set)]
+    pub pass_forwarded_headers: bool,
+    /// Most concurrent connections from one client IP (trusted proxies without PROXY protocol are exempt).
+    #[arg(long = "max-connections-per-ip", env = "QSGW_MAX_CONNECTIONS_PER_IP", default_value = "1000", value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub max_connections_per_ip: u32,
+    /// Seconds after which a client connection is asked to close (HTTP/2 GOAWAY, HTTP/1.1 `Connection: close`), so long-lived connections rebalance and pick up new certificates.
+    #[arg(long = "max-connection-age-secs", env = "QSGW_MAX_CONNECTION_AGE_SECS", default_value = "3600", value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    pub max_connection_age_secs: u64,
+    /// Seconds a connection asked to close (idle, max age) may take to finish; then it is dropped, answered or not.
+    #[arg(long = "close-timeout-secs", env = "QSGW_CLOSE_TIMEOUT_SECS", default_value = "30", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub close_timeout_secs: u64,
+    /// HTTP/2: most concurrent streams per connection.
+    #[arg(long = "h2-max-concurrent-streams", env = "QSGW_H2_MAX_CONCURRENT_STREAMS", default_value = "100", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub h2_max_concurrent_streams: u32,
+    /// HTTP/2: initial flow-control window of a stream, bytes.
+    #[arg(long = "h2-stream-window-bytes", env = "QSGW_H2_STREAM_WINDOW_BYTES", default_value = "1048576", value_parser = clap::value_parser!(u32).range(65_535..=2_147_483_647))]
+    pub h2_stream_window_bytes: u32,
+    /// HTTP/2: initial flow-control window of a connection, bytes.
+    #[arg(long = "h2-connection-window-bytes", env = "QSGW_H2_CONNECTION_WINDOW_BYTES", default_value = "2097152", value_parser = clap::value_parser!(u32).range(65_535..=2_147_483_647))]
+    pub h2_connection_window_bytes: u32,
+    /// HTTP/2: streams a client may reset before the server has answered them, per connection, before the connection is closed (rapid reset, CVE-2023-44487).
+    #[arg(long = "h2-max-pending-resets", env = "QSGW_H2_MAX_PENDING_RESETS", default_value = "20", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub h2_max_pending_resets: u32,
+    /// Upstream targets allowed although loopback, link-local or an internal service (CIDRs, comma separated); checked on the resolved address at every connect.
+    #[arg(
+        long = "allowed-private-targets",
+        env = "QSGW_ALLOWED_PRIVATE_TARGETS",
+        default_value = ""
+    )]
+    pub allowed_private_targets: String,
     /// Seconds to drain in-flight requests on SIGTERM.
     #[arg(long = "shutdown-grace-secs", env = "QSGW_SHUTDOWN_GRACE_SECS", default_value = "30", value_parser = clap::value_parser!(u64).range(0..=600))]
     pub shutdown_grace_secs: u64,
@@ -212,8 +253,8 @@ pub struct Config {
     pub log_level: LogLevel,
     /// Whether this is a production deployment.
     pub production: bool,
-    /// SNI host → policy.
-    pub sni_policies: std::collections::HashMap<String, TlsPolicy>,
+    /// Listener policy and per-host (SNI and `Host`) overrides.
+    pub host_policies: crate::policy::HostPolicies,
     /// Standalone snapshot file.
     pub config_file: Option<PathBuf>,
     /// Last-good-config cache.
@@ -246,6 +287,35 @@ pub struct Config {
     pub max_header_count: usize,
     /// Header bytes limit.
     pub max_header_bytes: usize,
+    /// Trusted proxies.
+    pub trusted_proxies: Vec<shared::edge::IpNet>,
+    /// PROXY protocol v2 required on the TLS listener.
+    pub proxy_protocol: bool,
+    /// Pass clients' `Forwarded`/`X-Real-IP`.
+    pub pass_forwarded_headers: bool,
+    /// Per-IP connection cap.
+    pub max_connections_per_ip: u32,
+    /// Connection age after which it is asked to close.
+    pub max_connection_age: Duration,
+    /// Deadline of a requested close.
+    pub close_timeout: Duration,
+    /// HTTP/2 limits.
+    pub h2: H2Limits,
+    /// Targets allowed although internal.
+    pub allowed_private_targets: Vec<shared::edge::IpNet>,
+}
+
+/// HTTP/2 limits of client connections.
+#[derive(Debug, Clone, Copy)]
+pub struct H2Limits {
+    /// Concurrent streams.
+    pub max_concurrent_streams: u32,
+    /// Stream window.
+    pub stream_window: u32,
+    /// Connection window.
+    pub connection_window: u32,
+    /// Pending client resets.
+    pub max_pending_resets: usize,
 }
 
 impl Config {
@@ -271,7 +341,7 @@ impl Config {
                 ));
             }
         }
-        let mut sni_policies = std::collections::HashMap::new();
+        let mut host_policies = crate::policy::HostPolicies::new(s.tls_policy);
         for item in shared::config::parse_list(&s.tls_sni_policies) {
             let (host, policy) = item.split_once('=').ok_or_else(|| {
                 ConfigError::new(
@@ -285,7 +355,20 @@ impl Config {
                     format!("unknown policy '{policy}' (expected PQC_ONLY, PQC_PREFERRED or CLASSICAL_ALLOWED)"),
                 )
             })?;
-            sni_policies.insert(host.trim().to_ascii_lowercase(), policy);
+            let host = shared::edge::HostPattern::parse(host)
+                .map_err(|e| ConfigError::new("QSGW_TLS_SNI_POLICIES", format!("'{host}': {e}")))?;
+            host_policies.insert(&host, policy);
+        }
+        let trusted_proxies = shared::edge::parse_cidrs(&s.trusted_proxies)
+            .map_err(|e| ConfigError::new("QSGW_TRUSTED_PROXIES", e))?;
+        let allowed_private_targets = shared::edge::parse_cidrs(&s.allowed_private_targets)
+            .map_err(|e| ConfigError::new("QSGW_ALLOWED_PRIVATE_TARGETS", e))?;
+        let proxy_protocol = s.proxy_protocol == "v2";
+        if proxy_protocol && trusted_proxies.is_empty() {
+            return Err(ConfigError::new(
+                "QSGW_PROXY_PROTOCOL",
+                "v2 needs QSGW_TRUSTED_PROXIES (the load balancers allowed to send the header)",
+            ));
         }
         let gateway_name = s
             .gateway_name
@@ -312,6 +395,19 @@ impl Config {
             ));
         }
         Ok(Self {
+            trusted_proxies,
+            proxy_protocol,
+            allowed_private_targets,
+            pass_forwarded_headers: s.pass_forwarded_headers,
+            max_connections_per_ip: s.max_connections_per_ip,
+            max_connection_age: Duration::from_secs(s.max_connection_age_secs),
+            close_timeout: Duration::from_secs(s.close_timeout_secs),
+            h2: H2Limits {
+                max_concurrent_streams: s.h2_max_concurrent_streams,
+                stream_window: s.h2_stream_window_bytes,
+                connection_window: s.h2_connection_window_bytes,
+                max_pending_resets: s.h2_max_pending_resets as usize,
+            },
             gateway_name,
             gateway_address,
             heartbeat_interval: Duration::from_secs(s.heartbeat_interval_secs),
@@ -326,7 +422,7 @@ impl Config {
             max_header_count: s.max_header_count as usize,
             max_header_bytes: s.max_header_bytes as usize,
             production: s.environment == "production",
-            sni_policies,
+            host_policies,
             config_file: s.config_file,
             config_cache_path: Some(PathBuf::from(s.config_cache_path))
                 .filter(|p| !p.as_os_str().is_empty()),

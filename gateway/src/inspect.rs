@@ -5,8 +5,10 @@
 //! response status is known; a background task sends them to the AI engine
 //! in batches of up to 1,000 (`POST /api/v1/analyze/batch`). When the queue
 //! is full the request is not analysed and `qsgw_ai_dropped_total` counts it:
-//! the request path never waits. Verdicts are cached per client (IP + user
-//! agent) for `QSGW_AI_VERDICT_TTL_SECS`; a cached `block` answers 403.
+//! the request path never waits. Verdicts are cached per client IP (the
+//! right-most untrusted address, see `proxy`) for
+//! `QSGW_AI_VERDICT_TTL_SECS`, at most `QSGW_AI_CACHE_CLIENTS` of them; a
+//! cached `block` answers 403.
 //!
 //! A route with `inspection: sync` asks `POST /api/v1/analyze` before
 //! forwarding and waits at most `QSGW_AI_TIMEOUT_MS`; no answer in time (or
@@ -162,11 +164,12 @@ impl Inspector {
         self.inner.is_some()
     }
 
-    /// The cache key of a client: a keyed hash of IP and user agent.
-    pub fn client_key(&self, ip: IpAddr, user_agent: Option<&str>) -> u64 {
-        self.inner
-            .as_ref()
-            .map_or(0, |i| i.hasher.hash_one((ip, user_agent)))
+    /// The cache key of a client: a keyed hash of its IP. The user agent
+    /// is a scoring feature, not part of the key: a blocked client that
+    /// changes its agent stays blocked, and rotating agents cannot fill
+    /// the (bounded) cache with one client's entries.
+    pub fn client_key(&self, ip: IpAddr) -> u64 {
+        self.inner.as_ref().map_or(0, |i| i.hasher.hash_one(ip))
     }
 
     /// Whether the client's cached verdict is `block`.

@@ -1,9 +1,12 @@
-//! The TLS listener: connection cap, handshake under the key-exchange policy
+//! The TLS listener: PROXY protocol header (optional), connection caps
+//! (total and per client IP), handshake under the key-exchange policy
 //! chosen by SNI, per-connection TLS facts and metrics, HTTP/1.1 and HTTP/2
-//! served by hyper, graceful drain on shutdown.
+//! served by hyper under explicit limits, closes on idleness (requests, not
+//! bytes: HTTP/2 PINGs do not keep a connection open), on maximum age and
+//! on shutdown, each with a hard deadline.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -17,10 +20,12 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::LazyConfigAcceptor;
 use tokio_util::sync::CancellationToken;
 
+use crate::config::H2Limits;
+use crate::policy::HostPolicies;
 use crate::proxy::{ConnInfo, Proxy};
 use crate::report::{Reporter, SessionRecord};
 use crate::tls::{self, CertKey, TlsFacts};
@@ -57,12 +62,20 @@ impl TlsConfigs {
 /// Listener settings.
 #[derive(Debug, Clone)]
 pub struct ListenerOptions {
-    /// Policy when no SNI override applies.
-    pub default_policy: TlsPolicy,
-    /// SNI host → policy.
-    pub sni_policies: HashMap<String, TlsPolicy>,
+    /// The listener's policy and per-host overrides (chosen by SNI).
+    pub policies: HostPolicies,
     /// Connection cap.
     pub max_connections: usize,
+    /// Concurrent connections per client IP.
+    pub max_connections_per_ip: u32,
+    /// Every connection starts with a PROXY v2 header.
+    pub proxy_protocol: bool,
+    /// A connection older than this is asked to close.
+    pub max_connection_age: Duration,
+    /// A connection asked to close is dropped after this.
+    pub close_timeout: Duration,
+    /// HTTP/2 limits.
+    pub h2: H2Limits,
     /// Most request header fields (HTTP/1.1; beyond it hyper answers 431).
     pub max_header_count: usize,
     /// Largest request head in bytes (HTTP/1.1 read buffer, HTTP/2 header list).
@@ -114,6 +127,7 @@ impl TlsListener {
     pub async fn serve(self, shutdown: CancellationToken, grace: Duration) {
         let max = self.opts.max_connections;
         let permits = Arc::new(Semaphore::new(max));
+        let per_ip = Arc::new(IpSlots::new(self.opts.max_connections_per_ip));
         let opts = Arc::new(self.opts);
         // One set of HTTP builders shared by every connection (not 240
         // bytes of settings in each connection's task).
@@ -140,8 +154,7 @@ impl TlsListener {
             // qsgw_connections_total, labelled by the key-exchange group it
             // negotiated, or `refused` / `handshake_failed`.
             let Ok(permit) = permits.clone().try_acquire_owned() else {
-                metrics::counter!("qsgw_connections_total", "kx_group" => "refused").increment(1);
-                metrics::counter!("qsgw_connections_refused_total").increment(1);
+                refuse("max_connections");
                 drop(stream);
                 continue;
             };
@@ -150,17 +163,24 @@ impl TlsListener {
             let proxy = self.proxy.clone();
             let shutdown = shutdown.clone();
             let builder = builder.clone();
+            let per_ip = per_ip.clone();
             tokio::spawn(async move {
-                let _permit = permit;
-                // Boxed: the handshake's state is freed once it is done
-                // instead of sizing the connection's task for its lifetime.
+                // Boxed: the admission and handshake state is freed once
+                // done instead of sizing the connection's task for its
+                // lifetime.
+                let Some((stream, peer, trusted_peer, slot)) =
+                    Box::pin(admit(stream, peer, &proxy, &opts, &per_ip)).await
+                else {
+                    return;
+                };
                 let Some((tls, facts)) = Box::pin(handshake(stream, peer, &configs, &opts)).await
                 else {
                     return;
                 };
-                metrics::gauge!("qsgw_connections_active").increment(1.0);
-                serve_connection(tls, peer, facts, proxy, &opts, &builder, &shutdown).await;
-                metrics::gauge!("qsgw_connections_active").decrement(1.0);
+                let mut conn = ConnInfo::new(peer, facts);
+                conn.trusted_peer = trusted_peer;
+                conn.guard = Some(Arc::new(ConnGuard::new(permit, slot)));
+                serve_connection(tls, conn, proxy, &opts, &builder, &shutdown).await;
             });
         }
         drop(self.listener);
@@ -173,6 +193,179 @@ impl TlsListener {
             tracing::warn!("TLS connections still open after the grace period");
         }
     }
+}
+
+/// Counts a connection closed before its handshake.
+fn refuse(reason: &'static str) {
+    metrics::counter!("qsgw_connections_total", "kx_group" => "refused").increment(1);
+    metrics::counter!("qsgw_connections_refused_total", "reason" => reason).increment(1);
+}
+
+/// A connection's place under the caps, held until the connection (or the
+/// upgraded tunnel it became) ends; counted in `qsgw_connections_active`.
+#[derive(Debug)]
+pub struct ConnGuard {
+    _permit: OwnedSemaphorePermit,
+    _slot: Option<IpSlot>,
+}
+
+impl ConnGuard {
+    fn new(permit: OwnedSemaphorePermit, slot: Option<IpSlot>) -> Self {
+        metrics::gauge!("qsgw_connections_active").increment(1.0);
+        Self {
+            _permit: permit,
+            _slot: slot,
+        }
+    }
+}
+
+impl Drop for ConnGuard {
+    fn drop(&mut self) {
+        metrics::gauge!("qsgw_connections_active").decrement(1.0);
+    }
+}
+
+/// Open connections per client IP, in shards so accepting connections from
+/// many clients does not contend on one lock.
+#[derive(Debug)]
+struct IpSlots {
+    cap: u32,
+    shards: Vec<std::sync::Mutex<HashMap<IpAddr, u32>>>,
+}
+
+const IP_SHARDS: usize = 16;
+
+impl IpSlots {
+    fn new(cap: u32) -> Self {
+        Self {
+            cap,
+            shards: (0..IP_SHARDS)
+                .map(|_| std::sync::Mutex::default())
+                .collect(),
+        }
+    }
+
+    fn shard(&self, ip: IpAddr) -> std::sync::MutexGuard<'_, HashMap<IpAddr, u32>> {
+        let n = match ip {
+            IpAddr::V4(v4) => usize::from(v4.octets()[3]),
+            IpAddr::V6(v6) => usize::from(v6.octets()[15]),
+        };
+        self.shards[n % IP_SHARDS]
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A slot for `ip`, or `None` when it has `cap` connections open.
+    fn acquire(self: &Arc<Self>, ip: IpAddr) -> Option<IpSlot> {
+        let mut map = self.shard(ip);
+        let n = map.entry(ip).or_insert(0);
+        if *n >= self.cap {
+            return None;
+        }
+        *n += 1;
+        drop(map);
+        Some(IpSlot {
+            slots: self.clone(),
+            ip,
+        })
+    }
+}
+
+/// One open connection of one client IP.
+#[derive(Debug)]
+struct IpSlot {
+    slots: Arc<IpSlots>,
+    ip: IpAddr,
+}
+
+impl Drop for IpSlot {
+    fn drop(&mut self) {
+        let mut map = self.slots.shard(self.ip);
+        if let Some(n) = map.get_mut(&self.ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                map.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// Before the handshake: the PROXY header (when configured; only from a
+/// trusted proxy), then the per-IP cap on the client it names. A trusted
+/// proxy without PROXY protocol carries many clients and is not capped per
+/// IP. Returns the stream, the client address, whether the TCP peer is a
+/// trusted proxy (its `X-Forwarded-For` then counts), and the IP slot.
+async fn admit(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    proxy: &Proxy,
+    opts: &ListenerOptions,
+    per_ip: &Arc<IpSlots>,
+) -> Option<(TcpStream, SocketAddr, bool, Option<IpSlot>)> {
+    let trusted = proxy.edge().is_trusted(peer.ip());
+    let mut client = peer;
+    if opts.proxy_protocol {
+        if !trusted {
+            refuse("proxy_untrusted");
+            tracing::debug!(%peer, "PROXY protocol connection from an address not in QSGW_TRUSTED_PROXIES; closed");
+            return None;
+        }
+        match tokio::time::timeout(
+            HANDSHAKE_TIMEOUT,
+            crate::proxy_protocol::read_v2(&mut stream),
+        )
+        .await
+        {
+            Ok(Ok(Some(src))) => client = src,
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => {
+                refuse("proxy_header");
+                metrics::counter!("qsgw_proxy_protocol_errors_total", "reason" => e.label())
+                    .increment(1);
+                return None;
+            }
+            Err(_) => {
+                refuse("proxy_header");
+                metrics::counter!("qsgw_proxy_protocol_errors_total", "reason" => "timeout")
+                    .increment(1);
+                return None;
+            }
+        }
+    }
+    // With PROXY protocol the header names the client; without it, a
+    // trusted proxy's connection carries many clients.
+    let slot = if trusted && !opts.proxy_protocol {
+        None
+    } else {
+        match per_ip.acquire(client.ip()) {
+            Some(s) => Some(s),
+            None => {
+                refuse("per_ip");
+                return None;
+            }
+        }
+    };
+    // With PROXY protocol the named client is who the request path sees;
+    // its X-Forwarded-For (if any) is not believed.
+    let trusted_peer = trusted && !opts.proxy_protocol;
+    Some((stream, client, trusted_peer, slot))
+}
+
+/// The HTTP/2 limits, all explicit (hyper's defaults change between
+/// releases): streams, header list, flow-control windows (fixed, not
+/// adaptive, so one client cannot grow our buffers), and the rapid-reset
+/// bound.
+macro_rules! h2_limits {
+    ($b:expr, $opts:expr) => {{
+        let opts: &ListenerOptions = $opts;
+        $b.timer(TokioTimer::new())
+            .max_header_list_size(u32::try_from(opts.max_header_bytes).unwrap_or(u32::MAX))
+            .max_concurrent_streams(opts.h2.max_concurrent_streams)
+            .initial_stream_window_size(opts.h2.stream_window)
+            .initial_connection_window_size(opts.h2.connection_window)
+            .adaptive_window(false)
+            .max_pending_accept_reset_streams(opts.h2.max_pending_resets);
+    }};
 }
 
 /// HTTP settings of client connections: one builder per protocol the
@@ -200,9 +393,7 @@ impl HttpBuilders {
             .max_headers(opts.max_header_count)
             .max_buf_size(opts.max_header_bytes);
         let mut http2 = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
-        http2
-            .timer(TokioTimer::new())
-            .max_header_list_size(u32::try_from(opts.max_header_bytes).unwrap_or(u32::MAX));
+        h2_limits!(http2, opts);
         let mut auto = auto::Builder::new(TokioExecutor::new());
         // Without ALPN the protocol is only known once hyper has read the
         // preface (HTTP/2 clients send frames with no request in flight), so
@@ -213,9 +404,7 @@ impl HttpBuilders {
             .header_read_timeout(opts.header_timeout)
             .max_headers(opts.max_header_count)
             .max_buf_size(opts.max_header_bytes);
-        auto.http2()
-            .timer(TokioTimer::new())
-            .max_header_list_size(u32::try_from(opts.max_header_bytes).unwrap_or(u32::MAX));
+        h2_limits!(auto.http2(), opts);
         Self { http1, http2, auto }
     }
 }
@@ -233,8 +422,7 @@ struct ConnShared {
 /// the idle timeout, or shutdown asks it to finish its requests and close.
 async fn serve_connection(
     mut tls: tokio_rustls::server::TlsStream<TcpStream>,
-    peer: SocketAddr,
-    facts: TlsFacts,
+    conn: ConnInfo,
     proxy: Proxy,
     opts: &ListenerOptions,
     builders: &HttpBuilders,
@@ -258,27 +446,23 @@ async fn serve_connection(
     }
     // The HTTP side (several KiB with hyper's state) lives on the heap from
     // here on, so the task of a connection that never speaks stays small.
-    Box::pin(serve_http(
-        tls, peer, facts, proxy, opts, builders, shutdown,
-    ))
-    .await;
+    Box::pin(serve_http(tls, conn, proxy, opts, builders, shutdown)).await;
 }
 
 /// Serves HTTP once the client has spoken; see [`serve_connection`].
 async fn serve_http(
     tls: tokio_rustls::server::TlsStream<TcpStream>,
-    peer: SocketAddr,
-    facts: TlsFacts,
+    conn: ConnInfo,
     proxy: Proxy,
     opts: &ListenerOptions,
     builders: &HttpBuilders,
     shutdown: &CancellationToken,
 ) {
-    let kx_group = facts.kx_group;
-    let alpn = facts.alpn;
+    let kx_group = conn.tls.kx_group;
+    let alpn = conn.tls.alpn;
     let shared = Arc::new(ConnShared {
         proxy,
-        conn: ConnInfo::new(peer, facts),
+        conn,
         activity: Activity::default(),
     });
     let for_requests = shared.clone();
@@ -305,6 +489,8 @@ async fn serve_http(
         activity: &shared.activity,
         idle_timeout: opts.idle_timeout,
         header_timeout: http1.then_some(opts.header_timeout),
+        max_age: opts.max_connection_age,
+        close_timeout: opts.close_timeout,
         shutdown,
         kx_group,
     };
@@ -324,13 +510,18 @@ async fn serve_http(
     }
 }
 
-/// Watches a connection being served: graceful close on shutdown or
-/// idleness, dropped when an HTTP/1.1 request head does not arrive in time.
+/// Watches a connection being served: graceful close (HTTP/2 GOAWAY,
+/// HTTP/1.1 close after the answer in flight) on shutdown, idleness or
+/// maximum age, then dropped if it has not closed within the close
+/// timeout (a client that never acknowledges the GOAWAY); dropped at once
+/// when an HTTP/1.1 request head does not arrive in time.
 struct Watch<'a> {
     activity: &'a Activity,
     idle_timeout: Duration,
     /// HTTP/1.1 only (HTTP/2 clients send frames with no request pending).
     header_timeout: Option<Duration>,
+    max_age: Duration,
+    close_timeout: Duration,
     shutdown: &'a CancellationToken,
     kx_group: &'static str,
 }
@@ -343,6 +534,14 @@ impl Watch<'_> {
     {
         let mut conn = std::pin::pin!(conn);
         let mut closing = false;
+        let age = tokio::time::sleep(self.max_age);
+        let mut age = std::pin::pin!(age);
+        // Armed when a graceful close begins.
+        let deadline = tokio::time::sleep(Duration::MAX / 4);
+        let mut deadline = std::pin::pin!(deadline);
+        let close_by = |deadline: std::pin::Pin<&mut tokio::time::Sleep>| {
+            deadline.reset(tokio::time::Instant::now() + self.close_timeout);
+        };
         loop {
             tokio::select! {
                 r = conn.as_mut() => {
@@ -354,6 +553,18 @@ impl Watch<'_> {
                 () = self.shutdown.cancelled(), if !closing => {
                     graceful(conn.as_mut());
                     closing = true;
+                    close_by(deadline.as_mut());
+                }
+                () = age.as_mut(), if !closing => {
+                    metrics::counter!("qsgw_connections_max_age_closed_total").increment(1);
+                    graceful(conn.as_mut());
+                    closing = true;
+                    close_by(deadline.as_mut());
+                }
+                () = deadline.as_mut(), if closing => {
+                    metrics::counter!("qsgw_connections_close_timeout_total").increment(1);
+                    tracing::debug!(kx_group = %self.kx_group, "connection did not close in time after being asked; dropped");
+                    return;
                 }
                 stall = self.activity.stalled(self.idle_timeout, self.header_timeout), if !closing => {
                     match stall {
@@ -361,6 +572,7 @@ impl Watch<'_> {
                             metrics::counter!("qsgw_connections_idle_closed_total").increment(1);
                             graceful(conn.as_mut());
                             closing = true;
+                            close_by(deadline.as_mut());
                         }
                         Stall::Header => {
                             // Dropped, not closed gracefully: hyper would
@@ -376,12 +588,15 @@ impl Watch<'_> {
     }
 }
 
-/// Whether a connection moved a byte lately, how many requests it is
-/// serving, and whether a request head has begun to arrive. The I/O path
+/// Whether a request began or ended lately, how many requests a
+/// connection is serving, and whether a request head has begun to arrive.
+/// Idleness counts requests, not bytes: HTTP/2 PINGs, SETTINGS or
+/// WINDOW_UPDATE frames alone do not keep a connection open. The I/O path
 /// only sets flags (no clock read or timer per read, write or request); the
 /// watchdog samples them.
 #[derive(Debug, Default)]
 struct Activity {
+    /// A request began or ended since the last sample.
     moved: AtomicBool,
     /// Bytes were read since the last request began or ended: the next
     /// request's head is on its way.
@@ -412,23 +627,19 @@ impl Drop for Busy<'_> {
 }
 
 impl Activity {
-    fn touch(&self) {
-        self.moved.store(true, Relaxed);
-    }
-
     fn touch_read(&self) {
-        self.moved.store(true, Relaxed);
         self.partial.store(true, Relaxed);
     }
 
     fn begin(&self) -> Busy<'_> {
+        self.moved.store(true, Relaxed);
         self.busy.fetch_add(1, Relaxed);
         self.started.fetch_add(1, Relaxed);
         self.partial.store(false, Relaxed);
         Busy(self)
     }
 
-    /// Resolves once nothing moved and no request was in flight for `idle`,
+    /// Resolves once no request began, ended or was in flight for `idle`,
     /// or once one request head has been incomplete for `header` (sampled
     /// every eighth of the shorter limit, so the close comes between the
     /// limit and 1⅛ × the limit).
@@ -470,7 +681,7 @@ impl Activity {
     }
 }
 
-/// The TLS stream, noting every byte read or written.
+/// The TLS stream, noting that bytes of a request head arrived.
 struct Tracked<T> {
     inner: T,
     shared: Arc<ConnShared>,
@@ -497,11 +708,7 @@ impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Tracked<T> {
         cx: &mut std::task::Context<'_>,
         buf: &[u8],
     ) -> std::task::Poll<std::io::Result<usize>> {
-        let r = std::pin::Pin::new(&mut self.inner).poll_write(cx, buf);
-        if matches!(r, std::task::Poll::Ready(Ok(n)) if n > 0) {
-            self.shared.activity.touch();
-        }
-        r
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
     }
 
     fn poll_write_vectored(
@@ -509,11 +716,7 @@ impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Tracked<T> {
         cx: &mut std::task::Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> std::task::Poll<std::io::Result<usize>> {
-        let r = std::pin::Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
-        if matches!(r, std::task::Poll::Ready(Ok(n)) if n > 0) {
-            self.shared.activity.touch();
-        }
-        r
+        std::pin::Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -554,10 +757,13 @@ async fn handshake(
         let start = LazyConfigAcceptor::new(rustls::server::Acceptor::default(), stream).await?;
         let ch = start.client_hello();
         let sni = ch.server_name().map(|s| s.to_ascii_lowercase());
-        let policy = sni
-            .as_deref()
-            .and_then(|s| opts.sni_policies.get(s).copied())
-            .unwrap_or(opts.default_policy);
+        if sni.is_none() {
+            // No SNI, or one rustls refused to read (an IP address, which
+            // RFC 6066 §3 forbids): counted, where rustls alone would log a
+            // warning per handshake for any client to flood the log with.
+            metrics::counter!("qsgw_tls_handshakes_without_sni_total").increment(1);
+        }
+        let policy = opts.policies.of(sni.as_deref());
         hello = Some(Hello {
             sni,
             offered: ch.named_groups().map(<[_]>::to_vec).unwrap_or_default(),

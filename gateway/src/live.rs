@@ -26,6 +26,8 @@ pub struct LiveConfig {
     table: ArcSwap<RoutingTable>,
     snapshot: ArcSwap<Option<ConfigSnapshot>>,
     loaded: AtomicBool,
+    /// Where the config in force came from ([`ConfigSource`] as u8).
+    source: std::sync::atomic::AtomicU8,
     health: Arc<HealthRegistry>,
     cancel: CancellationToken,
 }
@@ -39,6 +41,7 @@ impl LiveConfig {
             table: ArcSwap::from_pointee(RoutingTable::default()),
             snapshot: ArcSwap::from_pointee(None),
             loaded: AtomicBool::new(false),
+            source: std::sync::atomic::AtomicU8::new(ConfigSource::None as u8),
             health: Arc::new(HealthRegistry::new(pool_size)),
             cancel,
         }
@@ -81,6 +84,21 @@ impl LiveConfig {
         self.snapshot.load().as_ref().clone()
     }
 
+    /// Notes where the config in force came from (readiness shows it).
+    pub fn set_source(&self, source: ConfigSource) {
+        self.source.store(source as u8, Ordering::Release);
+    }
+
+    /// Where the config in force came from.
+    pub fn source(&self) -> ConfigSource {
+        match self.source.load(Ordering::Acquire) {
+            1 => ConfigSource::File,
+            2 => ConfigSource::Cache,
+            3 => ConfigSource::Etcd,
+            _ => ConfigSource::None,
+        }
+    }
+
     /// Installs a snapshot unless it equals the one in force. Returns
     /// whether the table changed.
     pub fn install(&self, snap: ConfigSnapshot) -> bool {
@@ -103,6 +121,21 @@ impl LiveConfig {
         metrics::gauge!("qsgw_config_revision").set(self.table().revision() as f64);
         true
     }
+}
+
+/// Where the routing table in force came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ConfigSource {
+    /// Nothing loaded.
+    None = 0,
+    /// `QSGW_CONFIG_FILE` (standalone).
+    File = 1,
+    /// The on-disk cache of the last good config: etcd not reached since
+    /// start.
+    Cache = 2,
+    /// etcd.
+    Etcd = 3,
 }
 
 /// Reads a snapshot file (standalone mode and the cache).
@@ -209,13 +242,16 @@ pub fn spawn_etcd_source(
     tokio::spawn(async move {
         let install = |state: &State| {
             let snap = state.snapshot();
+            live.set_source(ConfigSource::Etcd);
             if live.install(snap.clone()) {
                 if let Some(path) = cache.as_deref() {
                     write_cache(path, &snap);
                 }
             }
         };
-        // Initial read, retried until etcd answers.
+        // Initial read, retried until etcd answers (logged once, then a
+        // line a minute with the count).
+        let failures = crate::throttle::Throttled::new(std::time::Duration::from_secs(60));
         let (mut state, start) = loop {
             let Some(mut client) = etcd::connect_with_retry(&settings, &cancel).await else {
                 return;
@@ -223,7 +259,9 @@ pub fn spawn_etcd_source(
             match etcd::get_prefix(&mut client, qsgw::PREFIX).await {
                 Ok(snap) => break (State::from_kvs(&snap.kvs), snap.revision + 1),
                 Err(e) => {
-                    tracing::warn!(error = %e, "reading the config from etcd failed, retrying");
+                    if let Some(n) = failures.hit(1) {
+                        tracing::warn!(error = %e, failures = n, "reading the config from etcd failed, retrying every second");
+                    }
                     tokio::select! {
                         () = cancel.cancelled() => return,
                         () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}

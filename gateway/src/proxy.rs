@@ -1,8 +1,21 @@
-//! Forwarding one request: route lookup, target choice, header rewriting,
-//! streaming both ways, and error classification (downstream 4xx, upstream
-//! 502/503/504), all answered as problem+json.
+//! One request, as named steps, each its own function with its own tests:
+//!
+//! 1. [`Proxy::resolve`]: host and canonical path → route (400/404/405);
+//! 2. [`Proxy::client`]: who the client is (`X-Forwarded-For` believed only
+//!    from `QSGW_TRUSTED_PROXIES`);
+//! 3. [`Proxy::admit`]: rate limit (429) and key-exchange policy (403/421);
+//! 4. [`Proxy::inspect`]: cached or sync threat verdict (403);
+//! 5. [`rewrite`]: hop-by-hop headers out, forwarding headers set, path
+//!    rewritten;
+//! 6. [`Proxy::send`]: to a target, retried on another one when the
+//!    request never reached the upstream (no copy of the request is kept);
+//!    upgrades spliced;
+//! 7. [`Refusal::problem`]: the one place mapping every refusal to its
+//!    status (downstream 4xx, upstream 502/503/504, internal 500) as
+//!    problem+json.
 
-use std::net::SocketAddr;
+use std::borrow::Cow;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -10,23 +23,29 @@ use axum::body::Body;
 use axum::response::IntoResponse;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Request, Response, StatusCode, Uri, Version};
-use http_body_util::{Either, Empty};
+use http_body_util::Either;
+use shared::edge::{canonical_path, InternalAddress, IpNet, PathError, TargetGuard};
 use shared::ratelimit::{IpRateLimiter, RateLimit};
 use shared::request_id::{RequestId, X_REQUEST_ID};
 use shared::Problem;
+use tokio_util::sync::CancellationToken;
 
 use shared::features::RequestFeatures;
 use shared::qsgw::InspectionMode;
 
 use crate::inspect::{Inspector, Job, Verdict};
+use crate::listener::ConnGuard;
 use crate::live::LiveConfig;
-use crate::routing::{upstream_path, Miss, RouteEntry, RouteMetrics};
+use crate::policy::{HostPolicies, PolicyRefusal};
+use crate::report::{Reporter, ThreatEvent};
+use crate::routing::{upstream_path, Miss, RouteEntry, RouteMetrics, RoutingTable};
 use crate::tls::TlsFacts;
-use crate::upstream::{self, PooledBody, UpstreamBody};
+use crate::upstream::{self, PooledBody, SendError, UpstreamBody};
 
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+const X_REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
 const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
 const PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
 
@@ -51,13 +70,17 @@ pub type ProxyBody = Either<PooledBody, Body>;
 /// Per-connection facts the proxy needs.
 #[derive(Debug, Clone)]
 pub struct ConnInfo {
-    /// Client address.
+    /// Client address (the TCP peer, or the PROXY protocol source).
     pub peer: SocketAddr,
     /// The client address as an `X-Forwarded-For` value (made once per
     /// connection, not per request).
     pub peer_ip: HeaderValue,
-    /// The connection's TLS facts (inspection features).
+    /// The connection's TLS facts (policy, inspection features).
     pub tls: Arc<TlsFacts>,
+    /// Whether `peer` is a trusted proxy (its `X-Forwarded-For` counts).
+    pub trusted_peer: bool,
+    /// The connection's slot under the caps; an upgraded tunnel keeps it.
+    pub guard: Option<Arc<ConnGuard>>,
 }
 
 impl ConnInfo {
@@ -69,7 +92,49 @@ impl ConnInfo {
             peer,
             peer_ip,
             tls: Arc::new(tls),
+            trusted_peer: false,
+            guard: None,
         }
+    }
+}
+
+/// Edge settings of the request path.
+#[derive(Debug, Clone)]
+pub struct EdgeSettings {
+    /// Listener policy and per-host overrides.
+    pub policies: HostPolicies,
+    /// `QSGW_TRUSTED_PROXIES`.
+    pub trusted_proxies: Vec<IpNet>,
+    /// `QSGW_PASS_FORWARDED_HEADERS`.
+    pub pass_forwarded_headers: bool,
+    /// Which target addresses may be connected to.
+    pub targets: TargetGuard,
+    /// An upgraded tunnel with no byte either way for this long is closed.
+    pub tunnel_idle: Duration,
+    /// Where policy refusals are recorded.
+    pub reporter: Reporter,
+    /// Cancelled when the gateway drains (HTTP/1.1 answers then say
+    /// `Connection: close`).
+    pub draining: CancellationToken,
+}
+
+impl EdgeSettings {
+    /// Settings with everything at its default (tests, benches).
+    pub fn new(policies: HostPolicies) -> Self {
+        Self {
+            policies,
+            trusted_proxies: Vec::new(),
+            pass_forwarded_headers: false,
+            targets: TargetGuard::default(),
+            tunnel_idle: Duration::from_secs(60),
+            reporter: Reporter::disabled(),
+            draining: CancellationToken::new(),
+        }
+    }
+
+    /// Whether `ip` is a trusted proxy.
+    pub fn is_trusted(&self, ip: IpAddr) -> bool {
+        !self.trusted_proxies.is_empty() && self.trusted_proxies.iter().any(|n| n.contains(&ip))
     }
 }
 
@@ -82,6 +147,10 @@ pub struct Proxy {
     inspector: Inspector,
     unrouted: Arc<RouteMetrics>,
     traffic: Arc<crate::report::Traffic>,
+    edge: Arc<EdgeSettings>,
+    /// Policy refusals already recorded per (client, route), so a client
+    /// retrying in a loop makes one threat event a minute, not thousands.
+    recorded: moka::sync::Cache<(IpAddr, Arc<str>), ()>,
 }
 
 /// What [`Proxy::forward`] hands back to [`Proxy::handle`].
@@ -93,14 +162,133 @@ struct Forwarded {
     job: Option<Job>,
 }
 
-impl Forwarded {
-    fn answer(metrics: Arc<RouteMetrics>, resp: Response<ProxyBody>) -> Self {
-        Self {
-            metrics,
-            resp,
-            job: None,
+/// Why the gateway answered a request itself. [`Refusal::problem`] is
+/// the one place that gives each its status.
+#[derive(Debug)]
+pub enum Refusal {
+    /// The path cannot be canonicalised safely (400).
+    BadPath(PathError),
+    /// No route for host and path (404).
+    NoRoute,
+    /// A route matches host and path but not the method (405).
+    MethodNotAllowed,
+    /// Over the per-IP rate (429, seconds to wait).
+    RateLimited(u64),
+    /// The connection's key exchange does not meet the policy (403/421).
+    Policy(PolicyRefusal),
+    /// Threat inspection blocked the client (403).
+    Blocked,
+    /// No available target (503).
+    NoHealthyTarget,
+    /// The target resolved to an address targets may not use (502).
+    TargetForbidden(InternalAddress),
+    /// Connection refused or not established (502).
+    UpstreamRefused,
+    /// The connection broke before a response (502).
+    UpstreamFailed,
+    /// No response in time (504).
+    UpstreamTimeout,
+    /// A bug of ours (500).
+    Internal(&'static str),
+}
+
+impl Refusal {
+    /// The problem document answered for this refusal.
+    pub fn problem(&self) -> Problem {
+        match self {
+            Self::BadPath(e) => Problem::new(StatusCode::BAD_REQUEST, "bad-path", e.message()),
+            Self::NoRoute => Problem::not_found("no route matches this host and path"),
+            Self::MethodNotAllowed => Problem::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "the route does not accept this method",
+            ),
+            Self::RateLimited(wait) => Problem::too_many_requests((*wait).max(1)),
+            Self::Policy(p) if p.misdirected => Problem::new(
+                StatusCode::MISDIRECTED_REQUEST,
+                "misdirected-request",
+                format!(
+                    "this host requires key-exchange policy {} but the connection was made for another name (SNI) and negotiated {}; connect again with this host name",
+                    p.required.as_str(),
+                    p.negotiated
+                ),
+            ),
+            Self::Policy(p) => Problem::new(
+                StatusCode::FORBIDDEN,
+                "tls-policy",
+                format!(
+                    "this route requires key-exchange policy {}; the connection negotiated {}",
+                    p.required.as_str(),
+                    p.negotiated
+                ),
+            ),
+            Self::Blocked => Problem::forbidden("the request was blocked by threat inspection"),
+            Self::NoHealthyTarget => Problem::unavailable("no healthy upstream target"),
+            Self::TargetForbidden(class) => Problem::new(
+                StatusCode::BAD_GATEWAY,
+                "bad-gateway",
+                format!(
+                    "the upstream target resolves to {}, which targets may not use",
+                    class.describe()
+                ),
+            ),
+            Self::UpstreamRefused => Problem::new(
+                StatusCode::BAD_GATEWAY,
+                "bad-gateway",
+                "the upstream refused the connection",
+            ),
+            Self::UpstreamFailed => Problem::new(
+                StatusCode::BAD_GATEWAY,
+                "bad-gateway",
+                "the upstream connection failed",
+            ),
+            Self::UpstreamTimeout => Problem::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                "upstream-timeout",
+                "the upstream did not answer in time",
+            ),
+            Self::Internal(what) => {
+                tracing::error!(what, "internal error on the request path");
+                Problem::internal_opaque()
+            }
         }
     }
+
+    fn from_upstream(e: &upstream::UpstreamError) -> Self {
+        match e {
+            upstream::UpstreamError::Forbidden(class) => Self::TargetForbidden(*class),
+            e if e.is_connect() => Self::UpstreamRefused,
+            _ => Self::UpstreamFailed,
+        }
+    }
+}
+
+/// The route a request resolved to, with its host and canonical path.
+#[derive(Debug)]
+pub struct Resolved<'r> {
+    /// The route.
+    pub entry: Arc<RouteEntry>,
+    /// The request host, normalised (policy, wildcard matching).
+    pub host: Option<Cow<'r, str>>,
+    /// The canonical path.
+    pub path: Cow<'r, str>,
+}
+
+/// Who the client is, as the request path uses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Client {
+    /// The right-most untrusted address (rate limits, inspection).
+    pub ip: IpAddr,
+    /// The `X-Forwarded-For` sent upstream: the client, the trusted hops
+    /// after it, and the peer.
+    pub forwarded_for: HeaderValue,
+}
+
+/// The request as it goes upstream, and what an upgrade needs.
+#[derive(Debug)]
+pub struct Outgoing {
+    req: Request<UpstreamBody>,
+    client_upgrade: Option<hyper::upgrade::OnUpgrade>,
 }
 
 impl Proxy {
@@ -112,6 +300,7 @@ impl Proxy {
         limit: RateLimit,
         inspector: Inspector,
         traffic: Arc<crate::report::Traffic>,
+        edge: EdgeSettings,
     ) -> Self {
         Self {
             live,
@@ -120,7 +309,17 @@ impl Proxy {
             inspector,
             unrouted: Arc::new(RouteMetrics::new("none")),
             traffic,
+            edge: Arc::new(edge),
+            recorded: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(Duration::from_secs(60))
+                .build(),
         }
+    }
+
+    /// The edge settings (the listener reads the trusted proxies).
+    pub fn edge(&self) -> &EdgeSettings {
+        &self.edge
     }
 
     /// Handles one request end to end; never fails (errors are responses).
@@ -136,12 +335,19 @@ impl Proxy {
             .filter(|v| RequestId::is_valid(v.as_bytes()))
             .cloned()
             .unwrap_or_else(RequestId::generate_header_value);
+        let http1 = req.version() < Version::HTTP_2;
         let Forwarded {
             metrics: route_metrics,
             mut resp,
             job,
         } = self.forward(req, conn, &rid).await;
         resp.headers_mut().insert(X_REQUEST_ID.clone(), rid);
+        if http1 && self.edge.draining.is_cancelled() {
+            // Draining: the client learns with this answer that the
+            // connection closes, instead of from a reset on its next request.
+            resp.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         let status = resp.status().as_u16();
         if let Some(mut job) = job {
             job.features.status = Some(status);
@@ -155,93 +361,196 @@ impl Proxy {
         resp
     }
 
+    /// The steps in order; a refusal at any step becomes its answer.
     async fn forward(
         &self,
         req: Request<hyper::body::Incoming>,
         conn: &ConnInfo,
         rid: &HeaderValue,
     ) -> Forwarded {
-        let host = request_host(&req);
-        let host_str = host.as_ref().and_then(|h| h.to_str().ok());
-        let found = self
-            .live
-            .table()
-            .find(host_str, req.uri().path(), req.method().as_str());
-        let entry: Arc<RouteEntry> = match found {
-            Ok(e) => e,
-            Err(Miss::NoRoute) => {
-                return Forwarded::answer(
-                    self.unrouted.clone(),
-                    problem(
-                        Problem::not_found("no route matches this host and path"),
-                        rid,
-                    ),
-                )
+        let table = self.live.table();
+        let (entry, canonical, client) = match self.resolve(&table, &req) {
+            Ok(r) => {
+                let client = self.client(req.headers(), conn);
+                if let Err(x) = self.admit(&r, &client, conn) {
+                    return refused(r.entry.metrics.clone(), x, None, rid);
+                }
+                // Owned only when canonicalisation changed the path.
+                let canonical = match r.path {
+                    Cow::Owned(p) => Some(p),
+                    Cow::Borrowed(_) => None,
+                };
+                (r.entry, canonical, client)
             }
-            Err(Miss::MethodNotAllowed) => {
-                return Forwarded::answer(
-                    self.unrouted.clone(),
-                    problem(
-                        Problem::new(
-                            StatusCode::METHOD_NOT_ALLOWED,
-                            "method-not-allowed",
-                            "the route does not accept this method",
-                        ),
-                        rid,
-                    ),
-                )
-            }
+            Err(x) => return refused(self.unrouted.clone(), x, None, rid),
         };
         let label = entry.metrics.clone();
-
-        // Per-IP rate limits: the route's own when set, else the global one.
-        let limiter = entry.limiter.as_ref().unwrap_or(&self.limiter);
-        if let Err(wait) = limiter.check(conn.peer.ip()) {
-            label.rate_limited.increment(1);
-            return Forwarded::answer(label, problem(Problem::too_many_requests(wait.max(1)), rid));
-        }
-
-        // Threat inspection: a blocked client is refused here; sync routes
-        // wait (briefly) for a verdict; the rest is analysed after the fact.
-        let mut job = None;
-        if entry.route.inspection != InspectionMode::Off && self.inspector.is_enabled() {
-            let ua = req
-                .headers()
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok());
-            let client = self.inspector.client_key(conn.peer.ip(), ua);
-            if self.inspector.is_blocked(client) {
-                return blocked(label, rid);
-            }
-            let pending = Job {
-                features: features(&req, conn),
-                route_id: label.id.clone(),
-                client,
-            };
-            if entry.route.inspection == InspectionMode::Sync {
-                // Boxed: the HTTP call's state stays off the common path.
-                match Box::pin(self.inspector.verdict_now(&pending)).await {
-                    Some(Verdict::Block) => return blocked(label, rid),
-                    Some(_) => {}
-                    None => job = Some(pending),
-                }
-            } else {
-                job = Some(pending);
-            }
-        }
-
-        // Origin-form target of the upstream request (HTTP/1.1 request
-        // line): the client's own when the path is not rewritten.
-        let Ok(uri) = upstream_uri(req.uri(), &entry.route) else {
-            return Forwarded {
-                metrics: label,
-                resp: problem(
-                    Problem::bad_request("the request path cannot be forwarded"),
-                    rid,
-                ),
-                job,
-            };
+        let job = match self.inspect(&entry, &req, conn, &client).await {
+            Ok(job) => job,
+            Err(x) => return refused(label, x, None, rid),
         };
+        let out = match rewrite(req, &entry, canonical, &client, &self.edge, rid) {
+            Ok(out) => out,
+            Err(x) => return refused(label, x, job, rid),
+        };
+        match self.send(&entry, out, conn, rid).await {
+            Ok(resp) => Forwarded {
+                metrics: label,
+                resp,
+                job,
+            },
+            Err(x) => refused(label, x, job, rid),
+        }
+    }
+
+    /// Step 1: the route for the request's host and canonical path.
+    pub fn resolve<'r, B>(
+        &self,
+        table: &RoutingTable,
+        req: &'r Request<B>,
+    ) -> Result<Resolved<'r>, Refusal> {
+        let path = canonical_path(req.uri().path()).map_err(Refusal::BadPath)?;
+        let host = request_host_str(req).map(shared::edge::request_host);
+        let routed_host = host.as_deref().filter(|_| table.has_host_routes());
+        let entry = table
+            .find(routed_host, &path, req.method().as_str())
+            .map_err(|m| match m {
+                Miss::NoRoute => Refusal::NoRoute,
+                Miss::MethodNotAllowed => Refusal::MethodNotAllowed,
+            })?;
+        Ok(Resolved { entry, host, path })
+    }
+
+    /// Step 2: the client's address. From an untrusted peer, the peer
+    /// itself (whatever `X-Forwarded-For` says); from a trusted proxy, the
+    /// right-most address in `X-Forwarded-For` that is not a trusted proxy.
+    pub fn client(&self, headers: &HeaderMap, conn: &ConnInfo) -> Client {
+        if !conn.trusted_peer || !headers.contains_key(&X_FORWARDED_FOR) {
+            return Client {
+                ip: conn.peer.ip(),
+                forwarded_for: conn.peer_ip.clone(),
+            };
+        }
+        client_from_chain(headers, conn, &self.edge)
+    }
+
+    /// Step 3: the rate limit (the route's own or the global one) and the
+    /// key-exchange policy.
+    pub fn admit(&self, r: &Resolved<'_>, client: &Client, conn: &ConnInfo) -> Result<(), Refusal> {
+        let entry = &r.entry;
+        let limiter = entry.limiter.as_ref().unwrap_or(&self.limiter);
+        if let Err(wait) = limiter.check(client.ip) {
+            entry.metrics.rate_limited.increment(1);
+            return Err(Refusal::RateLimited(wait));
+        }
+        if let Err(p) = crate::policy::check(
+            &self.edge.policies,
+            &conn.tls,
+            r.host.as_deref(),
+            entry.route.tls_policy,
+        ) {
+            self.record_policy_refusal(&p, entry, client, conn);
+            return Err(Refusal::Policy(p));
+        }
+        Ok(())
+    }
+
+    /// Counts a policy refusal, and records it for the control plane as a
+    /// threat event (once per client and route a minute).
+    fn record_policy_refusal(
+        &self,
+        p: &PolicyRefusal,
+        entry: &RouteEntry,
+        client: &Client,
+        conn: &ConnInfo,
+    ) {
+        let status = if p.misdirected { "421" } else { "403" };
+        metrics::counter!("qsgw_policy_refusals_total", "route" => entry.metrics.id.to_string(), "policy" => p.required.as_str(), "status" => status).increment(1);
+        if !self.edge.reporter.is_enabled() {
+            return;
+        }
+        let key = (client.ip, entry.metrics.id.clone());
+        if self.recorded.contains_key(&key) {
+            return;
+        }
+        self.recorded.insert(key, ());
+        let reason = format!(
+            "route requires {}; connection negotiated {} over {} (SNI {}); answered {status}",
+            p.required.as_str(),
+            p.negotiated,
+            conn.tls.protocol,
+            conn.tls.sni.as_deref().unwrap_or("none"),
+        );
+        self.edge.reporter.threat(ThreatEvent {
+            id: ThreatEvent::new_id(),
+            gateway_id: None,
+            client_ip: client.ip.to_string(),
+            user_agent: None,
+            route_id: Some(entry.metrics.id.to_string()),
+            method: None,
+            path: None,
+            threat_type: "tls_policy_violation",
+            severity: "MEDIUM",
+            anomaly_score: None,
+            bot_score: None,
+            reasons: vec![clip(&reason, 500).to_owned()],
+            action_taken: "blocked",
+            detected_at: chrono::Utc::now(),
+        });
+    }
+
+    /// Step 4: threat inspection. A client whose cached verdict is
+    /// `block` is refused; sync routes wait (briefly) for a verdict; the
+    /// rest is analysed after the answer (the returned job).
+    pub async fn inspect<B>(
+        &self,
+        entry: &RouteEntry,
+        req: &Request<B>,
+        conn: &ConnInfo,
+        client: &Client,
+    ) -> Result<Option<Job>, Refusal> {
+        if entry.route.inspection == InspectionMode::Off || !self.inspector.is_enabled() {
+            return Ok(None);
+        }
+        let key = self.inspector.client_key(client.ip);
+        if self.inspector.is_blocked(key) {
+            entry.metrics.blocked.increment(1);
+            return Err(Refusal::Blocked);
+        }
+        let pending = Job {
+            features: features(req, conn, client.ip),
+            route_id: entry.metrics.id.clone(),
+            client: key,
+        };
+        if entry.route.inspection == InspectionMode::Sync {
+            // Boxed: the HTTP call's state stays off the common path.
+            match Box::pin(self.inspector.verdict_now(&pending)).await {
+                Some(Verdict::Block) => {
+                    entry.metrics.blocked.increment(1);
+                    return Err(Refusal::Blocked);
+                }
+                Some(_) => return Ok(None),
+                None => {}
+            }
+        }
+        Ok(Some(pending))
+    }
+
+    /// Step 6: sends to a target picked by the balancer. A request that
+    /// never reached the upstream (connect refused or timed out, pooled
+    /// connection found closed, address refused) comes back whole and goes
+    /// to another target, up to the route's retries, whatever its method:
+    /// nothing was sent, so nothing is repeated, and no copy was needed.
+    /// A request that reached the upstream is not retried, except an
+    /// idempotent bodiless one that failed on a reused connection (see
+    /// [`upstream::send`]); a timeout is never retried.
+    pub async fn send(
+        &self,
+        entry: &RouteEntry,
+        out: Outgoing,
+        conn: &ConnInfo,
+        rid: &HeaderValue,
+    ) -> Result<Response<ProxyBody>, Refusal> {
         let upstream_cfg = &entry.upstream.config;
         let timeout = entry
             .route
@@ -249,147 +558,217 @@ impl Proxy {
             .or(upstream_cfg.request_timeout_ms)
             .map_or(self.default_timeout, Duration::from_millis);
         let connect_timeout = Duration::from_millis(upstream_cfg.connect_timeout_ms.max(1));
-
-        let upgrade = is_upgrade(req.headers());
-        let (mut parts, body) = req.into_parts();
-        let client_upgrade = if upgrade {
-            parts.extensions.remove::<hyper::upgrade::OnUpgrade>()
-        } else {
-            None
-        };
-        let upgrade_proto = parts.headers.get(header::UPGRADE).cloned();
-        // Room for the forwarding headers and the id (one growth at most).
-        parts.headers.reserve(5);
-        strip_hop_by_hop(&mut parts.headers);
-        if let (true, Some(proto)) = (upgrade, upgrade_proto) {
-            // WebSocket and other upgrades pass through.
-            parts
-                .headers
-                .insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
-            parts.headers.insert(header::UPGRADE, proto);
-        }
-        set_forwarded(&mut parts.headers, conn, host.as_ref());
-        parts.headers.insert(X_REQUEST_ID.clone(), rid.clone());
-        if !parts.headers.contains_key(header::HOST) {
-            if let Some(h) = host {
-                parts.headers.insert(header::HOST, h);
-            }
-        }
-        parts.version = Version::HTTP_11;
-        parts.uri = uri;
-        // Extensions are per hop (hyper's connection facts); none go upstream.
-        parts.extensions = http::Extensions::new();
-
-        // Retries go to another target, only for idempotent methods without
-        // a body (a streamed body cannot be replayed), only on failures
-        // before a response.
-        let replayable = matches!(
-            parts.method,
+        let attempts = 1 + usize::from(entry.route.retries);
+        let Outgoing {
+            mut req,
+            client_upgrade,
+        } = out;
+        let idempotent_bodiless = matches!(
+            *req.method(),
             http::Method::GET | http::Method::HEAD | http::Method::OPTIONS
-        ) && hyper::body::Body::size_hint(&body).exact() == Some(0)
-            && !upgrade;
-        let attempts = if replayable {
-            1 + usize::from(entry.route.retries)
-        } else {
-            1
-        };
-        let mut body = Some(body);
-        let mut spare = Some(parts);
+        ) && hyper::body::Body::size_hint(req.body()).exact() == Some(0)
+            && client_upgrade.is_none();
         let mut previous: Option<&shared::qsgw::Target> = None;
-        let mut last_error = None;
+        let mut last = Refusal::NoHealthyTarget;
         for attempt in 0..attempts {
             let Some((target, state)) = entry.upstream.pick_except(previous) else {
-                return Forwarded {
-                    metrics: label,
-                    resp: problem(Problem::unavailable("no healthy upstream target"), rid),
-                    job,
-                };
+                return Err(last);
             };
-            // The last attempt (usually the only one) takes the parts; an
-            // earlier one sends a copy.
-            let req_parts = if attempt + 1 == attempts {
-                match spare.take() {
-                    Some(p) => p,
-                    None => break,
-                }
-            } else {
-                match spare.as_ref() {
-                    Some(p) => p.clone(),
-                    None => break,
-                }
-            };
-            let req_body: UpstreamBody = match body.take() {
-                Some(b) if !replayable => Either::Left(b),
-                _ => Either::Right(Empty::new()),
-            };
-            let upstream_req = Request::from_parts(req_parts, req_body);
+            previous = Some(target);
             let in_flight = state.begin();
             let outcome = tokio::time::timeout(
                 timeout,
-                upstream::send(state, target, connect_timeout, upstream_req),
+                upstream::send(
+                    state,
+                    target,
+                    connect_timeout,
+                    &self.edge.targets,
+                    idempotent_bodiless && attempt + 1 < attempts,
+                    req,
+                ),
             )
             .await;
             drop(in_flight);
-            match outcome {
-                Ok(Ok((mut resp, sender))) => {
+            let e = match outcome {
+                Ok(Ok((resp, sender))) => {
                     state.proxy_success();
                     if resp.status() == StatusCode::SWITCHING_PROTOCOLS {
-                        if let Some(client_side) = client_upgrade {
-                            let upstream_side = hyper::upgrade::on(&mut resp);
-                            tokio::spawn(splice(client_side, upstream_side));
-                        }
-                        // The connection now belongs to the upgrade.
-                        drop(sender);
-                        let (parts, _) = resp.into_parts();
-                        return Forwarded {
-                            metrics: label,
-                            resp: Response::from_parts(parts, Either::Right(Body::empty())),
-                            job,
-                        };
+                        return Ok(self.upgraded(resp, sender, client_upgrade, conn));
                     }
                     let mut resp = PooledBody::wrap(resp, sender, state);
                     strip_hop_by_hop(resp.headers_mut());
-                    return Forwarded {
-                        metrics: label,
-                        resp: resp.map(Either::Left),
-                        job,
-                    };
+                    return Ok(resp.map(Either::Left));
                 }
-                Ok(Err(e)) => {
-                    state.proxy_failure(&entry.upstream.config.ejection);
+                Ok(Err(SendError::NotSent(e, back))) => {
+                    req = *back;
+                    e
+                }
+                Ok(Err(SendError::Failed(e))) => {
+                    state.proxy_failure(&upstream_cfg.ejection);
                     tracing::warn!(error = %e, attempt, request_id = rid.to_str().unwrap_or_default(), target = %format!("{}:{}", target.host, target.port), "upstream request failed");
-                    last_error = Some(if e.is_connect() {
-                        Problem::new(
-                            StatusCode::BAD_GATEWAY,
-                            "bad-gateway",
-                            "the upstream refused the connection",
-                        )
-                    } else {
-                        Problem::new(
-                            StatusCode::BAD_GATEWAY,
-                            "bad-gateway",
-                            "the upstream connection failed",
-                        )
-                    });
+                    return Err(Refusal::from_upstream(&e));
                 }
                 Err(_) => {
-                    state.proxy_failure(&entry.upstream.config.ejection);
-                    last_error = Some(Problem::new(
-                        StatusCode::GATEWAY_TIMEOUT,
-                        "upstream-timeout",
-                        "the upstream did not answer in time",
-                    ));
+                    state.proxy_failure(&upstream_cfg.ejection);
+                    return Err(Refusal::UpstreamTimeout);
                 }
+            };
+            if !matches!(e, upstream::UpstreamError::Forbidden(_)) {
+                state.proxy_failure(&upstream_cfg.ejection);
             }
-            previous = Some(target);
+            tracing::warn!(error = %e, attempt, request_id = rid.to_str().unwrap_or_default(), target = %format!("{}:{}", target.host, target.port), "upstream not reached");
+            last = Refusal::from_upstream(&e);
         }
-        let p = last_error.unwrap_or_else(|| Problem::unavailable("no healthy upstream target"));
-        Forwarded {
-            metrics: label,
-            resp: problem(p, rid),
-            job,
+        Err(last)
+    }
+
+    /// A `101 Switching Protocols`: the client's and the upstream's
+    /// connections are spliced in a task that keeps the client
+    /// connection's slot under the caps until the tunnel ends.
+    fn upgraded(
+        &self,
+        mut resp: Response<hyper::body::Incoming>,
+        sender: hyper::client::conn::http1::SendRequest<UpstreamBody>,
+        client_upgrade: Option<hyper::upgrade::OnUpgrade>,
+        conn: &ConnInfo,
+    ) -> Response<ProxyBody> {
+        if let Some(client_side) = client_upgrade {
+            let upstream_side = hyper::upgrade::on(&mut resp);
+            tokio::spawn(crate::tunnel::splice(
+                client_side,
+                upstream_side,
+                conn.guard.clone(),
+                self.edge.tunnel_idle,
+            ));
+        }
+        // The connection now belongs to the upgrade.
+        drop(sender);
+        let (parts, _) = resp.into_parts();
+        Response::from_parts(parts, Either::Right(Body::empty()))
+    }
+}
+
+/// The answer for a refusal, with its route's metrics.
+fn refused(
+    metrics: Arc<RouteMetrics>,
+    refusal: Refusal,
+    job: Option<Job>,
+    rid: &HeaderValue,
+) -> Forwarded {
+    Forwarded {
+        metrics,
+        resp: problem(refusal.problem(), rid),
+        job,
+    }
+}
+
+/// One `X-Forwarded-For` hop: an address, perhaps with a port or brackets.
+fn parse_hop(s: &str) -> Option<IpAddr> {
+    s.parse::<IpAddr>()
+        .ok()
+        .or_else(|| s.parse::<SocketAddr>().ok().map(|a| a.ip()))
+        .or_else(|| {
+            s.strip_prefix('[')
+                .and_then(|x| x.strip_suffix(']'))
+                .and_then(|x| x.parse().ok())
+        })
+}
+
+/// The client behind a trusted peer: walking `X-Forwarded-For` from the
+/// right, the first address that is not a trusted proxy (or the left-most
+/// when all are). An entry that is not an address ends the walk: what is
+/// left of it was written by someone untrusted.
+fn client_from_chain(headers: &HeaderMap, conn: &ConnInfo, edge: &EdgeSettings) -> Client {
+    let hops: Vec<&str> = headers
+        .get_all(&X_FORWARDED_FOR)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .collect();
+    let mut ip = conn.peer.ip();
+    let mut kept: Vec<IpAddr> = Vec::new();
+    for hop in hops.iter().rev() {
+        let Some(addr) = parse_hop(hop) else { break };
+        ip = addr;
+        kept.push(addr);
+        if !edge.is_trusted(addr) {
+            break;
         }
     }
+    let mut chain = String::new();
+    for a in kept.iter().rev() {
+        chain.push_str(&a.to_string());
+        chain.push_str(", ");
+    }
+    chain.push_str(&conn.peer.ip().to_string());
+    Client {
+        ip,
+        forwarded_for: HeaderValue::try_from(chain).unwrap_or_else(|_| conn.peer_ip.clone()),
+    }
+}
+
+/// Step 5: the request as it goes upstream: canonical path (prefix
+/// stripped when the route says so) and the client's query; hop-by-hop
+/// headers removed (an upgrade's `Connection`/`Upgrade` kept); the
+/// forwarding headers set by the gateway alone.
+fn rewrite(
+    req: Request<hyper::body::Incoming>,
+    entry: &RouteEntry,
+    canonical: Option<String>,
+    client: &Client,
+    edge: &EdgeSettings,
+    rid: &HeaderValue,
+) -> Result<Outgoing, Refusal> {
+    let uri = upstream_uri(req.uri(), canonical, &entry.route)
+        .map_err(|_| Refusal::Internal("the canonical path did not form a URI"))?;
+    let host = request_host(&req);
+    let upgrade = is_upgrade(req.headers());
+    let (mut parts, body) = req.into_parts();
+    let client_upgrade = if upgrade {
+        parts.extensions.remove::<hyper::upgrade::OnUpgrade>()
+    } else {
+        None
+    };
+    let upgrade_proto = parts.headers.get(header::UPGRADE).cloned();
+    // Room for the forwarding headers and the id (one growth at most).
+    parts.headers.reserve(5);
+    strip_hop_by_hop(&mut parts.headers);
+    if let (true, Some(proto)) = (upgrade, upgrade_proto) {
+        // WebSocket and other upgrades pass through.
+        parts
+            .headers
+            .insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+        parts.headers.insert(header::UPGRADE, proto);
+    }
+    if !edge.pass_forwarded_headers {
+        parts.headers.remove(header::FORWARDED);
+        parts.headers.remove(X_REAL_IP);
+    }
+    parts
+        .headers
+        .insert(X_FORWARDED_FOR, client.forwarded_for.clone());
+    parts
+        .headers
+        .insert(X_FORWARDED_PROTO, HeaderValue::from_static("https"));
+    if let Some(h) = &host {
+        parts.headers.insert(X_FORWARDED_HOST, h.clone());
+    }
+    parts.headers.insert(X_REQUEST_ID.clone(), rid.clone());
+    if !parts.headers.contains_key(header::HOST) {
+        if let Some(h) = host {
+            parts.headers.insert(header::HOST, h);
+        }
+    }
+    parts.version = Version::HTTP_11;
+    parts.uri = uri;
+    // Extensions are per hop (hyper's connection facts); none go upstream.
+    parts.extensions = http::Extensions::new();
+    Ok(Outgoing {
+        req: Request::from_parts(parts, Either::Left(body)),
+        client_upgrade,
+    })
 }
 
 fn is_upgrade(headers: &HeaderMap) -> bool {
@@ -411,35 +790,10 @@ fn connection_tokens(v: &HeaderValue) -> impl Iterator<Item = &str> {
         .filter(|t| !t.is_empty())
 }
 
-/// Copies bytes both ways between an upgraded client and upstream.
-async fn splice(client: hyper::upgrade::OnUpgrade, upstream: hyper::upgrade::OnUpgrade) {
-    match tokio::try_join!(client, upstream) {
-        Ok((c, u)) => {
-            let mut c = hyper_util::rt::TokioIo::new(c);
-            let mut u = hyper_util::rt::TokioIo::new(u);
-            if let Err(e) = tokio::io::copy_bidirectional(&mut c, &mut u).await {
-                tracing::debug!(error = %e, "upgraded connection ended");
-            }
-        }
-        Err(e) => tracing::debug!(error = %e, "upgrade failed"),
-    }
-}
-
-fn blocked(label: Arc<RouteMetrics>, rid: &HeaderValue) -> Forwarded {
-    label.blocked.increment(1);
-    Forwarded::answer(
-        label,
-        problem(
-            Problem::forbidden("the request was blocked by threat inspection"),
-            rid,
-        ),
-    )
-}
-
 /// The AI engine's view of a request (status and latency are added once
 /// the response is known), clamped to the bounds the engine accepts so one
 /// hostile request cannot get a whole batch refused.
-fn features<B>(req: &Request<B>, conn: &ConnInfo) -> RequestFeatures {
+fn features<B>(req: &Request<B>, conn: &ConnInfo, client_ip: IpAddr) -> RequestFeatures {
     use shared::features::{
         MAX_HEADERS, MAX_HEADER_NAME_LEN, MAX_PATH_LEN, MAX_QUERY_LEN, MAX_USER_AGENT_LEN,
     };
@@ -462,7 +816,7 @@ fn features<B>(req: &Request<B>, conn: &ConnInfo) -> RequestFeatures {
         "/".to_owned()
     };
     RequestFeatures {
-        client_ip: conn.peer.ip(),
+        client_ip,
         method,
         path,
         query_len: req.uri().query().map_or(0, |q| {
@@ -498,11 +852,17 @@ pub(crate) fn clip(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
-/// The request target sent upstream: path (prefix stripped when the route
-/// says so) and query, in origin form.
-fn upstream_uri(uri: &Uri, route: &shared::qsgw::RouteConfig) -> Result<Uri, http::Error> {
-    let path = upstream_path(route, uri.path());
-    if *path == *uri.path() {
+/// The request target sent upstream: the canonical path (prefix stripped
+/// when the route says so) and the query, in origin form.
+fn upstream_uri(
+    uri: &Uri,
+    canonical: Option<String>,
+    route: &shared::qsgw::RouteConfig,
+) -> Result<Uri, http::Error> {
+    let original = uri.path();
+    let canonical_path = canonical.as_deref().unwrap_or(original);
+    let path = upstream_path(route, canonical_path);
+    if canonical.is_none() && *path == *original {
         if uri.scheme().is_none() && uri.authority().is_none() {
             // Already origin form and unchanged (HTTP/1.1): no copy.
             return Ok(uri.clone());
@@ -524,6 +884,15 @@ fn upstream_uri(uri: &Uri, route: &shared::qsgw::RouteConfig) -> Result<Uri, htt
 fn problem(mut p: Problem, rid: &HeaderValue) -> Response<ProxyBody> {
     p.request_id = rid.to_str().ok().map(str::to_owned);
     p.into_response().map(Either::Right)
+}
+
+/// Host from the `Host` header (HTTP/1.1) or the URI authority (HTTP/2),
+/// as text (no copy).
+fn request_host_str<B>(req: &Request<B>) -> Option<&str> {
+    match req.headers().get(header::HOST) {
+        Some(h) => h.to_str().ok(),
+        None => req.uri().authority().map(http::uri::Authority::as_str),
+    }
 }
 
 /// Host from the `Host` header (HTTP/1.1) or the URI authority (HTTP/2).
@@ -554,22 +923,5 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
     }
     for name in &HOP_BY_HOP {
         headers.remove(name);
-    }
-}
-
-fn set_forwarded(headers: &mut HeaderMap, conn: &ConnInfo, host: Option<&HeaderValue>) {
-    let xff = match headers
-        .get(&X_FORWARDED_FOR)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.trim().is_empty())
-    {
-        Some(prev) => HeaderValue::try_from(format!("{prev}, {}", conn.peer.ip()))
-            .unwrap_or_else(|_| conn.peer_ip.clone()),
-        None => conn.peer_ip.clone(),
-    };
-    headers.insert(X_FORWARDED_FOR, xff);
-    headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("https"));
-    if let Some(h) = host {
-        headers.insert(X_FORWARDED_HOST, h.clone());
     }
 }

@@ -29,8 +29,11 @@ use crate::live::LiveConfig;
 pub const MAX_BATCH: usize = 1000;
 /// How often queued records are sent when fewer than a batch are waiting.
 pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
-/// Longest wait between retries while the control plane is unreachable.
-pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// Longest wait between retries while the control plane is unreachable
+/// (a heartbeat that gets through wakes the senders sooner).
+pub const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// At most one log line per this period for a repeating failure or drop.
+pub const LOG_EVERY: Duration = Duration::from_secs(60);
 
 /// One TLS handshake, established or refused (`POST /api/v1/ingest/tls-sessions`).
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -136,6 +139,8 @@ struct Queue<T> {
     cap: usize,
     items: Mutex<VecDeque<T>>,
     ready: Notify,
+    /// Drops are logged (throttled) as well as counted.
+    drops: crate::throttle::Throttled,
 }
 
 impl<T> Queue<T> {
@@ -145,6 +150,19 @@ impl<T> Queue<T> {
             cap: cap.max(1),
             items: Mutex::new(VecDeque::new()),
             ready: Notify::new(),
+            drops: crate::throttle::Throttled::new(LOG_EVERY),
+        }
+    }
+
+    fn dropped(&self, n: u64) {
+        metrics::counter!("qsgw_report_dropped_total", "kind" => self.kind).increment(n);
+        if let Some(total) = self.drops.hit(n) {
+            tracing::warn!(
+                kind = self.kind,
+                dropped = total,
+                buffer = self.cap,
+                "report buffer full while the control plane is unreachable: oldest records dropped (QSGW_REPORT_BUFFER_SIZE)"
+            );
         }
     }
 
@@ -153,15 +171,18 @@ impl<T> Queue<T> {
     }
 
     fn push(&self, item: T) {
-        let len = {
+        let (len, full) = {
             let mut q = self.lock();
-            if q.len() >= self.cap {
+            let full = q.len() >= self.cap;
+            if full {
                 q.pop_front();
-                metrics::counter!("qsgw_report_dropped_total", "kind" => self.kind).increment(1);
             }
             q.push_back(item);
-            q.len()
+            (q.len(), full)
         };
+        if full {
+            self.dropped(1);
+        }
         if len >= MAX_BATCH {
             self.ready.notify_one();
         }
@@ -184,8 +205,9 @@ impl<T> Queue<T> {
             q.pop_front();
             dropped += 1;
         }
+        drop(q);
         if dropped > 0 {
-            metrics::counter!("qsgw_report_dropped_total", "kind" => self.kind).increment(dropped);
+            self.dropped(dropped);
         }
     }
 
@@ -253,6 +275,9 @@ struct Inner {
     sessions: Queue<SessionRecord>,
     threats: Queue<ThreatEvent>,
     gateway_id: ArcSwapOption<String>,
+    /// Fired when the control plane answers after failures: the senders
+    /// stop backing off and send at once.
+    reachable: Notify,
 }
 
 /// Handle used by the listener (sessions) and the inspector (threats).
@@ -278,6 +303,7 @@ impl Reporter {
             sessions: Queue::new("tls_session", settings.buffer),
             threats: Queue::new("threat", settings.buffer),
             gateway_id: ArcSwapOption::empty(),
+            reachable: Notify::new(),
         });
         let client = HttpClient::new(&ClientSettings::new(concat!(
             "quantun-gateway/",
@@ -401,6 +427,8 @@ async fn registration_loop(
     let hostname = hostname();
     let mut backoff = Duration::from_millis(500);
     let mut warned = false;
+    let heartbeat_failures = crate::throttle::Throttled::new(LOG_EVERY);
+    let mut failing = false;
     loop {
         let Some(id) = inner.gateway_id.load_full() else {
             let body = RegisterBody {
@@ -428,6 +456,7 @@ async fn registration_loop(
                     inner.gateway_id.store(Some(Arc::new(reg.id)));
                     inner.sessions.ready.notify_one();
                     inner.threats.ready.notify_one();
+                    inner.reachable.notify_waiters();
                     backoff = Duration::from_millis(500);
                     warned = false;
                 }
@@ -481,14 +510,25 @@ async fn registration_loop(
             Ok(r) if r.status().is_success() => {
                 settings.traffic.sent(requests, errors);
                 metrics::counter!("qsgw_heartbeats_total", "outcome" => "ok").increment(1);
+                if std::mem::take(&mut failing) {
+                    let missed = heartbeat_failures.reset();
+                    tracing::info!(missed, "the control plane answers heartbeats again");
+                    inner.reachable.notify_waiters();
+                }
             }
             Ok(r) => {
                 metrics::counter!("qsgw_heartbeats_total", "outcome" => "error").increment(1);
-                tracing::debug!(status = %r.status(), "heartbeat refused");
+                failing = true;
+                if let Some(n) = heartbeat_failures.hit(1) {
+                    tracing::warn!(status = %r.status(), failures = n, "heartbeat refused by the control plane");
+                }
             }
             Err(e) => {
                 metrics::counter!("qsgw_heartbeats_total", "outcome" => "error").increment(1);
-                tracing::debug!(error = %e, "heartbeat failed");
+                failing = true;
+                if let Some(n) = heartbeat_failures.hit(1) {
+                    tracing::warn!(error = %e, failures = n, "heartbeat failed (traffic is unaffected; records are buffered)");
+                }
             }
         }
     }
@@ -514,6 +554,7 @@ async fn send_loop<T, F>(
     F: Fn(&Inner) -> &Queue<T> + Send + 'static,
 {
     let mut backoff = Duration::from_millis(500);
+    let failures = crate::throttle::Throttled::new(LOG_EVERY);
     loop {
         let q = queue(&inner);
         tokio::select! {
@@ -533,6 +574,14 @@ async fn send_loop<T, F>(
             match send(&ctx, path, &batch).await {
                 Ok(result) => {
                     backoff = Duration::from_millis(500);
+                    let unreported = failures.reset();
+                    if unreported > 0 {
+                        tracing::info!(
+                            kind,
+                            failed_batches = unreported,
+                            "report batches reach the control plane again"
+                        );
+                    }
                     metrics::counter!("qsgw_report_sent_total", "kind" => kind)
                         .increment(u64::try_from(result.inserted).unwrap_or(0));
                     if let Some(first) = result.rejected.first() {
@@ -547,12 +596,22 @@ async fn send_loop<T, F>(
                     tracing::error!(kind, error = %e, records = batch.len(), "the control plane refused a batch; dropped");
                 }
                 Err(SendError::Retry(e)) => {
-                    tracing::debug!(kind, error = %e, "report batch failed; will retry");
-                    queue(&inner).requeue(batch);
-                    if !sleep_or_cancel(backoff, &cancel).await {
-                        return;
+                    if let Some(n) = failures.hit(1) {
+                        tracing::warn!(kind, error = %e, failed_batches = n, waiting = queue(&inner).len(), "report batch failed; records stay buffered and are retried");
                     }
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    queue(&inner).requeue(batch);
+                    // Back off, unless the control plane is seen answering
+                    // again (heartbeat or registration): then at once.
+                    let woken = tokio::select! {
+                        () = cancel.cancelled() => return,
+                        () = tokio::time::sleep(backoff) => false,
+                        () = inner.reachable.notified() => true,
+                    };
+                    backoff = if woken {
+                        Duration::from_millis(500)
+                    } else {
+                        (backoff * 2).min(MAX_BACKOFF)
+                    };
                     break;
                 }
             }

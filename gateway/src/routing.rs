@@ -2,7 +2,10 @@
 //! read lock-free by every request. Requests never call etcd.
 //!
 //! Matching: the request host (lowercased, port removed) selects the routes
-//! for that host, falling back to host-less routes; among those, an exact
+//! for that host, then those of a `*.` wildcard covering it (one label,
+//! [`shared::edge::HostPattern`]), then host-less routes; the request path
+//! is the canonical one ([`shared::edge::canonical_path`]). Among a host's
+//! routes, an exact
 //! path match beats the longest prefix match (prefixes match on segment
 //! boundaries: `/api` matches `/api` and `/api/x`, not `/apix`); a route with
 //! a method list only matches those methods.
@@ -11,6 +14,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use shared::edge::{parent_domain, HostPattern};
 use shared::qsgw::{ConfigSnapshot, LbPolicy, PathMatch, RouteConfig, Target, UpstreamConfig};
 
 use shared::ratelimit::{IpRateLimiter, RateLimit};
@@ -168,6 +172,8 @@ pub enum Miss {
 pub struct RoutingTable {
     revision: i64,
     by_host: HashMap<String, Vec<Arc<RouteEntry>>>,
+    /// `*.suffix` routes by suffix.
+    by_wildcard: HashMap<String, Vec<Arc<RouteEntry>>>,
     any_host: Vec<Arc<RouteEntry>>,
     routes: usize,
 }
@@ -206,6 +212,13 @@ impl RoutingTable {
                 ));
                 continue;
             };
+            let host = match r.host.as_deref().map(HostPattern::parse).transpose() {
+                Ok(h) => h,
+                Err(e) => {
+                    skipped.push(format!("route {} has an invalid host: {e}", r.id));
+                    continue;
+                }
+            };
             let entry = Arc::new(RouteEntry {
                 route: r.clone(),
                 upstream: up.clone(),
@@ -215,12 +228,11 @@ impl RoutingTable {
                     .map(IpRateLimiter::new),
                 metrics: Arc::new(RouteMetrics::new(r.id.as_str())),
             });
-            match r.host.as_deref() {
-                Some(h) => table
-                    .by_host
-                    .entry(h.to_ascii_lowercase())
-                    .or_default()
-                    .push(entry),
+            match host {
+                Some(HostPattern::Exact(h)) => table.by_host.entry(h).or_default().push(entry),
+                Some(HostPattern::Wildcard(s)) => {
+                    table.by_wildcard.entry(s).or_default().push(entry);
+                }
                 None => table.any_host.push(entry),
             }
             table.routes += 1;
@@ -243,7 +255,9 @@ impl RoutingTable {
         self.routes == 0
     }
 
-    /// Finds the route for a request.
+    /// Finds the route for a request: `host` as
+    /// [`shared::edge::request_host`] normalises it, `path` canonical.
+    /// Exact host beats wildcard beats no host.
     pub fn find(
         &self,
         host: Option<&str>,
@@ -251,14 +265,19 @@ impl RoutingTable {
         method: &str,
     ) -> Result<Arc<RouteEntry>, Miss> {
         let mut method_mismatch = false;
-        let host = host
-            .filter(|_| !self.by_host.is_empty())
-            .map(normalise_host);
-        if let Some(routes) = host.as_deref().and_then(|h| self.by_host.get(h)) {
-            match best(routes, path, method) {
-                Ok(e) => return Ok(e),
-                Err(Miss::MethodNotAllowed) => method_mismatch = true,
-                Err(Miss::NoRoute) => {}
+        if let Some(h) = host {
+            let exact = self.by_host.get(h);
+            let wildcard = if self.by_wildcard.is_empty() {
+                None
+            } else {
+                parent_domain(h).and_then(|d| self.by_wildcard.get(d))
+            };
+            for routes in [exact, wildcard].into_iter().flatten() {
+                match best(routes, path, method) {
+                    Ok(e) => return Ok(e),
+                    Err(Miss::MethodNotAllowed) => method_mismatch = true,
+                    Err(Miss::NoRoute) => {}
+                }
             }
         }
         match best(&self.any_host, path, method) {
@@ -270,28 +289,17 @@ impl RoutingTable {
 
     /// Every route (for the admin `/config` view).
     pub fn entries(&self) -> impl Iterator<Item = &Arc<RouteEntry>> {
-        self.by_host.values().flatten().chain(self.any_host.iter())
+        self.by_host
+            .values()
+            .chain(self.by_wildcard.values())
+            .flatten()
+            .chain(self.any_host.iter())
     }
-}
 
-fn normalise_host(h: &str) -> std::borrow::Cow<'_, str> {
-    // Strip a port (but keep IPv6 brackets intact).
-    let h = if let Some(rest) = h.strip_prefix('[') {
-        rest.split(']').next().unwrap_or(rest)
-    } else {
-        h.rsplit_once(':').map_or(h, |(name, port)| {
-            if port.bytes().all(|b| b.is_ascii_digit()) {
-                name
-            } else {
-                h
-            }
-        })
-    };
-    let h = h.trim_end_matches('.');
-    if h.bytes().any(|b| b.is_ascii_uppercase()) {
-        std::borrow::Cow::Owned(h.to_ascii_lowercase())
-    } else {
-        std::borrow::Cow::Borrowed(h)
+    /// Whether any route names a host (else the request's host is not
+    /// needed to route).
+    pub fn has_host_routes(&self) -> bool {
+        !self.by_host.is_empty() || !self.by_wildcard.is_empty()
     }
 }
 
@@ -434,7 +442,9 @@ mod tests {
         path: &str,
         method: &str,
     ) -> Result<String, Miss> {
-        t.find(host, path, method).map(|e| e.route.name.clone())
+        let host = host.map(shared::edge::request_host);
+        t.find(host.as_deref(), path, method)
+            .map(|e| e.route.name.clone())
     }
 
     #[test]
@@ -505,6 +515,64 @@ mod tests {
         assert_eq!(
             name(&t, Some("shop.example.com"), "/api/y", "GET").unwrap(),
             "shop"
+        );
+    }
+
+    #[test]
+    fn exact_host_beats_wildcard_beats_any_host() {
+        let u = UpstreamId::new();
+        let t = table(
+            vec![
+                route(
+                    "wild",
+                    Some("*.example.com"),
+                    "/",
+                    PathMatch::Prefix,
+                    &[],
+                    &u,
+                ),
+                route(
+                    "www",
+                    Some("www.example.com"),
+                    "/",
+                    PathMatch::Prefix,
+                    &[],
+                    &u,
+                ),
+                route("any", None, "/", PathMatch::Prefix, &[], &u),
+                route(
+                    "wild-post",
+                    Some("*.example.com"),
+                    "/submit",
+                    PathMatch::Exact,
+                    &["POST"],
+                    &u,
+                ),
+            ],
+            &u,
+        );
+        assert_eq!(
+            name(&t, Some("www.example.com"), "/", "GET").unwrap(),
+            "www"
+        );
+        assert_eq!(
+            name(&t, Some("Shop.example.com:8443"), "/", "GET").unwrap(),
+            "wild"
+        );
+        // One label only (RFC 6125 §6.4.3).
+        assert_eq!(
+            name(&t, Some("a.b.example.com"), "/", "GET").unwrap(),
+            "any"
+        );
+        assert_eq!(name(&t, Some("example.com"), "/", "GET").unwrap(), "any");
+        // The exact host's routes are searched before the wildcard's.
+        assert_eq!(
+            name(&t, Some("www.example.com"), "/submit", "POST").unwrap(),
+            "www"
+        );
+        assert_eq!(
+            name(&t, Some("api.example.com"), "/submit", "POST").unwrap(),
+            "wild-post"
         );
     }
 

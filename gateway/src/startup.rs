@@ -23,9 +23,11 @@ use crate::config::Config;
 use crate::inspect::{InspectSettings, Inspector};
 use crate::listener::{spawn_cert_reloader, ListenerOptions, TlsConfigs, TlsListener};
 use crate::live::{self, LiveConfig};
-use crate::proxy::Proxy;
+use crate::proxy::{EdgeSettings, Proxy};
 use crate::report::{ReportSettings, Reporter};
 use crate::tls;
+use shared::auth::ApiKeys;
+use shared::edge::TargetGuard;
 
 /// Identity in docs, logs and health.
 pub const INFO: ServiceInfo = ServiceInfo {
@@ -62,6 +64,7 @@ impl Application {
         if let Some(file) = &config.config_file {
             let snap = live::read_snapshot(file).context("QSGW_CONFIG_FILE")?;
             live.install(snap);
+            live.set_source(live::ConfigSource::File);
             tracing::info!(file = %file.display(), "standalone mode: serving routes from the file, etcd not used");
         } else {
             if let Some(cache) = config.config_cache_path.as_deref().filter(|p| p.exists()) {
@@ -72,6 +75,7 @@ impl Application {
                             "serving the cached config until etcd answers"
                         );
                         live.install(snap);
+                        live.set_source(live::ConfigSource::Cache);
                     }
                     Err(e) => tracing::warn!(error = format!("{e:#}"), "ignoring the config cache"),
                 }
@@ -151,16 +155,38 @@ impl Application {
                 (Reporter::disabled(), Inspector::disabled())
             }
         };
+        // The deployment's own services are never upstream targets (with
+        // the loopback and link-local addresses, unless allowed).
+        let internal = config
+            .etcd_endpoints
+            .iter()
+            .chain([&config.control_plane_url, &config.ai_engine_url])
+            .filter_map(|u| shared::edge::url_host_port(u))
+            .collect();
+        let edge = EdgeSettings {
+            policies: config.host_policies.clone(),
+            trusted_proxies: config.trusted_proxies.clone(),
+            pass_forwarded_headers: config.pass_forwarded_headers,
+            targets: TargetGuard::new(config.allowed_private_targets.clone(), internal),
+            tunnel_idle: config.idle_timeout,
+            reporter: reporter.clone(),
+            draining: shutdown.token(),
+        };
         let proxy = Proxy::new(
             live.clone(),
             config.upstream_timeout,
             limit,
             inspector,
             traffic,
+            edge,
         );
         let opts = ListenerOptions {
-            default_policy: config.tls_policy,
-            sni_policies: config.sni_policies.clone(),
+            policies: config.host_policies.clone(),
+            max_connections_per_ip: config.max_connections_per_ip,
+            proxy_protocol: config.proxy_protocol,
+            max_connection_age: config.max_connection_age,
+            close_timeout: config.close_timeout,
+            h2: config.h2,
             max_connections: config.max_connections as usize,
             max_header_count: config.max_header_count,
             max_header_bytes: config.max_header_bytes,
@@ -179,26 +205,48 @@ impl Application {
         let tls_port = tls.local_addr()?.port();
 
         let probe_live = live.clone();
-        let readiness = Readiness::new(shutdown.token()).with_check("config", true, move || {
-            let loaded = probe_live.is_loaded();
-            async move {
-                if loaded {
-                    Ok(())
-                } else {
-                    Err(
-                        "no route configuration loaded yet (etcd unreachable and no cache)"
-                            .to_owned(),
-                    )
+        let source_live = live.clone();
+        let readiness = Readiness::new(shutdown.token())
+            .with_check("config", true, move || {
+                let loaded = probe_live.is_loaded();
+                async move {
+                    if loaded {
+                        Ok(())
+                    } else {
+                        Err(
+                            "no route configuration loaded yet (etcd unreachable and no cache)"
+                                .to_owned(),
+                        )
+                    }
                 }
-            }
-        });
+            })
+            // Not critical (the cached routes serve), but visible: the
+            // status turns `degraded` while the config may be stale.
+            .with_check("config_source", false, move || {
+                let source = source_live.source();
+                let revision = source_live.table().revision();
+                async move {
+                    match source {
+                        live::ConfigSource::Cache => Err(format!(
+                            "serving the cached config (revision {revision}); etcd not reached since start"
+                        )),
+                        _ => Ok(()),
+                    }
+                }
+            });
         let surface = Surface {
             info: INFO,
             readiness: Arc::new(readiness),
             metrics,
             stack: StackOptions::default(),
         };
-        let (router, _doc) = build_router(api(live.clone()), &surface);
+        let admin_keys = match &config.api_key {
+            Some(k) => Some(Arc::new(
+                ApiKeys::single("QSGW_API_KEY", k, "gateway").context("QSGW_API_KEY")?,
+            )),
+            None => None,
+        };
+        let (router, _doc) = build_router(api(live.clone(), admin_keys), &surface);
         let admin = HttpServer::bind(&config.admin_host, config.admin_port, router)
             .await
             .with_context(|| {
@@ -240,32 +288,68 @@ impl Application {
         self.reporter.clone()
     }
 
-    /// Serves both listeners until shutdown, then drains.
+    /// Serves both listeners until shutdown, then drains. Readiness turns
+    /// 503 at once, but the admin listener stays up until the TLS drain
+    /// ends, so probes and scrapes see the drain instead of a refused
+    /// connection.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let token = self.shutdown.token();
-        let (admin, ()) = tokio::join!(
-            self.admin.serve(self.shutdown, self.grace),
-            self.tls.serve(token, self.grace)
-        );
+        let admin_stop = Shutdown::new();
+        let tls = self.tls;
+        let grace = self.grace;
+        let admin_done = admin_stop.clone();
+        let tls_then_admin = async move {
+            tls.serve(token, grace).await;
+            admin_done.trigger();
+        };
+        let (admin, ()) = tokio::join!(self.admin.serve(admin_stop, grace), tls_then_admin);
         admin
     }
 }
 
-/// The configuration in force: revision, routes and upstreams.
+/// What the admin resources need.
+#[derive(Debug, Clone)]
+struct AdminState {
+    live: Arc<LiveConfig>,
+    /// The service key `/config` requires (none configured: always 401).
+    keys: Option<Arc<ApiKeys>>,
+}
+
+/// The configuration in force: revision, routes and upstreams (every
+/// upstream's hosts, ports and health paths, so it needs the service key
+/// in `X-API-Key`; `/health*` and `/metrics` stay open).
 #[utoipa::path(get, path = "/config", tag = "operations",
+    security(("api_key" = [])),
     responses(
         (status = 200, description = "The snapshot the gateway serves", body = ConfigSnapshot),
+        (status = 401, description = "No or wrong X-API-Key (QSGW_API_KEY)", body = Problem),
         (status = 503, description = "No configuration loaded yet", body = Problem)))]
-async fn current_config(State(live): State<Arc<LiveConfig>>) -> impl IntoResponse {
-    match live.snapshot() {
+async fn current_config(
+    State(s): State<AdminState>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    let presented = headers.get("x-api-key").and_then(|v| v.to_str().ok());
+    let ok = match (&s.keys, presented) {
+        (Some(keys), Some(k)) => keys.verify(k).is_some(),
+        _ => false,
+    };
+    if !ok {
+        return Problem::new(
+            axum::http::StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "GET /config needs the service key (QSGW_API_KEY) in X-API-Key",
+        )
+        .into_response();
+    }
+    match s.live.snapshot() {
         Some(s) => Json(s).into_response(),
         None => Problem::unavailable("no configuration loaded yet").into_response(),
     }
 }
 
 /// The admin resources.
-pub fn api(live: Arc<LiveConfig>) -> OpenApiRouter {
+pub fn api(live: Arc<LiveConfig>, keys: Option<Arc<ApiKeys>>) -> OpenApiRouter {
     OpenApiRouter::new()
         .routes(routes!(current_config))
-        .with_state(live)
+        .with_state(AdminState { live, keys })
 }

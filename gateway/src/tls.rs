@@ -224,7 +224,7 @@ pub struct TlsFacts {
     pub pqc: bool,
     /// Negotiated ALPN protocol (`h2` or `http/1.1`, the two offered).
     pub alpn: Option<&'static str>,
-    /// SNI sent by the client.
+    /// SNI sent by the client, lowercase.
     pub sni: Option<String>,
 }
 
@@ -249,7 +249,7 @@ impl TlsFacts {
                 Some(b"http/1.1") => Some("http/1.1"),
                 _ => None,
             },
-            sni: conn.server_name().map(str::to_owned),
+            sni: conn.server_name().map(str::to_ascii_lowercase),
         }
     }
 }

@@ -24,6 +24,7 @@ use http_body_util::{Either, Empty};
 use hyper::body::{Body as _, Frame, Incoming, SizeHint};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
+use shared::edge::TargetGuard;
 use shared::qsgw::Target;
 use tokio::net::TcpStream;
 
@@ -117,6 +118,10 @@ impl Pool {
 pub enum UpstreamError {
     /// No TCP connection (refused, unreachable, DNS, connect timeout).
     Connect(std::io::Error),
+    /// Every address the target resolved to is one targets may not use
+    /// (loopback, link-local, an internal service), unless allowed by
+    /// `QSGW_ALLOWED_PRIVATE_TARGETS`.
+    Forbidden(shared::edge::InternalAddress),
     /// The connection broke before a complete response head.
     Request(hyper::Error),
 }
@@ -124,7 +129,7 @@ pub enum UpstreamError {
 impl UpstreamError {
     /// Whether the upstream could not be reached at all.
     pub fn is_connect(&self) -> bool {
-        matches!(self, Self::Connect(_))
+        matches!(self, Self::Connect(_) | Self::Forbidden(_))
     }
 }
 
@@ -133,8 +138,19 @@ impl std::fmt::Display for UpstreamError {
         match self {
             Self::Connect(e) => write!(f, "connect: {e}"),
             Self::Request(e) => write!(f, "request: {e}"),
+            Self::Forbidden(c) => write!(f, "target address refused: {}", c.describe()),
         }
     }
+}
+
+/// Why [`send`] got no response.
+#[derive(Debug)]
+pub enum SendError {
+    /// The request never reached the upstream: it comes back whole (body
+    /// unread), for another target.
+    NotSent(UpstreamError, Box<Request<UpstreamBody>>),
+    /// The request was (perhaps partly) sent; it cannot be replayed.
+    Failed(UpstreamError),
 }
 
 /// Sends `req` (origin-form URI) to `target` on an idle pooled connection,
@@ -143,30 +159,98 @@ impl std::fmt::Display for UpstreamError {
 ///
 /// Returns the response and the connection, which the caller hands back
 /// through [`PooledBody::wrap`] (or drops, after an upgrade).
+///
+/// `replayable` (an idempotent request without a body, on a route with
+/// retries left): on a reused connection the upstream may have closed it
+/// just as the request was written (RFC 9112 §9.3.1), which hyper cannot
+/// tell from a failure after sending; such a request is copied before it
+/// goes on a reused connection, and the copy comes back as not sent. No
+/// other request is ever copied.
 pub async fn send(
     state: &TargetState,
     target: &Target,
     connect_timeout: Duration,
+    guard: &TargetGuard,
+    replayable: bool,
     mut req: Request<UpstreamBody>,
-) -> Result<(Response<Incoming>, SendRequest<UpstreamBody>), UpstreamError> {
+) -> Result<(Response<Incoming>, SendRequest<UpstreamBody>), SendError> {
     while let Some(mut sender) = state.pool.checkout() {
         if sender.ready().await.is_err() {
             continue;
         }
+        let copy = replayable.then(|| bodiless_copy(&req));
         match sender.try_send_request(req).await {
             Ok(resp) => return Ok((resp, sender)),
-            Err(mut e) => match e.take_message() {
-                Some(unsent) => req = unsent,
-                None => return Err(UpstreamError::Request(e.into_error())),
+            Err(mut e) => match (e.take_message(), copy) {
+                (Some(unsent), _) => req = unsent,
+                (None, Some(copy)) => {
+                    return Err(SendError::NotSent(
+                        UpstreamError::Request(e.into_error()),
+                        Box::new(copy),
+                    ))
+                }
+                (None, None) => {
+                    return Err(SendError::Failed(UpstreamError::Request(e.into_error())))
+                }
             },
         }
     }
     // Boxed: connecting (DNS, TCP, handshake) is the rare path and its
     // state would otherwise enlarge every request's future.
-    let mut sender = Box::pin(connect(target, connect_timeout)).await?;
-    match sender.send_request(req).await {
+    let mut sender = match Box::pin(connect(target, connect_timeout, guard)).await {
+        Ok(s) => s,
+        Err(e) => return Err(SendError::NotSent(e, Box::new(req))),
+    };
+    match sender.try_send_request(req).await {
         Ok(resp) => Ok((resp, sender)),
-        Err(e) => Err(UpstreamError::Request(e)),
+        Err(mut e) => match e.take_message() {
+            Some(unsent) => Err(SendError::NotSent(
+                UpstreamError::Request(e.into_error()),
+                Box::new(unsent),
+            )),
+            None => Err(SendError::Failed(UpstreamError::Request(e.into_error()))),
+        },
+    }
+}
+
+/// A copy of a request without a body (method, target, headers).
+fn bodiless_copy(req: &Request<UpstreamBody>) -> Request<UpstreamBody> {
+    let mut copy = Request::new(Either::Right(Empty::new()));
+    *copy.method_mut() = req.method().clone();
+    *copy.uri_mut() = req.uri().clone();
+    *copy.version_mut() = req.version();
+    *copy.headers_mut() = req.headers().clone();
+    copy
+}
+
+/// Resolves the target and connects to the first address it may use: the
+/// check runs on the resolved addresses, right before connecting, so a
+/// name that later resolves to loopback or a metadata address (DNS
+/// rebinding) is refused like a literal one.
+async fn dial(target: &Target, guard: &TargetGuard) -> Result<TcpStream, UpstreamError> {
+    let addrs = tokio::net::lookup_host((target.host.as_str(), target.port))
+        .await
+        .map_err(UpstreamError::Connect)?;
+    let mut refused = None;
+    let mut last_err = None;
+    for addr in addrs {
+        if let Err(class) = guard.check_addr(addr.ip(), addr.port()) {
+            metrics::counter!("qsgw_upstream_address_refused_total").increment(1);
+            refused = Some(class);
+            continue;
+        }
+        match TcpStream::connect(addr).await {
+            Ok(s) => return Ok(s),
+            Err(e) => last_err = Some(e),
+        }
+    }
+    match (last_err, refused) {
+        (Some(e), _) => Err(UpstreamError::Connect(e)),
+        (None, Some(class)) => Err(UpstreamError::Forbidden(class)),
+        (None, None) => Err(UpstreamError::Connect(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "the target resolved to no address",
+        ))),
     }
 }
 
@@ -174,19 +258,16 @@ pub async fn send(
 async fn connect(
     target: &Target,
     timeout: Duration,
+    guard: &TargetGuard,
 ) -> Result<SendRequest<UpstreamBody>, UpstreamError> {
-    let stream = tokio::time::timeout(
-        timeout,
-        TcpStream::connect((target.host.as_str(), target.port)),
-    )
-    .await
-    .map_err(|_| {
-        UpstreamError::Connect(std::io::Error::new(
-            std::io::ErrorKind::TimedOut,
-            "connect timed out",
-        ))
-    })?
-    .map_err(UpstreamError::Connect)?;
+    let stream = tokio::time::timeout(timeout, dial(target, guard))
+        .await
+        .map_err(|_| {
+            UpstreamError::Connect(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "connect timed out",
+            ))
+        })??;
     if let Err(e) = stream.set_nodelay(true) {
         tracing::debug!(error = %e, "TCP_NODELAY not set on an upstream connection");
     }

@@ -1,6 +1,8 @@
 //! The real `gateway` binary: admin listener, config validation, SIGTERM.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
 use shared::test_util::{
     assert_config_error, assert_help_lists, client, free_port, run_bin, ChildService,
 };
@@ -159,5 +161,102 @@ async fn admin_listener_reports_unready_without_config_and_stops_on_sigterm() {
         .await
         .unwrap()
         .contains("service=\"gateway\""));
+    assert_eq!(svc.terminate().await.code(), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_handshakes_with_an_ip_address_as_sni_log_almost_nothing() {
+    // RFC 6066 §3: "Literal IPv4 and IPv6 addresses are not permitted in
+    // HostName"; `openssl s_client -servername 127.0.0.1` sends one anyway
+    // (any client can), and rustls warns once per such handshake.
+    let dir = tempfile::tempdir().unwrap();
+    let (admin, tls) = (free_port(), free_port());
+    let (admin_s, tls_s) = (admin.to_string(), tls.to_string());
+    let log = dir.path().join("gateway.log");
+    let svc = ChildService::spawn_logged(
+        BIN,
+        &[
+            ("QSGW_GATEWAY_ADMIN_PORT", &admin_s),
+            ("QSGW_GATEWAY_PORT", &tls_s),
+            ("QSGW_GATEWAY_HOST", "127.0.0.1"),
+            ("QSGW_ENVIRONMENT", "development"),
+            (
+                "QSGW_TLS_CERT_PATH",
+                dir.path().join("c.crt").to_str().unwrap(),
+            ),
+            (
+                "QSGW_TLS_KEY_PATH",
+                dir.path().join("c.key").to_str().unwrap(),
+            ),
+            ("QSGW_CONFIG_CACHE_PATH", ""),
+            ("QSGW_ETCD_ENDPOINTS", "http://127.0.0.1:1"),
+            ("QSGW_WORKER_THREADS", "2"),
+        ],
+        admin,
+        &log,
+    )
+    .await;
+    // One real ClientHello from `openssl s_client`, captured on a local
+    // listener, then replayed 1,000 times (1,000 openssl processes would
+    // take a minute on a busy machine).
+    let capture = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let cap_port = capture.local_addr().unwrap().port();
+    let openssl = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "openssl s_client -connect 127.0.0.1:{cap_port} -servername 127.0.0.1 </dev/null >/dev/null 2>&1"
+        ))
+        .spawn()
+        .unwrap();
+    let (mut s, _) = capture.accept().await.unwrap();
+    let mut head = [0u8; 5];
+    s.read_exact(&mut head).await.unwrap();
+    assert_eq!(head[0], 0x16, "a TLS handshake record");
+    let mut hello = head.to_vec();
+    hello.resize(5 + usize::from(u16::from_be_bytes([head[3], head[4]])), 0);
+    s.read_exact(&mut hello[5..]).await.unwrap();
+    drop(s);
+    drop(openssl);
+    let before = std::fs::read_to_string(&log).unwrap().lines().count();
+    let hello = std::sync::Arc::new(hello);
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let hello = hello.clone();
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..125 {
+                let mut c = tokio::net::TcpStream::connect(("127.0.0.1", tls))
+                    .await
+                    .unwrap();
+                c.write_all(&hello).await.unwrap();
+                // The ServerHello: the gateway has read the ClientHello.
+                let mut b = [0u8; 1];
+                let _ = c.read_exact(&mut b).await;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let metrics = client()
+        .get(format!("{}/metrics", svc.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let counted: f64 = metrics
+        .lines()
+        .find(|l| l.starts_with("qsgw_tls_handshakes_without_sni_total"))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    assert!(counted >= 1000.0, "{metrics}");
+    let after = std::fs::read_to_string(&log).unwrap();
+    let added = after.lines().count() - before;
+    assert!(
+        added <= 5,
+        "{added} log lines for 1,000 handshakes:\n{after}"
+    );
     assert_eq!(svc.terminate().await.code(), Some(0));
 }

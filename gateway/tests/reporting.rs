@@ -392,6 +392,53 @@ async fn ai_verdicts_block_a_scanner_and_the_threat_reaches_the_control_plane(po
 }
 
 #[tokio::test]
+async fn a_blocked_client_stays_blocked_whatever_user_agent_it_sends_next() {
+    let (ai, ai_stop) = ai_engine().await;
+    let (target, _t) = named_server("a").await;
+    let g = start_standalone(
+        &snapshot(target, InspectionMode::Async),
+        &[
+            "--api-key",
+            KEY,
+            "--control-plane-url",
+            &dead_url(),
+            "--ai-engine-url",
+            &ai,
+            "--ai-timeout-ms",
+            "2000",
+        ],
+    )
+    .await;
+    let with_agent = |ua: &str| {
+        reqwest::Client::builder()
+            .use_preconfigured_tls(client_config(pq_groups(), &g.cert_path(), false))
+            .resolve("localhost", g.tls_addr)
+            .user_agent(ua)
+            .build()
+            .unwrap()
+    };
+    // A scanner's probe on the sync route: blocked, and the verdict cached.
+    let r = with_agent("Nikto/2.5.0")
+        .get(url(&g, "/sync/.git/config"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // The same address as a browser, on the harmless async route: still
+    // blocked (the block is keyed by client IP; the agent is only a
+    // scoring feature).
+    for ua in [
+        "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+        "curl/7.88.1",
+    ] {
+        let r = with_agent(ua).get(url(&g, "/")).send().await.unwrap();
+        assert_eq!(r.status(), 403, "{ua}");
+    }
+    g.stop().await;
+    ai_stop.trigger();
+}
+
+#[tokio::test]
 async fn ai_engine_and_control_plane_down_or_silent_never_fail_a_request() {
     let (target, _t) = named_server("a").await;
     // An AI engine that accepts connections and never answers.

@@ -16,6 +16,7 @@
 //! | [`ids`] | prefixed ids (`rt_…`) |
 //! | [`ratelimit`] | per-IP token bucket → 429 |
 //! | [`qsgw`] | QSGW config contract: etcd keys, route/upstream JSON, snapshot |
+//! | [`edge`] | QSGW edge contract: host patterns, canonical paths, internal target addresses |
 //! | [`auth`] | HS256 JWT, API keys, [`auth::RequireRole`] |
 //! | [`health`] | `/health`, `/health/ready` |
 //! | [`metrics`] | Prometheus recorder and `/metrics` |
@@ -33,6 +34,7 @@
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod edge;
 pub mod error;
 pub mod etcd;
 pub mod features;

@@ -40,8 +40,16 @@ fn filter_directives(level: LogLevel) -> String {
     } else {
         "warn"
     };
+    // rustls warns once per connection about what a client sent (an IP
+    // address as SNI, a duplicate extension): any client could flood the
+    // log, so only its errors are logged; services count such handshakes.
+    let rustls = if level == LogLevel::Trace {
+        "debug"
+    } else {
+        "error"
+    };
     format!(
-        "{lvl},hyper={deps},hyper_util={deps},h2={deps},tower={deps},sqlx={deps},tonic={deps},etcd_client={deps},reqwest={deps},rustls={deps}"
+        "{lvl},hyper={deps},hyper_util={deps},h2={deps},tower={deps},sqlx={deps},tonic={deps},etcd_client={deps},reqwest={deps},rustls={rustls}"
     )
 }
 

@@ -7,7 +7,8 @@ use shared::ids::{RouteId, UpstreamId};
 use shared::qsgw::{InspectionMode, PathMatch, RouteConfig, RouteRateLimit, TlsPolicy};
 use utoipa::ToSchema;
 
-use super::validate::{check_path, is_hostname, Errors};
+use super::validate::{check_path, Errors};
+use shared::edge::HostPattern;
 
 /// Methods a route may list.
 pub const METHODS: [&str; 9] = [
@@ -112,16 +113,16 @@ impl RouteInput {
     pub fn validate(&self) -> Result<ValidRoute, Problem> {
         let mut e = Errors::default();
         e.text("name", &self.name, 1, 128);
-        let host = self.host.as_ref().map(|h| h.to_ascii_lowercase());
-        if let Some(h) = &host {
-            let bare = h.strip_prefix("*.").unwrap_or(h);
-            if !is_hostname(bare) {
-                e.add(
-                    "host",
-                    "must be a host name (optionally '*.' wildcard), without port",
-                );
+        // The gateway matches with the same parsed type: `*.example.com`
+        // covers exactly one label.
+        let host = match self.host.as_deref().map(HostPattern::parse) {
+            Some(Ok(h)) => Some(h.as_string()),
+            Some(Err(msg)) => {
+                e.add("host", msg);
+                None
             }
-        }
+            None => None,
+        };
         check_path(&mut e, "path", &self.path);
         let mut methods: Vec<String> = Vec::new();
         for (i, m) in self.methods.iter().flatten().enumerate() {

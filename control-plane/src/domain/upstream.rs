@@ -8,6 +8,7 @@ use shared::qsgw::{HealthCheck, LbPolicy, PassiveEjection, Target, UpstreamConfi
 use utoipa::ToSchema;
 
 use super::validate::{check_path, is_host, Errors};
+use shared::edge::TargetGuard;
 
 /// One target as sent by clients.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -125,8 +126,12 @@ pub struct ValidUpstream {
 }
 
 impl UpstreamInput {
-    /// Validates every field, reporting all errors by path.
-    pub fn validate(&self) -> Result<ValidUpstream, Problem> {
+    /// Validates every field, reporting all errors by path. Targets in
+    /// loopback, link-local (cloud metadata) or unroutable addresses, or
+    /// naming one of this deployment's own services, are refused unless
+    /// `guard` allows them (`QSGW_ALLOWED_PRIVATE_TARGETS`): a route would
+    /// otherwise expose them to the internet.
+    pub fn validate(&self, guard: &TargetGuard) -> Result<ValidUpstream, Problem> {
         let mut e = Errors::default();
         e.text("name", &self.name, 1, 128);
         if let Some(d) = &self.description {
@@ -146,6 +151,17 @@ impl UpstreamInput {
                 );
             }
             let port = e.range(&format!("targets[{i}].port"), t.port, 1, 65535);
+            if is_host(&t.host) {
+                if let Err(class) = guard.check_target(&t.host, u16::try_from(port).unwrap_or(1)) {
+                    e.add(
+                        format!("targets[{i}].host"),
+                        format!(
+                            "is {}; targets may not use it unless QSGW_ALLOWED_PRIVATE_TARGETS allows it",
+                            class.describe()
+                        ),
+                    );
+                }
+            }
             let weight = e.range(
                 &format!("targets[{i}].weight"),
                 t.weight.unwrap_or(1),

@@ -91,7 +91,7 @@ pub async fn create_upstream(
     AppJson(body): AppJson<UpstreamInput>,
 ) -> Result<Response, Problem> {
     let principal = role.0;
-    let v = body.validate()?;
+    let v = body.validate(&state.target_guard)?;
     let mut tx = state.pool.begin().await.map_err(Problem::internal)?;
     if let Some(key) = &idem.0 {
         let hash = concurrency::request_hash("POST", PATH, &body);
@@ -196,7 +196,7 @@ pub async fn update_upstream(
 ) -> Result<Response, Problem> {
     let principal = role.0;
     let id = super::path_id(&id, UpstreamId::parse)?;
-    let v = body.validate()?;
+    let v = body.validate(&state.target_guard)?;
     let mut tx = state.pool.begin().await.map_err(Problem::internal)?;
     let before = db::upstream(&mut tx, id.as_str(), true)
         .await

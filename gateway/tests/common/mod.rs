@@ -165,6 +165,10 @@ pub fn config(dir: &Path, extra: &[&str]) -> Config {
         cache.to_string_lossy().into_owned(),
         "--etcd-endpoints".into(),
         "http://127.0.0.1:1".into(),
+        // The test upstreams listen on loopback, which targets may not use
+        // unless allowed (as `make run` allows it).
+        "--allowed-private-targets".into(),
+        "127.0.0.0/8".into(),
     ];
     // A flag given in `extra` replaces the default above.
     for pair in extra.chunks(2) {

@@ -1,0 +1,203 @@
+//! Key-exchange policy of a request: the strictest of the host's policy
+//! (`QSGW_TLS_SNI_POLICIES`, else the listener's `QSGW_TLS_POLICY`) and the
+//! route's `tls_policy`, checked against what the connection negotiated.
+//!
+//! The handshake can only apply the policy of the name in SNI; the request
+//! names its host in `Host`/`:authority`, and a route may demand more than
+//! its host. So every request is checked again:
+//!
+//! - the connection satisfies the policy → served;
+//! - it does not, and SNI named another host whose policy is weaker than
+//!   the requested host's → `421 Misdirected Request` (RFC 9110 §15.5.20:
+//!   the client should open a connection for the right name, whose
+//!   handshake then runs under the right policy; browsers coalescing HTTP/2
+//!   connections do exactly this);
+//! - otherwise → `403`, naming the policy and the negotiated group.
+
+use std::collections::HashMap;
+
+use shared::edge::{parent_domain, HostPattern};
+use shared::qsgw::TlsPolicy;
+
+use crate::tls::TlsFacts;
+
+/// How strict a policy is (higher is stricter).
+fn rank(p: TlsPolicy) -> u8 {
+    match p {
+        TlsPolicy::ClassicalAllowed => 0,
+        TlsPolicy::PqcPreferred => 1,
+        TlsPolicy::PqcOnly => 2,
+    }
+}
+
+/// The stricter of two policies.
+pub fn strictest(a: TlsPolicy, b: TlsPolicy) -> TlsPolicy {
+    if rank(b) > rank(a) {
+        b
+    } else {
+        a
+    }
+}
+
+/// Whether a connection meets `policy`: `PQC_ONLY` needs a post-quantum
+/// group, `PQC_PREFERRED` TLS 1.3 (its handshake offers nothing else),
+/// `CLASSICAL_ALLOWED` anything.
+pub fn satisfied_by(policy: TlsPolicy, tls: &TlsFacts) -> bool {
+    match policy {
+        TlsPolicy::PqcOnly => tls.pqc,
+        TlsPolicy::PqcPreferred => tls.protocol == "TLSv1.3",
+        TlsPolicy::ClassicalAllowed => true,
+    }
+}
+
+/// Per-host policies (exact names and `*.` wildcards) over a default.
+#[derive(Debug, Clone)]
+pub struct HostPolicies {
+    default: TlsPolicy,
+    exact: HashMap<String, TlsPolicy>,
+    wildcard: HashMap<String, TlsPolicy>,
+}
+
+impl HostPolicies {
+    /// The listener's `default` with no per-host override.
+    pub fn new(default: TlsPolicy) -> Self {
+        Self {
+            default,
+            exact: HashMap::new(),
+            wildcard: HashMap::new(),
+        }
+    }
+
+    /// Adds an override for `host` (a name or `*.domain`).
+    pub fn insert(&mut self, host: &HostPattern, policy: TlsPolicy) {
+        match host {
+            HostPattern::Exact(h) => self.exact.insert(h.clone(), policy),
+            HostPattern::Wildcard(s) => self.wildcard.insert(s.clone(), policy),
+        };
+    }
+
+    /// The listener's policy.
+    pub fn default_policy(&self) -> TlsPolicy {
+        self.default
+    }
+
+    /// The policy of a (normalised) host name; the default for none.
+    pub fn of(&self, host: Option<&str>) -> TlsPolicy {
+        let Some(h) = host else {
+            return self.default;
+        };
+        if self.exact.is_empty() && self.wildcard.is_empty() {
+            return self.default;
+        }
+        if let Some(p) = self.exact.get(h) {
+            return *p;
+        }
+        parent_domain(h)
+            .and_then(|d| self.wildcard.get(d))
+            .copied()
+            .unwrap_or(self.default)
+    }
+}
+
+/// A request the connection's key exchange does not qualify for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyRefusal {
+    /// The policy the request needed.
+    pub required: TlsPolicy,
+    /// The group the connection negotiated.
+    pub negotiated: &'static str,
+    /// 421 rather than 403: SNI named a host with a weaker policy.
+    pub misdirected: bool,
+}
+
+/// Checks a request for `host` (normalised, `None` when absent) on a
+/// connection with `tls`, for a route demanding `route_policy`.
+pub fn check(
+    policies: &HostPolicies,
+    tls: &TlsFacts,
+    host: Option<&str>,
+    route_policy: Option<TlsPolicy>,
+) -> Result<(), PolicyRefusal> {
+    let host_policy = policies.of(host);
+    let required = route_policy.map_or(host_policy, |r| strictest(host_policy, r));
+    if satisfied_by(required, tls) {
+        return Ok(());
+    }
+    let sni = tls.sni.as_deref();
+    let sni_policy = policies.of(sni);
+    let misdirected = sni != host && rank(host_policy) > rank(sni_policy);
+    Err(PolicyRefusal {
+        required,
+        negotiated: tls.kx_group,
+        misdirected,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(group: &'static str, pqc: bool, sni: Option<&str>) -> TlsFacts {
+        TlsFacts {
+            protocol: "TLSv1.3",
+            cipher_suite: "TLS13_AES_128_GCM_SHA256",
+            kx_group: group,
+            pqc,
+            alpn: None,
+            sni: sni.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn strictest_of_host_and_route_applies() {
+        let mut p = HostPolicies::new(TlsPolicy::PqcPreferred);
+        p.insert(
+            &HostPattern::parse("pq.example.com").unwrap(),
+            TlsPolicy::PqcOnly,
+        );
+        p.insert(
+            &HostPattern::parse("*.legacy.example").unwrap(),
+            TlsPolicy::ClassicalAllowed,
+        );
+        let classical = facts("X25519", false, Some("www.example.com"));
+        let pq = facts("X25519MLKEM768", true, Some("www.example.com"));
+        assert_eq!(check(&p, &classical, Some("www.example.com"), None), Ok(()));
+        // Route demands PQC_ONLY: 403 on the same name.
+        let r = check(
+            &p,
+            &classical,
+            Some("www.example.com"),
+            Some(TlsPolicy::PqcOnly),
+        )
+        .unwrap_err();
+        assert_eq!((r.required, r.misdirected), (TlsPolicy::PqcOnly, false));
+        assert_eq!(r.negotiated, "X25519");
+        assert_eq!(
+            check(&p, &pq, Some("www.example.com"), Some(TlsPolicy::PqcOnly)),
+            Ok(())
+        );
+        // A route cannot relax its host: CLASSICAL_ALLOWED on a PQC_ONLY host.
+        let on_pq = facts("X25519", false, Some("pq.example.com"));
+        assert!(check(
+            &p,
+            &on_pq,
+            Some("pq.example.com"),
+            Some(TlsPolicy::ClassicalAllowed)
+        )
+        .is_err());
+        // Host asks more than SNI gave: 421.
+        let r = check(&p, &classical, Some("pq.example.com"), None).unwrap_err();
+        assert!(r.misdirected);
+        // No SNI at all counts as another name.
+        let r = check(
+            &p,
+            &facts("X25519", false, None),
+            Some("pq.example.com"),
+            None,
+        )
+        .unwrap_err();
+        assert!(r.misdirected);
+        assert_eq!(p.of(Some("a.legacy.example")), TlsPolicy::ClassicalAllowed);
+        assert_eq!(p.of(Some("legacy.example")), TlsPolicy::PqcPreferred);
+    }
+}

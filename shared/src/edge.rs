@@ -1,0 +1,579 @@
+//! The edge contract shared by the control plane (which validates routes
+//! and upstream targets) and the gateway (which matches requests and
+//! connects to targets): one parsed host pattern, one path
+//! canonicalisation, one rule for which target addresses are internal.
+//!
+//! Both sides use these types, so a route the control plane accepts is a
+//! route the gateway can match, and a target it refuses is one the gateway
+//! also refuses to connect to (after DNS resolution, against rebinding).
+
+use std::borrow::Cow;
+use std::net::IpAddr;
+
+pub use ipnet::IpNet;
+
+/// A route's host: an exact name, or `*.` and a suffix matching exactly one
+/// more label (the single-label wildcard of RFC 6125 §6.4.3 and of
+/// nginx/HAProxy `*.example.com` server names: `a.example.com` matches,
+/// `example.com` and `a.b.example.com` do not).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum HostPattern {
+    /// One host name, lowercase, no trailing dot.
+    Exact(String),
+    /// `*.suffix`: the suffix lowercase, without the `*.`.
+    Wildcard(String),
+}
+
+impl HostPattern {
+    /// Parses a route host (`api.example.com`, `*.example.com`): lowercased,
+    /// trailing dot dropped; no port, no IP address in a wildcard, labels of
+    /// letters, digits and hyphens (RFC 1123 §2.1), at least two labels
+    /// after a `*.`.
+    pub fn parse(s: &str) -> Result<Self, &'static str> {
+        let lower = s.trim().to_ascii_lowercase();
+        let lower = lower.strip_suffix('.').unwrap_or(&lower);
+        if let Some(suffix) = lower.strip_prefix("*.") {
+            if !is_dns_name(suffix) {
+                return Err("must be a host name or '*.' and a host name, without port");
+            }
+            if !suffix.contains('.') || suffix.parse::<IpAddr>().is_ok() {
+                return Err(
+                    "a wildcard must cover a domain of at least two labels (*.example.com)",
+                );
+            }
+            return Ok(Self::Wildcard(suffix.to_owned()));
+        }
+        if lower.contains('*') {
+            return Err("'*' is only allowed as the whole first label ('*.example.com')");
+        }
+        if !is_dns_name(lower) {
+            return Err("must be a host name or '*.' and a host name, without port");
+        }
+        Ok(Self::Exact(lower.to_owned()))
+    }
+
+    /// Whether a request host (already [`request_host`]-normalised)
+    /// matches.
+    pub fn matches(&self, host: &str) -> bool {
+        match self {
+            Self::Exact(h) => h == host,
+            Self::Wildcard(suffix) => wildcard_label(host, suffix).is_some(),
+        }
+    }
+
+    /// The canonical spelling (`*.example.com` or the host).
+    pub fn as_string(&self) -> String {
+        match self {
+            Self::Exact(h) => h.clone(),
+            Self::Wildcard(s) => format!("*.{s}"),
+        }
+    }
+}
+
+/// The label a single-label wildcard for `suffix` covers in `host`, if any.
+pub fn wildcard_label<'a>(host: &'a str, suffix: &str) -> Option<&'a str> {
+    let label = host.strip_suffix(suffix)?.strip_suffix('.')?;
+    (!label.is_empty() && !label.contains('.')).then_some(label)
+}
+
+/// The parent domain a wildcard for `host` would name (`a.example.com` →
+/// `example.com`).
+pub fn parent_domain(host: &str) -> Option<&str> {
+    host.split_once('.').map(|(_, rest)| rest)
+}
+
+/// Whether `s` is a DNS name: labels of 1-63 letters, digits or hyphens, not
+/// starting or ending with a hyphen, 253 bytes at most.
+pub fn is_dns_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+/// A request's `Host` (or `:authority`) as routes see it: port removed
+/// (IPv6 brackets kept intact), trailing dot removed, lowercase. Borrowed
+/// when nothing changes.
+pub fn request_host(h: &str) -> Cow<'_, str> {
+    let h = if let Some(rest) = h.strip_prefix('[') {
+        rest.split(']').next().unwrap_or(rest)
+    } else {
+        h.rsplit_once(':').map_or(h, |(name, port)| {
+            if port.bytes().all(|b| b.is_ascii_digit()) {
+                name
+            } else {
+                h
+            }
+        })
+    };
+    let h = h.strip_suffix('.').unwrap_or(h);
+    if h.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(h.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(h)
+    }
+}
+
+/// Why a request path cannot be canonicalised safely (answered 400).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathError {
+    /// `%2F` or `%5C`: an encoded separator would be read as a segment
+    /// boundary by some upstreams and not by others.
+    EncodedSeparator,
+    /// A raw `\`, which some upstreams treat as `/`.
+    Backslash,
+    /// `%00`.
+    Nul,
+    /// `%` not followed by two hex digits.
+    BadEscape,
+    /// `..` above the root.
+    AboveRoot,
+    /// Not an absolute path.
+    NotAbsolute,
+}
+
+impl PathError {
+    /// A sentence for the problem document.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::EncodedSeparator => "the path contains an encoded '/' or '\\' (%2F, %5C)",
+            Self::Backslash => "the path contains '\\'",
+            Self::Nul => "the path contains an encoded NUL (%00)",
+            Self::BadEscape => "the path contains '%' not followed by two hex digits",
+            Self::AboveRoot => "the path climbs above the root with '..'",
+            Self::NotAbsolute => "the path does not start with '/'",
+        }
+    }
+}
+
+/// The canonical form of a request path, which routes match and which is
+/// forwarded (RFC 3986):
+///
+/// - percent-encoded unreserved characters (`ALPHA DIGIT - . _ ~`) are
+///   decoded and the hex digits of other escapes uppercased (§6.2.2.1,
+///   §6.2.2.2);
+/// - dot segments are removed (§5.2.4, §6.2.2.3);
+/// - empty segments (`//`) are merged into one `/` (not in RFC 3986, but
+///   every common upstream — nginx `merge_slashes`, most frameworks —
+///   serves `//x` as `/x`, so the route table must see it the same way).
+///
+/// Refused: `%2F`/`%5C`, a raw `\`, `%00`, a malformed escape, and `..`
+/// above the root. Borrowed (no allocation) when the path is already
+/// canonical, which is the usual case.
+pub fn canonical_path(path: &str) -> Result<Cow<'_, str>, PathError> {
+    let b = path.as_bytes();
+    if b.first() != Some(&b'/') {
+        return Err(PathError::NotAbsolute);
+    }
+    // Fast path: one scan for anything that may change the path.
+    let mut needs_work = false;
+    let mut prev = 0u8;
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'%' => needs_work = true,
+            b'\\' => return Err(PathError::Backslash),
+            b'/' if prev == b'/' => needs_work = true,
+            b'.' if prev == b'/' => {
+                let next = b.get(i + 1).copied();
+                if matches!(next, None | Some(b'/'))
+                    || (next == Some(b'.') && matches!(b.get(i + 2), None | Some(b'/')))
+                {
+                    needs_work = true;
+                }
+            }
+            _ => {}
+        }
+        prev = c;
+    }
+    if !needs_work {
+        return Ok(Cow::Borrowed(path));
+    }
+    // Decode unreserved escapes, uppercase the others, refuse the unsafe.
+    let mut decoded: Vec<u8> = Vec::with_capacity(path.len());
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c != b'%' {
+            decoded.push(c);
+            i += 1;
+            continue;
+        }
+        let (Some(h), Some(l)) = (
+            b.get(i + 1).and_then(|x| hex(*x)),
+            b.get(i + 2).and_then(|x| hex(*x)),
+        ) else {
+            return Err(PathError::BadEscape);
+        };
+        let byte = h * 16 + l;
+        match byte {
+            b'/' | b'\\' => return Err(PathError::EncodedSeparator),
+            0 => return Err(PathError::Nul),
+            b if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') => {
+                decoded.push(b);
+            }
+            _ => decoded.extend_from_slice(&[
+                b'%',
+                b[i + 1].to_ascii_uppercase(),
+                b[i + 2].to_ascii_uppercase(),
+            ]),
+        }
+        i += 3;
+    }
+    // Only ASCII bytes were replaced, so the text stays UTF-8.
+    let decoded = String::from_utf8(decoded).map_err(|_| PathError::BadEscape)?;
+    // Dot segments and empty segments, segment by segment (§5.2.4 on an
+    // absolute path).
+    let mut out: Vec<&str> = Vec::new();
+    let segments: Vec<&str> = decoded[1..].split('/').collect();
+    let last = segments.len() - 1;
+    let mut trailing_slash = false;
+    for (n, seg) in segments.iter().enumerate() {
+        match *seg {
+            "" => trailing_slash = n == last,
+            "." => trailing_slash = n == last,
+            ".." => {
+                if out.pop().is_none() {
+                    return Err(PathError::AboveRoot);
+                }
+                trailing_slash = n == last;
+            }
+            s => {
+                out.push(s);
+                trailing_slash = false;
+            }
+        }
+    }
+    let mut canon = String::with_capacity(decoded.len());
+    for s in &out {
+        canon.push('/');
+        canon.push_str(s);
+    }
+    if trailing_slash || canon.is_empty() {
+        canon.push('/');
+    }
+    Ok(Cow::Owned(canon))
+}
+
+fn hex(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Parses a comma-separated CIDR list (`10.0.0.0/8, ::1/128`); a bare
+/// address is a single-host network.
+pub fn parse_cidrs(s: &str) -> Result<Vec<IpNet>, String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(|x| {
+            x.parse::<IpNet>()
+                .or_else(|_| x.parse::<IpAddr>().map(IpNet::from))
+                .map(|n| n.trunc())
+                .map_err(|_| format!("'{x}' is not a CIDR (10.0.0.0/8) or an IP address"))
+        })
+        .collect()
+}
+
+/// Why an upstream target address is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InternalAddress {
+    /// 127.0.0.0/8, ::1, `localhost`.
+    Loopback,
+    /// 169.254.0.0/16 (cloud metadata at 169.254.169.254), fe80::/10.
+    LinkLocal,
+    /// 0.0.0.0, ::, multicast, broadcast: never a backend.
+    Unroutable,
+    /// One of this deployment's own services (etcd, Postgres, control plane).
+    InternalService,
+}
+
+impl InternalAddress {
+    /// A phrase for error messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Loopback => "a loopback address",
+            Self::LinkLocal => "a link-local address (cloud metadata lives at 169.254.169.254)",
+            Self::Unroutable => "an unspecified, multicast or broadcast address",
+            Self::InternalService => "an internal service of this deployment",
+        }
+    }
+}
+
+/// The class of `ip` that targets may not use unless allowed (IPv4-mapped
+/// IPv6 addresses are judged as their IPv4 address; RFC 6890 registries).
+pub fn address_class(ip: IpAddr) -> Option<InternalAddress> {
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    };
+    match ip {
+        IpAddr::V4(v4) => {
+            if v4.is_loopback() {
+                Some(InternalAddress::Loopback)
+            } else if v4.is_link_local() {
+                Some(InternalAddress::LinkLocal)
+            } else if v4.is_unspecified() || v4.is_multicast() || v4.is_broadcast() {
+                Some(InternalAddress::Unroutable)
+            } else {
+                None
+            }
+        }
+        IpAddr::V6(v6) => {
+            if v6.is_loopback() {
+                Some(InternalAddress::Loopback)
+            } else if (v6.segments()[0] & 0xffc0) == 0xfe80 {
+                Some(InternalAddress::LinkLocal)
+            } else if v6.is_unspecified() || v6.is_multicast() {
+                Some(InternalAddress::Unroutable)
+            } else {
+                None
+            }
+        }
+    }
+}
+
+/// Which upstream target addresses are refused: loopback, link-local and
+/// unroutable addresses, and the deployment's own services (by host and
+/// port), unless an allowed CIDR covers the address.
+#[derive(Debug, Clone, Default)]
+pub struct TargetGuard {
+    /// `QSGW_ALLOWED_PRIVATE_TARGETS`.
+    pub allowed: Vec<IpNet>,
+    /// Internal services as (lowercase host or IP, port).
+    pub internal: Vec<(String, u16)>,
+}
+
+impl TargetGuard {
+    /// A guard allowing `allowed` and refusing the `internal` services.
+    pub fn new(allowed: Vec<IpNet>, internal: Vec<(String, u16)>) -> Self {
+        Self { allowed, internal }
+    }
+
+    fn allows_ip(&self, ip: IpAddr) -> bool {
+        self.allowed.iter().any(|n| n.contains(&ip))
+    }
+
+    /// Checks a configured target (host name or IP literal) before any DNS
+    /// resolution: literals by class, `localhost` as loopback, and the
+    /// internal services by name and port.
+    pub fn check_target(&self, host: &str, port: u16) -> Result<(), InternalAddress> {
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        let lower = bare.to_ascii_lowercase();
+        let lower = lower.strip_suffix('.').unwrap_or(&lower);
+        if let Ok(ip) = lower.parse::<IpAddr>() {
+            return self.check_addr(ip, port);
+        }
+        if lower == "localhost" || lower.ends_with(".localhost") {
+            // RFC 6761 §6.3: always loopback.
+            let loopback = IpAddr::from([127, 0, 0, 1]);
+            if !self.allows_ip(loopback) {
+                return Err(InternalAddress::Loopback);
+            }
+        }
+        if self.internal.iter().any(|(h, p)| h == lower && *p == port) {
+            return Err(InternalAddress::InternalService);
+        }
+        Ok(())
+    }
+
+    /// Checks a resolved address (the gateway, right before connecting).
+    pub fn check_addr(&self, ip: IpAddr, port: u16) -> Result<(), InternalAddress> {
+        if self.allows_ip(ip) {
+            return Ok(());
+        }
+        if let Some(class) = address_class(ip) {
+            return Err(class);
+        }
+        let text = ip.to_string();
+        if self.internal.iter().any(|(h, p)| *h == text && *p == port) {
+            return Err(InternalAddress::InternalService);
+        }
+        Ok(())
+    }
+}
+
+/// `(host, port)` of a URL (`http://etcd:2379` → `("etcd", 2379)`), with the
+/// scheme's default port; for listing a deployment's internal services.
+pub fn url_host_port(url: &str) -> Option<(String, u16)> {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+    let default = match scheme {
+        "https" => 443,
+        "postgres" | "postgresql" => 5432,
+        _ => 80,
+    };
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (h, after) = v6.split_once(']')?;
+        let port = after.strip_prefix(':').and_then(|p| p.parse().ok());
+        (h, port)
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, p.parse().ok()),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() {
+        return None;
+    }
+    Some((host.to_ascii_lowercase(), port.unwrap_or(default)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_cover_exactly_one_label_as_rfc_6125_says() {
+        // RFC 6125 §6.4.3: "*.example.com" matches "foo.example.com" but
+        // not "bar.foo.example.com" or "example.com".
+        let w = HostPattern::parse("*.Example.com.").unwrap();
+        assert_eq!(w, HostPattern::Wildcard("example.com".into()));
+        assert!(w.matches("foo.example.com"));
+        assert!(!w.matches("bar.foo.example.com"));
+        assert!(!w.matches("example.com"));
+        assert!(!w.matches("fooexample.com"));
+        assert_eq!(
+            HostPattern::parse("API.example.com").unwrap(),
+            HostPattern::Exact("api.example.com".into())
+        );
+        for bad in [
+            "*.com",
+            "f*.example.com",
+            "a.*.example.com",
+            "*",
+            "example.com:443",
+            "-a.example.com",
+            "a..b",
+            "",
+        ] {
+            assert!(HostPattern::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn request_hosts_lose_port_case_and_trailing_dot() {
+        assert_eq!(request_host("Shop.Example.com.:8443"), "shop.example.com");
+        assert_eq!(request_host("[::1]:8443"), "::1");
+        assert!(matches!(request_host("plain.example"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn dot_segments_are_removed_as_in_rfc_3986_section_5_2_4() {
+        // The worked example of RFC 3986 §5.2.4.
+        assert_eq!(canonical_path("/a/b/c/./../../g").unwrap(), "/a/g");
+        // RFC 3986 §5.4.1 normal examples, resolved against
+        // "http://a/b/c/d;p?q" (the merged paths below are the base's
+        // directory plus the reference).
+        assert_eq!(canonical_path("/b/c/.").unwrap(), "/b/c/");
+        assert_eq!(canonical_path("/b/c/./").unwrap(), "/b/c/");
+        assert_eq!(canonical_path("/b/c/..").unwrap(), "/b/");
+        assert_eq!(canonical_path("/b/c/../").unwrap(), "/b/");
+        assert_eq!(canonical_path("/b/c/../g").unwrap(), "/b/g");
+        assert_eq!(canonical_path("/b/c/../..").unwrap(), "/");
+        assert_eq!(canonical_path("/b/c/../../g").unwrap(), "/g");
+        // RFC 3986 §5.4.2 abnormal examples keep "g." and "..g" as names.
+        assert_eq!(canonical_path("/b/c/g.").unwrap(), "/b/c/g.");
+        assert_eq!(canonical_path("/b/c/..g").unwrap(), "/b/c/..g");
+        assert_eq!(canonical_path("/b/c/./g/.").unwrap(), "/b/c/g/");
+    }
+
+    #[test]
+    fn percent_encoding_is_normalised_as_in_rfc_3986_section_6_2_2() {
+        // §6.2.2.2: "%7Euser" is "~user"; unreserved "%41" is "A".
+        assert_eq!(canonical_path("/%7Euser/%41").unwrap(), "/~user/A");
+        // §6.2.2.1: hex digits of other escapes are uppercase.
+        assert_eq!(canonical_path("/a%3ab").unwrap(), "/a%3Ab");
+        // "%2e" is "." and then a dot segment.
+        assert_eq!(canonical_path("/%2e/x").unwrap(), "/x");
+        assert_eq!(canonical_path("/a/%2E%2E/x").unwrap(), "/x");
+        assert_eq!(canonical_path("//x").unwrap(), "/x");
+        assert_eq!(canonical_path("/./x").unwrap(), "/x");
+        assert_eq!(canonical_path("/x//y///").unwrap(), "/x/y/");
+        assert!(matches!(canonical_path("/api/v1/x"), Ok(Cow::Borrowed(_))));
+        assert!(matches!(
+            canonical_path("/a.b/.c/..d"),
+            Ok(Cow::Borrowed(_))
+        ));
+    }
+
+    #[test]
+    fn unsafe_paths_are_refused() {
+        assert_eq!(canonical_path("/a%2fb"), Err(PathError::EncodedSeparator));
+        assert_eq!(canonical_path("/a%5Cb"), Err(PathError::EncodedSeparator));
+        assert_eq!(canonical_path("/a\\b"), Err(PathError::Backslash));
+        assert_eq!(canonical_path("/a%00"), Err(PathError::Nul));
+        assert_eq!(canonical_path("/a%zz"), Err(PathError::BadEscape));
+        assert_eq!(canonical_path("/a%4"), Err(PathError::BadEscape));
+        assert_eq!(canonical_path("/../etc"), Err(PathError::AboveRoot));
+        assert_eq!(canonical_path("/a/%2e%2e/.."), Err(PathError::AboveRoot));
+        assert_eq!(canonical_path("*"), Err(PathError::NotAbsolute));
+    }
+
+    #[test]
+    fn internal_addresses_follow_the_iana_special_purpose_registry() {
+        // RFC 6890 / IANA IPv4 and IPv6 Special-Purpose Address Registries.
+        let g = TargetGuard::new(vec![], vec![("etcd".into(), 2379)]);
+        assert_eq!(
+            g.check_target("127.0.0.1", 2379),
+            Err(InternalAddress::Loopback)
+        );
+        assert_eq!(g.check_target("::1", 80), Err(InternalAddress::Loopback));
+        assert_eq!(
+            g.check_target("::ffff:127.0.0.1", 80),
+            Err(InternalAddress::Loopback)
+        );
+        assert_eq!(
+            g.check_target("169.254.169.254", 80),
+            Err(InternalAddress::LinkLocal)
+        );
+        assert_eq!(
+            g.check_target("fe80::1", 80),
+            Err(InternalAddress::LinkLocal)
+        );
+        assert_eq!(
+            g.check_target("0.0.0.0", 80),
+            Err(InternalAddress::Unroutable)
+        );
+        assert_eq!(
+            g.check_target("localhost", 80),
+            Err(InternalAddress::Loopback)
+        );
+        assert_eq!(
+            g.check_target("ETCD", 2379),
+            Err(InternalAddress::InternalService)
+        );
+        assert_eq!(g.check_target("etcd", 80), Ok(()));
+        assert_eq!(g.check_target("10.0.0.5", 8080), Ok(()));
+        assert_eq!(g.check_target("backend.internal", 8080), Ok(()));
+        let allowed = TargetGuard::new(parse_cidrs("127.0.0.0/8, ::1").unwrap(), vec![]);
+        assert_eq!(allowed.check_target("127.0.0.1", 2379), Ok(()));
+        assert_eq!(allowed.check_target("localhost", 80), Ok(()));
+        assert_eq!(allowed.check_target("::1", 80), Ok(()));
+        assert!(parse_cidrs("10.0.0.0/33").is_err());
+    }
+
+    #[test]
+    fn urls_give_host_and_port() {
+        assert_eq!(
+            url_host_port("http://etcd:2379"),
+            Some(("etcd".into(), 2379))
+        );
+        assert_eq!(
+            url_host_port("postgres://u:p@DB/qsgw"),
+            Some(("db".into(), 5432))
+        );
+        assert_eq!(url_host_port("https://[::1]:9/x"), Some(("::1".into(), 9)));
+    }
+}
