@@ -925,3 +925,121 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
         headers.remove(name);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::HostPolicies;
+    use shared::qsgw::TlsPolicy;
+
+    fn conn(peer: &str, trusted: bool) -> ConnInfo {
+        let mut c = ConnInfo::new(
+            peer.parse().unwrap(),
+            TlsFacts {
+                protocol: "TLSv1.3",
+                cipher_suite: "TLS13_AES_128_GCM_SHA256",
+                kx_group: "X25519MLKEM768",
+                pqc: true,
+                alpn: None,
+                sni: None,
+            },
+        );
+        c.trusted_peer = trusted;
+        c
+    }
+
+    fn edge(trusted: &str) -> EdgeSettings {
+        let mut e = EdgeSettings::new(HostPolicies::new(TlsPolicy::PqcPreferred));
+        e.trusted_proxies = shared::edge::parse_cidrs(trusted).unwrap();
+        e
+    }
+
+    fn xff(v: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for x in v {
+            h.append(X_FORWARDED_FOR, HeaderValue::from_str(x).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn the_client_is_the_right_most_untrusted_hop() {
+        // MDN's X-Forwarded-For guidance (and RFC 7239 §5.2 for the
+        // chain's order): walk from the right, skip trusted proxies.
+        let e = edge("10.0.0.0/8, 192.0.2.1");
+        let c = conn("192.0.2.1:1000", true);
+        let got = client_from_chain(&xff(&["203.0.113.7, 198.51.100.2", "10.0.0.3"]), &c, &e);
+        assert_eq!(got.ip, "198.51.100.2".parse::<IpAddr>().unwrap());
+        assert_eq!(got.forwarded_for, "198.51.100.2, 10.0.0.3, 192.0.2.1");
+        // All trusted: the left-most.
+        let got = client_from_chain(&xff(&["10.1.1.1, 10.2.2.2"]), &c, &e);
+        assert_eq!(got.ip, "10.1.1.1".parse::<IpAddr>().unwrap());
+        // Garbage ends the walk at the last trusted hop that reported it.
+        let got = client_from_chain(&xff(&["203.0.113.7, not-an-ip, 10.0.0.9"]), &c, &e);
+        assert_eq!(got.ip, "10.0.0.9".parse::<IpAddr>().unwrap());
+        assert_eq!(got.forwarded_for, "10.0.0.9, 192.0.2.1");
+        // Ports and brackets as some proxies write them.
+        let got = client_from_chain(&xff(&["[2001:db8::1]:4711"]), &c, &e);
+        assert_eq!(got.ip, "2001:db8::1".parse::<IpAddr>().unwrap());
+        assert_eq!(parse_hop("[2001:db8::1]"), "2001:db8::1".parse().ok());
+    }
+
+    #[test]
+    fn refusals_map_to_the_rfc_9110_status_codes() {
+        use crate::policy::PolicyRefusal;
+        let policy = |misdirected| {
+            Refusal::Policy(PolicyRefusal {
+                required: TlsPolicy::PqcOnly,
+                negotiated: "X25519",
+                misdirected,
+            })
+        };
+        for (r, status) in [
+            (Refusal::BadPath(PathError::AboveRoot), 400),
+            (Refusal::NoRoute, 404),
+            (Refusal::MethodNotAllowed, 405),
+            (Refusal::RateLimited(3), 429),
+            (policy(false), 403),
+            (policy(true), 421),
+            (Refusal::Blocked, 403),
+            (Refusal::NoHealthyTarget, 503),
+            (Refusal::TargetForbidden(InternalAddress::Loopback), 502),
+            (Refusal::UpstreamRefused, 502),
+            (Refusal::UpstreamFailed, 502),
+            (Refusal::UpstreamTimeout, 504),
+            (Refusal::Internal("test"), 500),
+        ] {
+            assert_eq!(r.problem().status, status, "{r:?}");
+        }
+    }
+
+    #[test]
+    fn the_forwarded_target_is_the_canonical_path_with_the_query() {
+        let up = shared::ids::UpstreamId::new();
+        let route = shared::qsgw::RouteConfig {
+            id: shared::ids::RouteId::new(),
+            name: "r".into(),
+            host: None,
+            path: "/api".into(),
+            path_match: shared::qsgw::PathMatch::Prefix,
+            methods: vec![],
+            upstream_id: up,
+            strip_prefix: true,
+            timeout_ms: None,
+            retries: 0,
+            rate_limit: None,
+            tls_policy: None,
+            inspection: InspectionMode::Off,
+            enabled: true,
+            version: 1,
+        };
+        let uri: Uri = "/api//v1/./x?a=1".parse().unwrap();
+        let canon = canonical_path(uri.path()).unwrap().into_owned();
+        assert_eq!(
+            upstream_uri(&uri, Some(canon), &route).unwrap(),
+            "/v1/x?a=1"
+        );
+        let uri: Uri = "/api/v1?a=1".parse().unwrap();
+        assert_eq!(upstream_uri(&uri, None, &route).unwrap(), "/v1?a=1");
+    }
+}
