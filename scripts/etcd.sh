@@ -6,6 +6,11 @@
 #   scripts/etcd.sh status DIR CLIENT_PORT PEER_PORT   exit 0 if running, 3 if not
 #
 # Layout: DIR/data (kept across restarts), DIR/etcd.pid, DIR/etcd.log.
+#
+# ETCD_TLS_DIR=PKI (made by scripts/etcd-certs.sh): serve https with
+# client-certificate authentication (--client-cert-auth, CA PKI/ca.crt,
+# server PKI/server.{crt,key}); health checks use PKI/root.{crt,key}. Run
+# scripts/etcd-rbac.sh afterwards for users, roles and `auth enable`.
 # It listens on 127.0.0.1 only and runs in its own session, so it outlives
 # the shell that started it. Safe to call repeatedly and from any working
 # directory; Rust tests use it to kill and restart etcd mid-test.
@@ -30,7 +35,21 @@ done
 [[ "$cport" != "$pport" ]] || die "client and peer ports must differ"
 pidfile="$dir/etcd.pid"
 log="$dir/etcd.log"
-endpoint="http://127.0.0.1:$cport"
+tls_dir="${ETCD_TLS_DIR:-}"
+tls_args=()
+ctl_tls=()
+scheme=http
+if [[ -n "$tls_dir" ]]; then
+    tls_dir="$(abs_path "$tls_dir")"
+    for f in ca.crt server.crt server.key root.crt root.key; do
+        [[ -f "$tls_dir/$f" ]] || die "ETCD_TLS_DIR: $tls_dir/$f missing (make it with scripts/etcd-certs.sh)"
+    done
+    scheme=https
+    tls_args=(--cert-file "$tls_dir/server.crt" --key-file "$tls_dir/server.key"
+        --trusted-ca-file "$tls_dir/ca.crt" --client-cert-auth)
+    ctl_tls=(--cacert "$tls_dir/ca.crt" --cert "$tls_dir/root.crt" --key "$tls_dir/root.key")
+fi
+endpoint="$scheme://127.0.0.1:$cport"
 start_timeout=20
 stop_timeout=10
 
@@ -48,7 +67,7 @@ etcd_pid() {
 }
 
 healthy() {
-    ETCDCTL_API=3 etcdctl --endpoints="$endpoint" --dial-timeout=1s --command-timeout=2s \
+    ETCDCTL_API=3 etcdctl --endpoints="$endpoint" "${ctl_tls[@]}" --dial-timeout=1s --command-timeout=2s \
         endpoint health >/dev/null 2>&1
 }
 
@@ -87,7 +106,7 @@ do_start() {
             --initial-cluster "$name=http://127.0.0.1:$pport" \
             --initial-cluster-state new \
             --initial-cluster-token quantun-dev \
-            --logger zap --log-outputs stderr \
+            --logger zap --log-outputs stderr "${tls_args[@]}" \
             </dev/null >>"$log" 2>&1 &
         disown 2>/dev/null || true
         local i

@@ -23,6 +23,50 @@ pub struct EtcdSettings {
     pub connect_timeout: Duration,
     /// Per-request timeout.
     pub request_timeout: Duration,
+    /// TLS for `https://` endpoints: CA and optional client certificate.
+    pub tls: Option<EtcdTls>,
+    /// etcd user name and password (with client certificates the
+    /// certificate's CN is the user and this stays `None`).
+    pub credentials: Option<(String, crate::config::Secret)>,
+}
+
+/// TLS material for etcd, read at start-up (`QSGW_ETCD_CA_PATH`,
+/// `QSGW_ETCD_CERT_PATH`, `QSGW_ETCD_KEY_PATH`).
+#[derive(Clone)]
+pub struct EtcdTls {
+    /// PEM of the CA that signs etcd's server certificate.
+    pub ca_pem: Vec<u8>,
+    /// PEM client certificate and key (client-certificate authentication).
+    pub identity: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+impl std::fmt::Debug for EtcdTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EtcdTls")
+            .field("client_certificate", &self.identity.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl EtcdTls {
+    /// Reads the files; errors name the variable (`vars` = CA, cert, key).
+    pub fn from_files(
+        ca: &std::path::Path,
+        cert_key: Option<(&std::path::Path, &std::path::Path)>,
+        vars: [&str; 3],
+    ) -> Result<Self, crate::config::ConfigError> {
+        let read = |p: &std::path::Path, var: &str| {
+            std::fs::read(p).map_err(|e| {
+                crate::config::ConfigError::new(var, format!("cannot read {}: {e}", p.display()))
+            })
+        };
+        let ca_pem = read(ca, vars[0])?;
+        let identity = match cert_key {
+            Some((c, k)) => Some((read(c, vars[1])?, read(k, vars[2])?)),
+            None => None,
+        };
+        Ok(Self { ca_pem, identity })
+    }
 }
 
 impl EtcdSettings {
@@ -32,15 +76,29 @@ impl EtcdSettings {
             endpoints,
             connect_timeout: Duration::from_secs(2),
             request_timeout: Duration::from_secs(5),
+            tls: None,
+            credentials: None,
         }
     }
 
     fn options(&self) -> ConnectOptions {
-        ConnectOptions::new()
+        let mut o = ConnectOptions::new()
             .with_connect_timeout(self.connect_timeout)
             .with_timeout(self.request_timeout)
             .with_keep_alive(Duration::from_secs(5), Duration::from_secs(3))
-            .with_keep_alive_while_idle(true)
+            .with_keep_alive_while_idle(true);
+        if let Some(tls) = &self.tls {
+            use etcd_client::{Certificate, Identity, TlsOptions};
+            let mut t = TlsOptions::new().ca_certificate(Certificate::from_pem(&tls.ca_pem));
+            if let Some((cert, key)) = &tls.identity {
+                t = t.identity(Identity::from_pem(cert, key));
+            }
+            o = o.with_tls(t);
+        }
+        if let Some((user, password)) = &self.credentials {
+            o = o.with_user(user.clone(), password.expose().to_owned());
+        }
+        o
     }
 }
 
