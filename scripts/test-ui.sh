@@ -159,6 +159,7 @@ start_service control-plane "$QSGW_URL/health/ready" \
     QSGW_CP_HOST=127.0.0.1 QSGW_CP_PORT="$cp_port" \
     QSGW_DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/qsgw?sslmode=disable" \
     QSGW_ETCD_ENDPOINTS="http://127.0.0.1:$etcd_port" \
+    QSGW_ALLOWED_PRIVATE_TARGETS="127.0.0.0/8,::1/128" \
     QSGW_JWT_SECRET="$qsgw_jwt_secret" QSGW_API_KEY="$QSGW_API_KEY" \
     QSGW_ADMIN_EMAIL="$QSGW_ADMIN_EMAIL" QSGW_ADMIN_PASSWORD="$QSGW_ADMIN_PASSWORD" \
     QSGW_LOG_LEVEL=warn
