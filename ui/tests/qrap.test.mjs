@@ -64,17 +64,20 @@ uiTest('qrap: upload a CBOM, wait for completion, findings by priority, CSV down
   assert.deepEqual(priorities, priorities.map((_, i) => i + 1));
   const severities = await table.locator('tbody tr td:nth-child(2)').allInnerTexts();
   const rank = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFO'];
-  assert.equal(severities[0].trim(), 'CRITICAL');
   const ranks = severities.map((s) => rank.indexOf(s.trim()));
+  // The first row carries the worst severity present (which one depends on
+  // the ML engine's published thresholds, not on this test).
+  assert.equal(ranks[0], Math.min(...ranks), `worst severity first: ${severities}`);
   assert.deepEqual(ranks, [...ranks].sort((a, b) => a - b), `severities in priority order: ${severities}`);
   const recommendations = await table.locator('tbody td.recommendation').allInnerTexts();
   assert.ok(recommendations.every((r) => r.trim().length > 0), 'each finding has its recommendation');
   const firstAlgorithm = (await table.locator('tbody tr').first().locator('td').nth(4).locator('code').innerText()).trim();
 
   // Filter: only CRITICAL.
-  await page.locator('#f-severity').selectOption('CRITICAL');
-  await page.waitForFunction(() => [...document.querySelectorAll('#findings-table tbody tr td:nth-child(2)')]
-    .every((td) => td.textContent.trim() === 'CRITICAL'));
+  const worst = severities[0].trim();
+  await page.locator('#f-severity').selectOption(worst);
+  await page.waitForFunction((w) => [...document.querySelectorAll('#findings-table tbody tr td:nth-child(2)')]
+    .every((td) => td.textContent.trim() === w), worst);
 
   // CSV: downloaded through fetch + Blob (the token never appears in a URL).
   const requests = [];
@@ -89,7 +92,7 @@ uiTest('qrap: upload a CBOM, wait for completion, findings by priority, CSV down
   assert.equal(csv.length - 1, priorities.length, 'one CSV row per finding');
   const first = csv[1].split(',');
   assert.equal(first[0], '1');
-  assert.equal(first[1], 'CRITICAL');
+  assert.equal(first[1], worst);
   assert.equal(first[5], firstAlgorithm);
   assert.deepEqual(csv.slice(1).map((l) => Number(l.split(',')[0])), priorities);
   assert.ok(requests.every((u) => !u.includes('eyJ')), 'no token in any URL');
