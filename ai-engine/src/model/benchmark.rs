@@ -309,11 +309,7 @@ impl AgentReport {
             "engine verdict bot recall on agents not in training: {:.4}",
             self.verdict_recall_unseen
         );
-        let _ = writeln!(
-            s,
-            "sync/async verdict agreement: {} of {} requests ({:.4})",
-            self.sync_async.same_verdict, self.sync_async.requests, self.sync_async.share
-        );
+        let _ = writeln!(s, "{}", self.sync_async);
         if !self.missed_bots.is_empty() {
             let _ = writeln!(s, "bots allowed (first {}):", self.missed_bots.len());
             for b in &self.missed_bots {

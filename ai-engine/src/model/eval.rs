@@ -69,6 +69,17 @@ impl Agreement {
     }
 }
 
+/// The one line both reports (simulated and real-agent) print for it.
+impl std::fmt::Display for Agreement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "sync/async verdict agreement: {} of {} requests ({:.4})",
+            self.same_verdict, self.requests, self.share
+        )
+    }
+}
+
 /// Binary classification figures.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Binary {
@@ -292,11 +303,7 @@ impl Report {
             "human false-positive rate at block: {:.4}",
             self.human_fpr_at_block
         );
-        let _ = writeln!(
-            s,
-            "sync/async verdict agreement: {} of {} requests ({:.4})",
-            self.sync_async.same_verdict, self.sync_async.requests, self.sync_async.share
-        );
+        let _ = writeln!(s, "{}", self.sync_async);
         let _ = writeln!(
             s,
             "{:<22} {:>9} {:>9} {:>9}  training",
