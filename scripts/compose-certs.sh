@@ -24,12 +24,7 @@ if [[ -e "$dir/server.crt" || -e "$dir/server.key" ]] && [[ -z "${FORCE:-}" ]]; 
     exit 0
 fi
 
-umask 077
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 365 \
-    -subj "/CN=localhost" \
-    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" \
-    -addext "extendedKeyUsage=serverAuth" \
-    -keyout "$dir/server.key" -out "$dir/server.crt" 2>/dev/null ||
+dev_cert "$dir/server.crt" "$dir/server.key" 365 ||
     die "openssl could not create the certificate in $dir"
 chmod 0644 "$dir/server.crt"
 if is_root; then

@@ -344,29 +344,7 @@ if [[ -z "${QSGW_TLS_CERT_PATH:-}" ]]; then
     if [[ ! -s "$crt" || ! -s "$key" ]] || ! openssl x509 -in "$crt" -noout -checkend 86400 >/dev/null 2>&1; then
         mkdir -p "$cert_dir"
         chmod 700 "$cert_dir"
-        cnf="$cert_dir/openssl.cnf"
-        # A leaf (CA:FALSE, serverAuth) so that rustls/webpki clients can
-        # trust it directly; OpenSSL's default config would make it a CA.
-        cat >"$cnf" <<'CNF'
-[req]
-distinguished_name = dn
-x509_extensions = leaf
-prompt = no
-[dn]
-CN = localhost
-[leaf]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-extendedKeyUsage = serverAuth
-subjectAltName = DNS:localhost, IP:127.0.0.1
-subjectKeyIdentifier = hash
-CNF
-        (
-            umask 077
-            openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-                -keyout "$key" -out "$crt" -days 825 -config "$cnf" 2>/dev/null
-        ) || die "openssl could not create the dev certificate"
-        rm -f "$cnf"
+        dev_cert "$crt" "$key" 825 || die "openssl could not create the dev certificate"
         chmod 600 "$key"
         chmod 644 "$crt"
         info "generated dev certificate .run/certs/server.crt (CN=localhost, 825 days)"
