@@ -1101,10 +1101,14 @@ fn unknown_stays_unknown_and_says_which_token() {
 fn hostile_names_give_a_result_not_a_panic() {
     let kb = kb();
     let long = "RSA-".repeat(2_500); // 10 kB
+                                     // Glued words that split two ways at every step (CCM8 or CCM + 8), then
+                                     // fail: exponential without the split's memo (2^60 tries).
+    let glued = format!("{}Q", "CCM8".repeat(60));
     for name in [
         "",
         "   ",
         long.as_str(),
+        glued.as_str(),
         "\u{0000}\u{0007}RSA",
         "\u{202e}kem",
         "ñáß-∞-😀",

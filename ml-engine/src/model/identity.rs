@@ -195,8 +195,53 @@ const PRIMITIVE_WORDS: &[(&str, Primitive)] = &[
     ("SIG", Primitive::Signature),
     ("SIGNATURE", Primitive::Signature),
 ];
+/// Scheme / padding words and the scheme they name.
+const SCHEMES: &[(&str, &str)] = &[
+    ("PKCS1", "PKCS1"),
+    ("PKCS1V15", "PKCS1"),
+    ("V15", "PKCS1"),
+    ("PSS", "PSS"),
+    ("OAEP", "OAEP"),
+    ("X931", "X9.31"),
+    ("PH", "ph"),
+    ("CTX", "ctx"),
+];
 /// Hash-family names without a size: words, never split into SHA + 2.
 const GENERIC: &[&str] = &["SHA2", "SHA3", "SHAKE"];
+/// The longest fixed word that can start a glued token (modes, paddings,
+/// schemes, primitive words); the knowledge base adds its own.
+const LONGEST_FIXED_WORD: usize = {
+    let mut m = 0;
+    let mut i = 0;
+    while i < MODES.len() {
+        m = max(m, MODES[i].len());
+        i += 1;
+    }
+    i = 0;
+    while i < PADDINGS.len() {
+        m = max(m, PADDINGS[i].len());
+        i += 1;
+    }
+    i = 0;
+    while i < SCHEMES.len() {
+        m = max(m, SCHEMES[i].0.len());
+        i += 1;
+    }
+    i = 0;
+    while i < PRIMITIVE_WORDS.len() {
+        m = max(m, PRIMITIVE_WORDS[i].0.len());
+        i += 1;
+    }
+    m
+};
+
+const fn max(a: usize, b: usize) -> usize {
+    if a > b {
+        a
+    } else {
+        b
+    }
+}
 /// The most raw tokens one word may span (`IKE2_PRF_PLUS_DERIVE`).
 const JOIN_WINDOW: usize = 5;
 
@@ -222,6 +267,17 @@ struct Token {
     placed: bool,
     /// From the `family` field: a hint, not part of the name.
     hint: bool,
+}
+
+impl Token {
+    fn new(tok: Tok, raw: impl Into<String>) -> Self {
+        Self {
+            tok,
+            raw: raw.into(),
+            placed: false,
+            hint: false,
+        }
+    }
 }
 
 /// Splits on separators, keeping `1.5`, `X9.31`, `512/256`, `A5/1` whole.
@@ -288,14 +344,8 @@ impl Lexer<'_> {
         if PADDINGS.contains(&n.as_str()) {
             return Some(Tok::Padding(n));
         }
-        match n.as_str() {
-            "PKCS1" | "PKCS1V15" | "V15" => return Some(Tok::Scheme("PKCS1")),
-            "PSS" => return Some(Tok::Scheme("PSS")),
-            "OAEP" => return Some(Tok::Scheme("OAEP")),
-            "X931" => return Some(Tok::Scheme("X9.31")),
-            "PH" => return Some(Tok::Scheme("ph")),
-            "CTX" => return Some(Tok::Scheme("ctx")),
-            _ => {}
+        if let Some((_, s)) = SCHEMES.iter().find(|(w, _)| *w == n) {
+            return Some(Tok::Scheme(s));
         }
         if NOISE.contains(&n.as_str())
             || (n.starts_with("RFC") && n.len() > 3 && n[3..].bytes().all(|b| b.is_ascii_digit()))
@@ -335,12 +385,7 @@ impl Lexer<'_> {
                 let joined = normalise(&raws[i..j].concat());
                 if self.joinable(&joined) {
                     if let Some(tok) = self.word(&joined) {
-                        out.push(Token {
-                            tok,
-                            raw: raws[i..j].join("-"),
-                            placed: false,
-                            hint: false,
-                        });
+                        out.push(Token::new(tok, raws[i..j].join("-")));
                         took = j - i;
                         break;
                     }
@@ -352,12 +397,7 @@ impl Lexer<'_> {
             }
             let raw = &raws[i];
             if raw == "1.5" {
-                out.push(Token {
-                    tok: Tok::Scheme("PKCS1"),
-                    raw: raw.clone(),
-                    placed: false,
-                    hint: false,
-                });
+                out.push(Token::new(Tok::Scheme("PKCS1"), raw.clone()));
             } else {
                 self.glued(raw, &mut out);
             }
@@ -368,12 +408,7 @@ impl Lexer<'_> {
 
     fn glued(&self, raw: &str, out: &mut Vec<Token>) {
         if let Some(tok) = self.word(raw) {
-            out.push(Token {
-                tok,
-                raw: raw.to_owned(),
-                placed: false,
-                hint: false,
-            });
+            out.push(Token::new(tok, raw));
             return;
         }
         // JCA: split at an inner WITH (SHA256WITHRSA, PBKDF2WITHHMACSHA256).
@@ -392,63 +427,66 @@ impl Lexer<'_> {
             out.extend(parts);
             return;
         }
-        out.push(Token {
-            tok: Tok::Word(raw.to_owned()),
-            raw: raw.to_owned(),
-            placed: false,
-            hint: false,
-        });
+        out.push(Token::new(Tok::Word(raw.to_owned()), raw));
     }
 
     /// Splits a glued token into known words and numbers (`AES128GCM` →
     /// AES, 128, GCM; `RSA2048` → RSA, 2048), or `None` when some piece
     /// would be an unknown word: `DESIGN` is not DES + IGN.
     fn split_known(&self, raw: &str) -> Option<Vec<Token>> {
-        if raw.is_empty() {
+        // Suffixes already known not to split: without this memo the search
+        // is exponential (`CCM8CCM8…Q` tries CCM8 and CCM + 8 at every step).
+        let mut failed = vec![false; raw.len() + 1];
+        self.split_from(raw, 0, &mut failed)
+    }
+
+    fn split_from(&self, raw: &str, at: usize, failed: &mut [bool]) -> Option<Vec<Token>> {
+        if failed[at] {
+            return None;
+        }
+        let got = self.split_suffix(raw, at, failed);
+        if got.is_none() {
+            failed[at] = true;
+        }
+        got
+    }
+
+    fn split_suffix(&self, raw: &str, at: usize, failed: &mut [bool]) -> Option<Vec<Token>> {
+        let s = &raw[at..];
+        if s.is_empty() {
             return Some(Vec::new());
         }
         if let Some(tok) = self
-            .word(raw)
+            .word(s)
             .filter(|t| !matches!(t, Tok::Word(w) if !GENERIC.contains(&w.as_str())))
         {
-            return Some(vec![Token {
-                tok,
-                raw: raw.to_owned(),
-                placed: false,
-                hint: false,
-            }]);
+            return Some(vec![Token::new(tok, s)]);
         }
-        let digits = raw.bytes().take_while(u8::is_ascii_digit).count();
+        let digits = s.bytes().take_while(u8::is_ascii_digit).count();
         if digits > 0 {
-            let (d, rest) = raw.split_at(digits);
-            let n = d.parse().ok()?;
-            let mut v = vec![Token {
-                tok: Tok::Num(n),
-                raw: d.to_owned(),
-                placed: false,
-                hint: false,
-            }];
-            v.extend(self.split_known(rest)?);
+            let n = s[..digits].parse().ok()?;
+            let mut v = vec![Token::new(Tok::Num(n), &s[..digits])];
+            v.extend(self.split_from(raw, at + digits, failed)?);
             return Some(v);
         }
-        for end in (2..raw.len()).rev() {
-            if !raw.is_char_boundary(end) {
+        // A head longer than every known word (letters and digits; `.` and
+        // `/` do not count) cannot be one: this keeps the search quadratic
+        // in the token's length at worst, linear in practice.
+        let longest = self.kb.longest_word.max(LONGEST_FIXED_WORD)
+            + s.bytes().filter(|b| !b.is_ascii_alphanumeric()).count();
+        for end in (2..s.len().min(longest + 1)).rev() {
+            if !s.is_char_boundary(end) {
                 continue;
             }
-            let (head, rest) = raw.split_at(end);
+            let head = &s[..end];
             let Some(tok) = self
                 .word(head)
                 .filter(|t| !matches!(t, Tok::Num(_) | Tok::Noise | Tok::Word(_)))
             else {
                 continue;
             };
-            if let Some(more) = self.split_known(rest) {
-                let mut v = vec![Token {
-                    tok,
-                    raw: head.to_owned(),
-                    placed: false,
-                    hint: false,
-                }];
+            if let Some(more) = self.split_from(raw, at + end, failed) {
+                let mut v = vec![Token::new(tok, head)];
                 v.extend(more);
                 return Some(v);
             }
@@ -483,12 +521,7 @@ impl Lexer<'_> {
                         if !sized {
                             let raw = joined;
                             out.pop();
-                            out.push(Token {
-                                tok,
-                                raw,
-                                placed: false,
-                                hint: false,
-                            });
+                            out.push(Token::new(tok, raw));
                             continue;
                         }
                     }
@@ -797,12 +830,7 @@ fn parse(kb: &KnowledgeBase, name: &str, input: &Input<'_>) -> Identity {
     match kb.family_by_word.get(&key) {
         // `3GPP-XOR`, `128-EEA3`, `SHA-512/224`, `X25519Kyber768Draft00`
         Some(&i) if !key.is_empty() => {
-            toks.push(Token {
-                tok: Tok::Family(i),
-                raw: key.clone(),
-                placed: false,
-                hint: false,
-            });
+            toks.push(Token::new(Tok::Family(i), key.clone()));
             toks.extend(lexer.tokens(&param_raws));
         }
         _ => {

@@ -264,6 +264,8 @@ pub struct KnowledgeBase {
     pub(crate) group_by_key: HashMap<String, usize>,
     pub(crate) oid_by_key: HashMap<String, usize>,
     pub(crate) alias_by_key: HashMap<String, usize>,
+    /// Length of the longest family word, curve or group key.
+    pub(crate) longest_word: usize,
 }
 
 /// Lookup key: upper-case ASCII letters and digits only (`+` spelt
@@ -416,6 +418,13 @@ impl KnowledgeBase {
         for (i, g) in file.tls_groups.iter().enumerate() {
             cites(format!("tls_groups[{i}] ({})", g.name), &g.sources)?;
         }
+        let longest_word = family_by_word
+            .keys()
+            .chain(curve_by_key.keys())
+            .chain(group_by_key.keys())
+            .map(String::len)
+            .max()
+            .unwrap_or(0);
         Ok(Self {
             version: file.version,
             sources: file.sources,
@@ -432,6 +441,7 @@ impl KnowledgeBase {
             group_by_key,
             oid_by_key,
             alias_by_key,
+            longest_word,
         })
     }
 
