@@ -93,9 +93,10 @@ pub struct Identity {
 }
 
 impl Identity {
-    fn unknown(name: &str, unplaced: Vec<String>) -> Self {
+    /// Nothing known yet: the name as given, what could not be placed.
+    fn unknown(name: impl Into<String>, unplaced: Vec<String>) -> Self {
         Self {
-            name: name.to_owned(),
+            name: name.into(),
             family: None,
             primitive: Primitive::Unknown,
             scheme: None,
@@ -784,22 +785,12 @@ fn from_suite(kb: &KnowledgeBase, s: Suite, given: &str) -> Identity {
         .clone()
         .unwrap_or_else(|| given.trim().to_ascii_uppercase());
     Identity {
-        name,
-        family: None,
         primitive: Primitive::Other,
-        scheme: None,
-        key_bits: None,
-        curve: None,
-        group: None,
-        parameter_set: None,
-        hash: None,
-        mode: None,
-        padding: None,
         pre_standard: components.iter().any(|c| c.pre_standard),
         suite: Some(s),
         components,
-        unplaced,
         resolved_by: ResolvedBy::TlsSuite,
+        ..Identity::unknown(name, unplaced)
     }
 }
 
@@ -840,7 +831,6 @@ fn parse(kb: &KnowledgeBase, name: &str, input: &Input<'_>) -> Identity {
         }
     }
     let mut toks = lexer.merge(toks);
-    let (n_name, n_fam) = (0, 0);
     // The primary family: the first non-hash family of the name; a hash only
     // when nothing else names a family (SHA256withRSA is RSA).
     let fam_of = |t: &Token| match t.tok {
@@ -884,7 +874,7 @@ fn parse(kb: &KnowledgeBase, name: &str, input: &Input<'_>) -> Identity {
                         ..Input::default()
                     },
                 );
-                id.unplaced.retain(|_| false);
+                id.unplaced.clear();
                 return id;
             }
         }
@@ -911,22 +901,11 @@ fn parse(kb: &KnowledgeBase, name: &str, input: &Input<'_>) -> Identity {
     };
     let fam = &kb.families[fi];
     let mut id = Identity {
-        name: String::new(),
         family: Some(fam.name.clone()),
         primitive: fam.primitive,
-        scheme: None,
-        key_bits: None,
-        curve: None,
-        group: None,
-        parameter_set: None,
-        hash: None,
-        mode: None,
-        padding: None,
         pre_standard: fam.pre_standard,
-        suite: None,
-        components: Vec::new(),
-        unplaced: Vec::new(),
         resolved_by: ResolvedBy::Name,
+        ..Identity::unknown(String::new(), Vec::new())
     };
     let norm_all = normalise(&format!("{name}{}", input.parameter.unwrap_or("")));
     let mut nums: Vec<(usize, u32)> = Vec::new();
@@ -1024,9 +1003,6 @@ fn parse(kb: &KnowledgeBase, name: &str, input: &Input<'_>) -> Identity {
         };
         if absorbed {
             toks[p].placed = true;
-            if fam_name == "HMAC" || fam_name == "PBKDF2" {
-                // PBKDF2WithHmacSHA256: the PRF is HMAC with the hash.
-            }
             if fam_name == "ECDH" && matches!(other, "X25519" | "X448") {
                 id.curve = Some(if other == "X25519" {
                     "Curve25519".into()
@@ -1089,7 +1065,7 @@ fn parse(kb: &KnowledgeBase, name: &str, input: &Input<'_>) -> Identity {
             | "ChaCha20"
     ) && !other_families.is_empty();
     // Hybrid groups spelt out: X25519 + ML-KEM-768 etc.
-    if let Some(h) = hybrid(kb, &toks, fi) {
+    if let Some(h) = hybrid(kb, &toks) {
         return parse(kb, h, &Input::default());
     }
     // Key sizes, curves, parameter sets by sizing.
@@ -1332,10 +1308,8 @@ fn parse(kb: &KnowledgeBase, name: &str, input: &Input<'_>) -> Identity {
     // ECDH over Curve25519/448 is X25519/X448; EdDSA on Edwards curves.
     if matches!(fam_name, "ECDH" | "EC") {
         match id.curve.as_deref() {
-            Some("Curve25519") => {
-                return finish(kb, retarget(kb, id, "X25519", &toks, n_name, n_fam))
-            }
-            Some("Curve448") => return finish(kb, retarget(kb, id, "X448", &toks, n_name, n_fam)),
+            Some("Curve25519") => return retarget(kb, id, "X25519", &toks),
+            Some("Curve448") => return retarget(kb, id, "X448", &toks),
             Some("Edwards25519" | "Edwards448") if fam_name == "EC" => {
                 let f = kb.family("EdDSA").map(|f| f.name.clone());
                 id.family = f;
@@ -1369,11 +1343,7 @@ fn parse(kb: &KnowledgeBase, name: &str, input: &Input<'_>) -> Identity {
     if fam_name == "DSA" || fam_name == "ECDSA" || fam_name == "EdDSA" {
         id.primitive = Primitive::Signature;
     }
-    id.unplaced = toks
-        .iter()
-        .filter(|t| !t.placed && !matches!(t.tok, Tok::Noise))
-        .map(|t| t.raw.clone())
-        .collect();
+    id.unplaced = unplaced(&toks);
     // A cipher followed by a bare hash (AES128-SHA, RC4-MD5) is a TLS suite
     // name, not a cipher with a hash: leave the hash unplaced.
     if matches!(
@@ -1387,29 +1357,27 @@ fn parse(kb: &KnowledgeBase, name: &str, input: &Input<'_>) -> Identity {
     finish(kb, id)
 }
 
-fn retarget(
-    kb: &KnowledgeBase,
-    mut id: Identity,
-    family: &str,
-    toks: &[Token],
-    _n_name: usize,
-    _n_fam: usize,
-) -> Identity {
+/// The tokens nothing placed.
+fn unplaced(toks: &[Token]) -> Vec<String> {
+    toks.iter()
+        .filter(|t| !t.placed && !matches!(t.tok, Tok::Noise))
+        .map(|t| t.raw.clone())
+        .collect()
+}
+
+/// The identity as `family` (X25519 for ECDH over Curve25519), finished.
+fn retarget(kb: &KnowledgeBase, mut id: Identity, family: &str, toks: &[Token]) -> Identity {
     if let Some(f) = kb.family(family) {
         id.family = Some(f.name.clone());
         id.primitive = f.primitive;
         id.curve = None;
     }
-    id.unplaced = toks
-        .iter()
-        .filter(|t| !t.placed && !matches!(t.tok, Tok::Noise))
-        .map(|t| t.raw.clone())
-        .collect();
-    id
+    id.unplaced = unplaced(toks);
+    finish(kb, id)
 }
 
 /// X25519 + ML-KEM-768 written out → the TLS hybrid group.
-fn hybrid(kb: &KnowledgeBase, toks: &[Token], _primary: usize) -> Option<&'static str> {
+fn hybrid(kb: &KnowledgeBase, toks: &[Token]) -> Option<&'static str> {
     let has_fam = |n: &str| {
         toks.iter()
             .any(|t| matches!(t.tok, Tok::Family(i) if kb.families[i].name == n))
@@ -1446,7 +1414,6 @@ fn finish(kb: &KnowledgeBase, mut id: Identity) -> Identity {
 fn rename(kb: &KnowledgeBase, id: &mut Identity) {
     let Some(fam) = id.family.clone() else { return };
     let sizing = kb.family(&fam).map_or(Sizing::Fixed, |f| f.sizing);
-    let compact = |h: &str| h.to_owned();
     id.name = match sizing {
         Sizing::Modulus => match id.key_bits {
             Some(b) => format!("{fam}-{b}"),
@@ -1474,8 +1441,8 @@ fn rename(kb: &KnowledgeBase, id: &mut Identity) {
             n
         }
         Sizing::Hash => match &id.hash {
-            Some(h) if fam == "PBKDF2" => format!("PBKDF2-HMAC-{}", compact(h)),
-            Some(h) => format!("{fam}-{}", compact(h)),
+            Some(h) if fam == "PBKDF2" => format!("PBKDF2-HMAC-{h}"),
+            Some(h) => format!("{fam}-{h}"),
             None => fam,
         },
         Sizing::Fixed => {
