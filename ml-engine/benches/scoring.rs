@@ -8,7 +8,7 @@
 
 use std::time::Instant;
 
-use ml_engine::model::scoring::{Asset, Criticality, Exposure, Options, Policy};
+use ml_engine::model::scoring::{Asset, Criticality, Exposure, Options};
 use ml_engine::model::Engine;
 
 fn main() {
@@ -47,14 +47,7 @@ fn main() {
             }
         })
         .collect();
-    let opts = Options {
-        as_of_year: 2026,
-        crqc_timeline: "central".into(),
-        crqc_median_year: None,
-        confidence: 0.9,
-        policy: Policy::Nist,
-        cnsa2_category: None,
-    };
+    let opts = Options::new(2026, "central");
     run("10,000 assets (12 names)", &engine, &opts, &assets);
     // (Almost) every asset a different spelling: RSA moduli, JCA names, AES
     // IV lengths, ECDSA with a stray token, and 200 cipher-suite code points.

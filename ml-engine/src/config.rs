@@ -7,7 +7,7 @@ use shared::config::{parse_port, ConfigError, LogLevel};
 
 use crate::model::kb::{KnowledgeBase, EMBEDDED};
 use crate::model::policy::{self, Packs};
-use crate::model::scoring::{Options, Policy};
+use crate::model::scoring::Options;
 use crate::model::timeline::{self, Timelines};
 
 /// Command line.
@@ -78,9 +78,6 @@ pub struct Settings {
     #[arg(long = "max-body-size", env = "QRAP_ML_MAX_BODY_SIZE", default_value = "16777216", value_parser = clap::value_parser!(u64).range(1024..=268_435_456))]
     pub max_body_size: u64,
 }
-
-/// Confidence for the latest safe migration start when a request gives none.
-pub const DEFAULT_CONFIDENCE: f64 = 0.9;
 
 /// Validated configuration.
 #[derive(Debug, Clone)]
@@ -180,12 +177,8 @@ impl Config {
             packs,
             timelines,
             scoring: Options {
-                as_of_year,
-                crqc_timeline: band,
                 crqc_median_year: (s.crqc_year != 0).then(|| f64::from(s.crqc_year)),
-                confidence: DEFAULT_CONFIDENCE,
-                policy: Policy::Nist,
-                cnsa2_category: None,
+                ..Options::new(as_of_year, band)
             },
             max_body_size: usize::try_from(s.max_body_size).unwrap_or(usize::MAX),
             host: s.host,

@@ -7,7 +7,7 @@
 
 use ml_engine::model::calibration::Severity;
 use ml_engine::model::scoring::{
-    Asset, Criticality, Exposure, HorizonKind, Lane, Options, Policy, Scored, Usage,
+    Asset, Criticality, Exposure, HorizonKind, Lane, Options, Scored, Usage,
 };
 use ml_engine::model::timeline::{Timelines, EMBEDDED};
 use ml_engine::model::Engine;
@@ -18,14 +18,7 @@ fn engine() -> Engine {
 }
 
 fn opts(band: &str) -> Options {
-    Options {
-        as_of_year: 2026,
-        crqc_timeline: band.into(),
-        crqc_median_year: None,
-        confidence: 0.9,
-        policy: Policy::Nist,
-        cnsa2_category: None,
-    }
+    Options::new(2026, band)
 }
 
 fn asset(name: &str, usage: Usage, x: f64, y: f64, v: Option<f64>, exposure: Exposure) -> Asset {

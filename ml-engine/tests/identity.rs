@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use ml_engine::model::identity::{resolve, Identity, Input};
 use ml_engine::model::kb::{KnowledgeBase, Primitive, EMBEDDED};
-use ml_engine::model::scoring::{Asset, Options, Policy};
+use ml_engine::model::scoring::{Asset, Options};
 use ml_engine::model::Engine;
 use serde_json::Value;
 
@@ -1721,14 +1721,7 @@ fn every_testssl_suite_decomposes_as_testssl_says() {
 #[test]
 fn suites_are_scored_by_their_parts() {
     let e = Engine::embedded().unwrap();
-    let opts = Options {
-        as_of_year: 2026,
-        crqc_timeline: "central".into(),
-        crqc_median_year: None,
-        confidence: 0.9,
-        policy: Policy::Nist,
-        cnsa2_category: None,
-    };
+    let opts = Options::new(2026, "central");
     let s = e.score(
         &opts,
         &Asset {
@@ -1998,14 +1991,7 @@ fn key(i: &Identity) -> Key {
 #[test]
 fn every_spelling_of_an_algorithm_gets_the_same_identity_and_score() {
     let e = Engine::embedded().unwrap();
-    let opts = Options {
-        as_of_year: 2026,
-        crqc_timeline: "central".into(),
-        crqc_median_year: None,
-        confidence: 0.9,
-        policy: Policy::Nist,
-        cnsa2_category: None,
-    };
+    let opts = Options::new(2026, "central");
     for group in VARIANTS {
         let (n0, f0, p0, o0) = group[0];
         let first = id(&e.kb, n0, f0, p0, o0);

@@ -8,7 +8,7 @@ use ml_engine::model::calibration::Severity;
 use ml_engine::model::identity::{resolve, Input};
 use ml_engine::model::kb::{KnowledgeBase, Threat as T, EMBEDDED};
 use ml_engine::model::policy::Status;
-use ml_engine::model::scoring::{Asset, Criticality, Exposure, Options, Policy, Scored, Usage};
+use ml_engine::model::scoring::{Asset, Criticality, Exposure, Options, Scored, Usage};
 use ml_engine::model::Engine;
 
 fn engine() -> Engine {
@@ -16,14 +16,7 @@ fn engine() -> Engine {
 }
 
 fn opts() -> Options {
-    Options {
-        as_of_year: 2026,
-        crqc_timeline: "central".into(),
-        crqc_median_year: None,
-        confidence: 0.9,
-        policy: Policy::Nist,
-        cnsa2_category: None,
-    }
+    Options::new(2026, "central")
 }
 
 fn asset(alg: &str, param: Option<&str>) -> Asset {

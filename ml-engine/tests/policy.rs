@@ -14,12 +14,9 @@ fn engine() -> Engine {
 
 fn opts(policy: Policy, category: Option<&str>) -> Options {
     Options {
-        as_of_year: 2026,
-        crqc_timeline: "central".into(),
-        crqc_median_year: None,
-        confidence: 0.9,
         policy,
         cnsa2_category: category.map(Into::into),
+        ..Options::new(2026, "central")
     }
 }
 

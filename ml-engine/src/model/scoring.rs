@@ -183,6 +183,9 @@ impl Policy {
 /// 398 days).
 pub const DEFAULT_VALIDITY_YEARS: f64 = 1.0;
 
+/// Confidence for the latest safe migration start when a request gives none.
+pub const DEFAULT_CONFIDENCE: f64 = 0.9;
+
 /// Scoring parameters shared by a batch.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Options {
@@ -204,6 +207,21 @@ pub struct Options {
     /// CNSA 2.0 system category (`null` = the pack's default).
     #[serde(default)]
     pub cnsa2_category: Option<String>,
+}
+
+impl Options {
+    /// A year and a band with the other defaults: no median override,
+    /// [`DEFAULT_CONFIDENCE`], the NIST pack, no CNSA 2.0 category.
+    pub fn new(as_of_year: i32, crqc_timeline: impl Into<String>) -> Self {
+        Self {
+            as_of_year,
+            crqc_timeline: crqc_timeline.into(),
+            crqc_median_year: None,
+            confidence: DEFAULT_CONFIDENCE,
+            policy: Policy::Nist,
+            cnsa2_category: None,
+        }
+    }
 }
 
 /// Policy status in the old four-value vocabulary (`policy_status`, kept
