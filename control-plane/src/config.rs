@@ -164,6 +164,13 @@ pub struct Settings {
     /// Browser origins allowed to call the API (CORS), comma separated; empty = same origin only.
     #[arg(long = "cors-origins", env = "QSGW_CORS_ORIGINS", default_value = "")]
     pub cors_origins: String,
+    /// Proxies in front of this API whose X-Forwarded-For names the client (CIDRs or addresses, comma separated); the right-most hop that is not one of them is the client for rate limits, login throttling and the audit log. Empty: the TCP peer is the client.
+    #[arg(
+        long = "trusted-proxies",
+        env = "QUANTUN_TRUSTED_PROXIES",
+        default_value = ""
+    )]
+    pub trusted_proxies: String,
     /// Deployment environment: production refuses the repository's dev secrets, short secrets and plaintext etcd/Postgres (one of: production, development).
     #[arg(long = "environment", env = "QSGW_ENVIRONMENT", default_value = "development", value_parser = ["production", "development"])]
     pub environment: String,
@@ -223,6 +230,8 @@ pub struct Config {
     pub bootstrap_admin: Option<(String, Secret)>,
     /// CORS origins.
     pub cors_origins: Vec<String>,
+    /// `QUANTUN_TRUSTED_PROXIES`.
+    pub trusted_proxies: shared::client_ip::TrustedProxies,
     /// Drain time.
     pub shutdown_grace: Duration,
     /// How long start-up waits for the database.
@@ -232,7 +241,7 @@ pub struct Config {
     /// Webhook worker poll interval when idle.
     pub webhook_poll: Duration,
     /// Login throttling.
-    pub login_limits: crate::state::LoginLimitSettings,
+    pub login_limits: crate::login_limits::LoginLimitSettings,
     /// Header-read timeout and connection cap of the listener.
     pub server_limits: shared::server::ServerLimits,
     /// `QSGW_ENVIRONMENT=production` (webhooks refuse private targets).
@@ -430,11 +439,15 @@ impl Config {
             log_level: s.log_level,
             bootstrap_admin,
             cors_origins: parse_list(&s.cors_origins),
+            trusted_proxies: shared::client_ip::TrustedProxies::new(
+                shared::edge::parse_cidrs(&s.trusted_proxies)
+                    .map_err(|e| ConfigError::new("QUANTUN_TRUSTED_PROXIES", e))?,
+            ),
             shutdown_grace: Duration::from_secs(s.shutdown_grace_secs),
             startup_timeout: Duration::from_secs(30),
             webhook_backoff_base: Duration::from_secs(1),
             webhook_poll: Duration::from_secs(1),
-            login_limits: crate::state::LoginLimitSettings::default(),
+            login_limits: crate::login_limits::LoginLimitSettings::default(),
             production: guard.production(),
             server_limits: shared::server::ServerLimits {
                 header_timeout: Duration::from_secs(s.header_timeout_secs),

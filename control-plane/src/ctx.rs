@@ -1,11 +1,13 @@
 //! Request context every mutation records in its audit row: who (the
-//! authenticated principal), from where (TCP peer), and which request.
+//! authenticated principal), from where (the client address), and which
+//! request.
 
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use shared::auth::{Principal, Role};
+use shared::client_ip::ClientIp;
 use shared::request_id::RequestId;
 
 /// Request id and client address of the current request.
@@ -13,7 +15,9 @@ use shared::request_id::RequestId;
 pub struct Meta {
     /// The request id (always present: the stack generates one).
     pub request_id: String,
-    /// The TCP peer; `None` when the router is driven without a socket.
+    /// The client ([`shared::client_ip`]: the TCP peer, or the client a
+    /// trusted proxy names); `None` when the router is driven without a
+    /// socket.
     pub client_ip: Option<IpAddr>,
 }
 
@@ -22,10 +26,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Meta {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let request_id = RequestId::from_request_parts(parts, state).await?;
-        let client_ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip());
+        let client_ip = parts.extensions.get::<ClientIp>().map(|c| c.0).or_else(|| {
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip())
+        });
         Ok(Self {
             request_id: request_id.as_str().to_owned(),
             client_ip,

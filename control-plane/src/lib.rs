@@ -19,6 +19,7 @@ pub mod ctx;
 pub mod db;
 pub mod dberr;
 pub mod domain;
+pub mod login_limits;
 pub mod password;
 pub mod publish;
 pub mod routes;

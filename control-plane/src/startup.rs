@@ -15,9 +15,10 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::bootstrap;
 use crate::config::Config;
+use crate::login_limits::LoginLimits;
 use crate::publish::Publisher;
 use crate::routes;
-use crate::state::{AppState, LoginLimits};
+use crate::state::AppState;
 
 /// Identity in docs, logs and health.
 pub const INFO: ServiceInfo = ServiceInfo {
@@ -131,6 +132,7 @@ impl Application {
                 // An ingest batch of 1,000 threat events with user agents
                 // and reasons can pass 1 MiB; 4 MiB still stops abuse.
                 body_limit: 4 * 1024 * 1024,
+                trusted_proxies: config.trusted_proxies.clone(),
                 ..StackOptions::default()
             },
         };

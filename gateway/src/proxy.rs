@@ -42,7 +42,7 @@ use crate::routing::{upstream_path, Miss, RouteEntry, RouteMetrics, RoutingTable
 use crate::tls::TlsFacts;
 use crate::upstream::{self, PooledBody, SendError, UpstreamBody};
 
-const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+use shared::client_ip::X_FORWARDED_FOR;
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 const X_REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
@@ -662,41 +662,12 @@ fn refused(
     }
 }
 
-/// One `X-Forwarded-For` hop: an address, perhaps with a port or brackets.
-fn parse_hop(s: &str) -> Option<IpAddr> {
-    s.parse::<IpAddr>()
-        .ok()
-        .or_else(|| s.parse::<SocketAddr>().ok().map(|a| a.ip()))
-        .or_else(|| {
-            s.strip_prefix('[')
-                .and_then(|x| x.strip_suffix(']'))
-                .and_then(|x| x.parse().ok())
-        })
-}
-
-/// The client behind a trusted peer: walking `X-Forwarded-For` from the
-/// right, the first address that is not a trusted proxy (or the left-most
-/// when all are). An entry that is not an address ends the walk: what is
-/// left of it was written by someone untrusted.
+/// The client behind a trusted peer ([`shared::client_ip::forwarded_client`]),
+/// and the `X-Forwarded-For` the gateway sends on: the hops it read, in
+/// order, then the peer.
 fn client_from_chain(headers: &HeaderMap, conn: &ConnInfo, edge: &EdgeSettings) -> Client {
-    let hops: Vec<&str> = headers
-        .get_all(&X_FORWARDED_FOR)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .filter(|h| !h.is_empty())
-        .collect();
-    let mut ip = conn.peer.ip();
-    let mut kept: Vec<IpAddr> = Vec::new();
-    for hop in hops.iter().rev() {
-        let Some(addr) = parse_hop(hop) else { break };
-        ip = addr;
-        kept.push(addr);
-        if !edge.is_trusted(addr) {
-            break;
-        }
-    }
+    let (ip, kept) =
+        shared::client_ip::forwarded_client(headers, conn.peer.ip(), |a| edge.is_trusted(a));
     let mut chain = String::new();
     for a in kept.iter().rev() {
         chain.push_str(&a.to_string());
@@ -981,7 +952,10 @@ mod tests {
         // Ports and brackets as some proxies write them.
         let got = client_from_chain(&xff(&["[2001:db8::1]:4711"]), &c, &e);
         assert_eq!(got.ip, "2001:db8::1".parse::<IpAddr>().unwrap());
-        assert_eq!(parse_hop("[2001:db8::1]"), "2001:db8::1".parse().ok());
+        assert_eq!(
+            shared::client_ip::parse_hop("[2001:db8::1]"),
+            "2001:db8::1".parse().ok()
+        );
     }
 
     #[test]

@@ -157,6 +157,13 @@ pub struct Settings {
     /// Browser origins allowed to call the API (CORS), comma separated; empty = same origin only.
     #[arg(long = "cors-origins", env = "QRAP_CORS_ORIGINS", default_value = "")]
     pub cors_origins: String,
+    /// Proxies in front of this API whose X-Forwarded-For names the client (CIDRs or addresses, comma separated); the right-most hop that is not one of them is the client for rate limits, login throttling and the audit log. Empty: the TCP peer is the client.
+    #[arg(
+        long = "trusted-proxies",
+        env = "QUANTUN_TRUSTED_PROXIES",
+        default_value = ""
+    )]
+    pub trusted_proxies: String,
     /// Maximum body size in bytes of a CycloneDX CBOM upload (POST /api/v1/assessments);
     /// CBOMs of large estates are far bigger than ordinary requests (QRAP_MAX_BODY_SIZE).
     #[arg(long = "cbom-max-body-size", env = "QRAP_CBOM_MAX_BODY_SIZE", default_value = "33554432", value_parser = clap::value_parser!(u64).range(1024..=1_073_741_824))]
@@ -216,6 +223,8 @@ pub struct Config {
     pub api_keys: ApiKeys,
     /// CORS origins.
     pub cors_origins: Vec<String>,
+    /// `QUANTUN_TRUSTED_PROXIES`.
+    pub trusted_proxies: shared::client_ip::TrustedProxies,
     /// Concurrent report generations.
     pub report_concurrency: usize,
     /// Assessment worker pool.
@@ -339,6 +348,10 @@ impl Config {
             jwt,
             api_keys,
             cors_origins: parse_list(&s.cors_origins),
+            trusted_proxies: shared::client_ip::TrustedProxies::new(
+                shared::edge::parse_cidrs(&s.trusted_proxies)
+                    .map_err(|e| ConfigError::new("QUANTUN_TRUSTED_PROXIES", e))?,
+            ),
             report_concurrency: usize::try_from(s.report_concurrency).unwrap_or(1),
             workers: crate::runner::WorkerSettings {
                 workers: usize::try_from(s.workers).unwrap_or(0),

@@ -83,6 +83,8 @@ impl Application {
                 cors_origins: config.cors_origins.clone(),
                 rate_limit: shared::ratelimit::RateLimit::per_minute(config.rate_limit_per_minute),
                 rate_limit_exempt: vec!["/health", "/metrics", APP_PREFIX],
+                rate_limit_auth: Some(state.auth.clone()),
+                trusted_proxies: config.trusted_proxies.clone(),
                 ..StackOptions::default()
             },
         };

@@ -256,6 +256,60 @@ async fn audit_verify_names_an_edited_row(pool: PgPool) {
     assert_eq!(v["problems"][0]["problem"], "row_hash_mismatch");
 }
 
+/// Issue 16 item 7: the limit counts an authenticated request against its
+/// principal and an unauthenticated one against its address. Users behind
+/// one address do not share a budget; a caller without a valid credential
+/// (here: forged tokens) spends only its address's budget, never a user's.
+#[sqlx::test(migrator = "risk_api::MIGRATOR")]
+async fn rate_limit_keys_on_the_principal_after_auth_and_the_ip_before(pool: PgPool) {
+    let ml = ml_engine().await;
+    let app = App::start_with(pool, &ml, |c| c.rate_limit_per_minute = 5).await;
+    let get = |token: String| {
+        let url = app.url("/api/v1/organizations");
+        async move {
+            client()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let forged = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.AAAA".to_owned();
+    let mut anonymous = Vec::new();
+    for _ in 0..6 {
+        anonymous.push(get(forged.clone()).await);
+    }
+    assert_eq!(
+        anonymous,
+        [401, 401, 401, 401, 401, 429],
+        "per IP before auth"
+    );
+    // Same address, but a verified principal: its own budget.
+    let admin = app.admin();
+    let mut first = Vec::new();
+    for _ in 0..6 {
+        first.push(get(admin.clone()).await);
+    }
+    assert_eq!(
+        first,
+        [200, 200, 200, 200, 200, 429],
+        "per principal after auth"
+    );
+    let other = app
+        .jwt
+        .issue("second-user@example.com", Role::Admin, None)
+        .unwrap()
+        .0;
+    assert_eq!(
+        get(other).await,
+        200,
+        "another user is not held back by the first"
+    );
+}
+
 #[sqlx::test(migrator = "risk_api::MIGRATOR")]
 async fn rate_limit_and_body_limit(pool: PgPool) {
     let ml = ml_engine().await;

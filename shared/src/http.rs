@@ -1,7 +1,8 @@
 //! The HTTP stack every API shares, as tower layers around an axum router.
 //!
 //! Outermost first:
-//! 1. request id (accept/generate, echo, task-local),
+//! 1. request id (accept/generate, echo, task-local), client address
+//!    ([`crate::client_ip`], behind `QUANTUN_TRUSTED_PROXIES`),
 //! 2. trace + metrics (one span per request with `request_id`, `method`,
 //!    `path`; `http_requests_total` and `http_request_duration_seconds`
 //!    labelled by the matched route, never the raw path),
@@ -9,7 +10,8 @@
 //! 5. security headers, 6. problem+json for every error response the
 //!    framework generates (404, 405, 413, 408/503 timeouts, panics),
 //! 7. panic catcher, 8. handler timeout, 9. body size limit,
-//! 10. per-IP rate limit (optional, 429 + `Retry-After`).
+//! 10. rate limit per principal, or per client IP before authentication
+//!     (optional, 429 + `Retry-After`).
 
 use std::time::{Duration, Instant};
 
@@ -27,8 +29,9 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tracing::Instrument;
 
+use crate::client_ip::{self, TrustedProxies};
 use crate::error::Problem;
-use crate::ratelimit::{self, IpRateLimiter, RateLimit};
+use crate::ratelimit::{self, KeyedLimiter, RateLimit};
 use crate::request_id::{self, RequestId};
 
 /// Options of the common stack.
@@ -40,8 +43,14 @@ pub struct StackOptions {
     pub request_timeout: Duration,
     /// Origins allowed by CORS; empty means same-origin only.
     pub cors_origins: Vec<String>,
-    /// Per-client-IP limit; `None` disables it.
+    /// Per-caller limit; `None` disables it.
     pub rate_limit: Option<RateLimit>,
+    /// Verifies credentials for the rate limit, which then counts a request
+    /// against its principal; `None`: against its client IP.
+    pub rate_limit_auth: Option<std::sync::Arc<crate::auth::Authenticator>>,
+    /// Proxies whose `X-Forwarded-For` names the client
+    /// (`QUANTUN_TRUSTED_PROXIES`); none by default.
+    pub trusted_proxies: TrustedProxies,
     /// Path prefixes the per-IP limit does not count: probes, scrapes and
     /// the static files of a dashboard (a page load is a dozen requests;
     /// only its API calls should spend the client's budget).
@@ -55,6 +64,8 @@ impl Default for StackOptions {
             request_timeout: Duration::from_secs(30),
             cors_origins: Vec::new(),
             rate_limit: None,
+            rate_limit_auth: None,
+            trusted_proxies: TrustedProxies::default(),
             rate_limit_exempt: vec!["/health", "/metrics"],
         }
     }
@@ -70,6 +81,10 @@ pub fn apply_stack(router: Router, opts: &StackOptions) -> Router {
     let limit = opts.body_limit;
     let inner = ServiceBuilder::new()
         .layer(middleware::from_fn(request_id::middleware))
+        .layer(middleware::from_fn_with_state(
+            opts.trusted_proxies.clone(),
+            client_ip::middleware,
+        ))
         .layer(middleware::from_fn(trace_and_measure))
         .layer(CompressionLayer::new())
         .option_layer(cors_layer(&opts.cors_origins))
@@ -102,8 +117,9 @@ pub fn apply_stack(router: Router, opts: &StackOptions) -> Router {
     let router = match opts.rate_limit {
         Some(r) => router.layer(middleware::from_fn_with_state(
             ratelimit::Limited {
-                limiter: IpRateLimiter::new(r),
+                limiter: KeyedLimiter::new(r),
                 exempt: std::sync::Arc::from(opts.rate_limit_exempt.clone()),
+                auth: opts.rate_limit_auth.clone(),
             },
             ratelimit::middleware,
         )),

@@ -32,6 +32,7 @@
 //! | [`ui`] | browser apps embedded in the binary, served under a prefix with `config.json`, vendored libraries, CSP |
 
 pub mod auth;
+pub mod client_ip;
 pub mod config;
 pub mod db;
 pub mod edge;

@@ -1,9 +1,16 @@
-//! Per-client-IP rate limiting (token bucket, `governor`), answering 429
-//! problem+json with `Retry-After`.
+//! Rate limiting (token bucket, `governor`), answering 429 problem+json
+//! with `Retry-After`.
 //!
-//! Memory stays bounded: idle buckets are dropped periodically. The client
-//! IP is the TCP peer address; behind a proxy the limit applies per proxy.
+//! The APIs count a request against its authenticated principal when its
+//! credential verifies (so the users behind one NAT or proxy address do not
+//! share a budget, and one user cannot spend another's), and against the
+//! client IP ([`crate::client_ip`]) before authentication: a request
+//! without a valid credential spends its address's budget. The gateway
+//! keys on the client IP.
+//!
+//! Memory stays bounded: idle buckets are dropped periodically.
 
+use std::hash::Hash;
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,15 +44,27 @@ impl RateLimit {
     }
 }
 
-/// Shared limiter state.
+/// Shared limiter state: one bucket per key.
 #[derive(Debug, Clone)]
-pub struct IpRateLimiter {
-    inner: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+pub struct KeyedLimiter<K: Hash + Eq + Clone> {
+    inner: Arc<DefaultKeyedRateLimiter<K>>,
     calls: Arc<AtomicU64>,
 }
 
-impl IpRateLimiter {
-    /// A limiter enforcing `limit` per client IP.
+/// Buckets per client IP (the gateway's routes).
+pub type IpRateLimiter = KeyedLimiter<IpAddr>;
+
+/// Whom an API request is counted against.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Caller {
+    /// The subject of a credential that verified (user id, `service:name`).
+    Principal(String),
+    /// The client address of a request without a valid credential.
+    Ip(IpAddr),
+}
+
+impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
+    /// A limiter enforcing `limit` per key.
     pub fn new(limit: RateLimit) -> Self {
         let quota = Quota::per_minute(limit.per_minute).allow_burst(limit.burst);
         Self {
@@ -54,21 +73,21 @@ impl IpRateLimiter {
         }
     }
 
-    /// `Ok` if `ip` may proceed, else the seconds to wait.
-    pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
+    /// `Ok` if `key` may proceed, else the seconds to wait.
+    pub fn check(&self, key: K) -> Result<(), u64> {
         // Every 4096 calls, forget buckets that are full again (idle
         // clients), so a scan from many addresses cannot grow memory forever.
         if self.calls.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
             self.inner.retain_recent();
             self.inner.shrink_to_fit();
         }
-        self.inner.check_key(&ip).map_err(|not_until| {
+        self.inner.check_key(&key).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
         })
     }
 
-    /// Number of tracked clients.
+    /// Number of tracked keys.
     pub fn tracked(&self) -> usize {
         self.inner.len()
     }
@@ -77,10 +96,13 @@ impl IpRateLimiter {
 /// State of [`middleware`]: the limiter and the path prefixes it skips.
 #[derive(Debug, Clone)]
 pub struct Limited {
-    /// Per-IP buckets.
-    pub limiter: IpRateLimiter,
+    /// Per-caller buckets.
+    pub limiter: KeyedLimiter<Caller>,
     /// Path prefixes not counted.
     pub exempt: std::sync::Arc<[&'static str]>,
+    /// Verifies credentials, to count a request against its principal;
+    /// `None`: every request is counted against its client IP.
+    pub auth: Option<Arc<crate::auth::Authenticator>>,
 }
 
 /// Middleware for [`axum::middleware::from_fn_with_state`].
@@ -93,12 +115,20 @@ pub async fn middleware(
     if limited.exempt.iter().any(|p| path.starts_with(p)) {
         return next.run(req).await;
     }
-    let ip = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
-    if let Some(ip) = ip {
-        if let Err(wait) = limited.limiter.check(ip) {
+    let principal = limited
+        .auth
+        .as_ref()
+        .and_then(|a| a.authenticate(req.headers()).ok())
+        .map(|p| Caller::Principal(p.subject));
+    let ip = || {
+        let ext = req.extensions();
+        ext.get::<crate::client_ip::ClientIp>()
+            .map(|c| c.0)
+            .or_else(|| ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()))
+            .map(Caller::Ip)
+    };
+    if let Some(caller) = principal.or_else(ip) {
+        if let Err(wait) = limited.limiter.check(caller) {
             metrics::counter!("http_rate_limited_total").increment(1);
             return Problem::too_many_requests(wait.max(1)).into_response();
         }

@@ -113,6 +113,9 @@ pub async fn login(
     let user = match row {
         Some((id, _, role, disabled)) if matches && !disabled => (id, role),
         other => {
+            // Counted before anything can fail, so an error after it
+            // cannot buy a free guess.
+            state.login_limits.failed(meta.client_ip, &email);
             let reason = match &other {
                 None => "unknown_email",
                 Some((_, _, _, true)) => "disabled",
@@ -165,6 +168,7 @@ pub async fn login(
     .await
     .map_err(Problem::internal)?;
     tx.commit().await.map_err(Problem::internal)?;
+    state.login_limits.succeeded(meta.client_ip, &email);
     pair(&state, &user.0)
         .await?
         .map(|r| AppJson(r).into_response())
@@ -279,24 +283,10 @@ pub async fn logout(
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
+/// 429 with `Retry-After` while `email` may not try from this client.
 fn throttle(state: &AppState, meta: &Meta, email: &str) -> Result<(), Problem> {
-    use governor::clock::{Clock, DefaultClock};
-    let wait = |nu: governor::NotUntil<governor::clock::QuantaInstant>| {
-        let w = nu.wait_time_from(DefaultClock::default().now());
-        Problem::too_many_requests(w.as_secs() + u64::from(w.subsec_nanos() > 0))
-    };
-    if let Some(ip) = meta.client_ip {
-        state.login_limits.per_ip.check_key(&ip).map_err(wait)?;
-    }
-    // Hostile callers can invent emails without end: drop idle buckets
-    // before the map grows large.
-    if state.login_limits.per_account.len() > 10_000 {
-        state.login_limits.per_account.retain_recent();
-    }
     state
         .login_limits
-        .per_account
-        .check_key(&email.to_owned())
-        .map_err(wait)?;
-    Ok(())
+        .check(meta.client_ip, email)
+        .map_err(|w| Problem::too_many_requests(w.as_secs() + u64::from(w.subsec_nanos() > 0)))
 }

@@ -60,7 +60,6 @@ pub fn config(pool: &PgPool, etcd: &str) -> Config {
     c.shutdown_grace = std::time::Duration::from_secs(2);
     // No refill during a test: throttling assertions must not depend on speed.
     c.login_limits.ip_refill = std::time::Duration::from_secs(3600);
-    c.login_limits.account_refill = std::time::Duration::from_secs(3600);
     c
 }
 
