@@ -144,9 +144,63 @@ async fn main() {
         }
         times.push(t.elapsed().as_secs_f64());
     }
+    let body_len = body.len();
+    drop(body);
+
+    // 100,000 assets (the per-assessment limit): time and the process's peak
+    // resident set during the run (risk-api, the in-process ML engine and
+    // this client together; VmHWM reset first through clear_refs).
+    let big = cbom(100_000);
+    let big_len = big.len();
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let t = Instant::now();
+    let r: Value = c
+        .post(format!("{base}/api/v1/assessments?name=bench-100k"))
+        .bearer_auth(&token)
+        .header("content-type", "application/vnd.cyclonedx+json")
+        .body(big)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = r["id"].as_str().unwrap_or_else(|| panic!("{r}")).to_owned();
+    loop {
+        let v: Value = c
+            .get(format!("{base}/api/v1/assessments/{id}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if v["status"] == "completed" {
+            assert_eq!(v["asset_count"], 100_000);
+            break;
+        }
+        assert_ne!(v["status"], "failed", "{v}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let secs = t.elapsed().as_secs_f64();
+    let hwm = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .unwrap_or(0);
+    println!(
+        "risk-api 100,000-asset CBOM ({} MiB) POST → completed: {secs:.2} s, peak RSS {} MiB (whole bench process)",
+        big_len / (1024 * 1024),
+        hwm / 1024
+    );
     println!(
         "risk-api 10,000-asset CBOM ({} KiB) POST → completed, 3 runs: {}",
-        body.len() / 1024,
+        body_len / 1024,
         times
             .iter()
             .map(|t| format!("{t:.2} s"))

@@ -115,6 +115,9 @@ pub struct Assessment {
     pub earliest_deadline_year: Option<i32>,
     /// Why it failed.
     pub failure_reason: Option<String>,
+    /// CBOM uploaded with `strict=false`: the schema violations whose
+    /// components/dependency entries were skipped (`[{pointer, message}]`).
+    pub import_skipped: Option<Value>,
     /// Runs started (a run interrupted by a crash or deploy is taken over
     /// by another worker: one more attempt).
     pub attempts: i32,
@@ -133,7 +136,7 @@ pub struct Assessment {
 }
 
 /// Columns of [`Assessment`].
-pub const ASSESSMENT_COLS: &str = "id, organization_id, name, description, status, source_format, source_spec_version, asset_count, assets_scored, overall_risk_score::float8 AS overall_risk_score, critical_count, high_count, medium_count, low_count, info_count, pqc_readiness_pct::float8 AS pqc_readiness_pct, earliest_deadline_year, failure_reason, attempts, created_by, started_at, completed_at, version, created_at, updated_at";
+pub const ASSESSMENT_COLS: &str = "id, organization_id, name, description, status, source_format, source_spec_version, asset_count, assets_scored, overall_risk_score::float8 AS overall_risk_score, critical_count, high_count, medium_count, low_count, info_count, pqc_readiness_pct::float8 AS pqc_readiness_pct, earliest_deadline_year, failure_reason, import_skipped, attempts, created_by, started_at, completed_at, version, created_at, updated_at";
 
 /// A finding.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
@@ -192,12 +195,16 @@ pub struct Finding {
     pub oid: Option<String>,
     /// CBOM: evidence locations.
     pub locations: Value,
+    /// Computed NIST PQ security category, when known.
+    pub nist_quantum_level: Option<i32>,
+    /// Computed classical strength in bits, when known.
+    pub classical_level: Option<i32>,
     /// Created.
     pub created_at: DateTime<Utc>,
 }
 
 /// Columns of [`Finding`].
-pub const FINDING_COLS: &str = "id, assessment_id, organization_id, asset_name, asset_ref, asset_type, algorithm, parameter, usage, quantum_threat, risk_score::float8 AS risk_score, severity, nist_deprecated_year, nist_disallowed_year, policy_status, mosca_exposed, mosca_margin_years::float8 AS mosca_margin_years, recommendation, priority, factors, document_disagreement, paths, occurrences, checks, valid_until, oid, locations, created_at";
+pub const FINDING_COLS: &str = "id, assessment_id, organization_id, asset_name, asset_ref, asset_type, algorithm, parameter, usage, quantum_threat, risk_score::float8 AS risk_score, severity, nist_deprecated_year, nist_disallowed_year, policy_status, mosca_exposed, mosca_margin_years::float8 AS mosca_margin_years, recommendation, priority, factors, document_disagreement, paths, occurrences, checks, valid_until, oid, locations, nist_quantum_level, classical_level, created_at";
 
 /// One assessment, restricted to `org` when given (tenancy).
 pub async fn get_assessment(
@@ -233,6 +240,7 @@ pub async fn insert_findings(
             (vec![], vec![], vec![], vec![], vec![], vec![]);
         let (mut paths, mut occ, mut checks, mut until, mut oids, mut locs) =
             (vec![], vec![], vec![], vec![], vec![], vec![]);
+        let (mut nql, mut cl) = (vec![], vec![]);
         for f in chunk {
             ids.push(shared::ids::FindingId::new().as_str().to_owned());
             names.push(f.asset.name.clone());
@@ -259,21 +267,32 @@ pub async fn insert_findings(
             until.push(f.asset.valid_until.clone());
             oids.push(f.asset.oid.clone());
             locs.push(serde_json::to_string(&f.asset.locations).unwrap_or_else(|_| "[]".into()));
+            nql.push(
+                f.ml.nist_pq_category
+                    .and_then(|v| i32::try_from(v).ok())
+                    .filter(|v| (0..=6).contains(v)),
+            );
+            cl.push(
+                f.ml.classical_bits
+                    .and_then(|v| i32::try_from(v).ok())
+                    .filter(|v| *v >= 0),
+            );
         }
         sqlx::query(
             "INSERT INTO findings (id, assessment_id, organization_id, asset_name, asset_ref, asset_type, algorithm, parameter, usage,
                  quantum_threat, risk_score, severity, nist_deprecated_year, nist_disallowed_year, policy_status,
                  mosca_exposed, mosca_margin_years, recommendation, priority, factors, document_disagreement,
-                 paths, occurrences, checks, valid_until, oid, locations)
+                 paths, occurrences, checks, valid_until, oid, locations, nist_quantum_level, classical_level)
              SELECT t.id, $2, $3, t.name, t.ref, t.typ, t.alg, t.param, t.usage, t.threat, t.score, t.sev, t.dep, t.dis, t.pol,
                     t.exposed, t.margin, t.rec, t.prio, t.factors::jsonb, t.disagree::jsonb,
-                    t.paths::jsonb, t.occ, t.checks::jsonb, t.until, t.oid, t.locs::jsonb
+                    t.paths::jsonb, t.occ, t.checks::jsonb, t.until, t.oid, t.locs::jsonb, t.nql, t.cl
              FROM UNNEST($1::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
                          $11::float8[], $12::text[], $13::int4[], $14::int4[], $15::text[], $16::bool[], $17::float8[],
                          $18::text[], $19::int4[], $20::text[], $21::text[],
-                         $22::text[], $23::int4[], $24::text[], $25::text[], $26::text[], $27::text[])
+                         $22::text[], $23::int4[], $24::text[], $25::text[], $26::text[], $27::text[],
+                         $28::int4[], $29::int4[])
                   AS t(id, name, ref, typ, alg, param, usage, threat, score, sev, dep, dis, pol, exposed, margin, rec, prio, factors, disagree,
-                       paths, occ, checks, until, oid, locs)",
+                       paths, occ, checks, until, oid, locs, nql, cl)",
         )
         .bind(&ids)
         .bind(assessment_id)
@@ -302,6 +321,8 @@ pub async fn insert_findings(
         .bind(&until)
         .bind(&oids)
         .bind(&locs)
+        .bind(&nql)
+        .bind(&cl)
         .execute(&mut *conn)
         .await?;
     }

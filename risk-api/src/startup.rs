@@ -196,7 +196,7 @@ pub fn web_router(api_url: &str) -> axum::Router {
 /// uploads) reads bodies up to `cbom_limit`; every other route up to
 /// `body_limit` (`QRAP_MAX_BODY_SIZE`).
 pub fn api(state: AppState, body_limit: usize, cbom_limit: usize) -> OpenApiRouter {
-    use crate::routes::{assessments, audit, findings, me, organizations, reports};
+    use crate::routes::{assessments, audit, export, findings, me, organizations, reports};
     let uploads = OpenApiRouter::<AppState>::new()
         .routes(routes!(
             assessments::create_assessment,
@@ -222,6 +222,7 @@ pub fn api(state: AppState, body_limit: usize, cbom_limit: usize) -> OpenApiRout
         .routes(routes!(assessments::rerun_assessment))
         .routes(routes!(findings::list_findings))
         .routes(routes!(reports::report))
+        .routes(routes!(export::export_cbom))
         .routes(routes!(audit::verify_audit))
         .routes(routes!(audit::list_audit))
         .routes(routes!(me::me))

@@ -618,3 +618,83 @@ async fn reports_neutralise_hostile_asset_names(pool: PgPool) {
         .unwrap();
     assert!(csv.contains("'=HYPERLINK"), "{csv}");
 }
+
+/// CycloneDX 1.7: `cryptoProperties.assetType` is one of algorithm,
+/// certificate, protocol, related-crypto-material (bom-1.7.schema.json), and
+/// a protocol's `cipherSuites` is an array.
+#[sqlx::test(migrator = "risk_api::MIGRATOR")]
+async fn schema_invalid_cboms_are_refused_or_pruned(pool: PgPool) {
+    let ml = ml_engine().await;
+    let app = App::start(pool, &ml).await;
+    let org = app.create_org("Schema").await;
+    let op = app.token(Role::Operator, Some(&org));
+    let text = std::fs::read(
+        shared::test_util::testdata().join("cyclonedx/valid-cryptography-full-1.7.json"),
+    )
+    .unwrap();
+    let mut doc: Value = serde_json::from_slice(&text).unwrap();
+    let valid_count = doc["components"].as_array().unwrap().len();
+    doc["components"][1]["cryptoProperties"]["assetType"] = json!("spaceship");
+    doc["components"][2]["cryptoProperties"]["protocolProperties"]["cipherSuites"] =
+        json!("all of them");
+    let body = serde_json::to_vec(&doc).unwrap();
+
+    let (s, v) = app
+        .post_raw(&op, "/api/v1/assessments", CDX, body.clone())
+        .await;
+    assert_eq!(s, 422, "{v}");
+    let fields: Vec<&str> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&"/components/1/cryptoProperties/assetType"),
+        "{fields:?}"
+    );
+    assert!(
+        fields.contains(&"/components/2/cryptoProperties/protocolProperties/cipherSuites"),
+        "{fields:?}"
+    );
+
+    let (s, v) = app
+        .post_raw(
+            &op,
+            "/api/v1/assessments?strict=false&name=lenient",
+            CDX,
+            body,
+        )
+        .await;
+    assert_eq!(s, 202, "{v}");
+    let skipped = v["import_skipped"].as_array().unwrap();
+    assert!(skipped
+        .iter()
+        .any(|i| i["pointer"] == "/components/1/cryptoProperties/assetType"));
+    let done = app.wait(&op, v["id"].as_str().unwrap()).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    let (_, f) = app
+        .get(
+            &op,
+            &format!(
+                "/api/v1/assessments/{}/findings?limit=500",
+                done["id"].as_str().unwrap()
+            ),
+        )
+        .await;
+    let refs: Vec<&str> = f["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["asset_ref"].as_str())
+        .collect();
+    assert!(
+        !refs.contains(&"asset-2") && !refs.contains(&"asset-3"),
+        "{refs:?}"
+    );
+    assert!(
+        refs.contains(&"asset-1"),
+        "the valid components are imported: {refs:?}"
+    );
+    assert!(valid_count > 3);
+}

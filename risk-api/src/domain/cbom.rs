@@ -216,9 +216,9 @@ impl<'a> Graph<'a> {
     }
 }
 
-/// Parses a document already known to be JSON (and within
-/// [`super::json_limits::CBOM`]).
-pub fn parse(doc: &Value) -> Result<Cbom, Problem> {
+/// The document's `specVersion`, after checking that it is a CycloneDX BOM
+/// of a version we read.
+pub fn spec_version(doc: &Value) -> Result<String, Problem> {
     let obj = doc
         .as_object()
         .ok_or_else(|| Problem::invalid_field("body", "a CycloneDX document is a JSON object"))?;
@@ -238,6 +238,19 @@ pub fn parse(doc: &Value) -> Result<Cbom, Problem> {
             format!("must be one of {} (got {spec:?})", SPEC_VERSIONS.join(", ")),
         ));
     }
+    Ok(spec.to_owned())
+}
+
+/// Parses a document already known to be JSON (and within
+/// [`super::json_limits::CBOM`]).
+pub fn parse(doc: &Value) -> Result<Cbom, Problem> {
+    let spec = spec_version(doc)?;
+    let Some(obj) = doc.as_object() else {
+        return Err(Problem::invalid_field(
+            "body",
+            "a CycloneDX document is a JSON object",
+        ));
+    };
     let mut flat: Vec<&Value> = Vec::new();
     if let Some(c) = obj.get("components") {
         let list = c
@@ -273,7 +286,13 @@ pub fn parse(doc: &Value) -> Result<Cbom, Problem> {
     if let Some(deps) = obj.get("dependencies").and_then(Value::as_array) {
         for d in deps {
             let Some(from) = s(d, "ref") else { continue };
-            let from = g.target(from)?;
+            // A dependent that is no component (the metadata component,
+            // typically) is a path element, not a dangling reference.
+            let c = g.by_ref.get(from).copied();
+            let from = g.node(from, || match c {
+                Some(c) if c.get("cryptoProperties").is_some() => (Kind::Component, Some(c)),
+                other => (Kind::Other, other),
+            })?;
             for (field, label) in [("dependsOn", None), ("provides", Some("provides"))] {
                 for r in d.get(field).and_then(Value::as_array).into_iter().flatten() {
                     if let Some(r) = r.as_str().filter(|r| !r.trim().is_empty()) {
@@ -331,7 +350,7 @@ pub fn parse(doc: &Value) -> Result<Cbom, Problem> {
         )]));
     }
     Ok(Cbom {
-        spec_version: spec.to_owned(),
+        spec_version: spec,
         assets,
     })
 }
@@ -631,6 +650,22 @@ fn record(g: &Graph<'_>, i: usize) -> AssetRecord {
     };
     rec.asset_ref = asset_ref;
     rec.oid = cp.and_then(|p| s(p, "oid")).map(|o| clip(o, 200));
+    // Our own export's `quantun:` properties restore what CycloneDX has no
+    // field for (a suite, group or hybrid exported as an algorithm).
+    for p in c
+        .get("properties")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        match (s(p, "name"), s(p, "value")) {
+            (Some("quantun:asset_type"), Some(v)) => rec.asset_type = Some(clip(v, 64)),
+            (Some("quantun:usage"), Some(v)) if super::inventory::USAGES.contains(&v) => {
+                rec.usage = Some(v.to_owned());
+            }
+            _ => {}
+        }
+    }
     rec.locations = c
         .pointer("/evidence/occurrences")
         .and_then(Value::as_array)
@@ -951,7 +986,9 @@ fn hybrids(g: &Graph<'_>) -> Hybrids {
                 .collect()
         };
         let pq = targets(&|c| kem_size(c).is_some());
-        let classical = targets(&|c| classical_curve(c).is_some());
+        // A component that reads as both (a hybrid already, such as
+        // X25519MLKEM768) is no classical half.
+        let classical = targets(&|c| classical_curve(c).is_some() && kem_size(c).is_none());
         if let ([pq], [classical]) = (pq.as_slice(), classical.as_slice()) {
             used.insert(*pq);
             used.insert(*classical);

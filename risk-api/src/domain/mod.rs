@@ -4,4 +4,5 @@
 pub mod cbom;
 pub mod inventory;
 pub mod json_limits;
+pub mod schema;
 pub mod summary;

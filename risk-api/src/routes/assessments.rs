@@ -15,7 +15,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{actor, db, page, page_of, parse_id, scope, Reader, Writer};
 use crate::domain::inventory::{from_inventory, InventoryAsset};
-use crate::domain::{cbom, json_limits};
+use crate::domain::{cbom, json_limits, schema};
+
+/// Schema violations reported (or skipped) per upload.
+const MAX_SCHEMA_ISSUES: usize = 100;
 use crate::repo::{self, Assessment, ASSESSMENT_COLS};
 use crate::state::AppState;
 
@@ -47,6 +50,11 @@ pub struct CbomQuery {
     pub organization_id: Option<String>,
     /// Description.
     pub description: Option<String>,
+    /// true (default): a CBOM that violates the CycloneDX 1.6/1.7 JSON schema is refused (422
+    /// naming each JSON pointer). false: the top-level components and dependency entries with
+    /// violations are skipped, the rest imported, and the skipped ones listed in
+    /// `import_skipped`.
+    pub strict: Option<bool>,
 }
 
 /// List parameters.
@@ -211,11 +219,31 @@ pub async fn create_assessment(
         .and_then(|v| v.split(';').next())
         .map(|v| v.trim().to_ascii_lowercase())
         .unwrap_or_default();
+    let mut skipped: Option<Value> = None;
     let (org_given, name, description, format, spec, doc, count) = if ct == CYCLONEDX_JSON {
         let q: CbomQuery = parse_query(uri.query().unwrap_or(""))?;
         // Bounded before anything is built from the body.
         json_limits::check(&body, json_limits::CBOM)?;
-        let doc: Value = parse_json(&body)?;
+        let mut doc: Value = parse_json(&body)?;
+        let spec = cbom::spec_version(&doc)?;
+        let issues = schema::validate(&spec, &doc, MAX_SCHEMA_ISSUES).map_err(Problem::internal)?;
+        if !issues.is_empty() {
+            if q.strict.unwrap_or(true) {
+                return Err(Problem::validation(
+                    issues
+                        .into_iter()
+                        .map(|i| {
+                            FieldError::new(
+                                i.pointer,
+                                format!("CycloneDX {spec} schema: {}", i.message),
+                            )
+                        })
+                        .collect(),
+                ));
+            }
+            schema::drop_invalid(&mut doc, &issues);
+            skipped = Some(json!(issues));
+        }
         let parsed = cbom::parse(&doc)?;
         let name = q.name.clone().unwrap_or_else(|| {
             doc.pointer("/metadata/component/name")
@@ -271,8 +299,8 @@ pub async fn create_assessment(
     let id = AssessmentId::new();
     let mut tx = state.pool.begin().await.map_err(db)?;
     let a: Assessment = sqlx::query_as(&format!(
-        "INSERT INTO assessments (id, organization_id, name, description, source_format, source_spec_version, source_document, asset_count, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {ASSESSMENT_COLS}"
+        "INSERT INTO assessments (id, organization_id, name, description, source_format, source_spec_version, source_document, asset_count, created_by, import_skipped)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {ASSESSMENT_COLS}"
     ))
     .bind(id.as_str())
     .bind(&org)
@@ -283,6 +311,7 @@ pub async fn create_assessment(
     .bind(&doc)
     .bind(i32::try_from(count).unwrap_or(i32::MAX))
     .bind(p.subject.chars().take(320).collect::<String>())
+    .bind(&skipped)
     .fetch_one(&mut *tx)
     .await
     .map_err(db)?;

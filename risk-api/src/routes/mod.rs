@@ -3,6 +3,7 @@
 
 pub mod assessments;
 pub mod audit;
+pub mod export;
 pub mod findings;
 pub mod me;
 pub mod organizations;
