@@ -117,6 +117,16 @@ async fn cbom_export_is_valid_1_7_and_round_trips(pool: PgPool) {
                 aes["cryptoProperties"]["algorithmProperties"]["nistQuantumSecurityLevel"], 5,
                 "{aes}"
             );
+            // sha512WithRSAEncryption (OID 1.2.840.113549.1.1.13, RFC 8017
+            // A.2.4) with parameterSetIdentifier 512: per bom-1.7's
+            // description of parameterSetIdentifier ("in SHA256, '256'
+            // identifies the digest length") the 512 is SHA-512's, not a
+            // 512-bit modulus. The export keeps the document's name beside
+            // that parameter, so it still reads as RSA broken by Shor, not
+            // as a classically weak RSA-512.
+            let sig = component(&doc, "crypto/algorithm/sha-512-rsa@1.2.840.113549.1.1.13");
+            assert_eq!(sig["name"], "RSA-PKCS1-1.5-SHA512", "{sig}");
+            assert_eq!(property(sig, "quantun:quantum_threat"), "shor", "{sig}");
             let cert = component(&doc, "crypto/certificate/google.com@sha256:1e15e0fbd3ce95bde5945633ae96add551341b11e5bae7bba12e98ad84a5beb4");
             assert_eq!(
                 cert["cryptoProperties"]["certificateProperties"]["notValidAfter"],

@@ -108,6 +108,7 @@ async fn every_role_with_org_is_confined_to_it(pool: PgPool) {
             format!("/api/v1/assessments/{b_asm}/report"),
             format!("/api/v1/assessments/{b_asm}/report?format=csv"),
             format!("/api/v1/assessments/{b_asm}/report?format=html"),
+            format!("/api/v1/assessments/{b_asm}/cbom"),
         ] {
             let (s, v) = send(&app, cred, "GET", &path, None).await;
             assert_eq!(s, 404, "{who}: GET {path}: {v}");
@@ -117,6 +118,7 @@ async fn every_role_with_org_is_confined_to_it(pool: PgPool) {
             format!("/api/v1/organizations/{a}"),
             format!("/api/v1/assessments/{a_asm}"),
             format!("/api/v1/assessments/{a_asm}/findings"),
+            format!("/api/v1/assessments/{a_asm}/cbom"),
         ] {
             let (s, v) = send(&app, cred, "GET", &path, None).await;
             assert_eq!(s, 200, "{who}: GET {path}: {v}");

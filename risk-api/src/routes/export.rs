@@ -13,7 +13,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue};
 use axum::response::Response;
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use serde_json::{json, Map, Value};
 use shared::auth::RequireRole;
 use shared::error::Problem;
@@ -69,9 +69,14 @@ pub async fn export_cbom(
                 .await;
         }
     });
-    let body = Body::from_stream(futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    }));
+    // Fused like the reports' body (762ace1): the HTTP layer may poll the
+    // stream once more after its end, and a bare `unfold` panics then.
+    let body = Body::from_stream(
+        futures::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|item| (item, rx))
+        })
+        .fuse(),
+    );
     let mut resp = Response::new(body);
     resp.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(CDX_17));
@@ -355,7 +360,18 @@ fn component(f: &Finding, me: &str) -> Value {
                 k.insert("classicalSecurityLevel".into(), bits.into());
             }
             cp.insert("algorithmProperties".into(), k.into());
-            ("algorithm", f.algorithm.clone())
+            // An algorithm component keeps the name its document gave it:
+            // the parameter beside it was read together with that name
+            // (`RSA-PKCS1-1.5-SHA512` + `512` is SHA-512's digest length,
+            // `RSA` + `512` would be a 512-bit modulus). Our canonical name
+            // is in `quantun:algorithm`. Suites, groups and hybrids have no
+            // such component name and keep the canonical one.
+            let name = if f.asset_type.as_deref() == Some("algorithm") {
+                f.asset_name.clone()
+            } else {
+                f.algorithm.clone()
+            };
+            ("algorithm", name)
         }
     };
     cp.insert("assetType".into(), asset_type.into());
