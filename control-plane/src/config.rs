@@ -378,7 +378,11 @@ impl Config {
                         "must be https:// in production (signed alerts leave the cluster)",
                     ));
                 }
-                if guard.production() && shared::netguard::literal_is_private(&url) {
+                if guard.production()
+                    && shared::netguard::AddressPolicy::GlobalOnly
+                        .check_url(&url)
+                        .is_err()
+                {
                     return Err(ConfigError::new(
                         "QSGW_WEBHOOK_URL",
                         "names a private or local address, refused in production",

@@ -41,8 +41,9 @@ pub struct WebhookSettings {
     pub poll: Duration,
     /// Timeout of one POST.
     pub timeout: Duration,
-    /// Refuse private, loopback and link-local targets (the resolved
-    /// addresses and IP literals; `shared::netguard`). On in production.
+    /// Refuse every address that is not globally reachable (the resolved
+    /// addresses and IP literals; `shared::netguard::AddressPolicy::GlobalOnly`).
+    /// On in production.
     pub block_private_targets: bool,
 }
 
@@ -55,7 +56,9 @@ pub fn client(settings: &WebhookSettings) -> Result<reqwest::Client, reqwest::Er
         .timeout(settings.timeout)
         .redirect(reqwest::redirect::Policy::none());
     if settings.block_private_targets {
-        b = b.dns_resolver(std::sync::Arc::new(shared::netguard::GuardedResolver));
+        b = b.dns_resolver(std::sync::Arc::new(shared::netguard::GuardedResolver(
+            shared::netguard::AddressPolicy::GlobalOnly,
+        )));
     }
     b.build()
 }
@@ -163,20 +166,23 @@ async fn deliver(
     let started = Instant::now();
     // An IP literal never reaches the resolver: checked here (and at
     // start-up), recorded like any failed attempt.
-    let result =
-        if settings.block_private_targets && shared::netguard::literal_is_private(&settings.url) {
-            Err(None)
-        } else {
-            client
-                .post(&settings.url)
-                .header("content-type", "application/json")
-                .header(SIGNATURE_HEADER, signature)
-                .header(DELIVERY_HEADER, id)
-                .body(body)
-                .send()
-                .await
-                .map_err(Some)
-        };
+    let result = if settings.block_private_targets
+        && shared::netguard::AddressPolicy::GlobalOnly
+            .check_url(&settings.url)
+            .is_err()
+    {
+        Err(None)
+    } else {
+        client
+            .post(&settings.url)
+            .header("content-type", "application/json")
+            .header(SIGNATURE_HEADER, signature)
+            .header(DELIVERY_HEADER, id)
+            .body(body)
+            .send()
+            .await
+            .map_err(Some)
+    };
     let duration_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
     let (status, error) = match result {
         Ok(r) => (Some(i32::from(r.status().as_u16())), None),

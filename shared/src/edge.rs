@@ -1,7 +1,8 @@
 //! The edge contract shared by the control plane (which validates routes
 //! and upstream targets) and the gateway (which matches requests and
 //! connects to targets): one parsed host pattern, one path
-//! canonicalisation, one rule for which target addresses are internal.
+//! canonicalisation, one rule for which target addresses are internal
+//! ([`TargetGuard`], over the address classes of [`crate::netguard`]).
 //!
 //! Both sides use these types, so a route the control plane accepts is a
 //! route the gateway can match, and a target it refuses is one the gateway
@@ -10,6 +11,8 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 
+use crate::netguard::AddressPolicy;
+pub use crate::netguard::InternalAddress;
 pub use ipnet::IpNet;
 
 /// A route's host: an exact name, or `*.` and a suffix matching exactly one
@@ -285,67 +288,10 @@ pub fn parse_cidrs(s: &str) -> Result<Vec<IpNet>, String> {
         .collect()
 }
 
-/// Why an upstream target address is refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InternalAddress {
-    /// 127.0.0.0/8, ::1, `localhost`.
-    Loopback,
-    /// 169.254.0.0/16 (cloud metadata at 169.254.169.254), fe80::/10.
-    LinkLocal,
-    /// 0.0.0.0, ::, multicast, broadcast: never a backend.
-    Unroutable,
-    /// One of this deployment's own services (etcd, Postgres, control plane).
-    InternalService,
-}
-
-impl InternalAddress {
-    /// A phrase for error messages.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Self::Loopback => "a loopback address",
-            Self::LinkLocal => "a link-local address (cloud metadata lives at 169.254.169.254)",
-            Self::Unroutable => "an unspecified, multicast or broadcast address",
-            Self::InternalService => "an internal service of this deployment",
-        }
-    }
-}
-
-/// The class of `ip` that targets may not use unless allowed (IPv4-mapped
-/// IPv6 addresses are judged as their IPv4 address; RFC 6890 registries).
-pub fn address_class(ip: IpAddr) -> Option<InternalAddress> {
-    let ip = match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        v4 => v4,
-    };
-    match ip {
-        IpAddr::V4(v4) => {
-            if v4.is_loopback() {
-                Some(InternalAddress::Loopback)
-            } else if v4.is_link_local() {
-                Some(InternalAddress::LinkLocal)
-            } else if v4.is_unspecified() || v4.is_multicast() || v4.is_broadcast() {
-                Some(InternalAddress::Unroutable)
-            } else {
-                None
-            }
-        }
-        IpAddr::V6(v6) => {
-            if v6.is_loopback() {
-                Some(InternalAddress::Loopback)
-            } else if (v6.segments()[0] & 0xffc0) == 0xfe80 {
-                Some(InternalAddress::LinkLocal)
-            } else if v6.is_unspecified() || v6.is_multicast() {
-                Some(InternalAddress::Unroutable)
-            } else {
-                None
-            }
-        }
-    }
-}
-
-/// Which upstream target addresses are refused: loopback, link-local and
-/// unroutable addresses, and the deployment's own services (by host and
-/// port), unless an allowed CIDR covers the address.
+/// Which upstream target addresses are refused: those
+/// [`AddressPolicy::Upstream`] refuses (loopback, link-local, unroutable)
+/// and the deployment's own services (by host and port), unless an allowed
+/// CIDR covers the address.
 #[derive(Debug, Clone, Default)]
 pub struct TargetGuard {
     /// `QSGW_ALLOWED_PRIVATE_TARGETS`.
@@ -368,20 +314,14 @@ impl TargetGuard {
     /// resolution: literals by class, `localhost` as loopback, and the
     /// internal services by name and port.
     pub fn check_target(&self, host: &str, port: u16) -> Result<(), InternalAddress> {
-        let bare = host.trim_start_matches('[').trim_end_matches(']');
-        let lower = bare.to_ascii_lowercase();
-        let lower = lower.strip_suffix('.').unwrap_or(&lower);
+        let lower = crate::netguard::normalise_host(host);
         if let Ok(ip) = lower.parse::<IpAddr>() {
             return self.check_addr(ip, port);
         }
-        if lower == "localhost" || lower.ends_with(".localhost") {
-            // RFC 6761 §6.3: always loopback.
-            let loopback = IpAddr::from([127, 0, 0, 1]);
-            if !self.allows_ip(loopback) {
-                return Err(InternalAddress::Loopback);
-            }
+        if crate::netguard::is_localhost(&lower) && !self.allows_ip(IpAddr::from([127, 0, 0, 1])) {
+            return Err(InternalAddress::Loopback);
         }
-        if self.internal.iter().any(|(h, p)| h == lower && *p == port) {
+        if self.internal.iter().any(|(h, p)| *h == lower && *p == port) {
             return Err(InternalAddress::InternalService);
         }
         Ok(())
@@ -392,9 +332,7 @@ impl TargetGuard {
         if self.allows_ip(ip) {
             return Ok(());
         }
-        if let Some(class) = address_class(ip) {
-            return Err(class);
-        }
+        AddressPolicy::Upstream.check(ip)?;
         let text = ip.to_string();
         if self.internal.iter().any(|(h, p)| *h == text && *p == port) {
             return Err(InternalAddress::InternalService);

@@ -26,7 +26,7 @@
 //! | [`guard`] | production guards: dev values (SHA-256 digests), short secrets, plaintext etcd/Postgres → exit 2 |
 //! | [`features`] | request features the gateway extracts and the AI engine scores |
 //! | [`http_client`] | outgoing calls with timeouts and request id |
-//! | [`netguard`] | private-target guard (IANA special-purpose ranges) and a DNS resolver applying it |
+//! | [`netguard`] | the one classification of target addresses (IANA special-purpose ranges), per-caller policies (upstreams, production webhooks) and a DNS resolver applying them |
 //! | [`openapi`] | `/api/v1/openapi.json` and `/api/v1/docs` |
 //! | [`validation`] | text reaching Postgres: NUL refused everywhere, C0 controls in names |
 //! | [`ui`] | browser apps embedded in the binary, served under a prefix with `config.json`, vendored libraries, CSP |
