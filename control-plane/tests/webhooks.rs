@@ -306,11 +306,17 @@ async fn redirects_are_not_followed(pool: PgPool) {
 async fn private_targets_are_refused_when_guarded(pool: PgPool) {
     let (hook, rx) = receiver(vec![]).await;
     // `localhost` goes through the resolver (an IP literal is checked
-    // before it); both are refused.
-    for url in [
+    // before it); all are refused. `127.1` and `2130706433` are 127.0.0.1
+    // to reqwest's URL parser (WHATWG URL Standard, IPv4 parser), which
+    // then connects without asking the resolver: the live receiver on
+    // 127.0.0.1 would get the POST if the check read them as names.
+    let urls = [
         hook.url("/hook").replace("127.0.0.1", "localhost"),
         hook.url("/hook"),
-    ] {
+        hook.url("/hook").replace("127.0.0.1", "127.1"),
+        hook.url("/hook").replace("127.0.0.1", "2130706433"),
+    ];
+    for url in urls.iter().cloned() {
         let settings = control_plane::webhook::WebhookSettings {
             url,
             secret: Secret::new(SECRET),
@@ -337,7 +343,7 @@ async fn private_targets_are_refused_when_guarded(pool: PgPool) {
             .fetch_all(&pool)
             .await
             .unwrap();
-    assert_eq!(errors.len(), 2);
+    assert_eq!(errors.len(), urls.len());
     for e in errors {
         let e = e.unwrap_or_default();
         assert!(e.contains("private or local"), "{e}");

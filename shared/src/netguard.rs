@@ -31,10 +31,22 @@ pub enum InternalAddress {
     /// Private networks: RFC 1918, shared address space 100.64.0.0/10,
     /// unique-local fc00::/7.
     Private,
-    /// Other ranges that are not globally reachable: "this network"
-    /// 0.0.0.0/8, IETF protocol assignments 192.0.0.0/24, documentation,
-    /// benchmarking 198.18.0.0/15, reserved 240.0.0.0/4, NAT64
-    /// 64:ff9b::/96, discard-only 100::/64.
+    /// The other special-purpose ranges: "this network" 0.0.0.0/8, IETF
+    /// protocol assignments 192.0.0.0/24 and 2001::/23, documentation
+    /// (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32,
+    /// 3fff::/20), benchmarking (198.18.0.0/15, 2001:2::/48 inside
+    /// 2001::/23), reserved 240.0.0.0/4, the IPv4/IPv6 translation prefixes
+    /// 64:ff9b::/96 and 64:ff9b:1::/48 and 6to4 2002::/16, discard-only
+    /// 100::/64, dummy 100:0:0:1::/64, SRv6 SIDs 5f00::/16.
+    ///
+    /// Conservative where the registry is not: the IETF blocks are refused
+    /// whole although the registry marks a few anycast and overlay blocks
+    /// inside them globally reachable (192.0.0.9, 192.0.0.10, 2001:1::1-3,
+    /// AMT 2001:3::/32, AS112 2001:4:112::/48, ORCHIDv2 and DETs
+    /// 2001:20::/27), none of them an HTTP receiver; 64:ff9b::/96 is
+    /// globally reachable in the registry and 6to4 2002::/16 has no answer
+    /// there, but both carry an IPv4 address a translator or relay turns
+    /// them into, which may be a private one.
     Reserved,
     /// One of this deployment's own services (etcd, Postgres, control plane).
     InternalService,
@@ -105,15 +117,32 @@ fn classify_v6(ip: Ipv6Addr) -> Option<InternalAddress> {
     } else if (s[0] & 0xfe00) == 0xfc00 {
         // unique local fc00::/7
         Some(InternalAddress::Private)
-    } else if (s[0] == 0x2001 && s[1] == 0x0db8)
-        || (s[0] == 0x0064 && s[1] == 0xff9b)
-        || (s[0] == 0x0100 && s[1] == 0 && s[2] == 0 && s[3] == 0)
-    {
-        // documentation 2001:db8::/32, NAT64 64:ff9b::/96 (embeds IPv4),
-        // discard-only 100::/64
+    } else if reserved_v6(s) {
         Some(InternalAddress::Reserved)
     } else {
         None
+    }
+}
+
+/// The IPv6 blocks of [`InternalAddress::Reserved`].
+fn reserved_v6(s: [u16; 8]) -> bool {
+    match s {
+        // IETF protocol assignments 2001::/23 (TEREDO, benchmarking
+        // 2001:2::/48, ...), documentation 2001:db8::/32
+        [0x2001, b, ..] => b < 0x0200 || b == 0x0db8,
+        // 6to4 2002::/16 (embeds IPv4; N/A in the registry)
+        [0x2002, ..] => true,
+        // documentation 3fff::/20 (RFC 9637)
+        [0x3fff, b, ..] => b < 0x1000,
+        // IPv4/IPv6 translation 64:ff9b::/96 (embeds IPv4) and the
+        // local-use 64:ff9b:1::/48 (RFC 8215)
+        [0x0064, 0xff9b, ..] => true,
+        // discard-only 100::/64 (RFC 6666), dummy prefix 100:0:0:1::/64
+        // (RFC 9780)
+        [0x0100, 0, 0, d, ..] => d <= 1,
+        // SRv6 SIDs 5f00::/16 (RFC 9602)
+        [0x5f00, ..] => true,
+        _ => false,
     }
 }
 
@@ -150,10 +179,23 @@ impl AddressPolicy {
         }
     }
 
-    /// [`Self::check_host`] on the host of `url` (reqwest does not resolve
-    /// IP literals, so [`GuardedResolver`] never sees them).
+    /// Checks the host of `url` before any DNS resolution: reqwest connects
+    /// to an IP literal without asking the resolver, so
+    /// [`GuardedResolver`] never sees it.
+    ///
+    /// The host is the one reqwest will connect to: the URL is parsed by
+    /// the same WHATWG parser (`url`, re-exported by reqwest), which reads
+    /// `127.1`, `0x7f.0.0.1`, `0177.0.0.1` and `2130706433` as 127.0.0.1
+    /// and percent-decodes names. A URL that parser refuses cannot be
+    /// requested at all; its host is still checked as written.
     pub fn check_url(self, url: &str) -> Result<(), InternalAddress> {
-        crate::edge::url_host_port(url).map_or(Ok(()), |(host, _)| self.check_host(&host))
+        match reqwest::Url::parse(url.trim()) {
+            // The serialised host: IPv4 in dotted decimal, IPv6 bracketed.
+            Ok(u) => u.host_str().map_or(Ok(()), |host| self.check_host(host)),
+            Err(_) => {
+                crate::edge::url_host_port(url).map_or(Ok(()), |(host, _)| self.check_host(&host))
+            }
+        }
     }
 }
 
@@ -245,6 +287,128 @@ mod tests {
         }
     }
 
+    /// Every block the IANA IPv4 and IPv6 Special-Purpose Address
+    /// Registries mark "Globally Reachable: False" (registries as of
+    /// 2025-10, RFC 6890 as amended by RFC 8190; multicast from the
+    /// multicast registries), checked at its first and last address, is
+    /// refused for webhooks; so are the blocks this module refuses more
+    /// conservatively than the registry (see [`InternalAddress::Reserved`]).
+    /// The addresses just outside the IPv4 blocks and around the IPv6
+    /// ones, and well-known public resolvers, stay allowed.
+    #[test]
+    fn every_non_global_registry_block_is_refused_at_both_ends() {
+        for (block, first, last) in [
+            ("0.0.0.0/8", "0.0.0.0", "0.255.255.255"),
+            ("10.0.0.0/8", "10.0.0.0", "10.255.255.255"),
+            ("100.64.0.0/10", "100.64.0.0", "100.127.255.255"),
+            ("127.0.0.0/8", "127.0.0.0", "127.255.255.255"),
+            ("169.254.0.0/16", "169.254.0.0", "169.254.255.255"),
+            ("172.16.0.0/12", "172.16.0.0", "172.31.255.255"),
+            ("192.0.0.0/24", "192.0.0.0", "192.0.0.255"),
+            ("192.0.2.0/24", "192.0.2.0", "192.0.2.255"),
+            ("192.168.0.0/16", "192.168.0.0", "192.168.255.255"),
+            ("198.18.0.0/15", "198.18.0.0", "198.19.255.255"),
+            ("198.51.100.0/24", "198.51.100.0", "198.51.100.255"),
+            ("203.0.113.0/24", "203.0.113.0", "203.0.113.255"),
+            ("224.0.0.0/4", "224.0.0.0", "239.255.255.255"),
+            ("240.0.0.0/4", "240.0.0.0", "255.255.255.255"),
+            ("::/128", "::", "::"),
+            ("::1/128", "::1", "::1"),
+            ("::ffff:0:0/96", "::ffff:0.0.0.0", "::ffff:10.255.255.255"),
+            ("64:ff9b::/96", "64:ff9b::", "64:ff9b::ffff:ffff"),
+            (
+                "64:ff9b:1::/48",
+                "64:ff9b:1::",
+                "64:ff9b:1:ffff:ffff:ffff:ffff:ffff",
+            ),
+            ("100::/64", "100::", "100::ffff:ffff:ffff:ffff"),
+            (
+                "100:0:0:1::/64",
+                "100:0:0:1::",
+                "100::1:ffff:ffff:ffff:ffff",
+            ),
+            (
+                "2001::/23",
+                "2001::",
+                "2001:1ff:ffff:ffff:ffff:ffff:ffff:ffff",
+            ),
+            (
+                "2001:2::/48",
+                "2001:2::",
+                "2001:2:0:ffff:ffff:ffff:ffff:ffff",
+            ),
+            (
+                "2001:db8::/32",
+                "2001:db8::",
+                "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff",
+            ),
+            (
+                "2002::/16",
+                "2002::",
+                "2002:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+            ),
+            (
+                "3fff::/20",
+                "3fff::",
+                "3fff:fff:ffff:ffff:ffff:ffff:ffff:ffff",
+            ),
+            (
+                "5f00::/16",
+                "5f00::",
+                "5f00:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+            ),
+            (
+                "fc00::/7",
+                "fc00::",
+                "fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+            ),
+            (
+                "fe80::/10",
+                "fe80::",
+                "febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+            ),
+            (
+                "ff00::/8",
+                "ff00::",
+                "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+            ),
+        ] {
+            for a in [first, last] {
+                assert!(GlobalOnly.check(ip(a)).is_err(), "{a} in {block}");
+            }
+        }
+        for a in [
+            "9.255.255.255",
+            "11.0.0.0",
+            "100.63.255.255",
+            "100.128.0.0",
+            "126.255.255.255",
+            "128.0.0.0",
+            "169.253.255.255",
+            "169.255.0.0",
+            "172.15.255.255",
+            "172.32.0.0",
+            "192.0.1.255",
+            "192.0.3.0",
+            "192.167.255.255",
+            "192.169.0.0",
+            "198.17.255.255",
+            "198.20.0.0",
+            "198.51.99.255",
+            "198.51.101.0",
+            "203.0.112.255",
+            "203.0.114.0",
+            "223.255.255.255",
+            "2001:200::1",
+            "2001:db9::1",
+            "2001:4860:4860::8888",
+            "2620:fe::fe",
+            "3fff:1000::1",
+        ] {
+            assert_eq!(GlobalOnly.check(ip(a)), Ok(()), "{a}");
+        }
+    }
+
     /// The upstream policy refuses only loopback, link-local and
     /// unroutable addresses: backends live on private networks.
     #[test]
@@ -270,6 +434,10 @@ mod tests {
             ("192.0.2.1", InternalAddress::Reserved),
             ("240.0.0.1", InternalAddress::Reserved),
             ("2001:db8::1", InternalAddress::Reserved),
+            ("2001:2::1", InternalAddress::Reserved),
+            ("3fff::1", InternalAddress::Reserved),
+            ("5f00::1", InternalAddress::Reserved),
+            ("2002:a00:1::1", InternalAddress::Reserved),
         ] {
             assert_eq!(Upstream.check(ip(a)), Ok(()), "{a}");
             assert_eq!(GlobalOnly.check(ip(a)), Err(class), "{a}");
@@ -286,5 +454,39 @@ mod tests {
         assert!(GlobalOnly.check_url("https://localhost/x").is_err());
         assert!(GlobalOnly.check_url("https://hooks.example.com/x").is_ok());
         assert!(GlobalOnly.check_url("https://8.8.8.8/x").is_ok());
+    }
+
+    /// The WHATWG URL Standard's IPv4 parser
+    /// (<https://url.spec.whatwg.org/#concept-ipv4-parser>), which reqwest
+    /// uses, reads all of these hosts as 127.0.0.1 (or 10.0.0.1) and
+    /// connects without DNS: each is refused as the address it means, not
+    /// waved through as a name. Percent-encoded names are decoded first
+    /// (host parser step 4), so `%6Cocalhost` is `localhost`.
+    #[test]
+    fn literal_hosts_are_judged_as_the_http_client_reads_them() {
+        for url in [
+            "https://127.1/hook",
+            "https://0x7f.0.0.1/hook",
+            "https://0177.0.0.1/hook",
+            "https://2130706433/hook",
+            "https://0x7f000001:8443/hook",
+            "https://10.1/hook",
+            "https://[::ffff:7f00:1]/hook",
+            "https://%6Cocalhost/hook",
+            "https://LOCALHOST./hook",
+            "https://api.localhost/hook",
+        ] {
+            assert!(GlobalOnly.check_url(url).is_err(), "{url}");
+        }
+        assert_eq!(
+            GlobalOnly.check_url("https://127.1/hook"),
+            Err(InternalAddress::Loopback)
+        );
+        assert_eq!(
+            GlobalOnly.check_url("https://10.1/hook"),
+            Err(InternalAddress::Private)
+        );
+        // 8.8.8.8 written as one number is still a public address.
+        assert_eq!(GlobalOnly.check_url("https://134744072/x"), Ok(()));
     }
 }
