@@ -11,6 +11,10 @@
 # only), superuser `postgres`, max_connections=200.
 # PG_FAST=1 turns durability off (fsync, synchronous_commit,
 # full_page_writes): for throwaway test databases only.
+# PG_TLS_DIR=PKI serves TLS with PKI/server.{crt,key} (as written by
+# scripts/etcd-certs.sh: SAN 127.0.0.1 and localhost, signed by PKI/ca.crt)
+# and accepts TCP clients over TLS only (hostssl); clients verify it with
+# sslmode=verify-full and sslrootcert=PKI/ca.crt. Set it on every start.
 #
 # As root, the server runs as the `postgres` OS user, who must be able to
 # reach DIR: DIR is chowned to it, but its parent directories must be
@@ -105,11 +109,31 @@ do_start() {
     if [[ "${PG_FAST:-}" == 1 ]]; then
         opts+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     fi
+    if [[ -n "${PG_TLS_DIR:-}" ]]; then
+        opts+=" $(tls_setup "$(abs_path "$PG_TLS_DIR")")"
+    fi
     if ! as_pg_user "$bindir/pg_ctl" start -D "$data" -w -t 60 -l "$log" -o "$opts" >/dev/null; then
         show_tail "$log" 30
         die "PostgreSQL failed to start in $dir (log: $log)"
     fi
     info "PostgreSQL started in $dir on 127.0.0.1:$port"
+}
+
+# tls_setup PKI: copies the server certificate and key into DIR/tls (the
+# server refuses a key others can read), allows TCP clients over TLS only,
+# and prints the server options that turn TLS on.
+tls_setup() {
+    local pki="$1" tls="$dir/tls"
+    [[ -f "$pki/server.crt" && -f "$pki/server.key" ]] ||
+        die "PG_TLS_DIR=$pki has no server.crt/server.key (scripts/etcd-certs.sh writes them)"
+    mkdir -p "$tls"
+    cp "$pki/server.crt" "$tls/server.crt"
+    cp "$pki/server.key" "$tls/server.key"
+    chmod 600 "$tls/server.key"
+    is_root && chown -R postgres: "$tls"
+    # initdb's trust lines for TCP become TLS-only; the unix socket stays.
+    sed -i -E 's/^host(\s)/hostssl\1/' "$data/pg_hba.conf"
+    echo "-c ssl=on -c ssl_cert_file=$tls/server.crt -c ssl_key_file=$tls/server.key"
 }
 
 do_stop() {

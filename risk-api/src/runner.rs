@@ -196,6 +196,7 @@ async fn claim(
         )
         .await?;
         tx.commit().await?;
+        tracing::warn!(assessment = %job.id, organization = %job.organization_id, reason = %reason, "assessment run failed");
         // Look again at once: there may be other work.
         return Box::pin(claim(state, s, owner)).await;
     }
@@ -362,11 +363,11 @@ async fn fail(state: &AppState, owner: &str, id: &str, reason: &str) -> Result<(
     .bind(owner)
     .fetch_optional(&mut *tx)
     .await?;
-    if let Some((org,)) = org {
+    if let Some((org,)) = &org {
         repo::audit(
             &mut tx,
             &Actor::system(),
-            Some(&org),
+            Some(org),
             "assessment.fail",
             "assessment",
             id,
@@ -374,5 +375,11 @@ async fn fail(state: &AppState, owner: &str, id: &str, reason: &str) -> Result<(
         )
         .await?;
     }
-    tx.commit().await
+    tx.commit().await?;
+    if let Some((org,)) = org {
+        // Operators see why a run failed in the logs, not only through
+        // the API.
+        tracing::warn!(assessment = %id, organization = %org, reason = %reason, "assessment run failed");
+    }
+    Ok(())
 }

@@ -48,15 +48,44 @@ impl Application {
         shared::db::migrate(&pool, &crate::MIGRATOR)
             .await
             .context("applying migrations/qrap failed")?;
-        let readiness = Arc::new(Readiness::new(shutdown.token()).with_check(
-            "database",
-            true,
-            shared::db::probe(pool.clone()),
-        ));
         let mut client =
             ClientSettings::new(concat!("quantun-risk-api/", env!("CARGO_PKG_VERSION")));
         client.timeout = config.ml_timeout;
         let http = HttpClient::new(&client).context("building the HTTP client")?;
+        // The ML engine is not critical: without it reads, reports and
+        // exports still work and new runs wait (or fail with a reason), so
+        // it makes the service `degraded`, not unready.
+        let ml_ready = format!(
+            "{}/health/ready",
+            config.ml_url.as_str().trim_end_matches('/')
+        );
+        let probe_http = http.clone();
+        let readiness = Arc::new(
+            Readiness::new(shutdown.token())
+                .with_check("database", true, shared::db::probe(pool.clone()))
+                .with_check("ml_engine", false, move || {
+                    let (http, url) = (probe_http.clone(), ml_ready.clone());
+                    Box::pin(async move {
+                        let r = http
+                            .get(&url)
+                            .timeout(std::time::Duration::from_secs(2))
+                            .send()
+                            .await
+                            .map_err(|e| {
+                                if e.is_timeout() {
+                                    "no answer within 2 s".to_owned()
+                                } else {
+                                    "unreachable".to_owned()
+                                }
+                            })?;
+                        if r.status().is_success() {
+                            Ok(())
+                        } else {
+                            Err(format!("not ready ({})", r.status().as_u16()))
+                        }
+                    })
+                }),
+        );
         let state = AppState {
             pool,
             auth: Arc::new(Authenticator {

@@ -128,10 +128,15 @@ impl TestServer {
 }
 
 fn run_script(script: &str, args: &[&str]) {
+    run_script_env(script, args, &[]);
+}
+
+fn run_script_env(script: &str, args: &[&str], env: &[(&str, &str)]) {
     let path = repo_root().join("scripts").join(script);
     let out = Command::new("bash")
         .arg(&path)
         .args(args)
+        .envs(env.iter().copied())
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", path.display()));
     assert!(
@@ -149,11 +154,24 @@ fn run_script(script: &str, args: &[&str]) {
 pub struct PgInstance {
     dir: tempfile::TempDir,
     port: u16,
+    tls: bool,
 }
 
 impl PgInstance {
     /// Initialises and starts a fresh cluster on a free port.
     pub fn start() -> Self {
+        Self::start_with(false)
+    }
+
+    /// Like [`PgInstance::start`], serving TLS only (`PG_TLS_DIR` of
+    /// `scripts/pg.sh`) with a throwaway PKI from `scripts/etcd-certs.sh`
+    /// in [`PgInstance::pki`]: `ca.crt` signs the server certificate
+    /// (127.0.0.1, localhost), `other-ca.crt` is an unrelated CA.
+    pub fn start_tls() -> Self {
+        Self::start_with(true)
+    }
+
+    fn start_with(tls: bool) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("quantun-pg-")
             .tempdir()
@@ -161,21 +179,42 @@ impl PgInstance {
         let me = Self {
             dir,
             port: free_port(),
+            tls,
         };
+        if tls {
+            run_script("etcd-certs.sh", &[me.pki().to_str().expect("utf-8 path")]);
+        }
         me.resume();
         me
+    }
+
+    /// The throwaway PKI of [`PgInstance::start_tls`].
+    pub fn pki(&self) -> PathBuf {
+        self.dir.path().join("pki")
+    }
+
+    /// The port it listens on (127.0.0.1).
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// Starts it again after [`PgInstance::stop`].
     pub fn resume(&self) {
         let port = self.port.to_string();
-        run_script(
+        let pki = self.pki();
+        let env: &[(&str, &str)] = if self.tls {
+            &[("PG_TLS_DIR", pki.to_str().expect("utf-8 path"))]
+        } else {
+            &[]
+        };
+        run_script_env(
             "pg.sh",
             &[
                 "start",
                 self.dir.path().to_str().expect("utf-8 path"),
                 &port,
             ],
+            env,
         );
     }
 
