@@ -1,7 +1,8 @@
 // Browser tests of the QRAP web app (/app/ on the risk API): sign in with
 // a token, upload a real CBOM, watch it complete, read the findings in
-// priority order, download the CSV; organizations with field errors; the
-// audit log with its chain check; a viewer sees no create controls.
+// priority order, download the CSV, export the CBOM (CycloneDX 1.7);
+// organizations with field errors; the audit log with its chain check; a
+// viewer sees no create controls.
 import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -42,7 +43,7 @@ async function signIn(page, token) {
   await page.getByRole('navigation', { name: 'Main' }).waitFor();
 }
 
-uiTest('qrap: upload a CBOM, wait for completion, findings by priority, CSV download', async (page) => {
+uiTest('qrap: upload a CBOM, wait for completion, findings by priority, CSV download, CBOM export', async (page) => {
   const org = await createOrg(unique('cbom-org-'));
   await signIn(page, mintToken('operator', org));
   await page.getByRole('link', { name: 'New assessment' }).click();
@@ -95,6 +96,21 @@ uiTest('qrap: upload a CBOM, wait for completion, findings by priority, CSV down
   assert.equal(first[1], worst);
   assert.equal(first[5], firstAlgorithm);
   assert.deepEqual(csv.slice(1).map((l) => Number(l.split(',')[0])), priorities);
+
+  // CBOM export: a CycloneDX 1.7 document. bomFormat and specVersion as
+  // bom-1.7.schema.json requires them (bomFormat enum ["CycloneDX"];
+  // specVersion "1.7" for this schema version); one component per finding,
+  // each carrying its finding id (quantun:finding_id).
+  const [cbom] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Export CBOM' }).click(),
+  ]);
+  assert.match(cbom.suggestedFilename(), /^asmnt_[0-9a-f]{32}-cbom\.json$/);
+  const doc = JSON.parse(readFileSync(await cbom.path(), 'utf8'));
+  assert.equal(doc.bomFormat, 'CycloneDX');
+  assert.equal(doc.specVersion, '1.7');
+  const exported = doc.components.filter((c) => (c.properties || []).some((p) => p.name === 'quantun:finding_id'));
+  assert.equal(exported.length, priorities.length, 'one exported component per finding');
   assert.ok(requests.every((u) => !u.includes('eyJ')), 'no token in any URL');
   assert.equal(await page.evaluate(() => localStorage.length), 0, 'nothing in localStorage');
 

@@ -252,11 +252,15 @@ function Reports({ a }) {
   const [busy, setBusy] = useState('');
   const [error, setError] = useState(null);
   const [done, setDone] = useState('');
+  // format: csv or html (the report), or cbom (the CycloneDX 1.7 export).
   async function get(format) {
     setBusy(format);
     setError(null);
+    const base = `/api/v1/assessments/${encodeURIComponent(a.id)}`;
     try {
-      const name = await api.download(`/api/v1/assessments/${encodeURIComponent(a.id)}/report`, { format }, `${a.id}-report.${format}`);
+      const name = format === 'cbom'
+        ? await api.download(`${base}/cbom`, undefined, `${a.id}-cbom.json`)
+        : await api.download(`${base}/report`, { format }, `${a.id}-report.${format}`);
       setDone(`Downloaded ${name}.`);
     } catch (e) {
       setError(e);
@@ -267,6 +271,7 @@ function Reports({ a }) {
   return html`<div class="reports">
     <button type="button" id="download-csv" onClick=${() => get('csv')} disabled=${!!busy}>${busy === 'csv' ? 'Preparing…' : 'Download CSV'}</button>
     <button type="button" id="download-html" onClick=${() => get('html')} disabled=${!!busy}>${busy === 'html' ? 'Preparing…' : 'Download HTML report'}</button>
+    <button type="button" id="export-cbom" title="CycloneDX 1.7 CBOM of this assessment" onClick=${() => get('cbom')} disabled=${!!busy}>${busy === 'cbom' ? 'Preparing…' : 'Export CBOM'}</button>
     <span class="muted" role="status">${done}</span>
     <${ErrorBox} error=${error} />
   </div>`;
