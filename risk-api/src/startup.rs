@@ -225,7 +225,7 @@ pub fn web_router(api_url: &str) -> axum::Router {
 /// uploads) reads bodies up to `cbom_limit`; every other route up to
 /// `body_limit` (`QRAP_MAX_BODY_SIZE`).
 pub fn api(state: AppState, body_limit: usize, cbom_limit: usize) -> OpenApiRouter {
-    use crate::routes::{assessments, audit, export, findings, me, organizations, reports};
+    use crate::routes::{assessments, audit, export, findings, me, organizations, reports, tokens};
     let uploads = OpenApiRouter::<AppState>::new()
         .routes(routes!(
             assessments::create_assessment,
@@ -255,6 +255,13 @@ pub fn api(state: AppState, body_limit: usize, cbom_limit: usize) -> OpenApiRout
         .routes(routes!(audit::verify_audit))
         .routes(routes!(audit::list_audit))
         .routes(routes!(me::me))
+        .routes(routes!(tokens::revoke_token))
         .layer(DefaultBodyLimit::max(body_limit));
-    uploads.merge(rest).with_state(state)
+    uploads
+        .merge(rest)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            tokens::check,
+        ))
+        .with_state(state)
 }

@@ -8,6 +8,7 @@ pub mod findings;
 pub mod me;
 pub mod organizations;
 pub mod reports;
+pub mod tokens;
 
 use axum::http::HeaderMap;
 use shared::auth::{Principal, Role, RoleRequirement};
