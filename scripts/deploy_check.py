@@ -23,7 +23,11 @@ Checks, each printed as one section:
              commands let Compose load docker-compose.override.yml
   env        every variable the manifests and the compose file give one of
              our containers is one its binary declares (`<bin> --help`,
-             `[env: NAME]`), and every required one is set
+             `[env: NAME]`), and every required one is set; and etcd's
+             client TLS is consistent (issue 16): an https:// etcd endpoint
+             comes with QSGW_ETCD_CA_PATH, a client certificate with its
+             key, and in the manifests each of those files lies in a
+             read-only Secret volume with mode 0400
   metrics    every metric an alert rule or a dashboard panel uses is one a
              service exports (metrics macros in the workspace sources), or
              is in k8s/monitoring/metrics-allowlist.txt (spec names the
@@ -159,11 +163,27 @@ def binaries_env(bin_dir: Path) -> dict[str, BinaryEnv]:
 
 
 @dataclass
+class Mount:
+    """A container's volume mount, with the Secret behind it if any."""
+
+    path: str
+    read_only: bool
+    secret: str | None  # secretName of a secret volume
+    mode: int | None  # the secret volume's defaultMode
+
+
+@dataclass
 class Container:
     where: str  # e.g. "k8s/qsgw/overlays/dev Deployment/gateway"
     binary: str | None  # None when the image is one of ours but the name is not a binary
     image: str
     env: set[str]
+    # Literal values where the manifest gives them (env `value`, ConfigMap
+    # data, compose environment); secrets are not read.
+    values: dict[str, str] = field(default_factory=dict)
+    # Volume mounts (Kubernetes); None where the source has no such notion
+    # checked here (compose).
+    mounts: list[Mount] | None = None
 
 
 def _pod_spec(obj: dict) -> dict | None:
@@ -182,10 +202,13 @@ def manifest_containers(objs: list[dict], where: str, errors: list[str]) -> list
     """Our containers (image quantun/...) with every variable they receive:
     `env` names plus all keys of ConfigMaps/Secrets pulled in by `envFrom`."""
     data: dict[tuple[str, str], set[str]] = {}
+    cm_values: dict[str, dict[str, str]] = {}
     for o in objs:
         if o.get("kind") in ("ConfigMap", "Secret"):
             keys = set((o.get("data") or {}).keys()) | set((o.get("stringData") or {}).keys())
             data[(o["kind"], o["metadata"]["name"])] = keys
+            if o["kind"] == "ConfigMap":
+                cm_values[o["metadata"]["name"]] = {k: str(v) for k, v in (o.get("data") or {}).items()}
     out: list[Container] = []
     for o in objs:
         pod = _pod_spec(o)
@@ -196,6 +219,7 @@ def manifest_containers(objs: list[dict], where: str, errors: list[str]) -> list
             if not image.startswith("quantun/"):
                 continue
             names = {e["name"] for e in c.get("env") or []}
+            values: dict[str, str] = {}
             for ef in c.get("envFrom") or []:
                 prefix = ef.get("prefix", "")
                 for kind, ref in (("ConfigMap", "configMapRef"), ("Secret", "secretRef")):
@@ -206,9 +230,24 @@ def manifest_containers(objs: list[dict], where: str, errors: list[str]) -> list
                                 errors.append(f"{where} {o['kind']}/{o['metadata']['name']}: envFrom {kind} {key[1]} is not in the manifests")
                             continue
                         names |= {prefix + k for k in data[key]}
+                        if kind == "ConfigMap":
+                            values.update({prefix + k: v for k, v in cm_values[key[1]].items()})
+            # Explicit env entries win over envFrom.
+            values.update({e["name"]: str(e["value"]) for e in c.get("env") or [] if "value" in e})
+            volumes = {v["name"]: v for v in pod.get("volumes") or []}
+            mounts = []
+            for m in c.get("volumeMounts") or []:
+                secret = (volumes.get(m.get("name")) or {}).get("secret")
+                mounts.append(Mount(m.get("mountPath", ""), bool(m.get("readOnly")),
+                                    secret.get("secretName") if secret else None,
+                                    secret.get("defaultMode") if secret else None))
             name = c.get("name")
+            # Jobs run one-off subcommands (`control-plane migrate`) that
+            # never dial etcd: their mounts are not checked for its files.
+            long_running = o.get("kind") in ("Deployment", "StatefulSet", "DaemonSet")
             out.append(Container(f"{where} {o['kind']}/{o['metadata']['name']} container {name}",
-                                 name if name in BINARIES else None, image, names))
+                                 name if name in BINARIES else None, image, names, values,
+                                 mounts if long_running else None))
     return out
 
 
@@ -219,8 +258,11 @@ def compose_containers(config: dict, where: str) -> list[Container]:
         if not image.startswith("quantun/"):
             continue
         env = spec.get("environment") or {}
-        names = set(env.keys()) if isinstance(env, dict) else {e.split("=", 1)[0] for e in env}
-        out.append(Container(f"{where} service {svc}", svc if svc in BINARIES else None, image, names))
+        if not isinstance(env, dict):
+            env = dict((e.split("=", 1) + [""])[:2] for e in env)
+        values = {k: str(v) for k, v in env.items() if v is not None}
+        out.append(Container(f"{where} service {svc}", svc if svc in BINARIES else None, image,
+                             set(env.keys()), values))
     return out
 
 
@@ -241,6 +283,42 @@ def env_errors(containers: list[Container], bins: dict[str, BinaryEnv]) -> list[
             errors.append(f"{c.where}: sets {name}, which {c.binary} does not read (not in `{c.binary} --help`)")
         for name in sorted(decl.required - c.env):
             errors.append(f"{c.where}: does not set {name}, which {c.binary} requires")
+    return errors
+
+
+ETCD_FILES = ("QSGW_ETCD_CA_PATH", "QSGW_ETCD_CERT_PATH", "QSGW_ETCD_KEY_PATH")
+SECRET_MODE = 0o400
+
+
+def etcd_tls_errors(containers: list[Container]) -> list[str]:
+    """etcd client TLS as the services check it at start (shared::etcd),
+    caught before a rollout: an https:// endpoint without its CA, half a
+    client certificate; and, in the manifests, certificate files that do
+    not come from a read-only Secret volume with mode 0400."""
+    errors: list[str] = []
+    for c in containers:
+        endpoints = c.values.get("QSGW_ETCD_ENDPOINTS", "")
+        if "https://" in endpoints and "QSGW_ETCD_CA_PATH" not in c.env:
+            errors.append(f"{c.where}: https:// etcd endpoint ({endpoints}) without QSGW_ETCD_CA_PATH: "
+                          f"{c.binary or 'the service'} refuses to start")
+        cert, key = "QSGW_ETCD_CERT_PATH" in c.env, "QSGW_ETCD_KEY_PATH" in c.env
+        if cert != key:
+            missing = "QSGW_ETCD_KEY_PATH" if cert else "QSGW_ETCD_CERT_PATH"
+            errors.append(f"{c.where}: etcd client certificate without {missing}")
+        if c.mounts is None:
+            continue
+        for var in ETCD_FILES:
+            path = c.values.get(var)
+            if not path:
+                continue
+            mount = next((m for m in c.mounts if path.startswith(m.path.rstrip("/") + "/")), None)
+            if mount is None or mount.secret is None:
+                errors.append(f"{c.where}: {var}={path} is not in a mounted Secret volume")
+            elif not mount.read_only or mount.mode != SECRET_MODE:
+                mode = "default" if mount.mode is None else oct(mount.mode)
+                errors.append(f"{c.where}: {var}={path} comes from Secret {mount.secret} mounted "
+                              f"{'read-only' if mount.read_only else 'writable'} with mode {mode}; "
+                              f"want read-only and 0400")
     return errors
 
 
@@ -551,6 +629,7 @@ def env_check(rendered: dict[Path, list[dict]], compose_config: dict | None, bin
     if compose_config is not None:
         containers += compose_containers(compose_config, "compose/docker-compose.yml")
     errors += env_errors(containers, bins)
+    errors += etcd_tls_errors(containers)
     seen = {c.binary for c in containers}
     for b in BINARIES:
         if b not in seen:
@@ -558,7 +637,8 @@ def env_check(rendered: dict[Path, list[dict]], compose_config: dict | None, bin
     for e in errors:
         rep.fail("env", e)
     if not errors:
-        rep.ok("env", f"{len(containers)} containers, every variable declared and every required one set")
+        rep.ok("env", f"{len(containers)} containers, every variable declared and every required one set, "
+                      "etcd TLS consistent")
 
 
 def metrics_check(rep: Report) -> None:

@@ -85,7 +85,7 @@ async fn http(cores: usize, batches: &[Vec<RequestFeatures>]) {
         log_level: LogLevel::Warn,
         shutdown_grace: Duration::from_secs(1),
         model_path: None,
-        etcd_endpoints: None,
+        etcd: None,
         window_clients: 100_000,
         agents: ai_engine::agent::AgentKnowledge::built_in().unwrap(),
     };

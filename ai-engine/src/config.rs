@@ -77,6 +77,9 @@ pub struct Settings {
     /// etcd endpoints (comma-separated) to watch live thresholds at /qsgw/v1/ai/thresholds; no watch when unset.
     #[arg(long = "etcd-endpoints", env = "QSGW_ETCD_ENDPOINTS")]
     pub etcd_endpoints: Option<String>,
+    /// etcd TLS and authentication (the AI engine's etcd user is read-only on /qsgw/v1/).
+    #[command(flatten)]
+    pub etcd: shared::etcd::EtcdClientArgs,
     /// Most clients whose sliding window is kept in memory (oldest evicted beyond).
     #[arg(long = "window-clients", env = "QSGW_AI_WINDOW_CLIENTS", default_value = "100000", value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub window_clients: u64,
@@ -174,8 +177,8 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// Model file; `None` means the built-in model.
     pub model_path: Option<std::path::PathBuf>,
-    /// etcd endpoints for live thresholds.
-    pub etcd_endpoints: Option<Vec<String>>,
+    /// etcd connection for live thresholds (`None`: no watch).
+    pub etcd: Option<shared::etcd::EtcdSettings>,
     /// Sliding-window capacity (clients).
     pub window_clients: usize,
     /// Compiled agent-pattern lists (built-in or `QSGW_AI_AGENT_LISTS`).
@@ -204,16 +207,28 @@ impl Config {
             log_level: s.log_level,
             shutdown_grace: Duration::from_secs(s.shutdown_grace_secs),
             model_path: s.model_path,
-            etcd_endpoints: s
-                .etcd_endpoints
-                .filter(|e| !e.trim().is_empty())
-                .map(|e| shared::etcd::parse_endpoints(&e))
-                .transpose()
-                .map_err(|e| ConfigError::new("QSGW_ETCD_ENDPOINTS", e))?,
+            etcd: etcd_settings(s.etcd_endpoints, s.etcd)?,
             window_clients: usize::try_from(s.window_clients).unwrap_or(usize::MAX),
             agents: agent_knowledge(s.agent_lists.as_deref())?,
         })
     }
+}
+
+/// The etcd connection when `QSGW_ETCD_ENDPOINTS` is set, with the same
+/// TLS and credential settings (and errors) as the control plane and the
+/// gateway. The AI engine has no deployment environment setting, so no
+/// production guard applies here (`Guard` in development mode).
+fn etcd_settings(
+    endpoints: Option<String>,
+    args: shared::etcd::EtcdClientArgs,
+) -> Result<Option<shared::etcd::EtcdSettings>, ConfigError> {
+    let Some(endpoints) = endpoints.filter(|e| !e.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let endpoints = shared::etcd::parse_endpoints(&endpoints)
+        .map_err(|e| ConfigError::new("QSGW_ETCD_ENDPOINTS", e))?;
+    let guard = shared::guard::Guard::new(shared::guard::Environment::Development);
+    args.settings(endpoints, &guard).map(Some)
 }
 
 /// The agent lists: the files named in `QSGW_AI_AGENT_LISTS`, else the

@@ -36,13 +36,12 @@ fn apply(engine: &Engine, value: &[u8]) {
 
 /// Spawns the watcher; it stops when `cancel` fires.
 pub fn spawn(
-    endpoints: Vec<String>,
+    settings: EtcdSettings,
     engine: Arc<Engine>,
     configured: Thresholds,
     cancel: CancellationToken,
 ) {
     tokio::spawn(async move {
-        let settings = EtcdSettings::new(endpoints);
         let revision = loop {
             let Some(mut client) = connect_with_retry(&settings, &cancel).await else {
                 return;

@@ -72,9 +72,9 @@ impl Application {
             config.thresholds,
             config.window_clients,
         ));
-        if let Some(endpoints) = config.etcd_endpoints.clone() {
+        if let Some(settings) = config.etcd.clone() {
             crate::live::spawn(
-                endpoints,
+                settings,
                 engine.clone(),
                 config.thresholds,
                 shutdown.token(),

@@ -36,7 +36,7 @@ async fn thresholds_from_etcd_take_effect_and_invalid_values_are_ignored() {
     // A value present before start is read at start.
     kv.put(AI_THRESHOLDS_KEY, r#"{"anomaly":0.65,"anomaly_critical":0.85,"rate_per_minute":300,"rate_multiplier":3.0,"bot":0.7,"bot_block":0.95}"#, None).await.unwrap();
     let mut cfg = config();
-    cfg.etcd_endpoints = Some(vec![etcd.endpoint()]);
+    cfg.etcd = Some(shared::etcd::EtcdSettings::new(vec![etcd.endpoint()]));
     let app = App::spawn(cfg).await;
     wait_for(&app, 0.95).await;
     let browser_req = browser("198.51.100.9", "/", T0);

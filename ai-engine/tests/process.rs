@@ -63,6 +63,68 @@ fn config_errors_name_the_variable() {
     }
 }
 
+/// Issue 16 item 2: the AI engine reads the control plane's etcd settings
+/// with the same checks and error lines (shared::etcd). It has no
+/// deployment environment setting, so no production guard on plaintext.
+#[test]
+fn etcd_tls_settings_name_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.crt");
+    std::fs::write(
+        &ca,
+        "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let ca = ca.to_str().unwrap();
+    let key = ("QSGW_API_KEY", KEY);
+    let https = ("QSGW_ETCD_ENDPOINTS", "https://etcd.internal:2379");
+    for (env, var) in [
+        (vec![key, https], "QSGW_ETCD_CA_PATH"),
+        (
+            vec![
+                key,
+                https,
+                ("QSGW_ETCD_CA_PATH", ca),
+                ("QSGW_ETCD_CERT_PATH", ca),
+            ],
+            "QSGW_ETCD_KEY_PATH",
+        ),
+        (
+            vec![
+                key,
+                https,
+                ("QSGW_ETCD_CA_PATH", ca),
+                ("QSGW_ETCD_KEY_PATH", ca),
+            ],
+            "QSGW_ETCD_CERT_PATH",
+        ),
+        (
+            vec![key, https, ("QSGW_ETCD_CA_PATH", "/nonexistent/ca.crt")],
+            "QSGW_ETCD_CA_PATH",
+        ),
+        (
+            vec![
+                key,
+                https,
+                ("QSGW_ETCD_CA_PATH", ca),
+                ("QSGW_ETCD_USERNAME", "qsgw-ai-engine"),
+            ],
+            "QSGW_ETCD_PASSWORD",
+        ),
+        (
+            vec![
+                key,
+                https,
+                ("QSGW_ETCD_CA_PATH", ca),
+                ("QSGW_ETCD_PASSWORD", "x"),
+            ],
+            "QSGW_ETCD_USERNAME",
+        ),
+    ] {
+        assert_config_error(&run_bin(BIN, &[], &env), var);
+    }
+}
+
 #[test]
 fn help_lists_every_setting() {
     assert_help_lists(
@@ -83,6 +145,11 @@ fn help_lists_every_setting() {
             "QSGW_AI_MODEL_PATH",
             "QSGW_ETCD_ENDPOINTS",
             "QSGW_AI_WINDOW_CLIENTS",
+            "QSGW_ETCD_CA_PATH",
+            "QSGW_ETCD_CERT_PATH",
+            "QSGW_ETCD_KEY_PATH",
+            "QSGW_ETCD_USERNAME",
+            "QSGW_ETCD_PASSWORD",
         ],
     );
 }

@@ -116,25 +116,9 @@ pub struct Settings {
         default_value = "http://localhost:2379"
     )]
     pub etcd_endpoints: String,
-    /// CA certificate (PEM) of the etcd cluster, for https:// endpoints.
-    #[arg(long = "etcd-ca-path", env = "QSGW_ETCD_CA_PATH")]
-    pub etcd_ca_path: Option<std::path::PathBuf>,
-    /// Client certificate (PEM) for etcd client-certificate authentication (its CN is the etcd user).
-    #[arg(long = "etcd-cert-path", env = "QSGW_ETCD_CERT_PATH")]
-    pub etcd_cert_path: Option<std::path::PathBuf>,
-    /// Private key (PEM) of QSGW_ETCD_CERT_PATH.
-    #[arg(long = "etcd-key-path", env = "QSGW_ETCD_KEY_PATH")]
-    pub etcd_key_path: Option<std::path::PathBuf>,
-    /// etcd user name (password authentication; not needed with a client certificate).
-    #[arg(long = "etcd-username", env = "QSGW_ETCD_USERNAME")]
-    pub etcd_username: Option<String>,
-    /// etcd password of QSGW_ETCD_USERNAME.
-    #[arg(
-        long = "etcd-password",
-        env = "QSGW_ETCD_PASSWORD",
-        hide_env_values = true
-    )]
-    pub etcd_password: Option<Secret>,
+    /// etcd TLS and authentication.
+    #[command(flatten)]
+    pub etcd: shared::etcd::EtcdClientArgs,
     /// Webhook endpoint for threat alerts.
     #[arg(long = "webhook-url", env = "QSGW_WEBHOOK_URL")]
     pub webhook_url: Option<String>,
@@ -348,13 +332,7 @@ impl Config {
         };
         let endpoints = shared::etcd::parse_endpoints(&s.etcd_endpoints)
             .map_err(|e| ConfigError::new("QSGW_ETCD_ENDPOINTS", e))?;
-        guard.transport(
-            "QSGW_ETCD_ENDPOINTS",
-            endpoints.iter().any(|e| e.starts_with("http://")),
-            "plaintext etcd (http://)",
-            "QSGW_ALLOW_INSECURE_ETCD",
-            s.allow_insecure_etcd,
-        )?;
+        shared::etcd::refuse_plaintext(&endpoints, &guard, s.allow_insecure_etcd)?;
         let allowed = shared::edge::parse_cidrs(&s.allowed_private_targets)
             .map_err(|e| ConfigError::new("QSGW_ALLOWED_PRIVATE_TARGETS", e))?;
         // This deployment's own services: never an upstream target.
@@ -429,15 +407,7 @@ impl Config {
             jwt,
             refresh_jwt,
             api_keys,
-            etcd: etcd_settings(
-                endpoints,
-                s.etcd_ca_path.as_deref(),
-                s.etcd_cert_path.as_deref(),
-                s.etcd_key_path.as_deref(),
-                s.etcd_username,
-                s.etcd_password,
-                &guard,
-            )?,
+            etcd: s.etcd.settings(endpoints, &guard)?,
             webhook,
             webhook_min_severity: s.webhook_min_severity,
             log_level: s.log_level,
@@ -469,56 +439,4 @@ fn database_password(url: &str) -> Option<String> {
     let (cred, _) = rest.rsplit_once('@')?;
     let (_, pw) = cred.split_once(':')?;
     Some(pw.to_owned())
-}
-
-/// etcd connection settings: TLS (`QSGW_ETCD_CA_PATH`, client certificate
-/// `QSGW_ETCD_CERT_PATH`/`QSGW_ETCD_KEY_PATH`) and password
-/// authentication (`QSGW_ETCD_USERNAME`/`QSGW_ETCD_PASSWORD`).
-fn etcd_settings(
-    endpoints: Vec<String>,
-    ca: Option<&std::path::Path>,
-    cert: Option<&std::path::Path>,
-    key: Option<&std::path::Path>,
-    username: Option<String>,
-    password: Option<Secret>,
-    guard: &shared::guard::Guard,
-) -> Result<EtcdSettings, ConfigError> {
-    let https = endpoints.iter().any(|e| e.starts_with("https://"));
-    let mut settings = EtcdSettings::new(endpoints);
-    let cert_key = match (cert, key) {
-        (Some(c), Some(k)) => Some((c, k)),
-        (None, None) => None,
-        (Some(_), None) => return Err(ConfigError::missing("QSGW_ETCD_KEY_PATH")),
-        (None, Some(_)) => return Err(ConfigError::missing("QSGW_ETCD_CERT_PATH")),
-    };
-    match ca {
-        Some(ca) => {
-            settings.tls = Some(shared::etcd::EtcdTls::from_files(
-                ca,
-                cert_key,
-                [
-                    "QSGW_ETCD_CA_PATH",
-                    "QSGW_ETCD_CERT_PATH",
-                    "QSGW_ETCD_KEY_PATH",
-                ],
-            )?);
-        }
-        None if https || cert_key.is_some() => {
-            return Err(ConfigError::new(
-                "QSGW_ETCD_CA_PATH",
-                "is required for https:// etcd endpoints and client certificates",
-            ))
-        }
-        None => {}
-    }
-    match (username.filter(|u| !u.is_empty()), password) {
-        (Some(u), Some(p)) => {
-            guard.secret("QSGW_ETCD_PASSWORD", p.expose())?;
-            settings.credentials = Some((u, p));
-        }
-        (Some(_), None) => return Err(ConfigError::missing("QSGW_ETCD_PASSWORD")),
-        (None, Some(_)) => return Err(ConfigError::missing("QSGW_ETCD_USERNAME")),
-        (None, None) => {}
-    }
-    Ok(settings)
 }

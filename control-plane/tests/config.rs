@@ -102,6 +102,12 @@ fn help_lists_every_setting_with_its_variable() {
             "QSGW_LOG_LEVEL",
             "QSGW_ADMIN_EMAIL",
             "QSGW_ADMIN_PASSWORD",
+            "QSGW_ETCD_CA_PATH",
+            "QSGW_ETCD_CERT_PATH",
+            "QSGW_ETCD_KEY_PATH",
+            "QSGW_ETCD_USERNAME",
+            "QSGW_ETCD_PASSWORD",
+            "QSGW_ALLOW_INSECURE_ETCD",
         ],
     );
 }

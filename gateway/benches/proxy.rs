@@ -1583,6 +1583,8 @@ async fn route_change_run(
     let mut cmd = pinned(GATEWAY_BIN);
     gateway_env(&mut cmd, cert, port, admin_port);
     cmd.env("QSGW_ETCD_ENDPOINTS", etcd.endpoint())
+        // The bench's private etcd is plaintext on loopback.
+        .env("QSGW_ALLOW_INSECURE_ETCD", "true")
         .env("QSGW_CONFIG_CACHE_PATH", dir.join("rc-cache.json"))
         .env("QSGW_CONTROL_PLANE_URL", &cp)
         .env("QSGW_API_KEY", API_KEY);

@@ -81,6 +81,12 @@ pub struct Settings {
         default_value = "http://localhost:2379"
     )]
     pub etcd_endpoints: String,
+    /// etcd TLS and authentication (the gateway's etcd user is read-only on /qsgw/v1/).
+    #[command(flatten)]
+    pub etcd: shared::etcd::EtcdClientArgs,
+    /// Accept plaintext (http://) etcd endpoints in production.
+    #[arg(long = "allow-insecure-etcd", env = "QSGW_ALLOW_INSECURE_ETCD", default_value = "false", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    pub allow_insecure_etcd: bool,
     /// Maximum concurrent client connections.
     #[arg(long = "max-connections", env = "QSGW_MAX_CONNECTIONS", default_value = "10000", value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     pub max_connections: u32,
@@ -105,7 +111,7 @@ pub struct Settings {
     /// Log level: trace, debug, info, warn or error.
     #[arg(long = "log-level", env = "QSGW_LOG_LEVEL", default_value = "info")]
     pub log_level: LogLevel,
-    /// Deployment environment: production or development (development generates a self-signed certificate when none exists).
+    /// Deployment environment: production or development (development generates a self-signed certificate when none exists; production refuses plaintext etcd).
     #[arg(long = "environment", env = "QSGW_ENVIRONMENT", default_value = "production", value_parser = ["production", "development"])]
     pub environment: String,
     /// Per-host key-exchange policy overrides (exact names or `*.domain`), applied to the handshake by SNI and to every request by its Host, e.g. `legacy.example.com=CLASSICAL_ALLOWED,pq.example.com=PQC_ONLY`.
@@ -233,8 +239,9 @@ pub struct Config {
     pub ai_engine_url: String,
     /// Service key.
     pub api_key: Option<Secret>,
-    /// etcd endpoints.
-    pub etcd_endpoints: Vec<String>,
+    /// etcd connection: endpoints, TLS and credentials (not used in
+    /// standalone mode).
+    pub etcd: shared::etcd::EtcdSettings,
     /// Connection cap.
     pub max_connections: u32,
     /// Runtime workers.
@@ -394,6 +401,17 @@ impl Config {
                 "must be at most 300 characters without control characters",
             ));
         }
+        // Last, so an error above is reported as before. Standalone mode
+        // (QSGW_CONFIG_FILE) never dials etcd: no guard on its transport.
+        let guard = shared::guard::Guard::new(if s.environment == "production" {
+            shared::guard::Environment::Production
+        } else {
+            shared::guard::Environment::Development
+        });
+        if s.config_file.is_none() {
+            shared::etcd::refuse_plaintext(&etcd_endpoints, &guard, s.allow_insecure_etcd)?;
+        }
+        let etcd = s.etcd.settings(etcd_endpoints, &guard)?;
         Ok(Self {
             trusted_proxies,
             proxy_protocol,
@@ -436,7 +454,7 @@ impl Config {
             control_plane_url: s.control_plane_url,
             ai_engine_url: s.ai_engine_url,
             api_key,
-            etcd_endpoints,
+            etcd,
             max_connections: s.max_connections,
             worker_threads: s.worker_threads.map(usize::from),
             blocking_threads: usize::from(s.blocking_threads),

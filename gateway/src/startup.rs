@@ -9,7 +9,6 @@ use arc_swap::ArcSwap;
 use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::Json;
-use shared::etcd::EtcdSettings;
 use shared::health::Readiness;
 use shared::http::StackOptions;
 use shared::qsgw::ConfigSnapshot;
@@ -81,7 +80,7 @@ impl Application {
                 }
             }
             live::spawn_etcd_source(
-                EtcdSettings::new(config.etcd_endpoints.clone()),
+                config.etcd.clone(),
                 live.clone(),
                 config.config_cache_path.clone(),
                 shutdown.token(),
@@ -158,7 +157,8 @@ impl Application {
         // The deployment's own services are never upstream targets (with
         // the loopback and link-local addresses, unless allowed).
         let internal = config
-            .etcd_endpoints
+            .etcd
+            .endpoints
             .iter()
             .chain([&config.control_plane_url, &config.ai_engine_url])
             .filter_map(|u| shared::edge::url_host_port(u))

@@ -8,29 +8,9 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use shared::etcd::etcd_client::{Client, Txn, TxnOp};
 use shared::ids::UpstreamId;
-use shared::qsgw::{self, PathMatch, RouteConfig, UpstreamConfig};
+use shared::qsgw::{self, PathMatch};
 use shared::test_util::EtcdInstance;
-
-async fn publish(c: &mut Client, revision: i64, up: &UpstreamConfig, routes: &[&RouteConfig]) {
-    let mut ops = vec![
-        TxnOp::put(
-            qsgw::upstream_key(&up.id),
-            serde_json::to_vec(up).unwrap(),
-            None,
-        ),
-        TxnOp::put(qsgw::REVISION_KEY, revision.to_string(), None),
-    ];
-    for r in routes {
-        ops.push(TxnOp::put(
-            qsgw::route_key(&r.id),
-            serde_json::to_vec(r).unwrap(),
-            None,
-        ));
-    }
-    c.txn(Txn::new().and_then(ops)).await.unwrap();
-}
 
 async fn status(client: &reqwest::Client, url: &str) -> Option<u16> {
     client

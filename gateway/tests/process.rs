@@ -65,10 +65,120 @@ fn production_without_a_certificate_refuses_to_start() {
             ("QSGW_GATEWAY_PORT", &free_port().to_string()),
             ("QSGW_GATEWAY_ADMIN_PORT", &free_port().to_string()),
             ("QSGW_CONFIG_CACHE_PATH", ""),
+            ("QSGW_ALLOW_INSECURE_ETCD", "true"),
         ],
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("QSGW_TLS_CERT_PATH"));
+}
+
+/// Issue 16 items 2 and 6: the gateway reads the control plane's etcd
+/// settings with the same checks and error lines (shared::etcd), and its
+/// production mode (the default) refuses plaintext etcd unless allowed.
+#[test]
+fn etcd_tls_settings_and_the_production_guard_name_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.crt");
+    std::fs::write(
+        &ca,
+        "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let ca = ca.to_str().unwrap();
+    let https = ("QSGW_ETCD_ENDPOINTS", "https://etcd.internal:2379");
+    let plain = ("QSGW_ETCD_ENDPOINTS", "http://etcd.internal:2379");
+    let dev = ("QSGW_ENVIRONMENT", "development");
+    for (env, var) in [
+        // Production (the default) refuses plaintext etcd ...
+        (vec![plain], "QSGW_ETCD_ENDPOINTS"),
+        (
+            vec![("QSGW_ENVIRONMENT", "production"), plain],
+            "QSGW_ETCD_ENDPOINTS",
+        ),
+        // ... https:// needs the CA, in development too ...
+        (vec![https], "QSGW_ETCD_CA_PATH"),
+        (vec![dev, https], "QSGW_ETCD_CA_PATH"),
+        // ... a client certificate needs its key (and the reverse) ...
+        (
+            vec![
+                https,
+                ("QSGW_ETCD_CA_PATH", ca),
+                ("QSGW_ETCD_CERT_PATH", ca),
+            ],
+            "QSGW_ETCD_KEY_PATH",
+        ),
+        (
+            vec![https, ("QSGW_ETCD_CA_PATH", ca), ("QSGW_ETCD_KEY_PATH", ca)],
+            "QSGW_ETCD_CERT_PATH",
+        ),
+        // ... files that cannot be read are named ...
+        (
+            vec![https, ("QSGW_ETCD_CA_PATH", "/nonexistent/ca.crt")],
+            "QSGW_ETCD_CA_PATH",
+        ),
+        // ... a user needs a password (and the reverse), which in
+        // production is a secret of at least 32 bytes.
+        (
+            vec![
+                https,
+                ("QSGW_ETCD_CA_PATH", ca),
+                ("QSGW_ETCD_USERNAME", "qsgw-gateway"),
+            ],
+            "QSGW_ETCD_PASSWORD",
+        ),
+        (
+            vec![
+                https,
+                ("QSGW_ETCD_CA_PATH", ca),
+                ("QSGW_ETCD_PASSWORD", "x"),
+            ],
+            "QSGW_ETCD_USERNAME",
+        ),
+        (
+            vec![
+                https,
+                ("QSGW_ETCD_CA_PATH", ca),
+                ("QSGW_ETCD_USERNAME", "qsgw-gateway"),
+                ("QSGW_ETCD_PASSWORD", "short"),
+            ],
+            "QSGW_ETCD_PASSWORD",
+        ),
+    ] {
+        assert_config_error(&run_bin(BIN, &[], &env), var);
+    }
+    // Past the etcd checks (explicitly allowed plaintext, or https with its
+    // CA; also standalone mode, which never dials etcd): the start stops
+    // later, at the missing server certificate (exit 1).
+    let missing = dir.path().join("missing.crt");
+    let missing = missing.to_str().unwrap();
+    let snapshot = dir.path().join("routes.json");
+    std::fs::write(&snapshot, r#"{"revision":0,"upstreams":[],"routes":[]}"#).unwrap();
+    for extra in [
+        vec![plain, ("QSGW_ALLOW_INSECURE_ETCD", "true")],
+        vec![https, ("QSGW_ETCD_CA_PATH", ca)],
+        vec![plain, ("QSGW_CONFIG_FILE", snapshot.to_str().unwrap())],
+    ] {
+        let (admin, tls) = (free_port().to_string(), free_port().to_string());
+        let mut env = vec![
+            ("QSGW_TLS_CERT_PATH", missing),
+            ("QSGW_TLS_KEY_PATH", missing),
+            ("QSGW_GATEWAY_PORT", &tls),
+            ("QSGW_GATEWAY_ADMIN_PORT", &admin),
+            ("QSGW_CONFIG_CACHE_PATH", ""),
+        ];
+        env.extend(extra.iter().copied());
+        let out = run_bin(BIN, &[], &env);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{extra:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("QSGW_TLS_CERT_PATH"),
+            "{extra:?}"
+        );
+    }
 }
 
 #[test]
@@ -97,6 +207,12 @@ fn help_lists_every_setting() {
             "QSGW_CONFIG_CACHE_PATH",
             "QSGW_ENVIRONMENT",
             "QSGW_TLS_SNI_POLICIES",
+            "QSGW_ETCD_CA_PATH",
+            "QSGW_ETCD_CERT_PATH",
+            "QSGW_ETCD_KEY_PATH",
+            "QSGW_ETCD_USERNAME",
+            "QSGW_ETCD_PASSWORD",
+            "QSGW_ALLOW_INSECURE_ETCD",
         ],
     );
 }

@@ -111,7 +111,7 @@ async fn ai_engine() -> (String, Shutdown) {
     let mut c = ai_engine::config::Config::from_settings(cli.settings).unwrap();
     c.host = "127.0.0.1".into();
     c.port = 0;
-    c.etcd_endpoints = None;
+    c.etcd = None;
     c.model_path = None;
     c.shutdown_grace = Duration::from_secs(1);
     let shutdown = Shutdown::new();

@@ -45,6 +45,11 @@ def qsgw_dev() -> list[dict]:
 
 
 @pytest.fixture(scope="session")
+def qsgw_prod() -> list[dict]:
+    return _render("k8s/qsgw/overlays/production")
+
+
+@pytest.fixture(scope="session")
 def qrap_prod() -> list[dict]:
     return _render("k8s/qrap/overlays/production")
 
@@ -338,3 +343,68 @@ def test_metrics_fail_when_a_spec_name_leaves_the_allow_list(metric_inputs):
     errors = dc.metric_errors(used, exported, allowed - {"qsgw_upstream_health"})
     if "qsgw_upstream_health" not in exported:
         assert any("qsgw_upstream_health" in e for e in errors), errors
+
+
+# --- etcd TLS (issue 16) -----------------------------------------------------
+
+
+def _etcd_errors(objs: list[dict]) -> list[str]:
+    errors: list[str] = []
+    containers = dc.manifest_containers(objs, "test", errors)
+    return errors + dc.etcd_tls_errors(containers)
+
+
+def test_etcd_tls_passes_as_committed(qsgw_prod, qsgw_dev, compose_config):
+    assert _etcd_errors(qsgw_prod) == []
+    assert _etcd_errors(qsgw_dev) == []
+    assert dc.etcd_tls_errors(dc.compose_containers(compose_config, "compose")) == []
+
+
+def test_production_gives_each_etcd_client_its_own_secret(qsgw_prod):
+    want = {"control-plane": "qsgw-etcd-client", "gateway": "qsgw-etcd-gateway",
+            "ai-engine": "qsgw-etcd-ai-engine"}
+    seen = set()
+    for c in dc.manifest_containers(qsgw_prod, "test", []):
+        if c.binary not in want or c.mounts is None:
+            continue
+        seen.add(c.binary)
+        assert c.values["QSGW_ETCD_ENDPOINTS"].startswith("https://"), c.where
+        mounts = [m for m in c.mounts if m.path == "/etc/qsgw/etcd"]
+        assert [(m.secret, m.mode, m.read_only) for m in mounts] == [(want[c.binary], 0o400, True)], c.where
+    assert seen == set(want)
+
+
+@pytest.mark.parametrize("binary", ["gateway", "ai-engine", "control-plane"])
+def test_etcd_tls_fails_on_https_without_a_ca(qsgw_prod, binary):
+    objs = copy.deepcopy(qsgw_prod)
+    del _configmap(objs, f"{binary}-config")["data"]["QSGW_ETCD_CA_PATH"]
+    errors = _etcd_errors(objs)
+    assert any(f"container {binary}" in e and "without QSGW_ETCD_CA_PATH" in e for e in errors), errors
+
+
+def test_etcd_tls_fails_on_https_without_a_ca_in_compose(compose_config):
+    cfg = copy.deepcopy(compose_config)
+    cfg["services"]["gateway"]["environment"]["QSGW_ETCD_ENDPOINTS"] = "https://etcd:2379"
+    errors = dc.etcd_tls_errors(dc.compose_containers(cfg, "compose"))
+    assert any("service gateway" in e and "without QSGW_ETCD_CA_PATH" in e for e in errors), errors
+
+
+def test_etcd_tls_fails_on_a_certificate_without_its_key(qsgw_prod):
+    objs = copy.deepcopy(qsgw_prod)
+    del _configmap(objs, "gateway-config")["data"]["QSGW_ETCD_KEY_PATH"]
+    errors = _etcd_errors(objs)
+    assert any("container gateway" in e and "without QSGW_ETCD_KEY_PATH" in e for e in errors), errors
+
+
+def test_etcd_tls_fails_on_a_readable_or_missing_secret_volume(qsgw_prod):
+    objs = copy.deepcopy(qsgw_prod)
+    pod = _deployment(objs, "ai-engine")["spec"]["template"]["spec"]
+    next(v for v in pod["volumes"] if v["name"] == "etcd-client")["secret"]["defaultMode"] = 0o644
+    errors = _etcd_errors(objs)
+    assert any("container ai-engine" in e and "0o644" in e for e in errors), errors
+
+    objs = copy.deepcopy(qsgw_prod)
+    c = _deployment(objs, "gateway")["spec"]["template"]["spec"]["containers"][0]
+    c["volumeMounts"] = [m for m in c["volumeMounts"] if m["name"] != "etcd-client"]
+    errors = _etcd_errors(objs)
+    assert any("container gateway" in e and "not in a mounted Secret volume" in e for e in errors), errors

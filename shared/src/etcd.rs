@@ -364,6 +364,110 @@ impl LazyClient {
     }
 }
 
+/// The etcd client settings of every QSGW service that uses etcd (control
+/// plane, gateway, AI engine), flattened into each binary's settings so the
+/// variables, their help and their validation are the same everywhere.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct EtcdClientArgs {
+    /// CA certificate (PEM) of the etcd cluster, for https:// endpoints.
+    #[arg(long = "etcd-ca-path", env = "QSGW_ETCD_CA_PATH")]
+    pub etcd_ca_path: Option<std::path::PathBuf>,
+    /// Client certificate (PEM) for etcd client-certificate authentication (its CN is the etcd user).
+    #[arg(long = "etcd-cert-path", env = "QSGW_ETCD_CERT_PATH")]
+    pub etcd_cert_path: Option<std::path::PathBuf>,
+    /// Private key (PEM) of QSGW_ETCD_CERT_PATH.
+    #[arg(long = "etcd-key-path", env = "QSGW_ETCD_KEY_PATH")]
+    pub etcd_key_path: Option<std::path::PathBuf>,
+    /// etcd user name (password authentication; not needed with a client certificate).
+    #[arg(long = "etcd-username", env = "QSGW_ETCD_USERNAME")]
+    pub etcd_username: Option<String>,
+    /// etcd password of QSGW_ETCD_USERNAME.
+    #[arg(
+        long = "etcd-password",
+        env = "QSGW_ETCD_PASSWORD",
+        hide_env_values = true
+    )]
+    pub etcd_password: Option<crate::config::Secret>,
+}
+
+impl EtcdClientArgs {
+    /// etcd connection settings: TLS (`QSGW_ETCD_CA_PATH`, client
+    /// certificate `QSGW_ETCD_CERT_PATH`/`QSGW_ETCD_KEY_PATH`) and password
+    /// authentication (`QSGW_ETCD_USERNAME`/`QSGW_ETCD_PASSWORD`). A
+    /// certificate without its key (or the reverse), https:// or a client
+    /// certificate without a CA, and a user without a password (or the
+    /// reverse) are errors naming the missing variable; the files are read
+    /// here, so an unreadable one stops start-up too.
+    pub fn settings(
+        self,
+        endpoints: Vec<String>,
+        guard: &crate::guard::Guard,
+    ) -> Result<EtcdSettings, crate::config::ConfigError> {
+        use crate::config::ConfigError;
+        let https = endpoints.iter().any(|e| e.starts_with("https://"));
+        let mut settings = EtcdSettings::new(endpoints);
+        let cert_key = match (
+            self.etcd_cert_path.as_deref(),
+            self.etcd_key_path.as_deref(),
+        ) {
+            (Some(c), Some(k)) => Some((c, k)),
+            (None, None) => None,
+            (Some(_), None) => return Err(ConfigError::missing("QSGW_ETCD_KEY_PATH")),
+            (None, Some(_)) => return Err(ConfigError::missing("QSGW_ETCD_CERT_PATH")),
+        };
+        match self.etcd_ca_path.as_deref() {
+            Some(ca) => {
+                settings.tls = Some(EtcdTls::from_files(
+                    ca,
+                    cert_key,
+                    [
+                        "QSGW_ETCD_CA_PATH",
+                        "QSGW_ETCD_CERT_PATH",
+                        "QSGW_ETCD_KEY_PATH",
+                    ],
+                )?);
+            }
+            None if https || cert_key.is_some() => {
+                return Err(ConfigError::new(
+                    "QSGW_ETCD_CA_PATH",
+                    "is required for https:// etcd endpoints and client certificates",
+                ))
+            }
+            None => {}
+        }
+        match (
+            self.etcd_username.filter(|u| !u.is_empty()),
+            self.etcd_password,
+        ) {
+            (Some(u), Some(p)) => {
+                guard.secret("QSGW_ETCD_PASSWORD", p.expose())?;
+                settings.credentials = Some((u, p));
+            }
+            (Some(_), None) => return Err(ConfigError::missing("QSGW_ETCD_PASSWORD")),
+            (None, Some(_)) => return Err(ConfigError::missing("QSGW_ETCD_USERNAME")),
+            (None, None) => {}
+        }
+        Ok(settings)
+    }
+}
+
+/// The production guard on etcd's transport: plaintext (`http://`)
+/// endpoints are refused in production unless `QSGW_ALLOW_INSECURE_ETCD`
+/// is set (one line naming `QSGW_ETCD_ENDPOINTS`).
+pub fn refuse_plaintext(
+    endpoints: &[String],
+    guard: &crate::guard::Guard,
+    allow_insecure: bool,
+) -> Result<(), crate::config::ConfigError> {
+    guard.transport(
+        "QSGW_ETCD_ENDPOINTS",
+        endpoints.iter().any(|e| e.starts_with("http://")),
+        "plaintext etcd (http://)",
+        "QSGW_ALLOW_INSECURE_ETCD",
+        allow_insecure,
+    )
+}
+
 /// Parses `QSGW_ETCD_ENDPOINTS`-style lists (comma separated `http://h:p`).
 pub fn parse_endpoints(s: &str) -> Result<Vec<String>, String> {
     let list = crate::config::parse_list(s);

@@ -304,6 +304,103 @@ impl Drop for EtcdInstance {
     }
 }
 
+/// A private etcd serving TLS only, with client-certificate
+/// authentication and QSGW's roles, started by the project's scripts:
+/// `etcd-certs.sh` (a throwaway PKI in [`TlsEtcdInstance::pki`]), `etcd.sh`
+/// with `ETCD_TLS_DIR`, and `etcd-rbac.sh` (qsgw-control-plane read-write
+/// on `/qsgw/v1/`, qsgw-gateway and qsgw-ai-engine read-only, auth on).
+/// The PKI holds `ca.crt` and `<user>.crt`/`<user>.key` per user, plus
+/// `intruder.crt` signed by an unrelated CA.
+#[derive(Debug)]
+pub struct TlsEtcdInstance {
+    dir: tempfile::TempDir,
+    client_port: u16,
+    peer_port: u16,
+}
+
+impl TlsEtcdInstance {
+    /// Creates the PKI, starts etcd on free ports and applies the roles.
+    pub fn start() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("quantun-etcd-tls-")
+            .tempdir()
+            .expect("tempdir");
+        let me = Self {
+            dir,
+            client_port: free_port(),
+            peer_port: free_port(),
+        };
+        let pki = me.pki();
+        let pki = pki.to_str().expect("utf-8 path");
+        run_script("etcd-certs.sh", &[pki]);
+        let a = me.args("start");
+        run_script_env(
+            "etcd.sh",
+            &a.iter().map(String::as_str).collect::<Vec<_>>(),
+            &[("ETCD_TLS_DIR", pki)],
+        );
+        run_script(
+            "etcd-rbac.sh",
+            &[
+                &me.endpoint(),
+                &format!("{pki}/ca.crt"),
+                &format!("{pki}/root.crt"),
+                &format!("{pki}/root.key"),
+            ],
+        );
+        me
+    }
+
+    fn args(&self, verb: &'static str) -> Vec<String> {
+        vec![
+            verb.to_owned(),
+            self.dir.path().join("etcd").to_string_lossy().into_owned(),
+            self.client_port.to_string(),
+            self.peer_port.to_string(),
+        ]
+    }
+
+    /// The throwaway PKI (CA, server and per-user client certificates).
+    pub fn pki(&self) -> PathBuf {
+        self.dir.path().join("pki")
+    }
+
+    /// `https://127.0.0.1:<port>`.
+    pub fn endpoint(&self) -> String {
+        format!("https://127.0.0.1:{}", self.client_port)
+    }
+
+    /// Settings dialling it as `user` (its client certificate; `None`: no
+    /// certificate), trusting the CA file `ca` of the PKI.
+    pub fn settings(&self, user: Option<&str>, ca: &str) -> crate::etcd::EtcdSettings {
+        let pki = self.pki();
+        let mut s = crate::etcd::EtcdSettings::new(vec![self.endpoint()]);
+        s.connect_timeout = Duration::from_secs(2);
+        s.request_timeout = Duration::from_secs(3);
+        let cert = user.map(|u| (pki.join(format!("{u}.crt")), pki.join(format!("{u}.key"))));
+        s.tls = Some(
+            crate::etcd::EtcdTls::from_files(
+                &pki.join(ca),
+                cert.as_ref().map(|(c, k)| (c.as_path(), k.as_path())),
+                ["CA", "CERT", "KEY"],
+            )
+            .expect("PKI files"),
+        );
+        s
+    }
+}
+
+impl Drop for TlsEtcdInstance {
+    fn drop(&mut self) {
+        let a = self.args("stop");
+        let _ = Command::new("bash")
+            .arg(repo_root().join("scripts/etcd.sh"))
+            .args(&a)
+            .env("ETCD_TLS_DIR", self.pki())
+            .output();
+    }
+}
+
 /// A reqwest client for tests (installs the crypto provider first, as
 /// reqwest panics without one when two are compiled in).
 pub fn client() -> reqwest::Client {

@@ -6,116 +6,16 @@
 //! certificate, or with one from another CA, is refused.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::Command;
 use std::time::Duration;
 
-use shared::etcd::{EtcdSettings, EtcdTls, WatchEvent};
-use shared::test_util::{free_port, repo_root};
+use shared::etcd::{EtcdSettings, WatchEvent};
+use shared::test_util::TlsEtcdInstance;
 use tokio_util::sync::CancellationToken;
-
-struct TlsEtcd {
-    dir: tempfile::TempDir,
-    client: u16,
-    peer: u16,
-}
-
-fn script(name: &str, args: &[&str], env: &[(&str, &str)]) {
-    let out = Command::new("bash")
-        .arg(repo_root().join("scripts").join(name))
-        .args(args)
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{name} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-impl TlsEtcd {
-    fn start() -> Self {
-        let dir = tempfile::Builder::new()
-            .prefix("quantun-etcd-tls-")
-            .tempdir()
-            .unwrap();
-        let me = Self {
-            dir,
-            client: free_port(),
-            peer: free_port(),
-        };
-        let pki = me.pki();
-        let pki = pki.to_str().unwrap();
-        script("etcd-certs.sh", &[pki], &[]);
-        let d = me.dir.path().join("etcd");
-        script(
-            "etcd.sh",
-            &[
-                "start",
-                d.to_str().unwrap(),
-                &me.client.to_string(),
-                &me.peer.to_string(),
-            ],
-            &[("ETCD_TLS_DIR", pki)],
-        );
-        script(
-            "etcd-rbac.sh",
-            &[
-                &me.endpoint(),
-                &format!("{pki}/ca.crt"),
-                &format!("{pki}/root.crt"),
-                &format!("{pki}/root.key"),
-            ],
-            &[],
-        );
-        me
-    }
-    fn pki(&self) -> std::path::PathBuf {
-        self.dir.path().join("pki")
-    }
-    fn endpoint(&self) -> String {
-        format!("https://127.0.0.1:{}", self.client)
-    }
-    /// Settings as `user` (its client certificate; `None`: no certificate).
-    fn settings(&self, user: Option<&str>, ca: &str) -> EtcdSettings {
-        let pki = self.pki();
-        let mut s = EtcdSettings::new(vec![self.endpoint()]);
-        s.connect_timeout = Duration::from_secs(2);
-        s.request_timeout = Duration::from_secs(3);
-        let cert = user.map(|u| (pki.join(format!("{u}.crt")), pki.join(format!("{u}.key"))));
-        s.tls = Some(
-            EtcdTls::from_files(
-                &pki.join(ca),
-                cert.as_ref().map(|(c, k)| (c.as_path(), k.as_path())),
-                ["CA", "CERT", "KEY"],
-            )
-            .unwrap(),
-        );
-        s
-    }
-}
-
-impl Drop for TlsEtcd {
-    fn drop(&mut self) {
-        let d = self.dir.path().join("etcd");
-        let _ = Command::new("bash")
-            .arg(repo_root().join("scripts/etcd.sh"))
-            .args([
-                "stop",
-                d.to_str().unwrap_or_default(),
-                &self.client.to_string(),
-                &self.peer.to_string(),
-            ])
-            .env("ETCD_TLS_DIR", self.pki())
-            .output();
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gateway_reads_and_watches_but_cannot_write_and_strangers_are_refused() {
     shared::server::install_crypto_provider();
-    let etcd = TlsEtcd::start();
+    let etcd = TlsEtcdInstance::start();
     let cp = etcd.settings(Some("qsgw-control-plane"), "ca.crt");
     let gw = etcd.settings(Some("qsgw-gateway"), "ca.crt");
 

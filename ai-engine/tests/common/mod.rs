@@ -33,7 +33,7 @@ pub fn config() -> Config {
         log_level: LogLevel::Info,
         shutdown_grace: Duration::from_secs(1),
         model_path: None,
-        etcd_endpoints: None,
+        etcd: None,
         window_clients: 10_000,
         agents: ai_engine::agent::AgentKnowledge::built_in().unwrap(),
     }

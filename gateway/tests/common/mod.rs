@@ -342,3 +342,35 @@ pub async fn named_server(name: &'static str) -> (SocketAddr, tokio::task::JoinH
     )
     .await
 }
+
+/// Publishes an upstream, its routes and the revision in one transaction,
+/// as the control plane does.
+pub async fn publish(
+    c: &mut shared::etcd::etcd_client::Client,
+    revision: i64,
+    up: &UpstreamConfig,
+    routes: &[&RouteConfig],
+) {
+    let mut ops = vec![
+        shared::etcd::etcd_client::TxnOp::put(
+            shared::qsgw::upstream_key(&up.id),
+            serde_json::to_vec(up).unwrap(),
+            None,
+        ),
+        shared::etcd::etcd_client::TxnOp::put(
+            shared::qsgw::REVISION_KEY,
+            revision.to_string(),
+            None,
+        ),
+    ];
+    for r in routes {
+        ops.push(shared::etcd::etcd_client::TxnOp::put(
+            shared::qsgw::route_key(&r.id),
+            serde_json::to_vec(r).unwrap(),
+            None,
+        ));
+    }
+    c.txn(shared::etcd::etcd_client::Txn::new().and_then(ops))
+        .await
+        .unwrap();
+}
