@@ -170,6 +170,9 @@ pub struct Settings {
     /// Seconds a client may take to send a request's headers before the connection is closed.
     #[arg(long = "header-timeout-secs", env = "QSGW_CP_HEADER_TIMEOUT_SECS", default_value = "10", value_parser = clap::value_parser!(u64).range(1..=300))]
     pub header_timeout_secs: u64,
+    /// API requests per minute per user (per client address before authentication; 0 = off). The gateways' API key is not limited: one key serves the whole fleet's heartbeats and ingest.
+    #[arg(long = "rate-limit", env = "QSGW_CP_RATE_LIMIT", default_value = "1200", value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub rate_limit: u32,
     /// Most client connections served at once.
     #[arg(long = "max-connections", env = "QSGW_CP_MAX_CONNECTIONS", default_value = "10000", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub max_connections: u32,
@@ -228,6 +231,8 @@ pub struct Config {
     pub login_limits: crate::login_limits::LoginLimitSettings,
     /// Header-read timeout and connection cap of the listener.
     pub server_limits: shared::server::ServerLimits,
+    /// `QSGW_CP_RATE_LIMIT` (`None`: off).
+    pub rate_limit: Option<shared::ratelimit::RateLimit>,
     /// `QSGW_ENVIRONMENT=production` (webhooks refuse private targets).
     pub production: bool,
     /// Which upstream target addresses are refused.
@@ -423,6 +428,7 @@ impl Config {
             webhook_poll: Duration::from_secs(1),
             login_limits: crate::login_limits::LoginLimitSettings::default(),
             production: guard.production(),
+            rate_limit: shared::ratelimit::RateLimit::per_minute(s.rate_limit),
             server_limits: shared::server::ServerLimits {
                 header_timeout: Duration::from_secs(s.header_timeout_secs),
                 max_connections: s.max_connections as usize,

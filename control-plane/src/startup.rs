@@ -133,6 +133,11 @@ impl Application {
                 // and reasons can pass 1 MiB; 4 MiB still stops abuse.
                 body_limit: 4 * 1024 * 1024,
                 trusted_proxies: config.trusted_proxies.clone(),
+                rate_limit: config.rate_limit,
+                rate_limit_auth: Some(state.auth.clone()),
+                rate_limit_services: false,
+                // Probes, scrapes and the console's static files.
+                rate_limit_exempt: vec!["/health", "/metrics", CONSOLE_PREFIX],
                 ..StackOptions::default()
             },
         };

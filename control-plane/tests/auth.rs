@@ -431,3 +431,59 @@ async fn users_crud_is_admin_only(pool: PgPool) {
     );
     app.stop().await;
 }
+
+/// Issue 16 item 7: `QSGW_CP_RATE_LIMIT` counts a user's requests against
+/// the user (another user behind the same address is not held back),
+/// unauthenticated ones against the address, and leaves the gateways' API
+/// key alone (one key serves the whole fleet).
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn the_api_limit_keys_on_the_user_after_auth_and_the_address_before(pool: PgPool) {
+    let mut c = common::config(&pool, common::NO_ETCD);
+    c.rate_limit = shared::ratelimit::RateLimit::per_minute(5);
+    let app = common::spawn_with(pool, c).await;
+    let statuses = |token: Option<String>| {
+        let app = &app;
+        async move {
+            let mut out = Vec::new();
+            for _ in 0..6 {
+                out.push(
+                    app.call(Method::GET, "/api/v1/routes", token.as_deref(), None)
+                        .await
+                        .status()
+                        .as_u16(),
+                );
+            }
+            out
+        }
+    };
+    assert_eq!(
+        statuses(Some(app.operator.clone())).await,
+        [200, 200, 200, 200, 200, 429]
+    );
+    assert_eq!(
+        statuses(Some(app.viewer.clone())).await,
+        [200, 200, 200, 200, 200, 429],
+        "the viewer has its own budget on the same address"
+    );
+    assert_eq!(
+        statuses(None).await,
+        [401, 401, 401, 401, 401, 429],
+        "no credential: the address's budget"
+    );
+    for _ in 0..20 {
+        let s = app
+            .call_service(Method::GET, "/api/v1/config/snapshot", None)
+            .await
+            .status();
+        assert_ne!(s, 429, "the gateways' key is not limited");
+    }
+    // Probes stay reachable for the exhausted address.
+    let r = app
+        .client
+        .get(format!("{}/health", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    app.stop().await;
+}

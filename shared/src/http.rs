@@ -48,6 +48,10 @@ pub struct StackOptions {
     /// Verifies credentials for the rate limit, which then counts a request
     /// against its principal; `None`: against its client IP.
     pub rate_limit_auth: Option<std::sync::Arc<crate::auth::Authenticator>>,
+    /// Whether API-key service principals are limited too (the risk API's
+    /// tenant CI keys are; the control plane's gateway key is not, as one
+    /// key serves the whole gateway fleet's heartbeats and ingest).
+    pub rate_limit_services: bool,
     /// Proxies whose `X-Forwarded-For` names the client
     /// (`QUANTUN_TRUSTED_PROXIES`); none by default.
     pub trusted_proxies: TrustedProxies,
@@ -65,6 +69,7 @@ impl Default for StackOptions {
             cors_origins: Vec::new(),
             rate_limit: None,
             rate_limit_auth: None,
+            rate_limit_services: true,
             trusted_proxies: TrustedProxies::default(),
             rate_limit_exempt: vec!["/health", "/metrics"],
         }
@@ -120,6 +125,7 @@ pub fn apply_stack(router: Router, opts: &StackOptions) -> Router {
                 limiter: KeyedLimiter::new(r),
                 exempt: std::sync::Arc::from(opts.rate_limit_exempt.clone()),
                 auth: opts.rate_limit_auth.clone(),
+                limit_services: opts.rate_limit_services,
             },
             ratelimit::middleware,
         )),

@@ -103,6 +103,9 @@ pub struct Limited {
     /// Verifies credentials, to count a request against its principal;
     /// `None`: every request is counted against its client IP.
     pub auth: Option<Arc<crate::auth::Authenticator>>,
+    /// Whether verified API-key (service) principals are counted; when
+    /// not, they pass unlimited (unauthenticated requests never do).
+    pub limit_services: bool,
 }
 
 /// Middleware for [`axum::middleware::from_fn_with_state`].
@@ -118,8 +121,15 @@ pub async fn middleware(
     let principal = limited
         .auth
         .as_ref()
-        .and_then(|a| a.authenticate(req.headers()).ok())
-        .map(|p| Caller::Principal(p.subject));
+        .and_then(|a| a.authenticate(req.headers()).ok());
+    if !limited.limit_services
+        && principal
+            .as_ref()
+            .is_some_and(|p| p.role == crate::auth::Role::Service)
+    {
+        return next.run(req).await;
+    }
+    let principal = principal.map(|p| Caller::Principal(p.subject));
     let ip = || {
         let ext = req.extensions();
         ext.get::<crate::client_ip::ClientIp>()
