@@ -11,6 +11,7 @@ use std::time::Duration;
 use axum::body::Body;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
+use shared::edge::TargetGuard;
 use shared::ids::UpstreamId;
 use shared::qsgw::{ConfigSnapshot, HealthCheck, PassiveEjection, Target, UpstreamConfig};
 use tokio_util::sync::CancellationToken;
@@ -147,11 +148,15 @@ pub struct HealthRegistry {
     states: Mutex<HashMap<(UpstreamId, String, u16), Arc<TargetState>>>,
     checkers: Mutex<HashMap<UpstreamId, (UpstreamConfig, CancellationToken)>>,
     default_pool_size: usize,
+    /// The proxy's target guard: active checks dial only the addresses it
+    /// allows, so a health path cannot be aimed at loopback, a metadata
+    /// address or an internal service either.
+    guard: TargetGuard,
 }
 
 impl Default for HealthRegistry {
     fn default() -> Self {
-        Self::new(DEFAULT_POOL_SIZE)
+        Self::new(DEFAULT_POOL_SIZE, TargetGuard::default())
     }
 }
 
@@ -161,12 +166,14 @@ pub const DEFAULT_POOL_SIZE: usize = 100;
 
 impl HealthRegistry {
     /// An empty registry; targets keep `default_pool_size` idle
-    /// connections unless their upstream sets `pool_size`.
-    pub fn new(default_pool_size: usize) -> Self {
+    /// connections unless their upstream sets `pool_size`; active checks
+    /// dial only what `guard` allows.
+    pub fn new(default_pool_size: usize, guard: TargetGuard) -> Self {
         Self {
             states: Mutex::default(),
             checkers: Mutex::default(),
             default_pool_size,
+            guard,
         }
     }
 
@@ -282,24 +289,53 @@ impl HealthRegistry {
             }
             for t in &up.targets {
                 let state = self.state(&up, t);
-                let uri = format!("http://{}:{}{}", t.host, t.port, hc.path);
-                let ok = match uri.parse::<http::Uri>() {
-                    Ok(uri) => {
-                        let req = http::Request::get(uri)
-                            .header("user-agent", "qsgw-health-check")
-                            .body(Body::empty());
-                        match req {
-                            Ok(req) => matches!(
-                                tokio::time::timeout(Duration::from_millis(hc.timeout_ms), client.request(req)).await,
-                                Ok(Ok(resp)) if resp.status().as_u16() == hc.expected_status
-                            ),
-                            Err(_) => false,
-                        }
-                    }
-                    Err(_) => false,
-                };
+                let ok = self.probe(&client, t, &hc).await;
                 state.active_result(ok, &hc);
             }
         }
+    }
+
+    /// One active check of `t`: a GET of the health path to the first
+    /// address the guard allows (the IP itself, so what was checked is
+    /// what is dialled), with the target's name in `Host`.
+    async fn probe(
+        &self,
+        client: &Client<HttpConnector, Body>,
+        t: &Target,
+        hc: &HealthCheck,
+    ) -> bool {
+        let timeout = Duration::from_millis(hc.timeout_ms);
+        let addr = match tokio::time::timeout(
+            timeout,
+            crate::upstream::allowed_addrs(t, &self.guard),
+        )
+        .await
+        {
+            Ok(Ok(addrs)) => addrs[0],
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, target = %format!("{}:{}", t.host, t.port), "health check not sent");
+                return false;
+            }
+            Err(_) => return false,
+        };
+        let Ok(uri) = format!("http://{addr}{}", hc.path).parse::<http::Uri>() else {
+            return false;
+        };
+        let host = if t.host.contains(':') {
+            format!("[{}]:{}", t.host, t.port)
+        } else {
+            format!("{}:{}", t.host, t.port)
+        };
+        let Ok(req) = http::Request::get(uri)
+            .header("user-agent", "qsgw-health-check")
+            .header(http::header::HOST, host)
+            .body(Body::empty())
+        else {
+            return false;
+        };
+        matches!(
+            tokio::time::timeout(timeout, client.request(req)).await,
+            Ok(Ok(resp)) if resp.status().as_u16() == hc.expected_status
+        )
     }
 }

@@ -35,14 +35,19 @@ pub struct LiveConfig {
 impl LiveConfig {
     /// Nothing loaded yet; active health checkers stop with `cancel`;
     /// each target keeps up to `pool_size` idle upstream connections unless
-    /// its upstream sets its own `pool_size`.
-    pub fn new(cancel: CancellationToken, pool_size: usize) -> Self {
+    /// its upstream sets its own `pool_size`; active checks dial only what
+    /// `guard` allows.
+    pub fn new(
+        cancel: CancellationToken,
+        pool_size: usize,
+        guard: shared::edge::TargetGuard,
+    ) -> Self {
         Self {
             table: ArcSwap::from_pointee(RoutingTable::default()),
             snapshot: ArcSwap::from_pointee(None),
             loaded: AtomicBool::new(false),
             source: std::sync::atomic::AtomicU8::new(ConfigSource::None as u8),
-            health: Arc::new(HealthRegistry::new(pool_size)),
+            health: Arc::new(HealthRegistry::new(pool_size, guard)),
             cancel,
         }
     }

@@ -55,9 +55,20 @@ impl Application {
         shared::server::install_crypto_provider();
         // First: routing tables register their metric handles when built.
         let metrics = shared::metrics::install(INFO.name);
+        // The deployment's own services are never upstream targets (with
+        // the loopback and link-local addresses, unless allowed).
+        let internal = config
+            .etcd
+            .endpoints
+            .iter()
+            .chain([&config.control_plane_url, &config.ai_engine_url])
+            .filter_map(|u| shared::edge::url_host_port(u))
+            .collect();
+        let targets = TargetGuard::new(config.allowed_private_targets.clone(), internal);
         let live = Arc::new(LiveConfig::new(
             shutdown.token(),
             config.upstream_pool_size as usize,
+            targets.clone(),
         ));
         live.spawn_pool_sweeper();
         if let Some(file) = &config.config_file {
@@ -154,20 +165,11 @@ impl Application {
                 (Reporter::disabled(), Inspector::disabled())
             }
         };
-        // The deployment's own services are never upstream targets (with
-        // the loopback and link-local addresses, unless allowed).
-        let internal = config
-            .etcd
-            .endpoints
-            .iter()
-            .chain([&config.control_plane_url, &config.ai_engine_url])
-            .filter_map(|u| shared::edge::url_host_port(u))
-            .collect();
         let edge = EdgeSettings {
             policies: config.host_policies.clone(),
             trusted_proxies: config.trusted_proxies.clone(),
             pass_forwarded_headers: config.pass_forwarded_headers,
-            targets: TargetGuard::new(config.allowed_private_targets.clone(), internal),
+            targets: targets.clone(),
             tunnel_idle: config.idle_timeout,
             reporter: reporter.clone(),
             draining: shutdown.token(),

@@ -223,35 +223,51 @@ fn bodiless_copy(req: &Request<UpstreamBody>) -> Request<UpstreamBody> {
     copy
 }
 
-/// Resolves the target and connects to the first address it may use: the
-/// check runs on the resolved addresses, right before connecting, so a
+/// The addresses `target` resolves to that `guard` allows, in resolver
+/// order. The check runs on the resolved addresses, right before use, so a
 /// name that later resolves to loopback or a metadata address (DNS
-/// rebinding) is refused like a literal one.
-async fn dial(target: &Target, guard: &TargetGuard) -> Result<TcpStream, UpstreamError> {
+/// rebinding) is refused like a literal one. Proxied requests and active
+/// health checks both dial through it.
+pub async fn allowed_addrs(
+    target: &Target,
+    guard: &TargetGuard,
+) -> Result<Vec<std::net::SocketAddr>, UpstreamError> {
     let addrs = tokio::net::lookup_host((target.host.as_str(), target.port))
         .await
         .map_err(UpstreamError::Connect)?;
     let mut refused = None;
-    let mut last_err = None;
+    let mut allowed = Vec::new();
     for addr in addrs {
-        if let Err(class) = guard.check_addr(addr.ip(), addr.port()) {
-            metrics::counter!("qsgw_upstream_address_refused_total").increment(1);
-            refused = Some(class);
-            continue;
+        match guard.check_addr(addr.ip(), addr.port()) {
+            Ok(()) => allowed.push(addr),
+            Err(class) => {
+                metrics::counter!("qsgw_upstream_address_refused_total").increment(1);
+                refused = Some(class);
+            }
         }
+    }
+    match (allowed.is_empty(), refused) {
+        (false, _) => Ok(allowed),
+        (true, Some(class)) => Err(UpstreamError::Forbidden(class)),
+        (true, None) => Err(UpstreamError::Connect(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "the target resolved to no address",
+        ))),
+    }
+}
+
+/// Connects to the first allowed address of the target that answers.
+async fn dial(target: &Target, guard: &TargetGuard) -> Result<TcpStream, UpstreamError> {
+    let mut last_err = None;
+    for addr in allowed_addrs(target, guard).await? {
         match TcpStream::connect(addr).await {
             Ok(s) => return Ok(s),
             Err(e) => last_err = Some(e),
         }
     }
-    match (last_err, refused) {
-        (Some(e), _) => Err(UpstreamError::Connect(e)),
-        (None, Some(class)) => Err(UpstreamError::Forbidden(class)),
-        (None, None) => Err(UpstreamError::Connect(std::io::Error::new(
-            std::io::ErrorKind::NotFound,
-            "the target resolved to no address",
-        ))),
-    }
+    Err(UpstreamError::Connect(last_err.unwrap_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::NotFound, "no address")
+    })))
 }
 
 /// Opens a keep-alive HTTP/1.1 connection; its I/O runs in its own task.

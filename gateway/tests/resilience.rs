@@ -200,3 +200,92 @@ async fn upgrade_passes_through_and_echoes() {
     assert_eq!(&echoed, msg);
     g.stop().await;
 }
+
+/// A server that counts the requests to its health path and remembers the
+/// last `Host` it was sent.
+async fn health_counter() -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    std::sync::Arc<std::sync::Mutex<String>>,
+) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    let hits = Arc::new(AtomicUsize::new(0));
+    let host = Arc::new(Mutex::new(String::new()));
+    let (h, last) = (hits.clone(), host.clone());
+    let app = axum::Router::new().route(
+        "/health",
+        axum::routing::get(move |headers: axum::http::HeaderMap| {
+            let (h, last) = (h.clone(), last.clone());
+            async move {
+                h.fetch_add(1, Ordering::SeqCst);
+                *last.lock().unwrap() = headers
+                    .get("host")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                "ok"
+            }
+        }),
+    );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    (addr, hits, host)
+}
+
+fn checked_upstream(id: &UpstreamId, target: std::net::SocketAddr) -> shared::qsgw::UpstreamConfig {
+    let mut up = upstream(id, &[target]);
+    up.targets[0].host = "localhost".into();
+    up.health_check.enabled = true;
+    up.health_check.path = "/health".into();
+    up.health_check.interval_ms = 100;
+    up.health_check.timeout_ms = 500;
+    up
+}
+
+/// Issue 17 item 7: active health checks dial through the same target
+/// guard as proxied requests. A target whose name resolves to loopback
+/// (here `localhost`, as a DNS-rebinding name would) gets no request from
+/// the gateway unless loopback is allowed, and is reported unhealthy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_checks_do_not_reach_refused_addresses() {
+    use std::sync::atomic::Ordering;
+    let (addr, hits, host) = health_counter().await;
+    let up_id = UpstreamId::new();
+    let snap = ConfigSnapshot {
+        revision: 1,
+        routes: vec![route("/", PathMatch::Prefix, &up_id)],
+        upstreams: vec![checked_upstream(&up_id, addr)],
+    };
+    // Only a documentation range is allowed: loopback is refused.
+    let g = start_standalone(&snap, &["--allowed-private-targets", "192.0.2.0/24"]).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        0,
+        "no health check reached loopback"
+    );
+    let metrics = g.metrics().await;
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("qsgw_upstream_address_refused_total") && !l.ends_with(" 0")),
+        "{metrics}"
+    );
+    g.stop().await;
+
+    // Allowed (as `make run` allows loopback): the checks arrive, naming
+    // the target in Host.
+    let g = start_standalone(&snap, &[]).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while hits.load(Ordering::SeqCst) == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no health check arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(*host.lock().unwrap(), format!("localhost:{}", addr.port()));
+    g.stop().await;
+}
