@@ -47,6 +47,9 @@ pub async fn score(
                 "exposure": a.exposure,
                 "criticality": a.criticality,
                 "oid": a.oid,
+                // Only verify/decrypt/decapsulate = legacy use (the engine's
+                // policy packs decide where a standard allows it).
+                "crypto_functions": (!a.crypto_functions.is_empty()).then_some(&a.crypto_functions),
                 // The engine's authenticity horizon: migration + the validity
                 // left (a date the engine cannot read would fail the batch).
                 "valid_until": a.valid_until.as_deref().filter(|d| is_date(d)),

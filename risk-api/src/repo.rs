@@ -193,6 +193,12 @@ pub struct Finding {
     pub valid_until: Option<String>,
     /// CBOM: the component's oid.
     pub oid: Option<String>,
+    /// CBOM: the algorithm's `cryptoFunctions` (`[]` when not given).
+    pub crypto_functions: Value,
+    /// The ML engine's status today under the selected pack, in its six
+    /// values (`legacy_use`: verify- or decrypt-only use; `not_approved`),
+    /// raised by the checks; `policy_status` is its four-value projection.
+    pub policy_verdict: Option<String>,
     /// CBOM: evidence locations.
     pub locations: Value,
     /// Computed NIST PQ security category, when known.
@@ -204,7 +210,7 @@ pub struct Finding {
 }
 
 /// Columns of [`Finding`].
-pub const FINDING_COLS: &str = "id, assessment_id, organization_id, asset_name, asset_ref, asset_type, algorithm, parameter, usage, quantum_threat, risk_score::float8 AS risk_score, severity, nist_deprecated_year, nist_disallowed_year, policy_status, mosca_exposed, mosca_margin_years::float8 AS mosca_margin_years, recommendation, priority, factors, document_disagreement, paths, occurrences, checks, valid_until, oid, locations, nist_quantum_level, classical_level, created_at";
+pub const FINDING_COLS: &str = "id, assessment_id, organization_id, asset_name, asset_ref, asset_type, algorithm, parameter, usage, quantum_threat, risk_score::float8 AS risk_score, severity, nist_deprecated_year, nist_disallowed_year, policy_status, mosca_exposed, mosca_margin_years::float8 AS mosca_margin_years, recommendation, priority, factors, document_disagreement, paths, occurrences, checks, valid_until, oid, locations, nist_quantum_level, classical_level, crypto_functions, policy_verdict, created_at";
 
 /// One assessment, restricted to `org` when given (tenancy).
 pub async fn get_assessment(
@@ -240,7 +246,7 @@ pub async fn insert_findings(
             (vec![], vec![], vec![], vec![], vec![], vec![]);
         let (mut paths, mut occ, mut checks, mut until, mut oids, mut locs) =
             (vec![], vec![], vec![], vec![], vec![], vec![]);
-        let (mut nql, mut cl) = (vec![], vec![]);
+        let (mut nql, mut cl, mut funcs, mut verdicts) = (vec![], vec![], vec![], vec![]);
         for f in chunk {
             ids.push(shared::ids::FindingId::new().as_str().to_owned());
             names.push(f.asset.name.clone());
@@ -267,6 +273,14 @@ pub async fn insert_findings(
             until.push(f.asset.valid_until.clone());
             oids.push(f.asset.oid.clone());
             locs.push(serde_json::to_string(&f.asset.locations).unwrap_or_else(|_| "[]".into()));
+            funcs.push(
+                serde_json::to_string(&f.asset.crypto_functions).unwrap_or_else(|_| "[]".into()),
+            );
+            verdicts.push(
+                f.ml.status
+                    .clone()
+                    .filter(|v| crate::domain::summary::VERDICTS.contains(&v.as_str())),
+            );
             nql.push(
                 f.ml.nist_pq_category
                     .and_then(|v| i32::try_from(v).ok())
@@ -282,17 +296,19 @@ pub async fn insert_findings(
             "INSERT INTO findings (id, assessment_id, organization_id, asset_name, asset_ref, asset_type, algorithm, parameter, usage,
                  quantum_threat, risk_score, severity, nist_deprecated_year, nist_disallowed_year, policy_status,
                  mosca_exposed, mosca_margin_years, recommendation, priority, factors, document_disagreement,
-                 paths, occurrences, checks, valid_until, oid, locations, nist_quantum_level, classical_level)
+                 paths, occurrences, checks, valid_until, oid, locations, nist_quantum_level, classical_level,
+                 crypto_functions, policy_verdict)
              SELECT t.id, $2, $3, t.name, t.ref, t.typ, t.alg, t.param, t.usage, t.threat, t.score, t.sev, t.dep, t.dis, t.pol,
                     t.exposed, t.margin, t.rec, t.prio, t.factors::jsonb, t.disagree::jsonb,
-                    t.paths::jsonb, t.occ, t.checks::jsonb, t.until, t.oid, t.locs::jsonb, t.nql, t.cl
+                    t.paths::jsonb, t.occ, t.checks::jsonb, t.until, t.oid, t.locs::jsonb, t.nql, t.cl,
+                    t.funcs::jsonb, t.verdict
              FROM UNNEST($1::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
                          $11::float8[], $12::text[], $13::int4[], $14::int4[], $15::text[], $16::bool[], $17::float8[],
                          $18::text[], $19::int4[], $20::text[], $21::text[],
                          $22::text[], $23::int4[], $24::text[], $25::text[], $26::text[], $27::text[],
-                         $28::int4[], $29::int4[])
+                         $28::int4[], $29::int4[], $30::text[], $31::text[])
                   AS t(id, name, ref, typ, alg, param, usage, threat, score, sev, dep, dis, pol, exposed, margin, rec, prio, factors, disagree,
-                       paths, occ, checks, until, oid, locs, nql, cl)",
+                       paths, occ, checks, until, oid, locs, nql, cl, funcs, verdict)",
         )
         .bind(&ids)
         .bind(assessment_id)
@@ -323,6 +339,8 @@ pub async fn insert_findings(
         .bind(&locs)
         .bind(&nql)
         .bind(&cl)
+        .bind(&funcs)
+        .bind(&verdicts)
         .execute(&mut *conn)
         .await?;
     }

@@ -314,6 +314,22 @@ async fn public_cbom_fixtures_are_imported(pool: PgPool) {
         "{aes}"
     );
     assert_eq!(csv.lines().count(), items.len() + 1, "one line per finding");
+    // So does the HTML report: AES-256-GCM is reached by two paths (the
+    // suite and the key's securedBy), one finding "2 ×" with both.
+    let page = client()
+        .get(app.url(&format!("/api/v1/assessments/{id}/report?format=html")))
+        .bearer_auth(&op)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let row = page
+        .lines()
+        .find(|l| l.contains("<tr>") && l.contains("securedBy &gt; crypto/algorithm/aes-256-gcm@"))
+        .unwrap_or_else(|| panic!("no AES row with its paths: {page}"));
+    assert!(row.contains("<td>2 × "), "{row}");
     // Keycloak and Kafka: keys without algorithmRef are imported.
     for file in ["keycloak-cbom.json", "kafka-cbom.json"] {
         let (_, items) = &seen[file];
@@ -697,4 +713,150 @@ async fn schema_invalid_cboms_are_refused_or_pruned(pool: PgPool) {
         "the valid components are imported: {refs:?}"
     );
     assert!(valid_count > 3);
+}
+
+/// `cryptoFunctions` and `oid` reach the ML engine. Expected statuses from
+/// NIST SP 800-131A Rev. 2 §9 Table 8 (hash functions): SHA-1 for digital
+/// signature generation is disallowed, for digital signature verification
+/// legacy use (§1.2: processing already-protected data); the risk API's
+/// four-value `policy_status` shows legacy use as `deprecated` (the ML
+/// engine's `PolicyStatus` projection), its factor names `legacy_use`.
+/// The OID 1.2.840.113549.1.1.11 is sha256WithRSAEncryption, .5
+/// sha1WithRSAEncryption (RFC 8017 Appendix A.2.4 and C): an algorithm
+/// named only by its OID is an RSA signature, acceptable with SHA-256 and
+/// disallowed with SHA-1 when it signs (the hash comes from the OID); the
+/// same component without an OID is not recognised.
+#[sqlx::test(migrator = "risk_api::MIGRATOR")]
+async fn crypto_functions_and_oid_reach_the_engine(pool: PgPool) {
+    let ml = ml_engine().await;
+    let app = App::start(pool, &ml).await;
+    let org = app.create_org("Functions").await;
+    let op = app.token(Role::Operator, Some(&org));
+    let alg = |r: &str, name: &str, oid: &str, functions: Value| {
+        json!({"type": "cryptographic-asset", "bom-ref": r, "name": name,
+            "cryptoProperties": {"assetType": "algorithm", "oid": oid,
+                "algorithmProperties": {"primitive": "signature", "parameterSetIdentifier": "2048",
+                    "cryptoFunctions": functions}}})
+    };
+    // sha1WithRSAEncryption: 1.2.840.113549.1.1.5 (RFC 8017 Appendix C).
+    let doc = json!({"bomFormat": "CycloneDX", "specVersion": "1.7", "version": 1,
+    "components": [
+        alg("sha1-verify", "sha1WithRSAEncryption", "1.2.840.113549.1.1.5", json!(["verify"])),
+        alg("sha1-sign", "sha1WithRSAEncryption", "1.2.840.113549.1.1.5", json!(["sign"])),
+        alg("sha1-both", "sha1WithRSAEncryption", "1.2.840.113549.1.1.5", json!(["sign", "verify"])),
+        alg("by-oid", "unnamed", "1.2.840.113549.1.1.11", json!(["sign"])),
+        alg("by-oid-sha1", "unnamed", "1.2.840.113549.1.1.5", json!(["sign"])),
+        alg("no-oid", "unnamed", "", json!(["sign"])),
+    ]});
+    let (s, v) = app
+        .post_raw(
+            &op,
+            "/api/v1/assessments",
+            CDX,
+            serde_json::to_vec(&doc).unwrap(),
+        )
+        .await;
+    assert_eq!(s, 202, "{v}");
+    let id = v["id"].as_str().unwrap().to_owned();
+    let done = app.wait(&op, &id).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    let (_, f) = app
+        .get(&op, &format!("/api/v1/assessments/{id}/findings?limit=10"))
+        .await;
+    let items = f["items"].as_array().unwrap();
+    let by_ref = |r: &str| {
+        items
+            .iter()
+            .find(|i| i["asset_ref"] == r)
+            .unwrap_or_else(|| panic!("no finding for {r}: {f}"))
+    };
+    let names_status = |i: &Value, status: &str| {
+        i["factors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["detail"].as_str().unwrap_or("").contains(status))
+    };
+
+    let verify = by_ref("sha1-verify");
+    assert_eq!(verify["policy_verdict"], "legacy_use", "{verify}");
+    assert_eq!(verify["policy_status"], "deprecated", "{verify}");
+    assert_eq!(verify["crypto_functions"], json!(["verify"]), "{verify}");
+    assert!(names_status(verify, "legacy_use"), "{verify}");
+    for r in ["sha1-sign", "sha1-both"] {
+        let sign = by_ref(r);
+        assert_eq!(sign["policy_verdict"], "disallowed", "{sign}");
+        assert_eq!(sign["policy_status"], "disallowed", "{sign}");
+        assert!(!names_status(sign, "legacy_use"), "{sign}");
+    }
+
+    let by_oid = by_ref("by-oid");
+    assert_eq!(by_oid["algorithm"], "RSA-2048", "{by_oid}");
+    assert_eq!(by_oid["quantum_threat"], "shor", "{by_oid}");
+    assert_eq!(by_oid["oid"], "1.2.840.113549.1.1.11");
+    assert_eq!(by_oid["policy_status"], "acceptable", "{by_oid}");
+    let sha1 = by_ref("by-oid-sha1");
+    assert_eq!(sha1["algorithm"], "RSA-2048", "{sha1}");
+    assert_eq!(sha1["policy_status"], "disallowed", "{sha1}");
+    let none = by_ref("no-oid");
+    assert_eq!(none["policy_status"], "unknown", "{none}");
+    assert_eq!(none["quantum_threat"], "unknown", "{none}");
+
+    // The reports and the web app's data say legacy use, not only "deprecated".
+    let report = |format: &'static str| {
+        let (url, op) = (
+            app.url(&format!("/api/v1/assessments/{id}/report?format={format}")),
+            op.clone(),
+        );
+        async move {
+            client()
+                .get(url)
+                .bearer_auth(&op)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let csv = report("csv").await;
+    assert!(csv.lines().next().unwrap().ends_with(",policy_verdict"));
+    let line = csv.lines().find(|l| l.contains(",sha1-verify,")).unwrap();
+    assert!(line.ends_with(",legacy_use"), "{line}");
+    let page = report("html").await;
+    assert!(page.contains("<td>legacy use</td>"), "{page}");
+
+    // CBOM out → in: the export keeps the functions, so the verify-only
+    // SHA-1 signature is legacy use again.
+    let (s, out) = app
+        .get(&op, &format!("/api/v1/assessments/{id}/cbom"))
+        .await;
+    assert_eq!(s, 200, "{out}");
+    let (s, v) = app
+        .post_raw(
+            &op,
+            "/api/v1/assessments",
+            CDX,
+            serde_json::to_vec(&out).unwrap(),
+        )
+        .await;
+    assert_eq!(s, 202, "{v}");
+    let again = v["id"].as_str().unwrap().to_owned();
+    assert_eq!(app.wait(&op, &again).await["status"], "completed");
+    let (_, f2) = app
+        .get(
+            &op,
+            &format!("/api/v1/assessments/{again}/findings?limit=10"),
+        )
+        .await;
+    let verdicts = |f: &Value| {
+        f["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| (i["asset_ref"].to_string(), i["policy_verdict"].to_string()))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    assert_eq!(verdicts(&f2), verdicts(&f), "round trip");
 }

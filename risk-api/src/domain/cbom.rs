@@ -15,9 +15,10 @@
 //! One finding per cryptographic node, not per reference: the paths of
 //! bom-refs by which the node is reached from the graph's roots are its
 //! occurrences. Names and parameters are passed on as the document gives
-//! them; the ML engine's identity layer resolves them. Structure the engine
-//! cannot see (protocol versions, `mode`, `padding`, `cryptoFunctions`, key
-//! state, validity) becomes [`Check`]s applied to the scored result.
+//! them, with the `oid` and `cryptoFunctions`; the ML engine's identity
+//! layer resolves them and its policy packs decide legacy use. Structure the
+//! engine cannot see (protocol versions, `mode`, `padding`, key state,
+//! validity) becomes [`Check`]s applied to the scored result.
 //!
 //! Bounded: nodes are counted as they are made and references as they are
 //! followed, each stopping at [`MAX_ASSETS`] before anything more is built.
@@ -29,6 +30,24 @@ use serde_json::Value;
 use shared::error::{FieldError, Problem};
 
 use super::inventory::{AssetRecord, Declared, MAX_ASSETS};
+
+/// CycloneDX 1.6/1.7 `algorithmProperties.cryptoFunctions` values
+/// (bom-1.7.schema.json); others (a lenient import) are not passed on.
+pub const CRYPTO_FUNCTIONS: &[&str] = &[
+    "generate",
+    "keygen",
+    "encrypt",
+    "decrypt",
+    "digest",
+    "tag",
+    "keyderive",
+    "sign",
+    "verify",
+    "encapsulate",
+    "decapsulate",
+    "other",
+    "unknown",
+];
 
 /// Spec versions accepted.
 pub const SPEC_VERSIONS: &[&str] = &["1.6", "1.7"];
@@ -685,7 +704,7 @@ fn record(g: &Graph<'_>, i: usize) -> AssetRecord {
 
 /// An algorithm component (1.6 `curve`, 1.7 `ellipticCurve` and
 /// `algorithmFamily` both read), with its `mode`, `padding` and
-/// `cryptoFunctions` checks.
+/// `cryptoFunctions`.
 fn algorithm_record(c: &Value, name: &str) -> AssetRecord {
     let props = algorithm_props(c);
     let get = |k: &str| props.and_then(|p| s(p, k));
@@ -714,25 +733,20 @@ fn algorithm_record(c: &Value, name: &str) -> AssetRecord {
             policy: Some("disallowed"),
         });
     }
-    let functions: Vec<&str> = props
+    // Passed to the ML engine, whose policy packs decide what verify-only
+    // or decrypt-only use means for this algorithm (SHA-1 signature
+    // verification: legacy use; AES decryption: no different).
+    let mut crypto_functions: Vec<String> = Vec::new();
+    for f in props
         .and_then(|p| p.get("cryptoFunctions"))
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
         .filter_map(Value::as_str)
-        .collect();
-    let has = |f: &str| functions.contains(&f);
-    if (has("verify") && !has("sign")) || (has("decrypt") && !has("encrypt")) {
-        checks.push(Check {
-            code: "legacy-use",
-            message: format!(
-                "only {} here: processing data protected earlier (legacy use), not protecting new data",
-                if has("verify") { "verify" } else { "decrypt" }
-            ),
-            reference: "NIST SP 800-131A Rev. 2 §1.2 (legacy use)",
-            min_severity: None,
-            policy: None,
-        });
+    {
+        if CRYPTO_FUNCTIONS.contains(&f) && !crypto_functions.iter().any(|g| g == f) {
+            crypto_functions.push(f.to_owned());
+        }
     }
     AssetRecord {
         name: clip(name, 1000),
@@ -746,6 +760,7 @@ fn algorithm_record(c: &Value, name: &str) -> AssetRecord {
             classical_level: int("classicalSecurityLevel"),
         },
         checks,
+        crypto_functions,
         ..AssetRecord::default()
     }
 }
@@ -1256,8 +1271,10 @@ mod tests {
         assert!(e.detail.contains("more than 100000 references"), "{e:?}");
     }
 
-    /// ECB (SP 800-38A §6.1), PKCS#1 v1.5 encryption (SP 800-131A Rev. 2),
-    /// verify-only use (legacy use) from an algorithm's properties.
+    /// ECB (SP 800-38A §6.1), PKCS#1 v1.5 encryption (SP 800-131A Rev. 2)
+    /// from an algorithm's properties; its `cryptoFunctions` (the
+    /// bom-1.7.schema.json enum) passed on for the engine, without values
+    /// outside the enum or repeats.
     #[test]
     fn mode_padding_and_functions() {
         let doc = serde_json::json!({"bomFormat": "CycloneDX", "specVersion": "1.7", "components": [
@@ -1266,15 +1283,16 @@ mod tests {
             {"type": "cryptographic-asset", "bom-ref": "v15", "name": "RSA-2048", "cryptoProperties": {"assetType": "algorithm",
               "algorithmProperties": {"primitive": "pke", "padding": "pkcs1v15", "cryptoFunctions": ["encrypt", "decrypt"]}}},
             {"type": "cryptographic-asset", "bom-ref": "ver", "name": "SHA256withRSA", "cryptoProperties": {"assetType": "algorithm",
-              "algorithmProperties": {"primitive": "signature", "padding": "pkcs1v15", "cryptoFunctions": ["verify"]}}}]});
+              "algorithmProperties": {"primitive": "signature", "padding": "pkcs1v15", "cryptoFunctions": ["verify", "verify", "wiggle"]}}}]});
         let c = parse(&doc).unwrap();
         assert_eq!(codes(&by_ref(&c, "ecb").checks), ["ecb-mode"]);
         assert_eq!(codes(&by_ref(&c, "v15").checks), ["pkcs1v15-encryption"]);
-        assert_eq!(
-            codes(&by_ref(&c, "ver").checks),
-            ["legacy-use"],
+        assert!(
+            by_ref(&c, "ver").checks.is_empty(),
             "signature padding is not flagged"
         );
+        assert_eq!(by_ref(&c, "ver").crypto_functions, ["verify"]);
+        assert_eq!(by_ref(&c, "v15").crypto_functions, ["encrypt", "decrypt"]);
     }
 
     fn codes(c: &[Check]) -> Vec<&str> {

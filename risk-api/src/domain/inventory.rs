@@ -96,6 +96,10 @@ pub struct AssetRecord {
     pub valid_until: Option<String>,
     /// CBOM: the component's `oid`.
     pub oid: Option<String>,
+    /// CBOM: the algorithm's `cryptoFunctions` (CycloneDX values only,
+    /// each once), sent to the ML engine: only verify/decrypt/decapsulate
+    /// is legacy use where a standard allows it (NIST SP 800-131A Rev. 2 §1.2).
+    pub crypto_functions: Vec<String>,
     /// CBOM: `evidence.occurrences` as `location:line`.
     pub locations: Vec<String>,
 }

@@ -24,6 +24,10 @@ pub struct MlResult {
     pub nist_pq_category: Option<i64>,
     /// acceptable | deprecated | disallowed | unknown.
     pub policy_status: String,
+    /// The engine's six-value status: acceptable | deprecated | disallowed
+    /// | legacy_use | not_approved | unknown (absent from older engines).
+    #[serde(default)]
+    pub status: Option<String>,
     /// IR 8547 deprecated after.
     #[serde(default)]
     pub deprecated_after: Option<i32>,
@@ -131,6 +135,16 @@ pub fn findings(assets: Vec<AssetRecord>, scores: Vec<MlResult>) -> Vec<NewFindi
     out
 }
 
+/// The ML engine's status values (its `Status`), as `findings.policy_verdict` allows.
+pub const VERDICTS: &[&str] = &[
+    "acceptable",
+    "deprecated",
+    "disallowed",
+    "legacy_use",
+    "not_approved",
+    "unknown",
+];
+
 /// Raises severity and policy status to what the asset's structural checks
 /// demand (never lowers them), and lists the checks among the factors.
 fn apply_checks(asset: &AssetRecord, ml: &mut MlResult) {
@@ -143,6 +157,7 @@ fn apply_checks(asset: &AssetRecord, ml: &mut MlResult) {
         if let Some(p) = c.policy {
             if policy_rank(p) > policy_rank(&ml.policy_status) {
                 ml.policy_status = p.to_owned();
+                ml.status = Some(p.to_owned());
             }
         }
         if let Value::Array(f) = &mut ml.factors {

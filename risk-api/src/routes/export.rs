@@ -359,6 +359,11 @@ fn component(f: &Finding, me: &str) -> Value {
             if let Some(bits) = f.classical_level.filter(|b| *b >= 0) {
                 k.insert("classicalSecurityLevel".into(), bits.into());
             }
+            // As imported (CycloneDX enum values only): a verify-only
+            // algorithm re-imports as legacy use.
+            if f.crypto_functions.as_array().is_some_and(|a| !a.is_empty()) {
+                k.insert("cryptoFunctions".into(), f.crypto_functions.clone());
+            }
             cp.insert("algorithmProperties".into(), k.into());
             // An algorithm component keeps the name its document gave it:
             // the parameter beside it was read together with that name
@@ -399,6 +404,9 @@ fn component(f: &Finding, me: &str) -> Value {
         if let Some(y) = v {
             props.push(prop(k, &y.to_string()));
         }
+    }
+    if let Some(v) = &f.policy_verdict {
+        props.push(prop("quantun:policy_verdict", v));
     }
     if let Some(r) = &f.recommendation {
         props.push(prop("quantun:recommendation", r));

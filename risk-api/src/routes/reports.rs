@@ -233,7 +233,7 @@ fn cell(s: &str) -> String {
     }
 }
 
-const CSV_HEADER: [&str; 16] = [
+const CSV_HEADER: [&str; 17] = [
     "priority",
     "severity",
     "risk_score",
@@ -250,6 +250,7 @@ const CSV_HEADER: [&str; 16] = [
     "recommendation",
     "occurrences",
     "paths",
+    "policy_verdict",
 ];
 
 /// Paths as text: `a > b > c | d > e` (one line per finding, so a CSV
@@ -270,7 +271,7 @@ fn paths_text(paths: &serde_json::Value) -> String {
         .join(" | ")
 }
 
-fn csv_row(f: &Finding) -> [String; 16] {
+fn csv_row(f: &Finding) -> [String; 17] {
     [
         f.priority.to_string(),
         f.severity.clone(),
@@ -292,6 +293,7 @@ fn csv_row(f: &Finding) -> [String; 16] {
         cell(f.recommendation.as_deref().unwrap_or("")),
         f.occurrences.to_string(),
         cell(&paths_text(&f.paths)),
+        f.policy_verdict.clone().unwrap_or_default(),
     ]
 }
 
@@ -312,7 +314,7 @@ fn esc(s: &str) -> String {
 
 fn html_row(f: &Finding) -> String {
     format!(
-        "<tr><td>{}</td><td class=\"{}\">{}</td><td>{:.2}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+        "<tr><td>{}</td><td class=\"{}\">{}</td><td>{:.2}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
         f.priority,
         esc(&f.severity.to_ascii_lowercase()),
         esc(&f.severity),
@@ -320,8 +322,19 @@ fn html_row(f: &Finding) -> String {
         esc(&f.asset_name),
         esc(&f.algorithm),
         esc(&f.quantum_threat),
-        esc(&f.policy_status),
+        // The engine's own word where it says more (legacy use, not approved).
+        esc(match f.policy_verdict.as_deref() {
+            Some("legacy_use") => "legacy use",
+            Some("not_approved") => "not approved",
+            _ => &f.policy_status,
+        }),
         esc(f.recommendation.as_deref().unwrap_or("")),
+        // CBOM: how many places use it and the bom-ref paths to them.
+        if f.occurrences > 1 || f.paths.as_array().is_some_and(|p| p.len() > 1) {
+            format!("{} × {}", f.occurrences, esc(&paths_text(&f.paths)))
+        } else {
+            esc(&paths_text(&f.paths))
+        },
     )
 }
 
@@ -346,7 +359,7 @@ fn html_head(a: &Assessment, s: &AssessmentSummary) -> String {
 <tr><th>PQC readiness</th><td>{ready}%</td></tr><tr><th>Earliest NIST IR 8547 deadline</th><td>{deadline}</td></tr>\
 <tr><th>Findings by severity</th><td>{counts}</td></tr></table>\
 <h2>Findings by priority</h2><table border=\"1\" cellpadding=\"4\" style=\"border-collapse:collapse\">\
-<tr><th>#</th><th>Severity</th><th>Score</th><th>Asset</th><th>Algorithm</th><th>Threat</th><th>Policy</th><th>Recommendation</th></tr>\n",
+<tr><th>#</th><th>Severity</th><th>Score</th><th>Asset</th><th>Algorithm</th><th>Threat</th><th>Policy</th><th>Recommendation</th><th>Where (bom-ref paths)</th></tr>\n",
         name = esc(&a.name),
         id = esc(&a.id),
         org = esc(&a.organization_id),

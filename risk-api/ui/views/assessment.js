@@ -237,7 +237,7 @@ function Findings({ id }) {
                 <${Paths} f=${f} /></td>
               <td><code>${f.algorithm}</code>${f.parameter ? html`<br /><small class="muted">${f.parameter}</small>` : null}</td>
               <td>${f.quantum_threat}</td>
-              <td>${f.policy_status}</td>
+              <td>${f.policy_status}${f.policy_verdict === 'legacy_use' ? html`<br /><small class="muted verdict">legacy use</small>` : f.policy_verdict === 'not_approved' ? html`<br /><small class="muted verdict">not approved</small>` : null}</td>
               <td>${f.nist_deprecated_year || '–'} / ${f.nist_disallowed_year || '–'}</td>
               <td class="recommendation">${f.recommendation || ''}${(f.checks || []).map((c) => html`<br /><small class="check" data-check=${c.code} title=${c.reference}>${c.message}</small>`)}</td>
             </tr>`)}
