@@ -124,6 +124,49 @@ uiTest('qrap: upload a CBOM, wait for completion, findings by priority, CSV down
   });
 });
 
+// A CBOM written for this test: AES-256-GCM used by two applications (one
+// finding, two bom-ref paths) and a SHA-1 RSA signature only used to verify
+// (NIST SP 800-131A Rev. 2 Table 8: SHA-1 signature verification is legacy
+// use, generation disallowed).
+uiTest('qrap: a CBOM finding shows where it is used and a verify-only SHA-1 signature shows legacy use', async (page) => {
+  const org = await createOrg(unique('paths-org-'));
+  await signIn(page, mintToken('operator', org));
+  const alg = (ref, name, props) => ({
+    type: 'cryptographic-asset', 'bom-ref': ref, name,
+    cryptoProperties: { assetType: 'algorithm', algorithmProperties: props },
+  });
+  const doc = {
+    bomFormat: 'CycloneDX', specVersion: '1.7', version: 1,
+    components: [
+      alg('aes', 'AES-256-GCM', { primitive: 'ae', cryptoFunctions: ['encrypt', 'decrypt'] }),
+      alg('sha1-verify', 'sha1WithRSAEncryption', { primitive: 'signature', parameterSetIdentifier: '2048', cryptoFunctions: ['verify'] }),
+    ],
+    dependencies: [{ ref: 'app-a', dependsOn: ['aes'] }, { ref: 'app-b', dependsOn: ['aes'] }],
+  };
+  await page.getByRole('link', { name: 'New assessment' }).click();
+  const name = unique('paths-');
+  await page.getByLabel('CBOM file', { exact: true }).setInputFiles({
+    name: 'paths.cdx.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(doc)),
+  });
+  await page.getByLabel(/^Name/).fill(name);
+  await page.getByRole('button', { name: 'Start assessment' }).click();
+  await page.locator('#assessment-status', { hasText: 'completed' }).waitFor({ timeout: 60_000 });
+  const table = page.locator('#findings-table');
+  await table.waitFor();
+
+  const aes = table.locator('tbody tr', { hasText: 'AES-256-GCM' });
+  assert.equal(await aes.count(), 1, 'one finding for AES-256-GCM');
+  const paths = aes.locator('details.paths');
+  assert.equal(await paths.getAttribute('data-occurrences'), '2');
+  assert.match(await paths.locator('summary').innerText(), /used in 2 places/);
+  await paths.locator('summary').click();
+  const shown = (await paths.locator('li').allInnerTexts()).map((t) => t.trim()).sort();
+  assert.deepEqual(shown, ['app-a › aes', 'app-b › aes']);
+
+  const sha1 = table.locator('tbody tr', { hasText: 'sha1WithRSAEncryption' });
+  assert.equal((await sha1.locator('small.verdict').innerText()).trim(), 'legacy use');
+});
+
 uiTest('qrap: admin creates an organization (field error first), audit log shows it with an intact chain', async (page) => {
   await signIn(page, mintToken('admin'));
   await page.getByRole('link', { name: 'Organizations' }).click();

@@ -1240,6 +1240,134 @@ mod tests {
         }
     }
 
+    /// CycloneDX 1.7 `relatedCryptographicAssets`, read by hand from
+    /// `testdata/cyclonedx/valid-cryptography-certificate-1.7.json`: the
+    /// google.com certificate relates to its public key ceb37320… (size
+    /// 2048, expirationDate 2017-11-22T07:59:59Z), which relates to the
+    /// RSA-2048 OAEP algorithm a154af0a…; the certificate's algorithm
+    /// reference `6b00f384…569RR` matches no bom-ref (SHA512withRSA's is
+    /// `…569`), so its signature algorithm is unresolved, never assumed.
+    #[test]
+    fn related_cryptographic_assets_1_7() {
+        let c = fixture("cyclonedx/valid-cryptography-certificate-1.7.json");
+        let cert = "c9c7ac91-2115-45e8-ae13-7d0e1dec74be";
+        let key = "ceb37320-8239-40e8-ab77-8798dbd98773";
+        let rsa = "a154af0a-0dca-4ed5-b611-2405a3a6ae47";
+        let typo = "6b00f384-6c39-420f-91eb-94de0f7be569RR";
+        let a = by_ref(&c, cert);
+        assert_eq!(a.asset_type.as_deref(), Some("certificate"));
+        assert_eq!(
+            a.parameter.as_deref(),
+            Some("2048"),
+            "the subject key's size"
+        );
+        assert_eq!(a.valid_until.as_deref(), Some("2017-11-22T07:59:59Z"));
+        assert!(a.algorithm.contains(typo), "{a:?}");
+        assert_eq!(by_ref(&c, typo).asset_type.as_deref(), Some("unresolved"));
+        let a = by_ref(&c, key);
+        assert_eq!(a.asset_type.as_deref(), Some("key"));
+        assert_eq!(
+            (a.algorithm.as_str(), a.parameter.as_deref()),
+            ("RSA-2048", Some("2048"))
+        );
+        assert_eq!(a.family.as_deref(), Some("RSAES-OAEP"));
+        assert_eq!(a.valid_until.as_deref(), Some("2017-11-22T07:59:59Z"));
+        assert_eq!(set(&a.paths), set(&[p(&[cert, key])]));
+        let a = by_ref(&c, rsa);
+        assert_eq!(a.crypto_functions, ["encrypt", "decrypt"]);
+        assert_eq!(set(&a.paths), set(&[p(&[cert, key, rsa])]));
+        // Nothing links to SHA512withRSA: a root of its own, with its OID.
+        let a = by_ref(&c, "6b00f384-6c39-420f-91eb-94de0f7be569");
+        assert_eq!(a.oid.as_deref(), Some("1.2.840.113549.1.1.13"));
+        assert_eq!(
+            set(&a.paths),
+            set(&[p(&["6b00f384-6c39-420f-91eb-94de0f7be569"])])
+        );
+    }
+
+    /// 1.7 `tlsGroups`/`tlsSignatureSchemes` and IKEv2 transforms, read by
+    /// hand from `testdata/cyclonedx/valid-cryptography-full-1.7.json`
+    /// (asset-3: TLS 1.3, suite TLS_AES_128_GCM_SHA256 with six groups and
+    /// eight signature schemes; IKEv2 encr/prf/integ/ke/auth by algorithm
+    /// reference) and its 1.6 counterpart (IKEv2 transforms as bare
+    /// references, `cryptoRefArray` naming asset-4).
+    #[test]
+    fn tls_groups_schemes_and_ikev2() {
+        let c = fixture("cyclonedx/valid-cryptography-full-1.7.json");
+        let names = |t: &str| -> std::collections::BTreeSet<&str> {
+            c.assets
+                .iter()
+                .filter(|a| a.asset_type.as_deref() == Some(t))
+                .map(|a| a.algorithm.as_str())
+                .collect()
+        };
+        assert_eq!(
+            names("tls-group"),
+            [
+                "x25519",
+                "secp256r1",
+                "secp384r1",
+                "secp521r1",
+                "ffdhe2048",
+                "ffdhe3072"
+            ]
+            .into_iter()
+            .collect()
+        );
+        assert!(c
+            .assets
+            .iter()
+            .filter(|a| a.asset_type.as_deref() == Some("tls-group"))
+            .all(|a| a.usage.as_deref() == Some("key_exchange")
+                && a.paths[0][..2] == p(&["asset-3", "cipherSuite:TLS_AES_128_GCM_SHA256"])));
+        assert_eq!(names("tls-signature-scheme").len(), 8);
+        assert!(names("tls-signature-scheme").contains("rsa_pss_rsae_sha256"));
+        assert!(by_ref(&c, "asset-3").checks.is_empty(), "TLS 1.3");
+        for (r, label) in [
+            ("aes-128-gcm-ref", "ikev2:encr"),
+            ("diffie-hellman-group14-sha256-ref", "ikev2:ke"),
+            ("ecdsa_secp256r1_sha256", "ikev2:auth"),
+        ] {
+            assert!(
+                by_ref(&c, r).paths.contains(&p(&["asset-3", label, r])),
+                "{r}: {:?}",
+                by_ref(&c, r).paths
+            );
+        }
+        // A suite given only by name or only by its IANA code point is a
+        // finding of its own (schema: cipherSuites[].name / identifiers).
+        let doc = serde_json::json!({"bomFormat": "CycloneDX", "specVersion": "1.7", "components": [
+            {"type": "cryptographic-asset", "bom-ref": "tls", "name": "tls", "cryptoProperties": {"assetType": "protocol",
+              "protocolProperties": {"type": "tls", "version": "1.2", "cipherSuites": [
+                {"name": "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"}, {"identifiers": ["0xC0", "0x2F"]}]}}}]});
+        let suites: Vec<(String, Vec<Vec<String>>)> = parse(&doc)
+            .unwrap()
+            .assets
+            .into_iter()
+            .filter(|a| a.asset_type.as_deref() == Some("cipher-suite"))
+            .map(|a| (a.algorithm, a.paths))
+            .collect();
+        assert_eq!(suites.len(), 2, "{suites:?}");
+        assert!(suites
+            .iter()
+            .any(|(a, _)| a == "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"));
+        assert!(suites.iter().any(|(a, _)| a.contains("0xC0")), "{suites:?}");
+        assert!(suites.iter().all(|(_, p)| p[0][0] == "tls"));
+        let c = fixture("cyclonedx/valid-cryptography-full-1.6.json");
+        for (r, label) in [
+            ("bom-ref-to-encr", "ikev2:encr"),
+            ("bom-ref-to-prf", "ikev2:prf"),
+            ("bom-ref-to-integ", "ikev2:integ"),
+            ("bom-ref-to-ke", "ikev2:ke"),
+            ("bom-ref-to-auth", "ikev2:auth"),
+        ] {
+            assert_eq!(set(&by_ref(&c, r).paths), set(&[p(&["asset-3", label, r])]));
+        }
+        assert!(by_ref(&c, "asset-4")
+            .paths
+            .contains(&p(&["asset-3", "asset-4"])));
+    }
+
     /// `testdata/cbom/cyclonedx-algorithm.json`: the `combiner`
     /// draft-ietf-tls-hybrid-design-13 dependsOn ML-KEM-1024 and
     /// ECDH-secp521r1: one hybrid asset, the combiner itself.
