@@ -104,6 +104,9 @@ psql_bin="$(pg_bindir)/psql"
 
 # ------------------------------------------------------------- services
 
+# Called as $(pick_port), i.e. in a subshell: the caller records the port
+# in used_ports (an append inside the subshell would be lost, and two
+# services could get the same port).
 pick_port() {
     local p
     while :; do
@@ -111,13 +114,15 @@ pick_port() {
         [[ "$p" != "$pg_port" && "$p" != "$etcd_port" && "$p" != "$etcd_peer_port" ]] &&
             [[ " ${used_ports[*]} " != *" $p "* ]] && break
     done
-    used_ports+=("$p")
     printf '%s\n' "$p"
 }
 used_ports=()
 ml_port="$(pick_port)"
+used_ports+=("$ml_port")
 cp_port="$(pick_port)"
+used_ports+=("$cp_port")
 risk_port="$(pick_port)"
+used_ports+=("$risk_port")
 
 secret() { openssl rand -hex "$1"; }
 export QSGW_URL="http://127.0.0.1:$cp_port"

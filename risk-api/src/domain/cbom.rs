@@ -1276,6 +1276,44 @@ mod tests {
         let a = by_ref(&c, rsa);
         assert_eq!(a.crypto_functions, ["encrypt", "decrypt"]);
         assert_eq!(set(&a.paths), set(&[p(&[cert, key, rsa])]));
+        // valid-cryptography-certificate-advanced-1.7.json: each certificate
+        // relates to its signature algorithm and its public key (sizes 4096
+        // and 256); the CA key's state is compromised.
+        let c = fixture("cyclonedx/valid-cryptography-certificate-advanced-1.7.json");
+        for (cert, alg, size, until) in [
+            (
+                "840ADC47-55CD-44C6-A306-B37A9149B066",
+                "RSA-SHA256",
+                "4096",
+                "2025-12-31T23:59:59Z",
+            ),
+            (
+                "4497B977-4D07-4245-9457-C2CF37FF399A",
+                "ECDSA-P256",
+                "256",
+                "2025-01-01T23:59:59Z",
+            ),
+        ] {
+            let a = by_ref(&c, cert);
+            assert_eq!(
+                (
+                    a.algorithm.as_str(),
+                    a.parameter.as_deref(),
+                    a.valid_until.as_deref()
+                ),
+                (alg, Some(size), Some(until)),
+                "{cert}"
+            );
+        }
+        let a = by_ref(&c, "ACCAF8BC-5F73-4869-A3FE-1C64E8D96408");
+        assert_eq!(
+            (a.algorithm.as_str(), a.parameter.as_deref()),
+            ("RSA-SHA256", Some("4096"))
+        );
+        assert_eq!(codes(&a.checks), ["key-compromised"]);
+        let a = by_ref(&c, "F1F3D902-0A1B-4C0C-9F6A-F36E041B0B7D");
+        assert_eq!(a.valid_until.as_deref(), Some("2025-01-01T23:59:59Z"));
+        let c = fixture("cyclonedx/valid-cryptography-certificate-1.7.json");
         // Nothing links to SHA512withRSA: a root of its own, with its OID.
         let a = by_ref(&c, "6b00f384-6c39-420f-91eb-94de0f7be569");
         assert_eq!(a.oid.as_deref(), Some("1.2.840.113549.1.1.13"));
