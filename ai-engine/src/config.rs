@@ -80,6 +80,12 @@ pub struct Settings {
     /// etcd TLS and authentication (the AI engine's etcd user is read-only on /qsgw/v1/).
     #[command(flatten)]
     pub etcd: shared::etcd::EtcdClientArgs,
+    /// Deployment environment: production refuses plaintext (http://) etcd endpoints unless QSGW_ALLOW_INSECURE_ETCD (one of: production, development).
+    #[arg(long = "environment", env = "QSGW_ENVIRONMENT", default_value = "development", value_parser = ["production", "development"])]
+    pub environment: String,
+    /// Accept plaintext (http://) etcd endpoints in production.
+    #[arg(long = "allow-insecure-etcd", env = "QSGW_ALLOW_INSECURE_ETCD", default_value = "false", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    pub allow_insecure_etcd: bool,
     /// Most clients whose sliding window is kept in memory (oldest evicted beyond).
     #[arg(long = "window-clients", env = "QSGW_AI_WINDOW_CLIENTS", default_value = "100000", value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub window_clients: u64,
@@ -207,7 +213,16 @@ impl Config {
             log_level: s.log_level,
             shutdown_grace: Duration::from_secs(s.shutdown_grace_secs),
             model_path: s.model_path,
-            etcd: etcd_settings(s.etcd_endpoints, s.etcd)?,
+            etcd: etcd_settings(
+                s.etcd_endpoints,
+                s.etcd,
+                &shared::guard::Guard::new(if s.environment == "production" {
+                    shared::guard::Environment::Production
+                } else {
+                    shared::guard::Environment::Development
+                }),
+                s.allow_insecure_etcd,
+            )?,
             window_clients: usize::try_from(s.window_clients).unwrap_or(usize::MAX),
             agents: agent_knowledge(s.agent_lists.as_deref())?,
         })
@@ -216,19 +231,21 @@ impl Config {
 
 /// The etcd connection when `QSGW_ETCD_ENDPOINTS` is set, with the same
 /// TLS and credential settings (and errors) as the control plane and the
-/// gateway. The AI engine has no deployment environment setting, so no
-/// production guard applies here (`Guard` in development mode).
+/// gateway, and the same production guard on plaintext endpoints
+/// (`QSGW_ENVIRONMENT=production`, `QSGW_ALLOW_INSECURE_ETCD`).
 fn etcd_settings(
     endpoints: Option<String>,
     args: shared::etcd::EtcdClientArgs,
+    guard: &shared::guard::Guard,
+    allow_insecure: bool,
 ) -> Result<Option<shared::etcd::EtcdSettings>, ConfigError> {
     let Some(endpoints) = endpoints.filter(|e| !e.trim().is_empty()) else {
         return Ok(None);
     };
     let endpoints = shared::etcd::parse_endpoints(&endpoints)
         .map_err(|e| ConfigError::new("QSGW_ETCD_ENDPOINTS", e))?;
-    let guard = shared::guard::Guard::new(shared::guard::Environment::Development);
-    args.settings(endpoints, &guard).map(Some)
+    shared::etcd::refuse_plaintext(&endpoints, guard, allow_insecure)?;
+    args.settings(endpoints, guard).map(Some)
 }
 
 /// The agent lists: the files named in `QSGW_AI_AGENT_LISTS`, else the

@@ -64,8 +64,8 @@ fn config_errors_name_the_variable() {
 }
 
 /// Issue 16 item 2: the AI engine reads the control plane's etcd settings
-/// with the same checks and error lines (shared::etcd). It has no
-/// deployment environment setting, so no production guard on plaintext.
+/// with the same checks and error lines (shared::etcd), and in production
+/// refuses plaintext etcd unless explicitly allowed.
 #[test]
 fn etcd_tls_settings_name_the_variable() {
     let dir = tempfile::tempdir().unwrap();
@@ -123,6 +123,26 @@ fn etcd_tls_settings_name_the_variable() {
     ] {
         assert_config_error(&run_bin(BIN, &[], &env), var);
     }
+    let plain = ("QSGW_ETCD_ENDPOINTS", "http://etcd.internal:2379");
+    let production = ("QSGW_ENVIRONMENT", "production");
+    assert_config_error(
+        &run_bin(BIN, &[], &[key, plain, production]),
+        "QSGW_ETCD_ENDPOINTS",
+    );
+    // Allowed explicitly, the same settings pass the check: the run goes
+    // on to a later check (the sentinel: an agent list that is missing).
+    let out = run_bin(
+        BIN,
+        &[],
+        &[
+            key,
+            plain,
+            production,
+            ("QSGW_ALLOW_INSECURE_ETCD", "true"),
+            ("QSGW_AI_AGENT_LISTS", "/nonexistent/isbot.json"),
+        ],
+    );
+    assert_config_error(&out, "QSGW_AI_AGENT_LISTS");
 }
 
 #[test]
@@ -150,6 +170,8 @@ fn help_lists_every_setting() {
             "QSGW_ETCD_KEY_PATH",
             "QSGW_ETCD_USERNAME",
             "QSGW_ETCD_PASSWORD",
+            "QSGW_ENVIRONMENT",
+            "QSGW_ALLOW_INSECURE_ETCD",
         ],
     );
 }
