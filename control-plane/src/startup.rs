@@ -81,7 +81,12 @@ impl Application {
                 bootstrap::Outcome::Created(id) => {
                     tracing::info!(user_id = %id, "created the first admin from QSGW_ADMIN_EMAIL");
                 }
-                bootstrap::Outcome::UsersExist => {}
+                bootstrap::Outcome::UsersExist => {
+                    // Said at info so an operator whose QSGW_ADMIN_EMAIL login
+                    // fails knows why (issue 21: the login `make run` printed
+                    // could simply be wrong).
+                    tracing::info!("users exist: QSGW_ADMIN_EMAIL/QSGW_ADMIN_PASSWORD were not used (log in with an existing admin, or `control-plane create-admin`)");
+                }
             }
         }
 

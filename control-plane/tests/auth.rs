@@ -487,3 +487,51 @@ async fn the_api_limit_keys_on_the_user_after_auth_and_the_address_before(pool: 
     assert_eq!(r.status(), 200);
     app.stop().await;
 }
+
+/// Issue 21 (lock-out): an admin cannot demote or disable itself, and two
+/// admins demoting each other at the same moment cannot leave the control
+/// plane without an enabled admin: one change wins, the other is refused.
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn the_last_admin_cannot_be_removed(pool: PgPool) {
+    let app = common::spawn(pool).await;
+    let a = app.subject(&app.admin);
+    for body in [json!({"role": "operator"}), json!({"disabled": true})] {
+        let r = app
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/users/{a}"),
+                Some(&app.admin),
+                Some(&body),
+            )
+            .await;
+        assert_eq!(r.status(), 409, "{body}");
+    }
+    // The bootstrap admin (B) and the harness's admin (A) demote each
+    // other at once.
+    let b_login: Value = login(&app, ADMIN_EMAIL, ADMIN_PASSWORD)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let b_token = b_login["access_token"].as_str().unwrap().to_owned();
+    let b = b_login["user_id"].as_str().unwrap().to_owned();
+    let demote = json!({"role": "viewer"});
+    let (path_b, path_a) = (format!("/api/v1/users/{b}"), format!("/api/v1/users/{a}"));
+    let (ra, rb) = tokio::join!(
+        app.call(Method::PATCH, &path_b, Some(&app.admin), Some(&demote)),
+        app.call(Method::PATCH, &path_a, Some(&b_token), Some(&demote)),
+    );
+    let mut statuses = [ra.status().as_u16(), rb.status().as_u16()];
+    statuses.sort_unstable();
+    // The loser is refused: 409 (last admin) or 401 (its own session
+    // ended with the winner's change before its request was checked).
+    assert_eq!(statuses[0], 200, "{statuses:?}");
+    assert!(matches!(statuses[1], 401 | 409), "{statuses:?}");
+    let admins: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM users WHERE role = 'admin' AND NOT disabled")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(admins, 1, "one enabled admin is left");
+    app.stop().await;
+}

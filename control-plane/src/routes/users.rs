@@ -255,7 +255,7 @@ pub async fn get_user(
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UpdateUser,
     params(("id" = String, Path, description = "usr_…"), ("If-Match" = Option<String>, Header, description = "ETag (version) the update applies to")),
     security(("bearer" = [])),
-    responses((status = 200, body = User), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = User), (status = 409, description = "Demoting or disabling yourself, or the last enabled admin", body = Problem, content_type = "application/problem+json"), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn update_user(
     role: RequireRole<Admin>,
     State(state): State<AppState>,
@@ -281,9 +281,21 @@ pub async fn update_user(
         Some(pw) => Some(crate::password::hash_blocking(pw).await?),
         None => None,
     };
+    let demotes = body.role.is_some_and(|r| r != Role::Admin) || body.disabled == Some(true);
+    if demotes && principal.subject == id.as_str() {
+        return Err(Problem::conflict(
+            "you cannot demote or disable your own account; another admin can",
+        ));
+    }
     let mut tx = state.pool.begin().await.map_err(Problem::internal)?;
+    if demotes {
+        lock_admins(&mut tx).await?;
+    }
     let before = load(&mut tx, id.as_str(), true).await?;
     if_match.check(before.version)?;
+    if demotes && before.role == Role::Admin.as_str() && !before.disabled {
+        keep_an_admin(&mut tx, id.as_str()).await?;
+    }
     let after: User = sqlx::query_as(&format!(
         "UPDATE users SET display_name = coalesce($2, display_name), role = coalesce($3, role),
             disabled = coalesce($4, disabled), password_hash = coalesce($5, password_hash),
@@ -324,7 +336,7 @@ pub async fn update_user(
     Ok(with_etag(StatusCode::OK, after.version, &after))
 }
 
-/// Delete a user (not yourself).
+/// Delete a user (not yourself, not the last enabled admin).
 #[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users",
     params(("id" = String, Path, description = "usr_…"), ("If-Match" = Option<String>, Header, description = "ETag (version)")),
     security(("bearer" = [])),
@@ -342,8 +354,12 @@ pub async fn delete_user(
         return Err(Problem::conflict("you cannot delete your own account"));
     }
     let mut tx = state.pool.begin().await.map_err(Problem::internal)?;
+    lock_admins(&mut tx).await?;
     let before = load(&mut tx, id.as_str(), true).await?;
     if_match.check(before.version)?;
+    if before.role == Role::Admin.as_str() && !before.disabled {
+        keep_an_admin(&mut tx, id.as_str()).await?;
+    }
     sqlx::query("DELETE FROM users WHERE id = $1")
         .bind(id.as_str())
         .execute(&mut *tx)
@@ -366,4 +382,33 @@ pub async fn delete_user(
     .map_err(Problem::internal)?;
     tx.commit().await.map_err(Problem::internal)?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Serialises the changes that can remove an admin (demote, disable,
+/// delete) across requests and replicas, taken before any row lock so two
+/// such changes cannot deadlock or both pass [`keep_an_admin`].
+async fn lock_admins(tx: &mut sqlx::PgConnection) -> Result<(), Problem> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('qsgw.users.last-admin'))")
+        .execute(tx)
+        .await
+        .map_err(Problem::internal)?;
+    Ok(())
+}
+
+/// 409 when `id` is the last enabled admin: without one, nobody can manage
+/// users any more (the console locks everyone out).
+async fn keep_an_admin(tx: &mut sqlx::PgConnection, id: &str) -> Result<(), Problem> {
+    let others: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM users WHERE role = 'admin' AND NOT disabled AND id <> $1",
+    )
+    .bind(id)
+    .fetch_one(tx)
+    .await
+    .map_err(Problem::internal)?;
+    if others == 0 {
+        return Err(Problem::conflict(
+            "this is the last enabled admin: make another user admin first",
+        ));
+    }
+    Ok(())
 }
