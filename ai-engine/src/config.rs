@@ -216,11 +216,11 @@ impl Config {
             etcd: etcd_settings(
                 s.etcd_endpoints,
                 s.etcd,
-                &shared::guard::Guard::new(if s.environment == "production" {
-                    shared::guard::Environment::Production
-                } else {
-                    shared::guard::Environment::Development
-                }),
+                &shared::guard::Guard::new(
+                    s.environment
+                        .parse()
+                        .map_err(|e: String| ConfigError::new("QSGW_ENVIRONMENT", e))?,
+                ),
                 s.allow_insecure_etcd,
             )?,
             window_clients: usize::try_from(s.window_clients).unwrap_or(usize::MAX),

@@ -33,10 +33,10 @@ fn revoked() -> Problem {
 }
 
 /// Middleware for [`axum::middleware::from_fn_with_state`].
-pub async fn check_user(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn check_user(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     // Bad or missing credentials are answered by the extractors (401 with
     // the precise reason); only valid tokens are checked here.
-    let Ok(principal) = state.auth.authenticate(req.headers()) else {
+    let Ok(principal) = state.auth.authenticate_request(&mut req) else {
         return next.run(req).await;
     };
     match live(&state.pool, &principal).await {

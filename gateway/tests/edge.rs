@@ -438,25 +438,8 @@ async fn connections_per_ip_are_capped() {
 
 /// Opens a TLS connection and upgrades it to the upstream's echo tunnel.
 async fn tunnel(g: &Gateway) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
-    let (_, mut tls) = handshake(
-        g.tls_addr,
-        client_config(pq_groups(), &g.cert_path(), false),
-        "localhost",
-    )
-    .await
-    .unwrap();
-    tls.write_all(
-        b"GET /upgrade HTTP/1.1\r\nhost: localhost\r\nconnection: Upgrade\r\nupgrade: echo\r\n\r\n",
-    )
-    .await
-    .unwrap();
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        tls.read_exact(&mut byte).await.unwrap();
-        head.push(byte[0]);
-    }
-    assert!(head.starts_with(b"HTTP/1.1 101"));
+    let (head, tls) = upgrade(g).await;
+    assert!(head.starts_with("http/1.1 101"), "{head}");
     tls
 }
 

@@ -168,25 +168,7 @@ async fn upgrade_passes_through_and_echoes() {
         &[],
     )
     .await;
-    let (_, mut tls) = handshake(
-        g.tls_addr,
-        client_config(pq_groups(), &g.cert_path(), false),
-        "localhost",
-    )
-    .await
-    .unwrap();
-    tls.write_all(
-        b"GET /upgrade HTTP/1.1\r\nhost: localhost\r\nconnection: Upgrade\r\nupgrade: echo\r\n\r\n",
-    )
-    .await
-    .unwrap();
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        tls.read_exact(&mut byte).await.unwrap();
-        head.push(byte[0]);
-    }
-    let head = String::from_utf8_lossy(&head).to_lowercase();
+    let (head, mut tls) = upgrade(&g).await;
     assert!(head.starts_with("http/1.1 101"), "{head}");
     assert!(head.contains("upgrade: echo"), "{head}");
     let msg = b"ping through the quantum-safe tunnel";

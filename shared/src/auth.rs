@@ -428,6 +428,23 @@ pub struct Authenticator {
 }
 
 impl Authenticator {
+    /// The principal of `req`: the one an earlier layer already
+    /// authenticated (kept in its extensions), else authenticated now and
+    /// kept there, so the rate limit, the revocation layers and the
+    /// extractors verify a credential once per request.
+    pub fn authenticate_request(
+        &self,
+        req: &mut axum::extract::Request,
+    ) -> Result<Principal, AuthError> {
+        if let Some(p) = req.extensions().get::<Principal>() {
+            return Ok(p.clone());
+        }
+        let principal = self.authenticate(req.headers())?;
+        tracing::Span::current().record("actor", principal.subject.as_str());
+        req.extensions_mut().insert(principal.clone());
+        Ok(principal)
+    }
+
     /// Authenticates from request headers.
     pub fn authenticate(&self, headers: &axum::http::HeaderMap) -> Result<Principal, AuthError> {
         if let Some(value) = headers.get(header::AUTHORIZATION) {

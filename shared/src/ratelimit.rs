@@ -111,7 +111,7 @@ pub struct Limited {
 /// Middleware for [`axum::middleware::from_fn_with_state`].
 pub async fn middleware(
     axum::extract::State(limited): axum::extract::State<Limited>,
-    req: Request,
+    mut req: Request,
     next: Next,
 ) -> Response {
     let path = req.uri().path();
@@ -121,7 +121,7 @@ pub async fn middleware(
     let principal = limited
         .auth
         .as_ref()
-        .and_then(|a| a.authenticate(req.headers()).ok());
+        .and_then(|a| a.authenticate_request(&mut req).ok());
     if !limited.limit_services
         && principal
             .as_ref()

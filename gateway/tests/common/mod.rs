@@ -374,3 +374,34 @@ pub async fn publish(
         .await
         .unwrap();
 }
+
+/// Opens a TLS connection (PQ groups, SNI localhost) and asks `/upgrade`
+/// for the upstream's echo tunnel: the response head, lower-cased, and the
+/// stream to go on with.
+pub async fn upgrade(
+    g: &Gateway,
+) -> (
+    String,
+    tokio_rustls::client::TlsStream<tokio::net::TcpStream>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (_, mut tls) = handshake(
+        g.tls_addr,
+        client_config(pq_groups(), &g.cert_path(), false),
+        "localhost",
+    )
+    .await
+    .unwrap();
+    tls.write_all(
+        b"GET /upgrade HTTP/1.1\r\nhost: localhost\r\nconnection: Upgrade\r\nupgrade: echo\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        tls.read_exact(&mut byte).await.unwrap();
+        head.push(byte[0]);
+    }
+    (String::from_utf8_lossy(&head).to_lowercase(), tls)
+}

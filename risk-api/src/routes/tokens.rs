@@ -130,8 +130,8 @@ pub async fn revoke_token(
 /// Middleware for [`axum::middleware::from_fn_with_state`]: a bearer token
 /// whose id was revoked is answered 401 before any handler runs. Missing
 /// or invalid credentials are left to the extractors (401 with the reason).
-pub async fn check(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let Ok(principal) = state.auth.authenticate(req.headers()) else {
+pub async fn check(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let Ok(principal) = state.auth.authenticate_request(&mut req) else {
         return next.run(req).await;
     };
     let AuthMethod::Jwt { jti } = &principal.method else {
