@@ -118,6 +118,20 @@ pub struct Assessment {
     /// CBOM uploaded with `strict=false`: the schema violations whose
     /// components/dependency entries were skipped (`[{pointer, message}]`).
     pub import_skipped: Option<Value>,
+    /// Scoring defaults given at upload (an asset's own value wins):
+    /// `data_shelf_life_years`, `migration_time_years`, `validity_years`,
+    /// `exposure`, `criticality`, `crqc_timeline`, `cnsa2_category`.
+    #[schema(value_type = crate::domain::inputs::Defaults)]
+    pub defaults: Value,
+    /// Distinct assets (a CBOM bom-ref, or an inventory's name + algorithm
+    /// + parameter + usage): what the overall score and readiness count.
+    pub distinct_asset_count: Option<i32>,
+    /// Distinct public-key assets (the readiness denominator).
+    pub pqc_relevant_assets: Option<i32>,
+    /// Distinct assets per lane: quantum, hygiene, identify, safe.
+    pub lane_counts: Option<Value>,
+    /// The ML engine's CRQC timeline data version of the last run.
+    pub crqc_timelines_version: Option<String>,
     /// Runs started (a run interrupted by a crash or deploy is taken over
     /// by another worker: one more attempt).
     pub attempts: i32,
@@ -136,7 +150,7 @@ pub struct Assessment {
 }
 
 /// Columns of [`Assessment`].
-pub const ASSESSMENT_COLS: &str = "id, organization_id, name, description, status, source_format, source_spec_version, asset_count, assets_scored, overall_risk_score::float8 AS overall_risk_score, critical_count, high_count, medium_count, low_count, info_count, pqc_readiness_pct::float8 AS pqc_readiness_pct, earliest_deadline_year, failure_reason, import_skipped, attempts, created_by, started_at, completed_at, version, created_at, updated_at";
+pub const ASSESSMENT_COLS: &str = "id, organization_id, name, description, status, source_format, source_spec_version, asset_count, assets_scored, overall_risk_score::float8 AS overall_risk_score, critical_count, high_count, medium_count, low_count, info_count, pqc_readiness_pct::float8 AS pqc_readiness_pct, earliest_deadline_year, failure_reason, import_skipped, defaults, distinct_asset_count, pqc_relevant_assets, lane_counts, crqc_timelines_version, attempts, created_by, started_at, completed_at, version, created_at, updated_at";
 
 /// A finding.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
@@ -201,6 +215,23 @@ pub struct Finding {
     pub policy_verdict: Option<String>,
     /// CBOM: evidence locations.
     pub locations: Value,
+    /// Which lane ranks it: quantum (exposure to a CRQC), hygiene (weak
+    /// today), identify (unknown name) or safe.
+    pub lane: Option<String>,
+    /// The horizon of its quantum finding: `{kind, years, why}`
+    /// (confidentiality: x + y; authenticity: y + validity; symmetric).
+    pub horizon: Option<Value>,
+    /// Mosca made explicit: `shelf_life_years` (x), `migration_years` (y),
+    /// `validity_years`, `horizon_years`, the chosen `band`, its
+    /// `crqc_probability` and `margin_years`, `latest_start_year`, and
+    /// `bands[]` with the same per band.
+    pub mosca: Option<Value>,
+    /// Quantum lane score.
+    pub quantum_score: Option<f64>,
+    /// Hygiene lane score.
+    pub hygiene_score: Option<f64>,
+    /// Whether its rank holds under every CRQC timeline band.
+    pub rank_holds_across_bands: Option<bool>,
     /// Computed NIST PQ security category, when known.
     pub nist_quantum_level: Option<i32>,
     /// Computed classical strength in bits, when known.
@@ -210,7 +241,7 @@ pub struct Finding {
 }
 
 /// Columns of [`Finding`].
-pub const FINDING_COLS: &str = "id, assessment_id, organization_id, asset_name, asset_ref, asset_type, algorithm, parameter, usage, quantum_threat, risk_score::float8 AS risk_score, severity, nist_deprecated_year, nist_disallowed_year, policy_status, mosca_exposed, mosca_margin_years::float8 AS mosca_margin_years, recommendation, priority, factors, document_disagreement, paths, occurrences, checks, valid_until, oid, locations, nist_quantum_level, classical_level, crypto_functions, policy_verdict, created_at";
+pub const FINDING_COLS: &str = "id, assessment_id, organization_id, asset_name, asset_ref, asset_type, algorithm, parameter, usage, quantum_threat, risk_score::float8 AS risk_score, severity, nist_deprecated_year, nist_disallowed_year, policy_status, mosca_exposed, mosca_margin_years::float8 AS mosca_margin_years, recommendation, priority, factors, document_disagreement, paths, occurrences, checks, valid_until, oid, locations, nist_quantum_level, classical_level, crypto_functions, policy_verdict, lane, horizon, mosca, quantum_score::float8 AS quantum_score, hygiene_score::float8 AS hygiene_score, rank_holds_across_bands, created_at";
 
 /// One assessment, restricted to `org` when given (tenancy).
 pub async fn get_assessment(
@@ -247,6 +278,8 @@ pub async fn insert_findings(
         let (mut paths, mut occ, mut checks, mut until, mut oids, mut locs) =
             (vec![], vec![], vec![], vec![], vec![], vec![]);
         let (mut nql, mut cl, mut funcs, mut verdicts) = (vec![], vec![], vec![], vec![]);
+        let (mut lanes, mut horizons, mut moscas, mut qs, mut hs, mut holds) =
+            (vec![], vec![], vec![], vec![], vec![], vec![]);
         for f in chunk {
             ids.push(shared::ids::FindingId::new().as_str().to_owned());
             names.push(f.asset.name.clone());
@@ -261,8 +294,29 @@ pub async fn insert_findings(
             dep.push(f.ml.deprecated_after);
             dis.push(f.ml.disallowed_after);
             pol.push(f.ml.policy_status.clone());
-            exposed.push(f.ml.mosca.as_ref().map(|m| m.exposed));
-            margin.push(f.ml.mosca.as_ref().map(|m| m.margin_years));
+            exposed.push(f.ml.mosca_exposed());
+            margin.push(f.ml.mosca_margin_years());
+            lanes.push(
+                f.ml.lane
+                    .clone()
+                    .filter(|l| matches!(l.as_str(), "quantum" | "hygiene" | "identify" | "safe")),
+            );
+            horizons.push(
+                f.ml.horizon
+                    .as_ref()
+                    .filter(|h| h.is_object())
+                    .map(Value::to_string),
+            );
+            moscas.push(
+                f.ml.mosca
+                    .as_ref()
+                    .filter(|m| m.is_object())
+                    .map(Value::to_string),
+            );
+            let lane_score = |v: Option<f64>| v.filter(|v| (0.0..=100.0).contains(v));
+            qs.push(lane_score(f.ml.quantum_score));
+            hs.push(lane_score(f.ml.hygiene_score));
+            holds.push(f.ml.rank_holds_across_bands);
             recs.push(f.ml.recommendation.clone());
             prio.push(f.priority);
             factors.push(f.ml.factors.to_string());
@@ -297,18 +351,20 @@ pub async fn insert_findings(
                  quantum_threat, risk_score, severity, nist_deprecated_year, nist_disallowed_year, policy_status,
                  mosca_exposed, mosca_margin_years, recommendation, priority, factors, document_disagreement,
                  paths, occurrences, checks, valid_until, oid, locations, nist_quantum_level, classical_level,
-                 crypto_functions, policy_verdict)
+                 crypto_functions, policy_verdict, lane, horizon, mosca, quantum_score, hygiene_score,
+                 rank_holds_across_bands)
              SELECT t.id, $2, $3, t.name, t.ref, t.typ, t.alg, t.param, t.usage, t.threat, t.score, t.sev, t.dep, t.dis, t.pol,
                     t.exposed, t.margin, t.rec, t.prio, t.factors::jsonb, t.disagree::jsonb,
                     t.paths::jsonb, t.occ, t.checks::jsonb, t.until, t.oid, t.locs::jsonb, t.nql, t.cl,
-                    t.funcs::jsonb, t.verdict
+                    t.funcs::jsonb, t.verdict, t.lane, t.horizon::jsonb, t.mosca::jsonb, t.qs, t.hs, t.holds
              FROM UNNEST($1::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
                          $11::float8[], $12::text[], $13::int4[], $14::int4[], $15::text[], $16::bool[], $17::float8[],
                          $18::text[], $19::int4[], $20::text[], $21::text[],
                          $22::text[], $23::int4[], $24::text[], $25::text[], $26::text[], $27::text[],
-                         $28::int4[], $29::int4[], $30::text[], $31::text[])
+                         $28::int4[], $29::int4[], $30::text[], $31::text[],
+                         $32::text[], $33::text[], $34::text[], $35::float8[], $36::float8[], $37::bool[])
                   AS t(id, name, ref, typ, alg, param, usage, threat, score, sev, dep, dis, pol, exposed, margin, rec, prio, factors, disagree,
-                       paths, occ, checks, until, oid, locs, nql, cl, funcs, verdict)",
+                       paths, occ, checks, until, oid, locs, nql, cl, funcs, verdict, lane, horizon, mosca, qs, hs, holds)",
         )
         .bind(&ids)
         .bind(assessment_id)
@@ -341,6 +397,12 @@ pub async fn insert_findings(
         .bind(&cl)
         .bind(&funcs)
         .bind(&verdicts)
+        .bind(&lanes)
+        .bind(&horizons)
+        .bind(&moscas)
+        .bind(&qs)
+        .bind(&hs)
+        .bind(&holds)
         .execute(&mut *conn)
         .await?;
     }
@@ -353,11 +415,14 @@ pub async fn complete(
     id: &str,
     asset_count: usize,
     s: &Summary,
+    crqc_timelines_version: Option<&str>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE assessments SET status = 'completed', asset_count = $2, overall_risk_score = $3, critical_count = $4,
              high_count = $5, medium_count = $6, low_count = $7, info_count = $8, pqc_readiness_pct = $9,
-             earliest_deadline_year = $10, failure_reason = NULL, completed_at = now(), updated_at = now(),
+             earliest_deadline_year = $10, distinct_asset_count = $11, pqc_relevant_assets = $12,
+             lane_counts = $13, crqc_timelines_version = $14,
+             failure_reason = NULL, completed_at = now(), updated_at = now(),
              lease_owner = NULL, lease_expires_at = NULL, assets_scored = $2, version = version + 1
          WHERE id = $1",
     )
@@ -371,6 +436,10 @@ pub async fn complete(
     .bind(s.info)
     .bind(s.pqc_readiness_pct)
     .bind(s.earliest_deadline_year)
+    .bind(s.distinct_assets)
+    .bind(s.pqc_relevant_assets)
+    .bind(serde_json::to_value(&s.lanes).unwrap_or(Value::Null))
+    .bind(crqc_timelines_version)
     .execute(conn)
     .await?;
     Ok(())

@@ -21,6 +21,7 @@ use serde_json::{json, Value};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::domain::inputs::Defaults;
 use crate::domain::inventory::{from_inventory, AssetRecord, InventoryAsset};
 use crate::domain::{cbom, summary};
 use crate::repo::{self, Actor};
@@ -299,23 +300,38 @@ async fn run(
     job: &Job,
     progress: &AtomicUsize,
 ) -> Result<(), sqlx::Error> {
-    let doc: Option<(Option<Value>,)> =
-        sqlx::query_as("SELECT source_document FROM assessments WHERE id = $1")
+    let row: Option<(Option<Value>, Value)> =
+        sqlx::query_as("SELECT source_document, defaults FROM assessments WHERE id = $1")
             .bind(&job.id)
             .fetch_optional(&state.pool)
             .await?;
-    let doc = doc.and_then(|(d,)| d).unwrap_or(Value::Null);
+    let (doc, defaults) = row.unwrap_or((None, Value::Null));
+    let doc = doc.unwrap_or(Value::Null);
+    // Validated at upload; unreadable only if edited by hand in the database.
+    let defaults: Defaults = match serde_json::from_value(defaults) {
+        Ok(d) => d,
+        Err(e) => {
+            return fail(
+                state,
+                owner,
+                &job.id,
+                &format!("stored defaults are unreadable: {e}"),
+            )
+            .await
+        }
+    };
     let assets = match assets_of(&job.source_format, &doc) {
         Ok(a) => a,
         Err(reason) => return fail(state, owner, &job.id, &reason).await,
     };
     drop(doc);
-    let scores = match crate::ml::score(&state.http, &state.ml_url, &assets, progress).await {
-        Ok(s) => s,
-        Err(reason) => return fail(state, owner, &job.id, &reason).await,
-    };
+    let scores =
+        match crate::ml::score(&state.http, &state.ml_url, &assets, &defaults, progress).await {
+            Ok(s) => s,
+            Err(reason) => return fail(state, owner, &job.id, &reason).await,
+        };
     let count = assets.len();
-    let findings = summary::findings(assets, scores);
+    let findings = summary::findings(assets, scores.results);
     let sum = summary::summarise(&findings);
 
     let mut tx = state.pool.begin().await?;
@@ -335,7 +351,14 @@ async fn run(
         .execute(&mut *tx)
         .await?;
     repo::insert_findings(&mut tx, &job.id, &job.organization_id, &findings).await?;
-    repo::complete(&mut tx, &job.id, count, &sum).await?;
+    repo::complete(
+        &mut tx,
+        &job.id,
+        count,
+        &sum,
+        scores.crqc_timelines_version.as_deref(),
+    )
+    .await?;
     repo::audit(
         &mut tx,
         &Actor::system(),

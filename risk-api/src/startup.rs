@@ -249,6 +249,7 @@ pub fn api(state: AppState, body_limit: usize, cbom_limit: usize) -> OpenApiRout
         ))
         .routes(routes!(assessments::assessment_summary))
         .routes(routes!(assessments::rerun_assessment))
+        .routes(routes!(assessments::scoring_options))
         .routes(routes!(findings::list_findings))
         .routes(routes!(reports::report))
         .routes(routes!(export::export_cbom))

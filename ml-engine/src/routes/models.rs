@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use crate::model::calibration::ModelInfo;
 use crate::model::policy::{Category, Document};
-use crate::model::scoring::Options;
+use crate::model::scoring::{Criticality, Exposure, Options, DEFAULT_VALIDITY_YEARS};
 use crate::model::timeline::Band;
 use crate::state::AppState;
 
@@ -96,6 +96,23 @@ pub struct ModelsResponse {
     pub calibration: ModelInfo,
     /// Default scoring parameters (CRQC estimate and curve, as-of year, policy).
     pub defaults: Options,
+    /// What an asset that does not say is scored with.
+    pub asset_defaults: AssetDefaults,
+}
+
+/// The per-asset inputs assumed when a request leaves them out.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssetDefaults {
+    /// Mosca's x.
+    pub data_shelf_life_years: f64,
+    /// Mosca's y.
+    pub migration_time_years: f64,
+    /// Years a signature must stay trusted without `valid_until`.
+    pub validity_years: f64,
+    /// Exposure.
+    pub exposure: Exposure,
+    /// Criticality.
+    pub criticality: Criticality,
 }
 
 /// Versions of the knowledge base, the policy packs, the CRQC timelines and
@@ -159,5 +176,12 @@ pub async fn models(State(state): State<AppState>) -> Result<AppJson<ModelsRespo
         },
         calibration: engine.calibrator.info.clone(),
         defaults: state.defaults.clone(),
+        asset_defaults: AssetDefaults {
+            data_shelf_life_years: super::score::DEFAULT_SHELF_LIFE_YEARS,
+            migration_time_years: super::score::DEFAULT_MIGRATION_YEARS,
+            validity_years: DEFAULT_VALIDITY_YEARS,
+            exposure: Exposure::default(),
+            criticality: Criticality::default(),
+        },
     }))
 }

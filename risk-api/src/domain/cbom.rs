@@ -29,6 +29,7 @@ use serde::Serialize;
 use serde_json::Value;
 use shared::error::{FieldError, Problem};
 
+use super::inputs::{AssetInputs, Defaults};
 use super::inventory::{AssetRecord, Declared, MAX_ASSETS};
 
 /// CycloneDX 1.6/1.7 `algorithmProperties.cryptoFunctions` values
@@ -685,6 +686,17 @@ fn record(g: &Graph<'_>, i: usize) -> AssetRecord {
             _ => {}
         }
     }
+    // Mosca inputs a component declares (`quantun:data_shelf_life_years`,
+    // …); bad values were refused at upload by [`inputs`].
+    let (given, _) = AssetInputs::from_properties(c.get("properties"), "");
+    rec.data_shelf_life_years = given.data_shelf_life_years;
+    rec.migration_time_years = given.migration_time_years;
+    rec.validity_years = given.validity_years;
+    rec.exposure = given.exposure;
+    rec.criticality = given.criticality;
+    if given.valid_until.is_some() {
+        rec.valid_until = given.valid_until;
+    }
     rec.locations = c
         .pointer("/evidence/occurrences")
         .and_then(Value::as_array)
@@ -1069,6 +1081,36 @@ fn hybrid_record(g: &Graph<'_>, h: &Hybrid) -> AssetRecord {
         ..AssetRecord::default()
     }
 }
+
+/// The document's scoring defaults (`metadata.properties` in the
+/// `quantun:` namespace) and every bad `quantun:` input in it, metadata and
+/// components (nested ones too), named by JSON pointer.
+pub fn inputs(doc: &Value) -> (Defaults, Vec<FieldError>) {
+    fn walk(list: &Value, at: &str, depth: usize, errors: &mut Vec<FieldError>) {
+        if depth > MAX_DEPTH || errors.len() >= MAX_INPUT_ERRORS {
+            return;
+        }
+        for (i, c) in list.as_array().into_iter().flatten().enumerate() {
+            let here = format!("{at}/{i}");
+            let (_, e) =
+                AssetInputs::from_properties(c.get("properties"), &format!("{here}/properties"));
+            errors.extend(e);
+            if let Some(inner) = c.get("components") {
+                walk(inner, &format!("{here}/components"), depth + 1, errors);
+            }
+        }
+    }
+    let (d, mut errors) =
+        Defaults::from_properties(doc.pointer("/metadata/properties"), "/metadata/properties");
+    if let Some(c) = doc.get("components") {
+        walk(c, "/components", 0, &mut errors);
+    }
+    errors.truncate(MAX_INPUT_ERRORS);
+    (d, errors)
+}
+
+/// Bad `quantun:` inputs reported per upload.
+const MAX_INPUT_ERRORS: usize = 100;
 
 fn collect<'a>(list: &'a [Value], depth: usize, out: &mut Vec<&'a Value>) -> Result<(), Problem> {
     if depth > MAX_DEPTH {

@@ -19,8 +19,7 @@ pub const USAGES: &[&str] = &[
     "protocol",
     "other",
 ];
-const EXPOSURES: &[&str] = &["internet", "internal", "isolated"];
-const CRITICALITIES: &[&str] = &["low", "medium", "high", "critical"];
+use super::inputs::{check_years, CRITICALITIES, EXPOSURES};
 
 /// One asset of a JSON inventory.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -55,6 +54,10 @@ pub struct InventoryAsset {
     /// horizon is migration time + the validity left.
     #[serde(default)]
     pub valid_until: Option<String>,
+    /// Or the years a signature made today must stay trusted (declared
+    /// key or firmware lifetime), 0..=100.
+    #[serde(default)]
+    pub validity_years: Option<f64>,
 }
 
 /// An asset ready for scoring, whatever its source.
@@ -92,8 +95,11 @@ pub struct AssetRecord {
     pub occurrences: u32,
     /// CBOM: structural checks applied to the score (protocol version, mode, padding, …).
     pub checks: Vec<super::cbom::Check>,
-    /// CBOM: certificate `notValidAfter` or key `expirationDate`, as given.
+    /// Certificate `notValidAfter`, key `expirationDate` or the
+    /// inventory's / `quantun:valid_until` value, as given.
     pub valid_until: Option<String>,
+    /// Declared years a signature must stay trusted (when no `valid_until`).
+    pub validity_years: Option<f64>,
     /// CBOM: the component's `oid`.
     pub oid: Option<String>,
     /// CBOM: the algorithm's `cryptoFunctions` (CycloneDX values only,
@@ -159,10 +165,9 @@ pub fn from_inventory(items: &[InventoryAsset]) -> Result<Vec<AssetRecord>, Prob
         for (n, v) in [
             ("data_shelf_life_years", a.data_shelf_life_years),
             ("migration_time_years", a.migration_time_years),
+            ("validity_years", a.validity_years),
         ] {
-            if v.is_some_and(|v| !v.is_finite() || !(0.0..=100.0).contains(&v)) {
-                errors.push(FieldError::new(f(n), "must be 0..=100 years"));
-            }
+            check_years(&f(n), v, &mut errors);
         }
         if a.valid_until
             .as_deref()
@@ -195,6 +200,7 @@ pub fn from_inventory(items: &[InventoryAsset]) -> Result<Vec<AssetRecord>, Prob
             exposure: a.exposure.clone(),
             criticality: a.criticality.clone(),
             valid_until: a.valid_until.clone(),
+            validity_years: a.validity_years,
             occurrences: 1,
             ..AssetRecord::default()
         })

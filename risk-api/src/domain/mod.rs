@@ -2,6 +2,7 @@
 //! assessment summary arithmetic. No I/O.
 
 pub mod cbom;
+pub mod inputs;
 pub mod inventory;
 pub mod json_limits;
 pub mod schema;

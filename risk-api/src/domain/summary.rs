@@ -34,9 +34,25 @@ pub struct MlResult {
     /// IR 8547 disallowed after.
     #[serde(default)]
     pub disallowed_after: Option<i32>,
-    /// Mosca.
+    /// Mosca made explicit (x, y, validity, H, per band P(CRQC within H),
+    /// slack and latest start year), kept as the engine sent it.
     #[serde(default)]
-    pub mosca: Option<MlMosca>,
+    pub mosca: Option<Value>,
+    /// quantum | hygiene | identify | safe (absent from older engines).
+    #[serde(default)]
+    pub lane: Option<String>,
+    /// The horizon of a quantum finding: `{kind, years, why}`.
+    #[serde(default)]
+    pub horizon: Option<Value>,
+    /// Quantum lane score.
+    #[serde(default)]
+    pub quantum_score: Option<f64>,
+    /// Hygiene lane score.
+    #[serde(default)]
+    pub hygiene_score: Option<f64>,
+    /// Whether the asset's rank in its batch holds under every CRQC band.
+    #[serde(default)]
+    pub rank_holds_across_bands: Option<bool>,
     /// 0..100.
     pub risk_score: f64,
     /// CRITICAL..INFO.
@@ -48,13 +64,16 @@ pub struct MlResult {
     pub factors: Value,
 }
 
-/// Mosca part of an ML answer.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct MlMosca {
-    /// Exposed.
-    pub exposed: bool,
-    /// Margin in years.
-    pub margin_years: f64,
+impl MlResult {
+    /// Mosca: exposed at the chosen band's median.
+    pub fn mosca_exposed(&self) -> Option<bool> {
+        self.mosca.as_ref()?.get("exposed")?.as_bool()
+    }
+
+    /// Mosca: z − H in years under the chosen band.
+    pub fn mosca_margin_years(&self) -> Option<f64> {
+        self.mosca.as_ref()?.get("margin_years")?.as_f64()
+    }
 }
 
 /// A finding ready to insert.
@@ -73,10 +92,11 @@ pub struct NewFinding {
 /// Numbers stored on a completed assessment.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Summary {
-    /// Overall score: the mean of the worst finding and the average, so one
-    /// critical asset is not drowned by many harmless ones.
+    /// Overall score over distinct assets: the mean of the worst asset and
+    /// the average, so one critical asset is not drowned by many harmless
+    /// ones, and an asset listed twice is not counted twice.
     pub overall_risk_score: f64,
-    /// Counts by severity.
+    /// Finding rows by severity.
     pub critical: i32,
     /// HIGH.
     pub high: i32,
@@ -86,12 +106,21 @@ pub struct Summary {
     pub low: i32,
     /// INFO.
     pub info: i32,
-    /// Share of assets already quantum-safe (threat none or grover, and
-    /// acceptable by policy), 0..100.
-    pub pqc_readiness_pct: f64,
+    /// Share of the distinct public-key assets already post-quantum
+    /// (threat none and acceptable by policy), 0..100; `None` when there is
+    /// no public-key asset. Symmetric ciphers, hashes and MACs (Grover only)
+    /// need no PQC migration and are not in it; unidentified names are
+    /// counted in the `identify` lane instead.
+    pub pqc_readiness_pct: Option<f64>,
     /// Earliest IR 8547 year after which a finding's algorithm is deprecated
     /// or disallowed.
     pub earliest_deadline_year: Option<i32>,
+    /// Distinct assets (bom-ref, or name + algorithm + parameter + usage).
+    pub distinct_assets: i32,
+    /// Distinct public-key assets: the readiness denominator.
+    pub pqc_relevant_assets: i32,
+    /// Distinct assets per lane (the lane of their worst row).
+    pub lanes: std::collections::BTreeMap<String, i32>,
 }
 
 fn severity_rank(s: &str) -> u8 {
@@ -206,27 +235,58 @@ fn disagreement(asset: &AssetRecord, ml: &MlResult) -> Option<Value> {
     (!items.is_empty()).then(|| Value::Array(items))
 }
 
-/// Summary figures over all findings.
+/// What makes two finding rows the same asset: the CBOM bom-ref, or for
+/// an inventory the name, canonical algorithm and usage (the canonical
+/// name already carries the key size or curve, so `RSA` + `2048` and
+/// `RSA-2048` are one asset); the parameter as given only counts for
+/// names the engine does not know.
+fn asset_key(f: &NewFinding) -> String {
+    match &f.asset.asset_ref {
+        Some(r) => format!("ref\u{0}{r}"),
+        None => format!(
+            "inv\u{0}{}\u{0}{}\u{0}{}\u{0}{}",
+            f.asset.name.trim().to_lowercase(),
+            f.ml.algorithm.to_lowercase(),
+            if f.ml.known {
+                String::new()
+            } else {
+                f.asset
+                    .parameter
+                    .as_deref()
+                    .unwrap_or("")
+                    .trim()
+                    .to_lowercase()
+            },
+            f.asset.usage.as_deref().unwrap_or("")
+        ),
+    }
+}
+
+/// One distinct asset: its worst row, and what its rows say about PQC.
+struct Distinct<'a> {
+    worst: &'a NewFinding,
+    /// Some row is public-key cryptography (Shor-breakable or post-quantum).
+    public_key: bool,
+    /// Every public-key row is post-quantum and acceptable.
+    ready: bool,
+}
+
+/// Summary figures: severity counts and the earliest deadline over finding
+/// rows; the overall score, readiness and lanes over distinct assets.
 pub fn summarise(findings: &[NewFinding]) -> Summary {
     let mut s = Summary::default();
     if findings.is_empty() {
         return s;
     }
-    let (mut max, mut sum, mut safe) = (0.0_f64, 0.0_f64, 0_u32);
+    let mut assets: Vec<Distinct<'_>> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for f in findings {
-        max = max.max(f.ml.risk_score);
-        sum += f.ml.risk_score;
         match f.ml.severity.as_str() {
             "CRITICAL" => s.critical += 1,
             "HIGH" => s.high += 1,
             "MEDIUM" => s.medium += 1,
             "LOW" => s.low += 1,
             _ => s.info += 1,
-        }
-        if matches!(f.ml.quantum_threat.as_str(), "none" | "grover")
-            && f.ml.policy_status == "acceptable"
-        {
-            safe += 1;
         }
         let year = [f.ml.deprecated_after, f.ml.disallowed_after]
             .into_iter()
@@ -236,10 +296,43 @@ pub fn summarise(findings: &[NewFinding]) -> Summary {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
+        let public_key = matches!(f.ml.quantum_threat.as_str(), "shor" | "none");
+        let ready = f.ml.quantum_threat == "none" && f.ml.policy_status == "acceptable";
+        let i = *index.entry(asset_key(f)).or_insert_with(|| {
+            assets.push(Distinct {
+                worst: f,
+                public_key: false,
+                ready: true,
+            });
+            assets.len() - 1
+        });
+        let d = &mut assets[i];
+        if f.ml.risk_score > d.worst.ml.risk_score {
+            d.worst = f;
+        }
+        if public_key {
+            d.public_key = true;
+            d.ready &= ready;
+        }
     }
-    let n = findings.len() as f64;
+    let (mut max, mut sum, mut ready) = (0.0_f64, 0.0_f64, 0_i32);
+    for d in &assets {
+        max = max.max(d.worst.ml.risk_score);
+        sum += d.worst.ml.risk_score;
+        if d.public_key {
+            s.pqc_relevant_assets += 1;
+            if d.ready {
+                ready += 1;
+            }
+        }
+        let lane = d.worst.ml.lane.clone().unwrap_or_else(|| "unknown".into());
+        *s.lanes.entry(lane).or_insert(0) += 1;
+    }
+    let n = assets.len() as f64;
+    s.distinct_assets = i32::try_from(assets.len()).unwrap_or(i32::MAX);
     s.overall_risk_score = round2(((max + sum / n) / 2.0).clamp(0.0, 100.0));
-    s.pqc_readiness_pct = round2(f64::from(safe) * 100.0 / n);
+    s.pqc_readiness_pct = (s.pqc_relevant_assets > 0)
+        .then(|| round2(f64::from(ready) * 100.0 / f64::from(s.pqc_relevant_assets)));
     s
 }
 

@@ -14,6 +14,7 @@ use shared::pagination::Page;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{actor, db, page, page_of, parse_id, scope, Reader, Writer};
+use crate::domain::inputs::Defaults;
 use crate::domain::inventory::{from_inventory, InventoryAsset};
 use crate::domain::{cbom, json_limits, schema};
 
@@ -38,6 +39,10 @@ pub struct CreateAssessment {
     pub description: Option<String>,
     /// The assets (1..100,000).
     pub inventory: Vec<InventoryAsset>,
+    /// Scoring defaults for assets that do not say (an asset's own value
+    /// wins), the CRQC timeline band and the CNSA 2.0 category.
+    #[serde(default)]
+    pub defaults: Defaults,
 }
 
 /// Query of a CBOM upload (the body is the CBOM itself).
@@ -50,6 +55,20 @@ pub struct CbomQuery {
     pub organization_id: Option<String>,
     /// Description.
     pub description: Option<String>,
+    /// Default Mosca x for components without `quantun:data_shelf_life_years` (0..=100).
+    pub data_shelf_life_years: Option<f64>,
+    /// Default Mosca y for components without `quantun:migration_time_years` (0..=100).
+    pub migration_time_years: Option<f64>,
+    /// Default years a signature must stay trusted (0..=100).
+    pub validity_years: Option<f64>,
+    /// Default exposure: internet, internal or isolated.
+    pub exposure: Option<String>,
+    /// Default criticality: low, medium, high or critical.
+    pub criticality: Option<String>,
+    /// CRQC timeline band (see `GET /api/v1/scoring-options`).
+    pub crqc_timeline: Option<String>,
+    /// CNSA 2.0 system category (see `GET /api/v1/scoring-options`).
+    pub cnsa2_category: Option<String>,
     /// true (default): a CBOM that violates the CycloneDX 1.6/1.7 JSON schema is refused (422
     /// naming each JSON pointer). false: the top-level components and dependency entries with
     /// violations are skipped, the rest imported, and the skipped ones listed in
@@ -86,8 +105,25 @@ pub struct AssessmentSummary {
     pub counts: Value,
     /// Total assets.
     pub asset_count: i32,
-    /// Share of quantum-safe assets.
+    /// Share of the distinct public-key assets already post-quantum
+    /// (symmetric ciphers, hashes and unidentified names are not counted);
+    /// null when there is no public-key asset.
     pub pqc_readiness_pct: Option<f64>,
+    /// Distinct assets (what the overall score and readiness count).
+    pub distinct_asset_count: Option<i32>,
+    /// Distinct public-key assets (the readiness denominator).
+    pub pqc_relevant_assets: Option<i32>,
+    /// Distinct assets per lane: quantum (exposure to a CRQC), hygiene
+    /// (weak today), identify (unknown names to resolve), safe.
+    pub lanes: Value,
+    /// Finding rows per lane.
+    pub findings_by_lane: Value,
+    /// Findings whose priority rank changes with the CRQC timeline band.
+    pub rank_depends_on_band: i64,
+    /// The defaults the assessment was scored with.
+    pub defaults: Value,
+    /// CRQC timeline data version used.
+    pub crqc_timelines_version: Option<String>,
     /// Earliest IR 8547 deprecation/disallowance year hit.
     pub earliest_deadline_year: Option<i32>,
     /// Findings by threat class.
@@ -140,6 +176,37 @@ async fn target_org(
         .ok_or_else(|| Problem::not_found("organization not found"))
 }
 
+impl CbomQuery {
+    /// The scoring defaults given as query parameters.
+    fn defaults(&self) -> Defaults {
+        Defaults {
+            data_shelf_life_years: self.data_shelf_life_years,
+            migration_time_years: self.migration_time_years,
+            validity_years: self.validity_years,
+            exposure: self.exposure.clone(),
+            criticality: self.criticality.clone(),
+            crqc_timeline: self.crqc_timeline.clone(),
+            cnsa2_category: self.cnsa2_category.clone(),
+        }
+    }
+}
+
+/// The band and category of `d` checked against the ML engine's lists
+/// (the engine is their one home). When the engine cannot be asked, they
+/// pass here and a run with an unknown one fails naming it.
+async fn check_with_engine(state: &AppState, d: &Defaults, prefix: &str) -> Vec<FieldError> {
+    if d.crqc_timeline.is_none() && d.cnsa2_category.is_none() {
+        return Vec::new();
+    }
+    match crate::ml::options(&state.http, &state.ml_url).await {
+        Ok(o) => o.check(d, prefix),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot check crqc_timeline/cnsa2_category with the ML engine; the run will");
+            Vec::new()
+        }
+    }
+}
+
 /// The organization of a JSON-inventory upload: the body's
 /// `organization_id`, or the query's when the body has none. Both given and
 /// different is a 422, never silently resolved one way; `name` and
@@ -153,6 +220,13 @@ fn json_body_org(q: CbomQuery, body: Option<String>) -> Result<Option<String>, P
                 "is a query parameter of CBOM uploads only; give it in the JSON body",
             ));
         }
+    }
+    let d = serde_json::to_value(q.defaults()).unwrap_or(Value::Null);
+    for field in d.as_object().into_iter().flat_map(|o| o.keys()) {
+        errors.push(FieldError::new(
+            field.clone(),
+            "is a query parameter of CBOM uploads only; give it in the JSON body's defaults",
+        ));
     }
     let org = match (q.organization_id, body) {
         (Some(query), Some(body)) if query != body => {
@@ -220,6 +294,7 @@ pub async fn create_assessment(
         .map(|v| v.trim().to_ascii_lowercase())
         .unwrap_or_default();
     let mut skipped: Option<Value> = None;
+    let defaults: Defaults;
     let (org_given, name, description, format, spec, doc, count) = if ct == CYCLONEDX_JSON {
         let q: CbomQuery = parse_query(uri.query().unwrap_or(""))?;
         // Bounded before anything is built from the body.
@@ -245,6 +320,12 @@ pub async fn create_assessment(
             skipped = Some(json!(issues));
         }
         let parsed = cbom::parse(&doc)?;
+        let (from_doc, mut errors) = cbom::inputs(&doc);
+        errors.extend(q.defaults().validate(""));
+        if !errors.is_empty() {
+            return Err(Problem::validation(errors));
+        }
+        defaults = q.defaults().or(from_doc);
         let name = q.name.clone().unwrap_or_else(|| {
             doc.pointer("/metadata/component/name")
                 .and_then(Value::as_str)
@@ -270,6 +351,11 @@ pub async fn create_assessment(
         let q: CbomQuery = parse_query(uri.query().unwrap_or(""))?;
         let org = json_body_org(q, req.organization_id.clone())?;
         let assets = from_inventory(&req.inventory)?;
+        let errors = req.defaults.validate("defaults.");
+        if !errors.is_empty() {
+            return Err(Problem::validation(errors));
+        }
+        defaults = req.defaults;
         let doc = json!({ "inventory": req.inventory });
         (
             org,
@@ -285,13 +371,19 @@ pub async fn create_assessment(
             "expected Content-Type application/json (inventory) or {CYCLONEDX_JSON} (CBOM)"
         )));
     };
-    let errors: Vec<FieldError> = [
+    let mut errors: Vec<FieldError> = [
         check_text("name", Some(&name), 200, true),
         check_text("description", description.as_deref(), 4000, false),
     ]
     .into_iter()
     .flatten()
     .collect();
+    let prefix = if format == "inventory" {
+        "defaults."
+    } else {
+        ""
+    };
+    errors.extend(check_with_engine(&state, &defaults, prefix).await);
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }
@@ -299,8 +391,8 @@ pub async fn create_assessment(
     let id = AssessmentId::new();
     let mut tx = state.pool.begin().await.map_err(db)?;
     let a: Assessment = sqlx::query_as(&format!(
-        "INSERT INTO assessments (id, organization_id, name, description, source_format, source_spec_version, source_document, asset_count, created_by, import_skipped)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {ASSESSMENT_COLS}"
+        "INSERT INTO assessments (id, organization_id, name, description, source_format, source_spec_version, source_document, asset_count, created_by, import_skipped, defaults)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {ASSESSMENT_COLS}"
     ))
     .bind(id.as_str())
     .bind(&org)
@@ -312,6 +404,7 @@ pub async fn create_assessment(
     .bind(i32::try_from(count).unwrap_or(i32::MAX))
     .bind(p.subject.chars().take(320).collect::<String>())
     .bind(&skipped)
+    .bind(serde_json::to_value(&defaults).map_err(Problem::internal)?)
     .fetch_one(&mut *tx)
     .await
     .map_err(db)?;
@@ -322,7 +415,7 @@ pub async fn create_assessment(
         "assessment.create",
         "assessment",
         &a.id,
-        json!({"format": format, "assets": count}),
+        json!({"format": format, "assets": count, "defaults": defaults}),
     )
     .await
     .map_err(db)?;
@@ -430,8 +523,17 @@ pub async fn summary_of(state: &AppState, a: &Assessment) -> Result<AssessmentSu
     .fetch_all(&state.pool)
     .await
     .map_err(db)?;
-    let (disagreements,): (i64,) = sqlx::query_as(
-        "SELECT count(*) FROM findings WHERE assessment_id = $1 AND document_disagreement IS NOT NULL",
+    let lanes: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT coalesce(lane, 'unknown'), count(*) FROM findings WHERE assessment_id = $1 GROUP BY 1 ORDER BY 1",
+    )
+    .bind(&a.id)
+    .fetch_all(&state.pool)
+    .await
+    .map_err(db)?;
+    let (disagreements, band_dependent): (i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE document_disagreement IS NOT NULL),
+                count(*) FILTER (WHERE rank_holds_across_bands = false)
+         FROM findings WHERE assessment_id = $1",
     )
     .bind(&a.id)
     .fetch_one(&state.pool)
@@ -459,6 +561,13 @@ pub async fn summary_of(state: &AppState, a: &Assessment) -> Result<AssessmentSu
         counts: json!({"CRITICAL": a.critical_count, "HIGH": a.high_count, "MEDIUM": a.medium_count, "LOW": a.low_count, "INFO": a.info_count}),
         asset_count: a.asset_count,
         pqc_readiness_pct: a.pqc_readiness_pct,
+        distinct_asset_count: a.distinct_asset_count,
+        pqc_relevant_assets: a.pqc_relevant_assets,
+        lanes: a.lane_counts.clone().unwrap_or_else(|| json!({})),
+        findings_by_lane: Value::Object(lanes.into_iter().map(|(k, v)| (k, json!(v))).collect()),
+        rank_depends_on_band: band_dependent,
+        defaults: a.defaults.clone(),
+        crqc_timelines_version: a.crqc_timelines_version.clone(),
         earliest_deadline_year: a.earliest_deadline_year,
         by_threat: Value::Object(threats.into_iter().map(|(k, v)| (k, json!(v))).collect()),
         disagreements,
@@ -483,6 +592,7 @@ pub async fn rerun_assessment(
              run_attempts = 0, assets_scored = 0,
              overall_risk_score = NULL, critical_count = 0, high_count = 0, medium_count = 0, low_count = 0,
              info_count = 0, pqc_readiness_pct = NULL, earliest_deadline_year = NULL,
+             distinct_asset_count = NULL, pqc_relevant_assets = NULL, lane_counts = NULL,
              version = version + 1, updated_at = now()
          WHERE id = $1 AND status IN ('failed', 'completed') RETURNING {ASSESSMENT_COLS}"
     ))
@@ -549,4 +659,23 @@ pub async fn delete_assessment(
     .map_err(db)?;
     tx.commit().await.map_err(db)?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The choices for an assessment's defaults, from the ML engine: CRQC
+/// timeline bands (with the surveys they are fitted to), CNSA 2.0 system
+/// categories, exposure and criticality values, and what the engine
+/// assumes when neither the asset nor the assessment says.
+#[utoipa::path(get, path = "/api/v1/scoring-options", tag = "assessments",
+    responses(
+        (status = 200, body = crate::ml::ScoringOptions),
+        (status = 503, description = "The ML engine cannot be asked", body = Problem)),
+    security(("bearer" = [])))]
+pub async fn scoring_options(
+    State(state): State<AppState>,
+    RequireRole { .. }: RequireRole<Reader>,
+) -> Result<AppJson<crate::ml::ScoringOptions>, Problem> {
+    crate::ml::options(&state.http, &state.ml_url)
+        .await
+        .map(AppJson)
+        .map_err(Problem::unavailable)
 }

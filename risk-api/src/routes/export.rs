@@ -232,6 +232,15 @@ fn header_json(a: &Assessment) -> Value {
     if let Some(p) = a.pqc_readiness_pct {
         props.push(prop("quantun:pqc_readiness_pct", &format!("{p:.2}")));
     }
+    // The scoring defaults, under the names an upload reads back from
+    // `metadata.properties` (a re-import scores with the same inputs).
+    for (k, v) in a.defaults.as_object().into_iter().flatten() {
+        let text = match v {
+            Value::String(t) => t.clone(),
+            other => other.to_string(),
+        };
+        props.push(prop(&format!("quantun:{k}"), &text));
+    }
     let mut doc = json!({
         "bomFormat": "CycloneDX",
         "specVersion": "1.7",
@@ -407,6 +416,19 @@ fn component(f: &Finding, me: &str) -> Value {
     }
     if let Some(v) = &f.policy_verdict {
         props.push(prop("quantun:policy_verdict", v));
+    }
+    if let Some(l) = &f.lane {
+        props.push(prop("quantun:lane", l));
+    }
+    if let Some(k) = f.horizon.as_ref().and_then(|h| h.get("kind")?.as_str()) {
+        props.push(prop("quantun:horizon", k));
+    }
+    if let Some(y) = f
+        .mosca
+        .as_ref()
+        .and_then(|m| m.get("latest_start_year")?.as_i64())
+    {
+        props.push(prop("quantun:latest_start_year", &y.to_string()));
     }
     if let Some(r) = &f.recommendation {
         props.push(prop("quantun:recommendation", r));

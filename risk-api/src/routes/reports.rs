@@ -233,7 +233,7 @@ fn cell(s: &str) -> String {
     }
 }
 
-const CSV_HEADER: [&str; 17] = [
+const CSV_HEADER: [&str; 23] = [
     "priority",
     "severity",
     "risk_score",
@@ -251,7 +251,18 @@ const CSV_HEADER: [&str; 17] = [
     "occurrences",
     "paths",
     "policy_verdict",
+    "lane",
+    "horizon",
+    "horizon_years",
+    "crqc_probability",
+    "latest_start_year",
+    "rank_holds_across_bands",
 ];
+
+/// A number from the finding's Mosca or horizon object.
+fn num(v: Option<&serde_json::Value>, key: &str) -> Option<f64> {
+    v?.get(key)?.as_f64()
+}
 
 /// Paths as text: `a > b > c | d > e` (one line per finding, so a CSV
 /// row is a line).
@@ -271,7 +282,7 @@ fn paths_text(paths: &serde_json::Value) -> String {
         .join(" | ")
 }
 
-fn csv_row(f: &Finding) -> [String; 17] {
+fn csv_row(f: &Finding) -> [String; 23] {
     [
         f.priority.to_string(),
         f.severity.clone(),
@@ -294,7 +305,40 @@ fn csv_row(f: &Finding) -> [String; 17] {
         f.occurrences.to_string(),
         cell(&paths_text(&f.paths)),
         f.policy_verdict.clone().unwrap_or_default(),
+        f.lane.clone().unwrap_or_default(),
+        f.horizon
+            .as_ref()
+            .and_then(|h| h.get("kind")?.as_str())
+            .unwrap_or_default()
+            .to_owned(),
+        num(f.horizon.as_ref(), "years").map_or_else(String::new, |v| format!("{v:.2}")),
+        num(f.mosca.as_ref(), "crqc_probability").map_or_else(String::new, |v| format!("{v:.4}")),
+        num(f.mosca.as_ref(), "latest_start_year").map_or_else(String::new, |v| format!("{v:.0}")),
+        f.rank_holds_across_bands
+            .map(|b| b.to_string())
+            .unwrap_or_default(),
     ]
+}
+
+/// The horizon cell: why this horizon, P(CRQC within it) under the band,
+/// and the latest year the migration must start.
+fn horizon_text(f: &Finding) -> String {
+    let Some(why) = f.horizon.as_ref().and_then(|h| h.get("why")?.as_str()) else {
+        return String::new();
+    };
+    let m = f.mosca.as_ref();
+    let band = m.and_then(|m| m.get("band")?.as_str()).unwrap_or("");
+    let mut out = why.to_owned();
+    if let (Some(p), Some(start)) = (num(m, "crqc_probability"), num(m, "latest_start_year")) {
+        out.push_str(&format!(
+            "; P(CRQC within it) {:.0}% ({band} band); start migrating by {start:.0}",
+            p * 100.0
+        ));
+    }
+    if f.rank_holds_across_bands == Some(false) {
+        out.push_str("; its rank changes with the CRQC timeline band");
+    }
+    out
 }
 
 fn esc(s: &str) -> String {
@@ -314,7 +358,7 @@ fn esc(s: &str) -> String {
 
 fn html_row(f: &Finding) -> String {
     format!(
-        "<tr><td>{}</td><td class=\"{}\">{}</td><td>{:.2}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+        "<tr><td>{}</td><td class=\"{}\">{}</td><td>{:.2}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
         f.priority,
         esc(&f.severity.to_ascii_lowercase()),
         esc(&f.severity),
@@ -328,6 +372,8 @@ fn html_row(f: &Finding) -> String {
             Some("not_approved") => "not approved",
             _ => &f.policy_status,
         }),
+        esc(f.lane.as_deref().unwrap_or("")),
+        esc(&horizon_text(f)),
         esc(f.recommendation.as_deref().unwrap_or("")),
         // CBOM: how many places use it and the bom-ref paths to them.
         if f.occurrences > 1 || f.paths.as_array().is_some_and(|p| p.len() > 1) {
@@ -355,19 +401,30 @@ fn html_head(a: &Assessment, s: &AssessmentSummary) -> String {
 <body style=\"font-family:sans-serif;margin:2em\"><h1>Quantum risk report: {name}</h1>\
 <p>Assessment {id} &middot; organization {org} &middot; completed {done}</p>\
 <table border=\"1\" cellpadding=\"4\" style=\"border-collapse:collapse\">\
-<tr><th>Overall risk score</th><td>{score}</td></tr><tr><th>Assets</th><td>{assets}</td></tr>\
+<tr><th>Overall risk score</th><td>{score}</td></tr><tr><th>Assets</th><td>{assets} ({distinct} distinct)</td></tr>\
 <tr><th>PQC readiness</th><td>{ready}%</td></tr><tr><th>Earliest NIST IR 8547 deadline</th><td>{deadline}</td></tr>\
-<tr><th>Findings by severity</th><td>{counts}</td></tr></table>\
+<tr><th>Findings by severity</th><td>{counts}</td></tr><tr><th>Distinct assets by lane</th><td>{lanes}</td></tr>\
+<tr><th>Scored with</th><td>{defaults} (CRQC timelines {tl})</td></tr>\
+<tr><th>Ranks that change with the CRQC band</th><td>{band_dependent}</td></tr></table>\
 <h2>Findings by priority</h2><table border=\"1\" cellpadding=\"4\" style=\"border-collapse:collapse\">\
-<tr><th>#</th><th>Severity</th><th>Score</th><th>Asset</th><th>Algorithm</th><th>Threat</th><th>Policy</th><th>Recommendation</th><th>Where (bom-ref paths)</th></tr>\n",
+<tr><th>#</th><th>Severity</th><th>Score</th><th>Asset</th><th>Algorithm</th><th>Threat</th><th>Policy</th><th>Lane</th><th>Horizon (Mosca)</th><th>Recommendation</th><th>Where (bom-ref paths)</th></tr>\n",
         name = esc(&a.name),
         id = esc(&a.id),
         org = esc(&a.organization_id),
         done = a.completed_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
         score = s.overall_risk_score.map_or("-".into(), |v| format!("{v:.2}")),
         assets = s.asset_count,
+        distinct = s.distinct_asset_count.map_or("-".into(), |v| v.to_string()),
         ready = s.pqc_readiness_pct.map_or("-".into(), |v| format!("{v:.1}")),
         deadline = s.earliest_deadline_year.map_or("-".into(), |y| y.to_string()),
         counts = esc(&s.counts.to_string()),
+        lanes = esc(&s.lanes.to_string()),
+        defaults = esc(&if s.defaults.as_object().is_some_and(|o| !o.is_empty()) {
+            s.defaults.to_string()
+        } else {
+            "the ML engine's defaults".to_owned()
+        }),
+        tl = esc(s.crqc_timelines_version.as_deref().unwrap_or("-")),
+        band_dependent = s.rank_depends_on_band,
     )
 }

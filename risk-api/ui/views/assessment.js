@@ -60,9 +60,11 @@ function ScoreCards({ s }) {
     </div>
     <div class="card stat">
       <h2>PQC readiness</h2>
-      <p class="big" id="pqc-readiness">${fmtNum(ready)}<span class="muted"> %</span></p>
-      <meter min="0" max="100" low="50" high="90" optimum="100" value=${ready || 0} aria-label="Share of quantum-safe assets"></meter>
-      <p class="muted">Share of the ${s.asset_count} assets that are quantum-safe.</p>
+      <p class="big" id="pqc-readiness">${ready === null || ready === undefined ? '–' : fmtNum(ready)}<span class="muted"> %</span></p>
+      <meter min="0" max="100" low="50" high="90" optimum="100" value=${ready || 0} aria-label="Share of public-key assets already post-quantum"></meter>
+      <p class="muted">${s.pqc_relevant_assets
+        ? `Share of the ${s.pqc_relevant_assets} distinct public-key assets already post-quantum (hashes and symmetric ciphers need no PQC migration and are not counted).`
+        : 'No public-key asset: nothing to migrate to post-quantum cryptography.'}</p>
     </div>
     <div class="card stat">
       <h2>Earliest NIST deadline</h2>
@@ -70,6 +72,62 @@ function ScoreCards({ s }) {
       <p class="muted">${s.disagreements ? `${s.disagreements} CBOM claims disagree with the knowledge base.` : 'NIST IR 8547 transition year hit first.'}</p>
     </div>
   </div>`;
+}
+
+const LANES = {
+  quantum: ['Quantum exposure', 'harvest now / decrypt later, forgeries after a CRQC'],
+  hygiene: ['Classical hygiene', 'weak or disallowed today, whatever quantum computers do'],
+  identify: ['Identify', 'names the knowledge base does not know: resolve them first'],
+  safe: ['Safe', 'nothing to do'],
+};
+
+/** The defaults the assessment was scored with, in words. */
+function defaultsText(d) {
+  const parts = [];
+  if (!d) return '';
+  if (d.data_shelf_life_years !== undefined) parts.push(`data shelf life ${d.data_shelf_life_years} y`);
+  if (d.migration_time_years !== undefined) parts.push(`migration ${d.migration_time_years} y`);
+  if (d.validity_years !== undefined) parts.push(`signature validity ${d.validity_years} y`);
+  if (d.exposure) parts.push(`${d.exposure} exposure`);
+  if (d.criticality) parts.push(`${d.criticality} criticality`);
+  if (d.crqc_timeline) parts.push(`${d.crqc_timeline} CRQC timeline`);
+  if (d.cnsa2_category) parts.push(`CNSA 2.0 category ${d.cnsa2_category}`);
+  return parts.join(', ');
+}
+
+function Lanes({ s }) {
+  const lanes = s.lanes || {};
+  return html`<div class="card" id="lanes">
+    <h2>Distinct assets by lane</h2>
+    <ul class="lanes">
+      ${Object.entries(LANES).map(([k, [title, what]]) => html`<li data-lane=${k}>
+        <strong>${lanes[k] || 0}</strong> ${title} <small class="muted">(${what})</small></li>`)}
+    </ul>
+    <p class="muted">${s.distinct_asset_count ?? '–'} distinct assets in ${s.asset_count} rows.
+      Scored with ${defaultsText(s.defaults) || 'the ML engine’s defaults'}${s.crqc_timelines_version ? ` (CRQC timelines ${s.crqc_timelines_version})` : ''}.
+      ${s.rank_depends_on_band ? `${s.rank_depends_on_band} finding${s.rank_depends_on_band === 1 ? '' : 's'} would rank differently under another CRQC timeline band.` : 'Every priority rank holds under all CRQC timeline bands.'}</p>
+  </div>`;
+}
+
+/** Why a finding scores what it does: the horizon, Mosca per band and the
+ * engine's factors, as the API returns them. */
+function Why({ f }) {
+  const m = f.mosca;
+  const h = f.horizon;
+  if (!m && !h && !(f.factors || []).length) return null;
+  const pct = (p) => `${fmtNum(p * 100, 0)} %`;
+  return html`<details class="why">
+    <summary><small>${h ? `${h.kind} horizon ${fmtNum(h.years, 1)} y` : 'why'}</small></summary>
+    ${h ? html`<p>${h.why}</p>` : null}
+    ${m ? html`<p>Mosca: x ${fmtNum(m.shelf_life_years, 1)} + y ${fmtNum(m.migration_years, 1)}${m.validity_years !== null && m.validity_years !== undefined ? `, validity ${fmtNum(m.validity_years, 1)}` : ''}
+        → H ${fmtNum(m.horizon_years, 1)} y. ${m.band} band: P(CRQC within H) ${pct(m.crqc_probability)}, slack ${fmtNum(m.margin_years, 1)} y;
+        start migrating by <strong>${m.latest_start_year}</strong> (${pct(m.confidence)} confidence).</p>
+      <table class="data bands"><thead><tr><th scope="col">CRQC band</th><th scope="col">Median</th><th scope="col">P(within H)</th><th scope="col">Slack</th><th scope="col">Start by</th></tr></thead>
+        <tbody>${(m.bands || []).map((b) => html`<tr><td>${b.band}</td><td>${fmtNum(b.median_year, 0)}</td><td>${pct(b.p_within_horizon)}</td><td>${fmtNum(b.slack_years, 1)} y</td><td>${b.latest_start_year}</td></tr>`)}</tbody></table>`
+      : null}
+    ${f.rank_holds_across_bands === false ? html`<p><small>Its priority rank changes with the CRQC timeline band.</small></p>` : null}
+    <ul class="factors">${(f.factors || []).filter((x) => x.factor).map((x) => html`<li><code>${x.factor}</code> ${fmtNum(x.points, 2)}: ${x.detail}</li>`)}</ul>
+  </details>`;
 }
 
 function SeverityChart({ s }) {
@@ -225,7 +283,7 @@ function Findings({ id }) {
             <${SortHeader} label="Score" orders=${[['-risk_score', 'descending'], ['risk_score', 'ascending']]} sort=${sort} setSort=${setSort} />
             <th scope="col">Asset</th>
             <${SortHeader} label="Algorithm" orders=${[['algorithm', 'ascending']]} sort=${sort} setSort=${setSort} />
-            <th scope="col">Threat</th><th scope="col">Policy</th><th scope="col">NIST deprecated / disallowed after</th>
+            <th scope="col">Threat</th><th scope="col">Lane / horizon</th><th scope="col">Policy</th><th scope="col">NIST deprecated / disallowed after</th>
             <th scope="col">Recommendation</th>
           </tr></thead>
           <tbody>
@@ -237,6 +295,7 @@ function Findings({ id }) {
                 <${Paths} f=${f} /></td>
               <td><code>${f.algorithm}</code>${f.parameter ? html`<br /><small class="muted">${f.parameter}</small>` : null}</td>
               <td>${f.quantum_threat}</td>
+              <td class="lane" data-lane=${f.lane || ''}>${f.lane || '–'}<${Why} f=${f} /></td>
               <td>${f.policy_status}${f.policy_verdict === 'legacy_use' ? html`<br /><small class="muted verdict">legacy use</small>` : f.policy_verdict === 'not_approved' ? html`<br /><small class="muted verdict">not approved</small>` : null}</td>
               <td>${f.nist_deprecated_year || '–'} / ${f.nist_disallowed_year || '–'}</td>
               <td class="recommendation">${f.recommendation || ''}${(f.checks || []).map((c) => html`<br /><small class="check" data-check=${c.code} title=${c.reference}>${c.message}</small>`)}</td>
@@ -348,7 +407,10 @@ export function AssessmentPage({ me, id }) {
           <${SeverityChart} s=${summary} />
           <${DeadlineTimeline} s=${summary} />
         </div>
-        <${ThreatChart} s=${summary} />
+        <div class="cards two">
+          <${Lanes} s=${summary} />
+          <${ThreatChart} s=${summary} />
+        </div>
         <${Findings} id=${a.id} />`
       : null}
   </section>`;

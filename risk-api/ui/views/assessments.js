@@ -107,8 +107,73 @@ const EXAMPLE = JSON.stringify([
   { name: 'disk encryption', algorithm: 'AES-256-GCM', usage: 'encryption' },
 ], null, 2);
 
+/** The scoring defaults' inputs: [field, label, kind]. */
+const DEFAULT_FIELDS = [
+  ['data_shelf_life_years', 'Data shelf life (years the data must stay confidential)', 'years'],
+  ['migration_time_years', 'Migration time (years a migration would take)', 'years'],
+  ['validity_years', 'Signature validity (years a signature must stay trusted)', 'years'],
+  ['exposure', 'Exposure', 'exposures'],
+  ['criticality', 'Criticality', 'criticalities'],
+];
+
+const DEFAULT_KEYS = [...DEFAULT_FIELDS.map(([k]) => k), 'crqc_timeline', 'cnsa2_category'];
+
+/** Scoring defaults for assets that do not say, the CRQC timeline band and
+ * the CNSA 2.0 category; the choices come from the ML engine through
+ * GET /api/v1/scoring-options. */
+function Defaults({ value, onChange, errors }) {
+  const opts = useLoad(() => api.get('/api/v1/scoring-options'), []);
+  const o = opts.data || {};
+  const eng = o.engine_defaults || {};
+  const set = (k) => (e) => {
+    const v = e.currentTarget.value;
+    onChange({ ...value, [k]: v });
+  };
+  const id = (k) => `asm-d-${k}`;
+  return html`<fieldset id="asm-defaults">
+    <legend>Scoring defaults (an asset's own value wins)</legend>
+    ${DEFAULT_FIELDS.map(([k, label, kind]) => html`<${Field} id=${id(k)} label=${label} error=${errors[k]}
+        hint=${eng[k] !== undefined ? `The engine assumes ${eng[k]} when neither says.` : undefined}>
+        ${kind === 'years'
+          ? html`<input id=${id(k)} type="number" min="0" max="100" step="any" value=${value[k] || ''}
+              onInput=${set(k)} ...${described(id(k), errors[k], eng[k] !== undefined)} />`
+          : html`<select id=${id(k)} value=${value[k] || ''} onChange=${set(k)} ...${described(id(k), errors[k], eng[k] !== undefined)}>
+              <option value="">engine default</option>
+              ${(o[kind] || []).map((v) => html`<option value=${v}>${v}</option>`)}
+            </select>`}
+      <//>`)}
+    <${Field} id=${id('crqc_timeline')} label="CRQC timeline band" error=${errors.crqc_timeline}
+      hint=${o.crqc_timelines_description ? `Fitted to the Global Risk Institute expert surveys; default ${o.default_crqc_timeline}.` : undefined}>
+      <select id=${id('crqc_timeline')} value=${value.crqc_timeline || ''} onChange=${set('crqc_timeline')}
+        ...${described(id('crqc_timeline'), errors.crqc_timeline, !!o.crqc_timelines_description)}>
+        <option value="">engine default${o.default_crqc_timeline ? ` (${o.default_crqc_timeline})` : ''}</option>
+        ${(o.crqc_timelines || []).map((b) => html`<option value=${b.id} title=${b.title}>${b.id}</option>`)}
+      </select>
+    <//>
+    <${Field} id=${id('cnsa2_category')} label="CNSA 2.0 system category" error=${errors.cnsa2_category}>
+      <select id=${id('cnsa2_category')} value=${value.cnsa2_category || ''} onChange=${set('cnsa2_category')}
+        ...${described(id('cnsa2_category'), errors.cnsa2_category)}>
+        <option value="">none (NSM-10: 2035)</option>
+        ${(o.cnsa2_categories || []).map((c) => html`<option value=${c.id}>${c.id.replaceAll('_', ' ')} (exclusive by ${c.exclusive_by})</option>`)}
+      </select>
+    <//>
+    ${opts.error ? html`<p class="muted">The choices could not be loaded (${opts.error.message}); the engine's defaults apply.</p>` : null}
+  </fieldset>`;
+}
+
+/** The filled-in defaults, numbers as numbers; empty ones left out. */
+function cleanDefaults(d) {
+  const out = {};
+  for (const [k, v] of Object.entries(d)) {
+    if (v === '' || v === undefined || v === null) continue;
+    out[k] = DEFAULT_FIELDS.some(([f, , kind]) => f === k && kind === 'years') ? Number(v) : v;
+  }
+  return out;
+}
+
 export function NewAssessment({ me, params }) {
   const orgs = useOrganizations(me);
+  const [defaults, setDefaults] = useState({});
   const [source, setSource] = useState('cbom');
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
@@ -156,6 +221,7 @@ export function NewAssessment({ me, params }) {
           name: name.trim() || undefined,
           description: description.trim() || undefined,
           organization_id,
+          ...cleanDefaults(defaults),
         });
       } else {
         created = await api.post('/api/v1/assessments', {
@@ -163,6 +229,7 @@ export function NewAssessment({ me, params }) {
           description: description.trim() || undefined,
           organization_id,
           inventory: items,
+          defaults: cleanDefaults(defaults),
         });
       }
       go(`/assessments/${created.id}`);
@@ -170,7 +237,9 @@ export function NewAssessment({ me, params }) {
       const f = err.fields ? err.fields() : {};
       const mapped = {};
       for (const [k, v] of Object.entries(f)) {
+        const d = k.replace(/^defaults\./, '');
         if (k === 'name' || k === 'description' || k === 'organization_id') mapped[k] = v;
+        else if (DEFAULT_KEYS.includes(d)) mapped[d] = v;
         else if (source === 'inventory') mapped.inventory = mapped.inventory ? `${mapped.inventory}; ${k}: ${v}` : `${k}: ${v}`;
         else mapped.file = mapped.file ? `${mapped.file}; ${k}: ${v}` : `${k}: ${v}`;
       }
@@ -217,10 +286,11 @@ export function NewAssessment({ me, params }) {
               onChange=${(e) => setFile(e.currentTarget.files[0] || null)} ...${described('asm-file', errors.file, true)} />
           <//>`
         : html`<${Field} id="asm-inventory" label="Inventory (JSON array of assets)" error=${errors.inventory}
-            hint="Each asset: name, algorithm, and optionally parameter, usage, exposure, data_shelf_life_years, criticality.">
+            hint="Each asset: name, algorithm, and optionally parameter, usage, exposure, criticality, data_shelf_life_years, migration_time_years, valid_until or validity_years.">
             <textarea id="asm-inventory" rows="12" class="mono" value=${inventory}
               onInput=${(e) => setInventory(e.currentTarget.value)} ...${described('asm-inventory', errors.inventory, true)}></textarea>
           <//>`}
+      <${Defaults} value=${defaults} onChange=${setDefaults} errors=${errors} />
       <button type="submit" disabled=${busy}>${busy ? 'Uploading…' : 'Start assessment'}</button>
       <a href="#/assessments" class="cancel">Cancel</a>
     </form>
