@@ -236,5 +236,52 @@ uiTest('qrap: a JSON inventory with a bad asset shows the field error; a good on
   assert.equal(items.length, 2, items.join(' | '));
   assert.match(items[0], /^2030\b.*1 finding deprecated after it/);
   assert.match(items[1], /^2035\b.*1 finding disallowed after it/);
-  assert.match(await page.locator('#pqc-readiness').innerText(), /^50\.0/);
+  // Readiness counts public-key assets only: NIST IR 8547 (ipd, 2024)
+  // section 4 transitions RSA/ECC; AES stays approved, so the AES key is no
+  // "ready" asset and the RSA one is not post-quantum: 0 %.
+  assert.match(await page.locator('#pqc-readiness').innerText(), /^0\.0/);
+});
+
+// Issue 19: the form's scoring defaults reach the engine, and the finding
+// explains its horizon as Mosca (2015) writes it: H = x + y for key
+// exchange (harvest now, decrypt later).
+uiTest('qrap: scoring defaults from the form; a finding explains its horizon, Mosca per CRQC band and start year', async (page) => {
+  const org = await createOrg(unique('defaults-org-'));
+  await signIn(page, mintToken('operator', org));
+  await page.getByRole('link', { name: 'New assessment' }).click();
+  await page.getByLabel('JSON inventory').check();
+  await page.getByLabel(/^Name/).fill('defaults check');
+  await page.getByLabel('Inventory (JSON array of assets)').fill(JSON.stringify([
+    { name: 'vpn', algorithm: 'RSA', parameter: '2048', usage: 'key_exchange' },
+  ]));
+  // The band list comes from the ML engine (GET /api/v1/scoring-options).
+  const band = page.getByLabel('CRQC timeline band');
+  await band.locator('option[value="pessimistic"]').waitFor({ state: 'attached' });
+  await page.getByLabel(/^Data shelf life/).fill('10');
+  await page.getByLabel(/^Migration time/).fill('3');
+  await band.selectOption('pessimistic');
+  // A bad value is named at its input.
+  await page.getByLabel(/^Signature validity/).fill('1000000000');
+  await page.getByRole('button', { name: 'Start assessment' }).click();
+  const err = page.locator('#asm-d-validity_years-error');
+  await err.waitFor();
+  assert.match(await err.innerText(), /0\.\.=100/);
+  await page.getByLabel(/^Signature validity/).fill('');
+  await page.getByRole('button', { name: 'Start assessment' }).click();
+  await page.locator('#assessment-status', { hasText: 'completed' }).waitFor({ timeout: 60_000 });
+
+  const lanes = page.locator('#lanes');
+  await lanes.waitFor();
+  assert.match(await lanes.innerText(), /pessimistic CRQC timeline/);
+  assert.equal((await lanes.locator('[data-lane="quantum"] strong').innerText()).trim(), '1');
+  const row = page.locator('#findings-table tbody tr').first();
+  assert.equal((await row.locator('td.lane').getAttribute('data-lane')), 'quantum');
+  await row.locator('details.why summary').click();
+  const why = await row.locator('details.why').innerText();
+  assert.match(why, /confidentiality horizon 13\.0 y/, why);
+  assert.match(why, /x 10\.0 \+ y 3\.0/, why);
+  assert.match(why, /pessimistic band: P\(CRQC within H\)/, why);
+  assert.match(why, /start migrating by \d{4}/, why);
+  // One row per band of the engine's timeline data.
+  assert.equal(await row.locator('ul.bands li').count(), 3);
 });

@@ -122,8 +122,10 @@ function Why({ f }) {
     ${m ? html`<p>Mosca: x ${fmtNum(m.shelf_life_years, 1)} + y ${fmtNum(m.migration_years, 1)}${m.validity_years !== null && m.validity_years !== undefined ? `, validity ${fmtNum(m.validity_years, 1)}` : ''}
         → H ${fmtNum(m.horizon_years, 1)} y. ${m.band} band: P(CRQC within H) ${pct(m.crqc_probability)}, slack ${fmtNum(m.margin_years, 1)} y;
         start migrating by <strong>${m.latest_start_year}</strong> (${pct(m.confidence)} confidence).</p>
-      <table class="data bands"><thead><tr><th scope="col">CRQC band</th><th scope="col">Median</th><th scope="col">P(within H)</th><th scope="col">Slack</th><th scope="col">Start by</th></tr></thead>
-        <tbody>${(m.bands || []).map((b) => html`<tr><td>${b.band}</td><td>${fmtNum(b.median_year, 0)}</td><td>${pct(b.p_within_horizon)}</td><td>${fmtNum(b.slack_years, 1)} y</td><td>${b.latest_start_year}</td></tr>`)}</tbody></table>`
+      <ul class="bands" aria-label="Mosca under each CRQC timeline band">
+        ${(m.bands || []).map((b) => html`<li data-band=${b.band}><strong>${b.band}</strong> (median ${fmtNum(b.median_year, 0)}):
+          P(within H) ${pct(b.p_within_horizon)}, slack ${fmtNum(b.slack_years, 1)} y, start by ${b.latest_start_year}</li>`)}
+      </ul>`
       : null}
     ${f.rank_holds_across_bands === false ? html`<p><small>Its priority rank changes with the CRQC timeline band.</small></p>` : null}
     <ul class="factors">${(f.factors || []).filter((x) => x.factor).map((x) => html`<li><code>${x.factor}</code> ${fmtNum(x.points, 2)}: ${x.detail}</li>`)}</ul>
