@@ -494,3 +494,55 @@ async fn scoring_options_list_the_engine_s_bands_and_categories(pool: PgPool) {
     let (s, _) = app.get("not-a-token", "/api/v1/scoring-options").await;
     assert_eq!(s, 401);
 }
+
+/// README's worked example: the shelf life and migration time given once
+/// as the assessment's defaults score exactly as the ML engine scores the
+/// assets with those inputs written out (`POST /api/v1/score`, the README's
+/// first call), and the signing key's authenticity horizon ignores the
+/// shelf-life default (H = y + validity = 5 + 3, Mosca's inequality for
+/// signatures).
+#[sqlx::test(migrator = "risk_api::MIGRATOR")]
+async fn readme_worked_example_matches_the_engine_with_inputs_written_out(pool: PgPool) {
+    let ml = ml_engine().await;
+    let app = App::start(pool, &ml).await;
+    let org = app.create_org("Acme").await;
+    let op = app.token(Role::Operator, Some(&org));
+    let (s, created) = app
+        .post_json(
+            &op,
+            "/api/v1/assessments",
+            &json!({"name": "worked example",
+              "defaults": {"data_shelf_life_years": 10, "migration_time_years": 5},
+              "inventory": [
+                {"name": "api TLS", "algorithm": "RSA-2048", "usage": "key_exchange", "exposure": "internet"},
+                {"name": "release signing", "algorithm": "ECDSA", "parameter": "P-256", "usage": "signature",
+                 "validity_years": 3}]}),
+        )
+        .await;
+    assert_eq!(s, 202, "{created}");
+    let items = findings_of(&app, &op, created["id"].as_str().unwrap()).await;
+    let direct: Value = reqwest::Client::new()
+        .post(format!("{ml}/api/v1/score"))
+        .json(&json!({"assets": [
+            {"algorithm": "RSA-2048", "usage": "key_exchange", "exposure": "internet",
+             "data_shelf_life_years": 10, "migration_time_years": 5},
+            {"algorithm": "ECDSA", "parameter": "P-256", "usage": "signature",
+             "migration_time_years": 5, "validity_years": 3}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for (name, i) in [("api TLS", 0), ("release signing", 1)] {
+        let f = finding(&items, name);
+        let d = &direct["results"][i];
+        assert_eq!(f["risk_score"], d["risk_score"], "{name}");
+        assert_eq!(f["lane"], d["lane"], "{name}");
+        assert_eq!(f["horizon"], d["horizon"], "{name}");
+        assert_eq!(f["mosca"], d["mosca"], "{name}");
+    }
+    let sig = finding(&items, "release signing");
+    assert_eq!(sig["horizon"]["kind"], "authenticity");
+    assert_eq!(sig["mosca"]["horizon_years"], 8.0);
+}
