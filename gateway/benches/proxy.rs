@@ -679,6 +679,7 @@ fn route(path: &str, up: &UpstreamId) -> RouteConfig {
         rate_limit: None,
         tls_policy: None,
         inspection: InspectionMode::Off,
+        bots: shared::qsgw::BotPolicy::Flag,
         enabled: true,
         version: 1,
     }

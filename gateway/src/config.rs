@@ -152,6 +152,16 @@ pub struct Settings {
     /// Most clients whose verdict is cached.
     #[arg(long = "ai-cache-clients", env = "QSGW_AI_CACHE_CLIENTS", default_value = "100000", value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     pub ai_cache_clients: u32,
+    /// Name servers (comma-separated `ip:port`) asked to verify search-engine crawlers on routes with `bots: allow_verified` (reverse, then forward DNS); empty: the system's (/etc/resolv.conf).
+    #[arg(
+        long = "bot-dns-servers",
+        env = "QSGW_BOT_DNS_SERVERS",
+        default_value = ""
+    )]
+    pub bot_dns_servers: String,
+    /// Budget in milliseconds of one DNS lookup verifying a crawler (off the request path).
+    #[arg(long = "bot-dns-timeout-ms", env = "QSGW_BOT_DNS_TIMEOUT_MS", default_value = "2000", value_parser = clap::value_parser!(u64).range(1..=30_000))]
+    pub bot_dns_timeout_ms: u64,
     /// TLS session records and threat events each held while the control plane is unreachable; beyond it the oldest are dropped (qsgw_report_dropped_total).
     #[arg(long = "report-buffer-size", env = "QSGW_REPORT_BUFFER_SIZE", default_value = "10000", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub report_buffer_size: u32,
@@ -284,6 +294,8 @@ pub struct Config {
     pub ai_cache_clients: u64,
     /// Report buffer capacity (each kind).
     pub report_buffer_size: usize,
+    /// Crawler verification's DNS.
+    pub crawler_dns: crate::crawlers::VerifierSettings,
     /// Idle connection timeout.
     pub idle_timeout: Duration,
     /// Longest wait for the rest of an HTTP/1.1 request head.
@@ -412,6 +424,23 @@ impl Config {
             shared::etcd::refuse_plaintext(&etcd_endpoints, &guard, s.allow_insecure_etcd)?;
         }
         let etcd = s.etcd.settings(etcd_endpoints, &guard)?;
+        let crawler_dns = crate::crawlers::VerifierSettings {
+            dns_servers: s
+                .bot_dns_servers
+                .split(',')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(|v| {
+                    v.parse::<std::net::SocketAddr>().map_err(|_| {
+                        ConfigError::new(
+                            "QSGW_BOT_DNS_SERVERS",
+                            format!("{v:?} is not an ip:port address (e.g. 127.0.0.53:53)"),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+            dns_timeout: Duration::from_millis(s.bot_dns_timeout_ms),
+        };
         Ok(Self {
             trusted_proxies,
             proxy_protocol,
@@ -434,6 +463,7 @@ impl Config {
             ai_queue_size: s.ai_queue_size as usize,
             ai_cache_clients: u64::from(s.ai_cache_clients),
             report_buffer_size: s.report_buffer_size as usize,
+            crawler_dns,
             idle_timeout: Duration::from_secs(s.idle_timeout_secs),
             header_timeout: Duration::from_secs(s.header_timeout_secs),
             tls_session_cache: s.tls_session_cache as usize,

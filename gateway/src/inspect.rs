@@ -111,7 +111,9 @@ struct Inner {
     batch_url: String,
     key: Secret,
     timeout: Duration,
-    cache: moka::sync::Cache<u64, Verdict>,
+    /// A client's verdict, and whether the engine took it for a bot
+    /// (routes with `bots: block_all` refuse those too).
+    cache: moka::sync::Cache<u64, (Verdict, bool)>,
     hasher: std::collections::hash_map::RandomState,
     tx: mpsc::Sender<Job>,
     reporter: Reporter,
@@ -172,15 +174,21 @@ impl Inspector {
         self.inner.as_ref().map_or(0, |i| i.hasher.hash_one(ip))
     }
 
-    /// Whether the client's cached verdict is `block`.
-    pub fn is_blocked(&self, client: u64) -> bool {
+    /// Whether the client's cached verdict refuses it: `block`, or (with
+    /// `block_bots`, a route with `bots: block_all`) a bot flagged.
+    pub fn is_blocked(&self, client: u64, block_bots: bool) -> bool {
         self.inner
             .as_ref()
-            .is_some_and(|i| i.cache.get(&client) == Some(Verdict::Block))
+            .is_some_and(|i| match i.cache.get(&client) {
+                Some((Verdict::Block, _)) => true,
+                Some((Verdict::Flag, bot)) => bot && block_bots,
+                _ => false,
+            })
     }
 
-    /// Sync inspection: the verdict within the budget, or `None` (fail open).
-    pub async fn verdict_now(&self, job: &Job) -> Option<Verdict> {
+    /// Sync inspection: the verdict within the budget and whether the
+    /// engine took the client for a bot, or `None` (fail open).
+    pub async fn verdict_now(&self, job: &Job) -> Option<(Verdict, bool)> {
         let inner = self.inner.as_ref()?;
         let call = async {
             let resp = inner
@@ -199,7 +207,7 @@ impl Inspector {
         };
         match tokio::time::timeout(inner.timeout, call).await {
             Ok(Some(a)) => {
-                let v = a.verdict;
+                let v = (a.verdict, threat_type(&a) == "bot");
                 apply(inner, job, &a);
                 Some(v)
             }
@@ -227,8 +235,10 @@ impl Inspector {
 /// Caches a verdict; reports flagged or blocked clients.
 fn apply(inner: &Inner, job: &Job, a: &Analysis) {
     metrics::counter!("qsgw_ai_verdicts_total", "verdict" => verdict_label(a.verdict)).increment(1);
-    let previous = inner.cache.get(&job.client);
-    inner.cache.insert(job.client, a.verdict);
+    let previous = inner.cache.get(&job.client).map(|(v, _)| v);
+    inner
+        .cache
+        .insert(job.client, (a.verdict, threat_type(a) == "bot"));
     if a.verdict == Verdict::Allow {
         return;
     }

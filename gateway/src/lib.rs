@@ -7,6 +7,7 @@
 //! [`startup::Application::build`].
 
 pub mod config;
+pub mod crawlers;
 pub mod health;
 pub mod inspect;
 pub mod listener;

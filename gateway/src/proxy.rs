@@ -31,8 +31,9 @@ use shared::Problem;
 use tokio_util::sync::CancellationToken;
 
 use shared::features::RequestFeatures;
-use shared::qsgw::InspectionMode;
+use shared::qsgw::{BotPolicy, InspectionMode};
 
+use crate::crawlers::Check;
 use crate::inspect::{Inspector, Job, Verdict};
 use crate::listener::ConnGuard;
 use crate::live::LiveConfig;
@@ -113,6 +114,9 @@ pub struct EdgeSettings {
     pub tunnel_idle: Duration,
     /// Where policy refusals are recorded.
     pub reporter: Reporter,
+    /// Search-engine crawler verification (`bots: allow_verified`); `None`
+    /// when the gateway has no DNS to ask.
+    pub crawlers: Option<crate::crawlers::Verifier>,
     /// Cancelled when the gateway drains (HTTP/1.1 answers then say
     /// `Connection: close`).
     pub draining: CancellationToken,
@@ -128,6 +132,7 @@ impl EdgeSettings {
             targets: TargetGuard::default(),
             tunnel_idle: Duration::from_secs(60),
             reporter: Reporter::disabled(),
+            crawlers: None,
             draining: CancellationToken::new(),
         }
     }
@@ -509,11 +514,24 @@ impl Proxy {
         conn: &ConnInfo,
         client: &Client,
     ) -> Result<Option<Job>, Refusal> {
+        let bots = entry.route.bots;
+        if bots == BotPolicy::AllowVerified {
+            match self.crawler_check(entry, req, client) {
+                Some(Check::Verified) => return Ok(None),
+                Some(Check::Refuted) => {
+                    entry.metrics.blocked.increment(1);
+                    return Err(Refusal::Blocked);
+                }
+                // Not known yet: judged as if nothing were claimed.
+                Some(Check::Pending) | None => {}
+            }
+        }
         if entry.route.inspection == InspectionMode::Off || !self.inspector.is_enabled() {
             return Ok(None);
         }
         let key = self.inspector.client_key(client.ip);
-        if self.inspector.is_blocked(key) {
+        let block_bots = bots == BotPolicy::BlockAll;
+        if self.inspector.is_blocked(key, block_bots) {
             entry.metrics.blocked.increment(1);
             return Err(Refusal::Blocked);
         }
@@ -525,7 +543,11 @@ impl Proxy {
         if entry.route.inspection == InspectionMode::Sync {
             // Boxed: the HTTP call's state stays off the common path.
             match Box::pin(self.inspector.verdict_now(&pending)).await {
-                Some(Verdict::Block) => {
+                Some((Verdict::Block, _)) => {
+                    entry.metrics.blocked.increment(1);
+                    return Err(Refusal::Blocked);
+                }
+                Some((Verdict::Flag, true)) if block_bots => {
                     entry.metrics.blocked.increment(1);
                     return Err(Refusal::Blocked);
                 }
@@ -534,6 +556,49 @@ impl Proxy {
             }
         }
         Ok(Some(pending))
+    }
+
+    /// `bots: allow_verified`: what is known about the crawler the client's
+    /// agent claims to be (`None`: it claims none, or verification is
+    /// off). A refuted claim is reported once, when the check ends.
+    fn crawler_check<B>(
+        &self,
+        entry: &RouteEntry,
+        req: &Request<B>,
+        client: &Client,
+    ) -> Option<Check> {
+        let verifier = self.edge.crawlers.as_ref()?;
+        let ua = req
+            .headers()
+            .get(hyper::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())?;
+        let crawler = verifier.claimed(ua)?;
+        let reporter = self.edge.reporter.clone();
+        let event = ThreatEvent {
+            id: ThreatEvent::new_id(),
+            gateway_id: None,
+            client_ip: client.ip.to_string(),
+            user_agent: Some(clip(ua, 1024).to_owned()),
+            route_id: Some(entry.metrics.id.to_string()),
+            method: Some(req.method().as_str().to_owned()),
+            path: Some(clip(req.uri().path(), 2048).to_owned()),
+            threat_type: "bot",
+            severity: "HIGH",
+            anomaly_score: None,
+            bot_score: None,
+            reasons: vec![format!(
+                "claims to be {}'s crawler; reverse and forward DNS of {} do not confirm it (bots: allow_verified)",
+                verifier.name(crawler),
+                client.ip
+            )],
+            action_taken: "blocked",
+            detected_at: chrono::Utc::now(),
+        };
+        let check = verifier.check(client.ip, crawler, move || reporter.threat(event));
+        if check == Check::Verified {
+            metrics::counter!("qsgw_crawlers_verified_requests_total").increment(1);
+        }
+        Some(check)
     }
 
     /// Step 6: sends to a target picked by the balancer. A request that
@@ -1004,6 +1069,7 @@ mod tests {
             rate_limit: None,
             tls_policy: None,
             inspection: InspectionMode::Off,
+            bots: shared::qsgw::BotPolicy::Flag,
             enabled: true,
             version: 1,
         };

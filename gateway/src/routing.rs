@@ -419,6 +419,7 @@ mod tests {
             rate_limit: None,
             tls_policy: None,
             inspection: InspectionMode::Off,
+            bots: shared::qsgw::BotPolicy::Flag,
             enabled: true,
             version: 1,
         }

@@ -172,6 +172,13 @@ impl Application {
             targets: targets.clone(),
             tunnel_idle: config.idle_timeout,
             reporter: reporter.clone(),
+            crawlers: match crate::crawlers::Verifier::new(&config.crawler_dns) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    tracing::warn!(error = %format!("{e:#}"), "no crawler verification: routes with bots: allow_verified judge claimed crawlers like any client");
+                    None
+                }
+            },
             draining: shutdown.token(),
         };
         let proxy = Proxy::new(

@@ -481,3 +481,293 @@ async fn ai_engine_and_control_plane_down_or_silent_never_fail_a_request() {
         g.stop().await;
     }
 }
+
+/// A stand-in for the public DNS (Google's and Bing's name servers are a
+/// third party this machine cannot reach): an authoritative UDP server on
+/// 127.0.0.1 port 0 answering PTR and A queries from fixed tables, NXDOMAIN
+/// otherwise. The gateway's real resolver (hickory) asks it over the wire.
+async fn fake_dns(
+    ptr: Vec<(&'static str, &'static str)>,
+    a: Vec<(&'static str, &'static str)>,
+) -> SocketAddr {
+    use hickory_proto::op::{Message, MessageType, ResponseCode};
+    use hickory_proto::rr::rdata::{A, PTR};
+    use hickory_proto::rr::{Name, RData, Record, RecordType};
+    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = sock.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut buf = vec![0u8; 4096];
+        loop {
+            let Ok((n, from)) = sock.recv_from(&mut buf).await else {
+                return;
+            };
+            let Ok(q) = Message::from_vec(&buf[..n]) else {
+                continue;
+            };
+            let mut r = Message::new();
+            r.set_id(q.id());
+            r.set_message_type(MessageType::Response);
+            r.set_op_code(q.op_code());
+            r.set_recursion_desired(q.recursion_desired());
+            r.set_recursion_available(true);
+            r.set_authoritative(true);
+            let mut found = false;
+            for query in q.queries() {
+                r.add_query(query.clone());
+                let name = query.name().to_ascii().to_ascii_lowercase();
+                match query.query_type() {
+                    RecordType::PTR => {
+                        for (rev, host) in &ptr {
+                            if name == *rev {
+                                found = true;
+                                r.add_answer(Record::from_rdata(
+                                    query.name().clone(),
+                                    60,
+                                    RData::PTR(PTR(Name::from_ascii(host).unwrap())),
+                                ));
+                            }
+                        }
+                    }
+                    RecordType::A => {
+                        for (host, ip) in &a {
+                            if name == *host {
+                                found = true;
+                                r.add_answer(Record::from_rdata(
+                                    query.name().clone(),
+                                    60,
+                                    RData::A(A(ip.parse().unwrap())),
+                                ));
+                            }
+                        }
+                    }
+                    // Known names have no AAAA: an empty answer.
+                    _ => found = a.iter().any(|(h, _)| name == *h),
+                }
+            }
+            if !found {
+                r.set_response_code(ResponseCode::NXDomain);
+            }
+            let _ = sock.send_to(&r.to_vec().unwrap(), from).await;
+        }
+    });
+    addr
+}
+
+/// An HTTPS client that says it is `ip` behind the trusted proxy 127.0.0.1
+/// (X-Forwarded-For), with `ua` as its agent.
+fn client_as(g: &Gateway, ua: &str, ip: &str) -> reqwest::Client {
+    let mut h = reqwest::header::HeaderMap::new();
+    h.insert("x-forwarded-for", ip.parse().unwrap());
+    reqwest::Client::builder()
+        .use_preconfigured_tls(client_config(pq_groups(), &g.cert_path(), false))
+        .resolve("localhost", g.tls_addr)
+        .user_agent(ua)
+        .default_headers(h)
+        .build()
+        .unwrap()
+}
+
+/// Polls `path` as `c` until it answers `want` (10 s at most).
+async fn until_status(g: &Gateway, c: &reqwest::Client, path: &str, want: u16) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let s = c.get(url(g, path)).send().await.unwrap().status().as_u16();
+        if s == want {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{path}: still {s}, want {want}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+// Googlebot's agent string as Google documents it ("Googlebot user agents",
+// developers.google.com/search/docs/crawling-indexing/google-common-crawlers).
+const GOOGLEBOT: &str = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn allow_verified_lets_a_dns_confirmed_crawler_in_and_refuses_impostors(pool: PgPool) {
+    let cp = ControlPlane::start(&pool, 0).await;
+    let (ai, ai_stop) = ai_engine().await;
+    // Verification as Google documents it: PTR of the address in
+    // googlebot.com (or google.com, googleusercontent.com), and an A
+    // record of that name giving the address back.
+    let dns = fake_dns(
+        vec![
+            // The real Googlebot.
+            (
+                "1.66.249.66.in-addr.arpa.",
+                "crawl-66-249-66-1.googlebot.com.",
+            ),
+            // PTR in googlebot.com (the impostor controls its own reverse
+            // zone) but the name does not resolve back to it.
+            (
+                "7.113.0.203.in-addr.arpa.",
+                "crawl-66-249-66-2.googlebot.com.",
+            ),
+            // A name merely ending in the right letters.
+            ("8.113.0.203.in-addr.arpa.", "crawl.evilgooglebot.com."),
+        ],
+        vec![
+            ("crawl-66-249-66-1.googlebot.com.", "66.249.66.1"),
+            ("crawl-66-249-66-2.googlebot.com.", "66.249.66.2"),
+            ("crawl.evilgooglebot.com.", "203.0.113.8"),
+        ],
+    )
+    .await;
+    let (target, _t) = named_server("a").await;
+    let mut s = snapshot(target, InspectionMode::Sync);
+    s.routes[0].bots = shared::qsgw::BotPolicy::AllowVerified;
+    s.routes[0].inspection = InspectionMode::Sync;
+    let g = start_standalone(
+        &s,
+        &[
+            "--api-key",
+            KEY,
+            "--control-plane-url",
+            &cp.base,
+            "--ai-engine-url",
+            &ai,
+            "--ai-timeout-ms",
+            "2000",
+            "--trusted-proxies",
+            "127.0.0.1/32",
+            "--bot-dns-servers",
+            &dns.to_string(),
+            "--bot-dns-timeout-ms",
+            "500",
+        ],
+    )
+    .await;
+    // The engine on its own refuses the crawler's agent string (it is a
+    // bot); once DNS confirms it, allow_verified lets it through.
+    let google = client_as(&g, GOOGLEBOT, "66.249.66.1");
+    until_status(&g, &google, "/page", 200).await;
+    for _ in 0..3 {
+        let r = google.get(url(&g, "/page")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    // Impostors copying the agent string: refused once the check ends,
+    // whatever the engine would say, and reported.
+    for ip in ["203.0.113.7", "203.0.113.8", "203.0.113.9"] {
+        until_status(&g, &client_as(&g, GOOGLEBOT, ip), "/page", 403).await;
+    }
+    let threats = cp
+        .wait_for("/api/v1/threats?limit=100", "impostor reports", |b| {
+            b["items"].as_array().is_some_and(|i| {
+                i.iter()
+                    .filter(|t| t["reasons"].to_string().contains("do not confirm"))
+                    .count()
+                    == 3
+            })
+        })
+        .await;
+    assert!(threats["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["reasons"].to_string().contains("do not confirm"))
+        .all(|t| t["action_taken"] == "blocked" && t["client_ip"] != "66.249.66.1"));
+    let m = g.metrics().await;
+    let count = |result: &str| {
+        m.lines()
+            .find(|l| {
+                l.starts_with("qsgw_crawler_checks_total{")
+                    && l.contains(&format!("result=\"{result}\""))
+            })
+            .and_then(|l| l.rsplit(' ').next())
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        count("verified").as_deref(),
+        Some("1"),
+        "one check, cached: {m}"
+    );
+    assert_eq!(count("refuted").as_deref(), Some("3"), "{m}");
+    g.stop().await;
+    ai_stop.trigger();
+    cp.shutdown.trigger();
+}
+
+/// The real AI engine with a bot-block threshold no score reaches: bots
+/// are flagged, never blocked by the engine itself.
+async fn lenient_ai_engine() -> (String, Shutdown) {
+    let cli = ai_engine::config::Cli::try_parse_from(["ai-engine", "--api-key", KEY]).unwrap();
+    let mut c = ai_engine::config::Config::from_settings(cli.settings).unwrap();
+    c.host = "127.0.0.1".into();
+    c.port = 0;
+    c.etcd = None;
+    c.model_path = None;
+    c.thresholds.bot_block = 1.0;
+    c.thresholds.anomaly_critical = 1.0;
+    c.shutdown_grace = Duration::from_secs(1);
+    let shutdown = Shutdown::new();
+    let app = ai_engine::startup::Application::build(c, shutdown.clone())
+        .await
+        .unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    (base, shutdown)
+}
+
+#[tokio::test]
+async fn block_all_refuses_the_bots_a_flag_route_only_reports() {
+    let (ai, ai_stop) = lenient_ai_engine().await;
+    let (target, _t) = named_server("a").await;
+    let up = UpstreamId::new();
+    let mut flag = route("/", PathMatch::Prefix, &up);
+    flag.inspection = InspectionMode::Sync;
+    let mut strict = route("/strict", PathMatch::Prefix, &up);
+    strict.inspection = InspectionMode::Sync;
+    strict.bots = shared::qsgw::BotPolicy::BlockAll;
+    let s = ConfigSnapshot {
+        revision: 7,
+        routes: vec![flag, strict],
+        upstreams: vec![upstream(&up, &[target])],
+    };
+    let g = start_standalone(
+        &s,
+        &[
+            "--api-key",
+            KEY,
+            "--control-plane-url",
+            &dead_url(),
+            "--ai-engine-url",
+            &ai,
+            "--ai-timeout-ms",
+            "2000",
+            "--trusted-proxies",
+            "127.0.0.1/32",
+        ],
+    )
+    .await;
+    // python-requests' own agent string (requests.utils.default_user_agent).
+    let ua = "python-requests/2.31.0";
+    let r = client_as(&g, ua, "198.51.100.20")
+        .get(url(&g, "/x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "flag: the engine's flag lets it through");
+    let strict_client = client_as(&g, ua, "198.51.100.21");
+    let r = strict_client
+        .get(url(&g, "/strict/x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "block_all: a flagged bot is refused");
+    // The cached verdict keeps refusing it on block_all routes.
+    let r = strict_client
+        .get(url(&g, "/strict/y"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let m = g.metrics().await;
+    assert!(
+        m.lines()
+            .any(|l| l.starts_with("qsgw_ai_verdicts_total{") && l.contains("verdict=\"flag\"")),
+        "the engine flagged, the route refused: {m}"
+    );
+    g.stop().await;
+    ai_stop.trigger();
+}

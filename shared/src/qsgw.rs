@@ -202,6 +202,23 @@ pub enum InspectionMode {
     Sync,
 }
 
+/// What a route does with clients the AI engine takes for bots.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BotPolicy {
+    /// The AI engine's verdict as it is: bots are reported (flagged), and
+    /// refused only when the engine says block.
+    #[default]
+    Flag,
+    /// Every client the engine flags as a bot is refused (403).
+    BlockAll,
+    /// Search-engine crawlers verified by reverse and forward DNS (as their
+    /// operators document it) pass whatever their agent string scores;
+    /// a client that claims such a crawler and fails the check is refused;
+    /// other bots as `flag`.
+    AllowVerified,
+}
+
 /// A per-route rate limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RouteRateLimit {
@@ -240,6 +257,9 @@ pub struct RouteConfig {
     pub tls_policy: Option<TlsPolicy>,
     /// Inspection mode.
     pub inspection: InspectionMode,
+    /// Bot policy (absent in configurations written before it: `flag`).
+    #[serde(default)]
+    pub bots: BotPolicy,
     /// Disabled routes are not served.
     pub enabled: bool,
     /// Resource version.

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared::error::Problem;
 use shared::ids::{RouteId, UpstreamId};
-use shared::qsgw::{InspectionMode, PathMatch, RouteConfig, RouteRateLimit, TlsPolicy};
+use shared::qsgw::{BotPolicy, InspectionMode, PathMatch, RouteConfig, RouteRateLimit, TlsPolicy};
 use utoipa::ToSchema;
 
 use super::validate::{check_path, Errors};
@@ -72,6 +72,9 @@ pub struct RouteInput {
     /// Inspection mode: off (default), async or sync.
     #[serde(default)]
     pub inspection: Option<InspectionMode>,
+    /// Bot policy: flag (default), block_all or allow_verified.
+    #[serde(default)]
+    pub bots: Option<BotPolicy>,
     /// Enabled (default true).
     #[serde(default)]
     pub enabled: Option<bool>,
@@ -104,6 +107,8 @@ pub struct ValidRoute {
     pub tls_policy: Option<TlsPolicy>,
     /// Inspection.
     pub inspection: InspectionMode,
+    /// Bot policy.
+    pub bots: BotPolicy,
     /// Enabled.
     pub enabled: bool,
 }
@@ -167,6 +172,7 @@ impl RouteInput {
             rate_limit,
             tls_policy: self.tls_policy,
             inspection: self.inspection.unwrap_or(InspectionMode::Off),
+            bots: self.bots.unwrap_or_default(),
             enabled: self.enabled.unwrap_or(true),
         })
     }
@@ -208,6 +214,8 @@ pub struct RouteRow {
     pub tls_policy: Option<String>,
     /// Inspection.
     pub inspection: String,
+    /// Bot policy.
+    pub bots: String,
     /// Enabled.
     pub enabled: bool,
     /// Version.
@@ -220,8 +228,8 @@ pub struct RouteRow {
 
 /// Columns selected for [`RouteRow`].
 pub const COLUMNS: &str = "id, name, host, path, path_match, methods, upstream_id, strip_prefix, \
-    timeout_ms, retries, rate_limit_rps, rate_limit_burst, tls_policy, inspection, enabled, \
-    version, created_at, updated_at";
+    timeout_ms, retries, rate_limit_rps, rate_limit_burst, tls_policy, inspection, bots, \
+    enabled, version, created_at, updated_at";
 
 /// A route as the API returns it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -240,6 +248,15 @@ pub fn path_match_db(p: PathMatch) -> &'static str {
     match p {
         PathMatch::Prefix => "prefix",
         PathMatch::Exact => "exact",
+    }
+}
+
+/// Database spelling of a bot policy.
+pub fn bots_db(b: BotPolicy) -> &'static str {
+    match b {
+        BotPolicy::Flag => "flag",
+        BotPolicy::BlockAll => "block_all",
+        BotPolicy::AllowVerified => "allow_verified",
     }
 }
 
@@ -289,6 +306,11 @@ impl RouteRow {
                 "off" => InspectionMode::Off,
                 "sync" => InspectionMode::Sync,
                 _ => InspectionMode::Async,
+            },
+            bots: match self.bots.as_str() {
+                "block_all" => BotPolicy::BlockAll,
+                "allow_verified" => BotPolicy::AllowVerified,
+                _ => BotPolicy::Flag,
             },
             enabled: self.enabled,
             version: self.version,

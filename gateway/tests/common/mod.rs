@@ -105,6 +105,7 @@ pub fn route(path: &str, m: PathMatch, up: &UpstreamId) -> RouteConfig {
         rate_limit: None,
         tls_policy: None,
         inspection: InspectionMode::Off,
+        bots: shared::qsgw::BotPolicy::Flag,
         enabled: true,
         version: 1,
     }
