@@ -117,15 +117,20 @@ ensure_deps() {
 }
 
 # The browser tests' tools (`make test-ui`, `make setup`): Debian's
-# Chromium and ChromeDriver, Node.js and npm. Installed with apt-get as
-# root when missing (never a downloaded browser); otherwise stops with the
-# list of packages to install.
+# Chromium and ChromeDriver, Node.js and npm, and the real HTTP clients the
+# gateway test calls beside the browser (curl, python3-requests for the
+# system python3, golang-go). Installed with apt-get as root when missing
+# (never a downloaded browser); otherwise stops with the list of packages to
+# install.
 ensure_ui_deps() {
     local -a pkgs=()
     command -v chromium >/dev/null 2>&1 || pkgs+=(chromium)
     command -v chromedriver >/dev/null 2>&1 || pkgs+=(chromium-driver)
     command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
     command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+    command -v curl >/dev/null 2>&1 || pkgs+=(curl)
+    /usr/bin/python3 -c 'import requests' >/dev/null 2>&1 || pkgs+=(python3-requests)
+    command -v go >/dev/null 2>&1 || pkgs+=(golang-go)
     ((${#pkgs[@]} == 0)) && return 0
     if ! is_root || ! command -v apt-get >/dev/null 2>&1; then
         die "missing for the browser tests: install the packages: ${pkgs[*]} (Debian/Ubuntu: sudo apt-get install -y ${pkgs[*]})"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make setup`: install the system tools the build, the tests and `make run`
 # need (protoc, etcd, etcdctl, PostgreSQL, curl, openssl), those of the
-# browser tests (chromium, chromium-driver, nodejs, npm), and the peers of
+# browser tests (chromium, chromium-driver, nodejs, npm, and the real
+# clients of the gateway test: curl, python3-requests, golang-go), and the peers of
 # `make bench-gateway` (nginx, haproxy; taskset/prlimit from util-linux). As
 # root on Debian/Ubuntu the missing ones are installed with apt; otherwise it
 # stops with the list of packages to install (the bench peers only warn: the
@@ -22,6 +23,8 @@ info "curl:       $(curl --version | head -n1 | cut -d' ' -f1-2)"
 info "openssl:    $(openssl version)"
 info "chromium:   $(chromium --version 2>/dev/null | head -n1)"
 info "node:       $(node --version) (npm $(npm --version 2>/dev/null))"
+info "go:         $(go version 2>/dev/null)"
+info "requests:   $(/usr/bin/python3 -c 'import requests; print(requests.__version__)' 2>/dev/null)"
 if [[ -z "${CI:-}" ]]; then
     info "nginx:      $(nginx -v 2>&1 | head -n1 || echo 'not installed (make bench-gateway skips it)')"
     info "haproxy:    $(haproxy -v 2>/dev/null | head -n1 || echo 'not installed (make bench-gateway skips it)')"

@@ -7,9 +7,17 @@
 #   scripts/test-ui.sh [extra args for node --test, e.g. --test-name-pattern=login]
 #
 # Starts: private PostgreSQL (databases qsgw and qrap) and etcd
-# (scripts/pg.sh, scripts/etcd.sh), ml-engine, control-plane, risk-api.
+# (scripts/pg.sh, scripts/etcd.sh), ml-engine, ai-engine, control-plane,
+# risk-api and the gateway (real TLS with a throwaway self-signed
+# certificate, routes from etcd, inspection by the ai-engine, 127.0.0.1
+# trusted as a proxy so that each test client can name its own address in
+# X-Forwarded-For).
 # The tests see (ui/tests/lib.mjs reads them):
 #   QSGW_URL, QRAP_URL                     base URLs of the control plane and the risk API
+#   QSGW_GATEWAY_URL                       the gateway's TLS listener, https://localhost:PORT
+#   QSGW_GATEWAY_SPKI                      base64 SHA-256 of its certificate's public key
+#                                          (Chromium's --ignore-certificate-errors-spki-list)
+#   QSGW_GATEWAY_CA                        that certificate (PEM file), for curl, requests, Go
 #   QSGW_ADMIN_EMAIL, QSGW_ADMIN_PASSWORD  the control plane's first admin
 #   QSGW_API_KEY                           control-plane service key (ingest)
 #   QRAP_API_KEY, QUANTUN_JWT_SECRET       risk API service key and JWT secret
@@ -32,11 +40,12 @@ fi
 
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
 export SQLX_OFFLINE="${SQLX_OFFLINE:-true}"
-SERVICES=(ml-engine control-plane risk-api)
+SERVICES=(ml-engine ai-engine control-plane risk-api gateway)
 LOG_DIR="$QUANTUN_ROOT/target/ui-logs"
 
 pg_dir=""
 etcd_dir=""
+gw_dir=""
 pg_port=""
 etcd_port=""
 etcd_peer_port=""
@@ -67,6 +76,7 @@ cleanup() {
         [[ -n "$pg_port" ]] && "$QUANTUN_SCRIPTS_DIR/pg.sh" stop "$pg_dir" "$pg_port"
         rm -rf "$pg_dir"
     fi
+    [[ -n "$gw_dir" ]] && rm -rf "$gw_dir"
     exit "$rc"
 }
 trap cleanup EXIT
@@ -82,7 +92,7 @@ target_dir="${CARGO_TARGET_DIR:-target}"
 [[ "$target_dir" == /* ]] || target_dir="$QUANTUN_ROOT/$target_dir"
 bin_dir="$target_dir/debug"
 info "cargo build --bins -p ${SERVICES[*]}"
-cargo build --bins -p ml-engine -p control-plane -p risk-api
+cargo build --bins -p ml-engine -p ai-engine -p control-plane -p risk-api -p gateway
 
 # ------------------------------------------------------- Postgres, etcd
 
@@ -123,6 +133,12 @@ cp_port="$(pick_port)"
 used_ports+=("$cp_port")
 risk_port="$(pick_port)"
 used_ports+=("$risk_port")
+ai_port="$(pick_port)"
+used_ports+=("$ai_port")
+gw_port="$(pick_port)"
+used_ports+=("$gw_port")
+gw_admin_port="$(pick_port)"
+used_ports+=("$gw_admin_port")
 
 secret() { openssl rand -hex "$1"; }
 export QSGW_URL="http://127.0.0.1:$cp_port"
@@ -160,6 +176,9 @@ start_service() { # start_service NAME READY_URL ENV...
 
 start_service ml-engine "http://127.0.0.1:$ml_port/health/ready" \
     QRAP_ML_HOST=127.0.0.1 QRAP_ML_PORT="$ml_port" QRAP_ML_LOG_LEVEL=warn
+start_service ai-engine "http://127.0.0.1:$ai_port/health/ready" \
+    QSGW_AI_HOST=127.0.0.1 QSGW_AI_PORT="$ai_port" QSGW_API_KEY="$QSGW_API_KEY" \
+    QSGW_ENVIRONMENT=development QSGW_LOG_LEVEL=warn
 start_service control-plane "$QSGW_URL/health/ready" \
     QSGW_CP_HOST=127.0.0.1 QSGW_CP_PORT="$cp_port" \
     QSGW_DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/qsgw?sslmode=disable" \
@@ -174,6 +193,31 @@ start_service risk-api "$QRAP_URL/health/ready" \
     QRAP_DB_PASSWORD=unused-trust-auth QRAP_DB_SSLMODE=disable QRAP_ML_URL="http://127.0.0.1:$ml_port" \
     QUANTUN_JWT_SECRET="$QUANTUN_JWT_SECRET" QUANTUN_API_KEYS="$QRAP_API_KEY:ui-tests" \
     QRAP_LOG_LEVEL=warn
+
+# The gateway: a throwaway self-signed certificate (scripts/lib.sh dev_cert:
+# localhost, 127.0.0.1, ::1), its routes from etcd (published by the control
+# plane), verdicts from the ai-engine. 127.0.0.1 is a trusted proxy
+# (QSGW_TRUSTED_PROXIES, gateway/src/config.rs; the client is the right-most
+# untrusted X-Forwarded-For hop, shared/src/client_ip.rs): every test client
+# connects from 127.0.0.1 and names its own address, so each gets its own
+# verdict (verdicts are cached per client IP, gateway/src/inspect.rs). A sync
+# verdict may take up to 2 s (debug build, shared machine) instead of the
+# production 25 ms, so that a sync route really waits for it.
+gw_dir="$(mktemp -d "${TMPDIR:-/tmp}/quantun-ui-gateway.XXXXXX")"
+dev_cert "$gw_dir/server.crt" "$gw_dir/server.key" 2 || die "openssl could not create the gateway certificate"
+QSGW_GATEWAY_SPKI="$(openssl x509 -in "$gw_dir/server.crt" -noout -pubkey |
+    openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64)"
+export QSGW_GATEWAY_URL="https://localhost:$gw_port"
+export QSGW_GATEWAY_SPKI QSGW_GATEWAY_CA="$gw_dir/server.crt"
+start_service gateway "http://127.0.0.1:$gw_admin_port/health/ready" \
+    QSGW_GATEWAY_HOST=127.0.0.1 QSGW_GATEWAY_PORT="$gw_port" \
+    QSGW_GATEWAY_ADMIN_HOST=127.0.0.1 QSGW_GATEWAY_ADMIN_PORT="$gw_admin_port" \
+    QSGW_TLS_CERT_PATH="$gw_dir/server.crt" QSGW_TLS_KEY_PATH="$gw_dir/server.key" \
+    QSGW_CONTROL_PLANE_URL="$QSGW_URL" QSGW_AI_ENGINE_URL="http://127.0.0.1:$ai_port" \
+    QSGW_API_KEY="$QSGW_API_KEY" QSGW_ETCD_ENDPOINTS="http://127.0.0.1:$etcd_port" \
+    QSGW_ENVIRONMENT=development QSGW_CONFIG_CACHE_PATH="$gw_dir/config-cache.json" \
+    QSGW_ALLOWED_PRIVATE_TARGETS="127.0.0.0/8,::1/128" QSGW_TRUSTED_PROXIES=127.0.0.1/32 \
+    QSGW_AI_TIMEOUT_MS=2000 QSGW_LOG_LEVEL=warn
 
 # ---------------------------------------------------------------- tests
 

@@ -29,7 +29,13 @@ export const config = {
   get qsgwApiKey() { return env('QSGW_API_KEY'); },      // service key (ingest)
   get qrapApiKey() { return env('QRAP_API_KEY'); },      // risk API service key
   get qrapJwtSecret() { return env('QUANTUN_JWT_SECRET'); },
+  get gatewayUrl() { return env('QSGW_GATEWAY_URL'); },   // gateway TLS listener, https://localhost:PORT
+  get gatewaySpki() { return env('QSGW_GATEWAY_SPKI'); }, // base64 SHA-256 of its certificate's key
+  get gatewayCa() { return env('QSGW_GATEWAY_CA'); },     // its self-signed certificate (PEM file)
 };
+
+/** The Chromium executable the tests drive. */
+export const CHROMIUM = process.env.QUANTUN_CHROMIUM || '/usr/bin/chromium';
 
 export const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -37,15 +43,21 @@ export const CHROMIUM_ARGS = [
   '--disable-dev-shm-usage',
 ];
 
-/** Launches Debian's Chromium with a fresh user-data dir; close with close(). */
-export async function launch() {
+/**
+ * Launches Debian's Chromium with a fresh user-data dir; close with close().
+ * `args` are added to CHROMIUM_ARGS; `userAgent` and `extraHTTPHeaders`
+ * (every request's extra headers) go to the context when given.
+ */
+export async function launch({ args = [], userAgent, extraHTTPHeaders } = {}) {
   const userDataDir = mkdtempSync(join(tmpdir(), 'quantun-ui-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: process.env.QUANTUN_CHROMIUM || '/usr/bin/chromium',
+    executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...args],
     viewport: { width: 1280, height: 900 },
     acceptDownloads: true,
+    ...(userAgent ? { userAgent } : {}),
+    ...(extraHTTPHeaders ? { extraHTTPHeaders } : {}),
   });
   context.setDefaultTimeout(15_000);
   const close = async () => {
@@ -59,11 +71,11 @@ export async function launch() {
  * Declares a test that gets a fresh page (own browser context with a fresh
  * profile) and saves a full-page screenshot to target/ui-screenshots/<name>.png
  * when it fails. Console errors and failed page requests are collected in
- * `page.problems` and printed on failure.
+ * `page.problems` and printed on failure. `opts.launch` goes to launch().
  */
 export function uiTest(name, fn, opts = {}) {
   return nodeTest(name, { timeout: opts.timeout ?? 90_000 }, async (t) => {
-    const { context, close } = await launch();
+    const { context, close } = await launch(opts.launch);
     const page = await context.newPage();
     const problems = [];
     page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
