@@ -663,3 +663,40 @@ async fn wildcard_hosts_follow_the_gateways_grammar(pool: PgPool) {
     }
     app.stop().await;
 }
+
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn route_bot_policy_defaults_to_flag_round_trips_and_rejects_unknown_values(pool: PgPool) {
+    let app = common::spawn(pool).await;
+    let ups = app.create_upstream("crawlers").await;
+    let ups_id = ups["id"].as_str().unwrap();
+    let route = app.create_route(&route_body(ups_id, "/a")).await;
+    assert_eq!(
+        route["bots"], "flag",
+        "absent = the engine's verdict as it is"
+    );
+    let mut body = route_body(ups_id, "/b");
+    body["bots"] = json!("allow_verified");
+    let route = app.create_route(&body).await;
+    assert_eq!(route["bots"], "allow_verified");
+    let stored: String = sqlx::query_scalar("SELECT bots FROM routes WHERE id = $1")
+        .bind(route["id"].as_str().unwrap())
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, "allow_verified");
+    for bad in [json!("allow_all"), json!("ALLOW_VERIFIED"), json!("")] {
+        let mut body = route_body(ups_id, "/c");
+        body["bots"] = bad.clone();
+        let r = app
+            .client
+            .post(app.url("/api/v1/routes"))
+            .bearer_auth(&app.operator)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422, "{bad}");
+        let p: Value = r.json().await.unwrap();
+        assert!(p.to_string().contains("bots"), "{bad}: {p}");
+    }
+}

@@ -8,6 +8,12 @@ import * as api from '../api.js';
 const LB = ['round_robin', 'least_conn', 'weighted'];
 const TLS = ['', 'PQC_ONLY', 'PQC_PREFERRED', 'CLASSICAL_ALLOWED'];
 const INSPECTION = ['async', 'sync', 'off'];
+// The route's bot policy (shared::qsgw::BotPolicy).
+const BOTS = {
+  flag: 'flag (the AI engine\u2019s verdict)',
+  block_all: 'block all bots',
+  allow_verified: 'allow DNS-verified search crawlers',
+};
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
 /** A sentence for a failed save or delete, explaining 409/412. */
@@ -208,7 +214,7 @@ export function Upstreams({ canEdit }) {
 function emptyRoute(upstreams) {
   return {
     name: '', host: '', path: '/', path_match: 'prefix', methods: [], upstream_id: upstreams[0]?.id || '',
-    strip_prefix: false, timeout_ms: '', retries: '1', tls_policy: '', inspection: 'async', enabled: true, rps: '', burst: '',
+    strip_prefix: false, timeout_ms: '', retries: '1', tls_policy: '', inspection: 'async', bots: 'flag', enabled: true, rps: '', burst: '',
   };
 }
 
@@ -216,7 +222,7 @@ function routeToForm(r) {
   return {
     name: r.name, host: r.host || '', path: r.path, path_match: r.path_match, methods: r.methods || [],
     upstream_id: r.upstream_id, strip_prefix: !!r.strip_prefix, timeout_ms: r.timeout_ms == null ? '' : String(r.timeout_ms),
-    retries: String(r.retries ?? 1), tls_policy: r.tls_policy || '', inspection: r.inspection || 'async', enabled: r.enabled !== false,
+    retries: String(r.retries ?? 1), tls_policy: r.tls_policy || '', inspection: r.inspection || 'async', bots: r.bots || 'flag', enabled: r.enabled !== false,
     rps: r.rate_limit ? String(r.rate_limit.rps) : '', burst: r.rate_limit ? String(r.rate_limit.burst) : '',
   };
 }
@@ -225,7 +231,7 @@ function formToRoute(f) {
   const num = (v) => (v === '' ? undefined : Number(v));
   const body = {
     name: f.name, host: f.host.trim() || null, path: f.path, path_match: f.path_match, methods: f.methods,
-    upstream_id: f.upstream_id, strip_prefix: f.strip_prefix, retries: num(f.retries), inspection: f.inspection, enabled: f.enabled,
+    upstream_id: f.upstream_id, strip_prefix: f.strip_prefix, retries: num(f.retries), inspection: f.inspection, bots: f.bots, enabled: f.enabled,
   };
   if (f.timeout_ms !== '') body.timeout_ms = num(f.timeout_ms);
   if (f.tls_policy) body.tls_policy = f.tls_policy;
@@ -274,6 +280,9 @@ function RouteForm({ initial, etag, id, upstreams, onDone, onCancel, onReload })
       <${Field} label="Inspection" name="inspection" error=${fe.inspection}>${(a) => html`
         <select ...${a} value=${f.inspection} onChange=${(e) => set('inspection')(e.target.value)}>
           ${INSPECTION.map((p) => html`<option value=${p}>${p}</option>`)}</select>`}</${Field}>
+      <${Field} label="Bots" name="bots" error=${fe.bots}>${(a) => html`
+        <select ...${a} value=${f.bots} onChange=${(e) => set('bots')(e.target.value)}>
+          ${Object.entries(BOTS).map(([v, l]) => html`<option value=${v}>${l}</option>`)}</select>`}</${Field}>
       <${Field} label="Timeout (ms)" name="timeout_ms" type="number" value=${f.timeout_ms} onInput=${set('timeout_ms')} error=${fe.timeout_ms} />
       <${Field} label="Retries" name="retries" type="number" value=${f.retries} onInput=${set('retries')} error=${fe.retries} />
       <${Field} label="Rate limit (requests/s)" name="rate_limit.rps" type="number" value=${f.rps} onInput=${set('rps')} error=${fe['rate_limit.rps'] || fe.rate_limit} />
