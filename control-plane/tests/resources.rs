@@ -684,7 +684,13 @@ async fn route_bot_policy_defaults_to_flag_round_trips_and_rejects_unknown_value
         .await
         .unwrap();
     assert_eq!(stored, "allow_verified");
-    for bad in [json!("allow_all"), json!("ALLOW_VERIFIED"), json!("")] {
+    for bad in [
+        json!("allow_all"),
+        json!("ALLOW_VERIFIED"),
+        json!(""),
+        json!(true),
+        json!(1),
+    ] {
         let mut body = route_body(ups_id, "/c");
         body["bots"] = bad.clone();
         let r = app

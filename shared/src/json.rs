@@ -106,6 +106,17 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
                     let field = if path == "." { "body".to_owned() } else { path };
                     Problem::invalid_field(field, strip_position(&inner.to_string()))
                 }
+                // serde_json reports an enum given as a number or a bool as
+                // a syntax error ("expected value") although the document is
+                // well-formed: name the field like any other wrong value.
+                _ if path != "."
+                    && inner.to_string().starts_with("expected value")
+                    && std::str::from_utf8(bytes).is_ok_and(|text| {
+                        serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
+                    }) =>
+                {
+                    Problem::invalid_field(path, "has the wrong JSON type for this field")
+                }
                 _ => Problem::bad_request(format!("malformed JSON: {inner}")),
             });
         }
@@ -249,6 +260,32 @@ mod tests {
             .unwrap_err();
         assert_eq!(p.status, 422);
         assert_eq!(p.errors[0].field, "targets[0].port");
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Mode {
+        Off,
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct WithMode {
+        #[allow(dead_code)]
+        mode: Option<Mode>,
+    }
+
+    #[test]
+    fn an_enum_given_a_bool_or_a_number_names_the_field() {
+        for body in [
+            &br#"{"mode":true}"#[..],
+            br#"{"mode":1}"#,
+            br#"{"mode":"on"}"#,
+        ] {
+            let p = parse_json::<WithMode>(body).unwrap_err();
+            assert_eq!(p.status, 422, "{p}");
+            assert_eq!(p.errors[0].field, "mode");
+        }
+        assert!(parse_json::<WithMode>(br#"{"mode":"off"}"#).is_ok());
     }
 
     #[test]
