@@ -5,7 +5,7 @@ import { html, useEffect, useRef, useState } from './lib.js';
 export const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFO'];
 export const SEVERITY_COLORS = {
   CRITICAL: '#8b0000',
-  HIGH: '#d9480f',
+  HIGH: '#c2410c',
   MEDIUM: '#e0a800',
   LOW: '#2b8a3e',
   INFO: '#5c7cfa',

@@ -70,6 +70,23 @@ uiTest('qrap: upload a CBOM, wait for completion, findings by priority, CSV down
   // the ML engine's published thresholds, not on this test).
   assert.equal(ranks[0], Math.min(...ranks), `worst severity first: ${severities}`);
   assert.deepEqual(ranks, [...ranks].sort((a, b) => a - b), `severities in priority order: ${severities}`);
+  // WCAG 2.2 SC 1.4.3 (contrast minimum, AA): text in a severity badge
+  // needs 4.5:1 against its background; relative luminance and ratio as
+  // WCAG 2.2 defines them, on the colours the browser computed.
+  const ratios = await page.evaluate(() => {
+    const rgb = (c) => c.match(/\d+(\.\d+)?/g).slice(0, 3).map(Number);
+    const lum = ([r, g, b]) => [r, g, b].map((v) => {
+      const s = v / 255;
+      return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    }).reduce((acc, v, i) => acc + v * [0.2126, 0.7152, 0.0722][i], 0);
+    return [...document.querySelectorAll('#findings-table .badge')].map((b) => {
+      const st = getComputedStyle(b);
+      const [l1, l2] = [lum(rgb(st.color)), lum(rgb(st.backgroundColor))].sort((x, y) => y - x);
+      return [b.textContent.trim(), (l1 + 0.05) / (l2 + 0.05)];
+    });
+  });
+  assert.ok(ratios.length > 0);
+  for (const [label, ratio] of ratios) assert.ok(ratio >= 4.5, `${label} badge contrast ${ratio.toFixed(2)}:1`);
   const recommendations = await table.locator('tbody td.recommendation').allInnerTexts();
   assert.ok(recommendations.every((r) => r.trim().length > 0), 'each finding has its recommendation');
   const firstAlgorithm = (await table.locator('tbody tr').first().locator('td').nth(4).locator('code').innerText()).trim();

@@ -290,6 +290,43 @@ uiTest('qsgw: TLS sessions show group, protocol and cipher and filter by them', 
   assert.deepEqual(pageErrors(page), []);
 });
 
+// A refused handshake as the gateway reports it (outcome failed, the
+// reason it gave; ingest contract in control-plane/src/routes/ingest.rs):
+// shown as refused with its reason, not as a blank "classical" row, and
+// the outcome filter separates it from established sessions.
+uiTest('qsgw: TLS sessions show a refused handshake with its reason and filter by outcome', async (page) => {
+  const sni = `${unique('refused')}.example.com`;
+  const reason = 'client offered groups [X25519, secp256r1] (none post-quantum); route requires PQC_ONLY';
+  await api('POST', `${config.qsgwUrl}/api/v1/ingest/tls-sessions`, {
+    apiKey: config.qsgwApiKey,
+    body: { records: [
+      { client_ip: '192.0.2.20', sni, outcome: 'failed', failure_reason: reason, pqc: false,
+        established_at: new Date().toISOString() },
+      { client_ip: '192.0.2.21', sni, protocol_version: 'TLSv1.3', cipher_suite: 'TLS13_AES_128_GCM_SHA256',
+        kx_group: 'X25519MLKEM768', pqc: true, handshake_duration_us: 900, established_at: new Date().toISOString() },
+    ] },
+  });
+  await login(page);
+  await goTo(page, 'TLS sessions');
+  const table = page.getByRole('table', { name: 'TLS sessions' });
+  const rows = table.getByRole('row').filter({ hasText: sni });
+  await rows.first().waitFor();
+  assert.equal(await rows.count(), 2);
+  const refused = rows.filter({ hasText: '192.0.2.20' });
+  assert.equal(await refused.locator('td.outcome').getAttribute('data-outcome'), 'failed');
+  const text = await refused.innerText();
+  assert.match(text, /refused/);
+  assert.ok(text.includes('none post-quantum'), text);
+  assert.doesNotMatch(text, /classical/);
+  await page.getByLabel('Outcome').selectOption('failed');
+  await rows.filter({ hasText: '192.0.2.21' }).waitFor({ state: 'detached' });
+  assert.equal(await rows.count(), 1);
+  await page.getByLabel('Outcome').selectOption('established');
+  await rows.filter({ hasText: '192.0.2.20' }).waitFor({ state: 'detached' });
+  await rows.filter({ hasText: '192.0.2.21' }).waitFor();
+  assert.deepEqual(pageErrors(page), []);
+});
+
 uiTest('qsgw: the overview shows a gateway\'s heartbeat: revision, requests and live target health', async (page) => {
   const token = await adminToken();
   const ups = await api('POST', `${config.qsgwUrl}/api/v1/upstreams`, {

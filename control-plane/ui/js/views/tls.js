@@ -1,6 +1,7 @@
-// TLS sessions: handshakes reported by the gateways, filterable by
-// key-exchange group, PQC or classical, protocol, cipher suite, client
-// IP/CIDR, gateway and time.
+// TLS sessions: handshakes reported by the gateways, refused ones with the
+// reason the gateway gave, filterable by key-exchange group, PQC or
+// classical, outcome, protocol, cipher suite, client IP/CIDR, gateway and
+// time.
 import { html, useState } from '../lib.js';
 import { useAsync, AsyncView, Badge, fmtTime, Field, ErrorBox } from '../lib.js';
 import * as api from '../api.js';
@@ -12,7 +13,7 @@ function toIso(local) {
 }
 
 export function TlsSessions() {
-  const blank = { kx_group: '', pqc: '', protocol_version: '', cipher_suite: '', client_ip: '', gateway_id: '', from: '', to: '' };
+  const blank = { kx_group: '', pqc: '', protocol_version: '', cipher_suite: '', client_ip: '', gateway_id: '', outcome: '', from: '', to: '' };
   const [f, setF] = useState(blank);
   const [applied, setApplied] = useState(blank);
   const [cursors, setCursors] = useState([undefined]); // page stack
@@ -21,7 +22,7 @@ export function TlsSessions() {
   const list = useAsync(() => api.get('/api/v1/tls-sessions', {
     kx_group: applied.kx_group.trim(), pqc: applied.pqc, protocol_version: applied.protocol_version,
     cipher_suite: applied.cipher_suite.trim(), client_ip: applied.client_ip.trim(), gateway_id: applied.gateway_id.trim(),
-    from: toIso(applied.from), to: toIso(applied.to), limit: 50, cursor,
+    outcome: applied.outcome, from: toIso(applied.from), to: toIso(applied.to), limit: 50, cursor,
   }), [JSON.stringify(applied), cursor]);
   const set = (k) => (v) => setF({ ...f, [k]: v });
   const apply = (n) => { setApplied(n); setCursors([undefined]); };
@@ -36,6 +37,8 @@ export function TlsSessions() {
         <option value="">any</option><option value="true">post-quantum</option><option value="false">classical</option></select>`}</${Field}>
       <${Field} label="Protocol" name="protocol_version" error=${fe.protocol_version}>${(a) => html`<select ...${a} value=${f.protocol_version} onChange=${(e) => { const n = { ...f, protocol_version: e.target.value }; setF(n); apply(n); }}>
         <option value="">any</option><option value="TLSv1.3">TLSv1.3</option><option value="TLSv1.2">TLSv1.2</option></select>`}</${Field}>
+      <${Field} label="Outcome" name="outcome" error=${fe.outcome}>${(a) => html`<select ...${a} value=${f.outcome} onChange=${(e) => { const n = { ...f, outcome: e.target.value }; setF(n); apply(n); }}>
+        <option value="">any</option><option value="established">established</option><option value="failed">refused or failed</option></select>`}</${Field}>
       <${Field} label="Cipher suite" name="cipher_suite" value=${f.cipher_suite} onInput=${set('cipher_suite')} error=${fe.cipher_suite} list="ciphers" placeholder="TLS13_AES_128_GCM_SHA256" />
       <datalist id="ciphers">${['TLS13_AES_128_GCM_SHA256', 'TLS13_AES_256_GCM_SHA384', 'TLS13_CHACHA20_POLY1305_SHA256'].map((c) => html`<option value=${c}></option>`)}</datalist>
       <${Field} label="Client IP or CIDR" name="client_ip" value=${f.client_ip} onInput=${set('client_ip')} error=${fe.client_ip} />
@@ -48,15 +51,18 @@ export function TlsSessions() {
     <${AsyncView} state=${Object.keys(fe).length ? { ...list, error: null, data: { items: [] } } : list}
       empty="No TLS sessions match. Gateways report every handshake in batches.">${(page) => html`
       <table class="data" aria-label="TLS sessions">
-        <thead><tr><th scope="col">Established</th><th scope="col">Client</th><th scope="col">SNI</th><th scope="col">Protocol</th><th scope="col">Cipher suite</th><th scope="col">Group</th><th scope="col">PQC</th><th scope="col">Resumed</th><th scope="col">Handshake</th></tr></thead>
+        <thead><tr><th scope="col">Established</th><th scope="col">Client</th><th scope="col">SNI</th><th scope="col">Protocol</th><th scope="col">Cipher suite</th><th scope="col">Group</th><th scope="col">PQC</th><th scope="col">Outcome</th><th scope="col">Resumed</th><th scope="col">Handshake</th></tr></thead>
         <tbody>${page.items.map((s) => html`<tr>
           <td>${fmtTime(s.established_at)}</td>
           <td class="mono">${s.client_ip}</td>
           <td class="mono">${s.sni || '—'}</td>
-          <td>${s.protocol_version}</td>
-          <td class="mono">${s.cipher_suite}</td>
+          <td>${s.protocol_version || '—'}</td>
+          <td class="mono">${s.cipher_suite || '—'}</td>
           <td class="mono">${s.kx_group || '—'}</td>
-          <td>${s.pqc ? html`<${Badge} kind="ok">PQC</${Badge}>` : html`<${Badge} kind="medium">classical</${Badge}>`}</td>
+          <td>${s.outcome === 'failed' ? '—' : s.pqc ? html`<${Badge} kind="ok">PQC</${Badge}>` : html`<${Badge} kind="medium">classical</${Badge}>`}</td>
+          <td class="outcome" data-outcome=${s.outcome}>${s.outcome === 'failed'
+            ? html`<${Badge} kind="off">refused</${Badge}> <small>${s.failure_reason || 'no reason recorded'}</small>`
+            : 'established'}</td>
           <td>${s.resumed ? 'yes' : 'no'}</td>
           <td>${s.handshake_duration_us != null ? `${(s.handshake_duration_us / 1000).toFixed(1)} ms` : '—'}</td>
         </tr>`)}</tbody>
