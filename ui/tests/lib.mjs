@@ -122,3 +122,34 @@ export function unique(prefix = 't') {
 }
 
 export { before, after };
+
+/** axe-core's source (npm axe-core, MPL-2.0), injected into pages under test. */
+let axeSource;
+
+/**
+ * Runs axe-core (Deque's accessibility engine, the checker behind Lighthouse
+ * and Chrome DevTools' audits) on the page against the WCAG 2.0/2.1/2.2 A
+ * and AA rules and throws listing every violation with its nodes. Injected
+ * with page.evaluate (CDP Runtime.evaluate), which the apps' Content
+ * Security Policy does not govern, so the pages run unchanged.
+ * `label` names the view in the failure message.
+ */
+export async function expectNoAxeViolations(page, label) {
+  if (!axeSource) {
+    const { readFileSync } = await import('node:fs');
+    const { createRequire } = await import('node:module');
+    axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  }
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() => globalThis.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+    resultTypes: ['violations'],
+  }));
+  if (result.violations.length) {
+    const lines = result.violations.flatMap((v) => [
+      `${v.id} (${v.impact}): ${v.help} — ${v.helpUrl}`,
+      ...v.nodes.slice(0, 5).map((n) => `    ${n.target.join(' ')}: ${n.failureSummary?.split('\n').join(' ')}`),
+    ]);
+    throw new Error(`axe-core: ${result.violations.length} WCAG A/AA violation(s) on ${label}:\n  ${lines.join('\n  ')}`);
+  }
+}
