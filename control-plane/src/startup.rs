@@ -187,6 +187,7 @@ pub fn api(state: AppState) -> OpenApiRouter {
         .merge(routes::gateways::router())
         .merge(routes::ingest::router())
         .merge(routes::tls_sessions::router())
+        .merge(routes::posture::router())
         .merge(routes::threats::router())
         .merge(routes::audit_log::router())
         .merge(routes::webhooks::router())

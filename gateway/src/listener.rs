@@ -27,7 +27,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::H2Limits;
 use crate::policy::HostPolicies;
 use crate::proxy::{ConnInfo, Proxy};
-use crate::report::{Reporter, SessionRecord};
+use crate::report::{PendingSession, Reporter, SessionRecord};
 use crate::tls::{self, CertKey, TlsFacts};
 
 /// Longest time a client may take to complete the TLS handshake.
@@ -173,11 +173,13 @@ impl TlsListener {
                 else {
                     return;
                 };
-                let Some((tls, facts)) = Box::pin(handshake(stream, peer, &configs, &opts)).await
+                let Some((tls, facts, pending)) =
+                    Box::pin(handshake(stream, peer, &configs, &opts)).await
                 else {
                     return;
                 };
                 let mut conn = ConnInfo::new(peer, facts);
+                conn.session = pending;
                 conn.trusted_peer = trusted_peer;
                 conn.guard = Some(Arc::new(ConnGuard::new(permit, slot)));
                 serve_connection(tls, conn, proxy, &opts, &builder, &shutdown).await;
@@ -750,7 +752,11 @@ async fn handshake(
     peer: SocketAddr,
     configs: &ArcSwap<TlsConfigs>,
     opts: &ListenerOptions,
-) -> Option<(tokio_rustls::server::TlsStream<TcpStream>, TlsFacts)> {
+) -> Option<(
+    tokio_rustls::server::TlsStream<TcpStream>,
+    TlsFacts,
+    Option<Arc<PendingSession>>,
+)> {
     let started = Instant::now();
     let mut hello: Option<Hello> = None;
     let work = async {
@@ -788,8 +794,12 @@ async fn handshake(
             .record(elapsed.as_secs_f64());
             metrics::counter!("qsgw_tls_handshakes_total", "kx_group" => facts.kx_group, "pqc" => if facts.pqc { "true" } else { "false" }).increment(1);
             metrics::counter!("qsgw_connections_total", "kx_group" => facts.kx_group).increment(1);
-            if opts.reporter.is_enabled() {
-                opts.reporter.session(SessionRecord {
+            let pending = opts.reporter.is_enabled().then(|| {
+                let (offered_groups, policy) = hello
+                    .as_ref()
+                    .map(|h| (offered_names(&h.offered), h.policy.as_str()))
+                    .unwrap_or_default();
+                let rec = SessionRecord {
                     id: SessionRecord::new_id(),
                     gateway_id: None,
                     client_ip: peer.ip().to_string(),
@@ -803,9 +813,14 @@ async fn handshake(
                     established_at: chrono::Utc::now(),
                     outcome: "established",
                     failure_reason: None,
-                });
-            }
-            Some((tls, facts))
+                    offered_groups,
+                    policy,
+                    route_id: None,
+                    client_family: None,
+                };
+                Arc::new(PendingSession::new(rec, opts.reporter.clone()))
+            });
+            Some((tls, facts, pending))
         }
         Ok(Err(e)) => {
             metrics::counter!("qsgw_tls_handshake_failures_total").increment(1);
@@ -832,14 +847,7 @@ async fn handshake(
 /// The record of a refused handshake: what the client offered, under which
 /// policy, and rustls' reason.
 fn failed_session(peer: SocketAddr, h: Hello, error: &str, elapsed: Duration) -> SessionRecord {
-    let offered: Vec<String> = h
-        .offered
-        .iter()
-        .map(|g| match tls::group_name(*g) {
-            "other" => format!("{g:?}"),
-            name => name.to_owned(),
-        })
-        .collect();
+    let offered = offered_names(&h.offered);
     let any_pq = h.offered.iter().any(|g| tls::is_post_quantum(*g));
     let reason = format!(
         "{error}; policy {}; client offered groups [{}]{}",
@@ -861,7 +869,21 @@ fn failed_session(peer: SocketAddr, h: Hello, error: &str, elapsed: Duration) ->
         established_at: chrono::Utc::now(),
         outcome: "failed",
         failure_reason: Some(crate::proxy::clip(&reason, 500).to_owned()),
+        offered_groups: offered,
+        policy: h.policy.as_str(),
+        route_id: None,
+        client_family: None,
     }
+}
+
+/// The offered groups as recorded: GREASE left out, at most
+/// [`tls::MAX_OFFERED_GROUPS`].
+fn offered_names(offered: &[rustls::NamedGroup]) -> Vec<String> {
+    offered
+        .iter()
+        .filter_map(|g| tls::offered_group_name(*g))
+        .take(tls::MAX_OFFERED_GROUPS)
+        .collect()
 }
 
 /// Reloads the certificate when either file changes (checked every

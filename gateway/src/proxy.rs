@@ -82,6 +82,10 @@ pub struct ConnInfo {
     pub trusted_peer: bool,
     /// The connection's slot under the caps; an upgraded tunnel keeps it.
     pub guard: Option<Arc<ConnGuard>>,
+    /// The TLS session record waiting for the first request's route and
+    /// client (sent when that request is routed, or when the connection
+    /// ends without one).
+    pub session: Option<Arc<crate::report::PendingSession>>,
 }
 
 impl ConnInfo {
@@ -95,6 +99,7 @@ impl ConnInfo {
             tls: Arc::new(tls),
             trusted_peer: false,
             guard: None,
+            session: None,
         }
     }
 }
@@ -374,9 +379,18 @@ impl Proxy {
         rid: &HeaderValue,
     ) -> Forwarded {
         let table = self.live.table();
-        let (entry, canonical, client) = match self.resolve(&table, &req) {
+        let resolved = self.resolve(&table, &req);
+        let client = self.client(req.headers(), conn);
+        if let Some(pending) = &conn.session {
+            let route = resolved.as_ref().ok().map(|r| &*r.entry.metrics.id);
+            let ua = req
+                .headers()
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok());
+            pending.complete(client.ip, route, ua);
+        }
+        let (entry, canonical, client) = match resolved {
             Ok(r) => {
-                let client = self.client(req.headers(), conn);
                 if let Err(x) = self.admit(&r, &client, conn) {
                     return refused(r.entry.metrics.clone(), x, None, rid);
                 }

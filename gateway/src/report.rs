@@ -65,12 +65,78 @@ pub struct SessionRecord {
     pub outcome: &'static str,
     /// Why the handshake failed.
     pub failure_reason: Option<String>,
+    /// Groups the ClientHello offered (GREASE left out, at most
+    /// [`crate::tls::MAX_OFFERED_GROUPS`]).
+    pub offered_groups: Vec<String>,
+    /// The listener policy applied to the handshake (by SNI).
+    pub policy: &'static str,
+    /// Route of the connection's first request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub route_id: Option<String>,
+    /// Coarse family of the first request's client
+    /// ([`shared::features::client_family`]); never the raw user agent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_family: Option<String>,
 }
 
 impl SessionRecord {
     /// A fresh id.
     pub fn new_id() -> String {
         TlsSessionId::new().to_string()
+    }
+}
+
+/// An established session's record, held until the connection's first
+/// request says which route it was for and what client sent it (what the
+/// console's posture panel groups by), or until the connection ends
+/// without a request. Sent exactly once either way.
+#[derive(Debug)]
+pub struct PendingSession {
+    /// Set once the record has gone, so later requests skip the lock.
+    sent: std::sync::atomic::AtomicBool,
+    rec: std::sync::Mutex<Option<SessionRecord>>,
+    reporter: Reporter,
+}
+
+impl PendingSession {
+    /// Holds `rec` for `reporter`.
+    pub fn new(rec: SessionRecord, reporter: Reporter) -> Self {
+        Self {
+            sent: std::sync::atomic::AtomicBool::new(false),
+            rec: std::sync::Mutex::new(Some(rec)),
+            reporter,
+        }
+    }
+
+    /// Completes the record with the first request's client address (the
+    /// one behind a trusted proxy, where there is one), route and user
+    /// agent, and queues it; later calls do nothing.
+    pub fn complete(
+        &self,
+        client_ip: std::net::IpAddr,
+        route_id: Option<&str>,
+        user_agent: Option<&str>,
+    ) {
+        use std::sync::atomic::Ordering;
+        if self.sent.load(Ordering::Relaxed) {
+            return;
+        }
+        let taken = self.rec.lock().ok().and_then(|mut r| r.take());
+        self.sent.store(true, Ordering::Relaxed);
+        if let Some(mut rec) = taken {
+            rec.client_ip = client_ip.to_string();
+            rec.route_id = route_id.map(str::to_owned);
+            rec.client_family = Some(shared::features::client_family(user_agent));
+            self.reporter.session(rec);
+        }
+    }
+}
+
+impl Drop for PendingSession {
+    fn drop(&mut self) {
+        if let Some(rec) = self.rec.get_mut().ok().and_then(Option::take) {
+            self.reporter.session(rec);
+        }
     }
 }
 

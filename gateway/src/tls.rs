@@ -66,6 +66,24 @@ pub fn group_name(group: NamedGroup) -> &'static str {
     }
 }
 
+/// A group a ClientHello offered, as recorded: [`group_name`] for the
+/// groups we know, `0x` and the code point otherwise; `None` for GREASE
+/// values (RFC 8701 §2: `0x?A?A`), which say nothing about the client.
+pub fn offered_group_name(group: NamedGroup) -> Option<String> {
+    let code = u16::from(group);
+    if code & 0x0f0f == 0x0a0a && (code >> 12) == ((code >> 4) & 0x0f) {
+        return None;
+    }
+    Some(match group_name(group) {
+        "other" => format!("0x{code:04x}"),
+        name => name.to_owned(),
+    })
+}
+
+/// At most this many offered groups are recorded per handshake (the
+/// control plane refuses more): real clients offer 2 to 10.
+pub const MAX_OFFERED_GROUPS: usize = 32;
+
 /// Certificate chain and key.
 #[derive(Debug)]
 pub struct CertKey {

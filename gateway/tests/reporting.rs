@@ -145,8 +145,10 @@ fn dead_url() -> String {
 async fn registers_heartbeats_and_reports_established_and_refused_handshakes(pool: PgPool) {
     let cp = ControlPlane::start(&pool, 0).await;
     let (target, _t) = named_server("a").await;
+    let snap = snapshot(target, InspectionMode::Off);
+    let root_route = snap.routes[0].id.to_string();
     let g = start_standalone(
-        &snapshot(target, InspectionMode::Off),
+        &snap,
         &[
             "--api-key",
             KEY,
@@ -177,9 +179,25 @@ async fn registers_heartbeats_and_reports_established_and_refused_handshakes(poo
     let gw_id = gw["id"].as_str().unwrap().to_owned();
     assert_eq!(g.reporter.gateway_id().as_deref(), Some(&gw_id));
 
-    // One PQ handshake that serves a request; one classical-only client refused.
-    let r = https_client(&g).get(url(&g, "/x")).send().await.unwrap();
+    // One PQ handshake that serves a request (Debian 12's curl agent, so
+    // the record names the family "curl"); one PQ handshake that never
+    // sends a request (recorded when it closes, with no route or family);
+    // one classical-only client refused.
+    let r = https_client(&g)
+        .get(url(&g, "/x"))
+        .header("user-agent", "curl/7.88.1")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
+    let silent = handshake(
+        g.tls_addr,
+        client_config(pq_groups(), &g.cert_path(), false),
+        "localhost",
+    )
+    .await
+    .unwrap();
+    drop(silent);
     let refused = handshake(
         g.tls_addr,
         client_config(classical_groups(), &g.cert_path(), false),
@@ -191,15 +209,38 @@ async fn registers_heartbeats_and_reports_established_and_refused_handshakes(poo
     let sessions = cp
         .wait_for("/api/v1/tls-sessions", "both session records", |b| {
             let items = b["items"].as_array().unwrap();
-            items.iter().any(|s| s["outcome"] == "established")
+            items
+                .iter()
+                .filter(|s| s["outcome"] == "established")
+                .count()
+                == 2
                 && items.iter().any(|s| s["outcome"] == "failed")
         })
         .await;
     let items = sessions["items"].as_array().unwrap();
     let ok = items
         .iter()
-        .find(|s| s["outcome"] == "established")
+        .find(|s| s["outcome"] == "established" && !s["route_id"].is_null())
         .unwrap();
+    // The posture fields: what the client offered (rustls sends its
+    // provider's groups in order in supported_groups, RFC 8446 §4.2.7),
+    // the listener policy, the first request's route and client family.
+    assert_eq!(
+        ok["offered_groups"],
+        serde_json::json!(["X25519MLKEM768", "X25519"])
+    );
+    assert_eq!(ok["policy"], "PQC_ONLY");
+    assert_eq!(ok["route_id"], root_route.as_str());
+    assert_eq!(ok["client_family"], "curl");
+    let quiet = items
+        .iter()
+        .find(|s| s["outcome"] == "established" && s["route_id"].is_null())
+        .unwrap();
+    assert!(quiet["client_family"].is_null(), "{quiet}");
+    assert_eq!(
+        quiet["offered_groups"],
+        serde_json::json!(["X25519MLKEM768", "X25519"])
+    );
     assert_eq!(ok["kx_group"], "X25519MLKEM768");
     assert_eq!(ok["pqc"], true);
     assert_eq!(ok["protocol_version"], "TLSv1.3");
@@ -215,6 +256,12 @@ async fn registers_heartbeats_and_reports_established_and_refused_handshakes(poo
         "{reason}"
     );
     assert_eq!(failed["gateway_id"], gw_id.as_str());
+    assert_eq!(
+        failed["offered_groups"],
+        serde_json::json!(["X25519", "secp256r1"])
+    );
+    assert_eq!(failed["policy"], "PQC_ONLY");
+    assert!(failed["route_id"].is_null() && failed["client_family"].is_null());
 
     // Every connection received is counted once, by group or failure.
     let m = g.metrics().await;

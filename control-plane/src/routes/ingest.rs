@@ -104,6 +104,21 @@ pub struct TlsSessionRecord {
     pub handshake_duration_us: Option<i64>,
     /// Handshake completion time.
     pub established_at: DateTime<Utc>,
+    /// Key-exchange groups the ClientHello offered (≤ 32 names of 1 to 64
+    /// characters from `A-Z a-z 0-9 _ -`).
+    #[serde(default)]
+    pub offered_groups: Option<Vec<String>>,
+    /// Key-exchange policy the listener applied: `PQC_ONLY`,
+    /// `PQC_PREFERRED` or `CLASSICAL_ALLOWED`.
+    #[serde(default)]
+    pub policy: Option<String>,
+    /// Route of the connection's first request (`rt_…`).
+    #[serde(default)]
+    pub route_id: Option<String>,
+    /// Coarse client family of the first request (≤ 64 characters, e.g.
+    /// `Chrome 131`, `curl`); never a raw user agent.
+    #[serde(default)]
+    pub client_family: Option<String>,
 }
 
 /// A threat event reported by a gateway.
@@ -250,6 +265,46 @@ async fn reject_unknown_gateways<T>(
     Ok(())
 }
 
+/// Checks the fields the posture panel reads: offered groups, policy,
+/// route and client family.
+fn check_posture_fields(e: &mut Errors, rec: &TlsSessionRecord) {
+    if let Some(groups) = &rec.offered_groups {
+        if groups.len() > 32 {
+            e.add("offered_groups", "at most 32 groups");
+        }
+        if groups.iter().any(|g| {
+            g.is_empty()
+                || g.len() > 64
+                || !g
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        }) {
+            e.add(
+                "offered_groups",
+                "each group is 1 to 64 characters from A-Z a-z 0-9 _ -",
+            );
+        }
+    }
+    if rec
+        .policy
+        .as_deref()
+        .is_some_and(|p| !matches!(p, "PQC_ONLY" | "PQC_PREFERRED" | "CLASSICAL_ALLOWED"))
+    {
+        e.add(
+            "policy",
+            "must be PQC_ONLY, PQC_PREFERRED or CLASSICAL_ALLOWED",
+        );
+    }
+    if rec
+        .route_id
+        .as_deref()
+        .is_some_and(|id| shared::ids::RouteId::parse(id).is_err())
+    {
+        e.add("route_id", "must be an rt_ id");
+    }
+    opt_len(e, "client_family", rec.client_family.as_deref(), 1, 64);
+}
+
 /// Ingest TLS session records.
 #[utoipa::path(post, path = "/api/v1/ingest/tls-sessions", tag = "ingest", request_body(content = Batch, description = "records: TlsSessionRecord[] (≤ 1000)"),
     security(("api_key" = [])),
@@ -325,6 +380,7 @@ pub async fn ingest_tls_sessions(
             e.add("handshake_duration_us", "must be at least 0");
         }
         check_time(&mut e, "established_at", rec.established_at);
+        check_posture_fields(&mut e, &rec);
         if e.0.is_empty() {
             good.push((index, rec));
         } else {
@@ -338,12 +394,15 @@ pub async fn ingest_tls_sessions(
         let recs: Vec<TlsSessionRecord> = good.into_iter().map(|(_, r)| r).collect();
         let result = sqlx::query(
             "INSERT INTO tls_sessions (id, gateway_id, client_ip, sni, protocol_version, cipher_suite,
-                kx_group, pqc, resumed, alpn, handshake_duration_us, established_at, outcome, failure_reason)
-             SELECT id, gw, ip::inet, sni, pv, cs, kx, pqc, resumed, alpn, dur, est, outcome, reason
+                kx_group, pqc, resumed, alpn, handshake_duration_us, established_at, outcome, failure_reason,
+                offered_groups, policy, route_id, client_family)
+             SELECT id, gw, ip::inet, sni, pv, cs, kx, pqc, resumed, alpn, dur, est, outcome, reason,
+                    CASE WHEN og IS NULL THEN NULL WHEN og = '' THEN '{}'::text[] ELSE string_to_array(og, ',') END,
+                    pol, rt, fam
              FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                          $7::text[], $8::bool[], $9::bool[], $10::text[], $11::int8[], $12::timestamptz[],
-                         $13::text[], $14::text[])
-                  AS t(id, gw, ip, sni, pv, cs, kx, pqc, resumed, alpn, dur, est, outcome, reason)
+                         $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[])
+                  AS t(id, gw, ip, sni, pv, cs, kx, pqc, resumed, alpn, dur, est, outcome, reason, og, pol, rt, fam)
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(recs.iter().map(|r| r.id.clone().unwrap_or_else(|| TlsSessionId::new().to_string())).collect::<Vec<_>>())
@@ -360,6 +419,12 @@ pub async fn ingest_tls_sessions(
         .bind(recs.iter().map(|r| r.established_at).collect::<Vec<_>>())
         .bind(recs.iter().map(|r| r.outcome.clone().unwrap_or_else(|| "established".to_owned())).collect::<Vec<_>>())
         .bind(recs.iter().map(|r| r.failure_reason.clone()).collect::<Vec<_>>())
+        // Comma-joined: UNNEST cannot take a ragged text[][]; names were
+        // checked above to hold no comma.
+        .bind(recs.iter().map(|r| r.offered_groups.as_ref().map(|g| g.join(","))).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| r.policy.clone()).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| r.route_id.clone()).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| r.client_family.clone()).collect::<Vec<_>>())
         .execute(&state.pool)
         .await
         .map_err(crate::dberr::map)?;

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod config;
 pub mod gateways;
 pub mod ingest;
+pub mod posture;
 pub mod routing;
 pub mod threats;
 pub mod tls_sessions;

@@ -46,6 +46,14 @@ pub struct TlsSession {
     pub outcome: String,
     /// Why a failed handshake failed.
     pub failure_reason: Option<String>,
+    /// Key-exchange groups the client offered (null: not recorded).
+    pub offered_groups: Option<Vec<String>>,
+    /// Listener policy applied to the handshake.
+    pub policy: Option<String>,
+    /// Route of the connection's first request.
+    pub route_id: Option<String>,
+    /// Coarse client family of the first request (`curl`, `Chrome 131`, …).
+    pub client_family: Option<String>,
 }
 
 /// Filters of `GET /api/v1/tls-sessions`.
@@ -70,6 +78,14 @@ pub struct TlsFilter {
     pub to: Option<DateTime<Utc>>,
     /// `established` or `failed`.
     pub outcome: Option<String>,
+    /// SNI the client sent (`-` for none).
+    pub sni: Option<String>,
+    /// Route of the connection's first request (`rt_…`).
+    pub route_id: Option<String>,
+    /// Listener policy applied to the handshake.
+    pub policy: Option<String>,
+    /// Client family, e.g. `curl`, `Chrome 131`.
+    pub client_family: Option<String>,
     /// Page size.
     pub limit: Option<u32>,
     /// Cursor.
@@ -193,6 +209,35 @@ pub async fn list_tls_sessions(
             return Err(Problem::invalid_field(field, "must be 1 to 100 characters"));
         }
     }
+    if f.route_id
+        .as_deref()
+        .is_some_and(|r| shared::ids::RouteId::parse(r).is_err())
+    {
+        return Err(Problem::invalid_field("route_id", "must be an rt_ id"));
+    }
+    if f.policy
+        .as_deref()
+        .is_some_and(|p| !matches!(p, "PQC_ONLY" | "PQC_PREFERRED" | "CLASSICAL_ALLOWED"))
+    {
+        return Err(Problem::invalid_field(
+            "policy",
+            "must be PQC_ONLY, PQC_PREFERRED or CLASSICAL_ALLOWED",
+        ));
+    }
+    for (field, value, max) in [
+        ("sni", &f.sni, 253),
+        ("client_family", &f.client_family, 64),
+    ] {
+        if value
+            .as_deref()
+            .is_some_and(|v| v.is_empty() || v.len() > max)
+        {
+            return Err(Problem::invalid_field(
+                field,
+                format!("must be 1 to {max} characters"),
+            ));
+        }
+    }
     let cidr = f
         .client_ip
         .as_deref()
@@ -201,7 +246,8 @@ pub async fn list_tls_sessions(
     let (at, id) = cursor.unzip();
     let rows: Vec<TlsSession> = sqlx::query_as(
         "SELECT id, gateway_id, host(client_ip) AS client_ip, sni, protocol_version, cipher_suite,
-            kx_group, pqc, resumed, alpn, handshake_duration_us, established_at, outcome, failure_reason
+            kx_group, pqc, resumed, alpn, handshake_duration_us, established_at, outcome, failure_reason,
+            offered_groups, policy, route_id, client_family
          FROM tls_sessions
          WHERE ($1::text IS NULL OR gateway_id = $1)
            AND ($2::cidr IS NULL OR client_ip <<= $2::cidr)
@@ -213,6 +259,10 @@ pub async fn list_tls_sessions(
            AND ($10::text IS NULL OR protocol_version = $10)
            AND ($11::text IS NULL OR cipher_suite = $11)
            AND ($12::text IS NULL OR outcome = $12)
+           AND ($13::text IS NULL OR sni IS NOT DISTINCT FROM NULLIF($13, '-'))
+           AND ($14::text IS NULL OR route_id = $14)
+           AND ($15::text IS NULL OR policy = $15)
+           AND ($16::text IS NULL OR client_family = $16)
          ORDER BY established_at DESC, id DESC LIMIT $9",
     )
     .bind(&f.gateway_id)
@@ -227,6 +277,10 @@ pub async fn list_tls_sessions(
     .bind(&f.protocol_version)
     .bind(&f.cipher_suite)
     .bind(&f.outcome)
+    .bind(&f.sni)
+    .bind(&f.route_id)
+    .bind(&f.policy)
+    .bind(&f.client_family)
     .fetch_all(&state.pool)
     .await
     .map_err(Problem::internal)?;

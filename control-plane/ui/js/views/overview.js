@@ -5,6 +5,7 @@
 import { html, useState } from '../lib.js';
 import { useAsync, AsyncView, ChartView, Badge, fmtNum, fmtPct, fmtTime, PALETTE, Link, ErrorBox, Loading } from '../lib.js';
 import * as api from '../api.js';
+import { PosturePanel } from './posture.js';
 
 const WINDOWS = {
   '1h': { hours: 1, bucket: 'minute' },
@@ -65,7 +66,7 @@ function targetHealth(gateways, id) {
       .map((t) => ({ ...t, gateway: g.name })));
 }
 
-export function Overview() {
+export function Overview({ session }) {
   const [win, setWin] = useState('24h');
   const state = useAsync(async () => {
     const w = WINDOWS[win];
@@ -80,7 +81,7 @@ export function Overview() {
       api.get('/api/v1/threats', { status: 'open', limit: 500 }),
       api.get('/api/v1/gateways/traffic', q),
     ]);
-    return { gateways, tls, threats, upstreams, traffic, openThreats: open.items.length, openMore: !!open.next_cursor };
+    return { gateways, tls, threats, upstreams, traffic, openThreats: open.items.length, openMore: !!open.next_cursor, range: { from: q.from, to: q.to } };
   }, [win], { poll: 15000 });
 
   return html`<section aria-labelledby="page-title">
@@ -108,6 +109,7 @@ export function Overview() {
           <div class="card"><div class="muted">Threats (${win})</div><div class="stat">${fmtNum(d.threats.total)}</div></div>
           <div class="card"><div class="muted">Open threats</div><div class="stat"><${Link} to="threats">${d.openThreats}${d.openMore ? '+' : ''}</${Link}></div></div>
         </div>
+        <${PosturePanel} from=${d.range.from} to=${d.range.to} label=${`last ${win}`} isAdmin=${session?.role === 'admin'} />
         <div class="card"><h2>Gateways and the config revision they serve</h2><${Gateways} gateways=${d.gateways} revision=${revision} /></div>
         <div class="cards">
           <div class="card"><h2>Traffic and threats over time</h2>

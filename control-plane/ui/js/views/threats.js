@@ -83,7 +83,13 @@ function Detail({ id, canEdit, onChanged }) {
 
 export function Threats({ path, canEdit }) {
   const selected = path.split('/')[1] || null;
-  const [f, setF] = useState({ severity: '', threat_type: '', status: '', client_ip: '', from: '', to: '' });
+  // Filters may arrive in the URL (links from the overview's posture panel).
+  const [f, setF] = useState(() => {
+    const q = new URLSearchParams(window.location.search);
+    const blank = { severity: '', threat_type: '', status: '', client_ip: '', from: '', to: '' };
+    for (const k of ['severity', 'threat_type', 'status', 'client_ip']) if (q.get(k)) blank[k] = q.get(k);
+    return blank;
+  });
   const [applied, setApplied] = useState(f);
   const [live, setLive] = useState(true);
   const list = useAsync(() => api.get('/api/v1/threats', {

@@ -1,0 +1,341 @@
+//! The PQC posture: which clients still reach the fleet over classical key
+//! exchange, per route and SNI, and whom each policy refused — what the
+//! console's overview panel shows, each figure linking to the TLS sessions
+//! it counts. Read from `tls_sessions` (the gateways record the offered
+//! groups and the listener policy with every handshake, and the route and
+//! a coarse client family from the connection's first request) and from
+//! `threat_events` of type `tls_policy_violation` (route-level refusals,
+//! which happen after the handshake). The operator's target PQC share is a
+//! one-row setting (`posture_settings`), changed by admins and audited.
+
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use shared::auth::{Admin, RequireRole, Viewer};
+use shared::error::Problem;
+use shared::json::{AppJson, AppQuery};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::audit::{self, Entry};
+use crate::ctx::{Actor, Meta};
+use crate::state::AppState;
+
+/// Rows in each top list.
+const TOP: i64 = 10;
+
+/// Post-quantum groups as the gateway names offered groups: its names for
+/// the ones it knows, `0x` + code point for the rest. From IANA's TLS
+/// Supported Groups registry: SecP256r1MLKEM768 0x11EB, X25519MLKEM768
+/// 0x11EC, SecP384r1MLKEM1024 0x11ED, MLKEM512 0x0200, MLKEM768 0x0201,
+/// MLKEM1024 0x0202.
+const PQ_GROUPS: &[&str] = &[
+    "X25519MLKEM768",
+    "SecP256r1MLKEM768",
+    "MLKEM768",
+    "MLKEM1024",
+    "0x11ed",
+    "0x0200",
+];
+
+/// Routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(posture))
+        .routes(routes!(get_settings, put_settings))
+}
+
+/// Parameters of `GET /api/v1/tls-sessions/posture`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PostureParams {
+    /// Window start (default: 24 h before `to`).
+    pub from: Option<DateTime<Utc>>,
+    /// Window end (default: now).
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// A group of classical-only connections from one client: same address
+/// prefix (/24 for IPv4, /48 for IPv6), SNI, client family and offered
+/// groups.
+#[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct ClassicalClient {
+    /// The client's address prefix, e.g. `203.0.113.0/24`.
+    pub client_prefix: String,
+    /// SNI the client sent (null: none).
+    pub sni: Option<String>,
+    /// Client family of the first request (null: refused before any
+    /// request, or no request sent).
+    pub client_family: Option<String>,
+    /// Key-exchange groups the client offered (null: not recorded).
+    pub offered_groups: Option<Vec<String>>,
+    /// Whether any offered group is post-quantum (a PQ-capable client that
+    /// still negotiated classically points at the server's policy, not the
+    /// client).
+    pub offers_pq: bool,
+    /// Established classical sessions.
+    pub established: i64,
+    /// Refused handshakes.
+    pub refused: i64,
+    /// Latest of them.
+    pub last_seen: DateTime<Utc>,
+}
+
+/// PQC share of one route's or SNI's established sessions.
+#[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct ShareRow {
+    /// Route id (per-route rows) or SNI (per-SNI rows; null: no SNI).
+    pub key: Option<String>,
+    /// Route name (per-route rows, when the route still exists).
+    pub name: Option<String>,
+    /// Established sessions.
+    pub handshakes: i64,
+    /// Of which post-quantum.
+    pub pqc: i64,
+    /// Refused handshakes (per SNI; per route they are counted in
+    /// `refusals_by_route`).
+    pub refused: i64,
+}
+
+/// Handshakes a listener policy refused.
+#[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct PolicyRefusals {
+    /// `PQC_ONLY`, `PQC_PREFERRED`, `CLASSICAL_ALLOWED` (null: not recorded).
+    pub policy: Option<String>,
+    /// Refused handshakes.
+    pub refused: i64,
+}
+
+/// Requests a route's own key-exchange policy refused (403/421), as the
+/// gateways report them (at most one event per client and route a minute).
+#[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct RouteRefusals {
+    /// Route id.
+    pub route_id: Option<String>,
+    /// Route name (when it still exists).
+    pub name: Option<String>,
+    /// The route's policy now (null: the listener's).
+    pub policy: Option<String>,
+    /// Refusal events.
+    pub refused: i64,
+}
+
+/// The posture over a window.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Posture {
+    /// Window start.
+    pub from: DateTime<Utc>,
+    /// Window end.
+    pub to: DateTime<Utc>,
+    /// Established sessions.
+    pub handshakes: i64,
+    /// Of which post-quantum.
+    pub pqc: i64,
+    /// pqc / handshakes (null when none: no share to speak of).
+    pub pqc_share: Option<f64>,
+    /// Refused handshakes.
+    pub refused: i64,
+    /// The operator's target share (null: none set).
+    pub target: Option<f64>,
+    /// Top classical-only clients, most connections first.
+    pub classical_clients: Vec<ClassicalClient>,
+    /// Per route (of the connection's first request), most sessions first.
+    pub by_route: Vec<ShareRow>,
+    /// Per SNI, most sessions first.
+    pub by_sni: Vec<ShareRow>,
+    /// Refused handshakes per listener policy.
+    pub refusals_by_policy: Vec<PolicyRefusals>,
+    /// Requests refused by a route's policy, per route.
+    pub refusals_by_route: Vec<RouteRefusals>,
+}
+
+/// The console's posture settings.
+#[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct PostureSettings {
+    /// Target PQC share of established sessions, 0 to 1 (null: none).
+    pub pqc_share_target: Option<f64>,
+}
+
+/// PQC posture: classical-only clients, share per route and SNI, refusals.
+#[utoipa::path(get, path = "/api/v1/tls-sessions/posture", tag = "tls-sessions", params(PostureParams),
+    security(("bearer" = [])),
+    responses((status = 200, body = Posture), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn posture(
+    _: RequireRole<Viewer>,
+    State(state): State<AppState>,
+    AppQuery(p): AppQuery<PostureParams>,
+) -> Result<AppJson<Posture>, Problem> {
+    // Same window rules as the statistics (from < to, at most 93 days).
+    let (from, to, _) = super::stats_window(p.from, p.to, Some("hour".to_owned()))?;
+    let pool = &state.pool;
+    let (handshakes, pqc, refused): (i64, i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE outcome = 'established'),
+                count(*) FILTER (WHERE outcome = 'established' AND pqc),
+                count(*) FILTER (WHERE outcome = 'failed')
+         FROM tls_sessions WHERE established_at >= $1 AND established_at < $2",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_one(pool)
+    .await
+    .map_err(Problem::internal)?;
+    let classical_clients: Vec<ClassicalClient> = sqlx::query_as(
+        "SELECT network(set_masklen(client_ip, CASE WHEN family(client_ip) = 4 THEN 24 ELSE 48 END))::text
+                    AS client_prefix,
+                sni, client_family, offered_groups,
+                COALESCE(offered_groups && $4::text[], false) AS offers_pq,
+                count(*) FILTER (WHERE outcome = 'established') AS established,
+                count(*) FILTER (WHERE outcome = 'failed') AS refused,
+                max(established_at) AS last_seen
+         FROM tls_sessions
+         WHERE established_at >= $1 AND established_at < $2 AND NOT pqc
+         GROUP BY 1, sni, client_family, offered_groups
+         ORDER BY count(*) DESC, max(established_at) DESC LIMIT $3",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(TOP)
+    .bind(PQ_GROUPS)
+    .fetch_all(pool)
+    .await
+    .map_err(Problem::internal)?;
+    let by_route: Vec<ShareRow> = sqlx::query_as(
+        "SELECT s.route_id AS key, r.name, count(*) AS handshakes, count(*) FILTER (WHERE s.pqc) AS pqc,
+                0::int8 AS refused
+         FROM tls_sessions s LEFT JOIN routes r ON r.id = s.route_id
+         WHERE s.established_at >= $1 AND s.established_at < $2 AND s.outcome = 'established'
+           AND s.route_id IS NOT NULL
+         GROUP BY s.route_id, r.name ORDER BY count(*) DESC, s.route_id LIMIT $3",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(TOP)
+    .fetch_all(pool)
+    .await
+    .map_err(Problem::internal)?;
+    let by_sni: Vec<ShareRow> = sqlx::query_as(
+        "SELECT sni AS key, NULL::text AS name,
+                count(*) FILTER (WHERE outcome = 'established') AS handshakes,
+                count(*) FILTER (WHERE outcome = 'established' AND pqc) AS pqc,
+                count(*) FILTER (WHERE outcome = 'failed') AS refused
+         FROM tls_sessions WHERE established_at >= $1 AND established_at < $2
+         GROUP BY sni ORDER BY count(*) DESC, sni NULLS LAST LIMIT $3",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(TOP)
+    .fetch_all(pool)
+    .await
+    .map_err(Problem::internal)?;
+    let refusals_by_policy: Vec<PolicyRefusals> = sqlx::query_as(
+        "SELECT policy, count(*) AS refused FROM tls_sessions
+         WHERE established_at >= $1 AND established_at < $2 AND outcome = 'failed'
+         GROUP BY policy ORDER BY count(*) DESC",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await
+    .map_err(Problem::internal)?;
+    let refusals_by_route: Vec<RouteRefusals> = sqlx::query_as(
+        "SELECT t.route_id, r.name, r.tls_policy AS policy, count(*) AS refused
+         FROM threat_events t LEFT JOIN routes r ON r.id = t.route_id
+         WHERE t.detected_at >= $1 AND t.detected_at < $2 AND t.threat_type = 'tls_policy_violation'
+         GROUP BY t.route_id, r.name, r.tls_policy ORDER BY count(*) DESC LIMIT $3",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(TOP)
+    .fetch_all(pool)
+    .await
+    .map_err(Problem::internal)?;
+    let settings = load_settings(&state).await?;
+    #[allow(clippy::cast_precision_loss)] // counts far below 2^52
+    let pqc_share = (handshakes > 0).then(|| pqc as f64 / handshakes as f64);
+    Ok(AppJson(Posture {
+        from,
+        to,
+        handshakes,
+        pqc,
+        pqc_share,
+        refused,
+        target: settings.pqc_share_target,
+        classical_clients,
+        by_route,
+        by_sni,
+        refusals_by_policy,
+        refusals_by_route,
+    }))
+}
+
+async fn load_settings(state: &AppState) -> Result<PostureSettings, Problem> {
+    sqlx::query_as("SELECT pqc_share_target FROM posture_settings WHERE id")
+        .fetch_optional(&state.pool)
+        .await
+        .map_err(Problem::internal)
+        .map(|s| {
+            s.unwrap_or(PostureSettings {
+                pqc_share_target: None,
+            })
+        })
+}
+
+/// Read the posture settings.
+#[utoipa::path(get, path = "/api/v1/posture/settings", tag = "tls-sessions",
+    security(("bearer" = [])),
+    responses((status = 200, body = PostureSettings)))]
+pub async fn get_settings(
+    _: RequireRole<Viewer>,
+    State(state): State<AppState>,
+) -> Result<AppJson<PostureSettings>, Problem> {
+    Ok(AppJson(load_settings(&state).await?))
+}
+
+/// Set the posture settings (admin; audited as `posture.update`).
+#[utoipa::path(put, path = "/api/v1/posture/settings", tag = "tls-sessions", request_body = PostureSettings,
+    security(("bearer" = [])),
+    responses((status = 200, body = PostureSettings), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn put_settings(
+    role: RequireRole<Admin>,
+    State(state): State<AppState>,
+    meta: Meta,
+    AppJson(body): AppJson<PostureSettings>,
+) -> Result<AppJson<PostureSettings>, Problem> {
+    if body
+        .pqc_share_target
+        .is_some_and(|t| !(0.0..=1.0).contains(&t) || t.is_nan())
+    {
+        return Err(Problem::invalid_field(
+            "pqc_share_target",
+            "must be a share from 0 to 1 (e.g. 0.95), or null",
+        ));
+    }
+    let before = load_settings(&state).await?;
+    let mut tx = state.pool.begin().await.map_err(Problem::internal)?;
+    sqlx::query(
+        "INSERT INTO posture_settings (id, pqc_share_target, updated_at) VALUES (TRUE, $1, now())
+         ON CONFLICT (id) DO UPDATE SET pqc_share_target = EXCLUDED.pqc_share_target, updated_at = now()",
+    )
+    .bind(body.pqc_share_target)
+    .execute(&mut *tx)
+    .await
+    .map_err(Problem::internal)?;
+    audit::record(
+        &mut tx,
+        &Actor::from_principal(&role.0),
+        &meta,
+        Entry {
+            action: "posture.update",
+            resource_type: "posture_settings",
+            resource_id: None,
+            before: serde_json::to_value(&before).ok(),
+            after: serde_json::to_value(&body).ok(),
+            success: true,
+        },
+    )
+    .await
+    .map_err(Problem::internal)?;
+    tx.commit().await.map_err(Problem::internal)?;
+    Ok(AppJson(body))
+}

@@ -1,0 +1,322 @@
+//! The PQC posture (issue 21, item 2) through the real API: ingested
+//! sessions with offered groups, listener policy, route and client family;
+//! the posture's figures written out by hand from those sessions; the
+//! target setting (admin only, audited, validated); the list filters the
+//! panel links to; bad posture fields at ingest.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::assert_field_error;
+use reqwest::Method;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+
+async fn register(app: &common::TestApp, name: &str) -> String {
+    let r = app
+        .call_service(
+            Method::POST,
+            "/api/v1/gateways/register",
+            Some(&json!({"name": name, "address": "10.0.0.5:8443", "software_version": "0.1.0"})),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn create_route(app: &common::TestApp) -> String {
+    let r = app
+        .call(
+            Method::POST,
+            "/api/v1/upstreams",
+            Some(&app.admin),
+            Some(&common::upstream_body("shop-backend")),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let up: Value = r.json().await.unwrap();
+    let mut body = common::route_body(up["id"].as_str().unwrap(), "/shop");
+    body["name"] = json!("shop");
+    let r = app
+        .call(
+            Method::POST,
+            "/api/v1/routes",
+            Some(&app.admin),
+            Some(&body),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// An established session `secs` seconds ago.
+#[allow(clippy::too_many_arguments)]
+fn established(
+    gw: &str,
+    ip: &str,
+    sni: &str,
+    kx: &str,
+    pqc: bool,
+    offered: &[&str],
+    route: &str,
+    family: &str,
+    secs: i64,
+) -> Value {
+    json!({"gateway_id": gw, "client_ip": ip, "sni": sni, "protocol_version": "TLSv1.3",
+           "cipher_suite": "TLS13_AES_128_GCM_SHA256", "kx_group": kx, "pqc": pqc,
+           "offered_groups": offered, "policy": "PQC_PREFERRED", "route_id": route,
+           "client_family": family,
+           "established_at": (chrono::Utc::now() - chrono::Duration::seconds(secs)).to_rfc3339()})
+}
+
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn posture_names_classical_clients_per_route_sni_and_policy(pool: PgPool) {
+    let app = common::spawn(pool).await;
+    let gw = register(&app, "gw-posture").await;
+    let route = create_route(&app).await;
+    let shop = "shop.example.com";
+    // Five handshakes:
+    // 1. a PQ browser (must not be listed as classical);
+    // 2.+3. two curl clients in 203.0.113.0/24 offering only classical groups;
+    // 4. a client refused under PQC_ONLY (no request, so no route or family);
+    // 5. an IPv6 client that offered X25519MLKEM768 yet negotiated X25519.
+    let refused = json!({"gateway_id": gw, "client_ip": "198.51.100.20", "sni": "pq.example.com",
+        "pqc": false, "outcome": "failed", "policy": "PQC_ONLY", "offered_groups": ["X25519", "secp256r1"],
+        "failure_reason": "peer is incompatible: NoKxGroupsInCommon; policy PQC_ONLY; client offered groups [X25519, secp256r1] (none post-quantum)",
+        "established_at": (chrono::Utc::now() - chrono::Duration::seconds(40)).to_rfc3339()});
+    let batch = json!({"records": [
+        established(&gw, "203.0.113.7", shop, "X25519MLKEM768", true, &["X25519MLKEM768", "X25519"], &route, "Chrome 131", 50),
+        established(&gw, "203.0.113.8", shop, "X25519", false, &["X25519", "secp256r1"], &route, "curl", 30),
+        established(&gw, "203.0.113.9", shop, "X25519", false, &["X25519", "secp256r1"], &route, "curl", 20),
+        refused,
+        established(&gw, "2001:db8:1:2::5", shop, "X25519", false, &["X25519MLKEM768", "X25519"], &route, "Firefox 133", 10),
+    ]});
+    let r = app
+        .call_service(Method::POST, "/api/v1/ingest/tls-sessions", Some(&batch))
+        .await;
+    let res: Value = r.json().await.unwrap();
+    assert_eq!(res["inserted"], 5, "{res}");
+    // A route-level refusal (the route's PQC_ONLY answered 403/421).
+    let threat = json!({"records": [{"gateway_id": gw, "client_ip": "203.0.113.8", "route_id": route,
+        "threat_type": "tls_policy_violation", "severity": "MEDIUM", "action_taken": "blocked",
+        "reasons": ["route requires PQC_ONLY; connection negotiated X25519"],
+        "detected_at": chrono::Utc::now().to_rfc3339()}]});
+    let r = app
+        .call_service(Method::POST, "/api/v1/ingest/threats", Some(&threat))
+        .await;
+    assert_eq!(r.status(), 200);
+
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/tls-sessions/posture",
+            Some(&app.viewer),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let p: Value = r.json().await.unwrap();
+    // Established: 1, 2, 3, 5; of which PQ: 1 → 1/4. Refused: 4.
+    assert_eq!(p["handshakes"], 4, "{p}");
+    assert_eq!(p["pqc"], 1);
+    assert_eq!(p["pqc_share"], 0.25);
+    assert_eq!(p["refused"], 1);
+    assert_eq!(p["target"], Value::Null);
+    let clients = p["classical_clients"].as_array().unwrap();
+    let rows: Vec<(String, i64, i64, bool)> = clients
+        .iter()
+        .map(|c| {
+            (
+                c["client_prefix"].as_str().unwrap().to_owned(),
+                c["established"].as_i64().unwrap(),
+                c["refused"].as_i64().unwrap(),
+                c["offers_pq"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    // Most connections first (2 and 3 share a /24, SNI, family and offer),
+    // then by latest: session 5 (10 s ago) before session 4 (40 s ago).
+    assert_eq!(
+        rows,
+        [
+            ("203.0.113.0/24".to_owned(), 2, 0, false),
+            ("2001:db8:1::/48".to_owned(), 1, 0, true),
+            ("198.51.100.0/24".to_owned(), 0, 1, false),
+        ],
+        "{p}"
+    );
+    assert_eq!(clients[0]["client_family"], "curl");
+    assert_eq!(clients[0]["sni"], shop);
+    assert_eq!(clients[0]["offered_groups"], json!(["X25519", "secp256r1"]));
+    assert_eq!(clients[2]["client_family"], Value::Null);
+    assert!(
+        clients.iter().all(|c| c["client_family"] != "Chrome 131"),
+        "the PQ browser is not a classical client: {p}"
+    );
+    assert_eq!(
+        p["by_route"],
+        json!([{"key": route, "name": "shop", "handshakes": 4, "pqc": 1, "refused": 0}])
+    );
+    assert_eq!(
+        p["by_sni"],
+        json!([
+            {"key": shop, "name": null, "handshakes": 4, "pqc": 1, "refused": 0},
+            {"key": "pq.example.com", "name": null, "handshakes": 0, "pqc": 0, "refused": 1},
+        ])
+    );
+    assert_eq!(
+        p["refusals_by_policy"],
+        json!([{"policy": "PQC_ONLY", "refused": 1}])
+    );
+    assert_eq!(
+        p["refusals_by_route"],
+        json!([{"route_id": route, "name": "shop", "policy": "PQC_ONLY", "refused": 1}])
+    );
+
+    // The list filters each posture figure links to.
+    let count = |q: String| {
+        let app = &app;
+        async move {
+            let r = app
+                .call(
+                    Method::GET,
+                    &format!("/api/v1/tls-sessions?{q}"),
+                    Some(&app.viewer),
+                    None,
+                )
+                .await;
+            assert_eq!(r.status(), 200, "{q}");
+            r.json::<Value>().await.unwrap()["items"]
+                .as_array()
+                .unwrap()
+                .len()
+        }
+    };
+    assert_eq!(
+        count(format!(
+            "client_ip=203.0.113.0/24&sni={shop}&pqc=false&client_family=curl"
+        ))
+        .await,
+        2
+    );
+    assert_eq!(count(format!("route_id={route}")).await, 4);
+    assert_eq!(count("policy=PQC_ONLY&outcome=failed".into()).await, 1);
+    assert_eq!(count("sni=pq.example.com".into()).await, 1);
+    assert_eq!(count("sni=-".into()).await, 0);
+    for (q, field) in [
+        ("route_id=rt_nope", "route_id"),
+        ("policy=PQC_MAYBE", "policy"),
+        ("client_family=", "client_family"),
+    ] {
+        let r = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/tls-sessions?{q}"),
+                Some(&app.viewer),
+                None,
+            )
+            .await;
+        assert_field_error(r, field).await;
+    }
+}
+
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn posture_target_is_admin_only_validated_and_audited(pool: PgPool) {
+    let app = common::spawn(pool).await;
+    let put = |token: String, body: Value| {
+        let app = &app;
+        async move {
+            app.call(
+                Method::PUT,
+                "/api/v1/posture/settings",
+                Some(&token),
+                Some(&body),
+            )
+            .await
+        }
+    };
+    // An operator or viewer cannot move the target.
+    for token in [app.operator.clone(), app.viewer.clone()] {
+        let r = put(token, json!({"pqc_share_target": 0.5})).await;
+        assert_eq!(r.status(), 403);
+    }
+    for bad in [json!(1.5), json!(-0.1), json!("95%")] {
+        let r = put(app.admin.clone(), json!({"pqc_share_target": bad})).await;
+        assert_field_error(r, "pqc_share_target").await;
+    }
+    let r = put(app.admin.clone(), json!({"pqc_share_target": 0.95})).await;
+    assert_eq!(r.status(), 200);
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/tls-sessions/posture",
+            Some(&app.viewer),
+            None,
+        )
+        .await;
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["target"], 0.95);
+    // No sessions: no share to speak of (not 0 %).
+    assert_eq!(p["pqc_share"], Value::Null);
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM qsgw_audit_log WHERE action = 'posture.update' AND outcome = 'success'
+           AND after->>'pqc_share_target' = '0.95'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, 1);
+}
+
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn ingest_rejects_bad_posture_fields_by_name(pool: PgPool) {
+    let app = common::spawn(pool).await;
+    let gw = register(&app, "gw-posture-bad").await;
+    let base = || {
+        json!({"gateway_id": gw, "client_ip": "10.9.0.1", "protocol_version": "TLSv1.3",
+               "cipher_suite": "TLS13_AES_128_GCM_SHA256", "kx_group": "X25519", "pqc": false,
+               "established_at": chrono::Utc::now().to_rfc3339()})
+    };
+    let with = |k: &str, v: Value| {
+        let mut b = base();
+        b[k] = v;
+        b
+    };
+    let many: Vec<String> = (0..33).map(|i| format!("0x{i:04x}")).collect();
+    let batch = json!({"records": [
+        with("offered_groups", json!(["X25519,secp256r1"])),
+        with("offered_groups", json!(many)),
+        with("policy", json!("PQC_SOMETIMES")),
+        with("route_id", json!("rt_x")),
+        with("client_family", json!("x".repeat(65))),
+        with("offered_groups", json!(["X25519", "0x11ec"])),
+    ]});
+    let r = app
+        .call_service(Method::POST, "/api/v1/ingest/tls-sessions", Some(&batch))
+        .await;
+    let res: Value = r.json().await.unwrap();
+    let fields: Vec<&str> = res["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["errors"][0]["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "offered_groups",
+            "offered_groups",
+            "policy",
+            "route_id",
+            "client_family"
+        ],
+        "{res}"
+    );
+    assert_eq!(res["accepted"], 1);
+}

@@ -1,0 +1,164 @@
+// The overview's PQC posture panel (issue 21 item 2) with real clients
+// through the gateway that scripts/test-ui.sh started (real TLS, listener
+// policy PQC_PREFERRED, X25519MLKEM768 offered first).
+//
+// External truth: each client's key exchange is its own. Debian 12's curl
+// (7.88.1 on OpenSSL 3.0, which has no ML-KEM) can only offer classical
+// groups; Debian's Chromium offers X25519MLKEM768 by default (Chrome 131 and
+// later) and reports the group it negotiated through the DevTools protocol.
+// So the panel must list the curl client as classical-only and must not
+// list the browser.
+//
+// Both connect from 127.0.0.1; test-ui.sh makes it a trusted proxy, so each
+// names its own address in X-Forwarded-For and the gateway records that
+// one (the posture groups clients by /24).
+import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { CHROMIUM, api, config, expectNoAxeViolations, uiTest, unique } from './lib.mjs';
+
+const run = promisify(execFile);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const CURL_IP = '203.0.113.45';      // → 203.0.113.0/24
+const BROWSER_IP = '100.64.7.9';     // → 100.64.7.0/24
+
+const chromiumMajor = (() => {
+  const out = execFileSync(CHROMIUM, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return /(\d+)\.\d+\.\d+\.\d+/.exec(out)[1];
+})();
+/** A normal desktop Chrome agent of the same version (not HeadlessChrome). */
+const DESKTOP_UA = `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${chromiumMajor}.0.0.0 Safari/537.36`;
+
+async function adminToken() {
+  const r = await api('POST', `${config.qsgwUrl}/api/v1/auth/login`, {
+    body: { email: config.adminEmail, password: config.adminPassword },
+  });
+  return r.data.access_token;
+}
+
+/** A route to a page the control plane itself serves (its /health/live), waited for at the gateway. */
+async function makeRoute(token) {
+  const cp = new URL(config.qsgwUrl);
+  const ups = await api('POST', `${config.qsgwUrl}/api/v1/upstreams`, {
+    token, body: { name: unique('posture-up-'), targets: [{ host: cp.hostname, port: Number(cp.port) }] },
+  });
+  const name = unique('posture-');
+  const r = await api('POST', `${config.qsgwUrl}/api/v1/routes`, {
+    token, body: { name, path: '/health/live', methods: ['GET'], upstream_id: ups.data.id, inspection: 'off' },
+  });
+  const deadline = Date.now() + 30_000;
+  while (await curlGet('192.0.2.250') !== 200) {
+    if (Date.now() > deadline) throw new Error('route /health/live not served by the gateway after 30 s');
+    await sleep(250);
+  }
+  return { id: r.data.id, name };
+}
+
+async function curlGet(ip) {
+  const { stdout } = await run('curl', [
+    '-sS', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '10',
+    '--cacert', config.gatewayCa, '-H', `X-Forwarded-For: ${ip}`, `${config.gatewayUrl}/health/live`,
+  ]).catch((e) => ({ stdout: String(e.stdout || '0') }));
+  return Number(stdout.trim());
+}
+
+/** TLS sessions of `ip` (polled until `ok(items)` or 10 s). */
+async function sessionsOf(token, ip, ok) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const q = new URLSearchParams({ client_ip: ip, limit: '50' });
+    const items = (await api('GET', `${config.qsgwUrl}/api/v1/tls-sessions?${q}`, { token })).data.items;
+    if (ok(items) || Date.now() > deadline) return items;
+    await sleep(250);
+  }
+}
+
+uiTest('posture: curl (classical) is listed with its offered groups, Chromium (X25519MLKEM768) is not; links filter the TLS list', async (page, t, context) => {
+  const token = await adminToken();
+  const route = await makeRoute(token);
+
+  // The classical client: three requests, three connections.
+  for (let i = 0; i < 3; i++) assert.equal(await curlGet(CURL_IP), 200);
+  const curlVersion = (await run('curl', ['--version'])).stdout.split('\n')[0];
+  t.diagnostic(curlVersion);
+
+  // The PQ client: Chromium loading the same route.
+  const pqPage = await context.newPage();
+  const cdp = await context.newCDPSession(pqPage);
+  await cdp.send('Network.enable');
+  const groups = [];
+  cdp.on('Network.responseReceived', (e) => {
+    if (e.type === 'Document') groups.push(e.response.securityDetails?.keyExchangeGroup ?? 'none');
+  });
+  await pqPage.setExtraHTTPHeaders({ 'X-Forwarded-For': BROWSER_IP });
+  const resp = await pqPage.goto(`${config.gatewayUrl}/health/live`);
+  assert.equal(resp.status(), 200);
+  assert.deepEqual(groups, ['X25519MLKEM768'], 'Chromium negotiated the hybrid group');
+  await pqPage.close();
+
+  // What the gateway recorded, through the API: curl's sessions classical,
+  // with its offered groups, route and family; the browser's PQ.
+  const curlSessions = await sessionsOf(token, CURL_IP, (s) => s.length >= 3);
+  assert.ok(curlSessions.length >= 3, JSON.stringify(curlSessions));
+  for (const s of curlSessions) {
+    assert.equal(s.pqc, false, JSON.stringify(s));
+    assert.equal(s.client_family, 'curl');
+    assert.equal(s.route_id, route.id);
+    assert.ok(s.offered_groups.length > 0 && !s.offered_groups.some((g) => /MLKEM/i.test(g)), JSON.stringify(s.offered_groups));
+  }
+  const browserSessions = await sessionsOf(token, BROWSER_IP, (s) => s.length >= 1);
+  assert.ok(browserSessions.length >= 1, 'the browser session was recorded');
+  for (const s of browserSessions) {
+    assert.equal(s.pqc, true);
+    assert.equal(s.kx_group, 'X25519MLKEM768');
+    assert.equal(s.client_family, `Chrome ${chromiumMajor}`);
+    assert.ok(s.offered_groups.includes('X25519MLKEM768'), JSON.stringify(s.offered_groups));
+  }
+
+  // The panel, as an admin sees it.
+  await page.goto(`${config.qsgwUrl}/admin/`);
+  await page.getByLabel('Email').fill(config.adminEmail);
+  await page.getByLabel('Password').fill(config.adminPassword);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const panel = page.locator('[data-posture]');
+  await panel.waitFor();
+  const row = panel.locator('tr[data-client="203.0.113.0/24"]');
+  await row.waitFor();
+  const cells = await row.locator('td').allInnerTexts();
+  assert.equal(cells[2], 'curl', cells.join(' | '));
+  assert.match(cells[3], /X25519/, cells.join(' | '));
+  assert.doesNotMatch(cells[3], /MLKEM/);
+  assert.ok(Number(cells[4].replace(/\D/g, '')) >= 3, `established ${cells[4]}`);
+  assert.equal(await panel.locator('tr[data-client="100.64.7.0/24"]').count(), 0, 'the PQ browser is not listed');
+  // The route's share is shown beside its volume.
+  const routeRow = panel.getByRole('table', { name: 'PQC share per route' }).getByRole('row').filter({ hasText: route.name });
+  await routeRow.waitFor();
+
+  // The operator's target: set, drawn, validated.
+  await page.getByLabel('Target PQC share (%)').fill('150');
+  await page.getByRole('button', { name: 'Save target' }).click();
+  await panel.getByText('must be a share from 0 to 1').waitFor();
+  await page.getByLabel('Target PQC share (%)').fill('95');
+  await page.getByRole('button', { name: 'Save target' }).click();
+  await panel.getByText('Target 95.0 %').waitFor();
+  await panel.locator('.sharebar-target').waitFor();
+
+  await expectNoAxeViolations(page, 'overview with the posture panel');
+
+  // The client's link opens the TLS sessions list filtered to it.
+  await row.getByRole('link', { name: '203.0.113.0/24' }).click();
+  await page.getByRole('heading', { level: 1, name: 'TLS sessions' }).waitFor();
+  const url = new URL(page.url());
+  assert.equal(url.searchParams.get('client_ip'), '203.0.113.0/24');
+  assert.equal(url.searchParams.get('pqc'), 'false');
+
+  // Reset the target so other tests see the default.
+  await api('PUT', `${config.qsgwUrl}/api/v1/posture/settings`, { token, body: { pqc_share_target: null } });
+}, {
+  timeout: 120_000,
+  launch: {
+    args: [`--ignore-certificate-errors-spki-list=${config.gatewaySpki}`],
+    userAgent: DESKTOP_UA,
+  },
+});
