@@ -62,6 +62,9 @@ pub fn group_name(group: NamedGroup) -> &'static str {
         NamedGroup::secp521r1 => "secp521r1",
         NamedGroup::FFDHE2048 => "ffdhe2048",
         NamedGroup::FFDHE3072 => "ffdhe3072",
+        NamedGroup::FFDHE4096 => "ffdhe4096",
+        NamedGroup::FFDHE6144 => "ffdhe6144",
+        NamedGroup::FFDHE8192 => "ffdhe8192",
         _ => "other",
     }
 }

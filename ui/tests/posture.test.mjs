@@ -14,8 +14,9 @@
 // one (the posture groups clients by /24).
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
 import { promisify } from 'node:util';
-import { CHROMIUM, api, config, expectNoAxeViolations, uiTest, unique } from './lib.mjs';
+import { CHROMIUM, after, api, config, expectNoAxeViolations, uiTest, unique } from './lib.mjs';
 
 const run = promisify(execFile);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -37,19 +38,31 @@ async function adminToken() {
   return r.data.access_token;
 }
 
-/** A route to a page the control plane itself serves (its /health/live), waited for at the gateway. */
+/** The upstream: a small page on any path. */
+const upstream = createServer((req, res) => {
+  res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+  res.end('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>posture</title><link rel="icon" href="data:,"></head><body><h1>posture</h1></body></html>');
+});
+upstream.unref();
+after(() => new Promise((resolve) => upstream.close(() => resolve())));
+
+let routePath = null;
+
+/** A route to the upstream above, waited for at the gateway. */
 async function makeRoute(token) {
-  const cp = new URL(config.qsgwUrl);
+  await new Promise((resolve) => upstream.listen(0, '127.0.0.1', resolve));
   const ups = await api('POST', `${config.qsgwUrl}/api/v1/upstreams`, {
-    token, body: { name: unique('posture-up-'), targets: [{ host: cp.hostname, port: Number(cp.port) }] },
+    token, body: { name: unique('posture-up-'), targets: [{ host: '127.0.0.1', port: upstream.address().port }] },
   });
   const name = unique('posture-');
+  routePath = `/${name}`;
   const r = await api('POST', `${config.qsgwUrl}/api/v1/routes`, {
-    token, body: { name, path: '/health/live', methods: ['GET'], upstream_id: ups.data.id, inspection: 'off' },
+    token, body: { name, path: routePath, methods: ['GET'], upstream_id: ups.data.id, inspection: 'off' },
   });
   const deadline = Date.now() + 30_000;
-  while (await curlGet('192.0.2.250') !== 200) {
-    if (Date.now() > deadline) throw new Error('route /health/live not served by the gateway after 30 s');
+  let status;
+  while ((status = await curlGet('192.0.2.250')) !== 200) {
+    if (Date.now() > deadline) throw new Error(`route ${routePath} not served by the gateway after 30 s (last status ${status})`);
     await sleep(250);
   }
   return { id: r.data.id, name };
@@ -58,7 +71,7 @@ async function makeRoute(token) {
 async function curlGet(ip) {
   const { stdout } = await run('curl', [
     '-sS', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '10',
-    '--cacert', config.gatewayCa, '-H', `X-Forwarded-For: ${ip}`, `${config.gatewayUrl}/health/live`,
+    '--cacert', config.gatewayCa, '-H', `X-Forwarded-For: ${ip}`, `${config.gatewayUrl}${routePath}/`,
   ]).catch((e) => ({ stdout: String(e.stdout || '0') }));
   return Number(stdout.trim());
 }
@@ -92,7 +105,7 @@ uiTest('posture: curl (classical) is listed with its offered groups, Chromium (X
     if (e.type === 'Document') groups.push(e.response.securityDetails?.keyExchangeGroup ?? 'none');
   });
   await pqPage.setExtraHTTPHeaders({ 'X-Forwarded-For': BROWSER_IP });
-  const resp = await pqPage.goto(`${config.gatewayUrl}/health/live`);
+  const resp = await pqPage.goto(`${config.gatewayUrl}${routePath}/`);
   assert.equal(resp.status(), 200);
   assert.deepEqual(groups, ['X25519MLKEM768'], 'Chromium negotiated the hybrid group');
   await pqPage.close();

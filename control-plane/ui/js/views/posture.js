@@ -42,7 +42,7 @@ function TargetForm({ target, onSaved }) {
     }
   };
   const fe = error?.fields?.pqc_share_target;
-  return html`<form class="inline-form" onSubmit=${save} aria-label="PQC share target">
+  return html`<form class="inline-form" onSubmit=${save} aria-label="PQC share target" noValidate>
     <label for="pqc-target">Target PQC share (%)</label>
     <input id="pqc-target" name="pqc_share_target" type="number" min="0" max="100" step="0.1" value=${value}
       onInput=${(e) => setValue(e.target.value)} aria-invalid=${fe ? 'true' : undefined} aria-describedby=${fe ? 'pqc-target-error' : undefined} />
@@ -68,7 +68,7 @@ export function PosturePanel({ from, to, label, isAdmin }) {
       <div>
         <div class="muted">PQC share of established sessions</div>
         <div class="stat" data-kpi="pqc-share">${p.pqc_share == null ? '—' : fmtPct(p.pqc_share)}</div>
-        <div class="muted"><small>${fmtNum(p.pqc)} of ${fmtNum(p.handshakes)} sessions post-quantum;
+        <div class="muted"><small>${fmtNum(p.pqc)} of ${fmtNum(p.handshakes)} sessions post-quantum;${' '}
           <${Link} to=${sessionsLink({ ...range, outcome: 'failed' })}>${fmtNum(p.refused)} refused</${Link}></small></div>
       </div>
       <div class="posture-bar">
