@@ -20,6 +20,7 @@
 //! | `P`, `P` + `index.html` | the app's `index.html`, with every `="./` rewritten to `="P` so that it also works as the fallback below |
 //! | `P` + `config.json` | `{"api_base": …, …}`: the API base URL the app calls (`""` = same origin), plus [`UiOptions::extra`] |
 //! | `P` + `vendor/…` | the shared vendored libraries (`ui/vendor/` at the repository root: Preact + htm, Chart.js) |
+//! | `P` + `common/…` | the design system and components both apps share (`ui/common/`: theme, boot loader, ids, times, toasts) |
 //! | `P` + a file of the app | that file, content type from its extension |
 //! | `P` + anything else without a file extension | `index.html` (client-side routes such as `/admin/routes/rt_…`) |
 //! | `P` + a missing file with an extension | 404 problem+json |
@@ -28,7 +29,8 @@
 //! `ETag` (the file's sha256) honoured by `If-None-Match` (304),
 //! `Cache-Control: no-cache` for `index.html`, `config.json` and the app's
 //! own files (they are not fingerprinted; revalidation is one 304),
-//! `public, max-age=86400` for `vendor/` (renamed only with a version bump),
+//! `public, max-age=86400` for `vendor/` (renamed only with a version bump;
+//! `common/` is `no-cache` like the apps' own files),
 //! and a strict Content-Security-Policy ([`csp`]): scripts, styles, images,
 //! fonts from the same origin only, no inline script or style, no framing;
 //! `connect-src` adds the API origin when the app calls another origin.
@@ -52,6 +54,12 @@ use crate::error::Problem;
 #[derive(Debug, RustEmbed)]
 #[folder = "../ui/vendor/"]
 struct Vendor;
+
+/// The design system and components every app shares (`ui/common/`:
+/// theme, boot loader, ids, times, toasts).
+#[derive(Debug, RustEmbed)]
+#[folder = "../ui/common/"]
+struct Common;
 
 /// How an app is served.
 #[derive(Debug, Clone)]
@@ -221,6 +229,12 @@ impl Served {
         if let Some(rest) = path.strip_prefix("vendor/") {
             return match Vendor::get(rest) {
                 Some(f) => self.embedded(headers, path, &f, "public, max-age=86400"),
+                None => not_found(),
+            };
+        }
+        if let Some(rest) = path.strip_prefix("common/") {
+            return match Common::get(rest) {
+                Some(f) => self.embedded(headers, path, &f, "no-cache"),
                 None => not_found(),
             };
         }

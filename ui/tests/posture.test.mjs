@@ -15,8 +15,10 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CHROMIUM, after, api, config, expectNoAxeViolations, uiTest, unique } from './lib.mjs';
+import { CHROMIUM, REPO_ROOT, after, api, config, expectNoAxeViolations, uiTest, unique } from './lib.mjs';
 
 const run = promisify(execFile);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -158,6 +160,9 @@ uiTest('posture: curl (classical) is listed with its offered groups, Chromium (X
   await panel.locator('.sharebar-target').waitFor();
 
   await expectNoAxeViolations(page, 'overview with the posture panel');
+  // The overview as README and docs/ show it (taken here, with real data).
+  mkdirSync(join(REPO_ROOT, 'docs', 'screenshots'), { recursive: true });
+  await page.screenshot({ path: join(REPO_ROOT, 'docs', 'screenshots', 'qsgw-overview.png'), fullPage: true });
 
   // The client's link opens the TLS sessions list filtered to it.
   await row.getByRole('link', { name: '203.0.113.0/24' }).click();

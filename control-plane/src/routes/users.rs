@@ -283,9 +283,16 @@ pub async fn update_user(
     };
     let demotes = body.role.is_some_and(|r| r != Role::Admin) || body.disabled == Some(true);
     if demotes && principal.subject == id.as_str() {
-        return Err(Problem::conflict(
-            "you cannot demote or disable your own account; another admin can",
-        ));
+        // Say which guard holds when both do: the sole admin learns what
+        // to do (make another admin), not only that it cannot.
+        return Err(match keep_an_admin(&mut *state.pool.acquire().await.map_err(Problem::internal)?, id.as_str()).await {
+            Err(_) => Problem::conflict(
+                "you are the last enabled admin and cannot demote or disable your own account: make another user admin first",
+            ),
+            Ok(()) => Problem::conflict(
+                "you cannot demote or disable your own account; another admin can",
+            ),
+        });
     }
     let mut tx = state.pool.begin().await.map_err(Problem::internal)?;
     if demotes {

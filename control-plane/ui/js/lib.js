@@ -1,6 +1,9 @@
 // Re-exports of the vendored view library and small shared UI helpers.
 export { html, render, useState, useEffect, useRef, useMemo, useCallback, useContext, createContext } from '../vendor/htm/preact-standalone.module.js';
 import { html, useState, useEffect, useRef, useCallback } from '../vendor/htm/preact-standalone.module.js';
+import { When } from '../common/ui.js';
+// The components both apps share (ids, times, toasts): ui/common/ui.js.
+export { CopyId, When, Toasts, toast, relativeTime } from '../common/ui.js';
 
 // ------------------------------------------------------------- routing
 
@@ -133,10 +136,9 @@ export function fieldErrors(err) {
 
 // ------------------------------------------------------------- format
 
+/** A time as the lists show it: relative, the exact time on hover. */
 export function fmtTime(t) {
-  if (!t) return '—';
-  const d = new Date(t);
-  return Number.isNaN(d.getTime()) ? String(t) : d.toLocaleString();
+  return html`<${When} t=${t} />`;
 }
 
 export function fmtNum(n) {
@@ -156,7 +158,10 @@ export function Badge({ kind, children }) {
 /** A modal confirm step (role=dialog, focus on the safe choice, Esc cancels). */
 export function Confirm({ title, children, confirmLabel = 'Delete', onConfirm, onCancel, busy, error }) {
   const cancelRef = useRef(null);
-  useEffect(() => { cancelRef.current?.focus(); }, []);
+  // Focus the safe choice on open, and again after an error: the confirm
+  // button was disabled while busy, which drops the focus to <body> (and
+  // with it the Esc handler below) unless it is put back.
+  useEffect(() => { cancelRef.current?.focus(); }, [error]);
   const onKey = (e) => {
     if (e.key === 'Escape') { onCancel(); return; }
     if (e.key !== 'Tab') return;

@@ -2,7 +2,7 @@
 // the login form without a session, else the navigation and the view of the
 // current path (history API under the mount prefix, e.g. /admin/threats).
 import { html, render, useState, useEffect, useRef } from './lib.js';
-import { setBase, useRoute, navigate, Link, Field, ErrorBox } from './lib.js';
+import { setBase, useRoute, navigate, Link, Field, ErrorBox, Toasts } from './lib.js';
 import * as api from './api.js';
 import { Overview } from './views/overview.js';
 import { Routes, Upstreams } from './views/config.js';
@@ -81,6 +81,7 @@ function Shell({ session }) {
       <span class="who">${session.email} <span class="badge">${session.role}</span>
         <button type="button" class="link" onClick=${async () => { await api.logout(); navigate('', { replace: true }); }}>Sign out</button></span>
     </header>
+    <${Toasts} />
     <main id="main" tabindex="-1">
       ${View ? html`<${View} session=${session} path=${path} canEdit=${canEdit(session.role)} />`
         : html`<section><h1>Not found</h1><p>No page at this address. <${Link} to="">Back to the overview</${Link}>.</p></section>`}
@@ -94,7 +95,8 @@ function App() {
   return session ? html`<${Shell} session=${session} />` : html`<${Login} />`;
 }
 
-async function start() {
+/** Called by ../common/boot.js, which shows an error with Retry if this fails. */
+export async function start() {
   const appRoot = new URL('..', import.meta.url); // js/ is one level below the app root
   const cfg = await api.loadConfig(appRoot);
   setBase(cfg.prefix || appRoot.pathname);
@@ -102,5 +104,3 @@ async function start() {
   root.textContent = ''; // drop the static "Loading…" placeholder
   render(html`<${App} />`, root);
 }
-
-start();

@@ -70,7 +70,7 @@ export function AuditLog() {
     </form>
     ${Object.keys(fe).length ? html`<p class="state error" role="alert">Fix the marked filter.</p>` : null}
     <${AsyncView} state=${Object.keys(fe).length ? { ...list, error: null, data: { items: [] } } : list} empty="No audit entries match.">${(page) => html`
-      <table class="data" aria-label="Audit entries">
+      <div class="table-scroll"><table class="data" aria-label="Audit entries">
         <thead><tr><th scope="col">Time</th><th scope="col">Actor</th><th scope="col">Action</th><th scope="col">Resource</th><th scope="col">Outcome</th><th scope="col">Client IP</th><th scope="col"><span class="sr-only">Changes</span></th></tr></thead>
         <tbody>${page.items.map((r) => html`
           <tr data-id=${r.id}>
@@ -85,7 +85,7 @@ export function AuditLog() {
           ${open === r.id ? html`<tr><td colspan="7"><${Diff} before=${r.before} after=${r.after} />
             <small class="muted">request ${r.request_id || '—'}</small></td></tr>` : null}`)}
         </tbody>
-      </table>
+      </table></div>
       <div class="pager">
         <button type="button" disabled=${cursors.length < 2} onClick=${() => setCursors(cursors.slice(0, -1))}>Newer</button>
         <button type="button" disabled=${!page.next_cursor} onClick=${() => setCursors([...cursors, page.next_cursor])}>Older</button>

@@ -2,7 +2,7 @@
 // field errors beside the fields, a confirm step for deletes, and
 // optimistic-concurrency (If-Match) conflicts explained.
 import { html, useState, useMemo } from '../lib.js';
-import { useAsync, AsyncView, ErrorBox, Field, Confirm, Badge, fmtTime, Loading } from '../lib.js';
+import { useAsync, AsyncView, ErrorBox, Field, Confirm, Badge, fmtTime, Loading, CopyId, toast } from '../lib.js';
 import * as api from '../api.js';
 
 const LB = ['round_robin', 'least_conn', 'weighted'];
@@ -103,6 +103,7 @@ function UpstreamForm({ initial, etag, id, onDone, onCancel, onReload }) {
       const body = formToUpstream(f);
       if (id) await api.request('PUT', `/api/v1/upstreams/${id}`, body, { ifMatch: etag });
       else await api.request('POST', '/api/v1/upstreams', body);
+      toast(`Upstream ${body.name} ${id ? 'saved' : 'created'}`);
       onDone();
     } catch (err) {
       setError(err);
@@ -155,6 +156,7 @@ function DeleteConfirm({ kind, item, onDone, onCancel }) {
     setError(null);
     try {
       await api.request('DELETE', `/api/v1/${kind}s/${item.id}`, undefined, { ifMatch: `"${item.version}"` });
+      toast(`Deleted ${kind} ${item.name}`);
       onDone();
     } catch (err) {
       const text = conflictText(err, kind);
@@ -189,10 +191,10 @@ export function Upstreams({ canEdit }) {
     <${ErrorBox} error=${opening} />
     <${AsyncView} state=${list} empty=${canEdit ? 'No upstreams yet. Create one to route traffic to your services.' : 'No upstreams yet.'}>${(items) => {
       const shown = items.filter((u) => matches(u, search));
-      return html`<table class="data" aria-label="Upstreams">
+      return html`<div class="table-scroll"><table class="data" aria-label="Upstreams">
         <thead><tr><th scope="col">Name</th><th scope="col">Targets</th><th scope="col">Policy</th><th scope="col">Health check</th><th scope="col">Version</th><th scope="col">Updated</th>${canEdit ? html`<th scope="col"><span class="sr-only">Actions</span></th>` : null}</tr></thead>
         <tbody>${shown.map((u) => html`<tr data-id=${u.id}>
-          <td><strong>${u.name}</strong><br /><small class="mono">${u.id}</small></td>
+          <td><strong>${u.name}</strong><br /><${CopyId} id=${u.id} label=${`upstream ${u.name}`} /></td>
           <td>${(u.targets || []).map((t) => html`<div class="mono">${t.host}:${t.port}${t.weight != null ? ` ×${t.weight}` : ''}</div>`)}</td>
           <td>${u.lb_policy}</td>
           <td>${u.health_check?.enabled ? u.health_check.path : 'off'}</td>
@@ -203,7 +205,7 @@ export function Upstreams({ canEdit }) {
             <button type="button" class="danger" onClick=${() => setDeleting(u)} aria-label=${`Delete upstream ${u.name}`}>Delete</button></td>` : null}
         </tr>`)}
         ${shown.length === 0 ? html`<tr><td colspan="7" class="empty">No upstream matches “${search}”.</td></tr>` : null}
-        </tbody></table>`;
+        </tbody></table></div>`;
     }}</${AsyncView}>
     ${deleting ? html`<${DeleteConfirm} kind="upstream" item=${deleting} onDone=${done} onCancel=${() => setDeleting(null)} />` : null}
   </section>`;
@@ -254,6 +256,7 @@ function RouteForm({ initial, etag, id, upstreams, onDone, onCancel, onReload })
       const body = formToRoute(f);
       if (id) await api.request('PUT', `/api/v1/routes/${id}`, body, { ifMatch: etag });
       else await api.request('POST', '/api/v1/routes', body);
+      toast(`Route ${body.name} ${id ? 'saved' : 'created'}`);
       onDone();
     } catch (err) {
       setError(err);
@@ -333,10 +336,10 @@ export function Routes({ canEdit }) {
     <${AsyncView} state=${list} isEmpty=${(d) => d.routes.length === 0}
       empty=${canEdit ? (upstreams.length ? 'No routes yet. Create one to publish a path on the gateways.' : 'No routes yet. Create an upstream first, then a route to it.') : 'No routes yet.'}>${(d) => {
       const shown = d.routes.filter((r) => matches({ ...r, upstream: byId[r.upstream_id]?.name }, search));
-      return html`<table class="data" aria-label="Routes">
+      return html`<div class="table-scroll"><table class="data" aria-label="Routes">
         <thead><tr><th scope="col">Name</th><th scope="col">Match</th><th scope="col">Upstream</th><th scope="col">TLS policy</th><th scope="col">Status</th><th scope="col">Version</th>${canEdit ? html`<th scope="col"><span class="sr-only">Actions</span></th>` : null}</tr></thead>
         <tbody>${shown.map((r) => html`<tr data-id=${r.id}>
-          <td><strong>${r.name}</strong><br /><small class="mono">${r.id}</small></td>
+          <td><strong>${r.name}</strong><br /><${CopyId} id=${r.id} label=${`route ${r.name}`} /></td>
           <td class="mono">${r.methods?.length ? r.methods.join(',') : 'ANY'} ${r.host || '*'}${r.path}${r.path_match === 'prefix' ? '…' : ''}</td>
           <td>${byId[r.upstream_id]?.name || html`<span class="mono">${r.upstream_id}</span>`}</td>
           <td>${r.tls_policy || 'default'}</td>
@@ -347,7 +350,7 @@ export function Routes({ canEdit }) {
             <button type="button" class="danger" onClick=${() => setDeleting(r)} aria-label=${`Delete route ${r.name}`}>Delete</button></td>` : null}
         </tr>`)}
         ${shown.length === 0 ? html`<tr><td colspan="7" class="empty">No route matches “${search}”.</td></tr>` : null}
-        </tbody></table>`;
+        </tbody></table></div>`;
     }}</${AsyncView}>
     ${deleting ? html`<${DeleteConfirm} kind="route" item=${deleting} onDone=${done} onCancel=${() => setDeleting(null)} />` : null}
   </section>`;

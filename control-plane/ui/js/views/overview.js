@@ -3,7 +3,7 @@
 // key-exchange group, live upstream target health as the gateways report it.
 // Refreshes every 15 s.
 import { html, useState } from '../lib.js';
-import { useAsync, AsyncView, ChartView, Badge, fmtNum, fmtPct, fmtTime, PALETTE, Link, ErrorBox, Loading } from '../lib.js';
+import { useAsync, AsyncView, ChartView, Badge, fmtNum, fmtPct, fmtTime, PALETTE, Link, ErrorBox, Loading, CopyId } from '../lib.js';
 import * as api from '../api.js';
 import { PosturePanel } from './posture.js';
 
@@ -43,18 +43,18 @@ function Gateways({ gateways, revision }) {
   if (!gateways.length) {
     return html`<p class="state empty">No gateway has registered yet. Gateways register at start with the control plane's service key.</p>`;
   }
-  return html`<table class="data" aria-label="Gateways">
+  return html`<div class="table-scroll"><table class="data" aria-label="Gateways">
     <thead><tr><th scope="col">Gateway</th><th scope="col">Status</th><th scope="col">Config revision served</th><th scope="col">TLS policy</th><th scope="col">Last heartbeat</th></tr></thead>
     <tbody>${gateways.map((g) => {
       const behind = (g.config_revision_current ?? revision) - g.config_revision_seen;
       return html`<tr>
-        <td><strong>${g.name}</strong><br /><small class="mono">${g.address || g.hostname || g.id}</small></td>
+        <td><strong>${g.name}</strong><br /><small class="mono">${g.address || g.hostname || ''}</small> <${CopyId} id=${g.id} label=${`gateway ${g.name}`} /></td>
         <td><${Badge} kind=${g.liveness}>${g.liveness}</${Badge}></td>
         <td>${g.config_revision_seen} ${behind > 0 ? html`<${Badge} kind="medium">${behind} behind</${Badge}>` : html`<${Badge} kind="ok">current</${Badge}>`}</td>
         <td>${g.tls_policy}</td>
         <td>${fmtTime(g.last_heartbeat_at)}</td>
       </tr>`;
-    })}</tbody></table>`;
+    })}</tbody></table></div>`;
 }
 
 /** Target health reports for upstream `id` from the online gateways. */
@@ -142,8 +142,8 @@ export function Overview({ session }) {
               ] },
               options: { indexAxis: 'y', scales: { x: { stacked: true, beginAtZero: true }, y: { stacked: true } } },
             }} />
-            <table class="data" aria-label="Handshakes by key-exchange group"><thead><tr><th scope="col">Group</th><th scope="col">Handshakes</th><th scope="col">PQC</th></tr></thead>
-              <tbody>${groups.map((g) => html`<tr><td class="mono">${g.kx_group || 'unknown'}</td><td>${fmtNum(g.handshakes)}</td><td>${g.pqc ? 'yes' : 'no'}</td></tr>`)}</tbody></table>`
+            <div class="table-scroll"><table class="data" aria-label="Handshakes by key-exchange group"><thead><tr><th scope="col">Group</th><th scope="col">Handshakes</th><th scope="col">PQC</th></tr></thead>
+              <tbody>${groups.map((g) => html`<tr><td class="mono">${g.kx_group || 'unknown'}</td><td>${fmtNum(g.handshakes)}</td><td>${g.pqc ? 'yes' : 'no'}</td></tr>`)}</tbody></table></div>`
               : html`<p class="state empty">No TLS handshakes reported in the last ${win}.</p>`}
           </div>
           <div class="card"><h2>Threats by severity</h2>
@@ -155,7 +155,7 @@ export function Overview({ session }) {
           </div>
         </div>
         <div class="card"><h2>Upstream health</h2>
-          ${d.upstreams.length ? html`<table class="data" aria-label="Upstream health">
+          ${d.upstreams.length ? html`<div class="table-scroll"><table class="data" aria-label="Upstream health">
             <thead><tr><th scope="col">Upstream</th><th scope="col">Targets healthy</th><th scope="col">Unhealthy targets (as reported by)</th><th scope="col">Active health check</th><th scope="col">Passive ejection</th></tr></thead>
             <tbody>${d.upstreams.map((u) => {
               const seen = targetHealth(d.gateways, u.id);
@@ -173,7 +173,7 @@ export function Overview({ session }) {
                 <td>${u.health_check?.enabled ? html`<${Badge} kind="ok">on</${Badge}> <span class="mono">GET ${u.health_check.path}</span> every ${u.health_check.interval_ms} ms` : html`<${Badge} kind="off">off</${Badge}>`}</td>
                 <td>after ${u.ejection?.after_failures ?? '—'} failures for ${u.ejection?.duration_ms ?? '—'} ms</td>
               </tr>`;
-            })}</tbody></table>
+            })}</tbody></table></div>
             <p class="muted"><small>Live state from the gateways' heartbeats: a target counts as healthy when every online gateway that reports it sees it passing its checks and not ejected.</small></p>`
             : html`<p class="state empty">No upstreams configured. <${Link} to="upstreams">Create one</${Link}>.</p>`}
         </div>`;

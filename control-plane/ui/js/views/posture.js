@@ -4,7 +4,7 @@
 // family, offered groups), the share per route and per SNI, and whom each
 // policy refused. Every figure links to the TLS sessions it counts.
 import { html, useState } from '../lib.js';
-import { useAsync, Badge, fmtNum, fmtPct, fmtTime, Link, ErrorBox, Loading } from '../lib.js';
+import { useAsync, Badge, fmtNum, fmtPct, fmtTime, Link, ErrorBox, Loading, toast } from '../lib.js';
 import * as api from '../api.js';
 
 /** The TLS sessions list filtered by `filters` (empty values left out). */
@@ -34,6 +34,7 @@ function TargetForm({ target, onSaved }) {
     try {
       const v = value.trim() === '' ? null : Number(value) / 100;
       await api.request('PUT', '/api/v1/posture/settings', { pqc_share_target: v });
+      toast(v === null ? 'PQC share target cleared' : `PQC share target set to ${fmtPct(v)}`);
       onSaved();
     } catch (err) {
       setError(err);

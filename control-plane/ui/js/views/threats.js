@@ -2,7 +2,7 @@
 // status, client IP/CIDR and time; a detail panel with scores and reasons;
 // acknowledge / resolve (operators and admins).
 import { html, useState, useEffect } from '../lib.js';
-import { useAsync, AsyncView, ErrorBox, Badge, fmtTime, navigate, Field, Link } from '../lib.js';
+import { useAsync, AsyncView, ErrorBox, Badge, fmtTime, navigate, Field, Link, CopyId, toast } from '../lib.js';
 import * as api from '../api.js';
 
 const SEVERITIES = ['', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'];
@@ -22,6 +22,11 @@ function score(x) {
 
 function Detail({ id, canEdit, onChanged }) {
   const t = useAsync(() => api.request('GET', `/api/v1/threats/${id}`, undefined, { raw: true }), [id]);
+  // Names for the route and gateway ids (ids stay, with a copy button).
+  const names = useAsync(async () => {
+    const [routes, gateways] = await Promise.all([api.getAll('/api/v1/routes'), api.getAll('/api/v1/gateways')]);
+    return Object.fromEntries([...routes, ...gateways].map((x) => [x.id, x.name]));
+  }, []);
   const [note, setNote] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
@@ -34,6 +39,7 @@ function Detail({ id, canEdit, onChanged }) {
       const etag = t.data.etag || `"${t.data.data.version}"`;
       await api.request('POST', `/api/v1/threats/${id}/${action}`, { note: note || null }, { ifMatch: etag });
       setDone(action === 'acknowledge' ? 'Acknowledged.' : 'Resolved.');
+      toast(action === 'acknowledge' ? 'Threat acknowledged' : 'Threat resolved');
       setNote('');
       t.reload();
       onChanged();
@@ -57,12 +63,12 @@ function Detail({ id, canEdit, onChanged }) {
         <dt>Anomaly score</dt><dd>${score(d.anomaly_score)}</dd>
         <dt>Bot score</dt><dd>${score(d.bot_score)}</dd>
         <dt>Action taken</dt><dd>${d.action_taken}</dd>
-        <dt>Route</dt><dd class="mono">${d.route_id || '—'}</dd>
-        <dt>Gateway</dt><dd class="mono">${d.gateway_id || '—'}</dd>
+        <dt>Route</dt><dd>${d.route_id ? html`${names.data?.[d.route_id] || html`<span class="muted">deleted route</span>`} <${CopyId} id=${d.route_id} label="route" />` : '—'}</dd>
+        <dt>Gateway</dt><dd>${d.gateway_id ? html`${names.data?.[d.gateway_id] || html`<span class="muted">unknown gateway</span>`} <${CopyId} id=${d.gateway_id} label="gateway" />` : '—'}</dd>
         ${d.acknowledged_at ? html`<dt>Acknowledged</dt><dd>${fmtTime(d.acknowledged_at)} by ${d.acknowledged_by}</dd>` : null}
         ${d.resolved_at ? html`<dt>Resolved</dt><dd>${fmtTime(d.resolved_at)} by ${d.resolved_by}</dd>` : null}
         ${d.note ? html`<dt>Note</dt><dd>${d.note}</dd>` : null}
-        <dt>Id</dt><dd class="mono">${d.id}</dd>
+        <dt>Id</dt><dd><${CopyId} id=${d.id} label="threat" /></dd>
       </dl>
       <h3>Reasons</h3>
       ${Array.isArray(d.reasons) && d.reasons.length
@@ -119,7 +125,7 @@ export function Threats({ path, canEdit }) {
         ${list.error && list.data ? html`<${ErrorBox} error=${list.error} />` : null}
         <${AsyncView} state=${Object.keys(fe).length ? { ...list, error: null, data: list.data || { items: [] } } : list}
           empty="No threats match these filters. New ones appear here within seconds of a gateway reporting them.">${(page) => html`
-          <table class="data" aria-label="Threat events">
+          <div class="table-scroll"><table class="data" aria-label="Threat events">
             <thead><tr><th scope="col">Detected</th><th scope="col">Severity</th><th scope="col">Type</th><th scope="col">Client IP</th><th scope="col">Request</th><th scope="col">Status</th></tr></thead>
             <tbody>${page.items.map((t) => html`<tr class=${`clickable${t.id === selected ? ' selected' : ''}`} data-id=${t.id}
                 onClick=${() => navigate(`threats/${t.id}`)}>
@@ -130,7 +136,7 @@ export function Threats({ path, canEdit }) {
               <td class="mono">${t.method || ''} ${t.path || ''}</td>
               <td><${Badge} kind=${t.status}>${t.status}</${Badge}></td>
             </tr>`)}</tbody>
-          </table>
+          </table></div>
           ${page.next_cursor ? html`<p class="muted">Showing the newest 100; narrow the filters to see older ones.</p>` : null}`}
         </${AsyncView}>
       </div>

@@ -1,7 +1,9 @@
-// Users (admins only): list, create, change role, disable/enable, delete
-// (with a confirm step). Edits carry If-Match; conflicts are explained.
+// Users (admins only): list, create, change role, disable/enable, delete,
+// each change after a confirm step that keeps the API's refusal (the last
+// enabled admin, your own account, a concurrent edit) in the dialog. Edits
+// carry If-Match; conflicts are explained; successes are toasted.
 import { html, useState } from '../lib.js';
-import { useAsync, AsyncView, ErrorBox, Field, Confirm, Badge, fmtTime } from '../lib.js';
+import { useAsync, AsyncView, ErrorBox, Field, Confirm, Badge, fmtTime, CopyId, toast } from '../lib.js';
 import * as api from '../api.js';
 
 const ROLES = ['viewer', 'operator', 'admin'];
@@ -45,57 +47,74 @@ function CreateUser({ onDone, onCancel }) {
   </form>`;
 }
 
+/** What the confirm dialog is about to do. */
+function describe(p) {
+  const who = p.user.display_name || p.user.email;
+  if (p.kind === 'role') return { title: `Change the role of ${who} from ${p.user.role} to ${p.role}?`, label: 'Change role', body: p.role === 'admin' ? 'Admins manage users and every setting.' : 'Their current sessions end; they sign in again with the new rights.' };
+  if (p.kind === 'disable') return { title: `Disable ${who}?`, label: 'Disable', body: 'Their tokens stop working at once; enabling restores the account.' };
+  if (p.kind === 'enable') return { title: `Enable ${who}?`, label: 'Enable', body: 'They can sign in again with their password.' };
+  return { title: `Delete user ${p.user.email}?`, label: 'Delete', body: 'Their tokens stop working at once. This cannot be undone; disabling keeps the account for later.' };
+}
+
 export function Users({ session }) {
   const list = useAsync(() => api.getAll('/api/v1/users'), []);
   const [creating, setCreating] = useState(false);
-  const [deleting, setDeleting] = useState(null);
+  // { kind: 'role' | 'disable' | 'enable' | 'delete', user, role? }
+  const [pending, setPending] = useState(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
-  const patch = async (u, body) => {
+  // Runs the confirmed change; on a refusal (409 last admin, 412 changed
+  // meanwhile) the dialog stays open with the reason and the focus on Cancel.
+  const run = async () => {
+    const p = pending;
+    const who = p.user.display_name || p.user.email;
     setBusy(true);
     setError(null);
     try {
-      await api.request('PATCH', `/api/v1/users/${u.id}`, body, { ifMatch: `"${u.version}"` });
-    } catch (err) { setError(explain(err)); }
+      const ifMatch = `"${p.user.version}"`;
+      if (p.kind === 'delete') {
+        await api.request('DELETE', `/api/v1/users/${p.user.id}`, undefined, { ifMatch });
+        toast(`Deleted ${who}`);
+      } else {
+        const body = p.kind === 'role' ? { role: p.role } : { disabled: p.kind === 'disable' };
+        await api.request('PATCH', `/api/v1/users/${p.user.id}`, body, { ifMatch });
+        toast(p.kind === 'role' ? `${who} is now ${p.role}` : `${who} ${p.kind === 'disable' ? 'disabled' : 'enabled'}`);
+      }
+      setPending(null);
+    } catch (err) {
+      setError(explain(err));
+    }
     setBusy(false);
     list.reload();
   };
-  const remove = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      await api.request('DELETE', `/api/v1/users/${deleting.id}`, undefined, { ifMatch: `"${deleting.version}"` });
-      setDeleting(null);
-    } catch (err) { setError(explain(err)); setDeleting(null); }
-    setBusy(false);
-    list.reload();
-  };
+  const cancel = () => { setPending(null); setError(null); };
+  const d = pending ? describe(pending) : null;
   return html`<section aria-labelledby="page-title">
     <div class="toolbar"><h1 id="page-title">Users</h1>
       <button type="button" class="primary" onClick=${() => setCreating(true)}>New user</button></div>
-    ${creating ? html`<${CreateUser} onDone=${() => { setCreating(false); list.reload(); }} onCancel=${() => setCreating(false)} />` : null}
-    <${ErrorBox} error=${error} />
+    ${creating ? html`<${CreateUser} onDone=${() => { setCreating(false); toast('User created'); list.reload(); }} onCancel=${() => setCreating(false)} />` : null}
     <${AsyncView} state=${list} empty="No users.">${(users) => html`
-      <table class="data" aria-label="Users">
+      <div class="table-scroll"><table class="data" aria-label="Users">
         <thead><tr><th scope="col">User</th><th scope="col">Role</th><th scope="col">Status</th><th scope="col">Last login</th><th scope="col">Created</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
         <tbody>${users.map((u) => {
           const self = u.id === session.user_id;
           return html`<tr data-id=${u.id}>
-            <td><strong>${u.display_name || u.email}</strong><br /><small>${u.email}</small></td>
+            <td><strong>${u.display_name || u.email}</strong>${self ? html` <span class="muted">(you)</span>` : null}<br /><small>${u.email}</small><br /><${CopyId} id=${u.id} label=${u.email} /></td>
             <td><label class="sr-only" for=${`role-${u.id}`}>Role of ${u.email}</label>
-              <select id=${`role-${u.id}`} value=${u.role} disabled=${busy || self} onChange=${(e) => patch(u, { role: e.target.value })}>
+              <select id=${`role-${u.id}`} value=${u.role} disabled=${busy}
+                onChange=${(e) => { const role = e.target.value; e.target.value = u.role; if (role !== u.role) setPending({ kind: 'role', user: u, role }); }}>
                 ${ROLES.map((r) => html`<option value=${r}>${r}</option>`)}</select></td>
             <td>${u.disabled ? html`<${Badge} kind="off">disabled</${Badge}>` : html`<${Badge} kind="ok">active</${Badge}>`}</td>
             <td>${fmtTime(u.last_login_at)}</td>
             <td>${fmtTime(u.created_at)}</td>
             <td class="row-actions">${self ? html`<span class="muted">you</span>` : html`
-              <button type="button" disabled=${busy} onClick=${() => patch(u, { disabled: !u.disabled })}>${u.disabled ? 'Enable' : 'Disable'}</button>
-              <button type="button" class="danger" disabled=${busy} onClick=${() => setDeleting(u)} aria-label=${`Delete user ${u.email}`}>Delete</button>`}</td>
+              <button type="button" disabled=${busy} onClick=${() => setPending({ kind: u.disabled ? 'enable' : 'disable', user: u })} aria-label=${`${u.disabled ? 'Enable' : 'Disable'} user ${u.email}`}>${u.disabled ? 'Enable' : 'Disable'}</button>
+              <button type="button" class="danger" disabled=${busy} onClick=${() => setPending({ kind: 'delete', user: u })} aria-label=${`Delete user ${u.email}`}>Delete</button>`}</td>
           </tr>`;
         })}</tbody>
-      </table>`}
+      </table></div>`}
     </${AsyncView}>
-    ${deleting ? html`<${Confirm} title=${`Delete user ${deleting.email}?`} onConfirm=${remove} onCancel=${() => setDeleting(null)} busy=${busy}>
-      <p>Their tokens stop working at once. This cannot be undone; disabling keeps the account for later.</p></${Confirm}>` : null}
+    ${pending ? html`<${Confirm} title=${d.title} confirmLabel=${d.label} onConfirm=${run} onCancel=${cancel} busy=${busy} error=${error}>
+      <p>${d.body}</p></${Confirm}>` : null}
   </section>`;
 }
