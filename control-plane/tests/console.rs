@@ -29,7 +29,9 @@ async fn console_is_served_at_admin_with_its_modules_vendor_files_and_strict_csp
     );
     let html = r.text().await.unwrap();
     assert!(
-        html.contains(r#"<script type="module" src="/admin/js/main.js">"#),
+        html.contains(
+            r#"<script type="module" src="/admin/common/boot.js" data-app="/admin/js/main.js">"#
+        ),
         "{html}"
     );
     assert!(
@@ -53,6 +55,9 @@ async fn console_is_served_at_admin_with_its_modules_vendor_files_and_strict_csp
         "/admin/js/views/tls.js",
         "/admin/js/views/audit.js",
         "/admin/js/views/users.js",
+        "/admin/js/views/posture.js",
+        "/admin/common/boot.js",
+        "/admin/common/ui.js",
         "/admin/vendor/htm/preact-standalone.module.js",
         "/admin/vendor/chart.js/chart.umd.js",
     ] {
@@ -64,6 +69,15 @@ async fn console_is_served_at_admin_with_its_modules_vendor_files_and_strict_csp
             "{path}"
         );
     }
+    // The shared design system, next to the vendored libraries.
+    let r = app
+        .client
+        .get(app.url("/admin/common/theme.css"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(h(&r, header::CONTENT_TYPE), "text/css; charset=utf-8");
     let r = app
         .client
         .get(app.url("/admin/app.css"))
@@ -127,7 +141,11 @@ async fn standalone_console_calls_the_configured_api_url() {
     assert_eq!(c["api_base"], "https://qsgw-api.example.com:8443");
     assert_eq!(c["prefix"], "/");
     let r = s.client().get(s.url("/")).send().await.unwrap();
-    assert!(r.text().await.unwrap().contains(r#"src="/js/main.js""#));
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains(r#"src="/common/boot.js" data-app="/js/main.js""#));
     let r = s.client().get(s.url("/routes")).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let r = s.client().get(s.url("/health")).send().await.unwrap();
