@@ -1290,6 +1290,26 @@ async fn tls_sessions_export_csv_per_rfc_4180(pool: PgPool) {
     let list = get_json(&app, "/api/v1/tls-sessions?client_ip=10.4.0.0/16").await;
     assert_eq!(list["total"], 3);
 
+    // The failure-reason filter matches text inside the reason, whatever
+    // its case; `%` and `_` are plain characters, not patterns.
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/tls-sessions/export.csv?failure_reason=SAID%20%22NO",
+            Some(&app.viewer),
+            None,
+        )
+        .await;
+    assert_eq!(r.text().await.unwrap(), format!("{header}{refused_row}"));
+    for pattern in ["%25", "_", "said%25"] {
+        let page = get_json(
+            &app,
+            &format!("/api/v1/tls-sessions?failure_reason={pattern}"),
+        )
+        .await;
+        assert_eq!(page["total"], 0, "{pattern}: {page}");
+    }
+
     // Nothing matches: the header alone.
     let r = app
         .call(
@@ -1307,6 +1327,7 @@ async fn tls_sessions_export_csv_per_rfc_4180(pool: PgPool) {
         ("from=2025-06-04T00:00:00Z&to=2025-06-03T00:00:00Z", "from"),
         ("by=sni", "by"),
         ("pqc=maybe", "pqc"),
+        ("failure_reason=", "failure_reason"),
     ] {
         let r = app
             .call(

@@ -550,6 +550,12 @@ uiTest('qsgw: TLS sessions group by client, group and SNI, export CSV, and keep 
   assert.equal(await rows.count(), 1);
   assert.equal(await page.getByLabel('Outcome').inputValue(), 'failed');
   assert.equal(await page.getByLabel('SNI', { exact: true }).inputValue(), a);
+  // The reason has its own column, and a filter on text inside it.
+  assert.equal(await rows.first().locator('td.reason').innerText(), reason);
+  await page.getByLabel('Failure reason contains').fill('pqc_only');
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('failure_reason') === 'pqc_only');
+  await page.waitForFunction(() => document.querySelector('[data-total]')?.dataset.total === '1');
 
   // CSV export of what the filter selects: the header and the refused row,
   // its reason quoted per RFC 4180 (section 2, rules 6 and 7: a field with

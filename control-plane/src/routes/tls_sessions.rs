@@ -87,6 +87,8 @@ macro_rules! session_query {
             pub to: Option<DateTime<Utc>>,
             /// `established` or `failed`.
             pub outcome: Option<String>,
+            /// Text the failure reason contains (case-insensitive).
+            pub failure_reason: Option<String>,
             $($(#[$fmeta])* pub $field: $ty,)*
         }
 
@@ -104,6 +106,7 @@ macro_rules! session_query {
                     from: self.from,
                     to: self.to,
                     outcome: self.outcome.as_deref(),
+                    failure_reason: self.failure_reason.as_deref(),
                 })
             }
         }
@@ -150,10 +153,11 @@ struct Filter<'a> {
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
     outcome: Option<&'a str>,
+    failure_reason: Option<&'a str>,
 }
 
 /// A validated session filter: the same rows for the list, its total, the
-/// groups and the CSV export. Bound as `$1..$10` of [`WHERE`].
+/// groups and the CSV export. Bound as `$1..$11` of [`WHERE`].
 #[derive(Debug, Clone, Default)]
 struct Selection {
     gateway_id: Option<String>,
@@ -166,9 +170,12 @@ struct Selection {
     cipher_suite: Option<String>,
     outcome: Option<String>,
     sni: Option<String>,
+    failure_reason: Option<String>,
 }
 
-/// The filter of [`Selection`] over `tls_sessions`, parameters `$1..$10`.
+/// The filter of [`Selection`] over `tls_sessions`, parameters `$1..$11`.
+/// The failure reason is matched with `strpos` on lower-cased text, so `%`
+/// and `_` in the input are plain characters (no LIKE escaping to get wrong).
 const WHERE: &str = "($1::text IS NULL OR gateway_id = $1)
            AND ($2::cidr IS NULL OR client_ip <<= $2::cidr)
            AND ($3::text IS NULL OR kx_group = $3)
@@ -178,9 +185,10 @@ const WHERE: &str = "($1::text IS NULL OR gateway_id = $1)
            AND ($7::text IS NULL OR protocol_version = $7)
            AND ($8::text IS NULL OR cipher_suite = $8)
            AND ($9::text IS NULL OR outcome = $9)
-           AND ($10::text IS NULL OR sni = $10)";
+           AND ($10::text IS NULL OR sni = $10)
+           AND ($11::text IS NULL OR strpos(lower(failure_reason), lower($11)) > 0)";
 
-/// Binds a [`Selection`] as `$1..$10` of [`WHERE`] (any sqlx query type).
+/// Binds a [`Selection`] as `$1..$11` of [`WHERE`] (any sqlx query type).
 macro_rules! bind_selection {
     ($query:expr, $s:expr) => {
         $query
@@ -194,6 +202,7 @@ macro_rules! bind_selection {
             .bind(&$s.cipher_suite)
             .bind(&$s.outcome)
             .bind(&$s.sni)
+            .bind(&$s.failure_reason)
     };
 }
 
@@ -224,6 +233,14 @@ impl Selection {
                 return Err(Problem::invalid_field(field, "must be 1 to 100 characters"));
             }
         }
+        if f.failure_reason
+            .is_some_and(|v| v.is_empty() || v.len() > 200)
+        {
+            return Err(Problem::invalid_field(
+                "failure_reason",
+                "must be 1 to 200 characters",
+            ));
+        }
         if f.sni.is_some_and(|v| v.is_empty() || v.len() > 253) {
             return Err(Problem::invalid_field("sni", "must be 1 to 253 characters"));
         }
@@ -247,6 +264,7 @@ impl Selection {
             cipher_suite: f.cipher_suite.map(str::to_owned),
             outcome: f.outcome.map(str::to_owned),
             sni: f.sni.map(str::to_owned),
+            failure_reason: f.failure_reason.map(str::to_owned),
         })
     }
 }
@@ -462,8 +480,8 @@ pub async fn list_tls_sessions(
     let sql = format!(
         "SELECT {COLUMNS} FROM tls_sessions
          WHERE {WHERE}
-           AND ($11::timestamptz IS NULL OR (established_at, id) < ($11, $12))
-         ORDER BY established_at DESC, id DESC LIMIT $13"
+           AND ($12::timestamptz IS NULL OR (established_at, id) < ($12, $13))
+         ORDER BY established_at DESC, id DESC LIMIT $14"
     );
     let rows: Vec<TlsSession> = bind_selection!(sqlx::query_as(&sql), sel)
         .bind(at)
@@ -485,7 +503,7 @@ pub async fn list_tls_sessions(
 /// Sessions matching `sel`, counted up to `TOTAL_CAP + 1`.
 async fn count(state: &AppState, sel: &Selection) -> Result<i64, Problem> {
     let sql =
-        format!("SELECT count(*) FROM (SELECT 1 FROM tls_sessions WHERE {WHERE} LIMIT $11) s");
+        format!("SELECT count(*) FROM (SELECT 1 FROM tls_sessions WHERE {WHERE} LIMIT $12) s");
     bind_selection!(sqlx::query_scalar(&sql), sel)
         .bind(TOTAL_CAP + 1)
         .fetch_one(&state.pool)
@@ -531,7 +549,7 @@ pub async fn tls_session_groups(
                 count(*) OVER () AS total_groups,
                 (sum(count(*)) OVER ())::int8 AS total_sessions
          FROM tls_sessions WHERE {WHERE}
-         GROUP BY {column} ORDER BY sessions DESC, {column} NULLS LAST LIMIT $11"
+         GROUP BY {column} ORDER BY sessions DESC, {column} NULLS LAST LIMIT $12"
     );
     let rows: Vec<GroupRow> = bind_selection!(sqlx::query_as(&sql), sel)
         .bind(i64::from(limit))
@@ -675,8 +693,8 @@ async fn produce_csv(
     let sql = format!(
         "SELECT {COLUMNS} FROM tls_sessions
          WHERE {WHERE}
-           AND ($11::timestamptz IS NULL OR (established_at, id) < ($11, $12))
-         ORDER BY established_at DESC, id DESC LIMIT $13"
+           AND ($12::timestamptz IS NULL OR (established_at, id) < ($12, $13))
+         ORDER BY established_at DESC, id DESC LIMIT $14"
     );
     let mut after: Option<(DateTime<Utc>, String)> = None;
     let mut sent: i64 = 0;

@@ -13,7 +13,7 @@ import {
 import * as api from '../api.js';
 
 /** The filters, as the API names them (and the URL keeps them). */
-const FILTERS = ['kx_group', 'pqc', 'protocol_version', 'cipher_suite', 'sni', 'client_ip', 'gateway_id', 'outcome', 'from', 'to'];
+const FILTERS = ['kx_group', 'pqc', 'protocol_version', 'cipher_suite', 'sni', 'client_ip', 'gateway_id', 'outcome', 'failure_reason', 'from', 'to'];
 
 /** Grouping keys of GET /api/v1/tls-sessions/groups: [column title, name in a sentence]. */
 const GROUPS = { client_ip: ['Client', 'client'], kx_group: ['Key-exchange group', 'key-exchange group'], sni: ['SNI', 'SNI'] };
@@ -64,7 +64,7 @@ function Groups({ data, onPick }) {
 function Sessions({ page }) {
   return html`<div class="table-scroll" role="region" aria-label="TLS session list (scrollable)" tabindex="0">
     <table class="data" aria-label="TLS sessions">
-      <thead><tr><th scope="col">Established</th><th scope="col">Client</th><th scope="col">SNI</th><th scope="col">Protocol</th><th scope="col">Cipher suite</th><th scope="col">Group</th><th scope="col">PQC</th><th scope="col">Outcome</th><th scope="col">Resumed</th><th scope="col">Handshake</th></tr></thead>
+      <thead><tr><th scope="col">Established</th><th scope="col">Client</th><th scope="col">SNI</th><th scope="col">Protocol</th><th scope="col">Cipher suite</th><th scope="col">Group</th><th scope="col">PQC</th><th scope="col">Outcome</th><th scope="col">Failure reason</th><th scope="col">Resumed</th><th scope="col">Handshake</th></tr></thead>
       <tbody>${page.items.map((s) => html`<tr>
         <td class="nowrap">${fmtTime(s.established_at)}</td>
         <td class="mono">${s.client_ip}</td>
@@ -73,9 +73,8 @@ function Sessions({ page }) {
         <td class="mono">${s.cipher_suite || '—'}</td>
         <td class="mono">${s.kx_group || '—'}</td>
         <td>${s.outcome === 'failed' ? '—' : s.pqc ? html`<${Badge} kind="ok">PQC</${Badge}>` : html`<${Badge} kind="medium">classical</${Badge}>`}</td>
-        <td class="outcome" data-outcome=${s.outcome}>${s.outcome === 'failed'
-          ? html`<${Badge} kind="off">refused</${Badge}> <small>${s.failure_reason || 'no reason recorded'}</small>`
-          : 'established'}</td>
+        <td class="outcome" data-outcome=${s.outcome}>${s.outcome === 'failed' ? html`<${Badge} kind="off">refused</${Badge}>` : 'established'}</td>
+        <td class="reason">${s.outcome === 'failed' ? (s.failure_reason || html`<span class="muted">none recorded</span>`) : '—'}</td>
         <td>${s.resumed ? 'yes' : 'no'}</td>
         <td>${s.handshake_duration_us != null ? `${(s.handshake_duration_us / 1000).toFixed(1)} ms` : '—'}</td>
       </tr>`)}</tbody>
@@ -107,7 +106,7 @@ export function TlsSessions() {
   /** Applies a filter: into the URL, back to the first page. */
   const apply = (draft) => {
     const patch = { ...draft, from: fromLocalInput(draft.from), to: fromLocalInput(draft.to), pages: '' };
-    for (const k of ['kx_group', 'cipher_suite', 'sni', 'client_ip', 'gateway_id']) patch[k] = (patch[k] || '').trim();
+    for (const k of ['kx_group', 'cipher_suite', 'sni', 'client_ip', 'gateway_id', 'failure_reason']) patch[k] = (patch[k] || '').trim();
     setQuery(patch);
   };
   const set = (k) => (v) => setF({ ...f, [k]: v });
@@ -145,6 +144,7 @@ export function TlsSessions() {
         <option value="">any</option><option value="established">established</option><option value="failed">refused or failed</option></select>`}</${Field}>
       <${Field} label="Cipher suite" name="cipher_suite" value=${f.cipher_suite} onInput=${set('cipher_suite')} error=${fe.cipher_suite} list="ciphers" placeholder="TLS13_AES_128_GCM_SHA256" />
       <datalist id="ciphers">${['TLS13_AES_128_GCM_SHA256', 'TLS13_AES_256_GCM_SHA384', 'TLS13_CHACHA20_POLY1305_SHA256'].map((c) => html`<option value=${c}></option>`)}</datalist>
+      <${Field} label="Failure reason contains" name="failure_reason" value=${f.failure_reason} onInput=${set('failure_reason')} error=${fe.failure_reason} placeholder="PQC_ONLY" />
       <${Field} label="SNI" name="sni" value=${f.sni} onInput=${set('sni')} error=${fe.sni} placeholder="api.example.com" />
       <${Field} label="Client IP or CIDR" name="client_ip" value=${f.client_ip} onInput=${set('client_ip')} error=${fe.client_ip} />
       <${Field} label="Gateway id" name="gateway_id" value=${f.gateway_id} onInput=${set('gateway_id')} error=${fe.gateway_id} placeholder="gw_…" />
