@@ -380,6 +380,21 @@ async function chartData(page, id) {
   }, id);
 }
 
+/** Moves the mouse over bucket `index` of a chart and reads its tooltip ({ title, body lines }). */
+async function hoverTooltip(page, id, index) {
+  const canvas = page.locator(`[data-chart="${id}"] canvas`);
+  const box = await canvas.boundingBox();
+  const x = await page.evaluate(({ id, index }) => {
+    const c = window.Chart.getChart(document.querySelector(`[data-chart="${id}"] canvas`));
+    return c.scales.x.getPixelForValue(c.data.datasets[0].data[index].x);
+  }, { id, index });
+  await page.mouse.move(box.x + x, box.y + box.height / 2);
+  return page.evaluate((id) => {
+    const c = window.Chart.getChart(document.querySelector(`[data-chart="${id}"] canvas`));
+    return { title: c.tooltip.title.join(' '), body: c.tooltip.body.flatMap((b) => b.lines) };
+  }, id);
+}
+
 /** A 'YYYY-MM-DDTHH:mm' datetime-local value, in this machine's zone (the browser's), of an ISO time. */
 function localInput(iso) {
   const d = new Date(iso);
@@ -448,6 +463,14 @@ uiTest('qsgw: overview charts have a time axis with empty minutes as zero; the r
   assert.equal(line.label, 'PQC share');
   assert.deepEqual(line.y, Array.from({ length: 60 }, (_, i) => (i === 30 ? 80 : null)));
   assert.deepEqual(low.y, Array.from({ length: 60 }, (_, i) => ({ 5: 66.7, 20: 100 }[i] ?? null)));
+
+  // Tooltips (hovering the bucket of 10:05) name each value with its unit,
+  // and the share with the handshakes it comes from.
+  assert.deepEqual((await hoverTooltip(page, 'tls-handshakes', 5)).body,
+    ['Post-quantum: 2 handshakes', 'Classical: 1 handshake', 'Refused: 0 handshakes']);
+  const tip = await hoverTooltip(page, 'pqc-share', 5);
+  assert.deepEqual(tip.body, ['PQC share: 66.7 % (2 of 3 handshakes, fewer than 20: not representative)']);
+  assert.match(tip.title, /–/); // the bucket's span, e.g. "May 20, 10:05 AM – 10:06 AM"
 
   const threats = await chartData(page, 'threats');
   assert.deepEqual(threats.datasets.find((d) => d.label === 'HIGH').y, zerosWith(60, { 7: 1 }));

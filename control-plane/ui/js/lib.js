@@ -323,6 +323,11 @@ function tickLabel(t, step) {
   return step >= DAY || (d.getHours() === 0 && d.getMinutes() === 0) ? tickDay.format(d) : tickClock.format(d);
 }
 
+/** "handshakes", or "handshake" for exactly one. */
+function unitOf(n, unit = '') {
+  return n === 1 && unit.endsWith('s') ? unit.slice(0, -1) : unit;
+}
+
 /**
  * A chart over time. The x axis is Chart.js's time scale (the vendored
  * date-fns adapter) from `from` to `to` (ms): one point per bucket of
@@ -365,9 +370,11 @@ export function TimeSeriesChart({ id, label, series, from, to, step, height = 24
       plugins: {
         legend: { display: false },
         tooltip: {
+          // Empty buckets of a line (null) have nothing to say.
+          filter: (item) => item.parsed.y !== null && !Number.isNaN(item.parsed.y),
           callbacks: {
             title: (items) => (items.length ? bucketSpan(items[0].parsed.x, step) : ''),
-            label: tooltip || ((ctx) => `${ctx.dataset.label}: ${fmtNum(ctx.parsed.y)} ${ctx.dataset.unit || ''}`.trim()),
+            label: tooltip || ((ctx) => `${ctx.dataset.label}: ${fmtNum(ctx.parsed.y)} ${unitOf(ctx.parsed.y, ctx.dataset.unit)}`.trim()),
           },
         },
       },
