@@ -498,6 +498,20 @@ uiTest('qsgw: overview charts have a time axis with empty minutes as zero; the r
   assert.ok(xs.length >= 72 && xs.length <= 73, `${xs.length} buckets`);
   assert.ok(xs.every((x, i) => i === 0 || x - xs[i - 1] === 300e3), 'evenly spaced by 5 minutes');
   assert.equal(xs[0] % 300e3, 0, 'on a 5-minute boundary');
+
+  // A custom range typed into the picker: 10:00–10:30 is 30 minutes.
+  await page.getByLabel('Time range').selectOption('custom');
+  await page.getByLabel('From', { exact: true }).fill(localInput(hour));
+  await page.getByLabel('To', { exact: true }).fill(localInput(at(30)));
+  await page.getByRole('button', { name: 'Apply range' }).click();
+  await page.waitForFunction(({ from, to }) => {
+    const q = new URLSearchParams(location.search);
+    return q.get('range') === 'custom' && q.get('from') === from && q.get('to') === to;
+  }, { from: hour, to: at(30) });
+  await page.waitForFunction(() => window.Chart.getChart(document.querySelector('[data-chart="tls-handshakes"] canvas'))
+    ?.data.datasets[0].data.length === 30);
+  assert.deepEqual((await chartData(page, 'tls-handshakes')).datasets[0].y, zerosWith(30, { 5: 2, 20: 1 }));
+  assert.equal(await page.getByLabel('Auto-refresh').isDisabled(), true); // a fixed range does not move
   assert.deepEqual(pageErrors(page), []);
 });
 
