@@ -133,7 +133,7 @@ function KpiCards({ d, label }) {
     <div class="card"><div class="muted">TLS handshakes (${label})</div><div class="stat" data-kpi="handshakes">${fmtNum(d.tls.handshakes)}</div>
       <div class="sub">${fmtNum(d.tls.failed)} refused or failed</div></div>
     <div class="card"><div class="muted">PQC share (${label})</div><div class="stat" data-kpi="pqc-share">${d.tls.handshakes ? fmtPct(d.tls.pqc_share) : '—'}</div>
-      <div class="sub">${fmtNum(d.tls.pqc)} of ${fmtNum(d.tls.handshakes)} handshakes</div></div>
+      <div class="sub">${fmtNum(d.tls.pqc)} of ${fmtNum(d.tls.handshakes)} handshakes${d.tls.handshakes && d.tls.handshakes < MIN_SHARE_HANDSHAKES ? ': too few to read as a share' : ''}</div></div>
     <div class="card"><div class="muted">Threats (${label})</div><div class="stat">${fmtNum(d.threats.total)}</div></div>
     <div class="card"><div class="muted">Open threats</div><div class="stat"><${Link} to="threats">${d.openThreats}${d.openMore ? '+' : ''}</${Link}></div></div>
   </div>`;
