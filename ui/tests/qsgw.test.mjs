@@ -389,6 +389,11 @@ async function hoverTooltip(page, id, index) {
     return c.scales.x.getPixelForValue(c.data.datasets[0].data[index].x);
   }, { id, index });
   await page.mouse.move(box.x + x, box.y + box.height / 2);
+  // Chart.js handles pointer events on the next animation frame.
+  await page.waitForFunction(({ id, index }) => {
+    const c = window.Chart.getChart(document.querySelector(`[data-chart="${id}"] canvas`));
+    return c.tooltip.opacity > 0 && c.tooltip.dataPoints?.[0]?.dataIndex === index;
+  }, { id, index });
   return page.evaluate((id) => {
     const c = window.Chart.getChart(document.querySelector(`[data-chart="${id}"] canvas`));
     return { title: c.tooltip.title.join(' '), body: c.tooltip.body.flatMap((b) => b.lines) };
