@@ -795,7 +795,17 @@ async fn heartbeats_carry_target_health_and_request_counts(pool: PgPool) {
         (Some(15), Some(1)),
         "{t}"
     );
-    assert_eq!(t["buckets"].as_array().unwrap().len(), 1);
+    // Every minute of the last 24 h is answered (zero-filled); only this
+    // one carries requests.
+    let buckets = t["buckets"].as_array().unwrap();
+    assert!((1440..=1441).contains(&buckets.len()), "{}", buckets.len());
+    assert_eq!(
+        buckets
+            .iter()
+            .filter(|b| b["requests"].as_i64() != Some(0))
+            .count(),
+        1
+    );
 
     // Hostile or inconsistent heartbeats name the field.
     for (body, field) in [
@@ -838,4 +848,564 @@ async fn heartbeats_carry_target_health_and_request_counts(pool: PgPool) {
             .await;
         assert_eq!(r.status(), 422, "{bad}");
     }
+}
+
+/// A TLS session at a fixed instant (the stats and export tests place
+/// sessions in a past window no other row shares).
+fn tls_at(gw: &str, id: u32, ip: &str, at: &str, kx: Option<&str>, pqc: bool) -> Value {
+    json!({"id": format!("tls_{id:032x}"), "gateway_id": gw, "client_ip": ip, "sni": "api.example.com",
+           "protocol_version": "TLSv1.3", "cipher_suite": "TLS13_AES_128_GCM_SHA256", "kx_group": kx,
+           "pqc": pqc, "handshake_duration_us": 1500, "established_at": at})
+}
+
+async fn ingest_tls(app: &common::TestApp, records: Vec<Value>) {
+    let n = records.len();
+    let r = app
+        .call_service(
+            Method::POST,
+            "/api/v1/ingest/tls-sessions",
+            Some(&json!({ "records": records })),
+        )
+        .await;
+    let res: Value = r.json().await.unwrap();
+    assert_eq!(res["accepted"], n, "{res}");
+}
+
+async fn get_json(app: &common::TestApp, path: &str) -> Value {
+    let r = app.call(Method::GET, path, Some(&app.viewer), None).await;
+    assert_eq!(r.status(), 200, "{path}");
+    r.json().await.unwrap()
+}
+
+// Stats answer every bucket of the window, empty ones as zero, on UTC
+// minute (and 5-minute) boundaries, so a chart gets a real time axis: the
+// console's overview drew 11:46 next to 11:57 when empty minutes were
+// missing (issue 21).
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn stats_answer_every_bucket_of_the_window_with_zeros(pool: PgPool) {
+    let app = common::spawn(pool).await;
+    let gw = register(&app, "gw-buckets").await;
+    let refused = json!({"gateway_id": gw, "client_ip": "10.5.0.3", "outcome": "failed", "pqc": false,
+        "failure_reason": "no shared group", "established_at": "2025-06-01T10:04:30Z"});
+    ingest_tls(
+        &app,
+        vec![
+            tls_at(
+                &gw,
+                1,
+                "10.5.0.1",
+                "2025-06-01T10:01:10Z",
+                Some("X25519MLKEM768"),
+                true,
+            ),
+            tls_at(
+                &gw,
+                2,
+                "10.5.0.2",
+                "2025-06-01T10:01:50Z",
+                Some("X25519"),
+                false,
+            ),
+            refused,
+            // outside the window (to is exclusive)
+            tls_at(
+                &gw,
+                3,
+                "10.5.0.2",
+                "2025-06-01T10:06:00Z",
+                Some("X25519"),
+                false,
+            ),
+        ],
+    )
+    .await;
+    let mut t = threat("10.5.0.9", "HIGH");
+    t["detected_at"] = json!("2025-06-01T10:02:59Z");
+    let r = app
+        .call_service(
+            Method::POST,
+            "/api/v1/ingest/threats",
+            Some(&json!({ "records": [t] })),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    // The heartbeat stamps the current minute, so a past minute of traffic
+    // is written as the heartbeat handler writes it.
+    sqlx::query(
+        "INSERT INTO gateway_traffic (gateway_id, minute, requests, errors)
+         VALUES ($1, '2025-06-01T10:03:00Z', 40, 2), ($1, '2025-06-01T10:05:00Z', 7, 0)",
+    )
+    .bind(&gw)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+
+    let window = "from=2025-06-01T10:00:00Z&to=2025-06-01T10:06:00Z";
+    let minutes: Vec<String> = (0..6).map(|m| format!("2025-06-01T10:0{m}:00Z")).collect();
+    let starts = |s: &Value| -> Vec<String> {
+        s["buckets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| {
+                chrono::DateTime::parse_from_rfc3339(b["start"].as_str().unwrap())
+                    .unwrap()
+                    .with_timezone(&chrono::Utc)
+                    .format("%Y-%m-%dT%H:%M:%SZ")
+                    .to_string()
+            })
+            .collect()
+    };
+    let col = |s: &Value, k: &str| -> Vec<i64> {
+        s["buckets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b[k].as_i64().unwrap())
+            .collect()
+    };
+
+    let tls = get_json(
+        &app,
+        &format!("/api/v1/tls-sessions/stats?bucket=minute&{window}"),
+    )
+    .await;
+    assert_eq!(starts(&tls), minutes);
+    assert_eq!(
+        (tls["bucket"].as_str(), tls["bucket_seconds"].as_i64()),
+        (Some("minute"), Some(60))
+    );
+    assert_eq!(col(&tls, "handshakes"), [0, 2, 0, 0, 0, 0]);
+    assert_eq!(col(&tls, "pqc"), [0, 1, 0, 0, 0, 0]);
+    assert_eq!(col(&tls, "failed"), [0, 0, 0, 0, 1, 0]);
+    assert_eq!(
+        (tls["handshakes"].as_i64(), tls["failed"].as_i64()),
+        (Some(2), Some(1))
+    );
+
+    let threats = get_json(&app, &format!("/api/v1/threats/stats?bucket=1m&{window}")).await;
+    assert_eq!(starts(&threats), minutes);
+    assert_eq!(col(&threats, "total"), [0, 0, 1, 0, 0, 0]);
+    assert_eq!(col(&threats, "high"), [0, 0, 1, 0, 0, 0]);
+
+    let traffic = get_json(
+        &app,
+        &format!("/api/v1/gateways/traffic?bucket=minute&{window}"),
+    )
+    .await;
+    assert_eq!(starts(&traffic), minutes);
+    assert_eq!(col(&traffic, "requests"), [0, 0, 0, 40, 0, 7]);
+    assert_eq!(col(&traffic, "errors"), [0, 0, 0, 2, 0, 0]);
+
+    // 5-minute buckets over 10:00–10:10: 10:00 holds the minutes above,
+    // 10:05 the session at 10:06 the first window left out.
+    let five = get_json(
+        &app,
+        "/api/v1/tls-sessions/stats?bucket=5m&from=2025-06-01T10:00:00Z&to=2025-06-01T10:10:00Z",
+    )
+    .await;
+    assert_eq!(
+        starts(&five),
+        ["2025-06-01T10:00:00Z", "2025-06-01T10:05:00Z"]
+    );
+    assert_eq!(five["bucket_seconds"], 300);
+    assert_eq!(col(&five, "handshakes"), [2, 1]);
+    assert_eq!(col(&five, "failed"), [1, 0]);
+
+    // A window that does not start on a boundary: its first bucket starts
+    // before it (10:01:30 → 10:01) and counts only what is inside.
+    let partial = get_json(
+        &app,
+        "/api/v1/tls-sessions/stats?bucket=minute&from=2025-06-01T10:01:30Z&to=2025-06-01T10:03:00Z",
+    )
+    .await;
+    assert_eq!(
+        starts(&partial),
+        ["2025-06-01T10:01:00Z", "2025-06-01T10:02:00Z"]
+    );
+    assert_eq!(col(&partial, "handshakes"), [1, 0]);
+
+    // Bad bucket widths and oversized windows name the field.
+    for (path, field) in [
+        ("/api/v1/tls-sessions/stats?bucket=2m", "bucket"),
+        ("/api/v1/threats/stats?bucket=10m", "bucket"),
+        ("/api/v1/gateways/traffic?bucket=", "bucket"),
+        (
+            "/api/v1/tls-sessions/stats?bucket=minute&from=2025-06-01T00:00:00Z&to=2025-06-04T00:00:00Z",
+            "from",
+        ),
+    ] {
+        let r = app.call(Method::GET, path, Some(&app.viewer), None).await;
+        assert_field_error(r, field).await;
+    }
+}
+
+// Group-by counts are computed by the database over every matching
+// session (the list is paginated; a browser cannot group what it has not
+// fetched). Expected counts written out from the sessions ingested below.
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn tls_sessions_group_by_client_group_and_sni(pool: PgPool) {
+    let app = common::spawn(pool).await;
+    let gw = register(&app, "gw-groups").await;
+    let at = "2025-06-02T08:00:00Z";
+    let with_sni = |mut v: Value, sni: Option<&str>| {
+        v["sni"] = json!(sni);
+        v
+    };
+    ingest_tls(
+        &app,
+        vec![
+            with_sni(tls_at(&gw, 11, "10.3.0.1", at, Some("X25519MLKEM768"), true), Some("a.example")),
+            with_sni(tls_at(&gw, 12, "10.3.0.1", at, Some("X25519MLKEM768"), true), Some("a.example")),
+            with_sni(tls_at(&gw, 13, "10.3.0.1", at, Some("X25519"), false), Some("b.example")),
+            json!({"gateway_id": gw, "client_ip": "10.3.0.2", "sni": "a.example", "outcome": "failed",
+                   "pqc": false, "failure_reason": "no shared group", "established_at": at}),
+            with_sni(tls_at(&gw, 14, "10.3.0.3", at, Some("X25519MLKEM768"), true), None),
+        ],
+    )
+    .await;
+    let groups = |v: &Value| -> Vec<(Value, i64, i64, i64, i64)> {
+        v["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| {
+                (
+                    g["key"].clone(),
+                    g["sessions"].as_i64().unwrap(),
+                    g["established"].as_i64().unwrap(),
+                    g["pqc"].as_i64().unwrap(),
+                    g["failed"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+
+    let by_client = get_json(&app, "/api/v1/tls-sessions/groups?by=client_ip").await;
+    assert_eq!(
+        groups(&by_client),
+        [
+            (json!("10.3.0.1"), 3, 3, 2, 0),
+            (json!("10.3.0.2"), 1, 0, 0, 1),
+            (json!("10.3.0.3"), 1, 1, 1, 0),
+        ]
+    );
+    assert_eq!(
+        (
+            by_client["by"].as_str(),
+            by_client["total_sessions"].as_i64(),
+            by_client["total_groups"].as_i64()
+        ),
+        (Some("client_ip"), Some(5), Some(3))
+    );
+    assert_eq!(
+        by_client["groups"][0]["last_seen"]
+            .as_str()
+            .map(|s| s.starts_with("2025-06-02T08:00:00")),
+        Some(true)
+    );
+
+    // The refused handshake negotiated no group: its key is null, last.
+    let by_group = get_json(&app, "/api/v1/tls-sessions/groups?by=kx_group").await;
+    assert_eq!(
+        groups(&by_group),
+        [
+            (json!("X25519MLKEM768"), 3, 3, 3, 0),
+            (json!("X25519"), 1, 1, 0, 0),
+            (Value::Null, 1, 0, 0, 1),
+        ]
+    );
+
+    let by_sni = get_json(&app, "/api/v1/tls-sessions/groups?by=sni").await;
+    assert_eq!(
+        groups(&by_sni),
+        [
+            (json!("a.example"), 3, 2, 2, 1),
+            (json!("b.example"), 1, 1, 0, 0),
+            (Value::Null, 1, 1, 1, 0),
+        ]
+    );
+
+    // The list's filters apply; limit cuts the groups, not the totals.
+    let est = get_json(
+        &app,
+        "/api/v1/tls-sessions/groups?by=sni&outcome=established&limit=1",
+    )
+    .await;
+    assert_eq!(groups(&est), [(json!("a.example"), 2, 2, 2, 0)]);
+    assert_eq!(
+        (est["total_sessions"].as_i64(), est["total_groups"].as_i64()),
+        (Some(4), Some(3))
+    );
+    let one = get_json(
+        &app,
+        "/api/v1/tls-sessions/groups?by=client_ip&sni=b.example",
+    )
+    .await;
+    assert_eq!(groups(&one), [(json!("10.3.0.1"), 1, 1, 0, 0)]);
+    let none = get_json(
+        &app,
+        "/api/v1/tls-sessions/groups?by=sni&client_ip=10.9.0.0/16",
+    )
+    .await;
+    assert_eq!(
+        (
+            none["total_sessions"].as_i64(),
+            none["total_groups"].as_i64()
+        ),
+        (Some(0), Some(0))
+    );
+
+    // The list says how many sessions match across pages.
+    let page = get_json(&app, "/api/v1/tls-sessions?client_ip=10.3.0.1&limit=1").await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    assert!(page["next_cursor"].is_string());
+    assert_eq!(
+        (page["total"].as_i64(), page["total_capped"].as_bool()),
+        (Some(3), Some(false))
+    );
+
+    for (q, field) in [
+        ("by=gateway", "by"),
+        ("by=", "by"),
+        ("", "by"),
+        ("by=sni&limit=0", "limit"),
+        ("by=sni&outcome=maybe", "outcome"),
+        ("by=sni&sni=", "sni"),
+        ("by=sni&cursor=abc", "cursor"),
+    ] {
+        let r = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/tls-sessions/groups?{q}"),
+                Some(&app.viewer),
+                None,
+            )
+            .await;
+        assert_field_error(r, field).await;
+    }
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/tls-sessions/groups?by=sni",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 401);
+}
+
+// CSV export: RFC 4180 (section 2: records end in CRLF; a field holding a
+// comma, a double quote or a line break is enclosed in double quotes, and a
+// double quote inside is doubled), the same filter as the list, newest
+// first. The expected text is written out by hand from those rules.
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn tls_sessions_export_csv_per_rfc_4180(pool: PgPool) {
+    let app = common::spawn(pool).await;
+    let gw = register(&app, "gw-csv").await;
+    let refused = json!({"id": format!("tls_{:032x}", 21), "gateway_id": gw, "client_ip": "10.4.0.1",
+        "sni": "pq.example.com", "outcome": "failed", "pqc": false,
+        "failure_reason": "client said \"no\", offered X25519, secp256r1",
+        "established_at": "2025-06-03T09:00:02Z"});
+    let mut formula = tls_at(
+        &gw,
+        22,
+        "10.4.0.2",
+        "2025-06-03T09:00:01Z",
+        Some("X25519"),
+        false,
+    );
+    formula["sni"] = json!("=1+2.example");
+    ingest_tls(
+        &app,
+        vec![
+            refused,
+            formula,
+            tls_at(
+                &gw,
+                23,
+                "10.4.0.3",
+                "2025-06-03T09:00:00.5Z",
+                Some("X25519MLKEM768"),
+                true,
+            ),
+            tls_at(
+                &gw,
+                24,
+                "10.9.0.1",
+                "2025-06-03T09:00:03Z",
+                Some("X25519MLKEM768"),
+                true,
+            ),
+        ],
+    )
+    .await;
+    let header = "established_at,outcome,failure_reason,client_ip,sni,protocol_version,cipher_suite,kx_group,pqc,resumed,alpn,handshake_duration_us,gateway_id,id\r\n";
+    let refused_row = format!(
+        "2025-06-03T09:00:02.000000Z,failed,\"client said \"\"no\"\", offered X25519, secp256r1\",10.4.0.1,pq.example.com,,,,false,false,,,{gw},tls_{:032x}\r\n",
+        21
+    );
+
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/tls-sessions/export.csv?outcome=failed",
+            Some(&app.viewer),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+    let disposition = r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        disposition.starts_with("attachment; filename=\"tls-sessions-")
+            && disposition.ends_with(".csv\""),
+        "{disposition}"
+    );
+    assert_eq!(r.headers()["x-export-truncated"], "false");
+    assert_eq!(r.text().await.unwrap(), format!("{header}{refused_row}"));
+
+    // The list's filters select the same rows, newest first; a cell that
+    // would run as a spreadsheet formula starts with a quote.
+    let body = app
+        .call(
+            Method::GET,
+            "/api/v1/tls-sessions/export.csv?client_ip=10.4.0.0/16",
+            Some(&app.viewer),
+            None,
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    let rest = format!(
+        "2025-06-03T09:00:01.000000Z,established,,10.4.0.2,'=1+2.example,TLSv1.3,TLS13_AES_128_GCM_SHA256,X25519,false,false,,1500,{gw},tls_{:032x}\r\n\
+         2025-06-03T09:00:00.500000Z,established,,10.4.0.3,api.example.com,TLSv1.3,TLS13_AES_128_GCM_SHA256,X25519MLKEM768,true,false,,1500,{gw},tls_{:032x}\r\n",
+        22, 23
+    );
+    assert_eq!(body, format!("{header}{refused_row}{rest}"));
+    let list = get_json(&app, "/api/v1/tls-sessions?client_ip=10.4.0.0/16").await;
+    assert_eq!(list["total"], 3);
+
+    // The failure-reason filter matches text inside the reason, whatever
+    // its case; `%` and `_` are plain characters, not patterns.
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/tls-sessions/export.csv?failure_reason=SAID%20%22NO",
+            Some(&app.viewer),
+            None,
+        )
+        .await;
+    assert_eq!(r.text().await.unwrap(), format!("{header}{refused_row}"));
+    for pattern in ["%25", "_", "said%25"] {
+        let page = get_json(
+            &app,
+            &format!("/api/v1/tls-sessions?failure_reason={pattern}"),
+        )
+        .await;
+        assert_eq!(page["total"], 0, "{pattern}: {page}");
+    }
+
+    // Nothing matches: the header alone.
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/tls-sessions/export.csv?sni=nowhere.example",
+            Some(&app.viewer),
+            None,
+        )
+        .await;
+    assert_eq!(r.text().await.unwrap(), header);
+
+    for (q, field) in [
+        ("outcome=sideways", "outcome"),
+        ("client_ip=10.0.0.0/33", "client_ip"),
+        ("from=2025-06-04T00:00:00Z&to=2025-06-03T00:00:00Z", "from"),
+        ("by=sni", "by"),
+        ("pqc=maybe", "pqc"),
+        ("failure_reason=", "failure_reason"),
+    ] {
+        let r = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/tls-sessions/export.csv?{q}"),
+                Some(&app.viewer),
+                None,
+            )
+            .await;
+        assert_field_error(r, field).await;
+    }
+    let r = app
+        .call(Method::GET, "/api/v1/tls-sessions/export.csv", None, None)
+        .await;
+    assert_eq!(r.status(), 401);
+}
+
+// The documented bounds: a total counts at most 100,000 sessions, an
+// export holds at most 100,000 rows (the newest) and says it was cut.
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn tls_export_and_total_stop_at_100000_rows(pool: PgPool) {
+    let app = common::spawn(pool).await;
+    // 100,001 sessions one second apart, the newest at 2025-06-10T00:00:00Z;
+    // written in one statement (ingest takes 1,000 per batch).
+    sqlx::query(
+        "INSERT INTO tls_sessions (id, client_ip, sni, protocol_version, cipher_suite, kx_group, pqc,
+            resumed, established_at, outcome)
+         SELECT 'tls_' || lpad(to_hex(i), 32, '0'), '10.6.0.1', 'bulk.example', 'TLSv1.3',
+            'TLS13_AES_128_GCM_SHA256', 'X25519MLKEM768', true, false,
+            TIMESTAMPTZ '2025-06-10T00:00:00Z' - make_interval(secs => i), 'established'
+         FROM generate_series(0, 100000) AS i",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let page = get_json(&app, "/api/v1/tls-sessions?sni=bulk.example&limit=1").await;
+    assert_eq!(
+        (page["total"].as_i64(), page["total_capped"].as_bool()),
+        (Some(100_000), Some(true))
+    );
+
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/tls-sessions/export.csv?sni=bulk.example",
+            Some(&app.viewer),
+            None,
+        )
+        .await;
+    assert_eq!(r.headers()["x-export-truncated"], "true");
+    let body = r.text().await.unwrap();
+    let lines: Vec<&str> = body.split_terminator("\r\n").collect();
+    assert_eq!(lines.len(), 1 + 100_000);
+    // newest first: i = 0 … 99,999; the oldest (i = 100,000, 1 day 3:46:40
+    // earlier) is the one left out.
+    assert!(
+        lines[1].starts_with("2025-06-10T00:00:00.000000Z,"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[100_000].starts_with("2025-06-08T20:13:21.000000Z,"),
+        "{}",
+        lines[100_000]
+    );
+
+    // Exactly the cap (the newest left out by `to`, exclusive): complete.
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/tls-sessions/export.csv?sni=bulk.example&to=2025-06-10T00:00:00Z",
+            Some(&app.viewer),
+            None,
+        )
+        .await;
+    assert_eq!(r.headers()["x-export-truncated"], "false");
+    assert_eq!(
+        r.text().await.unwrap().split_terminator("\r\n").count(),
+        1 + 100_000
+    );
 }

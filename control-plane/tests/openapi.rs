@@ -46,6 +46,8 @@ async fn every_endpoint_is_documented(pool: PgPool) {
         ("post", "/api/v1/ingest/threats"),
         ("get", "/api/v1/tls-sessions"),
         ("get", "/api/v1/tls-sessions/stats"),
+        ("get", "/api/v1/tls-sessions/groups"),
+        ("get", "/api/v1/tls-sessions/export.csv"),
         ("get", "/api/v1/threats"),
         ("get", "/api/v1/threats/{id}"),
         ("post", "/api/v1/threats/{id}/acknowledge"),
@@ -70,6 +72,7 @@ async fn every_endpoint_is_documented(pool: PgPool) {
         "LoginRequest",
         "IngestResult",
         "TlsStats",
+        "TlsGroups",
     ] {
         assert!(
             schemas[s].get("example").is_some() || schemas[s].get("examples").is_some(),

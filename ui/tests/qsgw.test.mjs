@@ -1,7 +1,7 @@
 // Browser tests of the QSGW console (control plane /admin/) against the
 // real control plane started by scripts/test-ui.sh.
 import assert from 'node:assert/strict';
-import { uiTest, config, api, unique } from './lib.mjs';
+import { uiTest, config, api, unique, expectNoAxeViolations } from './lib.mjs';
 
 const admin = () => `${config.qsgwUrl}/admin/`;
 
@@ -361,5 +361,310 @@ uiTest('qsgw: the overview shows a gateway\'s heartbeat: revision, requests and 
   const gwRow = page.getByRole('table', { name: 'Gateways' }).getByRole('row').filter({ hasText: gw.data.name });
   await gwRow.waitFor();
   assert.match(await gwRow.innerText(), /online/);
+  assert.deepEqual(pageErrors(page), []);
+});
+
+// ---------------------------------------------------------------- issue 21: time series, TLS sessions
+
+/** Reads a chart's Chart.js instance (found by its data-chart id) as plain data. */
+async function chartData(page, id) {
+  await page.locator(`[data-chart="${id}"] canvas`).waitFor();
+  return page.evaluate((id) => {
+    const c = window.Chart.getChart(document.querySelector(`[data-chart="${id}"] canvas`));
+    return {
+      xType: c.options.scales.x.type,
+      datasets: c.data.datasets.map((d, i) => ({
+        label: d.label, hidden: !c.isDatasetVisible(i), x: d.data.map((p) => p.x), y: d.data.map((p) => p.y),
+      })),
+    };
+  }, id);
+}
+
+/** Moves the mouse over bucket `index` of a chart and reads its tooltip ({ title, body lines }). */
+async function hoverTooltip(page, id, index) {
+  const canvas = page.locator(`[data-chart="${id}"] canvas`);
+  const box = await canvas.boundingBox();
+  const x = await page.evaluate(({ id, index }) => {
+    const c = window.Chart.getChart(document.querySelector(`[data-chart="${id}"] canvas`));
+    return c.scales.x.getPixelForValue(c.data.datasets[0].data[index].x);
+  }, { id, index });
+  await page.mouse.move(box.x + x, box.y + box.height / 2);
+  // Chart.js handles pointer events on the next animation frame.
+  await page.waitForFunction(({ id, index }) => {
+    const c = window.Chart.getChart(document.querySelector(`[data-chart="${id}"] canvas`));
+    return c.tooltip.opacity > 0 && c.tooltip.dataPoints?.[0]?.dataIndex === index;
+  }, { id, index });
+  return page.evaluate((id) => {
+    const c = window.Chart.getChart(document.querySelector(`[data-chart="${id}"] canvas`));
+    return { title: c.tooltip.title.join(' '), body: c.tooltip.body.flatMap((b) => b.lines) };
+  }, id);
+}
+
+/** A 'YYYY-MM-DDTHH:mm' datetime-local value, in this machine's zone (the browser's), of an ISO time. */
+function localInput(iso) {
+  const d = new Date(iso);
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+/** An array of n zeros with the given { index: value } set. */
+function zerosWith(n, values) {
+  return Array.from({ length: n }, (_, i) => values[i] ?? 0);
+}
+
+const tlsRecord = (at, ip, sni, kx, pqc) => ({
+  client_ip: ip, sni, protocol_version: 'TLSv1.3', cipher_suite: 'TLS13_AES_128_GCM_SHA256',
+  kx_group: kx, pqc, handshake_duration_us: 1200, established_at: at,
+});
+
+async function ingestTls(records) {
+  const r = await api('POST', `${config.qsgwUrl}/api/v1/ingest/tls-sessions`, { apiKey: config.qsgwApiKey, body: { records } });
+  assert.equal(r.data.accepted, records.length, JSON.stringify(r.data));
+}
+
+// Issue 21 item 3. Sessions at known minutes of a past hour no other test
+// uses (the database is fresh per run), with gaps between them: the chart
+// must have one point per minute, evenly spaced on a time axis, zero where
+// nothing happened. Expected counts are written out from the records.
+uiTest('qsgw: overview charts have a time axis with empty minutes as zero; the range lives in the URL', async (page) => {
+  const hour = '2025-05-20T10:00:00.000Z';
+  const t0 = Date.parse(hour);
+  const at = (min, sec = 0) => new Date(t0 + min * 60e3 + sec * 1e3).toISOString();
+  const sni = `${unique('chart')}.example.com`;
+  const records = [
+    tlsRecord(at(5, 10), '192.0.2.30', sni, 'X25519MLKEM768', true),
+    tlsRecord(at(5, 20), '192.0.2.30', sni, 'X25519MLKEM768', true),
+    tlsRecord(at(5, 40), '192.0.2.31', sni, 'X25519', false),
+    { client_ip: '192.0.2.32', sni, outcome: 'failed', failure_reason: 'no post-quantum group offered', pqc: false, established_at: at(6, 20) },
+    tlsRecord(at(20), '192.0.2.30', sni, 'X25519MLKEM768', true),
+    // minute 30: 20 PQC + 5 classical = 25 handshakes, enough for a share
+    ...Array.from({ length: 20 }, (_, i) => tlsRecord(at(30, i), '192.0.2.33', sni, 'X25519MLKEM768', true)),
+    ...Array.from({ length: 5 }, (_, i) => tlsRecord(at(30, 30 + i), '192.0.2.34', sni, 'X25519', false)),
+    // now, so that a relative range has a handshake to chart
+    tlsRecord(new Date().toISOString(), '192.0.2.35', sni, 'X25519MLKEM768', true),
+  ];
+  await ingestTls(records);
+  await api('POST', `${config.qsgwUrl}/api/v1/ingest/threats`, {
+    apiKey: config.qsgwApiKey,
+    body: { records: [{ client_ip: '192.0.2.36', threat_type: unique('burst_'), severity: 'HIGH', reasons: ['burst'], action_taken: 'blocked', detected_at: at(7, 30) }] },
+  });
+
+  await login(page);
+  await page.goto(`${admin()}?range=custom&from=${encodeURIComponent(hour)}&to=${encodeURIComponent(at(60))}`);
+  const tls = await chartData(page, 'tls-handshakes');
+  assert.equal(tls.xType, 'time');
+  // 60 one-minute buckets, 10:00 … 10:59, as epoch milliseconds.
+  const minutes = Array.from({ length: 60 }, (_, i) => t0 + i * 60e3);
+  const byLabel = Object.fromEntries(tls.datasets.map((d) => [d.label, d]));
+  for (const d of tls.datasets) assert.deepEqual(d.x, minutes, `${d.label} x values`);
+  assert.deepEqual(byLabel['Post-quantum'].y, zerosWith(60, { 5: 2, 20: 1, 30: 20 }));
+  assert.deepEqual(byLabel.Classical.y, zerosWith(60, { 5: 1, 30: 5 }));
+  assert.deepEqual(byLabel.Refused.y, zerosWith(60, { 6: 1 }));
+
+  // The share line holds only buckets with at least 20 handshakes (minute
+  // 30: 20 of 25 = 80 %); 2 of 3 and 1 of 1 are drawn apart as low volume.
+  const share = await chartData(page, 'pqc-share');
+  const [line, low] = share.datasets;
+  assert.equal(line.label, 'PQC share');
+  assert.deepEqual(line.y, Array.from({ length: 60 }, (_, i) => (i === 30 ? 80 : null)));
+  assert.deepEqual(low.y, Array.from({ length: 60 }, (_, i) => ({ 5: 66.7, 20: 100 }[i] ?? null)));
+
+  // Tooltips (hovering the bucket of 10:05) name each value with its unit,
+  // and the share with the handshakes it comes from.
+  assert.deepEqual((await hoverTooltip(page, 'tls-handshakes', 5)).body,
+    ['Post-quantum: 2 handshakes', 'Classical: 1 handshake', 'Refused: 0 handshakes']);
+  const tip = await hoverTooltip(page, 'pqc-share', 5);
+  assert.deepEqual(tip.body, ['PQC share: 66.7 % (2 of 3 handshakes, fewer than 20: not representative)']);
+  assert.match(tip.title, /–/); // the bucket's span, e.g. "May 20, 10:05 AM – 10:06 AM"
+
+  const threats = await chartData(page, 'threats');
+  assert.deepEqual(threats.datasets.find((d) => d.label === 'HIGH').y, zerosWith(60, { 7: 1 }));
+  assert.equal(await page.getByLabel('Time range').inputValue(), 'custom');
+  assert.equal(await page.getByLabel('From', { exact: true }).inputValue(), localInput(hour));
+
+  // The legend toggles a series.
+  const classical = page.locator('[data-chart="tls-handshakes"]').getByRole('button', { name: /^Classical/ });
+  await classical.click();
+  assert.equal(await classical.getAttribute('aria-pressed'), 'false');
+  assert.equal((await chartData(page, 'tls-handshakes')).datasets[1].hidden, true);
+
+  // A preset and the auto-refresh choice go to the URL and survive a reload.
+  await page.getByLabel('Time range').selectOption('6h');
+  await page.getByLabel('Auto-refresh').selectOption('off');
+  await page.waitForFunction(() => location.search.includes('range=6h') && location.search.includes('refresh=off'));
+  assert.ok(!page.url().includes('from='), page.url());
+  await page.reload();
+  await page.getByRole('heading', { name: 'Post-quantum key exchange' }).waitFor();
+  assert.equal(await page.getByLabel('Time range').inputValue(), '6h');
+  assert.equal(await page.getByLabel('Auto-refresh').inputValue(), 'off');
+  // 6 hours by 5-minute buckets: 72 or 73 evenly spaced points.
+  const six = await chartData(page, 'tls-handshakes');
+  const xs = six.datasets[0].x;
+  assert.ok(xs.length >= 72 && xs.length <= 73, `${xs.length} buckets`);
+  assert.ok(xs.every((x, i) => i === 0 || x - xs[i - 1] === 300e3), 'evenly spaced by 5 minutes');
+  assert.equal(xs[0] % 300e3, 0, 'on a 5-minute boundary');
+
+  // A custom range typed into the picker: 10:00–10:30 is 30 minutes.
+  await page.getByLabel('Time range').selectOption('custom');
+  await page.getByLabel('From', { exact: true }).fill(localInput(hour));
+  await page.getByLabel('To', { exact: true }).fill(localInput(at(30)));
+  await page.getByRole('button', { name: 'Apply range' }).click();
+  await page.waitForFunction(({ from, to }) => {
+    const q = new URLSearchParams(location.search);
+    return q.get('range') === 'custom' && q.get('from') === from && q.get('to') === to;
+  }, { from: hour, to: at(30) });
+  await page.waitForFunction(() => window.Chart.getChart(document.querySelector('[data-chart="tls-handshakes"] canvas'))
+    ?.data.datasets[0].data.length === 30);
+  assert.deepEqual((await chartData(page, 'tls-handshakes')).datasets[0].y, zerosWith(30, { 5: 2, 20: 1 }));
+  assert.equal(await page.getByLabel('Auto-refresh').isDisabled(), true); // a fixed range does not move
+  assert.deepEqual(pageErrors(page), []);
+});
+
+// Issue 21 item 4 (and item 6 for this view). Known sessions in a past
+// hour; the expected group counts are written out from them.
+uiTest('qsgw: TLS sessions group by client, group and SNI, export CSV, and keep filters and page in the URL', async (page) => {
+  const u = unique('g');
+  const a = `a.${u}.example`;
+  const b = `b.${u}.example`;
+  const from = '2025-05-21T08:00:00.000Z';
+  const to = '2025-05-21T09:00:00.000Z';
+  const at = (min) => new Date(Date.parse(from) + min * 60e3).toISOString();
+  // A reason with a comma and a double quote: RFC 4180 quoting in the CSV.
+  const reason = 'client offered "X25519, secp256r1" only; route requires PQC_ONLY';
+  await ingestTls([
+    tlsRecord(at(1), '198.51.100.1', a, 'X25519MLKEM768', true),
+    tlsRecord(at(2), '198.51.100.1', a, 'X25519MLKEM768', true),
+    tlsRecord(at(3), '198.51.100.1', b, 'X25519', false),
+    { client_ip: '198.51.100.2', sni: a, outcome: 'failed', failure_reason: reason, pqc: false, established_at: at(4) },
+    { ...tlsRecord(at(5), '198.51.100.3', null, 'X25519MLKEM768', true), sni: undefined },
+  ]);
+  await login(page);
+  await goTo(page, 'TLS sessions');
+  await page.getByLabel('From', { exact: true }).fill(localInput(from));
+  await page.getByLabel('To', { exact: true }).fill(localInput(to));
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  const total = page.locator('[data-total]');
+  await page.waitForFunction(() => document.querySelector('[data-total]')?.dataset.total === '5');
+  assert.match(await total.innerText(), /^5 sessions match/);
+
+  /** The group table as [key, sessions, established, PQC, refused] rows. */
+  const groupRows = async (name) => {
+    const table = page.getByRole('table', { name });
+    await table.waitFor();
+    return table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => [
+      r.dataset.key, ...[...r.querySelectorAll('td')].slice(0, 4).map((td) => Number(td.textContent.replace(/\D/g, ''))),
+    ]));
+  };
+  await page.getByLabel('Group by').selectOption('client_ip');
+  assert.deepEqual(await groupRows('TLS sessions by client'), [
+    ['198.51.100.1', 3, 3, 2, 0],
+    ['198.51.100.2', 1, 0, 0, 1],
+    ['198.51.100.3', 1, 1, 1, 0],
+  ]);
+  await page.getByLabel('Group by').selectOption('kx_group');
+  assert.deepEqual(await groupRows('TLS sessions by key-exchange group'), [
+    ['X25519MLKEM768', 3, 3, 3, 0],
+    ['X25519', 1, 1, 0, 0],
+    ['', 1, 0, 0, 1], // the refused handshake negotiated no group
+  ]);
+  await page.getByLabel('Group by').selectOption('sni');
+  assert.deepEqual(await groupRows('TLS sessions by SNI'), [
+    [a, 3, 2, 2, 1],
+    [b, 1, 1, 0, 0],
+    ['', 1, 1, 1, 0], // no SNI sent
+  ]);
+
+  // Filters and grouping survive a reload (they are in the URL).
+  await page.reload();
+  assert.deepEqual((await groupRows('TLS sessions by SNI')).length, 3);
+  assert.equal(await page.getByLabel('Group by').inputValue(), 'sni');
+  assert.equal(await page.getByLabel('From', { exact: true }).inputValue(), localInput(from));
+
+  // A group drills down to its sessions.
+  await page.getByRole('button', { name: `Show the sessions of ${a}` }).click();
+  const rows = page.getByRole('table', { name: 'TLS sessions' }).locator('tbody tr');
+  await page.waitForFunction(() => document.querySelectorAll('table[aria-label="TLS sessions"] tbody tr').length === 3);
+  assert.equal(await page.getByLabel('SNI', { exact: true }).inputValue(), a);
+  await page.getByLabel('Outcome').selectOption('failed');
+  await page.waitForFunction(() => document.querySelectorAll('table[aria-label="TLS sessions"] tbody tr').length === 1);
+  await page.reload();
+  await page.getByRole('table', { name: 'TLS sessions' }).waitFor();
+  assert.equal(await rows.count(), 1);
+  assert.equal(await page.getByLabel('Outcome').inputValue(), 'failed');
+  assert.equal(await page.getByLabel('SNI', { exact: true }).inputValue(), a);
+  // The reason has its own column, and a filter on text inside it.
+  assert.equal(await rows.first().locator('td.reason').innerText(), reason);
+  await page.getByLabel('Failure reason contains').fill('pqc_only');
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('failure_reason') === 'pqc_only');
+  await page.waitForFunction(() => document.querySelector('[data-total]')?.dataset.total === '1');
+
+  // CSV export of what the filter selects: the header and the refused row,
+  // its reason quoted per RFC 4180 (section 2, rules 6 and 7: a field with
+  // a comma or a quote is enclosed in quotes, an inner quote doubled).
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Download CSV' }).click(),
+  ]);
+  assert.match(download.suggestedFilename(), /^tls-sessions-\d{8}T\d{6}Z\.csv$/);
+  const { readFileSync } = await import('node:fs');
+  const text = readFileSync(await download.path(), 'utf8');
+  const lines = text.split('\r\n');
+  assert.equal(lines.length, 3, JSON.stringify(text)); // header, one row, '' after the last CRLF
+  assert.equal(lines[0], 'established_at,outcome,failure_reason,client_ip,sni,protocol_version,cipher_suite,kx_group,pqc,resumed,alpn,handshake_duration_us,gateway_id,id');
+  assert.ok(lines[1].startsWith(`2025-05-21T08:04:00.000000Z,failed,"client offered ""X25519, secp256r1"" only; route requires PQC_ONLY",198.51.100.2,${a},`), lines[1]);
+  assert.equal(lines[2], '');
+
+  // Pages are in the URL too: 55 sessions, 50 a page.
+  const bulk = `bulk.${u}.example`;
+  await ingestTls(Array.from({ length: 55 }, (_, i) => tlsRecord(new Date(Date.parse('2025-05-21T10:00:00Z') + i * 1e3).toISOString(), '198.51.100.9', bulk, 'X25519MLKEM768', true)));
+  await page.goto(`${admin()}tls?sni=${bulk}`);
+  await page.waitForFunction(() => document.querySelector('[data-total]')?.dataset.total === '55');
+  assert.equal(await rows.count(), 50);
+  await page.getByRole('button', { name: 'Older' }).click();
+  await page.waitForFunction(() => document.querySelectorAll('table[aria-label="TLS sessions"] tbody tr').length === 5);
+  assert.ok(page.url().includes('pages='), page.url());
+  await page.reload();
+  await page.getByRole('table', { name: 'TLS sessions' }).waitFor();
+  assert.equal(await rows.count(), 5);
+  await page.getByText('Page 2 of 2').waitFor();
+  await page.getByRole('button', { name: 'Newer' }).click();
+  await page.waitForFunction(() => document.querySelectorAll('table[aria-label="TLS sessions"] tbody tr').length === 50);
+  assert.deepEqual(pageErrors(page), []);
+});
+
+uiTest('qsgw: the overview and TLS views pass axe-core and fit a 390 px wide screen', async (page) => {
+  const sni = `${unique('axe')}.example.com`;
+  await ingestTls([
+    tlsRecord(new Date().toISOString(), '192.0.2.40', sni, 'X25519MLKEM768', true),
+    { client_ip: '192.0.2.41', sni, outcome: 'failed', failure_reason: 'no shared group', pqc: false, established_at: new Date().toISOString() },
+  ]);
+  await api('POST', `${config.qsgwUrl}/api/v1/ingest/threats`, {
+    apiKey: config.qsgwApiKey,
+    body: { records: [{ client_ip: '192.0.2.42', threat_type: unique('scan_'), severity: 'LOW', reasons: ['scan'], action_taken: 'flagged', detected_at: new Date().toISOString() }] },
+  });
+  const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  await login(page);
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.goto(admin());
+    await page.locator('[data-chart="tls-handshakes"] canvas').waitFor();
+    await page.locator('[data-chart="requests"], [data-chart="threats"]').first().waitFor();
+    await expectNoAxeViolations(page, `the overview at ${width} px`);
+    assert.equal(await overflow(), 0, `overview overflows sideways at ${width} px`);
+    await page.getByLabel('Time range').selectOption('custom');
+    await page.getByRole('button', { name: 'Apply range' }).waitFor();
+    await expectNoAxeViolations(page, `the overview with a custom range at ${width} px`);
+    assert.equal(await overflow(), 0, `overview with a custom range overflows at ${width} px`);
+
+    await page.goto(`${admin()}tls`);
+    await page.getByRole('table', { name: 'TLS sessions' }).waitFor();
+    await expectNoAxeViolations(page, `TLS sessions at ${width} px`);
+    assert.equal(await overflow(), 0, `TLS sessions overflow sideways at ${width} px`);
+    await page.getByLabel('Group by').selectOption('sni');
+    await page.getByRole('table', { name: 'TLS sessions by SNI' }).waitFor();
+    await expectNoAxeViolations(page, `TLS sessions grouped at ${width} px`);
+    assert.equal(await overflow(), 0, `grouped TLS sessions overflow sideways at ${width} px`);
+  }
   assert.deepEqual(pageErrors(page), []);
 });

@@ -101,13 +101,16 @@ pub struct Traffic {
     pub from: DateTime<Utc>,
     /// To.
     pub to: DateTime<Utc>,
-    /// `minute`, `hour` or `day`.
+    /// Bucket width: `minute`, `5m`, `15m`, `hour`, `6h` or `day`.
     pub bucket: String,
+    /// Bucket width in seconds.
+    pub bucket_seconds: i64,
     /// Requests in the window.
     pub requests: i64,
     /// 5xx answers in the window.
     pub errors: i64,
-    /// Non-empty buckets, oldest first.
+    /// Every bucket of the window, oldest first, empty ones with zero
+    /// counts (the first and last may be partial).
     pub buckets: Vec<TrafficBucket>,
 }
 
@@ -119,7 +122,8 @@ pub struct TrafficParams {
     pub from: Option<DateTime<Utc>>,
     /// To (RFC 3339; default now).
     pub to: Option<DateTime<Utc>>,
-    /// `minute`, `hour` (default) or `day`.
+    /// Bucket width: `minute`, `5m`, `15m`, `hour` (default), `6h` or
+    /// `day`; at most 3,660 buckets per window.
     pub bucket: Option<String>,
 }
 
@@ -402,25 +406,35 @@ pub async fn gateway_traffic(
     State(state): State<AppState>,
     AppQuery(p): AppQuery<TrafficParams>,
 ) -> Result<AppJson<Traffic>, Problem> {
-    let (from, to, bucket) = super::stats_window(p.from, p.to, p.bucket)?;
-    let buckets: Vec<TrafficBucket> = sqlx::query_as(
-        "SELECT date_trunc($3, minute, 'UTC') AS start, sum(requests)::int8 AS requests,
-                sum(errors)::int8 AS errors
+    let w = super::stats_window(p.from, p.to, p.bucket.as_deref())?;
+    let rows: Vec<TrafficBucket> = sqlx::query_as(&format!(
+        "SELECT {} AS start, sum(requests)::int8 AS requests, sum(errors)::int8 AS errors
          FROM gateway_traffic WHERE minute >= $1 AND minute < $2
-         GROUP BY 1 ORDER BY 1",
-    )
-    .bind(from)
-    .bind(to)
-    .bind(&bucket)
+         GROUP BY 1",
+        super::bucket_sql("minute", 3)
+    ))
+    .bind(w.from)
+    .bind(w.to)
+    .bind(w.bucket.seconds())
     .fetch_all(&state.pool)
     .await
     .map_err(Problem::internal)?;
+    let buckets = w.fill(
+        rows,
+        |b| b.start,
+        |start| TrafficBucket {
+            start,
+            requests: 0,
+            errors: 0,
+        },
+    );
     Ok(AppJson(Traffic {
-        from,
-        to,
+        from: w.from,
+        to: w.to,
         requests: buckets.iter().map(|b| b.requests).sum(),
         errors: buckets.iter().map(|b| b.errors).sum(),
-        bucket,
+        bucket: w.bucket.as_str().to_owned(),
+        bucket_seconds: w.bucket.seconds(),
         buckets,
     }))
 }

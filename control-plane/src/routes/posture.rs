@@ -167,7 +167,8 @@ pub async fn posture(
     AppQuery(p): AppQuery<PostureParams>,
 ) -> Result<AppJson<Posture>, Problem> {
     // Same window rules as the statistics (from < to, at most 93 days).
-    let (from, to, _) = super::stats_window(p.from, p.to, Some("hour".to_owned()))?;
+    let window = super::stats_window(p.from, p.to, Some("hour"))?;
+    let (from, to) = (window.from, window.to);
     let pool = &state.pool;
     let (handshakes, pqc, refused): (i64, i64, i64) = sqlx::query_as(
         "SELECT count(*) FILTER (WHERE outcome = 'established'),

@@ -121,7 +121,8 @@ pub struct ThreatStatsParams {
     pub from: Option<DateTime<Utc>>,
     /// Window end (default: now).
     pub to: Option<DateTime<Utc>>,
-    /// Bucket size: minute, hour (default) or day.
+    /// Bucket width: `minute`, `5m`, `15m`, `hour` (default), `6h` or
+    /// `day`; at most 3,660 buckets per window.
     pub bucket: Option<String>,
 }
 
@@ -153,7 +154,7 @@ pub struct ThreatBucket {
 
 /// Threat statistics over a window (the console's "threats over time").
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z", "bucket": "hour", "total": 12,
+#[schema(example = json!({"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z", "bucket": "hour", "bucket_seconds": 3600, "total": 12,
     "by_severity": [{"label": "HIGH", "count": 7}], "by_type": [{"label": "credential_stuffing", "count": 9}],
     "by_status": [{"label": "open", "count": 10}],
     "buckets": [{"start": "2026-01-01T00:00:00Z", "total": 3, "low": 0, "medium": 1, "high": 2, "critical": 0}]}))]
@@ -162,8 +163,10 @@ pub struct ThreatStats {
     pub from: DateTime<Utc>,
     /// Window end.
     pub to: DateTime<Utc>,
-    /// Bucket size.
+    /// Bucket width.
     pub bucket: String,
+    /// Bucket width in seconds.
+    pub bucket_seconds: i64,
     /// Events detected in the window.
     pub total: i64,
     /// Per severity, most frequent first.
@@ -172,7 +175,8 @@ pub struct ThreatStats {
     pub by_type: Vec<LabelCount>,
     /// Per triage status, most frequent first.
     pub by_status: Vec<LabelCount>,
-    /// Per bucket (only non-empty buckets).
+    /// Every bucket of the window, oldest first, empty ones with zero
+    /// counts (the first and last may be partial).
     pub buckets: Vec<ThreatBucket>,
 }
 
@@ -185,7 +189,8 @@ pub async fn threat_stats(
     State(state): State<AppState>,
     AppQuery(p): AppQuery<ThreatStatsParams>,
 ) -> Result<AppJson<ThreatStats>, Problem> {
-    let (from, to, bucket) = super::stats_window(p.from, p.to, p.bucket)?;
+    let w = super::stats_window(p.from, p.to, p.bucket.as_deref())?;
+    let (from, to) = (w.from, w.to);
     let count_by = |column: &'static str| {
         let pool = state.pool.clone();
         async move {
@@ -206,26 +211,40 @@ pub async fn threat_stats(
     let by_severity = count_by("severity").await?;
     let by_type = count_by("threat_type").await?;
     let by_status = count_by("status").await?;
-    let buckets: Vec<ThreatBucket> = sqlx::query_as(
-        "SELECT date_trunc($3, detected_at, 'UTC') AS start, count(*) AS total,
+    let rows: Vec<ThreatBucket> = sqlx::query_as(&format!(
+        "SELECT {} AS start, count(*) AS total,
                 count(*) FILTER (WHERE severity = 'LOW') AS low,
                 count(*) FILTER (WHERE severity = 'MEDIUM') AS medium,
                 count(*) FILTER (WHERE severity = 'HIGH') AS high,
                 count(*) FILTER (WHERE severity = 'CRITICAL') AS critical
          FROM threat_events WHERE detected_at >= $1 AND detected_at < $2
-         GROUP BY 1 ORDER BY 1",
-    )
+         GROUP BY 1",
+        super::bucket_sql("detected_at", 3)
+    ))
     .bind(from)
     .bind(to)
-    .bind(&bucket)
+    .bind(w.bucket.seconds())
     .fetch_all(&state.pool)
     .await
     .map_err(Problem::internal)?;
+    let buckets = w.fill(
+        rows,
+        |b| b.start,
+        |start| ThreatBucket {
+            start,
+            total: 0,
+            low: 0,
+            medium: 0,
+            high: 0,
+            critical: 0,
+        },
+    );
     let total = by_severity.iter().map(|c| c.count).sum();
     Ok(AppJson(ThreatStats {
         from,
         to,
-        bucket,
+        bucket: w.bucket.as_str().to_owned(),
+        bucket_seconds: w.bucket.seconds(),
         total,
         by_severity,
         by_type,

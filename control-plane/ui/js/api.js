@@ -102,10 +102,11 @@ export async function logout() {
   setSession(null);
 }
 
-// request(method, path, body?, { auth, ifMatch, query, raw }) -> parsed JSON
-// (or { data, etag } with raw: true).
+// request(method, path, body?, { auth, ifMatch, query, raw, blob }) -> parsed
+// JSON (or { data, etag } with raw: true, or { blob, headers } with blob:
+// true, for a file such as a CSV export).
 export async function request(method, path, body, opts = {}) {
-  const headers = { Accept: 'application/json' };
+  const headers = { Accept: opts.blob ? '*/*' : 'application/json' };
   let s = getSession();
   // Renew an access token about to expire before using it.
   if (opts.auth !== false && s && s.refresh_token && s.expires_at - Date.now() < 60_000) {
@@ -130,6 +131,7 @@ export async function request(method, path, body, opts = {}) {
   } catch (e) {
     throw new ApiError(0, { title: 'Network error', detail: `cannot reach the API (${e.message})` });
   }
+  if (opts.blob && r.ok) return { blob: await r.blob(), headers: r.headers };
   const text = await r.text();
   let data = null;
   if (text) {
@@ -150,6 +152,9 @@ export async function request(method, path, body, opts = {}) {
 }
 
 export const get = (path, query) => request('GET', path, undefined, { query });
+
+/** GET of a file (e.g. a CSV export) with the session's token: { blob, headers }. */
+export const download = (path, query) => request('GET', path, undefined, { query, blob: true });
 
 // Every page of a list endpoint ({items, next_cursor}), up to max items.
 export async function getAll(path, query = {}, max = 1000) {
