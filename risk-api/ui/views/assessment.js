@@ -426,8 +426,7 @@ export function AssessmentPage({ me, id }) {
           <${Lanes} s=${summary} />
           <${ThreatChart} s=${summary} />
         </div>
-        <p class="links"><a href=${`#/assessments/${encodeURIComponent(a.id)}/diff`} id="compare-link">Compare with an earlier assessment</a>
-          · <a href=${`#/trend?organization_id=${encodeURIComponent(a.organization_id)}`}>Trend of the organization</a></p>
+        <p class="links"><a href=${`#/assessments/${encodeURIComponent(a.id)}/diff`} id="compare-link">Compare with an earlier assessment</a>${' · '}<a href=${`#/trend?organization_id=${encodeURIComponent(a.organization_id)}`}>Trend of the organization</a></p>
         <${Findings} id=${a.id} me=${me} />`
       : null}
   </section>`;

@@ -23,6 +23,26 @@ export function TriageBadge({ triage }) {
   return html`<span class=${`badge triage-${t.state}`} data-triage=${t.state}>${TRIAGE_LABELS[t.state] || t.state}${note}</span>`;
 }
 
+/**
+ * An accepted risk's expiry in words. A date given in the form is stored
+ * as the next midnight UTC (it lasts through that day): shown as that day.
+ */
+export function expiryText(iso) {
+  if (!iso) return '–';
+  const t = new Date(iso);
+  if (Number.isNaN(t.getTime())) return iso;
+  if (t.getUTCHours() === 0 && t.getUTCMinutes() === 0 && t.getUTCSeconds() === 0 && t.getUTCMilliseconds() === 0) {
+    return `${new Date(t.getTime() - 1).toISOString().slice(0, 10)} (through that day, UTC)`;
+  }
+  return fmtDate(iso);
+}
+
+/** The form's date for a stored expiry (the day it lasts through, UTC). */
+function expiryDate(iso) {
+  const t = new Date(iso);
+  return Number.isNaN(t.getTime()) ? '' : new Date(t.getTime() - 1).toISOString().slice(0, 10);
+}
+
 const pct = (p) => (p === null || p === undefined ? '–' : `${fmtNum(p * 100, 0)} %`);
 
 function Factors({ f }) {
@@ -95,7 +115,7 @@ function TriageForm({ f, onSaved }) {
   const current = f.triage.recorded_state || 'open';
   const [state, setState] = useState(current);
   const [reason, setReason] = useState(f.triage.reason || '');
-  const [expires, setExpires] = useState(f.triage.expires_at && !f.triage.expired ? f.triage.expires_at.slice(0, 10) : '');
+  const [expires, setExpires] = useState(f.triage.expires_at && !f.triage.expired ? expiryDate(f.triage.expires_at) : '');
   const [errors, setErrors] = useState({});
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
@@ -153,20 +173,19 @@ function TriageForm({ f, onSaved }) {
 
 function Triage({ f, me, onSaved }) {
   const t = f.triage;
-  return html`<section aria-labelledby="d-triage">
+  return html`<section aria-labelledby="d-triage" id="drawer-triage">
     <h3 id="d-triage">Triage</h3>
     <p id="drawer-triage-state"><${TriageBadge} triage=${t} />
       ${t.recorded_state && t.updated_by ? html` <small class="muted">set by ${t.updated_by} ${fmtDate(t.updated_at)}</small>` : null}</p>
     ${t.reason ? html`<p>Reason: ${t.reason}</p>` : null}
-    ${t.expires_at ? html`<p>${t.expired ? 'Acceptance expired' : 'Accepted until'} ${fmtDate(t.expires_at)}.</p>` : null}
+    ${t.expires_at ? html`<p>${t.expired ? 'Acceptance expired: it ran' : 'Accepted'} through ${expiryText(t.expires_at)}.</p>` : null}
     ${t.reopened ? html`<p>Marked fixed, but this run found it again.</p>` : null}
     <p class="muted">Kept for this finding in the system “${f.system_key}”: the next assessment of it shows the same state.</p>
     ${me.can_write ? html`<${TriageForm} key=${`${t.version || 0}`} f=${f} onSaved=${onSaved} />` : null}
     <h4>History</h4>
     ${(f.history || []).length
       ? html`<ol class="history" id="drawer-history">${f.history.map((e) => html`<li>
-          ${fmtDate(e.at)}: ${TRIAGE_LABELS[e.from] || e.from || '–'} → <strong>${TRIAGE_LABELS[e.to] || e.to}</strong>
-          by ${e.actor}${e.actor_role ? ` (${e.actor_role})` : ''}${e.reason ? `: ${e.reason}` : ''}${e.expires_at ? `, until ${fmtDate(e.expires_at)}` : ''}</li>`)}</ol>`
+          ${fmtDate(e.at)}: ${TRIAGE_LABELS[e.from] || e.from || '–'} → <strong>${TRIAGE_LABELS[e.to] || e.to}</strong>${` by ${e.actor}`}${e.actor_role ? ` (${e.actor_role})` : ''}${e.reason ? `: ${e.reason}` : ''}${e.expires_at ? `, through ${expiryText(e.expires_at)}` : ''}</li>`)}</ol>`
       : html`<p class="muted">Never triaged.</p>`}
   </section>`;
 }
@@ -220,8 +239,7 @@ export function FindingDrawer({ id, me, onClose, onChanged }) {
       <${ErrorBox} error=${error} />
       ${!f && !error ? html`<${Loading} what="the finding" />` : null}
       ${f
-        ? html`<p><${SeverityBadge} severity=${f.severity} /> <code>${f.algorithm}</code>${f.parameter ? ` (${f.parameter})` : ''}
-            · priority ${f.priority} · ${f.quantum_threat} · lane ${f.lane || '–'} · policy ${f.policy_status}</p>
+        ? html`<p><${SeverityBadge} severity=${f.severity} /> <code>${f.algorithm}</code>${`${f.parameter ? ` (${f.parameter})` : ''} · priority ${f.priority} · ${f.quantum_threat} · lane ${f.lane || '–'} · policy ${f.policy_status}`}</p>
           <section aria-labelledby="d-rec">
             <h3 id="d-rec">Recommendation</h3>
             <p id="drawer-recommendation">${f.recommendation || 'None given.'}</p>

@@ -97,7 +97,7 @@ export function TrendPage({ me, params }) {
               <td class="num open">${p.open_findings}</td>
               <td>${i > 0
                 ? html`<a href=${`#/assessments/${encodeURIComponent(p.assessment_id)}/diff?base=${encodeURIComponent(points[i - 1].assessment_id)}`}
-                    aria-label=${`Changes from ${points[i - 1].name} to ${p.name}`}>since previous</a>`
+                    aria-label=${`since previous: changes from ${points[i - 1].name} to ${p.name}`}>since previous</a>`
                 : '–'}</td>
             </tr>`)}</tbody>
           </table></div>
