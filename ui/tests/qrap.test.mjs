@@ -520,4 +520,14 @@ uiTest('qrap: trend over two assessments of a system and the diff of the two; ax
   await expectNoAxeViolations(page, 'the diff');
   await page.setViewportSize({ width: 390, height: 844 });
   await expectNoOverflowAt390(page, 'the diff');
+  await page.setViewportSize({ width: 1280, height: 900 });
+
+  // From the assessment page, the comparison picks the latest earlier
+  // assessment of the same system by itself.
+  await page.goto(`${config.qrapUrl}/app/#/assessments/${second}`);
+  await page.locator('#compare-link').click();
+  await page.waitForFunction((b) => window.location.hash.endsWith(`base=${b}`), first);
+  await page.locator('#diff-summary').waitFor();
+  assert.equal(await page.locator('#diff-base').inputValue(), first);
+  assert.equal(await page.locator('#diff-summary [data-count="fixed"]').innerText(), '1');
 });

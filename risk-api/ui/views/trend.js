@@ -142,7 +142,8 @@ export function DiffPage({ id, params }) {
   useEffect(() => {
     if (base || !target.data || !others.data) return;
     const t = target.data;
-    const earlier = others.data.filter((a) => a.completed_at && a.completed_at < (t.completed_at || ''));
+    const at = (a) => (a.completed_at ? new Date(a.completed_at).getTime() : NaN);
+    const earlier = others.data.filter((a) => at(a) < at(t)).sort((x, y) => at(y) - at(x));
     const norm = (n) => n.trim().toLowerCase().replace(/\s+/g, ' ');
     const pick = earlier.find((a) => norm(a.name) === norm(t.name)) || earlier[0];
     if (pick) go(`/assessments/${encodeURIComponent(id)}/diff?base=${encodeURIComponent(pick.id)}`);
