@@ -190,6 +190,8 @@ uiTest('qrap: a CBOM finding shows where it is used and a verify-only SHA-1 sign
 uiTest('qrap: admin creates an organization (field error first), audit log shows it with an intact chain', async (page) => {
   await signIn(page, mintToken('admin'));
   await page.getByRole('link', { name: 'Organizations' }).click();
+  await page.getByLabel('Name', { exact: true }).waitFor();
+  await expectNoAxeViolations(page, 'the organizations');
   // A blank name: the API's field error appears beside the field.
   await page.getByLabel('Name', { exact: true }).fill('   ');
   await page.getByRole('button', { name: 'Create organization' }).click();
@@ -207,6 +209,7 @@ uiTest('qrap: admin creates an organization (field error first), audit log shows
   await page.locator('#chain-verify', { hasText: 'Intact.' }).waitFor();
   const row = page.locator('#audit-table tbody tr', { hasText: name });
   await row.waitFor();
+  await expectNoAxeViolations(page, 'the audit log');
   assert.match(await row.innerText(), /organization\.create/);
 });
 
@@ -238,6 +241,7 @@ uiTest('qrap: a JSON inventory with a bad asset shows the field error; a good on
   await signIn(page, mintToken('operator', org));
   await page.getByRole('link', { name: 'New assessment' }).click();
   await page.getByLabel('JSON inventory').check();
+  await expectNoAxeViolations(page, 'the new assessment form');
   await page.getByLabel(/^Name/).fill('inventory check');
   const inventory = page.getByLabel('Inventory (JSON array of assets)');
   await inventory.fill('[{"name": "vpn"}]');
