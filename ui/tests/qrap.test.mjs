@@ -272,6 +272,7 @@ uiTest('qrap: a JSON inventory with a bad asset shows the field error; a good on
   assert.match(await page.locator('#quantum-safe-of').innerText(), /^0 of 1 asymmetric \(public-key\) asset already post-quantum/);
   assert.equal(await page.locator('#hash-symmetric [data-count="symmetric"]').innerText(), '1');
   assert.equal(await page.locator('#hash-symmetric [data-count="hash"]').innerText(), '0');
+  assert.match(await page.locator('#hash-symmetric').innerText(), /strength\): 0 hash and 1 symmetric asset\.$/);
 });
 
 // Issue 19: the form's scoring defaults reach the engine, and the finding

@@ -68,9 +68,7 @@ function ScoreCards({ s }) {
       <p class="muted" id="quantum-safe-of">${s.pqc_relevant_assets
         ? `${s.quantum_safe_assets ?? '–'} of ${s.pqc_relevant_assets} asymmetric (public-key) asset${s.pqc_relevant_assets === 1 ? '' : 's'} already post-quantum.`
         : 'No asymmetric (public-key) asset: nothing to migrate to post-quantum cryptography.'}</p>
-      <p class="muted" id="hash-symmetric">Not in the share (Grover only halves their strength):
-        <strong data-count="hash">${s.hash_assets ?? '–'}</strong> hash and
-        <strong data-count="symmetric">${s.symmetric_assets ?? '–'}</strong> symmetric asset${s.symmetric_assets === 1 ? '' : 's'}.</p>
+      <p class="muted" id="hash-symmetric">${'Not in the share (Grover only halves their strength): '}<strong data-count="hash">${s.hash_assets ?? '–'}</strong>${' hash and '}<strong data-count="symmetric">${s.symmetric_assets ?? '–'}</strong>${` symmetric asset${s.symmetric_assets === 1 ? '' : 's'}.`}</p>
     </div>
     <div class="card stat">
       <h2>Earliest NIST deadline</h2>
