@@ -719,3 +719,41 @@ async fn openapi_documents_the_new_endpoints(pool: PgPool) {
     );
     shared::test_util::assert_openapi_path_params(&doc);
 }
+
+#[sqlx::test(migrator = "risk_api::MIGRATOR")]
+async fn concurrent_triage_of_one_finding_leaves_a_consistent_history(pool: PgPool) {
+    let ml = ml_engine().await;
+    let app = App::start(pool, &ml).await;
+    let org = app.create_org("Acme").await;
+    let op = app.token(Role::Operator, Some(&org));
+    let id = assess(&app, &op, "Payments", scan_one()).await;
+    let items = findings(&app, &op, &id).await;
+    let fid = named(&items, "vpn")["id"].as_str().unwrap().to_owned();
+    let states = ["in_progress", "false_positive", "fixed", "open"];
+    let calls = (0..12).map(|i| {
+        let (app, op, fid) = (&app, &op, &fid);
+        async move {
+            triage(app, op, fid, json!({"state": states[i % states.len()]}))
+                .await
+                .0
+        }
+    });
+    let codes = futures::future::join_all(calls).await;
+    assert!(codes.iter().all(|c| *c == 200), "{codes:?}");
+    // In commit order (the audit id), each change starts where the one
+    // before it ended, and the stored state is the last one's.
+    let rows: Vec<Value> = sqlx::query_scalar(
+        "SELECT details FROM qrap_audit_log WHERE action = 'finding.triage' ORDER BY id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 12);
+    assert_eq!(rows[0]["from"], "open");
+    for w in rows.windows(2) {
+        assert_eq!(w[1]["from"], w[0]["to"], "{rows:?}");
+    }
+    let (_, v) = app.get(&op, &format!("/api/v1/findings/{fid}")).await;
+    assert_eq!(v["triage"]["recorded_state"], rows[11]["to"]);
+    assert_eq!(v["triage"]["version"], 12);
+}

@@ -410,6 +410,27 @@ pub async fn triage_finding(
     let (to, reason, expires_at) = check(&req, Utc::now())?;
     let f = &before.finding;
     let mut tx = state.pool.begin().await.map_err(db)?;
+    // Changes of one key are serialised (a transaction-scoped advisory
+    // lock on it), and the state before is read under that lock, so the
+    // audit rows of a key chain: each one's `from` is the previous `to`.
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2 || '/' || $3, 0))")
+        .bind(&f.organization_id)
+        .bind(&before.system_key)
+        .bind(&before.finding_key)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    let (from,): (String,) = sqlx::query_as(&format!(
+        "SELECT {EFFECTIVE_STATE} FROM assessments a
+         LEFT JOIN finding_triage t ON t.organization_id = a.organization_id
+              AND t.system_key = a.system_key AND t.finding_key = $2
+         WHERE a.id = $1"
+    ))
+    .bind(&f.assessment_id)
+    .bind(&before.finding_key)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db)?;
     sqlx::query(
         "INSERT INTO finding_triage (organization_id, system_key, finding_key, state, reason, expires_at, updated_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -438,7 +459,7 @@ pub async fn triage_finding(
             "finding_key": before.finding_key,
             "system_key": before.system_key,
             "assessment_id": f.assessment_id,
-            "from": before.triage.state,
+            "from": from,
             "to": to,
             "reason": reason,
             "expires_at": expires_at.map(|t| t.to_rfc3339()),
