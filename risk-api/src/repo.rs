@@ -128,6 +128,14 @@ pub struct Assessment {
     pub distinct_asset_count: Option<i32>,
     /// Distinct public-key assets (the readiness denominator).
     pub pqc_relevant_assets: Option<i32>,
+    /// Distinct public-key assets already post-quantum (the readiness
+    /// numerator); null for runs stored before it was kept.
+    pub quantum_safe_assets: Option<i32>,
+    /// Distinct hash/XOF assets: outside the quantum-safe share, shown apart.
+    pub hash_assets: Option<i32>,
+    /// Distinct symmetric assets (ciphers, AEAD, MAC, KDF, key wrap,
+    /// DRBG): outside the quantum-safe share, shown apart.
+    pub symmetric_assets: Option<i32>,
     /// Distinct assets per lane: quantum, hygiene, identify, safe.
     pub lane_counts: Option<Value>,
     /// The ML engine's CRQC timeline data version of the last run.
@@ -150,7 +158,7 @@ pub struct Assessment {
 }
 
 /// Columns of [`Assessment`].
-pub const ASSESSMENT_COLS: &str = "id, organization_id, name, description, status, source_format, source_spec_version, asset_count, assets_scored, overall_risk_score::float8 AS overall_risk_score, critical_count, high_count, medium_count, low_count, info_count, pqc_readiness_pct::float8 AS pqc_readiness_pct, earliest_deadline_year, failure_reason, import_skipped, defaults, distinct_asset_count, pqc_relevant_assets, lane_counts, crqc_timelines_version, attempts, created_by, started_at, completed_at, version, created_at, updated_at";
+pub const ASSESSMENT_COLS: &str = "id, organization_id, name, description, status, source_format, source_spec_version, asset_count, assets_scored, overall_risk_score::float8 AS overall_risk_score, critical_count, high_count, medium_count, low_count, info_count, pqc_readiness_pct::float8 AS pqc_readiness_pct, earliest_deadline_year, failure_reason, import_skipped, defaults, distinct_asset_count, pqc_relevant_assets, quantum_safe_assets, hash_assets, symmetric_assets, lane_counts, crqc_timelines_version, attempts, created_by, started_at, completed_at, version, created_at, updated_at";
 
 /// A finding.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
@@ -422,6 +430,7 @@ pub async fn complete(
              high_count = $5, medium_count = $6, low_count = $7, info_count = $8, pqc_readiness_pct = $9,
              earliest_deadline_year = $10, distinct_asset_count = $11, pqc_relevant_assets = $12,
              lane_counts = $13, crqc_timelines_version = $14,
+             quantum_safe_assets = $15, hash_assets = $16, symmetric_assets = $17,
              failure_reason = NULL, completed_at = now(), updated_at = now(),
              lease_owner = NULL, lease_expires_at = NULL, assets_scored = $2, version = version + 1
          WHERE id = $1",
@@ -440,6 +449,9 @@ pub async fn complete(
     .bind(s.pqc_relevant_assets)
     .bind(serde_json::to_value(&s.lanes).unwrap_or(Value::Null))
     .bind(crqc_timelines_version)
+    .bind(s.quantum_safe_assets)
+    .bind(s.hash_assets)
+    .bind(s.symmetric_assets)
     .execute(conn)
     .await?;
     Ok(())

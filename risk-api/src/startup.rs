@@ -225,7 +225,9 @@ pub fn web_router(api_url: &str) -> axum::Router {
 /// uploads) reads bodies up to `cbom_limit`; every other route up to
 /// `body_limit` (`QRAP_MAX_BODY_SIZE`).
 pub fn api(state: AppState, body_limit: usize, cbom_limit: usize) -> OpenApiRouter {
-    use crate::routes::{assessments, audit, export, findings, me, organizations, reports, tokens};
+    use crate::routes::{
+        assessments, audit, export, findings, me, organizations, reports, tokens, trends, triage,
+    };
     let uploads = OpenApiRouter::<AppState>::new()
         .routes(routes!(
             assessments::create_assessment,
@@ -251,6 +253,10 @@ pub fn api(state: AppState, body_limit: usize, cbom_limit: usize) -> OpenApiRout
         .routes(routes!(assessments::rerun_assessment))
         .routes(routes!(assessments::scoring_options))
         .routes(routes!(findings::list_findings))
+        .routes(routes!(triage::get_finding))
+        .routes(routes!(triage::triage_finding))
+        .routes(routes!(trends::org_trend))
+        .routes(routes!(trends::assessment_diff))
         .routes(routes!(reports::report))
         .routes(routes!(export::export_cbom))
         .routes(routes!(audit::verify_audit))

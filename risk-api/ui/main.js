@@ -6,6 +6,7 @@ import { Organizations } from './views/organizations.js';
 import { Assessments, NewAssessment } from './views/assessments.js';
 import { AssessmentPage } from './views/assessment.js';
 import { AuditLog } from './views/audit.js';
+import { DiffPage, TrendPage } from './views/trend.js';
 
 function SignIn({ onSignedIn, notice }) {
   const [value, setValue] = useState('');
@@ -54,6 +55,7 @@ function SignIn({ onSignedIn, notice }) {
 
 const NAV = [
   ['/assessments', 'Assessments'],
+  ['/trend', 'Trend'],
   ['/organizations', 'Organizations'],
   ['/audit', 'Audit log'],
 ];
@@ -62,7 +64,10 @@ function Shell({ me, route, onSignOut }) {
   let view;
   const { path, params } = route;
   const m = /^\/assessments\/([^/]+)$/.exec(path);
+  const diff = /^\/assessments\/([^/]+)\/diff$/.exec(path);
   if (path === '/assessments/new') view = html`<${NewAssessment} me=${me} params=${params} />`;
+  else if (diff) view = html`<${DiffPage} me=${me} id=${decodeURIComponent(diff[1])} params=${params} />`;
+  else if (path === '/trend') view = html`<${TrendPage} me=${me} params=${params} />`;
   else if (m) view = html`<${AssessmentPage} me=${me} id=${decodeURIComponent(m[1])} />`;
   else if (path === '/assessments') view = html`<${Assessments} me=${me} params=${params} />`;
   else if (path === '/organizations') view = html`<${Organizations} me=${me} />`;

@@ -2,12 +2,15 @@
 // a token, upload a real CBOM, watch it complete, read the findings in
 // priority order, download the CSV, export the CBOM (CycloneDX 1.7);
 // organizations with field errors; the audit log with its chain check; a
-// viewer sees no create controls.
+// viewer sees no create controls. Issue 21 item 5: the finding drawer
+// (factors, Mosca per CRQC band, CBOM path), triage carried over a re-run,
+// the trend and diff views; every QRAP view passes axe-core and has no
+// horizontal page overflow at 390 px.
 import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT, api, config, uiTest, unique } from './lib.mjs';
+import { REPO_ROOT, api, config, expectNoAxeViolations, uiTest, unique } from './lib.mjs';
 
 /** An HS256 token as `risk-api token` mints it (issuer qrap, audience qrap-api). */
 function mintToken(role, org) {
@@ -187,6 +190,8 @@ uiTest('qrap: a CBOM finding shows where it is used and a verify-only SHA-1 sign
 uiTest('qrap: admin creates an organization (field error first), audit log shows it with an intact chain', async (page) => {
   await signIn(page, mintToken('admin'));
   await page.getByRole('link', { name: 'Organizations' }).click();
+  await page.getByLabel('Name', { exact: true }).waitFor();
+  await expectNoAxeViolations(page, 'the organizations');
   // A blank name: the API's field error appears beside the field.
   await page.getByLabel('Name', { exact: true }).fill('   ');
   await page.getByRole('button', { name: 'Create organization' }).click();
@@ -204,6 +209,7 @@ uiTest('qrap: admin creates an organization (field error first), audit log shows
   await page.locator('#chain-verify', { hasText: 'Intact.' }).waitFor();
   const row = page.locator('#audit-table tbody tr', { hasText: name });
   await row.waitFor();
+  await expectNoAxeViolations(page, 'the audit log');
   assert.match(await row.innerText(), /organization\.create/);
 });
 
@@ -224,6 +230,10 @@ uiTest('qrap: a viewer sees assessments but no create or re-run controls', async
   await page.locator('#findings-table').waitFor();
   assert.equal(await page.getByRole('button', { name: /Re-run/ }).count(), 0);
   assert.ok(page.url().includes(created.data.id));
+  // The drawer shows a viewer the triage, not the form to change it.
+  await page.locator('#findings-table button.open-finding').first().click();
+  await page.locator('#drawer-triage-state').waitFor();
+  assert.equal(await page.locator('#triage-form').count(), 0);
 });
 
 uiTest('qrap: a JSON inventory with a bad asset shows the field error; a good one completes with its NIST timeline', async (page) => {
@@ -231,6 +241,7 @@ uiTest('qrap: a JSON inventory with a bad asset shows the field error; a good on
   await signIn(page, mintToken('operator', org));
   await page.getByRole('link', { name: 'New assessment' }).click();
   await page.getByLabel('JSON inventory').check();
+  await expectNoAxeViolations(page, 'the new assessment form');
   await page.getByLabel(/^Name/).fill('inventory check');
   const inventory = page.getByLabel('Inventory (JSON array of assets)');
   await inventory.fill('[{"name": "vpn"}]');
@@ -253,10 +264,15 @@ uiTest('qrap: a JSON inventory with a bad asset shows the field error; a good on
   assert.equal(items.length, 2, items.join(' | '));
   assert.match(items[0], /^2030\b.*1 finding deprecated after it/);
   assert.match(items[1], /^2035\b.*1 finding disallowed after it/);
-  // Readiness counts public-key assets only: NIST IR 8547 (ipd, 2024)
-  // section 4 transitions RSA/ECC; AES stays approved, so the AES key is no
-  // "ready" asset and the RSA one is not post-quantum: 0 %.
+  // The quantum-safe share counts public-key assets only: NIST IR 8547
+  // (ipd, 2024) section 4 transitions RSA/ECC; AES stays approved, so the
+  // AES key is shown apart as symmetric and the RSA one is not
+  // post-quantum: 0 of 1, 0 %.
   assert.match(await page.locator('#pqc-readiness').innerText(), /^0\.0/);
+  assert.match(await page.locator('#quantum-safe-of').innerText(), /^0 of 1 asymmetric \(public-key\) asset already post-quantum/);
+  assert.equal(await page.locator('#hash-symmetric [data-count="symmetric"]').innerText(), '1');
+  assert.equal(await page.locator('#hash-symmetric [data-count="hash"]').innerText(), '0');
+  assert.match(await page.locator('#hash-symmetric').innerText(), /strength\): 0 hash and 1 symmetric asset\.$/);
 });
 
 // Issue 19: the form's scoring defaults reach the engine, and the finding
@@ -301,4 +317,222 @@ uiTest('qrap: scoring defaults from the form; a finding explains its horizon, Mo
   assert.match(why, /start migrating by \d{4}/, why);
   // One row per band of the engine's timeline data.
   assert.equal(await row.locator('ul.bands li').count(), 3);
+});
+
+/**
+ * Fails when the page is wider than a 390 px phone screen. Charts resize on
+ * a ResizeObserver after the viewport changes, so the page has 3 s to
+ * settle before its width is taken.
+ */
+async function expectNoOverflowAt390(page, label) {
+  await page.waitForFunction(() => document.documentElement.scrollWidth <= 390, null, { timeout: 3000 }).catch(() => {});
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 390, `${label}: page is ${width} px wide at a 390 px viewport`);
+}
+
+// A CBOM written for this test: an RSA-2048 key transport found at two
+// places in the code (evidence occurrences, CycloneDX 1.6
+// component.evidence.occurrences[].location/line), reached from an
+// application, and an ML-KEM-768 replacement (FIPS 203).
+function drawerCbom() {
+  return {
+    bomFormat: 'CycloneDX', specVersion: '1.6', version: 1,
+    metadata: { component: { type: 'application', name: 'payments', 'bom-ref': 'app-payments' } },
+    components: [
+      {
+        type: 'cryptographic-asset', 'bom-ref': 'crypto/rsa-2048', name: 'RSA-2048',
+        cryptoProperties: { assetType: 'algorithm', algorithmProperties: { primitive: 'pke', parameterSetIdentifier: '2048', cryptoFunctions: ['encapsulate'] } },
+        evidence: { occurrences: [{ location: 'src/tls/handshake.rs', line: 42 }, { location: 'src/vpn/tunnel.rs', line: 7 }] },
+      },
+      {
+        type: 'cryptographic-asset', 'bom-ref': 'crypto/ml-kem-768', name: 'ML-KEM-768',
+        cryptoProperties: { assetType: 'algorithm', algorithmProperties: { primitive: 'kem', parameterSetIdentifier: '768', cryptoFunctions: ['encapsulate'] } },
+      },
+    ],
+    dependencies: [{ ref: 'app-payments', dependsOn: ['crypto/rsa-2048', 'crypto/ml-kem-768'] }],
+  };
+}
+
+async function uploadCbom(token, name, doc) {
+  const r = await api('POST', `${config.qrapUrl}/api/v1/assessments?name=${encodeURIComponent(name)}&data_shelf_life_years=10&migration_time_years=3`, {
+    token,
+    body: JSON.stringify(doc),
+    headers: { 'Content-Type': 'application/vnd.cyclonedx+json' },
+    expect: [202],
+  });
+  return r.data.id;
+}
+
+uiTest('qrap: the finding drawer shows factors, Mosca per CRQC band and the CBOM path; triage carries over a re-run; axe and 390 px', async (page) => {
+  const org = await createOrg(unique('drawer-org-'));
+  const operator = mintToken('operator', org);
+  const name = unique('payments-');
+  const id = await uploadCbom(operator, name, drawerCbom());
+  await signIn(page, operator);
+
+  // The list.
+  const listRow = page.locator('#assessments-table tbody tr', { hasText: name });
+  await listRow.locator('text=completed').waitFor({ timeout: 60_000 });
+  await expectNoAxeViolations(page, 'the assessment list');
+
+  // The assessment.
+  await page.getByRole('link', { name }).click();
+  await page.locator('#assessment-status', { hasText: 'completed' }).waitFor({ timeout: 60_000 });
+  const table = page.locator('#findings-table');
+  await table.waitFor();
+  // One public-key asset of two is post-quantum (ML-KEM-768, FIPS 203): 50 %.
+  assert.match(await page.locator('#quantum-safe-of').innerText(), /^1 of 2 asymmetric/);
+  assert.match(await page.locator('#pqc-readiness').innerText(), /^50\.0/);
+  await expectNoAxeViolations(page, 'the assessment');
+
+  // The drawer: a modal dialog that takes the focus.
+  const rsaRow = table.locator('tbody tr', { hasText: 'RSA-2048' });
+  const opener = rsaRow.locator('button.open-finding');
+  await opener.click();
+  const drawer = page.getByRole('dialog', { name: 'RSA-2048' });
+  await drawer.waitFor();
+  await drawer.locator('#drawer-factors').waitFor();
+  assert.ok(await page.evaluate(() => document.getElementById('finding-drawer').contains(document.activeElement)), 'focus moved into the drawer');
+  // Factors as the API returns them; Mosca (2015) with the data shelf
+  // life x = 10 and migration time y = 3 given at upload: H = x + y = 13.
+  assert.ok(await drawer.locator('#drawer-factors tbody tr').count() >= 1);
+  const mosca = await drawer.locator('#drawer-mosca').innerText();
+  assert.match(mosca, /Data shelf life \(x\)\s+10\.0 y/);
+  assert.match(mosca, /Migration time \(y\)\s+3\.0 y/);
+  assert.match(mosca, /Horizon \(H\)\s+13\.0 y/);
+  assert.match(mosca, /CRQC band\s+\w+/);
+  assert.match(mosca, /Start migrating by\s+\d{4}/);
+  // One row per band of the engine's CRQC timeline data, the band used marked.
+  assert.equal(await drawer.locator('#drawer-bands tbody tr').count(), 3);
+  assert.equal(await drawer.locator('#drawer-bands tbody tr.chosen').count(), 1);
+  assert.ok((await drawer.locator('#drawer-recommendation').innerText()).trim().length > 10);
+  // The CBOM path: bom-ref, the path from the application, file:line.
+  assert.equal(await drawer.locator('#drawer-bomref').innerText(), 'crypto/rsa-2048');
+  assert.deepEqual(await drawer.locator('#drawer-locations li').allInnerTexts(), ['src/tls/handshake.rs:42', 'src/vpn/tunnel.rs:7']);
+  assert.match(await drawer.locator('#drawer-paths').innerText(), /app-payments › crypto\/rsa-2048/);
+  await expectNoAxeViolations(page, 'the finding drawer');
+
+  // Triage: accepted risk needs a reason and an expiry; the API's field
+  // error shows at the field.
+  await drawer.getByLabel('State').selectOption('accepted_risk');
+  await drawer.getByRole('button', { name: 'Save triage' }).click();
+  await drawer.locator('#triage-expires-error').waitFor();
+  assert.equal(await drawer.getByLabel(/^Accepted until/).getAttribute('aria-invalid'), 'true');
+  await drawer.getByLabel(/^Reason/).fill('Vendor appliance; replaced in the Q3 refresh');
+  await drawer.getByLabel(/^Accepted until/).fill('2099-06-30');
+  await drawer.getByRole('button', { name: 'Save triage' }).click();
+  await drawer.locator('#drawer-triage-state [data-triage="accepted_risk"]').waitFor();
+  await drawer.locator('#drawer-history li').first().waitFor();
+  assert.match(await drawer.locator('#drawer-history li').first().innerText(), /Open → Accepted risk by ui-test-operator \(operator\): Vendor appliance/);
+  // A date is kept through that day (UTC) and shown so.
+  assert.match(await drawer.locator('#drawer-triage').innerText(), /Accepted through 2099-06-30 \(through that day, UTC\)/);
+  assert.equal(await drawer.getByLabel(/^Accepted until/).inputValue(), '2099-06-30');
+  // The drawer from its top for the docs (README, QRAP section).
+  await page.evaluate(() => document.getElementById('finding-drawer').scrollTo(0, 0));
+  mkdirSync(join(REPO_ROOT, 'docs', 'screenshots'), { recursive: true });
+  await page.screenshot({ path: join(REPO_ROOT, 'docs', 'screenshots', 'qrap-finding-drawer.png') });
+
+  // At 390 px the drawer fills the screen and nothing overflows.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expectNoOverflowAt390(page, 'the finding drawer');
+  await page.setViewportSize({ width: 1280, height: 900 });
+
+  // Esc closes it and the focus goes back to the button that opened it.
+  await page.keyboard.press('Escape');
+  await drawer.waitFor({ state: 'detached' });
+  assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('open-finding') && document.activeElement.closest('tr').textContent.includes('RSA-2048')), true, 'focus back on the opener');
+  await rsaRow.locator('[data-triage="accepted_risk"]').waitFor();
+
+  // Re-run (same organization, same CBOM): new finding rows, same triage.
+  const before = await api('GET', `${config.qrapUrl}/api/v1/assessments/${id}/findings`, { token: operator });
+  await page.getByRole('button', { name: 'Re-run the assessment' }).click();
+  await page.locator('#assessment-status', { hasText: 'completed' }).waitFor({ timeout: 60_000 });
+  await table.waitFor();
+  const after = await api('GET', `${config.qrapUrl}/api/v1/assessments/${id}/findings`, { token: operator });
+  const rsaId = (p) => p.data.items.find((f) => f.algorithm.startsWith('RSA')).id;
+  assert.notEqual(rsaId(after), rsaId(before), 'the re-run wrote new finding rows');
+  await table.locator('tbody tr', { hasText: 'RSA-2048' }).locator('[data-triage="accepted_risk"]').waitFor();
+  await page.locator('#f-triage').selectOption('accepted_risk');
+  await page.waitForFunction(() => document.querySelectorAll('#findings-table tbody tr').length === 1);
+
+  // The list and the assessment at 390 px.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expectNoOverflowAt390(page, 'the assessment');
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Assessments' }).click();
+  await page.locator('#assessments-table').waitFor();
+  await expectNoOverflowAt390(page, 'the assessment list');
+});
+
+uiTest('qrap: trend over two assessments of a system and the diff of the two; axe and 390 px', async (page) => {
+  const org = await createOrg(unique('trend-org-'));
+  const operator = mintToken('operator', org);
+  // Scan one: RSA-2048 (Shor) and ML-DSA-65 (FIPS 204) are the public-key
+  // assets, 1 of 2 post-quantum = 50.0 %; AES-256-GCM symmetric and
+  // SHA-256 hash apart; 3DES (disallowed, SP 800-131A Rev. 2) needs action.
+  // Scan two: the VPN moved to ML-KEM-768 (FIPS 203), an ECDSA P-256
+  // partner API appeared: 2 of 3 = 66.7 %. Diff: RSA fixed, ECDSA new,
+  // 3DES unchanged.
+  const one = [
+    { name: 'vpn', algorithm: 'RSA', parameter: '2048', usage: 'key_exchange' },
+    { name: 'code signing', algorithm: 'ML-DSA-65', usage: 'signature' },
+    { name: 'disk', algorithm: 'AES-256-GCM', usage: 'encryption' },
+    { name: 'checksums', algorithm: 'SHA-256', usage: 'hash' },
+    { name: 'legacy link', algorithm: '3DES', usage: 'encryption' },
+  ];
+  const two = [
+    { name: 'vpn', algorithm: 'ML-KEM-768', usage: 'key_exchange' },
+    ...one.slice(1),
+    { name: 'partner api', algorithm: 'ECDSA', parameter: 'P-256', usage: 'signature' },
+  ];
+  const create = async (inventory) => {
+    const r = await api('POST', `${config.qrapUrl}/api/v1/assessments`, { token: operator, body: { name: 'Payments', inventory }, expect: [202] });
+    for (let i = 0; i < 600; i += 1) {
+      const a = await api('GET', `${config.qrapUrl}/api/v1/assessments/${r.data.id}`, { token: operator });
+      if (a.data.status === 'completed') return r.data.id;
+      assert.notEqual(a.data.status, 'failed', JSON.stringify(a.data));
+      await new Promise((res) => { setTimeout(res, 100); });
+    }
+    throw new Error('assessment did not complete');
+  };
+  const first = await create(one);
+  const second = await create(two);
+  await signIn(page, operator);
+
+  await page.getByRole('link', { name: 'Trend' }).click();
+  const trend = page.locator('#trend-table');
+  await trend.waitFor();
+  const rows = trend.locator('tbody tr');
+  assert.equal(await rows.count(), 2);
+  assert.equal(await rows.nth(0).getAttribute('data-assessment'), first);
+  assert.equal(await rows.nth(1).getAttribute('data-assessment'), second);
+  assert.match(await rows.nth(0).locator('td.share').innerText(), /^50\.0 %\s+1 of 2 asymmetric/);
+  assert.match(await rows.nth(1).locator('td.share').innerText(), /^66\.7 %\s+2 of 3 asymmetric/);
+  assert.deepEqual(await trend.locator('tbody td.findings').allInnerTexts(), ['2', '2']);
+  await expectNoAxeViolations(page, 'the trend');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expectNoOverflowAt390(page, 'the trend');
+  await page.setViewportSize({ width: 1280, height: 900 });
+
+  await rows.nth(1).getByRole('link', { name: /^since previous: changes from/ }).click();
+  const summary = page.locator('#diff-summary');
+  await summary.waitFor();
+  assert.equal(await summary.locator('[data-count="new"]').innerText(), '1');
+  assert.equal(await summary.locator('[data-count="fixed"]').innerText(), '1');
+  assert.equal(await summary.locator('[data-count="unchanged"]').innerText(), '1');
+  assert.match(await page.locator('#diff-new tbody tr').innerText(), /partner api\s+ECDSA/);
+  assert.match(await page.locator('#diff-fixed tbody tr').innerText(), /vpn\s+RSA/);
+  assert.match(await page.locator('#diff-unchanged tbody tr').innerText(), /legacy link\s+3DES/);
+  await expectNoAxeViolations(page, 'the diff');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expectNoOverflowAt390(page, 'the diff');
+  await page.setViewportSize({ width: 1280, height: 900 });
+
+  // From the assessment page, the comparison picks the latest earlier
+  // assessment of the same system by itself.
+  await page.goto(`${config.qrapUrl}/app/#/assessments/${second}`);
+  await page.locator('#compare-link').click();
+  await page.waitForFunction((b) => window.location.hash.endsWith(`base=${b}`), first);
+  await page.locator('#diff-summary').waitFor();
+  assert.equal(await page.locator('#diff-base').inputValue(), first);
+  assert.equal(await page.locator('#diff-summary [data-count="fixed"]').innerText(), '1');
 });

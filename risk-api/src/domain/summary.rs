@@ -62,7 +62,32 @@ pub struct MlResult {
     /// Explaining factors.
     #[serde(default)]
     pub factors: Value,
+    /// The engine's resolved identity; only its `primitive` (CycloneDX
+    /// vocabulary) is read, to count hash and symmetric assets apart.
+    #[serde(default)]
+    pub identity: Option<IdentityLite>,
 }
+
+/// The part of the engine's `identity` the API reads.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct IdentityLite {
+    /// CycloneDX primitive: `hash`, `block-cipher`, `signature`, ….
+    #[serde(default)]
+    pub primitive: Option<String>,
+}
+
+/// Hash functions and XOFs: shown apart from the quantum-safe share.
+const HASH_PRIMITIVES: &[&str] = &["hash", "xof"];
+/// Symmetric primitives: shown apart from the quantum-safe share.
+const SYMMETRIC_PRIMITIVES: &[&str] = &[
+    "block-cipher",
+    "stream-cipher",
+    "ae",
+    "mac",
+    "kdf",
+    "key-wrap",
+    "drbg",
+];
 
 impl MlResult {
     /// Mosca: exposed at the chosen band's median.
@@ -119,6 +144,14 @@ pub struct Summary {
     pub distinct_assets: i32,
     /// Distinct public-key assets: the readiness denominator.
     pub pqc_relevant_assets: i32,
+    /// Of those, the ones already post-quantum: the readiness numerator.
+    pub quantum_safe_assets: i32,
+    /// Distinct hash/XOF assets (no public-key row): not in the share,
+    /// shown apart, since Grover's algorithm only halves their strength.
+    pub hash_assets: i32,
+    /// Distinct symmetric assets (ciphers, AEAD, MAC, KDF, key wrap, DRBG;
+    /// no public-key row): not in the share, shown apart.
+    pub symmetric_assets: i32,
     /// Distinct assets per lane (the lane of their worst row).
     pub lanes: std::collections::BTreeMap<String, i32>,
 }
@@ -269,6 +302,10 @@ struct Distinct<'a> {
     public_key: bool,
     /// Every public-key row is post-quantum and acceptable.
     ready: bool,
+    /// Some row is a hash or XOF.
+    hash: bool,
+    /// Some row is a symmetric primitive.
+    symmetric: bool,
 }
 
 /// Summary figures: severity counts and the earliest deadline over finding
@@ -303,6 +340,8 @@ pub fn summarise(findings: &[NewFinding]) -> Summary {
                 worst: f,
                 public_key: false,
                 ready: true,
+                hash: false,
+                symmetric: false,
             });
             assets.len() - 1
         });
@@ -314,6 +353,11 @@ pub fn summarise(findings: &[NewFinding]) -> Summary {
             d.public_key = true;
             d.ready &= ready;
         }
+        let primitive = f.ml.identity.as_ref().and_then(|i| i.primitive.as_deref());
+        if let Some(p) = primitive {
+            d.hash |= HASH_PRIMITIVES.contains(&p);
+            d.symmetric |= SYMMETRIC_PRIMITIVES.contains(&p);
+        }
     }
     let (mut max, mut sum, mut ready) = (0.0_f64, 0.0_f64, 0_i32);
     for d in &assets {
@@ -324,12 +368,17 @@ pub fn summarise(findings: &[NewFinding]) -> Summary {
             if d.ready {
                 ready += 1;
             }
+        } else if d.hash {
+            s.hash_assets += 1;
+        } else if d.symmetric {
+            s.symmetric_assets += 1;
         }
         let lane = d.worst.ml.lane.clone().unwrap_or_else(|| "unknown".into());
         *s.lanes.entry(lane).or_insert(0) += 1;
     }
     let n = assets.len() as f64;
     s.distinct_assets = i32::try_from(assets.len()).unwrap_or(i32::MAX);
+    s.quantum_safe_assets = ready;
     s.overall_risk_score = round2(((max + sum / n) / 2.0).clamp(0.0, 100.0));
     s.pqc_readiness_pct = (s.pqc_relevant_assets > 0)
         .then(|| round2(f64::from(ready) * 100.0 / f64::from(s.pqc_relevant_assets)));

@@ -113,6 +113,13 @@ pub struct AssessmentSummary {
     pub distinct_asset_count: Option<i32>,
     /// Distinct public-key assets (the readiness denominator).
     pub pqc_relevant_assets: Option<i32>,
+    /// Of those, already post-quantum: the quantum-safe share is
+    /// `quantum_safe_assets / pqc_relevant_assets` (`pqc_readiness_pct`).
+    pub quantum_safe_assets: Option<i32>,
+    /// Distinct hash/XOF assets, outside the share.
+    pub hash_assets: Option<i32>,
+    /// Distinct symmetric assets (ciphers, AEAD, MAC, KDF, key wrap, DRBG), outside the share.
+    pub symmetric_assets: Option<i32>,
     /// Distinct assets per lane: quantum (exposure to a CRQC), hygiene
     /// (weak today), identify (unknown names to resolve), safe.
     pub lanes: Value,
@@ -563,6 +570,9 @@ pub async fn summary_of(state: &AppState, a: &Assessment) -> Result<AssessmentSu
         pqc_readiness_pct: a.pqc_readiness_pct,
         distinct_asset_count: a.distinct_asset_count,
         pqc_relevant_assets: a.pqc_relevant_assets,
+        quantum_safe_assets: a.quantum_safe_assets,
+        hash_assets: a.hash_assets,
+        symmetric_assets: a.symmetric_assets,
         lanes: a.lane_counts.clone().unwrap_or_else(|| json!({})),
         findings_by_lane: Value::Object(lanes.into_iter().map(|(k, v)| (k, json!(v))).collect()),
         rank_depends_on_band: band_dependent,
@@ -593,6 +603,7 @@ pub async fn rerun_assessment(
              overall_risk_score = NULL, critical_count = 0, high_count = 0, medium_count = 0, low_count = 0,
              info_count = 0, pqc_readiness_pct = NULL, earliest_deadline_year = NULL,
              distinct_asset_count = NULL, pqc_relevant_assets = NULL, lane_counts = NULL,
+             quantum_safe_assets = NULL, hash_assets = NULL, symmetric_assets = NULL,
              version = version + 1, updated_at = now()
          WHERE id = $1 AND status IN ('failed', 'completed') RETURNING {ASSESSMENT_COLS}"
     ))

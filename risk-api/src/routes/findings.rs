@@ -1,4 +1,5 @@
-//! Findings of an assessment: filter and sort (priority first by default).
+//! Findings of an assessment: filter (by triage state too) and sort
+//! (priority first by default); each with its key and triage.
 
 use axum::extract::{Path, State};
 use serde::Deserialize;
@@ -9,8 +10,8 @@ use shared::pagination::Page;
 use utoipa::IntoParams;
 
 use super::assessments::visible;
+use super::triage::{triaged_cols, triaged_from, FindingView, TriagedRow, TRIAGE_STATES};
 use super::{db, page, page_of, Reader};
-use crate::repo::{Finding, FINDING_COLS};
 use crate::state::AppState;
 
 /// Filters and paging.
@@ -25,6 +26,9 @@ pub struct FindingQuery {
     pub algorithm: Option<String>,
     /// acceptable, deprecated, disallowed or unknown.
     pub policy_status: Option<String>,
+    /// Effective triage state: open, in_progress, accepted_risk,
+    /// false_positive or fixed (an expired accepted risk is open).
+    pub triage_state: Option<String>,
     /// priority (default), -risk_score, risk_score, algorithm.
     pub sort: Option<String>,
     /// Page size 1..500.
@@ -43,14 +47,15 @@ fn one_of(field: &str, v: &Option<String>, allowed: &[&str]) -> Result<(), Probl
     }
 }
 
-/// Loads one page of findings (`limit + 1` rows, for the next-page test).
+/// Loads one page of findings with their triage (`limit + 1` rows, for
+/// the next-page test).
 pub async fn query_findings(
     state: &AppState,
     assessment_id: &str,
     q: &FindingQuery,
     limit: u32,
     offset: i64,
-) -> Result<Vec<Finding>, Problem> {
+) -> Result<Vec<FindingView>, Problem> {
     one_of(
         "severity",
         &q.severity,
@@ -66,6 +71,7 @@ pub async fn query_findings(
         &q.policy_status,
         &["acceptable", "deprecated", "disallowed", "unknown"],
     )?;
+    one_of("triage_state", &q.triage_state, TRIAGE_STATES)?;
     if q.algorithm
         .as_ref()
         .is_some_and(|a| a.chars().count() > 200)
@@ -76,10 +82,10 @@ pub async fn query_findings(
         ));
     }
     let order = match q.sort.as_deref().unwrap_or("priority") {
-        "priority" => "priority ASC, id ASC",
-        "-risk_score" => "risk_score DESC, priority ASC, id ASC",
-        "risk_score" => "risk_score ASC, priority DESC, id ASC",
-        "algorithm" => "algorithm ASC, priority ASC, id ASC",
+        "priority" => "fc.priority ASC, fc.id ASC",
+        "-risk_score" => "fc.risk_score DESC, fc.priority ASC, fc.id ASC",
+        "risk_score" => "fc.risk_score ASC, fc.priority DESC, fc.id ASC",
+        "algorithm" => "fc.algorithm ASC, fc.priority ASC, fc.id ASC",
         _ => {
             return Err(Problem::invalid_field(
                 "sort",
@@ -87,35 +93,41 @@ pub async fn query_findings(
             ))
         }
     };
-    sqlx::query_as(&format!(
-        "SELECT {FINDING_COLS} FROM findings
-         WHERE assessment_id = $1 AND ($2::text IS NULL OR severity = $2) AND ($3::text IS NULL OR quantum_threat = $3)
-           AND ($4::text IS NULL OR lower(algorithm) = lower($4)) AND ($5::text IS NULL OR policy_status = $5)
-         ORDER BY {order} LIMIT $6 OFFSET $7"
+    let rows: Vec<TriagedRow> = sqlx::query_as(&format!(
+        "SELECT {} {} WHERE ($6::text IS NULL OR ({}) = $6)
+         ORDER BY {order} LIMIT $7 OFFSET $8",
+        triaged_cols(),
+        triaged_from(
+            "assessment_id = $1 AND ($2::text IS NULL OR severity = $2) AND ($3::text IS NULL OR quantum_threat = $3)
+             AND ($4::text IS NULL OR lower(algorithm) = lower($4)) AND ($5::text IS NULL OR policy_status = $5)"
+        ),
+        super::triage::EFFECTIVE_STATE
     ))
     .bind(assessment_id)
     .bind(&q.severity)
     .bind(&q.threat)
     .bind(&q.algorithm)
     .bind(&q.policy_status)
+    .bind(&q.triage_state)
     .bind(i64::from(limit) + 1)
     .bind(offset)
     .fetch_all(&state.pool)
     .await
-    .map_err(db)
+    .map_err(db)?;
+    Ok(rows.into_iter().map(FindingView::from).collect())
 }
 
 /// Findings of an assessment.
 #[utoipa::path(get, path = "/api/v1/assessments/{id}/findings", tag = "findings",
     params(("id" = String, Path, description = "Assessment id"), FindingQuery),
-    responses((status = 200, body = Page<Finding>), (status = 404, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = Page<FindingView>), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list_findings(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Reader>,
     Path(id): Path<String>,
     AppQuery(q): AppQuery<FindingQuery>,
-) -> Result<AppJson<Page<Finding>>, Problem> {
+) -> Result<AppJson<Page<FindingView>>, Problem> {
     let a = visible(&state, &p, &id).await?;
     let (limit, offset) = page(q.limit, q.cursor.clone())?;
     let rows = query_findings(&state, &a.id, &q, limit, offset).await?;

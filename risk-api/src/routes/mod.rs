@@ -9,6 +9,8 @@ pub mod me;
 pub mod organizations;
 pub mod reports;
 pub mod tokens;
+pub mod trends;
+pub mod triage;
 
 use axum::http::HeaderMap;
 use shared::auth::{Principal, Role, RoleRequirement};

@@ -1,12 +1,15 @@
 // One assessment: progress while it runs; then the overall score, the
-// severity breakdown, PQC readiness, the NIST deadline timeline, the
-// findings (sortable, filterable, with recommendations) and the reports.
+// severity breakdown, the quantum-safe share of the public-key assets
+// (hash and symmetric assets counted apart), the NIST deadline timeline,
+// the findings (sortable, filterable, with their triage state and a detail
+// drawer) and the reports.
 import { html, useEffect, useState } from '../lib.js';
 import * as api from '../api.js';
 import {
   ChartCanvas, Empty, ErrorBox, Loading, SEVERITIES, SEVERITY_COLORS, SeverityBadge, StatusBadge,
   fmtDate, fmtNum, usePoll,
 } from '../components.js';
+import { FindingDrawer, TRIAGE_LABELS, TRIAGE_STATES, TriageBadge } from './finding.js';
 
 const THREATS = ['shor', 'grover', 'none', 'classically_weak', 'unknown'];
 const THREAT_COLORS = {
@@ -58,13 +61,14 @@ function ScoreCards({ s }) {
       <p class=${`big score-${level}`} id="overall-score">${fmtNum(score)}<span class="muted"> / 100</span></p>
       <meter min="0" max="100" low="25" high="75" optimum="0" value=${score || 0} aria-label="Overall risk score"></meter>
     </div>
-    <div class="card stat">
-      <h2>PQC readiness</h2>
+    <div class="card stat" id="quantum-safe">
+      <h2>Quantum-safe share</h2>
       <p class="big" id="pqc-readiness">${ready === null || ready === undefined ? '–' : fmtNum(ready)}<span class="muted"> %</span></p>
-      <meter min="0" max="100" low="50" high="90" optimum="100" value=${ready || 0} aria-label="Share of public-key assets already post-quantum"></meter>
-      <p class="muted">${s.pqc_relevant_assets
-        ? `Share of the ${s.pqc_relevant_assets} distinct public-key assets already post-quantum (hashes and symmetric ciphers need no PQC migration and are not counted).`
-        : 'No public-key asset: nothing to migrate to post-quantum cryptography.'}</p>
+      <meter min="0" max="100" low="50" high="90" optimum="100" value=${ready || 0} aria-label="Share of asymmetric (public-key) assets already post-quantum"></meter>
+      <p class="muted" id="quantum-safe-of">${s.pqc_relevant_assets
+        ? `${s.quantum_safe_assets ?? '–'} of ${s.pqc_relevant_assets} asymmetric (public-key) asset${s.pqc_relevant_assets === 1 ? '' : 's'} already post-quantum.`
+        : 'No asymmetric (public-key) asset: nothing to migrate to post-quantum cryptography.'}</p>
+      <p class="muted" id="hash-symmetric">${'Not in the share (Grover only halves their strength): '}<strong data-count="hash">${s.hash_assets ?? '–'}</strong>${' hash and '}<strong data-count="symmetric">${s.symmetric_assets ?? '–'}</strong>${` symmetric asset${s.symmetric_assets === 1 ? '' : 's'}.`}</p>
     </div>
     <div class="card stat">
       <h2>Earliest NIST deadline</h2>
@@ -225,8 +229,9 @@ function SortHeader({ label, orders, sort, setSort }) {
   </th>`;
 }
 
-function Findings({ id }) {
-  const [filters, setFilters] = useState({ severity: '', threat: '', policy_status: '', algorithm: '' });
+function Findings({ id, me }) {
+  const [filters, setFilters] = useState({ severity: '', threat: '', policy_status: '', algorithm: '', triage_state: '' });
+  const [open, setOpen] = useState(null);
   const [algorithmInput, setAlgorithmInput] = useState('');
   const [sort, setSort] = useState('priority');
   const [items, setItems] = useState(null);
@@ -249,7 +254,7 @@ function Findings({ id }) {
   }
   useEffect(() => {
     load(null);
-  }, [id, sort, filters.severity, filters.threat, filters.policy_status, filters.algorithm]);
+  }, [id, sort, filters.severity, filters.threat, filters.policy_status, filters.algorithm, filters.triage_state]);
 
   const set = (k) => (e) => setFilters({ ...filters, [k]: e.currentTarget.value });
   return html`<div class="card">
@@ -266,6 +271,9 @@ function Findings({ id }) {
       </select></label>
       <label>Policy <select id="f-policy" value=${filters.policy_status} onChange=${set('policy_status')}>
         <option value="">any</option>${POLICIES.map((v) => html`<option value=${v}>${v}</option>`)}
+      </select></label>
+      <label>Triage <select id="f-triage" value=${filters.triage_state} onChange=${set('triage_state')}>
+        <option value="">any</option>${TRIAGE_STATES.map((v) => html`<option value=${v}>${TRIAGE_LABELS[v]}</option>`)}
       </select></label>
       <label>Algorithm <input id="f-algorithm" value=${algorithmInput} placeholder="e.g. RSA-2048"
         onInput=${(e) => setAlgorithmInput(e.currentTarget.value)} /></label>
@@ -285,7 +293,7 @@ function Findings({ id }) {
             <${SortHeader} label="Score" orders=${[['-risk_score', 'descending'], ['risk_score', 'ascending']]} sort=${sort} setSort=${setSort} />
             <th scope="col">Asset</th>
             <${SortHeader} label="Algorithm" orders=${[['algorithm', 'ascending']]} sort=${sort} setSort=${setSort} />
-            <th scope="col">Threat</th><th scope="col">Lane / horizon</th><th scope="col">Policy</th><th scope="col">NIST deprecated / disallowed after</th>
+            <th scope="col">Triage</th><th scope="col">Threat</th><th scope="col">Lane / horizon</th><th scope="col">Policy</th><th scope="col">NIST deprecated / disallowed after</th>
             <th scope="col">Recommendation</th>
           </tr></thead>
           <tbody>
@@ -293,9 +301,11 @@ function Findings({ id }) {
               <td class="num priority">${f.priority}</td>
               <td><${SeverityBadge} severity=${f.severity} /></td>
               <td class="num">${fmtNum(f.risk_score, 2)}</td>
-              <td>${f.asset_name}${f.usage ? html`<br /><small class="muted">${f.usage}</small>` : null}
+              <td class="asset"><button type="button" class="link open-finding" aria-haspopup="dialog" onClick=${() => setOpen(f.id)}
+                  aria-label=${`Details of ${f.asset_name} (${f.algorithm})`}>${f.asset_name}</button>${f.usage ? html`<br /><small class="muted">${f.usage}</small>` : null}
                 <${Paths} f=${f} /></td>
               <td><code>${f.algorithm}</code>${f.parameter ? html`<br /><small class="muted">${f.parameter}</small>` : null}</td>
+              <td class="triage"><${TriageBadge} triage=${f.triage} /></td>
               <td>${f.quantum_threat}</td>
               <td class="lane" data-lane=${f.lane || ''}>${f.lane || '–'}<${Why} f=${f} /></td>
               <td>${f.policy_status}${f.policy_verdict === 'legacy_use' ? html`<br /><small class="muted verdict">legacy use</small>` : f.policy_verdict === 'not_approved' ? html`<br /><small class="muted verdict">not approved</small>` : null}</td>
@@ -306,6 +316,7 @@ function Findings({ id }) {
         </table></div>
         ${next ? html`<button type="button" onClick=${() => load(next)} disabled=${loading}>Load more findings</button>` : null}`
       : null}
+    ${open ? html`<${FindingDrawer} id=${open} me=${me} onClose=${() => setOpen(null)} onChanged=${() => load(null)} />` : null}
   </div>`;
 }
 
@@ -413,7 +424,8 @@ export function AssessmentPage({ me, id }) {
           <${Lanes} s=${summary} />
           <${ThreatChart} s=${summary} />
         </div>
-        <${Findings} id=${a.id} />`
+        <p class="links"><a href=${`#/assessments/${encodeURIComponent(a.id)}/diff`} id="compare-link">Compare with an earlier assessment</a>${' · '}<a href=${`#/trend?organization_id=${encodeURIComponent(a.organization_id)}`}>Trend of the organization</a></p>
+        <${Findings} id=${a.id} me=${me} />`
       : null}
   </section>`;
 }

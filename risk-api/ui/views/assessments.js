@@ -72,7 +72,7 @@ export function Assessments({ me, params }) {
           ${me.can_write ? html` <a href="#/assessments/new">Create one</a> from a CBOM file or a JSON inventory.` : null}<//>`
       : null}
     ${data && data.items.length
-      ? html`<table class="data" id="assessments-table">
+      ? html`<div class="table-wrap"><table class="data" id="assessments-table">
           <caption class="sr-only">Assessments</caption>
           <thead><tr>
             <th scope="col">Name</th><th scope="col">Organization</th><th scope="col">Status</th>
@@ -92,7 +92,7 @@ export function Assessments({ me, params }) {
               <td>${fmtDate(a.created_at)}</td>
             </tr>`)}
           </tbody>
-        </table>
+        </table></div>
         <div class="pager">
           ${cursor ? html`<button type="button" onClick=${() => setCursor(null)}>First page</button>` : null}
           ${data.next_cursor ? html`<button type="button" onClick=${() => setCursor(data.next_cursor)}>Next page</button>` : null}
