@@ -203,7 +203,12 @@ async fn the_web_app_is_served_at_app_with_its_modules_and_a_strict_csp(pool: Pg
     assert!(csp.contains("script-src 'self'"), "{csp}");
     assert!(!csp.contains("unsafe-inline"), "{csp}");
     let index = r.text().await.unwrap();
-    assert!(index.contains("src=\"/app/main.js\""), "{index}");
+    // The shared boot loader loads the entry module (error + Retry if it fails).
+    assert!(
+        index.contains(r#"src="/app/common/boot.js" data-app="/app/main.js""#),
+        "{index}"
+    );
+    assert!(index.contains(r#"href="/app/common/theme.css""#), "{index}");
     assert!(
         index.contains("/app/vendor/chart.js/chart.umd.js"),
         "{index}"
@@ -232,6 +237,8 @@ async fn the_web_app_is_served_at_app_with_its_modules_and_a_strict_csp(pool: Pg
         ("/app/views/assessment.js", "/findings"),
         ("/app/api.js", "sessionStorage"),
         ("/app/vendor/htm/preact-standalone.module.js", "export"),
+        ("/app/common/boot.js", "data-app"),
+        ("/app/common/ui.js", "export function CopyId"),
     ] {
         let r = client().get(app.url(path)).send().await.unwrap();
         assert_eq!(r.status(), 200, "{path}");
@@ -266,7 +273,11 @@ async fn standalone_web_app_calls_the_configured_api_url() {
     assert_eq!(c["api_base"], "https://qrap-api.example.com:8443");
     assert_eq!(c["prefix"], "/");
     let r = s.client().get(s.url("/")).send().await.unwrap();
-    assert!(r.text().await.unwrap().contains(r#"src="/main.js""#));
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains(r#"src="/common/boot.js" data-app="/main.js""#));
     let r = s.client().get(s.url("/health")).send().await.unwrap();
     assert_eq!(r.status(), 200);
 }

@@ -143,7 +143,10 @@ function App() {
   }} />`;
 }
 
-await api.loadConfig();
-const root = document.getElementById('app');
-root.textContent = '';
-render(html`<${App} />`, root);
+/** Called by ../common/boot.js, which shows an error with Retry if this fails. */
+export async function start() {
+  await api.loadConfig();
+  const root = document.getElementById('app');
+  root.textContent = '';
+  render(html`<${App} />`, root);
+}

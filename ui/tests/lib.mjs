@@ -129,10 +129,12 @@ let axeSource;
 /**
  * Runs axe-core (Deque's accessibility engine, the checker behind Lighthouse
  * and Chrome DevTools' audits) on the page against the WCAG 2.0/2.1/2.2 A
- * and AA rules and throws listing every violation with its nodes. Injected
- * with page.evaluate (CDP Runtime.evaluate), which the apps' Content
- * Security Policy does not govern, so the pages run unchanged.
- * `label` names the view in the failure message.
+ * and AA rules, in the light and then the dark colour scheme (both apps
+ * follow the OS setting, emulated here with prefers-color-scheme), and
+ * throws listing every violation with its nodes. Injected with
+ * page.evaluate (CDP Runtime.evaluate), which the apps' Content Security
+ * Policy does not govern, so the pages run unchanged. The emulation is
+ * reset afterwards. `label` names the view in the failure message.
  */
 export async function expectNoAxeViolations(page, label) {
   if (!axeSource) {
@@ -140,16 +142,24 @@ export async function expectNoAxeViolations(page, label) {
     const { createRequire } = await import('node:module');
     axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
   }
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(() => globalThis.axe.run(document, {
-    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
-    resultTypes: ['violations'],
-  }));
-  if (result.violations.length) {
-    const lines = result.violations.flatMap((v) => [
-      `${v.id} (${v.impact}): ${v.help} — ${v.helpUrl}`,
-      ...v.nodes.slice(0, 5).map((n) => `    ${n.target.join(' ')}: ${n.failureSummary?.split('\n').join(' ')}`),
-    ]);
-    throw new Error(`axe-core: ${result.violations.length} WCAG A/AA violation(s) on ${label}:\n  ${lines.join('\n  ')}`);
+  const failures = [];
+  try {
+    for (const colorScheme of ['light', 'dark']) {
+      await page.emulateMedia({ colorScheme });
+      await page.evaluate(axeSource);
+      const result = await page.evaluate(() => globalThis.axe.run(document, {
+        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+        resultTypes: ['violations'],
+      }));
+      for (const v of result.violations) {
+        failures.push(`[${colorScheme}] ${v.id} (${v.impact}): ${v.help} — ${v.helpUrl}`,
+          ...v.nodes.slice(0, 5).map((n) => `    ${n.target.join(' ')}: ${n.failureSummary?.split('\n').join(' ')}`));
+      }
+    }
+  } finally {
+    await page.emulateMedia({ colorScheme: null });
+  }
+  if (failures.length) {
+    throw new Error(`axe-core: WCAG A/AA violations on ${label}:\n  ${failures.join('\n  ')}`);
   }
 }

@@ -536,3 +536,24 @@ uiTest('qrap: trend over two assessments of a system and the diff of the two; ax
   assert.equal(await page.locator('#diff-base').inputValue(), first);
   assert.equal(await page.locator('#diff-summary [data-count="fixed"]').innerText(), '1');
 });
+
+uiTest('qrap: a module that fails to load shows an error with Retry; the dark theme follows the OS', async (page) => {
+  await page.route('**/app/views/trend.js', (route) => route.abort('failed'));
+  await page.goto(`${config.qrapUrl}/app/`);
+  const alert = page.getByRole('alert').filter({ hasText: 'The app could not load' });
+  await alert.waitFor();
+  assert.equal(await page.getByText('Loading the QRAP web app…').count(), 0, 'no endless Loading');
+  await page.unroute('**/app/views/trend.js');
+  await alert.getByRole('button', { name: 'Retry' }).click();
+  await page.getByLabel('Access token or API key').waitFor();
+  // The shared theme's dark tokens apply when the OS asks for dark: the
+  // page background's WCAG relative luminance is below 0.05.
+  await page.emulateMedia({ colorScheme: 'dark' });
+  const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  const [r, g, b] = bg.match(/\d+/g).map(Number).map((c) => {
+    const s = c / 255;
+    return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+  });
+  assert.ok(0.2126 * r + 0.7152 * g + 0.0722 * b < 0.05, `dark background expected, got ${bg}`);
+  await expectNoAxeViolations(page, 'the sign-in page');
+});
