@@ -383,6 +383,7 @@ async function chartData(page, id) {
 /** Moves the mouse over bucket `index` of a chart and reads its tooltip ({ title, body lines }). */
 async function hoverTooltip(page, id, index) {
   const canvas = page.locator(`[data-chart="${id}"] canvas`);
+  await canvas.scrollIntoViewIfNeeded(); // the mouse only reaches what is on screen
   const box = await canvas.boundingBox();
   const x = await page.evaluate(({ id, index }) => {
     const c = window.Chart.getChart(document.querySelector(`[data-chart="${id}"] canvas`));
