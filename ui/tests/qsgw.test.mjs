@@ -368,7 +368,8 @@ uiTest('qsgw: the overview shows a gateway\'s heartbeat: revision, requests and 
 
 /** Reads a chart's Chart.js instance (found by its data-chart id) as plain data. */
 async function chartData(page, id) {
-  await page.locator(`[data-chart="${id}"] canvas`).waitFor();
+  // The Chart.js instance is made in an effect after the canvas renders.
+  await page.waitForFunction((id) => window.Chart.getChart(document.querySelector(`[data-chart="${id}"] canvas`)), id);
   return page.evaluate((id) => {
     const c = window.Chart.getChart(document.querySelector(`[data-chart="${id}"] canvas`));
     return {
