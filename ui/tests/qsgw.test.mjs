@@ -368,7 +368,8 @@ uiTest('qsgw: the overview shows a gateway\'s heartbeat: revision, requests and 
 
 /** Reads a chart's Chart.js instance (found by its data-chart id) as plain data. */
 async function chartData(page, id) {
-  await page.locator(`[data-chart="${id}"] canvas`).waitFor();
+  // The Chart.js instance is made in an effect after the canvas renders.
+  await page.waitForFunction((id) => window.Chart.getChart(document.querySelector(`[data-chart="${id}"] canvas`)), id);
   return page.evaluate((id) => {
     const c = window.Chart.getChart(document.querySelector(`[data-chart="${id}"] canvas`));
     return {
@@ -383,6 +384,7 @@ async function chartData(page, id) {
 /** Moves the mouse over bucket `index` of a chart and reads its tooltip ({ title, body lines }). */
 async function hoverTooltip(page, id, index) {
   const canvas = page.locator(`[data-chart="${id}"] canvas`);
+  await canvas.scrollIntoViewIfNeeded(); // the mouse only reaches what is on screen
   const box = await canvas.boundingBox();
   const x = await page.evaluate(({ id, index }) => {
     const c = window.Chart.getChart(document.querySelector(`[data-chart="${id}"] canvas`));
@@ -486,7 +488,9 @@ uiTest('qsgw: overview charts have a time axis with empty minutes as zero; the r
   const classical = page.locator('[data-chart="tls-handshakes"]').getByRole('button', { name: /^Classical/ });
   await classical.click();
   assert.equal(await classical.getAttribute('aria-pressed'), 'false');
-  assert.equal((await chartData(page, 'tls-handshakes')).datasets[1].hidden, true);
+  // (the chart follows in an effect after the render)
+  await page.waitForFunction(() => !window.Chart.getChart(document.querySelector('[data-chart="tls-handshakes"] canvas')).isDatasetVisible(1));
+  assert.deepEqual((await chartData(page, 'tls-handshakes')).datasets.map((d) => d.hidden), [false, true, false]);
 
   // A preset and the auto-refresh choice go to the URL and survive a reload.
   await page.getByLabel('Time range').selectOption('6h');
