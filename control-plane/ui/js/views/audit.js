@@ -70,7 +70,7 @@ export function AuditLog() {
     </form>
     ${Object.keys(fe).length ? html`<p class="state error" role="alert">Fix the marked filter.</p>` : null}
     <${AsyncView} state=${Object.keys(fe).length ? { ...list, error: null, data: { items: [] } } : list} empty="No audit entries match.">${(page) => html`
-      <div class="table-scroll"><table class="data" aria-label="Audit entries">
+      <div class="table-scroll" role="region" aria-label="Audit entries (scrollable)" tabindex="0"><table class="data" aria-label="Audit entries">
         <thead><tr><th scope="col">Time</th><th scope="col">Actor</th><th scope="col">Action</th><th scope="col">Resource</th><th scope="col">Outcome</th><th scope="col">Client IP</th><th scope="col"><span class="sr-only">Changes</span></th></tr></thead>
         <tbody>${page.items.map((r) => html`
           <tr data-id=${r.id}>

@@ -191,7 +191,7 @@ export function Upstreams({ canEdit }) {
     <${ErrorBox} error=${opening} />
     <${AsyncView} state=${list} empty=${canEdit ? 'No upstreams yet. Create one to route traffic to your services.' : 'No upstreams yet.'}>${(items) => {
       const shown = items.filter((u) => matches(u, search));
-      return html`<div class="table-scroll"><table class="data" aria-label="Upstreams">
+      return html`<div class="table-scroll" role="region" aria-label="Upstreams (scrollable)" tabindex="0"><table class="data" aria-label="Upstreams">
         <thead><tr><th scope="col">Name</th><th scope="col">Targets</th><th scope="col">Policy</th><th scope="col">Health check</th><th scope="col">Version</th><th scope="col">Updated</th>${canEdit ? html`<th scope="col"><span class="sr-only">Actions</span></th>` : null}</tr></thead>
         <tbody>${shown.map((u) => html`<tr data-id=${u.id}>
           <td><strong>${u.name}</strong><br /><${CopyId} id=${u.id} label=${`upstream ${u.name}`} /></td>
@@ -336,7 +336,7 @@ export function Routes({ canEdit }) {
     <${AsyncView} state=${list} isEmpty=${(d) => d.routes.length === 0}
       empty=${canEdit ? (upstreams.length ? 'No routes yet. Create one to publish a path on the gateways.' : 'No routes yet. Create an upstream first, then a route to it.') : 'No routes yet.'}>${(d) => {
       const shown = d.routes.filter((r) => matches({ ...r, upstream: byId[r.upstream_id]?.name }, search));
-      return html`<div class="table-scroll"><table class="data" aria-label="Routes">
+      return html`<div class="table-scroll" role="region" aria-label="Routes (scrollable)" tabindex="0"><table class="data" aria-label="Routes">
         <thead><tr><th scope="col">Name</th><th scope="col">Match</th><th scope="col">Upstream</th><th scope="col">TLS policy</th><th scope="col">Status</th><th scope="col">Version</th>${canEdit ? html`<th scope="col"><span class="sr-only">Actions</span></th>` : null}</tr></thead>
         <tbody>${shown.map((r) => html`<tr data-id=${r.id}>
           <td><strong>${r.name}</strong><br /><${CopyId} id=${r.id} label=${`route ${r.name}`} /></td>

@@ -249,7 +249,7 @@ function Breakdown({ d, when }) {
         ] },
         options: { indexAxis: 'y', plugins: { legend: { position: 'bottom' } }, scales: { x: { stacked: true, beginAtZero: true, ticks: { precision: 0 } }, y: { stacked: true } } },
       }} />
-      <div class="table-scroll"><table class="data" aria-label="Handshakes by key-exchange group"><thead><tr><th scope="col">Group</th><th scope="col">Handshakes</th><th scope="col">PQC</th></tr></thead>
+      <div class="table-scroll" role="region" aria-label="Handshakes by key-exchange group (scrollable)" tabindex="0"><table class="data" aria-label="Handshakes by key-exchange group"><thead><tr><th scope="col">Group</th><th scope="col">Handshakes</th><th scope="col">PQC</th></tr></thead>
         <tbody>${groups.map((g) => html`<tr><td class="mono">${g.kx_group || 'unknown'}</td><td>${fmtNum(g.handshakes)}</td><td>${g.pqc ? 'yes' : 'no'}</td></tr>`)}</tbody></table></div>`
         : html`<p class="state empty">No TLS handshakes reported ${when}.</p>`}
     </div>
@@ -308,15 +308,16 @@ export function Overview({ session }) {
     const r = rangeOf(query);
     const [bucket] = bucketFor(r.to - r.from);
     const q = { from: r.from.toISOString(), to: r.to.toISOString(), bucket };
-    const [gateways, tls, threats, upstreams, open, traffic] = await Promise.all([
+    const [gateways, tls, threats, upstreams, open, traffic, posture] = await Promise.all([
       api.getAll('/api/v1/gateways'),
       api.get('/api/v1/tls-sessions/stats', q),
       api.get('/api/v1/threats/stats', q),
       api.getAll('/api/v1/upstreams'),
       api.get('/api/v1/threats', { status: 'open', limit: 500 }),
       api.get('/api/v1/gateways/traffic', q),
+      api.get('/api/v1/tls-sessions/posture', { from: q.from, to: q.to }),
     ]);
-    return { range: r, gateways, tls, threats, upstreams, traffic, openThreats: open.items.length, openMore: !!open.next_cursor };
+    return { range: r, gateways, tls, threats, upstreams, traffic, posture, openThreats: open.items.length, openMore: !!open.next_cursor };
   }, [rangeKey], { poll: REFRESH[refresh] || 0 });
   const shown = state.data?.range || rangeOf(query);
 
@@ -331,7 +332,7 @@ export function Overview({ session }) {
       return html`
         ${state.error ? html`<${ErrorBox} error=${state.error} retry=${state.reload} />` : null}
         <${KpiCards} d=${d} label=${label} />
-        <${PosturePanel} from=${d.range.from.toISOString()} to=${d.range.to.toISOString()} label=${shown.custom ? 'custom range' : `last ${shown.key}`} isAdmin=${session?.role === 'admin'} />
+        <${PosturePanel} data=${d.posture} from=${d.range.from.toISOString()} to=${d.range.to.toISOString()} label=${shown.custom ? 'custom range' : `last ${shown.key}`} isAdmin=${session?.role === 'admin'} onChange=${state.reload} />
         <div class="card"><h2>Gateways and the config revision they serve</h2><${Gateways} gateways=${d.gateways} revision=${revision} /></div>
         <${TimeSeries} d=${d} range=${d.range} />
         <${Breakdown} d=${d} when=${rangeLabel(d.range)} />

@@ -4,7 +4,7 @@
 // family, offered groups), the share per route and per SNI, and whom each
 // policy refused. Every figure links to the TLS sessions it counts.
 import { html, useState } from '../lib.js';
-import { useAsync, Badge, fmtNum, fmtPct, fmtTime, Link, ErrorBox, Loading, toast } from '../lib.js';
+import { Badge, fmtNum, fmtPct, fmtTime, Link, ErrorBox, toast } from '../lib.js';
 import * as api from '../api.js';
 
 /** The TLS sessions list filtered by `filters` (empty values left out). */
@@ -52,23 +52,22 @@ function TargetForm({ target, onSaved }) {
   </form>`;
 }
 
-/** `win` is `{ from, to }` (ISO strings) of the overview's range. */
-export function PosturePanel({ from, to, label, isAdmin }) {
-  const state = useAsync(() => api.get('/api/v1/tls-sessions/posture', { from, to }), [from, to]);
+/**
+ * The panel for the overview's range (`from`, `to`: ISO strings). `data` is
+ * the posture the overview loaded with its other figures (one load, so the
+ * page does not shift when the panel fills in); `onChange` reloads it.
+ */
+export function PosturePanel({ data, from, to, label, isAdmin, onChange }) {
+  const state = { data, reload: onChange };
   const range = { from, to };
-  if (!state.data) {
-    return html`<div class="card posture" aria-labelledby="posture-title"><h2 id="posture-title">Post-quantum posture</h2>
-      ${state.error ? html`<${ErrorBox} error=${state.error} retry=${state.reload} />` : html`<${Loading} what="Loading the posture" />`}</div>`;
-  }
   const p = state.data;
   const below = p.target != null && p.pqc_share != null && p.pqc_share < p.target;
   return html`<section class="card posture" aria-labelledby="posture-title" data-posture>
     <h2 id="posture-title">Post-quantum posture (${label})</h2>
-    ${state.error ? html`<${ErrorBox} error=${state.error} retry=${state.reload} />` : null}
     <div class="posture-head">
       <div>
         <div class="muted">PQC share of established sessions</div>
-        <div class="stat" data-kpi="pqc-share">${p.pqc_share == null ? '—' : fmtPct(p.pqc_share)}</div>
+        <div class="stat" data-posture-share>${p.pqc_share == null ? '—' : fmtPct(p.pqc_share)}</div>
         <div class="muted"><small>${fmtNum(p.pqc)} of ${fmtNum(p.handshakes)} sessions post-quantum;${' '}
           <${Link} to=${sessionsLink({ ...range, outcome: 'failed' })}>${fmtNum(p.refused)} refused</${Link}></small></div>
       </div>
@@ -80,7 +79,7 @@ export function PosturePanel({ from, to, label, isAdmin }) {
     </div>
 
     <h3>Clients still on classical key exchange</h3>
-    ${p.classical_clients.length ? html`<div class="table-scroll"><table class="data" aria-label="Classical-only clients" data-classical-clients>
+    ${p.classical_clients.length ? html`<div class="table-scroll" role="region" aria-label="Classical-only clients (scrollable)" tabindex="0"><table class="data" aria-label="Classical-only clients" data-classical-clients>
       <thead><tr><th scope="col">Client prefix</th><th scope="col">SNI</th><th scope="col">Client</th><th scope="col">Offered groups</th><th scope="col">Established</th><th scope="col">Refused</th><th scope="col">Last seen</th></tr></thead>
       <tbody>${p.classical_clients.map((c) => html`<tr data-client=${c.client_prefix}>
         <td class="mono"><${Link} to=${sessionsLink({ ...range, client_ip: c.client_prefix, sni: c.sni || '-', pqc: 'false' })}>${c.client_prefix}</${Link}></td>
@@ -98,7 +97,7 @@ export function PosturePanel({ from, to, label, isAdmin }) {
     <div class="cards">
       <div>
         <h3>PQC share per route</h3>
-        ${p.by_route.length ? html`<div class="table-scroll"><table class="data" aria-label="PQC share per route">
+        ${p.by_route.length ? html`<div class="table-scroll" role="region" aria-label="PQC share per route (scrollable)" tabindex="0"><table class="data" aria-label="PQC share per route">
           <thead><tr><th scope="col">Route</th><th scope="col">Sessions</th><th scope="col">PQC share</th></tr></thead>
           <tbody>${p.by_route.map((r) => html`<tr>
             <td><${Link} to=${sessionsLink({ ...range, route_id: r.key })}>${r.name || r.key}</${Link}></td>
@@ -108,7 +107,7 @@ export function PosturePanel({ from, to, label, isAdmin }) {
       </div>
       <div>
         <h3>PQC share per SNI</h3>
-        ${p.by_sni.length ? html`<div class="table-scroll"><table class="data" aria-label="PQC share per SNI">
+        ${p.by_sni.length ? html`<div class="table-scroll" role="region" aria-label="PQC share per SNI (scrollable)" tabindex="0"><table class="data" aria-label="PQC share per SNI">
           <thead><tr><th scope="col">SNI</th><th scope="col">Sessions</th><th scope="col">PQC share</th><th scope="col">Refused</th></tr></thead>
           <tbody>${p.by_sni.map((r) => html`<tr>
             <td class="mono"><${Link} to=${sessionsLink({ ...range, sni: r.key || '-' })}>${r.key || '(no SNI)'}</${Link}></td>

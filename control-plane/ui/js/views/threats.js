@@ -125,7 +125,7 @@ export function Threats({ path, canEdit }) {
         ${list.error && list.data ? html`<${ErrorBox} error=${list.error} />` : null}
         <${AsyncView} state=${Object.keys(fe).length ? { ...list, error: null, data: list.data || { items: [] } } : list}
           empty="No threats match these filters. New ones appear here within seconds of a gateway reporting them.">${(page) => html`
-          <div class="table-scroll"><table class="data" aria-label="Threat events">
+          <div class="table-scroll" role="region" aria-label="Threat events (scrollable)" tabindex="0"><table class="data" aria-label="Threat events">
             <thead><tr><th scope="col">Detected</th><th scope="col">Severity</th><th scope="col">Type</th><th scope="col">Client IP</th><th scope="col">Request</th><th scope="col">Status</th></tr></thead>
             <tbody>${page.items.map((t) => html`<tr class=${`clickable${t.id === selected ? ' selected' : ''}`} data-id=${t.id}
                 onClick=${() => navigate(`threats/${t.id}`)}>

@@ -94,7 +94,7 @@ export function Users({ session }) {
       <button type="button" class="primary" onClick=${() => setCreating(true)}>New user</button></div>
     ${creating ? html`<${CreateUser} onDone=${() => { setCreating(false); toast('User created'); list.reload(); }} onCancel=${() => setCreating(false)} />` : null}
     <${AsyncView} state=${list} empty="No users.">${(users) => html`
-      <div class="table-scroll"><table class="data" aria-label="Users">
+      <div class="table-scroll" role="region" aria-label="Users (scrollable)" tabindex="0"><table class="data" aria-label="Users">
         <thead><tr><th scope="col">User</th><th scope="col">Role</th><th scope="col">Status</th><th scope="col">Last login</th><th scope="col">Created</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
         <tbody>${users.map((u) => {
           const self = u.id === session.user_id;
