@@ -24,6 +24,8 @@
 #   QUANTUN_RUN_ETCD_PORT         private etcd client port (default 23790; peer +1)
 #   QUANTUN_RUN_BIN_DIR           run the binaries found there, skip cargo build
 #   QUANTUN_RUN_READY_TIMEOUT     seconds each service gets to become ready (60)
+#   QSGW_RESET_ADMIN=1            set the printed admin login on a database that
+#                                 already has users (create-admin + reset-password --enable)
 set -euo pipefail
 
 # shellcheck source=lib.sh source-path=SCRIPTDIR
@@ -390,6 +392,15 @@ wait_ready() { # wait_ready NAME
     done
 }
 
+# QSGW_RESET_ADMIN=1 make run: make the admin login printed below work on a
+# database that already has users (the first-admin bootstrap creates
+# nothing then): create the account if missing, set its password, enable it.
+if [[ "${QSGW_RESET_ADMIN:-}" == 1 ]]; then
+    "$bin_dir/control-plane" create-admin >/dev/null 2>&1 || true
+    "$bin_dir/control-plane" reset-password --enable >&2 ||
+        die "control-plane reset-password failed (see above)"
+fi
+
 for name in "${SERVICES[@]}"; do
     log="$RUN_DIR/logs/$name.log"
     [[ -f "$log" ]] && mv -f "$log" "$log.1"
@@ -418,6 +429,23 @@ else
     rm -f "$qrap_token_file"
     qrap_token_note="mint a token: $bin_dir/risk-api token --role admin (with $secrets_file sourced)"
 fi
+# Does the admin login printed below sign in? It does not when the database
+# already had users from an earlier run with other credentials (the
+# first-admin bootstrap then creates nothing): say so, with the way back in.
+json_escape() {
+    local s=${1//\\/\\\\}
+    s=${s//\"/\\\"}
+    printf '%s' "$s"
+}
+login_code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H 'Content-Type: application/json' \
+    --data "{\"email\":\"$(json_escape "$QSGW_ADMIN_EMAIL")\",\"password\":\"$(json_escape "$QSGW_ADMIN_PASSWORD")\"}" \
+    "http://127.0.0.1:$cp_port/api/v1/auth/login" 2>/dev/null || true)"
+if [[ "$login_code" == 200 ]]; then
+    login_note="(checked: it signs in)"
+else
+    login_note="(does NOT sign in: HTTP $login_code; the database kept an earlier run's users.
+                       Run QSGW_RESET_ADMIN=1 make run to set it, or log in with your own admin)"
+fi
 cat <<EOF
 
 Quantun stack is up.
@@ -431,7 +459,7 @@ Quantun stack is up.
   QRAP web app         http://127.0.0.1:$risk_port/app/  ($qrap_token_note)
   ml-engine            http://127.0.0.1:$ml_port
 
-  admin login          ${QSGW_ADMIN_EMAIL} / ${QSGW_ADMIN_PASSWORD}
+  admin login          ${QSGW_ADMIN_EMAIL} / ${QSGW_ADMIN_PASSWORD}  $login_note
   API keys, secrets    $secrets_file
   etcd                 ${QSGW_ETCD_ENDPOINTS}
   QSGW database        $(mask_url "$QSGW_DATABASE_URL")

@@ -1,6 +1,10 @@
 //! The first admin: created at start from `QSGW_ADMIN_EMAIL` /
 //! `QSGW_ADMIN_PASSWORD` when no user exists yet, or on demand by the
-//! `control-plane create-admin` subcommand.
+//! `control-plane create-admin` subcommand; `control-plane reset-password`
+//! sets an account's password (and can re-enable it) when nobody can sign
+//! in any more; [`check_login`] says whether a login an operator was given
+//! actually works, so `make run` and `create-admin` never print a login
+//! that silently does not.
 
 use shared::auth::Role;
 use shared::config::Secret;
@@ -19,6 +23,8 @@ pub enum Outcome {
     Created(String),
     /// Skipped: users already exist (bootstrap only).
     UsersExist,
+    /// Skipped: a user with this email exists (its password unchanged).
+    EmailTaken,
 }
 
 /// Creates an admin. With `only_if_empty` (start-up bootstrap) nothing
@@ -48,7 +54,7 @@ pub async fn create_admin(
             .fetch_one(&mut *tx)
             .await?;
     if taken {
-        anyhow::bail!("a user with email {email} already exists");
+        return Ok(Outcome::EmailTaken);
     }
     let hash = crate::password::hash_blocking(password.expose().to_owned())
         .await
@@ -76,4 +82,100 @@ pub async fn create_admin(
     .await?;
     tx.commit().await?;
     Ok(Outcome::Created(user.id))
+}
+
+/// Whether an email and password sign in, as the login endpoint would
+/// decide (same user lookup, argon2 verification and disabled check).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginCheck {
+    /// The login works.
+    Works,
+    /// No user has this email.
+    NoSuchUser,
+    /// The user exists; the password is not theirs.
+    WrongPassword,
+    /// The password is right; the account is disabled.
+    Disabled,
+}
+
+/// Checks `email` / `password` against the users table.
+pub async fn check_login(
+    pool: &PgPool,
+    email: &str,
+    password: &Secret,
+) -> anyhow::Result<LoginCheck> {
+    let row: Option<(String, bool)> =
+        sqlx::query_as("SELECT password_hash, disabled FROM users WHERE lower(email) = lower($1)")
+            .bind(email)
+            .fetch_optional(pool)
+            .await?;
+    let Some((hash, disabled)) = row else {
+        return Ok(LoginCheck::NoSuchUser);
+    };
+    let ok = crate::password::verify_blocking(password.expose().to_owned(), hash)
+        .await
+        .map_err(|p| anyhow::anyhow!(p.detail))?;
+    Ok(match (ok, disabled) {
+        (false, _) => LoginCheck::WrongPassword,
+        (true, true) => LoginCheck::Disabled,
+        (true, false) => LoginCheck::Works,
+    })
+}
+
+/// Sets `email`'s password (the password policy applies; every session of
+/// the account ends, the token version moving with the hash), re-enables
+/// the account with `enable`, and audits it as `user.reset_password` by
+/// `system`. Returns the user's id and whether it is (still) disabled.
+pub async fn reset_password(
+    pool: &PgPool,
+    email: &str,
+    password: &Secret,
+    enable: bool,
+) -> anyhow::Result<(String, bool)> {
+    crate::password::check_policy("QSGW_ADMIN_PASSWORD", password.expose()).map_err(|p| {
+        let why = p
+            .errors
+            .first()
+            .map_or(p.detail.clone(), |e| e.message.clone());
+        anyhow::anyhow!("QSGW_ADMIN_PASSWORD {why}")
+    })?;
+    let hash = crate::password::hash_blocking(password.expose().to_owned())
+        .await
+        .map_err(|p| anyhow::anyhow!(p.detail))?;
+    let mut tx = pool.begin().await?;
+    let row: Option<(String, bool)> = sqlx::query_as(
+        "UPDATE users SET password_hash = $2, disabled = CASE WHEN $3 THEN false ELSE disabled END,
+            version = version + 1, updated_at = now()
+         WHERE lower(email) = lower($1) RETURNING id, disabled",
+    )
+    .bind(email)
+    .bind(&hash)
+    .bind(enable)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((id, disabled)) = row else {
+        anyhow::bail!("no user with email {email} (create one with `control-plane create-admin`)");
+    };
+    audit::record(
+        &mut tx,
+        &Actor {
+            name: "system".to_owned(),
+            role: None,
+        },
+        &Meta {
+            request_id: "reset-password".to_owned(),
+            client_ip: None,
+        },
+        Entry {
+            action: "user.reset_password",
+            resource_type: "user",
+            resource_id: Some(&id),
+            before: None,
+            after: Some(serde_json::json!({"enabled_again": enable, "disabled": disabled})),
+            success: true,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((id, disabled))
 }

@@ -46,6 +46,12 @@ pub enum Command {
     CreateAdmin,
     /// Apply the database migrations (needs only QSGW_DATABASE_URL), then exit: for release migration jobs.
     Migrate,
+    /// Set the password of the user QSGW_ADMIN_EMAIL to QSGW_ADMIN_PASSWORD (ends its sessions), then exit: the way back in when nobody can sign in.
+    ResetPassword {
+        /// Also enable the account if it is disabled.
+        #[arg(long)]
+        enable: bool,
+    },
     /// Serve only the QSGW console, calling the API at QSGW_CONSOLE_API_URL
     ///
     /// For hosting the console apart from the API (add the console's origin to the API's

@@ -1,5 +1,6 @@
 //! `control-plane` binary: settings → application → serve until SIGTERM,
-//! or `create-admin` → one admin user → exit, or `migrate` → schema → exit,
+//! or `create-admin` → one admin user → exit, or `reset-password` → the
+//! password of `QSGW_ADMIN_EMAIL` set → exit, or `migrate` → schema → exit,
 //! or `console` → the console alone, calling a configured API URL.
 
 use control_plane::config::{Cli, Command, Config};
@@ -26,6 +27,9 @@ fn main() -> std::process::ExitCode {
         Config::from_settings(cli.settings).unwrap_or_else(|e| shared::config::exit_with(&e));
     if let Some(Command::CreateAdmin) = cli.command {
         return startup::create_admin_command(config);
+    }
+    if let Some(Command::ResetPassword { enable }) = cli.command {
+        return startup::reset_password_command(config, enable);
     }
     let opts = MainOptions {
         name: "control-plane",

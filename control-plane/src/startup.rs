@@ -81,11 +81,15 @@ impl Application {
                 bootstrap::Outcome::Created(id) => {
                     tracing::info!(user_id = %id, "created the first admin from QSGW_ADMIN_EMAIL");
                 }
-                bootstrap::Outcome::UsersExist => {
-                    // Said at info so an operator whose QSGW_ADMIN_EMAIL login
-                    // fails knows why (issue 21: the login `make run` printed
-                    // could simply be wrong).
-                    tracing::info!("users exist: QSGW_ADMIN_EMAIL/QSGW_ADMIN_PASSWORD were not used (log in with an existing admin, or `control-plane create-admin`)");
+                bootstrap::Outcome::UsersExist | bootstrap::Outcome::EmailTaken => {
+                    // Said with whether that login works, so an operator
+                    // whose printed login fails knows why (issue 21: the
+                    // login `make run` printed could simply be wrong).
+                    match bootstrap::check_login(&pool, email, password).await {
+                        Ok(bootstrap::LoginCheck::Works) => tracing::info!("users exist: the first-admin bootstrap was skipped; the QSGW_ADMIN_EMAIL login signs in"),
+                        Ok(check) => tracing::warn!(?check, "users exist: the first-admin bootstrap was skipped and the QSGW_ADMIN_EMAIL/QSGW_ADMIN_PASSWORD login does NOT sign in; set it with `control-plane reset-password` (same variables; --enable re-enables a disabled account)"),
+                        Err(e) => tracing::warn!(error = %e, "users exist: could not check the QSGW_ADMIN_EMAIL login"),
+                    }
                 }
             }
         }
@@ -317,14 +321,90 @@ pub fn create_admin_command(config: Config) -> std::process::ExitCode {
         shared::db::migrate(&pool, &crate::MIGRATOR)
             .await
             .context("applying migrations/qsgw failed")?;
-        bootstrap::create_admin(&pool, &email, &password, false).await
+        let outcome = bootstrap::create_admin(&pool, &email, &password, false).await?;
+        let check = bootstrap::check_login(&pool, &email, &password).await?;
+        anyhow::Ok((outcome, check))
     });
     match result {
-        Ok(bootstrap::Outcome::Created(id)) => {
-            println!("created admin {id} ({email})");
+        Ok((bootstrap::Outcome::Created(id), _)) => {
+            println!("created admin {id} ({email}); it signs in at the console (/admin/)");
             ExitCode::SUCCESS
         }
-        Ok(bootstrap::Outcome::UsersExist) => ExitCode::SUCCESS,
+        Ok((_, check)) => {
+            eprintln!(
+                "error: a user with email {email} already exists (nothing created); {}",
+                login_advice(check)
+            );
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// What an operator is told about a login that was not created now.
+fn login_advice(check: bootstrap::LoginCheck) -> &'static str {
+    match check {
+        bootstrap::LoginCheck::Works => "this email and password sign in",
+        bootstrap::LoginCheck::NoSuchUser => "no user has this email",
+        bootstrap::LoginCheck::WrongPassword => {
+            "this password does NOT sign in: set it with `control-plane reset-password`"
+        }
+        bootstrap::LoginCheck::Disabled => {
+            "the account is disabled: `control-plane reset-password --enable` sets the password and enables it"
+        }
+    }
+}
+
+/// `control-plane reset-password [--enable]`: sets the password of
+/// `QSGW_ADMIN_EMAIL` to `QSGW_ADMIN_PASSWORD` (every session of the
+/// account ends), re-enabling the account with `--enable`; the way back in
+/// when nobody can sign in. Exit 2 when the variables are missing, 1 when
+/// the user does not exist, the password breaks the policy or the
+/// database fails.
+pub fn reset_password_command(config: Config, enable: bool) -> std::process::ExitCode {
+    use std::process::ExitCode;
+    let Some((email, password)) = config.bootstrap_admin.clone() else {
+        shared::config::exit_with(&shared::config::ConfigError::new(
+            "QSGW_ADMIN_EMAIL",
+            "is required by reset-password (with QSGW_ADMIN_PASSWORD)",
+        ));
+    };
+    shared::server::install_crypto_provider();
+    let rt = match shared::server::runtime(Some(1), None) {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = rt.block_on(async {
+        let pool = shared::db::pool(config.database.clone(), &config.pool);
+        shared::db::wait_until_reachable(&pool, config.startup_timeout)
+            .await
+            .context("database (QSGW_DATABASE_URL) is not reachable")?;
+        shared::db::migrate(&pool, &crate::MIGRATOR)
+            .await
+            .context("applying migrations/qsgw failed")?;
+        let (id, disabled) = bootstrap::reset_password(&pool, &email, &password, enable).await?;
+        let check = bootstrap::check_login(&pool, &email, &password).await?;
+        anyhow::Ok((id, disabled, check))
+    });
+    match result {
+        Ok((id, disabled, check)) => {
+            println!(
+                "password of {id} ({email}) set; {}{}",
+                login_advice(check),
+                if disabled {
+                    " (run again with --enable to enable it)"
+                } else {
+                    ""
+                }
+            );
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
