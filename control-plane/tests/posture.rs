@@ -320,3 +320,66 @@ async fn ingest_rejects_bad_posture_fields_by_name(pool: PgPool) {
     );
     assert_eq!(res["accepted"], 1);
 }
+
+/// Item 6 of issue 21 (lists with totals): the threats list says how many
+/// events match over every page, with the filter applied.
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn threat_list_total_counts_every_page_of_the_filter(pool: PgPool) {
+    let app = common::spawn(pool).await;
+    let ev = |ip: &str, kind: &str| {
+        json!({"client_ip": ip, "threat_type": kind, "severity": "LOW", "action_taken": "flagged",
+               "reasons": [], "detected_at": chrono::Utc::now().to_rfc3339()})
+    };
+    let batch = json!({"records": [ev("10.3.0.1", "scanner"), ev("10.3.0.2", "scanner"), ev("10.3.0.3", "scanner"), ev("10.3.0.4", "bot")]});
+    let r = app
+        .call_service(Method::POST, "/api/v1/ingest/threats", Some(&batch))
+        .await;
+    assert_eq!(r.status(), 200);
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/threats?threat_type=scanner&limit=2",
+            Some(&app.viewer),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let page: Value = r.json().await.unwrap();
+    // 3 scanners match; the page holds 2 of them, the total says 3.
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    assert_eq!(page["total"], 3);
+    assert_eq!(page["total_capped"], false);
+    assert!(page["next_cursor"].is_string());
+}
+
+/// Item 6 of issue 21 (lists with totals): the audit log says how many rows
+/// match over every page.
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn audit_log_total_counts_every_page_of_the_filter(pool: PgPool) {
+    let app = common::spawn(pool).await;
+    for name in ["audit-a", "audit-b", "audit-c"] {
+        let r = app
+            .call(
+                Method::POST,
+                "/api/v1/upstreams",
+                Some(&app.admin),
+                Some(&common::upstream_body(name)),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+    }
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/audit-log?action=upstream.create&limit=2",
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let page: Value = r.json().await.unwrap();
+    // Three creates audited; a page of two; the total says three.
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    assert_eq!(page["total"], 3);
+    assert_eq!(page["total_capped"], false);
+}

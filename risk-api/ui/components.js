@@ -1,6 +1,8 @@
 // Small shared pieces: states (loading, empty, error), badges, fields,
 // Chart.js canvas, polling, hash links.
 import { html, useEffect, useRef, useState } from './lib.js';
+// The components both apps share (ids with copy, relative times, toasts).
+export { CopyId, When, Toasts, toast } from './common/ui.js';
 
 export const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFO'];
 export const SEVERITY_COLORS = {

@@ -1,7 +1,7 @@
 // QRAP web app: sign-in, navigation and the hash router.
 import { html, render, useEffect, useState } from './lib.js';
 import * as api from './api.js';
-import { ErrorBox, Loading, described, parseHash } from './components.js';
+import { ErrorBox, Loading, described, parseHash, Toasts } from './components.js';
 import { Organizations } from './views/organizations.js';
 import { Assessments, NewAssessment } from './views/assessments.js';
 import { AssessmentPage } from './views/assessment.js';
@@ -89,6 +89,7 @@ function Shell({ me, route, onSignOut }) {
         <button type="button" class="link" onClick=${onSignOut}>Sign out</button>
       </div>
     </header>
+    <${Toasts} />
     <main id="main" tabindex="-1">${view}</main>`;
 }
 

@@ -143,3 +143,35 @@ uiTest('console: a module that fails to load shows an error with Retry, and Retr
   await alert.getByRole('button', { name: 'Retry' }).click();
   await page.getByLabel('Email').waitFor();
 });
+
+uiTest('console: threat and audit filters live in the URL with the total of every page', async (page) => {
+  const token = await adminToken();
+  const kind = unique('scan');
+  const at = new Date().toISOString();
+  const records = [1, 2, 3].map((i) => ({ client_ip: `198.18.7.${i}`, threat_type: kind, severity: 'LOW', action_taken: 'flagged', reasons: [], detected_at: at }));
+  await api('POST', `${config.qsgwUrl}/api/v1/ingest/threats`, { apiKey: config.qsgwApiKey, body: { records } });
+  await login(page);
+
+  // Threats: filter by type, the URL carries it, the total counts all three.
+  await page.goto(`${admin()}threats`);
+  await page.getByLabel('Type').fill(kind);
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await page.locator(`p.total[data-total="3"]`).waitFor();
+  assert.equal(new URL(page.url()).searchParams.get('threat_type'), kind);
+  await page.reload();
+  await page.locator(`p.total[data-total="3"]`).waitFor();
+  assert.equal(await page.getByLabel('Type').inputValue(), kind, 'the form follows the URL');
+
+  // Audit log: filter by action, total shown, kept over a reload.
+  await page.goto(`${admin()}audit`);
+  await page.getByLabel('Action').fill('user.create');
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await page.waitForURL(/action=user.create/);
+  const total = page.locator('p.total');
+  await total.waitFor();
+  const rows = await page.getByRole('table', { name: 'Audit entries' }).locator('tbody tr').count();
+  assert.ok(Number(await total.getAttribute('data-total')) >= rows, 'the total covers at least the rows shown');
+  await page.reload();
+  await page.locator('p.total').waitFor();
+  assert.equal(await page.getByLabel('Action').inputValue(), 'user.create');
+});

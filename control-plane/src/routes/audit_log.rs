@@ -72,12 +72,12 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// List audit rows, newest first.
 #[utoipa::path(get, path = "/api/v1/audit-log", tag = "audit", params(AuditFilter),
     security(("bearer" = [])),
-    responses((status = 200, body = Page<AuditRow>), (status = 403, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = AuditPage), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_audit(
     _: RequireRole<Admin>,
     State(state): State<AppState>,
     AppQuery(f): AppQuery<AuditFilter>,
-) -> Result<AppJson<Page<AuditRow>>, Problem> {
+) -> Result<AppJson<AuditPage>, Problem> {
     let limit = PageParams {
         limit: f.limit,
         cursor: None,
@@ -102,19 +102,13 @@ pub async fn list_audit(
             ));
         }
     }
-    let rows: Vec<AuditRow> = sqlx::query_as(
+    let rows: Vec<AuditRow> = sqlx::query_as(&format!(
         "SELECT id, occurred_at, actor, actor_role, action, resource_type, resource_id, before, after,
             request_id, host(client_ip) AS client_ip, outcome
-         FROM qsgw_audit_log
-         WHERE ($1::text IS NULL OR actor = $1)
-           AND ($2::text IS NULL OR action = $2)
-           AND ($3::text IS NULL OR resource_type = $3)
-           AND ($4::text IS NULL OR resource_id = $4)
-           AND ($5::timestamptz IS NULL OR occurred_at >= $5)
-           AND ($6::timestamptz IS NULL OR occurred_at < $6)
+         FROM qsgw_audit_log WHERE {AUDIT_WHERE}
            AND ($7::int8 IS NULL OR id < $7)
-         ORDER BY id DESC LIMIT $8",
-    )
+         ORDER BY id DESC LIMIT $8"
+    ))
     .bind(&f.actor)
     .bind(&f.action)
     .bind(&f.resource_type)
@@ -126,5 +120,47 @@ pub async fn list_audit(
     .fetch_all(&state.pool)
     .await
     .map_err(Problem::internal)?;
-    Ok(AppJson(Page::from_overfetch(rows, limit, |r| r.id)))
+    // Counted up to the cap (one past it says "more than").
+    let counted: i64 = sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM (SELECT 1 FROM qsgw_audit_log WHERE {AUDIT_WHERE} LIMIT $7) s"
+    ))
+    .bind(&f.actor)
+    .bind(&f.action)
+    .bind(&f.resource_type)
+    .bind(&f.resource_id)
+    .bind(f.from)
+    .bind(f.to)
+    .bind(super::tls_sessions::TOTAL_CAP + 1)
+    .fetch_one(&state.pool)
+    .await
+    .map_err(Problem::internal)?;
+    let page = Page::from_overfetch(rows, limit, |r| r.id);
+    Ok(AppJson(AuditPage {
+        items: page.items,
+        next_cursor: page.next_cursor,
+        total: counted.min(super::tls_sessions::TOTAL_CAP),
+        total_capped: counted > super::tls_sessions::TOTAL_CAP,
+    }))
+}
+
+/// The filter of `GET /api/v1/audit-log` (`$1..$6`), shared by the page and
+/// its total.
+const AUDIT_WHERE: &str = "($1::text IS NULL OR actor = $1)
+           AND ($2::text IS NULL OR action = $2)
+           AND ($3::text IS NULL OR resource_type = $3)
+           AND ($4::text IS NULL OR resource_id = $4)
+           AND ($5::timestamptz IS NULL OR occurred_at >= $5)
+           AND ($6::timestamptz IS NULL OR occurred_at < $6)";
+
+/// One page of audit rows with the total of every page.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AuditPage {
+    /// The rows of this page, newest first.
+    pub items: Vec<AuditRow>,
+    /// Cursor of the next (older) page; `null` on the last page.
+    pub next_cursor: Option<String>,
+    /// Rows matching the filter (all pages), at most 100,000.
+    pub total: i64,
+    /// More than `total` rows match.
+    pub total_capped: bool,
 }

@@ -299,12 +299,12 @@ pub fn parse_cidr(field: &str, s: &str) -> Result<String, Problem> {
 /// List threat events, newest first, filtered.
 #[utoipa::path(get, path = "/api/v1/threats", tag = "threats", params(ThreatFilter),
     security(("bearer" = [])),
-    responses((status = 200, body = Page<ThreatEvent>), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ThreatPage), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_threats(
     _: RequireRole<Viewer>,
     State(state): State<AppState>,
     AppQuery(f): AppQuery<ThreatFilter>,
-) -> Result<AppJson<Page<ThreatEvent>>, Problem> {
+) -> Result<AppJson<ThreatPage>, Problem> {
     let limit = PageParams {
         limit: f.limit,
         cursor: None,
@@ -351,21 +351,14 @@ pub async fn list_threats(
         .transpose()?;
     let (at, id) = cursor.unzip();
     let rows: Vec<ThreatEvent> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM threat_events
-         WHERE ($1::text IS NULL OR severity = $1)
-           AND ($2::text IS NULL OR threat_type = $2)
-           AND ($3::text IS NULL OR status = $3)
-           AND ($4::cidr IS NULL OR client_ip <<= $4::cidr)
-           AND ($5::text IS NULL OR route_id = $5)
-           AND ($6::timestamptz IS NULL OR detected_at >= $6)
-           AND ($7::timestamptz IS NULL OR detected_at < $7)
+        "SELECT {COLUMNS} FROM threat_events WHERE {THREAT_WHERE}
            AND ($8::timestamptz IS NULL OR (detected_at, id) < ($8, $9))
          ORDER BY detected_at DESC, id DESC LIMIT $10"
     ))
     .bind(&f.severity)
     .bind(&f.threat_type)
     .bind(&f.status)
-    .bind(cidr)
+    .bind(&cidr)
     .bind(&f.route_id)
     .bind(f.from)
     .bind(f.to)
@@ -375,9 +368,52 @@ pub async fn list_threats(
     .fetch_all(&state.pool)
     .await
     .map_err(Problem::internal)?;
-    Ok(AppJson(Page::from_overfetch(rows, limit, |t| {
-        (t.detected_at, t.id.clone())
-    })))
+    // The total of every page, counted up to the cap (one past it tells
+    // "more than"), so a page never costs a full count of a growing table.
+    let counted: i64 = sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM (SELECT 1 FROM threat_events WHERE {THREAT_WHERE} LIMIT $8) s"
+    ))
+    .bind(&f.severity)
+    .bind(&f.threat_type)
+    .bind(&f.status)
+    .bind(&cidr)
+    .bind(&f.route_id)
+    .bind(f.from)
+    .bind(f.to)
+    .bind(super::tls_sessions::TOTAL_CAP + 1)
+    .fetch_one(&state.pool)
+    .await
+    .map_err(Problem::internal)?;
+    let page = Page::from_overfetch(rows, limit, |t| (t.detected_at, t.id.clone()));
+    Ok(AppJson(ThreatPage {
+        items: page.items,
+        next_cursor: page.next_cursor,
+        total: counted.min(super::tls_sessions::TOTAL_CAP),
+        total_capped: counted > super::tls_sessions::TOTAL_CAP,
+    }))
+}
+
+/// The filter of `GET /api/v1/threats` (`$1..$7`), shared by the page and
+/// its total.
+const THREAT_WHERE: &str = "($1::text IS NULL OR severity = $1)
+           AND ($2::text IS NULL OR threat_type = $2)
+           AND ($3::text IS NULL OR status = $3)
+           AND ($4::cidr IS NULL OR client_ip <<= $4::cidr)
+           AND ($5::text IS NULL OR route_id = $5)
+           AND ($6::timestamptz IS NULL OR detected_at >= $6)
+           AND ($7::timestamptz IS NULL OR detected_at < $7)";
+
+/// One page of threat events with the total of every page.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ThreatPage {
+    /// The events of this page, newest first.
+    pub items: Vec<ThreatEvent>,
+    /// Cursor of the next (older) page; `null` on the last page.
+    pub next_cursor: Option<String>,
+    /// Events matching the filter (all pages), at most 100,000.
+    pub total: i64,
+    /// More than `total` events match.
+    pub total_capped: bool,
 }
 
 /// Read a threat event.

@@ -7,7 +7,7 @@ import { html, useEffect, useState } from '../lib.js';
 import * as api from '../api.js';
 import {
   ChartCanvas, Empty, ErrorBox, Loading, SEVERITIES, SEVERITY_COLORS, SeverityBadge, StatusBadge,
-  fmtDate, fmtNum, usePoll,
+  fmtDate, fmtNum, usePoll, CopyId, toast,
 } from '../components.js';
 import { FindingDrawer, TRIAGE_LABELS, TRIAGE_STATES, TriageBadge } from './finding.js';
 
@@ -378,6 +378,7 @@ export function AssessmentPage({ me, id }) {
     try {
       setSummary(null);
       setA(await api.post(`/api/v1/assessments/${encodeURIComponent(id)}/rerun`));
+      toast('Re-run started');
     } catch (e) {
       setRerunError(e);
     }
@@ -387,6 +388,12 @@ export function AssessmentPage({ me, id }) {
     return html`<section><h1>Assessment</h1><${ErrorBox} error=${error} onRetry=${load} />
       <p><a href="#/assessments">Back to the assessments</a></p></section>`;
   }
+  // The organization's name (ids stay available with a copy button).
+  const [org, setOrg] = useState(null);
+  useEffect(() => {
+    if (!a?.organization_id) return;
+    api.get(`/api/v1/organizations/${encodeURIComponent(a.organization_id)}`).then(setOrg, () => setOrg(null));
+  }, [a?.organization_id]);
   if (!a) return html`<${Loading} what="the assessment" />`;
   return html`<section>
     <p class="crumbs"><a href="#/assessments">Assessments</a> ›</p>
@@ -397,11 +404,12 @@ export function AssessmentPage({ me, id }) {
     <p class="muted">${[
       a.source_format === 'cyclonedx' ? `CycloneDX CBOM ${a.source_spec_version || ''}` : 'JSON inventory',
       `${a.asset_count} assets`,
-      `organization ${a.organization_id}`,
+      `organization ${org?.name || a.organization_id}`,
       `created ${fmtDate(a.created_at)}`,
       a.completed_at ? `completed ${fmtDate(a.completed_at)}` : null,
       `attempt ${a.attempts}`,
     ].filter(Boolean).join(' · ')}</p>
+    <p class="muted"><small>assessment <${CopyId} id=${a.id} label="assessment" /> · organization <${CopyId} id=${a.organization_id} label="organization" /></small></p>
     ${a.description ? html`<p>${a.description}</p>` : null}
     <${ErrorBox} error=${error} />
     ${running ? html`<${Progress} a=${a} />` : null}

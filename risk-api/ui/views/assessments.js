@@ -3,7 +3,7 @@
 import { html, useEffect, useState } from '../lib.js';
 import * as api from '../api.js';
 import {
-  Empty, ErrorBox, Field, Loading, StatusBadge, described, fmtDate, fmtNum, go, useLoad, usePoll,
+  Empty, ErrorBox, Field, Loading, StatusBadge, described, fmtNum, go, useLoad, usePoll, When, toast,
 } from '../components.js';
 
 const STATUSES = ['pending', 'running', 'completed', 'failed'];
@@ -89,7 +89,7 @@ export function Assessments({ me, params }) {
               <td class="num">${a.asset_count}</td>
               <td class="num">${fmtNum(a.overall_risk_score)}</td>
               <td class="num">${a.status === 'completed' ? `${a.critical_count} / ${a.high_count}` : '–'}</td>
-              <td>${fmtDate(a.created_at)}</td>
+              <td><${When} t=${a.created_at} /></td>
             </tr>`)}
           </tbody>
         </table></div>
@@ -232,6 +232,7 @@ export function NewAssessment({ me, params }) {
           defaults: cleanDefaults(defaults),
         });
       }
+      toast(`Assessment ${created.name} created`);
       go(`/assessments/${created.id}`);
     } catch (err) {
       const f = err.fields ? err.fields() : {};

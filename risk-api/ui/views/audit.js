@@ -1,7 +1,7 @@
 // The audit log (newest first, filterable) and the hash-chain check.
 import { html, useEffect, useState } from '../lib.js';
 import * as api from '../api.js';
-import { Empty, ErrorBox, Loading, fmtDate } from '../components.js';
+import { Empty, ErrorBox, Loading, When } from '../components.js';
 
 function Verify({ me }) {
   const [result, setResult] = useState(null);
@@ -92,7 +92,7 @@ export function AuditLog({ me }) {
           <tbody>
             ${items.map((r) => html`<tr key=${r.id}>
               <td class="num">${r.id}</td>
-              <td>${fmtDate(r.occurred_at)}</td>
+              <td><${When} t=${r.occurred_at} /></td>
               <td>${r.actor}${r.actor_role ? html` <span class="badge">${r.actor_role}</span>` : null}</td>
               <td><code>${r.action}</code></td>
               <td>${r.resource_type || ''} ${r.resource_type === 'assessment'

@@ -5,7 +5,7 @@
 // button that opened it.
 import { html, useEffect, useRef, useState } from '../lib.js';
 import * as api from '../api.js';
-import { ErrorBox, Loading, SeverityBadge, described, fmtDate, fmtNum } from '../components.js';
+import { ErrorBox, Loading, SeverityBadge, described, fmtDate, fmtNum, toast } from '../components.js';
 
 export const TRIAGE_STATES = ['open', 'in_progress', 'accepted_risk', 'false_positive', 'fixed'];
 export const TRIAGE_LABELS = {
@@ -133,6 +133,7 @@ function TriageForm({ f, onSaved }) {
     try {
       await api.post(`/api/v1/findings/${encodeURIComponent(f.id)}/triage`, body);
       setDone(`Saved: ${TRIAGE_LABELS[state]}.`);
+      toast(`Triage saved: ${TRIAGE_LABELS[state]}`);
       onSaved();
     } catch (err) {
       if (err.status === 422) setErrors(err.fields());

@@ -1,7 +1,7 @@
 // Organizations: everyone sees the ones they may see; admins create them.
 import { html, useState } from '../lib.js';
 import * as api from '../api.js';
-import { Empty, ErrorBox, Field, Loading, described, fmtDate, useLoad } from '../components.js';
+import { Empty, ErrorBox, Field, Loading, described, useLoad, CopyId, When, toast } from '../components.js';
 
 function CreateOrganization({ onCreated }) {
   const [name, setName] = useState('');
@@ -21,6 +21,7 @@ function CreateOrganization({ onCreated }) {
       });
       setName('');
       setDescription('');
+      toast(`Organization ${org.name} created`);
       onCreated(org);
     } catch (err) {
       const f = err.fields ? err.fields() : {};
@@ -63,9 +64,9 @@ export function Organizations({ me }) {
           <tbody>
             ${list.data.items.map((o) => html`<tr key=${o.id}>
               <td>${o.name}</td>
-              <td><code>${o.id}</code></td>
+              <td><${CopyId} id=${o.id} label=${`organization ${o.name}`} /></td>
               <td>${o.description || ''}</td>
-              <td>${fmtDate(o.created_at)}</td>
+              <td><${When} t=${o.created_at} /></td>
               <td><a href=${`#/assessments?organization_id=${encodeURIComponent(o.id)}`}>Assessments</a></td>
             </tr>`)}
           </tbody>

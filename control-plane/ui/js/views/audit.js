@@ -1,14 +1,8 @@
 // Audit log (admins): filter by actor, action, resource and time; each row
 // opens a before/after diff of the resource.
-import { html, useState } from '../lib.js';
-import { useAsync, AsyncView, Badge, fmtTime, Field } from '../lib.js';
+import { html, useState, useEffect } from '../lib.js';
+import { useAsync, useQuery, AsyncView, Badge, fmtTime, fmtNum, Field, toLocalInput, fromLocalInput } from '../lib.js';
 import * as api from '../api.js';
-
-function toIso(local) {
-  if (!local) return undefined;
-  const d = new Date(local);
-  return Number.isNaN(d.getTime()) ? local : d.toISOString();
-}
 
 /** Flattens JSON into { 'a.b[0]': value } for a field-by-field diff. */
 function flatten(v, prefix = '', out = {}) {
@@ -44,17 +38,28 @@ export function Diff({ before, after }) {
   </div>`;
 }
 
+/** The filters, as the API and the URL name them. */
+const AUDIT_FILTERS = ['actor', 'action', 'resource_type', 'resource_id', 'from', 'to'];
+
 export function AuditLog() {
-  const blank = { actor: '', action: '', resource_type: '', resource_id: '', from: '', to: '' };
-  const [f, setF] = useState(blank);
-  const [applied, setApplied] = useState(blank);
-  const [cursors, setCursors] = useState([undefined]);
+  // Filters and page live in the URL (?action=route.create&pages=c1,c2):
+  // a reload or a shared link shows the same rows.
+  const [query, setQuery] = useQuery();
+  const applied = Object.fromEntries(AUDIT_FILTERS.map((k) => [k, query[k] || '']));
+  const appliedKey = JSON.stringify(applied);
+  const draftOf = (a) => ({ ...a, from: toLocalInput(a.from), to: toLocalInput(a.to) });
+  const [f, setF] = useState(() => draftOf(applied));
+  useEffect(() => { setF(draftOf(applied)); }, [appliedKey]);
+  const cursors = [undefined, ...(query.pages || '').split(',').filter(Boolean)];
+  const setCursors = (cs) => setQuery({ pages: cs.filter(Boolean).join(',') });
+  const setApplied = (n) => {
+    const patch = { ...n, from: fromLocalInput(n.from), to: fromLocalInput(n.to), pages: '' };
+    for (const k of ['actor', 'action', 'resource_type', 'resource_id']) patch[k] = (patch[k] || '').trim();
+    setQuery(patch);
+  };
   const [open, setOpen] = useState(null);
   const cursor = cursors[cursors.length - 1];
-  const list = useAsync(() => api.get('/api/v1/audit-log', {
-    actor: applied.actor.trim(), action: applied.action.trim(), resource_type: applied.resource_type.trim(),
-    resource_id: applied.resource_id.trim(), from: toIso(applied.from), to: toIso(applied.to), limit: 50, cursor,
-  }), [JSON.stringify(applied), cursor]);
+  const list = useAsync(() => api.get('/api/v1/audit-log', { ...applied, limit: 50, cursor }), [appliedKey, cursor]);
   const set = (k) => (v) => setF({ ...f, [k]: v });
   const fe = list.error?.fields || {};
   return html`<section aria-labelledby="page-title">
@@ -69,6 +74,7 @@ export function AuditLog() {
       <button type="submit">Apply filters</button>
     </form>
     ${Object.keys(fe).length ? html`<p class="state error" role="alert">Fix the marked filter.</p>` : null}
+    ${list.data && list.data.total != null ? html`<p class="total" role="status" data-total=${list.data.total}><strong>${fmtNum(list.data.total)}${list.data.total_capped ? '+' : ''}</strong> entr${list.data.total === 1 ? 'y matches' : 'ies match'}</p>` : null}
     <${AsyncView} state=${Object.keys(fe).length ? { ...list, error: null, data: { items: [] } } : list} empty="No audit entries match.">${(page) => html`
       <div class="table-scroll" role="region" aria-label="Audit entries (scrollable)" tabindex="0"><table class="data" aria-label="Audit entries">
         <thead><tr><th scope="col">Time</th><th scope="col">Actor</th><th scope="col">Action</th><th scope="col">Resource</th><th scope="col">Outcome</th><th scope="col">Client IP</th><th scope="col"><span class="sr-only">Changes</span></th></tr></thead>

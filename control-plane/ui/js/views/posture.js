@@ -122,7 +122,7 @@ export function PosturePanel({ data, from, to, label, isAdmin, onChange }) {
           ${p.refusals_by_policy.map((r) => html`<li>Handshakes refused under <strong>${r.policy || 'unrecorded policy'}</strong>:
             <${Link} to=${sessionsLink({ ...range, outcome: 'failed', policy: r.policy || undefined })}>${fmtNum(r.refused)}</${Link}></li>`)}
           ${p.refusals_by_route.map((r) => html`<li>Requests refused by route <strong>${r.name || r.route_id}</strong>${r.policy ? ` (${r.policy})` : ''}:
-            <${Link} to="threats?threat_type=tls_policy_violation">${fmtNum(r.refused)}</${Link}></li>`)}
+            <${Link} to=${`threats?threat_type=tls_policy_violation${r.route_id ? `&route_id=${encodeURIComponent(r.route_id)}` : ''}`}>${fmtNum(r.refused)}</${Link}></li>`)}
         </ul>` : html`<p class="state empty">Nothing refused in this range.</p>`}
       </div>
     </div>

@@ -2,18 +2,12 @@
 // status, client IP/CIDR and time; a detail panel with scores and reasons;
 // acknowledge / resolve (operators and admins).
 import { html, useState, useEffect } from '../lib.js';
-import { useAsync, AsyncView, ErrorBox, Badge, fmtTime, navigate, Field, Link, CopyId, toast } from '../lib.js';
+import { useAsync, useQuery, AsyncView, ErrorBox, Badge, fmtTime, fmtNum, navigate, Field, Link, CopyId, toast, toLocalInput, fromLocalInput } from '../lib.js';
 import * as api from '../api.js';
 
 const SEVERITIES = ['', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'];
 const STATUSES = ['', 'open', 'acknowledged', 'resolved'];
 const POLL_MS = 5000;
-
-function toIso(local) {
-  if (!local) return undefined;
-  const d = new Date(local);
-  return Number.isNaN(d.getTime()) ? local : d.toISOString();
-}
 
 function score(x) {
   if (x === null || x === undefined) return '—';
@@ -53,7 +47,7 @@ function Detail({ id, canEdit, onChanged }) {
   return html`<aside class="card" aria-labelledby="threat-title">
     <${AsyncView} state=${t} isEmpty=${() => false}>${({ data: d }) => html`
       <div class="toolbar"><h2 id="threat-title">${d.threat_type} <${Badge} kind=${d.severity}>${d.severity}</${Badge}></h2>
-        <button type="button" class="link" onClick=${() => navigate('threats')}>Close</button></div>
+        <button type="button" class="link" onClick=${() => navigate(`threats${window.location.search}`)}>Close</button></div>
       <dl class="kv">
         <dt>Status</dt><dd><${Badge} kind=${d.status}>${d.status}</${Badge}></dd>
         <dt>Detected</dt><dd>${fmtTime(d.detected_at)}</dd>
@@ -87,21 +81,22 @@ function Detail({ id, canEdit, onChanged }) {
   </aside>`;
 }
 
+/** The list's filters, as the API and the URL name them. */
+const THREAT_FILTERS = ['severity', 'threat_type', 'status', 'client_ip', 'route_id', 'from', 'to'];
+
 export function Threats({ path, canEdit }) {
   const selected = path.split('/')[1] || null;
-  // Filters may arrive in the URL (links from the overview's posture panel).
-  const [f, setF] = useState(() => {
-    const q = new URLSearchParams(window.location.search);
-    const blank = { severity: '', threat_type: '', status: '', client_ip: '', from: '', to: '' };
-    for (const k of ['severity', 'threat_type', 'status', 'client_ip']) if (q.get(k)) blank[k] = q.get(k);
-    return blank;
-  });
-  const [applied, setApplied] = useState(f);
+  // The applied filters live in the URL (reload, back/forward and links
+  // from the overview's posture panel keep them); the form is a draft.
+  const [query, setQuery] = useQuery();
+  const applied = Object.fromEntries(THREAT_FILTERS.map((k) => [k, query[k] || '']));
+  const appliedKey = JSON.stringify(applied);
+  const draftOf = (a) => ({ ...a, from: toLocalInput(a.from), to: toLocalInput(a.to) });
+  const [f, setF] = useState(() => draftOf(applied));
+  useEffect(() => { setF(draftOf(applied)); }, [appliedKey]);
+  const setApplied = (n) => setQuery({ ...n, threat_type: n.threat_type.trim(), client_ip: n.client_ip.trim(), from: fromLocalInput(n.from), to: fromLocalInput(n.to) });
   const [live, setLive] = useState(true);
-  const list = useAsync(() => api.get('/api/v1/threats', {
-    severity: applied.severity, threat_type: applied.threat_type.trim(), status: applied.status,
-    client_ip: applied.client_ip.trim(), from: toIso(applied.from), to: toIso(applied.to), limit: 100,
-  }), [JSON.stringify(applied)], { poll: live ? POLL_MS : 0 });
+  const list = useAsync(() => api.get('/api/v1/threats', { ...applied, limit: 100 }), [appliedKey], { poll: live ? POLL_MS : 0 });
   const set = (k) => (v) => setF({ ...f, [k]: v });
   const submit = (e) => { e.preventDefault(); setApplied(f); };
   const fe = list.error?.fields || {};
@@ -120,6 +115,7 @@ export function Threats({ path, canEdit }) {
       <button type="submit">Apply filters</button>
     </form>
     ${list.error && Object.keys(fe).length ? html`<p class="state error" role="alert">Fix the marked filter.</p>` : null}
+    ${list.data && list.data.total != null ? html`<p class="total" role="status" data-total=${list.data.total}><strong>${fmtNum(list.data.total)}${list.data.total_capped ? '+' : ''}</strong> threat event${list.data.total === 1 ? '' : 's'} match${list.data.total === 1 ? 'es' : ''}${applied.route_id ? html` (route <${CopyId} id=${applied.route_id} label="route filter" />)` : ''}</p>` : null}
     <div class=${selected ? 'split' : ''}>
       <div>
         ${list.error && list.data ? html`<${ErrorBox} error=${list.error} />` : null}
@@ -128,8 +124,8 @@ export function Threats({ path, canEdit }) {
           <div class="table-scroll" role="region" aria-label="Threat events (scrollable)" tabindex="0"><table class="data" aria-label="Threat events">
             <thead><tr><th scope="col">Detected</th><th scope="col">Severity</th><th scope="col">Type</th><th scope="col">Client IP</th><th scope="col">Request</th><th scope="col">Status</th></tr></thead>
             <tbody>${page.items.map((t) => html`<tr class=${`clickable${t.id === selected ? ' selected' : ''}`} data-id=${t.id}
-                onClick=${() => navigate(`threats/${t.id}`)}>
-              <td><${Link} to=${`threats/${t.id}`} onClick=${(e) => e.stopPropagation()}>${fmtTime(t.detected_at)}</${Link}></td>
+                onClick=${() => navigate(`threats/${t.id}${window.location.search}`)}>
+              <td><${Link} to=${`threats/${t.id}${window.location.search}`} onClick=${(e) => e.stopPropagation()}>${fmtTime(t.detected_at)}</${Link}></td>
               <td><${Badge} kind=${t.severity}>${t.severity}</${Badge}></td>
               <td>${t.threat_type}</td>
               <td class="mono">${t.client_ip}</td>
