@@ -123,6 +123,28 @@ export function parseHash(hash) {
   return { path, params: new URLSearchParams(q || '') };
 }
 
+/**
+ * Mirrors a view's filters into the query of the hash (replaceState: no
+ * navigation, no hashchange), so a reload or a shared link shows the same
+ * rows. Empty values are left out.
+ */
+export function useHashParams(values) {
+  useEffect(() => {
+    const { path } = parseHash(window.location.hash);
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(values)) if (v) q.set(k, v);
+    const s = q.toString();
+    const url = `#${path}${s ? `?${s}` : ''}`;
+    if (url !== window.location.hash) history.replaceState(null, '', url);
+  }, [JSON.stringify(values)]);
+}
+
+/** "12 findings match" over every page of a list (its API's `total`). */
+export function Total({ n, noun, plural }) {
+  if (n === undefined || n === null) return null;
+  return html`<p class="total muted" role="status" data-total=${n}><strong>${n.toLocaleString()}</strong> ${n === 1 ? noun : (plural || `${noun}s`)} match${n === 1 ? 'es' : ''}</p>`;
+}
+
 export function go(path) {
   window.location.hash = `#${path}`;
 }

@@ -68,7 +68,7 @@ function Shell({ me, route, onSignOut }) {
   if (path === '/assessments/new') view = html`<${NewAssessment} me=${me} params=${params} />`;
   else if (diff) view = html`<${DiffPage} me=${me} id=${decodeURIComponent(diff[1])} params=${params} />`;
   else if (path === '/trend') view = html`<${TrendPage} me=${me} params=${params} />`;
-  else if (m) view = html`<${AssessmentPage} me=${me} id=${decodeURIComponent(m[1])} />`;
+  else if (m) view = html`<${AssessmentPage} me=${me} id=${decodeURIComponent(m[1])} params=${params} />`;
   else if (path === '/assessments') view = html`<${Assessments} me=${me} params=${params} />`;
   else if (path === '/organizations') view = html`<${Organizations} me=${me} />`;
   else if (path === '/audit') view = html`<${AuditLog} me=${me} params=${params} />`;

@@ -557,3 +557,42 @@ uiTest('qrap: a module that fails to load shows an error with Retry; the dark th
   assert.ok(0.2126 * r + 0.7152 * g + 0.0722 * b < 0.05, `dark background expected, got ${bg}`);
   await expectNoAxeViolations(page, 'the sign-in page');
 });
+
+uiTest('qrap: lists show the total of every page, and the findings filter lives in the URL', async (page) => {
+  const org = await createOrg(unique('Totals '));
+  const op = mintToken('operator', org);
+  // Six assets written here, one of them 3DES (so: six findings, one 3DES).
+  const inventory = [
+    { name: 'gw', algorithm: 'RSA', parameter: '2048', usage: 'key_exchange' },
+    { name: 'vpn', algorithm: '3DES', usage: 'encryption' },
+    { name: 'sign', algorithm: 'ECDSA', parameter: 'P-256', usage: 'signature' },
+    { name: 'kem', algorithm: 'ML-KEM-768', usage: 'key_exchange' },
+    { name: 'disk', algorithm: 'AES-256-GCM', usage: 'encryption' },
+    { name: 'hash', algorithm: 'SHA-256', usage: 'hash' },
+  ];
+  const created = await api('POST', `${config.qrapUrl}/api/v1/assessments`, {
+    token: op, body: { name: unique('totals-'), inventory }, expect: [202],
+  });
+  const id = created.data.id;
+  for (let i = 0; i < 100; i++) {
+    const a = await api('GET', `${config.qrapUrl}/api/v1/assessments/${id}`, { token: op });
+    if (a.data.status === 'completed') break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await signIn(page, op);
+  await page.goto(`${config.qrapUrl}/app/#/assessments/${id}`);
+  await page.locator('p.total[data-total="6"]').waitFor();
+  // A filtered link (as a shared URL would be) shows the filtered total and fills the form.
+  await page.goto(`${config.qrapUrl}/app/#/assessments/${id}?algorithm=3DES`);
+  await page.reload();
+  await page.locator('p.total[data-total="1"]').waitFor();
+  assert.equal(await page.locator('#f-algorithm').inputValue(), '3DES');
+  // Changing a filter writes it to the URL.
+  await page.locator('#f-algorithm').fill('');
+  await page.getByRole('button', { name: 'Apply' }).first().click();
+  await page.locator('#f-severity').selectOption('INFO');
+  await page.waitForFunction(() => window.location.hash.includes('severity=INFO'));
+  // The assessments list of the organization says one.
+  await page.goto(`${config.qrapUrl}/app/#/assessments`);
+  await page.locator('p.total[data-total="1"]').waitFor();
+});

@@ -10,10 +10,9 @@ use shared::auth::{Admin, Principal, RequireRole};
 use shared::error::{FieldError, Problem};
 use shared::ids::{AssessmentId, OrgId};
 use shared::json::{parse_json, parse_query, AppJson, AppQuery};
-use shared::pagination::Page;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{actor, db, page, page_of, parse_id, scope, Reader, Writer};
+use super::{actor, counted_page, db, page, parse_id, scope, Counted, Reader, Writer};
 use crate::domain::inputs::Defaults;
 use crate::domain::inventory::{from_inventory, InventoryAsset};
 use crate::domain::{cbom, json_limits, schema};
@@ -434,13 +433,13 @@ pub async fn create_assessment(
 /// Lists assessments (non-admins: their organization's).
 #[utoipa::path(get, path = "/api/v1/assessments", tag = "assessments",
     params(ListAssessments),
-    responses((status = 200, body = Page<Assessment>), (status = 422, body = Problem)),
+    responses((status = 200, body = Counted<Assessment>), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list_assessments(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Reader>,
     AppQuery(q): AppQuery<ListAssessments>,
-) -> Result<AppJson<Page<Assessment>>, Problem> {
+) -> Result<AppJson<Counted<Assessment>>, Problem> {
     let own = scope(&p)?;
     let (limit, offset) = page(q.limit, q.cursor)?;
     if let Some(s) = &q.status {
@@ -472,7 +471,7 @@ pub async fn list_assessments(
            AND ($3::text IS NULL OR status = $3)
          ORDER BY {order} LIMIT $4 OFFSET $5"
     ))
-    .bind(own)
+    .bind(&own)
     .bind(&q.organization_id)
     .bind(&q.status)
     .bind(i64::from(limit) + 1)
@@ -480,7 +479,18 @@ pub async fn list_assessments(
     .fetch_all(&state.pool)
     .await
     .map_err(db)?;
-    Ok(AppJson(page_of(rows, limit, offset)))
+    let total: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM assessments
+         WHERE ($1::text IS NULL OR organization_id = $1) AND ($2::text IS NULL OR organization_id = $2)
+           AND ($3::text IS NULL OR status = $3)",
+    )
+    .bind(&own)
+    .bind(&q.organization_id)
+    .bind(&q.status)
+    .fetch_one(&state.pool)
+    .await
+    .map_err(db)?;
+    Ok(AppJson(counted_page(rows, limit, offset, total)))
 }
 
 /// Loads an assessment the caller may see, else 404.

@@ -8,10 +8,9 @@ use serde_json::Value;
 use shared::auth::{Admin, RequireRole};
 use shared::error::Problem;
 use shared::json::{AppJson, AppQuery};
-use shared::pagination::Page;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{db, page, page_of, scope, Reader};
+use super::{counted_page, db, page, scope, Counted, Reader};
 use crate::state::AppState;
 
 /// One inconsistency.
@@ -111,13 +110,13 @@ pub struct AuditQuery {
 /// other callers only their organization's.
 #[utoipa::path(get, path = "/api/v1/audit-log", tag = "audit",
     params(AuditQuery),
-    responses((status = 200, body = Page<AuditEntry>), (status = 422, body = Problem)),
+    responses((status = 200, body = Counted<AuditEntry>), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list_audit(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Reader>,
     AppQuery(q): AppQuery<AuditQuery>,
-) -> Result<AppJson<Page<AuditEntry>>, Problem> {
+) -> Result<AppJson<Counted<AuditEntry>>, Problem> {
     let own = scope(&p)?;
     let (limit, offset) = page(q.limit, q.cursor)?;
     for (field, v, max) in [
@@ -140,7 +139,7 @@ pub async fn list_audit(
            AND ($3::text IS NULL OR resource_type = $3) AND ($4::text IS NULL OR resource_id = $4)
          ORDER BY id DESC LIMIT $5 OFFSET $6",
     )
-    .bind(own)
+    .bind(&own)
     .bind(&q.action)
     .bind(&q.resource_type)
     .bind(&q.resource_id)
@@ -149,5 +148,17 @@ pub async fn list_audit(
     .fetch_all(&state.pool)
     .await
     .map_err(db)?;
-    Ok(AppJson(page_of(rows, limit, offset)))
+    let total: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM qrap_audit_log
+         WHERE ($1::text IS NULL OR organization_id = $1) AND ($2::text IS NULL OR action = $2)
+           AND ($3::text IS NULL OR resource_type = $3) AND ($4::text IS NULL OR resource_id = $4)",
+    )
+    .bind(&own)
+    .bind(&q.action)
+    .bind(&q.resource_type)
+    .bind(&q.resource_id)
+    .fetch_one(&state.pool)
+    .await
+    .map_err(db)?;
+    Ok(AppJson(counted_page(rows, limit, offset, total)))
 }

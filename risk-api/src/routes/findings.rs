@@ -6,12 +6,11 @@ use serde::Deserialize;
 use shared::auth::RequireRole;
 use shared::error::Problem;
 use shared::json::{AppJson, AppQuery};
-use shared::pagination::Page;
 use utoipa::IntoParams;
 
 use super::assessments::visible;
 use super::triage::{triaged_cols, triaged_from, FindingView, TriagedRow, TRIAGE_STATES};
-use super::{db, page, page_of, Reader};
+use super::{counted_page, db, page, Counted, Reader};
 use crate::state::AppState;
 
 /// Filters and paging.
@@ -49,6 +48,10 @@ fn one_of(field: &str, v: &Option<String>, allowed: &[&str]) -> Result<(), Probl
 
 /// Loads one page of findings with their triage (`limit + 1` rows, for
 /// the next-page test).
+/// The findings list's filter inside [`triaged_from`] (`$1..$5`).
+const FINDING_FILTER: &str = "assessment_id = $1 AND ($2::text IS NULL OR severity = $2) AND ($3::text IS NULL OR quantum_threat = $3)
+             AND ($4::text IS NULL OR lower(algorithm) = lower($4)) AND ($5::text IS NULL OR policy_status = $5)";
+
 pub async fn query_findings(
     state: &AppState,
     assessment_id: &str,
@@ -97,10 +100,7 @@ pub async fn query_findings(
         "SELECT {} {} WHERE ($6::text IS NULL OR ({}) = $6)
          ORDER BY {order} LIMIT $7 OFFSET $8",
         triaged_cols(),
-        triaged_from(
-            "assessment_id = $1 AND ($2::text IS NULL OR severity = $2) AND ($3::text IS NULL OR quantum_threat = $3)
-             AND ($4::text IS NULL OR lower(algorithm) = lower($4)) AND ($5::text IS NULL OR policy_status = $5)"
-        ),
+        triaged_from(FINDING_FILTER),
         super::triage::EFFECTIVE_STATE
     ))
     .bind(assessment_id)
@@ -120,16 +120,31 @@ pub async fn query_findings(
 /// Findings of an assessment.
 #[utoipa::path(get, path = "/api/v1/assessments/{id}/findings", tag = "findings",
     params(("id" = String, Path, description = "Assessment id"), FindingQuery),
-    responses((status = 200, body = Page<FindingView>), (status = 404, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = Counted<FindingView>), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list_findings(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Reader>,
     Path(id): Path<String>,
     AppQuery(q): AppQuery<FindingQuery>,
-) -> Result<AppJson<Page<FindingView>>, Problem> {
+) -> Result<AppJson<Counted<FindingView>>, Problem> {
     let a = visible(&state, &p, &id).await?;
     let (limit, offset) = page(q.limit, q.cursor.clone())?;
     let rows = query_findings(&state, &a.id, &q, limit, offset).await?;
-    Ok(AppJson(page_of(rows, limit, offset)))
+    // Same filter as the page (validated by query_findings above).
+    let total: i64 = sqlx::query_scalar(&format!(
+        "SELECT count(*) {} WHERE ($6::text IS NULL OR ({}) = $6)",
+        triaged_from(FINDING_FILTER),
+        super::triage::EFFECTIVE_STATE
+    ))
+    .bind(&a.id)
+    .bind(&q.severity)
+    .bind(&q.threat)
+    .bind(&q.algorithm)
+    .bind(&q.policy_status)
+    .bind(&q.triage_state)
+    .fetch_one(&state.pool)
+    .await
+    .map_err(db)?;
+    Ok(AppJson(counted_page(rows, limit, offset, total)))
 }

@@ -9,10 +9,9 @@ use shared::auth::{Admin, RequireRole};
 use shared::error::{FieldError, Problem};
 use shared::ids::OrgId;
 use shared::json::{AppJson, AppQuery};
-use shared::pagination::Page;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{actor, db, page, page_of, parse_id, scope, Reader};
+use super::{actor, counted_page, db, page, parse_id, scope, Counted, Reader};
 use crate::repo::{self, Organization};
 use crate::state::AppState;
 
@@ -124,26 +123,33 @@ pub async fn create_organization(
 /// Lists organizations (non-admins: only their own).
 #[utoipa::path(get, path = "/api/v1/organizations", tag = "organizations",
     params(ListOrganizations),
-    responses((status = 200, body = Page<Organization>)),
+    responses((status = 200, body = Counted<Organization>)),
     security(("bearer" = [])))]
 pub async fn list_organizations(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Reader>,
     AppQuery(q): AppQuery<ListOrganizations>,
-) -> Result<AppJson<Page<Organization>>, Problem> {
+) -> Result<AppJson<Counted<Organization>>, Problem> {
     let org = scope(&p)?;
     let (limit, offset) = page(q.limit, q.cursor)?;
     let rows: Vec<Organization> = sqlx::query_as(&format!(
         "SELECT {COLS} FROM organizations WHERE ($1::text IS NULL OR id = $1)
          ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
     ))
-    .bind(org)
+    .bind(&org)
     .bind(i64::from(limit) + 1)
     .bind(offset)
     .fetch_all(&state.pool)
     .await
     .map_err(db)?;
-    Ok(AppJson(page_of(rows, limit, offset)))
+    let total: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM organizations WHERE ($1::text IS NULL OR id = $1)",
+    )
+    .bind(&org)
+    .fetch_one(&state.pool)
+    .await
+    .map_err(db)?;
+    Ok(AppJson(counted_page(rows, limit, offset, total)))
 }
 
 /// One organization.

@@ -7,7 +7,7 @@ import { html, useEffect, useState } from '../lib.js';
 import * as api from '../api.js';
 import {
   ChartCanvas, Empty, ErrorBox, Loading, SEVERITIES, SEVERITY_COLORS, SeverityBadge, StatusBadge,
-  fmtDate, fmtNum, usePoll, CopyId, toast,
+  fmtDate, fmtNum, usePoll, CopyId, toast, useHashParams, Total,
 } from '../components.js';
 import { FindingDrawer, TRIAGE_LABELS, TRIAGE_STATES, TriageBadge } from './finding.js';
 
@@ -229,11 +229,15 @@ function SortHeader({ label, orders, sort, setSort }) {
   </th>`;
 }
 
-function Findings({ id, me }) {
-  const [filters, setFilters] = useState({ severity: '', threat: '', policy_status: '', algorithm: '', triage_state: '' });
+function Findings({ id, me, params }) {
+  // Filters and sort come from, and go to, the hash's query.
+  const [filters, setFilters] = useState(() => Object.fromEntries(
+    ['severity', 'threat', 'policy_status', 'algorithm', 'triage_state'].map((k) => [k, params?.get(k) || ''])));
   const [open, setOpen] = useState(null);
-  const [algorithmInput, setAlgorithmInput] = useState('');
-  const [sort, setSort] = useState('priority');
+  const [algorithmInput, setAlgorithmInput] = useState(params?.get('algorithm') || '');
+  const [sort, setSort] = useState(params?.get('sort') || 'priority');
+  const [total, setTotal] = useState(null);
+  useHashParams({ ...filters, sort: sort === 'priority' ? '' : sort });
   const [items, setItems] = useState(null);
   const [next, setNext] = useState(null);
   const [error, setError] = useState(null);
@@ -245,6 +249,7 @@ function Findings({ id, me }) {
       const page = await api.get(`/api/v1/assessments/${encodeURIComponent(id)}/findings`, { ...filters, sort, cursor, limit: 100 });
       setItems((prev) => (cursor && prev ? [...prev, ...page.items] : page.items));
       setNext(page.next_cursor);
+      setTotal(page.total);
       setError(null);
     } catch (e) {
       setError(e);
@@ -282,6 +287,7 @@ function Findings({ id, me }) {
         ${Object.entries(SORTS).map(([v, l]) => html`<option value=${v}>${l}</option>`)}
       </select></label>
     </form>
+    <${Total} n=${total} noun="finding" />
     <${ErrorBox} error=${error} onRetry=${() => load(null)} />
     ${loading && !items ? html`<${Loading} what="findings" />` : null}
     ${items && !items.length ? html`<${Empty}>No finding matches these filters.<//>` : null}
@@ -349,7 +355,7 @@ function Reports({ a }) {
   </div>`;
 }
 
-export function AssessmentPage({ me, id }) {
+export function AssessmentPage({ me, id, params }) {
   const [a, setA] = useState(null);
   const [summary, setSummary] = useState(null);
   const [error, setError] = useState(null);
@@ -433,7 +439,7 @@ export function AssessmentPage({ me, id }) {
           <${ThreatChart} s=${summary} />
         </div>
         <p class="links"><a href=${`#/assessments/${encodeURIComponent(a.id)}/diff`} id="compare-link">Compare with an earlier assessment</a>${' · '}<a href=${`#/trend?organization_id=${encodeURIComponent(a.organization_id)}`}>Trend of the organization</a></p>
-        <${Findings} id=${a.id} me=${me} />`
+        <${Findings} id=${a.id} me=${me} params=${params} />`
       : null}
   </section>`;
 }

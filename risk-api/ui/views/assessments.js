@@ -3,7 +3,7 @@
 import { html, useEffect, useState } from '../lib.js';
 import * as api from '../api.js';
 import {
-  Empty, ErrorBox, Field, Loading, StatusBadge, described, fmtNum, go, useLoad, usePoll, When, toast,
+  Empty, ErrorBox, Field, Loading, StatusBadge, described, fmtNum, go, useLoad, usePoll, When, toast, useHashParams, Total,
 } from '../components.js';
 
 const STATUSES = ['pending', 'running', 'completed', 'failed'];
@@ -20,6 +20,7 @@ export function Assessments({ me, params }) {
   const [status, setStatus] = useState(params.get('status') || '');
   const [org, setOrg] = useState(params.get('organization_id') || '');
   const [cursor, setCursor] = useState(null);
+  useHashParams({ status, organization_id: org });
   const orgs = useOrganizations(me);
   const [data, setData] = useState(null);
   const [error, setError] = useState(null);
@@ -65,6 +66,7 @@ export function Assessments({ me, params }) {
           </label>`
         : null}
     </form>
+    <${Total} n=${data?.total} noun="assessment" />
     ${loading && !data ? html`<${Loading} what="assessments" />` : null}
     <${ErrorBox} error=${error} onRetry=${load} />
     ${data && !data.items.length

@@ -1,7 +1,7 @@
 // The audit log (newest first, filterable) and the hash-chain check.
 import { html, useEffect, useState } from '../lib.js';
 import * as api from '../api.js';
-import { Empty, ErrorBox, Loading, When } from '../components.js';
+import { Empty, ErrorBox, Loading, When, useHashParams, Total } from '../components.js';
 
 function Verify({ me }) {
   const [result, setResult] = useState(null);
@@ -42,10 +42,13 @@ function Verify({ me }) {
   </div>`;
 }
 
-export function AuditLog({ me }) {
-  const [action, setAction] = useState('');
-  const [resourceType, setResourceType] = useState('');
-  const [applied, setApplied] = useState({ action: '', resource_type: '' });
+export function AuditLog({ me, params }) {
+  // The applied filter comes from, and goes to, the hash's query.
+  const [action, setAction] = useState(params?.get('action') || '');
+  const [resourceType, setResourceType] = useState(params?.get('resource_type') || '');
+  const [applied, setApplied] = useState({ action: params?.get('action') || '', resource_type: params?.get('resource_type') || '' });
+  const [total, setTotal] = useState(null);
+  useHashParams(applied);
   const [items, setItems] = useState(null);
   const [next, setNext] = useState(null);
   const [error, setError] = useState(null);
@@ -56,6 +59,7 @@ export function AuditLog({ me }) {
       const page = await api.get('/api/v1/audit-log', { ...applied, cursor, limit: 50 });
       setItems((prev) => (cursor && prev ? [...prev, ...page.items] : page.items));
       setNext(page.next_cursor);
+      setTotal(page.total);
       setError(null);
     } catch (e) {
       setError(e);
@@ -81,6 +85,7 @@ export function AuditLog({ me }) {
       </select></label>
       <button type="submit">Apply</button>
     </form>
+    <${Total} n=${total} noun="audit row" />
     <${ErrorBox} error=${error} onRetry=${() => load(null)} />
     ${loading && !items ? html`<${Loading} what="the audit log" />` : null}
     ${items && !items.length ? html`<${Empty}>No audit rows match.<//>` : null}

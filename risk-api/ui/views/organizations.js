@@ -1,7 +1,7 @@
 // Organizations: everyone sees the ones they may see; admins create them.
 import { html, useState } from '../lib.js';
 import * as api from '../api.js';
-import { Empty, ErrorBox, Field, Loading, described, useLoad, CopyId, When, toast } from '../components.js';
+import { Empty, ErrorBox, Field, Loading, described, useLoad, CopyId, When, toast, Total } from '../components.js';
 
 function CreateOrganization({ onCreated }) {
   const [name, setName] = useState('');
@@ -54,6 +54,7 @@ export function Organizations({ me }) {
     ${me.is_admin ? html`<${CreateOrganization} onCreated=${() => list.reload()} />` : null}
     ${list.loading ? html`<${Loading} what="organizations" />` : null}
     <${ErrorBox} error=${list.error} onRetry=${list.reload} />
+    <${Total} n=${list.data?.total} noun="organization" />
     ${list.data && !list.data.items.length
       ? html`<${Empty}>No organizations yet.${me.is_admin ? ' Create the first one above.' : ''}<//>`
       : null}
