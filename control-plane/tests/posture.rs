@@ -383,3 +383,117 @@ async fn audit_log_total_counts_every_page_of_the_filter(pool: PgPool) {
     assert_eq!(page["total"], 3);
     assert_eq!(page["total_capped"], false);
 }
+
+/// Issue 24 item 3 (PQC_ONLY dry run): from the recorded ClientHellos, who
+/// switching a route to PQC_ONLY, or to CNSA 2.0 (ML-KEM-1024 only, per
+/// NSA's CNSA 2.0 algorithm list), would refuse. Figures written out from
+/// the six sessions below.
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn pqc_only_dry_run_counts_who_would_be_refused(pool: PgPool) {
+    let app = common::spawn(pool).await;
+    let gw = register(&app, "gw-dry-run").await;
+    let route = create_route(&app).await;
+    let shop = "shop.example.com";
+    let mut unknown = established(
+        &gw,
+        "192.0.2.60",
+        shop,
+        "X25519",
+        false,
+        &[],
+        &route,
+        "curl",
+        5,
+    );
+    unknown.as_object_mut().unwrap().remove("offered_groups");
+    let batch = json!({"records": [
+        // 1. offers X25519MLKEM768: fine for PQC_ONLY, refused by CNSA 2.0.
+        established(&gw, "203.0.113.7", shop, "X25519MLKEM768", true, &["X25519MLKEM768", "X25519"], &route, "Chrome 131", 50),
+        // 2., 3. classical only: refused by both.
+        established(&gw, "203.0.113.8", shop, "X25519", false, &["X25519", "secp256r1"], &route, "curl", 40),
+        established(&gw, "203.0.113.9", shop, "X25519", false, &["X25519", "secp256r1"], &route, "curl", 30),
+        // 4. like 1, over IPv6.
+        established(&gw, "2001:db8:1:2::5", shop, "X25519MLKEM768", true, &["X25519MLKEM768", "X25519"], &route, "Firefox 133", 20),
+        // 5. offers ML-KEM-1024: fine for both.
+        established(&gw, "198.51.100.30", shop, "X25519MLKEM768", true, &["MLKEM1024", "X25519MLKEM768"], &route, "other", 10),
+        // 6. recorded before offered groups were: counted apart.
+        unknown,
+    ]});
+    let r = app
+        .call_service(Method::POST, "/api/v1/ingest/tls-sessions", Some(&batch))
+        .await;
+    let res: Value = r.json().await.unwrap();
+    assert_eq!(res["inserted"], 6, "{res}");
+    let get = |path: String| {
+        let app = &app;
+        async move {
+            let r = app.call(Method::GET, &path, Some(&app.viewer), None).await;
+            (r.status(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (s, pqc) = get(format!("/api/v1/routes/{route}/pqc-only-impact")).await;
+    assert_eq!(s, 200, "{pqc}");
+    // PQC_ONLY: 5 sessions from 5 addresses; 2 and 3 refused → 2/5.
+    assert_eq!(pqc["mode"], "PQC_ONLY");
+    assert_eq!(
+        (pqc["sessions"].as_i64(), pqc["clients"].as_i64()),
+        (Some(5), Some(5))
+    );
+    assert_eq!(pqc["would_refuse_sessions"], 2);
+    assert_eq!(pqc["would_refuse_clients"], 2);
+    assert_eq!(pqc["session_share"], 0.4);
+    assert_eq!(pqc["client_share"], 0.4);
+    assert_eq!(pqc["unknown_sessions"], 1);
+    assert_eq!(
+        pqc["by_client_family"],
+        json!([{"client_family": "curl", "client_prefix": null, "offered_groups": null, "sessions": 2, "clients": 2}])
+    );
+    assert_eq!(
+        pqc["top_offenders"],
+        json!([{"client_family": "curl", "client_prefix": "203.0.113.0/24", "offered_groups": ["X25519", "secp256r1"], "sessions": 2, "clients": 2}])
+    );
+    // CNSA 2.0: only session 5 offers ML-KEM-1024 → 4/5 refused.
+    let (_, cnsa) = get(format!("/api/v1/routes/{route}/pqc-only-impact?mode=CNSA2")).await;
+    assert_eq!(cnsa["would_refuse_sessions"], 4, "{cnsa}");
+    assert_eq!(cnsa["session_share"], 0.8);
+    let families: Vec<(&str, i64)> = cnsa["by_client_family"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["client_family"].as_str().unwrap(),
+                r["sessions"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        families,
+        [("curl", 2), ("Chrome 131", 1), ("Firefox 133", 1)]
+    );
+    // The per-host form gives the same for this SNI, nothing for another.
+    let (_, by_sni) = get(format!("/api/v1/tls-sessions/pqc-only-impact?sni={shop}")).await;
+    assert_eq!(by_sni["would_refuse_sessions"], 2);
+    let (_, other) = get("/api/v1/tls-sessions/pqc-only-impact?sni=other.example.com".into()).await;
+    assert_eq!(other["sessions"], 0);
+    assert_eq!(other["session_share"], Value::Null);
+    // Bad input, unknown route.
+    let r = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/routes/{route}/pqc-only-impact?mode=SOMETIMES"),
+            Some(&app.viewer),
+            None,
+        )
+        .await;
+    assert_field_error(r, "mode").await;
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/routes/rt_00000000000000000000000000000000/pqc-only-impact",
+            Some(&app.viewer),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 404);
+}

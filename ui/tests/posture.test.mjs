@@ -171,6 +171,23 @@ uiTest('posture: curl (classical) is listed with its offered groups, Chromium (X
   assert.equal(url.searchParams.get('client_ip'), '203.0.113.0/24');
   assert.equal(url.searchParams.get('pqc'), 'false');
 
+  // The route's PQC_ONLY dry run, beside its policy control (issue 24 item
+  // 3): curl offered no post-quantum group, so its sessions would be
+  // refused; Chromium offered X25519MLKEM768, so it would not. Under CNSA
+  // 2.0 (ML-KEM-1024 only) neither passes: Chromium does not offer
+  // ML-KEM-1024 by default.
+  await page.goto(`${config.qsgwUrl}/admin/routes`);
+  await page.getByRole('button', { name: `Edit route ${route.name}` }).click();
+  const pqcLine = page.locator('[data-impact="PQC_ONLY"]');
+  await pqcLine.waitFor();
+  const m = /would refuse (\d+) of (\d+) sessions/.exec(await pqcLine.innerText());
+  assert.ok(m, await pqcLine.innerText());
+  const [refused, total] = [Number(m[1]), Number(m[2])];
+  assert.ok(refused >= 3 && total > refused, `PQC_ONLY: ${refused} of ${total}`);
+  assert.match(await pqcLine.innerText(), /curl/);
+  const cnsa = /would refuse (\d+) of (\d+) sessions/.exec(await page.locator('[data-impact="CNSA2"]').innerText());
+  assert.ok(cnsa && cnsa[1] === cnsa[2], `CNSA 2.0 refuses every session here: ${cnsa}`);
+
   // Reset the target so other tests see the default.
   await api('PUT', `${config.qsgwUrl}/api/v1/posture/settings`, { token, body: { pqc_share_target: null } });
 }, {

@@ -25,6 +25,11 @@ use crate::state::AppState;
 /// Rows in each top list.
 const TOP: i64 = 10;
 
+/// Groups carrying ML-KEM-1024, the only key establishment CNSA 2.0
+/// admits (NSA CNSA 2.0 algorithms, 2022): MLKEM1024 (IANA 0x0202) and the
+/// hybrid SecP384r1MLKEM1024 (0x11ED).
+const CNSA2_GROUPS: &[&str] = &["MLKEM1024", "0x11ed"];
+
 /// Post-quantum groups as the gateway names offered groups: its names for
 /// the ones it knows, `0x` + code point for the rest. From IANA's TLS
 /// Supported Groups registry: SecP256r1MLKEM768 0x11EB, X25519MLKEM768
@@ -44,6 +49,8 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(posture))
         .routes(routes!(get_settings, put_settings))
+        .routes(routes!(route_pqc_only_impact))
+        .routes(routes!(pqc_only_impact))
 }
 
 /// Parameters of `GET /api/v1/tls-sessions/posture`.
@@ -339,4 +346,195 @@ pub async fn put_settings(
     .map_err(Problem::internal)?;
     tx.commit().await.map_err(Problem::internal)?;
     Ok(AppJson(body))
+}
+
+/// Parameters of the PQC-only dry run.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImpactParams {
+    /// Window start (default: 7 days before `to`).
+    pub from: Option<DateTime<Utc>>,
+    /// Window end (default: now).
+    pub to: Option<DateTime<Utc>>,
+    /// `PQC_ONLY` (default: a client must offer any post-quantum group) or
+    /// `CNSA2` (it must offer ML-KEM-1024).
+    pub mode: Option<String>,
+    /// Only sessions with this SNI (`-`: none) — the per-host dry run.
+    pub sni: Option<String>,
+    /// Only sessions whose first request went to this route (`rt_…`).
+    pub route_id: Option<String>,
+}
+
+/// One group of would-be-refused sessions.
+#[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct ImpactRow {
+    /// Client family (`curl`, `Chrome 131`, …; null: none recorded).
+    pub client_family: Option<String>,
+    /// Client address prefix (/24 or /48); only in `top_offenders`.
+    pub client_prefix: Option<String>,
+    /// Groups offered; only in `top_offenders`.
+    pub offered_groups: Option<Vec<String>>,
+    /// Sessions that would be refused.
+    pub sessions: i64,
+    /// Distinct client addresses among them.
+    pub clients: i64,
+}
+
+/// What switching to `mode` would refuse, from the ClientHellos recorded in
+/// the window. Counts are TLS sessions (connections) and distinct client
+/// addresses; requests per connection are not recorded.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PqcOnlyImpact {
+    /// `PQC_ONLY` or `CNSA2`.
+    pub mode: String,
+    /// Window start.
+    pub from: DateTime<Utc>,
+    /// Window end.
+    pub to: DateTime<Utc>,
+    /// Sessions in the scope whose offered groups were recorded.
+    pub sessions: i64,
+    /// Distinct client addresses among them.
+    pub clients: i64,
+    /// Sessions whose client offered no acceptable group.
+    pub would_refuse_sessions: i64,
+    /// Distinct client addresses among those.
+    pub would_refuse_clients: i64,
+    /// would_refuse_sessions / sessions (null: no session).
+    pub session_share: Option<f64>,
+    /// would_refuse_clients / clients (null: no client).
+    pub client_share: Option<f64>,
+    /// Sessions in the scope without recorded offered groups (before the
+    /// gateways recorded them): not counted above.
+    pub unknown_sessions: i64,
+    /// Would-be-refused sessions per client family, most first.
+    pub by_client_family: Vec<ImpactRow>,
+    /// The largest groups of would-be-refused sessions (prefix, family,
+    /// offered groups), most first.
+    pub top_offenders: Vec<ImpactRow>,
+}
+
+/// PQC_ONLY (or CNSA 2.0) dry run for a route: who would be refused.
+#[utoipa::path(get, path = "/api/v1/routes/{id}/pqc-only-impact", tag = "tls-sessions",
+    params(("id" = String, Path, description = "rt_…"), ImpactParams),
+    security(("bearer" = [])),
+    responses((status = 200, body = PqcOnlyImpact), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn route_pqc_only_impact(
+    role: RequireRole<Viewer>,
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    AppQuery(mut p): AppQuery<ImpactParams>,
+) -> Result<AppJson<PqcOnlyImpact>, Problem> {
+    let id = super::path_id(&id, shared::ids::RouteId::parse)?;
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM routes WHERE id = $1)")
+        .bind(id.as_str())
+        .fetch_one(&state.pool)
+        .await
+        .map_err(Problem::internal)?;
+    if !exists {
+        return Err(Problem::not_found("no such route"));
+    }
+    p.route_id = Some(id.to_string());
+    pqc_only_impact(role, State(state), AppQuery(p)).await
+}
+
+/// PQC_ONLY (or CNSA 2.0) dry run over any scope (all, one SNI, one route).
+#[utoipa::path(get, path = "/api/v1/tls-sessions/pqc-only-impact", tag = "tls-sessions", params(ImpactParams),
+    security(("bearer" = [])),
+    responses((status = 200, body = PqcOnlyImpact), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn pqc_only_impact(
+    _: RequireRole<Viewer>,
+    State(state): State<AppState>,
+    AppQuery(p): AppQuery<ImpactParams>,
+) -> Result<AppJson<PqcOnlyImpact>, Problem> {
+    let mode = p.mode.unwrap_or_else(|| "PQC_ONLY".to_owned());
+    let accepted: &[&str] = match mode.as_str() {
+        "PQC_ONLY" => PQ_GROUPS,
+        "CNSA2" => CNSA2_GROUPS,
+        _ => return Err(Problem::invalid_field("mode", "must be PQC_ONLY or CNSA2")),
+    };
+    if p.route_id
+        .as_deref()
+        .is_some_and(|r| shared::ids::RouteId::parse(r).is_err())
+    {
+        return Err(Problem::invalid_field("route_id", "must be an rt_ id"));
+    }
+    if p.sni
+        .as_deref()
+        .is_some_and(|v| v.is_empty() || v.len() > 253)
+    {
+        return Err(Problem::invalid_field("sni", "must be 1 to 253 characters"));
+    }
+    let to = p.to.unwrap_or_else(Utc::now);
+    let from = p.from.unwrap_or(to - chrono::Duration::days(7));
+    let window = super::stats_window(Some(from), Some(to), Some("hour"))?;
+    let (from, to) = (window.from, window.to);
+    // $1 from, $2 to, $3 route, $4 sni ('-' = none), $5 accepted groups.
+    const SCOPE: &str = "established_at >= $1 AND established_at < $2 AND outcome = 'established'
+        AND ($3::text IS NULL OR route_id = $3)
+        AND ($4::text IS NULL OR sni IS NOT DISTINCT FROM NULLIF($4, '-'))";
+    let pool = &state.pool;
+    let (sessions, clients, refuse_sessions, refuse_clients, unknown): (i64, i64, i64, i64, i64) =
+        sqlx::query_as(&format!(
+            "SELECT count(*) FILTER (WHERE offered_groups IS NOT NULL),
+                    count(DISTINCT client_ip) FILTER (WHERE offered_groups IS NOT NULL),
+                    count(*) FILTER (WHERE offered_groups IS NOT NULL AND NOT offered_groups && $5::text[]),
+                    count(DISTINCT client_ip) FILTER (WHERE offered_groups IS NOT NULL AND NOT offered_groups && $5::text[]),
+                    count(*) FILTER (WHERE offered_groups IS NULL)
+             FROM tls_sessions WHERE {SCOPE}"
+        ))
+        .bind(from)
+        .bind(to)
+        .bind(&p.route_id)
+        .bind(&p.sni)
+        .bind(accepted)
+        .fetch_one(pool)
+        .await
+        .map_err(Problem::internal)?;
+    let by_client_family: Vec<ImpactRow> = sqlx::query_as(&format!(
+        "SELECT client_family, NULL::text AS client_prefix, NULL::text[] AS offered_groups,
+                count(*) AS sessions, count(DISTINCT client_ip) AS clients
+         FROM tls_sessions WHERE {SCOPE} AND offered_groups IS NOT NULL AND NOT offered_groups && $5::text[]
+         GROUP BY client_family ORDER BY count(*) DESC, client_family NULLS LAST LIMIT $6"
+    ))
+    .bind(from)
+    .bind(to)
+    .bind(&p.route_id)
+    .bind(&p.sni)
+    .bind(accepted)
+    .bind(TOP)
+    .fetch_all(pool)
+    .await
+    .map_err(Problem::internal)?;
+    let top_offenders: Vec<ImpactRow> = sqlx::query_as(&format!(
+        "SELECT client_family,
+                network(set_masklen(client_ip, CASE WHEN family(client_ip) = 4 THEN 24 ELSE 48 END))::text AS client_prefix,
+                offered_groups, count(*) AS sessions, count(DISTINCT client_ip) AS clients
+         FROM tls_sessions WHERE {SCOPE} AND offered_groups IS NOT NULL AND NOT offered_groups && $5::text[]
+         GROUP BY 1, 2, offered_groups ORDER BY count(*) DESC, 2 LIMIT $6"
+    ))
+    .bind(from)
+    .bind(to)
+    .bind(&p.route_id)
+    .bind(&p.sni)
+    .bind(accepted)
+    .bind(TOP)
+    .fetch_all(pool)
+    .await
+    .map_err(Problem::internal)?;
+    #[allow(clippy::cast_precision_loss)] // counts far below 2^52
+    let share = |part: i64, whole: i64| (whole > 0).then(|| part as f64 / whole as f64);
+    Ok(AppJson(PqcOnlyImpact {
+        mode,
+        from,
+        to,
+        sessions,
+        clients,
+        would_refuse_sessions: refuse_sessions,
+        would_refuse_clients: refuse_clients,
+        session_share: share(refuse_sessions, sessions),
+        client_share: share(refuse_clients, clients),
+        unknown_sessions: unknown,
+        by_client_family,
+        top_offenders,
+    }))
 }

@@ -2,7 +2,7 @@
 // field errors beside the fields, a confirm step for deletes, and
 // optimistic-concurrency (If-Match) conflicts explained.
 import { html, useState, useMemo } from '../lib.js';
-import { useAsync, AsyncView, ErrorBox, Field, Confirm, Badge, fmtTime, Loading, CopyId, toast } from '../lib.js';
+import { useAsync, AsyncView, ErrorBox, Field, Confirm, Badge, fmtTime, fmtPct, Loading, CopyId, toast } from '../lib.js';
 import * as api from '../api.js';
 
 const LB = ['round_robin', 'least_conn', 'weighted'];
@@ -241,6 +241,25 @@ function formToRoute(f) {
   return body;
 }
 
+/**
+ * The PQC_ONLY (and CNSA 2.0) dry run beside a route's policy control:
+ * from the ClientHellos the gateways recorded for this route over the last
+ * 7 days, how many sessions and clients offered no acceptable group and
+ * would be refused, and which client families they are.
+ */
+function PqcImpact({ routeId }) {
+  const q = useAsync(() => Promise.all(['PQC_ONLY', 'CNSA2'].map((mode) => api.get(`/api/v1/routes/${routeId}/pqc-only-impact`, { mode }))), [routeId]);
+  if (q.error) return html`<${ErrorBox} error=${q.error} retry=${q.reload} />`;
+  if (!q.data) return html`<p class="muted"><small>Dry run: loading…</small></p>`;
+  const line = (d, what) => (d.sessions
+    ? html`<li data-impact=${d.mode}><strong>${what}</strong> would refuse ${d.would_refuse_sessions} of ${d.sessions} sessions (${fmtPct(d.session_share)}) from ${d.would_refuse_clients} of ${d.clients} clients${d.by_client_family.length ? html`: ${d.by_client_family.slice(0, 3).map((r) => `${r.client_family || 'no request'} (${r.sessions})`).join(', ')}` : ''}.</li>`
+    : html`<li data-impact=${d.mode}><strong>${what}</strong>: no recorded sessions on this route yet.</li>`);
+  return html`<div class="dry-run" aria-label="PQC-only dry run">
+    <p class="muted"><small>Dry run over the last 7 days of recorded handshakes:</small></p>
+    <ul class="plain">${line(q.data[0], 'PQC_ONLY')}${line(q.data[1], 'CNSA 2.0 (ML-KEM-1024)')}</ul>
+  </div>`;
+}
+
 function RouteForm({ initial, etag, id, upstreams, onDone, onCancel, onReload }) {
   const [f, setF] = useState(initial);
   const [busy, setBusy] = useState(false);
@@ -280,6 +299,7 @@ function RouteForm({ initial, etag, id, upstreams, onDone, onCancel, onReload })
       <${Field} label="TLS policy" name="tls_policy" error=${fe.tls_policy}>${(a) => html`
         <select ...${a} value=${f.tls_policy} onChange=${(e) => set('tls_policy')(e.target.value)}>
           ${TLS.map((p) => html`<option value=${p}>${p || 'gateway default'}</option>`)}</select>`}</${Field}>
+      ${id ? html`<${PqcImpact} routeId=${id} />` : null}
       <${Field} label="Inspection" name="inspection" error=${fe.inspection}>${(a) => html`
         <select ...${a} value=${f.inspection} onChange=${(e) => set('inspection')(e.target.value)}>
           ${INSPECTION.map((p) => html`<option value=${p}>${p}</option>`)}</select>`}</${Field}>
