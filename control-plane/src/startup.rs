@@ -192,6 +192,7 @@ pub fn api(state: AppState) -> OpenApiRouter {
         .merge(routes::ingest::router())
         .merge(routes::tls_sessions::router())
         .merge(routes::posture::router())
+        .merge(routes::cbom::router())
         .merge(routes::threats::router())
         .merge(routes::audit_log::router())
         .merge(routes::webhooks::router())

@@ -2,6 +2,7 @@
 
 pub mod audit_log;
 pub mod auth;
+pub mod cbom;
 pub mod config;
 pub mod gateways;
 pub mod ingest;
