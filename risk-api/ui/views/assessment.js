@@ -108,7 +108,7 @@ function Lanes({ s }) {
         <strong>${lanes[k] || 0}</strong> ${title} <small class="muted">(${what})</small></li>`)}
     </ul>
     <p class="muted">${s.distinct_asset_count ?? '–'} distinct assets in ${s.asset_count} rows.
-      Scored with ${defaultsText(s.defaults) || 'the ML engine’s defaults'}${s.crqc_timelines_version ? ` (CRQC timelines ${s.crqc_timelines_version})` : ''}.
+      Scored with ${defaultsText(s.defaults) || 'the ML engine’s defaults'}${s.crqc_timelines_version ? ` (CRQC timelines ${s.crqc_timelines_version})` : ''}.${' '}
       ${s.rank_depends_on_band ? `${s.rank_depends_on_band} finding${s.rank_depends_on_band === 1 ? '' : 's'} would rank differently under another CRQC timeline band.` : 'Every priority rank holds under all CRQC timeline bands.'}</p>
   </div>`;
 }
