@@ -306,24 +306,10 @@ pub fn create_admin_command(config: Config) -> std::process::ExitCode {
             "is required by create-admin (with QSGW_ADMIN_PASSWORD)",
         ));
     };
-    shared::server::install_crypto_provider();
-    let rt = match shared::server::runtime(Some(1), None) {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let result = rt.block_on(async {
-        let pool = shared::db::pool(config.database.clone(), &config.pool);
-        shared::db::wait_until_reachable(&pool, config.startup_timeout)
-            .await
-            .context("database (QSGW_DATABASE_URL) is not reachable")?;
-        shared::db::migrate(&pool, &crate::MIGRATOR)
-            .await
-            .context("applying migrations/qsgw failed")?;
-        let outcome = bootstrap::create_admin(&pool, &email, &password, false).await?;
-        let check = bootstrap::check_login(&pool, &email, &password).await?;
+    let (e, pw) = (&email, &password);
+    let result = on_migrated_database(&config, |pool| async move {
+        let outcome = bootstrap::create_admin(&pool, e, pw, false).await?;
+        let check = bootstrap::check_login(&pool, e, pw).await?;
         anyhow::Ok((outcome, check))
     });
     match result {
@@ -343,6 +329,27 @@ pub fn create_admin_command(config: Config) -> std::process::ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Runs `work` on the migrated database of `config` in a one-thread
+/// runtime: what the one-shot admin subcommands share.
+fn on_migrated_database<T, F, Fut>(config: &Config, work: F) -> anyhow::Result<T>
+where
+    F: FnOnce(sqlx::PgPool) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<T>>,
+{
+    shared::server::install_crypto_provider();
+    let rt = shared::server::runtime(Some(1), None).context("cannot start the async runtime")?;
+    rt.block_on(async {
+        let pool = shared::db::pool(config.database.clone(), &config.pool);
+        shared::db::wait_until_reachable(&pool, config.startup_timeout)
+            .await
+            .context("database (QSGW_DATABASE_URL) is not reachable")?;
+        shared::db::migrate(&pool, &crate::MIGRATOR)
+            .await
+            .context("applying migrations/qsgw failed")?;
+        work(pool).await
+    })
 }
 
 /// What an operator is told about a login that was not created now.
@@ -373,24 +380,10 @@ pub fn reset_password_command(config: Config, enable: bool) -> std::process::Exi
             "is required by reset-password (with QSGW_ADMIN_PASSWORD)",
         ));
     };
-    shared::server::install_crypto_provider();
-    let rt = match shared::server::runtime(Some(1), None) {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let result = rt.block_on(async {
-        let pool = shared::db::pool(config.database.clone(), &config.pool);
-        shared::db::wait_until_reachable(&pool, config.startup_timeout)
-            .await
-            .context("database (QSGW_DATABASE_URL) is not reachable")?;
-        shared::db::migrate(&pool, &crate::MIGRATOR)
-            .await
-            .context("applying migrations/qsgw failed")?;
-        let (id, disabled) = bootstrap::reset_password(&pool, &email, &password, enable).await?;
-        let check = bootstrap::check_login(&pool, &email, &password).await?;
+    let (e, pw) = (&email, &password);
+    let result = on_migrated_database(&config, |pool| async move {
+        let (id, disabled) = bootstrap::reset_password(&pool, e, pw, enable).await?;
+        let check = bootstrap::check_login(&pool, e, pw).await?;
         anyhow::Ok((id, disabled, check))
     });
     match result {

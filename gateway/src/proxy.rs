@@ -381,7 +381,7 @@ impl Proxy {
         let table = self.live.table();
         let resolved = self.resolve(&table, &req);
         let client = self.client(req.headers(), conn);
-        if let Some(pending) = &conn.session {
+        if let Some(pending) = conn.session.as_ref().filter(|p| p.is_pending()) {
             let route = resolved.as_ref().ok().map(|r| &*r.entry.metrics.id);
             let ua = req
                 .headers()

@@ -108,6 +108,12 @@ impl PendingSession {
         }
     }
 
+    /// Whether the record still waits for its first request (one atomic
+    /// load: every later request on the connection skips the rest).
+    pub fn is_pending(&self) -> bool {
+        !self.sent.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Completes the record with the first request's client address (the
     /// one behind a trusted proxy, where there is one), route and user
     /// agent, and queues it; later calls do nothing.

@@ -79,7 +79,32 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+/// A page with the number of rows its filter matches over every page,
+/// counted up to a cap (one row past it says "more than"), so a page never
+/// costs a full count of a table that keeps growing.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CountedPage<T> {
+    /// The items of this page.
+    pub items: Vec<T>,
+    /// Cursor of the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+    /// Rows matching the filter (all pages), at most the cap.
+    pub total: i64,
+    /// More than `total` rows match (`total` stopped at the cap).
+    pub total_capped: bool,
+}
+
 impl<T> Page<T> {
+    /// This page with `counted` matching rows (counted up to `cap + 1`).
+    pub fn with_total(self, counted: i64, cap: i64) -> CountedPage<T> {
+        CountedPage {
+            items: self.items,
+            next_cursor: self.next_cursor,
+            total: counted.min(cap),
+            total_capped: counted > cap,
+        }
+    }
+
     /// Builds a page from rows fetched with `LIMIT limit + 1`: the extra row,
     /// if present, proves there is a next page and is dropped.
     pub fn from_overfetch<C, F>(mut rows: Vec<T>, limit: u32, cursor_of: F) -> Self

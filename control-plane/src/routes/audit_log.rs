@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use shared::auth::{Admin, RequireRole};
 use shared::error::Problem;
 use shared::json::{AppJson, AppQuery};
-use shared::pagination::{decode_cursor, Page, PageParams};
+use shared::pagination::{decode_cursor, CountedPage, Page, PageParams};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -72,12 +72,12 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// List audit rows, newest first.
 #[utoipa::path(get, path = "/api/v1/audit-log", tag = "audit", params(AuditFilter),
     security(("bearer" = [])),
-    responses((status = 200, body = AuditPage), (status = 403, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = CountedPage<AuditRow>), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_audit(
     _: RequireRole<Admin>,
     State(state): State<AppState>,
     AppQuery(f): AppQuery<AuditFilter>,
-) -> Result<AppJson<AuditPage>, Problem> {
+) -> Result<AppJson<CountedPage<AuditRow>>, Problem> {
     let limit = PageParams {
         limit: f.limit,
         cursor: None,
@@ -134,13 +134,10 @@ pub async fn list_audit(
     .fetch_one(&state.pool)
     .await
     .map_err(Problem::internal)?;
-    let page = Page::from_overfetch(rows, limit, |r| r.id);
-    Ok(AppJson(AuditPage {
-        items: page.items,
-        next_cursor: page.next_cursor,
-        total: counted.min(super::tls_sessions::TOTAL_CAP),
-        total_capped: counted > super::tls_sessions::TOTAL_CAP,
-    }))
+    Ok(AppJson(
+        Page::from_overfetch(rows, limit, |r| r.id)
+            .with_total(counted, super::tls_sessions::TOTAL_CAP),
+    ))
 }
 
 /// The filter of `GET /api/v1/audit-log` (`$1..$6`), shared by the page and
@@ -151,16 +148,3 @@ const AUDIT_WHERE: &str = "($1::text IS NULL OR actor = $1)
            AND ($4::text IS NULL OR resource_id = $4)
            AND ($5::timestamptz IS NULL OR occurred_at >= $5)
            AND ($6::timestamptz IS NULL OR occurred_at < $6)";
-
-/// One page of audit rows with the total of every page.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct AuditPage {
-    /// The rows of this page, newest first.
-    pub items: Vec<AuditRow>,
-    /// Cursor of the next (older) page; `null` on the last page.
-    pub next_cursor: Option<String>,
-    /// Rows matching the filter (all pages), at most 100,000.
-    pub total: i64,
-    /// More than `total` rows match.
-    pub total_capped: bool,
-}

@@ -7,7 +7,7 @@ use shared::auth::{Operator, RequireRole, Viewer};
 use shared::error::Problem;
 use shared::ids::{RouteId, ThreatId};
 use shared::json::{AppJson, AppQuery};
-use shared::pagination::{decode_cursor, Page, PageParams};
+use shared::pagination::{decode_cursor, CountedPage, Page, PageParams};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -299,12 +299,12 @@ pub fn parse_cidr(field: &str, s: &str) -> Result<String, Problem> {
 /// List threat events, newest first, filtered.
 #[utoipa::path(get, path = "/api/v1/threats", tag = "threats", params(ThreatFilter),
     security(("bearer" = [])),
-    responses((status = 200, body = ThreatPage), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = CountedPage<ThreatEvent>), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_threats(
     _: RequireRole<Viewer>,
     State(state): State<AppState>,
     AppQuery(f): AppQuery<ThreatFilter>,
-) -> Result<AppJson<ThreatPage>, Problem> {
+) -> Result<AppJson<CountedPage<ThreatEvent>>, Problem> {
     let limit = PageParams {
         limit: f.limit,
         cursor: None,
@@ -384,13 +384,10 @@ pub async fn list_threats(
     .fetch_one(&state.pool)
     .await
     .map_err(Problem::internal)?;
-    let page = Page::from_overfetch(rows, limit, |t| (t.detected_at, t.id.clone()));
-    Ok(AppJson(ThreatPage {
-        items: page.items,
-        next_cursor: page.next_cursor,
-        total: counted.min(super::tls_sessions::TOTAL_CAP),
-        total_capped: counted > super::tls_sessions::TOTAL_CAP,
-    }))
+    Ok(AppJson(
+        Page::from_overfetch(rows, limit, |t| (t.detected_at, t.id.clone()))
+            .with_total(counted, super::tls_sessions::TOTAL_CAP),
+    ))
 }
 
 /// The filter of `GET /api/v1/threats` (`$1..$7`), shared by the page and
@@ -402,19 +399,6 @@ const THREAT_WHERE: &str = "($1::text IS NULL OR severity = $1)
            AND ($5::text IS NULL OR route_id = $5)
            AND ($6::timestamptz IS NULL OR detected_at >= $6)
            AND ($7::timestamptz IS NULL OR detected_at < $7)";
-
-/// One page of threat events with the total of every page.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ThreatPage {
-    /// The events of this page, newest first.
-    pub items: Vec<ThreatEvent>,
-    /// Cursor of the next (older) page; `null` on the last page.
-    pub next_cursor: Option<String>,
-    /// Events matching the filter (all pages), at most 100,000.
-    pub total: i64,
-    /// More than `total` events match.
-    pub total_capped: bool,
-}
 
 /// Read a threat event.
 #[utoipa::path(get, path = "/api/v1/threats/{id}", tag = "threats", params(("id" = String, Path, description = "thr_…")),

@@ -14,7 +14,7 @@ use shared::auth::{RequireRole, Viewer};
 use shared::error::Problem;
 use shared::ids::GatewayId;
 use shared::json::{AppJson, AppQuery};
-use shared::pagination::{decode_cursor, Page, PageParams};
+use shared::pagination::{decode_cursor, CountedPage, Page, PageParams};
 use tokio::sync::mpsc;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -336,19 +336,6 @@ pub const MAX_EXPORT_ROWS: i64 = 100_000;
 /// connection only for its own query, so a slow download holds none.
 const EXPORT_CHUNK_ROWS: i64 = 5_000;
 
-/// A page of TLS sessions with the number of sessions matching the filter.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct TlsSessionPage {
-    /// The sessions of this page, newest first.
-    pub items: Vec<TlsSession>,
-    /// Cursor of the next (older) page; `null` on the last page.
-    pub next_cursor: Option<String>,
-    /// Sessions matching the filter (all pages), at most [`TOTAL_CAP`].
-    pub total: i64,
-    /// More than `total` sessions match (`total` stopped at 100,000).
-    pub total_capped: bool,
-}
-
 /// Sessions sharing one value of the grouping key.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TlsGroup {
@@ -513,12 +500,12 @@ const COLUMNS: &str =
 /// List TLS sessions, newest first, filtered, with the number matching.
 #[utoipa::path(get, path = "/api/v1/tls-sessions", tag = "tls-sessions", params(TlsFilter),
     security(("bearer" = [])),
-    responses((status = 200, body = TlsSessionPage), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = CountedPage<TlsSession>), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_tls_sessions(
     _: RequireRole<Viewer>,
     State(state): State<AppState>,
     AppQuery(f): AppQuery<TlsFilter>,
-) -> Result<AppJson<TlsSessionPage>, Problem> {
+) -> Result<AppJson<CountedPage<TlsSession>>, Problem> {
     let limit = PageParams {
         limit: f.limit,
         cursor: None,
@@ -546,13 +533,10 @@ pub async fn list_tls_sessions(
         .await
         .map_err(Problem::internal)?;
     let counted = count(&state, &sel).await?;
-    let page = Page::from_overfetch(rows, limit, |t| (t.established_at, t.id.clone()));
-    Ok(AppJson(TlsSessionPage {
-        items: page.items,
-        next_cursor: page.next_cursor,
-        total: counted.min(TOTAL_CAP),
-        total_capped: counted > TOTAL_CAP,
-    }))
+    Ok(AppJson(
+        Page::from_overfetch(rows, limit, |t| (t.established_at, t.id.clone()))
+            .with_total(counted, TOTAL_CAP),
+    ))
 }
 
 /// Sessions matching `sel`, counted up to `TOTAL_CAP + 1`.

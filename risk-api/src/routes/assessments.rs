@@ -12,10 +12,11 @@ use shared::ids::{AssessmentId, OrgId};
 use shared::json::{parse_json, parse_query, AppJson, AppQuery};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{actor, counted_page, db, page, parse_id, scope, Counted, Reader, Writer};
+use super::{actor, counted_page, db, page, parse_id, scope, Reader, Writer};
 use crate::domain::inputs::Defaults;
 use crate::domain::inventory::{from_inventory, InventoryAsset};
 use crate::domain::{cbom, json_limits, schema};
+use shared::pagination::CountedPage;
 
 /// Schema violations reported (or skipped) per upload.
 const MAX_SCHEMA_ISSUES: usize = 100;
@@ -433,13 +434,13 @@ pub async fn create_assessment(
 /// Lists assessments (non-admins: their organization's).
 #[utoipa::path(get, path = "/api/v1/assessments", tag = "assessments",
     params(ListAssessments),
-    responses((status = 200, body = Counted<Assessment>), (status = 422, body = Problem)),
+    responses((status = 200, body = CountedPage<Assessment>), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list_assessments(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Reader>,
     AppQuery(q): AppQuery<ListAssessments>,
-) -> Result<AppJson<Counted<Assessment>>, Problem> {
+) -> Result<AppJson<CountedPage<Assessment>>, Problem> {
     let own = scope(&p)?;
     let (limit, offset) = page(q.limit, q.cursor)?;
     if let Some(s) = &q.status {

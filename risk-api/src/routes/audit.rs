@@ -10,8 +10,9 @@ use shared::error::Problem;
 use shared::json::{AppJson, AppQuery};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{counted_page, db, page, scope, Counted, Reader};
+use super::{counted_page, db, page, scope, Reader};
 use crate::state::AppState;
+use shared::pagination::CountedPage;
 
 /// One inconsistency.
 #[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
@@ -110,13 +111,13 @@ pub struct AuditQuery {
 /// other callers only their organization's.
 #[utoipa::path(get, path = "/api/v1/audit-log", tag = "audit",
     params(AuditQuery),
-    responses((status = 200, body = Counted<AuditEntry>), (status = 422, body = Problem)),
+    responses((status = 200, body = CountedPage<AuditEntry>), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list_audit(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Reader>,
     AppQuery(q): AppQuery<AuditQuery>,
-) -> Result<AppJson<Counted<AuditEntry>>, Problem> {
+) -> Result<AppJson<CountedPage<AuditEntry>>, Problem> {
     let own = scope(&p)?;
     let (limit, offset) = page(q.limit, q.cursor)?;
     for (field, v, max) in [

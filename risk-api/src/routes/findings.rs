@@ -10,8 +10,9 @@ use utoipa::IntoParams;
 
 use super::assessments::visible;
 use super::triage::{triaged_cols, triaged_from, FindingView, TriagedRow, TRIAGE_STATES};
-use super::{counted_page, db, page, Counted, Reader};
+use super::{counted_page, db, page, Reader};
 use crate::state::AppState;
+use shared::pagination::CountedPage;
 
 /// Filters and paging.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -120,14 +121,14 @@ pub async fn query_findings(
 /// Findings of an assessment.
 #[utoipa::path(get, path = "/api/v1/assessments/{id}/findings", tag = "findings",
     params(("id" = String, Path, description = "Assessment id"), FindingQuery),
-    responses((status = 200, body = Counted<FindingView>), (status = 404, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = CountedPage<FindingView>), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list_findings(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Reader>,
     Path(id): Path<String>,
     AppQuery(q): AppQuery<FindingQuery>,
-) -> Result<AppJson<Counted<FindingView>>, Problem> {
+) -> Result<AppJson<CountedPage<FindingView>>, Problem> {
     let a = visible(&state, &p, &id).await?;
     let (limit, offset) = page(q.limit, q.cursor.clone())?;
     let rows = query_findings(&state, &a.id, &q, limit, offset).await?;

@@ -113,26 +113,16 @@ pub fn page(limit: Option<u32>, cursor: Option<String>) -> Result<(u32, i64), Pr
     Ok((l, o))
 }
 
-/// A page of a web-app list with the number of rows every page of the
-/// filter holds (what the lists show as "N match"; issue 21 item 6).
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct Counted<T> {
-    /// The items of this page.
-    pub items: Vec<T>,
-    /// Cursor of the next page; `null` on the last page.
-    pub next_cursor: Option<String>,
-    /// Rows matching the filter, all pages.
-    pub total: i64,
-}
-
-/// [`page_of`] with the total of every page.
-pub fn counted_page<T>(rows: Vec<T>, limit: u32, offset: i64, total: i64) -> Counted<T> {
-    let p = page_of(rows, limit, offset);
-    Counted {
-        items: p.items,
-        next_cursor: p.next_cursor,
-        total,
-    }
+/// [`page_of`] with the total of every page (what the web app's lists show
+/// as "N match"; issue 21 item 6). Counted exactly (these lists are bounded
+/// by tenant and assessment), so `total_capped` stays false.
+pub fn counted_page<T>(
+    rows: Vec<T>,
+    limit: u32,
+    offset: i64,
+    total: i64,
+) -> shared::pagination::CountedPage<T> {
+    page_of(rows, limit, offset).with_total(total, i64::MAX)
 }
 
 /// Builds a page from `limit + 1` rows fetched at `offset`.

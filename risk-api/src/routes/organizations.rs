@@ -11,9 +11,10 @@ use shared::ids::OrgId;
 use shared::json::{AppJson, AppQuery};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{actor, counted_page, db, page, parse_id, scope, Counted, Reader};
+use super::{actor, counted_page, db, page, parse_id, scope, Reader};
 use crate::repo::{self, Organization};
 use crate::state::AppState;
+use shared::pagination::CountedPage;
 
 const COLS: &str = "id, name, description, version, created_at, updated_at";
 
@@ -123,13 +124,13 @@ pub async fn create_organization(
 /// Lists organizations (non-admins: only their own).
 #[utoipa::path(get, path = "/api/v1/organizations", tag = "organizations",
     params(ListOrganizations),
-    responses((status = 200, body = Counted<Organization>)),
+    responses((status = 200, body = CountedPage<Organization>)),
     security(("bearer" = [])))]
 pub async fn list_organizations(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Reader>,
     AppQuery(q): AppQuery<ListOrganizations>,
-) -> Result<AppJson<Counted<Organization>>, Problem> {
+) -> Result<AppJson<CountedPage<Organization>>, Problem> {
     let org = scope(&p)?;
     let (limit, offset) = page(q.limit, q.cursor)?;
     let rows: Vec<Organization> = sqlx::query_as(&format!(
