@@ -66,6 +66,100 @@ pub struct Heartbeat {
     /// Of those, answered 5xx.
     #[serde(default)]
     pub errors: Option<i64>,
+    /// The gateway's sensor aggregates since its last accepted heartbeat:
+    /// sessions, requests and bytes per route, negotiated key-exchange
+    /// group and client family (≤ 5000 entries; no addresses, no raw user
+    /// agents). Summed into the minute the heartbeat arrives.
+    #[serde(default)]
+    pub traffic_by_group: Option<Vec<GroupTraffic>>,
+}
+
+/// One sensor aggregate of a heartbeat.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"route_id": "rt_01936f2e8c4a7b3d9e0f1a2b3c4d5e6f", "kx_group": "X25519MLKEM768", "pqc": true, "client_family": "Chrome 131", "sessions": 1, "requests": 12, "bytes_in": 4200, "bytes_out": 181000}))]
+pub struct GroupTraffic {
+    /// `rt_…`; null when no route matched.
+    #[serde(default)]
+    pub route_id: Option<String>,
+    /// Negotiated key-exchange group (1..64 characters from `A-Z a-z 0-9 _ -`).
+    pub kx_group: String,
+    /// Whether the group is post-quantum or hybrid.
+    pub pqc: bool,
+    /// Coarse client family (1..64 characters), `other` for the folded rest.
+    pub client_family: String,
+    /// TLS sessions.
+    #[serde(default)]
+    pub sessions: i64,
+    /// Requests.
+    #[serde(default)]
+    pub requests: i64,
+    /// Application bytes read from clients.
+    #[serde(default)]
+    pub bytes_in: i64,
+    /// Application bytes written to clients.
+    #[serde(default)]
+    pub bytes_out: i64,
+}
+
+/// Largest count in one aggregate: far above what a gateway can see
+/// between two heartbeats (25 s at most), and low enough that the sums of
+/// a minute's rows cannot overflow a BIGINT.
+pub const MAX_COUNT: i64 = 1_000_000_000_000_000;
+
+/// Most sensor aggregates in one heartbeat.
+pub const MAX_GROUP_TRAFFIC: usize = 5000;
+
+/// Checks a heartbeat's sensor aggregates.
+fn check_group_traffic(e: &mut Errors, rows: &[GroupTraffic]) {
+    if rows.len() > MAX_GROUP_TRAFFIC {
+        e.add(
+            "traffic_by_group",
+            format!("at most {MAX_GROUP_TRAFFIC} entries"),
+        );
+        return;
+    }
+    for (i, r) in rows.iter().enumerate() {
+        if r.route_id
+            .as_deref()
+            .is_some_and(|id| shared::ids::RouteId::parse(id).is_err())
+        {
+            e.add(
+                format!("traffic_by_group[{i}].route_id"),
+                "must be an rt_ id",
+            );
+        }
+        let name_ok = |s: &str| {
+            (1..=64).contains(&s.len())
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        };
+        if !name_ok(&r.kx_group) {
+            e.add(
+                format!("traffic_by_group[{i}].kx_group"),
+                "1 to 64 characters from A-Z a-z 0-9 _ -",
+            );
+        }
+        e.text(
+            &format!("traffic_by_group[{i}].client_family"),
+            &r.client_family,
+            1,
+            64,
+        );
+        for (name, v) in [
+            ("sessions", r.sessions),
+            ("requests", r.requests),
+            ("bytes_in", r.bytes_in),
+            ("bytes_out", r.bytes_out),
+        ] {
+            if !(0..=MAX_COUNT).contains(&v) {
+                e.add(
+                    format!("traffic_by_group[{i}].{name}"),
+                    format!("must be between 0 and {MAX_COUNT}"),
+                );
+            }
+        }
+    }
 }
 
 /// Health of one upstream target as a gateway sees it.
@@ -302,6 +396,8 @@ pub async fn heartbeat(
     if errors < 0 || errors > requests {
         e.add("errors", "must be between 0 and requests");
     }
+    let by_group = body.traffic_by_group.as_deref().unwrap_or_default();
+    check_group_traffic(&mut e, by_group);
     e.finish()?;
     let health = body
         .upstream_health
@@ -337,6 +433,36 @@ pub async fn heartbeat(
         .bind(id.as_str())
         .bind(requests)
         .bind(errors)
+        .execute(&mut *tx)
+        .await
+        .map_err(Problem::internal)?;
+    }
+    if !by_group.is_empty() {
+        sqlx::query(
+            "INSERT INTO route_traffic AS t (gateway_id, minute, route_id, kx_group, pqc, client_family,
+                sessions, requests, bytes_in, bytes_out)
+             SELECT $1, date_trunc('minute', now()), rt, kx, bool_or(pqc), fam,
+                    sum(s)::int8, sum(r)::int8, sum(bi)::int8, sum(bo)::int8
+             FROM UNNEST($2::text[], $3::text[], $4::bool[], $5::text[], $6::int8[], $7::int8[],
+                         $8::int8[], $9::int8[]) AS u(rt, kx, pqc, fam, s, r, bi, bo)
+             -- One row per key even if the batch repeats one (ON CONFLICT
+             -- may not touch a row twice in one statement).
+             GROUP BY rt, kx, fam
+             ON CONFLICT (gateway_id, minute, route_id, kx_group, client_family) DO UPDATE
+                SET sessions = t.sessions + EXCLUDED.sessions,
+                    requests = t.requests + EXCLUDED.requests,
+                    bytes_in = t.bytes_in + EXCLUDED.bytes_in,
+                    bytes_out = t.bytes_out + EXCLUDED.bytes_out",
+        )
+        .bind(id.as_str())
+        .bind(by_group.iter().map(|g| g.route_id.clone().unwrap_or_default()).collect::<Vec<_>>())
+        .bind(by_group.iter().map(|g| g.kx_group.clone()).collect::<Vec<_>>())
+        .bind(by_group.iter().map(|g| g.pqc).collect::<Vec<_>>())
+        .bind(by_group.iter().map(|g| g.client_family.clone()).collect::<Vec<_>>())
+        .bind(by_group.iter().map(|g| g.sessions).collect::<Vec<_>>())
+        .bind(by_group.iter().map(|g| g.requests).collect::<Vec<_>>())
+        .bind(by_group.iter().map(|g| g.bytes_in).collect::<Vec<_>>())
+        .bind(by_group.iter().map(|g| g.bytes_out).collect::<Vec<_>>())
         .execute(&mut *tx)
         .await
         .map_err(Problem::internal)?;
