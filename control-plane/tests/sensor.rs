@@ -167,6 +167,58 @@ async fn heartbeat_aggregates_are_summed_per_route_group_and_family(pool: PgPool
     assert_field_error(r, "traffic_by_group").await;
     assert_eq!(rows(&pool).await, before);
 
+    // Served certificates: kept as reported, hostile ones named.
+    let cert = json!({"sha256": "ab".repeat(32), "subject": "CN=api.example.com", "issuer": "CN=Example CA",
+        "serial": "01:02", "not_before": "2026-01-01T00:00:00Z", "not_after": "2027-01-01T00:00:00Z",
+        "dns_names": ["api.example.com"], "public_key_algorithm": "ECDSA-P256",
+        "signature_algorithm": "ecdsa-with-SHA256"});
+    let r = beat(
+        &app,
+        &gw,
+        json!({"config_revision_seen": 1, "served_certificates": [cert]}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let listed: Value = r.json().await.unwrap();
+    assert_eq!(
+        listed["served_certificates"][0]["public_key_algorithm"],
+        "ECDSA-P256"
+    );
+    for (patch, field) in [
+        (json!({"sha256": "XYZ"}), "served_certificates[0].sha256"),
+        (
+            json!({"not_after": "2025-01-01T00:00:00Z"}),
+            "served_certificates[0].not_after",
+        ),
+        (
+            json!({"public_key_algorithm": ""}),
+            "served_certificates[0].public_key_algorithm",
+        ),
+        (
+            json!({"dns_names": vec!["a.example"; 21]}),
+            "served_certificates[0].dns_names",
+        ),
+    ] {
+        let mut c = cert.clone();
+        for (k, v) in patch.as_object().unwrap() {
+            c[k] = v.clone();
+        }
+        let r = beat(
+            &app,
+            &gw,
+            json!({"config_revision_seen": 1, "served_certificates": [c]}),
+        )
+        .await;
+        assert_field_error(r, field).await;
+    }
+    let r = beat(
+        &app,
+        &gw,
+        json!({"config_revision_seen": 1, "served_certificates": vec![cert.clone(); 17]}),
+    )
+    .await;
+    assert_field_error(r, "served_certificates").await;
+
     // Only the service role reports: a viewer's token is refused.
     let r = app
         .call(

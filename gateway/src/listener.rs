@@ -40,6 +40,9 @@ pub struct TlsConfigs {
     /// Public-key algorithm of the certificate these configs serve
     /// ([`tls::cert_algorithm`]), recorded with every session.
     cert_algorithm: &'static str,
+    /// The certificate these configs serve, as reported to the control
+    /// plane.
+    cert_info: Option<Arc<tls::CertInfo>>,
 }
 
 impl TlsConfigs {
@@ -55,10 +58,17 @@ impl TlsConfigs {
             by_policy.insert(p, tls::server_config(p, cert, sessions)?);
         }
         let cert_algorithm = cert.chain.first().map_or("unknown", tls::cert_algorithm);
+        let cert_info = cert.chain.first().and_then(tls::CertInfo::of).map(Arc::new);
         Ok(Self {
             by_policy,
             cert_algorithm,
+            cert_info,
         })
+    }
+
+    /// The certificate served, as reported with each heartbeat.
+    pub fn cert_info(&self) -> Option<Arc<tls::CertInfo>> {
+        self.cert_info.clone()
     }
 
     fn get(&self, p: TlsPolicy) -> Option<Arc<ServerConfig>> {

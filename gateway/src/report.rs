@@ -329,7 +329,7 @@ impl Traffic {
 }
 
 /// Where and how to report.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ReportSettings {
     /// Control plane base URL.
     pub control_plane_url: String,
@@ -347,7 +347,26 @@ pub struct ReportSettings {
     pub buffer: usize,
     /// Request counters reported with each heartbeat.
     pub traffic: Arc<Traffic>,
+    /// The certificates served now (they change on reload), reported with
+    /// each heartbeat.
+    pub certificates: CertificatesNow,
 }
+
+impl std::fmt::Debug for ReportSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReportSettings")
+            .field("control_plane_url", &self.control_plane_url)
+            .field("name", &self.name)
+            .field("address", &self.address)
+            .field("tls_policy", &self.tls_policy)
+            .field("heartbeat_every", &self.heartbeat_every)
+            .field("buffer", &self.buffer)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Reads the certificates the listener serves at the moment.
+pub type CertificatesNow = Arc<dyn Fn() -> Vec<Arc<crate::tls::CertInfo>> + Send + Sync>;
 
 #[derive(Debug)]
 struct Inner {
@@ -599,6 +618,7 @@ async fn registration_loop(
                 "requests": requests,
                 "errors": errors,
                 "traffic_by_group": &by_group,
+                "served_certificates": (settings.certificates)(),
             }))
             .send()
             .await;

@@ -194,6 +194,91 @@ pub fn cert_algorithm(leaf: &CertificateDer<'_>) -> &'static str {
     }
 }
 
+/// What the gateway tells the control plane about a certificate it
+/// serves (heartbeat `served_certificates`, listed in the runtime CBOM):
+/// identity, validity and algorithms; never the key.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CertInfo {
+    /// SHA-256 of the DER certificate, lowercase hex.
+    pub sha256: String,
+    /// Subject distinguished name (RFC 4514 string).
+    pub subject: String,
+    /// Issuer distinguished name.
+    pub issuer: String,
+    /// Serial number, colon-separated hex.
+    pub serial: String,
+    /// notBefore.
+    pub not_before: chrono::DateTime<chrono::Utc>,
+    /// notAfter.
+    pub not_after: chrono::DateTime<chrono::Utc>,
+    /// DNS names of the subjectAltName extension (at most 20).
+    pub dns_names: Vec<String>,
+    /// Public-key algorithm ([`cert_algorithm`]).
+    pub public_key_algorithm: &'static str,
+    /// The issuer's signature algorithm, by its RFC name
+    /// (`ecdsa-with-SHA256`, `sha256WithRSAEncryption`, `ML-DSA-65`, …) or
+    /// its OID when not one of those.
+    pub signature_algorithm: String,
+}
+
+impl CertInfo {
+    /// Reads a leaf certificate; `None` if it does not parse (rustls would
+    /// not have accepted it either).
+    pub fn of(leaf: &CertificateDer<'_>) -> Option<Self> {
+        use sha2::Digest;
+        let (_, cert) = x509_parser::parse_x509_certificate(leaf.as_ref()).ok()?;
+        let time = |t: &x509_parser::time::ASN1Time| {
+            chrono::DateTime::<chrono::Utc>::from_timestamp(t.timestamp(), 0)
+        };
+        let dns_names = cert
+            .subject_alternative_name()
+            .ok()
+            .flatten()
+            .map(|san| {
+                san.value
+                    .general_names
+                    .iter()
+                    .filter_map(|n| match n {
+                        x509_parser::extensions::GeneralName::DNSName(d) => Some((*d).to_owned()),
+                        _ => None,
+                    })
+                    .take(20)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let sig_oid = cert.signature_algorithm.algorithm.to_id_string();
+        // RFC 5758 §3.2 (ECDSA), RFC 4055 §5 and RFC 8017 App. C (RSA),
+        // RFC 8410 §3 (EdDSA), NIST CSOR (ML-DSA).
+        let signature_algorithm = match sig_oid.as_str() {
+            "1.2.840.10045.4.3.2" => "ecdsa-with-SHA256",
+            "1.2.840.10045.4.3.3" => "ecdsa-with-SHA384",
+            "1.2.840.10045.4.3.4" => "ecdsa-with-SHA512",
+            "1.2.840.113549.1.1.11" => "sha256WithRSAEncryption",
+            "1.2.840.113549.1.1.12" => "sha384WithRSAEncryption",
+            "1.2.840.113549.1.1.13" => "sha512WithRSAEncryption",
+            "1.2.840.113549.1.1.10" => "RSASSA-PSS",
+            "1.3.101.112" => "Ed25519",
+            "1.3.101.113" => "Ed448",
+            "2.16.840.1.101.3.4.3.17" => "ML-DSA-44",
+            "2.16.840.1.101.3.4.3.18" => "ML-DSA-65",
+            "2.16.840.1.101.3.4.3.19" => "ML-DSA-87",
+            other => other,
+        }
+        .to_owned();
+        Some(Self {
+            sha256: hex::encode(sha2::Sha256::digest(leaf.as_ref())),
+            subject: cert.subject().to_string(),
+            issuer: cert.issuer().to_string(),
+            serial: cert.raw_serial_as_string(),
+            not_before: time(&cert.validity().not_before)?,
+            not_after: time(&cert.validity().not_after)?,
+            dns_names,
+            public_key_algorithm: cert_algorithm(leaf),
+            signature_algorithm,
+        })
+    }
+}
+
 /// At most this many offered groups are recorded per handshake (the
 /// control plane refuses more): real clients offer 2 to 10.
 pub const MAX_OFFERED_GROUPS: usize = 32;

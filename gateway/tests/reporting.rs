@@ -987,6 +987,52 @@ async fn the_sensor_reports_sessions_requests_and_bytes_per_route_group_and_fami
         }
         assert_eq!(s["cert_algorithm"], expected_cert, "{s}");
     }
+
+    // The certificate served, reported with the heartbeat: fingerprint and
+    // expiry as openssl reads them from the same file.
+    let out = std::process::Command::new("openssl")
+        .args([
+            "x509",
+            "-noout",
+            "-fingerprint",
+            "-sha256",
+            "-enddate",
+            "-in",
+        ])
+        .arg(g.cert_path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let fingerprint = text
+        .lines()
+        .find_map(|l| {
+            l.split_once("Fingerprint=")
+                .map(|(_, f)| f.replace(':', "").to_lowercase())
+        })
+        .unwrap();
+    let end = text
+        .lines()
+        .find_map(|l| l.strip_prefix("notAfter="))
+        .unwrap();
+    let end =
+        chrono::NaiveDateTime::parse_from_str(end.trim_end_matches(" GMT"), "%b %e %H:%M:%S %Y")
+            .unwrap()
+            .and_utc();
+    let gws = cp
+        .wait_for("/api/v1/gateways", "served certificates", |b| {
+            b["items"][0]["served_certificates"]
+                .as_array()
+                .is_some_and(|c| c.len() == 1)
+        })
+        .await;
+    let c = &gws["items"][0]["served_certificates"][0];
+    assert_eq!(c["sha256"], fingerprint.as_str(), "{c}");
+    assert_eq!(c["public_key_algorithm"], expected_cert, "{c}");
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(c["not_after"].as_str().unwrap()).unwrap(),
+        end,
+        "{c}"
+    );
     g.stop().await;
     cp.shutdown.trigger();
 }

@@ -72,6 +72,72 @@ pub struct Heartbeat {
     /// agents). Summed into the minute the heartbeat arrives.
     #[serde(default)]
     pub traffic_by_group: Option<Vec<GroupTraffic>>,
+    /// The certificates the gateway serves now (≤ 16); absent leaves the
+    /// last report in place.
+    #[serde(default)]
+    pub served_certificates: Option<Vec<ServedCertificate>>,
+}
+
+/// A certificate a gateway serves: identity, validity and algorithms
+/// (never the key). Listed in the runtime CBOM.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServedCertificate {
+    /// SHA-256 of the DER certificate (64 lowercase hex digits).
+    pub sha256: String,
+    /// Subject DN (≤ 1024 characters).
+    pub subject: String,
+    /// Issuer DN (≤ 1024 characters).
+    pub issuer: String,
+    /// Serial number (≤ 200 characters).
+    #[serde(default)]
+    pub serial: String,
+    /// notBefore.
+    pub not_before: DateTime<Utc>,
+    /// notAfter.
+    pub not_after: DateTime<Utc>,
+    /// subjectAltName DNS names (≤ 20, each ≤ 253 characters).
+    #[serde(default)]
+    pub dns_names: Vec<String>,
+    /// Public-key algorithm: `ECDSA-P256`, `RSA-2048`, `ML-DSA-65`, … (≤ 64).
+    pub public_key_algorithm: String,
+    /// Signature algorithm: `ecdsa-with-SHA256`, `ML-DSA-65`, … (≤ 64).
+    pub signature_algorithm: String,
+}
+
+/// Most certificates in one heartbeat.
+pub const MAX_CERTIFICATES: usize = 16;
+
+fn check_certificates(e: &mut Errors, certs: &[ServedCertificate]) {
+    if certs.len() > MAX_CERTIFICATES {
+        e.add(
+            "served_certificates",
+            format!("at most {MAX_CERTIFICATES} certificates"),
+        );
+        return;
+    }
+    for (i, c) in certs.iter().enumerate() {
+        let f = |name: &str| format!("served_certificates[{i}].{name}");
+        if c.sha256.len() != 64
+            || !c
+                .sha256
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            e.add(f("sha256"), "must be 64 lowercase hex digits");
+        }
+        e.text(&f("subject"), &c.subject, 0, 1024);
+        e.text(&f("issuer"), &c.issuer, 0, 1024);
+        e.text(&f("serial"), &c.serial, 0, 200);
+        e.text(&f("public_key_algorithm"), &c.public_key_algorithm, 1, 64);
+        e.text(&f("signature_algorithm"), &c.signature_algorithm, 1, 64);
+        if c.not_after < c.not_before {
+            e.add(f("not_after"), "must not be before not_before");
+        }
+        if c.dns_names.len() > 20 || c.dns_names.iter().any(|d| d.is_empty() || d.len() > 253) {
+            e.add(f("dns_names"), "at most 20 names of 1 to 253 characters");
+        }
+    }
 }
 
 /// One sensor aggregate of a heartbeat.
@@ -250,6 +316,8 @@ pub struct Gateway {
     pub liveness: String,
     /// Last reported target health: `[{upstream_id, target, healthy}]`.
     pub upstream_health: serde_json::Value,
+    /// Certificates served, from the last heartbeat ([`ServedCertificate`]s).
+    pub served_certificates: serde_json::Value,
     /// Version.
     pub version: i64,
     /// Created.
@@ -261,7 +329,7 @@ const SELECT: &str = "SELECT g.id, g.name, g.hostname, g.address, g.software_ver
     g.tls_policy, g.labels, g.registered_at, g.last_heartbeat_at,
     CASE WHEN g.last_heartbeat_at IS NULL THEN 'unknown'
          WHEN g.last_heartbeat_at > now() - make_interval(secs => 30) THEN 'online'
-         ELSE 'offline' END AS liveness, g.upstream_health,
+         ELSE 'offline' END AS liveness, g.upstream_health, g.served_certificates,
     g.version, g.created_at FROM gateways g";
 
 /// Routes of this module.
@@ -398,6 +466,9 @@ pub async fn heartbeat(
     }
     let by_group = body.traffic_by_group.as_deref().unwrap_or_default();
     check_group_traffic(&mut e, by_group);
+    if let Some(certs) = &body.served_certificates {
+        check_certificates(&mut e, certs);
+    }
     e.finish()?;
     let health = body
         .upstream_health
@@ -409,13 +480,21 @@ pub async fn heartbeat(
     let updated = sqlx::query(
         "UPDATE gateways SET last_heartbeat_at = now(), config_revision_seen = $2,
             software_version = coalesce($3, software_version),
-            upstream_health = coalesce($4, upstream_health), updated_at = now()
+            upstream_health = coalesce($4, upstream_health),
+            served_certificates = coalesce($5, served_certificates), updated_at = now()
          WHERE id = $1",
     )
     .bind(id.as_str())
     .bind(body.config_revision_seen)
     .bind(&body.software_version)
     .bind(health)
+    .bind(
+        body.served_certificates
+            .as_ref()
+            .map(serde_json::to_value)
+            .transpose()
+            .map_err(Problem::internal)?,
+    )
     .execute(&mut *tx)
     .await
     .map_err(Problem::internal)?;
