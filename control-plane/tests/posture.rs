@@ -527,3 +527,75 @@ async fn pqc_only_dry_run_counts_who_would_be_refused(pool: PgPool) {
         .await;
     assert_eq!(r.status(), 404);
 }
+
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn cnsa2_is_a_policy_routes_gateways_and_session_records_carry(pool: PgPool) {
+    let app = common::spawn(pool).await;
+    // A gateway whose listener runs CNSA2 registers with it.
+    let r = app
+        .call_service(
+            Method::POST,
+            "/api/v1/gateways/register",
+            Some(&json!({"name": "gw-cnsa", "tls_policy": "CNSA2"})),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let gw: Value = r.json().await.unwrap();
+    assert_eq!(gw["tls_policy"], "CNSA2");
+    let gw = gw["id"].as_str().unwrap().to_owned();
+    // A route may demand it.
+    let up = app.create_upstream("cnsa-backend").await;
+    let mut body = common::route_body(up["id"].as_str().unwrap(), "/cnsa");
+    body["tls_policy"] = json!("CNSA2");
+    let created = app.create_route(&body).await;
+    assert_eq!(created["tls_policy"], "CNSA2");
+    let route = created["id"].as_str().unwrap().to_owned();
+    // Its sessions are recorded under it, with the P-384 hybrid's name.
+    let mut rec = established(
+        &gw,
+        "203.0.113.5",
+        "api.example.com",
+        "SecP384r1MLKEM1024",
+        true,
+        &["SecP384r1MLKEM1024", "MLKEM1024"],
+        &route,
+        "other",
+        5,
+    );
+    rec["policy"] = json!("CNSA2");
+    rec["cipher_suite"] = json!("TLS13_AES_256_GCM_SHA384");
+    let r = app
+        .call_service(
+            Method::POST,
+            "/api/v1/ingest/tls-sessions",
+            Some(&json!({"records": [rec]})),
+        )
+        .await;
+    let res: Value = r.json().await.unwrap();
+    assert_eq!(res["inserted"], 1, "{res}");
+    // The CNSA 2.0 dry run counts the hybrid as ML-KEM-1024 capable.
+    let r = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/routes/{route}/pqc-only-impact?mode=CNSA2"),
+            Some(&app.viewer),
+            None,
+        )
+        .await;
+    let d: Value = r.json().await.unwrap();
+    assert_eq!(
+        (d["sessions"].as_i64(), d["would_refuse_sessions"].as_i64()),
+        (Some(1), Some(0)),
+        "{d}"
+    );
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/tls-sessions?policy=CNSA2",
+            Some(&app.viewer),
+            None,
+        )
+        .await;
+    let list: Value = r.json().await.unwrap();
+    assert_eq!(list["total"], 1, "{list}");
+}

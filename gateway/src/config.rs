@@ -57,7 +57,7 @@ pub struct Settings {
         default_value = "/etc/qsgw/certs/server.key"
     )]
     pub tls_key_path: PathBuf,
-    /// Key-exchange policy: PQC_PREFERRED, PQC_ONLY or CLASSICAL_ALLOWED.
+    /// Key-exchange policy: PQC_PREFERRED, PQC_ONLY, CNSA2 (ML-KEM-1024 and SecP384r1MLKEM1024 only, AES-256-GCM) or CLASSICAL_ALLOWED.
     #[arg(
         long = "tls-policy",
         env = "QSGW_TLS_POLICY",
@@ -376,7 +376,7 @@ impl Config {
             let policy = <TlsPolicy as clap::ValueEnum>::from_str(policy.trim(), false).map_err(|_| {
                 ConfigError::new(
                     "QSGW_TLS_SNI_POLICIES",
-                    format!("unknown policy '{policy}' (expected PQC_ONLY, PQC_PREFERRED or CLASSICAL_ALLOWED)"),
+                    format!("unknown policy '{policy}' (expected CNSA2, PQC_ONLY, PQC_PREFERRED or CLASSICAL_ALLOWED)"),
                 )
             })?;
             let host = shared::edge::HostPattern::parse(host)

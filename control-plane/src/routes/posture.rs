@@ -28,7 +28,7 @@ const TOP: i64 = 10;
 /// Groups carrying ML-KEM-1024, the only key establishment CNSA 2.0
 /// admits (NSA CNSA 2.0 algorithms, 2022): MLKEM1024 (IANA 0x0202) and the
 /// hybrid SecP384r1MLKEM1024 (0x11ED).
-const CNSA2_GROUPS: &[&str] = &["MLKEM1024", "0x11ed"];
+const CNSA2_GROUPS: &[&str] = &["MLKEM1024", "SecP384r1MLKEM1024", "0x11ed"];
 
 /// Post-quantum groups as the gateway names offered groups: its names for
 /// the ones it knows, `0x` + code point for the rest. From IANA's TLS
@@ -40,6 +40,7 @@ const PQ_GROUPS: &[&str] = &[
     "SecP256r1MLKEM768",
     "MLKEM768",
     "MLKEM1024",
+    "SecP384r1MLKEM1024",
     "0x11ed",
     "0x0200",
 ];

@@ -6,7 +6,7 @@ import { useAsync, AsyncView, ErrorBox, Field, Confirm, Badge, fmtTime, fmtPct, 
 import * as api from '../api.js';
 
 const LB = ['round_robin', 'least_conn', 'weighted'];
-const TLS = ['', 'PQC_ONLY', 'PQC_PREFERRED', 'CLASSICAL_ALLOWED'];
+const TLS = ['', 'CNSA2', 'PQC_ONLY', 'PQC_PREFERRED', 'CLASSICAL_ALLOWED'];
 const INSPECTION = ['async', 'sync', 'off'];
 // The route's bot policy (shared::qsgw::BotPolicy).
 const BOTS = {
