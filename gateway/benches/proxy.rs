@@ -711,6 +711,7 @@ fn upstream_config(id: &UpstreamId, addr: SocketAddr) -> UpstreamConfig {
         pool_size: None,
         connect_timeout_ms: 1000,
         request_timeout_ms: None,
+        tls: None,
         version: 1,
     }
 }

@@ -17,6 +17,8 @@ use shared::qsgw::{ConfigSnapshot, HealthCheck, PassiveEjection, Target, Upstrea
 use tokio_util::sync::CancellationToken;
 
 use crate::upstream::Pool;
+use crate::upstream_tls::{TlsMode, UpstreamTlsFacts};
+use shared::qsgw::UpstreamTls;
 
 /// Milliseconds on a monotonic clock (process-local; for ejection windows
 /// and connection idleness, never shown to anyone).
@@ -43,6 +45,10 @@ pub struct TargetState {
     label: (String, String),
     /// Idle keep-alive connections to the target.
     pub(crate) pool: Pool,
+    /// Plain, TLS (the upstream's client) or a broken TLS block.
+    tls: arc_swap::ArcSwap<TlsMode>,
+    /// What the last TLS handshake with the target established.
+    tls_facts: Mutex<Option<UpstreamTlsFacts>>,
 }
 
 /// Counts a request in flight to a target until dropped.
@@ -69,7 +75,39 @@ impl TargetState {
                 format!("{}:{}", target.host, target.port),
             ),
             pool: Pool::new(max_idle),
+            tls: arc_swap::ArcSwap::from_pointee(TlsMode::Plain),
+            tls_facts: Mutex::new(None),
         }
+    }
+
+    /// How the target is reached.
+    pub fn tls_mode(&self) -> Arc<TlsMode> {
+        self.tls.load_full()
+    }
+
+    /// Follows a changed TLS block: connections made under the old one are
+    /// closed.
+    fn set_tls_mode(&self, mode: &TlsMode) {
+        if !self.tls.load().same(mode) {
+            self.tls.store(Arc::new(mode.clone()));
+            self.pool.clear();
+        }
+    }
+
+    /// Notes what a TLS handshake with the target established.
+    pub fn tls_established(&self, facts: UpstreamTlsFacts) {
+        *self
+            .tls_facts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(facts);
+    }
+
+    /// What the last TLS handshake with the target established.
+    pub fn tls_facts(&self) -> Option<UpstreamTlsFacts> {
+        self.tls_facts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// Whether the target may receive traffic now.
@@ -147,6 +185,9 @@ impl TargetState {
 pub struct HealthRegistry {
     states: Mutex<HashMap<(UpstreamId, String, u16), Arc<TargetState>>>,
     checkers: Mutex<HashMap<UpstreamId, (UpstreamConfig, CancellationToken)>>,
+    /// Each upstream's TLS block and the client built from it (rebuilt
+    /// only when the block changes, so sessions keep resuming).
+    tls: Mutex<HashMap<UpstreamId, (Option<UpstreamTls>, TlsMode)>>,
     default_pool_size: usize,
     /// The proxy's target guard: active checks dial only the addresses it
     /// allows, so a health path cannot be aimed at loopback, a metadata
@@ -172,6 +213,7 @@ impl HealthRegistry {
         Self {
             states: Mutex::default(),
             checkers: Mutex::default(),
+            tls: Mutex::default(),
             default_pool_size,
             guard,
         }
@@ -213,8 +255,16 @@ impl HealthRegistry {
             s.publish(1.0);
             s
         });
-        // An existing target follows a changed `pool_size`.
+        // An existing target follows a changed `pool_size` and TLS block.
         state.pool.set_max_idle(pool_size);
+        let mode = self
+            .tls
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&upstream.id)
+            .map(|(_, m)| m.clone())
+            .unwrap_or_default();
+        state.set_tls_mode(&mode);
         state.clone()
     }
 
@@ -231,6 +281,20 @@ impl HealthRegistry {
 
     /// Starts, restarts or stops active checkers to match `snap`.
     pub fn reconcile(self: &Arc<Self>, snap: &ConfigSnapshot, parent: &CancellationToken) {
+        {
+            let mut tls = self
+                .tls
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            tls.retain(|id, _| snap.upstreams.iter().any(|u| &u.id == id));
+            for u in &snap.upstreams {
+                let changed = tls.get(&u.id).is_none_or(|(cfg, _)| *cfg != u.tls);
+                if changed {
+                    let mode = TlsMode::of(&u.name, u.tls.as_ref());
+                    tls.insert(u.id.clone(), (u.tls.clone(), mode));
+                }
+            }
+        }
         let mut checkers = self
             .checkers
             .lock()
@@ -289,9 +353,46 @@ impl HealthRegistry {
             }
             for t in &up.targets {
                 let state = self.state(&up, t);
-                let ok = self.probe(&client, t, &hc).await;
+                let ok = match &*state.tls_mode() {
+                    crate::upstream_tls::TlsMode::Plain => self.probe(&client, t, &hc).await,
+                    // Over the upstream's own TLS client: the check sees
+                    // what proxied requests see (and records the facts).
+                    _ => self.probe_tls(&state, t, &hc).await,
+                };
                 state.active_result(ok, &hc);
             }
+        }
+    }
+
+    /// One active check of a TLS target: a GET of the health path on a new
+    /// connection made exactly as the proxy makes them.
+    async fn probe_tls(&self, state: &TargetState, t: &Target, hc: &HealthCheck) -> bool {
+        use http_body_util::{Either, Empty};
+        let timeout = Duration::from_millis(hc.timeout_ms);
+        let attempt = async {
+            let mut sender = crate::upstream::connect(state, t, timeout, &self.guard)
+                .await
+                .map_err(|e| e.to_string())?;
+            let host = if t.host.contains(':') {
+                format!("[{}]:{}", t.host, t.port)
+            } else {
+                format!("{}:{}", t.host, t.port)
+            };
+            let req = http::Request::get(hc.path.as_str())
+                .header("user-agent", "qsgw-health-check")
+                .header(http::header::HOST, host)
+                .body(Either::Right(Empty::new()))
+                .map_err(|e| e.to_string())?;
+            let resp = sender.send_request(req).await.map_err(|e| e.to_string())?;
+            Ok::<u16, String>(resp.status().as_u16())
+        };
+        match tokio::time::timeout(timeout, attempt).await {
+            Ok(Ok(status)) => status == hc.expected_status,
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, target = %format!("{}:{}", t.host, t.port), "TLS health check failed");
+                false
+            }
+            Err(_) => false,
         }
     }
 

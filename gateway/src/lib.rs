@@ -24,3 +24,4 @@ pub mod throttle;
 pub mod tls;
 pub mod tunnel;
 pub mod upstream;
+pub mod upstream_tls;

@@ -201,6 +201,9 @@ pub enum Refusal {
     TargetForbidden(InternalAddress),
     /// Connection refused or not established (502).
     UpstreamRefused,
+    /// The TLS handshake with the target failed, or the upstream's TLS
+    /// block is unusable (502; never retried in plaintext).
+    UpstreamTls,
     /// The connection broke before a response (502).
     UpstreamFailed,
     /// No response in time (504).
@@ -249,6 +252,11 @@ impl Refusal {
                     class.describe()
                 ),
             ),
+            Self::UpstreamTls => Problem::new(
+                StatusCode::BAD_GATEWAY,
+                "upstream-tls",
+                "the TLS handshake with the upstream failed (certificate, name, key-exchange policy or client certificate; the gateway logs the reason)",
+            ),
             Self::UpstreamRefused => Problem::new(
                 StatusCode::BAD_GATEWAY,
                 "bad-gateway",
@@ -274,6 +282,7 @@ impl Refusal {
     fn from_upstream(e: &upstream::UpstreamError) -> Self {
         match e {
             upstream::UpstreamError::Forbidden(class) => Self::TargetForbidden(*class),
+            upstream::UpstreamError::Tls(_) => Self::UpstreamTls,
             e if e.is_connect() => Self::UpstreamRefused,
             _ => Self::UpstreamFailed,
         }
@@ -1075,6 +1084,7 @@ mod tests {
             (Refusal::NoHealthyTarget, 503),
             (Refusal::TargetForbidden(InternalAddress::Loopback), 502),
             (Refusal::UpstreamRefused, 502),
+            (Refusal::UpstreamTls, 502),
             (Refusal::UpstreamFailed, 502),
             (Refusal::UpstreamTimeout, 504),
             (Refusal::Internal("test"), 500),

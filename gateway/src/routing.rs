@@ -393,6 +393,7 @@ mod tests {
             pool_size: None,
             connect_timeout_ms: 1000,
             request_timeout_ms: None,
+            tls: None,
             version: 1,
         }
     }

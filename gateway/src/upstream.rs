@@ -29,6 +29,7 @@ use shared::qsgw::Target;
 use tokio::net::TcpStream;
 
 use crate::health::TargetState;
+use crate::upstream_tls::TlsMode;
 
 /// A request body sent upstream: the client's, streamed, or empty (the
 /// replayable requests that may be retried on another target).
@@ -97,6 +98,11 @@ impl Pool {
         None
     }
 
+    /// Closes every idle connection (the target's TLS settings changed).
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
     /// Takes a connection back after a complete exchange.
     fn release(&self, sender: SendRequest<UpstreamBody>) {
         if sender.is_closed() {
@@ -124,12 +130,17 @@ pub enum UpstreamError {
     Forbidden(shared::edge::InternalAddress),
     /// The connection broke before a complete response head.
     Request(hyper::Error),
+    /// The TLS handshake with the target failed (unknown CA, wrong name,
+    /// no common key-exchange group under the upstream's policy, a
+    /// missing client certificate), or the upstream's TLS block is
+    /// unusable. Never retried in plaintext.
+    Tls(String),
 }
 
 impl UpstreamError {
     /// Whether the upstream could not be reached at all.
     pub fn is_connect(&self) -> bool {
-        matches!(self, Self::Connect(_) | Self::Forbidden(_))
+        matches!(self, Self::Connect(_) | Self::Forbidden(_) | Self::Tls(_))
     }
 }
 
@@ -139,6 +150,7 @@ impl std::fmt::Display for UpstreamError {
             Self::Connect(e) => write!(f, "connect: {e}"),
             Self::Request(e) => write!(f, "request: {e}"),
             Self::Forbidden(c) => write!(f, "target address refused: {}", c.describe()),
+            Self::Tls(e) => write!(f, "upstream TLS: {e}"),
         }
     }
 }
@@ -197,7 +209,7 @@ pub async fn send(
     }
     // Boxed: connecting (DNS, TCP, handshake) is the rare path and its
     // state would otherwise enlarge every request's future.
-    let mut sender = match Box::pin(connect(target, connect_timeout, guard)).await {
+    let mut sender = match Box::pin(connect(state, target, connect_timeout, guard)).await {
         Ok(s) => s,
         Err(e) => return Err(SendError::NotSent(e, Box::new(req))),
     };
@@ -270,25 +282,56 @@ async fn dial(target: &Target, guard: &TargetGuard) -> Result<TcpStream, Upstrea
     })))
 }
 
-/// Opens a keep-alive HTTP/1.1 connection; its I/O runs in its own task.
-async fn connect(
+/// Opens a keep-alive HTTP/1.1 connection, over TLS when the target's
+/// upstream says so (the handshake within the same connect timeout); its
+/// I/O runs in its own task.
+pub(crate) async fn connect(
+    state: &TargetState,
     target: &Target,
     timeout: Duration,
     guard: &TargetGuard,
 ) -> Result<SendRequest<UpstreamBody>, UpstreamError> {
-    let stream = tokio::time::timeout(timeout, dial(target, guard))
+    let timed_out = || {
+        UpstreamError::Connect(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "connect timed out",
+        ))
+    };
+    let mode = state.tls_mode();
+    if let TlsMode::Broken(reason) = &*mode {
+        return Err(UpstreamError::Tls(reason.to_string()));
+    }
+    let deadline = tokio::time::Instant::now() + timeout;
+    let stream = tokio::time::timeout_at(deadline, dial(target, guard))
         .await
-        .map_err(|_| {
-            UpstreamError::Connect(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                "connect timed out",
-            ))
-        })??;
+        .map_err(|_| timed_out())??;
     if let Err(e) = stream.set_nodelay(true) {
         tracing::debug!(error = %e, "TCP_NODELAY not set on an upstream connection");
     }
+    match &*mode {
+        TlsMode::Tls(client) => {
+            let (tls, facts) = tokio::time::timeout_at(deadline, client.connect(&target.host, stream))
+                .await
+                .map_err(|_| timed_out())?
+                .map_err(|e| {
+                    metrics::counter!("qsgw_upstream_tls_failures_total").increment(1);
+                    tracing::warn!(target = %format!("{}:{}", target.host, target.port), error = %e, "upstream TLS handshake failed");
+                    UpstreamError::Tls(e.to_string())
+                })?;
+            state.tls_established(facts);
+            http1_over(TokioIo::new(tls)).await
+        }
+        _ => http1_over(TokioIo::new(stream)).await,
+    }
+}
+
+/// The HTTP/1.1 client side of a connection, driven by its own task.
+async fn http1_over<I>(io: I) -> Result<SendRequest<UpstreamBody>, UpstreamError>
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
     let (sender, conn) = http1::Builder::new()
-        .handshake(TokioIo::new(stream))
+        .handshake(io)
         .await
         .map_err(UpstreamError::Request)?;
     tokio::spawn(async move {

@@ -184,8 +184,49 @@ pub struct UpstreamConfig {
     pub connect_timeout_ms: u64,
     /// Request timeout (None: gateway default).
     pub request_timeout_ms: Option<u64>,
+    /// TLS to the targets (absent: plain HTTP/1.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<UpstreamTls>,
     /// Resource version.
     pub version: i64,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// TLS from the gateway to an upstream's targets: the leg behind the
+/// gateway gets the same post-quantum key exchange as the client's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"enabled": true, "sni": "orders.internal", "verify": true, "policy": "PQC_PREFERRED"}))]
+pub struct UpstreamTls {
+    /// Speak TLS to the targets (default true when the block is present).
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Server name sent and verified (default: each target's host).
+    #[serde(default)]
+    pub sni: Option<String>,
+    /// CA certificates (PEM) trusted for the targets' certificates
+    /// (default: Mozilla's root program, as shipped in webpki-roots).
+    #[serde(default)]
+    pub ca: Option<String>,
+    /// Verify the targets' certificates and names (default true). Off is
+    /// for testing only: the gateway logs a warning at every load.
+    #[serde(default = "yes")]
+    pub verify: bool,
+    /// Client certificate chain (PEM file on the gateway host, e.g. a
+    /// mounted secret) for upstreams that require mutual TLS.
+    #[serde(default)]
+    pub client_cert_path: Option<String>,
+    /// Its private key (PEM file on the gateway host; it never passes
+    /// through the control plane or etcd).
+    #[serde(default)]
+    pub client_key_path: Option<String>,
+    /// Key-exchange policy toward the targets (default `PQC_PREFERRED`:
+    /// X25519MLKEM768 first, classical groups accepted).
+    #[serde(default)]
+    pub policy: Option<TlsPolicy>,
 }
 
 /// How a route's path matches.

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared::error::Problem;
 use shared::ids::UpstreamId;
-use shared::qsgw::{HealthCheck, LbPolicy, PassiveEjection, Target, UpstreamConfig};
+use shared::qsgw::{HealthCheck, LbPolicy, PassiveEjection, Target, UpstreamConfig, UpstreamTls};
 use utoipa::ToSchema;
 
 use super::validate::{check_path, is_host, Errors};
@@ -86,6 +86,9 @@ pub struct UpstreamInput {
     /// Request timeout, 1..3600000 ms (default: gateway's).
     #[serde(default)]
     pub request_timeout_ms: Option<i64>,
+    /// TLS to the targets (absent: plain HTTP/1.1).
+    #[serde(default)]
+    pub tls: Option<UpstreamTls>,
 }
 
 /// A validated upstream, ready for the database.
@@ -123,6 +126,56 @@ pub struct ValidUpstream {
     pub connect_timeout_ms: i32,
     /// Request timeout.
     pub request_timeout_ms: Option<i32>,
+    /// TLS block (JSON), validated.
+    pub tls: Option<serde_json::Value>,
+}
+
+/// Largest CA bundle accepted in `tls.ca`.
+pub const MAX_CA_PEM: usize = 64 * 1024;
+
+/// Checks an upstream's TLS block: a server name the gateway can send, a
+/// CA bundle of PEM certificates, absolute paths for the client
+/// certificate and key (given together).
+fn check_tls(e: &mut Errors, t: &UpstreamTls) {
+    if let Some(sni) = &t.sni {
+        if shared::edge::HostPattern::parse(sni)
+            .map(|h| matches!(h, shared::edge::HostPattern::Wildcard(_)))
+            .unwrap_or(true)
+        {
+            e.add("tls.sni", "must be a host name (no wildcard)");
+        }
+    }
+    if let Some(ca) = &t.ca {
+        if ca.len() > MAX_CA_PEM {
+            e.add("tls.ca", format!("at most {MAX_CA_PEM} bytes of PEM"));
+        } else {
+            use rustls::pki_types::pem::PemObject;
+            let certs: Result<Vec<_>, _> =
+                rustls::pki_types::CertificateDer::pem_slice_iter(ca.as_bytes()).collect();
+            if !certs.is_ok_and(|c| !c.is_empty()) {
+                e.add("tls.ca", "must hold one or more PEM certificates");
+            }
+        }
+    }
+    for (field, path) in [
+        ("tls.client_cert_path", &t.client_cert_path),
+        ("tls.client_key_path", &t.client_key_path),
+    ] {
+        if let Some(p) = path {
+            if !p.starts_with('/') || p.len() > 4096 || p.contains('\0') {
+                e.add(
+                    field,
+                    "must be an absolute path on the gateway hosts (at most 4096 bytes)",
+                );
+            }
+        }
+    }
+    if t.client_cert_path.is_some() != t.client_key_path.is_some() {
+        e.add(
+            "tls.client_key_path",
+            "tls.client_cert_path and tls.client_key_path go together",
+        );
+    }
 }
 
 impl UpstreamInput {
@@ -246,6 +299,9 @@ impl UpstreamInput {
         let request = self
             .request_timeout_ms
             .map(|t| e.range("request_timeout_ms", t, 1, 3_600_000));
+        if let Some(t) = &self.tls {
+            check_tls(&mut e, t);
+        }
         e.finish()?;
         Ok(ValidUpstream {
             name: self.name.clone(),
@@ -264,6 +320,12 @@ impl UpstreamInput {
             pool_size,
             connect_timeout_ms: connect,
             request_timeout_ms: request,
+            tls: self
+                .tls
+                .as_ref()
+                .map(serde_json::to_value)
+                .transpose()
+                .map_err(Problem::internal)?,
         })
     }
 }
@@ -305,6 +367,8 @@ pub struct UpstreamRow {
     pub connect_timeout_ms: i32,
     /// Request timeout.
     pub request_timeout_ms: Option<i32>,
+    /// TLS block.
+    pub tls: Option<serde_json::Value>,
     /// Version.
     pub version: i64,
     /// Created.
@@ -317,7 +381,7 @@ pub struct UpstreamRow {
 pub const COLUMNS: &str = "id, name, description, targets, lb_policy, hc_enabled, hc_path, \
     hc_interval_ms, hc_timeout_ms, hc_expected_status, hc_healthy_threshold, \
     hc_unhealthy_threshold, eject_after_failures, eject_duration_ms, pool_size, \
-    connect_timeout_ms, request_timeout_ms, version, created_at, updated_at";
+    connect_timeout_ms, request_timeout_ms, tls, version, created_at, updated_at";
 
 /// An upstream as the API returns it: the gateway's view plus bookkeeping.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -376,6 +440,12 @@ impl UpstreamRow {
             pool_size: self.pool_size.map(to_u32),
             connect_timeout_ms: to_u64(self.connect_timeout_ms),
             request_timeout_ms: self.request_timeout_ms.map(to_u64),
+            tls: self
+                .tls
+                .clone()
+                .map(serde_json::from_value)
+                .transpose()
+                .map_err(Problem::internal)?,
             version: self.version,
         })
     }

@@ -106,8 +106,8 @@ pub async fn create_upstream(
         "INSERT INTO upstreams (id, name, description, targets, lb_policy, hc_enabled, hc_path,
             hc_interval_ms, hc_timeout_ms, hc_expected_status, hc_healthy_threshold,
             hc_unhealthy_threshold, eject_after_failures, eject_duration_ms, pool_size,
-            connect_timeout_ms, request_timeout_ms)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17) RETURNING {}",
+            connect_timeout_ms, request_timeout_ms, tls)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18) RETURNING {}",
         upstream::COLUMNS
     ))
     .bind(id.as_str())
@@ -127,6 +127,7 @@ pub async fn create_upstream(
     .bind(v.pool_size)
     .bind(v.connect_timeout_ms)
     .bind(v.request_timeout_ms)
+    .bind(&v.tls)
     .fetch_one(&mut *tx)
     .await
     .map_err(name_conflict)?;
@@ -208,7 +209,7 @@ pub async fn update_upstream(
             hc_path=$7, hc_interval_ms=$8, hc_timeout_ms=$9, hc_expected_status=$10,
             hc_healthy_threshold=$11, hc_unhealthy_threshold=$12, eject_after_failures=$13,
             eject_duration_ms=$14, pool_size=$15, connect_timeout_ms=$16, request_timeout_ms=$17,
-            version = version + 1, updated_at = now()
+            tls=$18, version = version + 1, updated_at = now()
          WHERE id = $1 RETURNING {}",
         upstream::COLUMNS
     ))
@@ -229,6 +230,7 @@ pub async fn update_upstream(
     .bind(v.pool_size)
     .bind(v.connect_timeout_ms)
     .bind(v.request_timeout_ms)
+    .bind(&v.tls)
     .fetch_one(&mut *tx)
     .await
     .map_err(name_conflict)?;

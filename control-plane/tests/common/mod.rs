@@ -185,6 +185,20 @@ impl TestApp {
         r.json().await.unwrap()
     }
 
+    /// Creates an upstream from `body` as operator, asserting 201.
+    pub async fn create_upstream_body(&self, body: &Value) -> Value {
+        let r = self
+            .call(
+                Method::POST,
+                "/api/v1/upstreams",
+                Some(&self.operator),
+                Some(body),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        r.json().await.unwrap()
+    }
+
     /// Creates a route as operator, asserting 201.
     pub async fn create_route(&self, body: &Value) -> Value {
         let r = self

@@ -86,6 +86,7 @@ pub fn upstream(id: &UpstreamId, targets: &[SocketAddr]) -> UpstreamConfig {
         pool_size: None,
         connect_timeout_ms: 1000,
         request_timeout_ms: None,
+        tls: None,
         version: 1,
     }
 }
