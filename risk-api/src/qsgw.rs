@@ -220,12 +220,12 @@ impl QsgwSettings {
         let mut url = base.clone();
         let path = format!("{}/api/v1/cbom", base.path().trim_end_matches('/'));
         url.set_path(&path);
+        // Microseconds, as stored: whole seconds would cut off the
+        // sessions of the current second.
+        let stamp = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
         url.query_pairs_mut()
-            .append_pair(
-                "from",
-                &from.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            )
-            .append_pair("to", &to.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+            .append_pair("from", &stamp(from))
+            .append_pair("to", &stamp(to));
         let origin = base.origin().ascii_serialization();
         let key = reqwest::header::HeaderValue::from_str(api_key.expose())
             .map_err(|_| Problem::invalid_field("source.qsgw.api_key", "must be printable ASCII"))
@@ -308,7 +308,11 @@ pub fn unusable(origin: &str, p: &Problem) -> Problem {
         p.detail
     );
     for e in p.errors.iter().take(5) {
-        detail.push_str(&format!("; {}: {}", e.field, e.message));
+        let item = format!("{}: {}", e.field, e.message);
+        if !detail.contains(&item) {
+            detail.push_str("; ");
+            detail.push_str(&item);
+        }
     }
     bad_gateway(detail)
 }

@@ -161,7 +161,10 @@ fn route_evidence(routes: &RouteCounts) -> (Value, Vec<Value>) {
         .map(|(r, n)| {
             json!({
                 "location": r.location(),
-                "additionalContext": format!("{n} TLS sessions established in the window"),
+                "additionalContext": format!(
+                    "{n} TLS session{} established in the window",
+                    if *n == 1 { "" } else { "s" }
+                ),
             })
         })
         .collect();
