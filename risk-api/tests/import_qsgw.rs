@@ -414,6 +414,26 @@ async fn refused_urls_wrong_keys_and_bad_answers_are_clear_problems(pool: PgPool
     let ml = common::ml_engine().await;
     // Without the allow settings first.
     let strict = App::start(pool.clone(), &ml).await;
+    // The OpenAPI document describes the new body: `source.qsgw` with the
+    // key as a password-format string, beside the optional `inventory`.
+    let doc: Value = client()
+        .get(strict.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["QsgwSource"]["properties"]["api_key"]["format"],
+        "password",
+        "{:#}",
+        schemas["QsgwSource"]
+    );
+    assert!(schemas["CreateAssessment"]["properties"]["source"].is_object());
+    let required = schemas["CreateAssessment"]["required"].to_string();
+    assert!(!required.contains("inventory") && !required.contains("source"), "{required}");
     let org = strict.create_org("Shop").await;
     let op = strict.token(Role::Operator, Some(&org));
     // Cloud metadata (link-local, RFC 3927) and loopback: refused before
