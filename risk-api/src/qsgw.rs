@@ -74,8 +74,13 @@ pub struct QsgwSource {
     pub window: Option<String>,
 }
 
+/// The key as a [`Secret`]; anything but a string is refused with a fixed
+/// message (serde's own would quote a numeric key back).
 fn secret<'de, D: Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
-    String::deserialize(d).map(Secret::new)
+    match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(s) => Ok(Secret::new(s)),
+        _ => Err(serde::de::Error::custom("must be a string")),
+    }
 }
 
 /// The windows a control plane is asked for.
@@ -524,6 +529,15 @@ mod tests {
             field(&s.check_url("http://127.0.0.1:8085").unwrap_err()),
             URL_FIELD
         );
+    }
+
+    /// A key of the wrong type is refused without quoting it back.
+    #[test]
+    fn a_non_string_key_is_not_echoed() {
+        let body = br#"{"url": "https://cp.example.com", "api_key": 123456789012345678}"#;
+        let p = shared::json::parse_json::<QsgwSource>(body).unwrap_err();
+        assert_eq!(p.status, 422);
+        assert!(!format!("{p:?}").contains("123456789012345678"), "{p:?}");
     }
 
     #[test]

@@ -26,7 +26,6 @@ const VIEWER_KEY: &str = "cp-viewer-key-for-qrap-0123456789";
 struct ControlPlane {
     base: String,
     operator: String,
-    pool: PgPool,
     shutdown: shared::server::Shutdown,
 }
 
@@ -90,7 +89,6 @@ async fn control_plane(qrap: &PgPool) -> ControlPlane {
     ControlPlane {
         base,
         operator,
-        pool,
         shutdown,
     }
 }
@@ -426,14 +424,16 @@ async fn refused_urls_wrong_keys_and_bad_answers_are_clear_problems(pool: PgPool
         .unwrap();
     let schemas = &doc["components"]["schemas"];
     assert_eq!(
-        schemas["QsgwSource"]["properties"]["api_key"]["format"],
-        "password",
+        schemas["QsgwSource"]["properties"]["api_key"]["format"], "password",
         "{:#}",
         schemas["QsgwSource"]
     );
     assert!(schemas["CreateAssessment"]["properties"]["source"].is_object());
     let required = schemas["CreateAssessment"]["required"].to_string();
-    assert!(!required.contains("inventory") && !required.contains("source"), "{required}");
+    assert!(
+        !required.contains("inventory") && !required.contains("source"),
+        "{required}"
+    );
     let org = strict.create_org("Shop").await;
     let op = strict.token(Role::Operator, Some(&org));
     // Cloud metadata (link-local, RFC 3927) and loopback: refused before
