@@ -566,3 +566,38 @@ async fn refused_urls_wrong_keys_and_bad_answers_are_clear_problems(pool: PgPool
     }
     cp.shutdown.trigger();
 }
+
+/// Plain http to loopback is a development setting: production refuses it
+/// at start, naming the variable; a bad CIDR list is named too.
+#[test]
+fn qsgw_settings_are_checked_at_start() {
+    let settings = |extra: &[&str]| {
+        let mut argv = vec!["risk-api"];
+        argv.extend_from_slice(extra);
+        risk_api::config::Cli::try_parse_from(argv)
+            .unwrap()
+            .settings
+    };
+    let e = risk_api::config::qsgw_settings(&settings(&[
+        "--environment",
+        "production",
+        "--qsgw-allow-http-loopback",
+        "true",
+    ]))
+    .unwrap_err();
+    assert_eq!(e.var, "QRAP_QSGW_ALLOW_HTTP_LOOPBACK");
+    let e = risk_api::config::qsgw_settings(&settings(&["--qsgw-allowed-targets", "10.0.0.0/33"]))
+        .unwrap_err();
+    assert_eq!(e.var, "QRAP_QSGW_ALLOWED_TARGETS");
+    let ok = risk_api::config::qsgw_settings(&settings(&[
+        "--qsgw-allowed-targets",
+        "10.0.0.0/8, 127.0.0.1",
+        "--qsgw-allow-http-loopback",
+        "true",
+    ]))
+    .unwrap();
+    assert_eq!(ok.allowed.len(), 2);
+    assert!(ok.allow_http_loopback);
+    // The answer is capped as CBOM uploads are (QRAP_CBOM_MAX_BODY_SIZE, 32 MiB by default).
+    assert_eq!(ok.max_bytes, 32 * 1024 * 1024);
+}
