@@ -63,6 +63,7 @@ new_secret() {
     QSGW_JWT_SECRET | QUANTUN_JWT_SECRET) openssl rand -base64 48 | tr -d '\n' ;;
     QSGW_API_KEY) printf 'qsgw_k_%s' "$(openssl rand -hex 16)" ;;
     QUANTUN_API_KEYS) printf 'qrap_k_%s:dev' "$(openssl rand -hex 16)" ;;
+    QSGW_VIEWER_API_KEYS) printf 'qsgw_v_%s:qrap' "$(openssl rand -hex 16)" ;;
     QSGW_ADMIN_EMAIL) printf 'admin@localhost' ;;
     QSGW_ADMIN_PASSWORD) rand_alnum 20 ;;
     QSGW_DB_PASSWORD | QRAP_DB_PASSWORD) rand_alnum 24 ;;
@@ -251,7 +252,7 @@ done
 
 secrets_file="$RUN_DIR/secrets.env"
 SECRET_KEYS=(QSGW_JWT_SECRET QUANTUN_JWT_SECRET QSGW_API_KEY QUANTUN_API_KEYS
-    QSGW_ADMIN_EMAIL QSGW_ADMIN_PASSWORD QSGW_DB_PASSWORD QRAP_DB_PASSWORD)
+    QSGW_VIEWER_API_KEYS QSGW_ADMIN_EMAIL QSGW_ADMIN_PASSWORD QSGW_DB_PASSWORD QRAP_DB_PASSWORD)
 declare -A secret=()
 (
     umask 077
@@ -270,7 +271,7 @@ for key in "${SECRET_KEYS[@]}"; do
     fi
 done
 for key in QSGW_JWT_SECRET QUANTUN_JWT_SECRET QSGW_API_KEY QUANTUN_API_KEYS \
-    QSGW_ADMIN_EMAIL QSGW_ADMIN_PASSWORD; do
+    QSGW_VIEWER_API_KEYS QSGW_ADMIN_EMAIL QSGW_ADMIN_PASSWORD; do
     export_default "$key" "${secret[$key]}"
 done
 
@@ -368,6 +369,10 @@ export_default QSGW_LOG_LEVEL info
 # Development upstreams run on this machine: loopback targets are allowed
 # here explicitly (control plane and gateway refuse them by default).
 export_default QSGW_ALLOWED_PRIVATE_TARGETS "127.0.0.0/8,::1/128"
+# QRAP imports the live traffic of this control plane (source.qsgw) over
+# plain http on loopback: both development settings, explicitly.
+export_default QRAP_QSGW_ALLOWED_TARGETS "127.0.0.0/8,::1/128"
+export_default QRAP_QSGW_ALLOW_HTTP_LOOPBACK true
 export_default QRAP_LOG_LEVEL info
 export_default QRAP_ML_LOG_LEVEL info
 

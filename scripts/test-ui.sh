@@ -20,6 +20,7 @@
 #   QSGW_GATEWAY_CA                        that certificate (PEM file), for curl, requests, Go
 #   QSGW_ADMIN_EMAIL, QSGW_ADMIN_PASSWORD  the control plane's first admin
 #   QSGW_API_KEY                           control-plane service key (ingest)
+#   QSGW_VIEWER_API_KEY                    control-plane read-only key (QRAP's import from QSGW)
 #   QRAP_API_KEY, QUANTUN_JWT_SECRET       risk API service key and JWT secret
 # A failing test leaves a screenshot in target/ui-screenshots/; service logs
 # are printed when a service fails to start and kept in target/ui-logs/.
@@ -147,8 +148,9 @@ QSGW_ADMIN_EMAIL="admin@ui-test.local"
 QSGW_ADMIN_PASSWORD="Ui-$(secret 12)"
 QSGW_API_KEY="qsgw_k_$(secret 16)"
 QRAP_API_KEY="qrap_k_$(secret 16)"
+QSGW_VIEWER_API_KEY="qsgw_v_$(secret 16)"
 QUANTUN_JWT_SECRET="$(secret 32)"
-export QSGW_ADMIN_EMAIL QSGW_ADMIN_PASSWORD QSGW_API_KEY QRAP_API_KEY QUANTUN_JWT_SECRET
+export QSGW_ADMIN_EMAIL QSGW_ADMIN_PASSWORD QSGW_API_KEY QRAP_API_KEY QSGW_VIEWER_API_KEY QUANTUN_JWT_SECRET
 qsgw_jwt_secret="$(secret 32)"
 
 mkdir -p "$LOG_DIR"
@@ -185,6 +187,7 @@ start_service control-plane "$QSGW_URL/health/ready" \
     QSGW_ETCD_ENDPOINTS="http://127.0.0.1:$etcd_port" \
     QSGW_ALLOWED_PRIVATE_TARGETS="127.0.0.0/8,::1/128" \
     QSGW_JWT_SECRET="$qsgw_jwt_secret" QSGW_API_KEY="$QSGW_API_KEY" \
+    QSGW_VIEWER_API_KEYS="$QSGW_VIEWER_API_KEY:qrap" \
     QSGW_ADMIN_EMAIL="$QSGW_ADMIN_EMAIL" QSGW_ADMIN_PASSWORD="$QSGW_ADMIN_PASSWORD" \
     QSGW_LOG_LEVEL=warn
 start_service risk-api "$QRAP_URL/health/ready" \
@@ -192,6 +195,7 @@ start_service risk-api "$QRAP_URL/health/ready" \
     QRAP_DB_HOST=127.0.0.1 QRAP_DB_PORT="$pg_port" QRAP_DB_NAME=qrap QRAP_DB_USER=postgres \
     QRAP_DB_PASSWORD=unused-trust-auth QRAP_DB_SSLMODE=disable QRAP_ML_URL="http://127.0.0.1:$ml_port" \
     QUANTUN_JWT_SECRET="$QUANTUN_JWT_SECRET" QUANTUN_API_KEYS="$QRAP_API_KEY:ui-tests" \
+    QRAP_QSGW_ALLOWED_TARGETS="127.0.0.1/32" QRAP_QSGW_ALLOW_HTTP_LOOPBACK=true \
     QRAP_LOG_LEVEL=warn
 
 # The gateway: a throwaway self-signed certificate (scripts/lib.sh dev_cert:

@@ -115,6 +115,13 @@ pub struct Settings {
     /// API key for service authentication (gateways), at least 16 bytes.
     #[arg(long = "api-key", env = "QSGW_API_KEY", hide_env_values = true)]
     pub api_key: Option<Secret>,
+    /// Read-only API keys for machine readers such as QRAP (`GET /api/v1/cbom`): comma-separated `key[:name]`, each at least 16 bytes; role viewer (they read what a viewer reads, cannot write, ingest or heartbeat).
+    #[arg(
+        long = "viewer-api-keys",
+        env = "QSGW_VIEWER_API_KEYS",
+        hide_env_values = true
+    )]
+    pub viewer_api_keys: Option<Secret>,
     /// etcd endpoints, comma separated.
     #[arg(
         long = "etcd-endpoints",
@@ -215,7 +222,7 @@ pub struct Config {
     pub jwt: JwtKeys,
     /// Refresh-token keys (same secret, audience [`REFRESH_AUDIENCE`]).
     pub refresh_jwt: JwtKeys,
-    /// Service keys.
+    /// `QSGW_API_KEY` (role service) and `QSGW_VIEWER_API_KEYS` (role viewer).
     pub api_keys: ApiKeys,
     /// etcd.
     pub etcd: EtcdSettings,
@@ -348,6 +355,31 @@ impl Config {
                 ApiKeys::single("QSGW_API_KEY", &k, "gateway")?
             }
             None => ApiKeys::default(),
+        };
+        // Read-only keys: role viewer, so the role extractors keep them out
+        // of every write, the ingest and the heartbeat (those need
+        // operator, admin or service).
+        let api_keys = match s.viewer_api_keys.filter(|k| !k.is_empty()) {
+            Some(spec) => {
+                for item in spec.expose().split(',').map(str::trim) {
+                    let value = item.rsplit_once(':').map_or(item, |(k, _)| k);
+                    if !value.is_empty() {
+                        guard.secret("QSGW_VIEWER_API_KEYS", value)?;
+                    }
+                }
+                let viewers = ApiKeys::parse("QSGW_VIEWER_API_KEYS", &spec)?;
+                if viewers.is_empty() {
+                    return Err(ConfigError::new(
+                        "QSGW_VIEWER_API_KEYS",
+                        "names no key (give key[:name],… or leave it unset)",
+                    ));
+                }
+                api_keys.merge(
+                    "QSGW_VIEWER_API_KEYS",
+                    viewers.with_role(shared::auth::Role::Viewer),
+                )?
+            }
+            None => api_keys,
         };
         let endpoints = shared::etcd::parse_endpoints(&s.etcd_endpoints)
             .map_err(|e| ConfigError::new("QSGW_ETCD_ENDPOINTS", e))?;

@@ -2,7 +2,9 @@
 //! CycloneDX 1.7 document that the official 1.7 schema accepts (validated
 //! with the project's one validator, risk_api::domain::schema, over the
 //! embedded copy of bom-1.7.schema.json), with the shares written out by
-//! hand from the sessions ingested here.
+//! hand from the sessions ingested here, and the routes that negotiated
+//! each component as CycloneDX 1.7 `evidence.occurrences` (componentEvidence
+//! in bom-1.7.schema.json: `location` required) counted by hand likewise.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -11,10 +13,33 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
-fn session(gw: &str, ip: &str, proto: &str, suite: &str, kx: &str, pqc: bool) -> Value {
+fn session(
+    gw: &str,
+    ip: &str,
+    proto: &str,
+    suite: &str,
+    kx: &str,
+    pqc: bool,
+    route: Option<&str>,
+) -> Value {
     json!({"gateway_id": gw, "client_ip": ip, "sni": "api.example.com", "protocol_version": proto,
-           "cipher_suite": suite, "kx_group": kx, "pqc": pqc,
+           "cipher_suite": suite, "kx_group": kx, "pqc": pqc, "route_id": route,
            "established_at": chrono::Utc::now().to_rfc3339()})
+}
+
+/// `(location, additionalContext)` of a component's occurrences, in order.
+fn occurrences(c: &Value) -> Vec<(String, String)> {
+    c["evidence"]["occurrences"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no evidence.occurrences in {c:#}"))
+        .iter()
+        .map(|o| {
+            (
+                o["location"].as_str().unwrap().to_owned(),
+                o["additionalContext"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
 }
 
 #[sqlx::test(migrator = "control_plane::MIGRATOR")]
@@ -31,14 +56,25 @@ async fn runtime_cbom_lists_what_was_negotiated_and_validates_against_cyclonedx_
         .as_str()
         .unwrap()
         .to_owned();
+    // Two routes: /pay and /static on api.example.com (route_body's host,
+    // which the control plane stores lowercase).
+    let up = app.create_upstream("cbom-backend").await;
+    let up = up["id"].as_str().unwrap();
+    let pay = app.create_route(&common::route_body(up, "/pay")).await;
+    let stat = app.create_route(&common::route_body(up, "/static")).await;
+    let (pay, stat) = (
+        pay["id"].as_str().unwrap().to_owned(),
+        stat["id"].as_str().unwrap().to_owned(),
+    );
+    let (p, s) = (Some(pay.as_str()), Some(stat.as_str()));
     let refused = json!({"gateway_id": gw, "client_ip": "10.5.0.9", "pqc": false, "outcome": "failed",
         "failure_reason": "no shared group", "established_at": chrono::Utc::now().to_rfc3339()});
     let batch = json!({"records": [
-        session(&gw, "10.5.0.1", "TLSv1.3", "TLS13_AES_128_GCM_SHA256", "X25519MLKEM768", true),
-        session(&gw, "10.5.0.2", "TLSv1.3", "TLS13_AES_128_GCM_SHA256", "X25519MLKEM768", true),
-        session(&gw, "10.5.0.3", "TLSv1.3", "TLS13_AES_128_GCM_SHA256", "X25519MLKEM768", true),
-        session(&gw, "10.5.0.4", "TLSv1.3", "TLS13_AES_256_GCM_SHA384", "X25519", false),
-        session(&gw, "10.5.0.5", "TLSv1.2", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "secp256r1", false),
+        session(&gw, "10.5.0.1", "TLSv1.3", "TLS13_AES_128_GCM_SHA256", "X25519MLKEM768", true, p),
+        session(&gw, "10.5.0.2", "TLSv1.3", "TLS13_AES_128_GCM_SHA256", "X25519MLKEM768", true, p),
+        session(&gw, "10.5.0.3", "TLSv1.3", "TLS13_AES_128_GCM_SHA256", "X25519MLKEM768", true, s),
+        session(&gw, "10.5.0.4", "TLSv1.3", "TLS13_AES_256_GCM_SHA384", "X25519", false, s),
+        session(&gw, "10.5.0.5", "TLSv1.2", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "secp256r1", false, None),
         refused,
     ]});
     let r = app
@@ -129,6 +165,79 @@ async fn runtime_cbom_lists_what_was_negotiated_and_validates_against_cyclonedx_
     assert_eq!(
         x25519["cryptoProperties"]["algorithmProperties"]["nistQuantumSecurityLevel"],
         0
+    );
+
+    // Which routes negotiated what (sessions above, counted by hand): the
+    // hybrid on /pay twice and /static once, most sessions first; X25519
+    // on /static once; secp256r1 (TLS 1.2) on no route; TLS 1.3 on /pay
+    // twice and /static twice.
+    let at_pay = format!("qsgw route {pay} (api.example.com/pay)");
+    let at_static = format!("qsgw route {stat} (api.example.com/static)");
+    let no_route = "qsgw no route (handshakes without a routed request)".to_owned();
+    let n = |k: u32| match k {
+        1 => "1 TLS session established in the window".to_owned(),
+        _ => format!("{k} TLS sessions established in the window"),
+    };
+    assert_eq!(
+        occurrences(&hybrid),
+        vec![(at_pay.clone(), n(2)), (at_static.clone(), n(1))]
+    );
+    assert_eq!(
+        prop(&hybrid, "quantun:routes").as_deref(),
+        Some(format!("{pay},{stat}").as_str())
+    );
+    assert_eq!(
+        prop(&hybrid, &format!("quantun:route:{pay}:sessions")).as_deref(),
+        Some("2")
+    );
+    assert_eq!(
+        prop(&hybrid, &format!("quantun:route:{stat}:sessions")).as_deref(),
+        Some("1")
+    );
+    assert_eq!(occurrences(&x25519), vec![(at_static.clone(), n(1))]);
+    assert_eq!(
+        prop(&x25519, "quantun:routes").as_deref(),
+        Some(stat.as_str())
+    );
+    let p256 = comp("crypto/algorithm/kx-secp256r1");
+    assert_eq!(occurrences(&p256), vec![(no_route.clone(), n(1))]);
+    assert_eq!(
+        prop(&p256, "quantun:no_route:sessions").as_deref(),
+        Some("1")
+    );
+    assert_eq!(prop(&p256, "quantun:routes").as_deref(), Some(""));
+    let mut tls13_at = occurrences(&tls13);
+    tls13_at.sort();
+    let mut expected = vec![(at_pay.clone(), n(2)), (at_static.clone(), n(2))];
+    expected.sort();
+    assert_eq!(tls13_at, expected);
+    assert_eq!(occurrences(&tls12), vec![(no_route, n(1))]);
+
+    // A deleted route keeps its id in the location (sessions are history).
+    let r = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/routes/{stat}"),
+            Some(&app.operator),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 204);
+    let bom: Value = app
+        .call(Method::GET, "/api/v1/cbom", Some(&app.viewer), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let x = bom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["bom-ref"] == "crypto/algorithm/kx-x25519")
+        .unwrap();
+    assert_eq!(
+        occurrences(x),
+        vec![(format!("qsgw route {stat} (deleted)"), n(1))]
     );
 
     // A viewer may read it; no token may not; a bad window is named.

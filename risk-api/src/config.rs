@@ -54,6 +54,33 @@ pub enum Command {
     /// QRAP_WEB_API_URL: for hosting the app apart from the API (add its origin to the API's
     /// QRAP_CORS_ORIGINS). The risk API itself also serves it at /app/.
     Web(WebArgs),
+    /// Create an assessment from the runtime CBOM of a QSGW control plane (what its gateways
+    /// negotiated), written to this risk API's database (QRAP_DB_*) like `POST
+    /// /api/v1/assessments` with `source.qsgw`; a running risk API's workers score it. The
+    /// control plane's read-only key comes from QRAP_QSGW_API_KEY or --api-key-file, never a
+    /// flag value. Prints the assessment id.
+    #[command(name = "import-qsgw")]
+    ImportQsgw(ImportQsgwArgs),
+}
+
+/// Arguments of `risk-api import-qsgw`.
+#[derive(Debug, Clone, Args)]
+pub struct ImportQsgwArgs {
+    /// Base URL of the control plane API, e.g. https://qsgw-cp.example:8085.
+    #[arg(long)]
+    pub url: String,
+    /// Organization the assessment belongs to (org_…).
+    #[arg(long)]
+    pub org: String,
+    /// Window before now: 24h, 7d, 30d or 90d.
+    #[arg(long, default_value = "7d")]
+    pub window: String,
+    /// Assessment name (default: "QSGW live traffic (<window>)").
+    #[arg(long)]
+    pub name: Option<String>,
+    /// File holding the control plane's read-only API key (instead of QRAP_QSGW_API_KEY).
+    #[arg(long, value_name = "PATH")]
+    pub api_key_file: Option<std::path::PathBuf>,
 }
 
 /// Settings of `risk-api web`.
@@ -189,6 +216,19 @@ pub struct Settings {
     /// Milliseconds between an idle worker's looks for work queued by other replicas.
     #[arg(long = "worker-poll-ms", env = "QRAP_WORKER_POLL_MS", default_value = "1000", value_parser = clap::value_parser!(u64).range(50..=60_000))]
     pub worker_poll_ms: u64,
+    /// Control-plane addresses allowed for imports from QSGW (`source.qsgw.url`, `import-qsgw`) although not globally reachable (private networks, loopback, link-local): CIDRs or addresses, comma separated. Empty: only public addresses.
+    #[arg(
+        long = "qsgw-allowed-targets",
+        env = "QRAP_QSGW_ALLOWED_TARGETS",
+        default_value = ""
+    )]
+    pub qsgw_allowed_targets: String,
+    /// Development only (refused in production): allow plain http:// control-plane URLs when the host is loopback (still subject to QRAP_QSGW_ALLOWED_TARGETS).
+    #[arg(long = "qsgw-allow-http-loopback", env = "QRAP_QSGW_ALLOW_HTTP_LOOPBACK", default_value = "false", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    pub qsgw_allow_http_loopback: bool,
+    /// Seconds an import from a QSGW control plane may take (connect, answer and body).
+    #[arg(long = "qsgw-timeout-secs", env = "QRAP_QSGW_TIMEOUT_SECS", default_value = "30", value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub qsgw_timeout_secs: u64,
     /// Seconds to drain in-flight requests on SIGTERM.
     #[arg(long = "shutdown-grace-secs", env = "QRAP_SHUTDOWN_GRACE_SECS", default_value = "30", value_parser = clap::value_parser!(u64).range(0..=600))]
     pub shutdown_grace_secs: u64,
@@ -235,6 +275,27 @@ pub struct Config {
     pub startup_timeout: Duration,
     /// Header-read timeout and connection cap of the listener.
     pub server_limits: shared::server::ServerLimits,
+    /// Imports from QSGW control planes (`QRAP_QSGW_*`).
+    pub qsgw: crate::qsgw::QsgwSettings,
+}
+
+/// The settings of imports from QSGW control planes (`QRAP_QSGW_*`, and
+/// `QRAP_CBOM_MAX_BODY_SIZE` as the largest answer read).
+pub fn qsgw_settings(s: &Settings) -> Result<crate::qsgw::QsgwSettings, ConfigError> {
+    let guard = guard(s)?;
+    if s.qsgw_allow_http_loopback && guard.production() {
+        return Err(ConfigError::new(
+            "QRAP_QSGW_ALLOW_HTTP_LOOPBACK",
+            "is a development setting, refused in production (control planes are reached over https)",
+        ));
+    }
+    Ok(crate::qsgw::QsgwSettings {
+        allowed: shared::edge::parse_cidrs(&s.qsgw_allowed_targets)
+            .map_err(|e| ConfigError::new("QRAP_QSGW_ALLOWED_TARGETS", e))?,
+        allow_http_loopback: s.qsgw_allow_http_loopback,
+        timeout: Duration::from_secs(s.qsgw_timeout_secs),
+        max_bytes: usize::try_from(s.cbom_max_body_size.max(s.max_body_size)).unwrap_or(usize::MAX),
+    })
 }
 
 /// The database connection from the `QRAP_DB_*` settings (all the
@@ -299,6 +360,7 @@ impl Config {
         }
         let database = database_options(&s)?;
         let guard = guard(&s)?;
+        let qsgw = qsgw_settings(&s)?;
         let secret = require_secret(
             "QUANTUN_JWT_SECRET",
             s.jwt_secret,
@@ -365,6 +427,7 @@ impl Config {
                 header_timeout: Duration::from_secs(s.header_timeout_secs),
                 max_connections: s.max_connections as usize,
             },
+            qsgw,
         })
     }
 }

@@ -8,6 +8,7 @@
 pub mod config;
 pub mod domain;
 pub mod ml;
+pub mod qsgw;
 pub mod repo;
 pub mod routes;
 pub mod runner;

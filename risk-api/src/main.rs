@@ -18,6 +18,9 @@ fn main() -> std::process::ExitCode {
     if let Some(Command::Web(args)) = &cli.command {
         return risk_api::startup::web_command(args.clone(), cli.settings.log_level);
     }
+    if let Some(Command::ImportQsgw(args)) = &cli.command {
+        return risk_api::qsgw::import_command(&cli.settings, args);
+    }
     if let Some(Command::Migrate) = &cli.command {
         let options = risk_api::config::database_options(&cli.settings)
             .unwrap_or_else(|e| shared::config::exit_with(&e));

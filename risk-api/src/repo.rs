@@ -88,8 +88,10 @@ pub struct Assessment {
     pub description: Option<String>,
     /// pending | running | completed | failed.
     pub status: String,
-    /// inventory | cyclonedx.
+    /// inventory | cyclonedx | qsgw-runtime-cbom (pulled from a QSGW control plane).
     pub source_format: String,
+    /// The QSGW control plane a `qsgw-runtime-cbom` was pulled from (never its key).
+    pub source_url: Option<String>,
     /// CycloneDX specVersion.
     pub source_spec_version: Option<String>,
     /// Assets to score.
@@ -158,7 +160,7 @@ pub struct Assessment {
 }
 
 /// Columns of [`Assessment`].
-pub const ASSESSMENT_COLS: &str = "id, organization_id, name, description, status, source_format, source_spec_version, asset_count, assets_scored, overall_risk_score::float8 AS overall_risk_score, critical_count, high_count, medium_count, low_count, info_count, pqc_readiness_pct::float8 AS pqc_readiness_pct, earliest_deadline_year, failure_reason, import_skipped, defaults, distinct_asset_count, pqc_relevant_assets, quantum_safe_assets, hash_assets, symmetric_assets, lane_counts, crqc_timelines_version, attempts, created_by, started_at, completed_at, version, created_at, updated_at";
+pub const ASSESSMENT_COLS: &str = "id, organization_id, name, description, status, source_format, source_url, source_spec_version, asset_count, assets_scored, overall_risk_score::float8 AS overall_risk_score, critical_count, high_count, medium_count, low_count, info_count, pqc_readiness_pct::float8 AS pqc_readiness_pct, earliest_deadline_year, failure_reason, import_skipped, defaults, distinct_asset_count, pqc_relevant_assets, quantum_safe_assets, hash_assets, symmetric_assets, lane_counts, crqc_timelines_version, attempts, created_by, started_at, completed_at, version, created_at, updated_at";
 
 /// A finding.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]

@@ -44,7 +44,10 @@ pub struct WorkerSettings {
 /// Parses a stored source document back into assets.
 pub fn assets_of(format: &str, doc: &Value) -> Result<Vec<AssetRecord>, String> {
     match format {
-        "cyclonedx" => cbom::parse(doc).map(|c| c.assets).map_err(|p| p.detail),
+        // A runtime CBOM pulled from a QSGW control plane is a CBOM.
+        "cyclonedx" | crate::qsgw::SOURCE_FORMAT => {
+            cbom::parse(doc).map(|c| c.assets).map_err(|p| p.detail)
+        }
         _ => {
             let items: Vec<InventoryAsset> = doc
                 .get("inventory")

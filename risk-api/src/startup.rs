@@ -98,6 +98,7 @@ impl Application {
             max_body_size: config.max_body_size,
             reports: Arc::new(tokio::sync::Semaphore::new(config.report_concurrency)),
             wake: Arc::new(tokio::sync::Notify::new()),
+            qsgw: Arc::new(config.qsgw.clone()),
         };
         let workers =
             crate::runner::Pool::start(state.clone(), config.workers.clone(), shutdown.token());

@@ -28,6 +28,8 @@ pub struct AppState {
     pub reports: Arc<tokio::sync::Semaphore>,
     /// Wakes an idle assessment worker of this replica (new work).
     pub wake: Arc<tokio::sync::Notify>,
+    /// Imports from QSGW control planes (`QRAP_QSGW_*`).
+    pub qsgw: Arc<crate::qsgw::QsgwSettings>,
 }
 
 impl FromRef<AppState> for Arc<Authenticator> {

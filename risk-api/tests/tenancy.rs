@@ -381,7 +381,7 @@ fn token_subcommand_mints_a_verifiable_token() {
             Some(Command::Token { org, role, subject }) => {
                 mint_token(&cli.settings, org.as_deref(), &role, &subject)
             }
-            Some(Command::Migrate | Command::Web(_)) | None => {
+            Some(Command::Migrate | Command::Web(_) | Command::ImportQsgw(_)) | None => {
                 panic!("token subcommand not parsed")
             }
         }

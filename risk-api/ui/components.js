@@ -106,6 +106,18 @@ export function useLoad(loader, deps) {
   return { ...state, reload: () => setTick((t) => t + 1) };
 }
 
+// Where an assessment's assets came from: a CBOM upload, a JSON inventory,
+// or the live TLS traffic of a QSGW control plane (its runtime CBOM).
+export function sourceLabel(a, short = false) {
+  if (a.source_format === 'qsgw-runtime-cbom') {
+    return short || !a.source_url ? 'QSGW live traffic' : `QSGW live traffic from ${a.source_url}`;
+  }
+  if (a.source_format === 'cyclonedx') {
+    return short ? `CBOM ${a.source_spec_version || ''}` : `CycloneDX CBOM ${a.source_spec_version || ''}`;
+  }
+  return short ? 'inventory' : 'JSON inventory';
+}
+
 export function fmtDate(s) {
   if (!s) return '–';
   const d = new Date(s);

@@ -275,13 +275,16 @@ pub struct ApiKeys {
     keys: Vec<ApiKeyEntry>,
 }
 
-/// One configured key: its name, the SHA-256 of its value, and the
-/// organization it is confined to (QRAP's `key:name@org_…`).
+/// One configured key: its name, the SHA-256 of its value, the
+/// organization it is confined to (QRAP's `key:name@org_…`) and the role it
+/// grants (`service` unless [`ApiKeys::with_role`] says otherwise: QSGW's
+/// read-only keys for machine readers such as QRAP are `viewer`).
 #[derive(Clone)]
 struct ApiKeyEntry {
     name: String,
     digest: [u8; 32],
     org: Option<String>,
+    role: Role,
 }
 
 impl std::fmt::Debug for ApiKeys {
@@ -335,6 +338,7 @@ impl ApiKeys {
                 name,
                 digest: digest(key),
                 org,
+                role: Role::Service,
             });
         }
         Ok(Self { keys })
@@ -353,8 +357,40 @@ impl ApiKeys {
                 name: name.to_owned(),
                 digest: digest(key.expose()),
                 org: None,
+                role: Role::Service,
             }],
         })
+    }
+
+    /// The same keys granting `role` instead of `service` (QSGW's
+    /// `QSGW_VIEWER_API_KEYS`: read-only keys that cannot ingest or write).
+    #[must_use]
+    pub fn with_role(mut self, role: Role) -> Self {
+        for k in &mut self.keys {
+            k.role = role;
+        }
+        self
+    }
+
+    /// Adds `other`'s keys (each keeps its role). A name given twice is
+    /// refused, so the audit log's `service:<name>` names one key.
+    pub fn merge(mut self, var: &str, other: Self) -> Result<Self, ConfigError> {
+        for k in other.keys {
+            if self.keys.iter().any(|e| e.name == k.name) {
+                return Err(ConfigError::new(
+                    var,
+                    format!("key name '{}' is already used by another key", k.name),
+                ));
+            }
+            if self.keys.iter().any(|e| e.digest == k.digest) {
+                return Err(ConfigError::new(
+                    var,
+                    format!("key '{}' has the value of another configured key", k.name),
+                ));
+            }
+            self.keys.push(k);
+        }
+        Ok(self)
     }
 
     /// Whether no key is configured.
@@ -370,11 +406,18 @@ impl ApiKeys {
 
     /// The name and organization of the matching key (see [`Self::verify`]).
     pub fn verify_scoped(&self, presented: &str) -> Option<(&str, Option<&str>)> {
+        self.verify_entry(presented)
+            .map(|(name, org, _)| (name, org))
+    }
+
+    /// The name, organization and role of the matching key (see
+    /// [`Self::verify`]).
+    pub fn verify_entry(&self, presented: &str) -> Option<(&str, Option<&str>, Role)> {
         let d = digest(presented);
         let mut found = None;
         for k in &self.keys {
             if bool::from(k.digest.ct_eq(&d)) {
-                found = Some((k.name.as_str(), k.org.as_deref()));
+                found = Some((k.name.as_str(), k.org.as_deref(), k.role));
             }
         }
         found
@@ -423,7 +466,8 @@ pub struct Principal {
 pub struct Authenticator {
     /// Token keys.
     pub jwt: JwtKeys,
-    /// Accepted API keys (role `service`).
+    /// Accepted API keys (role `service`, or the role each key was given
+    /// with [`ApiKeys::with_role`]).
     pub api_keys: ApiKeys,
 }
 
@@ -467,13 +511,13 @@ impl Authenticator {
         }
         if let Some(value) = headers.get(&X_API_KEY) {
             let key = value.to_str().map_err(|_| AuthError::InvalidApiKey)?;
-            let (name, org) = self
+            let (name, org, role) = self
                 .api_keys
-                .verify_scoped(key)
+                .verify_entry(key)
                 .ok_or(AuthError::InvalidApiKey)?;
             return Ok(Principal {
                 subject: format!("service:{name}"),
-                role: Role::Service,
+                role,
                 org: org.map(str::to_owned),
                 method: AuthMethod::ApiKey {
                     name: name.to_owned(),
@@ -738,6 +782,28 @@ mod tests {
         assert_eq!(keys.verify_scoped("bbbbbbbbbbbbbbbb2"), Some(("all", None)));
         let e = ApiKeys::parse("K", &Secret::new("aaaaaaaaaaaaaaaa1:ci@acme")).unwrap_err();
         assert_eq!(e.var, "K");
+    }
+
+    #[test]
+    fn api_keys_carry_their_role() {
+        let service = ApiKeys::single("S", &Secret::new("ssssssssssssssss1"), "gateway").unwrap();
+        let viewers = ApiKeys::parse("V", &Secret::new("vvvvvvvvvvvvvvvv1:qrap"))
+            .unwrap()
+            .with_role(Role::Viewer);
+        let keys = service.merge("V", viewers).unwrap();
+        assert_eq!(
+            keys.verify_entry("ssssssssssssssss1"),
+            Some(("gateway", None, Role::Service))
+        );
+        assert_eq!(
+            keys.verify_entry("vvvvvvvvvvvvvvvv1"),
+            Some(("qrap", None, Role::Viewer))
+        );
+        // The same name or the same value twice is refused.
+        let dup = ApiKeys::parse("V", &Secret::new("wwwwwwwwwwwwwwww1:gateway")).unwrap();
+        assert_eq!(keys.clone().merge("V", dup).unwrap_err().var, "V");
+        let same = ApiKeys::parse("V", &Secret::new("ssssssssssssssss1:other")).unwrap();
+        assert_eq!(keys.merge("V", same).unwrap_err().var, "V");
     }
 
     #[test]

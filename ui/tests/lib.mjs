@@ -27,6 +27,7 @@ export const config = {
   get adminEmail() { return env('QSGW_ADMIN_EMAIL'); },
   get adminPassword() { return env('QSGW_ADMIN_PASSWORD'); },
   get qsgwApiKey() { return env('QSGW_API_KEY'); },      // service key (ingest)
+  get qsgwViewerApiKey() { return env('QSGW_VIEWER_API_KEY'); }, // read-only key (QRAP imports the runtime CBOM)
   get qrapApiKey() { return env('QRAP_API_KEY'); },      // risk API service key
   get qrapJwtSecret() { return env('QUANTUN_JWT_SECRET'); },
   get gatewayUrl() { return env('QSGW_GATEWAY_URL'); },   // gateway TLS listener, https://localhost:PORT

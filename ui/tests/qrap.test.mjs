@@ -596,3 +596,63 @@ uiTest('qrap: lists show the total of every page, and the findings filter lives 
   await page.goto(`${config.qrapUrl}/app/#/assessments`);
   await page.locator('p.total[data-total="1"]').waitFor();
 });
+
+// Issue 24 item 5: an assessment of the live traffic of the QSGW control
+// plane (its runtime CBOM, pulled with the read-only key
+// QSGW_VIEWER_API_KEYS), listed as such; the finding drawer of the
+// classical X25519 group names the route that negotiated it. The sessions
+// are ingested here through the control plane's ingest API with the
+// gateways' service key (40 X25519 handshakes on a route of this test, so
+// it ranks first among the routes other tests' traffic may add).
+uiTest('qrap: live QSGW traffic imported as an assessment; the finding drawer names the route; axe', async (page) => {
+  const login = await api('POST', `${config.qsgwUrl}/api/v1/auth/login`, {
+    body: { email: config.adminEmail, password: config.adminPassword },
+  });
+  const qsgw = login.data.access_token;
+  const up = await api('POST', `${config.qsgwUrl}/api/v1/upstreams`, {
+    token: qsgw, body: { name: unique('live-up-'), targets: [{ host: '10.0.0.5', port: 8080 }] }, expect: [201],
+  });
+  const path = `/${unique('legacy-')}`;
+  const route = await api('POST', `${config.qsgwUrl}/api/v1/routes`, {
+    token: qsgw, body: { name: unique('live-route-'), host: 'shop.example.com', path, upstream_id: up.data.id }, expect: [201],
+  });
+  const gw = await api('POST', `${config.qsgwUrl}/api/v1/gateways/register`, {
+    apiKey: config.qsgwApiKey, body: { name: unique('live-gw-'), address: '10.0.0.9:8443', software_version: '0.1.0' },
+  });
+  const now = new Date().toISOString();
+  const records = Array.from({ length: 40 }, (_, i) => ({
+    gateway_id: gw.data.id, client_ip: `198.51.100.${i + 1}`, sni: 'shop.example.com', protocol_version: 'TLSv1.3',
+    cipher_suite: 'TLS13_AES_128_GCM_SHA256', kx_group: 'X25519', pqc: false, route_id: route.data.id, established_at: now,
+  }));
+  await api('POST', `${config.qsgwUrl}/api/v1/ingest/tls-sessions`, { apiKey: config.qsgwApiKey, body: { records } });
+
+  const org = await createOrg(unique('live-org-'));
+  const operator = mintToken('operator', org);
+  const name = unique('live-traffic-');
+  const created = await api('POST', `${config.qrapUrl}/api/v1/assessments`, {
+    token: operator,
+    body: { name, organization_id: org, source: { qsgw: { url: config.qsgwUrl, api_key: config.qsgwViewerApiKey, window: '24h' } } },
+    expect: [202],
+  });
+  assert.equal(created.data.source_format, 'qsgw-runtime-cbom');
+  assert.ok(!JSON.stringify(created.data).includes(config.qsgwViewerApiKey), 'the key is not echoed');
+
+  await signIn(page, operator);
+  const row = page.locator('#assessments-table tbody tr', { hasText: name });
+  await row.locator('text=completed').waitFor({ timeout: 60_000 });
+  assert.match(await row.innerText(), /QSGW live traffic/);
+  await expectNoAxeViolations(page, 'the assessment list with a live-traffic assessment');
+
+  await page.getByRole('link', { name }).click();
+  await page.locator('#assessment-status', { hasText: 'completed' }).waitFor({ timeout: 60_000 });
+  assert.ok((await page.locator('main').innerText()).includes(`QSGW live traffic from ${config.qsgwUrl}`));
+  await expectNoAxeViolations(page, 'a live-traffic assessment');
+
+  await page.getByRole('button', { name: /^Details of X25519 \(/ }).click();
+  const drawer = page.getByRole('dialog', { name: 'X25519' });
+  await drawer.locator('#drawer-locations').waitFor();
+  assert.match(await drawer.innerText(), /Negotiated at the QSGW gateways on these routes/);
+  const locations = await drawer.locator('#drawer-locations li').allInnerTexts();
+  assert.equal(locations[0], `qsgw route ${route.data.id} (shop.example.com${path})`);
+  await expectNoAxeViolations(page, 'the finding drawer of a live-traffic finding');
+});

@@ -10,6 +10,13 @@
 //! classical ones). Refused handshakes are not in it (nothing was
 //! negotiated). Served certificates and upstream legs are not recorded by
 //! the gateways yet, so they are not listed.
+//!
+//! Each protocol and key-exchange group component says which routes
+//! negotiated it, so a finding QRAP makes of it links back to them: one
+//! CycloneDX `evidence.occurrences[]` entry per route (location `qsgw route
+//! rt_… (host/path)`, most sessions first, at most [`MAX_ROUTES`]) and
+//! `quantun:route:<id>:sessions` properties; handshakes whose connection
+//! carried no routed request are one `qsgw no route …` occurrence.
 
 use std::collections::BTreeMap;
 
@@ -86,6 +93,102 @@ fn share(part: i64, whole: i64) -> String {
     format!("{s:.4}")
 }
 
+/// Routes listed per component (most sessions first); the rest are
+/// counted in `quantun:routes_omitted`, so the document stays bounded
+/// whatever the size of the routing table.
+pub const MAX_ROUTES: usize = 256;
+
+/// The occurrence location of sessions whose connection carried no routed
+/// request (a handshake alone, or requests no route matched).
+pub const NO_ROUTE_LOCATION: &str = "qsgw no route (handshakes without a routed request)";
+
+/// The route a tally of sessions was recorded under.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RouteSeen {
+    /// No route (see [`NO_ROUTE_LOCATION`]).
+    None,
+    /// A route: its id and, while it still exists, its host (`None`: any
+    /// host) and path.
+    Route {
+        /// `rt_…`.
+        id: String,
+        /// `Some((host, path))` while the route exists; `None` once deleted.
+        target: Option<(Option<String>, String)>,
+    },
+}
+
+impl RouteSeen {
+    /// The CycloneDX occurrence location naming it.
+    pub fn location(&self) -> String {
+        match self {
+            Self::None => NO_ROUTE_LOCATION.to_owned(),
+            Self::Route {
+                id,
+                target: Some((host, path)),
+            } => format!("qsgw route {id} ({}{path})", host.as_deref().unwrap_or("*")),
+            Self::Route { id, target: None } => format!("qsgw route {id} (deleted)"),
+        }
+    }
+}
+
+/// Sessions of one (protocol, suite, group, route) in the window.
+#[derive(Debug, Clone)]
+pub struct Tally {
+    /// `TLSv1.3`, `TLSv1.2`.
+    pub protocol: String,
+    /// The suite as the gateway names it.
+    pub suite: String,
+    /// Negotiated key-exchange group, when known.
+    pub group: Option<String>,
+    /// Route of the connection's first request.
+    pub route: RouteSeen,
+    /// Established sessions.
+    pub sessions: i64,
+}
+
+/// Route → sessions of one component.
+type RouteCounts = BTreeMap<RouteSeen, i64>;
+
+/// `evidence.occurrences` and the route properties of a component that
+/// `routes` negotiated.
+fn route_evidence(routes: &RouteCounts) -> (Value, Vec<Value>) {
+    let mut ranked: Vec<(&RouteSeen, i64)> = routes.iter().map(|(r, n)| (r, *n)).collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    let omitted = ranked.len().saturating_sub(MAX_ROUTES);
+    ranked.truncate(MAX_ROUTES);
+    let occurrences: Vec<Value> = ranked
+        .iter()
+        .map(|(r, n)| {
+            json!({
+                "location": r.location(),
+                "additionalContext": format!(
+                    "{n} TLS session{} established in the window",
+                    if *n == 1 { "" } else { "s" }
+                ),
+            })
+        })
+        .collect();
+    let ids: Vec<&str> = ranked
+        .iter()
+        .filter_map(|(r, _)| match r {
+            RouteSeen::Route { id, .. } => Some(id.as_str()),
+            RouteSeen::None => None,
+        })
+        .collect();
+    let mut properties = vec![prop("quantun:routes", ids.join(","))];
+    for (r, n) in &ranked {
+        let name = match r {
+            RouteSeen::Route { id, .. } => format!("quantun:route:{id}:sessions"),
+            RouteSeen::None => "quantun:no_route:sessions".to_owned(),
+        };
+        properties.push(prop(&name, n));
+    }
+    if omitted > 0 {
+        properties.push(prop("quantun:routes_omitted", omitted));
+    }
+    (json!({ "occurrences": occurrences }), properties)
+}
+
 fn prop(name: &str, value: impl ToString) -> Value {
     json!({"name": name, "value": value.to_string()})
 }
@@ -104,18 +207,47 @@ pub async fn runtime_cbom(
     let from = p.from.unwrap_or(to - chrono::Duration::days(7));
     let window = super::stats_window(Some(from), Some(to), Some("hour"))?;
     let (from, to) = (window.from, window.to);
-    let rows: Vec<(String, String, Option<String>, i64)> = sqlx::query_as(
-        "SELECT protocol_version, cipher_suite, kx_group, count(*)
-         FROM tls_sessions
-         WHERE established_at >= $1 AND established_at < $2 AND outcome = 'established'
-           AND protocol_version IS NOT NULL AND cipher_suite IS NOT NULL
-         GROUP BY 1, 2, 3 ORDER BY 1 DESC, 4 DESC, 2, 3",
+    // The route's host and path as they are now (a deleted route keeps its
+    // id only: sessions are history, routes are not).
+    type Row = (
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        i64,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT s.protocol_version, s.cipher_suite, s.kx_group, s.route_id, r.host, r.path, count(*)
+         FROM tls_sessions s LEFT JOIN routes r ON r.id = s.route_id
+         WHERE s.established_at >= $1 AND s.established_at < $2 AND s.outcome = 'established'
+           AND s.protocol_version IS NOT NULL AND s.cipher_suite IS NOT NULL
+         GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1 DESC, 7 DESC, 2, 3, 4",
     )
     .bind(from)
     .bind(to)
     .fetch_all(&state.pool)
     .await
     .map_err(Problem::internal)?;
+    let rows: Vec<Tally> = rows
+        .into_iter()
+        .map(
+            |(protocol, suite, group, route_id, host, path, sessions)| Tally {
+                protocol,
+                suite,
+                group,
+                route: match route_id {
+                    None => RouteSeen::None,
+                    Some(id) => RouteSeen::Route {
+                        id,
+                        target: path.map(|p| (host, p)),
+                    },
+                },
+                sessions,
+            },
+        )
+        .collect();
     Ok((
         [(header::CONTENT_TYPE, "application/vnd.cyclonedx+json")],
         build(&rows, from, to).to_string(),
@@ -123,24 +255,33 @@ pub async fn runtime_cbom(
         .into_response())
 }
 
-/// Builds the document from (protocol, suite, group, sessions) rows.
-pub fn build(
-    rows: &[(String, String, Option<String>, i64)],
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Value {
+/// Builds the document from the session tallies.
+pub fn build(rows: &[Tally], from: DateTime<Utc>, to: DateTime<Utc>) -> Value {
     // protocol → (sessions, suite → sessions, group → sessions)
-    type Tally = (i64, BTreeMap<String, i64>, BTreeMap<String, i64>);
-    let mut protocols: BTreeMap<String, Tally> = BTreeMap::new();
+    type Counts = (i64, BTreeMap<String, i64>, BTreeMap<String, i64>);
+    let mut protocols: BTreeMap<String, Counts> = BTreeMap::new();
     let mut groups: BTreeMap<String, i64> = BTreeMap::new();
+    let mut protocol_routes: BTreeMap<String, RouteCounts> = BTreeMap::new();
+    let mut group_routes: BTreeMap<String, RouteCounts> = BTreeMap::new();
     let mut suite_groups: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
-    for (proto, suite, group, n) in rows {
+    for row in rows {
+        let (proto, suite, n) = (&row.protocol, &row.suite, &row.sessions);
         let t = protocols.entry(proto.clone()).or_default();
         t.0 += n;
         *t.1.entry(iana_suite(suite)).or_default() += n;
-        if let Some(g) = group {
+        *protocol_routes
+            .entry(proto.clone())
+            .or_default()
+            .entry(row.route.clone())
+            .or_default() += n;
+        if let Some(g) = &row.group {
             *t.2.entry(g.clone()).or_default() += n;
             *groups.entry(g.clone()).or_default() += n;
+            *group_routes
+                .entry(g.clone())
+                .or_default()
+                .entry(row.route.clone())
+                .or_default() += n;
             let refs = suite_groups
                 .entry((proto.clone(), iana_suite(suite)))
                 .or_default();
@@ -182,6 +323,9 @@ pub fn build(
                 share(*n, *sessions),
             ));
         }
+        let (evidence, route_props) =
+            route_evidence(protocol_routes.get(proto).unwrap_or(&RouteCounts::new()));
+        properties.extend(route_props);
         components.push(json!({
             "type": "cryptographic-asset",
             "name": proto,
@@ -190,11 +334,19 @@ pub fn build(
                 "assetType": "protocol",
                 "protocolProperties": {"type": "tls", "version": version, "cipherSuites": cipher_suites},
             },
+            "evidence": evidence,
             "properties": properties,
         }));
     }
     for (g, n) in &groups {
         let (primitive, level) = group_kind(g);
+        let (evidence, route_props) =
+            route_evidence(group_routes.get(g).unwrap_or(&RouteCounts::new()));
+        let mut properties = vec![
+            prop("quantun:sessions", n),
+            prop("quantun:share", share(*n, total)),
+        ];
+        properties.extend(route_props);
         components.push(json!({
             "type": "cryptographic-asset",
             "name": g,
@@ -208,10 +360,8 @@ pub fn build(
                     "cryptoFunctions": if primitive == "kem" { json!(["encapsulate", "decapsulate"]) } else { json!(["keygen"]) },
                 },
             },
-            "properties": [
-                prop("quantun:sessions", n),
-                prop("quantun:share", share(*n, total)),
-            ],
+            "evidence": evidence,
+            "properties": properties,
         }));
     }
     json!({

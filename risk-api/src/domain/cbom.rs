@@ -971,6 +971,30 @@ fn kem_size(c: &Value) -> Option<u32> {
         .and_then(|n| n.parse().ok())
 }
 
+/// A hybrid key-exchange group named as one algorithm: ML-KEM (or Kyber)
+/// joined with a classical curve in its name, as draft-ietf-tls-ecdhe-mlkem
+/// §3 names its TLS NamedGroups (X25519MLKEM768 0x11EC, SecP256r1MLKEM768
+/// 0x11EB, SecP384r1MLKEM1024 0x11ED) and as the earlier X25519Kyber768Draft00.
+fn named_hybrid(c: &Value) -> bool {
+    let name = s(c, "name")
+        .unwrap_or("")
+        .to_ascii_uppercase()
+        .replace(['-', '_', ' '], "");
+    (name.contains("MLKEM") || name.contains("KYBER"))
+        && [
+            "X25519",
+            "X448",
+            "SECP256R1",
+            "SECP384R1",
+            "SECP521R1",
+            "P256",
+            "P384",
+            "P521",
+        ]
+        .iter()
+        .any(|curve| name.contains(curve))
+}
+
 /// The curve of a classical key agreement, as the IETF hybrid names spell it.
 fn classical_curve(c: &Value) -> Option<&'static str> {
     let p = algorithm_props(c)?;
@@ -1012,7 +1036,10 @@ fn hybrids(g: &Graph<'_>) -> Hybrids {
                 .filter(|t| g.nodes[*t].component.is_some_and(f))
                 .collect()
         };
-        let pq = targets(&|c| kem_size(c).is_some());
+        // A named hybrid group (X25519MLKEM768) is a whole hybrid already,
+        // not the ML-KEM half of one: a TLS suite listing it beside X25519
+        // lists two alternative groups (RFC 8446 §4.2.7), not a pair.
+        let pq = targets(&|c| kem_size(c).is_some() && !named_hybrid(c));
         // A component that reads as both (a hybrid already, such as
         // X25519MLKEM768) is no classical half.
         let classical = targets(&|c| classical_curve(c).is_some() && kem_size(c).is_none());
@@ -1464,6 +1491,45 @@ mod tests {
             .all(|a| a.asset_ref.as_deref() != Some("mlkem1024")
                 && a.asset_ref.as_deref() != Some("ecdhsecp521r1")));
         assert_eq!(c.assets.len(), 3, "{:#?}", c.assets);
+    }
+
+    /// A TLS suite negotiated with X25519MLKEM768 on some connections and
+    /// X25519 on others (the QSGW runtime CBOM) lists both groups: two
+    /// alternative NamedGroups (RFC 8446 §4.2.7; X25519MLKEM768 is one
+    /// group, 0x11EC, in draft-ietf-tls-ecdhe-mlkem §3), so two findings,
+    /// the classical X25519 not hidden inside a made-up pair, each keeping
+    /// its evidence locations.
+    #[test]
+    fn a_named_hybrid_group_beside_a_classical_one_is_no_pair() {
+        let group = |name: &str, primitive: &str, at: &str| {
+            serde_json::json!({"type": "cryptographic-asset", "name": name,
+                "bom-ref": format!("kx-{name}"),
+                "cryptoProperties": {"assetType": "algorithm", "algorithmProperties": {"primitive": primitive}},
+                "evidence": {"occurrences": [{"location": at}]}})
+        };
+        let doc = serde_json::json!({"bomFormat": "CycloneDX", "specVersion": "1.7", "components": [
+            {"type": "cryptographic-asset", "name": "TLSv1.3", "bom-ref": "tls13",
+             "cryptoProperties": {"assetType": "protocol", "protocolProperties": {"type": "tls", "version": "1.3",
+                "cipherSuites": [{"name": "TLS_AES_128_GCM_SHA256", "algorithms": ["kx-X25519MLKEM768", "kx-X25519"]}]}}},
+            group("X25519MLKEM768", "kem", "qsgw route rt_a (shop/pay)"),
+            group("X25519", "key-agree", "qsgw route rt_b (shop/legacy)"),
+        ]});
+        let c = parse(&doc).unwrap();
+        assert!(
+            c.assets
+                .iter()
+                .all(|a| a.asset_type.as_deref() != Some("hybrid")),
+            "{:#?}",
+            c.assets
+        );
+        assert_eq!(
+            by_ref(&c, "kx-X25519").locations,
+            ["qsgw route rt_b (shop/legacy)"]
+        );
+        assert_eq!(
+            by_ref(&c, "kx-X25519MLKEM768").locations,
+            ["qsgw route rt_a (shop/pay)"]
+        );
     }
 
     /// Amplification: one suite naming one algorithm 200,001 times stops at

@@ -1,5 +1,5 @@
-//! Assessments: create from a JSON inventory or a CycloneDX CBOM, list,
-//! get, summary, re-run, delete.
+//! Assessments: create from a JSON inventory, a CycloneDX CBOM or the
+//! runtime CBOM of a QSGW control plane, list, get, summary, re-run, delete.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -16,6 +16,7 @@ use super::{actor, counted_page, db, page, parse_id, scope, Reader, Writer};
 use crate::domain::inputs::Defaults;
 use crate::domain::inventory::{from_inventory, InventoryAsset};
 use crate::domain::{cbom, json_limits, schema};
+use crate::qsgw::{AssessmentSource, QsgwSettings, QsgwSource};
 use shared::pagination::CountedPage;
 
 /// Schema violations reported (or skipped) per upload.
@@ -26,8 +27,9 @@ use crate::state::AppState;
 /// Media type of CycloneDX JSON.
 pub const CYCLONEDX_JSON: &str = "application/vnd.cyclonedx+json";
 
-/// Body of a JSON-inventory assessment.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
+/// Body of a JSON assessment: an `inventory`, or a `source` to pull the
+/// assets from (exactly one of the two).
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateAssessment {
     /// Organization; defaults to the token's. Admins and service clients must give it.
     #[serde(default)]
@@ -37,8 +39,15 @@ pub struct CreateAssessment {
     /// Up to 4000 characters.
     #[serde(default)]
     pub description: Option<String>,
-    /// The assets (1..100,000).
-    pub inventory: Vec<InventoryAsset>,
+    /// The assets (1..100,000); or give `source` instead.
+    #[serde(default)]
+    pub inventory: Option<Vec<InventoryAsset>>,
+    /// Where to pull the assets from instead of `inventory`: `{"qsgw":
+    /// {"url", "api_key", "window"}}` imports the runtime CBOM of a QSGW
+    /// control plane (what its gateways negotiated in the window: 24h, 7d,
+    /// 30d or 90d), with a read-only control-plane key (never stored).
+    #[serde(default)]
+    pub source: Option<AssessmentSource>,
     /// Scoring defaults for assets that do not say (an asset's own value
     /// wins), the CRQC timeline band and the CNSA 2.0 category.
     #[serde(default)]
@@ -269,8 +278,252 @@ fn check_text(field: &str, v: Option<&str>, max: usize, required: bool) -> Optio
     }
 }
 
+/// A CBOM's bytes imported: bounded before anything is built from them,
+/// parsed, checked against the CycloneDX 1.6/1.7 schema (refused, or with
+/// `strict = false` the offending components skipped), its assets counted
+/// and its `quantun:` scoring inputs read. The one CBOM import path: uploads
+/// and the runtime CBOM pulled from a QSGW control plane both go through it.
+#[derive(Debug)]
+pub struct CbomImport {
+    /// The document as stored (without the skipped parts).
+    pub doc: Value,
+    /// `specVersion`.
+    pub spec: String,
+    /// Assets to score.
+    pub count: usize,
+    /// Schema violations skipped (`strict = false`).
+    pub skipped: Option<Value>,
+    /// Scoring defaults the document declares.
+    pub from_doc: Defaults,
+    /// Bad scoring inputs in the document (reported with the caller's own).
+    pub input_errors: Vec<FieldError>,
+}
+
+/// Imports a CBOM (see [`CbomImport`]).
+pub fn import_cbom(body: &[u8], strict: bool) -> Result<CbomImport, Problem> {
+    json_limits::check(body, json_limits::CBOM)?;
+    let mut doc: Value = parse_json(body)?;
+    let spec = cbom::spec_version(&doc)?;
+    let issues = schema::validate(&spec, &doc, MAX_SCHEMA_ISSUES).map_err(Problem::internal)?;
+    let mut skipped = None;
+    if !issues.is_empty() {
+        if strict {
+            return Err(Problem::validation(
+                issues
+                    .into_iter()
+                    .map(|i| {
+                        FieldError::new(
+                            i.pointer,
+                            format!("CycloneDX {spec} schema: {}", i.message),
+                        )
+                    })
+                    .collect(),
+            ));
+        }
+        schema::drop_invalid(&mut doc, &issues);
+        skipped = Some(json!(issues));
+    }
+    let parsed = cbom::parse(&doc)?;
+    let (from_doc, input_errors) = cbom::inputs(&doc);
+    Ok(CbomImport {
+        count: parsed.assets.len(),
+        spec: parsed.spec_version,
+        doc,
+        skipped,
+        from_doc,
+        input_errors,
+    })
+}
+
+/// An assessment ready to be stored, whatever its source.
+#[derive(Debug)]
+pub struct NewAssessment {
+    /// 1..200 characters.
+    pub name: String,
+    /// Up to 4000 characters.
+    pub description: Option<String>,
+    /// `inventory`, `cyclonedx` or `qsgw-runtime-cbom`.
+    pub format: &'static str,
+    /// CycloneDX specVersion.
+    pub spec: Option<String>,
+    /// The source document as stored.
+    pub doc: Value,
+    /// Assets to score.
+    pub count: usize,
+    /// Schema violations skipped.
+    pub skipped: Option<Value>,
+    /// Scoring defaults.
+    pub defaults: Defaults,
+    /// The control plane it was pulled from (never its key).
+    pub source_url: Option<String>,
+    /// The window pulled (`7d`, …).
+    pub window: Option<String>,
+}
+
+/// Stores a new pending assessment and its audit entry in one transaction
+/// (the API and `risk-api import-qsgw` alike); a worker scores it.
+pub async fn store(
+    pool: &sqlx::PgPool,
+    actor: &repo::Actor,
+    org: &str,
+    n: NewAssessment,
+) -> Result<Assessment, Problem> {
+    let id = AssessmentId::new();
+    let mut tx = pool.begin().await.map_err(db)?;
+    let a: Assessment = sqlx::query_as(&format!(
+        "INSERT INTO assessments (id, organization_id, name, description, source_format, source_spec_version, source_document, asset_count, created_by, import_skipped, defaults, source_url)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {ASSESSMENT_COLS}"
+    ))
+    .bind(id.as_str())
+    .bind(org)
+    .bind(n.name.trim())
+    .bind(&n.description)
+    .bind(n.format)
+    .bind(&n.spec)
+    .bind(&n.doc)
+    .bind(i32::try_from(n.count).unwrap_or(i32::MAX))
+    .bind(actor.subject.chars().take(320).collect::<String>())
+    .bind(&n.skipped)
+    .bind(serde_json::to_value(&n.defaults).map_err(Problem::internal)?)
+    .bind(&n.source_url)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db)?;
+    let mut details = json!({"format": n.format, "assets": n.count, "defaults": n.defaults});
+    if let Some(url) = &n.source_url {
+        details["source_url"] = json!(url);
+        details["window"] = json!(n.window);
+    }
+    repo::audit(
+        &mut tx,
+        actor,
+        Some(org),
+        "assessment.create",
+        "assessment",
+        &a.id,
+        details,
+    )
+    .await
+    .map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    Ok(a)
+}
+
+/// A `source.qsgw` checked before anything is fetched.
+#[derive(Debug)]
+pub struct QsgwPull {
+    url: reqwest::Url,
+    api_key: shared::config::Secret,
+    window: String,
+}
+
+impl QsgwPull {
+    /// Checks the URL (422 naming `source.qsgw.url`), the key and the
+    /// window; nothing is sent yet.
+    pub fn check(settings: &QsgwSettings, src: QsgwSource) -> Result<Self, Problem> {
+        let mut errors = Vec::new();
+        let window = src.window.unwrap_or_else(|| "7d".to_owned());
+        if crate::qsgw::window(&window, chrono::Utc::now()).is_none() {
+            errors.push(FieldError::new(
+                "source.qsgw.window",
+                "must be 24h, 7d, 30d or 90d",
+            ));
+        }
+        let key = src.api_key.expose();
+        if key.len() < 16 || key.len() > 1024 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+            // Never echoed: only what is wrong with it.
+            errors.push(FieldError::new(
+                "source.qsgw.api_key",
+                "must be a control-plane API key (16..1024 printable ASCII characters)",
+            ));
+        }
+        let url = match settings.check_url(&src.url) {
+            Ok(u) => Some(u),
+            Err(p) => {
+                errors.extend(p.errors);
+                None
+            }
+        };
+        match url {
+            Some(url) if errors.is_empty() => Ok(Self {
+                url,
+                api_key: src.api_key,
+                window,
+            }),
+            _ => Err(Problem::validation(errors)),
+        }
+    }
+
+    /// The control plane's URL as stored and shown (no credentials: the
+    /// check refuses them).
+    pub fn url(&self) -> String {
+        self.url.as_str().trim_end_matches('/').to_owned()
+    }
+
+    /// Pulls the runtime CBOM and imports it through [`import_cbom`]; a
+    /// document that does not import is the control plane's fault (502).
+    pub async fn pull(
+        self,
+        settings: &QsgwSettings,
+        name: String,
+        description: Option<String>,
+        defaults: Defaults,
+    ) -> Result<NewAssessment, Problem> {
+        settings.resolve(&self.url).await?;
+        let now = chrono::Utc::now();
+        let (from, to) = crate::qsgw::window(&self.window, now).unwrap_or((now, now));
+        let body = settings.fetch(&self.url, &self.api_key, from, to).await?;
+        let origin = self.url.origin().ascii_serialization();
+        let imported = import_cbom(&body, true).map_err(|p| crate::qsgw::unusable(&origin, &p))?;
+        if !imported.input_errors.is_empty() {
+            return Err(crate::qsgw::unusable(
+                &origin,
+                &Problem::validation(imported.input_errors),
+            ));
+        }
+        let url = self.url();
+        let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+        let description = description.or_else(|| {
+            Some(format!(
+                "Live TLS traffic: what the QSGW gateways negotiated from {} to {} (window {}), pulled from the control plane at {url}. Findings name the routes that negotiated each algorithm.",
+                fmt(from),
+                fmt(to),
+                self.window
+            ))
+        });
+        Ok(NewAssessment {
+            name,
+            description,
+            format: crate::qsgw::SOURCE_FORMAT,
+            spec: Some(imported.spec),
+            doc: imported.doc,
+            count: imported.count,
+            skipped: None,
+            defaults: defaults.or(imported.from_doc),
+            source_url: Some(url),
+            window: Some(self.window),
+        })
+    }
+}
+
+/// What a request asks to create, before the organization is resolved.
+enum Pending {
+    /// An upload, imported.
+    Ready(NewAssessment),
+    /// A QSGW pull, checked; fetched once the caller's rights are known.
+    Qsgw {
+        pull: QsgwPull,
+        name: String,
+        description: Option<String>,
+        defaults: Defaults,
+    },
+}
+
 /// Creates an assessment and starts scoring it. `Content-Type:
-/// application/json` takes a JSON inventory (limit `QRAP_MAX_BODY_SIZE`);
+/// application/json` takes a JSON inventory (limit `QRAP_MAX_BODY_SIZE`), or
+/// instead of `inventory` a `source.qsgw` naming a QSGW control plane whose
+/// runtime CBOM (what its gateways negotiated in the window) is pulled with
+/// the given read-only key and imported as an uploaded CBOM is;
 /// `application/vnd.cyclonedx+json` takes a CycloneDX 1.6/1.7 CBOM (limit
 /// `QRAP_CBOM_MAX_BODY_SIZE`, default 32 MiB). Answers 202 with the
 /// pending assessment; a worker of any replica runs it. Poll it until
@@ -285,7 +538,8 @@ fn check_text(field: &str, v: Option<&str>, max: usize, required: bool) -> Optio
         (status = 400, description = "Malformed JSON", body = Problem),
         (status = 413, description = "Body too large", body = Problem),
         (status = 415, description = "Unsupported content type", body = Problem),
-        (status = 422, description = "Not a valid inventory or CBOM", body = Problem)),
+        (status = 422, description = "Not a valid inventory or CBOM, or a refused `source.qsgw.url`", body = Problem),
+        (status = 502, description = "The QSGW control plane of `source.qsgw` cannot be reached, refused the key, or answered something that is not an importable CBOM", body = Problem)),
     security(("bearer" = [])))]
 pub async fn create_assessment(
     State(state): State<AppState>,
@@ -300,41 +554,18 @@ pub async fn create_assessment(
         .and_then(|v| v.split(';').next())
         .map(|v| v.trim().to_ascii_lowercase())
         .unwrap_or_default();
-    let mut skipped: Option<Value> = None;
-    let defaults: Defaults;
-    let (org_given, name, description, format, spec, doc, count) = if ct == CYCLONEDX_JSON {
+    let (org_given, pending) = if ct == CYCLONEDX_JSON {
         let q: CbomQuery = parse_query(uri.query().unwrap_or(""))?;
-        // Bounded before anything is built from the body.
-        json_limits::check(&body, json_limits::CBOM)?;
-        let mut doc: Value = parse_json(&body)?;
-        let spec = cbom::spec_version(&doc)?;
-        let issues = schema::validate(&spec, &doc, MAX_SCHEMA_ISSUES).map_err(Problem::internal)?;
-        if !issues.is_empty() {
-            if q.strict.unwrap_or(true) {
-                return Err(Problem::validation(
-                    issues
-                        .into_iter()
-                        .map(|i| {
-                            FieldError::new(
-                                i.pointer,
-                                format!("CycloneDX {spec} schema: {}", i.message),
-                            )
-                        })
-                        .collect(),
-                ));
-            }
-            schema::drop_invalid(&mut doc, &issues);
-            skipped = Some(json!(issues));
-        }
-        let parsed = cbom::parse(&doc)?;
-        let (from_doc, mut errors) = cbom::inputs(&doc);
+        let imported = import_cbom(&body, q.strict.unwrap_or(true))?;
+        let mut errors = imported.input_errors;
         errors.extend(q.defaults().validate(""));
         if !errors.is_empty() {
             return Err(Problem::validation(errors));
         }
-        defaults = q.defaults().or(from_doc);
         let name = q.name.clone().unwrap_or_else(|| {
-            doc.pointer("/metadata/component/name")
+            imported
+                .doc
+                .pointer("/metadata/component/name")
                 .and_then(Value::as_str)
                 .map_or_else(
                     || "CBOM import".to_owned(),
@@ -342,13 +573,19 @@ pub async fn create_assessment(
                 )
         });
         (
-            q.organization_id,
-            name,
-            q.description,
-            "cyclonedx",
-            Some(parsed.spec_version),
-            doc,
-            parsed.assets.len(),
+            q.organization_id.clone(),
+            Pending::Ready(NewAssessment {
+                name,
+                description: q.description.clone(),
+                format: "cyclonedx",
+                spec: Some(imported.spec),
+                count: imported.count,
+                doc: imported.doc,
+                skipped: imported.skipped,
+                defaults: q.defaults().or(imported.from_doc),
+                source_url: None,
+                window: None,
+            }),
         )
     } else if ct == "application/json" {
         if body.len() > state.max_body_size {
@@ -357,76 +594,99 @@ pub async fn create_assessment(
         let req: CreateAssessment = parse_json(&body)?;
         let q: CbomQuery = parse_query(uri.query().unwrap_or(""))?;
         let org = json_body_org(q, req.organization_id.clone())?;
-        let assets = from_inventory(&req.inventory)?;
         let errors = req.defaults.validate("defaults.");
         if !errors.is_empty() {
             return Err(Problem::validation(errors));
         }
-        defaults = req.defaults;
-        let doc = json!({ "inventory": req.inventory });
-        (
-            org,
-            req.name,
-            req.description,
-            "inventory",
-            None,
-            doc,
-            assets.len(),
-        )
+        let pending = match (req.inventory, req.source) {
+            (Some(_), Some(_)) => {
+                return Err(Problem::invalid_field(
+                    "source",
+                    "give either inventory (the assets) or source (where to pull them from), not both",
+                ))
+            }
+            (None, None) => {
+                return Err(Problem::invalid_field(
+                    "inventory",
+                    "is required (or, instead, source.qsgw to import the live traffic of a QSGW control plane)",
+                ))
+            }
+            (Some(inventory), None) => {
+                let assets = from_inventory(&inventory)?;
+                Pending::Ready(NewAssessment {
+                    name: req.name,
+                    description: req.description,
+                    format: "inventory",
+                    spec: None,
+                    count: assets.len(),
+                    doc: json!({ "inventory": inventory }),
+                    skipped: None,
+                    defaults: req.defaults,
+                    source_url: None,
+                    window: None,
+                })
+            }
+            (None, Some(AssessmentSource { qsgw: None })) => {
+                return Err(Problem::invalid_field(
+                    "source.qsgw",
+                    "is required: {\"url\", \"api_key\", \"window\"} of a QSGW control plane",
+                ))
+            }
+            (None, Some(AssessmentSource { qsgw: Some(src) })) => Pending::Qsgw {
+                pull: QsgwPull::check(&state.qsgw, src)?,
+                name: req.name,
+                description: req.description,
+                defaults: req.defaults,
+            },
+        };
+        (org, pending)
     } else {
         return Err(Problem::unsupported_media_type(format!(
-            "expected Content-Type application/json (inventory) or {CYCLONEDX_JSON} (CBOM)"
+            "expected Content-Type application/json (inventory or source) or {CYCLONEDX_JSON} (CBOM)"
         )));
     };
+    let (name, description, defaults, prefix) = match &pending {
+        Pending::Ready(n) => (
+            &n.name,
+            &n.description,
+            &n.defaults,
+            if n.format == "inventory" {
+                "defaults."
+            } else {
+                ""
+            },
+        ),
+        Pending::Qsgw {
+            name,
+            description,
+            defaults,
+            ..
+        } => (name, description, defaults, "defaults."),
+    };
     let mut errors: Vec<FieldError> = [
-        check_text("name", Some(&name), 200, true),
+        check_text("name", Some(name), 200, true),
         check_text("description", description.as_deref(), 4000, false),
     ]
     .into_iter()
     .flatten()
     .collect();
-    let prefix = if format == "inventory" {
-        "defaults."
-    } else {
-        ""
-    };
-    errors.extend(check_with_engine(&state, &defaults, prefix).await);
+    errors.extend(check_with_engine(&state, defaults, prefix).await);
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }
+    // The organization (and so the caller's right to it) before anything
+    // is fetched on the caller's behalf.
     let org = target_org(&state, &p, org_given.as_deref()).await?;
-    let id = AssessmentId::new();
-    let mut tx = state.pool.begin().await.map_err(db)?;
-    let a: Assessment = sqlx::query_as(&format!(
-        "INSERT INTO assessments (id, organization_id, name, description, source_format, source_spec_version, source_document, asset_count, created_by, import_skipped, defaults)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {ASSESSMENT_COLS}"
-    ))
-    .bind(id.as_str())
-    .bind(&org)
-    .bind(name.trim())
-    .bind(&description)
-    .bind(format)
-    .bind(&spec)
-    .bind(&doc)
-    .bind(i32::try_from(count).unwrap_or(i32::MAX))
-    .bind(p.subject.chars().take(320).collect::<String>())
-    .bind(&skipped)
-    .bind(serde_json::to_value(&defaults).map_err(Problem::internal)?)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(db)?;
-    repo::audit(
-        &mut tx,
-        &actor(&p, &headers),
-        Some(&org),
-        "assessment.create",
-        "assessment",
-        &a.id,
-        json!({"format": format, "assets": count, "defaults": defaults}),
-    )
-    .await
-    .map_err(db)?;
-    tx.commit().await.map_err(db)?;
+    let new = match pending {
+        Pending::Ready(n) => n,
+        Pending::Qsgw {
+            pull,
+            name,
+            description,
+            defaults,
+        } => pull.pull(&state.qsgw, name, description, defaults).await?,
+    };
+    let a = store(&state.pool, &actor(&p, &headers), &org, new).await?;
     crate::runner::wake(&state);
     Ok((StatusCode::ACCEPTED, AppJson(a)))
 }

@@ -7,7 +7,7 @@ import { html, useEffect, useState } from '../lib.js';
 import * as api from '../api.js';
 import {
   ChartCanvas, Empty, ErrorBox, Loading, SEVERITIES, SEVERITY_COLORS, SeverityBadge, StatusBadge,
-  fmtDate, fmtNum, usePoll, CopyId, toast, useHashParams, Total,
+  fmtDate, fmtNum, usePoll, CopyId, toast, useHashParams, Total, sourceLabel,
 } from '../components.js';
 import { FindingDrawer, TRIAGE_LABELS, TRIAGE_STATES, TriageBadge } from './finding.js';
 
@@ -408,7 +408,7 @@ export function AssessmentPage({ me, id, params }) {
       <span id="assessment-status"><${StatusBadge} status=${a.status} /></span>
     </div>
     <p class="muted">${[
-      a.source_format === 'cyclonedx' ? `CycloneDX CBOM ${a.source_spec_version || ''}` : 'JSON inventory',
+      sourceLabel(a),
       `${a.asset_count} assets`,
       `organization ${org?.name || a.organization_id}`,
       `created ${fmtDate(a.created_at)}`,

@@ -4,6 +4,7 @@ import { html, useEffect, useState } from '../lib.js';
 import * as api from '../api.js';
 import {
   Empty, ErrorBox, Field, Loading, StatusBadge, described, fmtNum, go, useLoad, usePoll, When, toast, useHashParams, Total,
+  sourceLabel,
 } from '../components.js';
 
 const STATUSES = ['pending', 'running', 'completed', 'failed'];
@@ -87,7 +88,7 @@ export function Assessments({ me, params }) {
               <td>${orgName[a.organization_id] || html`<code>${a.organization_id}</code>`}</td>
               <td><${StatusBadge} status=${a.status} />${a.status === 'running' || a.status === 'pending'
                 ? html` <progress aria-label=${`${a.name} is ${a.status}`}></progress>` : null}</td>
-              <td>${a.source_format === 'cyclonedx' ? `CBOM ${a.source_spec_version || ''}` : 'inventory'}</td>
+              <td>${sourceLabel(a, true)}</td>
               <td class="num">${a.asset_count}</td>
               <td class="num">${fmtNum(a.overall_risk_score)}</td>
               <td class="num">${a.status === 'completed' ? `${a.critical_count} / ${a.high_count}` : '–'}</td>

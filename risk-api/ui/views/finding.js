@@ -106,8 +106,11 @@ function Where({ f }) {
           ${f.occurrences > paths.length ? html`<p class="muted">and ${f.occurrences - paths.length} more</p>` : null}` : null}`
       : html`<p>${f.asset_name}${f.usage ? ` (${f.usage})` : ''}: from a JSON inventory, no CBOM path.</p>`}
     ${locations.length
-      ? html`<p>Occurrences in the code:</p><ul id="drawer-locations">${locations.map((l) => html`<li><code class="wrap">${l}</code></li>`)}</ul>`
-      : f.asset_ref ? html`<p class="muted">The CBOM names no file:line occurrence.</p>` : null}
+      ? html`<p>${locations.some((l) => l.startsWith('qsgw '))
+          ? 'Negotiated at the QSGW gateways on these routes (live TLS traffic, most sessions first):'
+          : 'Occurrences in the code:'}</p>
+        <ul id="drawer-locations">${locations.map((l) => html`<li><code class="wrap">${l}</code></li>`)}</ul>`
+      : f.asset_ref ? html`<p class="muted">The CBOM names no occurrence (file:line or route).</p>` : null}
   </section>`;
 }
 
