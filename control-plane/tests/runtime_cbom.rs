@@ -253,3 +253,94 @@ async fn runtime_cbom_lists_what_was_negotiated_and_validates_against_cyclonedx_
         .await;
     common::assert_field_error(r, "from").await;
 }
+
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn runtime_cbom_lists_served_certificates_and_upstream_legs(pool: PgPool) {
+    let app = common::spawn(pool).await;
+    let r = app
+        .call_service(
+            Method::POST,
+            "/api/v1/gateways/register",
+            Some(&json!({"name": "gw-certs"})),
+        )
+        .await;
+    let gw = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let up = app.create_upstream("orders-tls").await;
+    let up = up["id"].as_str().unwrap().to_owned();
+    // What a gateway reports: an ECDSA P-256 certificate and an ML-DSA-65
+    // one, and a TLS leg to one upstream target.
+    let cert = |sha: &str, subject: &str, key: &str, sig: &str| {
+        json!({"sha256": sha, "subject": subject, "issuer": "CN=Example CA", "serial": "0a:0b",
+               "not_before": "2026-01-01T00:00:00Z", "not_after": "2027-01-01T00:00:00Z",
+               "dns_names": ["api.example.com"], "public_key_algorithm": key, "signature_algorithm": sig})
+    };
+    let r = app
+        .call_service(
+            Method::POST,
+            &format!("/api/v1/gateways/{gw}/heartbeat"),
+            Some(&json!({"config_revision_seen": 0,
+                "served_certificates": [
+                    cert(&"ab".repeat(32), "CN=api.example.com", "ECDSA-P256", "ecdsa-with-SHA256"),
+                    cert(&"cd".repeat(32), "CN=pq.example.com", "ML-DSA-65", "ML-DSA-65")],
+                "upstream_health": [{"upstream_id": up, "target": "10.0.0.5:8443", "healthy": true,
+                    "tls": {"protocol": "TLSv1.3", "kx_group": "X25519MLKEM768", "pqc": true,
+                            "cert_algorithm": "ECDSA-P384", "cert_not_after": "2026-12-31T00:00:00Z"}}]})),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let bom: Value = app
+        .call(Method::GET, "/api/v1/cbom", Some(&app.viewer), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let issues = risk_api::domain::schema::validate("1.7", &bom, 20).unwrap();
+    assert!(issues.is_empty(), "CycloneDX 1.7 schema: {issues:?}");
+    let by_ref = |r: &str| {
+        bom["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["bom-ref"] == r)
+            .unwrap_or_else(|| panic!("no {r}: {bom}"))
+            .clone()
+    };
+    let c = by_ref("crypto/certificate/abababababababab");
+    let cp = &c["cryptoProperties"]["certificateProperties"];
+    assert_eq!(c["cryptoProperties"]["assetType"], "certificate");
+    assert_eq!(cp["subjectName"], "CN=api.example.com");
+    assert_eq!(cp["issuerName"], "CN=Example CA");
+    assert_eq!(cp["notValidAfter"], "2027-01-01T00:00:00Z");
+    assert_eq!(
+        cp["relatedCryptographicAssets"],
+        json!([{"type": "publicKey", "ref": "crypto/key/public-abababababababab"},
+               {"type": "algorithm", "ref": "crypto/algorithm/sig-ecdsa-with-sha256"}])
+    );
+    assert_eq!(
+        by_ref("crypto/key/public-abababababababab")["cryptoProperties"]
+            ["relatedCryptoMaterialProperties"],
+        json!({"type": "public-key", "algorithmRef": "crypto/algorithm/ecdsa-p256"})
+    );
+    // NIST categories: classical ECDSA 0; ML-DSA-65 category 3 (FIPS 204
+    // Table 1).
+    let level = |r: &str| {
+        by_ref(r)["cryptoProperties"]["algorithmProperties"]["nistQuantumSecurityLevel"].clone()
+    };
+    assert_eq!(level("crypto/algorithm/ecdsa-p256"), 0);
+    assert_eq!(level("crypto/algorithm/ml-dsa-65"), 3);
+    // The upstream leg names its group (added as an algorithm component,
+    // no client negotiated it in this window).
+    let leg = by_ref(&format!("crypto/protocol/upstream/{up}/10.0.0.5:8443"));
+    assert_eq!(
+        leg["name"],
+        "TLSv1.3 to upstream orders-tls (10.0.0.5:8443)"
+    );
+    assert_eq!(
+        leg["cryptoProperties"]["protocolProperties"],
+        json!({"type": "tls", "version": "1.3", "cryptoRefArray": ["crypto/algorithm/kx-x25519mlkem768"]})
+    );
+    assert_eq!(level("crypto/algorithm/kx-x25519mlkem768"), 3);
+}

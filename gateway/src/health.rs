@@ -268,14 +268,22 @@ impl HealthRegistry {
         state.clone()
     }
 
-    /// Every known target as (upstream id, `host:port`, available now).
-    pub fn report(&self) -> Vec<(String, String, bool)> {
+    /// Every known target as (upstream id, `host:port`, available now,
+    /// what its last TLS handshake established).
+    pub fn report(&self) -> Vec<(String, String, bool, Option<UpstreamTlsFacts>)> {
         let map = self
             .states
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         map.values()
-            .map(|s| (s.label.0.clone(), s.label.1.clone(), s.available()))
+            .map(|s| {
+                (
+                    s.label.0.clone(),
+                    s.label.1.clone(),
+                    s.available(),
+                    s.tls_facts(),
+                )
+            })
             .collect()
     }
 

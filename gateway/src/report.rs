@@ -626,8 +626,21 @@ async fn registration_loop(
             .health()
             .report()
             .into_iter()
-            .map(|(up, target, healthy)| {
-                serde_json::json!({ "upstream_id": up, "target": target, "healthy": healthy })
+            .map(|(up, target, healthy, tls)| {
+                let mut v =
+                    serde_json::json!({ "upstream_id": up, "target": target, "healthy": healthy });
+                // The upstream leg's last TLS handshake (for the runtime
+                // CBOM and the console's upstream view).
+                if let Some(t) = tls {
+                    v["tls"] = serde_json::json!({
+                        "protocol": t.protocol,
+                        "kx_group": t.kx_group,
+                        "pqc": t.pqc,
+                        "cert_algorithm": t.cert_algorithm,
+                        "cert_not_after": t.not_after,
+                    });
+                }
+                v
             })
             .collect();
         health.truncate(1000);

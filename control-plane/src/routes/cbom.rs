@@ -8,8 +8,15 @@
 //! and its hybrids, `key-agree` for the classical groups; NIST security
 //! category from FIPS 203 Table 2 for ML-KEM-512/768/1024, 0 for the
 //! classical ones). Refused handshakes are not in it (nothing was
-//! negotiated). Served certificates and upstream legs are not recorded by
-//! the gateways yet, so they are not listed.
+//! negotiated).
+//!
+//! Beside the client legs, what the gateways reported with their
+//! heartbeats in the window: the certificates they serve (certificate
+//! components with subject, issuer, serial and validity, each related to
+//! its public key and its issuer's signature algorithm; NIST category of
+//! ML-DSA-44/65/87 from FIPS 204 Table 1) and the TLS legs to upstream
+//! targets (one protocol component per upstream target reached over TLS,
+//! naming the negotiated group).
 //!
 //! Each protocol and key-exchange group component says which routes
 //! negotiated it, so a finding QRAP makes of it links back to them: one
@@ -33,6 +40,7 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::routes::gateways::{ServedCertificate, TargetHealth, TargetTls};
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -248,9 +256,56 @@ pub async fn runtime_cbom(
             },
         )
         .collect();
+    // What the gateways that heartbeated in the window reported.
+    type GwRow = (String, Value, Value);
+    let gws: Vec<GwRow> = sqlx::query_as(
+        "SELECT name, served_certificates, upstream_health FROM gateways
+         WHERE last_heartbeat_at >= $1 ORDER BY name",
+    )
+    .bind(from)
+    .fetch_all(&state.pool)
+    .await
+    .map_err(Problem::internal)?;
+    let upstream_names: BTreeMap<String, String> =
+        sqlx::query_as::<_, (String, String)>("SELECT id, name FROM upstreams")
+            .fetch_all(&state.pool)
+            .await
+            .map_err(Problem::internal)?
+            .into_iter()
+            .collect();
+    let mut fleet = Fleet::default();
+    for (gateway, certs, health) in gws {
+        // Stored as the heartbeat validated them; anything unreadable is skipped.
+        let certs: Vec<ServedCertificate> = serde_json::from_value(certs).unwrap_or_default();
+        for c in certs {
+            fleet
+                .certificates
+                .entry(c.sha256.clone())
+                .or_insert_with(|| (c, Vec::new()))
+                .1
+                .push(gateway.clone());
+        }
+        let health: Vec<TargetHealth> = serde_json::from_value(health).unwrap_or_default();
+        for t in health {
+            if let Some(tls) = t.tls {
+                let name = upstream_names
+                    .get(&t.upstream_id)
+                    .cloned()
+                    .unwrap_or_else(|| t.upstream_id.clone());
+                fleet
+                    .upstream_legs
+                    .entry((t.upstream_id.clone(), t.target.clone()))
+                    .or_insert_with(|| (name, tls, Vec::new()))
+                    .2
+                    .push(gateway.clone());
+            }
+        }
+    }
+    let mut doc = build(&rows, from, to);
+    add_fleet(&mut doc, &fleet);
     Ok((
         [(header::CONTENT_TYPE, "application/vnd.cyclonedx+json")],
-        build(&rows, from, to).to_string(),
+        doc.to_string(),
     )
         .into_response())
 }
@@ -380,6 +435,167 @@ pub fn build(rows: &[Tally], from: DateTime<Utc>, to: DateTime<Utc>) -> Value {
         },
         "components": components,
     })
+}
+
+/// What the gateways reported beside the client legs.
+#[derive(Debug, Default)]
+pub struct Fleet {
+    /// Served certificates by SHA-256, with the gateways serving each.
+    pub certificates: BTreeMap<String, (ServedCertificate, Vec<String>)>,
+    /// TLS legs to upstream targets by (upstream id, target): upstream
+    /// name, what the last handshake established, the gateways reporting it.
+    pub upstream_legs: BTreeMap<(String, String), (String, TargetTls, Vec<String>)>,
+}
+
+/// CycloneDX primitive and NIST category of a certificate's public-key or
+/// signature algorithm (FIPS 204 Table 1 for ML-DSA; 0 for the classical).
+fn signature_kind(alg: &str) -> u8 {
+    match alg {
+        a if a.contains("ML-DSA-44") => 2,
+        a if a.contains("ML-DSA-65") => 3,
+        a if a.contains("ML-DSA-87") => 5,
+        _ => 0,
+    }
+}
+
+fn signature_algorithm(name: &str, bom_ref: &str) -> Value {
+    json!({
+        "type": "cryptographic-asset",
+        "name": name,
+        "bom-ref": bom_ref,
+        "cryptoProperties": {
+            "assetType": "algorithm",
+            "algorithmProperties": {
+                "primitive": "signature",
+                "executionEnvironment": "software-plain-ram",
+                "nistQuantumSecurityLevel": signature_kind(name),
+                "cryptoFunctions": ["sign", "verify"],
+            },
+        },
+    })
+}
+
+/// Adds the served certificates and the upstream legs to `doc`.
+pub fn add_fleet(doc: &mut Value, fleet: &Fleet) {
+    let mut extra = Vec::new();
+    let mut algorithms: BTreeMap<String, Value> = BTreeMap::new();
+    for (sha, (c, gateways)) in &fleet.certificates {
+        let short = &sha[..sha.len().min(16)];
+        let key_alg_ref = format!(
+            "crypto/algorithm/{}",
+            c.public_key_algorithm.to_ascii_lowercase()
+        );
+        let sig_alg_ref = format!(
+            "crypto/algorithm/sig-{}",
+            c.signature_algorithm.to_ascii_lowercase()
+        );
+        let key_ref = format!("crypto/key/public-{short}");
+        algorithms
+            .entry(key_alg_ref.clone())
+            .or_insert_with(|| signature_algorithm(&c.public_key_algorithm, &key_alg_ref));
+        algorithms
+            .entry(sig_alg_ref.clone())
+            .or_insert_with(|| signature_algorithm(&c.signature_algorithm, &sig_alg_ref));
+        extra.push(json!({
+            "type": "cryptographic-asset",
+            "name": format!("public key of {}", c.subject),
+            "bom-ref": key_ref,
+            "cryptoProperties": {
+                "assetType": "related-crypto-material",
+                "relatedCryptoMaterialProperties": {"type": "public-key", "algorithmRef": key_alg_ref},
+            },
+        }));
+        let mut properties = vec![
+            prop("quantun:sha256", sha),
+            prop("quantun:served_by", gateways.join(",")),
+        ];
+        if !c.dns_names.is_empty() {
+            properties.push(prop("quantun:dns_names", c.dns_names.join(",")));
+        }
+        extra.push(json!({
+            "type": "cryptographic-asset",
+            "name": c.subject,
+            "bom-ref": format!("crypto/certificate/{short}"),
+            "cryptoProperties": {
+                "assetType": "certificate",
+                "certificateProperties": {
+                    "serialNumber": c.serial,
+                    "subjectName": c.subject,
+                    "issuerName": c.issuer,
+                    "notValidBefore": c.not_before.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    "notValidAfter": c.not_after.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    "certificateFormat": "X.509",
+                    "relatedCryptographicAssets": [
+                        {"type": "publicKey", "ref": key_ref},
+                        {"type": "algorithm", "ref": sig_alg_ref},
+                    ],
+                },
+            },
+            "evidence": {"occurrences": gateways.iter().map(|g| json!({"location": format!("qsgw gateway {g} (TLS listener)")})).collect::<Vec<_>>()},
+            "properties": properties,
+        }));
+    }
+    let known_groups: Vec<String> = doc["components"]
+        .as_array()
+        .map(|c| {
+            c.iter()
+                .filter_map(|x| x["bom-ref"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    for ((upstream_id, target), (name, tls, gateways)) in &fleet.upstream_legs {
+        let gref = group_ref(&tls.kx_group);
+        if !known_groups.contains(&gref) && !algorithms.contains_key(&gref) {
+            let (primitive, level) = group_kind(&tls.kx_group);
+            algorithms.insert(
+                gref.clone(),
+                json!({
+                    "type": "cryptographic-asset",
+                    "name": tls.kx_group,
+                    "bom-ref": gref,
+                    "cryptoProperties": {
+                        "assetType": "algorithm",
+                        "algorithmProperties": {
+                            "primitive": primitive,
+                            "executionEnvironment": "software-plain-ram",
+                            "nistQuantumSecurityLevel": level,
+                            "cryptoFunctions": if primitive == "kem" { json!(["encapsulate", "decapsulate"]) } else { json!(["keygen"]) },
+                        },
+                    },
+                }),
+            );
+        }
+        let version = tls.protocol.trim_start_matches("TLSv");
+        let mut properties = vec![
+            prop("quantun:leg", "upstream"),
+            prop("quantun:upstream_id", upstream_id),
+            prop("quantun:kx_group", &tls.kx_group),
+            prop("quantun:pqc", tls.pqc),
+            prop("quantun:peer_cert_algorithm", &tls.cert_algorithm),
+            prop("quantun:reported_by", gateways.join(",")),
+        ];
+        if let Some(t) = tls.cert_not_after {
+            properties.push(prop(
+                "quantun:peer_cert_not_after",
+                t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ));
+        }
+        extra.push(json!({
+            "type": "cryptographic-asset",
+            "name": format!("{} to upstream {name} ({target})", tls.protocol),
+            "bom-ref": format!("crypto/protocol/upstream/{upstream_id}/{target}"),
+            "cryptoProperties": {
+                "assetType": "protocol",
+                "protocolProperties": {"type": "tls", "version": version, "cryptoRefArray": [gref]},
+            },
+            "evidence": {"occurrences": [{"location": format!("qsgw upstream {upstream_id} target {target}")}]},
+            "properties": properties,
+        }));
+    }
+    if let Some(components) = doc["components"].as_array_mut() {
+        components.extend(algorithms.into_values());
+        components.extend(extra);
+    }
 }
 
 fn group_ref(group: &str) -> String {

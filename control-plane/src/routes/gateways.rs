@@ -238,6 +238,26 @@ pub struct TargetHealth {
     pub target: String,
     /// Passing active checks and not ejected.
     pub healthy: bool,
+    /// The gateway's last TLS handshake with the target (TLS upstreams).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TargetTls>,
+}
+
+/// What a gateway's TLS handshake with an upstream target established.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TargetTls {
+    /// `TLSv1.3` or `TLSv1.2`.
+    pub protocol: String,
+    /// Negotiated key-exchange group.
+    pub kx_group: String,
+    /// Post-quantum or hybrid group.
+    pub pqc: bool,
+    /// The target certificate's public-key algorithm.
+    pub cert_algorithm: String,
+    /// The target certificate's notAfter.
+    #[serde(default)]
+    pub cert_not_after: Option<DateTime<Utc>>,
 }
 
 /// Most targets in one heartbeat.
@@ -454,6 +474,15 @@ pub async fn heartbeat(
                 );
             }
             e.text(&format!("upstream_health[{i}].target"), &t.target, 1, 300);
+            if let Some(tls) = &t.tls {
+                for (name, v) in [
+                    ("protocol", &tls.protocol),
+                    ("kx_group", &tls.kx_group),
+                    ("cert_algorithm", &tls.cert_algorithm),
+                ] {
+                    e.text(&format!("upstream_health[{i}].tls.{name}"), v, 1, 64);
+                }
+            }
         }
     }
     let requests = body.requests.unwrap_or(0);
