@@ -29,7 +29,7 @@ async function adminToken() {
 /** The console's views: path under /admin/ and the heading each shows. */
 const VIEWS = [
   ['', 'Overview'], ['routes', 'Routes'], ['upstreams', 'Upstreams'], ['threats', 'Threats'],
-  ['tls', 'TLS sessions'], ['audit', 'Audit log'], ['users', 'Users'],
+  ['tls', 'TLS sessions'], ['exposure', 'Exposure'], ['audit', 'Audit log'], ['users', 'Users'],
 ];
 
 /** Waits until a view has settled (no "Loading" status left). */
