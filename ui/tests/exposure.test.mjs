@@ -194,7 +194,7 @@ uiTest('exposure: routes ranked with curl\'s classical share, a shelf life decla
   await page.waitForURL(/[?&]window=24h/);
 
   // Links: A's classical sessions (the TLS list filtered), its dry run (the route form).
-  await rowA.getByRole('link', { name: `Classical TLS sessions of route ${a.name}` }).click();
+  await rowA.getByRole('link', { name: `Classical sessions of route ${a.name}` }).click();
   await page.getByRole('heading', { level: 1, name: 'TLS sessions' }).waitFor();
   const url = new URL(page.url());
   assert.equal(url.searchParams.get('route_id'), a.id);

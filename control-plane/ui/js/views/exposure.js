@@ -44,9 +44,9 @@ function Verdict({ r }) {
   const m = r.mosca;
   return html`<ul class="plain verdicts" aria-label=${`Mosca verdict per CRQC band for ${r.name || r.route_id}`}>
     ${m.bands.map((b) => html`<li data-band=${b.band}>
-      <${Badge} kind=${b.exposed ? 'high' : 'ok'}>${b.exposed ? 'exposed' : 'not exposed'}</${Badge}>
-      <strong>${b.band}</strong>${b.band === m.band ? ' (default)' : ''}:
-      <small>P(CRQC within ${fmtNum(m.horizon_years)} y) ${fmtPct(b.p_within_horizon)}; median ${b.median_year.toFixed(0)}, z ${b.years_to_crqc.toFixed(1)} y, slack ${b.slack_years.toFixed(1)} y</small>
+      <${Badge} kind=${b.exposed ? 'high' : 'ok'}>${b.exposed ? 'exposed' : 'not exposed'}</${Badge}>${' '}
+      <strong>${b.band}</strong>${b.band === m.band ? ' (default)' : ''}:${' '}
+      <small>${`P(CRQC within ${fmtNum(m.horizon_years)} y) ${fmtPct(b.p_within_horizon)}; median ${b.median_year.toFixed(0)}, z ${b.years_to_crqc.toFixed(1)} y, slack ${b.slack_years.toFixed(1)} y`}</small>
     </li>`)}
   </ul>`;
 }
@@ -67,11 +67,11 @@ function RouteTable({ e, canEdit }) {
         <td>${fmtBytes(r.classical_bytes)} <small class="muted">of ${fmtBytes(r.bytes)}</small></td>
         <td>${fmtNum(r.classical_requests)} <small class="muted">of ${fmtNum(r.requests)}</small></td>
         <td><${Declaration} r=${r} />
-          ${canEdit && !r.deleted ? html`<${Link} to=${`routes?edit=${encodeURIComponent(r.route_id)}`} aria-label=${`Edit the declaration of route ${r.name}`}>Edit declaration</${Link}>` : null}</td>
+          ${canEdit && !r.deleted ? html`<${Link} to=${`routes?edit=${encodeURIComponent(r.route_id)}`} aria-label=${`Edit declaration of route ${r.name}`}>Edit declaration</${Link}>` : null}</td>
         <td><${Verdict} r=${r} /></td>
-        <td>${r.exposure_score == null ? '—' : html`${fmtBytes(Math.round(r.exposure_score))}`}</td>
+        <td>${r.exposure_score == null ? '—' : `${fmtBytes(Math.round(r.exposure_score))} expected`}</td>
         <td><ul class="plain">
-          <li><${Link} to=${sessionsLink({ ...range, route_id: r.route_id, pqc: 'false' })} aria-label=${`Classical TLS sessions of route ${r.name || r.route_id}`}>Classical sessions</${Link}></li>
+          <li><${Link} to=${sessionsLink({ ...range, route_id: r.route_id, pqc: 'false' })} aria-label=${`Classical sessions of route ${r.name || r.route_id}`}>Classical sessions</${Link}></li>
           ${canEdit && !r.deleted ? html`<li><${Link} to=${`routes?edit=${encodeURIComponent(r.route_id)}`} aria-label=${`PQC_ONLY dry run of route ${r.name}`}>PQC_ONLY dry run</${Link}></li>` : null}
         </ul></td>
       </tr>`)}</tbody>
@@ -108,6 +108,18 @@ function Trend({ e }) {
     yTitle="% of bytes classical" yMax=${100} tooltip=${tooltip} series=${series}
     label=${`Share of bytes under classical key exchange per ${per}, all traffic and the ${e.trend.length - 1} most exposed routes`} />
   <p class="muted"><small>One point per ${per}, aligned to UTC; a gap is a period without traffic (no share to speak of).</small></p>`;
+}
+
+/** What the ranking means, which engine answered, and the window: one sentence each. */
+function footnote(e) {
+  return [
+    e.ranked_by === 'exposure'
+      ? `Exposure score = classical bytes × P(CRQC within the shelf life) under the ${e.model?.default_band} band: the expected volume of harvested traffic readable while it still matters.`
+      : 'Ranked by classical bytes (no Mosca figures).',
+    e.model ? `ML engine as of ${e.model.as_of_year}${e.model.crqc_timelines_version ? `, CRQC timelines ${e.model.crqc_timelines_version}` : ''}.` : '',
+    e.unrouted.requests ? `${fmtNum(e.unrouted.requests)} requests matched no route (${fmtPct(e.unrouted.classical_share_bytes)} of their bytes classical).` : '',
+    `Window ${fmtTimeText(e.from)} – ${fmtTimeText(e.to)}.`,
+  ].filter(Boolean).join(' ');
 }
 
 function EmptyState({ canEdit }) {
@@ -157,12 +169,7 @@ export function Exposure({ canEdit }) {
       ${e.routes.length === 0 && e.totals.requests === 0 ? html`<${EmptyState} canEdit=${canEdit} />` : html`
         <div class="card"><h2>Routes ranked by exposure</h2>
           ${e.routes.length ? html`<${RouteTable} e=${e} canEdit=${canEdit} />` : html`<p class="state empty">No routed traffic in this window.</p>`}
-          <p class="muted"><small>${e.ranked_by === 'exposure'
-            ? `Exposure score = classical bytes × P(CRQC within the shelf life) under the ${e.model?.default_band} band: the expected volume of harvested traffic readable while it still matters.`
-            : 'Ranked by classical bytes (no Mosca figures).'}
-            ${e.model ? ` ML engine as of ${e.model.as_of_year}${e.model.crqc_timelines_version ? `, CRQC timelines ${e.model.crqc_timelines_version}` : ''}.` : ''}
-            ${e.unrouted.requests ? ` ${fmtNum(e.unrouted.requests)} requests matched no route (${fmtPct(e.unrouted.classical_share_bytes)} of their bytes classical).` : ''}
-            Window ${fmtTimeText(e.from)} – ${fmtTimeText(e.to)}.</small></p>
+          <p class="muted"><small>${footnote(e)}</small></p>
         </div>
         <div class="card"><h2>Classical share over time</h2><${Trend} e=${e} /></div>`}
     `}</${AsyncView}>
