@@ -195,6 +195,12 @@ pub struct Settings {
     /// Seconds to drain in-flight requests on SIGTERM.
     #[arg(long = "shutdown-grace-secs", env = "QSGW_SHUTDOWN_GRACE_SECS", default_value = "30", value_parser = clap::value_parser!(u64).range(0..=600))]
     pub shutdown_grace_secs: u64,
+    /// Days TLS session records (per handshake, with client addresses) are kept before they are deleted.
+    #[arg(long = "tls-session-retention-days", env = "QSGW_TLS_SESSION_RETENTION_DAYS", default_value = "90", value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub tls_session_retention_days: u32,
+    /// Days the per-minute traffic aggregates (requests per gateway; the sensor's sessions, requests and bytes per route, key-exchange group and client family) are kept.
+    #[arg(long = "traffic-retention-days", env = "QSGW_TRAFFIC_RETENTION_DAYS", default_value = "400", value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub traffic_retention_days: u32,
 }
 
 /// Validated configuration.
@@ -244,6 +250,8 @@ pub struct Config {
     pub rate_limit: Option<shared::ratelimit::RateLimit>,
     /// `QSGW_ENVIRONMENT=production` (webhooks refuse private targets).
     pub production: bool,
+    /// How long recorded traffic is kept.
+    pub retention: crate::retention::Retention,
     /// Which upstream target addresses are refused.
     pub target_guard: shared::edge::TargetGuard,
     /// `QSGW_ML_ENGINE_URL` (no trailing slash).
@@ -439,6 +447,10 @@ impl Config {
             webhook_poll: Duration::from_secs(1),
             login_limits: crate::login_limits::LoginLimitSettings::default(),
             production: guard.production(),
+            retention: crate::retention::Retention {
+                tls_session_days: s.tls_session_retention_days,
+                traffic_days: s.traffic_retention_days,
+            },
             rate_limit: shared::ratelimit::RateLimit::per_minute(s.rate_limit),
             server_limits: shared::server::ServerLimits {
                 header_timeout: Duration::from_secs(s.header_timeout_secs),

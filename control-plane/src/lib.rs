@@ -22,6 +22,7 @@ pub mod domain;
 pub mod login_limits;
 pub mod password;
 pub mod publish;
+pub mod retention;
 pub mod routes;
 pub mod session;
 pub mod startup;

@@ -99,6 +99,7 @@ impl Application {
         publisher.clone().spawn_reconciler(shutdown.token());
 
         spawn_idempotency_cleanup(pool.clone(), shutdown.token());
+        crate::retention::spawn(pool.clone(), config.retention, shutdown.token());
         let webhook_wake = Arc::new(tokio::sync::Notify::new());
         if let Some((url, secret)) = &config.webhook {
             crate::webhook::spawn(

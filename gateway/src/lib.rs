@@ -17,6 +17,7 @@ pub mod proxy;
 pub mod proxy_protocol;
 pub mod report;
 pub mod routing;
+pub mod sensor;
 pub mod startup;
 pub mod throttle;
 pub mod tls;

@@ -37,6 +37,12 @@ pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug)]
 pub struct TlsConfigs {
     by_policy: HashMap<TlsPolicy, Arc<ServerConfig>>,
+    /// Public-key algorithm of the certificate these configs serve
+    /// ([`tls::cert_algorithm`]), recorded with every session.
+    cert_algorithm: &'static str,
+    /// The certificate these configs serve, as reported to the control
+    /// plane.
+    cert_info: Option<Arc<tls::CertInfo>>,
 }
 
 impl TlsConfigs {
@@ -51,7 +57,18 @@ impl TlsConfigs {
         ] {
             by_policy.insert(p, tls::server_config(p, cert, sessions)?);
         }
-        Ok(Self { by_policy })
+        let cert_algorithm = cert.chain.first().map_or("unknown", tls::cert_algorithm);
+        let cert_info = cert.chain.first().and_then(tls::CertInfo::of).map(Arc::new);
+        Ok(Self {
+            by_policy,
+            cert_algorithm,
+            cert_info,
+        })
+    }
+
+    /// The certificate served, as reported with each heartbeat.
+    pub fn cert_info(&self) -> Option<Arc<tls::CertInfo>> {
+        self.cert_info.clone()
     }
 
     fn get(&self, p: TlsPolicy) -> Option<Arc<ServerConfig>> {
@@ -178,8 +195,10 @@ impl TlsListener {
                 else {
                     return;
                 };
+                let meter = opts.reporter.meter(facts.kx_group, facts.pqc);
                 let mut conn = ConnInfo::new(peer, facts);
                 conn.session = pending;
+                conn.meter = meter;
                 conn.trusted_peer = trusted_peer;
                 conn.guard = Some(Arc::new(ConnGuard::new(permit, slot)));
                 serve_connection(tls, conn, proxy, &opts, &builder, &shutdown).await;
@@ -683,10 +702,19 @@ impl Activity {
     }
 }
 
-/// The TLS stream, noting that bytes of a request head arrived.
+/// The TLS stream, noting that bytes of a request head arrived and
+/// counting application bytes both ways for the sensor.
 struct Tracked<T> {
     inner: T,
     shared: Arc<ConnShared>,
+}
+
+impl<T> Tracked<T> {
+    fn wrote(&self, r: &std::task::Poll<std::io::Result<usize>>) {
+        if let (std::task::Poll::Ready(Ok(n)), Some(m)) = (r, &self.shared.conn.meter) {
+            m.wrote(*n);
+        }
+    }
 }
 
 impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Tracked<T> {
@@ -697,8 +725,12 @@ impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Tracked<T> {
     ) -> std::task::Poll<std::io::Result<()>> {
         let before = buf.filled().len();
         let r = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
-        if buf.filled().len() > before {
+        let n = buf.filled().len() - before;
+        if n > 0 {
             self.shared.activity.touch_read();
+            if let Some(m) = &self.shared.conn.meter {
+                m.read(n);
+            }
         }
         r
     }
@@ -710,7 +742,9 @@ impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Tracked<T> {
         cx: &mut std::task::Context<'_>,
         buf: &[u8],
     ) -> std::task::Poll<std::io::Result<usize>> {
-        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+        let r = std::pin::Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.wrote(&r);
+        r
     }
 
     fn poll_write_vectored(
@@ -718,7 +752,9 @@ impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Tracked<T> {
         cx: &mut std::task::Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> std::task::Poll<std::io::Result<usize>> {
-        std::pin::Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        let r = std::pin::Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.wrote(&r);
+        r
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -744,6 +780,7 @@ impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Tracked<T> {
 struct Hello {
     sni: Option<String>,
     offered: Vec<rustls::NamedGroup>,
+    sig_algs: Vec<String>,
     policy: TlsPolicy,
 }
 
@@ -759,6 +796,7 @@ async fn handshake(
 )> {
     let started = Instant::now();
     let mut hello: Option<Hello> = None;
+    let mut served_cert = "unknown";
     let work = async {
         let start = LazyConfigAcceptor::new(rustls::server::Acceptor::default(), stream).await?;
         let ch = start.client_hello();
@@ -773,12 +811,20 @@ async fn handshake(
         hello = Some(Hello {
             sni,
             offered: ch.named_groups().map(<[_]>::to_vec).unwrap_or_default(),
+            sig_algs: ch
+                .signature_schemes()
+                .iter()
+                .filter_map(|s| tls::offered_sig_alg_name(*s))
+                .take(tls::MAX_OFFERED_SIG_ALGS)
+                .collect(),
             policy,
         });
-        let config = configs
-            .load()
+        let loaded = configs.load();
+        served_cert = loaded.cert_algorithm;
+        let config = loaded
             .get(policy)
             .ok_or_else(|| std::io::Error::other("no TLS config for policy"))?;
+        drop(loaded);
         start.into_stream(config).await
     };
     let outcome = tokio::time::timeout(HANDSHAKE_TIMEOUT, work).await;
@@ -795,9 +841,8 @@ async fn handshake(
             metrics::counter!("qsgw_tls_handshakes_total", "kx_group" => facts.kx_group, "pqc" => if facts.pqc { "true" } else { "false" }).increment(1);
             metrics::counter!("qsgw_connections_total", "kx_group" => facts.kx_group).increment(1);
             let pending = opts.reporter.is_enabled().then(|| {
-                let (offered_groups, policy) = hello
-                    .as_ref()
-                    .map(|h| (offered_names(&h.offered), h.policy.as_str()))
+                let (offered_groups, offered_sig_algs, policy) = hello
+                    .map(|h| (offered_names(&h.offered), h.sig_algs, h.policy.as_str()))
                     .unwrap_or_default();
                 let rec = SessionRecord {
                     id: SessionRecord::new_id(),
@@ -814,6 +859,8 @@ async fn handshake(
                     outcome: "established",
                     failure_reason: None,
                     offered_groups,
+                    offered_sig_algs,
+                    cert_algorithm: Some(served_cert),
                     policy,
                     route_id: None,
                     client_family: None,
@@ -870,6 +917,8 @@ fn failed_session(peer: SocketAddr, h: Hello, error: &str, elapsed: Duration) ->
         outcome: "failed",
         failure_reason: Some(crate::proxy::clip(&reason, 500).to_owned()),
         offered_groups: offered,
+        offered_sig_algs: h.sig_algs,
+        cert_algorithm: None,
         policy: h.policy.as_str(),
         route_id: None,
         client_family: None,

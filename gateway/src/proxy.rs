@@ -44,6 +44,9 @@ use crate::tls::TlsFacts;
 use crate::upstream::{self, PooledBody, SendError, UpstreamBody};
 
 use shared::client_ip::X_FORWARDED_FOR;
+
+/// The sensor's route id for a request no route matched.
+static NO_ROUTE: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| Arc::from(""));
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 const X_REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
@@ -86,6 +89,9 @@ pub struct ConnInfo {
     /// client (sent when that request is routed, or when the connection
     /// ends without one).
     pub session: Option<Arc<crate::report::PendingSession>>,
+    /// The connection's meter for the sensor's per-route aggregates
+    /// (absent when nothing is reported).
+    pub meter: Option<Arc<crate::sensor::ConnMeter>>,
 }
 
 impl ConnInfo {
@@ -100,6 +106,7 @@ impl ConnInfo {
             trusted_peer: false,
             guard: None,
             session: None,
+            meter: None,
         }
     }
 }
@@ -388,6 +395,16 @@ impl Proxy {
                 .get(header::USER_AGENT)
                 .and_then(|v| v.to_str().ok());
             pending.complete(client.ip, route, ua);
+        }
+        if let Some(meter) = &conn.meter {
+            let route = resolved
+                .as_ref()
+                .map_or(&*NO_ROUTE, |r| &r.entry.metrics.id);
+            let ua = req
+                .headers()
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok());
+            meter.request(route, ua);
         }
         let (entry, canonical, client) = match resolved {
             Ok(r) => {

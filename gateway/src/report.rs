@@ -68,6 +68,13 @@ pub struct SessionRecord {
     /// Groups the ClientHello offered (GREASE left out, at most
     /// [`crate::tls::MAX_OFFERED_GROUPS`]).
     pub offered_groups: Vec<String>,
+    /// Signature schemes the ClientHello offered, by IANA name (GREASE
+    /// left out, at most [`crate::tls::MAX_OFFERED_SIG_ALGS`]).
+    pub offered_sig_algs: Vec<String>,
+    /// Public-key algorithm of the certificate served
+    /// ([`crate::tls::cert_algorithm`]); absent when the handshake failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cert_algorithm: Option<&'static str>,
     /// The listener policy applied to the handshake (by SNI).
     pub policy: &'static str,
     /// Route of the connection's first request.
@@ -322,7 +329,7 @@ impl Traffic {
 }
 
 /// Where and how to report.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ReportSettings {
     /// Control plane base URL.
     pub control_plane_url: String,
@@ -340,10 +347,31 @@ pub struct ReportSettings {
     pub buffer: usize,
     /// Request counters reported with each heartbeat.
     pub traffic: Arc<Traffic>,
+    /// The certificates served now (they change on reload), reported with
+    /// each heartbeat.
+    pub certificates: CertificatesNow,
 }
+
+impl std::fmt::Debug for ReportSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReportSettings")
+            .field("control_plane_url", &self.control_plane_url)
+            .field("name", &self.name)
+            .field("address", &self.address)
+            .field("tls_policy", &self.tls_policy)
+            .field("heartbeat_every", &self.heartbeat_every)
+            .field("buffer", &self.buffer)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Reads the certificates the listener serves at the moment.
+pub type CertificatesNow = Arc<dyn Fn() -> Vec<Arc<crate::tls::CertInfo>> + Send + Sync>;
 
 #[derive(Debug)]
 struct Inner {
+    /// Per-route aggregates reported with the heartbeat.
+    sensor: Arc<crate::sensor::Sensor>,
     sessions: Queue<SessionRecord>,
     threats: Queue<ThreatEvent>,
     gateway_id: ArcSwapOption<String>,
@@ -372,6 +400,7 @@ impl Reporter {
         cancel: CancellationToken,
     ) -> anyhow::Result<Self> {
         let inner = Arc::new(Inner {
+            sensor: Arc::default(),
             sessions: Queue::new("tls_session", settings.buffer),
             threats: Queue::new("threat", settings.buffer),
             gateway_id: ArcSwapOption::empty(),
@@ -421,6 +450,22 @@ impl Reporter {
         if let Some(i) = &self.inner {
             i.sessions.push(rec);
         }
+    }
+
+    /// A meter for a connection that negotiated `kx_group`, feeding the
+    /// aggregates the heartbeat reports; `None` when nothing is reported.
+    pub fn meter(
+        &self,
+        kx_group: &'static str,
+        pqc: bool,
+    ) -> Option<Arc<crate::sensor::ConnMeter>> {
+        self.inner.as_ref().map(|i| {
+            Arc::new(crate::sensor::ConnMeter::new(
+                i.sensor.clone(),
+                kx_group,
+                pqc,
+            ))
+        })
     }
 
     /// Queues a threat event.
@@ -563,6 +608,7 @@ async fn registration_loop(
             .collect();
         health.truncate(1000);
         let (requests, errors) = settings.traffic.pending();
+        let by_group = inner.sensor.take();
         let sent = ctx
             .post(&format!("/api/v1/gateways/{id}/heartbeat"))
             .json(&serde_json::json!({
@@ -571,11 +617,14 @@ async fn registration_loop(
                 "upstream_health": health,
                 "requests": requests,
                 "errors": errors,
+                "traffic_by_group": &by_group,
+                "served_certificates": (settings.certificates)(),
             }))
             .send()
             .await;
         match sent {
             Ok(r) if r.status() == reqwest::StatusCode::NOT_FOUND => {
+                inner.sensor.restore(by_group);
                 tracing::warn!(gateway_id = %id, "the control plane no longer knows this gateway; registering again");
                 inner.gateway_id.store(None);
             }
@@ -589,6 +638,12 @@ async fn registration_loop(
                 }
             }
             Ok(r) => {
+                // A refused report (4xx) would be refused again: dropped.
+                if r.status().is_server_error()
+                    || r.status() == reqwest::StatusCode::TOO_MANY_REQUESTS
+                {
+                    inner.sensor.restore(by_group);
+                }
                 metrics::counter!("qsgw_heartbeats_total", "outcome" => "error").increment(1);
                 failing = true;
                 if let Some(n) = heartbeat_failures.hit(1) {
@@ -596,6 +651,7 @@ async fn registration_loop(
                 }
             }
             Err(e) => {
+                inner.sensor.restore(by_group);
                 metrics::counter!("qsgw_heartbeats_total", "outcome" => "error").increment(1);
                 failing = true;
                 if let Some(n) = heartbeat_failures.hit(1) {

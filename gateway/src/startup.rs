@@ -140,6 +140,10 @@ impl Application {
                         heartbeat_every: config.heartbeat_interval,
                         buffer: config.report_buffer_size,
                         traffic: traffic.clone(),
+                        certificates: {
+                            let configs = configs.clone();
+                            Arc::new(move || configs.load().cert_info().into_iter().collect())
+                        },
                     },
                     live.clone(),
                     shutdown.token(),

@@ -83,6 +83,202 @@ pub fn offered_group_name(group: NamedGroup) -> Option<String> {
     })
 }
 
+/// The `&'static` name of a group already named by [`group_name`] (a
+/// sensor report handed back after a failed heartbeat); `other` for
+/// anything else.
+pub fn known_group_name(name: &str) -> &'static str {
+    const NAMES: [&str; 14] = [
+        "X25519MLKEM768",
+        "SecP256r1MLKEM768",
+        "MLKEM768",
+        "MLKEM1024",
+        "X25519",
+        "X448",
+        "secp256r1",
+        "secp384r1",
+        "secp521r1",
+        "ffdhe2048",
+        "ffdhe3072",
+        "ffdhe4096",
+        "ffdhe6144",
+        "ffdhe8192",
+    ];
+    NAMES.into_iter().find(|n| *n == name).unwrap_or("other")
+}
+
+/// A signature scheme a ClientHello offered, by its name in the IANA "TLS
+/// SignatureScheme" registry (RFC 8446 §4.2.3; `mldsa44/65/87` from
+/// draft-ietf-tls-mldsa, code points 0x0904-0x0906); `0x` and the code
+/// point for the others; `None` for GREASE values (RFC 8701 §2 reserves
+/// `0x?A?A` in this registry too).
+pub fn offered_sig_alg_name(scheme: rustls::SignatureScheme) -> Option<String> {
+    let code = u16::from(scheme);
+    if code & 0x0f0f == 0x0a0a && (code >> 12) == ((code >> 4) & 0x0f) {
+        return None;
+    }
+    let name = match code {
+        0x0201 => "rsa_pkcs1_sha1",
+        0x0203 => "ecdsa_sha1",
+        0x0401 => "rsa_pkcs1_sha256",
+        0x0403 => "ecdsa_secp256r1_sha256",
+        0x0501 => "rsa_pkcs1_sha384",
+        0x0503 => "ecdsa_secp384r1_sha384",
+        0x0601 => "rsa_pkcs1_sha512",
+        0x0603 => "ecdsa_secp521r1_sha512",
+        0x0804 => "rsa_pss_rsae_sha256",
+        0x0805 => "rsa_pss_rsae_sha384",
+        0x0806 => "rsa_pss_rsae_sha512",
+        0x0807 => "ed25519",
+        0x0808 => "ed448",
+        0x0809 => "rsa_pss_pss_sha256",
+        0x080a => "rsa_pss_pss_sha384",
+        0x080b => "rsa_pss_pss_sha512",
+        0x081a => "ecdsa_brainpoolP256r1tls13_sha256",
+        0x081b => "ecdsa_brainpoolP384r1tls13_sha384",
+        0x081c => "ecdsa_brainpoolP512r1tls13_sha512",
+        0x0904 => "mldsa44",
+        0x0905 => "mldsa65",
+        0x0906 => "mldsa87",
+        _ => return Some(format!("0x{code:04x}")),
+    };
+    Some(name.to_owned())
+}
+
+/// At most this many offered signature schemes are recorded per handshake
+/// (the control plane refuses more): real clients offer 8 to 16.
+pub const MAX_OFFERED_SIG_ALGS: usize = 32;
+
+/// The public-key algorithm of a certificate, as the TLS session records
+/// and the runtime CBOM name it: `ECDSA-P256`, `ECDSA-P384`, `ECDSA-P521`,
+/// `RSA-<bits>`, `Ed25519`, `Ed448`, `ML-DSA-44/65/87`, or `unknown`.
+/// Read from the SubjectPublicKeyInfo (RFC 5280 §4.1.2.7) by OID: RFC 3279
+/// (rsaEncryption, id-ecPublicKey), RFC 5480 §2.1.1.1 (the named curves),
+/// RFC 8410 §3 (Ed25519/Ed448), and NIST's CSOR / FIPS 204 for ML-DSA
+/// (2.16.840.1.101.3.4.3.17-19).
+pub fn cert_algorithm(leaf: &CertificateDer<'_>) -> &'static str {
+    let Ok((_, cert)) = x509_parser::parse_x509_certificate(leaf.as_ref()) else {
+        return "unknown";
+    };
+    let spki = cert.public_key();
+    match spki.algorithm.algorithm.to_id_string().as_str() {
+        "1.2.840.113549.1.1.1" => match spki.parsed() {
+            Ok(x509_parser::public_key::PublicKey::RSA(k)) => match k.key_size() {
+                2048 => "RSA-2048",
+                3072 => "RSA-3072",
+                4096 => "RSA-4096",
+                8192 => "RSA-8192",
+                1024 => "RSA-1024",
+                _ => "RSA",
+            },
+            _ => "RSA",
+        },
+        "1.2.840.10045.2.1" => match spki
+            .algorithm
+            .parameters
+            .as_ref()
+            .and_then(|p| p.as_oid().ok())
+            .map(|o| o.to_id_string())
+            .as_deref()
+        {
+            Some("1.2.840.10045.3.1.7") => "ECDSA-P256",
+            Some("1.3.132.0.34") => "ECDSA-P384",
+            Some("1.3.132.0.35") => "ECDSA-P521",
+            _ => "ECDSA",
+        },
+        "1.3.101.112" => "Ed25519",
+        "1.3.101.113" => "Ed448",
+        "2.16.840.1.101.3.4.3.17" => "ML-DSA-44",
+        "2.16.840.1.101.3.4.3.18" => "ML-DSA-65",
+        "2.16.840.1.101.3.4.3.19" => "ML-DSA-87",
+        _ => "unknown",
+    }
+}
+
+/// What the gateway tells the control plane about a certificate it
+/// serves (heartbeat `served_certificates`, listed in the runtime CBOM):
+/// identity, validity and algorithms; never the key.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CertInfo {
+    /// SHA-256 of the DER certificate, lowercase hex.
+    pub sha256: String,
+    /// Subject distinguished name (RFC 4514 string).
+    pub subject: String,
+    /// Issuer distinguished name.
+    pub issuer: String,
+    /// Serial number, colon-separated hex.
+    pub serial: String,
+    /// notBefore.
+    pub not_before: chrono::DateTime<chrono::Utc>,
+    /// notAfter.
+    pub not_after: chrono::DateTime<chrono::Utc>,
+    /// DNS names of the subjectAltName extension (at most 20).
+    pub dns_names: Vec<String>,
+    /// Public-key algorithm ([`cert_algorithm`]).
+    pub public_key_algorithm: &'static str,
+    /// The issuer's signature algorithm, by its RFC name
+    /// (`ecdsa-with-SHA256`, `sha256WithRSAEncryption`, `ML-DSA-65`, …) or
+    /// its OID when not one of those.
+    pub signature_algorithm: String,
+}
+
+impl CertInfo {
+    /// Reads a leaf certificate; `None` if it does not parse (rustls would
+    /// not have accepted it either).
+    pub fn of(leaf: &CertificateDer<'_>) -> Option<Self> {
+        use sha2::Digest;
+        let (_, cert) = x509_parser::parse_x509_certificate(leaf.as_ref()).ok()?;
+        let time = |t: &x509_parser::time::ASN1Time| {
+            chrono::DateTime::<chrono::Utc>::from_timestamp(t.timestamp(), 0)
+        };
+        let dns_names = cert
+            .subject_alternative_name()
+            .ok()
+            .flatten()
+            .map(|san| {
+                san.value
+                    .general_names
+                    .iter()
+                    .filter_map(|n| match n {
+                        x509_parser::extensions::GeneralName::DNSName(d) => Some((*d).to_owned()),
+                        _ => None,
+                    })
+                    .take(20)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let sig_oid = cert.signature_algorithm.algorithm.to_id_string();
+        // RFC 5758 §3.2 (ECDSA), RFC 4055 §5 and RFC 8017 App. C (RSA),
+        // RFC 8410 §3 (EdDSA), NIST CSOR (ML-DSA).
+        let signature_algorithm = match sig_oid.as_str() {
+            "1.2.840.10045.4.3.2" => "ecdsa-with-SHA256",
+            "1.2.840.10045.4.3.3" => "ecdsa-with-SHA384",
+            "1.2.840.10045.4.3.4" => "ecdsa-with-SHA512",
+            "1.2.840.113549.1.1.11" => "sha256WithRSAEncryption",
+            "1.2.840.113549.1.1.12" => "sha384WithRSAEncryption",
+            "1.2.840.113549.1.1.13" => "sha512WithRSAEncryption",
+            "1.2.840.113549.1.1.10" => "RSASSA-PSS",
+            "1.3.101.112" => "Ed25519",
+            "1.3.101.113" => "Ed448",
+            "2.16.840.1.101.3.4.3.17" => "ML-DSA-44",
+            "2.16.840.1.101.3.4.3.18" => "ML-DSA-65",
+            "2.16.840.1.101.3.4.3.19" => "ML-DSA-87",
+            other => other,
+        }
+        .to_owned();
+        Some(Self {
+            sha256: hex::encode(sha2::Sha256::digest(leaf.as_ref())),
+            subject: cert.subject().to_string(),
+            issuer: cert.issuer().to_string(),
+            serial: cert.raw_serial_as_string(),
+            not_before: time(&cert.validity().not_before)?,
+            not_after: time(&cert.validity().not_after)?,
+            dns_names,
+            public_key_algorithm: cert_algorithm(leaf),
+            signature_algorithm,
+        })
+    }
+}
+
 /// At most this many offered groups are recorded per handshake (the
 /// control plane refuses more): real clients offer 2 to 10.
 pub const MAX_OFFERED_GROUPS: usize = 32;

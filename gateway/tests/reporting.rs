@@ -818,3 +818,221 @@ async fn block_all_refuses_the_bots_a_flag_route_only_reports() {
     g.stop().await;
     ai_stop.trigger();
 }
+
+/// route_id, kx_group, pqc, client_family, sessions, requests, bytes_in,
+/// bytes_out.
+type SensorRow = (String, String, bool, String, i64, i64, i64, i64);
+
+/// Body size of the sensor test's upstream (known, so the bytes the sensor
+/// counts can be bounded from the HTTP/1.1 framing around it).
+const BODY: usize = 100_000;
+
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn the_sensor_reports_sessions_requests_and_bytes_per_route_group_and_family(pool: PgPool) {
+    use rustls::crypto::aws_lc_rs::kx_group;
+    let cp = ControlPlane::start(&pool, 0).await;
+    let body = axum::Router::new().fallback(|| async { "x".repeat(BODY) });
+    let upstream_server = shared::test_util::TestServer::spawn(body).await;
+    let up = UpstreamId::new();
+    let a = route("/a", PathMatch::Prefix, &up);
+    let b = route("/b", PathMatch::Prefix, &up);
+    let (ra, rb) = (a.id.to_string(), b.id.to_string());
+    let snap = ConfigSnapshot {
+        revision: 3,
+        routes: vec![a, b],
+        upstreams: vec![upstream(&up, &[upstream_server.addr])],
+    };
+    let g = start_standalone(
+        &snap,
+        &[
+            "--api-key",
+            KEY,
+            "--control-plane-url",
+            &cp.base,
+            "--ai-engine-url",
+            &dead_url(),
+            "--heartbeat-interval-secs",
+            "1",
+            "--tls-policy",
+            "PQC_PREFERRED",
+        ],
+    )
+    .await;
+    // Real rustls clients offering chosen groups; each reqwest client keeps
+    // one HTTP/1.1 connection alive for its sequential requests.
+    let client = |groups: Vec<&'static dyn rustls::crypto::SupportedKxGroup>, ua: &str| {
+        shared::server::install_crypto_provider();
+        reqwest::Client::builder()
+            .use_preconfigured_tls(client_config(groups, &g.cert_path(), false))
+            .resolve("localhost", g.tls_addr)
+            .user_agent(ua)
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap()
+    };
+    let chrome_ua = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+    let get = |c: reqwest::Client, path: &'static str| {
+        let u = url(&g, path);
+        async move {
+            let r = c.get(u).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            assert_eq!(r.bytes().await.unwrap().len(), BODY);
+        }
+    };
+    // PQ client (a browser's agent): three requests to /a on one connection.
+    let pq = client(pq_groups(), chrome_ua);
+    for _ in 0..3 {
+        get(pq.clone(), "/a/x").await;
+    }
+    // Classical-only client (curl's agent): two requests to /b.
+    let classical = client(classical_groups(), "curl/7.88.1");
+    for _ in 0..2 {
+        get(classical.clone(), "/b/y").await;
+    }
+    // A CNSA 2.0-minded client offering ML-KEM-1024 first, then the hybrid
+    // this listener prefers (RFC 8446 §4.2.8: the server picks from its own
+    // preference among the client's groups): one request to /b.
+    let cnsa = client(
+        vec![kx_group::MLKEM1024, kx_group::X25519MLKEM768],
+        "Go-http-client/1.1",
+    );
+    get(cnsa.clone(), "/b/z").await;
+    drop((pq, classical, cnsa));
+
+    // Sums over the heartbeats that carried them, by key.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let rows = loop {
+        let rows: Vec<SensorRow> = sqlx::query_as(
+            "SELECT route_id, kx_group, pqc, client_family, sum(sessions)::int8, sum(requests)::int8,
+                    sum(bytes_in)::int8, sum(bytes_out)::int8
+             FROM route_traffic GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 4",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        let requests: i64 = rows.iter().map(|r| r.5).sum();
+        if requests == 6 {
+            break rows;
+        }
+        assert!(Instant::now() < deadline, "sensor rows: {rows:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let find = |route: &str, group: &str, fam: &str| {
+        rows.iter()
+            .find(|r| r.0 == route && r.1 == group && r.3 == fam)
+            .unwrap_or_else(|| panic!("no row {route} {group} {fam}: {rows:?}"))
+            .clone()
+    };
+    // Groups as RFC 8446 negotiation gives them: the PQ client and the
+    // CNSA client get X25519MLKEM768 (the listener's first choice they
+    // offer), the classical-only client X25519 (its first offer the
+    // listener also has). Families from the agents (Chrome 131, curl,
+    // go-http-client).
+    let pq_row = find(&ra, "X25519MLKEM768", "Chrome 131");
+    assert!(pq_row.2);
+    assert_eq!((pq_row.4, pq_row.5), (1, 3), "{pq_row:?}");
+    let cl_row = find(&rb, "X25519", "curl");
+    assert!(!cl_row.2);
+    assert_eq!((cl_row.4, cl_row.5), (1, 2), "{cl_row:?}");
+    let cn_row = find(&rb, "X25519MLKEM768", "go-http-client");
+    assert_eq!((cn_row.4, cn_row.5), (1, 1), "{cn_row:?}");
+    // Bytes written: each response is the 100,000-byte body plus an
+    // HTTP/1.1 status line and headers (well under 1 KiB each); bytes
+    // read: the request heads only (GET, no body).
+    for (row, n) in [(&pq_row, 3), (&cl_row, 2), (&cn_row, 1)] {
+        let body = i64::try_from(BODY).unwrap() * n;
+        assert!(
+            row.7 >= body && row.7 < body + 1024 * n,
+            "bytes_out {row:?}"
+        );
+        assert!(row.6 > 0 && row.6 < 1024 * n, "bytes_in {row:?}");
+    }
+    assert_eq!(rows.len(), 3, "nothing else counted: {rows:?}");
+
+    // Per handshake: the offered signature schemes (RFC 8446 §9.1: a
+    // TLS 1.3 client must support rsa_pkcs1_sha256, rsa_pss_rsae_sha256
+    // and ecdsa_secp256r1_sha256, and rustls offers them) and the served
+    // certificate's algorithm, read independently with openssl.
+    let sessions = cp
+        .wait_for("/api/v1/tls-sessions", "three session records", |b| {
+            b["items"].as_array().is_some_and(|i| i.len() == 3)
+        })
+        .await;
+    let out = std::process::Command::new("openssl")
+        .args(["x509", "-noout", "-text", "-in"])
+        .arg(g.cert_path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let expected_cert = if text.contains("ASN1 OID: prime256v1") {
+        "ECDSA-P256"
+    } else if text.contains("ASN1 OID: secp384r1") {
+        "ECDSA-P384"
+    } else {
+        panic!("unexpected dev certificate: {text}")
+    };
+    for s in sessions["items"].as_array().unwrap() {
+        let sig: Vec<&str> = s["offered_sig_algs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        for must in [
+            "ecdsa_secp256r1_sha256",
+            "rsa_pss_rsae_sha256",
+            "rsa_pkcs1_sha256",
+        ] {
+            assert!(sig.contains(&must), "{must} in {sig:?}");
+        }
+        assert_eq!(s["cert_algorithm"], expected_cert, "{s}");
+    }
+
+    // The certificate served, reported with the heartbeat: fingerprint and
+    // expiry as openssl reads them from the same file.
+    let out = std::process::Command::new("openssl")
+        .args([
+            "x509",
+            "-noout",
+            "-fingerprint",
+            "-sha256",
+            "-enddate",
+            "-in",
+        ])
+        .arg(g.cert_path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let fingerprint = text
+        .lines()
+        .find_map(|l| {
+            l.split_once("Fingerprint=")
+                .map(|(_, f)| f.replace(':', "").to_lowercase())
+        })
+        .unwrap();
+    let end = text
+        .lines()
+        .find_map(|l| l.strip_prefix("notAfter="))
+        .unwrap();
+    let end =
+        chrono::NaiveDateTime::parse_from_str(end.trim_end_matches(" GMT"), "%b %e %H:%M:%S %Y")
+            .unwrap()
+            .and_utc();
+    let gws = cp
+        .wait_for("/api/v1/gateways", "served certificates", |b| {
+            b["items"][0]["served_certificates"]
+                .as_array()
+                .is_some_and(|c| c.len() == 1)
+        })
+        .await;
+    let c = &gws["items"][0]["served_certificates"][0];
+    assert_eq!(c["sha256"], fingerprint.as_str(), "{c}");
+    assert_eq!(c["public_key_algorithm"], expected_cert, "{c}");
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(c["not_after"].as_str().unwrap()).unwrap(),
+        end,
+        "{c}"
+    );
+    g.stop().await;
+    cp.shutdown.trigger();
+}

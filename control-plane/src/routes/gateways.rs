@@ -66,6 +66,166 @@ pub struct Heartbeat {
     /// Of those, answered 5xx.
     #[serde(default)]
     pub errors: Option<i64>,
+    /// The gateway's sensor aggregates since its last accepted heartbeat:
+    /// sessions, requests and bytes per route, negotiated key-exchange
+    /// group and client family (≤ 5000 entries; no addresses, no raw user
+    /// agents). Summed into the minute the heartbeat arrives.
+    #[serde(default)]
+    pub traffic_by_group: Option<Vec<GroupTraffic>>,
+    /// The certificates the gateway serves now (≤ 16); absent leaves the
+    /// last report in place.
+    #[serde(default)]
+    pub served_certificates: Option<Vec<ServedCertificate>>,
+}
+
+/// A certificate a gateway serves: identity, validity and algorithms
+/// (never the key). Listed in the runtime CBOM.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServedCertificate {
+    /// SHA-256 of the DER certificate (64 lowercase hex digits).
+    pub sha256: String,
+    /// Subject DN (≤ 1024 characters).
+    pub subject: String,
+    /// Issuer DN (≤ 1024 characters).
+    pub issuer: String,
+    /// Serial number (≤ 200 characters).
+    #[serde(default)]
+    pub serial: String,
+    /// notBefore.
+    pub not_before: DateTime<Utc>,
+    /// notAfter.
+    pub not_after: DateTime<Utc>,
+    /// subjectAltName DNS names (≤ 20, each ≤ 253 characters).
+    #[serde(default)]
+    pub dns_names: Vec<String>,
+    /// Public-key algorithm: `ECDSA-P256`, `RSA-2048`, `ML-DSA-65`, … (≤ 64).
+    pub public_key_algorithm: String,
+    /// Signature algorithm: `ecdsa-with-SHA256`, `ML-DSA-65`, … (≤ 64).
+    pub signature_algorithm: String,
+}
+
+/// Most certificates in one heartbeat.
+pub const MAX_CERTIFICATES: usize = 16;
+
+fn check_certificates(e: &mut Errors, certs: &[ServedCertificate]) {
+    if certs.len() > MAX_CERTIFICATES {
+        e.add(
+            "served_certificates",
+            format!("at most {MAX_CERTIFICATES} certificates"),
+        );
+        return;
+    }
+    for (i, c) in certs.iter().enumerate() {
+        let f = |name: &str| format!("served_certificates[{i}].{name}");
+        if c.sha256.len() != 64
+            || !c
+                .sha256
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            e.add(f("sha256"), "must be 64 lowercase hex digits");
+        }
+        e.text(&f("subject"), &c.subject, 0, 1024);
+        e.text(&f("issuer"), &c.issuer, 0, 1024);
+        e.text(&f("serial"), &c.serial, 0, 200);
+        e.text(&f("public_key_algorithm"), &c.public_key_algorithm, 1, 64);
+        e.text(&f("signature_algorithm"), &c.signature_algorithm, 1, 64);
+        if c.not_after < c.not_before {
+            e.add(f("not_after"), "must not be before not_before");
+        }
+        if c.dns_names.len() > 20 || c.dns_names.iter().any(|d| d.is_empty() || d.len() > 253) {
+            e.add(f("dns_names"), "at most 20 names of 1 to 253 characters");
+        }
+    }
+}
+
+/// One sensor aggregate of a heartbeat.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"route_id": "rt_01936f2e8c4a7b3d9e0f1a2b3c4d5e6f", "kx_group": "X25519MLKEM768", "pqc": true, "client_family": "Chrome 131", "sessions": 1, "requests": 12, "bytes_in": 4200, "bytes_out": 181000}))]
+pub struct GroupTraffic {
+    /// `rt_…`; null when no route matched.
+    #[serde(default)]
+    pub route_id: Option<String>,
+    /// Negotiated key-exchange group (1..64 characters from `A-Z a-z 0-9 _ -`).
+    pub kx_group: String,
+    /// Whether the group is post-quantum or hybrid.
+    pub pqc: bool,
+    /// Coarse client family (1..64 characters), `other` for the folded rest.
+    pub client_family: String,
+    /// TLS sessions.
+    #[serde(default)]
+    pub sessions: i64,
+    /// Requests.
+    #[serde(default)]
+    pub requests: i64,
+    /// Application bytes read from clients.
+    #[serde(default)]
+    pub bytes_in: i64,
+    /// Application bytes written to clients.
+    #[serde(default)]
+    pub bytes_out: i64,
+}
+
+/// Largest count in one aggregate: far above what a gateway can see
+/// between two heartbeats (25 s at most), and low enough that the sums of
+/// a minute's rows cannot overflow a BIGINT.
+pub const MAX_COUNT: i64 = 1_000_000_000_000_000;
+
+/// Most sensor aggregates in one heartbeat.
+pub const MAX_GROUP_TRAFFIC: usize = 5000;
+
+/// Checks a heartbeat's sensor aggregates.
+fn check_group_traffic(e: &mut Errors, rows: &[GroupTraffic]) {
+    if rows.len() > MAX_GROUP_TRAFFIC {
+        e.add(
+            "traffic_by_group",
+            format!("at most {MAX_GROUP_TRAFFIC} entries"),
+        );
+        return;
+    }
+    for (i, r) in rows.iter().enumerate() {
+        if r.route_id
+            .as_deref()
+            .is_some_and(|id| shared::ids::RouteId::parse(id).is_err())
+        {
+            e.add(
+                format!("traffic_by_group[{i}].route_id"),
+                "must be an rt_ id",
+            );
+        }
+        let name_ok = |s: &str| {
+            (1..=64).contains(&s.len())
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        };
+        if !name_ok(&r.kx_group) {
+            e.add(
+                format!("traffic_by_group[{i}].kx_group"),
+                "1 to 64 characters from A-Z a-z 0-9 _ -",
+            );
+        }
+        e.text(
+            &format!("traffic_by_group[{i}].client_family"),
+            &r.client_family,
+            1,
+            64,
+        );
+        for (name, v) in [
+            ("sessions", r.sessions),
+            ("requests", r.requests),
+            ("bytes_in", r.bytes_in),
+            ("bytes_out", r.bytes_out),
+        ] {
+            if !(0..=MAX_COUNT).contains(&v) {
+                e.add(
+                    format!("traffic_by_group[{i}].{name}"),
+                    format!("must be between 0 and {MAX_COUNT}"),
+                );
+            }
+        }
+    }
 }
 
 /// Health of one upstream target as a gateway sees it.
@@ -156,6 +316,8 @@ pub struct Gateway {
     pub liveness: String,
     /// Last reported target health: `[{upstream_id, target, healthy}]`.
     pub upstream_health: serde_json::Value,
+    /// Certificates served, from the last heartbeat ([`ServedCertificate`]s).
+    pub served_certificates: serde_json::Value,
     /// Version.
     pub version: i64,
     /// Created.
@@ -167,7 +329,7 @@ const SELECT: &str = "SELECT g.id, g.name, g.hostname, g.address, g.software_ver
     g.tls_policy, g.labels, g.registered_at, g.last_heartbeat_at,
     CASE WHEN g.last_heartbeat_at IS NULL THEN 'unknown'
          WHEN g.last_heartbeat_at > now() - make_interval(secs => 30) THEN 'online'
-         ELSE 'offline' END AS liveness, g.upstream_health,
+         ELSE 'offline' END AS liveness, g.upstream_health, g.served_certificates,
     g.version, g.created_at FROM gateways g";
 
 /// Routes of this module.
@@ -302,6 +464,11 @@ pub async fn heartbeat(
     if errors < 0 || errors > requests {
         e.add("errors", "must be between 0 and requests");
     }
+    let by_group = body.traffic_by_group.as_deref().unwrap_or_default();
+    check_group_traffic(&mut e, by_group);
+    if let Some(certs) = &body.served_certificates {
+        check_certificates(&mut e, certs);
+    }
     e.finish()?;
     let health = body
         .upstream_health
@@ -313,13 +480,21 @@ pub async fn heartbeat(
     let updated = sqlx::query(
         "UPDATE gateways SET last_heartbeat_at = now(), config_revision_seen = $2,
             software_version = coalesce($3, software_version),
-            upstream_health = coalesce($4, upstream_health), updated_at = now()
+            upstream_health = coalesce($4, upstream_health),
+            served_certificates = coalesce($5, served_certificates), updated_at = now()
          WHERE id = $1",
     )
     .bind(id.as_str())
     .bind(body.config_revision_seen)
     .bind(&body.software_version)
     .bind(health)
+    .bind(
+        body.served_certificates
+            .as_ref()
+            .map(serde_json::to_value)
+            .transpose()
+            .map_err(Problem::internal)?,
+    )
     .execute(&mut *tx)
     .await
     .map_err(Problem::internal)?;
@@ -337,6 +512,36 @@ pub async fn heartbeat(
         .bind(id.as_str())
         .bind(requests)
         .bind(errors)
+        .execute(&mut *tx)
+        .await
+        .map_err(Problem::internal)?;
+    }
+    if !by_group.is_empty() {
+        sqlx::query(
+            "INSERT INTO route_traffic AS t (gateway_id, minute, route_id, kx_group, pqc, client_family,
+                sessions, requests, bytes_in, bytes_out)
+             SELECT $1, date_trunc('minute', now()), rt, kx, bool_or(pqc), fam,
+                    sum(s)::int8, sum(r)::int8, sum(bi)::int8, sum(bo)::int8
+             FROM UNNEST($2::text[], $3::text[], $4::bool[], $5::text[], $6::int8[], $7::int8[],
+                         $8::int8[], $9::int8[]) AS u(rt, kx, pqc, fam, s, r, bi, bo)
+             -- One row per key even if the batch repeats one (ON CONFLICT
+             -- may not touch a row twice in one statement).
+             GROUP BY rt, kx, fam
+             ON CONFLICT (gateway_id, minute, route_id, kx_group, client_family) DO UPDATE
+                SET sessions = t.sessions + EXCLUDED.sessions,
+                    requests = t.requests + EXCLUDED.requests,
+                    bytes_in = t.bytes_in + EXCLUDED.bytes_in,
+                    bytes_out = t.bytes_out + EXCLUDED.bytes_out",
+        )
+        .bind(id.as_str())
+        .bind(by_group.iter().map(|g| g.route_id.clone().unwrap_or_default()).collect::<Vec<_>>())
+        .bind(by_group.iter().map(|g| g.kx_group.clone()).collect::<Vec<_>>())
+        .bind(by_group.iter().map(|g| g.pqc).collect::<Vec<_>>())
+        .bind(by_group.iter().map(|g| g.client_family.clone()).collect::<Vec<_>>())
+        .bind(by_group.iter().map(|g| g.sessions).collect::<Vec<_>>())
+        .bind(by_group.iter().map(|g| g.requests).collect::<Vec<_>>())
+        .bind(by_group.iter().map(|g| g.bytes_in).collect::<Vec<_>>())
+        .bind(by_group.iter().map(|g| g.bytes_out).collect::<Vec<_>>())
         .execute(&mut *tx)
         .await
         .map_err(Problem::internal)?;

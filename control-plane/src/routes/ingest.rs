@@ -108,6 +108,14 @@ pub struct TlsSessionRecord {
     /// characters from `A-Z a-z 0-9 _ -`).
     #[serde(default)]
     pub offered_groups: Option<Vec<String>>,
+    /// Signature schemes the ClientHello offered, by IANA name (≤ 32 names
+    /// of 1 to 64 characters from `A-Z a-z 0-9 _ -`).
+    #[serde(default)]
+    pub offered_sig_algs: Option<Vec<String>>,
+    /// Public-key algorithm of the certificate served (≤ 64 characters,
+    /// e.g. `ECDSA-P256`, `RSA-2048`, `ML-DSA-65`).
+    #[serde(default)]
+    pub cert_algorithm: Option<String>,
     /// Key-exchange policy the listener applied: `PQC_ONLY`,
     /// `PQC_PREFERRED` or `CLASSICAL_ALLOWED`.
     #[serde(default)]
@@ -268,23 +276,9 @@ async fn reject_unknown_gateways<T>(
 /// Checks the fields the posture panel reads: offered groups, policy,
 /// route and client family.
 fn check_posture_fields(e: &mut Errors, rec: &TlsSessionRecord) {
-    if let Some(groups) = &rec.offered_groups {
-        if groups.len() > 32 {
-            e.add("offered_groups", "at most 32 groups");
-        }
-        if groups.iter().any(|g| {
-            g.is_empty()
-                || g.len() > 64
-                || !g
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        }) {
-            e.add(
-                "offered_groups",
-                "each group is 1 to 64 characters from A-Z a-z 0-9 _ -",
-            );
-        }
-    }
+    check_names(e, "offered_groups", rec.offered_groups.as_deref());
+    check_names(e, "offered_sig_algs", rec.offered_sig_algs.as_deref());
+    opt_len(e, "cert_algorithm", rec.cert_algorithm.as_deref(), 1, 64);
     if rec
         .policy
         .as_deref()
@@ -303,6 +297,28 @@ fn check_posture_fields(e: &mut Errors, rec: &TlsSessionRecord) {
         e.add("route_id", "must be an rt_ id");
     }
     opt_len(e, "client_family", rec.client_family.as_deref(), 1, 64);
+}
+
+/// A bounded list of ClientHello names (groups, signature schemes): at
+/// most 32, each 1 to 64 characters from `A-Z a-z 0-9 _ -` (so a list can
+/// travel comma-joined).
+fn check_names(e: &mut Errors, field: &str, names: Option<&[String]>) {
+    let Some(names) = names else { return };
+    if names.len() > 32 {
+        e.add(field, "at most 32 names");
+    }
+    if names.iter().any(|g| {
+        g.is_empty()
+            || g.len() > 64
+            || !g
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    }) {
+        e.add(
+            field,
+            "each name is 1 to 64 characters from A-Z a-z 0-9 _ -",
+        );
+    }
 }
 
 /// Ingest TLS session records.
@@ -395,14 +411,17 @@ pub async fn ingest_tls_sessions(
         let result = sqlx::query(
             "INSERT INTO tls_sessions (id, gateway_id, client_ip, sni, protocol_version, cipher_suite,
                 kx_group, pqc, resumed, alpn, handshake_duration_us, established_at, outcome, failure_reason,
-                offered_groups, policy, route_id, client_family)
+                offered_groups, policy, route_id, client_family, offered_sig_algs, cert_algorithm)
              SELECT id, gw, ip::inet, sni, pv, cs, kx, pqc, resumed, alpn, dur, est, outcome, reason,
                     CASE WHEN og IS NULL THEN NULL WHEN og = '' THEN '{}'::text[] ELSE string_to_array(og, ',') END,
-                    pol, rt, fam
+                    pol, rt, fam,
+                    CASE WHEN sa IS NULL THEN NULL WHEN sa = '' THEN '{}'::text[] ELSE string_to_array(sa, ',') END,
+                    cert
              FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                          $7::text[], $8::bool[], $9::bool[], $10::text[], $11::int8[], $12::timestamptz[],
-                         $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[])
-                  AS t(id, gw, ip, sni, pv, cs, kx, pqc, resumed, alpn, dur, est, outcome, reason, og, pol, rt, fam)
+                         $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[],
+                         $19::text[], $20::text[])
+                  AS t(id, gw, ip, sni, pv, cs, kx, pqc, resumed, alpn, dur, est, outcome, reason, og, pol, rt, fam, sa, cert)
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(recs.iter().map(|r| r.id.clone().unwrap_or_else(|| TlsSessionId::new().to_string())).collect::<Vec<_>>())
@@ -425,6 +444,8 @@ pub async fn ingest_tls_sessions(
         .bind(recs.iter().map(|r| r.policy.clone()).collect::<Vec<_>>())
         .bind(recs.iter().map(|r| r.route_id.clone()).collect::<Vec<_>>())
         .bind(recs.iter().map(|r| r.client_family.clone()).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| r.offered_sig_algs.as_ref().map(|g| g.join(","))).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| r.cert_algorithm.clone()).collect::<Vec<_>>())
         .execute(&state.pool)
         .await
         .map_err(crate::dberr::map)?;

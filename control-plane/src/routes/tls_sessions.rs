@@ -62,6 +62,10 @@ pub struct TlsSession {
     pub route_id: Option<String>,
     /// Coarse client family of the first request (`curl`, `Chrome 131`, …).
     pub client_family: Option<String>,
+    /// Signature schemes the client offered (IANA names; null: not recorded).
+    pub offered_sig_algs: Option<Vec<String>>,
+    /// Public-key algorithm of the certificate served (`ECDSA-P256`, …).
+    pub cert_algorithm: Option<String>,
 }
 
 /// Declares a query struct with the session filters every TLS-session
@@ -495,7 +499,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 const COLUMNS: &str =
     "id, gateway_id, host(client_ip) AS client_ip, sni, protocol_version, cipher_suite,
     kx_group, pqc, resumed, alpn, handshake_duration_us, established_at, outcome, failure_reason,
-    offered_groups, policy, route_id, client_family";
+    offered_groups, policy, route_id, client_family, offered_sig_algs, cert_algorithm";
 
 /// List TLS sessions, newest first, filtered, with the number matching.
 #[utoipa::path(get, path = "/api/v1/tls-sessions", tag = "tls-sessions", params(TlsFilter),
