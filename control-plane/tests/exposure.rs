@@ -92,9 +92,37 @@ async fn route(app: &common::TestApp, up: &str, path: &str, declaration: Value) 
         .to_owned()
 }
 
-/// One `route_traffic` row, as a heartbeat writes it, at `minute`
-/// (the heartbeat sums into the minute it arrives; rows at chosen minutes
-/// of the past are written here to test the window boundaries).
+/// One heartbeat of gateway `gw` carrying `traffic_by_group` (the
+/// gateway's aggregates since its last heartbeat), summed by the control
+/// plane into the minute it arrives.
+async fn beat(app: &common::TestApp, gw: &str, traffic: Value) {
+    let r = app
+        .call_service(
+            Method::POST,
+            &format!("/api/v1/gateways/{gw}/heartbeat"),
+            Some(&json!({"config_revision_seen": 0, "traffic_by_group": traffic})),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+}
+
+/// One aggregate of a heartbeat.
+fn agg(
+    route: Option<&str>,
+    group: &str,
+    pqc: bool,
+    family: &str,
+    requests: i64,
+    bytes_in: i64,
+    bytes_out: i64,
+) -> Value {
+    json!({"route_id": route, "kx_group": group, "pqc": pqc, "client_family": family,
+           "sessions": 1, "requests": requests, "bytes_in": bytes_in, "bytes_out": bytes_out})
+}
+
+/// One `route_traffic` row at a chosen `minute` of the past, as a
+/// heartbeat then would have written it: a heartbeat sums into the minute
+/// it arrives, so the window boundaries need rows written directly.
 #[allow(clippy::too_many_arguments)]
 async fn traffic(
     pool: &PgPool,
@@ -248,7 +276,7 @@ fn check_mosca(m: &Value, bands: &[Band], h: f64, declared: bool) {
 async fn classical_share_and_mosca_per_route_through_the_ml_engine(pool: PgPool) {
     let (ml, ml_stop) = ml_engine().await;
     let (bands, default_x) = published(&ml).await;
-    let app = spawn(pool.clone(), &ml).await;
+    let app = spawn(pool, &ml).await;
     let gw = register(&app, "gw-exposure").await;
     let up = app.create_upstream("exposure-backend").await;
     let up = up["id"].as_str().unwrap();
@@ -267,63 +295,33 @@ async fn classical_share_and_mosca_per_route_through_the_ml_engine(pool: PgPool)
     )
     .await;
     let b = route(&app, up, "/b", json!({})).await;
-    let now = chrono::Utc::now();
-    // Route A, three heartbeats' rows: 300 + 300 requests / 3,000,000 +
+    // Route A, three heartbeats: 300 + 300 requests / 3,000,000 +
     // 3,000,000 bytes under X25519MLKEM768 (Chrome), 400 requests /
     // 4,000,000 bytes under X25519 (curl).
-    traffic(
-        &pool,
-        &gw,
-        now,
-        &a,
+    let chrome = agg(
+        Some(&a),
         "X25519MLKEM768",
         true,
         "Chrome 131",
         300,
         100_000,
         2_900_000,
-    )
-    .await;
-    traffic(
-        &pool,
+    );
+    beat(&app, &gw, json!([chrome])).await;
+    beat(&app, &gw, json!([chrome])).await;
+    beat(
+        &app,
         &gw,
-        now - chrono::Duration::minutes(5),
-        &a,
-        "X25519MLKEM768",
-        true,
-        "Chrome 131",
-        300,
-        100_000,
-        2_900_000,
-    )
-    .await;
-    traffic(
-        &pool, &gw, now, &a, "X25519", false, "curl", 400, 400_000, 3_600_000,
-    )
-    .await;
-    // Route C: 50 requests / 500,000 bytes, all X25519.
-    traffic(
-        &pool, &gw, now, &c, "X25519", false, "curl", 50, 50_000, 450_000,
-    )
-    .await;
-    // Route B (no declaration, deleted below): 100 requests / 1,000,000
-    // bytes under secp256r1.
-    traffic(
-        &pool,
-        &gw,
-        now,
-        &b,
-        "secp256r1",
-        false,
-        "Go",
-        100,
-        100_000,
-        900_000,
-    )
-    .await;
-    // No route matched: 10 requests / 5,000 bytes under X25519.
-    traffic(
-        &pool, &gw, now, "", "X25519", false, "curl", 10, 1_000, 4_000,
+        json!([
+            agg(Some(&a), "X25519", false, "curl", 400, 400_000, 3_600_000),
+            // Route C: 50 requests / 500,000 bytes, all X25519.
+            agg(Some(&c), "X25519", false, "curl", 50, 50_000, 450_000),
+            // Route B (no declaration, deleted below): 100 requests /
+            // 1,000,000 bytes under secp256r1.
+            agg(Some(&b), "secp256r1", false, "Go", 100, 100_000, 900_000),
+            // No route matched: 10 requests / 5,000 bytes under X25519.
+            agg(None, "X25519", false, "curl", 10, 1_000, 4_000),
+        ]),
     )
     .await;
     let r = app
@@ -444,6 +442,8 @@ async fn classical_share_and_mosca_per_route_through_the_ml_engine(pool: PgPool)
             sum("classical_bytes"),
             whole["classical_bytes"].as_i64().unwrap()
         );
+        // The heartbeats came within a minute or two: at most two buckets
+        // hold it all, the others are zero.
         let empty = points.iter().filter(|p| p["requests"] == 0).count();
         assert!(empty >= 23, "zero-filled buckets: {s}");
         for p in points.iter().filter(|p| p["requests"] == 0) {
@@ -542,15 +542,21 @@ async fn rows_outside_the_window_are_not_counted(pool: PgPool) {
 #[sqlx::test(migrator = "control_plane::MIGRATOR")]
 async fn without_the_ml_engine_the_traffic_figures_still_answer(pool: PgPool) {
     // Nothing listens on port 1.
-    let app = spawn(pool.clone(), "http://127.0.0.1:1").await;
+    let app = spawn(pool, "http://127.0.0.1:1").await;
     let gw = register(&app, "gw-no-ml").await;
     let up = app.create_upstream("no-ml-backend").await;
     let up = up["id"].as_str().unwrap();
     let a = route(&app, up, "/small", json!({"data_shelf_life_years": 30})).await;
     let b = route(&app, up, "/big", json!({})).await;
-    let now = chrono::Utc::now();
-    traffic(&pool, &gw, now, &a, "X25519", false, "curl", 10, 0, 1_000).await;
-    traffic(&pool, &gw, now, &b, "X25519", false, "curl", 10, 0, 9_000).await;
+    beat(
+        &app,
+        &gw,
+        json!([
+            agg(Some(&a), "X25519", false, "curl", 10, 0, 1_000),
+            agg(Some(&b), "X25519", false, "curl", 10, 0, 9_000),
+        ]),
+    )
+    .await;
     let e = exposure(&app, "").await;
     assert_eq!(e["window"], Value::Null);
     assert_eq!(e["bucket"], "6h", "7 days by 6 hours by default");
@@ -713,6 +719,23 @@ async fn routes_carry_the_declaration_validated_and_not_published(pool: PgPool) 
         "{published}"
     );
     assert!(published.get("data_class").is_none(), "{published}");
+    // Documented in the OpenAPI schema of the body and of the answer.
+    let doc: Value = app
+        .call(Method::GET, "/api/v1/openapi.json", None, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let props = &doc["components"]["schemas"]["RouteInput"]["properties"];
+    assert!(props["data_shelf_life_years"].is_object(), "{props}");
+    assert!(props["data_class"].is_object(), "{props}");
+    // The answer flattens the gateway's RouteConfig (allOf): the two
+    // fields are in its own part.
+    let route = doc["components"]["schemas"]["Route"].to_string();
+    assert!(
+        route.contains("data_shelf_life_years") && route.contains("data_class"),
+        "{route}"
+    );
     // PUT replaces: bad values refused by name, absent clears.
     let put = |body: Value| {
         let app = &app;
