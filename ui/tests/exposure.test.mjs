@@ -16,8 +16,10 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CHROMIUM, after, api, config, expectNoAxeViolations, uiTest, unique } from './lib.mjs';
+import { CHROMIUM, REPO_ROOT, after, api, config, expectNoAxeViolations, uiTest, unique } from './lib.mjs';
 
 const run = promisify(execFile);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -183,6 +185,9 @@ uiTest('exposure: routes ranked with curl\'s classical share, a shelf life decla
   for (const d of chart) assert.equal(d.n, now.trend[0].points.length, 'one point per bucket of the window');
 
   await expectNoAxeViolations(page, 'the Exposure view');
+  // The view as README shows it (taken here, with real data).
+  mkdirSync(join(REPO_ROOT, 'docs', 'screenshots'), { recursive: true });
+  await page.screenshot({ path: join(REPO_ROOT, 'docs', 'screenshots', 'qsgw-exposure.png'), fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });
   await page.waitForFunction(() => document.documentElement.scrollWidth <= 390, null, { timeout: 3000 }).catch(() => {});
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
