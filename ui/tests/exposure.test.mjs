@@ -185,7 +185,9 @@ uiTest('exposure: routes ranked with curl\'s classical share, a shelf life decla
   for (const d of chart) assert.equal(d.n, now.trend[0].points.length, 'one point per bucket of the window');
 
   await expectNoAxeViolations(page, 'the Exposure view');
-  // The view as README shows it (taken here, with real data).
+  // The view as README shows it (taken here, with real data), once the
+  // "saved" toast is gone.
+  await page.locator('.toast').waitFor({ state: 'detached', timeout: 10_000 });
   mkdirSync(join(REPO_ROOT, 'docs', 'screenshots'), { recursive: true });
   await page.screenshot({ path: join(REPO_ROOT, 'docs', 'screenshots', 'qsgw-exposure.png'), fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });
