@@ -39,22 +39,7 @@ command -v kubectl >/dev/null 2>&1 ||
 command -v python3 >/dev/null 2>&1 || die "python3 missing"
 
 # --- Python tools (venv, pinned) -------------------------------------------
-stamp="$venv/.requirements.sha256"
-want="$(sha256sum "$requirements" | cut -d' ' -f1)"
-if [[ ! -x "$venv/bin/python" || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
-    info "installing the deploy-check tools into $venv (PyPI)"
-    mkdir -p "$tools_dir"
-    if [[ ! -x "$venv/bin/python" ]] && ! python3 -m venv "$venv" 2>/dev/null; then
-        # Debian's own python3 lacks ensurepip until python3-venv is installed.
-        is_root || die "cannot create a venv: install python3-venv"
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >&2 ||
-            die "apt-get install python3-venv failed"
-        rm -rf "$venv"
-        python3 -m venv "$venv" || die "cannot create a venv in $venv"
-    fi
-    "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements" >&2
-    printf '%s\n' "$want" >"$stamp"
-fi
+ensure_venv "$venv" "$requirements"
 
 info "kubectl:             $(kubectl version --client 2>/dev/null | tr '\n' ' ')"
 info "docker-compose:      $("$venv/bin/docker-compose" version --short 2>/dev/null)"

@@ -116,6 +116,28 @@ ensure_deps() {
         die "still missing after apt-get install: ${missing_what[*]}"
 }
 
+# ensure_venv DIR REQUIREMENTS: a Python venv in DIR with the pinned
+# packages of REQUIREMENTS (PyPI only), reinstalled when the file changes.
+# Debian's python3 needs python3-venv for ensurepip (installed as root).
+ensure_venv() {
+    local venv="$1" requirements="$2"
+    local stamp="$venv/.requirements.sha256" want
+    want="$(sha256sum "$requirements" | cut -d' ' -f1)"
+    [[ -x "$venv/bin/python" && "$(cat "$stamp" 2>/dev/null)" == "$want" ]] && return 0
+    info "installing $(basename "$requirements") into $venv (PyPI)"
+    mkdir -p "$(dirname "$venv")"
+    if [[ ! -x "$venv/bin/python" ]] && ! python3 -m venv "$venv" 2>/dev/null; then
+        is_root || die "cannot create a venv: install python3-venv"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >&2 ||
+            die "apt-get install python3-venv failed"
+        rm -rf "$venv"
+        python3 -m venv "$venv" || die "cannot create a venv in $venv"
+    fi
+    "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements" >&2 ||
+        die "pip install -r $requirements failed"
+    printf '%s\n' "$want" >"$stamp"
+}
+
 # The browser tests' tools (`make test-ui`, `make setup`): Debian's
 # Chromium and ChromeDriver, Node.js and npm, and the real HTTP clients the
 # gateway test calls beside the browser (curl, python3-requests for the

@@ -69,6 +69,11 @@ export DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/postgres"
 export QUANTUN_TEST_ETCD_ENDPOINTS="http://127.0.0.1:$etcd_port"
 export QUANTUN_REPO_ROOT="$QUANTUN_ROOT"
 export SQLX_OFFLINE=true
+# An independent TLS implementation for the interop tests (tlslite-ng, pure
+# Python, with the ML-KEM hybrids): the gateway's CNSA2 listener against it.
+ensure_venv "${QUANTUN_INTEROP_VENV:-$HOME/.cache/quantun-interop/venv}" \
+    "$QUANTUN_SCRIPTS_DIR/interop-requirements.txt"
+export QUANTUN_TLSLITE_PYTHON="${QUANTUN_INTEROP_VENV:-$HOME/.cache/quantun-interop/venv}/bin/python"
 
 if cargo nextest --version >/dev/null 2>&1; then
     runner=(cargo nextest run --workspace --all-features --no-fail-fast)

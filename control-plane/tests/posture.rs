@@ -424,6 +424,24 @@ async fn pqc_only_dry_run_counts_who_would_be_refused(pool: PgPool) {
         .await;
     let res: Value = r.json().await.unwrap();
     assert_eq!(res["inserted"], 6, "{res}");
+    // The gateway's sensor aggregates for the same traffic: requests per
+    // route, negotiated group and family (plus another route's, which the
+    // route's dry run must not count).
+    let other_route = shared::ids::RouteId::new().to_string();
+    let agg = |rt: &str, kx: &str, pqc: bool, fam: &str, requests: i64| json!({"route_id": rt, "kx_group": kx, "pqc": pqc, "client_family": fam, "sessions": 1, "requests": requests});
+    let r = app
+        .call_service(
+            Method::POST,
+            &format!("/api/v1/gateways/{gw}/heartbeat"),
+            Some(&json!({"config_revision_seen": 0, "traffic_by_group": [
+                agg(&route, "X25519MLKEM768", true, "Chrome 131", 50),
+                agg(&route, "X25519", false, "curl", 70),
+                agg(&route, "X25519MLKEM768", true, "Firefox 133", 20),
+                agg(&route, "X25519MLKEM768", true, "other", 10),
+                agg(&other_route, "X25519", false, "curl", 1000)]})),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
     let get = |path: String| {
         let app = &app;
         async move {
@@ -444,18 +462,29 @@ async fn pqc_only_dry_run_counts_who_would_be_refused(pool: PgPool) {
     assert_eq!(pqc["session_share"], 0.4);
     assert_eq!(pqc["client_share"], 0.4);
     assert_eq!(pqc["unknown_sessions"], 1);
+    // Requests: 50 + 70 + 20 + 10 = 150 on the route, the 70 under X25519
+    // refused → 70/150.
+    assert_eq!(pqc["requests"], 150);
+    assert_eq!(pqc["would_refuse_requests"], 70);
+    assert_eq!(pqc["request_share"], 70.0 / 150.0);
     assert_eq!(
         pqc["by_client_family"],
-        json!([{"client_family": "curl", "client_prefix": null, "offered_groups": null, "sessions": 2, "clients": 2}])
+        json!([{"client_family": "curl", "client_prefix": null, "offered_groups": null, "sessions": 2, "clients": 2, "requests": 70}])
     );
     assert_eq!(
         pqc["top_offenders"],
-        json!([{"client_family": "curl", "client_prefix": "203.0.113.0/24", "offered_groups": ["X25519", "secp256r1"], "sessions": 2, "clients": 2}])
+        json!([{"client_family": "curl", "client_prefix": "203.0.113.0/24", "offered_groups": ["X25519", "secp256r1"], "sessions": 2, "clients": 2, "requests": null}])
     );
+    // Over all traffic the other route's 1,000 classical requests count too.
+    let (_, all) = get("/api/v1/tls-sessions/pqc-only-impact".into()).await;
+    assert_eq!(all["requests"], 1150);
+    assert_eq!(all["would_refuse_requests"], 1070);
     // CNSA 2.0: only session 5 offers ML-KEM-1024 → 4/5 refused.
     let (_, cnsa) = get(format!("/api/v1/routes/{route}/pqc-only-impact?mode=CNSA2")).await;
     assert_eq!(cnsa["would_refuse_sessions"], 4, "{cnsa}");
     assert_eq!(cnsa["session_share"], 0.8);
+    // The aggregates do not hold offered groups: no request figure.
+    assert_eq!(cnsa["requests"], Value::Null);
     let families: Vec<(&str, i64)> = cnsa["by_client_family"]
         .as_array()
         .unwrap()
@@ -474,6 +503,7 @@ async fn pqc_only_dry_run_counts_who_would_be_refused(pool: PgPool) {
     // The per-host form gives the same for this SNI, nothing for another.
     let (_, by_sni) = get(format!("/api/v1/tls-sessions/pqc-only-impact?sni={shop}")).await;
     assert_eq!(by_sni["would_refuse_sessions"], 2);
+    assert_eq!(by_sni["requests"], Value::Null);
     let (_, other) = get("/api/v1/tls-sessions/pqc-only-impact?sni=other.example.com".into()).await;
     assert_eq!(other["sessions"], 0);
     assert_eq!(other["session_share"], Value::Null);
@@ -496,4 +526,76 @@ async fn pqc_only_dry_run_counts_who_would_be_refused(pool: PgPool) {
         )
         .await;
     assert_eq!(r.status(), 404);
+}
+
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn cnsa2_is_a_policy_routes_gateways_and_session_records_carry(pool: PgPool) {
+    let app = common::spawn(pool).await;
+    // A gateway whose listener runs CNSA2 registers with it.
+    let r = app
+        .call_service(
+            Method::POST,
+            "/api/v1/gateways/register",
+            Some(&json!({"name": "gw-cnsa", "tls_policy": "CNSA2"})),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let gw: Value = r.json().await.unwrap();
+    assert_eq!(gw["tls_policy"], "CNSA2");
+    let gw = gw["id"].as_str().unwrap().to_owned();
+    // A route may demand it.
+    let up = app.create_upstream("cnsa-backend").await;
+    let mut body = common::route_body(up["id"].as_str().unwrap(), "/cnsa");
+    body["tls_policy"] = json!("CNSA2");
+    let created = app.create_route(&body).await;
+    assert_eq!(created["tls_policy"], "CNSA2");
+    let route = created["id"].as_str().unwrap().to_owned();
+    // Its sessions are recorded under it, with the P-384 hybrid's name.
+    let mut rec = established(
+        &gw,
+        "203.0.113.5",
+        "api.example.com",
+        "SecP384r1MLKEM1024",
+        true,
+        &["SecP384r1MLKEM1024", "MLKEM1024"],
+        &route,
+        "other",
+        5,
+    );
+    rec["policy"] = json!("CNSA2");
+    rec["cipher_suite"] = json!("TLS13_AES_256_GCM_SHA384");
+    let r = app
+        .call_service(
+            Method::POST,
+            "/api/v1/ingest/tls-sessions",
+            Some(&json!({"records": [rec]})),
+        )
+        .await;
+    let res: Value = r.json().await.unwrap();
+    assert_eq!(res["inserted"], 1, "{res}");
+    // The CNSA 2.0 dry run counts the hybrid as ML-KEM-1024 capable.
+    let r = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/routes/{route}/pqc-only-impact?mode=CNSA2"),
+            Some(&app.viewer),
+            None,
+        )
+        .await;
+    let d: Value = r.json().await.unwrap();
+    assert_eq!(
+        (d["sessions"].as_i64(), d["would_refuse_sessions"].as_i64()),
+        (Some(1), Some(0)),
+        "{d}"
+    );
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/tls-sessions?policy=CNSA2",
+            Some(&app.viewer),
+            None,
+        )
+        .await;
+    let list: Value = r.json().await.unwrap();
+    assert_eq!(list["total"], 1, "{list}");
 }

@@ -57,7 +57,7 @@ pub struct Settings {
         default_value = "/etc/qsgw/certs/server.key"
     )]
     pub tls_key_path: PathBuf,
-    /// Key-exchange policy: PQC_PREFERRED, PQC_ONLY or CLASSICAL_ALLOWED.
+    /// Key-exchange policy: PQC_PREFERRED, PQC_ONLY, CNSA2 (ML-KEM-1024 and SecP384r1MLKEM1024 only, AES-256-GCM) or CLASSICAL_ALLOWED.
     #[arg(
         long = "tls-policy",
         env = "QSGW_TLS_POLICY",
@@ -165,6 +165,9 @@ pub struct Settings {
     /// TLS session records and threat events each held while the control plane is unreachable; beyond it the oldest are dropped (qsgw_report_dropped_total).
     #[arg(long = "report-buffer-size", env = "QSGW_REPORT_BUFFER_SIZE", default_value = "10000", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub report_buffer_size: u32,
+    /// What a TLS session record says of the client's address: `full`, or `prefix` (its /24 or /48 network address, for deployments that must not keep client addresses; distinct-client counts then count networks).
+    #[arg(long = "record-client-ip", env = "QSGW_RECORD_CLIENT_IP", default_value = "full", value_parser = ["full", "prefix"])]
+    pub record_client_ip: String,
     /// Seconds a client connection may stay silent (no byte either way, no request in flight) before it is closed.
     #[arg(long = "idle-timeout-secs", env = "QSGW_IDLE_TIMEOUT_SECS", default_value = "60", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub idle_timeout_secs: u64,
@@ -294,6 +297,8 @@ pub struct Config {
     pub ai_cache_clients: u64,
     /// Report buffer capacity (each kind).
     pub report_buffer_size: usize,
+    /// Session records carry the client's /24 or /48 network, not its address.
+    pub record_client_prefix: bool,
     /// Crawler verification's DNS.
     pub crawler_dns: crate::crawlers::VerifierSettings,
     /// Idle connection timeout.
@@ -371,7 +376,7 @@ impl Config {
             let policy = <TlsPolicy as clap::ValueEnum>::from_str(policy.trim(), false).map_err(|_| {
                 ConfigError::new(
                     "QSGW_TLS_SNI_POLICIES",
-                    format!("unknown policy '{policy}' (expected PQC_ONLY, PQC_PREFERRED or CLASSICAL_ALLOWED)"),
+                    format!("unknown policy '{policy}' (expected CNSA2, PQC_ONLY, PQC_PREFERRED or CLASSICAL_ALLOWED)"),
                 )
             })?;
             let host = shared::edge::HostPattern::parse(host)
@@ -463,6 +468,7 @@ impl Config {
             ai_queue_size: s.ai_queue_size as usize,
             ai_cache_clients: u64::from(s.ai_cache_clients),
             report_buffer_size: s.report_buffer_size as usize,
+            record_client_prefix: s.record_client_ip == "prefix",
             crawler_dns,
             idle_timeout: Duration::from_secs(s.idle_timeout_secs),
             header_timeout: Duration::from_secs(s.header_timeout_secs),

@@ -10,6 +10,7 @@ pub mod config;
 pub mod crawlers;
 pub mod health;
 pub mod inspect;
+pub mod kx;
 pub mod listener;
 pub mod live;
 pub mod policy;

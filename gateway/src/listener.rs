@@ -51,6 +51,7 @@ impl TlsConfigs {
     pub fn build(cert: &CertKey, sessions: &tls::SessionCache) -> anyhow::Result<Self> {
         let mut by_policy = HashMap::new();
         for p in [
+            TlsPolicy::Cnsa2,
             TlsPolicy::PqcOnly,
             TlsPolicy::PqcPreferred,
             TlsPolicy::ClassicalAllowed,

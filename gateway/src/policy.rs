@@ -27,6 +27,7 @@ fn rank(p: TlsPolicy) -> u8 {
         TlsPolicy::ClassicalAllowed => 0,
         TlsPolicy::PqcPreferred => 1,
         TlsPolicy::PqcOnly => 2,
+        TlsPolicy::Cnsa2 => 3,
     }
 }
 
@@ -39,11 +40,15 @@ pub fn strictest(a: TlsPolicy, b: TlsPolicy) -> TlsPolicy {
     }
 }
 
-/// Whether a connection meets `policy`: `PQC_ONLY` needs a post-quantum
+/// Whether a connection meets `policy`: `CNSA2` needs ML-KEM-1024 (alone
+/// or in the P-384 hybrid) and AES-256-GCM, `PQC_ONLY` a post-quantum
 /// group, `PQC_PREFERRED` TLS 1.3 (its handshake offers nothing else),
 /// `CLASSICAL_ALLOWED` anything.
 pub fn satisfied_by(policy: TlsPolicy, tls: &TlsFacts) -> bool {
     match policy {
+        TlsPolicy::Cnsa2 => {
+            crate::tls::is_cnsa2_group(tls.kx_group) && tls.cipher_suite == crate::tls::CNSA2_SUITE
+        }
         TlsPolicy::PqcOnly => tls.pqc,
         TlsPolicy::PqcPreferred => tls.protocol == "TLSv1.3",
         TlsPolicy::ClassicalAllowed => true,

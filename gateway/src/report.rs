@@ -328,6 +328,19 @@ impl Traffic {
     }
 }
 
+/// The network address of `ip`'s /24 (IPv4) or /48 (IPv6), the prefixes
+/// the console groups clients by.
+pub fn network_of(ip: std::net::IpAddr) -> std::net::IpAddr {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            std::net::IpAddr::V4(std::net::Ipv4Addr::from(u32::from(v4) & 0xffff_ff00))
+        }
+        std::net::IpAddr::V6(v6) => std::net::IpAddr::V6(std::net::Ipv6Addr::from(
+            u128::from(v6) & !((1u128 << 80) - 1),
+        )),
+    }
+}
+
 /// Where and how to report.
 #[derive(Clone)]
 pub struct ReportSettings {
@@ -345,6 +358,8 @@ pub struct ReportSettings {
     pub heartbeat_every: Duration,
     /// Capacity of each queue.
     pub buffer: usize,
+    /// Session records carry the client's /24 or /48 network only.
+    pub client_prefix_only: bool,
     /// Request counters reported with each heartbeat.
     pub traffic: Arc<Traffic>,
     /// The certificates served now (they change on reload), reported with
@@ -370,6 +385,8 @@ pub type CertificatesNow = Arc<dyn Fn() -> Vec<Arc<crate::tls::CertInfo>> + Send
 
 #[derive(Debug)]
 struct Inner {
+    /// Session records carry the client's network, not its address.
+    client_prefix_only: bool,
     /// Per-route aggregates reported with the heartbeat.
     sensor: Arc<crate::sensor::Sensor>,
     sessions: Queue<SessionRecord>,
@@ -400,6 +417,7 @@ impl Reporter {
         cancel: CancellationToken,
     ) -> anyhow::Result<Self> {
         let inner = Arc::new(Inner {
+            client_prefix_only: settings.client_prefix_only,
             sensor: Arc::default(),
             sessions: Queue::new("tls_session", settings.buffer),
             threats: Queue::new("threat", settings.buffer),
@@ -445,9 +463,15 @@ impl Reporter {
         self.inner.is_some()
     }
 
-    /// Queues a TLS session record.
-    pub fn session(&self, rec: SessionRecord) {
+    /// Queues a TLS session record (with the client's network only, when
+    /// so configured).
+    pub fn session(&self, mut rec: SessionRecord) {
         if let Some(i) = &self.inner {
+            if i.client_prefix_only {
+                if let Ok(ip) = rec.client_ip.parse::<std::net::IpAddr>() {
+                    rec.client_ip = network_of(ip).to_string();
+                }
+            }
             i.sessions.push(rec);
         }
     }
@@ -785,6 +809,20 @@ pub fn hostname() -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn network_of_keeps_the_24_or_48_prefix() {
+        // Documentation addresses (RFC 5737, RFC 3849); prefixes by hand.
+        for (ip, net) in [
+            ("203.0.113.77", "203.0.113.0"),
+            ("198.51.100.255", "198.51.100.0"),
+            ("2001:db8:1:2::5", "2001:db8:1::"),
+            ("2001:db8:abcd:ffff:1:2:3:4", "2001:db8:abcd::"),
+        ] {
+            assert_eq!(network_of(ip.parse().unwrap()).to_string(), net, "{ip}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -139,6 +139,7 @@ impl Application {
                         tls_policy: config.tls_policy,
                         heartbeat_every: config.heartbeat_interval,
                         buffer: config.report_buffer_size,
+                        client_prefix_only: config.record_client_prefix,
                         traffic: traffic.clone(),
                         certificates: {
                             let configs = configs.clone();

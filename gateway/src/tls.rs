@@ -5,6 +5,7 @@
 //!
 //! | policy | groups (server preference) | versions |
 //! |---|---|---|
+//! | `CNSA2` | SecP384r1MLKEM1024, MLKEM1024 (AES-256-GCM only) | TLS 1.3 |
 //! | `PQC_ONLY` | X25519MLKEM768, SecP256r1MLKEM768 | TLS 1.3 |
 //! | `PQC_PREFERRED` | X25519MLKEM768, SecP256r1MLKEM768, X25519, P-256, P-384 | TLS 1.3 |
 //! | `CLASSICAL_ALLOWED` | same | TLS 1.3 and 1.2 |
@@ -28,6 +29,7 @@ use shared::qsgw::TlsPolicy;
 pub fn kx_groups(policy: TlsPolicy) -> Vec<&'static dyn SupportedKxGroup> {
     let pq = [kx_group::X25519MLKEM768, kx_group::SECP256R1MLKEM768];
     match policy {
+        TlsPolicy::Cnsa2 => vec![crate::kx::SECP384R1MLKEM1024, kx_group::MLKEM1024],
         TlsPolicy::PqcOnly => pq.to_vec(),
         TlsPolicy::PqcPreferred | TlsPolicy::ClassicalAllowed => pq
             .into_iter()
@@ -44,8 +46,17 @@ pub fn is_post_quantum(group: NamedGroup) -> bool {
             | NamedGroup::secp256r1MLKEM768
             | NamedGroup::MLKEM768
             | NamedGroup::MLKEM1024
-    )
+    ) || u16::from(group) == crate::kx::SECP384R1MLKEM1024_CODE
 }
+
+/// Whether a negotiated group meets CNSA 2.0 (ML-KEM-1024, alone or in
+/// the SecP384r1MLKEM1024 hybrid).
+pub fn is_cnsa2_group(name: &str) -> bool {
+    matches!(name, "MLKEM1024" | "SecP384r1MLKEM1024")
+}
+
+/// The only cipher suite CNSA 2.0 allows in TLS 1.3 (AES-256).
+pub const CNSA2_SUITE: &str = "TLS13_AES_256_GCM_SHA384";
 
 /// The IANA-style name of a group (`X25519MLKEM768`, `X25519`, …); groups
 /// this gateway never offers are `other`.
@@ -65,6 +76,7 @@ pub fn group_name(group: NamedGroup) -> &'static str {
         NamedGroup::FFDHE4096 => "ffdhe4096",
         NamedGroup::FFDHE6144 => "ffdhe6144",
         NamedGroup::FFDHE8192 => "ffdhe8192",
+        g if u16::from(g) == crate::kx::SECP384R1MLKEM1024_CODE => "SecP384r1MLKEM1024",
         _ => "other",
     }
 }
@@ -87,7 +99,8 @@ pub fn offered_group_name(group: NamedGroup) -> Option<String> {
 /// sensor report handed back after a failed heartbeat); `other` for
 /// anything else.
 pub fn known_group_name(name: &str) -> &'static str {
-    const NAMES: [&str; 14] = [
+    const NAMES: [&str; 15] = [
+        "SecP384r1MLKEM1024",
         "X25519MLKEM768",
         "SecP256r1MLKEM768",
         "MLKEM768",
@@ -408,13 +421,18 @@ pub fn server_config(
     cert: &CertKey,
     sessions: &SessionCache,
 ) -> anyhow::Result<Arc<ServerConfig>> {
-    let provider = CryptoProvider {
+    let mut provider = CryptoProvider {
         kx_groups: kx_groups(policy),
         ..aws_lc_rs::default_provider()
     };
+    if policy == TlsPolicy::Cnsa2 {
+        provider.cipher_suites = vec![aws_lc_rs::cipher_suite::TLS13_AES_256_GCM_SHA384];
+    }
     let versions: &[&'static rustls::SupportedProtocolVersion] = match policy {
         TlsPolicy::ClassicalAllowed => &[&rustls::version::TLS13, &rustls::version::TLS12],
-        TlsPolicy::PqcOnly | TlsPolicy::PqcPreferred => &[&rustls::version::TLS13],
+        TlsPolicy::PqcOnly | TlsPolicy::PqcPreferred | TlsPolicy::Cnsa2 => {
+            &[&rustls::version::TLS13]
+        }
     };
     let mut cfg = ServerConfig::builder_with_provider(Arc::new(provider))
         .with_protocol_versions(versions)

@@ -855,6 +855,8 @@ async fn the_sensor_reports_sessions_requests_and_bytes_per_route_group_and_fami
             "1",
             "--tls-policy",
             "PQC_PREFERRED",
+            "--record-client-ip",
+            "prefix",
         ],
     )
     .await;
@@ -986,6 +988,8 @@ async fn the_sensor_reports_sessions_requests_and_bytes_per_route_group_and_fami
             assert!(sig.contains(&must), "{must} in {sig:?}");
         }
         assert_eq!(s["cert_algorithm"], expected_cert, "{s}");
+        // --record-client-ip prefix: the client's /24, not 127.0.0.1.
+        assert_eq!(s["client_ip"], "127.0.0.0", "{s}");
     }
 
     // The certificate served, reported with the heartbeat: fingerprint and

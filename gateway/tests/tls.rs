@@ -228,3 +228,164 @@ async fn sessions_resume_with_a_fresh_post_quantum_exchange_unless_the_cache_is_
     }
     g.stop().await;
 }
+
+/// A rustls client offering exactly `groups` and `suites`, TLS 1.3 only,
+/// trusting the gateway's certificate.
+fn suite_client(
+    g: &Gateway,
+    groups: Vec<&'static dyn rustls::crypto::SupportedKxGroup>,
+    suites: Vec<rustls::SupportedCipherSuite>,
+) -> rustls::ClientConfig {
+    use rustls::crypto::{aws_lc_rs, CryptoProvider};
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls::pki_types::CertificateDer::pem_file_iter(g.cert_path()).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let provider = CryptoProvider {
+        kx_groups: groups,
+        cipher_suites: suites,
+        ..aws_lc_rs::default_provider()
+    };
+    let mut cfg = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(provider))
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    cfg
+}
+
+/// Runs the tlslite-ng client (scripts/test.sh installs it into a venv and
+/// names its python in QUANTUN_TLSLITE_PYTHON) against the gateway (as a
+/// child process awaited on the runtime, which keeps serving the gateway).
+async fn tlslite(g: &Gateway, groups: &str, cipher: &str) -> serde_json::Value {
+    let python = std::env::var("QUANTUN_TLSLITE_PYTHON")
+        .expect("QUANTUN_TLSLITE_PYTHON (run through scripts/test.sh, which installs tlslite-ng)");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/interop/tlslite_client.py"
+    );
+    let out = tokio::process::Command::new(python)
+        .arg(script)
+        .arg("127.0.0.1")
+        .arg(g.tls_addr.port().to_string())
+        .arg("localhost")
+        .arg(groups)
+        .arg(cipher)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+#[tokio::test]
+async fn cnsa2_accepts_only_ml_kem_1024_with_aes_256_and_interoperates_with_tlslite_ng() {
+    use rustls::crypto::aws_lc_rs::{cipher_suite, kx_group};
+    let (target, _t) = named_server("cnsa").await;
+    let up = UpstreamId::new();
+    let snap = ConfigSnapshot {
+        revision: 1,
+        routes: vec![route("/", PathMatch::Prefix, &up)],
+        upstreams: vec![upstream(&up, &[target])],
+    };
+    let g = start_standalone(&snap, &["--tls-policy", "CNSA2"]).await;
+    let aes256 = || vec![cipher_suite::TLS13_AES_256_GCM_SHA384];
+    // CNSA 2.0 (NSA, 2022) admits ML-KEM-1024 only: X25519MLKEM768, whose
+    // ML-KEM-768 is NIST category 3 (FIPS 203 Table 2), is refused.
+    let err = handshake(
+        g.tls_addr,
+        suite_client(
+            &g,
+            vec![kx_group::X25519MLKEM768, kx_group::X25519],
+            aes256(),
+        ),
+        "localhost",
+    )
+    .await
+    .expect_err("X25519MLKEM768 is not CNSA 2.0");
+    assert!(!err.to_string().contains("certificate"), "{err}");
+    // ML-KEM-1024 alone: accepted.
+    let (group, s) = handshake(
+        g.tls_addr,
+        suite_client(&g, vec![kx_group::MLKEM1024], aes256()),
+        "localhost",
+    )
+    .await
+    .unwrap();
+    assert_eq!(group, NamedGroup::MLKEM1024);
+    assert_eq!(
+        s.get_ref().1.negotiated_cipher_suite().unwrap().suite(),
+        rustls::CipherSuite::TLS13_AES_256_GCM_SHA384
+    );
+    // The P-384 hybrid (code point 0x11ED in IANA's TLS Supported Groups):
+    // accepted. (This client is the gateway's own hybrid code; tlslite-ng
+    // below is the independent check.)
+    let (group, _s) = handshake(
+        g.tls_addr,
+        suite_client(&g, vec![gateway::kx::SECP384R1MLKEM1024], aes256()),
+        "localhost",
+    )
+    .await
+    .unwrap();
+    assert_eq!(u16::from(group), 0x11ed);
+    // ML-KEM-1024 but only AES-128: CNSA 2.0 requires AES-256.
+    assert!(handshake(
+        g.tls_addr,
+        suite_client(
+            &g,
+            vec![kx_group::MLKEM1024],
+            vec![cipher_suite::TLS13_AES_128_GCM_SHA256]
+        ),
+        "localhost"
+    )
+    .await
+    .is_err());
+
+    // tlslite-ng 0.8.2 (pure Python, its own ML-KEM and P-384) offering
+    // only secp384r1mlkem1024: the hybrid's layout (ECDH share first, then
+    // ML-KEM; secret ECDH ‖ ML-KEM, draft-ietf-tls-ecdhe-mlkem) must agree
+    // byte for byte or the Finished messages would not verify.
+    let r = tlslite(&g, "secp384r1mlkem1024", "aes256gcm").await;
+    assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(r["group"], "secp384r1mlkem1024", "{r}");
+    assert_eq!(r["cipher"], "aes256gcm", "{r}");
+    assert_eq!(r["version"], serde_json::json!([3, 4]), "TLS 1.3: {r}");
+    assert!(
+        r["status"].as_str().unwrap().starts_with("HTTP/1.1 200"),
+        "{r}"
+    );
+    // And refused when it offers only X25519MLKEM768.
+    let r = tlslite(&g, "x25519mlkem768", "aes256gcm").await;
+    assert_eq!(r["ok"], false, "{r}");
+    g.stop().await;
+}
+
+#[tokio::test]
+async fn a_cnsa2_route_refuses_requests_over_a_weaker_exchange() {
+    let (target, _t) = named_server("strict").await;
+    let up = UpstreamId::new();
+    let mut strict = route("/strict", PathMatch::Prefix, &up);
+    strict.tls_policy = Some(shared::qsgw::TlsPolicy::Cnsa2);
+    let snap = ConfigSnapshot {
+        revision: 1,
+        routes: vec![strict, route("/", PathMatch::Prefix, &up)],
+        upstreams: vec![upstream(&up, &[target])],
+    };
+    let g = start_standalone(&snap, &[]).await;
+    let c = https_client(&g);
+    assert_eq!(c.get(url(&g, "/open")).send().await.unwrap().status(), 200);
+    // X25519MLKEM768 under the PQC_PREFERRED listener does not meet the
+    // route's CNSA2: refused, naming the policy.
+    let r = c.get(url(&g, "/strict/x")).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("CNSA2"), "{body}");
+    g.stop().await;
+}

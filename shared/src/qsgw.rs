@@ -86,6 +86,13 @@ pub enum TlsPolicy {
     PqcPreferred,
     /// Classical groups and TLS 1.2 allowed.
     ClassicalAllowed,
+    /// CNSA 2.0: only ML-KEM-1024 and the SecP384r1MLKEM1024 hybrid, with
+    /// AES-256-GCM, TLS 1.3 (NSA CNSA 2.0 algorithm suite: ML-KEM-1024 for
+    /// key establishment, AES-256 for encryption). Stricter than `PQC_ONLY`,
+    /// whose X25519MLKEM768 is category 3.
+    #[serde(rename = "CNSA2")]
+    #[value(name = "CNSA2")]
+    Cnsa2,
 }
 
 impl TlsPolicy {
@@ -95,6 +102,7 @@ impl TlsPolicy {
             TlsPolicy::PqcOnly => "PQC_ONLY",
             TlsPolicy::PqcPreferred => "PQC_PREFERRED",
             TlsPolicy::ClassicalAllowed => "CLASSICAL_ALLOWED",
+            TlsPolicy::Cnsa2 => "CNSA2",
         }
     }
 }

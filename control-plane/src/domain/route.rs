@@ -359,6 +359,7 @@ impl RouteRow {
             Some("PQC_ONLY") => Some(TlsPolicy::PqcOnly),
             Some("PQC_PREFERRED") => Some(TlsPolicy::PqcPreferred),
             Some("CLASSICAL_ALLOWED") => Some(TlsPolicy::ClassicalAllowed),
+            Some("CNSA2") => Some(TlsPolicy::Cnsa2),
             _ => None,
         };
         Ok(RouteConfig {

@@ -116,7 +116,7 @@ pub struct TlsSessionRecord {
     /// e.g. `ECDSA-P256`, `RSA-2048`, `ML-DSA-65`).
     #[serde(default)]
     pub cert_algorithm: Option<String>,
-    /// Key-exchange policy the listener applied: `PQC_ONLY`,
+    /// Key-exchange policy the listener applied: `CNSA2`, `PQC_ONLY`,
     /// `PQC_PREFERRED` or `CLASSICAL_ALLOWED`.
     #[serde(default)]
     pub policy: Option<String>,
@@ -279,14 +279,15 @@ fn check_posture_fields(e: &mut Errors, rec: &TlsSessionRecord) {
     check_names(e, "offered_groups", rec.offered_groups.as_deref());
     check_names(e, "offered_sig_algs", rec.offered_sig_algs.as_deref());
     opt_len(e, "cert_algorithm", rec.cert_algorithm.as_deref(), 1, 64);
-    if rec
-        .policy
-        .as_deref()
-        .is_some_and(|p| !matches!(p, "PQC_ONLY" | "PQC_PREFERRED" | "CLASSICAL_ALLOWED"))
-    {
+    if rec.policy.as_deref().is_some_and(|p| {
+        !matches!(
+            p,
+            "CNSA2" | "PQC_ONLY" | "PQC_PREFERRED" | "CLASSICAL_ALLOWED"
+        )
+    }) {
         e.add(
             "policy",
-            "must be PQC_ONLY, PQC_PREFERRED or CLASSICAL_ALLOWED",
+            "must be CNSA2, PQC_ONLY, PQC_PREFERRED or CLASSICAL_ALLOWED",
         );
     }
     if rec

@@ -28,7 +28,7 @@ const TOP: i64 = 10;
 /// Groups carrying ML-KEM-1024, the only key establishment CNSA 2.0
 /// admits (NSA CNSA 2.0 algorithms, 2022): MLKEM1024 (IANA 0x0202) and the
 /// hybrid SecP384r1MLKEM1024 (0x11ED).
-const CNSA2_GROUPS: &[&str] = &["MLKEM1024", "0x11ed"];
+const CNSA2_GROUPS: &[&str] = &["MLKEM1024", "SecP384r1MLKEM1024", "0x11ed"];
 
 /// Post-quantum groups as the gateway names offered groups: its names for
 /// the ones it knows, `0x` + code point for the rest. From IANA's TLS
@@ -40,6 +40,7 @@ const PQ_GROUPS: &[&str] = &[
     "SecP256r1MLKEM768",
     "MLKEM768",
     "MLKEM1024",
+    "SecP384r1MLKEM1024",
     "0x11ed",
     "0x0200",
 ];
@@ -378,11 +379,21 @@ pub struct ImpactRow {
     pub sessions: i64,
     /// Distinct client addresses among them.
     pub clients: i64,
+    /// Requests those clients' sessions carried, from the gateways' sensor
+    /// aggregates (`PQC_ONLY` over all traffic or a route; null otherwise).
+    #[serde(default)]
+    pub requests: Option<i64>,
 }
 
 /// What switching to `mode` would refuse, from the ClientHellos recorded in
 /// the window. Counts are TLS sessions (connections) and distinct client
-/// addresses; requests per connection are not recorded.
+/// addresses from the session records, and requests from the gateways'
+/// sensor aggregates (per route, group and client family): a listener
+/// that prefers the post-quantum groups negotiates a classical group only
+/// with a client that offered none it supports, so the requests carried
+/// under classical groups are exactly those `PQC_ONLY` would refuse. The
+/// aggregates do not hold the SNI or the offered groups, so the request
+/// figures are null for the per-host dry run and for `CNSA2`.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PqcOnlyImpact {
     /// `PQC_ONLY` or `CNSA2`.
@@ -403,6 +414,12 @@ pub struct PqcOnlyImpact {
     pub session_share: Option<f64>,
     /// would_refuse_clients / clients (null: no client).
     pub client_share: Option<f64>,
+    /// Requests in the scope and window (null: see above).
+    pub requests: Option<i64>,
+    /// Of those, carried under a classical group: refused under `PQC_ONLY`.
+    pub would_refuse_requests: Option<i64>,
+    /// would_refuse_requests / requests (null: no request, or see above).
+    pub request_share: Option<f64>,
     /// Sessions in the scope without recorded offered groups (before the
     /// gateways recorded them): not counted above.
     pub unknown_sessions: i64,
@@ -492,7 +509,7 @@ pub async fn pqc_only_impact(
         .map_err(Problem::internal)?;
     let by_client_family: Vec<ImpactRow> = sqlx::query_as(&format!(
         "SELECT client_family, NULL::text AS client_prefix, NULL::text[] AS offered_groups,
-                count(*) AS sessions, count(DISTINCT client_ip) AS clients
+                count(*) AS sessions, count(DISTINCT client_ip) AS clients, NULL::int8 AS requests
          FROM tls_sessions WHERE {SCOPE} AND offered_groups IS NOT NULL AND NOT offered_groups && $5::text[]
          GROUP BY client_family ORDER BY count(*) DESC, client_family NULLS LAST LIMIT $6"
     ))
@@ -508,7 +525,8 @@ pub async fn pqc_only_impact(
     let top_offenders: Vec<ImpactRow> = sqlx::query_as(&format!(
         "SELECT client_family,
                 network(set_masklen(client_ip, CASE WHEN family(client_ip) = 4 THEN 24 ELSE 48 END))::text AS client_prefix,
-                offered_groups, count(*) AS sessions, count(DISTINCT client_ip) AS clients
+                offered_groups, count(*) AS sessions, count(DISTINCT client_ip) AS clients,
+                NULL::int8 AS requests
          FROM tls_sessions WHERE {SCOPE} AND offered_groups IS NOT NULL AND NOT offered_groups && $5::text[]
          GROUP BY 1, 2, offered_groups ORDER BY count(*) DESC, 2 LIMIT $6"
     ))
@@ -521,9 +539,46 @@ pub async fn pqc_only_impact(
     .fetch_all(pool)
     .await
     .map_err(Problem::internal)?;
+    let mut by_client_family = by_client_family;
+    // Requests, from the sensor aggregates (minute rows: the window's ends
+    // are rounded to the minute the rows carry).
+    let (requests, refuse_requests) = if mode == "PQC_ONLY" && p.sni.is_none() {
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT client_family, sum(requests)::int8, coalesce(sum(requests) FILTER (WHERE NOT pqc), 0)::int8
+             FROM route_traffic
+             WHERE minute >= date_trunc('minute', $1::timestamptz) AND minute < $2
+               AND ($3::text IS NULL OR route_id = $3)
+             GROUP BY client_family",
+        )
+        .bind(from)
+        .bind(to)
+        .bind(&p.route_id)
+        .fetch_all(pool)
+        .await
+        .map_err(Problem::internal)?;
+        let classical: std::collections::HashMap<&str, i64> =
+            rows.iter().map(|(f, _, c)| (f.as_str(), *c)).collect();
+        for r in &mut by_client_family {
+            r.requests = Some(
+                r.client_family
+                    .as_deref()
+                    .and_then(|f| classical.get(f).copied())
+                    .unwrap_or(0),
+            );
+        }
+        (
+            Some(rows.iter().map(|r| r.1).sum::<i64>()),
+            Some(rows.iter().map(|r| r.2).sum::<i64>()),
+        )
+    } else {
+        (None, None)
+    };
     #[allow(clippy::cast_precision_loss)] // counts far below 2^52
     let share = |part: i64, whole: i64| (whole > 0).then(|| part as f64 / whole as f64);
     Ok(AppJson(PqcOnlyImpact {
+        requests,
+        would_refuse_requests: refuse_requests,
+        request_share: requests.zip(refuse_requests).and_then(|(w, p)| share(p, w)),
         mode,
         from,
         to,

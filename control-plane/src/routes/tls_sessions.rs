@@ -283,12 +283,15 @@ impl Selection {
         {
             return Err(Problem::invalid_field("route_id", "must be an rt_ id"));
         }
-        if f.policy
-            .is_some_and(|p| !matches!(p, "PQC_ONLY" | "PQC_PREFERRED" | "CLASSICAL_ALLOWED"))
-        {
+        if f.policy.is_some_and(|p| {
+            !matches!(
+                p,
+                "CNSA2" | "PQC_ONLY" | "PQC_PREFERRED" | "CLASSICAL_ALLOWED"
+            )
+        }) {
             return Err(Problem::invalid_field(
                 "policy",
-                "must be PQC_ONLY, PQC_PREFERRED or CLASSICAL_ALLOWED",
+                "must be CNSA2, PQC_ONLY, PQC_PREFERRED or CLASSICAL_ALLOWED",
             ));
         }
         if f.client_family

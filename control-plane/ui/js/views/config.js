@@ -6,7 +6,7 @@ import { useAsync, useQuery, AsyncView, ErrorBox, Field, Confirm, Badge, fmtTime
 import * as api from '../api.js';
 
 const LB = ['round_robin', 'least_conn', 'weighted'];
-const TLS = ['', 'PQC_ONLY', 'PQC_PREFERRED', 'CLASSICAL_ALLOWED'];
+const TLS = ['', 'CNSA2', 'PQC_ONLY', 'PQC_PREFERRED', 'CLASSICAL_ALLOWED'];
 const INSPECTION = ['async', 'sync', 'off'];
 // The route's bot policy (shared::qsgw::BotPolicy).
 const BOTS = {
@@ -261,7 +261,7 @@ function PqcImpact({ routeId }) {
   if (q.error) return html`<${ErrorBox} error=${q.error} retry=${q.reload} />`;
   if (!q.data) return html`<p class="muted"><small>Dry run: loading…</small></p>`;
   const line = (d, what) => (d.sessions
-    ? html`<li data-impact=${d.mode}><strong>${what}</strong> would refuse ${d.would_refuse_sessions} of ${d.sessions} sessions (${fmtPct(d.session_share)}) from ${d.would_refuse_clients} of ${d.clients} clients${d.by_client_family.length ? html`: ${d.by_client_family.slice(0, 3).map((r) => `${r.client_family || 'no request'} (${r.sessions})`).join(', ')}` : ''}.</li>`
+    ? html`<li data-impact=${d.mode}><strong>${what}</strong> would refuse ${d.would_refuse_sessions} of ${d.sessions} sessions (${fmtPct(d.session_share)}) from ${d.would_refuse_clients} of ${d.clients} clients${d.requests ? `, carrying ${d.would_refuse_requests} of ${d.requests} requests (${fmtPct(d.request_share)})` : ''}${d.by_client_family.length ? html`: ${d.by_client_family.slice(0, 3).map((r) => `${r.client_family || 'no request'} (${r.sessions})`).join(', ')}` : ''}.</li>`
     : html`<li data-impact=${d.mode}><strong>${what}</strong>: no recorded sessions on this route yet.</li>`);
   return html`<div class="dry-run" aria-label="PQC-only dry run">
     <p class="muted"><small>Dry run over the last 7 days of recorded handshakes:</small></p>

@@ -150,7 +150,7 @@ export function TlsSessions() {
       <${Field} label="Gateway id" name="gateway_id" value=${f.gateway_id} onInput=${set('gateway_id')} error=${fe.gateway_id} placeholder="gw_…" />
       <${Field} label="Route id" name="route_id" value=${f.route_id} onInput=${set('route_id')} error=${fe.route_id} placeholder="rt_…" />
       <${Field} label="Listener policy" name="policy" error=${fe.policy}>${(a) => html`<select ...${a} value=${f.policy} onChange=${pick('policy')}>
-        <option value="">any</option><option value="PQC_ONLY">PQC_ONLY</option><option value="PQC_PREFERRED">PQC_PREFERRED</option><option value="CLASSICAL_ALLOWED">CLASSICAL_ALLOWED</option></select>`}</${Field}>
+        <option value="">any</option><option value="CNSA2">CNSA2</option><option value="PQC_ONLY">PQC_ONLY</option><option value="PQC_PREFERRED">PQC_PREFERRED</option><option value="CLASSICAL_ALLOWED">CLASSICAL_ALLOWED</option></select>`}</${Field}>
       <${Field} label="Client family" name="client_family" value=${f.client_family} onInput=${set('client_family')} error=${fe.client_family} placeholder="curl, Chrome 131" />
       <${Field} label="From" name="from" type="datetime-local" value=${f.from} onInput=${set('from')} error=${fe.from} />
       <${Field} label="To" name="to" type="datetime-local" value=${f.to} onInput=${set('to')} error=${fe.to} />
