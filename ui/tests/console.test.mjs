@@ -169,6 +169,10 @@ uiTest('console: threat and audit filters live in the URL with the total of ever
   await page.waitForURL(/action=user.create/);
   const total = page.locator('p.total');
   await total.waitFor();
+  // The filtered answer is on screen (until it lands, the unfiltered rows
+  // and their total are still shown).
+  await page.waitForFunction(() => [...document.querySelectorAll('table[aria-label="Audit entries"] tbody tr td:nth-child(3)')]
+    .every((td) => td.textContent === 'user.create'));
   const rows = await page.getByRole('table', { name: 'Audit entries' }).locator('tbody tr').count();
   assert.ok(Number(await total.getAttribute('data-total')) >= rows, 'the total covers at least the rows shown');
   await page.reload();
