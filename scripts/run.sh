@@ -361,6 +361,9 @@ fi
 export_default QSGW_CONTROL_PLANE_URL "http://127.0.0.1:$cp_port"
 export_default QSGW_AI_ENGINE_URL "http://127.0.0.1:$ai_port"
 export_default QRAP_ML_URL "http://127.0.0.1:$ml_port"
+# The control plane scores the exposure per route (GET /api/v1/exposure)
+# with the same ML engine.
+export_default QSGW_ML_ENGINE_URL "http://127.0.0.1:$ml_port"
 # The gateway: development mode (self-signed cert allowed) and its
 # last-good-config cache inside .run/.
 export_default QSGW_ENVIRONMENT development

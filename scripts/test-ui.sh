@@ -189,7 +189,7 @@ start_service control-plane "$QSGW_URL/health/ready" \
     QSGW_JWT_SECRET="$qsgw_jwt_secret" QSGW_API_KEY="$QSGW_API_KEY" \
     QSGW_VIEWER_API_KEYS="$QSGW_VIEWER_API_KEY:qrap" \
     QSGW_ADMIN_EMAIL="$QSGW_ADMIN_EMAIL" QSGW_ADMIN_PASSWORD="$QSGW_ADMIN_PASSWORD" \
-    QSGW_LOG_LEVEL=warn
+    QSGW_ML_ENGINE_URL="http://127.0.0.1:$ml_port" QSGW_LOG_LEVEL=warn
 start_service risk-api "$QRAP_URL/health/ready" \
     QRAP_API_HOST=127.0.0.1 QRAP_API_PORT="$risk_port" \
     QRAP_DB_HOST=127.0.0.1 QRAP_DB_PORT="$pg_port" QRAP_DB_NAME=qrap QRAP_DB_USER=postgres \

@@ -196,6 +196,9 @@ pub struct Settings {
         default_value = ""
     )]
     pub allowed_private_targets: String,
+    /// Base URL of QRAP's ML engine, which scores the harvest-now-decrypt-later exposure of GET /api/v1/exposure (its horizon model is not copied here). Unreachable: the exposure answers its traffic figures without the Mosca part.
+    #[arg(long = "ml-engine-url", env = "QSGW_ML_ENGINE_URL", default_value = "http://localhost:8084", value_parser = parse_base_url)]
+    pub ml_engine_url: String,
     /// Seconds to drain in-flight requests on SIGTERM.
     #[arg(long = "shutdown-grace-secs", env = "QSGW_SHUTDOWN_GRACE_SECS", default_value = "30", value_parser = clap::value_parser!(u64).range(0..=600))]
     pub shutdown_grace_secs: u64,
@@ -258,6 +261,8 @@ pub struct Config {
     pub retention: crate::retention::Retention,
     /// Which upstream target addresses are refused.
     pub target_guard: shared::edge::TargetGuard,
+    /// `QSGW_ML_ENGINE_URL` (no trailing slash).
+    pub ml_engine_url: String,
 }
 
 /// The database connection alone (the `migrate` subcommand needs nothing else).
@@ -484,6 +489,7 @@ impl Config {
                 max_connections: s.max_connections as usize,
             },
             target_guard,
+            ml_engine_url: s.ml_engine_url,
         })
     }
 }

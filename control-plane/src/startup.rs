@@ -132,6 +132,17 @@ impl Application {
             webhook_min_severity: config.webhook_min_severity.clone(),
             webhook_wake,
             target_guard: Arc::new(config.target_guard.clone()),
+            http: shared::http_client::HttpClient::new(&shared::http_client::ClientSettings {
+                // The exposure view waits on the engine: an answer or a
+                // `mosca_error` within seconds, never a hung page.
+                timeout: Duration::from_secs(5),
+                ..shared::http_client::ClientSettings::new(concat!(
+                    "quantun-control-plane/",
+                    env!("CARGO_PKG_VERSION")
+                ))
+            })
+            .context("building the HTTP client")?,
+            ml_engine_url: config.ml_engine_url.as_str().into(),
         };
         let surface = Surface {
             info: INFO,
@@ -194,6 +205,7 @@ pub fn api(state: AppState) -> OpenApiRouter {
         .merge(routes::tls_sessions::router())
         .merge(routes::posture::router())
         .merge(routes::cbom::router())
+        .merge(routes::exposure::router())
         .merge(routes::threats::router())
         .merge(routes::audit_log::router())
         .merge(routes::webhooks::router())

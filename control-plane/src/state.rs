@@ -35,6 +35,10 @@ pub struct AppState {
     pub webhook_wake: Arc<tokio::sync::Notify>,
     /// Which upstream target addresses are refused.
     pub target_guard: Arc<shared::edge::TargetGuard>,
+    /// Client for QRAP's ML engine (the exposure's Mosca figures).
+    pub http: shared::http_client::HttpClient,
+    /// `QSGW_ML_ENGINE_URL`.
+    pub ml_engine_url: Arc<str>,
 }
 
 impl AppState {

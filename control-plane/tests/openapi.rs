@@ -54,6 +54,7 @@ async fn every_endpoint_is_documented(pool: PgPool) {
         ("post", "/api/v1/threats/{id}/resolve"),
         ("get", "/api/v1/audit-log"),
         ("get", "/api/v1/webhooks/deliveries"),
+        ("get", "/api/v1/exposure"),
     ];
     for (method, path) in expected {
         let op = &paths

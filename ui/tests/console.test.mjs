@@ -29,7 +29,7 @@ async function adminToken() {
 /** The console's views: path under /admin/ and the heading each shows. */
 const VIEWS = [
   ['', 'Overview'], ['routes', 'Routes'], ['upstreams', 'Upstreams'], ['threats', 'Threats'],
-  ['tls', 'TLS sessions'], ['audit', 'Audit log'], ['users', 'Users'],
+  ['tls', 'TLS sessions'], ['exposure', 'Exposure'], ['audit', 'Audit log'], ['users', 'Users'],
 ];
 
 /** Waits until a view has settled (no "Loading" status left). */
@@ -169,6 +169,10 @@ uiTest('console: threat and audit filters live in the URL with the total of ever
   await page.waitForURL(/action=user.create/);
   const total = page.locator('p.total');
   await total.waitFor();
+  // The filtered answer is on screen (until it lands, the unfiltered rows
+  // and their total are still shown).
+  await page.waitForFunction(() => [...document.querySelectorAll('table[aria-label="Audit entries"] tbody tr td:nth-child(3)')]
+    .every((td) => td.textContent === 'user.create'));
   const rows = await page.getByRole('table', { name: 'Audit entries' }).locator('tbody tr').count();
   assert.ok(Number(await total.getAttribute('data-total')) >= rows, 'the total covers at least the rows shown');
   await page.reload();

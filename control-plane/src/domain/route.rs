@@ -24,6 +24,49 @@ pub struct RateLimitInput {
     pub burst: i64,
 }
 
+/// How sensitive the data a route carries is: the operator's declaration
+/// beside the shelf life, shown with the harvest-now-decrypt-later exposure
+/// (`GET /api/v1/exposure`). Control-plane metadata: gateways never see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DataClass {
+    /// Meant to be public.
+    Public,
+    /// Internal to the organization.
+    Internal,
+    /// Confidential (customers' or business data).
+    Confidential,
+    /// Restricted (regulated, secret for decades).
+    Restricted,
+}
+
+impl DataClass {
+    /// Database spelling (the `routes.data_class` check).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Internal => "internal",
+            Self::Confidential => "confidential",
+            Self::Restricted => "restricted",
+        }
+    }
+
+    /// From the database spelling (`None` for anything else).
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "public" => Self::Public,
+            "internal" => Self::Internal,
+            "confidential" => Self::Confidential,
+            "restricted" => Self::Restricted,
+            _ => return None,
+        })
+    }
+}
+
+/// Longest shelf life a route may declare (the `routes` check; also the ML
+/// engine's bound for Mosca's x).
+pub const MAX_SHELF_LIFE_YEARS: f64 = 100.0;
+
 /// Body of `POST /api/v1/routes` and `PUT /api/v1/routes/{id}`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({
@@ -36,7 +79,9 @@ pub struct RateLimitInput {
     "timeout_ms": 5000,
     "rate_limit": {"rps": 100, "burst": 200},
     "tls_policy": "PQC_PREFERRED",
-    "inspection": "async"
+    "inspection": "async",
+    "data_shelf_life_years": 10,
+    "data_class": "confidential"
 }))]
 pub struct RouteInput {
     /// Name, 1..128 characters.
@@ -78,6 +123,14 @@ pub struct RouteInput {
     /// Enabled (default true).
     #[serde(default)]
     pub enabled: Option<bool>,
+    /// Years the data this route carries must stay confidential, 0..=100
+    /// (Mosca's x for its harvest-now-decrypt-later exposure); absent or
+    /// null: not declared. Not sent to gateways.
+    #[serde(default)]
+    pub data_shelf_life_years: Option<f64>,
+    /// Classification of that data; absent or null: not declared.
+    #[serde(default)]
+    pub data_class: Option<DataClass>,
 }
 
 /// A validated route.
@@ -111,6 +164,10 @@ pub struct ValidRoute {
     pub bots: BotPolicy,
     /// Enabled.
     pub enabled: bool,
+    /// Declared shelf life (years).
+    pub data_shelf_life_years: Option<f64>,
+    /// Declared data class.
+    pub data_class: Option<DataClass>,
 }
 
 impl RouteInput {
@@ -156,6 +213,15 @@ impl RouteInput {
                 e.range("rate_limit.burst", r.burst, 1, 1_000_000),
             )
         });
+        if self
+            .data_shelf_life_years
+            .is_some_and(|y| !(y.is_finite() && (0.0..=MAX_SHELF_LIFE_YEARS).contains(&y)))
+        {
+            e.add(
+                "data_shelf_life_years",
+                "must be a number of years from 0 to 100, or null (not declared)",
+            );
+        }
         e.finish()?;
         let upstream_id =
             upstream_id.map_err(|_| Problem::invalid_field("upstream_id", "invalid"))?;
@@ -174,6 +240,8 @@ impl RouteInput {
             inspection: self.inspection.unwrap_or(InspectionMode::Off),
             bots: self.bots.unwrap_or_default(),
             enabled: self.enabled.unwrap_or(true),
+            data_shelf_life_years: self.data_shelf_life_years,
+            data_class: self.data_class,
         })
     }
 }
@@ -218,6 +286,10 @@ pub struct RouteRow {
     pub bots: String,
     /// Enabled.
     pub enabled: bool,
+    /// Declared shelf life (years).
+    pub data_shelf_life_years: Option<f64>,
+    /// Declared data class.
+    pub data_class: Option<String>,
     /// Version.
     pub version: i64,
     /// Created.
@@ -229,7 +301,7 @@ pub struct RouteRow {
 /// Columns selected for [`RouteRow`].
 pub const COLUMNS: &str = "id, name, host, path, path_match, methods, upstream_id, strip_prefix, \
     timeout_ms, retries, rate_limit_rps, rate_limit_burst, tls_policy, inspection, bots, \
-    enabled, version, created_at, updated_at";
+    enabled, data_shelf_life_years, data_class, version, created_at, updated_at";
 
 /// A route as the API returns it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -237,6 +309,10 @@ pub struct Route {
     /// What gateways receive.
     #[serde(flatten)]
     pub config: RouteConfig,
+    /// Years the route's data must stay confidential (null: not declared).
+    pub data_shelf_life_years: Option<f64>,
+    /// Classification of the route's data (null: not declared).
+    pub data_class: Option<DataClass>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last update.
@@ -322,6 +398,8 @@ impl RouteRow {
     pub fn to_api(&self) -> Result<Route, Problem> {
         Ok(Route {
             config: self.to_config()?,
+            data_shelf_life_years: self.data_shelf_life_years,
+            data_class: self.data_class.as_deref().and_then(DataClass::parse),
             created_at: self.created_at,
             updated_at: self.updated_at,
         })

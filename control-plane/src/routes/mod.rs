@@ -4,6 +4,7 @@ pub mod audit_log;
 pub mod auth;
 pub mod cbom;
 pub mod config;
+pub mod exposure;
 pub mod gateways;
 pub mod ingest;
 pub mod posture;

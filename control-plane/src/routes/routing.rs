@@ -22,8 +22,8 @@ use crate::ctx::Meta;
 use crate::db;
 use crate::dberr;
 use crate::domain::route::{
-    self, bots_db, inspection_db, methods_overlap, path_match_db, Route, RouteInput, RouteRow,
-    ValidRoute,
+    self, bots_db, inspection_db, methods_overlap, path_match_db, DataClass, Route, RouteInput,
+    RouteRow, ValidRoute,
 };
 use crate::publish::Change;
 use crate::state::AppState;
@@ -149,8 +149,9 @@ pub async fn create_route(
     let id = RouteId::new();
     let row: RouteRow = sqlx::query_as(&format!(
         "INSERT INTO routes (id, name, host, path, path_match, methods, upstream_id, strip_prefix,
-            timeout_ms, retries, rate_limit_rps, rate_limit_burst, tls_policy, inspection, enabled, bots)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16) RETURNING {}",
+            timeout_ms, retries, rate_limit_rps, rate_limit_burst, tls_policy, inspection, enabled, bots,
+            data_shelf_life_years, data_class)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18) RETURNING {}",
         route::COLUMNS
     ))
     .bind(id.as_str())
@@ -169,6 +170,8 @@ pub async fn create_route(
     .bind(inspection_db(v.inspection))
     .bind(v.enabled)
     .bind(bots_db(v.bots))
+    .bind(v.data_shelf_life_years)
+    .bind(v.data_class.map(DataClass::as_str))
     .fetch_one(&mut *tx)
     .await
     .map_err(unique_conflict)?;
@@ -249,7 +252,8 @@ pub async fn update_route(
     let row: RouteRow = sqlx::query_as(&format!(
         "UPDATE routes SET name=$2, host=$3, path=$4, path_match=$5, methods=$6, upstream_id=$7,
             strip_prefix=$8, timeout_ms=$9, retries=$10, rate_limit_rps=$11, rate_limit_burst=$12,
-            tls_policy=$13, inspection=$14, enabled=$15, bots=$16, version = version + 1, updated_at = now()
+            tls_policy=$13, inspection=$14, enabled=$15, bots=$16, data_shelf_life_years=$17,
+            data_class=$18, version = version + 1, updated_at = now()
          WHERE id = $1 RETURNING {}",
         route::COLUMNS
     ))
@@ -269,6 +273,8 @@ pub async fn update_route(
     .bind(inspection_db(v.inspection))
     .bind(v.enabled)
     .bind(bots_db(v.bots))
+    .bind(v.data_shelf_life_years)
+    .bind(v.data_class.map(DataClass::as_str))
     .fetch_one(&mut *tx)
     .await
     .map_err(unique_conflict)?;

@@ -8,6 +8,7 @@ import { Overview } from './views/overview.js';
 import { Routes, Upstreams } from './views/config.js';
 import { Threats } from './views/threats.js';
 import { TlsSessions } from './views/tls.js';
+import { Exposure } from './views/exposure.js';
 import { AuditLog } from './views/audit.js';
 import { Users } from './views/users.js';
 
@@ -17,6 +18,7 @@ const NAV = [
   { path: 'upstreams', label: 'Upstreams', view: Upstreams },
   { path: 'threats', label: 'Threats', view: Threats },
   { path: 'tls', label: 'TLS sessions', view: TlsSessions },
+  { path: 'exposure', label: 'Exposure', view: Exposure },
   { path: 'audit', label: 'Audit log', view: AuditLog, admin: true },
   { path: 'users', label: 'Users', view: Users, admin: true },
 ];

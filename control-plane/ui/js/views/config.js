@@ -1,8 +1,8 @@
 // Routes and upstreams: list + search, create/edit forms showing the API's
 // field errors beside the fields, a confirm step for deletes, and
 // optimistic-concurrency (If-Match) conflicts explained.
-import { html, useState, useMemo } from '../lib.js';
-import { useAsync, AsyncView, ErrorBox, Field, Confirm, Badge, fmtTime, fmtPct, Loading, CopyId, toast } from '../lib.js';
+import { html, useState, useMemo, useEffect } from '../lib.js';
+import { useAsync, useQuery, AsyncView, ErrorBox, Field, Confirm, Badge, fmtTime, fmtPct, Loading, CopyId, toast } from '../lib.js';
 import * as api from '../api.js';
 
 const LB = ['round_robin', 'least_conn', 'weighted'];
@@ -15,6 +15,9 @@ const BOTS = {
   allow_verified: 'allow DNS-verified search crawlers',
 };
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+// The operator's declaration of what a route carries (for its
+// harvest-now-decrypt-later exposure; control-plane metadata only).
+const DATA_CLASSES = ['', 'public', 'internal', 'confidential', 'restricted'];
 
 /** A sentence for a failed save or delete, explaining 409/412. */
 function conflictText(err, kind) {
@@ -217,6 +220,7 @@ function emptyRoute(upstreams) {
   return {
     name: '', host: '', path: '/', path_match: 'prefix', methods: [], upstream_id: upstreams[0]?.id || '',
     strip_prefix: false, timeout_ms: '', retries: '1', tls_policy: '', inspection: 'async', bots: 'flag', enabled: true, rps: '', burst: '',
+    shelf_life: '', data_class: '',
   };
 }
 
@@ -226,6 +230,7 @@ function routeToForm(r) {
     upstream_id: r.upstream_id, strip_prefix: !!r.strip_prefix, timeout_ms: r.timeout_ms == null ? '' : String(r.timeout_ms),
     retries: String(r.retries ?? 1), tls_policy: r.tls_policy || '', inspection: r.inspection || 'async', bots: r.bots || 'flag', enabled: r.enabled !== false,
     rps: r.rate_limit ? String(r.rate_limit.rps) : '', burst: r.rate_limit ? String(r.rate_limit.burst) : '',
+    shelf_life: r.data_shelf_life_years == null ? '' : String(r.data_shelf_life_years), data_class: r.data_class || '',
   };
 }
 
@@ -238,6 +243,10 @@ function formToRoute(f) {
   if (f.timeout_ms !== '') body.timeout_ms = num(f.timeout_ms);
   if (f.tls_policy) body.tls_policy = f.tls_policy;
   if (f.rps !== '' || f.burst !== '') body.rate_limit = { rps: num(f.rps) ?? 0, burst: num(f.burst) ?? 0 };
+  // Sent as typed so the API names a bad value (a non-number stays text).
+  const shelf = f.shelf_life.trim();
+  body.data_shelf_life_years = shelf === '' ? null : (Number.isNaN(Number(shelf)) ? shelf : Number(shelf));
+  body.data_class = f.data_class || null;
   return body;
 }
 
@@ -316,6 +325,16 @@ function RouteForm({ initial, etag, id, upstreams, onDone, onCancel, onReload })
       ${METHODS.map((m) => html`<label class="check"><input type="checkbox" checked=${f.methods.includes(m)} onChange=${() => toggleMethod(m)} /> ${m}</label>`)}
       ${methodErr ? html`<span class="field-error" role="alert">${methodErr[1]}</span>` : null}
     </fieldset>
+    <fieldset data-field="declaration">
+      <legend>Data carried (for the quantum exposure)</legend>
+      <div class="grid2">
+        <${Field} label="Data shelf life (years)" name="data_shelf_life_years" type="number" min="0" max="100" step="any" value=${f.shelf_life}
+          onInput=${set('shelf_life')} error=${fe.data_shelf_life_years} hint="How long this traffic must stay confidential, 0 to 100 years; empty: not declared (the ML engine's default is used)." />
+        <${Field} label="Data class" name="data_class" error=${fe.data_class}>${(a) => html`
+          <select ...${a} value=${f.data_class} onChange=${(e) => set('data_class')(e.target.value)}>
+            ${DATA_CLASSES.map((c) => html`<option value=${c}>${c || 'not declared'}</option>`)}</select>`}</${Field}>
+      </div>
+    </fieldset>
     <div class="grid2">
       <${Field} label="Strip matched prefix" name="strip_prefix" type="checkbox" checked=${f.strip_prefix} onInput=${set('strip_prefix')} error=${fe.strip_prefix} />
       <${Field} label="Enabled" name="enabled" type="checkbox" checked=${f.enabled} onInput=${set('enabled')} error=${fe.enabled} />
@@ -337,9 +356,12 @@ export function Routes({ canEdit }) {
   const [editing, setEditing] = useState(null);
   const [deleting, setDeleting] = useState(null);
   const [opening, setOpening] = useState(null);
+  const [query, setQuery] = useQuery();
   const upstreams = list.data?.upstreams || [];
   const byId = useMemo(() => Object.fromEntries(upstreams.map((u) => [u.id, u])), [upstreams]);
-  const done = () => { setEditing(null); setDeleting(null); list.reload(); };
+  // ?edit=rt_… (the Exposure view's links) opens that route's form.
+  const closeEdit = () => { setEditing(null); if (query.edit) setQuery({ edit: '' }, { replace: true }); };
+  const done = () => { closeEdit(); setDeleting(null); list.reload(); };
   const edit = async (r) => {
     setOpening(null);
     try {
@@ -347,29 +369,33 @@ export function Routes({ canEdit }) {
       setEditing({ initial: routeToForm(data), etag, id: r.id });
     } catch (err) { setOpening(err); }
   };
+  useEffect(() => {
+    if (canEdit && query.edit && list.data && editing?.id !== query.edit) edit({ id: query.edit });
+  }, [query.edit, !!list.data]);
   return html`<section aria-labelledby="page-title">
     <${Toolbar} title=${html`<span id="page-title">Routes</span>`} search=${search} setSearch=${setSearch} canEdit=${canEdit}
       newLabel="New route" onNew=${() => setEditing({ initial: emptyRoute(upstreams) })} />
-    ${editing ? html`<${RouteForm} key=${editing.id ? editing.id + editing.etag : 'new'} ...${editing} upstreams=${upstreams} onDone=${done} onCancel=${() => setEditing(null)}
+    ${editing ? html`<${RouteForm} key=${editing.id ? editing.id + editing.etag : 'new'} ...${editing} upstreams=${upstreams} onDone=${done} onCancel=${closeEdit}
       onReload=${() => { list.reload(); edit({ id: editing.id }); }} />` : null}
     <${ErrorBox} error=${opening} />
     <${AsyncView} state=${list} isEmpty=${(d) => d.routes.length === 0}
       empty=${canEdit ? (upstreams.length ? 'No routes yet. Create one to publish a path on the gateways.' : 'No routes yet. Create an upstream first, then a route to it.') : 'No routes yet.'}>${(d) => {
       const shown = d.routes.filter((r) => matches({ ...r, upstream: byId[r.upstream_id]?.name }, search));
       return html`<div class="table-scroll" role="region" aria-label="Routes (scrollable)" tabindex="0"><table class="data" aria-label="Routes">
-        <thead><tr><th scope="col">Name</th><th scope="col">Match</th><th scope="col">Upstream</th><th scope="col">TLS policy</th><th scope="col">Status</th><th scope="col">Version</th>${canEdit ? html`<th scope="col"><span class="sr-only">Actions</span></th>` : null}</tr></thead>
+        <thead><tr><th scope="col">Name</th><th scope="col">Match</th><th scope="col">Upstream</th><th scope="col">TLS policy</th><th scope="col">Data (shelf life, class)</th><th scope="col">Status</th><th scope="col">Version</th>${canEdit ? html`<th scope="col"><span class="sr-only">Actions</span></th>` : null}</tr></thead>
         <tbody>${shown.map((r) => html`<tr data-id=${r.id}>
           <td><strong>${r.name}</strong><br /><${CopyId} id=${r.id} label=${`route ${r.name}`} /></td>
           <td class="mono">${r.methods?.length ? r.methods.join(',') : 'ANY'} ${r.host || '*'}${r.path}${r.path_match === 'prefix' ? '…' : ''}</td>
           <td>${byId[r.upstream_id]?.name || html`<span class="mono">${r.upstream_id}</span>`}</td>
           <td>${r.tls_policy || 'default'}</td>
+          <td data-declaration>${r.data_shelf_life_years == null ? html`<span class="muted">not declared</span>` : `${r.data_shelf_life_years} years`}${r.data_class ? html`<br /><small>${r.data_class}</small>` : null}</td>
           <td>${r.enabled ? html`<${Badge} kind="ok">enabled</${Badge}>` : html`<${Badge} kind="off">disabled</${Badge}>`}</td>
           <td>${r.version}</td>
           ${canEdit ? html`<td class="row-actions">
             <button type="button" onClick=${() => edit(r)} aria-label=${`Edit route ${r.name}`}>Edit</button>
             <button type="button" class="danger" onClick=${() => setDeleting(r)} aria-label=${`Delete route ${r.name}`}>Delete</button></td>` : null}
         </tr>`)}
-        ${shown.length === 0 ? html`<tr><td colspan="7" class="empty">No route matches “${search}”.</td></tr>` : null}
+        ${shown.length === 0 ? html`<tr><td colspan="8" class="empty">No route matches “${search}”.</td></tr>` : null}
         </tbody></table></div>`;
     }}</${AsyncView}>
     ${deleting ? html`<${DeleteConfirm} kind="route" item=${deleting} onDone=${done} onCancel=${() => setDeleting(null)} />` : null}
