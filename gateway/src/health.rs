@@ -17,7 +17,7 @@ use shared::qsgw::{ConfigSnapshot, HealthCheck, PassiveEjection, Target, Upstrea
 use tokio_util::sync::CancellationToken;
 
 use crate::upstream::Pool;
-use crate::upstream_tls::{TlsMode, UpstreamTlsFacts};
+use crate::upstream_tls::{LegPosture, TlsMode, UpstreamTlsFacts};
 use shared::qsgw::UpstreamTls;
 
 /// Milliseconds on a monotonic clock (process-local; for ejection windows
@@ -49,6 +49,10 @@ pub struct TargetState {
     tls: arc_swap::ArcSwap<TlsMode>,
     /// What the last TLS handshake with the target established.
     tls_facts: Mutex<Option<UpstreamTlsFacts>>,
+    /// The leg's posture as last reported (events go out on a change).
+    posture: Mutex<LegPosture>,
+    /// Where posture events go (the registry's reporter, once set).
+    events: Arc<arc_swap::ArcSwapOption<crate::report::Reporter>>,
 }
 
 /// Counts a request in flight to a target until dropped.
@@ -62,7 +66,12 @@ impl Drop for InFlight<'_> {
 }
 
 impl TargetState {
-    fn new(upstream: &UpstreamId, target: &Target, max_idle: usize) -> Self {
+    fn new(
+        upstream: &UpstreamId,
+        target: &Target,
+        max_idle: usize,
+        events: Arc<arc_swap::ArcSwapOption<crate::report::Reporter>>,
+    ) -> Self {
         Self {
             healthy: AtomicBool::new(true),
             successes: AtomicU32::new(0),
@@ -77,6 +86,8 @@ impl TargetState {
             pool: Pool::new(max_idle),
             tls: arc_swap::ArcSwap::from_pointee(TlsMode::Plain),
             tls_facts: Mutex::new(None),
+            posture: Mutex::new(LegPosture::default()),
+            events,
         }
     }
 
@@ -94,8 +105,70 @@ impl TargetState {
         }
     }
 
-    /// Notes what a TLS handshake with the target established.
+    /// Notes what a TLS handshake with the target established, and
+    /// raises a posture event when the leg turned classical
+    /// (`upstream_classical_tls`) or its certificate started to expire
+    /// (`upstream_cert_expiry`): once per change, not per handshake.
     pub fn tls_established(&self, facts: UpstreamTlsFacts) {
+        let now = chrono::Utc::now();
+        let posture = LegPosture::of(&facts, now);
+        let before = std::mem::replace(
+            &mut *self
+                .posture
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+            posture,
+        );
+        if let Some(reporter) = self.events.load_full() {
+            let event = |threat_type: &'static str, severity: &'static str, reason: String| {
+                crate::report::ThreatEvent {
+                    id: crate::report::ThreatEvent::new_id(),
+                    gateway_id: None,
+                    client_ip: facts
+                        .peer_ip
+                        .map_or_else(|| "0.0.0.0".to_owned(), |ip| ip.to_string()),
+                    user_agent: None,
+                    route_id: None,
+                    method: None,
+                    path: None,
+                    threat_type,
+                    severity,
+                    anomaly_score: None,
+                    bot_score: None,
+                    reasons: vec![reason],
+                    action_taken: "flagged",
+                    detected_at: now,
+                }
+            };
+            if posture.classical && !before.classical {
+                reporter.threat(event(
+                    "upstream_classical_tls",
+                    "MEDIUM",
+                    format!(
+                        "upstream {} target {} negotiated {}: no post-quantum key exchange on the upstream leg",
+                        self.label.0, self.label.1, facts.kx_group
+                    ),
+                ));
+            }
+            if posture.expiring && !before.expiring {
+                let left = facts.not_after.map(|t| (t - now).num_days()).unwrap_or(0);
+                reporter.threat(event(
+                    "upstream_cert_expiry",
+                    if left < 3 { "HIGH" } else { "MEDIUM" },
+                    format!(
+                        "upstream {} target {}: certificate ({}) expires {} ({} days)",
+                        self.label.0,
+                        self.label.1,
+                        facts.cert_algorithm,
+                        facts
+                            .not_after
+                            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                            .unwrap_or_default(),
+                        left
+                    ),
+                ));
+            }
+        }
         *self
             .tls_facts
             .lock()
@@ -188,6 +261,8 @@ pub struct HealthRegistry {
     /// Each upstream's TLS block and the client built from it (rebuilt
     /// only when the block changes, so sessions keep resuming).
     tls: Mutex<HashMap<UpstreamId, (Option<UpstreamTls>, TlsMode)>>,
+    /// Where upstream posture events go, once the reporter exists.
+    events: Arc<arc_swap::ArcSwapOption<crate::report::Reporter>>,
     default_pool_size: usize,
     /// The proxy's target guard: active checks dial only the addresses it
     /// allows, so a health path cannot be aimed at loopback, a metadata
@@ -214,8 +289,17 @@ impl HealthRegistry {
             states: Mutex::default(),
             checkers: Mutex::default(),
             tls: Mutex::default(),
+            events: Arc::default(),
             default_pool_size,
             guard,
+        }
+    }
+
+    /// Sends upstream posture events (`upstream_classical_tls`,
+    /// `upstream_cert_expiry`) through `reporter` from now on.
+    pub fn report_events_to(&self, reporter: crate::report::Reporter) {
+        if reporter.is_enabled() {
+            self.events.store(Some(Arc::new(reporter)));
         }
     }
 
@@ -251,7 +335,12 @@ impl HealthRegistry {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let state = map.entry(key).or_insert_with(|| {
-            let s = Arc::new(TargetState::new(&upstream.id, target, pool_size));
+            let s = Arc::new(TargetState::new(
+                &upstream.id,
+                target,
+                pool_size,
+                self.events.clone(),
+            ));
             s.publish(1.0);
             s
         });

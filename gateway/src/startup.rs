@@ -170,6 +170,7 @@ impl Application {
                 (Reporter::disabled(), Inspector::disabled())
             }
         };
+        live.health().report_events_to(reporter.clone());
         let edge = EdgeSettings {
             policies: config.host_policies.clone(),
             trusted_proxies: config.trusted_proxies.clone(),

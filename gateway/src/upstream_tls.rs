@@ -37,6 +37,34 @@ pub struct UpstreamTlsFacts {
     pub cert_algorithm: &'static str,
     /// The target certificate's notAfter.
     pub not_after: Option<chrono::DateTime<chrono::Utc>>,
+    /// The address the handshake ran with.
+    pub peer_ip: Option<std::net::IpAddr>,
+}
+
+/// A target certificate expiring within this many days raises
+/// `upstream_cert_expiry` (a fortnight leaves time to renew; the
+/// CA/Browser Forum's shrinking maximum validity makes renewal frequent).
+pub const CERT_EXPIRY_WARN_DAYS: i64 = 14;
+
+/// What is wrong with an upstream leg, as posture events report it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LegPosture {
+    /// The handshake negotiated a classical group.
+    pub classical: bool,
+    /// The certificate expires within [`CERT_EXPIRY_WARN_DAYS`] (or has).
+    pub expiring: bool,
+}
+
+impl LegPosture {
+    /// The posture of a handshake's facts at `now`.
+    pub fn of(f: &UpstreamTlsFacts, now: chrono::DateTime<chrono::Utc>) -> Self {
+        Self {
+            classical: !f.pqc,
+            expiring: f
+                .not_after
+                .is_some_and(|t| t - now < chrono::Duration::days(CERT_EXPIRY_WARN_DAYS)),
+        }
+    }
 }
 
 /// The TLS side of one upstream: its client config and server name.
@@ -173,6 +201,7 @@ impl UpstreamTlsClient {
                 )
             })?,
         };
+        let peer_ip = tcp.peer_addr().ok().map(|a| a.ip());
         let connector = tokio_rustls::TlsConnector::from(self.config.clone());
         let stream = connector.connect(name, tcp).await?;
         let facts = {
@@ -189,6 +218,7 @@ impl UpstreamTlsClient {
                 },
                 cert_algorithm: leaf.map_or("unknown", crate::tls::cert_algorithm),
                 not_after: leaf.and_then(crate::tls::CertInfo::of).map(|i| i.not_after),
+                peer_ip,
             }
         };
         metrics::counter!(

@@ -35,20 +35,33 @@ fn ca(name: &str) -> Ca {
 }
 
 /// A leaf for `names` (or a client certificate with `cn`) signed by `ca`.
-fn leaf(
-    ca: &Ca,
-    names: &[&str],
-    cn: &str,
-) -> (
+fn leaf(ca: &Ca, names: &[&str], cn: &str) -> Leaf {
+    leaf_until(ca, names, cn, None)
+}
+
+/// A certificate, its key, and both as PEM.
+type Leaf = (
     CertificateDer<'static>,
     PrivateKeyDer<'static>,
     String,
     String,
-) {
+);
+
+/// Same, valid until `days` from today when given.
+fn leaf_until(ca: &Ca, names: &[&str], cn: &str, days: Option<i64>) -> Leaf {
+    use chrono::Datelike;
     let key = KeyPair::generate().unwrap();
     let mut params =
         CertificateParams::new(names.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>()).unwrap();
     params.distinguished_name.push(DnType::CommonName, cn);
+    if let Some(days) = days {
+        let end = chrono::Utc::now() + chrono::Duration::days(days);
+        params.not_after = rcgen::date_time_ymd(
+            end.year(),
+            u8::try_from(end.month()).unwrap(),
+            u8::try_from(end.day()).unwrap(),
+        );
+    }
     let cert = params.signed_by(&key, &ca.issuer).unwrap();
     (
         cert.der().clone(),
@@ -75,7 +88,17 @@ async fn tls_upstream(
     client_ca: Option<&Ca>,
     close: bool,
 ) -> (SocketAddr, Arc<Mutex<Vec<Seen>>>) {
-    let (cert, key, _, _) = leaf(ca, &["localhost"], "upstream");
+    tls_upstream_until(ca, groups, client_ca, close, None).await
+}
+
+async fn tls_upstream_until(
+    ca: &Ca,
+    groups: Vec<&'static dyn SupportedKxGroup>,
+    client_ca: Option<&Ca>,
+    close: bool,
+    days: Option<i64>,
+) -> (SocketAddr, Arc<Mutex<Vec<Seen>>>) {
+    let (cert, key, _, _) = leaf_until(ca, &["localhost"], "upstream", days);
     let provider = Arc::new(CryptoProvider {
         kx_groups: groups,
         ..aws_lc_rs::default_provider()
@@ -307,4 +330,89 @@ async fn an_unusable_tls_block_never_falls_back_to_plaintext() {
     let r = https_client(&g).get(url(&g, "/x")).send().await.unwrap();
     assert_eq!(r.status(), 502);
     g.stop().await;
+}
+
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn a_classical_or_expiring_upstream_leg_raises_one_posture_event_per_change(
+    pool: sqlx::PgPool,
+) {
+    use common::cp_harness::{ControlPlane, KEY};
+    let cp = ControlPlane::start(&pool, 0).await;
+    let ca = ca("Test CA");
+    // Classical groups only, and a certificate ending in 5 days (inside
+    // the 14-day warning); it closes each connection, so every request is
+    // a new handshake.
+    let (addr, seen) =
+        tls_upstream_until(&ca, vec![aws_lc_rs::kx_group::X25519], None, true, Some(5)).await;
+    let up = UpstreamId::new();
+    let mut u = upstream(&up, &[addr]);
+    u.tls = Some(tls_block(&ca));
+    let snap = ConfigSnapshot {
+        revision: 1,
+        routes: vec![route("/", PathMatch::Prefix, &up)],
+        upstreams: vec![u],
+    };
+    let dead_ai = format!("http://127.0.0.1:{}", shared::test_util::free_port());
+    let g = start_standalone(
+        &snap,
+        &[
+            "--api-key",
+            KEY,
+            "--control-plane-url",
+            &cp.base,
+            "--ai-engine-url",
+            &dead_ai,
+            "--heartbeat-interval-secs",
+            "1",
+        ],
+    )
+    .await;
+    let c = https_client(&g);
+    for _ in 0..3 {
+        assert_eq!(c.get(url(&g, "/x")).send().await.unwrap().status(), 200);
+    }
+    assert_eq!(seen.lock().unwrap().len(), 3, "three handshakes");
+    cp.wait_for("/api/v1/threats?limit=100", "posture events", |b| {
+        b["items"].as_array().is_some_and(|i| i.len() >= 2)
+    })
+    .await;
+    // Time for any duplicate to arrive (the gateway sends every second).
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    // One event of each kind, not one per handshake.
+    let threats = cp.get("/api/v1/threats?limit=100").await;
+    let mut types: Vec<&str> = threats["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["threat_type"].as_str().unwrap())
+        .collect();
+    types.sort_unstable();
+    assert_eq!(
+        types,
+        ["upstream_cert_expiry", "upstream_classical_tls"],
+        "{threats}"
+    );
+    let classical = threats["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["threat_type"] == "upstream_classical_tls")
+        .unwrap();
+    let reason = classical["reasons"][0].as_str().unwrap();
+    assert!(
+        reason.contains("X25519") && reason.contains(&up.to_string()),
+        "{reason}"
+    );
+    // The heartbeat carries the leg's last handshake.
+    let gws = cp
+        .wait_for("/api/v1/gateways", "upstream TLS facts", |b| {
+            !b["items"][0]["upstream_health"][0]["tls"].is_null()
+        })
+        .await;
+    let tls = &gws["items"][0]["upstream_health"][0]["tls"];
+    assert_eq!(tls["kx_group"], "X25519", "{tls}");
+    assert_eq!(tls["pqc"], false);
+    assert_eq!(tls["protocol"], "TLSv1.3");
+    g.stop().await;
+    cp.shutdown.trigger();
 }

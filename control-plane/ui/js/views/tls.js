@@ -64,7 +64,7 @@ function Groups({ data, onPick }) {
 function Sessions({ page }) {
   return html`<div class="table-scroll" role="region" aria-label="TLS session list (scrollable)" tabindex="0">
     <table class="data" aria-label="TLS sessions">
-      <thead><tr><th scope="col">Established</th><th scope="col">Client</th><th scope="col">SNI</th><th scope="col">Protocol</th><th scope="col">Cipher suite</th><th scope="col">Group</th><th scope="col">PQC</th><th scope="col">Outcome</th><th scope="col">Failure reason</th><th scope="col">Resumed</th><th scope="col">Handshake</th></tr></thead>
+      <thead><tr><th scope="col">Established</th><th scope="col">Client</th><th scope="col">SNI</th><th scope="col">Protocol</th><th scope="col">Cipher suite</th><th scope="col">Group</th><th scope="col">PQC</th><th scope="col">Certificate</th><th scope="col">Outcome</th><th scope="col">Failure reason</th><th scope="col">Resumed</th><th scope="col">Handshake</th></tr></thead>
       <tbody>${page.items.map((s) => html`<tr>
         <td class="nowrap">${fmtTime(s.established_at)}</td>
         <td class="mono">${s.client_ip}</td>
@@ -73,6 +73,7 @@ function Sessions({ page }) {
         <td class="mono">${s.cipher_suite || '—'}</td>
         <td class="mono">${s.kx_group || '—'}</td>
         <td>${s.outcome === 'failed' ? '—' : s.pqc ? html`<${Badge} kind="ok">PQC</${Badge}>` : html`<${Badge} kind="medium">classical</${Badge}>`}</td>
+        <td class="mono cert" title=${s.offered_sig_algs ? `client offered: ${s.offered_sig_algs.join(', ')}` : ''}>${s.cert_algorithm || '—'}</td>
         <td class="outcome" data-outcome=${s.outcome}>${s.outcome === 'failed' ? html`<${Badge} kind="off">refused</${Badge}>` : 'established'}</td>
         <td class="reason">${s.outcome === 'failed' ? (s.failure_reason || html`<span class="muted">none recorded</span>`) : '—'}</td>
         <td>${s.resumed ? 'yes' : 'no'}</td>
