@@ -22,6 +22,23 @@ pub struct Cli {
     /// Settings.
     #[command(flatten)]
     pub settings: Settings,
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Write a development certificate chain (a root CA and a localhost leaf it signs, both with --alg) to --out-dir, then exit; add it with QSGW_TLS_EXTRA_CERTS (or QSGW_TLS_CERT_PATH/KEY_PATH) and trust the root in the client.
+    GenCert {
+        /// Signature algorithm of root and leaf.
+        #[arg(long, value_enum)]
+        alg: crate::tls::CertAlg,
+        /// Directory to write `<alg>-root.crt`, `<alg>.crt` (leaf + root) and `<alg>.key` (mode 0600) to.
+        #[arg(long = "out-dir", default_value = "certs")]
+        out_dir: PathBuf,
+    },
 }
 
 /// Raw settings.
@@ -57,6 +74,13 @@ pub struct Settings {
         default_value = "/etc/qsgw/certs/server.key"
     )]
     pub tls_key_path: PathBuf,
+    /// More certificate chains for the listener, as `cert.pem:key.pem` pairs, comma separated (e.g. an ML-DSA-65 chain beside an ECDSA one); each handshake gets the strongest chain the client's signature_algorithms accept (ML-DSA first, then ECDSA, Ed25519, RSA), else QSGW_TLS_CERT_PATH. `gateway gen-cert --alg ml-dsa-65` writes one to try.
+    #[arg(
+        long = "tls-extra-certs",
+        env = "QSGW_TLS_EXTRA_CERTS",
+        default_value = ""
+    )]
+    pub tls_extra_certs: String,
     /// Key-exchange policy: PQC_PREFERRED, PQC_ONLY, CNSA2 (ML-KEM-1024 and SecP384r1MLKEM1024 only, AES-256-GCM) or CLASSICAL_ALLOWED.
     #[arg(
         long = "tls-policy",
@@ -244,6 +268,8 @@ pub struct Config {
     pub tls_cert_path: PathBuf,
     /// Key path.
     pub tls_key_path: PathBuf,
+    /// More chains (certificate and key paths).
+    pub tls_extra_certs: Vec<(PathBuf, PathBuf)>,
     /// Key-exchange policy.
     pub tls_policy: TlsPolicy,
     /// Control plane base URL.
@@ -486,6 +512,20 @@ impl Config {
             admin_port: s.admin_port,
             tls_cert_path: s.tls_cert_path,
             tls_key_path: s.tls_key_path,
+            tls_extra_certs: shared::config::parse_list(&s.tls_extra_certs)
+                .iter()
+                .map(|pair| {
+                    pair.split_once(':')
+                        .filter(|(c, k)| !c.is_empty() && !k.is_empty())
+                        .map(|(c, k)| (PathBuf::from(c.trim()), PathBuf::from(k.trim())))
+                        .ok_or_else(|| {
+                            ConfigError::new(
+                                "QSGW_TLS_EXTRA_CERTS",
+                                format!("'{pair}' is not cert.pem:key.pem"),
+                            )
+                        })
+                })
+                .collect::<Result<_, _>>()?,
             tls_policy: s.tls_policy,
             control_plane_url: s.control_plane_url,
             ai_engine_url: s.ai_engine_url,

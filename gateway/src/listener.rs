@@ -37,18 +37,20 @@ pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug)]
 pub struct TlsConfigs {
     by_policy: HashMap<TlsPolicy, Arc<ServerConfig>>,
-    /// Public-key algorithm of the certificate these configs serve
-    /// ([`tls::cert_algorithm`]), recorded with every session.
-    cert_algorithm: &'static str,
-    /// The certificate these configs serve, as reported to the control
-    /// plane.
-    cert_info: Option<Arc<tls::CertInfo>>,
+    /// The chains served (the handshake's pick is recorded with every
+    /// session, all of them reported to the control plane).
+    chains: Arc<tls::ChainSet>,
 }
 
 impl TlsConfigs {
-    /// Builds a config for every policy from one certificate, all
-    /// resuming sessions from `sessions`.
-    pub fn build(cert: &CertKey, sessions: &tls::SessionCache) -> anyhow::Result<Self> {
+    /// Builds a config for every policy from the main certificate and the
+    /// extra chains, all resuming sessions from `sessions`.
+    pub fn build(
+        cert: &CertKey,
+        extra: &[CertKey],
+        sessions: &tls::SessionCache,
+    ) -> anyhow::Result<Self> {
+        let chains = Arc::new(tls::ChainSet::new(cert, extra)?);
         let mut by_policy = HashMap::new();
         for p in [
             TlsPolicy::Cnsa2,
@@ -56,20 +58,14 @@ impl TlsConfigs {
             TlsPolicy::PqcPreferred,
             TlsPolicy::ClassicalAllowed,
         ] {
-            by_policy.insert(p, tls::server_config(p, cert, sessions)?);
+            by_policy.insert(p, tls::server_config(p, &chains, sessions)?);
         }
-        let cert_algorithm = cert.chain.first().map_or("unknown", tls::cert_algorithm);
-        let cert_info = cert.chain.first().and_then(tls::CertInfo::of).map(Arc::new);
-        Ok(Self {
-            by_policy,
-            cert_algorithm,
-            cert_info,
-        })
+        Ok(Self { by_policy, chains })
     }
 
-    /// The certificate served, as reported with each heartbeat.
-    pub fn cert_info(&self) -> Option<Arc<tls::CertInfo>> {
-        self.cert_info.clone()
+    /// The certificates served, as reported with each heartbeat.
+    pub fn cert_infos(&self) -> Vec<Arc<tls::CertInfo>> {
+        self.chains.infos()
     }
 
     fn get(&self, p: TlsPolicy) -> Option<Arc<ServerConfig>> {
@@ -809,6 +805,11 @@ async fn handshake(
             metrics::counter!("qsgw_tls_handshakes_without_sni_total").increment(1);
         }
         let policy = opts.policies.of(sni.as_deref());
+        let loaded = configs.load();
+        served_cert = loaded
+            .chains
+            .choose(ch.signature_schemes())
+            .map_or("unknown", |(_, alg)| alg);
         hello = Some(Hello {
             sni,
             offered: ch.named_groups().map(<[_]>::to_vec).unwrap_or_default(),
@@ -820,8 +821,6 @@ async fn handshake(
                 .collect(),
             policy,
         });
-        let loaded = configs.load();
-        served_cert = loaded.cert_algorithm;
         let config = loaded
             .get(policy)
             .ok_or_else(|| std::io::Error::other("no TLS config for policy"))?;
@@ -942,6 +941,7 @@ fn offered_names(offered: &[rustls::NamedGroup]) -> Vec<String> {
 pub fn spawn_cert_reloader(
     cert: PathBuf,
     key: PathBuf,
+    extra: Vec<(PathBuf, PathBuf)>,
     configs: Arc<ArcSwap<TlsConfigs>>,
     sessions: tls::SessionCache,
     every: Duration,
@@ -974,7 +974,14 @@ pub fn spawn_cert_reloader(
                 continue;
             }
             last = now;
-            match tls::load_cert_key(&cert, &key).and_then(|ck| TlsConfigs::build(&ck, &sessions)) {
+            let built = tls::load_cert_key(&cert, &key).and_then(|ck| {
+                let extra = extra
+                    .iter()
+                    .map(|(c, k)| tls::load_cert_key(c, k))
+                    .collect::<anyhow::Result<Vec<_>>>()?;
+                TlsConfigs::build(&ck, &extra, &sessions)
+            });
+            match built {
                 Ok(c) => {
                     configs.store(Arc::new(c));
                     tracing::info!(cert = %cert.display(), "TLS certificate reloaded");

@@ -6,6 +6,25 @@ use shared::server::{run_main, MainOptions};
 
 fn main() -> std::process::ExitCode {
     let cli: Cli = shared::config::load();
+    if let Some(gateway::config::Command::GenCert { alg, out_dir }) = &cli.command {
+        return match gateway::tls::generate_chain(*alg, out_dir) {
+            Ok(c) => {
+                println!("root (trust it in the client): {}", c.root.display());
+                println!("chain: {}", c.chain.display());
+                println!("key:   {}", c.key.display());
+                println!(
+                    "serve it beside the main certificate: QSGW_TLS_EXTRA_CERTS={}:{}",
+                    c.chain.display(),
+                    c.key.display()
+                );
+                std::process::ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
     let config =
         Config::from_settings(cli.settings).unwrap_or_else(|e| shared::config::exit_with(&e));
     let opts = MainOptions {

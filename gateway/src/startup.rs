@@ -110,13 +110,19 @@ impl Application {
             tracing::warn!(cert = %cert.display(), "generated a self-signed development certificate");
         }
         let cert_key = tls::load_cert_key(cert, key)?;
+        let extra = config
+            .tls_extra_certs
+            .iter()
+            .map(|(c, k)| tls::load_cert_key(c, k).context("QSGW_TLS_EXTRA_CERTS"))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let sessions = tls::SessionCache::new(config.tls_session_cache);
         let configs = Arc::new(ArcSwap::from_pointee(TlsConfigs::build(
-            &cert_key, &sessions,
+            &cert_key, &extra, &sessions,
         )?));
         spawn_cert_reloader(
             cert.clone(),
             key.clone(),
+            config.tls_extra_certs.clone(),
             configs.clone(),
             sessions,
             Duration::from_secs(2),
@@ -143,7 +149,7 @@ impl Application {
                         traffic: traffic.clone(),
                         certificates: {
                             let configs = configs.clone();
-                            Arc::new(move || configs.load().cert_info().into_iter().collect())
+                            Arc::new(move || configs.load().cert_infos())
                         },
                     },
                     live.clone(),

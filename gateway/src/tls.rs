@@ -345,6 +345,199 @@ pub fn load_cert_key(cert_path: &Path, key_path: &Path) -> anyhow::Result<CertKe
     Ok(CertKey { chain, key })
 }
 
+/// The listener's certificate chains, strongest first: each handshake gets
+/// the first chain whose key can sign with a scheme the client offered in
+/// `signature_algorithms` (RFC 8446 §4.2.3), so ML-DSA goes to clients
+/// that offer it and ECDSA or RSA to the rest; the main chain when none
+/// fits (the handshake then fails as it would with one certificate).
+#[derive(Debug)]
+pub struct ChainSet {
+    /// (key, algorithm name, rank); sorted by rank, configuration order
+    /// kept among equals, the main chain first.
+    chains: Vec<(Arc<rustls::sign::CertifiedKey>, &'static str, u8)>,
+    /// The main chain (`QSGW_TLS_CERT_PATH`), the fallback.
+    main: (Arc<rustls::sign::CertifiedKey>, &'static str),
+    infos: Vec<Arc<CertInfo>>,
+}
+
+/// Preference among chains: ML-DSA (strongest parameter set first), then
+/// ECDSA, Ed25519/Ed448, RSA.
+fn rank(alg: &str) -> u8 {
+    match alg {
+        "ML-DSA-87" => 9,
+        "ML-DSA-65" => 8,
+        "ML-DSA-44" => 7,
+        a if a.starts_with("ECDSA") => 5,
+        "Ed25519" | "Ed448" => 4,
+        a if a.starts_with("RSA") => 3,
+        _ => 0,
+    }
+}
+
+impl ChainSet {
+    /// The main chain and the extra ones.
+    pub fn new(main: &CertKey, extra: &[CertKey]) -> anyhow::Result<Self> {
+        let mut chains = Vec::new();
+        let mut infos = Vec::new();
+        for (i, ck) in std::iter::once(main).chain(extra).enumerate() {
+            let key = aws_lc_rs::sign::any_supported_type(&ck.key).with_context(|| {
+                if i == 0 {
+                    "the key of QSGW_TLS_CERT_PATH is not usable".to_owned()
+                } else {
+                    format!("the key of QSGW_TLS_EXTRA_CERTS entry {i} is not usable")
+                }
+            })?;
+            let certified = rustls::sign::CertifiedKey::new(ck.chain.clone(), key);
+            certified.keys_match().with_context(|| {
+                format!("certificate chain {i}: the certificate and key do not match")
+            })?;
+            let alg = ck.chain.first().map_or("unknown", cert_algorithm);
+            if let Some(info) = ck.chain.first().and_then(CertInfo::of) {
+                infos.push(Arc::new(info));
+            }
+            chains.push((Arc::new(certified), alg, rank(alg)));
+        }
+        let main = chains
+            .first()
+            .map(|(k, a, _)| (k.clone(), *a))
+            .context("no certificate chain")?;
+        // Stable: equal ranks keep the main chain and configuration order.
+        chains.sort_by_key(|c| std::cmp::Reverse(c.2));
+        Ok(Self {
+            chains,
+            main,
+            infos,
+        })
+    }
+
+    /// The chain for a client offering `offered`, with its algorithm.
+    pub fn choose(
+        &self,
+        offered: &[rustls::SignatureScheme],
+    ) -> Option<(&Arc<rustls::sign::CertifiedKey>, &'static str)> {
+        Some(
+            self.chains
+                .iter()
+                .find(|(k, _, _)| k.key.choose_scheme(offered).is_some())
+                .map_or((&self.main.0, self.main.1), |(k, a, _)| (k, *a)),
+        )
+    }
+
+    /// Every chain's certificate, as reported to the control plane.
+    pub fn infos(&self) -> Vec<Arc<CertInfo>> {
+        self.infos.clone()
+    }
+}
+
+impl rustls::server::ResolvesServerCert for ChainSet {
+    fn resolve(
+        &self,
+        hello: rustls::server::ClientHello<'_>,
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        self.choose(hello.signature_schemes())
+            .map(|(k, _)| k.clone())
+    }
+}
+
+/// Algorithms `gateway gen-cert` issues development chains with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CertAlg {
+    /// ML-DSA-44 (FIPS 204, category 2).
+    #[value(name = "ml-dsa-44")]
+    MlDsa44,
+    /// ML-DSA-65 (FIPS 204, category 3).
+    #[value(name = "ml-dsa-65")]
+    MlDsa65,
+    /// ML-DSA-87 (FIPS 204, category 5).
+    #[value(name = "ml-dsa-87")]
+    MlDsa87,
+    /// ECDSA on P-256 with SHA-256.
+    #[value(name = "ecdsa-p256")]
+    EcdsaP256,
+    /// ECDSA on P-384 with SHA-384.
+    #[value(name = "ecdsa-p384")]
+    EcdsaP384,
+    /// Ed25519.
+    #[value(name = "ed25519")]
+    Ed25519,
+}
+
+impl CertAlg {
+    fn rcgen(self) -> &'static rcgen::SignatureAlgorithm {
+        match self {
+            Self::MlDsa44 => &rcgen::PKCS_ML_DSA_44,
+            Self::MlDsa65 => &rcgen::PKCS_ML_DSA_65,
+            Self::MlDsa87 => &rcgen::PKCS_ML_DSA_87,
+            Self::EcdsaP256 => &rcgen::PKCS_ECDSA_P256_SHA256,
+            Self::EcdsaP384 => &rcgen::PKCS_ECDSA_P384_SHA384,
+            Self::Ed25519 => &rcgen::PKCS_ED25519,
+        }
+    }
+
+    /// File name stem (`ml-dsa-65`).
+    pub fn stem(self) -> &'static str {
+        match self {
+            Self::MlDsa44 => "ml-dsa-44",
+            Self::MlDsa65 => "ml-dsa-65",
+            Self::MlDsa87 => "ml-dsa-87",
+            Self::EcdsaP256 => "ecdsa-p256",
+            Self::EcdsaP384 => "ecdsa-p384",
+            Self::Ed25519 => "ed25519",
+        }
+    }
+}
+
+/// Paths `generate_chain` wrote.
+#[derive(Debug, Clone)]
+pub struct GeneratedChain {
+    /// The root CA certificate (to trust in clients).
+    pub root: std::path::PathBuf,
+    /// Leaf then root (for `QSGW_TLS_CERT_PATH` or an extra chain).
+    pub chain: std::path::PathBuf,
+    /// The leaf's private key (mode 0600).
+    pub key: std::path::PathBuf,
+}
+
+/// Writes a development chain in `dir`: a root CA and a leaf for
+/// `localhost`, 127.0.0.1 and ::1 it signs, both with `alg` (so the whole
+/// path is post-quantum for the ML-DSA ones).
+pub fn generate_chain(alg: CertAlg, dir: &Path) -> anyhow::Result<GeneratedChain> {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let root_key = KeyPair::generate_for(alg.rcgen()).context("generating the root key")?;
+    let mut root = CertificateParams::new(Vec::<String>::new())?;
+    root.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    root.distinguished_name.push(
+        DnType::CommonName,
+        format!("QSGW development root ({})", alg.stem()),
+    );
+    let root_cert = root.self_signed(&root_key)?;
+    let issuer = Issuer::new(root, root_key);
+    let leaf_key = KeyPair::generate_for(alg.rcgen()).context("generating the leaf key")?;
+    let mut leaf = CertificateParams::new(vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "::1".to_owned(),
+    ])?;
+    leaf.distinguished_name
+        .push(DnType::CommonName, "localhost");
+    let leaf_cert = leaf.signed_by(&leaf_key, &issuer)?;
+    let out = GeneratedChain {
+        root: dir.join(format!("{}-root.crt", alg.stem())),
+        chain: dir.join(format!("{}.crt", alg.stem())),
+        key: dir.join(format!("{}.key", alg.stem())),
+    };
+    std::fs::write(&out.root, root_cert.pem())
+        .with_context(|| format!("writing {}", out.root.display()))?;
+    std::fs::write(
+        &out.chain,
+        format!("{}{}", leaf_cert.pem(), root_cert.pem()),
+    )
+    .with_context(|| format!("writing {}", out.chain.display()))?;
+    write_private(&out.key, leaf_key.serialize_pem().as_bytes())?;
+    Ok(out)
+}
+
 /// Writes a self-signed certificate for `localhost`/127.0.0.1 to the two
 /// paths (key mode 0600). Used outside production when no certificate exists.
 pub fn generate_dev_cert(cert_path: &Path, key_path: &Path) -> anyhow::Result<()> {
@@ -418,7 +611,7 @@ impl SessionCache {
 /// A rustls server config for `policy` with ALPN h2 and http/1.1.
 pub fn server_config(
     policy: TlsPolicy,
-    cert: &CertKey,
+    chains: &Arc<ChainSet>,
     sessions: &SessionCache,
 ) -> anyhow::Result<Arc<ServerConfig>> {
     let mut provider = CryptoProvider {
@@ -438,8 +631,7 @@ pub fn server_config(
         .with_protocol_versions(versions)
         .context("TLS protocol versions")?
         .with_no_client_auth()
-        .with_single_cert(cert.chain.clone(), cert.key.clone_key())
-        .context("the certificate and key do not match or are unsupported")?;
+        .with_cert_resolver(chains.clone());
     cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     sessions.apply(&mut cfg);
     Ok(Arc::new(cfg))

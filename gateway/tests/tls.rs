@@ -389,3 +389,80 @@ async fn a_cnsa2_route_refuses_requests_over_a_weaker_exchange() {
     assert!(body.contains("CNSA2"), "{body}");
     g.stop().await;
 }
+
+#[tokio::test]
+async fn ml_dsa_goes_to_clients_that_offer_it_and_ecdsa_to_the_rest() {
+    use rustls::pki_types::pem::PemObject;
+    let dir = tempfile::tempdir().unwrap();
+    let ml = gateway::tls::generate_chain(gateway::tls::CertAlg::MlDsa65, dir.path()).unwrap();
+    let ec = gateway::tls::generate_chain(gateway::tls::CertAlg::EcdsaP256, dir.path()).unwrap();
+    let up = UpstreamId::new();
+    let snap = ConfigSnapshot {
+        revision: 1,
+        routes: vec![route("/", PathMatch::Prefix, &up)],
+        upstreams: vec![upstream(&up, &[])],
+    };
+    let extra = format!("{}:{}", ml.chain.display(), ml.key.display());
+    let g = start_standalone(
+        &snap,
+        &[
+            "--tls-cert-path",
+            ec.chain.to_str().unwrap(),
+            "--tls-key-path",
+            ec.key.to_str().unwrap(),
+            "--tls-extra-certs",
+            &extra,
+        ],
+    )
+    .await;
+    let leaf_of = |path: &std::path::Path| {
+        rustls::pki_types::CertificateDer::pem_file_iter(path)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+    };
+    // rustls (aws-lc-rs) offers mldsa44/65/87 in signature_algorithms
+    // beside ECDSA, RSA-PSS and EdDSA: it gets the ML-DSA-65 leaf, which
+    // it verifies up to the ML-DSA root.
+    let mut roots = rustls::RootCertStore::empty();
+    for r in [&ml.root, &ec.root] {
+        roots.add(leaf_of(r)).unwrap();
+    }
+    let cfg = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_protocol_versions(&[&rustls::version::TLS13])
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let (_, s) = handshake(g.tls_addr, cfg, "localhost").await.unwrap();
+    let served = s.get_ref().1.peer_certificates().unwrap()[0].clone();
+    assert_eq!(served, leaf_of(&ml.chain), "the ML-DSA-65 leaf");
+
+    // OpenSSL 3.0 (Debian 12) offers no ML-DSA: it gets the ECDSA leaf
+    // (and, trusting the ECDSA root, verifies it).
+    let port = g.tls_addr.port().to_string();
+    let out = tokio::process::Command::new("openssl")
+        .args([
+            "s_client",
+            "-connect",
+            &format!("127.0.0.1:{port}"),
+            "-servername",
+            "localhost",
+            "-CAfile",
+        ])
+        .arg(&ec.root)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("QSGW development root (ecdsa-p256)"),
+        "{text}"
+    );
+    assert!(text.contains("Verify return code: 0 (ok)"), "{text}");
+    assert!(!text.contains("ml-dsa"), "{text}");
+    g.stop().await;
+}
