@@ -81,6 +81,17 @@ pub struct Settings {
         default_value = ""
     )]
     pub tls_extra_certs: String,
+    /// Mutual TLS at the listener: none, optional (asked for; a client without one is served, a wrong one refused) or required (the handshake fails without a certificate QSGW_TLS_CLIENT_CA_PATH signed). The verified certificate's subject and key algorithm go to upstreams in X-Client-Cert-Subject and X-Client-Cert-Algorithm (client-sent copies removed).
+    #[arg(
+        long = "tls-client-auth",
+        env = "QSGW_TLS_CLIENT_AUTH",
+        default_value = "none",
+        value_enum
+    )]
+    pub tls_client_auth: crate::tls::ClientAuth,
+    /// CA certificates (PEM) that sign accepted client certificates (QSGW_TLS_CLIENT_AUTH optional or required).
+    #[arg(long = "tls-client-ca-path", env = "QSGW_TLS_CLIENT_CA_PATH")]
+    pub tls_client_ca_path: Option<PathBuf>,
     /// Key-exchange policy: PQC_PREFERRED, PQC_ONLY, CNSA2 (ML-KEM-1024 and SecP384r1MLKEM1024 only, AES-256-GCM) or CLASSICAL_ALLOWED.
     #[arg(
         long = "tls-policy",
@@ -270,6 +281,10 @@ pub struct Config {
     pub tls_key_path: PathBuf,
     /// More chains (certificate and key paths).
     pub tls_extra_certs: Vec<(PathBuf, PathBuf)>,
+    /// Mutual TLS mode at the listener.
+    pub tls_client_auth: crate::tls::ClientAuth,
+    /// Its CA bundle.
+    pub tls_client_ca_path: Option<PathBuf>,
     /// Key-exchange policy.
     pub tls_policy: TlsPolicy,
     /// Control plane base URL.
@@ -512,6 +527,8 @@ impl Config {
             admin_port: s.admin_port,
             tls_cert_path: s.tls_cert_path,
             tls_key_path: s.tls_key_path,
+            tls_client_auth: s.tls_client_auth,
+            tls_client_ca_path: s.tls_client_ca_path,
             tls_extra_certs: shared::config::parse_list(&s.tls_extra_certs)
                 .iter()
                 .map(|pair| {

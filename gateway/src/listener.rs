@@ -48,6 +48,7 @@ impl TlsConfigs {
     pub fn build(
         cert: &CertKey,
         extra: &[CertKey],
+        client_auth: Option<&Arc<dyn rustls::server::danger::ClientCertVerifier>>,
         sessions: &tls::SessionCache,
     ) -> anyhow::Result<Self> {
         let chains = Arc::new(tls::ChainSet::new(cert, extra)?);
@@ -58,7 +59,7 @@ impl TlsConfigs {
             TlsPolicy::PqcPreferred,
             TlsPolicy::ClassicalAllowed,
         ] {
-            by_policy.insert(p, tls::server_config(p, &chains, sessions)?);
+            by_policy.insert(p, tls::server_config(p, &chains, client_auth, sessions)?);
         }
         Ok(Self { by_policy, chains })
     }
@@ -935,18 +936,45 @@ fn offered_names(offered: &[rustls::NamedGroup]) -> Vec<String> {
         .collect()
 }
 
+/// What the listener's TLS configs are built from again on a reload.
+pub struct CertFiles {
+    /// `QSGW_TLS_CERT_PATH`.
+    pub cert: PathBuf,
+    /// `QSGW_TLS_KEY_PATH`.
+    pub key: PathBuf,
+    /// `QSGW_TLS_EXTRA_CERTS`.
+    pub extra: Vec<(PathBuf, PathBuf)>,
+    /// The client-certificate verifier (`QSGW_TLS_CLIENT_AUTH`), kept.
+    pub client_auth: Option<Arc<dyn rustls::server::danger::ClientCertVerifier>>,
+}
+
+impl std::fmt::Debug for CertFiles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CertFiles")
+            .field("cert", &self.cert)
+            .field("key", &self.key)
+            .field("extra", &self.extra)
+            .field("client_auth", &self.client_auth.is_some())
+            .finish()
+    }
+}
+
 /// Reloads the certificate when either file changes (checked every
 /// `every`) or on SIGHUP; new handshakes use the new certificate, open
 /// connections keep theirs.
 pub fn spawn_cert_reloader(
-    cert: PathBuf,
-    key: PathBuf,
-    extra: Vec<(PathBuf, PathBuf)>,
+    files: CertFiles,
     configs: Arc<ArcSwap<TlsConfigs>>,
     sessions: tls::SessionCache,
     every: Duration,
     cancel: CancellationToken,
 ) {
+    let CertFiles {
+        cert,
+        key,
+        extra,
+        client_auth,
+    } = files;
     tokio::spawn(async move {
         let stamp = |p: &PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
         let mut last: (Option<SystemTime>, Option<SystemTime>) = (stamp(&cert), stamp(&key));
@@ -979,7 +1007,7 @@ pub fn spawn_cert_reloader(
                     .iter()
                     .map(|(c, k)| tls::load_cert_key(c, k))
                     .collect::<anyhow::Result<Vec<_>>>()?;
-                TlsConfigs::build(&ck, &extra, &sessions)
+                TlsConfigs::build(&ck, &extra, client_auth.as_ref(), &sessions)
             });
             match built {
                 Ok(c) => {

@@ -150,6 +150,7 @@ mod tests {
             pqc,
             alpn: None,
             sni: sni.map(str::to_owned),
+            client_cert: None,
         }
     }
 

@@ -48,6 +48,10 @@ use shared::client_ip::X_FORWARDED_FOR;
 /// The sensor's route id for a request no route matched.
 static NO_ROUTE: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| Arc::from(""));
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+/// Subject DN of the client certificate the listener verified (mutual TLS).
+pub const X_CLIENT_CERT_SUBJECT: HeaderName = HeaderName::from_static("x-client-cert-subject");
+/// Public-key algorithm of that certificate (`ECDSA-P256`, `ML-DSA-65`, …).
+pub const X_CLIENT_CERT_ALGORITHM: HeaderName = HeaderName::from_static("x-client-cert-algorithm");
 const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 const X_REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
 const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
@@ -434,7 +438,7 @@ impl Proxy {
             Ok(job) => job,
             Err(x) => return refused(label, x, None, rid),
         };
-        let out = match rewrite(req, &entry, canonical, &client, &self.edge, rid) {
+        let out = match rewrite(req, &entry, canonical, &client, &self.edge, rid, &conn.tls) {
             Ok(out) => out,
             Err(x) => return refused(label, x, job, rid),
         };
@@ -796,6 +800,7 @@ fn rewrite(
     client: &Client,
     edge: &EdgeSettings,
     rid: &HeaderValue,
+    tls: &TlsFacts,
 ) -> Result<Outgoing, Refusal> {
     let uri = upstream_uri(req.uri(), canonical, &entry.route)
         .map_err(|_| Refusal::Internal("the canonical path did not form a URI"))?;
@@ -832,6 +837,19 @@ fn rewrite(
         parts.headers.insert(X_FORWARDED_HOST, h.clone());
     }
     parts.headers.insert(X_REQUEST_ID.clone(), rid.clone());
+    // The verified client certificate, set by the gateway alone: a copy
+    // the client sent is never passed on.
+    parts.headers.remove(&X_CLIENT_CERT_SUBJECT);
+    parts.headers.remove(&X_CLIENT_CERT_ALGORITHM);
+    if let Some(c) = &tls.client_cert {
+        parts
+            .headers
+            .insert(X_CLIENT_CERT_SUBJECT, c.subject.clone());
+        parts.headers.insert(
+            X_CLIENT_CERT_ALGORITHM,
+            HeaderValue::from_static(c.algorithm),
+        );
+    }
     if !parts.headers.contains_key(header::HOST) {
         if let Some(h) = host {
             parts.headers.insert(header::HOST, h);
@@ -1018,6 +1036,7 @@ mod tests {
                 pqc: true,
                 alpn: None,
                 sni: None,
+                client_cert: None,
             },
         );
         c.trusted_peer = trusted;

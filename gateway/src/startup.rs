@@ -116,13 +116,21 @@ impl Application {
             .map(|(c, k)| tls::load_cert_key(c, k).context("QSGW_TLS_EXTRA_CERTS"))
             .collect::<anyhow::Result<Vec<_>>>()?;
         let sessions = tls::SessionCache::new(config.tls_session_cache);
+        let client_auth =
+            tls::client_verifier(config.tls_client_auth, config.tls_client_ca_path.as_deref())?;
         let configs = Arc::new(ArcSwap::from_pointee(TlsConfigs::build(
-            &cert_key, &extra, &sessions,
+            &cert_key,
+            &extra,
+            client_auth.as_ref(),
+            &sessions,
         )?));
         spawn_cert_reloader(
-            cert.clone(),
-            key.clone(),
-            config.tls_extra_certs.clone(),
+            crate::listener::CertFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+                extra: config.tls_extra_certs.clone(),
+                client_auth,
+            },
             configs.clone(),
             sessions,
             Duration::from_secs(2),

@@ -612,6 +612,7 @@ impl SessionCache {
 pub fn server_config(
     policy: TlsPolicy,
     chains: &Arc<ChainSet>,
+    client_auth: Option<&Arc<dyn rustls::server::danger::ClientCertVerifier>>,
     sessions: &SessionCache,
 ) -> anyhow::Result<Arc<ServerConfig>> {
     let mut provider = CryptoProvider {
@@ -630,7 +631,11 @@ pub fn server_config(
     let mut cfg = ServerConfig::builder_with_provider(Arc::new(provider))
         .with_protocol_versions(versions)
         .context("TLS protocol versions")?
-        .with_no_client_auth()
+        .with_client_cert_verifier(
+            client_auth
+                .cloned()
+                .unwrap_or_else(|| rustls::server::WebPkiClientVerifier::no_client_auth()),
+        )
         .with_cert_resolver(chains.clone());
     cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     sessions.apply(&mut cfg);
@@ -653,6 +658,18 @@ pub struct TlsFacts {
     pub alpn: Option<&'static str>,
     /// SNI sent by the client, lowercase.
     pub sni: Option<String>,
+    /// The verified client certificate (mutual TLS at the edge): its
+    /// subject DN and public-key algorithm, forwarded to upstreams.
+    pub client_cert: Option<ClientCert>,
+}
+
+/// A client certificate the listener verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientCert {
+    /// Subject DN (RFC 4514 string), as an `X-Client-Cert-Subject` value.
+    pub subject: http::HeaderValue,
+    /// Public-key algorithm ([`cert_algorithm`]).
+    pub algorithm: &'static str,
 }
 
 impl TlsFacts {
@@ -677,6 +694,73 @@ impl TlsFacts {
                 _ => None,
             },
             sni: conn.server_name().map(str::to_ascii_lowercase),
+            client_cert: conn
+                .peer_certificates()
+                .and_then(|c| c.first())
+                .and_then(|leaf| {
+                    let info = CertInfo::of(leaf)?;
+                    // A DN with bytes a header cannot carry is replaced,
+                    // never passed through.
+                    let subject = http::HeaderValue::from_str(&info.subject)
+                        .unwrap_or_else(|_| http::HeaderValue::from_static("(unrepresentable)"));
+                    Some(ClientCert {
+                        subject,
+                        algorithm: info.public_key_algorithm,
+                    })
+                }),
         }
     }
+}
+
+/// Who must present a client certificate at the listener.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ClientAuth {
+    /// No certificate asked for.
+    #[value(name = "none")]
+    None,
+    /// Asked for; clients without one are served, a wrong one is refused.
+    #[value(name = "optional")]
+    Optional,
+    /// Required: the handshake fails without a certificate the CA signed.
+    #[value(name = "required")]
+    Required,
+}
+
+/// The listener's client-certificate verifier for `mode` with the CA
+/// bundle at `ca` (`None` for `ClientAuth::None`).
+pub fn client_verifier(
+    mode: ClientAuth,
+    ca: Option<&Path>,
+) -> anyhow::Result<Option<Arc<dyn rustls::server::danger::ClientCertVerifier>>> {
+    if mode == ClientAuth::None {
+        return Ok(None);
+    }
+    let ca = ca.context(
+        "QSGW_TLS_CLIENT_CA_PATH is required when QSGW_TLS_CLIENT_AUTH is optional or required",
+    )?;
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(ca)
+        .with_context(|| format!("cannot read {} (QSGW_TLS_CLIENT_CA_PATH)", ca.display()))?
+    {
+        roots
+            .add(c.with_context(|| format!("{} (QSGW_TLS_CLIENT_CA_PATH)", ca.display()))?)
+            .context("QSGW_TLS_CLIENT_CA_PATH: certificate not usable as a trust anchor")?;
+    }
+    anyhow::ensure!(
+        !roots.is_empty(),
+        "no certificate in {} (QSGW_TLS_CLIENT_CA_PATH)",
+        ca.display()
+    );
+    let builder = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        Arc::new(aws_lc_rs::default_provider()),
+    );
+    let builder = if mode == ClientAuth::Optional {
+        builder.allow_unauthenticated()
+    } else {
+        builder
+    };
+    Ok(Some(
+        builder.build().context("client certificate verifier")?,
+    ))
 }

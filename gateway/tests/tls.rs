@@ -466,3 +466,142 @@ async fn ml_dsa_goes_to_clients_that_offer_it_and_ecdsa_to_the_rest() {
     assert!(!text.contains("ml-dsa"), "{text}");
     g.stop().await;
 }
+
+/// A CA (PEM file in `dir`) and a client certificate it signs for `cn`.
+fn client_ca_and_cert(
+    dir: &std::path::Path,
+    cn: &str,
+) -> (
+    std::path::PathBuf,
+    Vec<rustls::pki_types::CertificateDer<'static>>,
+    rustls::pki_types::PrivateKeyDer<'static>,
+) {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    };
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name.push(DnType::CommonName, "Client CA");
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let mut leaf = CertificateParams::new(Vec::<String>::new()).unwrap();
+    leaf.distinguished_name.push(DnType::CommonName, cn);
+    leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    let cert = leaf.signed_by(&key, &issuer).unwrap();
+    let path = dir.join("client-ca.pem");
+    std::fs::write(&path, ca_cert.pem()).unwrap();
+    (
+        path,
+        vec![cert.der().clone()],
+        rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+    )
+}
+
+/// An HTTPS client trusting the gateway, presenting `identity` if given.
+fn mtls_client(
+    g: &Gateway,
+    identity: Option<(
+        Vec<rustls::pki_types::CertificateDer<'static>>,
+        rustls::pki_types::PrivateKeyDer<'static>,
+    )>,
+) -> reqwest::Client {
+    use rustls::pki_types::pem::PemObject;
+    shared::server::install_crypto_provider();
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls::pki_types::CertificateDer::pem_file_iter(g.cert_path()).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let b = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_protocol_versions(&[&rustls::version::TLS13])
+    .unwrap()
+    .with_root_certificates(roots);
+    let mut cfg = match identity {
+        Some((chain, key)) => b.with_client_auth_cert(chain, key).unwrap(),
+        None => b.with_no_client_auth(),
+    };
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    reqwest::Client::builder()
+        .use_preconfigured_tls(cfg)
+        .resolve("localhost", g.tls_addr)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn edge_mutual_tls_required_and_optional_forward_only_the_verified_subject() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, chain, key) = client_ca_and_cert(dir.path(), "alice");
+    let echo = echo_upstream().await;
+    let up = UpstreamId::new();
+    let snap = ConfigSnapshot {
+        revision: 1,
+        routes: vec![route("/", PathMatch::Prefix, &up)],
+        upstreams: vec![upstream(&up, &[echo.addr])],
+    };
+    let ca = ca.to_str().unwrap().to_owned();
+    let headers_seen = |c: reqwest::Client, g: &Gateway| {
+        let u = url(g, "/who");
+        async move {
+            let r = c
+                .get(u)
+                .header("x-client-cert-subject", "CN=admin")
+                .header("x-client-cert-algorithm", "ML-DSA-87")
+                .send()
+                .await?;
+            assert_eq!(r.status(), 200);
+            let body: serde_json::Value = r.json().await?;
+            Ok::<_, reqwest::Error>(body["headers"].clone())
+        }
+    };
+
+    // Required: no certificate, no connection; alice's certificate gets
+    // through and the upstream learns who she is (the spoofed copies gone).
+    let g = start_standalone(
+        &snap,
+        &["--tls-client-auth", "required", "--tls-client-ca-path", &ca],
+    )
+    .await;
+    assert!(
+        headers_seen(mtls_client(&g, None), &g).await.is_err(),
+        "a client without a certificate is refused"
+    );
+    let h = headers_seen(mtls_client(&g, Some((chain.clone(), key.clone_key()))), &g)
+        .await
+        .unwrap();
+    assert_eq!(h["x-client-cert-subject"], "CN=alice", "{h}");
+    assert_eq!(h["x-client-cert-algorithm"], "ECDSA-P256", "{h}");
+    g.stop().await;
+
+    // Optional: served without a certificate, and then no subject at all
+    // reaches the upstream (not the client's forged one).
+    let g = start_standalone(
+        &snap,
+        &["--tls-client-auth", "optional", "--tls-client-ca-path", &ca],
+    )
+    .await;
+    let h = headers_seen(mtls_client(&g, None), &g).await.unwrap();
+    assert!(h.get("x-client-cert-subject").is_none(), "{h}");
+    assert!(h.get("x-client-cert-algorithm").is_none(), "{h}");
+    let h = headers_seen(mtls_client(&g, Some((chain, key))), &g)
+        .await
+        .unwrap();
+    assert_eq!(h["x-client-cert-subject"], "CN=alice", "{h}");
+    g.stop().await;
+
+    // Without a CA bundle the gateway does not start.
+    let d2 = tempfile::tempdir().unwrap();
+    let c = config(d2.path(), &["--tls-client-auth", "required"]);
+    let Err(err) = gateway::startup::Application::build(c, shared::server::Shutdown::new()).await
+    else {
+        panic!("started without a client CA");
+    };
+    assert!(
+        format!("{err:#}").contains("QSGW_TLS_CLIENT_CA_PATH"),
+        "{err:#}"
+    );
+}

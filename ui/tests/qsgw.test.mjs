@@ -672,3 +672,50 @@ uiTest('qsgw: the overview and TLS views pass axe-core and fit a 390 px wide scr
   }
   assert.deepEqual(pageErrors(page), []);
 });
+
+uiTest('qsgw: an upstream with TLS to its targets; saving the form keeps what it does not show; bad TLS fields are named', async (page) => {
+  const token = await adminToken();
+  const ups = unique('tls-ups-');
+  const created = await api('POST', `${config.qsgwUrl}/api/v1/upstreams`, {
+    token,
+    body: {
+      name: ups, targets: [{ host: '127.0.0.1', port: 9443 }], pool_size: 7, connect_timeout_ms: 1234,
+      health_check: { enabled: true, path: '/healthz', interval_ms: 7000 },
+      tls: { sni: 'orders.internal', policy: 'PQC_ONLY', client_cert_path: '/etc/qsgw/up/client.crt', client_key_path: '/etc/qsgw/up/client.key' },
+    },
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.data));
+  await login(page);
+  await goTo(page, 'Upstreams');
+  const row = page.getByRole('table', { name: 'Upstreams' }).getByRole('row').filter({ hasText: ups });
+  await row.waitFor();
+  const tlsCell = await row.locator('td.tls').innerText();
+  assert.match(tlsCell, /TLS PQC_ONLY/);
+  assert.match(tlsCell, /mTLS/);
+
+  // Edit only the description: the TLS block and the settings the form
+  // does not show (pool size, connect timeout, check interval) stay.
+  await row.getByRole('button', { name: `Edit upstream ${ups}` }).click();
+  const form = page.getByRole('form', { name: `Edit upstream ${ups}` });
+  assert.equal(await form.getByLabel('Connect to the targets over TLS').isChecked(), true);
+  assert.equal(await form.getByLabel('Server name (SNI)').inputValue(), 'orders.internal');
+  await expectNoAxeViolations(page, 'upstream form with TLS');
+  await form.getByLabel('Description').fill('edited in the console');
+  await form.getByRole('button', { name: 'Save changes' }).click();
+  await form.waitFor({ state: 'detached' });
+  const after = await api('GET', `${config.qsgwUrl}/api/v1/upstreams/${created.data.id}`, { token });
+  assert.equal(after.data.description, 'edited in the console');
+  assert.deepEqual(after.data.tls, created.data.tls);
+  assert.equal(after.data.pool_size, 7);
+  assert.equal(after.data.connect_timeout_ms, 1234);
+  assert.equal(after.data.health_check.interval_ms, 7000);
+
+  // A wildcard SNI is refused by the API, shown beside its field.
+  await row.getByRole('button', { name: `Edit upstream ${ups}` }).click();
+  const form2 = page.getByRole('form', { name: `Edit upstream ${ups}` });
+  await form2.getByLabel('Server name (SNI)').fill('*.internal');
+  await form2.getByRole('button', { name: 'Save changes' }).click();
+  await form2.getByText('must be a host name (no wildcard)').waitFor();
+  await form2.getByRole('button', { name: 'Cancel' }).click();
+  assert.deepEqual(pageErrors(page), []);
+});

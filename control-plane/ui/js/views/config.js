@@ -66,7 +66,35 @@ function matches(obj, q) {
 // ------------------------------------------------------------- upstreams
 
 function emptyUpstream() {
-  return { name: '', description: '', lb_policy: 'round_robin', targets: [{ host: '', port: '', weight: '' }], hc_enabled: true, hc_path: '/health' };
+  return { name: '', description: '', lb_policy: 'round_robin', targets: [{ host: '', port: '', weight: '' }], hc_enabled: true, hc_path: '/health', ...tlsToForm(null) };
+}
+
+/** The upstream's TLS block as form fields (all strings/booleans). */
+function tlsToForm(t) {
+  return {
+    tls_enabled: !!t && t.enabled !== false,
+    tls_sni: t?.sni || '',
+    tls_ca: t?.ca || '',
+    tls_verify: t ? t.verify !== false : true,
+    tls_policy: t?.policy || '',
+    tls_client_cert_path: t?.client_cert_path || '',
+    tls_client_key_path: t?.client_key_path || '',
+  };
+}
+
+/** The form's TLS fields as the API's block (null: plain HTTP). */
+function formToTls(f) {
+  if (!f.tls_enabled) return null;
+  const opt = (v) => (v && v.trim() ? v.trim() : null);
+  return {
+    enabled: true,
+    sni: opt(f.tls_sni),
+    ca: f.tls_ca && f.tls_ca.trim() ? f.tls_ca : null,
+    verify: f.tls_verify,
+    policy: opt(f.tls_policy),
+    client_cert_path: opt(f.tls_client_cert_path),
+    client_key_path: opt(f.tls_client_key_path),
+  };
 }
 
 function upstreamToForm(u) {
@@ -77,6 +105,11 @@ function upstreamToForm(u) {
     targets: (u.targets || []).map((t) => ({ host: t.host, port: String(t.port), weight: t.weight == null ? '' : String(t.weight) })),
     hc_enabled: u.health_check?.enabled ?? true,
     hc_path: u.health_check?.path || '/health',
+    ...tlsToForm(u.tls),
+    // Settings the form does not show are sent back as they were, so
+    // saving never resets them.
+    keep: { pool_size: u.pool_size ?? null, connect_timeout_ms: u.connect_timeout_ms, request_timeout_ms: u.request_timeout_ms ?? null, ejection: u.ejection },
+    keep_hc: u.health_check ? { interval_ms: u.health_check.interval_ms, timeout_ms: u.health_check.timeout_ms, expected_status: u.health_check.expected_status, healthy_threshold: u.health_check.healthy_threshold, unhealthy_threshold: u.health_check.unhealthy_threshold } : {},
   };
 }
 
@@ -87,7 +120,9 @@ function formToUpstream(f) {
     description: f.description || null,
     lb_policy: f.lb_policy,
     targets: f.targets.map((t) => ({ host: t.host, port: num(t.port) ?? 0, ...(t.weight !== '' ? { weight: num(t.weight) } : {}) })),
-    health_check: { enabled: f.hc_enabled, path: f.hc_path },
+    health_check: { ...(f.keep_hc || {}), enabled: f.hc_enabled, path: f.hc_path },
+    ...(f.keep ? Object.fromEntries(Object.entries(f.keep).filter(([, v]) => v !== undefined)) : {}),
+    tls: formToTls(f),
   };
 }
 
@@ -138,6 +173,21 @@ function UpstreamForm({ initial, etag, id, onDone, onCancel, onReload }) {
       <${Field} label="Active health check" name="health_check.enabled" type="checkbox" checked=${f.hc_enabled} onInput=${set('hc_enabled')} error=${fe['health_check.enabled']} />
       <${Field} label="Health check path" name="health_check.path" value=${f.hc_path} onInput=${set('hc_path')} error=${fe['health_check.path']} />
     </div>
+    <fieldset>
+      <legend>TLS to the targets</legend>
+      <${Field} label="Connect to the targets over TLS" name="tls.enabled" type="checkbox" checked=${f.tls_enabled} onInput=${set('tls_enabled')} error=${fe['tls.enabled']} />
+      ${f.tls_enabled ? html`<div class="grid2">
+        <${Field} label="Server name (SNI)" name="tls.sni" value=${f.tls_sni} onInput=${set('tls_sni')} error=${fe['tls.sni']} hint="Sent and verified; empty: each target's host." />
+        <${Field} label="Key-exchange policy" name="tls.policy" error=${fe['tls.policy']}>${(a) => html`
+          <select ...${a} value=${f.tls_policy} onChange=${(e) => set('tls_policy')(e.target.value)}>
+            ${TLS.map((p) => html`<option value=${p}>${p || 'PQC_PREFERRED (default)'}</option>`)}</select>`}</${Field}>
+        <${Field} label="Verify the targets' certificates" name="tls.verify" type="checkbox" checked=${f.tls_verify} onInput=${set('tls_verify')} error=${fe['tls.verify']} hint="Off only for testing: the upstream leg is then not authenticated." />
+        <${Field} label="Client certificate file (mTLS)" name="tls.client_cert_path" value=${f.tls_client_cert_path} onInput=${set('tls_client_cert_path')} error=${fe['tls.client_cert_path']} hint="A PEM file on the gateway hosts." />
+        <${Field} label="Client key file (mTLS)" name="tls.client_key_path" value=${f.tls_client_key_path} onInput=${set('tls_client_key_path')} error=${fe['tls.client_key_path']} hint="Never sent through the control plane." />
+      </div>
+      <${Field} label="Trusted CA certificates (PEM)" name="tls.ca" error=${fe['tls.ca']} hint="Empty: Mozilla's root program.">${(a) => html`
+        <textarea ...${a} rows="4" value=${f.tls_ca} onInput=${(e) => set('tls_ca')(e.target.value)} placeholder="-----BEGIN CERTIFICATE-----"></textarea>`}</${Field}>` : null}
+    </fieldset>
     <${SaveError} error=${error} kind="upstream" onReload=${onReload} />
     <div class="actions">
       <button type="button" onClick=${onCancel} disabled=${busy}>Cancel</button>
@@ -195,11 +245,14 @@ export function Upstreams({ canEdit }) {
     <${AsyncView} state=${list} empty=${canEdit ? 'No upstreams yet. Create one to route traffic to your services.' : 'No upstreams yet.'}>${(items) => {
       const shown = items.filter((u) => matches(u, search));
       return html`<div class="table-scroll" role="region" aria-label="Upstreams (scrollable)" tabindex="0"><table class="data" aria-label="Upstreams">
-        <thead><tr><th scope="col">Name</th><th scope="col">Targets</th><th scope="col">Policy</th><th scope="col">Health check</th><th scope="col">Version</th><th scope="col">Updated</th>${canEdit ? html`<th scope="col"><span class="sr-only">Actions</span></th>` : null}</tr></thead>
+        <thead><tr><th scope="col">Name</th><th scope="col">Targets</th><th scope="col">Policy</th><th scope="col">TLS</th><th scope="col">Health check</th><th scope="col">Version</th><th scope="col">Updated</th>${canEdit ? html`<th scope="col"><span class="sr-only">Actions</span></th>` : null}</tr></thead>
         <tbody>${shown.map((u) => html`<tr data-id=${u.id}>
           <td><strong>${u.name}</strong><br /><${CopyId} id=${u.id} label=${`upstream ${u.name}`} /></td>
           <td>${(u.targets || []).map((t) => html`<div class="mono">${t.host}:${t.port}${t.weight != null ? ` ×${t.weight}` : ''}</div>`)}</td>
           <td>${u.lb_policy}</td>
+          <td class="tls">${u.tls && u.tls.enabled !== false
+            ? html`<${Badge} kind=${u.tls.verify === false ? 'medium' : 'ok'}>TLS ${u.tls.policy || 'PQC_PREFERRED'}</${Badge}>${u.tls.verify === false ? html` <small>not verified</small>` : null}${u.tls.client_cert_path ? html` <small>mTLS</small>` : null}`
+            : html`<span class="muted">plain HTTP</span>`}</td>
           <td>${u.health_check?.enabled ? u.health_check.path : 'off'}</td>
           <td>${u.version}</td>
           <td>${fmtTime(u.updated_at)}</td>
@@ -207,7 +260,7 @@ export function Upstreams({ canEdit }) {
             <button type="button" onClick=${() => edit(u)} aria-label=${`Edit upstream ${u.name}`}>Edit</button>
             <button type="button" class="danger" onClick=${() => setDeleting(u)} aria-label=${`Delete upstream ${u.name}`}>Delete</button></td>` : null}
         </tr>`)}
-        ${shown.length === 0 ? html`<tr><td colspan="7" class="empty">No upstream matches “${search}”.</td></tr>` : null}
+        ${shown.length === 0 ? html`<tr><td colspan="8" class="empty">No upstream matches “${search}”.</td></tr>` : null}
         </tbody></table></div>`;
     }}</${AsyncView}>
     ${deleting ? html`<${DeleteConfirm} kind="upstream" item=${deleting} onDone=${done} onCancel=${() => setDeleting(null)} />` : null}
