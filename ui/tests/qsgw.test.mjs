@@ -364,6 +364,38 @@ uiTest('qsgw: the overview shows a gateway\'s heartbeat: revision, requests and 
   assert.deepEqual(pageErrors(page), []);
 });
 
+uiTest('qsgw: the overview shows each TLS upstream leg: its group (classical flagged) and its certificate expiry (soon flagged)', async (page) => {
+  const token = await adminToken();
+  const ups = await api('POST', `${config.qsgwUrl}/api/v1/upstreams`, {
+    token,
+    body: { name: unique('tls-legs-'), targets: [{ host: '127.0.0.1', port: 9443 }, { host: '127.0.0.1', port: 9444 }], tls: { policy: 'PQC_PREFERRED' } },
+  });
+  assert.equal(ups.status, 201, JSON.stringify(ups.data));
+  const upsId = ups.data.id;
+  const gw = await api('POST', `${config.qsgwUrl}/api/v1/gateways/register`, { apiKey: config.qsgwApiKey, body: { name: unique('edge-') } });
+  const inDays = (d) => new Date(Date.now() + d * 86400e3).toISOString();
+  await api('POST', `${config.qsgwUrl}/api/v1/gateways/${gw.data.id}/heartbeat`, {
+    apiKey: config.qsgwApiKey,
+    body: {
+      config_revision_seen: 1,
+      upstream_health: [
+        { upstream_id: upsId, target: '127.0.0.1:9443', healthy: true, tls: { protocol: 'TLSv1.3', kx_group: 'X25519MLKEM768', pqc: true, cert_algorithm: 'ECDSA-P256', cert_not_after: inDays(200) } },
+        { upstream_id: upsId, target: '127.0.0.1:9444', healthy: true, tls: { protocol: 'TLSv1.3', kx_group: 'X25519', pqc: false, cert_algorithm: 'RSA-2048', cert_not_after: inDays(5) } },
+      ],
+    },
+  });
+  await login(page);
+  const cell = page.locator(`[data-upstream-tls="${upsId}"]`);
+  await cell.waitFor();
+  const text = await cell.innerText();
+  assert.match(text, /127\.0\.0\.1:9443: X25519MLKEM768/);
+  assert.match(text, /127\.0\.0\.1:9444: X25519 \(classical\)/);
+  const lines = text.split('\n');
+  assert.ok(lines.some((l) => l.includes('9444') && /soon/.test(l)) || /RSA-2048, expires \S+ soon/.test(text), text);
+  assert.doesNotMatch(text.split('9444')[0], /soon/, 'the PQ leg expires in 200 days');
+  assert.deepEqual(pageErrors(page), []);
+});
+
 // ---------------------------------------------------------------- issue 21: time series, TLS sessions
 
 /** Reads a chart's Chart.js instance (found by its data-chart id) as plain data. */

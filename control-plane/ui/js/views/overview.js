@@ -273,10 +273,27 @@ function targetHealth(gateways, id) {
       .map((t) => ({ ...t, gateway: g.name })));
 }
 
+/**
+ * The upstream leg's TLS as the gateways last saw it: per target the
+ * negotiated group (classical ones flagged), the certificate's algorithm
+ * and expiry (within 14 days flagged, as the gateway's posture events).
+ */
+function upstreamTls(u, seen) {
+  if (!u.tls || u.tls.enabled === false) return html`<span class="muted">plain HTTP</span>`;
+  const legs = seen.filter((t) => t.tls);
+  if (!legs.length) return html`<span class="muted">TLS ${u.tls.policy || 'PQC_PREFERRED'}, no handshake reported yet</span>`;
+  const soon = Date.now() + 14 * 86400e3;
+  return legs.map((t) => {
+    const exp = t.tls.cert_not_after ? new Date(t.tls.cert_not_after) : null;
+    return html`<div class="mono">${t.target}: ${t.tls.pqc ? html`<${Badge} kind="ok">${t.tls.kx_group}</${Badge}>` : html`<${Badge} kind="medium">${t.tls.kx_group} (classical)</${Badge}>`}
+      <small>${t.tls.cert_algorithm}${exp ? html`, expires ${exp.toISOString().slice(0, 10)}${exp.getTime() < soon ? html` <${Badge} kind="high">soon</${Badge}>` : null}` : null}</small></div>`;
+  });
+}
+
 function UpstreamHealth({ d }) {
   return html`<div class="card"><h2>Upstream health</h2>
     ${d.upstreams.length ? html`<div class="table-scroll" role="region" aria-label="Upstream health (scrollable)" tabindex="0"><table class="data" aria-label="Upstream health">
-      <thead><tr><th scope="col">Upstream</th><th scope="col">Targets healthy</th><th scope="col">Unhealthy targets (as reported by)</th><th scope="col">Active health check</th><th scope="col">Passive ejection</th></tr></thead>
+      <thead><tr><th scope="col">Upstream</th><th scope="col">Targets healthy</th><th scope="col">Unhealthy targets (as reported by)</th><th scope="col">Upstream TLS</th><th scope="col">Active health check</th><th scope="col">Passive ejection</th></tr></thead>
       <tbody>${d.upstreams.map((u) => {
         const seen = targetHealth(d.gateways, u.id);
         const total = (u.targets || []).length;
@@ -290,6 +307,7 @@ function UpstreamHealth({ d }) {
           <td><strong>${u.name}</strong></td>
           <td data-health=${u.id}>${seen.length ? html`<${Badge} kind=${healthy === total ? 'ok' : healthy ? 'medium' : 'high'}>${healthy} / ${total}</${Badge}>` : html`<span class="muted">no report yet</span>`}</td>
           <td>${bad.length ? bad.map((t) => html`<div class="mono">${t.target} <small class="muted">(${t.gateway})</small></div>`) : '—'}</td>
+          <td class="upstream-tls" data-upstream-tls=${u.id}>${upstreamTls(u, seen)}</td>
           <td>${u.health_check?.enabled ? html`<${Badge} kind="ok">on</${Badge}> <span class="mono">GET ${u.health_check.path}</span> every ${u.health_check.interval_ms} ms` : html`<${Badge} kind="off">off</${Badge}>`}</td>
           <td>after ${u.ejection?.after_failures ?? '—'} failures for ${u.ejection?.duration_ms ?? '—'} ms</td>
         </tr>`;
