@@ -87,3 +87,26 @@ async fn upstream_tls_blocks_round_trip_and_hostile_ones_name_the_field(pool: Pg
         assert_eq!(r.status(), 422, "{tls}");
     }
 }
+
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn a_route_may_require_a_client_certificate(pool: PgPool) {
+    let app = common::spawn(pool).await;
+    let up = app.create_upstream("mtls-backend").await;
+    let mut body = common::route_body(up["id"].as_str().unwrap(), "/secure");
+    assert_eq!(app.create_route(&body).await["client_cert_required"], false);
+    body["path"] = json!("/secure2");
+    body["client_cert_required"] = json!(true);
+    let created = app.create_route(&body).await;
+    assert_eq!(created["client_cert_required"], true);
+    body["client_cert_required"] = json!("yes");
+    body["path"] = json!("/secure3");
+    let r = app
+        .call(
+            Method::POST,
+            "/api/v1/routes",
+            Some(&app.operator),
+            Some(&body),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+}

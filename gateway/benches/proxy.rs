@@ -680,6 +680,7 @@ fn route(path: &str, up: &UpstreamId) -> RouteConfig {
         tls_policy: None,
         inspection: InspectionMode::Off,
         bots: shared::qsgw::BotPolicy::Flag,
+        client_cert_required: false,
         enabled: true,
         version: 1,
     }

@@ -203,6 +203,9 @@ pub enum Refusal {
     NoHealthyTarget,
     /// The target resolved to an address targets may not use (502).
     TargetForbidden(InternalAddress),
+    /// The route requires a client certificate and the connection has
+    /// none the listener verified (403).
+    ClientCertRequired,
     /// Connection refused or not established (502).
     UpstreamRefused,
     /// The TLS handshake with the target failed, or the upstream's TLS
@@ -247,6 +250,11 @@ impl Refusal {
                 ),
             ),
             Self::Blocked => Problem::forbidden("the request was blocked by threat inspection"),
+            Self::ClientCertRequired => Problem::new(
+                StatusCode::FORBIDDEN,
+                "client-certificate-required",
+                "this route requires a client certificate (mutual TLS); connect with one the gateway's client CA signed",
+            ),
             Self::NoHealthyTarget => Problem::unavailable("no healthy upstream target"),
             Self::TargetForbidden(class) => Problem::new(
                 StatusCode::BAD_GATEWAY,
@@ -500,6 +508,10 @@ impl Proxy {
         ) {
             self.record_policy_refusal(&p, entry, client, conn);
             return Err(Refusal::Policy(p));
+        }
+        if entry.route.client_cert_required && conn.tls.client_cert.is_none() {
+            metrics::counter!("qsgw_client_cert_refusals_total", "route" => entry.metrics.id.to_string()).increment(1);
+            return Err(Refusal::ClientCertRequired);
         }
         Ok(())
     }
@@ -1104,6 +1116,7 @@ mod tests {
             (Refusal::TargetForbidden(InternalAddress::Loopback), 502),
             (Refusal::UpstreamRefused, 502),
             (Refusal::UpstreamTls, 502),
+            (Refusal::ClientCertRequired, 403),
             (Refusal::UpstreamFailed, 502),
             (Refusal::UpstreamTimeout, 504),
             (Refusal::Internal("test"), 500),
@@ -1130,6 +1143,7 @@ mod tests {
             tls_policy: None,
             inspection: InspectionMode::Off,
             bots: shared::qsgw::BotPolicy::Flag,
+            client_cert_required: false,
             enabled: true,
             version: 1,
         };

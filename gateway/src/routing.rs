@@ -421,6 +421,7 @@ mod tests {
             tls_policy: None,
             inspection: InspectionMode::Off,
             bots: shared::qsgw::BotPolicy::Flag,
+            client_cert_required: false,
             enabled: true,
             version: 1,
         }

@@ -538,9 +538,11 @@ async fn edge_mutual_tls_required_and_optional_forward_only_the_verified_subject
     let (ca, chain, key) = client_ca_and_cert(dir.path(), "alice");
     let echo = echo_upstream().await;
     let up = UpstreamId::new();
+    let mut secure = route("/secure", PathMatch::Prefix, &up);
+    secure.client_cert_required = true;
     let snap = ConfigSnapshot {
         revision: 1,
-        routes: vec![route("/", PathMatch::Prefix, &up)],
+        routes: vec![secure, route("/", PathMatch::Prefix, &up)],
         upstreams: vec![upstream(&up, &[echo.addr])],
     };
     let ca = ca.to_str().unwrap().to_owned();
@@ -587,10 +589,32 @@ async fn edge_mutual_tls_required_and_optional_forward_only_the_verified_subject
     let h = headers_seen(mtls_client(&g, None), &g).await.unwrap();
     assert!(h.get("x-client-cert-subject").is_none(), "{h}");
     assert!(h.get("x-client-cert-algorithm").is_none(), "{h}");
-    let h = headers_seen(mtls_client(&g, Some((chain, key))), &g)
+    let h = headers_seen(mtls_client(&g, Some((chain.clone(), key.clone_key()))), &g)
         .await
         .unwrap();
     assert_eq!(h["x-client-cert-subject"], "CN=alice", "{h}");
+    // A route that requires a certificate refuses the anonymous client
+    // (403 problem) and serves alice.
+    let r = mtls_client(&g, None)
+        .get(url(&g, "/secure/x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let p: serde_json::Value = r.json().await.unwrap();
+    assert!(
+        p["type"]
+            .as_str()
+            .unwrap()
+            .ends_with("client-certificate-required"),
+        "{p}"
+    );
+    let r = mtls_client(&g, Some((chain, key)))
+        .get(url(&g, "/secure/x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
     g.stop().await;
 
     // Without a CA bundle the gateway does not start.

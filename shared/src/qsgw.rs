@@ -309,6 +309,10 @@ pub struct RouteConfig {
     /// Bot policy (absent in configurations written before it: `flag`).
     #[serde(default)]
     pub bots: BotPolicy,
+    /// Only requests on a connection whose client certificate the listener
+    /// verified (mutual TLS) are served; others get 403.
+    #[serde(default)]
+    pub client_cert_required: bool,
     /// Disabled routes are not served.
     pub enabled: bool,
     /// Resource version.

@@ -120,6 +120,10 @@ pub struct RouteInput {
     /// Bot policy: flag (default), block_all or allow_verified.
     #[serde(default)]
     pub bots: Option<BotPolicy>,
+    /// Require a verified client certificate (default false; the listener
+    /// must ask for one, QSGW_TLS_CLIENT_AUTH).
+    #[serde(default)]
+    pub client_cert_required: Option<bool>,
     /// Enabled (default true).
     #[serde(default)]
     pub enabled: Option<bool>,
@@ -162,6 +166,8 @@ pub struct ValidRoute {
     pub inspection: InspectionMode,
     /// Bot policy.
     pub bots: BotPolicy,
+    /// Client certificate required.
+    pub client_cert_required: bool,
     /// Enabled.
     pub enabled: bool,
     /// Declared shelf life (years).
@@ -239,6 +245,7 @@ impl RouteInput {
             tls_policy: self.tls_policy,
             inspection: self.inspection.unwrap_or(InspectionMode::Off),
             bots: self.bots.unwrap_or_default(),
+            client_cert_required: self.client_cert_required.unwrap_or(false),
             enabled: self.enabled.unwrap_or(true),
             data_shelf_life_years: self.data_shelf_life_years,
             data_class: self.data_class,
@@ -284,6 +291,8 @@ pub struct RouteRow {
     pub inspection: String,
     /// Bot policy.
     pub bots: String,
+    /// Client certificate required.
+    pub client_cert_required: bool,
     /// Enabled.
     pub enabled: bool,
     /// Declared shelf life (years).
@@ -301,7 +310,7 @@ pub struct RouteRow {
 /// Columns selected for [`RouteRow`].
 pub const COLUMNS: &str = "id, name, host, path, path_match, methods, upstream_id, strip_prefix, \
     timeout_ms, retries, rate_limit_rps, rate_limit_burst, tls_policy, inspection, bots, \
-    enabled, data_shelf_life_years, data_class, version, created_at, updated_at";
+    client_cert_required, enabled, data_shelf_life_years, data_class, version, created_at, updated_at";
 
 /// A route as the API returns it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -389,6 +398,7 @@ impl RouteRow {
                 "allow_verified" => BotPolicy::AllowVerified,
                 _ => BotPolicy::Flag,
             },
+            client_cert_required: self.client_cert_required,
             enabled: self.enabled,
             version: self.version,
         })

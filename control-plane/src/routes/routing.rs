@@ -150,8 +150,8 @@ pub async fn create_route(
     let row: RouteRow = sqlx::query_as(&format!(
         "INSERT INTO routes (id, name, host, path, path_match, methods, upstream_id, strip_prefix,
             timeout_ms, retries, rate_limit_rps, rate_limit_burst, tls_policy, inspection, enabled, bots,
-            data_shelf_life_years, data_class)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18) RETURNING {}",
+            data_shelf_life_years, data_class, client_cert_required)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19) RETURNING {}",
         route::COLUMNS
     ))
     .bind(id.as_str())
@@ -172,6 +172,7 @@ pub async fn create_route(
     .bind(bots_db(v.bots))
     .bind(v.data_shelf_life_years)
     .bind(v.data_class.map(DataClass::as_str))
+    .bind(v.client_cert_required)
     .fetch_one(&mut *tx)
     .await
     .map_err(unique_conflict)?;
@@ -253,7 +254,7 @@ pub async fn update_route(
         "UPDATE routes SET name=$2, host=$3, path=$4, path_match=$5, methods=$6, upstream_id=$7,
             strip_prefix=$8, timeout_ms=$9, retries=$10, rate_limit_rps=$11, rate_limit_burst=$12,
             tls_policy=$13, inspection=$14, enabled=$15, bots=$16, data_shelf_life_years=$17,
-            data_class=$18, version = version + 1, updated_at = now()
+            data_class=$18, client_cert_required=$19, version = version + 1, updated_at = now()
          WHERE id = $1 RETURNING {}",
         route::COLUMNS
     ))
@@ -275,6 +276,7 @@ pub async fn update_route(
     .bind(bots_db(v.bots))
     .bind(v.data_shelf_life_years)
     .bind(v.data_class.map(DataClass::as_str))
+    .bind(v.client_cert_required)
     .fetch_one(&mut *tx)
     .await
     .map_err(unique_conflict)?;

@@ -109,6 +109,7 @@ pub fn route(path: &str, m: PathMatch, up: &UpstreamId) -> RouteConfig {
         tls_policy: None,
         inspection: InspectionMode::Off,
         bots: shared::qsgw::BotPolicy::Flag,
+        client_cert_required: false,
         enabled: true,
         version: 1,
     }

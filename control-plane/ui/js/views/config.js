@@ -272,7 +272,7 @@ export function Upstreams({ canEdit }) {
 function emptyRoute(upstreams) {
   return {
     name: '', host: '', path: '/', path_match: 'prefix', methods: [], upstream_id: upstreams[0]?.id || '',
-    strip_prefix: false, timeout_ms: '', retries: '1', tls_policy: '', inspection: 'async', bots: 'flag', enabled: true, rps: '', burst: '',
+    strip_prefix: false, timeout_ms: '', retries: '1', tls_policy: '', inspection: 'async', bots: 'flag', client_cert_required: false, enabled: true, rps: '', burst: '',
     shelf_life: '', data_class: '',
   };
 }
@@ -281,7 +281,7 @@ function routeToForm(r) {
   return {
     name: r.name, host: r.host || '', path: r.path, path_match: r.path_match, methods: r.methods || [],
     upstream_id: r.upstream_id, strip_prefix: !!r.strip_prefix, timeout_ms: r.timeout_ms == null ? '' : String(r.timeout_ms),
-    retries: String(r.retries ?? 1), tls_policy: r.tls_policy || '', inspection: r.inspection || 'async', bots: r.bots || 'flag', enabled: r.enabled !== false,
+    retries: String(r.retries ?? 1), tls_policy: r.tls_policy || '', inspection: r.inspection || 'async', bots: r.bots || 'flag', client_cert_required: !!r.client_cert_required, enabled: r.enabled !== false,
     rps: r.rate_limit ? String(r.rate_limit.rps) : '', burst: r.rate_limit ? String(r.rate_limit.burst) : '',
     shelf_life: r.data_shelf_life_years == null ? '' : String(r.data_shelf_life_years), data_class: r.data_class || '',
   };
@@ -291,7 +291,7 @@ function formToRoute(f) {
   const num = (v) => (v === '' ? undefined : Number(v));
   const body = {
     name: f.name, host: f.host.trim() || null, path: f.path, path_match: f.path_match, methods: f.methods,
-    upstream_id: f.upstream_id, strip_prefix: f.strip_prefix, retries: num(f.retries), inspection: f.inspection, bots: f.bots, enabled: f.enabled,
+    upstream_id: f.upstream_id, strip_prefix: f.strip_prefix, retries: num(f.retries), inspection: f.inspection, bots: f.bots, client_cert_required: !!f.client_cert_required, enabled: f.enabled,
   };
   if (f.timeout_ms !== '') body.timeout_ms = num(f.timeout_ms);
   if (f.tls_policy) body.tls_policy = f.tls_policy;
@@ -368,6 +368,7 @@ function RouteForm({ initial, etag, id, upstreams, onDone, onCancel, onReload })
       <${Field} label="Bots" name="bots" error=${fe.bots}>${(a) => html`
         <select ...${a} value=${f.bots} onChange=${(e) => set('bots')(e.target.value)}>
           ${Object.entries(BOTS).map(([v, l]) => html`<option value=${v}>${l}</option>`)}</select>`}</${Field}>
+      <${Field} label="Require a client certificate (mTLS)" name="client_cert_required" type="checkbox" checked=${f.client_cert_required} onInput=${set('client_cert_required')} error=${fe.client_cert_required} hint="The gateway must ask for one: QSGW_TLS_CLIENT_AUTH=optional or required." />
       <${Field} label="Timeout (ms)" name="timeout_ms" type="number" value=${f.timeout_ms} onInput=${set('timeout_ms')} error=${fe.timeout_ms} />
       <${Field} label="Retries" name="retries" type="number" value=${f.retries} onInput=${set('retries')} error=${fe.retries} />
       <${Field} label="Rate limit (requests/s)" name="rate_limit.rps" type="number" value=${f.rps} onInput=${set('rps')} error=${fe['rate_limit.rps'] || fe.rate_limit} />
