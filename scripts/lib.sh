@@ -222,6 +222,8 @@ _missing_deps() {
     _need postgresql "PostgreSQL server (initdb, pg_ctl, postgres)" pg_bindir
     _need curl curl command -v curl
     _need openssl openssl command -v openssl
+    # The interop tests' venv (tlslite-ng, scripts/interop-requirements.txt).
+    _need python3-venv "python3 venv (ensurepip)" python3 -c 'import ensurepip'
     # ml-engine's identity tests take TLS cipher-suite truth from testssl's mapping.
     _need testssl.sh "testssl.sh cipher mapping (/etc/testssl/cipher-mapping.txt)" test -r /etc/testssl/cipher-mapping.txt
     unset -f _need

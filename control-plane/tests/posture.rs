@@ -12,21 +12,6 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
-async fn register(app: &common::TestApp, name: &str) -> String {
-    let r = app
-        .call_service(
-            Method::POST,
-            "/api/v1/gateways/register",
-            Some(&json!({"name": name, "address": "10.0.0.5:8443", "software_version": "0.1.0"})),
-        )
-        .await;
-    assert_eq!(r.status(), 200);
-    r.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 async fn create_route(app: &common::TestApp) -> String {
     let r = app
         .call(
@@ -78,7 +63,7 @@ fn established(
 #[sqlx::test(migrator = "control_plane::MIGRATOR")]
 async fn posture_names_classical_clients_per_route_sni_and_policy(pool: PgPool) {
     let app = common::spawn(pool).await;
-    let gw = register(&app, "gw-posture").await;
+    let gw = app.register_gateway("gw-posture").await;
     let route = create_route(&app).await;
     let shop = "shop.example.com";
     // Five handshakes:
@@ -277,7 +262,7 @@ async fn posture_target_is_admin_only_validated_and_audited(pool: PgPool) {
 #[sqlx::test(migrator = "control_plane::MIGRATOR")]
 async fn ingest_rejects_bad_posture_fields_by_name(pool: PgPool) {
     let app = common::spawn(pool).await;
-    let gw = register(&app, "gw-posture-bad").await;
+    let gw = app.register_gateway("gw-posture-bad").await;
     let base = || {
         json!({"gateway_id": gw, "client_ip": "10.9.0.1", "protocol_version": "TLSv1.3",
                "cipher_suite": "TLS13_AES_128_GCM_SHA256", "kx_group": "X25519", "pqc": false,
@@ -391,7 +376,7 @@ async fn audit_log_total_counts_every_page_of_the_filter(pool: PgPool) {
 #[sqlx::test(migrator = "control_plane::MIGRATOR")]
 async fn pqc_only_dry_run_counts_who_would_be_refused(pool: PgPool) {
     let app = common::spawn(pool).await;
-    let gw = register(&app, "gw-dry-run").await;
+    let gw = app.register_gateway("gw-dry-run").await;
     let route = create_route(&app).await;
     let shop = "shop.example.com";
     let mut unknown = established(

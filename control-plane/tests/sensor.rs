@@ -11,19 +11,6 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
-async fn register(app: &common::TestApp, name: &str) -> String {
-    let r = app
-        .call_service(
-            Method::POST,
-            "/api/v1/gateways/register",
-            Some(&json!({"name": name})),
-        )
-        .await;
-    assert_eq!(r.status(), 200);
-    let gw: Value = r.json().await.unwrap();
-    gw["id"].as_str().unwrap().to_owned()
-}
-
 async fn beat(app: &common::TestApp, gw: &str, body: Value) -> reqwest::Response {
     app.call_service(
         Method::POST,
@@ -49,7 +36,7 @@ async fn rows(pool: &PgPool) -> Vec<Row> {
 #[sqlx::test(migrator = "control_plane::MIGRATOR")]
 async fn heartbeat_aggregates_are_summed_per_route_group_and_family(pool: PgPool) {
     let app = common::spawn(pool.clone()).await;
-    let gw = register(&app, "gw-sensor").await;
+    let gw = app.register_gateway("gw-sensor").await;
     let rt = shared::ids::RouteId::new().to_string();
     let agg = |route: Option<&str>, kx: &str, pqc: bool, fam: &str, n: i64| {
         json!({"route_id": route, "kx_group": kx, "pqc": pqc, "client_family": fam,
@@ -235,7 +222,7 @@ async fn heartbeat_aggregates_are_summed_per_route_group_and_family(pool: PgPool
 #[sqlx::test(migrator = "control_plane::MIGRATOR")]
 async fn retention_deletes_what_is_past_it_and_keeps_the_rest(pool: PgPool) {
     let app = common::spawn(pool.clone()).await;
-    let gw = register(&app, "gw-retention").await;
+    let gw = app.register_gateway("gw-retention").await;
     // Sessions 100, 40 and 1 days old; aggregates 500, 100 and 1 days old.
     for (i, days) in [100, 40, 1].into_iter().enumerate() {
         sqlx::query(

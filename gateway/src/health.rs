@@ -253,6 +253,16 @@ impl TargetState {
     }
 }
 
+/// The `Host` of a health check: the target's name and port (an IPv6
+/// literal in brackets).
+fn host_header(t: &Target) -> String {
+    if t.host.contains(':') {
+        format!("[{}]:{}", t.host, t.port)
+    } else {
+        format!("{}:{}", t.host, t.port)
+    }
+}
+
 /// Every target's state, and the active checkers.
 #[derive(Debug)]
 pub struct HealthRegistry {
@@ -470,14 +480,9 @@ impl HealthRegistry {
             let mut sender = crate::upstream::connect(state, t, timeout, &self.guard)
                 .await
                 .map_err(|e| e.to_string())?;
-            let host = if t.host.contains(':') {
-                format!("[{}]:{}", t.host, t.port)
-            } else {
-                format!("{}:{}", t.host, t.port)
-            };
             let req = http::Request::get(hc.path.as_str())
                 .header("user-agent", "qsgw-health-check")
-                .header(http::header::HOST, host)
+                .header(http::header::HOST, host_header(t))
                 .body(Either::Right(Empty::new()))
                 .map_err(|e| e.to_string())?;
             let resp = sender.send_request(req).await.map_err(|e| e.to_string())?;
@@ -519,14 +524,9 @@ impl HealthRegistry {
         let Ok(uri) = format!("http://{addr}{}", hc.path).parse::<http::Uri>() else {
             return false;
         };
-        let host = if t.host.contains(':') {
-            format!("[{}]:{}", t.host, t.port)
-        } else {
-            format!("{}:{}", t.host, t.port)
-        };
         let Ok(req) = http::Request::get(uri)
             .header("user-agent", "qsgw-health-check")
-            .header(http::header::HOST, host)
+            .header(http::header::HOST, host_header(t))
             .body(Body::empty())
         else {
             return false;

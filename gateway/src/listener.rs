@@ -807,19 +807,27 @@ async fn handshake(
         }
         let policy = opts.policies.of(sni.as_deref());
         let loaded = configs.load();
-        served_cert = loaded
-            .chains
-            .choose(ch.signature_schemes())
-            .map_or("unknown", |(_, alg)| alg);
+        let recorded = opts.reporter.is_enabled();
+        if recorded {
+            // The chain the resolver will pick, for the session record.
+            served_cert = loaded
+                .chains
+                .choose(ch.signature_schemes())
+                .map_or("unknown", |(_, alg)| alg);
+        }
         hello = Some(Hello {
             sni,
             offered: ch.named_groups().map(<[_]>::to_vec).unwrap_or_default(),
-            sig_algs: ch
-                .signature_schemes()
-                .iter()
-                .filter_map(|s| tls::offered_sig_alg_name(*s))
-                .take(tls::MAX_OFFERED_SIG_ALGS)
-                .collect(),
+            // Named only when a record will carry them.
+            sig_algs: if recorded {
+                ch.signature_schemes()
+                    .iter()
+                    .filter_map(|s| tls::offered_sig_alg_name(*s))
+                    .take(tls::MAX_OFFERED_SIG_ALGS)
+                    .collect()
+            } else {
+                Vec::new()
+            },
             policy,
         });
         let config = loaded

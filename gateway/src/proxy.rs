@@ -409,23 +409,20 @@ impl Proxy {
         let table = self.live.table();
         let resolved = self.resolve(&table, &req);
         let client = self.client(req.headers(), conn);
+        let ua = || {
+            req.headers()
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+        };
         if let Some(pending) = conn.session.as_ref().filter(|p| p.is_pending()) {
             let route = resolved.as_ref().ok().map(|r| &*r.entry.metrics.id);
-            let ua = req
-                .headers()
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok());
-            pending.complete(client.ip, route, ua);
+            pending.complete(client.ip, route, ua());
         }
         if let Some(meter) = &conn.meter {
             let route = resolved
                 .as_ref()
                 .map_or(&*NO_ROUTE, |r| &r.entry.metrics.id);
-            let ua = req
-                .headers()
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok());
-            meter.request(route, ua);
+            meter.request(route, ua());
         }
         let (entry, canonical, client) = match resolved {
             Ok(r) => {

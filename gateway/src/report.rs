@@ -622,26 +622,26 @@ async fn registration_loop(
         let revision = live.table().revision();
         // The registry holds exactly the targets of the config in force
         // (reconciled at every swap).
-        let mut health: Vec<serde_json::Value> = live
+        let mut health: Vec<shared::qsgw::TargetHealth> = live
             .health()
             .report()
             .into_iter()
-            .map(|(up, target, healthy, tls)| {
-                let mut v =
-                    serde_json::json!({ "upstream_id": up, "target": target, "healthy": healthy });
-                // The upstream leg's last TLS handshake (for the runtime
-                // CBOM and the console's upstream view).
-                if let Some(t) = tls {
-                    v["tls"] = serde_json::json!({
-                        "protocol": t.protocol,
-                        "kx_group": t.kx_group,
-                        "pqc": t.pqc,
-                        "cert_algorithm": t.cert_algorithm,
-                        "cert_not_after": t.not_after,
-                    });
-                }
-                v
-            })
+            .map(
+                |(upstream_id, target, healthy, tls)| shared::qsgw::TargetHealth {
+                    upstream_id,
+                    target,
+                    healthy,
+                    // The upstream leg's last TLS handshake (for the runtime
+                    // CBOM and the console's upstream view).
+                    tls: tls.map(|t| shared::qsgw::TargetTls {
+                        protocol: t.protocol.to_owned(),
+                        kx_group: t.kx_group.to_owned(),
+                        pqc: t.pqc,
+                        cert_algorithm: t.cert_algorithm.to_owned(),
+                        cert_not_after: t.not_after,
+                    }),
+                },
+            )
             .collect();
         health.truncate(1000);
         let (requests, errors) = settings.traffic.pending();
@@ -655,7 +655,10 @@ async fn registration_loop(
                 "requests": requests,
                 "errors": errors,
                 "traffic_by_group": &by_group,
-                "served_certificates": (settings.certificates)(),
+                "served_certificates": (settings.certificates)()
+                    .iter()
+                    .map(|c| c.report())
+                    .collect::<Vec<_>>(),
             }))
             .send()
             .await;

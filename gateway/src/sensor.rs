@@ -26,8 +26,6 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use serde::Serialize;
-
 /// Most keys held between two heartbeats.
 pub const MAX_KEYS: usize = 4096;
 /// Families reported per (route, group); the rest are folded into [`OTHER`].
@@ -35,27 +33,9 @@ pub const TOP_FAMILIES: usize = 10;
 /// The family that stands for everything folded away.
 pub const OTHER: &str = "other";
 
-/// One aggregate as reported in the heartbeat's `traffic_by_group`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct GroupTraffic {
-    /// Route id; `None` when no route matched.
-    pub route_id: Option<String>,
-    /// Negotiated key-exchange group ([`crate::tls::group_name`]).
-    pub kx_group: String,
-    /// Whether that group is post-quantum or hybrid.
-    pub pqc: bool,
-    /// Coarse client family, or [`OTHER`].
-    pub client_family: String,
-    /// TLS sessions (counted at their first request, or at their end when
-    /// they sent none).
-    pub sessions: u64,
-    /// Requests answered.
-    pub requests: u64,
-    /// Application bytes read from the client.
-    pub bytes_in: u64,
-    /// Application bytes written to the client.
-    pub bytes_out: u64,
-}
+/// One aggregate as reported in the heartbeat's `traffic_by_group` (the
+/// contract lives in `shared::qsgw`, read by the control plane).
+pub use shared::qsgw::GroupTraffic;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Key {
@@ -119,10 +99,10 @@ impl Sensor {
             self.add(
                 key,
                 Counts {
-                    sessions: g.sessions,
-                    requests: g.requests,
-                    bytes_in: g.bytes_in,
-                    bytes_out: g.bytes_out,
+                    sessions: u64::try_from(g.sessions).unwrap_or(0),
+                    requests: u64::try_from(g.requests).unwrap_or(0),
+                    bytes_in: u64::try_from(g.bytes_in).unwrap_or(0),
+                    bytes_out: u64::try_from(g.bytes_out).unwrap_or(0),
                 },
             );
         }
@@ -168,14 +148,19 @@ fn fold(taken: HashMap<Key, Counts>) -> Vec<GroupTraffic> {
                 kx_group: group.to_owned(),
                 pqc,
                 client_family: fam,
-                sessions: c.sessions,
-                requests: c.requests,
-                bytes_in: c.bytes_in,
-                bytes_out: c.bytes_out,
+                sessions: wire(c.sessions),
+                requests: wire(c.requests),
+                bytes_in: wire(c.bytes_in),
+                bytes_out: wire(c.bytes_out),
             });
         }
     }
     out
+}
+
+/// A count as the heartbeat carries it (the control plane's BIGINT).
+fn wire(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 #[derive(Debug, Default)]
@@ -222,15 +207,11 @@ impl ConnMeter {
         self.bytes_out.fetch_add(n as u64, Ordering::Relaxed);
     }
 
-    /// Counts a request for `route_id` (`""` or `none` = no route); the
-    /// connection's first request also fixes its client family from
-    /// `user_agent` and counts the session.
+    /// Counts a request for `route_id` (`""` = no route); the connection's
+    /// first request also fixes its client family from `user_agent` and
+    /// counts the session.
     pub fn request(&self, route_id: &Arc<str>, user_agent: Option<&str>) {
-        let route: Arc<str> = if &**route_id == "none" {
-            Arc::from("")
-        } else {
-            route_id.clone()
-        };
+        let route = route_id.clone();
         let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let first = st.family.is_none();
         let family = st
@@ -405,8 +386,8 @@ mod tests {
         let held = sensor.map.lock().map(|m| m.len()).unwrap_or(0);
         assert!(held <= MAX_KEYS + 100, "{held}");
         let r = sensor.take();
-        let total: u64 = r.iter().map(|g| g.requests).sum();
-        assert_eq!(total, (MAX_KEYS + 100) as u64, "nothing lost when folding");
+        let total: i64 = r.iter().map(|g| g.requests).sum();
+        assert_eq!(total, (MAX_KEYS + 100) as i64, "nothing lost when folding");
         assert_eq!(r.iter().filter(|g| g.client_family == OTHER).count(), 100);
     }
 }

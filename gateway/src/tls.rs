@@ -38,6 +38,31 @@ pub fn kx_groups(policy: TlsPolicy) -> Vec<&'static dyn SupportedKxGroup> {
     }
 }
 
+/// The crypto provider of `policy`, for the listener and the upstream
+/// client alike: its groups ([`kx_groups`]) and, under `CNSA2`, AES-256-GCM
+/// as the only cipher suite.
+pub fn provider(policy: TlsPolicy) -> CryptoProvider {
+    let mut provider = CryptoProvider {
+        kx_groups: kx_groups(policy),
+        ..aws_lc_rs::default_provider()
+    };
+    if policy == TlsPolicy::Cnsa2 {
+        provider.cipher_suites = vec![aws_lc_rs::cipher_suite::TLS13_AES_256_GCM_SHA384];
+    }
+    provider
+}
+
+/// The protocol versions of `policy`: TLS 1.2 only under `CLASSICAL_ALLOWED`.
+pub fn versions(policy: TlsPolicy) -> &'static [&'static rustls::SupportedProtocolVersion] {
+    static WITH_TLS12: [&rustls::SupportedProtocolVersion; 2] =
+        [&rustls::version::TLS13, &rustls::version::TLS12];
+    static TLS13_ONLY: [&rustls::SupportedProtocolVersion; 1] = [&rustls::version::TLS13];
+    match policy {
+        TlsPolicy::ClassicalAllowed => &WITH_TLS12,
+        TlsPolicy::PqcOnly | TlsPolicy::PqcPreferred | TlsPolicy::Cnsa2 => &TLS13_ONLY,
+    }
+}
+
 /// Whether a negotiated group is post-quantum (hybrid or pure ML-KEM).
 pub fn is_post_quantum(group: NamedGroup) -> bool {
     matches!(
@@ -86,7 +111,7 @@ pub fn group_name(group: NamedGroup) -> &'static str {
 /// values (RFC 8701 §2: `0x?A?A`), which say nothing about the client.
 pub fn offered_group_name(group: NamedGroup) -> Option<String> {
     let code = u16::from(group);
-    if code & 0x0f0f == 0x0a0a && (code >> 12) == ((code >> 4) & 0x0f) {
+    if is_grease(code) {
         return None;
     }
     Some(match group_name(group) {
@@ -95,29 +120,41 @@ pub fn offered_group_name(group: NamedGroup) -> Option<String> {
     })
 }
 
+/// RFC 8701 §2 GREASE values (`0x?A?A`, both bytes equal), reserved in the
+/// groups and signature-scheme registries alike.
+fn is_grease(code: u16) -> bool {
+    code & 0x0f0f == 0x0a0a && (code >> 12) == ((code >> 4) & 0x0f)
+}
+
 /// The `&'static` name of a group already named by [`group_name`] (a
 /// sensor report handed back after a failed heartbeat); `other` for
 /// anything else.
 pub fn known_group_name(name: &str) -> &'static str {
-    const NAMES: [&str; 15] = [
-        "SecP384r1MLKEM1024",
-        "X25519MLKEM768",
-        "SecP256r1MLKEM768",
-        "MLKEM768",
-        "MLKEM1024",
-        "X25519",
-        "X448",
-        "secp256r1",
-        "secp384r1",
-        "secp521r1",
-        "ffdhe2048",
-        "ffdhe3072",
-        "ffdhe4096",
-        "ffdhe6144",
-        "ffdhe8192",
-    ];
-    NAMES.into_iter().find(|n| *n == name).unwrap_or("other")
+    KNOWN_GROUPS
+        .into_iter()
+        .map(group_name)
+        .find(|n| *n == name)
+        .unwrap_or("other")
 }
+
+/// Every group [`group_name`] names.
+const KNOWN_GROUPS: [NamedGroup; 15] = [
+    NamedGroup::Unknown(crate::kx::SECP384R1MLKEM1024_CODE),
+    NamedGroup::X25519MLKEM768,
+    NamedGroup::secp256r1MLKEM768,
+    NamedGroup::MLKEM768,
+    NamedGroup::MLKEM1024,
+    NamedGroup::X25519,
+    NamedGroup::X448,
+    NamedGroup::secp256r1,
+    NamedGroup::secp384r1,
+    NamedGroup::secp521r1,
+    NamedGroup::FFDHE2048,
+    NamedGroup::FFDHE3072,
+    NamedGroup::FFDHE4096,
+    NamedGroup::FFDHE6144,
+    NamedGroup::FFDHE8192,
+];
 
 /// A signature scheme a ClientHello offered, by its name in the IANA "TLS
 /// SignatureScheme" registry (RFC 8446 §4.2.3; `mldsa44/65/87` from
@@ -126,7 +163,7 @@ pub fn known_group_name(name: &str) -> &'static str {
 /// `0x?A?A` in this registry too).
 pub fn offered_sig_alg_name(scheme: rustls::SignatureScheme) -> Option<String> {
     let code = u16::from(scheme);
-    if code & 0x0f0f == 0x0a0a && (code >> 12) == ((code >> 4) & 0x0f) {
+    if is_grease(code) {
         return None;
     }
     let name = match code {
@@ -207,10 +244,10 @@ pub fn cert_algorithm(leaf: &CertificateDer<'_>) -> &'static str {
     }
 }
 
-/// What the gateway tells the control plane about a certificate it
-/// serves (heartbeat `served_certificates`, listed in the runtime CBOM):
-/// identity, validity and algorithms; never the key.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+/// A certificate read for the session records and the heartbeat: identity,
+/// validity and algorithms; never the key. Reported as
+/// [`shared::qsgw::ServedCertificate`] ([`CertInfo::report`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CertInfo {
     /// SHA-256 of the DER certificate, lowercase hex.
     pub sha256: String,
@@ -235,6 +272,21 @@ pub struct CertInfo {
 }
 
 impl CertInfo {
+    /// The heartbeat's form (`served_certificates`).
+    pub fn report(&self) -> shared::qsgw::ServedCertificate {
+        shared::qsgw::ServedCertificate {
+            sha256: self.sha256.clone(),
+            subject: self.subject.clone(),
+            issuer: self.issuer.clone(),
+            serial: self.serial.clone(),
+            not_before: self.not_before,
+            not_after: self.not_after,
+            dns_names: self.dns_names.clone(),
+            public_key_algorithm: self.public_key_algorithm.to_owned(),
+            signature_algorithm: self.signature_algorithm.clone(),
+        }
+    }
+
     /// Reads a leaf certificate; `None` if it does not parse (rustls would
     /// not have accepted it either).
     pub fn of(leaf: &CertificateDer<'_>) -> Option<Self> {
@@ -391,10 +443,9 @@ impl ChainSet {
             certified.keys_match().with_context(|| {
                 format!("certificate chain {i}: the certificate and key do not match")
             })?;
-            let alg = ck.chain.first().map_or("unknown", cert_algorithm);
-            if let Some(info) = ck.chain.first().and_then(CertInfo::of) {
-                infos.push(Arc::new(info));
-            }
+            let info = ck.chain.first().and_then(CertInfo::of);
+            let alg = info.as_ref().map_or("unknown", |i| i.public_key_algorithm);
+            infos.extend(info.map(Arc::new));
             chains.push((Arc::new(certified), alg, rank(alg)));
         }
         let main = chains
@@ -615,21 +666,8 @@ pub fn server_config(
     client_auth: Option<&Arc<dyn rustls::server::danger::ClientCertVerifier>>,
     sessions: &SessionCache,
 ) -> anyhow::Result<Arc<ServerConfig>> {
-    let mut provider = CryptoProvider {
-        kx_groups: kx_groups(policy),
-        ..aws_lc_rs::default_provider()
-    };
-    if policy == TlsPolicy::Cnsa2 {
-        provider.cipher_suites = vec![aws_lc_rs::cipher_suite::TLS13_AES_256_GCM_SHA384];
-    }
-    let versions: &[&'static rustls::SupportedProtocolVersion] = match policy {
-        TlsPolicy::ClassicalAllowed => &[&rustls::version::TLS13, &rustls::version::TLS12],
-        TlsPolicy::PqcOnly | TlsPolicy::PqcPreferred | TlsPolicy::Cnsa2 => {
-            &[&rustls::version::TLS13]
-        }
-    };
-    let mut cfg = ServerConfig::builder_with_provider(Arc::new(provider))
-        .with_protocol_versions(versions)
+    let mut cfg = ServerConfig::builder_with_provider(Arc::new(provider(policy)))
+        .with_protocol_versions(versions(policy))
         .context("TLS protocol versions")?
         .with_client_cert_verifier(
             client_auth

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{aws_lc_rs, CryptoProvider};
+use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
@@ -123,20 +123,9 @@ impl UpstreamTlsClient {
     /// Builds the client for `t`.
     pub fn build(t: &UpstreamTls) -> anyhow::Result<Self> {
         let policy = t.policy.unwrap_or(TlsPolicy::PqcPreferred);
-        let mut provider = CryptoProvider {
-            kx_groups: crate::tls::kx_groups(policy),
-            ..aws_lc_rs::default_provider()
-        };
-        if policy == TlsPolicy::Cnsa2 {
-            provider.cipher_suites = vec![aws_lc_rs::cipher_suite::TLS13_AES_256_GCM_SHA384];
-        }
-        let provider = Arc::new(provider);
-        let versions: &[&'static rustls::SupportedProtocolVersion] = match policy {
-            TlsPolicy::ClassicalAllowed => &[&rustls::version::TLS13, &rustls::version::TLS12],
-            _ => &[&rustls::version::TLS13],
-        };
+        let provider = Arc::new(crate::tls::provider(policy));
         let builder = ClientConfig::builder_with_provider(provider.clone())
-            .with_protocol_versions(versions)
+            .with_protocol_versions(crate::tls::versions(policy))
             .context("TLS protocol versions")?;
         let builder = if t.verify {
             let mut roots = rustls::RootCertStore::empty();
@@ -207,7 +196,10 @@ impl UpstreamTlsClient {
         let facts = {
             let c = stream.get_ref().1;
             let group = c.negotiated_key_exchange_group().map(|g| g.name());
-            let leaf = c.peer_certificates().and_then(|p| p.first());
+            let info = c
+                .peer_certificates()
+                .and_then(|p| p.first())
+                .and_then(crate::tls::CertInfo::of);
             UpstreamTlsFacts {
                 kx_group: group.map_or("unknown", crate::tls::group_name),
                 pqc: group.is_some_and(crate::tls::is_post_quantum),
@@ -216,8 +208,8 @@ impl UpstreamTlsClient {
                     Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2",
                     _ => "unknown",
                 },
-                cert_algorithm: leaf.map_or("unknown", crate::tls::cert_algorithm),
-                not_after: leaf.and_then(crate::tls::CertInfo::of).map(|i| i.not_after),
+                cert_algorithm: info.as_ref().map_or("unknown", |i| i.public_key_algorithm),
+                not_after: info.map(|i| i.not_after),
                 peer_ip,
             }
         };

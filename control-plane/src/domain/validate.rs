@@ -46,6 +46,15 @@ impl Errors {
     }
 }
 
+/// A TLS name as gateways report it (a group, a signature scheme: `X25519MLKEM768`,
+/// `ecdsa_secp256r1_sha256`, `0x11ed`): 1 to 64 characters from
+/// `A-Z a-z 0-9 _ -`, so lists of them can travel comma-joined.
+pub fn is_tls_name(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 /// Whether `s` is a DNS host name (letters, digits, hyphens; labels of 1-63).
 pub fn is_hostname(s: &str) -> bool {
     if s.is_empty() || s.len() > 253 {

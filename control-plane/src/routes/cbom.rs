@@ -92,13 +92,7 @@ fn group_kind(group: &str) -> (&'static str, u8) {
 }
 
 fn share(part: i64, whole: i64) -> String {
-    #[allow(clippy::cast_precision_loss)] // counts far below 2^52
-    let s = if whole > 0 {
-        part as f64 / whole as f64
-    } else {
-        0.0
-    };
-    format!("{s:.4}")
+    format!("{:.4}", super::ratio(part, whole).unwrap_or(0.0))
 }
 
 /// Routes listed per component (most sessions first); the rest are
@@ -394,7 +388,6 @@ pub fn build(rows: &[Tally], from: DateTime<Utc>, to: DateTime<Utc>) -> Value {
         }));
     }
     for (g, n) in &groups {
-        let (primitive, level) = group_kind(g);
         let (evidence, route_props) =
             route_evidence(group_routes.get(g).unwrap_or(&RouteCounts::new()));
         let mut properties = vec![
@@ -402,22 +395,10 @@ pub fn build(rows: &[Tally], from: DateTime<Utc>, to: DateTime<Utc>) -> Value {
             prop("quantun:share", share(*n, total)),
         ];
         properties.extend(route_props);
-        components.push(json!({
-            "type": "cryptographic-asset",
-            "name": g,
-            "bom-ref": group_ref(g),
-            "cryptoProperties": {
-                "assetType": "algorithm",
-                "algorithmProperties": {
-                    "primitive": primitive,
-                    "executionEnvironment": "software-plain-ram",
-                    "nistQuantumSecurityLevel": level,
-                    "cryptoFunctions": if primitive == "kem" { json!(["encapsulate", "decapsulate"]) } else { json!(["keygen"]) },
-                },
-            },
-            "evidence": evidence,
-            "properties": properties,
-        }));
+        let mut c = kx_algorithm(g);
+        c["evidence"] = evidence;
+        c["properties"] = json!(properties);
+        components.push(c);
     }
     json!({
         "bomFormat": "CycloneDX",
@@ -546,24 +527,7 @@ pub fn add_fleet(doc: &mut Value, fleet: &Fleet) {
     for ((upstream_id, target), (name, tls, gateways)) in &fleet.upstream_legs {
         let gref = group_ref(&tls.kx_group);
         if !known_groups.contains(&gref) && !algorithms.contains_key(&gref) {
-            let (primitive, level) = group_kind(&tls.kx_group);
-            algorithms.insert(
-                gref.clone(),
-                json!({
-                    "type": "cryptographic-asset",
-                    "name": tls.kx_group,
-                    "bom-ref": gref,
-                    "cryptoProperties": {
-                        "assetType": "algorithm",
-                        "algorithmProperties": {
-                            "primitive": primitive,
-                            "executionEnvironment": "software-plain-ram",
-                            "nistQuantumSecurityLevel": level,
-                            "cryptoFunctions": if primitive == "kem" { json!(["encapsulate", "decapsulate"]) } else { json!(["keygen"]) },
-                        },
-                    },
-                }),
-            );
+            algorithms.insert(gref.clone(), kx_algorithm(&tls.kx_group));
         }
         let version = tls.protocol.trim_start_matches("TLSv");
         let mut properties = vec![
@@ -596,6 +560,25 @@ pub fn add_fleet(doc: &mut Value, fleet: &Fleet) {
         components.extend(algorithms.into_values());
         components.extend(extra);
     }
+}
+
+/// The algorithm component of a key-exchange group (client or upstream leg).
+fn kx_algorithm(group: &str) -> Value {
+    let (primitive, level) = group_kind(group);
+    json!({
+        "type": "cryptographic-asset",
+        "name": group,
+        "bom-ref": group_ref(group),
+        "cryptoProperties": {
+            "assetType": "algorithm",
+            "algorithmProperties": {
+                "primitive": primitive,
+                "executionEnvironment": "software-plain-ram",
+                "nistQuantumSecurityLevel": level,
+                "cryptoFunctions": if primitive == "kem" { json!(["encapsulate", "decapsulate"]) } else { json!(["keygen"]) },
+            },
+        },
+    })
 }
 
 fn group_ref(group: &str) -> String {

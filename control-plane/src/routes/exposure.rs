@@ -104,10 +104,7 @@ impl TrafficFigures {
     }
 }
 
-#[allow(clippy::cast_precision_loss)] // counts far below 2^52
-fn share(part: i64, whole: i64) -> Option<f64> {
-    (whole > 0).then(|| part as f64 / whole as f64)
-}
+use super::ratio as share;
 
 /// Traffic figures with their classical shares.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -19,6 +19,8 @@ use utoipa_axum::routes;
 use crate::audit::{self, Entry};
 use crate::ctx::{Actor, Meta};
 use crate::domain::validate::Errors;
+pub use shared::qsgw::{GroupTraffic, ServedCertificate, TargetHealth, TargetTls};
+
 use crate::state::AppState;
 
 /// A heartbeat younger than this means the gateway is online.
@@ -78,33 +80,6 @@ pub struct Heartbeat {
     pub served_certificates: Option<Vec<ServedCertificate>>,
 }
 
-/// A certificate a gateway serves: identity, validity and algorithms
-/// (never the key). Listed in the runtime CBOM.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ServedCertificate {
-    /// SHA-256 of the DER certificate (64 lowercase hex digits).
-    pub sha256: String,
-    /// Subject DN (≤ 1024 characters).
-    pub subject: String,
-    /// Issuer DN (≤ 1024 characters).
-    pub issuer: String,
-    /// Serial number (≤ 200 characters).
-    #[serde(default)]
-    pub serial: String,
-    /// notBefore.
-    pub not_before: DateTime<Utc>,
-    /// notAfter.
-    pub not_after: DateTime<Utc>,
-    /// subjectAltName DNS names (≤ 20, each ≤ 253 characters).
-    #[serde(default)]
-    pub dns_names: Vec<String>,
-    /// Public-key algorithm: `ECDSA-P256`, `RSA-2048`, `ML-DSA-65`, … (≤ 64).
-    pub public_key_algorithm: String,
-    /// Signature algorithm: `ecdsa-with-SHA256`, `ML-DSA-65`, … (≤ 64).
-    pub signature_algorithm: String,
-}
-
 /// Most certificates in one heartbeat.
 pub const MAX_CERTIFICATES: usize = 16;
 
@@ -140,34 +115,6 @@ fn check_certificates(e: &mut Errors, certs: &[ServedCertificate]) {
     }
 }
 
-/// One sensor aggregate of a heartbeat.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"route_id": "rt_01936f2e8c4a7b3d9e0f1a2b3c4d5e6f", "kx_group": "X25519MLKEM768", "pqc": true, "client_family": "Chrome 131", "sessions": 1, "requests": 12, "bytes_in": 4200, "bytes_out": 181000}))]
-pub struct GroupTraffic {
-    /// `rt_…`; null when no route matched.
-    #[serde(default)]
-    pub route_id: Option<String>,
-    /// Negotiated key-exchange group (1..64 characters from `A-Z a-z 0-9 _ -`).
-    pub kx_group: String,
-    /// Whether the group is post-quantum or hybrid.
-    pub pqc: bool,
-    /// Coarse client family (1..64 characters), `other` for the folded rest.
-    pub client_family: String,
-    /// TLS sessions.
-    #[serde(default)]
-    pub sessions: i64,
-    /// Requests.
-    #[serde(default)]
-    pub requests: i64,
-    /// Application bytes read from clients.
-    #[serde(default)]
-    pub bytes_in: i64,
-    /// Application bytes written to clients.
-    #[serde(default)]
-    pub bytes_out: i64,
-}
-
 /// Largest count in one aggregate: far above what a gateway can see
 /// between two heartbeats (25 s at most), and low enough that the sums of
 /// a minute's rows cannot overflow a BIGINT.
@@ -195,12 +142,7 @@ fn check_group_traffic(e: &mut Errors, rows: &[GroupTraffic]) {
                 "must be an rt_ id",
             );
         }
-        let name_ok = |s: &str| {
-            (1..=64).contains(&s.len())
-                && s.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        };
-        if !name_ok(&r.kx_group) {
+        if !crate::domain::validate::is_tls_name(&r.kx_group) {
             e.add(
                 format!("traffic_by_group[{i}].kx_group"),
                 "1 to 64 characters from A-Z a-z 0-9 _ -",
@@ -226,38 +168,6 @@ fn check_group_traffic(e: &mut Errors, rows: &[GroupTraffic]) {
             }
         }
     }
-}
-
-/// Health of one upstream target as a gateway sees it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TargetHealth {
-    /// `ups_…` id.
-    pub upstream_id: String,
-    /// `host:port`.
-    pub target: String,
-    /// Passing active checks and not ejected.
-    pub healthy: bool,
-    /// The gateway's last TLS handshake with the target (TLS upstreams).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls: Option<TargetTls>,
-}
-
-/// What a gateway's TLS handshake with an upstream target established.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TargetTls {
-    /// `TLSv1.3` or `TLSv1.2`.
-    pub protocol: String,
-    /// Negotiated key-exchange group.
-    pub kx_group: String,
-    /// Post-quantum or hybrid group.
-    pub pqc: bool,
-    /// The target certificate's public-key algorithm.
-    pub cert_algorithm: String,
-    /// The target certificate's notAfter.
-    #[serde(default)]
-    pub cert_not_after: Option<DateTime<Utc>>,
 }
 
 /// Most targets in one heartbeat.

@@ -308,13 +308,10 @@ fn check_names(e: &mut Errors, field: &str, names: Option<&[String]>) {
     if names.len() > 32 {
         e.add(field, "at most 32 names");
     }
-    if names.iter().any(|g| {
-        g.is_empty()
-            || g.len() > 64
-            || !g
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    }) {
+    if !names
+        .iter()
+        .all(|g| crate::domain::validate::is_tls_name(g))
+    {
         e.add(
             field,
             "each name is 1 to 64 characters from A-Z a-z 0-9 _ -",

@@ -17,6 +17,13 @@ pub mod webhooks;
 
 use shared::error::Problem;
 
+/// `part / whole`, `None` when there is no whole: the shares the TLS,
+/// posture, exposure and CBOM endpoints report.
+#[allow(clippy::cast_precision_loss)] // counts far below 2^52
+pub fn ratio(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 / whole as f64)
+}
+
 /// Parses a path id, answering 404 for anything that is not one (so
 /// hostile path segments never reach SQL as anything but a bound string).
 pub fn path_id<T>(

@@ -260,8 +260,7 @@ pub async fn posture(
     .await
     .map_err(Problem::internal)?;
     let settings = load_settings(&state).await?;
-    #[allow(clippy::cast_precision_loss)] // counts far below 2^52
-    let pqc_share = (handshakes > 0).then(|| pqc as f64 / handshakes as f64);
+    let pqc_share = super::ratio(pqc, handshakes);
     Ok(AppJson(Posture {
         from,
         to,
@@ -573,8 +572,7 @@ pub async fn pqc_only_impact(
     } else {
         (None, None)
     };
-    #[allow(clippy::cast_precision_loss)] // counts far below 2^52
-    let share = |part: i64, whole: i64| (whole > 0).then(|| part as f64 / whole as f64);
+    let share = super::ratio;
     Ok(AppJson(PqcOnlyImpact {
         requests,
         would_refuse_requests: refuse_requests,

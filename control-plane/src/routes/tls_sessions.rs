@@ -829,12 +829,7 @@ pub async fn tls_stats(
     let failed = buckets.iter().map(|b| b.failed).sum();
     let handshakes: i64 = by_group.iter().map(|g| g.handshakes).sum();
     let pqc: i64 = by_group.iter().map(|g| g.pqc).sum();
-    #[allow(clippy::cast_precision_loss)]
-    let pqc_share = if handshakes == 0 {
-        0.0
-    } else {
-        pqc as f64 / handshakes as f64
-    };
+    let pqc_share = super::ratio(pqc, handshakes).unwrap_or(0.0);
     Ok(AppJson(TlsStats {
         from,
         to,

@@ -185,6 +185,22 @@ impl TestApp {
         r.json().await.unwrap()
     }
 
+    /// Registers a gateway named `name` with the service key; its id.
+    pub async fn register_gateway(&self, name: &str) -> String {
+        let r = self
+            .call_service(
+                Method::POST,
+                "/api/v1/gateways/register",
+                Some(&serde_json::json!({"name": name, "address": "10.0.0.5:8443", "software_version": "0.1.0"})),
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+        r.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     /// Creates an upstream from `body` as operator, asserting 201.
     pub async fn create_upstream_body(&self, body: &Value) -> Value {
         let r = self
