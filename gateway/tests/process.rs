@@ -47,6 +47,26 @@ fn config_errors_name_the_variable() {
         &run_bin(BIN, &[], &[("QSGW_ENVIRONMENT", "staging")]),
         "QSGW_ENVIRONMENT",
     );
+    assert_config_error(
+        &run_bin(
+            BIN,
+            &[],
+            &[
+                ("QSGW_TLS_EXTRA_CERTS", "only-a-cert.pem"),
+                // Past the production etcd guard, which is checked first.
+                ("QSGW_ALLOW_INSECURE_ETCD", "true"),
+            ],
+        ),
+        "QSGW_TLS_EXTRA_CERTS",
+    );
+    assert_config_error(
+        &run_bin(BIN, &[], &[("QSGW_TLS_CLIENT_AUTH", "sometimes")]),
+        "QSGW_TLS_CLIENT_AUTH",
+    );
+    assert_config_error(
+        &run_bin(BIN, &[], &[("QSGW_RECORD_CLIENT_IP", "hashed")]),
+        "QSGW_RECORD_CLIENT_IP",
+    );
 }
 
 #[test]
