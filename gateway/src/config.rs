@@ -30,11 +30,14 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum Command {
-    /// Write a development certificate chain (a root CA and a localhost leaf it signs, both with --alg) to --out-dir, then exit; add it with QSGW_TLS_EXTRA_CERTS (or QSGW_TLS_CERT_PATH/KEY_PATH) and trust the root in the client.
+    /// Write a development certificate chain (a root CA and a leaf it signs for --name, both with --alg) to --out-dir, then exit; add it with QSGW_TLS_EXTRA_CERTS, QSGW_TLS_SNI_CERTS (or QSGW_TLS_CERT_PATH/KEY_PATH) and trust the root in the client.
     GenCert {
         /// Signature algorithm of root and leaf.
         #[arg(long, value_enum)]
         alg: crate::tls::CertAlg,
+        /// Names (DNS names or IP addresses) the leaf is for; repeat for several.
+        #[arg(long = "name", default_values = ["localhost", "127.0.0.1", "::1"])]
+        names: Vec<String>,
         /// Directory to write `<alg>-root.crt`, `<alg>.crt` (leaf + root) and `<alg>.key` (mode 0600) to.
         #[arg(long = "out-dir", default_value = "certs")]
         out_dir: PathBuf,
@@ -89,9 +92,19 @@ pub struct Settings {
         value_enum
     )]
     pub tls_client_auth: crate::tls::ClientAuth,
-    /// CA certificates (PEM) that sign accepted client certificates (QSGW_TLS_CLIENT_AUTH optional or required).
+    /// CA certificates (PEM) that sign accepted client certificates (QSGW_TLS_CLIENT_AUTH or QSGW_TLS_SNI_CLIENT_AUTH optional or required).
     #[arg(long = "tls-client-ca-path", env = "QSGW_TLS_CLIENT_CA_PATH")]
     pub tls_client_ca_path: Option<PathBuf>,
+    /// Per-host client-certificate demand over QSGW_TLS_CLIENT_AUTH (exact names or `*.domain`), applied to the handshake by SNI and to every request by its Host (a request for a `required` host on a connection without a certificate gets 421 when SNI named another host), e.g. `admin.example.com=required,www.example.com=none`.
+    #[arg(
+        long = "tls-sni-client-auth",
+        env = "QSGW_TLS_SNI_CLIENT_AUTH",
+        default_value = ""
+    )]
+    pub tls_sni_client_auth: String,
+    /// Per-host certificate chains, as `host=cert.pem:key.pem` items, comma separated; a host may be named several times (e.g. an ML-DSA-65 and an ECDSA chain) and the handshake picks among its chains by the client's signature_algorithms, as for QSGW_TLS_EXTRA_CERTS. Hosts not named get the listener's chains.
+    #[arg(long = "tls-sni-certs", env = "QSGW_TLS_SNI_CERTS", default_value = "")]
+    pub tls_sni_certs: String,
     /// Key-exchange policy: PQC_PREFERRED, PQC_ONLY, CNSA2 (ML-KEM-1024 and SecP384r1MLKEM1024 only, AES-256-GCM) or CLASSICAL_ALLOWED.
     #[arg(
         long = "tls-policy",
@@ -281,10 +294,13 @@ pub struct Config {
     pub tls_key_path: PathBuf,
     /// More chains (certificate and key paths).
     pub tls_extra_certs: Vec<(PathBuf, PathBuf)>,
-    /// Mutual TLS mode at the listener.
-    pub tls_client_auth: crate::tls::ClientAuth,
-    /// Its CA bundle.
+    /// Mutual TLS: the listener's mode and per-host (SNI and `Host`)
+    /// overrides.
+    pub tls_client_auth: crate::policy::HostMap<crate::tls::ClientAuth>,
+    /// Their CA bundle.
     pub tls_client_ca_path: Option<PathBuf>,
+    /// Per-host chains (`QSGW_TLS_SNI_CERTS`): host, certificate, key.
+    pub tls_sni_certs: Vec<(shared::edge::HostPattern, PathBuf, PathBuf)>,
     /// Key-exchange policy.
     pub tls_policy: TlsPolicy,
     /// Control plane base URL.
@@ -407,23 +423,44 @@ impl Config {
             }
         }
         let mut host_policies = crate::policy::HostPolicies::new(s.tls_policy);
-        for item in shared::config::parse_list(&s.tls_sni_policies) {
-            let (host, policy) = item.split_once('=').ok_or_else(|| {
-                ConfigError::new(
-                    "QSGW_TLS_SNI_POLICIES",
-                    format!("'{item}' is not host=POLICY"),
-                )
-            })?;
-            let policy = <TlsPolicy as clap::ValueEnum>::from_str(policy.trim(), false).map_err(|_| {
+        for (host, policy) in host_items("QSGW_TLS_SNI_POLICIES", "POLICY", &s.tls_sni_policies)? {
+            let policy = <TlsPolicy as clap::ValueEnum>::from_str(&policy, false).map_err(|_| {
                 ConfigError::new(
                     "QSGW_TLS_SNI_POLICIES",
                     format!("unknown policy '{policy}' (expected CNSA2, PQC_ONLY, PQC_PREFERRED or CLASSICAL_ALLOWED)"),
                 )
             })?;
-            let host = shared::edge::HostPattern::parse(host)
-                .map_err(|e| ConfigError::new("QSGW_TLS_SNI_POLICIES", format!("'{host}': {e}")))?;
             host_policies.insert(&host, policy);
         }
+        let mut tls_client_auth = crate::policy::HostMap::new(s.tls_client_auth);
+        for (host, mode) in host_items("QSGW_TLS_SNI_CLIENT_AUTH", "MODE", &s.tls_sni_client_auth)?
+        {
+            let mode = <crate::tls::ClientAuth as clap::ValueEnum>::from_str(&mode, false)
+                .map_err(|_| {
+                    ConfigError::new(
+                        "QSGW_TLS_SNI_CLIENT_AUTH",
+                        format!("unknown mode '{mode}' (expected none, optional or required)"),
+                    )
+                })?;
+            tls_client_auth.insert(&host, mode);
+        }
+        if s.tls_client_ca_path.is_none()
+            && (tls_client_auth.default_value() != &crate::tls::ClientAuth::None
+                || tls_client_auth
+                    .patterns()
+                    .any(|p| tls_client_auth.of_pattern(&p) != &crate::tls::ClientAuth::None))
+        {
+            return Err(ConfigError::new(
+                "QSGW_TLS_CLIENT_CA_PATH",
+                "is required when QSGW_TLS_CLIENT_AUTH or QSGW_TLS_SNI_CLIENT_AUTH asks for client certificates",
+            ));
+        }
+        let tls_sni_certs = host_items("QSGW_TLS_SNI_CERTS", "cert.pem:key.pem", &s.tls_sni_certs)?
+            .into_iter()
+            .map(|(host, pair)| {
+                cert_key_pair("QSGW_TLS_SNI_CERTS", &pair).map(|(c, k)| (host, c, k))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let trusted_proxies = shared::edge::parse_cidrs(&s.trusted_proxies)
             .map_err(|e| ConfigError::new("QSGW_TRUSTED_PROXIES", e))?;
         let allowed_private_targets = shared::edge::parse_cidrs(&s.allowed_private_targets)
@@ -527,22 +564,13 @@ impl Config {
             admin_port: s.admin_port,
             tls_cert_path: s.tls_cert_path,
             tls_key_path: s.tls_key_path,
-            tls_client_auth: s.tls_client_auth,
+            tls_client_auth,
             tls_client_ca_path: s.tls_client_ca_path,
             tls_extra_certs: shared::config::parse_list(&s.tls_extra_certs)
                 .iter()
-                .map(|pair| {
-                    pair.split_once(':')
-                        .filter(|(c, k)| !c.is_empty() && !k.is_empty())
-                        .map(|(c, k)| (PathBuf::from(c.trim()), PathBuf::from(k.trim())))
-                        .ok_or_else(|| {
-                            ConfigError::new(
-                                "QSGW_TLS_EXTRA_CERTS",
-                                format!("'{pair}' is not cert.pem:key.pem"),
-                            )
-                        })
-                })
+                .map(|pair| cert_key_pair("QSGW_TLS_EXTRA_CERTS", pair))
                 .collect::<Result<_, _>>()?,
+            tls_sni_certs,
             tls_policy: s.tls_policy,
             control_plane_url: s.control_plane_url,
             ai_engine_url: s.ai_engine_url,
@@ -559,4 +587,33 @@ impl Config {
             shutdown_grace: Duration::from_secs(s.shutdown_grace_secs),
         })
     }
+}
+
+/// The `host=value` items of a per-host setting (`var`), each host parsed
+/// as a name or `*.domain`; `what` names the value in the error.
+fn host_items(
+    var: &'static str,
+    what: &str,
+    raw: &str,
+) -> Result<Vec<(shared::edge::HostPattern, String)>, ConfigError> {
+    shared::config::parse_list(raw)
+        .into_iter()
+        .map(|item| {
+            let (host, value) = item
+                .split_once('=')
+                .ok_or_else(|| ConfigError::new(var, format!("'{item}' is not host={what}")))?;
+            let host = shared::edge::HostPattern::parse(host)
+                .map_err(|e| ConfigError::new(var, format!("'{host}': {e}")))?;
+            Ok((host, value.trim().to_owned()))
+        })
+        .collect()
+}
+
+/// A `cert.pem:key.pem` pair of `var`.
+fn cert_key_pair(var: &'static str, pair: &str) -> Result<(PathBuf, PathBuf), ConfigError> {
+    pair.split_once(':')
+        .map(|(c, k)| (c.trim(), k.trim()))
+        .filter(|(c, k)| !c.is_empty() && !k.is_empty())
+        .map(|(c, k)| (PathBuf::from(c), PathBuf::from(k)))
+        .ok_or_else(|| ConfigError::new(var, format!("'{pair}' is not cert.pem:key.pem")))
 }

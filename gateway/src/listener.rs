@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use anyhow::Context;
 use arc_swap::ArcSwap;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -25,52 +26,120 @@ use tokio_rustls::LazyConfigAcceptor;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::H2Limits;
-use crate::policy::HostPolicies;
+use crate::policy::{HostMap, HostPolicies};
 use crate::proxy::{ConnInfo, Proxy};
 use crate::report::{PendingSession, Reporter, SessionRecord};
-use crate::tls::{self, CertKey, TlsFacts};
+use crate::tls::{self, CertKey, ClientAuth, ClientVerifiers, TlsFacts};
+use shared::edge::HostPattern;
 
 /// Longest time a client may take to complete the TLS handshake.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// TLS configs per policy, rebuilt when the certificate changes.
+/// The listener's TLS configs: one profile per distinct (chains, client
+/// certificate demand) among the listener's default and its per-host
+/// overrides, each with a config per policy; rebuilt when a certificate
+/// changes.
 #[derive(Debug)]
 pub struct TlsConfigs {
+    /// `profiles[0]` is the listener's own (no SNI, or a host without an
+    /// override).
+    profiles: Vec<Profile>,
+    /// Index into `profiles` by SNI.
+    by_host: HostMap<usize>,
+}
+
+/// The configs of one set of chains and one client-certificate mode.
+#[derive(Debug)]
+struct Profile {
     by_policy: HashMap<TlsPolicy, Arc<ServerConfig>>,
     /// The chains served (the handshake's pick is recorded with every
     /// session, all of them reported to the control plane).
     chains: Arc<tls::ChainSet>,
+    client_auth: ClientAuth,
 }
 
 impl TlsConfigs {
-    /// Builds a config for every policy from the main certificate and the
-    /// extra chains, all resuming sessions from `sessions`.
+    /// Builds the profiles from the listener's chains (`cert` and `extra`),
+    /// the per-host chains (`sni`) and client-certificate modes
+    /// (`client_auth`), all resuming sessions from `sessions`.
     pub fn build(
         cert: &CertKey,
         extra: &[CertKey],
-        client_auth: Option<&Arc<dyn rustls::server::danger::ClientCertVerifier>>,
+        sni: &[(HostPattern, CertKey)],
+        client_auth: &HostMap<ClientAuth>,
+        verifiers: &ClientVerifiers,
         sessions: &tls::SessionCache,
     ) -> anyhow::Result<Self> {
-        let chains = Arc::new(tls::ChainSet::new(cert, extra)?);
-        let mut by_policy = HashMap::new();
-        for p in [
-            TlsPolicy::Cnsa2,
-            TlsPolicy::PqcOnly,
-            TlsPolicy::PqcPreferred,
-            TlsPolicy::ClassicalAllowed,
-        ] {
-            by_policy.insert(p, tls::server_config(p, &chains, client_auth, sessions)?);
+        let mut chains = HostMap::new(Arc::new(tls::ChainSet::new(cert, extra)?));
+        let mut grouped: Vec<(&HostPattern, Vec<CertKey>)> = Vec::new();
+        for (host, ck) in sni {
+            match grouped.iter_mut().find(|(h, _)| *h == host) {
+                Some((_, v)) => v.push(ck.clone()),
+                None => grouped.push((host, vec![ck.clone()])),
+            }
         }
-        Ok(Self { by_policy, chains })
+        for (host, cks) in grouped {
+            let set = tls::ChainSet::new(&cks[0], &cks[1..])
+                .with_context(|| format!("QSGW_TLS_SNI_CERTS for {}", host.as_string()))?;
+            chains.insert(host, Arc::new(set));
+        }
+        let mut profiles: Vec<Profile> = Vec::new();
+        let mut profile_of = |set: &Arc<tls::ChainSet>, mode: ClientAuth| {
+            if let Some(i) = profiles
+                .iter()
+                .position(|p| Arc::ptr_eq(&p.chains, set) && p.client_auth == mode)
+            {
+                return Ok::<_, anyhow::Error>(i);
+            }
+            let mut by_policy = HashMap::new();
+            for p in [
+                TlsPolicy::Cnsa2,
+                TlsPolicy::PqcOnly,
+                TlsPolicy::PqcPreferred,
+                TlsPolicy::ClassicalAllowed,
+            ] {
+                by_policy.insert(
+                    p,
+                    tls::server_config(p, set, verifiers.get(mode), sessions)?,
+                );
+            }
+            profiles.push(Profile {
+                by_policy,
+                chains: set.clone(),
+                client_auth: mode,
+            });
+            Ok(profiles.len() - 1)
+        };
+        let mut by_host = HostMap::new(profile_of(
+            chains.default_value(),
+            *client_auth.default_value(),
+        )?);
+        let hosts: std::collections::HashSet<HostPattern> =
+            chains.patterns().chain(client_auth.patterns()).collect();
+        for host in hosts {
+            let i = profile_of(chains.of_pattern(&host), *client_auth.of_pattern(&host))?;
+            by_host.insert(&host, i);
+        }
+        Ok(Self { profiles, by_host })
     }
 
-    /// The certificates served, as reported with each heartbeat.
+    /// The certificates served (every chain once), as reported with each
+    /// heartbeat.
     pub fn cert_infos(&self) -> Vec<Arc<tls::CertInfo>> {
-        self.chains.infos()
+        let mut seen: Vec<&Arc<tls::ChainSet>> = Vec::new();
+        let mut out = Vec::new();
+        for p in &self.profiles {
+            if !seen.iter().any(|s| Arc::ptr_eq(s, &p.chains)) {
+                seen.push(&p.chains);
+                out.extend(p.chains.infos());
+            }
+        }
+        out
     }
 
-    fn get(&self, p: TlsPolicy) -> Option<Arc<ServerConfig>> {
-        self.by_policy.get(&p).cloned()
+    /// The profile a handshake naming `sni` gets.
+    fn profile(&self, sni: Option<&str>) -> &Profile {
+        &self.profiles[*self.by_host.of(sni)]
     }
 }
 
@@ -805,12 +874,13 @@ async fn handshake(
             // warning per handshake for any client to flood the log with.
             metrics::counter!("qsgw_tls_handshakes_without_sni_total").increment(1);
         }
-        let policy = opts.policies.of(sni.as_deref());
+        let policy = *opts.policies.of(sni.as_deref());
         let loaded = configs.load();
+        let profile = loaded.profile(sni.as_deref());
         let recorded = opts.reporter.is_enabled();
         if recorded {
             // The chain the resolver will pick, for the session record.
-            served_cert = loaded
+            served_cert = profile
                 .chains
                 .choose(ch.signature_schemes())
                 .map_or("unknown", |(_, alg)| alg);
@@ -830,8 +900,10 @@ async fn handshake(
             },
             policy,
         });
-        let config = loaded
-            .get(policy)
+        let config = profile
+            .by_policy
+            .get(&policy)
+            .cloned()
             .ok_or_else(|| std::io::Error::other("no TLS config for policy"))?;
         drop(loaded);
         start.into_stream(config).await
@@ -944,7 +1016,9 @@ fn offered_names(offered: &[rustls::NamedGroup]) -> Vec<String> {
         .collect()
 }
 
-/// What the listener's TLS configs are built from again on a reload.
+/// What the listener's TLS configs are built from, at start and again on
+/// a reload.
+#[derive(Debug, Clone)]
 pub struct CertFiles {
     /// `QSGW_TLS_CERT_PATH`.
     pub cert: PathBuf,
@@ -952,22 +1026,57 @@ pub struct CertFiles {
     pub key: PathBuf,
     /// `QSGW_TLS_EXTRA_CERTS`.
     pub extra: Vec<(PathBuf, PathBuf)>,
-    /// The client-certificate verifier (`QSGW_TLS_CLIENT_AUTH`), kept.
-    pub client_auth: Option<Arc<dyn rustls::server::danger::ClientCertVerifier>>,
+    /// `QSGW_TLS_SNI_CERTS`.
+    pub sni: Vec<(HostPattern, PathBuf, PathBuf)>,
+    /// `QSGW_TLS_CLIENT_AUTH` and `QSGW_TLS_SNI_CLIENT_AUTH`.
+    pub client_auth: HostMap<ClientAuth>,
+    /// Built once from `QSGW_TLS_CLIENT_CA_PATH`, kept across reloads.
+    pub verifiers: ClientVerifiers,
 }
 
-impl std::fmt::Debug for CertFiles {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CertFiles")
-            .field("cert", &self.cert)
-            .field("key", &self.key)
-            .field("extra", &self.extra)
-            .field("client_auth", &self.client_auth.is_some())
-            .finish()
+impl CertFiles {
+    /// Reads every certificate and key and builds the configs; an error
+    /// names the variable of the file that failed.
+    pub fn load(&self, sessions: &tls::SessionCache) -> anyhow::Result<TlsConfigs> {
+        let cert = tls::load_cert_key(&self.cert, &self.key)?;
+        let extra = self
+            .extra
+            .iter()
+            .map(|(c, k)| tls::load_cert_key(c, k).context("QSGW_TLS_EXTRA_CERTS"))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let sni = self
+            .sni
+            .iter()
+            .map(|(h, c, k)| {
+                Ok((
+                    h.clone(),
+                    tls::load_cert_key(c, k).context("QSGW_TLS_SNI_CERTS")?,
+                ))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        TlsConfigs::build(
+            &cert,
+            &extra,
+            &sni,
+            &self.client_auth,
+            &self.verifiers,
+            sessions,
+        )
+    }
+
+    /// Modification times of every file, to notice a change.
+    fn stamps(&self) -> Vec<Option<SystemTime>> {
+        let stamp = |p: &PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+        [&self.cert, &self.key]
+            .into_iter()
+            .chain(self.extra.iter().flat_map(|(c, k)| [c, k]))
+            .chain(self.sni.iter().flat_map(|(_, c, k)| [c, k]))
+            .map(stamp)
+            .collect()
     }
 }
 
-/// Reloads the certificate when either file changes (checked every
+/// Reloads the certificates when any file changes (checked every
 /// `every`) or on SIGHUP; new handshakes use the new certificate, open
 /// connections keep theirs.
 pub fn spawn_cert_reloader(
@@ -977,15 +1086,8 @@ pub fn spawn_cert_reloader(
     every: Duration,
     cancel: CancellationToken,
 ) {
-    let CertFiles {
-        cert,
-        key,
-        extra,
-        client_auth,
-    } = files;
     tokio::spawn(async move {
-        let stamp = |p: &PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-        let mut last: (Option<SystemTime>, Option<SystemTime>) = (stamp(&cert), stamp(&key));
+        let mut last = files.stamps();
         #[cfg(unix)]
         let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
         loop {
@@ -1005,22 +1107,15 @@ pub fn spawn_cert_reloader(
                 () = tokio::time::sleep(every) => false,
                 () = hup_fut => true,
             };
-            let now = (stamp(&cert), stamp(&key));
+            let now = files.stamps();
             if !forced && now == last {
                 continue;
             }
             last = now;
-            let built = tls::load_cert_key(&cert, &key).and_then(|ck| {
-                let extra = extra
-                    .iter()
-                    .map(|(c, k)| tls::load_cert_key(c, k))
-                    .collect::<anyhow::Result<Vec<_>>>()?;
-                TlsConfigs::build(&ck, &extra, client_auth.as_ref(), &sessions)
-            });
-            match built {
+            match files.load(&sessions) {
                 Ok(c) => {
                     configs.store(Arc::new(c));
-                    tracing::info!(cert = %cert.display(), "TLS certificate reloaded");
+                    tracing::info!(cert = %files.cert.display(), "TLS certificate reloaded");
                 }
                 Err(e) => tracing::error!(
                     error = format!("{e:#}"),

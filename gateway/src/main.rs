@@ -6,8 +6,13 @@ use shared::server::{run_main, MainOptions};
 
 fn main() -> std::process::ExitCode {
     let cli: Cli = shared::config::load();
-    if let Some(gateway::config::Command::GenCert { alg, out_dir }) = &cli.command {
-        return match gateway::tls::generate_chain(*alg, out_dir) {
+    if let Some(gateway::config::Command::GenCert {
+        alg,
+        names,
+        out_dir,
+    }) = &cli.command
+    {
+        return match gateway::tls::generate_chain(*alg, out_dir, names) {
             Ok(c) => {
                 println!("root (trust it in the client): {}", c.root.display());
                 println!("chain: {}", c.chain.display());

@@ -55,17 +55,23 @@ pub fn satisfied_by(policy: TlsPolicy, tls: &TlsFacts) -> bool {
     }
 }
 
-/// Per-host policies (exact names and `*.` wildcards) over a default.
+/// A per-host setting (exact names and `*.` wildcards) over a default:
+/// the key-exchange policy (`QSGW_TLS_SNI_POLICIES`), the client
+/// certificate demand (`QSGW_TLS_SNI_CLIENT_AUTH`) and the chains served
+/// (`QSGW_TLS_SNI_CERTS`) all look a host up the same way.
 #[derive(Debug, Clone)]
-pub struct HostPolicies {
-    default: TlsPolicy,
-    exact: HashMap<String, TlsPolicy>,
-    wildcard: HashMap<String, TlsPolicy>,
+pub struct HostMap<T> {
+    default: T,
+    exact: HashMap<String, T>,
+    wildcard: HashMap<String, T>,
 }
 
-impl HostPolicies {
-    /// The listener's `default` with no per-host override.
-    pub fn new(default: TlsPolicy) -> Self {
+/// The listener's policy and per-host overrides.
+pub type HostPolicies = HostMap<TlsPolicy>;
+
+impl<T: Clone> HostMap<T> {
+    /// `default` for every host, no override.
+    pub fn new(default: T) -> Self {
         Self {
             default,
             exact: HashMap::new(),
@@ -73,34 +79,67 @@ impl HostPolicies {
         }
     }
 
-    /// Adds an override for `host` (a name or `*.domain`).
-    pub fn insert(&mut self, host: &HostPattern, policy: TlsPolicy) {
+    /// Adds (or replaces) the value for `host` (a name or `*.domain`).
+    pub fn insert(&mut self, host: &HostPattern, value: T) {
         match host {
-            HostPattern::Exact(h) => self.exact.insert(h.clone(), policy),
-            HostPattern::Wildcard(s) => self.wildcard.insert(s.clone(), policy),
+            HostPattern::Exact(h) => self.exact.insert(h.clone(), value),
+            HostPattern::Wildcard(s) => self.wildcard.insert(s.clone(), value),
         };
     }
 
-    /// The listener's policy.
-    pub fn default_policy(&self) -> TlsPolicy {
-        self.default
+    /// The value for hosts no override names.
+    pub fn default_value(&self) -> &T {
+        &self.default
     }
 
-    /// The policy of a (normalised) host name; the default for none.
-    pub fn of(&self, host: Option<&str>) -> TlsPolicy {
+    /// Whether some host has its own value.
+    pub fn has_overrides(&self) -> bool {
+        !self.exact.is_empty() || !self.wildcard.is_empty()
+    }
+
+    /// The patterns with their own value.
+    pub fn patterns(&self) -> impl Iterator<Item = HostPattern> + '_ {
+        self.exact
+            .keys()
+            .map(|h| HostPattern::Exact(h.clone()))
+            .chain(
+                self.wildcard
+                    .keys()
+                    .map(|s| HostPattern::Wildcard(s.clone())),
+            )
+    }
+
+    /// The value of a (normalised) host name: its own, else its parent
+    /// domain's wildcard, else the default (also for no name).
+    pub fn of(&self, host: Option<&str>) -> &T {
         let Some(h) = host else {
-            return self.default;
+            return &self.default;
         };
-        if self.exact.is_empty() && self.wildcard.is_empty() {
-            return self.default;
+        if !self.has_overrides() {
+            return &self.default;
         }
-        if let Some(p) = self.exact.get(h) {
-            return *p;
+        if let Some(v) = self.exact.get(h) {
+            return v;
         }
         parent_domain(h)
             .and_then(|d| self.wildcard.get(d))
-            .copied()
-            .unwrap_or(self.default)
+            .unwrap_or(&self.default)
+    }
+
+    /// The value every host `pattern` matches gets: for a name, [`Self::of`]
+    /// it; for `*.domain`, that wildcard's own value or the default.
+    pub fn of_pattern(&self, pattern: &HostPattern) -> &T {
+        match pattern {
+            HostPattern::Exact(h) => self.of(Some(h)),
+            HostPattern::Wildcard(s) => self.wildcard.get(s).unwrap_or(&self.default),
+        }
+    }
+}
+
+impl HostMap<TlsPolicy> {
+    /// The listener's policy.
+    pub fn default_policy(&self) -> TlsPolicy {
+        self.default
     }
 }
 
@@ -123,13 +162,13 @@ pub fn check(
     host: Option<&str>,
     route_policy: Option<TlsPolicy>,
 ) -> Result<(), PolicyRefusal> {
-    let host_policy = policies.of(host);
+    let host_policy = *policies.of(host);
     let required = route_policy.map_or(host_policy, |r| strictest(host_policy, r));
     if satisfied_by(required, tls) {
         return Ok(());
     }
     let sni = tls.sni.as_deref();
-    let sni_policy = policies.of(sni);
+    let sni_policy = *policies.of(sni);
     let misdirected = sni != host && rank(host_policy) > rank(sni_policy);
     Err(PolicyRefusal {
         required,
@@ -203,7 +242,7 @@ mod tests {
         )
         .unwrap_err();
         assert!(r.misdirected);
-        assert_eq!(p.of(Some("a.legacy.example")), TlsPolicy::ClassicalAllowed);
-        assert_eq!(p.of(Some("legacy.example")), TlsPolicy::PqcPreferred);
+        assert_eq!(*p.of(Some("a.legacy.example")), TlsPolicy::ClassicalAllowed);
+        assert_eq!(*p.of(Some("legacy.example")), TlsPolicy::PqcPreferred);
     }
 }

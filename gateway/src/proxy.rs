@@ -37,9 +37,10 @@ use crate::crawlers::Check;
 use crate::inspect::{Inspector, Job, Verdict};
 use crate::listener::ConnGuard;
 use crate::live::LiveConfig;
-use crate::policy::{HostPolicies, PolicyRefusal};
+use crate::policy::{HostMap, HostPolicies, PolicyRefusal};
 use crate::report::{Reporter, ThreatEvent};
 use crate::routing::{upstream_path, Miss, RouteEntry, RouteMetrics, RoutingTable};
+use crate::tls::ClientAuth;
 use crate::tls::TlsFacts;
 use crate::upstream::{self, PooledBody, SendError, UpstreamBody};
 
@@ -120,6 +121,9 @@ impl ConnInfo {
 pub struct EdgeSettings {
     /// Listener policy and per-host overrides.
     pub policies: HostPolicies,
+    /// Client-certificate demand, the listener's and per host: checked
+    /// again per request by its host, as the policy is.
+    pub client_auth: HostMap<ClientAuth>,
     /// `QSGW_TRUSTED_PROXIES`.
     pub trusted_proxies: Vec<IpNet>,
     /// `QSGW_PASS_FORWARDED_HEADERS`.
@@ -143,6 +147,7 @@ impl EdgeSettings {
     pub fn new(policies: HostPolicies) -> Self {
         Self {
             policies,
+            client_auth: HostMap::new(ClientAuth::None),
             trusted_proxies: Vec::new(),
             pass_forwarded_headers: false,
             targets: TargetGuard::default(),
@@ -206,6 +211,11 @@ pub enum Refusal {
     /// The route requires a client certificate and the connection has
     /// none the listener verified (403).
     ClientCertRequired,
+    /// The request's host requires a client certificate
+    /// (`QSGW_TLS_SNI_CLIENT_AUTH`) but the connection was made for a
+    /// name (SNI) that did not ask for one (421: connect again with this
+    /// host name, and that handshake asks).
+    ClientCertMisdirected,
     /// Connection refused or not established (502).
     UpstreamRefused,
     /// The TLS handshake with the target failed, or the upstream's TLS
@@ -254,6 +264,11 @@ impl Refusal {
                 StatusCode::FORBIDDEN,
                 "client-certificate-required",
                 "this route requires a client certificate (mutual TLS); connect with one the gateway's client CA signed",
+            ),
+            Self::ClientCertMisdirected => Problem::new(
+                StatusCode::MISDIRECTED_REQUEST,
+                "misdirected-request",
+                "this host requires a client certificate (mutual TLS) but the connection was made for another name (SNI) without one; connect again with this host name",
             ),
             Self::NoHealthyTarget => Problem::unavailable("no healthy upstream target"),
             Self::TargetForbidden(class) => Problem::new(
@@ -506,9 +521,21 @@ impl Proxy {
             self.record_policy_refusal(&p, entry, client, conn);
             return Err(Refusal::Policy(p));
         }
-        if entry.route.client_cert_required && conn.tls.client_cert.is_none() {
-            metrics::counter!("qsgw_client_cert_refusals_total", "route" => entry.metrics.id.to_string()).increment(1);
-            return Err(Refusal::ClientCertRequired);
+        if conn.tls.client_cert.is_none() {
+            let refusal = if *self.edge.client_auth.of(r.host.as_deref()) == ClientAuth::Required {
+                // The handshake asked what SNI's host asks; the request
+                // names a host that asks more (a certificate).
+                Some(Refusal::ClientCertMisdirected)
+            } else {
+                entry
+                    .route
+                    .client_cert_required
+                    .then_some(Refusal::ClientCertRequired)
+            };
+            if let Some(refusal) = refusal {
+                metrics::counter!("qsgw_client_cert_refusals_total", "route" => entry.metrics.id.to_string()).increment(1);
+                return Err(refusal);
+            }
         }
         Ok(())
     }
@@ -1114,6 +1141,7 @@ mod tests {
             (Refusal::UpstreamRefused, 502),
             (Refusal::UpstreamTls, 502),
             (Refusal::ClientCertRequired, 403),
+            (Refusal::ClientCertMisdirected, 421),
             (Refusal::UpstreamFailed, 502),
             (Refusal::UpstreamTimeout, 504),
             (Refusal::Internal("test"), 500),

@@ -20,7 +20,7 @@ use utoipa_axum::routes;
 
 use crate::config::Config;
 use crate::inspect::{InspectSettings, Inspector};
-use crate::listener::{spawn_cert_reloader, ListenerOptions, TlsConfigs, TlsListener};
+use crate::listener::{spawn_cert_reloader, ListenerOptions, TlsListener};
 use crate::live::{self, LiveConfig};
 use crate::proxy::{EdgeSettings, Proxy};
 use crate::report::{ReportSettings, Reporter};
@@ -109,28 +109,18 @@ impl Application {
             tls::generate_dev_cert(cert, key)?;
             tracing::warn!(cert = %cert.display(), "generated a self-signed development certificate");
         }
-        let cert_key = tls::load_cert_key(cert, key)?;
-        let extra = config
-            .tls_extra_certs
-            .iter()
-            .map(|(c, k)| tls::load_cert_key(c, k).context("QSGW_TLS_EXTRA_CERTS"))
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let files = crate::listener::CertFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+            extra: config.tls_extra_certs.clone(),
+            sni: config.tls_sni_certs.clone(),
+            client_auth: config.tls_client_auth.clone(),
+            verifiers: tls::ClientVerifiers::new(config.tls_client_ca_path.as_deref())?,
+        };
         let sessions = tls::SessionCache::new(config.tls_session_cache);
-        let client_auth =
-            tls::client_verifier(config.tls_client_auth, config.tls_client_ca_path.as_deref())?;
-        let configs = Arc::new(ArcSwap::from_pointee(TlsConfigs::build(
-            &cert_key,
-            &extra,
-            client_auth.as_ref(),
-            &sessions,
-        )?));
+        let configs = Arc::new(ArcSwap::from_pointee(files.load(&sessions)?));
         spawn_cert_reloader(
-            crate::listener::CertFiles {
-                cert: cert.clone(),
-                key: key.clone(),
-                extra: config.tls_extra_certs.clone(),
-                client_auth,
-            },
+            files,
             configs.clone(),
             sessions,
             Duration::from_secs(2),
@@ -187,6 +177,7 @@ impl Application {
         live.health().report_events_to(reporter.clone());
         let edge = EdgeSettings {
             policies: config.host_policies.clone(),
+            client_auth: config.tls_client_auth.clone(),
             trusted_proxies: config.trusted_proxies.clone(),
             pass_forwarded_headers: config.pass_forwarded_headers,
             targets: targets.clone(),

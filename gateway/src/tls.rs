@@ -549,10 +549,14 @@ pub struct GeneratedChain {
     pub key: std::path::PathBuf,
 }
 
-/// Writes a development chain in `dir`: a root CA and a leaf for
-/// `localhost`, 127.0.0.1 and ::1 it signs, both with `alg` (so the whole
+/// Writes a development chain in `dir`: a root CA and a leaf for `names`
+/// (the first is its common name) it signs, both with `alg` (so the whole
 /// path is post-quantum for the ML-DSA ones).
-pub fn generate_chain(alg: CertAlg, dir: &Path) -> anyhow::Result<GeneratedChain> {
+pub fn generate_chain(
+    alg: CertAlg,
+    dir: &Path,
+    names: &[String],
+) -> anyhow::Result<GeneratedChain> {
     use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let root_key = KeyPair::generate_for(alg.rcgen()).context("generating the root key")?;
@@ -565,13 +569,11 @@ pub fn generate_chain(alg: CertAlg, dir: &Path) -> anyhow::Result<GeneratedChain
     let root_cert = root.self_signed(&root_key)?;
     let issuer = Issuer::new(root, root_key);
     let leaf_key = KeyPair::generate_for(alg.rcgen()).context("generating the leaf key")?;
-    let mut leaf = CertificateParams::new(vec![
-        "localhost".to_owned(),
-        "127.0.0.1".to_owned(),
-        "::1".to_owned(),
-    ])?;
+    let first = names.first().context("the leaf needs a name")?;
+    let mut leaf = CertificateParams::new(names.to_vec())
+        .context("a leaf name is not a DNS name or IP address")?;
     leaf.distinguished_name
-        .push(DnType::CommonName, "localhost");
+        .push(DnType::CommonName, first.as_str());
     let leaf_cert = leaf.signed_by(&leaf_key, &issuer)?;
     let out = GeneratedChain {
         root: dir.join(format!("{}-root.crt", alg.stem())),
@@ -764,41 +766,69 @@ pub enum ClientAuth {
     Required,
 }
 
-/// The listener's client-certificate verifier for `mode` with the CA
-/// bundle at `ca` (`None` for `ClientAuth::None`).
-pub fn client_verifier(
-    mode: ClientAuth,
-    ca: Option<&Path>,
-) -> anyhow::Result<Option<Arc<dyn rustls::server::danger::ClientCertVerifier>>> {
-    if mode == ClientAuth::None {
-        return Ok(None);
+/// The listener's client-certificate verifiers, one per mode, over the CA
+/// bundle of `QSGW_TLS_CLIENT_CA_PATH` (the same CA for every host).
+#[derive(Clone, Default)]
+pub struct ClientVerifiers {
+    optional: Option<Arc<dyn rustls::server::danger::ClientCertVerifier>>,
+    required: Option<Arc<dyn rustls::server::danger::ClientCertVerifier>>,
+}
+
+impl std::fmt::Debug for ClientVerifiers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientVerifiers")
+            .field("ca", &self.required.is_some())
+            .finish()
     }
-    let ca = ca.context(
-        "QSGW_TLS_CLIENT_CA_PATH is required when QSGW_TLS_CLIENT_AUTH is optional or required",
-    )?;
-    let mut roots = rustls::RootCertStore::empty();
-    for c in CertificateDer::pem_file_iter(ca)
-        .with_context(|| format!("cannot read {} (QSGW_TLS_CLIENT_CA_PATH)", ca.display()))?
-    {
-        roots
-            .add(c.with_context(|| format!("{} (QSGW_TLS_CLIENT_CA_PATH)", ca.display()))?)
-            .context("QSGW_TLS_CLIENT_CA_PATH: certificate not usable as a trust anchor")?;
+}
+
+impl ClientVerifiers {
+    /// Verifiers for the CA bundle at `ca`; none (no client certificate
+    /// asked for, whatever the mode) without one.
+    pub fn new(ca: Option<&Path>) -> anyhow::Result<Self> {
+        let Some(ca) = ca else {
+            return Ok(Self::default());
+        };
+        let mut roots = rustls::RootCertStore::empty();
+        for c in CertificateDer::pem_file_iter(ca)
+            .with_context(|| format!("cannot read {} (QSGW_TLS_CLIENT_CA_PATH)", ca.display()))?
+        {
+            roots
+                .add(c.with_context(|| format!("{} (QSGW_TLS_CLIENT_CA_PATH)", ca.display()))?)
+                .context("QSGW_TLS_CLIENT_CA_PATH: certificate not usable as a trust anchor")?;
+        }
+        anyhow::ensure!(
+            !roots.is_empty(),
+            "no certificate in {} (QSGW_TLS_CLIENT_CA_PATH)",
+            ca.display()
+        );
+        let roots = Arc::new(roots);
+        let builder = || {
+            rustls::server::WebPkiClientVerifier::builder_with_provider(
+                roots.clone(),
+                Arc::new(aws_lc_rs::default_provider()),
+            )
+        };
+        Ok(Self {
+            optional: Some(
+                builder()
+                    .allow_unauthenticated()
+                    .build()
+                    .context("client certificate verifier")?,
+            ),
+            required: Some(builder().build().context("client certificate verifier")?),
+        })
     }
-    anyhow::ensure!(
-        !roots.is_empty(),
-        "no certificate in {} (QSGW_TLS_CLIENT_CA_PATH)",
-        ca.display()
-    );
-    let builder = rustls::server::WebPkiClientVerifier::builder_with_provider(
-        Arc::new(roots),
-        Arc::new(aws_lc_rs::default_provider()),
-    );
-    let builder = if mode == ClientAuth::Optional {
-        builder.allow_unauthenticated()
-    } else {
-        builder
-    };
-    Ok(Some(
-        builder.build().context("client certificate verifier")?,
-    ))
+
+    /// The verifier of `mode` (`None` for [`ClientAuth::None`]).
+    pub fn get(
+        &self,
+        mode: ClientAuth,
+    ) -> Option<&Arc<dyn rustls::server::danger::ClientCertVerifier>> {
+        match mode {
+            ClientAuth::None => None,
+            ClientAuth::Optional => self.optional.as_ref(),
+            ClientAuth::Required => self.required.as_ref(),
+        }
+    }
 }

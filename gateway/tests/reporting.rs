@@ -952,3 +952,81 @@ async fn the_sensor_reports_sessions_requests_and_bytes_per_route_group_and_fami
     g.stop().await;
     cp.shutdown.trigger();
 }
+
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn refused_client_certificate_handshakes_are_recorded_with_the_reason(pool: PgPool) {
+    let cp = ControlPlane::start(&pool, 0).await;
+    let (target, _t) = named_server("a").await;
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, alice) = client_ca_and_cert(dir.path(), "alice");
+    // A certificate from a CA the gateway does not trust, though it has the
+    // same name as the trusted one.
+    let other = tempfile::tempdir().unwrap();
+    let (_, mallory) = client_ca_and_cert(other.path(), "mallory");
+    let g = start_standalone(
+        &snapshot(target, InspectionMode::Off),
+        &[
+            "--api-key",
+            KEY,
+            "--control-plane-url",
+            &cp.base,
+            "--ai-engine-url",
+            &dead_url(),
+            "--heartbeat-interval-secs",
+            "1",
+            "--tls-client-auth",
+            "required",
+            "--tls-client-ca-path",
+            ca.to_str().unwrap(),
+        ],
+    )
+    .await;
+    let get = |identity| {
+        let c = client_for(&g, "localhost", tls13_client(&[&g.cert_path()], identity));
+        let u = url(&g, "/x");
+        async move { c.get(u).send().await }
+    };
+    assert!(get(None).await.is_err(), "no certificate, no request");
+    assert!(
+        get(Some(mallory)).await.is_err(),
+        "an unknown issuer's certificate"
+    );
+    assert_eq!(get(Some(alice)).await.unwrap().status(), 200);
+
+    // Each refusal is a failed session whose reason is what rustls
+    // refused the handshake for (rustls::Error's Display): no certificate
+    // at all, or one whose issuer's name matches a trusted CA but whose
+    // signature that CA's key does not verify (webpki's BadSignature).
+    let sessions = cp
+        .wait_for("/api/v1/tls-sessions", "two refused handshakes", |b| {
+            b["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|s| s["outcome"] == "failed")
+                .count()
+                == 2
+        })
+        .await;
+    let reasons: Vec<&str> = sessions["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["outcome"] == "failed")
+        .map(|s| s["failure_reason"].as_str().unwrap())
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("peer sent no certificates")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("invalid peer certificate: BadSignature")),
+        "{reasons:?}"
+    );
+    g.stop().await;
+    cp.shutdown.trigger();
+}

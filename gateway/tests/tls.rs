@@ -6,6 +6,7 @@ mod common;
 
 use std::time::Duration;
 
+use clap::Parser;
 use common::*;
 use rustls::NamedGroup;
 use shared::ids::UpstreamId;
@@ -394,8 +395,11 @@ async fn a_cnsa2_route_refuses_requests_over_a_weaker_exchange() {
 async fn ml_dsa_goes_to_clients_that_offer_it_and_ecdsa_to_the_rest() {
     use rustls::pki_types::pem::PemObject;
     let dir = tempfile::tempdir().unwrap();
-    let ml = gateway::tls::generate_chain(gateway::tls::CertAlg::MlDsa65, dir.path()).unwrap();
-    let ec = gateway::tls::generate_chain(gateway::tls::CertAlg::EcdsaP256, dir.path()).unwrap();
+    let localhost = ["localhost".to_owned()];
+    let ml = gateway::tls::generate_chain(gateway::tls::CertAlg::MlDsa65, dir.path(), &localhost)
+        .unwrap();
+    let ec = gateway::tls::generate_chain(gateway::tls::CertAlg::EcdsaP256, dir.path(), &localhost)
+        .unwrap();
     let up = UpstreamId::new();
     let snap = ConfigSnapshot {
         revision: 1,
@@ -467,75 +471,15 @@ async fn ml_dsa_goes_to_clients_that_offer_it_and_ecdsa_to_the_rest() {
     g.stop().await;
 }
 
-/// A CA (PEM file in `dir`) and a client certificate it signs for `cn`.
-fn client_ca_and_cert(
-    dir: &std::path::Path,
-    cn: &str,
-) -> (
-    std::path::PathBuf,
-    Vec<rustls::pki_types::CertificateDer<'static>>,
-    rustls::pki_types::PrivateKeyDer<'static>,
-) {
-    use rcgen::{
-        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    };
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name.push(DnType::CommonName, "Client CA");
-    let ca_cert = ca.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca, ca_key);
-    let key = KeyPair::generate().unwrap();
-    let mut leaf = CertificateParams::new(Vec::<String>::new()).unwrap();
-    leaf.distinguished_name.push(DnType::CommonName, cn);
-    leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-    let cert = leaf.signed_by(&key, &issuer).unwrap();
-    let path = dir.join("client-ca.pem");
-    std::fs::write(&path, ca_cert.pem()).unwrap();
-    (
-        path,
-        vec![cert.der().clone()],
-        rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-    )
-}
-
 /// An HTTPS client trusting the gateway, presenting `identity` if given.
-fn mtls_client(
-    g: &Gateway,
-    identity: Option<(
-        Vec<rustls::pki_types::CertificateDer<'static>>,
-        rustls::pki_types::PrivateKeyDer<'static>,
-    )>,
-) -> reqwest::Client {
-    use rustls::pki_types::pem::PemObject;
-    shared::server::install_crypto_provider();
-    let mut roots = rustls::RootCertStore::empty();
-    for c in rustls::pki_types::CertificateDer::pem_file_iter(g.cert_path()).unwrap() {
-        roots.add(c.unwrap()).unwrap();
-    }
-    let b = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_protocol_versions(&[&rustls::version::TLS13])
-    .unwrap()
-    .with_root_certificates(roots);
-    let mut cfg = match identity {
-        Some((chain, key)) => b.with_client_auth_cert(chain, key).unwrap(),
-        None => b.with_no_client_auth(),
-    };
-    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
-    reqwest::Client::builder()
-        .use_preconfigured_tls(cfg)
-        .resolve("localhost", g.tls_addr)
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap()
+fn mtls_client(g: &Gateway, identity: Option<Identity>) -> reqwest::Client {
+    client_for(g, "localhost", tls13_client(&[&g.cert_path()], identity))
 }
 
 #[tokio::test]
 async fn edge_mutual_tls_required_and_optional_forward_only_the_verified_subject() {
     let dir = tempfile::tempdir().unwrap();
-    let (ca, chain, key) = client_ca_and_cert(dir.path(), "alice");
+    let (ca, (chain, key)) = client_ca_and_cert(dir.path(), "alice");
     let echo = echo_upstream().await;
     let up = UpstreamId::new();
     let mut secure = route("/secure", PathMatch::Prefix, &up);
@@ -617,15 +561,236 @@ async fn edge_mutual_tls_required_and_optional_forward_only_the_verified_subject
     assert_eq!(r.status(), 200);
     g.stop().await;
 
-    // Without a CA bundle the gateway does not start.
-    let d2 = tempfile::tempdir().unwrap();
-    let c = config(d2.path(), &["--tls-client-auth", "required"]);
-    let Err(err) = gateway::startup::Application::build(c, shared::server::Shutdown::new()).await
-    else {
-        panic!("started without a client CA");
+    // Without a CA bundle the gateway does not start (one line naming
+    // the variable).
+    let settings =
+        gateway::config::Cli::try_parse_from(["gateway", "--tls-client-auth", "required"])
+            .unwrap()
+            .settings;
+    let err = gateway::config::Config::from_settings(settings).unwrap_err();
+    assert_eq!(err.var, "QSGW_TLS_CLIENT_CA_PATH", "{err}");
+}
+
+/// One HTTP/1.1 GET for `host` on a connection whose SNI is `sni` (the two
+/// differ when a client reuses a connection, or lies): status and body.
+async fn get_with_sni(
+    g: &Gateway,
+    cfg: rustls::ClientConfig,
+    sni: &str,
+    host: &str,
+) -> std::io::Result<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (_, mut s) = handshake(g.tls_addr, cfg, sni).await?;
+    s.write_all(
+        format!("GET /who HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await?;
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await?;
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    Ok((status, text))
+}
+
+/// The first certificate of a PEM file.
+fn first_cert(path: &std::path::Path) -> rustls::pki_types::CertificateDer<'static> {
+    use rustls::pki_types::pem::PemObject;
+    rustls::pki_types::CertificateDer::pem_file_iter(path)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn per_host_chains_and_client_auth_follow_sni_and_a_request_cannot_borrow_a_lax_connection() {
+    use gateway::tls::{generate_chain, CertAlg};
+    let dir = tempfile::tempdir().unwrap();
+    let chain = |alg, name: &str| {
+        generate_chain(
+            alg,
+            &dir.path().join(name).join(alg.stem()),
+            &[name.to_owned()],
+        )
+        .unwrap()
     };
-    assert!(
-        format!("{err:#}").contains("QSGW_TLS_CLIENT_CA_PATH"),
-        "{err:#}"
+    // pq.test serves an ML-DSA-65 and an ECDSA chain of its own;
+    // secure.test its own ECDSA chain and demands a client certificate;
+    // every other name the listener's (self-signed localhost) certificate,
+    // no client certificate asked.
+    let pq_ml = chain(CertAlg::MlDsa65, "pq.test");
+    let pq_ec = chain(CertAlg::EcdsaP256, "pq.test");
+    let sec_ec = chain(CertAlg::EcdsaP256, "secure.test");
+    let (ca, alice) = client_ca_and_cert(dir.path(), "alice");
+    let pair = |host: &str, c: &gateway::tls::GeneratedChain| {
+        format!("{host}={}:{}", c.chain.display(), c.key.display())
+    };
+    let sni_certs = [
+        pair("pq.test", &pq_ml),
+        pair("pq.test", &pq_ec),
+        pair("secure.test", &sec_ec),
+    ]
+    .join(",");
+    let echo = echo_upstream().await;
+    let up = UpstreamId::new();
+    let snap = ConfigSnapshot {
+        revision: 1,
+        routes: vec![route("/", PathMatch::Prefix, &up)],
+        upstreams: vec![upstream(&up, &[echo.addr])],
+    };
+    let g = start_standalone(
+        &snap,
+        &[
+            "--tls-sni-certs",
+            &sni_certs,
+            "--tls-sni-client-auth",
+            "secure.test=required",
+            "--tls-client-ca-path",
+            ca.to_str().unwrap(),
+        ],
+    )
+    .await;
+    let roots: Vec<&std::path::Path> = vec![&pq_ml.root, &pq_ec.root, &sec_ec.root];
+    let served = |cfg: rustls::ClientConfig, sni: &'static str| {
+        let addr = g.tls_addr;
+        async move {
+            let (_, s) = handshake(addr, cfg, sni).await.unwrap();
+            s.get_ref().1.peer_certificates().unwrap()[0].clone()
+        }
+    };
+
+    // Chains by SNI, and by the client's signature_algorithms within a
+    // host: rustls offers ML-DSA and gets pq.test's ML-DSA-65 leaf ...
+    assert_eq!(
+        served(tls13_client(&roots, None), "pq.test").await,
+        first_cert(&pq_ml.chain)
     );
+    // ... OpenSSL 3.0 (Debian 12) offers none and gets pq.test's ECDSA
+    // leaf, which it verifies for the name.
+    let out = tokio::process::Command::new("openssl")
+        .args(["s_client", "-connect"])
+        .arg(format!("127.0.0.1:{}", g.tls_addr.port()))
+        .args([
+            "-servername",
+            "pq.test",
+            "-verify_hostname",
+            "pq.test",
+            "-CAfile",
+        ])
+        .arg(&pq_ec.root)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("CN = pq.test"), "{text}");
+    assert!(
+        text.contains("QSGW development root (ecdsa-p256)"),
+        "{text}"
+    );
+    assert!(text.contains("Verify return code: 0 (ok)"), "{text}");
+    // Another name gets the listener's certificate.
+    assert_eq!(
+        served(tls13_client(&[&g.cert_path()], None), "localhost").await,
+        first_cert(&g.cert_path())
+    );
+
+    // secure.test: no certificate, no request; alice's is verified and
+    // named to the upstream.
+    let anonymous = client_for(&g, "secure.test", tls13_client(&roots, None));
+    assert!(
+        anonymous
+            .get("https://secure.test/who")
+            .send()
+            .await
+            .is_err(),
+        "secure.test demands a client certificate"
+    );
+    let r = client_for(&g, "secure.test", tls13_client(&roots, Some(alice)))
+        .get("https://secure.test/who")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["headers"]["x-client-cert-subject"], "CN=alice");
+    // pq.test asks for none.
+    let r = client_for(&g, "pq.test", tls13_client(&roots, None))
+        .get("https://pq.test/who")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    // The attack: a handshake for pq.test (no certificate asked), then a
+    // request naming secure.test. The gateway checks the Host against the
+    // per-host demand: 421 (RFC 9110 §15.5.20), never the upstream.
+    let (status, text) = get_with_sni(&g, tls13_client(&roots, None), "pq.test", "secure.test")
+        .await
+        .unwrap();
+    assert_eq!(status, 421, "{text}");
+    assert!(text.contains("misdirected-request"), "{text}");
+    assert!(
+        !text.contains("\"path\""),
+        "the upstream was not reached: {text}"
+    );
+    let (status, _) = get_with_sni(&g, tls13_client(&roots, None), "pq.test", "pq.test")
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    assert!(g
+        .metrics()
+        .await
+        .lines()
+        .any(|l| l.starts_with("qsgw_client_cert_refusals_total{")));
+    g.stop().await;
+
+    // A name that is not a host, or a demand that is not a mode, stops the
+    // start with the variable named.
+    for (var, flag, value) in [
+        (
+            "QSGW_TLS_SNI_CLIENT_AUTH",
+            "--tls-sni-client-auth",
+            "secure.test=always",
+        ),
+        (
+            "QSGW_TLS_SNI_CLIENT_AUTH",
+            "--tls-sni-client-auth",
+            "secure.test",
+        ),
+        (
+            "QSGW_TLS_SNI_CERTS",
+            "--tls-sni-certs",
+            "secure.test=only-a-cert.pem",
+        ),
+        (
+            "QSGW_TLS_SNI_CERTS",
+            "--tls-sni-certs",
+            "bad host=a.pem:b.pem",
+        ),
+    ] {
+        let settings = gateway::config::Cli::try_parse_from(["gateway"].into_iter().chain([
+            "--tls-client-ca-path",
+            ca.to_str().unwrap(),
+            flag,
+            value,
+        ]))
+        .unwrap()
+        .settings;
+        let err = gateway::config::Config::from_settings(settings).unwrap_err();
+        assert_eq!(err.var, var, "{value}: {err}");
+    }
+    let settings = gateway::config::Cli::try_parse_from([
+        "gateway",
+        "--tls-sni-client-auth",
+        "secure.test=optional",
+    ])
+    .unwrap()
+    .settings;
+    let err = gateway::config::Config::from_settings(settings).unwrap_err();
+    assert_eq!(err.var, "QSGW_TLS_CLIENT_CA_PATH", "{err}");
 }

@@ -410,3 +410,72 @@ pub async fn upgrade(
     }
     (String::from_utf8_lossy(&head).to_lowercase(), tls)
 }
+
+/// A client certificate chain and its key.
+pub type Identity = (
+    Vec<CertificateDer<'static>>,
+    rustls::pki_types::PrivateKeyDer<'static>,
+);
+
+/// A CA (`client-ca.pem` in `dir`) and a client certificate it signs for
+/// `cn` (also written as `client.pem` and `client.key`, for openssl).
+pub fn client_ca_and_cert(dir: &Path, cn: &str) -> (PathBuf, Identity) {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    };
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name.push(DnType::CommonName, "Client CA");
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let mut leaf = CertificateParams::new(Vec::<String>::new()).unwrap();
+    leaf.distinguished_name.push(DnType::CommonName, cn);
+    leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    let cert = leaf.signed_by(&key, &issuer).unwrap();
+    let path = dir.join("client-ca.pem");
+    std::fs::write(&path, ca_cert.pem()).unwrap();
+    std::fs::write(dir.join("client.pem"), cert.pem()).unwrap();
+    std::fs::write(dir.join("client.key"), key.serialize_pem()).unwrap();
+    (
+        path,
+        (
+            vec![cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        ),
+    )
+}
+
+/// A TLS 1.3 rustls client (aws-lc-rs defaults: X25519MLKEM768 first,
+/// ML-DSA among the signature schemes) trusting the PEM files `roots`,
+/// speaking http/1.1, presenting `identity` if given.
+pub fn tls13_client(roots: &[&Path], identity: Option<Identity>) -> rustls::ClientConfig {
+    shared::server::install_crypto_provider();
+    let mut store = rustls::RootCertStore::empty();
+    for path in roots {
+        for c in CertificateDer::pem_file_iter(path).unwrap() {
+            store.add(c.unwrap()).unwrap();
+        }
+    }
+    let b = rustls::ClientConfig::builder_with_provider(Arc::new(aws_lc_rs::default_provider()))
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .with_root_certificates(store);
+    let mut cfg = match identity {
+        Some((chain, key)) => b.with_client_auth_cert(chain, key).unwrap(),
+        None => b.with_no_client_auth(),
+    };
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    cfg
+}
+
+/// An HTTPS client over `cfg` with `host` pinned to the gateway.
+pub fn client_for(g: &Gateway, host: &str, cfg: rustls::ClientConfig) -> reqwest::Client {
+    reqwest::Client::builder()
+        .use_preconfigured_tls(cfg)
+        .resolve(host, g.tls_addr)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
