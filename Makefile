@@ -66,7 +66,7 @@ compose-certs: ## Self-signed dev certificate for the compose gateway in compose
 compose-smoke: ## docs/deployment.md's compose quick start on a real Docker engine (installs docker.io, Compose v2; local stand-in base images), checked end to end
 	scripts/compose-smoke.sh
 
-bench-gateway: ## Gateway vs nginx and HAProxy (req/s, p50/p99, handshakes/s, RSS at 10k idle conns, route change → served; ~3 min)
+bench-gateway: ## Gateway vs nginx and HAProxy (req/s, p50/p99, handshakes/s incl. CNSA2 and ML-DSA, RSS at 10k idle conns, route change → served, req/s with PQ TLS to the upstream vs nginx; ~3.5 min)
 	scripts/bench.sh -p gateway --bench proxy
 
 bench-ai: ## AI engine scoring throughput, in process and through the HTTP batch endpoint (~1 min)

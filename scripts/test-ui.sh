@@ -15,7 +15,8 @@
 # The tests see (ui/tests/lib.mjs reads them):
 #   QSGW_URL, QRAP_URL                     base URLs of the control plane and the risk API
 #   QSGW_GATEWAY_URL                       the gateway's TLS listener, https://localhost:PORT
-#   QSGW_GATEWAY_SPKI                      base64 SHA-256 of its certificate's public key
+#   QSGW_GATEWAY_SPKI                      base64 SHA-256 of its certificates' public keys,
+#                                          ECDSA then ML-DSA-65, comma separated
 #                                          (Chromium's --ignore-certificate-errors-spki-list)
 #   QSGW_GATEWAY_CA                        that certificate (PEM file), for curl, requests, Go
 #   QSGW_ADMIN_EMAIL, QSGW_ADMIN_PASSWORD  the control plane's first admin
@@ -211,12 +212,23 @@ gw_dir="$(mktemp -d "${TMPDIR:-/tmp}/quantun-ui-gateway.XXXXXX")"
 dev_cert "$gw_dir/server.crt" "$gw_dir/server.key" 2 || die "openssl could not create the gateway certificate"
 QSGW_GATEWAY_SPKI="$(openssl x509 -in "$gw_dir/server.crt" -noout -pubkey |
     openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64)"
+# Beside it, an ML-DSA-65 chain (issue 23), served to clients whose
+# signature_algorithms offer ML-DSA: Chromium 156 (Debian 12) offers
+# mldsa44/65/87, so the browser tests run over X25519MLKEM768 with an
+# ML-DSA-65 certificate; clients that offer none (curl, python, Go) get
+# the ECDSA one. Chromium is told to accept either key.
+ml_out="$("$bin_dir/gateway" gen-cert --alg ml-dsa-65 --out-dir "$gw_dir/ml-dsa")" ||
+    die "gateway gen-cert could not write the ML-DSA chain"
+ml_spki="$(sed -n 's/^spki sha256[^:]*: //p' <<<"$ml_out")"
+[[ -n "$ml_spki" ]] || die "gateway gen-cert printed no SPKI pin"
+QSGW_GATEWAY_SPKI="$QSGW_GATEWAY_SPKI,$ml_spki"
 export QSGW_GATEWAY_URL="https://localhost:$gw_port"
 export QSGW_GATEWAY_SPKI QSGW_GATEWAY_CA="$gw_dir/server.crt"
 start_service gateway "http://127.0.0.1:$gw_admin_port/health/ready" \
     QSGW_GATEWAY_HOST=127.0.0.1 QSGW_GATEWAY_PORT="$gw_port" \
     QSGW_GATEWAY_ADMIN_HOST=127.0.0.1 QSGW_GATEWAY_ADMIN_PORT="$gw_admin_port" \
     QSGW_TLS_CERT_PATH="$gw_dir/server.crt" QSGW_TLS_KEY_PATH="$gw_dir/server.key" \
+    QSGW_TLS_EXTRA_CERTS="$gw_dir/ml-dsa/ml-dsa-65.crt:$gw_dir/ml-dsa/ml-dsa-65.key" \
     QSGW_CONTROL_PLANE_URL="$QSGW_URL" QSGW_AI_ENGINE_URL="http://127.0.0.1:$ai_port" \
     QSGW_API_KEY="$QSGW_API_KEY" QSGW_ETCD_ENDPOINTS="http://127.0.0.1:$etcd_port" \
     QSGW_ENVIRONMENT=development QSGW_CONFIG_CACHE_PATH="$gw_dir/config-cache.json" \

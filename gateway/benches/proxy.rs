@@ -18,17 +18,26 @@
 //!    round (a target is met only if it holds pooled and in the median
 //!    round);
 //! 2. full TLS handshakes/s (no resumption): gateway X25519MLKEM768 vs
-//!    X25519, nginx and HAProxy X25519 (Debian 12's OpenSSL 3.0 has no ML-KEM);
+//!    X25519, nginx and HAProxy X25519 (Debian 12's OpenSSL 3.0 has no
+//!    ML-KEM); and two more gateways: one under `CNSA2` (SecP384r1MLKEM1024
+//!    and MLKEM1024 alone), one serving an ML-DSA-65 chain beside its ECDSA
+//!    one to a client that offers ML-DSA (each checked on one handshake
+//!    first: group, and the ML-DSA-65 leaf);
 //! 3. RSS (`VmRSS` of the process and its children) with 10,000 idle TLS
 //!    connections;
 //! 4. route created in the control plane → served by the gateway (real
 //!    PostgreSQL from `DATABASE_URL`, a private etcd, the control plane
-//!    in-process, the gateway process watching etcd), p50/p99 over samples.
+//!    in-process, the gateway process watching etcd), p50/p99 over samples;
+//! 5. requests/s with TLS 1.3 to the upstream: the gateway (upstream `tls`
+//!    block, CA verified, `PQC_PREFERRED`: X25519MLKEM768) against nginx
+//!    (`proxy_pass https://`, `proxy_ssl_verify on`, sessions reused:
+//!    X25519), each to its own rustls upstream that counts the groups its
+//!    handshakes negotiated; client side as in 1, half the rounds.
 //!
 //! A peer whose binary is missing is skipped with a message. With
 //! `QSGW_BENCH_PERF=DIR` each peer is profiled with `perf record` during its
 //! first throughput and handshake rounds. Development knobs (the figures in
-//! BENCHMARKS.md use none of them): `QSGW_BENCH_ONLY=load,tls,idle,route`
+//! BENCHMARKS.md use none of them): `QSGW_BENCH_ONLY=load,tls,idle,route,upstream-tls`
 //! runs only the listed parts, `QSGW_BENCH_ROUNDS=N` sets the interleaved
 //! rounds of the throughput run (default 40), and `QSGW_BENCH_GATEWAY_B=PATH` adds a second gateway
 //! binary as the peer `gateway-b`, measured interleaved with the others (an
@@ -184,9 +193,59 @@ async fn run() {
     }
     print_rounds(&load);
 
-    // 2. Full handshakes, interleaved the same way.
+    // 2. Full handshakes, interleaved the same way; two more gateways for
+    // the post-quantum-only cases: one under CNSA2 (ML-KEM-1024 alone and
+    // the SecP384r1MLKEM1024 hybrid, with ordinary client key shares), one
+    // serving an ML-DSA-65 chain beside its ECDSA one to the client that
+    // offers ML-DSA (as rustls does).
+    let main_peers = peers.len();
+    if part("tls") {
+        let ml = gateway::tls::generate_chain(
+            gateway::tls::CertAlg::MlDsa65,
+            &dir.path().join("ml-dsa"),
+            &["localhost".to_owned()],
+        )
+        .expect("ML-DSA chain");
+        let extra = format!("{}:{}", ml.chain.display(), ml.key.display());
+        for (name, env) in [
+            ("gw-cnsa2", vec![("QSGW_TLS_POLICY", "CNSA2".to_owned())]),
+            ("gw-mldsa", vec![("QSGW_TLS_EXTRA_CERTS", extra)]),
+        ] {
+            let p = Peer::gateway_with(
+                dir.path(),
+                &cert,
+                name,
+                GATEWAY_BIN,
+                |id| upstream_config(id, upstream),
+                &env,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{name} did not start: {e:#}"));
+            peers.push(p);
+        }
+    }
     let mut cases: Vec<(usize, &str, Arc<rustls::ClientConfig>)> = Vec::new();
     for (i, p) in peers.iter().enumerate() {
+        match p.name {
+            "gw-cnsa2" => {
+                cases.push((
+                    i,
+                    "SecP384r1MLKEM1024",
+                    client_config(vec![gateway::kx::SECP384R1MLKEM1024]),
+                ));
+                cases.push((i, "MLKEM1024", client_config(vec![kx_group::MLKEM1024])));
+                continue;
+            }
+            "gw-mldsa" => {
+                cases.push((
+                    i,
+                    "X25519MLKEM768 ML-DSA-65",
+                    client_config(vec![reused::x25519_mlkem768()]),
+                ));
+                continue;
+            }
+            _ => {}
+        }
         if p.name.starts_with("gateway") {
             cases.push((
                 i,
@@ -198,6 +257,22 @@ async fn run() {
     }
     if !part("tls") {
         cases.clear();
+    }
+    // Each case gets what it is named for (group, and certificate for the
+    // ML-DSA one), checked on one handshake before the rounds.
+    for (i, name, cfg) in &cases {
+        let tls = connect(peers[*i].addr, cfg)
+            .await
+            .unwrap_or_else(|e| panic!("{} {name}: {e}", peers[*i].name));
+        let conn = tls.get_ref().1;
+        let group = conn
+            .negotiated_key_exchange_group()
+            .map(|g| gateway::tls::group_name(g.name()));
+        assert_eq!(group, name.split(' ').next(), "{} {name}", peers[*i].name);
+        if name.ends_with("ML-DSA-65") {
+            let leaf = &conn.peer_certificates().expect("certificate")[0];
+            assert_eq!(gateway::tls::cert_algorithm(leaf), "ML-DSA-65");
+        }
     }
     let mut hraw: Vec<HsRaw> = cases.iter().map(|_| HsRaw::default()).collect();
     for round in 0..HS_ROUNDS {
@@ -221,6 +296,7 @@ async fn run() {
         );
         hs.push((name, *gname, r));
     }
+    peers.truncate(main_peers);
 
     // 3. Memory with idle connections.
     let mut mem = Vec::new();
@@ -246,9 +322,16 @@ async fn run() {
         None
     };
 
+    // 5. Post-quantum TLS to the upstream.
+    let up_tls = if part("upstream-tls") {
+        upstream_tls_run(dir.path(), &cert).await
+    } else {
+        Vec::new()
+    };
+
     // Summary with ratios and targets.
     println!("\n== summary (markdown) ==\n");
-    println!("{}", summary(&load, &hs, &mem, rc.as_ref()));
+    println!("{}", summary(&load, &hs, &mem, rc.as_ref(), &up_tls));
     println!("total bench time {:.0} s", started.elapsed().as_secs_f64());
 }
 
@@ -328,11 +411,32 @@ impl Peer {
         name: &'static str,
         bin: &str,
     ) -> anyhow::Result<Self> {
+        Self::gateway_with(
+            dir,
+            cert,
+            name,
+            bin,
+            |id| upstream_config(id, upstream),
+            &[],
+        )
+        .await
+    }
+
+    /// A gateway whose one upstream is `upstream(id)`, with `env` set
+    /// after the bench's defaults.
+    async fn gateway_with(
+        dir: &Path,
+        cert: &CertFiles,
+        name: &'static str,
+        bin: &str,
+        upstream: impl FnOnce(&UpstreamId) -> UpstreamConfig,
+        env: &[(&str, String)],
+    ) -> anyhow::Result<Self> {
         let up = UpstreamId::new();
         let snapshot = ConfigSnapshot {
             revision: 1,
             routes: vec![route("/", &up)],
-            upstreams: vec![upstream_config(&up, upstream)],
+            upstreams: vec![upstream(&up)],
         };
         let file = dir.join(format!("{name}-routes.json"));
         std::fs::write(&file, serde_json::to_vec(&snapshot)?)?;
@@ -343,6 +447,9 @@ impl Peer {
             .env("QSGW_CONFIG_CACHE_PATH", "")
             .env("QSGW_ETCD_ENDPOINTS", "http://127.0.0.1:1")
             .env("QSGW_CONTROL_PLANE_URL", "http://127.0.0.1:1");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         let proc = Proc::spawn(cmd, &dir.join(format!("{name}.log")))?;
         wait_ready(&format!("http://127.0.0.1:{admin}/health/ready"), name).await?;
         Ok(Self {
@@ -353,12 +460,29 @@ impl Peer {
     }
 
     async fn nginx(dir: &Path, cert: &CertFiles, upstream: SocketAddr) -> anyhow::Result<Self> {
+        Self::nginx_with(dir, cert, upstream, None).await
+    }
+
+    /// nginx proxying to `upstream`, over TLS when `tls_ca` (the CA that
+    /// signs the upstream's `localhost` certificate) is given: verified,
+    /// sessions reused, kept alive (nginx-tls).
+    async fn nginx_with(
+        dir: &Path,
+        cert: &CertFiles,
+        upstream: SocketAddr,
+        tls_ca: Option<&Path>,
+    ) -> anyhow::Result<Self> {
         let bin = which("nginx").ok_or_else(|| {
             anyhow::anyhow!(
                 "nginx not installed (apt-get install nginx, or make setup): nginx column skipped"
             )
         })?;
-        let d = dir.join("nginx");
+        let name = if tls_ca.is_some() {
+            "nginx-tls"
+        } else {
+            "nginx"
+        };
+        let d = dir.join(name);
         std::fs::create_dir_all(&d)?;
         let port = free_port();
         let conf = format!(
@@ -390,7 +514,7 @@ http {{
         ssl_session_tickets off;
         ssl_session_cache off;
         location / {{
-            proxy_pass http://up;
+            proxy_pass {scheme}://up;{upstream_tls}
             proxy_http_version 1.1;
             proxy_buffering off;
             proxy_set_header Connection "";
@@ -406,6 +530,17 @@ http {{
             d = d.display(),
             cert = cert.cert.display(),
             key = cert.key.display(),
+            scheme = if tls_ca.is_some() { "https" } else { "http" },
+            upstream_tls = tls_ca.map_or(String::new(), |ca| format!(
+                "
+            proxy_ssl_verify on;
+            proxy_ssl_trusted_certificate {};
+            proxy_ssl_name localhost;
+            proxy_ssl_server_name on;
+            proxy_ssl_protocols TLSv1.3;
+            proxy_ssl_session_reuse on;",
+                ca.display()
+            )),
         );
         let conf_path = d.join("nginx.conf");
         std::fs::write(&conf_path, conf)?;
@@ -420,11 +555,7 @@ http {{
         let proc = Proc::spawn(cmd, &d.join("stdout.log"))?;
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         wait_port(addr, "nginx", &d.join("error.log")).await?;
-        Ok(Self {
-            name: "nginx",
-            addr,
-            proc,
-        })
+        Ok(Self { name, addr, proc })
     }
 
     async fn haproxy(dir: &Path, cert: &CertFiles, upstream: SocketAddr) -> anyhow::Result<Self> {
@@ -739,11 +870,69 @@ async fn spawn_upstream() -> SocketAddr {
     addr
 }
 
+/// The same upstream over TLS 1.3 (rustls, aws-lc-rs: X25519MLKEM768
+/// first, then X25519; sessions resumable), with the `localhost` leaf of
+/// `chain`. Counts its handshakes per negotiated group, to show which
+/// group each proxy's upstream leg used.
+async fn spawn_tls_upstream(
+    chain: &gateway::tls::GeneratedChain,
+) -> (
+    SocketAddr,
+    Arc<std::sync::Mutex<std::collections::BTreeMap<String, u64>>>,
+) {
+    use rustls::pki_types::pem::PemObject;
+    let certs = CertificateDer::pem_file_iter(&chain.chain)
+        .expect("chain")
+        .collect::<Result<Vec<_>, _>>()
+        .expect("chain");
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_file(&chain.key).expect("key");
+    let provider = CryptoProvider {
+        kx_groups: vec![kx_group::X25519MLKEM768, kx_group::X25519],
+        ..aws_lc_rs::default_provider()
+    };
+    let mut cfg = rustls::ServerConfig::builder_with_provider(Arc::new(provider))
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .expect("TLS 1.3")
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .expect("upstream cert");
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(cfg));
+    let groups = Arc::new(std::sync::Mutex::new(std::collections::BTreeMap::new()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind TLS upstream");
+    let addr = listener.local_addr().expect("addr");
+    let seen = groups.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            let (acceptor, seen) = (acceptor.clone(), seen.clone());
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let group = tls
+                    .get_ref()
+                    .1
+                    .negotiated_key_exchange_group()
+                    .map_or_else(|| "none".to_owned(), |g| format!("{:?}", g.name()));
+                *seen.lock().unwrap().entry(group).or_insert(0) += 1;
+                serve_upstream(tls).await;
+            });
+        }
+    });
+    (addr, groups)
+}
+
 /// The upstream's answer, whole.
 const UPSTREAM_RESPONSE: &[u8] =
     b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 13\r\n\r\nhello, world\n";
 
-async fn serve_upstream(mut stream: TcpStream) {
+async fn serve_upstream<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(mut stream: S) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut buf: Vec<u8> = Vec::with_capacity(4096);
     let mut out: Vec<u8> = Vec::new();
@@ -1691,11 +1880,100 @@ fn verdict(ok: bool) -> &'static str {
     }
 }
 
+/// One proxy's figures with TLS to the upstream.
+struct UpTls {
+    load: LoadResult,
+    /// The upstream leg's negotiated groups, as the upstream counted them.
+    groups: String,
+}
+
+/// Part 5: the gateway and nginx, each proxying to its own TLS 1.3
+/// upstream (same certificate, signed by a CA both trust and verify): the
+/// gateway's leg under its default `PQC_PREFERRED` (X25519MLKEM768), nginx's
+/// with Debian 12's OpenSSL 3.0 (X25519: it has no ML-KEM). Client side as
+/// in part 1 (X25519, keep-alive); half as many interleaved rounds.
+async fn upstream_tls_run(dir: &Path, cert: &CertFiles) -> Vec<UpTls> {
+    let chain = gateway::tls::generate_chain(
+        gateway::tls::CertAlg::EcdsaP256,
+        &dir.join("upstream-ca"),
+        &["localhost".to_owned()],
+    )
+    .expect("upstream chain");
+    let ca = std::fs::read_to_string(&chain.root).expect("upstream CA");
+    let (gw_up, gw_groups) = spawn_tls_upstream(&chain).await;
+    let (ng_up, ng_groups) = spawn_tls_upstream(&chain).await;
+    let mut peers = vec![Peer::gateway_with(
+        dir,
+        cert,
+        "gateway-tls",
+        GATEWAY_BIN,
+        |id| {
+            let mut u = upstream_config(id, gw_up);
+            u.tls = Some(UpstreamTls {
+                enabled: true,
+                sni: Some("localhost".into()),
+                ca: Some(ca),
+                verify: true,
+                client_cert_path: None,
+                client_key_path: None,
+                policy: Some(TlsPolicy::PqcPreferred),
+            });
+            u
+        },
+        &[],
+    )
+    .await
+    .expect("gateway with a TLS upstream")];
+    let mut groups = vec![gw_groups];
+    match Peer::nginx_with(dir, cert, ng_up, Some(&chain.root)).await {
+        Ok(p) => {
+            peers.push(p);
+            groups.push(ng_groups);
+        }
+        Err(e) => println!("SKIP: {e:#}"),
+    }
+    let cfg = client_config(vec![kx_group::X25519]);
+    let mut raw: Vec<LoadRaw> = peers.iter().map(|_| LoadRaw::default()).collect();
+    let mut conns: Vec<Vec<Option<LoadConn>>> = peers
+        .iter()
+        .map(|_| (0..CONCURRENCY).map(|_| None).collect())
+        .collect();
+    for round in 0..rounds().div_ceil(2) {
+        for k in 0..peers.len() {
+            let i = (k + round) % peers.len();
+            let warmup = if round == 0 { WARMUP } else { Duration::ZERO };
+            raw[i].add(load_run(&peers[i], &cfg, &mut conns[i], warmup, false).await);
+        }
+    }
+    drop(conns);
+    peers
+        .iter()
+        .zip(raw)
+        .zip(groups)
+        .map(|((p, r), g)| {
+            let r = r.finish();
+            let groups = g
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| format!("{k} ×{v}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            println!(
+                "uptls  {:<11} {:>9.0} req/s  p50 {:>7.3} ms  p99 {:>7.3} ms  errors {}  server CPU {:>5.1}%  upstream leg: {groups}",
+                p.name, r.rps, r.p50_ms, r.p99_ms, r.errors, r.cpu_pct
+            );
+            UpTls { load: r, groups }
+        })
+        .collect()
+}
+
 fn summary(
     load: &[(&str, LoadResult)],
     hs: &[(&str, &str, HsResult)],
     mem: &[(&str, IdleResult)],
     rc: Option<&RouteChange>,
+    up_tls: &[UpTls],
 ) -> String {
     let mut s = String::new();
     let gw = load.iter().find(|(n, _)| *n == "gateway").map(|(_, r)| r);
@@ -1817,6 +2095,42 @@ fn summary(
             fmt(hcpu("haproxy"), 0),
             ratio(Some(cl.per_cpu_sec), hcpu("nginx")),
             ratio(Some(cl.per_cpu_sec), hcpu("haproxy")),
+        );
+    }
+    if let Some(base) = h("gateway", "X25519MLKEM768") {
+        for (peer, case) in [
+            ("gw-cnsa2", "SecP384r1MLKEM1024"),
+            ("gw-cnsa2", "MLKEM1024"),
+            ("gw-mldsa", "X25519MLKEM768 ML-DSA-65"),
+        ] {
+            if let Some(r) = h(peer, case) {
+                let _ = writeln!(
+                    s,
+                    "| handshakes/s {case}{} | {:.0} (client CPU {:.0}%) | – | – | {:.2}× gateway X25519MLKEM768 (ECDSA P-256) | – | – | – |",
+                    if peer == "gw-cnsa2" { " (CNSA2)" } else { "" },
+                    r.rate,
+                    r.client_cpu_pct,
+                    r.rate / base.rate,
+                );
+            }
+        }
+    }
+    if let [gw, rest @ ..] = up_tls {
+        let ng = rest.first();
+        let plain = load
+            .iter()
+            .find(|(n, _)| *n == "gateway")
+            .map(|(_, r)| r.rps);
+        let _ = writeln!(
+            s,
+            "| requests/s with TLS 1.3 to the upstream (upstream leg: gateway {}, nginx {}) | {:.0} (p99 {:.3} ms; {} of its plaintext-upstream req/s) | {} | – | {} | – | – | – |",
+            gw.groups,
+            ng.map_or("skipped".to_owned(), |n| n.groups.clone()),
+            gw.load.rps,
+            gw.load.p99_ms,
+            ratio(Some(gw.load.rps), plain),
+            fmt(ng.map(|n| n.load.rps), 0),
+            ratio(Some(gw.load.rps), ng.map(|n| n.load.rps)),
         );
     }
     let m = |peer: &str| mem.iter().find(|(p, _)| *p == peer).map(|(_, r)| r);

@@ -18,6 +18,10 @@ fn main() -> std::process::ExitCode {
                 println!("chain: {}", c.chain.display());
                 println!("key:   {}", c.key.display());
                 println!(
+                    "spki sha256 (Chromium --ignore-certificate-errors-spki-list): {}",
+                    c.spki_sha256
+                );
+                println!(
                     "serve it beside the main certificate: QSGW_TLS_EXTRA_CERTS={}:{}",
                     c.chain.display(),
                     c.key.display()

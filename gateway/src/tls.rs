@@ -538,6 +538,29 @@ impl CertAlg {
     }
 }
 
+/// Validity of a development root (10 years).
+const ROOT_DAYS: i64 = 3650;
+/// Validity of a development leaf: 397 days, under the 398 that browsers
+/// and the CA/Browser Forum allow a server certificate.
+const LEAF_DAYS: i64 = 397;
+
+/// Valid from yesterday (clock skew) for `days`: a finite notAfter, where
+/// rcgen's default (4096-01-01) would reach the runtime CBOM as a date
+/// tools read as "never expires".
+fn dev_validity(params: &mut rcgen::CertificateParams, days: i64) {
+    let day = |d: chrono::DateTime<chrono::Utc>| {
+        use chrono::Datelike;
+        rcgen::date_time_ymd(
+            d.year(),
+            u8::try_from(d.month()).unwrap_or(1),
+            u8::try_from(d.day()).unwrap_or(1),
+        )
+    };
+    let now = chrono::Utc::now();
+    params.not_before = day(now - chrono::Duration::days(1));
+    params.not_after = day(now + chrono::Duration::days(days));
+}
+
 /// Paths `generate_chain` wrote.
 #[derive(Debug, Clone)]
 pub struct GeneratedChain {
@@ -547,6 +570,10 @@ pub struct GeneratedChain {
     pub chain: std::path::PathBuf,
     /// The leaf's private key (mode 0600).
     pub key: std::path::PathBuf,
+    /// Base64 SHA-256 of the leaf's SubjectPublicKeyInfo: the pin
+    /// Chromium's `--ignore-certificate-errors-spki-list` takes (and HPKP's
+    /// pin-sha256, RFC 7469 §2.4).
+    pub spki_sha256: String,
 }
 
 /// Writes a development chain in `dir`: a root CA and a leaf for `names`
@@ -561,6 +588,7 @@ pub fn generate_chain(
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let root_key = KeyPair::generate_for(alg.rcgen()).context("generating the root key")?;
     let mut root = CertificateParams::new(Vec::<String>::new())?;
+    dev_validity(&mut root, ROOT_DAYS);
     root.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     root.distinguished_name.push(
         DnType::CommonName,
@@ -574,11 +602,19 @@ pub fn generate_chain(
         .context("a leaf name is not a DNS name or IP address")?;
     leaf.distinguished_name
         .push(DnType::CommonName, first.as_str());
+    dev_validity(&mut leaf, LEAF_DAYS);
     let leaf_cert = leaf.signed_by(&leaf_key, &issuer)?;
     let out = GeneratedChain {
         root: dir.join(format!("{}-root.crt", alg.stem())),
         chain: dir.join(format!("{}.crt", alg.stem())),
         key: dir.join(format!("{}.key", alg.stem())),
+        spki_sha256: {
+            use base64::Engine as _;
+            use rcgen::PublicKeyData as _;
+            use sha2::Digest as _;
+            base64::engine::general_purpose::STANDARD
+                .encode(sha2::Sha256::digest(leaf_key.subject_public_key_info()))
+        },
     };
     std::fs::write(&out.root, root_cert.pem())
         .with_context(|| format!("writing {}", out.root.display()))?;
@@ -599,8 +635,18 @@ pub fn generate_dev_cert(cert_path: &Path, key_path: &Path) -> anyhow::Result<()
         "127.0.0.1".to_owned(),
         "::1".to_owned(),
     ];
-    let certified = rcgen::generate_simple_self_signed(names)
+    let mut params =
+        rcgen::CertificateParams::new(names).context("generating the development certificate")?;
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "localhost");
+    dev_validity(&mut params, LEAF_DAYS);
+    let signing_key =
+        rcgen::KeyPair::generate().context("generating the development certificate's key")?;
+    let cert = params
+        .self_signed(&signing_key)
         .context("generating the development certificate")?;
+    let certified = rcgen::CertifiedKey { cert, signing_key };
     for p in [cert_path, key_path] {
         if let Some(dir) = p.parent() {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;

@@ -64,6 +64,22 @@ fn config_errors_name_the_variable() {
         "QSGW_TLS_CLIENT_AUTH",
     );
     assert_config_error(
+        &run_bin(
+            BIN,
+            &[],
+            &[("QSGW_TLS_SNI_CLIENT_AUTH", "admin.example.com=sometimes")],
+        ),
+        "QSGW_TLS_SNI_CLIENT_AUTH",
+    );
+    assert_config_error(
+        &run_bin(
+            BIN,
+            &[],
+            &[("QSGW_TLS_SNI_CERTS", "admin.example.com=only-a-cert.pem")],
+        ),
+        "QSGW_TLS_SNI_CERTS",
+    );
+    assert_config_error(
         &run_bin(BIN, &[], &[("QSGW_RECORD_CLIENT_IP", "hashed")]),
         "QSGW_RECORD_CLIENT_IP",
     );

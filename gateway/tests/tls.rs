@@ -469,6 +469,26 @@ async fn ml_dsa_goes_to_clients_that_offer_it_and_ecdsa_to_the_rest() {
     assert!(text.contains("Verify return code: 0 (ok)"), "{text}");
     assert!(!text.contains("ml-dsa"), "{text}");
     g.stop().await;
+
+    // The leaves are valid now and expire within the 398 days browsers
+    // allow a server certificate, as openssl reads them (`-checkend N`
+    // exits 1 when the certificate expires within N seconds).
+    for leaf in [&ec.chain, &ml.chain] {
+        let checkend = |secs: u32| {
+            std::process::Command::new("openssl")
+                .args(["x509", "-noout", "-checkend", &secs.to_string(), "-in"])
+                .arg(leaf)
+                .status()
+                .unwrap()
+                .success()
+        };
+        assert!(checkend(0), "{} is valid now", leaf.display());
+        assert!(
+            !checkend(398 * 86_400),
+            "{} expires within 398 days",
+            leaf.display()
+        );
+    }
 }
 
 /// An HTTPS client trusting the gateway, presenting `identity` if given.

@@ -223,6 +223,29 @@ async fn bad_new_inputs_are_422_with_the_field() {
 }
 
 #[tokio::test]
+async fn certificates_without_a_well_defined_expiry_are_scored() {
+    // RFC 5280 §4.1.2.5: "no well-defined expiration date" is
+    // 99991231235959Z; rcgen (and so `gateway gen-cert`) writes
+    // 4096-01-01. Both reach the engine as CBOM notValidAfter values and
+    // must be scored, as the longest validity the engine models, never
+    // refused (a refusal fails the whole batch, i.e. the assessment).
+    let (base, _s) = spawn(&[]).await;
+    let asset = |until: &str| json!({"algorithm": "ECDSA", "parameter": "P-256", "usage": "signature", "valid_until": until});
+    let body = json!({"assets": [
+        asset("9999-12-31T23:59:59Z"),
+        asset("4096-01-01T00:00:00Z"),
+        asset("2100-01-01"),
+    ]});
+    let (s, v) = post(&base, body.to_string()).await;
+    assert_eq!(s, 200, "{v}");
+    let validity = |i: usize| v["results"][i]["mosca"]["validity_years"].as_f64().unwrap();
+    assert!(
+        validity(0) >= validity(2) && validity(1) >= validity(2),
+        "{v}"
+    );
+}
+
+#[tokio::test]
 async fn rejects_bad_batches_with_field_paths() {
     let (base, _s) = spawn(&[]).await;
     // empty and too large batches

@@ -266,8 +266,12 @@ uiTest('gateway: Chromium with a normal Chrome agent loads async and sync routes
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');
   const groups = [];
+  const sigSchemes = [];
   cdp.on('Network.responseReceived', (e) => {
-    if (e.type === 'Document') groups.push(e.response.securityDetails?.keyExchangeGroup ?? 'none');
+    if (e.type === 'Document') {
+      groups.push(e.response.securityDetails?.keyExchangeGroup ?? 'none');
+      sigSchemes.push(e.response.securityDetails?.serverSignatureAlgorithm ?? 'none');
+    }
   });
   const browserStart = new Date().toISOString();
   const statuses = [];
@@ -279,6 +283,12 @@ uiTest('gateway: Chromium with a normal Chrome agent loads async and sync routes
   const t0 = Date.now();
   assert.deepEqual(statuses, [200, 200, 200], `browser statuses ${statuses}`);
   assert.deepEqual(groups, ['X25519MLKEM768', 'X25519MLKEM768', 'X25519MLKEM768'], 'the browser negotiated the hybrid group');
+  // The gateway holds an ECDSA P-256 and an ML-DSA-65 chain
+  // (scripts/test-ui.sh); Chromium offers mldsa65 in signature_algorithms,
+  // so it got the ML-DSA-65 chain and verified the handshake signed with
+  // mldsa65 (0x0905 in IANA's TLS SignatureScheme registry,
+  // draft-ietf-tls-mldsa), as the browser itself reports it.
+  assert.deepEqual(sigSchemes, [0x0905, 0x0905, 0x0905], 'the browser was served the ML-DSA-65 chain');
   // The gateway resolved the browser's own address (not 127.0.0.1).
   const mine = seen.filter((s) => s.ua === DESKTOP_UA);
   assert.ok(mine.length >= 3, JSON.stringify(seen));
@@ -295,6 +305,7 @@ uiTest('gateway: Chromium with a normal Chrome agent loads async and sync routes
   const q = new URLSearchParams({ kx_group: 'X25519MLKEM768', from: browserStart, limit: '100' });
   const sessions = (await api('GET', `${config.qsgwUrl}/api/v1/tls-sessions?${q}`, { token })).data.items;
   assert.ok(sessions.length >= 1 && sessions.every((s) => s.pqc && s.outcome === 'established'), JSON.stringify(sessions));
+  assert.ok(sessions.every((s) => s.cert_algorithm === 'ML-DSA-65'), JSON.stringify(sessions));
   // Still served after the verdicts came back (a cached verdict would answer now).
   assert.equal((await page.goto(urls(paths)[1])).status(), 200);
   assert.equal((await page.goto(urls(paths)[0])).status(), 200);

@@ -166,13 +166,17 @@ fn op_of(functions: &[String]) -> Option<Op> {
 
 /// Validates the request into domain assets, naming every bad field.
 /// A date's year as a fraction (`2031-07-01` → 2031.5): `YYYY`,
-/// `YYYY-MM-DD` or an RFC 3339 time; `None` when it is not one.
+/// `YYYY-MM-DD` or an RFC 3339 time; `None` when it is not one. Any
+/// four-digit year from 0001 is a date: RFC 5280 §4.1.2.5 writes "no
+/// well-defined expiration" as 99991231235959Z, and rcgen's default
+/// notAfter is 4096-01-01, so real certificates carry such years (the
+/// remaining validity is clamped to 0..100 years anyway).
 fn year_of(v: &str) -> Option<f64> {
     let v = v.trim();
     let date = v.get(..10).unwrap_or(v);
     let mut parts = date.split('-');
     let y: i32 = parts.next()?.parse().ok()?;
-    if !(1900..=2200).contains(&y) {
+    if !(1..=9999).contains(&y) {
         return None;
     }
     let (m, d) = match (parts.next(), parts.next()) {
@@ -335,7 +339,7 @@ pub fn validate(
                 None => {
                     errors.push(FieldError::new(
                         f("valid_until"),
-                        "must be YYYY, YYYY-MM-DD or an RFC 3339 time (1900..2200)",
+                        "must be YYYY, YYYY-MM-DD or an RFC 3339 time (years 0001..9999)",
                     ));
                     None
                 }
