@@ -378,23 +378,25 @@ setup_etcd() {
 
 # ------------------------------------------------------------ certificate
 
-# The gateway's certificate: QSGW_TLS_CERT_PATH as given, else the
-# development chain `gateway gen-cert` issues (scripts/lib.sh
-# gateway_dev_cert), kept in .run/certs and renewed when a file is missing
-# or the leaf expires within a day.
+# The gateway's certificate: QSGW_TLS_CERT_PATH as given, else a
+# development certificate (scripts/lib.sh dev_cert: CN=localhost, 825 days)
+# kept in .run/certs and renewed when missing or expiring within a day.
+#
+# Not `gateway gen-cert`: its chain is valid until the year 4096, and the
+# certificate the gateway serves goes into the control plane's runtime CBOM,
+# which the ML engine then refuses when QRAP imports this stack's live
+# traffic (valid_until must be within 1900..2200).
 setup_certificate() {
     [[ -z "${QSGW_TLS_CERT_PATH:-}" ]] || return 0
     local cert_dir="$RUN_DIR/certs"
-    local crt="$cert_dir/server.crt" key="$cert_dir/server.key" ca="$cert_dir/ca.crt"
-    if [[ ! -s "$crt" || ! -s "$key" || ! -s "$ca" ]] ||
-        ! openssl x509 -in "$crt" -noout -checkend 86400 >/dev/null 2>&1; then
+    local crt="$cert_dir/server.crt" key="$cert_dir/server.key"
+    if [[ ! -s "$crt" || ! -s "$key" ]] || ! openssl x509 -in "$crt" -noout -checkend 86400 >/dev/null 2>&1; then
         mkdir -p "$cert_dir"
         chmod 700 "$cert_dir"
-        gateway_dev_cert "$bin_dir/gateway" "$cert_dir" ||
-            die "gateway gen-cert could not create the dev certificate"
+        dev_cert "$crt" "$key" 825 || die "openssl could not create the dev certificate"
         chmod 600 "$key"
-        chmod 644 "$crt" "$ca"
-        info "generated dev certificate .run/certs/server.crt (CN=localhost, signed by .run/certs/ca.crt)"
+        chmod 644 "$crt"
+        info "generated dev certificate .run/certs/server.crt (CN=localhost, 825 days)"
     fi
     export QSGW_TLS_CERT_PATH="$crt"
     export_default QSGW_TLS_KEY_PATH "$key"
@@ -510,17 +512,15 @@ login_note() {
 }
 
 print_summary() {
-    local qrap_db_url cert_note token_note sign_in_note
+    local qrap_db_url token_note sign_in_note
     qrap_db_url="postgres://${QRAP_DB_USER}:****@${QRAP_DB_HOST}:${QRAP_DB_PORT:-5432}/${QRAP_DB_NAME}"
-    cert_note="dev cert: ${QSGW_TLS_CERT_PATH}"
-    [[ "$QSGW_TLS_CERT_PATH" == "$RUN_DIR/certs/server.crt" ]] && cert_note+=", trust $RUN_DIR/certs/ca.crt"
     token_note="$(qrap_token_note)"
     sign_in_note="$(login_note)"
     cat <<SUMMARY
 
 Quantun stack is up.
 
-  gateway (TLS)        https://localhost:$gw_port    ($cert_note)
+  gateway (TLS)        https://localhost:$gw_port    (dev cert: ${QSGW_TLS_CERT_PATH})
   gateway admin        http://127.0.0.1:$admin_port  (/health/ready, /metrics)
   control plane        http://127.0.0.1:$cp_port   (API docs: http://127.0.0.1:$cp_port/api/v1/docs)
   QSGW console         http://127.0.0.1:$cp_port/admin/   (log in with the admin login below)

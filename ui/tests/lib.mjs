@@ -32,7 +32,7 @@ export const config = {
   get qrapJwtSecret() { return env('QUANTUN_JWT_SECRET'); },
   get gatewayUrl() { return env('QSGW_GATEWAY_URL'); },   // gateway TLS listener, https://localhost:PORT
   get gatewaySpki() { return env('QSGW_GATEWAY_SPKI'); }, // base64 SHA-256 of its certificate's key
-  get gatewayCa() { return env('QSGW_GATEWAY_CA'); },     // the root CA that signed its certificate (PEM file)
+  get gatewayCa() { return env('QSGW_GATEWAY_CA'); },     // its self-signed certificate (PEM file)
 };
 
 /** The Chromium executable the tests drive. */
