@@ -31,10 +31,41 @@ set -euo pipefail
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-cd "$QUANTUN_ROOT"
+# ----------------------------------------------------------------- state
+
 RUN_DIR="$QUANTUN_ROOT/.run"
 SERVICES=(ml-engine ai-engine control-plane risk-api gateway)
+# The generated secrets kept in .run/secrets.env, and those exported to the
+# services (the database passwords only go with a private PostgreSQL).
+SECRET_KEYS=(QSGW_JWT_SECRET QUANTUN_JWT_SECRET QSGW_API_KEY QUANTUN_API_KEYS
+    QSGW_VIEWER_API_KEYS QSGW_ADMIN_EMAIL QSGW_ADMIN_PASSWORD QSGW_DB_PASSWORD QRAP_DB_PASSWORD)
+EXPORTED_SECRETS=(QSGW_JWT_SECRET QUANTUN_JWT_SECRET QSGW_API_KEY QUANTUN_API_KEYS
+    QSGW_VIEWER_API_KEYS QSGW_ADMIN_EMAIL QSGW_ADMIN_PASSWORD)
+ROLES_SQL="$QUANTUN_ROOT/compose/postgres/roles.sql"
+
 ready_timeout="${QUANTUN_RUN_READY_TIMEOUT:-60}"
+secrets_file="$RUN_DIR/secrets.env"
+pg_dir="$RUN_DIR/pg"
+etcd_dir="$RUN_DIR/etcd"
+bin_dir=""
+declare -A secret=()   # SECRET_KEYS → value
+declare -A svc_pid=()  # service → pid ("" once reaped)
+declare -A ready_url=() # service → readiness URL
+started=()             # services started, in order
+started_pg=""
+started_etcd=""
+pg_port=""
+etcd_port=""
+etcd_peer_port=""
+phase=starting # starting → running → stopping (or failed)
+own_lock=""
+# Ports of the services: the services' own variables, else their defaults.
+cp_port="${QSGW_CP_PORT:-8085}"
+ai_port="${QSGW_AI_PORT:-8086}"
+risk_port="${QRAP_API_PORT:-8083}"
+ml_port="${QRAP_ML_PORT:-8084}"
+gw_port="${QSGW_GATEWAY_PORT:-8443}"
+admin_port="${QSGW_GATEWAY_ADMIN_PORT:-9901}"
 
 # ---------------------------------------------------------------- helpers
 
@@ -93,19 +124,14 @@ psql_quote() {
     printf "'%s'" "${v//\'/\'\'}"
 }
 
-# -------------------------------------------------------- lifecycle state
+# A value inside a JSON string: escape backslashes and double quotes.
+json_escape() {
+    local s=${1//\\/\\\\}
+    s=${s//\"/\\\"}
+    printf '%s' "$s"
+}
 
-declare -A svc_pid=()
-started=() # services started, in order
-started_pg=""
-started_etcd=""
-pg_dir="$RUN_DIR/pg"
-etcd_dir="$RUN_DIR/etcd"
-pg_port=""
-etcd_port=""
-etcd_peer_port=""
-phase=starting
-own_lock=""
+# ------------------------------------------------------------- lifecycle
 
 stop_services() {
     local i name pid deadline
@@ -171,10 +197,12 @@ on_signal() {
     exit 130
 }
 
-trap cleanup EXIT
-trap 'on_signal SIGINT' INT
-trap 'on_signal SIGTERM' TERM
-trap 'on_signal SIGHUP' HUP
+install_traps() {
+    trap cleanup EXIT
+    trap 'on_signal SIGINT' INT
+    trap 'on_signal SIGTERM' TERM
+    trap 'on_signal SIGHUP' HUP
+}
 
 # The service's process was reaped: forget its pid, which may be reused.
 mark_dead() { svc_pid[$1]=""; }
@@ -185,99 +213,127 @@ fail_service() { # fail_service NAME MESSAGE
     exit 1
 }
 
-# ------------------------------------------------------------ preparation
+# ----------------------------------------------------------- preparation
 
-ensure_deps
-[[ "$ready_timeout" =~ ^[0-9]+$ ]] || die "QUANTUN_RUN_READY_TIMEOUT must be a number of seconds"
+check_tools() {
+    ensure_deps
+    [[ "$ready_timeout" =~ ^[0-9]+$ ]] || die "QUANTUN_RUN_READY_TIMEOUT must be a number of seconds"
+}
 
-# .run must be searchable by the postgres user (it owns .run/pg); what is
-# secret inside it has mode 600.
-mkdir -p "$RUN_DIR/logs" "$RUN_DIR/pids"
-chmod 711 "$RUN_DIR"
-chmod 700 "$RUN_DIR/logs" "$RUN_DIR/pids"
-
-if [[ -f "$RUN_DIR/run.pid" ]]; then
-    other="$(head -n1 "$RUN_DIR/run.pid" 2>/dev/null || true)"
-    other_cmd="$(tr '\0' ' ' <"/proc/$other/cmdline" 2>/dev/null || true)"
-    if pid_alive "$other" && [[ "$other_cmd" == *run.sh* ]]; then
-        die "another make run is active (pid $other); stop it first"
+# .run/ and the lock against a second `make run` on the same checkout.
+prepare_run_dir() {
+    local other other_cmd
+    # .run must be searchable by the postgres user (it owns .run/pg); what
+    # is secret inside it has mode 600.
+    mkdir -p "$RUN_DIR/logs" "$RUN_DIR/pids"
+    chmod 711 "$RUN_DIR"
+    chmod 700 "$RUN_DIR/logs" "$RUN_DIR/pids"
+    if [[ -f "$RUN_DIR/run.pid" ]]; then
+        other="$(head -n1 "$RUN_DIR/run.pid" 2>/dev/null || true)"
+        other_cmd="$(tr '\0' ' ' <"/proc/$other/cmdline" 2>/dev/null || true)"
+        if pid_alive "$other" && [[ "$other_cmd" == *run.sh* ]]; then
+            die "another make run is active (pid $other); stop it first"
+        fi
     fi
-fi
-echo "$$" >"$RUN_DIR/run.pid"
-own_lock=1
+    echo "$$" >"$RUN_DIR/run.pid"
+    own_lock=1
+}
 
-# Ports of the services: the services' own variables, else their defaults.
-cp_port="${QSGW_CP_PORT:-8085}"
-ai_port="${QSGW_AI_PORT:-8086}"
-risk_port="${QRAP_API_PORT:-8083}"
-ml_port="${QRAP_ML_PORT:-8084}"
-gw_port="${QSGW_GATEWAY_PORT:-8443}"
-admin_port="${QSGW_GATEWAY_ADMIN_PORT:-9901}"
-declare -A ready_url=(
-    [ml-engine]="http://127.0.0.1:$ml_port/health/ready"
-    [ai-engine]="http://127.0.0.1:$ai_port/health/ready"
-    [control-plane]="http://127.0.0.1:$cp_port/health/ready"
-    [risk-api]="http://127.0.0.1:$risk_port/health/ready"
-    [gateway]="http://127.0.0.1:$admin_port/health/ready"
-)
-busy=()
-for p in "$ml_port" "$ai_port" "$cp_port" "$risk_port" "$gw_port" "$admin_port"; do
-    port_in_use "$p" && busy+=("$p")
-done
-((${#busy[@]} == 0)) || die "port(s) ${busy[*]} already in use: is the stack (or something else) already running?"
+# Every service port must be free: a stack already running is refused.
+check_ports() {
+    local p busy=()
+    ready_url=(
+        [ml-engine]="http://127.0.0.1:$ml_port/health/ready"
+        [ai-engine]="http://127.0.0.1:$ai_port/health/ready"
+        [control-plane]="http://127.0.0.1:$cp_port/health/ready"
+        [risk-api]="http://127.0.0.1:$risk_port/health/ready"
+        [gateway]="http://127.0.0.1:$admin_port/health/ready"
+    )
+    for p in "$ml_port" "$ai_port" "$cp_port" "$risk_port" "$gw_port" "$admin_port"; do
+        port_in_use "$p" && busy+=("$p")
+    done
+    ((${#busy[@]} == 0)) || die "port(s) ${busy[*]} already in use: is the stack (or something else) already running?"
+}
 
-# ------------------------------------------------------------------ build
-
-if [[ -n "${QUANTUN_RUN_BIN_DIR:-}" ]]; then
-    bin_dir="$(abs_path "$QUANTUN_RUN_BIN_DIR")"
-    info "using the binaries in $bin_dir (QUANTUN_RUN_BIN_DIR), no cargo build"
-else
-    profile="${PROFILE:-dev}"
-    case "$profile" in
-    dev | debug) build_args=() out=debug ;;
-    release) build_args=(--release) out=release ;;
-    *) build_args=(--profile "$profile") out="$profile" ;;
-    esac
-    target_dir="${CARGO_TARGET_DIR:-target}"
-    [[ "$target_dir" == /* ]] || target_dir="$QUANTUN_ROOT/$target_dir"
-    bin_dir="$target_dir/${CARGO_BUILD_TARGET:+$CARGO_BUILD_TARGET/}$out"
-    info "cargo build --workspace --bins ${build_args[*]}"
-    SQLX_OFFLINE="${SQLX_OFFLINE:-true}" cargo build --workspace --bins "${build_args[@]}"
-fi
-for name in "${SERVICES[@]}"; do
-    [[ -x "$bin_dir/$name" ]] || die "binary $bin_dir/$name not found"
-done
-
-# ---------------------------------------------------------------- secrets
-
-secrets_file="$RUN_DIR/secrets.env"
-SECRET_KEYS=(QSGW_JWT_SECRET QUANTUN_JWT_SECRET QSGW_API_KEY QUANTUN_API_KEYS
-    QSGW_VIEWER_API_KEYS QSGW_ADMIN_EMAIL QSGW_ADMIN_PASSWORD QSGW_DB_PASSWORD QRAP_DB_PASSWORD)
-declare -A secret=()
-(
-    umask 077
-    touch "$secrets_file"
-)
-chmod 600 "$secrets_file"
-while IFS= read -r line || [[ -n "$line" ]]; do
-    [[ "$line" =~ ^([A-Z_][A-Z0-9_]*)=(.*)$ ]] || continue
-    secret["${BASH_REMATCH[1]}"]="${BASH_REMATCH[2]}"
-done <"$secrets_file"
-for key in "${SECRET_KEYS[@]}"; do
-    if [[ -z "${secret[$key]:-}" ]]; then
-        secret[$key]="$(new_secret "$key")"
-        printf '%s=%s\n' "$key" "${secret[$key]}" >>"$secrets_file"
-        info "generated $key in .run/secrets.env"
+# Sets bin_dir: QUANTUN_RUN_BIN_DIR as given, else cargo's output of PROFILE.
+build_binaries() {
+    local name profile out target_dir
+    local -a build_args
+    if [[ -n "${QUANTUN_RUN_BIN_DIR:-}" ]]; then
+        bin_dir="$(abs_path "$QUANTUN_RUN_BIN_DIR")"
+        info "using the binaries in $bin_dir (QUANTUN_RUN_BIN_DIR), no cargo build"
+    else
+        profile="${PROFILE:-dev}"
+        case "$profile" in
+        dev | debug) build_args=() out=debug ;;
+        release) build_args=(--release) out=release ;;
+        *) build_args=(--profile "$profile") out="$profile" ;;
+        esac
+        target_dir="${CARGO_TARGET_DIR:-target}"
+        [[ "$target_dir" == /* ]] || target_dir="$QUANTUN_ROOT/$target_dir"
+        bin_dir="$target_dir/${CARGO_BUILD_TARGET:+$CARGO_BUILD_TARGET/}$out"
+        info "cargo build --workspace --bins ${build_args[*]}"
+        SQLX_OFFLINE="${SQLX_OFFLINE:-true}" cargo build --workspace --bins "${build_args[@]}"
     fi
-done
-for key in QSGW_JWT_SECRET QUANTUN_JWT_SECRET QSGW_API_KEY QUANTUN_API_KEYS \
-    QSGW_VIEWER_API_KEYS QSGW_ADMIN_EMAIL QSGW_ADMIN_PASSWORD; do
-    export_default "$key" "${secret[$key]}"
-done
+    for name in "${SERVICES[@]}"; do
+        [[ -x "$bin_dir/$name" ]] || die "binary $bin_dir/$name not found"
+    done
+}
+
+# Reads .run/secrets.env into `secret`, generating (and appending) what is
+# missing; exports the service secrets the user did not set.
+load_secrets() {
+    local line key
+    (
+        umask 077
+        touch "$secrets_file"
+    )
+    chmod 600 "$secrets_file"
+    while IFS= read -r line || [[ -n "$line" ]]; do
+        [[ "$line" =~ ^([A-Z_][A-Z0-9_]*)=(.*)$ ]] || continue
+        secret["${BASH_REMATCH[1]}"]="${BASH_REMATCH[2]}"
+    done <"$secrets_file"
+    for key in "${SECRET_KEYS[@]}"; do
+        if [[ -z "${secret[$key]:-}" ]]; then
+            secret[$key]="$(new_secret "$key")"
+            printf '%s=%s\n' "$key" "${secret[$key]}" >>"$secrets_file"
+            info "generated $key in .run/secrets.env"
+        fi
+    done
+    for key in "${EXPORTED_SECRETS[@]}"; do
+        export_default "$key" "${secret[$key]}"
+    done
+}
 
 # --------------------------------------------------------------- database
 
-if [[ -z "${QSGW_DATABASE_URL:-}" ]]; then
+# The database: the user's (QSGW_DATABASE_URL + QRAP_DB_*), else the private
+# PostgreSQL in .run/pg with the qsgw and qrap roles and databases.
+setup_database() {
+    local v
+    local -a missing=()
+    if [[ -n "${QSGW_DATABASE_URL:-}" ]]; then
+        info "QSGW_DATABASE_URL is set: not starting a private PostgreSQL"
+        for v in QRAP_DB_HOST QRAP_DB_NAME QRAP_DB_USER QRAP_DB_PASSWORD; do
+            [[ -n "${!v:-}" ]] || missing+=("$v")
+        done
+        ((${#missing[@]} == 0)) || die "QSGW_DATABASE_URL is set, so set ${missing[*]} too"
+        return 0
+    fi
+    start_private_pg
+    export_default QSGW_DB_PASSWORD "${secret[QSGW_DB_PASSWORD]}"
+    export_default QRAP_DB_PASSWORD "${secret[QRAP_DB_PASSWORD]}"
+    create_roles
+    QSGW_DATABASE_URL="postgres://qsgw:$(urlencode "$QSGW_DB_PASSWORD")@127.0.0.1:$pg_port/qsgw?sslmode=disable"
+    export QSGW_DATABASE_URL
+    export_default QRAP_DB_HOST 127.0.0.1
+    export_default QRAP_DB_PORT "$pg_port"
+    export_default QRAP_DB_NAME qrap
+    export_default QRAP_DB_USER qrap
+    export_default QRAP_DB_SSLMODE disable
+}
+
+start_private_pg() {
     pg_port="${QUANTUN_RUN_PG_PORT:-55432}"
     if "$QUANTUN_SCRIPTS_DIR/pg.sh" status "$pg_dir" "$pg_port" >/dev/null; then
         info "PostgreSQL in .run/pg already running: using it (it will be left running)"
@@ -286,44 +342,28 @@ if [[ -z "${QSGW_DATABASE_URL:-}" ]]; then
     fi
     # A no-op when it runs (but it checks the port).
     PG_FAST='' "$QUANTUN_SCRIPTS_DIR/pg.sh" start "$pg_dir" "$pg_port"
-    export_default QSGW_DB_PASSWORD "${secret[QSGW_DB_PASSWORD]}"
-    export_default QRAP_DB_PASSWORD "${secret[QRAP_DB_PASSWORD]}"
+}
+
+# The roles and databases of compose/postgres/roles.sql (the file compose's
+# Postgres runs too), passwords set to QSGW_DB_PASSWORD and QRAP_DB_PASSWORD.
+# The passwords reach psql on stdin (\set), never on its command line.
+create_roles() {
+    local psql_bin
     psql_bin="$(pg_bindir)/psql"
     [[ -x "$psql_bin" ]] || psql_bin=psql
-    "$psql_bin" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres >/dev/null <<SQL ||
-\\set qsgw_pw $(psql_quote "$QSGW_DB_PASSWORD")
-\\set qrap_pw $(psql_quote "$QRAP_DB_PASSWORD")
-SELECT format('CREATE ROLE qsgw LOGIN PASSWORD %L', :'qsgw_pw')
- WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'qsgw') \\gexec
-SELECT format('CREATE ROLE qrap LOGIN PASSWORD %L', :'qrap_pw')
- WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'qrap') \\gexec
-ALTER ROLE qsgw WITH LOGIN PASSWORD :'qsgw_pw';
-ALTER ROLE qrap WITH LOGIN PASSWORD :'qrap_pw';
-SELECT 'CREATE DATABASE qsgw OWNER qsgw'
- WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'qsgw') \\gexec
-SELECT 'CREATE DATABASE qrap OWNER qrap'
- WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'qrap') \\gexec
-SQL
+    printf '\\set qsgw_pw %s\n\\set qrap_pw %s\n\\i %s\n' \
+        "$(psql_quote "$QSGW_DB_PASSWORD")" "$(psql_quote "$QRAP_DB_PASSWORD")" "$(psql_quote "$ROLES_SQL")" |
+        "$psql_bin" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres >/dev/null ||
         die "could not create the qsgw/qrap roles and databases (log: $pg_dir/postgres.log)"
-    qsgw_pw_enc="$(urlencode "$QSGW_DB_PASSWORD")"
-    export QSGW_DATABASE_URL="postgres://qsgw:$qsgw_pw_enc@127.0.0.1:$pg_port/qsgw?sslmode=disable"
-    export_default QRAP_DB_HOST 127.0.0.1
-    export_default QRAP_DB_PORT "$pg_port"
-    export_default QRAP_DB_NAME qrap
-    export_default QRAP_DB_USER qrap
-    export_default QRAP_DB_SSLMODE disable
-else
-    info "QSGW_DATABASE_URL is set: not starting a private PostgreSQL"
-    missing=()
-    for v in QRAP_DB_HOST QRAP_DB_NAME QRAP_DB_USER QRAP_DB_PASSWORD; do
-        [[ -n "${!v:-}" ]] || missing+=("$v")
-    done
-    ((${#missing[@]} == 0)) || die "QSGW_DATABASE_URL is set, so set ${missing[*]} too"
-fi
+}
 
 # -------------------------------------------------------------------- etcd
 
-if [[ -z "${QSGW_ETCD_ENDPOINTS:-}" ]]; then
+setup_etcd() {
+    if [[ -n "${QSGW_ETCD_ENDPOINTS:-}" ]]; then
+        info "QSGW_ETCD_ENDPOINTS is set: not starting a private etcd"
+        return 0
+    fi
     etcd_port="${QUANTUN_RUN_ETCD_PORT:-23790}"
     etcd_peer_port=$((etcd_port + 1))
     if "$QUANTUN_SCRIPTS_DIR/etcd.sh" status "$etcd_dir" "$etcd_port" "$etcd_peer_port" >/dev/null; then
@@ -334,16 +374,22 @@ if [[ -z "${QSGW_ETCD_ENDPOINTS:-}" ]]; then
     # A no-op when it runs (but it checks it answers on that port).
     "$QUANTUN_SCRIPTS_DIR/etcd.sh" start "$etcd_dir" "$etcd_port" "$etcd_peer_port"
     export QSGW_ETCD_ENDPOINTS="http://127.0.0.1:$etcd_port"
-else
-    info "QSGW_ETCD_ENDPOINTS is set: not starting a private etcd"
-fi
+}
 
 # ------------------------------------------------------------ certificate
 
-if [[ -z "${QSGW_TLS_CERT_PATH:-}" ]]; then
-    cert_dir="$RUN_DIR/certs"
-    crt="$cert_dir/server.crt"
-    key="$cert_dir/server.key"
+# The gateway's certificate: QSGW_TLS_CERT_PATH as given, else a
+# development certificate (scripts/lib.sh dev_cert: CN=localhost, 825 days)
+# kept in .run/certs and renewed when missing or expiring within a day.
+#
+# Not `gateway gen-cert`: its chain is valid until the year 4096, and the
+# certificate the gateway serves goes into the control plane's runtime CBOM,
+# which the ML engine then refuses when QRAP imports this stack's live
+# traffic (valid_until must be within 1900..2200).
+setup_certificate() {
+    [[ -z "${QSGW_TLS_CERT_PATH:-}" ]] || return 0
+    local cert_dir="$RUN_DIR/certs"
+    local crt="$cert_dir/server.crt" key="$cert_dir/server.key"
     if [[ ! -s "$crt" || ! -s "$key" ]] || ! openssl x509 -in "$crt" -noout -checkend 86400 >/dev/null 2>&1; then
         mkdir -p "$cert_dir"
         chmod 700 "$cert_dir"
@@ -354,39 +400,42 @@ if [[ -z "${QSGW_TLS_CERT_PATH:-}" ]]; then
     fi
     export QSGW_TLS_CERT_PATH="$crt"
     export_default QSGW_TLS_KEY_PATH "$key"
-fi
+}
 
 # ------------------------------------------------------ service settings
 
-export_default QSGW_CONTROL_PLANE_URL "http://127.0.0.1:$cp_port"
-export_default QSGW_AI_ENGINE_URL "http://127.0.0.1:$ai_port"
-export_default QRAP_ML_URL "http://127.0.0.1:$ml_port"
-# The control plane scores the exposure per route (GET /api/v1/exposure)
-# with the same ML engine.
-export_default QSGW_ML_ENGINE_URL "http://127.0.0.1:$ml_port"
-# The gateway: development mode (self-signed cert allowed) and its
-# last-good-config cache inside .run/.
-export_default QSGW_ENVIRONMENT development
-export_default QSGW_CONFIG_CACHE_PATH "$RUN_DIR/gateway/config-cache.json"
-export_default QSGW_LOG_LEVEL info
-# Development upstreams run on this machine: loopback targets are allowed
-# here explicitly (control plane and gateway refuse them by default).
-export_default QSGW_ALLOWED_PRIVATE_TARGETS "127.0.0.0/8,::1/128"
-# QRAP imports the live traffic of this control plane (source.qsgw) over
-# plain http on loopback: both development settings, explicitly.
-export_default QRAP_QSGW_ALLOWED_TARGETS "127.0.0.0/8,::1/128"
-export_default QRAP_QSGW_ALLOW_HTTP_LOOPBACK true
-export_default QRAP_LOG_LEVEL info
-export_default QRAP_ML_LOG_LEVEL info
+export_service_settings() {
+    export_default QSGW_CONTROL_PLANE_URL "http://127.0.0.1:$cp_port"
+    export_default QSGW_AI_ENGINE_URL "http://127.0.0.1:$ai_port"
+    export_default QRAP_ML_URL "http://127.0.0.1:$ml_port"
+    # The control plane scores the exposure per route (GET /api/v1/exposure)
+    # with the same ML engine.
+    export_default QSGW_ML_ENGINE_URL "http://127.0.0.1:$ml_port"
+    # The gateway: development mode (self-signed cert allowed) and its
+    # last-good-config cache inside .run/.
+    export_default QSGW_ENVIRONMENT development
+    export_default QSGW_CONFIG_CACHE_PATH "$RUN_DIR/gateway/config-cache.json"
+    export_default QSGW_LOG_LEVEL info
+    # Development upstreams run on this machine: loopback targets are
+    # allowed here explicitly (control plane and gateway refuse them by
+    # default).
+    export_default QSGW_ALLOWED_PRIVATE_TARGETS "127.0.0.0/8,::1/128"
+    # QRAP imports the live traffic of this control plane (source.qsgw)
+    # over plain http on loopback: both development settings, explicitly.
+    export_default QRAP_QSGW_ALLOWED_TARGETS "127.0.0.0/8,::1/128"
+    export_default QRAP_QSGW_ALLOW_HTTP_LOOPBACK true
+    export_default QRAP_LOG_LEVEL info
+    export_default QRAP_ML_LOG_LEVEL info
+}
 
 # --------------------------------------------------------------- services
 
 wait_ready() { # wait_ready NAME
-    local name="$1" pid="${svc_pid[$1]}" url="${ready_url[$1]}" code
+    local name="$1" pid="${svc_pid[$1]}" url="${ready_url[$1]}" code st
     local deadline=$((SECONDS + ready_timeout))
     while :; do
         if ! pid_alive "$pid"; then
-            local st=0
+            st=0
             wait "$pid" 2>/dev/null || st=$?
             mark_dead "$name"
             fail_service "$name" "$name exited during start-up (status $st)"
@@ -400,61 +449,74 @@ wait_ready() { # wait_ready NAME
     done
 }
 
-# QSGW_RESET_ADMIN=1 make run: make the admin login printed below work on a
-# database that already has users (the first-admin bootstrap creates
+# QSGW_RESET_ADMIN=1 make run: make the admin login printed at the end work
+# on a database that already has users (the first-admin bootstrap creates
 # nothing then): create the account if missing, set its password, enable it.
-if [[ "${QSGW_RESET_ADMIN:-}" == 1 ]]; then
+reset_admin_if_asked() {
+    [[ "${QSGW_RESET_ADMIN:-}" == 1 ]] || return 0
     "$bin_dir/control-plane" create-admin >/dev/null 2>&1 || true
     "$bin_dir/control-plane" reset-password --enable >&2 ||
         die "control-plane reset-password failed (see above)"
-fi
+}
 
-for name in "${SERVICES[@]}"; do
-    log="$RUN_DIR/logs/$name.log"
-    [[ -f "$log" ]] && mv -f "$log" "$log.1"
-    # Each service gets its own session: Ctrl-C reaches only this script,
-    # which then stops them in order (and never mistakes a service that
-    # exited on that same Ctrl-C for a crash). setsid does not fork here (an
-    # async child of a non-interactive shell is no group leader), so $! is
-    # the service itself, still our child.
-    setsid "$bin_dir/$name" </dev/null >"$log" 2>&1 &
-    svc_pid[$name]=$!
-    started+=("$name")
-    echo "${svc_pid[$name]}" >"$RUN_DIR/pids/$name.pid"
-    info "started $name (pid ${svc_pid[$name]}), waiting for ${ready_url[$name]}"
-    wait_ready "$name"
-done
+# Starts the services in order, each ready before the next.
+start_services() {
+    local name log
+    for name in "${SERVICES[@]}"; do
+        log="$RUN_DIR/logs/$name.log"
+        [[ -f "$log" ]] && mv -f "$log" "$log.1"
+        # Each service gets its own session: Ctrl-C reaches only this
+        # script, which then stops them in order (and never mistakes a
+        # service that exited on that same Ctrl-C for a crash). setsid does
+        # not fork here (an async child of a non-interactive shell is no
+        # group leader), so $! is the service itself, still our child.
+        setsid "$bin_dir/$name" </dev/null >"$log" 2>&1 &
+        svc_pid[$name]=$!
+        started+=("$name")
+        echo "${svc_pid[$name]}" >"$RUN_DIR/pids/$name.pid"
+        info "started $name (pid ${svc_pid[$name]}), waiting for ${ready_url[$name]}"
+        wait_ready "$name"
+    done
+}
 
 # ---------------------------------------------------------------- summary
 
-qrap_db_url="postgres://${QRAP_DB_USER}:****@${QRAP_DB_HOST}:${QRAP_DB_PORT:-5432}/${QRAP_DB_NAME}"
-# QRAP has no passwords: the web app signs in with a token. Mint an admin
-# one (valid QUANTUN_JWT_TTL_SECS, 1 h by default) into a private file.
-qrap_token_file="$RUN_DIR/qrap-admin.token"
-if (umask 077 && "$bin_dir/risk-api" token --role admin --subject qrap-admin >"$qrap_token_file" 2>/dev/null); then
-    qrap_token_note="paste the token in $qrap_token_file"
-else
-    rm -f "$qrap_token_file"
-    qrap_token_note="mint a token: $bin_dir/risk-api token --role admin (with $secrets_file sourced)"
-fi
-# Does the admin login printed below sign in? It does not when the database
-# already had users from an earlier run with other credentials (the
-# first-admin bootstrap then creates nothing): say so, with the way back in.
-json_escape() {
-    local s=${1//\\/\\\\}
-    s=${s//\"/\\\"}
-    printf '%s' "$s"
+# How to sign in to the QRAP web app: it has no passwords, it takes a token.
+# Mints an admin one (valid QUANTUN_JWT_TTL_SECS, 1 h by default) into a
+# private file and says where it is.
+qrap_token_note() {
+    local file="$RUN_DIR/qrap-admin.token"
+    if (umask 077 && "$bin_dir/risk-api" token --role admin --subject qrap-admin >"$file" 2>/dev/null); then
+        printf 'paste the token in %s\n' "$file"
+    else
+        rm -f "$file"
+        printf 'mint a token: %s/risk-api token --role admin (with %s sourced)\n' "$bin_dir" "$secrets_file"
+    fi
 }
-login_code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H 'Content-Type: application/json' \
-    --data "{\"email\":\"$(json_escape "$QSGW_ADMIN_EMAIL")\",\"password\":\"$(json_escape "$QSGW_ADMIN_PASSWORD")\"}" \
-    "http://127.0.0.1:$cp_port/api/v1/auth/login" 2>/dev/null || true)"
-if [[ "$login_code" == 200 ]]; then
-    login_note="(checked: it signs in)"
-else
-    login_note="(does NOT sign in: HTTP $login_code; the database kept an earlier run's users.
+
+# Does the admin login printed at the end sign in? It does not when the
+# database already had users from an earlier run with other credentials
+# (the first-admin bootstrap then creates nothing): say so, with the way
+# back in.
+login_note() {
+    local code
+    code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H 'Content-Type: application/json' \
+        --data "{\"email\":\"$(json_escape "$QSGW_ADMIN_EMAIL")\",\"password\":\"$(json_escape "$QSGW_ADMIN_PASSWORD")\"}" \
+        "http://127.0.0.1:$cp_port/api/v1/auth/login" 2>/dev/null || true)"
+    if [[ "$code" == 200 ]]; then
+        printf '(checked: it signs in)\n'
+    else
+        printf '%s\n' "(does NOT sign in: HTTP $code; the database kept an earlier run's users.
                        Run QSGW_RESET_ADMIN=1 make run to set it, or log in with your own admin)"
-fi
-cat <<EOF
+    fi
+}
+
+print_summary() {
+    local qrap_db_url token_note sign_in_note
+    qrap_db_url="postgres://${QRAP_DB_USER}:****@${QRAP_DB_HOST}:${QRAP_DB_PORT:-5432}/${QRAP_DB_NAME}"
+    token_note="$(qrap_token_note)"
+    sign_in_note="$(login_note)"
+    cat <<SUMMARY
 
 Quantun stack is up.
 
@@ -464,10 +526,10 @@ Quantun stack is up.
   QSGW console         http://127.0.0.1:$cp_port/admin/   (log in with the admin login below)
   ai-engine            http://127.0.0.1:$ai_port
   risk API             http://127.0.0.1:$risk_port   (API docs: http://127.0.0.1:$risk_port/api/v1/docs)
-  QRAP web app         http://127.0.0.1:$risk_port/app/  ($qrap_token_note)
+  QRAP web app         http://127.0.0.1:$risk_port/app/  ($token_note)
   ml-engine            http://127.0.0.1:$ml_port
 
-  admin login          ${QSGW_ADMIN_EMAIL} / ${QSGW_ADMIN_PASSWORD}  $login_note
+  admin login          ${QSGW_ADMIN_EMAIL} / ${QSGW_ADMIN_PASSWORD}  $sign_in_note
   API keys, secrets    $secrets_file
   etcd                 ${QSGW_ETCD_ENDPOINTS}
   QSGW database        $(mask_url "$QSGW_DATABASE_URL")
@@ -475,11 +537,10 @@ Quantun stack is up.
   logs                 $RUN_DIR/logs/<service>.log
 
 Press Ctrl-C to stop.
-EOF
+SUMMARY
+}
 
-phase=running
-
-# ------------------------------------------------------------------- watch
+# ------------------------------------------------------------------ watch
 
 name_of_pid() {
     local n
@@ -489,27 +550,53 @@ name_of_pid() {
     return 1
 }
 
-pids=()
-for name in "${started[@]}"; do pids+=("${svc_pid[$name]}"); done
-while :; do
-    died=""
-    st=0
-    if ((BASH_VERSINFO[0] > 5 || (BASH_VERSINFO[0] == 5 && BASH_VERSINFO[1] >= 1))); then
-        wait -n -p died "${pids[@]}" || st=$?
-    else
-        sleep 1
-        for pid in "${pids[@]}"; do
-            if ! pid_alive "$pid"; then
-                died="$pid"
-                wait "$pid" 2>/dev/null || st=$?
-                break
-            fi
-        done
-    fi
-    if [[ -n "$died" ]]; then
-        name="$(name_of_pid "$died" || echo "pid $died")"
-        [[ "$name" == "pid "* ]] || mark_dead "$name"
-        phase=failed
-        fail_service "$name" "$name (pid $died) exited unexpectedly (status $st): stopping the rest"
-    fi
-done
+# Runs until a signal (on_signal) or a service exits (which stops the rest).
+watch_services() {
+    local name pid died st pids=()
+    for name in "${started[@]}"; do pids+=("${svc_pid[$name]}"); done
+    while :; do
+        died=""
+        st=0
+        if ((BASH_VERSINFO[0] > 5 || (BASH_VERSINFO[0] == 5 && BASH_VERSINFO[1] >= 1))); then
+            wait -n -p died "${pids[@]}" || st=$?
+        else
+            sleep 1
+            for pid in "${pids[@]}"; do
+                if ! pid_alive "$pid"; then
+                    died="$pid"
+                    wait "$pid" 2>/dev/null || st=$?
+                    break
+                fi
+            done
+        fi
+        if [[ -n "$died" ]]; then
+            name="$(name_of_pid "$died" || echo "pid $died")"
+            [[ "$name" == "pid "* ]] || mark_dead "$name"
+            phase=failed
+            fail_service "$name" "$name (pid $died) exited unexpectedly (status $st): stopping the rest"
+        fi
+    done
+}
+
+# ------------------------------------------------------------------- main
+
+main() {
+    cd "$QUANTUN_ROOT"
+    install_traps
+    check_tools
+    prepare_run_dir
+    check_ports
+    build_binaries
+    load_secrets
+    setup_database
+    setup_etcd
+    setup_certificate
+    export_service_settings
+    reset_admin_if_asked
+    start_services
+    print_summary
+    phase=running
+    watch_services
+}
+
+main "$@"

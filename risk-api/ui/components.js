@@ -1,8 +1,9 @@
-// Small shared pieces: states (loading, empty, error), badges, fields,
-// Chart.js canvas, polling, hash links.
+// QRAP's own pieces (badges, Chart.js canvas, polling, data loading,
+// formats) beside what both apps share: states, fields, ids, times and
+// toasts (./common/ui.js) and the routing (./common/router.js).
 import { html, useEffect, useRef, useState } from './lib.js';
-// The components both apps share (ids with copy, relative times, toasts).
-export { CopyId, When, Toasts, toast } from './common/ui.js';
+export { CopyId, When, Toasts, toast, Loading, Empty, ErrorBox, Field } from './common/ui.js';
+export { Link, navigate, setBase, useRoute, useQuerySync } from './common/router.js';
 
 export const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFO'];
 export const SEVERITY_COLORS = {
@@ -13,50 +14,12 @@ export const SEVERITY_COLORS = {
   INFO: '#5c7cfa',
 };
 
-export function Loading({ what }) {
-  return html`<p class="loading" role="status">Loading ${what || ''}…</p>`;
-}
-
-export function Empty({ children }) {
-  return html`<div class="empty" role="status">${children}</div>`;
-}
-
-export function ErrorBox({ error, onRetry }) {
-  if (!error) return null;
-  const status = error.status ? ` (HTTP ${error.status})` : '';
-  return html`<div class="error" role="alert">
-    <strong>Something went wrong${status}:</strong> ${error.message}
-    ${error.problem && error.problem.request_id
-      ? html` <span class="muted">request ${error.problem.request_id}</span>`
-      : null}
-    ${onRetry ? html` <button type="button" onClick=${onRetry}>Retry</button>` : null}
-  </div>`;
-}
-
 export function StatusBadge({ status }) {
   return html`<span class=${`badge status-${status}`}>${status}</span>`;
 }
 
 export function SeverityBadge({ severity }) {
   return html`<span class=${`badge sev-${String(severity).toLowerCase()}`}>${severity}</span>`;
-}
-
-/** A labelled form field with its error beside it (aria-describedby). */
-export function Field({ id, label, error, hint, children }) {
-  return html`<div class=${`field${error ? ' invalid' : ''}`}>
-    <label for=${id}>${label}</label>
-    ${children}
-    ${hint ? html`<small id=${`${id}-hint`} class="hint">${hint}</small>` : null}
-    ${error ? html`<small id=${`${id}-error`} class="field-error" role="alert">${error}</small>` : null}
-  </div>`;
-}
-
-/** aria attributes for an input inside <Field>. */
-export function described(id, error, hint) {
-  const ids = [];
-  if (hint) ids.push(`${id}-hint`);
-  if (error) ids.push(`${id}-error`);
-  return { 'aria-describedby': ids.join(' ') || undefined, 'aria-invalid': error ? 'true' : undefined };
 }
 
 /** A Chart.js chart; `label` is the canvas's accessible name. */
@@ -128,35 +91,8 @@ export function fmtNum(v, digits = 1) {
   return v === null || v === undefined ? '–' : Number(v).toFixed(digits);
 }
 
-/** Reads `#/path?query` into { path, params }. */
-export function parseHash(hash) {
-  const raw = (hash || '').replace(/^#/, '') || '/assessments';
-  const [path, q] = raw.split('?');
-  return { path, params: new URLSearchParams(q || '') };
-}
-
-/**
- * Mirrors a view's filters into the query of the hash (replaceState: no
- * navigation, no hashchange), so a reload or a shared link shows the same
- * rows. Empty values are left out.
- */
-export function useHashParams(values) {
-  useEffect(() => {
-    const { path } = parseHash(window.location.hash);
-    const q = new URLSearchParams();
-    for (const [k, v] of Object.entries(values)) if (v) q.set(k, v);
-    const s = q.toString();
-    const url = `#${path}${s ? `?${s}` : ''}`;
-    if (url !== window.location.hash) history.replaceState(null, '', url);
-  }, [JSON.stringify(values)]);
-}
-
 /** "12 findings match" over every page of a list (its API's `total`). */
 export function Total({ n, noun, plural }) {
   if (n === undefined || n === null) return null;
   return html`<p class="total muted" role="status" data-total=${n}><strong>${n.toLocaleString()}</strong> ${n === 1 ? noun : (plural || `${noun}s`)} match${n === 1 ? 'es' : ''}</p>`;
-}
-
-export function go(path) {
-  window.location.hash = `#${path}`;
 }

@@ -1,7 +1,9 @@
-// QRAP web app: sign-in, navigation and the hash router.
+// QRAP web app: sign-in, navigation and the view of the current path
+// (./common/router.js: history API under the mount prefix, e.g.
+// /app/assessments/asmnt_…).
 import { html, render, useEffect, useState } from './lib.js';
 import * as api from './api.js';
-import { ErrorBox, Loading, described, parseHash, Toasts } from './components.js';
+import { ErrorBox, Field, Link, Loading, Toasts, setBase, useRoute } from './components.js';
 import { Organizations } from './views/organizations.js';
 import { Assessments, NewAssessment } from './views/assessments.js';
 import { AssessmentPage } from './views/assessment.js';
@@ -37,17 +39,12 @@ function SignIn({ onSignedIn, notice }) {
     <p>Quantum risk assessment of your cryptographic inventory.</p>
     ${notice ? html`<p class="notice" role="status">${notice}</p>` : null}
     <form onSubmit=${submit} novalidate>
-      <div class=${`field${error ? ' invalid' : ''}`}>
-        <label for="credential">Access token or API key</label>
-        <input id="credential" name="credential" type="password" autocomplete="off" spellcheck="false"
-          value=${value} onInput=${(e) => setValue(e.currentTarget.value)} required
-          ...${described('credential', error, true)} />
-        <small id="credential-hint" class="hint">
-          Mint a token with <code>risk-api token --role admin</code> (or
-          <code>--org ORG --role operator|viewer</code>). It stays in this tab only and is never put in a URL.
-        </small>
-        ${error ? html`<small id="credential-error" class="field-error" role="alert">${error}</small>` : null}
-      </div>
+      <${Field} id="credential" name="credential" label="Access token or API key" error=${error}
+        hint=${html`Mint a token with <code>risk-api token --role admin</code> (or
+          <code>--org ORG --role operator|viewer</code>). It stays in this tab only and is never put in a URL.`}>
+        ${(a) => html`<input ...${a} type="password" autocomplete="off" spellcheck="false"
+          value=${value} onInput=${(e) => setValue(e.currentTarget.value)} required />`}
+      <//>
       <button type="submit" disabled=${busy}>${busy ? 'Signing in…' : 'Sign in'}</button>
     </form>
   </main>`;
@@ -60,25 +57,24 @@ const NAV = [
   ['/audit', 'Audit log'],
 ];
 
-function Shell({ me, route, onSignOut }) {
+function Shell({ me, path, params, onSignOut }) {
   let view;
-  const { path, params } = route;
   const m = /^\/assessments\/([^/]+)$/.exec(path);
   const diff = /^\/assessments\/([^/]+)\/diff$/.exec(path);
   if (path === '/assessments/new') view = html`<${NewAssessment} me=${me} params=${params} />`;
-  else if (diff) view = html`<${DiffPage} me=${me} id=${decodeURIComponent(diff[1])} params=${params} />`;
+  else if (diff) view = html`<${DiffPage} me=${me} id=${diff[1]} params=${params} />`;
   else if (path === '/trend') view = html`<${TrendPage} me=${me} params=${params} />`;
-  else if (m) view = html`<${AssessmentPage} me=${me} id=${decodeURIComponent(m[1])} params=${params} />`;
+  else if (m) view = html`<${AssessmentPage} me=${me} id=${m[1]} params=${params} />`;
   else if (path === '/assessments') view = html`<${Assessments} me=${me} params=${params} />`;
   else if (path === '/organizations') view = html`<${Organizations} me=${me} />`;
   else if (path === '/audit') view = html`<${AuditLog} me=${me} params=${params} />`;
-  else view = html`<h1>Not found</h1><p>No page at ${path}. <a href="#/assessments">Assessments</a></p>`;
+  else view = html`<h1>Not found</h1><p>No page at ${path}. <${Link} to="/assessments">Assessments<//></p>`;
   return html`<header class="top">
-      <a class="brand" href="#/assessments">QRAP</a>
+      <${Link} class="brand" to="/assessments">QRAP<//>
       <nav aria-label="Main">
         <ul>
-          ${NAV.map(([href, label]) => html`<li>
-            <a href=${`#${href}`} aria-current=${path.startsWith(href) ? 'page' : undefined}>${label}</a>
+          ${NAV.map(([to, label]) => html`<li>
+            <${Link} to=${to} aria-current=${path.startsWith(to) ? 'page' : undefined}>${label}<//>
           </li>`)}
         </ul>
       </nav>
@@ -98,11 +94,11 @@ function App() {
   const [checking, setChecking] = useState(api.hasCredential());
   const [notice, setNotice] = useState(null);
   const [error, setError] = useState(null);
-  const [route, setRoute] = useState(parseHash(window.location.hash));
+  const route = useRoute();
+  // The app's root shows the assessments.
+  const path = `/${route.path || 'assessments'}`;
 
   useEffect(() => {
-    const onHash = () => setRoute(parseHash(window.location.hash));
-    window.addEventListener('hashchange', onHash);
     api.setUnauthorizedHandler(() => {
       api.setCredential(null);
       setMe(null);
@@ -121,13 +117,12 @@ function App() {
         },
       );
     }
-    return () => window.removeEventListener('hashchange', onHash);
   }, []);
 
   useEffect(() => {
     const main = document.getElementById('main');
     if (main && me) main.focus({ preventScroll: true });
-  }, [route.path]);
+  }, [path]);
 
   if (checking) return html`<${Loading} what="your session" />`;
   if (error) return html`<${ErrorBox} error=${error} onRetry=${() => window.location.reload()} />`;
@@ -137,16 +132,17 @@ function App() {
       setMe(m);
     }} />`;
   }
-  return html`<${Shell} me=${me} route=${route} onSignOut=${() => {
+  return html`<${Shell} me=${me} path=${path} params=${route.query} onSignOut=${() => {
     api.setCredential(null);
     setMe(null);
     setNotice('Signed out.');
   }} />`;
 }
 
-/** Called by ../common/boot.js, which shows an error with Retry if this fails. */
+/** Called by ./common/boot.js, which shows an error with Retry if this fails. */
 export async function start() {
-  await api.loadConfig();
+  const cfg = await api.loadConfig();
+  setBase(cfg.prefix);
   const root = document.getElementById('app');
   root.textContent = '';
   render(html`<${App} />`, root);

@@ -20,9 +20,9 @@
 //! | `P`, `P` + `index.html` | the app's `index.html`, with every `="./` rewritten to `="P` so that it also works as the fallback below |
 //! | `P` + `config.json` | `{"api_base": …, …}`: the API base URL the app calls (`""` = same origin), plus [`UiOptions::extra`] |
 //! | `P` + `vendor/…` | the shared vendored libraries (`ui/vendor/` at the repository root: Preact + htm, Chart.js) |
-//! | `P` + `common/…` | the design system and components both apps share (`ui/common/`: theme, boot loader, ids, times, toasts) |
+//! | `P` + `common/…` | what both apps share (`ui/common/`: theme, boot loader, API client, router, components) |
 //! | `P` + a file of the app | that file, content type from its extension |
-//! | `P` + anything else without a file extension | `index.html` (client-side routes such as `/admin/routes/rt_…`) |
+//! | `P` + anything else without a file extension | `index.html` (client-side routes such as `/admin/routes/rt_…`: both apps route with the History API, `ui/common/router.js`) |
 //! | `P` + a missing file with an extension | 404 problem+json |
 //!
 //! Headers: `Content-Type` (with `charset=utf-8` for text), a strong
@@ -55,8 +55,8 @@ use crate::error::Problem;
 #[folder = "../ui/vendor/"]
 struct Vendor;
 
-/// The design system and components every app shares (`ui/common/`:
-/// theme, boot loader, ids, times, toasts).
+/// What every app shares (`ui/common/`: theme, boot loader, API client,
+/// router, components).
 #[derive(Debug, RustEmbed)]
 #[folder = "../ui/common/"]
 struct Common;

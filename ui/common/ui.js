@@ -1,7 +1,103 @@
 // Components both apps share (served at <app>/common/ui.js next to the
-// vendored libraries at <app>/vendor/): ids shown with a copy button,
-// relative times with the exact time on hover, and success toasts.
-import { html, useState, useEffect } from '../vendor/htm/preact-standalone.module.js';
+// vendored libraries at <app>/vendor/): the states of a view (loading,
+// empty, error), form fields with their errors, the confirm dialog, ids
+// shown with a copy button, relative times with the exact time on hover,
+// and success toasts. Styles: common/theme.css.
+import { html, useState, useEffect, useRef } from '../vendor/htm/preact-standalone.module.js';
+
+// ------------------------------------------------------------- states
+
+/** "Loading…" or "Loading <what>…", announced politely. */
+export function Loading({ what }) {
+  return html`<p class="state loading" role="status" aria-live="polite">Loading${what ? ` ${what}` : ''}…</p>`;
+}
+
+/** Nothing to show (yet), and what to do about it. */
+export function Empty({ children }) {
+  return html`<p class="state empty" role="status">${children}</p>`;
+}
+
+/**
+ * An error (an ApiError, or any Error) with the API's request id when it
+ * has one, and a Retry button when `onRetry` is given. Nothing without an
+ * error.
+ */
+export function ErrorBox({ error, onRetry }) {
+  if (!error) return null;
+  const detail = error.message || String(error);
+  const rid = error.problem?.request_id;
+  return html`<div class="state error" role="alert">
+    <strong>${error.status === 0 ? 'Cannot reach the API' : error.status === 403 ? 'Not allowed' : 'Something went wrong'}</strong>
+    <span> ${detail}</span>${rid ? html` <small>(request ${rid})</small>` : null}
+    ${onRetry ? html` <button type="button" class="link" onClick=${onRetry}>Retry</button>` : null}
+  </div>`;
+}
+
+// ------------------------------------------------------------- forms
+
+let fieldSeq = 0;
+
+/**
+ * A labelled form control with its hint and its error (e.g. an ApiError's
+ * `fields[name]`) beside it, tied to it by aria-describedby. The control
+ * is an <input> made from `type`, `value`, `onInput` and the other props,
+ * or the `children` function's result, called with the attributes the
+ * control needs ({ id, name, aria-invalid, aria-describedby,
+ * aria-required }). The error's element is `<id>-error`, the hint's
+ * `<id>-hint`; `id` defaults to a generated one.
+ */
+export function Field({ id: given, label, name, error, hint, children, type = 'text', value, onInput, required, ...rest }) {
+  const [auto] = useState(() => `f${++fieldSeq}`);
+  const id = given || auto;
+  const errId = `${id}-error`;
+  const hintId = `${id}-hint`;
+  const described = [hint ? hintId : null, error ? errId : null].filter(Boolean).join(' ') || undefined;
+  const attrs = { id, name, 'aria-invalid': error ? 'true' : undefined, 'aria-describedby': described, 'aria-required': required ? 'true' : undefined };
+  const render = [].concat(children).find((c) => typeof c === 'function');
+  const control = render
+    ? render(attrs)
+    : html`<input id=${id} name=${name} type=${type} value=${value ?? ''} required=${required}
+        aria-invalid=${attrs['aria-invalid']} aria-describedby=${described}
+        onInput=${(e) => onInput(type === 'checkbox' ? e.target.checked : e.target.value)} ...${rest} />`;
+  return html`<div class=${`field${error ? ' has-error' : ''}`} data-field=${name}>
+    <label for=${id}>${label}</label>
+    ${control}
+    ${hint ? html`<small id=${hintId} class="hint">${hint}</small>` : null}
+    ${error ? html`<small id=${errId} class="field-error" role="alert">${error}</small>` : null}
+  </div>`;
+}
+
+// ------------------------------------------------------------- dialog
+
+/** A modal confirm step (role=dialog, focus on the safe choice, Esc cancels). */
+export function Confirm({ title, children, confirmLabel = 'Delete', onConfirm, onCancel, busy, error }) {
+  const cancelRef = useRef(null);
+  // Focus the safe choice on open, and again after an error: the confirm
+  // button was disabled while busy, which drops the focus to <body> (and
+  // with it the Esc handler below) unless it is put back.
+  useEffect(() => { cancelRef.current?.focus(); }, [error]);
+  const onKey = (e) => {
+    if (e.key === 'Escape') { onCancel(); return; }
+    if (e.key !== 'Tab') return;
+    // Keep the focus inside the dialog while it is open.
+    const f = [...e.currentTarget.querySelectorAll('button:not([disabled])')];
+    if (!f.length) return;
+    const i = f.indexOf(document.activeElement);
+    if (e.shiftKey && i <= 0) { e.preventDefault(); f[f.length - 1].focus(); }
+    else if (!e.shiftKey && i === f.length - 1) { e.preventDefault(); f[0].focus(); }
+  };
+  return html`<div class="modal-backdrop" onKeyDown=${onKey}>
+    <div class="modal" role="dialog" aria-modal="true" aria-labelledby="confirm-title">
+      <h2 id="confirm-title">${title}</h2>
+      <div>${children}</div>
+      <${ErrorBox} error=${error} />
+      <div class="actions">
+        <button type="button" ref=${cancelRef} onClick=${onCancel} disabled=${busy}>Cancel</button>
+        <button type="button" class="danger" onClick=${onConfirm} disabled=${busy}>${busy ? 'Working…' : confirmLabel}</button>
+      </div>
+    </div>
+  </div>`;
+}
 
 // ------------------------------------------------------------- toasts
 

@@ -529,9 +529,9 @@ uiTest('qrap: trend over two assessments of a system and the diff of the two; ax
 
   // From the assessment page, the comparison picks the latest earlier
   // assessment of the same system by itself.
-  await page.goto(`${config.qrapUrl}/app/#/assessments/${second}`);
+  await page.goto(`${config.qrapUrl}/app/assessments/${second}`);
   await page.locator('#compare-link').click();
-  await page.waitForFunction((b) => window.location.hash.endsWith(`base=${b}`), first);
+  await page.waitForFunction((b) => window.location.search.endsWith(`base=${b}`), first);
   await page.locator('#diff-summary').waitFor();
   assert.equal(await page.locator('#diff-base').inputValue(), first);
   assert.equal(await page.locator('#diff-summary [data-count="fixed"]').innerText(), '1');
@@ -580,10 +580,10 @@ uiTest('qrap: lists show the total of every page, and the findings filter lives 
     await new Promise((r) => setTimeout(r, 200));
   }
   await signIn(page, op);
-  await page.goto(`${config.qrapUrl}/app/#/assessments/${id}`);
+  await page.goto(`${config.qrapUrl}/app/assessments/${id}`);
   await page.locator('p.total[data-total="6"]').waitFor();
   // A filtered link (as a shared URL would be) shows the filtered total and fills the form.
-  await page.goto(`${config.qrapUrl}/app/#/assessments/${id}?algorithm=3DES`);
+  await page.goto(`${config.qrapUrl}/app/assessments/${id}?algorithm=3DES`);
   await page.reload();
   await page.locator('p.total[data-total="1"]').waitFor();
   assert.equal(await page.locator('#f-algorithm').inputValue(), '3DES');
@@ -591,9 +591,9 @@ uiTest('qrap: lists show the total of every page, and the findings filter lives 
   await page.locator('#f-algorithm').fill('');
   await page.getByRole('button', { name: 'Apply' }).first().click();
   await page.locator('#f-severity').selectOption('INFO');
-  await page.waitForFunction(() => window.location.hash.includes('severity=INFO'));
+  await page.waitForFunction(() => window.location.search.includes('severity=INFO'));
   // The assessments list of the organization says one.
-  await page.goto(`${config.qrapUrl}/app/#/assessments`);
+  await page.goto(`${config.qrapUrl}/app/assessments`);
   await page.locator('p.total[data-total="1"]').waitFor();
 });
 

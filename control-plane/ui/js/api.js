@@ -1,8 +1,12 @@
-// The API client: base URL from config.json, the session token in memory
-// (mirrored to sessionStorage so a reload in the same tab stays logged in;
-// never in localStorage or a URL), problem+json errors as ApiError.
+// The console's session on top of the shared API client (../common/api.js:
+// base URL from config.json, problem+json errors as ApiError): the session
+// token in memory, mirrored to sessionStorage so a reload in the same tab
+// stays logged in (never in localStorage or a URL), renewed with its
+// refresh token.
+import * as client from '../common/api.js';
 
-let base = '';
+export { ApiError, loadConfig, request, get, download, getAll } from '../common/api.js';
+
 // { token, role, user_id, email, expires_at, refresh_token, refresh_expires_at }
 // The access token is short (15 min); the refresh token renews it until
 // logout, a password or role change (the server then refuses it).
@@ -10,32 +14,6 @@ let session = null;
 let refreshing = null; // the in-flight refresh, shared by concurrent requests
 const KEY = 'qsgw.session';
 const listeners = new Set();
-
-export class ApiError extends Error {
-  constructor(status, problem) {
-    super(problem?.detail || problem?.title || `HTTP ${status}`);
-    this.status = status;
-    this.problem = problem || {};
-    this.code = this.problem.code || '';
-    // { field: message } from a 422's errors[]
-    this.fields = {};
-    for (const e of this.problem.errors || []) {
-      if (e && e.field) this.fields[e.field] = e.message;
-    }
-  }
-}
-
-export async function loadConfig(appUrl) {
-  try {
-    const r = await fetch(new URL('config.json', appUrl), { cache: 'no-cache' });
-    if (r.ok) {
-      const c = await r.json();
-      base = (c.api_base || '').replace(/\/$/, '');
-      return c;
-    }
-  } catch (_) { /* same origin */ }
-  return { api_base: '' };
-}
 
 export function getSession() {
   if (session) return session;
@@ -74,7 +52,7 @@ function sessionFrom(r, email) {
 }
 
 export async function login(email, password) {
-  const r = await request('POST', '/api/v1/auth/login', { email, password }, { auth: false });
+  const r = await client.request('POST', '/api/v1/auth/login', { email, password }, { auth: false });
   setSession(sessionFrom(r, email));
   return session;
 }
@@ -85,7 +63,7 @@ async function refresh() {
   const s = getSession();
   if (!s || !s.refresh_token) return false;
   if (!refreshing) {
-    refreshing = request('POST', '/api/v1/auth/refresh', { refresh_token: s.refresh_token }, { auth: false })
+    refreshing = client.request('POST', '/api/v1/auth/refresh', { refresh_token: s.refresh_token }, { auth: false })
       .then((r) => { setSession(sessionFrom(r, s.email)); return true; })
       .catch(() => { setSession(null); return false; })
       .finally(() => { refreshing = null; });
@@ -97,73 +75,27 @@ async function refresh() {
 export async function logout() {
   const s = getSession();
   if (s) {
-    try { await request('POST', '/api/v1/auth/logout', undefined, { noRetry: true }); } catch (_) { /* ended anyway */ }
+    try { await client.request('POST', '/api/v1/auth/logout', undefined, { noRetry: true }); } catch (_) { /* ended anyway */ }
   }
   setSession(null);
 }
 
-// request(method, path, body?, { auth, ifMatch, query, raw, blob }) -> parsed
-// JSON (or { data, etag } with raw: true, or { blob, headers } with blob:
-// true, for a file such as a CSV export).
-export async function request(method, path, body, opts = {}) {
-  const headers = { Accept: opts.blob ? '*/*' : 'application/json' };
-  let s = getSession();
-  // Renew an access token about to expire before using it.
-  if (opts.auth !== false && s && s.refresh_token && s.expires_at - Date.now() < 60_000) {
-    await refresh();
-    s = getSession();
-  }
-  if (opts.auth !== false && s) headers.Authorization = `Bearer ${s.token}`;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (opts.ifMatch) headers['If-Match'] = opts.ifMatch;
-  let url = base + path;
-  if (opts.query) {
-    const q = new URLSearchParams();
-    for (const [k, v] of Object.entries(opts.query)) {
-      if (v !== undefined && v !== null && v !== '') q.set(k, v);
+client.setAuth({
+  // The session's bearer token, renewed first when about to expire.
+  async headers() {
+    let s = getSession();
+    if (s && s.refresh_token && s.expires_at - Date.now() < 60_000) {
+      await refresh();
+      s = getSession();
     }
-    const qs = q.toString();
-    if (qs) url += (url.includes('?') ? '&' : '?') + qs;
-  }
-  let r;
-  try {
-    r = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  } catch (e) {
-    throw new ApiError(0, { title: 'Network error', detail: `cannot reach the API (${e.message})` });
-  }
-  if (opts.blob && r.ok) return { blob: await r.blob(), headers: r.headers };
-  const text = await r.text();
-  let data = null;
-  if (text) {
-    try { data = JSON.parse(text); } catch (_) { data = { detail: text }; }
-  }
-  if (!r.ok) {
-    if (r.status === 401 && opts.auth !== false) {
-      // Once: the access token may have expired while the refresh token lives.
-      if (!opts.noRetry && s && s.refresh_token && await refresh()) {
-        return request(method, path, body, { ...opts, noRetry: true });
-      }
-      setSession(null);
-    }
-    throw new ApiError(r.status, data);
-  }
-  if (opts.raw) return { data, etag: r.headers.get('ETag') };
-  return data;
-}
-
-export const get = (path, query) => request('GET', path, undefined, { query });
-
-/** GET of a file (e.g. a CSV export) with the session's token: { blob, headers }. */
-export const download = (path, query) => request('GET', path, undefined, { query, blob: true });
-
-// Every page of a list endpoint ({items, next_cursor}), up to max items.
-export async function getAll(path, query = {}, max = 1000) {
-  const out = [];
-  let cursor;
-  do {
-    const page = await get(path, { ...query, limit: 100, cursor });
-    out.push(...(page.items || []));
-    cursor = page.next_cursor;
-  } while (cursor && out.length < max);
-  return out;
-}
+    return s ? { Authorization: `Bearer ${s.token}` } : {};
+  },
+  // A 401: the access token may have expired while the refresh token
+  // lives; renew once and retry, else the session has ended.
+  async unauthorized(_path, mayRetry) {
+    const s = getSession();
+    if (mayRetry && s && s.refresh_token && await refresh()) return true;
+    setSession(null);
+    return false;
+  },
+});

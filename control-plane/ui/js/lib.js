@@ -1,52 +1,12 @@
-// Re-exports of the vendored view library and small shared UI helpers.
+// The console's building blocks: the vendored view library, the routing,
+// components and API helpers both apps share (ui/common/, served at
+// ../common/), and the console's own data hook, formats and charts.
 export { html, render, useState, useEffect, useRef, useMemo, useCallback, useContext, createContext } from '../vendor/htm/preact-standalone.module.js';
 import { html, useState, useEffect, useRef, useCallback } from '../vendor/htm/preact-standalone.module.js';
-import { When } from '../common/ui.js';
-// The components both apps share (ids, times, toasts): ui/common/ui.js.
-export { CopyId, When, Toasts, toast, relativeTime } from '../common/ui.js';
-
-// ------------------------------------------------------------- routing
-
-let basePath = '/';
-const routeListeners = new Set();
-
-export function setBase(p) { basePath = p.endsWith('/') ? p : `${p}/`; }
-export function base() { return basePath; }
-
-/** The app-relative path ('' for the overview, 'routes', 'threats/thr_…'). */
-export function currentPath() {
-  const p = window.location.pathname;
-  return p.startsWith(basePath) ? decodeURIComponent(p.slice(basePath.length)).replace(/\/$/, '') : '';
-}
-
-export function navigate(to, { replace = false } = {}) {
-  const url = basePath + to.replace(/^\//, '');
-  if (replace) history.replaceState(null, '', url); else history.pushState(null, '', url);
-  for (const f of routeListeners) f(currentPath());
-}
-
-export function useRoute() {
-  const [path, setPath] = useState(currentPath());
-  useEffect(() => {
-    const f = (p) => setPath(p);
-    const pop = () => setPath(currentPath());
-    routeListeners.add(f);
-    window.addEventListener('popstate', pop);
-    return () => { routeListeners.delete(f); window.removeEventListener('popstate', pop); };
-  }, []);
-  return path;
-}
-
-/** An in-app link. */
-export function Link({ to, children, onClick: extra, ...rest }) {
-  const onClick = (e) => {
-    if (extra) extra(e);
-    if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
-    e.preventDefault();
-    navigate(to);
-  };
-  return html`<a href=${basePath + to} ...${rest} onClick=${onClick}>${children}</a>`;
-}
+import { When, Loading, ErrorBox, Empty } from '../common/ui.js';
+export { CopyId, When, Toasts, toast, relativeTime, Loading, ErrorBox, Empty, Field, Confirm } from '../common/ui.js';
+export { setBase, base, href, navigate, useRoute, Link, useQuery } from '../common/router.js';
+export { saveBlob } from '../common/api.js';
 
 // -------------------------------------------------------------- data
 
@@ -78,60 +38,14 @@ export function useAsync(fn, deps = [], opts = {}) {
 
 // ------------------------------------------------------------ states
 
-export function Loading({ what = 'Loading' }) {
-  return html`<p class="state loading" role="status" aria-live="polite">${what}…</p>`;
-}
-
-export function ErrorBox({ error, retry }) {
-  if (!error) return null;
-  const detail = error.message || String(error);
-  const rid = error.problem?.request_id;
-  return html`<div class="state error" role="alert">
-    <strong>${error.status === 0 ? 'Cannot reach the API' : error.status === 403 ? 'Not allowed' : 'Something went wrong'}</strong>
-    <span> ${detail}</span>${rid ? html` <small>(request ${rid})</small>` : null}
-    ${retry ? html` <button type="button" class="link" onClick=${retry}>Retry</button>` : null}
-  </div>`;
-}
-
-export function Empty({ children }) {
-  return html`<p class="state empty">${children}</p>`;
-}
-
 /** loading / error / empty / content in one place. */
 export function AsyncView({ state, empty, isEmpty, children }) {
   if (state.loading && !state.data) return html`<${Loading} />`;
-  if (state.error && !state.data) return html`<${ErrorBox} error=${state.error} retry=${state.reload} />`;
+  if (state.error && !state.data) return html`<${ErrorBox} error=${state.error} onRetry=${state.reload} />`;
   const d = state.data;
   const none = isEmpty ? isEmpty(d) : Array.isArray(d) ? d.length === 0 : Array.isArray(d?.items) && d.items.length === 0;
   if (none) return html`<${Empty}>${empty || 'Nothing here yet.'}</${Empty}>`;
   return children(d);
-}
-
-// ------------------------------------------------------------- forms
-
-let fieldSeq = 0;
-/** A labelled input with its field error (from a 422) beside it. */
-export function Field({ label, name, error, hint, children, type = 'text', value, onInput, required, ...rest }) {
-  const [id] = useState(() => `f${++fieldSeq}`);
-  const errId = `${id}-err`;
-  const hintId = `${id}-hint`;
-  const described = [error ? errId : null, hint ? hintId : null].filter(Boolean).join(' ') || undefined;
-  const control = children
-    ? children({ id, 'aria-invalid': error ? 'true' : undefined, 'aria-describedby': described, 'aria-required': required ? 'true' : undefined, name })
-    : html`<input id=${id} name=${name} type=${type} value=${value ?? ''} required=${required}
-        aria-invalid=${error ? 'true' : undefined} aria-describedby=${described}
-        onInput=${(e) => onInput(type === 'checkbox' ? e.target.checked : e.target.value)} ...${rest} />`;
-  return html`<div class=${`field${error ? ' has-error' : ''}`} data-field=${name}>
-    <label for=${id}>${label}</label>
-    ${control}
-    ${hint ? html`<small id=${hintId} class="hint">${hint}</small>` : null}
-    ${error ? html`<span id=${errId} class="field-error" role="alert">${error}</span>` : null}
-  </div>`;
-}
-
-/** Field errors of an ApiError for names starting with `prefix`. */
-export function fieldErrors(err) {
-  return err?.fields || {};
 }
 
 // ------------------------------------------------------------- format
@@ -160,75 +74,7 @@ export function Badge({ kind, children }) {
   return html`<span class=${`badge badge-${String(kind || children).toLowerCase()}`}>${children}</span>`;
 }
 
-// ------------------------------------------------------------- dialog
-
-/** A modal confirm step (role=dialog, focus on the safe choice, Esc cancels). */
-export function Confirm({ title, children, confirmLabel = 'Delete', onConfirm, onCancel, busy, error }) {
-  const cancelRef = useRef(null);
-  // Focus the safe choice on open, and again after an error: the confirm
-  // button was disabled while busy, which drops the focus to <body> (and
-  // with it the Esc handler below) unless it is put back.
-  useEffect(() => { cancelRef.current?.focus(); }, [error]);
-  const onKey = (e) => {
-    if (e.key === 'Escape') { onCancel(); return; }
-    if (e.key !== 'Tab') return;
-    // Keep the focus inside the dialog while it is open.
-    const f = [...e.currentTarget.querySelectorAll('button:not([disabled])')];
-    if (!f.length) return;
-    const i = f.indexOf(document.activeElement);
-    if (e.shiftKey && i <= 0) { e.preventDefault(); f[f.length - 1].focus(); }
-    else if (!e.shiftKey && i === f.length - 1) { e.preventDefault(); f[0].focus(); }
-  };
-  return html`<div class="modal-backdrop" onKeyDown=${onKey}>
-    <div class="modal" role="dialog" aria-modal="true" aria-labelledby="confirm-title">
-      <h2 id="confirm-title">${title}</h2>
-      <div>${children}</div>
-      <${ErrorBox} error=${error} />
-      <div class="actions">
-        <button type="button" ref=${cancelRef} onClick=${onCancel} disabled=${busy}>Cancel</button>
-        <button type="button" class="danger" onClick=${onConfirm} disabled=${busy}>${busy ? 'Working…' : confirmLabel}</button>
-      </div>
-    </div>
-  </div>`;
-}
-
-// ------------------------------------------------------- URL state
-
-const queryListeners = new Set();
-
-function readQuery() {
-  return Object.fromEntries(new URLSearchParams(window.location.search));
-}
-
-/**
- * useQuery() -> [query, setQuery]: view state kept in the URL's query
- * string, so a reload or a shared link shows the same range, filters and
- * page. setQuery(patch, { replace }) sets (or, for '', null or undefined,
- * removes) the given keys and keeps the others; a new history entry unless
- * `replace`, so Back undoes a filter.
- */
-export function useQuery() {
-  const [query, setQuery] = useState(readQuery);
-  useEffect(() => {
-    const f = () => setQuery(readQuery());
-    queryListeners.add(f);
-    window.addEventListener('popstate', f);
-    return () => { queryListeners.delete(f); window.removeEventListener('popstate', f); };
-  }, []);
-  const set = useCallback((patch, { replace = false } = {}) => {
-    const p = new URLSearchParams(window.location.search);
-    for (const [k, v] of Object.entries(patch)) {
-      if (v === undefined || v === null || v === '') p.delete(k); else p.set(k, String(v));
-    }
-    const qs = p.toString();
-    const url = window.location.pathname + (qs ? `?${qs}` : '');
-    if (url !== window.location.pathname + window.location.search) {
-      if (replace) history.replaceState(null, '', url); else history.pushState(null, '', url);
-    }
-    for (const f of queryListeners) f();
-  }, []);
-  return [query, set];
-}
+// --------------------------------------------------- date inputs
 
 /** 'YYYY-MM-DDTHH:mm' in local time (a datetime-local value) of an ISO time. */
 export function toLocalInput(iso) {
@@ -244,18 +90,6 @@ export function fromLocalInput(local) {
   if (!local) return '';
   const d = new Date(local);
   return Number.isNaN(d.getTime()) ? '' : d.toISOString();
-}
-
-/** Offers `blob` as a file download named `filename`. */
-export function saveBlob(blob, filename) {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = filename;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
 // ------------------------------------------------------------- charts

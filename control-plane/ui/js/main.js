@@ -1,6 +1,7 @@
 // QSGW console: entry point. Loads config.json, then renders the shell:
 // the login form without a session, else the navigation and the view of the
-// current path (history API under the mount prefix, e.g. /admin/threats).
+// current path (../common/router.js: history API under the mount prefix,
+// e.g. /admin/threats).
 import { html, render, useState, useEffect, useRef } from './lib.js';
 import { setBase, useRoute, navigate, Link, Field, ErrorBox, Toasts } from './lib.js';
 import * as api from './api.js';
@@ -58,7 +59,7 @@ function Login() {
 }
 
 function Shell({ session }) {
-  const path = useRoute();
+  const { path } = useRoute();
   const top = path.split('/')[0];
   const items = NAV.filter((n) => !n.admin || session.role === 'admin');
   const current = items.find((n) => n.path === top);
@@ -99,9 +100,8 @@ function App() {
 
 /** Called by ../common/boot.js, which shows an error with Retry if this fails. */
 export async function start() {
-  const appRoot = new URL('..', import.meta.url); // js/ is one level below the app root
-  const cfg = await api.loadConfig(appRoot);
-  setBase(cfg.prefix || appRoot.pathname);
+  const cfg = await api.loadConfig();
+  setBase(cfg.prefix);
   const root = document.getElementById('app');
   root.textContent = ''; // drop the static "Loading…" placeholder
   render(html`<${App} />`, root);

@@ -7,7 +7,7 @@ import { html, useEffect, useState } from '../lib.js';
 import * as api from '../api.js';
 import {
   ChartCanvas, Empty, ErrorBox, Loading, SEVERITIES, SEVERITY_COLORS, SeverityBadge, StatusBadge,
-  fmtDate, fmtNum, usePoll, CopyId, toast, useHashParams, Total, sourceLabel,
+  fmtDate, fmtNum, usePoll, CopyId, toast, useQuerySync, Total, sourceLabel, Link,
 } from '../components.js';
 import { FindingDrawer, TRIAGE_LABELS, TRIAGE_STATES, TriageBadge } from './finding.js';
 
@@ -230,14 +230,14 @@ function SortHeader({ label, orders, sort, setSort }) {
 }
 
 function Findings({ id, me, params }) {
-  // Filters and sort come from, and go to, the hash's query.
+  // Filters and sort come from, and go to, the URL's query.
   const [filters, setFilters] = useState(() => Object.fromEntries(
     ['severity', 'threat', 'policy_status', 'algorithm', 'triage_state'].map((k) => [k, params?.get(k) || ''])));
   const [open, setOpen] = useState(null);
   const [algorithmInput, setAlgorithmInput] = useState(params?.get('algorithm') || '');
   const [sort, setSort] = useState(params?.get('sort') || 'priority');
   const [total, setTotal] = useState(null);
-  useHashParams({ ...filters, sort: sort === 'priority' ? '' : sort });
+  useQuerySync({ ...filters, sort: sort === 'priority' ? '' : sort });
   const [items, setItems] = useState(null);
   const [next, setNext] = useState(null);
   const [error, setError] = useState(null);
@@ -392,7 +392,7 @@ export function AssessmentPage({ me, id, params }) {
 
   if (error && !a) {
     return html`<section><h1>Assessment</h1><${ErrorBox} error=${error} onRetry=${load} />
-      <p><a href="#/assessments">Back to the assessments</a></p></section>`;
+      <p><${Link} to="/assessments">Back to the assessments<//></p></section>`;
   }
   // The organization's name (ids stay available with a copy button).
   const [org, setOrg] = useState(null);
@@ -402,7 +402,7 @@ export function AssessmentPage({ me, id, params }) {
   }, [a?.organization_id]);
   if (!a) return html`<${Loading} what="the assessment" />`;
   return html`<section>
-    <p class="crumbs"><a href="#/assessments">Assessments</a> ›</p>
+    <p class="crumbs"><${Link} to="/assessments">Assessments<//> ›</p>
     <div class="title-row">
       <h1>${a.name}</h1>
       <span id="assessment-status"><${StatusBadge} status=${a.status} /></span>
@@ -420,7 +420,7 @@ export function AssessmentPage({ me, id, params }) {
     <${ErrorBox} error=${error} />
     ${running ? html`<${Progress} a=${a} />` : null}
     ${a.status === 'failed'
-      ? html`<div class="error" role="alert"><strong>Scoring failed:</strong> ${a.failure_reason || 'no reason recorded'}</div>`
+      ? html`<div class="state error" role="alert"><strong>Scoring failed:</strong> ${a.failure_reason || 'no reason recorded'}</div>`
       : null}
     ${me.can_write && (a.status === 'failed' || a.status === 'completed')
       ? html`<p><button type="button" class="secondary" onClick=${rerun}>Re-run the assessment</button></p>
@@ -438,7 +438,7 @@ export function AssessmentPage({ me, id, params }) {
           <${Lanes} s=${summary} />
           <${ThreatChart} s=${summary} />
         </div>
-        <p class="links"><a href=${`#/assessments/${encodeURIComponent(a.id)}/diff`} id="compare-link">Compare with an earlier assessment</a>${' · '}<a href=${`#/trend?organization_id=${encodeURIComponent(a.organization_id)}`}>Trend of the organization</a></p>
+        <p class="links"><${Link} to=${`/assessments/${encodeURIComponent(a.id)}/diff`} id="compare-link">Compare with an earlier assessment<//>${' · '}<${Link} to=${`/trend?organization_id=${encodeURIComponent(a.organization_id)}`}>Trend of the organization<//></p>
         <${Findings} id=${a.id} me=${me} params=${params} />`
       : null}
   </section>`;

@@ -3,7 +3,7 @@
 import { html, useEffect, useState } from '../lib.js';
 import * as api from '../api.js';
 import {
-  Empty, ErrorBox, Field, Loading, StatusBadge, described, fmtNum, go, useLoad, usePoll, When, toast, useHashParams, Total,
+  Empty, ErrorBox, Field, Link, Loading, StatusBadge, fmtNum, navigate, useLoad, usePoll, When, toast, useQuerySync, Total,
   sourceLabel,
 } from '../components.js';
 
@@ -21,7 +21,7 @@ export function Assessments({ me, params }) {
   const [status, setStatus] = useState(params.get('status') || '');
   const [org, setOrg] = useState(params.get('organization_id') || '');
   const [cursor, setCursor] = useState(null);
-  useHashParams({ status, organization_id: org });
+  useQuerySync({ status, organization_id: org });
   const orgs = useOrganizations(me);
   const [data, setData] = useState(null);
   const [error, setError] = useState(null);
@@ -49,7 +49,7 @@ export function Assessments({ me, params }) {
   return html`<section>
     <div class="title-row">
       <h1>Assessments</h1>
-      ${me.can_write ? html`<a class="button" href="#/assessments/new">New assessment</a>` : null}
+      ${me.can_write ? html`<${Link} class="button" to="/assessments/new">New assessment<//>` : null}
     </div>
     <form class="filters" onSubmit=${(e) => e.preventDefault()} aria-label="Filter assessments">
       <label>Status
@@ -72,7 +72,7 @@ export function Assessments({ me, params }) {
     <${ErrorBox} error=${error} onRetry=${load} />
     ${data && !data.items.length
       ? html`<${Empty}>No assessments${status ? ` with status ${status}` : ''} yet.
-          ${me.can_write ? html` <a href="#/assessments/new">Create one</a> from a CBOM file or a JSON inventory.` : null}<//>`
+          ${me.can_write ? html` <${Link} to="/assessments/new">Create one<//> from a CBOM file or a JSON inventory.` : null}<//>`
       : null}
     ${data && data.items.length
       ? html`<div class="table-wrap"><table class="data" id="assessments-table">
@@ -84,7 +84,7 @@ export function Assessments({ me, params }) {
           </tr></thead>
           <tbody>
             ${data.items.map((a) => html`<tr key=${a.id} data-status=${a.status}>
-              <td><a href=${`#/assessments/${a.id}`}>${a.name}</a></td>
+              <td><${Link} to=${`/assessments/${a.id}`}>${a.name}<//></td>
               <td>${orgName[a.organization_id] || html`<code>${a.organization_id}</code>`}</td>
               <td><${StatusBadge} status=${a.status} />${a.status === 'running' || a.status === 'pending'
                 ? html` <progress aria-label=${`${a.name} is ${a.status}`}></progress>` : null}</td>
@@ -137,28 +137,25 @@ function Defaults({ value, onChange, errors }) {
     <legend>Scoring defaults (an asset's own value wins)</legend>
     ${DEFAULT_FIELDS.map(([k, label, kind]) => html`<${Field} id=${id(k)} label=${label} error=${errors[k]}
         hint=${eng[k] !== undefined ? `The engine assumes ${eng[k]} when neither says.` : undefined}>
-        ${kind === 'years'
-          ? html`<input id=${id(k)} type="number" min="0" max="100" step="any" value=${value[k] || ''}
-              onInput=${set(k)} ...${described(id(k), errors[k], eng[k] !== undefined)} />`
-          : html`<select id=${id(k)} value=${value[k] || ''} onChange=${set(k)} ...${described(id(k), errors[k], eng[k] !== undefined)}>
+        ${(a) => (kind === 'years'
+          ? html`<input ...${a} type="number" min="0" max="100" step="any" value=${value[k] || ''} onInput=${set(k)} />`
+          : html`<select ...${a} value=${value[k] || ''} onChange=${set(k)}>
               <option value="">engine default</option>
               ${(o[kind] || []).map((v) => html`<option value=${v}>${v}</option>`)}
-            </select>`}
+            </select>`)}
       <//>`)}
     <${Field} id=${id('crqc_timeline')} label="CRQC timeline band" error=${errors.crqc_timeline}
       hint=${o.crqc_timelines_description ? `Fitted to the Global Risk Institute expert surveys; default ${o.default_crqc_timeline}.` : undefined}>
-      <select id=${id('crqc_timeline')} value=${value.crqc_timeline || ''} onChange=${set('crqc_timeline')}
-        ...${described(id('crqc_timeline'), errors.crqc_timeline, !!o.crqc_timelines_description)}>
+      ${(a) => html`<select ...${a} value=${value.crqc_timeline || ''} onChange=${set('crqc_timeline')}>
         <option value="">engine default${o.default_crqc_timeline ? ` (${o.default_crqc_timeline})` : ''}</option>
         ${(o.crqc_timelines || []).map((b) => html`<option value=${b.id} title=${b.title}>${b.id}</option>`)}
-      </select>
+      </select>`}
     <//>
     <${Field} id=${id('cnsa2_category')} label="CNSA 2.0 system category" error=${errors.cnsa2_category}>
-      <select id=${id('cnsa2_category')} value=${value.cnsa2_category || ''} onChange=${set('cnsa2_category')}
-        ...${described(id('cnsa2_category'), errors.cnsa2_category)}>
+      ${(a) => html`<select ...${a} value=${value.cnsa2_category || ''} onChange=${set('cnsa2_category')}>
         <option value="">none (NSM-10: 2035)</option>
         ${(o.cnsa2_categories || []).map((c) => html`<option value=${c.id}>${c.id.replaceAll('_', ' ')} (exclusive by ${c.exclusive_by})</option>`)}
-      </select>
+      </select>`}
     <//>
     ${opts.error ? html`<p class="muted">The choices could not be loaded (${opts.error.message}); the engine's defaults apply.</p>` : null}
   </fieldset>`;
@@ -236,9 +233,9 @@ export function NewAssessment({ me, params }) {
         });
       }
       toast(`Assessment ${created.name} created`);
-      go(`/assessments/${created.id}`);
+      navigate(`/assessments/${created.id}`);
     } catch (err) {
-      const f = err.fields ? err.fields() : {};
+      const f = err.fields || {};
       const mapped = {};
       for (const [k, v] of Object.entries(f)) {
         const d = k.replace(/^defaults\./, '');
@@ -266,37 +263,34 @@ export function NewAssessment({ me, params }) {
           onChange=${() => setSource('inventory')} /> JSON inventory</label>
       </fieldset>
       ${!me.organization_id
-        ? html`<${Field} id="asm-org" label="Organization" error=${errors.organization_id}>
-            <select id="asm-org" value=${org} onChange=${(e) => setOrg(e.currentTarget.value)} required
-              ...${described('asm-org', errors.organization_id)}>
+        ? html`<${Field} id="asm-org" label="Organization" error=${errors.organization_id}>${(a) => html`
+            <select ...${a} value=${org} onChange=${(e) => setOrg(e.currentTarget.value)} required>
               <option value="">Choose…</option>
               ${((orgs.data && orgs.data.items) || []).map((o) => html`<option value=${o.id}>${o.name}</option>`)}
-            </select>
+            </select>`}
           <//>`
         : null}
       <${Field} id="asm-name" label=${source === 'cbom' ? 'Name (optional: defaults to the CBOM\u2019s component name)' : 'Name'}
-        error=${errors.name}>
-        <input id="asm-name" value=${name} maxlength="200" onInput=${(e) => setName(e.currentTarget.value)}
-          ...${described('asm-name', errors.name)} />
+        error=${errors.name}>${(a) => html`
+        <input ...${a} value=${name} maxlength="200" onInput=${(e) => setName(e.currentTarget.value)} />`}
       <//>
-      <${Field} id="asm-description" label="Description (optional)" error=${errors.description}>
-        <input id="asm-description" value=${description} onInput=${(e) => setDescription(e.currentTarget.value)}
-          ...${described('asm-description', errors.description)} />
+      <${Field} id="asm-description" label="Description (optional)" error=${errors.description}>${(a) => html`
+        <input ...${a} value=${description} onInput=${(e) => setDescription(e.currentTarget.value)} />`}
       <//>
       ${source === 'cbom'
         ? html`<${Field} id="asm-file" label="CBOM file" error=${errors.file}
-            hint="CycloneDX 1.6 or 1.7 JSON with cryptographic assets (e.g. a CBOMkit scan).">
-            <input id="asm-file" type="file" accept=".json,.cdx,.cdx.json,application/json,application/vnd.cyclonedx+json"
-              onChange=${(e) => setFile(e.currentTarget.files[0] || null)} ...${described('asm-file', errors.file, true)} />
+            hint="CycloneDX 1.6 or 1.7 JSON with cryptographic assets (e.g. a CBOMkit scan).">${(a) => html`
+            <input ...${a} type="file" accept=".json,.cdx,.cdx.json,application/json,application/vnd.cyclonedx+json"
+              onChange=${(e) => setFile(e.currentTarget.files[0] || null)} />`}
           <//>`
         : html`<${Field} id="asm-inventory" label="Inventory (JSON array of assets)" error=${errors.inventory}
-            hint="Each asset: name, algorithm, and optionally parameter, usage, exposure, criticality, data_shelf_life_years, migration_time_years, valid_until or validity_years.">
-            <textarea id="asm-inventory" rows="12" class="mono" value=${inventory}
-              onInput=${(e) => setInventory(e.currentTarget.value)} ...${described('asm-inventory', errors.inventory, true)}></textarea>
+            hint="Each asset: name, algorithm, and optionally parameter, usage, exposure, criticality, data_shelf_life_years, migration_time_years, valid_until or validity_years.">${(a) => html`
+            <textarea ...${a} rows="12" class="mono" value=${inventory}
+              onInput=${(e) => setInventory(e.currentTarget.value)}></textarea>`}
           <//>`}
       <${Defaults} value=${defaults} onChange=${setDefaults} errors=${errors} />
       <button type="submit" disabled=${busy}>${busy ? 'Uploading…' : 'Start assessment'}</button>
-      <a href="#/assessments" class="cancel">Cancel</a>
+      <${Link} to="/assessments" class="cancel">Cancel<//>
     </form>
   </section>`;
 }

@@ -1,7 +1,7 @@
 // The audit log (newest first, filterable) and the hash-chain check.
 import { html, useEffect, useState } from '../lib.js';
 import * as api from '../api.js';
-import { Empty, ErrorBox, Loading, When, useHashParams, Total } from '../components.js';
+import { Empty, ErrorBox, Link, Loading, When, useQuerySync, Total } from '../components.js';
 
 function Verify({ me }) {
   const [result, setResult] = useState(null);
@@ -33,7 +33,7 @@ function Verify({ me }) {
         ? html`<p class="ok"><strong>Intact.</strong> All ${result.rows} rows recomputed; every hash and link matches.</p>`
         : null}
       ${result && !result.intact
-        ? html`<div class="error"><strong>Broken</strong> at row ${result.first_broken_id} (${result.rows} rows checked):
+        ? html`<div class="state error"><strong>Broken</strong> at row ${result.first_broken_id} (${result.rows} rows checked):
             <ul>${result.problems.map((p) => html`<li>row ${p.id}: ${p.problem.replace(/_/g, ' ')}</li>`)}</ul></div>`
         : null}
     </div>
@@ -43,12 +43,12 @@ function Verify({ me }) {
 }
 
 export function AuditLog({ me, params }) {
-  // The applied filter comes from, and goes to, the hash's query.
+  // The applied filter comes from, and goes to, the URL's query.
   const [action, setAction] = useState(params?.get('action') || '');
   const [resourceType, setResourceType] = useState(params?.get('resource_type') || '');
   const [applied, setApplied] = useState({ action: params?.get('action') || '', resource_type: params?.get('resource_type') || '' });
   const [total, setTotal] = useState(null);
-  useHashParams(applied);
+  useQuerySync(applied);
   const [items, setItems] = useState(null);
   const [next, setNext] = useState(null);
   const [error, setError] = useState(null);
@@ -101,7 +101,7 @@ export function AuditLog({ me, params }) {
               <td>${r.actor}${r.actor_role ? html` <span class="badge">${r.actor_role}</span>` : null}</td>
               <td><code>${r.action}</code></td>
               <td>${r.resource_type || ''} ${r.resource_type === 'assessment'
-                ? html`<a href=${`#/assessments/${r.resource_id}`}><code>${r.resource_id}</code></a>`
+                ? html`<${Link} to=${`/assessments/${r.resource_id}`}><code>${r.resource_id}</code><//>`
                 : html`<code>${r.resource_id || ''}</code>`}</td>
               <td><code class="details">${r.details ? JSON.stringify(r.details) : ''}</code></td>
               <td><code title=${`row ${r.row_hash}\nprevious ${r.prev_hash}`}>${r.row_hash.slice(0, 12)}…</code></td>

@@ -5,7 +5,7 @@
 // button that opened it.
 import { html, useEffect, useRef, useState } from '../lib.js';
 import * as api from '../api.js';
-import { ErrorBox, Loading, SeverityBadge, described, fmtDate, fmtNum, toast } from '../components.js';
+import { ErrorBox, Field, Loading, SeverityBadge, fmtDate, fmtNum, toast } from '../components.js';
 
 export const TRIAGE_STATES = ['open', 'in_progress', 'accepted_risk', 'false_positive', 'fixed'];
 export const TRIAGE_LABELS = {
@@ -139,7 +139,7 @@ function TriageForm({ f, onSaved }) {
       toast(`Triage saved: ${TRIAGE_LABELS[state]}`);
       onSaved();
     } catch (err) {
-      if (err.status === 422) setErrors(err.fields());
+      if (err.status === 422) setErrors(err.fields);
       else setError(err);
     } finally {
       setBusy(false);
@@ -147,27 +147,19 @@ function TriageForm({ f, onSaved }) {
   }
   return html`<form id="triage-form" onSubmit=${submit} novalidate aria-labelledby="d-triage-form">
     <h4 id="d-triage-form">Change the triage</h4>
-    <div class=${`field${errors.state ? ' invalid' : ''}`}>
-      <label for="triage-state">State</label>
-      <select id="triage-state" value=${state} onChange=${(e) => setState(e.currentTarget.value)} ...${described('triage-state', errors.state)}>
+    <${Field} id="triage-state" label="State" error=${errors.state}>${(a) => html`
+      <select ...${a} value=${state} onChange=${(e) => setState(e.currentTarget.value)}>
         ${TRIAGE_STATES.map((s) => html`<option value=${s}>${TRIAGE_LABELS[s]}</option>`)}
-      </select>
-      ${errors.state ? html`<small id="triage-state-error" class="field-error" role="alert">${errors.state}</small>` : null}
-    </div>
-    <div class=${`field${errors.reason ? ' invalid' : ''}`}>
-      <label for="triage-reason">Reason${accepted ? ' (required)' : ''}</label>
-      <textarea id="triage-reason" rows="3" maxlength="2000" value=${reason} onInput=${(e) => setReason(e.currentTarget.value)}
-        ...${described('triage-reason', errors.reason)}></textarea>
-      ${errors.reason ? html`<small id="triage-reason-error" class="field-error" role="alert">${errors.reason}</small>` : null}
-    </div>
+      </select>`}
+    <//>
+    <${Field} id="triage-reason" label=${`Reason${accepted ? ' (required)' : ''}`} error=${errors.reason}>${(a) => html`
+      <textarea ...${a} rows="3" maxlength="2000" value=${reason} onInput=${(e) => setReason(e.currentTarget.value)}></textarea>`}
+    <//>
     ${accepted
-      ? html`<div class=${`field${errors.expires_at ? ' invalid' : ''}`}>
-          <label for="triage-expires">Accepted until (required)</label>
-          <input id="triage-expires" type="date" value=${expires} onInput=${(e) => setExpires(e.currentTarget.value)}
-            ...${described('triage-expires', errors.expires_at, true)} />
-          <small id="triage-expires-hint" class="hint">Through that day (UTC); afterwards the finding counts as open again.</small>
-          ${errors.expires_at ? html`<small id="triage-expires-error" class="field-error" role="alert">${errors.expires_at}</small>` : null}
-        </div>`
+      ? html`<${Field} id="triage-expires" label="Accepted until (required)" error=${errors.expires_at}
+          hint="Through that day (UTC); afterwards the finding counts as open again.">${(a) => html`
+          <input ...${a} type="date" value=${expires} onInput=${(e) => setExpires(e.currentTarget.value)} />`}
+        <//>`
       : null}
     <button type="submit" disabled=${busy}>${busy ? 'Saving…' : 'Save triage'}</button>
     <span class="ok" role="status">${done}</span>

@@ -1,7 +1,7 @@
 // Organizations: everyone sees the ones they may see; admins create them.
 import { html, useState } from '../lib.js';
 import * as api from '../api.js';
-import { Empty, ErrorBox, Field, Loading, described, useLoad, CopyId, When, toast, Total } from '../components.js';
+import { Empty, ErrorBox, Field, Link, Loading, useLoad, CopyId, When, toast, Total } from '../components.js';
 
 function CreateOrganization({ onCreated }) {
   const [name, setName] = useState('');
@@ -24,7 +24,7 @@ function CreateOrganization({ onCreated }) {
       toast(`Organization ${org.name} created`);
       onCreated(org);
     } catch (err) {
-      const f = err.fields ? err.fields() : {};
+      const f = err.fields || {};
       setErrors(f);
       if (!Object.keys(f).length) setError(err);
     } finally {
@@ -34,13 +34,11 @@ function CreateOrganization({ onCreated }) {
   return html`<form class="card" onSubmit=${submit} aria-labelledby="new-org-title">
     <h2 id="new-org-title">New organization</h2>
     <${ErrorBox} error=${error} />
-    <${Field} id="org-name" label="Name" error=${errors.name}>
-      <input id="org-name" value=${name} onInput=${(e) => setName(e.currentTarget.value)} maxlength="200"
-        required ...${described('org-name', errors.name)} />
+    <${Field} id="org-name" label="Name" error=${errors.name}>${(a) => html`
+      <input ...${a} value=${name} onInput=${(e) => setName(e.currentTarget.value)} maxlength="200" required />`}
     <//>
-    <${Field} id="org-description" label="Description (optional)" error=${errors.description}>
-      <textarea id="org-description" rows="2" value=${description}
-        onInput=${(e) => setDescription(e.currentTarget.value)} ...${described('org-description', errors.description)}></textarea>
+    <${Field} id="org-description" label="Description (optional)" error=${errors.description}>${(a) => html`
+      <textarea ...${a} rows="2" value=${description} onInput=${(e) => setDescription(e.currentTarget.value)}></textarea>`}
     <//>
     <button type="submit" disabled=${busy}>${busy ? 'Creating…' : 'Create organization'}</button>
   </form>`;
@@ -68,7 +66,7 @@ export function Organizations({ me }) {
               <td><${CopyId} id=${o.id} label=${`organization ${o.name}`} /></td>
               <td>${o.description || ''}</td>
               <td><${When} t=${o.created_at} /></td>
-              <td><a href=${`#/assessments?organization_id=${encodeURIComponent(o.id)}`}>Assessments</a></td>
+              <td><${Link} to=${`/assessments?organization_id=${encodeURIComponent(o.id)}`}>Assessments<//></td>
             </tr>`)}
           </tbody>
         </table>

@@ -4,7 +4,7 @@
 import { html, useEffect, useState } from '../lib.js';
 import * as api from '../api.js';
 import {
-  ChartCanvas, Empty, ErrorBox, Loading, SeverityBadge, fmtDate, fmtNum, go, useLoad,
+  ChartCanvas, Empty, ErrorBox, Link, Loading, SeverityBadge, fmtDate, fmtNum, navigate, useLoad,
 } from '../components.js';
 
 const share = (p) => (p.quantum_safe_share_pct === null || p.quantum_safe_share_pct === undefined
@@ -88,7 +88,7 @@ export function TrendPage({ me, params }) {
               <th scope="col" class="num">Findings</th><th scope="col" class="num">Open</th><th scope="col">Changes</th>
             </tr></thead>
             <tbody>${points.map((p, i) => html`<tr data-assessment=${p.assessment_id}>
-              <td><a href=${`#/assessments/${encodeURIComponent(p.assessment_id)}`}>${p.name}</a></td>
+              <td><${Link} to=${`/assessments/${encodeURIComponent(p.assessment_id)}`}>${p.name}<//></td>
               <td>${fmtDate(p.completed_at)}</td>
               <td class="num">${fmtNum(p.overall_risk_score)}</td>
               <td class="num share">${share(p)}<br /><small class="muted">${p.quantum_safe_assets ?? '–'} of ${p.asymmetric_assets ?? '–'} asymmetric</small></td>
@@ -96,8 +96,8 @@ export function TrendPage({ me, params }) {
               <td class="num findings">${p.findings}</td>
               <td class="num open">${p.open_findings}</td>
               <td>${i > 0
-                ? html`<a href=${`#/assessments/${encodeURIComponent(p.assessment_id)}/diff?base=${encodeURIComponent(points[i - 1].assessment_id)}`}
-                    aria-label=${`since previous: changes from ${points[i - 1].name} to ${p.name}`}>since previous</a>`
+                ? html`<${Link} to=${`/assessments/${encodeURIComponent(p.assessment_id)}/diff?base=${encodeURIComponent(points[i - 1].assessment_id)}`}
+                    aria-label=${`since previous: changes from ${points[i - 1].name} to ${p.name}`}>since previous<//>`
                 : '–'}</td>
             </tr>`)}</tbody>
           </table></div>
@@ -146,16 +146,16 @@ export function DiffPage({ id, params }) {
     const earlier = others.data.filter((a) => at(a) < at(t)).sort((x, y) => at(y) - at(x));
     const norm = (n) => n.trim().toLowerCase().replace(/\s+/g, ' ');
     const pick = earlier.find((a) => norm(a.name) === norm(t.name)) || earlier[0];
-    if (pick) go(`/assessments/${encodeURIComponent(id)}/diff?base=${encodeURIComponent(pick.id)}`);
+    if (pick) navigate(`/assessments/${encodeURIComponent(id)}/diff?base=${encodeURIComponent(pick.id)}`);
   }, [base, target.data, others.data]);
   const d = diff.data;
   return html`<section>
-    <p class="crumbs"><a href="#/assessments">Assessments</a> ›
-      ${target.data ? html`<a href=${`#/assessments/${encodeURIComponent(id)}`}>${target.data.name}</a> ›` : null}</p>
+    <p class="crumbs"><${Link} to="/assessments">Assessments<//> ›
+      ${target.data ? html`<${Link} to=${`/assessments/${encodeURIComponent(id)}`}>${target.data.name}<//> ›` : null}</p>
     <h1>Changes since an earlier assessment</h1>
     <form class="filters" aria-label="Choose the assessment to compare with" onSubmit=${(e) => e.preventDefault()}>
       <label>Compare with
-        <select id="diff-base" value=${base} onChange=${(e) => go(`/assessments/${encodeURIComponent(id)}/diff?base=${encodeURIComponent(e.currentTarget.value)}`)}>
+        <select id="diff-base" value=${base} onChange=${(e) => navigate(`/assessments/${encodeURIComponent(id)}/diff?base=${encodeURIComponent(e.currentTarget.value)}`)}>
           <option value="">choose…</option>
           ${(others.data || []).map((a) => html`<option value=${a.id}>${a.name} (${fmtDate(a.completed_at)})</option>`)}
         </select></label>
@@ -164,7 +164,7 @@ export function DiffPage({ id, params }) {
     ${others.data && !others.data.length ? html`<${Empty}>No other completed assessment in this organization to compare with.<//>` : null}
     ${base && diff.loading && !d ? html`<${Loading} what="the changes" />` : null}
     ${d
-      ? html`<p id="diff-summary">From <a href=${`#/assessments/${encodeURIComponent(d.base.id)}`}>${d.base.name}</a> (${fmtDate(d.base.completed_at)}, risk ${fmtNum(d.base.overall_risk_score)})
+      ? html`<p id="diff-summary">From <${Link} to=${`/assessments/${encodeURIComponent(d.base.id)}`}>${d.base.name}<//> (${fmtDate(d.base.completed_at)}, risk ${fmtNum(d.base.overall_risk_score)})
           to <strong>${d.target.name}</strong> (${fmtDate(d.target.completed_at)}, risk ${fmtNum(d.target.overall_risk_score)}):
           <strong data-count="new">${d.counts.new}</strong> new, <strong data-count="fixed">${d.counts.fixed}</strong> fixed,
           <strong data-count="unchanged">${d.counts.unchanged}</strong> unchanged findings needing action.</p>

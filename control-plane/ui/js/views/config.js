@@ -311,7 +311,7 @@ function formToRoute(f) {
  */
 function PqcImpact({ routeId }) {
   const q = useAsync(() => Promise.all(['PQC_ONLY', 'CNSA2'].map((mode) => api.get(`/api/v1/routes/${routeId}/pqc-only-impact`, { mode }))), [routeId]);
-  if (q.error) return html`<${ErrorBox} error=${q.error} retry=${q.reload} />`;
+  if (q.error) return html`<${ErrorBox} error=${q.error} onRetry=${q.reload} />`;
   if (!q.data) return html`<p class="muted"><small>Dry run: loading…</small></p>`;
   const line = (d, what) => (d.sessions
     ? html`<li data-impact=${d.mode}><strong>${what}</strong> would refuse ${d.would_refuse_sessions} of ${d.sessions} sessions (${fmtPct(d.session_share)}) from ${d.would_refuse_clients} of ${d.clients} clients${d.requests ? `, carrying ${d.would_refuse_requests} of ${d.requests} requests (${fmtPct(d.request_share)})` : ''}${d.by_client_family.length ? html`: ${d.by_client_family.slice(0, 3).map((r) => `${r.client_family || 'no request'} (${r.sessions})`).join(', ')}` : ''}.</li>`

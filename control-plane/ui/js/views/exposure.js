@@ -153,7 +153,7 @@ export function Exposure({ canEdit }) {
       shelf life alone (Mosca's x, with no migration term): a route is <em>exposed</em> under a CRQC band when that horizon reaches past the
       band's median CRQC year. The bands and probabilities come from QRAP's ML engine.</p>
     <${AsyncView} state=${state} isEmpty=${() => false}>${(e) => html`
-      ${state.error ? html`<${ErrorBox} error=${state.error} retry=${state.reload} />` : null}
+      ${state.error ? html`<${ErrorBox} error=${state.error} onRetry=${state.reload} />` : null}
       ${e.mosca_error ? html`<div class="state error" role="status" data-mosca-error>
         <strong>Mosca figures unavailable.</strong> <span>${e.mosca_error}. The traffic figures below are complete; routes are ranked by classical bytes until the ML engine answers.</span>
       </div>` : null}

@@ -348,7 +348,7 @@ export function Overview({ session }) {
       const revision = d.gateways.reduce((m, g) => Math.max(m, g.config_revision_current || 0), 0);
       const label = shown.custom ? 'range' : shown.key;
       return html`
-        ${state.error ? html`<${ErrorBox} error=${state.error} retry=${state.reload} />` : null}
+        ${state.error ? html`<${ErrorBox} error=${state.error} onRetry=${state.reload} />` : null}
         <${KpiCards} d=${d} label=${label} />
         <${PosturePanel} data=${d.posture} from=${d.range.from.toISOString()} to=${d.range.to.toISOString()} label=${shown.custom ? 'custom range' : `last ${shown.key}`} isAdmin=${session?.role === 'admin'} onChange=${state.reload} />
         <div class="card"><h2>Gateways and the config revision they serve</h2><${Gateways} gateways=${d.gateways} revision=${revision} /></div>
