@@ -7,8 +7,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ai_engine::config::{Config, Thresholds};
+use ai_engine::config::Config;
 use ai_engine::engine::Engine;
+use ai_engine::model::Thresholds;
 use ai_engine::sim::{generate, SimOptions};
 use ai_engine::startup::Application;
 use shared::auth::ApiKeys;

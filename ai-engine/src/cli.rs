@@ -7,12 +7,13 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 
 use crate::config::agent_knowledge;
-use crate::config::{Settings, Thresholds};
+use crate::config::Settings;
 use crate::engine::Engine;
 use crate::model::benchmark::{self, RealAgents};
 use crate::model::eval::evaluate;
 use crate::model::train::{train, TrainOptions};
 use crate::model::Model;
+use crate::model::Thresholds;
 use crate::sim::{generate, Labelled, SimOptions, DEFAULT_HELD_OUT, FAMILIES};
 
 /// Offline subcommands.

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::agent::AgentKnowledge;
+use crate::model::Thresholds;
 use clap::{Args, Parser};
 use shared::auth::ApiKeys;
 use shared::config::{parse_port, require_secret, ConfigError, LogLevel, Secret};
@@ -92,76 +93,6 @@ pub struct Settings {
     /// Seconds to drain in-flight requests on SIGTERM.
     #[arg(long = "shutdown-grace-secs", env = "QSGW_AI_SHUTDOWN_GRACE_SECS", default_value = "30", value_parser = clap::value_parser!(u64).range(0..=600))]
     pub shutdown_grace_secs: u64,
-}
-
-/// Decision thresholds. Also the JSON stored at `/qsgw/v1/ai/thresholds`
-/// (every field required, unknown fields refused).
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Thresholds {
-    /// Anomaly flag.
-    pub anomaly: f64,
-    /// Anomaly critical.
-    pub anomaly_critical: f64,
-    /// Requests/minute rate anomaly.
-    pub rate_per_minute: u32,
-    /// Multiple of baseline.
-    pub rate_multiplier: f64,
-    /// Bot flag.
-    pub bot: f64,
-    /// Bot block.
-    pub bot_block: f64,
-}
-
-impl Thresholds {
-    /// Checks ranges (for values that did not come through clap, e.g. etcd)
-    /// and the orderings between thresholds.
-    pub fn validate_all(&self) -> Result<(), ConfigError> {
-        let unit = [
-            ("QSGW_ANOMALY_THRESHOLD", self.anomaly),
-            ("QSGW_ANOMALY_CRITICAL_THRESHOLD", self.anomaly_critical),
-            ("QSGW_BOT_THRESHOLD", self.bot),
-            ("QSGW_BOT_BLOCK_THRESHOLD", self.bot_block),
-        ];
-        for (var, v) in unit {
-            if !(0.0..=1.0).contains(&v) {
-                return Err(ConfigError::new(var, "must be between 0 and 1"));
-            }
-        }
-        if !(1..=10_000_000).contains(&self.rate_per_minute) {
-            return Err(ConfigError::new(
-                "QSGW_ANOMALY_RATE_THRESHOLD",
-                "must be between 1 and 10000000",
-            ));
-        }
-        if !(1.0..=1000.0).contains(&self.rate_multiplier) {
-            return Err(ConfigError::new(
-                "QSGW_ANOMALY_RATE_MULTIPLIER",
-                "must be between 1 and 1000",
-            ));
-        }
-        self.validate()
-    }
-
-    /// Checks the orderings between thresholds.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.anomaly_critical < self.anomaly {
-            return Err(ConfigError::new(
-                "QSGW_ANOMALY_CRITICAL_THRESHOLD",
-                format!(
-                    "must not be below QSGW_ANOMALY_THRESHOLD ({})",
-                    self.anomaly
-                ),
-            ));
-        }
-        if self.bot_block < self.bot {
-            return Err(ConfigError::new(
-                "QSGW_BOT_BLOCK_THRESHOLD",
-                format!("must not be below QSGW_BOT_THRESHOLD ({})", self.bot),
-            ));
-        }
-        Ok(())
-    }
 }
 
 /// Validated configuration.

@@ -11,9 +11,9 @@ use rayon::prelude::*;
 use shared::features::{PathShape, RequestFeatures};
 
 use crate::agent::AgentKnowledge;
-use crate::config::Thresholds;
 use crate::model::vector::{observation, vectorize};
 use crate::model::window::{WindowStats, WindowStore};
+use crate::model::Thresholds;
 use crate::model::{Model, ModelError, Score};
 
 /// The model built into the binary (trained by `make model`, committed).

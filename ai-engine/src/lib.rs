@@ -2,7 +2,7 @@
 //!
 //! Scores gateway requests for anomalies and bots and answers a verdict
 //! (`allow`, `flag`, `block`) by the configured thresholds. Start with
-//! [`startup::Application::build`]; thresholds live in [`config::Thresholds`].
+//! [`startup::Application::build`]; thresholds live in [`model::Thresholds`].
 //!
 //! | module | concern |
 //! |---|---|

@@ -12,8 +12,8 @@ use shared::etcd::{connect_with_retry, get_prefix, watch_prefix, EtcdSettings, W
 use shared::qsgw::AI_THRESHOLDS_KEY;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::Thresholds;
 use crate::engine::Engine;
+use crate::model::Thresholds;
 
 /// Parses and checks a thresholds value as stored in etcd.
 pub fn parse_thresholds(value: &[u8]) -> Result<Thresholds, String> {

@@ -2,10 +2,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use ai_engine::agent::{AgentEvidence, AgentKnowledge};
-use ai_engine::config::Thresholds;
 use ai_engine::engine::Engine;
 use ai_engine::model::train::{featurize, train, TrainOptions, SUSPICION_ONLY};
 use ai_engine::model::window::WindowStats;
+use ai_engine::model::Thresholds;
 use ai_engine::model::{Model, ModelError, Verdict};
 use ai_engine::sim::{generate, SimOptions};
 

@@ -6,7 +6,7 @@
 use serde_json::Value;
 use sqlx::PgConnection;
 
-use crate::ctx::{Actor, Meta};
+use crate::http::context::{Actor, Meta};
 
 /// One audit entry.
 #[derive(Debug, Clone)]

@@ -11,7 +11,7 @@ use shared::config::Secret;
 use sqlx::PgPool;
 
 use crate::audit::{self, Entry};
-use crate::ctx::{Actor, Meta};
+use crate::http::context::{Actor, Meta};
 
 /// Serializes bootstrap between replicas starting together.
 const BOOTSTRAP_LOCK: i64 = 0x5153_4757_0002;
@@ -56,7 +56,7 @@ pub async fn create_admin(
     if taken {
         return Ok(Outcome::EmailTaken);
     }
-    let hash = crate::password::hash_blocking(password.expose().to_owned())
+    let hash = crate::auth::password::hash_blocking(password.expose().to_owned())
         .await
         .map_err(|p| anyhow::anyhow!(p.detail))?;
     let user = crate::routes::users::insert_user(&mut tx, email, &hash, Role::Admin, None).await?;
@@ -112,7 +112,7 @@ pub async fn check_login(
     let Some((hash, disabled)) = row else {
         return Ok(LoginCheck::NoSuchUser);
     };
-    let ok = crate::password::verify_blocking(password.expose().to_owned(), hash)
+    let ok = crate::auth::password::verify_blocking(password.expose().to_owned(), hash)
         .await
         .map_err(|p| anyhow::anyhow!(p.detail))?;
     Ok(match (ok, disabled) {
@@ -132,14 +132,14 @@ pub async fn reset_password(
     password: &Secret,
     enable: bool,
 ) -> anyhow::Result<(String, bool)> {
-    crate::password::check_policy("QSGW_ADMIN_PASSWORD", password.expose()).map_err(|p| {
+    crate::auth::password::check_policy("QSGW_ADMIN_PASSWORD", password.expose()).map_err(|p| {
         let why = p
             .errors
             .first()
             .map_or(p.detail.clone(), |e| e.message.clone());
         anyhow::anyhow!("QSGW_ADMIN_PASSWORD {why}")
     })?;
-    let hash = crate::password::hash_blocking(password.expose().to_owned())
+    let hash = crate::auth::password::hash_blocking(password.expose().to_owned())
         .await
         .map_err(|p| anyhow::anyhow!(p.detail))?;
     let mut tx = pool.begin().await?;

@@ -250,7 +250,7 @@ pub struct Config {
     /// Webhook worker poll interval when idle.
     pub webhook_poll: Duration,
     /// Login throttling.
-    pub login_limits: crate::login_limits::LoginLimitSettings,
+    pub login_limits: crate::auth::login_limits::LoginLimitSettings,
     /// Header-read timeout and connection cap of the listener.
     pub server_limits: shared::server::ServerLimits,
     /// `QSGW_CP_RATE_LIMIT` (`None`: off).
@@ -477,7 +477,7 @@ impl Config {
             startup_timeout: Duration::from_secs(30),
             webhook_backoff_base: Duration::from_secs(1),
             webhook_poll: Duration::from_secs(1),
-            login_limits: crate::login_limits::LoginLimitSettings::default(),
+            login_limits: crate::auth::login_limits::LoginLimitSettings::default(),
             production: guard.production(),
             retention: crate::retention::Retention {
                 tls_session_days: s.tls_session_retention_days,

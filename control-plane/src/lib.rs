@@ -8,23 +8,21 @@
 //! [`state`] (what handlers share), [`routes`] (handlers, one module per
 //! resource), [`domain`] (validated resource types, no I/O), [`db`] (SQL
 //! shared by handlers), [`publish`] (etcd writer and reconciler),
-//! [`audit`], [`concurrency`] (If-Match, Idempotency-Key), [`bootstrap`]
-//! (first admin), [`password`] (argon2id), [`webhook`] (signed outbox worker).
+//! [`audit`], [`http`] (If-Match, Idempotency-Key, request context, database
+//! errors as problems), [`auth`] (token revocation, argon2id passwords,
+//! login throttling), [`bootstrap`] (first admin), [`retention`] (pruning),
+//! [`webhook`] (signed outbox worker).
 
 pub mod audit;
+pub mod auth;
 pub mod bootstrap;
-pub mod concurrency;
 pub mod config;
-pub mod ctx;
 pub mod db;
-pub mod dberr;
 pub mod domain;
-pub mod login_limits;
-pub mod password;
+pub mod http;
 pub mod publish;
 pub mod retention;
 pub mod routes;
-pub mod session;
 pub mod startup;
 pub mod state;
 pub mod webhook;

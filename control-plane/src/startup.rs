@@ -13,9 +13,9 @@ use shared::server::{HttpServer, Shutdown};
 use shared::service::{build_router, ServiceInfo, Surface};
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::auth::login_limits::LoginLimits;
 use crate::bootstrap;
 use crate::config::Config;
-use crate::login_limits::LoginLimits;
 use crate::publish::Publisher;
 use crate::routes;
 use crate::state::AppState;
@@ -198,7 +198,7 @@ pub fn api(state: AppState) -> OpenApiRouter {
         .merge(routes::auth::router())
         .merge(routes::users::router())
         .merge(routes::upstreams::router())
-        .merge(routes::routing::router())
+        .merge(routes::routes::router())
         .merge(routes::config::router())
         .merge(routes::gateways::router())
         .merge(routes::ingest::router())
@@ -211,7 +211,7 @@ pub fn api(state: AppState) -> OpenApiRouter {
         .merge(routes::webhooks::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            crate::session::check_user,
+            crate::auth::revocation::check_user,
         ))
         .with_state(state)
 }
@@ -302,7 +302,7 @@ fn spawn_idempotency_cleanup(pool: sqlx::PgPool, cancel: tokio_util::sync::Cance
 /// account.
 pub async fn dummy_hash() -> anyhow::Result<Arc<str>> {
     let random = uuid::Uuid::new_v4().simple().to_string();
-    let hash = crate::password::hash_blocking(random)
+    let hash = crate::auth::password::hash_blocking(random)
         .await
         .map_err(|p| anyhow::anyhow!(p.detail))?;
     Ok(Arc::from(hash))

@@ -7,7 +7,7 @@ use shared::auth::{Authenticator, JwtKeys};
 use shared::etcd::LazyClient;
 use sqlx::PgPool;
 
-use crate::login_limits::LoginLimits;
+use crate::auth::login_limits::LoginLimits;
 use crate::publish::Publisher;
 
 /// Router state.

@@ -1764,12 +1764,16 @@ async fn route_change_run(
         .execute(&bench_pool)
         .await
         .expect("bench user");
-    let token =
-        control_plane::session::issue_for_user(&bench_pool, &cfg.jwt, user.as_str(), cfg.jwt.ttl())
-            .await
-            .expect("token")
-            .expect("user exists")
-            .0;
+    let token = control_plane::auth::revocation::issue_for_user(
+        &bench_pool,
+        &cfg.jwt,
+        user.as_str(),
+        cfg.jwt.ttl(),
+    )
+    .await
+    .expect("token")
+    .expect("user exists")
+    .0;
 
     let (port, admin_port) = (free_port(), free_port());
     let mut cmd = pinned(GATEWAY_BIN);

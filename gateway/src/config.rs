@@ -342,6 +342,9 @@ pub struct Config {
     pub gateway_name: String,
     /// Advertised address.
     pub gateway_address: Option<String>,
+    /// This machine's host name (`HOSTNAME`, else the kernel's, else
+    /// `gateway`): registered, and the default name and address.
+    pub hostname: String,
     /// Heartbeat period.
     pub heartbeat_interval: Duration,
     /// Sync inspection budget.
@@ -472,11 +475,13 @@ impl Config {
                 "v2 needs QSGW_TRUSTED_PROXIES (the load balancers allowed to send the header)",
             ));
         }
+        // The one read of HOSTNAME (the container's or pod's name).
+        let hostname = hostname();
         let gateway_name = s
             .gateway_name
             .map(|n| n.trim().to_owned())
             .filter(|n| !n.is_empty())
-            .unwrap_or_else(crate::report::hostname);
+            .unwrap_or_else(|| hostname.clone());
         if gateway_name.len() > 253 || gateway_name.chars().any(char::is_control) {
             return Err(ConfigError::new(
                 "QSGW_GATEWAY_NAME",
@@ -540,6 +545,7 @@ impl Config {
             },
             gateway_name,
             gateway_address,
+            hostname,
             heartbeat_interval: Duration::from_secs(s.heartbeat_interval_secs),
             ai_timeout: Duration::from_millis(s.ai_timeout_ms),
             ai_verdict_ttl: Duration::from_secs(s.ai_verdict_ttl_secs),
@@ -587,6 +593,20 @@ impl Config {
             shutdown_grace: Duration::from_secs(s.shutdown_grace_secs),
         })
     }
+}
+
+/// This machine's host name (`HOSTNAME`, else the kernel's, else `gateway`).
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.trim().is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .ok()
+                .map(|h| h.trim().to_owned())
+                .filter(|h| !h.is_empty())
+        })
+        .unwrap_or_else(|| "gateway".to_owned())
 }
 
 /// The `host=value` items of a per-host setting (`var`), each host parsed

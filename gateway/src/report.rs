@@ -350,6 +350,8 @@ pub struct ReportSettings {
     pub api_key: Secret,
     /// Name to register under.
     pub name: String,
+    /// This machine's host name, registered beside the name.
+    pub hostname: String,
     /// Address clients reach this gateway at (`host:port`).
     pub address: String,
     /// Key-exchange policy in force.
@@ -565,7 +567,7 @@ async fn registration_loop(
     live: Arc<LiveConfig>,
     cancel: CancellationToken,
 ) {
-    let hostname = hostname();
+    let hostname = settings.hostname.clone();
     let mut backoff = Duration::from_millis(500);
     let mut warned = false;
     let heartbeat_failures = crate::throttle::Throttled::new(LOG_EVERY);
@@ -807,20 +809,6 @@ async fn send<T: Serialize>(ctx: &Ctx, path: &str, batch: &[T]) -> Result<Ingest
     } else {
         Err(SendError::Drop(msg))
     }
-}
-
-/// This machine's host name (`HOSTNAME`, else the kernel's, else `gateway`).
-pub fn hostname() -> String {
-    std::env::var("HOSTNAME")
-        .ok()
-        .filter(|h| !h.trim().is_empty())
-        .or_else(|| {
-            std::fs::read_to_string("/proc/sys/kernel/hostname")
-                .ok()
-                .map(|h| h.trim().to_owned())
-                .filter(|h| !h.is_empty())
-        })
-        .unwrap_or_else(|| "gateway".to_owned())
 }
 
 #[cfg(test)]

@@ -137,9 +137,11 @@ impl Application {
                         control_plane_url: config.control_plane_url.clone(),
                         api_key: key.clone(),
                         name: config.gateway_name.clone(),
-                        address: config.gateway_address.clone().unwrap_or_else(|| {
-                            format!("{}:{}", crate::report::hostname(), config.port)
-                        }),
+                        hostname: config.hostname.clone(),
+                        address: config
+                            .gateway_address
+                            .clone()
+                            .unwrap_or_else(|| format!("{}:{}", config.hostname, config.port)),
                         tls_policy: config.tls_policy,
                         heartbeat_every: config.heartbeat_interval,
                         buffer: config.report_buffer_size,

@@ -81,7 +81,7 @@ async fn control_plane(qrap: &PgPool) -> ControlPlane {
     .await
     .unwrap();
     let operator =
-        control_plane::session::issue_for_user(&pool, &config.jwt, &id, config.jwt.ttl())
+        control_plane::auth::revocation::issue_for_user(&pool, &config.jwt, &id, config.jwt.ttl())
             .await
             .unwrap()
             .unwrap()

@@ -22,7 +22,7 @@ use shared::features::{ClaimedEngine, RequestFeatures};
 use super::eval::{as_sync, score_stream, Agreement};
 use super::{Model, Score, Verdict};
 use crate::agent::AgentKnowledge;
-use crate::config::Thresholds;
+use crate::model::Thresholds;
 use crate::sim::{training_agents, CHROME_HEADERS, FIREFOX_HEADERS, SAFARI_HEADERS};
 
 const BOTS: &str = include_str!("../../data/benchmark/crawlerdetect-crawlers.txt");

@@ -12,8 +12,8 @@ use shared::features::RequestFeatures;
 
 use super::{Model, Score, Verdict};
 use crate::agent::AgentKnowledge;
-use crate::config::Thresholds;
 use crate::engine::Engine;
+use crate::model::Thresholds;
 use crate::sim::Labelled;
 
 /// Window capacity while evaluating (more than any evaluation set's clients).

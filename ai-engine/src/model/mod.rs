@@ -11,6 +11,7 @@
 
 pub mod benchmark;
 pub mod eval;
+pub mod thresholds;
 pub mod train;
 pub mod vector;
 pub mod window;
@@ -18,7 +19,7 @@ pub mod window;
 use serde::{Deserialize, Serialize};
 
 use crate::agent::AgentEvidence;
-use crate::config::Thresholds;
+pub use thresholds::Thresholds;
 use vector::{Vector, FEATURE_NAMES, N_FEATURES, SCHEMA_VERSION};
 use window::WindowStats;
 

@@ -13,8 +13,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::config::Thresholds;
 use crate::engine::Engine;
+use crate::model::Thresholds;
 use crate::model::{Reason, Score, Severity, Verdict};
 
 /// Most requests in one batch.

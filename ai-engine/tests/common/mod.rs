@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use ai_engine::config::{Config, Thresholds};
+use ai_engine::config::Config;
+use ai_engine::model::Thresholds;
 use ai_engine::startup::Application;
 use serde_json::{json, Value};
 use shared::auth::ApiKeys;

@@ -2,7 +2,7 @@
 //! (`QSGW_JWT_TTL_SECS`, 15 min) and a refresh token
 //! (`QSGW_REFRESH_TTL_SECS`, 12 h); `POST /api/v1/auth/refresh` renews the
 //! pair; `POST /api/v1/auth/logout` ends every session of the caller. All
-//! tokens carry the user's token version (see [`crate::session`]).
+//! tokens carry the user's token version (see [`crate::auth::revocation`]).
 //!
 //! Throttled per client IP and per account; every failure is audited
 //! (`auth.login_failed`); an unknown email costs one argon2 verification
@@ -20,7 +20,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::audit::{self, Entry};
-use crate::ctx::{Actor, Meta};
+use crate::http::context::{Actor, Meta};
 use crate::state::AppState;
 
 /// Login body.
@@ -88,7 +88,7 @@ pub async fn login(
     }
     shared::validation::single_line("email", &body.email)
         .map_err(|e| Problem::validation(vec![e]))?;
-    if body.password.is_empty() || body.password.len() > crate::password::MAX_PASSWORD_LEN {
+    if body.password.is_empty() || body.password.len() > crate::auth::password::MAX_PASSWORD_LEN {
         return Err(Problem::invalid_field(
             "password",
             "must be 1 to 1024 bytes",
@@ -107,7 +107,7 @@ pub async fn login(
     let phc = row
         .as_ref()
         .map_or_else(|| state.dummy_hash.to_string(), |r| r.1.clone());
-    let matches = crate::password::verify_blocking(body.password, phc).await?;
+    let matches = crate::auth::password::verify_blocking(body.password, phc).await?;
 
     let mut tx = state.pool.begin().await.map_err(Problem::internal)?;
     let user = match row {
@@ -180,13 +180,14 @@ pub async fn login(
 async fn pair(state: &AppState, id: &str) -> Result<Option<LoginResponse>, Problem> {
     let access_ttl = state.jwt().ttl();
     let Some((access, role)) =
-        crate::session::issue_for_user(&state.pool, state.jwt(), id, access_ttl).await?
+        crate::auth::revocation::issue_for_user(&state.pool, state.jwt(), id, access_ttl).await?
     else {
         return Ok(None);
     };
     let refresh_ttl = state.refresh_jwt.ttl();
     let Some((refresh, _)) =
-        crate::session::issue_for_user(&state.pool, &state.refresh_jwt, id, refresh_ttl).await?
+        crate::auth::revocation::issue_for_user(&state.pool, &state.refresh_jwt, id, refresh_ttl)
+            .await?
     else {
         return Ok(None);
     };
@@ -226,7 +227,7 @@ pub async fn refresh(
         token_version: claims.ver.unwrap_or(0),
         expires_at: Some(claims.exp),
     };
-    if !crate::session::live(&state.pool, &principal)
+    if !crate::auth::revocation::live(&state.pool, &principal)
         .await
         .map_err(shared::db::problem)?
     {

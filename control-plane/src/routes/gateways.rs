@@ -17,8 +17,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::audit::{self, Entry};
-use crate::ctx::{Actor, Meta};
 use crate::domain::validate::Errors;
+use crate::http::context::{Actor, Meta};
 pub use shared::qsgw::{GroupTraffic, ServedCertificate, TargetHealth, TargetTls};
 
 use crate::state::AppState;
@@ -324,7 +324,7 @@ pub async fn register_gateway(
     .bind(labels)
     .fetch_one(&mut *tx)
     .await
-    .map_err(crate::dberr::map)?;
+    .map_err(crate::http::db_error::map)?;
     let gw: Gateway = sqlx::query_as(&format!("{SELECT} WHERE g.id = $1"))
         .bind(&id)
         .fetch_one(&mut *tx)

@@ -446,7 +446,7 @@ pub async fn ingest_tls_sessions(
         .bind(recs.iter().map(|r| r.cert_algorithm.clone()).collect::<Vec<_>>())
         .execute(&state.pool)
         .await
-        .map_err(crate::dberr::map)?;
+        .map_err(crate::http::db_error::map)?;
         inserted = i64::try_from(result.rows_affected()).unwrap_or(i64::MAX);
     }
     Ok(AppJson(IngestResult {
@@ -593,7 +593,7 @@ pub async fn ingest_threats(
         .bind(&state.webhook_min_severity)
         .fetch_one(&state.pool)
         .await
-        .map_err(crate::dberr::map)?;
+        .map_err(crate::http::db_error::map)?;
         inserted = n;
         if enqueued > 0 {
             state.webhook_wake.notify_one();

@@ -8,7 +8,10 @@ pub mod exposure;
 pub mod gateways;
 pub mod ingest;
 pub mod posture;
-pub mod routing;
+// The Route resource's handlers, named like every other resource's module
+// (upstreams, users, ...).
+#[allow(clippy::module_inception)]
+pub mod routes;
 pub mod threats;
 pub mod tls_sessions;
 pub mod upstreams;
@@ -40,14 +43,14 @@ pub(crate) async fn commit_config_change(
     mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
     state: &crate::state::AppState,
     principal: &shared::auth::Principal,
-    meta: &crate::ctx::Meta,
+    meta: &crate::http::context::Meta,
     entry: crate::audit::Entry<'_>,
     change: crate::publish::Change,
 ) -> Result<(), Problem> {
     crate::db::bump_revision(&mut tx).await?;
     crate::audit::record(
         &mut tx,
-        &crate::ctx::Actor::from_principal(principal),
+        &crate::http::context::Actor::from_principal(principal),
         meta,
         entry,
     )

@@ -19,7 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::audit::{self, Entry};
-use crate::ctx::{Actor, Meta};
+use crate::http::context::{Actor, Meta};
 use crate::state::AppState;
 
 /// Rows in each top list.

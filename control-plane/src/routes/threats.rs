@@ -13,8 +13,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::audit::{self, Entry};
-use crate::concurrency::IfMatch;
-use crate::ctx::{Actor, Meta};
+use crate::http::conditional::IfMatch;
+use crate::http::context::{Actor, Meta};
 use crate::routes::ingest::SEVERITIES;
 use crate::state::AppState;
 
@@ -466,7 +466,7 @@ async fn triage(
         .bind(note)
         .fetch_one(&mut *tx)
         .await
-        .map_err(crate::dberr::map)?;
+        .map_err(crate::http::db_error::map)?;
     audit::record(
         &mut tx,
         actor,

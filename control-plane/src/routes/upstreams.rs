@@ -14,13 +14,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::audit::Entry;
-use crate::concurrency::{self, with_etag, Claim, IdempotencyKey, IfMatch};
-use crate::ctx::Meta;
 use crate::db;
-use crate::dberr;
 use crate::domain::upstream::{
     self, lb_to_db, Upstream, UpstreamInput, UpstreamRow, ValidUpstream,
 };
+use crate::http::conditional::{self, with_etag, Claim, IdempotencyKey, IfMatch};
+use crate::http::context::Meta;
+use crate::http::db_error;
 use crate::publish::Change;
 use crate::state::AppState;
 
@@ -34,10 +34,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 fn name_conflict(e: sqlx::Error) -> Problem {
-    if dberr::code(&e).as_deref() == Some("23505") {
+    if db_error::code(&e).as_deref() == Some("23505") {
         Problem::invalid_field("name", "is already used by another upstream")
     } else {
-        dberr::map(e)
+        db_error::map(e)
     }
 }
 
@@ -94,9 +94,9 @@ pub async fn create_upstream(
     let v = body.validate(&state.target_guard)?;
     let mut tx = state.pool.begin().await.map_err(Problem::internal)?;
     if let Some(key) = &idem.0 {
-        let hash = concurrency::request_hash("POST", PATH, &body);
+        let hash = conditional::request_hash("POST", PATH, &body);
         if let Claim::Replay(r) =
-            concurrency::claim(&mut tx, &principal.subject, key, "POST", PATH, &hash).await?
+            conditional::claim(&mut tx, &principal.subject, key, "POST", PATH, &hash).await?
         {
             return Ok(r);
         }
@@ -134,7 +134,7 @@ pub async fn create_upstream(
     let api = row.to_api()?;
     let api_json = serde_json::to_value(&api).map_err(Problem::internal)?;
     if let Some(key) = &idem.0 {
-        concurrency::complete(
+        conditional::complete(
             &mut tx,
             &principal.subject,
             key,
@@ -290,7 +290,7 @@ pub async fn delete_upstream(
         .bind(id.as_str())
         .execute(&mut *tx)
         .await
-        .map_err(dberr::map)?;
+        .map_err(db_error::map)?;
     super::commit_config_change(
         tx,
         &state,

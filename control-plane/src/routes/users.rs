@@ -17,10 +17,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::audit::{self, Entry};
-use crate::concurrency::{with_etag, IfMatch};
-use crate::ctx::{Actor, Meta};
-use crate::dberr;
 use crate::domain::validate::Errors;
+use crate::http::conditional::{with_etag, IfMatch};
+use crate::http::context::{Actor, Meta};
+use crate::http::db_error;
 use crate::state::AppState;
 
 /// A user as the API shows it.
@@ -138,10 +138,10 @@ fn json<T: Serialize>(v: &T) -> Option<serde_json::Value> {
 }
 
 fn user_conflict(e: sqlx::Error) -> Problem {
-    if dberr::code(&e).as_deref() == Some("23505") {
+    if db_error::code(&e).as_deref() == Some("23505") {
         Problem::invalid_field("email", "is already used by another user")
     } else {
-        dberr::map(e)
+        db_error::map(e)
     }
 }
 
@@ -189,11 +189,11 @@ pub async fn create_user(
     check_email(&mut e, &email);
     check_role(&mut e, body.role);
     check_display_name(&mut e, body.display_name.as_deref());
-    if let Err(p) = crate::password::check_policy("password", &body.password) {
+    if let Err(p) = crate::auth::password::check_policy("password", &body.password) {
         e.0.extend(p.errors);
     }
     e.finish()?;
-    let hash = crate::password::hash_blocking(body.password).await?;
+    let hash = crate::auth::password::hash_blocking(body.password).await?;
     let mut tx = state.pool.begin().await.map_err(Problem::internal)?;
     let user = insert_user(
         &mut tx,
@@ -272,13 +272,13 @@ pub async fn update_user(
     }
     check_display_name(&mut e, body.display_name.as_deref());
     if let Some(pw) = &body.password {
-        if let Err(p) = crate::password::check_policy("password", pw) {
+        if let Err(p) = crate::auth::password::check_policy("password", pw) {
             e.0.extend(p.errors);
         }
     }
     e.finish()?;
     let hash = match body.password {
-        Some(pw) => Some(crate::password::hash_blocking(pw).await?),
+        Some(pw) => Some(crate::auth::password::hash_blocking(pw).await?),
         None => None,
     };
     let demotes = body.role.is_some_and(|r| r != Role::Admin) || body.disabled == Some(true);
@@ -316,7 +316,7 @@ pub async fn update_user(
     .bind(hash.as_deref())
     .fetch_one(&mut *tx)
     .await
-    .map_err(dberr::map)?;
+    .map_err(db_error::map)?;
     let mut after_json = json(&after);
     if hash.is_some() {
         // Record that the password changed, never the hash.
@@ -371,7 +371,7 @@ pub async fn delete_user(
         .bind(id.as_str())
         .execute(&mut *tx)
         .await
-        .map_err(dberr::map)?;
+        .map_err(db_error::map)?;
     audit::record(
         &mut tx,
         &Actor::from_principal(&principal),

@@ -91,7 +91,7 @@ pub async fn spawn_with(pool: PgPool, config: Config) -> TestApp {
 /// plane tokens must name an existing, enabled user.
 pub async fn user_token(pool: &PgPool, config: &Config, role: Role) -> String {
     let id = create_user(pool, role).await;
-    control_plane::session::issue_for_user(pool, &config.jwt, &id, config.jwt.ttl())
+    control_plane::auth::revocation::issue_for_user(pool, &config.jwt, &id, config.jwt.ttl())
         .await
         .unwrap()
         .unwrap()

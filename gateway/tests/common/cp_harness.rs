@@ -55,12 +55,16 @@ impl ControlPlane {
             .execute(pool)
             .await
             .unwrap();
-        let viewer =
-            control_plane::session::issue_for_user(pool, &jwt, viewer_id.as_str(), jwt.ttl())
-                .await
-                .unwrap()
-                .unwrap()
-                .0;
+        let viewer = control_plane::auth::revocation::issue_for_user(
+            pool,
+            &jwt,
+            viewer_id.as_str(),
+            jwt.ttl(),
+        )
+        .await
+        .unwrap()
+        .unwrap()
+        .0;
         let base = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
         Self {

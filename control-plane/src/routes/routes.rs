@@ -17,14 +17,14 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::audit::Entry;
-use crate::concurrency::{self, with_etag, Claim, IdempotencyKey, IfMatch};
-use crate::ctx::Meta;
 use crate::db;
-use crate::dberr;
 use crate::domain::route::{
     self, bots_db, inspection_db, methods_overlap, path_match_db, DataClass, Route, RouteInput,
     RouteRow, ValidRoute,
 };
+use crate::http::conditional::{self, with_etag, Claim, IdempotencyKey, IfMatch};
+use crate::http::context::Meta;
+use crate::http::db_error;
 use crate::publish::Change;
 use crate::state::AppState;
 
@@ -82,10 +82,10 @@ async fn check_references(
 }
 
 fn unique_conflict(e: sqlx::Error) -> Problem {
-    match dberr::code(&e).as_deref() {
+    match db_error::code(&e).as_deref() {
         Some("23505") => Problem::invalid_field("path", "duplicates an existing route"),
         Some("23503") => Problem::invalid_field("upstream_id", "no such upstream"),
-        _ => dberr::map(e),
+        _ => db_error::map(e),
     }
 }
 
@@ -138,9 +138,9 @@ pub async fn create_route(
     let v = body.validate()?;
     let mut tx = state.pool.begin().await.map_err(Problem::internal)?;
     if let Some(key) = &idem.0 {
-        let hash = concurrency::request_hash("POST", PATH, &body);
+        let hash = conditional::request_hash("POST", PATH, &body);
         if let Claim::Replay(r) =
-            concurrency::claim(&mut tx, &principal.subject, key, "POST", PATH, &hash).await?
+            conditional::claim(&mut tx, &principal.subject, key, "POST", PATH, &hash).await?
         {
             return Ok(r);
         }
@@ -179,7 +179,7 @@ pub async fn create_route(
     let api = row.to_api()?;
     let api_json = serde_json::to_value(&api).map_err(Problem::internal)?;
     if let Some(key) = &idem.0 {
-        concurrency::complete(
+        conditional::complete(
             &mut tx,
             &principal.subject,
             key,
@@ -324,7 +324,7 @@ pub async fn delete_route(
         .bind(id.as_str())
         .execute(&mut *tx)
         .await
-        .map_err(dberr::map)?;
+        .map_err(db_error::map)?;
     super::commit_config_change(
         tx,
         &state,
