@@ -231,7 +231,7 @@ async fn run() {
                 cases.push((
                     i,
                     "SecP384r1MLKEM1024",
-                    client_config(vec![gateway::kx::SECP384R1MLKEM1024]),
+                    client_config(vec![gateway::tls::kx::SECP384R1MLKEM1024]),
                 ));
                 cases.push((i, "MLKEM1024", client_config(vec![kx_group::MLKEM1024])));
                 continue;

@@ -16,8 +16,8 @@ use shared::ids::UpstreamId;
 use shared::qsgw::{ConfigSnapshot, HealthCheck, PassiveEjection, Target, UpstreamConfig};
 use tokio_util::sync::CancellationToken;
 
+use crate::tls::upstream::{LegPosture, TlsMode, UpstreamTlsFacts};
 use crate::upstream::Pool;
-use crate::upstream_tls::{LegPosture, TlsMode, UpstreamTlsFacts};
 use shared::qsgw::UpstreamTls;
 
 /// Milliseconds on a monotonic clock (process-local; for ejection windows
@@ -461,7 +461,7 @@ impl HealthRegistry {
             for t in &up.targets {
                 let state = self.state(&up, t);
                 let ok = match &*state.tls_mode() {
-                    crate::upstream_tls::TlsMode::Plain => self.probe(&client, t, &hc).await,
+                    crate::tls::upstream::TlsMode::Plain => self.probe(&client, t, &hc).await,
                     // Over the upstream's own TLS client: the check sees
                     // what proxied requests see (and records the facts).
                     _ => self.probe_tls(&state, t, &hc).await,

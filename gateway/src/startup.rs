@@ -20,11 +20,12 @@ use utoipa_axum::routes;
 
 use crate::config::Config;
 use crate::inspect::{InspectSettings, Inspector};
-use crate::listener::{spawn_cert_reloader, ListenerOptions, TlsListener};
+use crate::listener::{ListenerOptions, TlsListener};
 use crate::live::{self, LiveConfig};
 use crate::proxy::{EdgeSettings, Proxy};
 use crate::report::{ReportSettings, Reporter};
 use crate::tls;
+use crate::tls::reload::spawn_cert_reloader;
 use shared::auth::ApiKeys;
 use shared::edge::TargetGuard;
 
@@ -109,7 +110,7 @@ impl Application {
             tls::generate_dev_cert(cert, key)?;
             tracing::warn!(cert = %cert.display(), "generated a self-signed development certificate");
         }
-        let files = crate::listener::CertFiles {
+        let files = crate::tls::reload::CertFiles {
             cert: cert.clone(),
             key: key.clone(),
             extra: config.tls_extra_certs.clone(),

@@ -29,7 +29,7 @@ use shared::qsgw::Target;
 use tokio::net::TcpStream;
 
 use crate::health::TargetState;
-use crate::upstream_tls::TlsMode;
+use crate::tls::upstream::TlsMode;
 
 /// A request body sent upstream: the client's, streamed, or empty (the
 /// replayable requests that may be retried on another target).

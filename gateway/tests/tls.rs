@@ -330,7 +330,7 @@ async fn cnsa2_accepts_only_ml_kem_1024_with_aes_256_and_interoperates_with_tlsl
     // below is the independent check.)
     let (group, _s) = handshake(
         g.tls_addr,
-        suite_client(&g, vec![gateway::kx::SECP384R1MLKEM1024], aes256()),
+        suite_client(&g, vec![gateway::tls::kx::SECP384R1MLKEM1024], aes256()),
         "localhost",
     )
     .await
