@@ -16,6 +16,42 @@ set -euo pipefail
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+# dev_cert CRT KEY DAYS: a self-signed ECDSA P-256 development certificate,
+# made with openssl (the compose quick start needs no Rust build; `make run`
+# and the browser tests take theirs from the gateway binary, lib.sh
+# gateway_dev_cert)
+# for localhost, 127.0.0.1 and ::1. A leaf (CA:FALSE, serverAuth) so that
+# rustls/webpki clients can trust it directly; OpenSSL's default config
+# would make it a CA. The key is written under umask 077 (mode 0600); the
+# caller sets the modes and owner its reader needs.
+dev_cert() {
+    local crt="$1" key="$2" days="$3" cnf
+    cnf="$(mktemp)"
+    cat >"$cnf" <<'CNF'
+[req]
+distinguished_name = dn
+x509_extensions = leaf
+prompt = no
+[dn]
+CN = localhost
+[leaf]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1, IP:::1
+subjectKeyIdentifier = hash
+CNF
+    (
+        umask 077
+        openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 \
+            -keyout "$key" -out "$crt" -days "$days" -config "$cnf" 2>/dev/null
+    )
+    local rc=$?
+    rm -f "$cnf"
+    return "$rc"
+}
+
+
 dir="${1:-$QUANTUN_ROOT/compose/certs}"
 command -v openssl >/dev/null 2>&1 || die "openssl missing: install it (Debian: apt-get install openssl)"
 mkdir -p "$dir"

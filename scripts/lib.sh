@@ -30,35 +30,28 @@ die() {
 
 is_root() { [[ "$(id -u)" -eq 0 ]]; }
 
-# dev_cert CRT KEY DAYS: a self-signed ECDSA P-256 development certificate
-# for localhost, 127.0.0.1 and ::1. A leaf (CA:FALSE, serverAuth) so that
-# rustls/webpki clients can trust it directly; OpenSSL's default config
-# would make it a CA. The key is written under umask 077 (mode 0600); the
-# caller sets the modes and owner its reader needs.
-dev_cert() {
-    local crt="$1" key="$2" days="$3" cnf
-    cnf="$(mktemp)"
-    cat >"$cnf" <<'CNF'
-[req]
-distinguished_name = dn
-x509_extensions = leaf
-prompt = no
-[dn]
-CN = localhost
-[leaf]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-extendedKeyUsage = serverAuth
-subjectAltName = DNS:localhost, IP:127.0.0.1, IP:::1
-subjectKeyIdentifier = hash
-CNF
-    (
-        umask 077
-        openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 \
-            -keyout "$key" -out "$crt" -days "$days" -config "$cnf" 2>/dev/null
-    )
-    local rc=$?
-    rm -f "$cnf"
+# gateway_dev_cert GATEWAY_BIN DIR: the development certificate the gateway
+# binary issues (`gateway gen-cert --alg ecdsa-p256`: a root CA and a leaf
+# for localhost, 127.0.0.1 and ::1 it signs, both with a finite validity),
+# written to
+#   DIR/server.crt   the chain the gateway serves (leaf, then root)
+#   DIR/server.key   the leaf's key (mode 0600)
+#   DIR/ca.crt       the root: what a client trusts (curl --cacert, ...)
+# The gateway runs with an empty environment, so that no QSGW_* setting of
+# the caller's can make it refuse to start.
+gateway_dev_cert() {
+    local bin="$1" dir="$2" tmp rc=0
+    mkdir -p "$dir"
+    tmp="$(mktemp -d "$dir/.gen-cert.XXXXXX")"
+    env -i PATH="$PATH" "$bin" gen-cert --alg ecdsa-p256 --out-dir "$tmp" >/dev/null || rc=$?
+    if ((rc == 0)); then
+        if ! mv -f "$tmp/ecdsa-p256.key" "$dir/server.key" ||
+            ! mv -f "$tmp/ecdsa-p256.crt" "$dir/server.crt" ||
+            ! mv -f "$tmp/ecdsa-p256-root.crt" "$dir/ca.crt"; then
+            rc=1
+        fi
+    fi
+    rm -rf "$tmp"
     return "$rc"
 }
 

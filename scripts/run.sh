@@ -379,13 +379,10 @@ setup_etcd() {
 # ------------------------------------------------------------ certificate
 
 # The gateway's certificate: QSGW_TLS_CERT_PATH as given, else a
-# development certificate (scripts/lib.sh dev_cert: CN=localhost, 825 days)
-# kept in .run/certs and renewed when missing or expiring within a day.
-#
-# Not `gateway gen-cert`: its chain is valid until the year 4096, and the
-# certificate the gateway serves goes into the control plane's runtime CBOM,
-# which the ML engine then refuses when QRAP imports this stack's live
-# traffic (valid_until must be within 1900..2200).
+# development chain from the gateway binary (scripts/lib.sh
+# gateway_dev_cert: a root CA and a localhost leaf valid 397 days) kept in
+# .run/certs (server.crt, server.key, ca.crt) and renewed when missing or
+# expiring within a day.
 setup_certificate() {
     [[ -z "${QSGW_TLS_CERT_PATH:-}" ]] || return 0
     local cert_dir="$RUN_DIR/certs"
@@ -393,10 +390,10 @@ setup_certificate() {
     if [[ ! -s "$crt" || ! -s "$key" ]] || ! openssl x509 -in "$crt" -noout -checkend 86400 >/dev/null 2>&1; then
         mkdir -p "$cert_dir"
         chmod 700 "$cert_dir"
-        dev_cert "$crt" "$key" 825 || die "openssl could not create the dev certificate"
+        gateway_dev_cert "$bin_dir/gateway" "$cert_dir" || die "gateway gen-cert could not create the dev certificate"
         chmod 600 "$key"
-        chmod 644 "$crt"
-        info "generated dev certificate .run/certs/server.crt (CN=localhost, 825 days)"
+        chmod 644 "$crt" "$cert_dir/ca.crt"
+        info "generated dev certificate .run/certs/server.crt (CN=localhost, 397 days; root .run/certs/ca.crt)"
     fi
     export QSGW_TLS_CERT_PATH="$crt"
     export_default QSGW_TLS_KEY_PATH "$key"

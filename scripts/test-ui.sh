@@ -18,7 +18,8 @@
 #   QSGW_GATEWAY_SPKI                      base64 SHA-256 of its certificates' public keys,
 #                                          ECDSA then ML-DSA-65, comma separated
 #                                          (Chromium's --ignore-certificate-errors-spki-list)
-#   QSGW_GATEWAY_CA                        that certificate (PEM file), for curl, requests, Go
+#   QSGW_GATEWAY_CA                        the root CA that signed it (PEM file), for curl,
+#                                          requests, Go
 #   QSGW_ADMIN_EMAIL, QSGW_ADMIN_PASSWORD  the control plane's first admin
 #   QSGW_API_KEY                           control-plane service key (ingest)
 #   QSGW_VIEWER_API_KEY                    control-plane read-only key (QRAP's import from QSGW)
@@ -199,8 +200,9 @@ start_service risk-api "$QRAP_URL/health/ready" \
     QRAP_QSGW_ALLOWED_TARGETS="127.0.0.1/32" QRAP_QSGW_ALLOW_HTTP_LOOPBACK=true \
     QRAP_LOG_LEVEL=warn
 
-# The gateway: a throwaway self-signed certificate (scripts/lib.sh dev_cert:
-# localhost, 127.0.0.1, ::1), its routes from etcd (published by the control
+# The gateway: a throwaway development certificate from the gateway binary
+# (scripts/lib.sh gateway_dev_cert: a root CA, and a leaf for localhost,
+# 127.0.0.1 and ::1 it signs), its routes from etcd (published by the control
 # plane), verdicts from the ai-engine. 127.0.0.1 is a trusted proxy
 # (QSGW_TRUSTED_PROXIES, gateway/src/config.rs; the client is the right-most
 # untrusted X-Forwarded-For hop, shared/src/client_ip.rs): every test client
@@ -209,7 +211,8 @@ start_service risk-api "$QRAP_URL/health/ready" \
 # verdict may take up to 2 s (debug build, shared machine) instead of the
 # production 25 ms, so that a sync route really waits for it.
 gw_dir="$(mktemp -d "${TMPDIR:-/tmp}/quantun-ui-gateway.XXXXXX")"
-dev_cert "$gw_dir/server.crt" "$gw_dir/server.key" 2 || die "openssl could not create the gateway certificate"
+gateway_dev_cert "$bin_dir/gateway" "$gw_dir" || die "gateway gen-cert could not create the gateway certificate"
+# The leaf's key (the first certificate of the chain), for Chromium.
 QSGW_GATEWAY_SPKI="$(openssl x509 -in "$gw_dir/server.crt" -noout -pubkey |
     openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64)"
 # Beside it, an ML-DSA-65 chain (issue 23), served to clients whose
@@ -223,7 +226,7 @@ ml_spki="$(sed -n 's/^spki sha256[^:]*: //p' <<<"$ml_out")"
 [[ -n "$ml_spki" ]] || die "gateway gen-cert printed no SPKI pin"
 QSGW_GATEWAY_SPKI="$QSGW_GATEWAY_SPKI,$ml_spki"
 export QSGW_GATEWAY_URL="https://localhost:$gw_port"
-export QSGW_GATEWAY_SPKI QSGW_GATEWAY_CA="$gw_dir/server.crt"
+export QSGW_GATEWAY_SPKI QSGW_GATEWAY_CA="$gw_dir/ca.crt"
 start_service gateway "http://127.0.0.1:$gw_admin_port/health/ready" \
     QSGW_GATEWAY_HOST=127.0.0.1 QSGW_GATEWAY_PORT="$gw_port" \
     QSGW_GATEWAY_ADMIN_HOST=127.0.0.1 QSGW_GATEWAY_ADMIN_PORT="$gw_admin_port" \
