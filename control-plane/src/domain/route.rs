@@ -140,35 +140,35 @@ pub struct RouteInput {
 /// A validated route.
 #[derive(Debug, Clone)]
 pub struct ValidRoute {
-    /// Name.
+    /// Operator's label, 1..128 characters (need not be unique).
     pub name: String,
     /// Lower-case host.
     pub host: Option<String>,
-    /// Path.
+    /// Path to match: starts with `/`, at most 2048 bytes, no whitespace, `?` or `#`.
     pub path: String,
     /// Match kind.
     pub path_match: PathMatch,
     /// Sorted, de-duplicated methods.
     pub methods: Vec<String>,
-    /// Upstream.
+    /// Upstream serving the route (its existence is checked by the caller).
     pub upstream_id: UpstreamId,
     /// Strip prefix.
     pub strip_prefix: bool,
-    /// Timeout.
+    /// Upstream timeout in milliseconds, 1..3600000; `None`: the gateway default.
     pub timeout_ms: Option<i32>,
-    /// Retries.
+    /// Retries on idempotent methods, 0..10 (default 1).
     pub retries: i16,
     /// Rate limit.
     pub rate_limit: Option<(i32, i32)>,
     /// TLS policy.
     pub tls_policy: Option<TlsPolicy>,
-    /// Inspection.
+    /// Threat inspection mode (default off).
     pub inspection: InspectionMode,
     /// Bot policy.
     pub bots: BotPolicy,
     /// Client certificate required.
     pub client_cert_required: bool,
-    /// Enabled.
+    /// Whether gateways serve the route (default true).
     pub enabled: bool,
     /// Declared shelf life (years).
     pub data_shelf_life_years: Option<f64>,
@@ -261,49 +261,49 @@ pub fn methods_overlap(a: &[String], b: &[String]) -> bool {
 /// A `routes` row.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RouteRow {
-    /// Id.
+    /// `rt_` + 32 hex digits of a UUIDv7, assigned by the control plane at creation.
     pub id: String,
-    /// Name.
+    /// Operator's label, 1..128 characters.
     pub name: String,
-    /// Host.
+    /// Lower-case host pattern (`*.` wildcard allowed); `NULL` matches any host.
     pub host: Option<String>,
-    /// Path.
+    /// Path to match, starting with `/`.
     pub path: String,
     /// Match kind.
     pub path_match: String,
-    /// Methods.
+    /// Upper-case HTTP methods; empty matches any.
     pub methods: Vec<String>,
-    /// Upstream.
+    /// Target upstream (`ups_…`); the foreign key stops that upstream's deletion.
     pub upstream_id: String,
     /// Strip prefix.
     pub strip_prefix: bool,
-    /// Timeout.
+    /// Upstream timeout in milliseconds, 1..3600000; `NULL`: the gateway default.
     pub timeout_ms: Option<i32>,
-    /// Retries.
+    /// Retries on idempotent methods, 0..10.
     pub retries: i16,
-    /// Rate.
+    /// Rate limit in requests per second per client IP, 1..1000000; `NULL`: no per-route limit.
     pub rate_limit_rps: Option<i32>,
-    /// Burst.
+    /// Burst size of that limit, 1..1000000 (`NULL` with a rate: the rate).
     pub rate_limit_burst: Option<i32>,
     /// TLS policy.
     pub tls_policy: Option<String>,
-    /// Inspection.
+    /// `off`, `async` or `sync` (column default `off`).
     pub inspection: String,
     /// Bot policy.
     pub bots: String,
     /// Client certificate required.
     pub client_cert_required: bool,
-    /// Enabled.
+    /// Whether gateways serve the route.
     pub enabled: bool,
     /// Declared shelf life (years).
     pub data_shelf_life_years: Option<f64>,
     /// Declared data class.
     pub data_class: Option<String>,
-    /// Version.
+    /// Starts at 1 and grows by one at each update; the `ETag` that `If-Match` must name.
     pub version: i64,
-    /// Created.
+    /// When the row was inserted (database `now()`).
     pub created_at: DateTime<Utc>,
-    /// Updated.
+    /// When the row was last updated (set to `now()` by each update).
     pub updated_at: DateTime<Utc>,
 }
 

@@ -94,23 +94,23 @@ pub struct UpstreamInput {
 /// A validated upstream, ready for the database.
 #[derive(Debug, Clone)]
 pub struct ValidUpstream {
-    /// Name.
+    /// Name, 1..128 characters; unique among upstreams (`upstreams_name_key`).
     pub name: String,
-    /// Description.
+    /// Operator's free text, at most 2000 characters.
     pub description: Option<String>,
-    /// Targets.
+    /// 1..256 backends, hosts lower-cased, each passed by the target guard.
     pub targets: Vec<Target>,
-    /// Policy.
+    /// Load-balancing policy (default round_robin).
     pub lb_policy: LbPolicy,
-    /// Checks.
+    /// Whether active health checks run (default false).
     pub hc_enabled: bool,
     /// Check path.
     pub hc_path: String,
-    /// Interval.
+    /// Time between active checks, 100..3600000 ms (default 10000).
     pub hc_interval_ms: i32,
-    /// Timeout.
+    /// Timeout of one check, 10..60000 ms and at most the interval (default 2000).
     pub hc_timeout_ms: i32,
-    /// Status.
+    /// HTTP status a check must get to count as healthy, 100..599 (default 200).
     pub hc_expected_status: i32,
     /// Healthy threshold.
     pub hc_healthy_threshold: i32,
@@ -120,7 +120,7 @@ pub struct ValidUpstream {
     pub eject_after_failures: i32,
     /// Ejection time.
     pub eject_duration_ms: i32,
-    /// Pool.
+    /// Connections per target, 1..100000; `None`: the gateway default.
     pub pool_size: Option<i32>,
     /// Connect timeout.
     pub connect_timeout_ms: i32,
@@ -333,25 +333,25 @@ impl UpstreamInput {
 /// An `upstreams` row.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UpstreamRow {
-    /// Id.
+    /// `ups_` + 32 hex digits of a UUIDv7, assigned by the control plane at creation.
     pub id: String,
-    /// Name.
+    /// Name, 1..128 characters, unique (`upstreams_name_key`).
     pub name: String,
-    /// Description.
+    /// Operator's free text, at most 2000 characters; not sent to gateways.
     pub description: Option<String>,
     /// Targets JSON.
     pub targets: serde_json::Value,
-    /// Policy.
+    /// `round_robin` (column default), `least_conn` or `weighted`.
     pub lb_policy: String,
     /// Checks on.
     pub hc_enabled: bool,
     /// Check path.
     pub hc_path: String,
-    /// Interval.
+    /// Time between active checks in ms, 100..3600000.
     pub hc_interval_ms: i32,
-    /// Timeout.
+    /// Timeout of one check in ms, 10..60000, at most `hc_interval_ms`.
     pub hc_timeout_ms: i32,
-    /// Status.
+    /// HTTP status that counts as healthy, 100..599.
     pub hc_expected_status: i32,
     /// Healthy threshold.
     pub hc_healthy_threshold: i32,
@@ -361,7 +361,7 @@ pub struct UpstreamRow {
     pub eject_after_failures: i32,
     /// Ejection time.
     pub eject_duration_ms: i32,
-    /// Pool.
+    /// Connections per target, 1..100000; `NULL`: the gateway default.
     pub pool_size: Option<i32>,
     /// Connect timeout.
     pub connect_timeout_ms: i32,
@@ -369,11 +369,11 @@ pub struct UpstreamRow {
     pub request_timeout_ms: Option<i32>,
     /// TLS block.
     pub tls: Option<serde_json::Value>,
-    /// Version.
+    /// Starts at 1 and grows by one at each update; the `ETag` that `If-Match` must name.
     pub version: i64,
-    /// Created.
+    /// When the row was inserted (database `now()`).
     pub created_at: DateTime<Utc>,
-    /// Updated.
+    /// When the row was last updated (set to `now()` by each update).
     pub updated_at: DateTime<Utc>,
 }
 
