@@ -61,30 +61,30 @@ pub async fn audit(
 /// An organization.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
 pub struct Organization {
-    /// Id.
+    /// `org_` followed by 32 hex digits, assigned at creation.
     pub id: String,
     /// Name (unique, case-insensitive).
     pub name: String,
-    /// Description.
+    /// Free text, at most 2000 characters.
     pub description: Option<String>,
-    /// Version.
+    /// Starts at 1 and grows by one at each update.
     pub version: i64,
-    /// Created.
+    /// When the organization was created.
     pub created_at: DateTime<Utc>,
-    /// Updated.
+    /// When the organization was last changed.
     pub updated_at: DateTime<Utc>,
 }
 
 /// An assessment (without its source document).
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
 pub struct Assessment {
-    /// Id.
+    /// `asmnt_` followed by 32 hex digits, assigned at upload.
     pub id: String,
-    /// Organization.
+    /// Id (`org_…`) of the organization that owns the assessment.
     pub organization_id: String,
-    /// Name.
+    /// Name given at upload, 1..200 characters.
     pub name: String,
-    /// Description.
+    /// Free text given at upload, at most 4000 characters.
     pub description: Option<String>,
     /// pending | running | completed | failed.
     pub status: String,
@@ -145,17 +145,17 @@ pub struct Assessment {
     /// Runs started (a run interrupted by a crash or deploy is taken over
     /// by another worker: one more attempt).
     pub attempts: i32,
-    /// Creator.
+    /// Subject of the caller who uploaded it (`service:<name>` for an API key).
     pub created_by: Option<String>,
     /// Scoring started.
     pub started_at: Option<DateTime<Utc>>,
     /// Scoring finished.
     pub completed_at: Option<DateTime<Utc>>,
-    /// Version.
+    /// Starts at 1 and grows by one at each change (run progress, completion, rerun).
     pub version: i64,
-    /// Created.
+    /// When the assessment was uploaded.
     pub created_at: DateTime<Utc>,
-    /// Updated.
+    /// When the assessment last changed.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -165,11 +165,11 @@ pub const ASSESSMENT_COLS: &str = "id, organization_id, name, description, statu
 /// A finding.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
 pub struct Finding {
-    /// Id.
+    /// `fnd_` followed by 32 hex digits, assigned when the run stores the finding.
     pub id: String,
-    /// Assessment.
+    /// Id (`asmnt_…`) of the assessment whose run produced the finding.
     pub assessment_id: String,
-    /// Organization.
+    /// Id (`org_…`) of the organization that owns the assessment.
     pub organization_id: String,
     /// Asset name.
     pub asset_name: String,
@@ -181,13 +181,16 @@ pub struct Finding {
     pub algorithm: String,
     /// Parameter as found.
     pub parameter: Option<String>,
-    /// Usage.
+    /// What the asset is used for: `key_exchange`, `signature`, `encryption`,
+    /// `hash`, `mac`, `kdf`, `certificate`, `protocol` or `other`; null when
+    /// not stated.
     pub usage: Option<String>,
     /// shor | grover | none | classically_weak | unknown.
     pub quantum_threat: String,
     /// 0..100.
     pub risk_score: f64,
-    /// Severity.
+    /// `CRITICAL`, `HIGH`, `MEDIUM`, `LOW` or `INFO`: the ML engine's band for
+    /// the score, raised by the structural checks.
     pub severity: String,
     /// IR 8547 deprecated after.
     pub nist_deprecated_year: Option<i32>,
@@ -246,7 +249,7 @@ pub struct Finding {
     pub nist_quantum_level: Option<i32>,
     /// Computed classical strength in bits, when known.
     pub classical_level: Option<i32>,
-    /// Created.
+    /// When the run stored the finding.
     pub created_at: DateTime<Utc>,
 }
 
