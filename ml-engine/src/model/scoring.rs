@@ -38,7 +38,7 @@ pub enum Usage {
     Signature,
     /// Data encryption.
     Encryption,
-    /// Hashing.
+    /// Hashing or extendable-output functions (SHA-2, SHA-3, SHAKE).
     Hash,
     /// Message authentication.
     Mac,
@@ -117,14 +117,14 @@ pub enum Exposure {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Criticality {
-    /// Low.
+    /// Low: scales the risk score by 0.9.
     Low,
-    /// Medium.
+    /// Medium (default): leaves the risk score as it is (× 1.0).
     #[default]
     Medium,
-    /// High.
+    /// High: scales the risk score by 1.05.
     High,
-    /// Critical.
+    /// Critical: scales the risk score by 1.15.
     Critical,
 }
 
@@ -139,7 +139,8 @@ pub struct Asset {
     pub family: Option<String>,
     /// Object identifier.
     pub oid: Option<String>,
-    /// Usage.
+    /// What the asset is used for; `None`: implied by the algorithm's
+    /// primitive once it is recognised.
     pub usage: Option<Usage>,
     /// Protect or only process (from CycloneDX `cryptoFunctions`); `None` = protect.
     pub op: Option<Op>,
@@ -151,9 +152,10 @@ pub struct Asset {
     /// (remaining validity: `notValidAfter`, a declared key or firmware
     /// lifetime); `None` = [`DEFAULT_VALIDITY_YEARS`].
     pub validity_years: Option<f64>,
-    /// Exposure.
+    /// Where the asset is reachable from: weights the quantum lane by how
+    /// capturable its traffic is.
     pub exposure: Exposure,
-    /// Criticality.
+    /// Business criticality: the multiplier applied to the larger lane.
     pub criticality: Criticality,
 }
 
@@ -230,7 +232,7 @@ impl Options {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PolicyStatus {
-    /// Approved.
+    /// Approved by the pack in that year.
     Acceptable,
     /// Deprecated or legacy use.
     Deprecated,
@@ -254,7 +256,7 @@ impl From<Status> for PolicyStatus {
 /// Policy status in one year (legacy projection).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 pub struct YearStatus {
-    /// Year.
+    /// Calendar year the status applies to.
     pub year: i32,
     /// Status that year.
     pub status: PolicyStatus,
@@ -289,7 +291,7 @@ pub enum HorizonKind {
 /// The horizon a quantum finding uses, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Horizon {
-    /// Kind.
+    /// Which horizon applies: confidentiality, authenticity or symmetric.
     pub kind: HorizonKind,
     /// H in years from the as-of year.
     pub years: f64,
@@ -327,7 +329,7 @@ pub struct Mosca {
     pub migration_years: f64,
     /// Remaining validity of signatures (authenticity only).
     pub validity_years: Option<f64>,
-    /// H.
+    /// H: the horizon in years (x + y; y + remaining validity for signatures).
     pub horizon_years: f64,
     /// Band the score follows.
     pub band: String,
@@ -409,7 +411,8 @@ pub struct Scored {
     pub rank_holds_across_bands: Option<bool>,
     /// Composite score 0..100 (two decimals): the larger lane, times criticality.
     pub risk_score: f64,
-    /// Severity.
+    /// Triage severity from the risk score (QRAP thresholds); MEDIUM in the
+    /// identify lane, at least HIGH for what is disallowed today.
     pub severity: Severity,
     /// What to do.
     pub recommendation: String,
@@ -432,7 +435,7 @@ pub struct AlgFacts {
     pub bits: u32,
     /// Whether `bits` is assumed.
     pub assumed: bool,
-    /// Threat.
+    /// How a quantum computer affects it (Shor, Grover, none), or classically weak or unknown.
     pub threat: Threat,
     /// NIST PQ category.
     pub pq_category: Option<u8>,
@@ -545,7 +548,7 @@ pub fn facts(kb: &KnowledgeBase, id: &Identity) -> Option<AlgFacts> {
 /// (name, family, parameter, OID, usage, op): cached per batch.
 #[derive(Debug, Clone)]
 pub struct Resolved {
-    /// Identity.
+    /// The identity resolved from name, family, parameter and OID.
     pub identity: Identity,
     /// Facts (when known).
     pub facts: Option<AlgFacts>,
