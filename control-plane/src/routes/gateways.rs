@@ -187,9 +187,9 @@ pub struct TrafficBucket {
 /// Requests over time, from gateway heartbeats.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Traffic {
-    /// From.
+    /// Window start (the query's `from`; default 24 h before `to`).
     pub from: DateTime<Utc>,
-    /// To.
+    /// Window end (the query's `to`; default the time of the request).
     pub to: DateTime<Utc>,
     /// Bucket width: `minute`, `5m`, `15m`, `hour`, `6h` or `day`.
     pub bucket: String,
@@ -220,15 +220,17 @@ pub struct TrafficParams {
 /// A gateway as listed.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
 pub struct Gateway {
-    /// Id.
+    /// `gw_…` id assigned at first registration; kept when the same name
+    /// registers again.
     pub id: String,
-    /// Name.
+    /// Instance name the gateway registered with, unique (1..253 characters).
     pub name: String,
     /// Host name.
     pub hostname: Option<String>,
-    /// Address.
+    /// Address the gateway reported as reachable, e.g. `10.0.0.5:8443`.
     pub address: Option<String>,
-    /// Version.
+    /// Software version the gateway reported at registration or in its last
+    /// heartbeat.
     pub software_version: Option<String>,
     /// Last applied config revision.
     pub config_revision_seen: i64,
@@ -236,7 +238,7 @@ pub struct Gateway {
     pub config_revision_current: i64,
     /// TLS policy.
     pub tls_policy: String,
-    /// Labels.
+    /// Free string labels given at registration, as a JSON object.
     pub labels: serde_json::Value,
     /// First registration.
     pub registered_at: DateTime<Utc>,
@@ -248,9 +250,9 @@ pub struct Gateway {
     pub upstream_health: serde_json::Value,
     /// Certificates served, from the last heartbeat ([`ServedCertificate`]s).
     pub served_certificates: serde_json::Value,
-    /// Version.
+    /// Starts at 1 and grows by one each time the gateway registers again.
     pub version: i64,
-    /// Created.
+    /// When the gateway first registered.
     pub created_at: DateTime<Utc>,
 }
 

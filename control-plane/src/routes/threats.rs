@@ -21,7 +21,8 @@ use crate::state::AppState;
 /// A threat event.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
 pub struct ThreatEvent {
-    /// Id.
+    /// `thr_…` id chosen by the reporting gateway, or generated at ingest when
+    /// it sent none.
     pub id: String,
     /// Reporting gateway.
     pub gateway_id: Option<String>,
@@ -31,19 +32,19 @@ pub struct ThreatEvent {
     pub user_agent: Option<String>,
     /// Matched route.
     pub route_id: Option<String>,
-    /// Method.
+    /// HTTP method of the request (null when not reported).
     pub method: Option<String>,
-    /// Path.
+    /// Request path as the gateway saw it (null when not reported).
     pub path: Option<String>,
-    /// Type.
+    /// Lower-snake-case kind reported by the gateway, e.g. `bot` or `credential_stuffing`.
     pub threat_type: String,
-    /// Severity.
+    /// `LOW`, `MEDIUM`, `HIGH` or `CRITICAL`, as reported.
     pub severity: String,
     /// Anomaly score.
     pub anomaly_score: Option<f32>,
     /// Bot score.
     pub bot_score: Option<f32>,
-    /// Reasons.
+    /// JSON array of the AI engine's reasons, as strings (at most 32).
     pub reasons: serde_json::Value,
     /// What the gateway did.
     pub action_taken: String,
@@ -57,11 +58,13 @@ pub struct ThreatEvent {
     pub resolved_by: Option<String>,
     /// Resolved at.
     pub resolved_at: Option<DateTime<Utc>>,
-    /// Note.
+    /// Operator's note from the last acknowledge or resolve that gave one
+    /// (≤ 4000 characters).
     pub note: Option<String>,
     /// Detection time.
     pub detected_at: DateTime<Utc>,
-    /// Version.
+    /// Starts at 1 and grows by one at each triage step; the `ETag` that
+    /// `If-Match` must name.
     pub version: i64,
 }
 
@@ -90,7 +93,7 @@ pub struct ThreatFilter {
     pub to: Option<DateTime<Utc>>,
     /// Page size.
     pub limit: Option<u32>,
-    /// Cursor.
+    /// `next_cursor` of the previous page (absent: the first page).
     pub cursor: Option<String>,
 }
 

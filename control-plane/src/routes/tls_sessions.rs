@@ -26,13 +26,15 @@ use crate::state::AppState;
 /// A stored TLS session.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
 pub struct TlsSession {
-    /// Id.
+    /// `tls_…` id chosen by the reporting gateway, or generated at ingest when
+    /// it sent none.
     pub id: String,
-    /// Gateway.
+    /// Gateway (`gw_…`) that reported the handshake; null when the report
+    /// named none.
     pub gateway_id: Option<String>,
     /// Client IP.
     pub client_ip: String,
-    /// SNI.
+    /// Server name the client sent (SNI, at most 253 characters); null when it sent none.
     pub sni: Option<String>,
     /// Protocol version (absent for a failed handshake).
     pub protocol_version: Option<String>,
@@ -42,9 +44,9 @@ pub struct TlsSession {
     pub kx_group: Option<String>,
     /// PQC key exchange.
     pub pqc: bool,
-    /// Resumed.
+    /// Whether the client resumed an earlier TLS session instead of a full handshake.
     pub resumed: bool,
-    /// ALPN.
+    /// Application protocol agreed by ALPN, e.g. `h2` or `http/1.1`; null when none was.
     pub alpn: Option<String>,
     /// Handshake duration (µs).
     pub handshake_duration_us: Option<i64>,
@@ -139,7 +141,7 @@ session_query! {
     pub struct TlsFilter {
         /// Page size.
         pub limit: Option<u32>,
-        /// Cursor.
+        /// `next_cursor` of the previous page (absent: the first page).
         pub cursor: Option<String>,
     }
 }
@@ -156,8 +158,8 @@ session_query! {
 }
 
 session_query! {
-    /// Parameters of `GET /api/v1/tls-sessions/export.csv`: the list's
-    /// filters.
+    /// Parameters of `GET /api/v1/tls-sessions/export.csv`: the same
+    /// filters as the list.
     pub struct ExportParams {}
 }
 
@@ -444,7 +446,7 @@ pub struct StatsParams {
 pub struct GroupStat {
     /// Group (null = unknown).
     pub kx_group: Option<String>,
-    /// Handshakes.
+    /// Established handshakes in the window that used this group.
     pub handshakes: i64,
     /// Of which PQC.
     pub pqc: i64,
@@ -643,8 +645,8 @@ pub const CSV_HEADER: [&str; 14] = [
 
 /// A cell as written: text a spreadsheet would run as a formula (`=`, `+`,
 /// `-`, `@`, tab or CR first: OWASP "CSV Injection") gets a leading `'`.
-/// The SNI is chosen by the client and the reasons quote it, so both are
-/// untrusted.
+/// The SNI is chosen by the client and the reasons quote it, so both
+/// are untrusted.
 fn cell(s: &str) -> String {
     if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
