@@ -167,11 +167,11 @@ pub struct PassiveEjection {
 /// An upstream as gateways see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct UpstreamConfig {
-    /// Id.
+    /// `ups_` + 32 hex digits, assigned by the control plane; the etcd key's last segment.
     pub id: UpstreamId,
     /// Unique name.
     pub name: String,
-    /// Backends.
+    /// Backends the gateway balances over (at least one).
     pub targets: Vec<Target>,
     /// Balancing policy.
     pub lb_policy: LbPolicy,
@@ -281,9 +281,9 @@ pub struct RouteRateLimit {
 /// A route as gateways see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RouteConfig {
-    /// Id.
+    /// `rt_` + 32 hex digits, assigned by the control plane; the etcd key's last segment.
     pub id: RouteId,
-    /// Name.
+    /// Operator's label (1..128 characters); not used for matching.
     pub name: String,
     /// Host to match (lowercase); None matches any host.
     pub host: Option<String>,
@@ -349,9 +349,9 @@ pub struct ServedCertificate {
     /// Serial number (≤ 200 characters).
     #[serde(default)]
     pub serial: String,
-    /// notBefore.
+    /// Start of validity (the certificate's notBefore).
     pub not_before: DateTime<Utc>,
-    /// notAfter.
+    /// End of validity (the certificate's notAfter).
     pub not_after: DateTime<Utc>,
     /// subjectAltName DNS names (≤ 20, each ≤ 253 characters).
     #[serde(default)]
@@ -379,7 +379,7 @@ pub struct GroupTraffic {
     /// TLS sessions.
     #[serde(default)]
     pub sessions: i64,
-    /// Requests.
+    /// HTTP requests answered with this route, group and client family.
     #[serde(default)]
     pub requests: i64,
     /// Application bytes read from clients.
