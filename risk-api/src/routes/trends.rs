@@ -38,7 +38,7 @@ pub struct TrendQuery {
 /// One completed assessment on the trend.
 #[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
 pub struct TrendPoint {
-    /// Assessment.
+    /// Id (`asmnt_…`) of the completed assessment.
     pub assessment_id: String,
     /// Its name.
     pub name: String,
@@ -80,7 +80,7 @@ pub struct TrendPoint {
 /// An organization's trend.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Trend {
-    /// Organization.
+    /// Id (`org_…`) of the organization, as in the path.
     pub organization_id: String,
     /// The system filter, as given.
     pub system: Option<String>,
@@ -195,7 +195,7 @@ pub struct DiffEntry {
     pub base_finding_id: Option<String>,
     /// Asset name.
     pub asset_name: String,
-    /// Algorithm.
+    /// Algorithm as the finding names it (canonical when recognised).
     pub algorithm: String,
     /// Severity in this assessment (the base's when fixed).
     pub severity: String,
@@ -210,11 +210,11 @@ pub struct DiffEntry {
 /// The two assessments compared.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DiffSide {
-    /// Id.
+    /// Assessment id (`asmnt_…`).
     pub id: String,
-    /// Name.
+    /// Name given at upload.
     pub name: String,
-    /// Completed.
+    /// When its scoring completed.
     pub completed_at: Option<DateTime<Utc>>,
     /// Overall risk score.
     pub overall_risk_score: Option<f64>,
@@ -253,8 +253,8 @@ pub struct AssessmentDiff {
 /// Compares the actionable findings (above INFO severity) of this
 /// assessment with those of `base`, matched on the finding key: `new` are
 /// only here, `fixed` only in the base, `unchanged` in both (with both
-/// severities and scores). Both must be completed assessments of the same
-/// organization.
+/// severities and scores). Both must be completed assessments of the
+/// same organization.
 #[utoipa::path(get, path = "/api/v1/assessments/{id}/diff", tag = "assessments",
     params(("id" = String, Path, description = "Assessment id (the later one)"), DiffQuery),
     responses(
