@@ -137,9 +137,9 @@ pub enum Severity {
     None,
     /// Some signal below every threshold.
     Low,
-    /// Flagged.
+    /// The verdict is flag: a bot or anomaly threshold crossed, no block threshold.
     Medium,
-    /// Blocked.
+    /// The verdict is block, by the bot score (the anomaly below its critical threshold).
     High,
     /// Blocked with a critical anomaly.
     Critical,
@@ -167,7 +167,7 @@ pub struct Reason {
     pub feature: &'static str,
     /// Contribution (see [`ReasonSource`] for the unit).
     pub contribution: f64,
-    /// Origin.
+    /// Which part of the engine produced it; sets the unit of `contribution`.
     pub source: ReasonSource,
 }
 
@@ -181,9 +181,10 @@ pub struct Score {
     pub anomaly: f64,
     /// 0..1 probability of a bot.
     pub bot: f64,
-    /// Decision.
+    /// Allow, flag or block, from the bot and anomaly scores against the thresholds.
     pub verdict: Verdict,
-    /// Severity.
+    /// Derived from the verdict (an allowed request with a bot or anomaly
+    /// score of 0.5 or more is `low`).
     pub severity: Severity,
     /// Top reasons, strongest first; `n_reasons` are valid.
     pub reasons: [Option<Reason>; MAX_REASONS],

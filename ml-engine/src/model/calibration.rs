@@ -13,15 +13,15 @@ use utoipa::ToSchema;
 )]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Severity {
-    /// Informational.
+    /// Score below 15: informational, no action needed.
     Info,
-    /// Low.
+    /// Score 15 up to 35.
     Low,
-    /// Medium.
+    /// Score 35 up to 60.
     Medium,
-    /// High.
+    /// Score 60 up to 80.
     High,
-    /// Critical.
+    /// Score 80 or more.
     Critical,
 }
 

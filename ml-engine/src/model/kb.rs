@@ -76,7 +76,7 @@ pub enum Primitive {
     Combiner,
     /// Key wrap.
     KeyWrap,
-    /// Other.
+    /// A primitive outside this list (CycloneDX `other`).
     Other,
     /// Not known.
     Unknown,
@@ -246,13 +246,13 @@ pub struct KnowledgeBase {
     pub sources: BTreeMap<String, String>,
     /// SP 800-57 Table 2: (modulus bits, strength), ascending.
     pub modulus_strength: Vec<(u32, u32)>,
-    /// Families.
+    /// Algorithm families with their facts (the file's `families`).
     pub families: Vec<Family>,
-    /// Curves.
+    /// Named elliptic curves with their strengths (the file's `curves`).
     pub curves: Vec<Curve>,
-    /// Groups.
+    /// Named finite-field groups such as `ffdhe2048` (the file's `groups`).
     pub groups: Vec<Group>,
-    /// OIDs.
+    /// Object identifiers and the names they stand for (the file's `oids`).
     pub oids: Vec<Oid>,
     /// Whole-name aliases.
     pub aliases: Vec<Alias>,
