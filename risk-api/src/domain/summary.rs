@@ -121,15 +121,15 @@ pub struct Summary {
     /// the average, so one critical asset is not drowned by many harmless
     /// ones, and an asset listed twice is not counted twice.
     pub overall_risk_score: f64,
-    /// Finding rows by severity.
+    /// Finding rows of severity CRITICAL (`assessments.critical_count`).
     pub critical: i32,
-    /// HIGH.
+    /// Finding rows of severity HIGH (`assessments.high_count`).
     pub high: i32,
-    /// MEDIUM.
+    /// Finding rows of severity MEDIUM (`assessments.medium_count`).
     pub medium: i32,
-    /// LOW.
+    /// Finding rows of severity LOW (`assessments.low_count`).
     pub low: i32,
-    /// INFO.
+    /// Finding rows of severity INFO (`assessments.info_count`).
     pub info: i32,
     /// Share of the distinct public-key assets already post-quantum
     /// (threat none and acceptable by policy), 0..100; `None` when there is

@@ -62,7 +62,7 @@ pub struct CbomQuery {
     pub name: Option<String>,
     /// Organization; defaults to the token's.
     pub organization_id: Option<String>,
-    /// Description.
+    /// Free text stored with the assessment, up to 4000 characters.
     pub description: Option<String>,
     /// Default Mosca x for components without `quantun:data_shelf_life_years` (0..=100).
     pub data_shelf_life_years: Option<f64>,
@@ -97,16 +97,16 @@ pub struct ListAssessments {
     pub sort: Option<String>,
     /// Page size 1..500.
     pub limit: Option<u32>,
-    /// Cursor.
+    /// `next_cursor` of the previous page (absent: the first page).
     pub cursor: Option<String>,
 }
 
 /// Summary of an assessment.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AssessmentSummary {
-    /// Id.
+    /// The assessment's id (`asmnt_…`).
     pub assessment_id: String,
-    /// Status.
+    /// pending, running, completed or failed; the figures are final once completed.
     pub status: String,
     /// 0..100.
     pub overall_risk_score: Option<f64>,

@@ -67,11 +67,12 @@ pub async fn verify_audit(
 pub struct AuditEntry {
     /// Sequence number (the chain order).
     pub id: i64,
-    /// When.
+    /// When the action was recorded (database time).
     pub occurred_at: DateTime<Utc>,
     /// Organization concerned, if any.
     pub organization_id: Option<String>,
-    /// Who.
+    /// Subject of the caller's token (`service:<name>` for an API key), or
+    /// `system:risk-api` for the background runner.
     pub actor: String,
     /// Their role.
     pub actor_role: Option<String>,
@@ -81,7 +82,7 @@ pub struct AuditEntry {
     pub resource_type: Option<String>,
     /// Resource id.
     pub resource_id: Option<String>,
-    /// Details.
+    /// Action-specific JSON (e.g. an upload's format and asset count); null when none.
     pub details: Option<Value>,
     /// Request id.
     pub request_id: Option<String>,
@@ -103,7 +104,7 @@ pub struct AuditQuery {
     pub resource_id: Option<String>,
     /// Page size 1..500.
     pub limit: Option<u32>,
-    /// Cursor.
+    /// `next_cursor` of the previous page (absent: the first page).
     pub cursor: Option<String>,
 }
 
