@@ -17,7 +17,7 @@ pub const EMBEDDED: &str = include_str!("../../data/policy_packs.json");
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
-    /// Approved.
+    /// Approved: may be used for this purpose in that year.
     Acceptable,
     /// May be used with accepted risk (NIST "deprecated").
     Deprecated,
@@ -145,7 +145,7 @@ pub struct Category {
 pub struct Pack {
     /// Id: `nist`, `cnsa2`.
     pub id: String,
-    /// Title.
+    /// Human-readable name listing the documents the pack follows.
     pub title: String,
     /// Data version.
     pub version: String,
@@ -173,7 +173,7 @@ struct PackFile {
 pub struct TimelineStep {
     /// First year the status holds (`null` = always before the next step).
     pub from_year: Option<i32>,
-    /// Status.
+    /// Status from that year until the next step.
     pub status: Status,
 }
 
@@ -226,7 +226,7 @@ pub struct Facts<'a> {
     pub family: &'a str,
     /// Canonical name.
     pub name: &'a str,
-    /// Hash.
+    /// Hash paired with the algorithm (canonical, e.g. `SHA-256`), when the name gives one.
     pub hash: Option<&'a str>,
     /// Classical strength.
     pub bits: u32,

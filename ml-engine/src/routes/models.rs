@@ -56,9 +56,9 @@ pub struct RuleInfo {
 pub struct PackInfo {
     /// Id for the score request's `policy`.
     pub id: String,
-    /// Title.
+    /// Human-readable name, listing the documents the pack follows.
     pub title: String,
-    /// Version.
+    /// Pack data version (from `policy_packs.json`), e.g. `2026.12.1`.
     pub version: String,
     /// Documents (drafts labelled).
     pub documents: BTreeMap<String, Document>,
@@ -109,9 +109,9 @@ pub struct AssetDefaults {
     pub migration_time_years: f64,
     /// Years a signature must stay trusted without `valid_until`.
     pub validity_years: f64,
-    /// Exposure.
+    /// Exposure assumed for an asset that gives none (`internal`).
     pub exposure: Exposure,
-    /// Criticality.
+    /// Criticality assumed for an asset that gives none (`medium`).
     pub criticality: Criticality,
 }
 
