@@ -31,7 +31,7 @@ pub struct Cli {
     /// Settings file (TOML, keys are the variable names); environment variables win over it.
     #[arg(long, value_name = "PATH", global = true)]
     pub config: Option<std::path::PathBuf>,
-    /// Settings.
+    /// Every setting, as a flag or its `QSGW_…` environment variable.
     #[command(flatten)]
     pub settings: Settings,
     /// What to do (default: serve).
@@ -39,7 +39,8 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-/// Subcommands.
+/// One-shot administration subcommands, and the stand-alone console;
+/// without one the control plane serves.
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Create an admin user from QSGW_ADMIN_EMAIL and QSGW_ADMIN_PASSWORD (applies migrations first), then exit.
@@ -227,7 +228,8 @@ pub struct Config {
     pub refresh_jwt: JwtKeys,
     /// `QSGW_API_KEY` (role service) and `QSGW_VIEWER_API_KEYS` (role viewer).
     pub api_keys: ApiKeys,
-    /// etcd.
+    /// etcd endpoints (`QSGW_ETCD_ENDPOINTS`), TLS and credentials: where the
+    /// configuration is published.
     pub etcd: EtcdSettings,
     /// Webhook target and secret.
     pub webhook: Option<(String, Secret)>,

@@ -19,7 +19,7 @@ pub struct Cli {
     /// Settings file (TOML, keys are the variable names); environment variables win over it.
     #[arg(long, value_name = "PATH", global = true)]
     pub config: Option<PathBuf>,
-    /// Settings.
+    /// Every setting, as a flag or its `QSGW_…` environment variable.
     #[command(flatten)]
     pub settings: Settings,
     /// What to do (default: serve).
@@ -27,7 +27,7 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-/// Subcommands.
+/// One-shot subcommands; without one the gateway serves.
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum Command {
     /// Write a development certificate chain (a root CA and a leaf it signs for --name, both with --alg) to --out-dir, then exit; add it with QSGW_TLS_EXTRA_CERTS, QSGW_TLS_SNI_CERTS (or QSGW_TLS_CERT_PATH/KEY_PATH) and trust the root in the client.
@@ -294,8 +294,8 @@ pub struct Config {
     pub tls_key_path: PathBuf,
     /// More chains (certificate and key paths).
     pub tls_extra_certs: Vec<(PathBuf, PathBuf)>,
-    /// Mutual TLS: the listener's mode and per-host (SNI and `Host`)
-    /// overrides.
+    /// Mutual TLS: the listener's mode, and overrides per host (SNI and
+    /// `Host`).
     pub tls_client_auth: crate::policy::HostMap<crate::tls::ClientAuth>,
     /// Their CA bundle.
     pub tls_client_ca_path: Option<PathBuf>,

@@ -36,7 +36,7 @@ pub static X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
-    /// Everything.
+    /// Every operation, including user management (QSGW) and every organization (QRAP).
     Admin,
     /// Writes configuration, handles threats.
     Operator,
@@ -86,9 +86,10 @@ pub struct Claims {
     pub sub: String,
     /// Role granted.
     pub role: Role,
-    /// Issuer.
+    /// Issuer (`qsgw` for the control plane, `qrap` by default for the risk
+    /// API); must match the verifier's.
     pub iss: String,
-    /// Audience.
+    /// Service the token is for (`qsgw-control-plane`, `qrap-api`); must match the verifier's.
     pub aud: String,
     /// Issued at (unix seconds).
     pub iat: i64,

@@ -18,9 +18,9 @@ use crate::state::AppState;
 pub struct AuditRow {
     /// Sequence number.
     pub id: i64,
-    /// Time.
+    /// When the action was recorded (database time).
     pub occurred_at: DateTime<Utc>,
-    /// Who.
+    /// User id, email (failed logins) or `service:<name>` of the caller.
     pub actor: String,
     /// Their role.
     pub actor_role: Option<String>,
@@ -60,7 +60,7 @@ pub struct AuditFilter {
     pub to: Option<DateTime<Utc>>,
     /// Page size.
     pub limit: Option<u32>,
-    /// Cursor.
+    /// `next_cursor` of the previous page (absent: the first page).
     pub cursor: Option<String>,
 }
 

@@ -26,7 +26,7 @@ use crate::state::AppState;
 /// A user as the API shows it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
 pub struct User {
-    /// Id.
+    /// `usr_` + 32 hex digits, assigned when the user is created.
     pub id: String,
     /// Login email.
     pub email: String,
@@ -40,9 +40,9 @@ pub struct User {
     pub last_login_at: Option<DateTime<Utc>>,
     /// Version (ETag).
     pub version: i64,
-    /// Created.
+    /// When the user was created.
     pub created_at: DateTime<Utc>,
-    /// Updated.
+    /// When the user was last changed (display name, role, password or `disabled`).
     pub updated_at: DateTime<Utc>,
 }
 

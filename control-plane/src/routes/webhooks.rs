@@ -40,11 +40,11 @@ pub struct Delivery {
     pub last_error: Option<String>,
     /// Delivery time.
     pub delivered_at: Option<DateTime<Utc>>,
-    /// Enqueued.
+    /// When the delivery was queued: when its threat event was ingested.
     pub created_at: DateTime<Utc>,
 }
 
-/// Filters.
+/// Filters of `GET /api/v1/webhooks/deliveries`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DeliveryFilter {
@@ -52,7 +52,7 @@ pub struct DeliveryFilter {
     pub status: Option<String>,
     /// Page size.
     pub limit: Option<u32>,
-    /// Cursor.
+    /// `next_cursor` of the previous page (absent: the first page).
     pub cursor: Option<String>,
 }
 

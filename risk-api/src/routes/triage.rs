@@ -120,7 +120,7 @@ pub struct Triage {
     pub reopened: bool,
     /// Who recorded it.
     pub updated_by: Option<String>,
-    /// When.
+    /// When the state was last recorded; null when never triaged.
     pub updated_at: Option<DateTime<Utc>>,
     /// Changes so far (1 after the first).
     pub version: Option<i64>,
@@ -168,9 +168,9 @@ impl From<TriagedRow> for FindingView {
 /// One triage change, from the audit log.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TriageEvent {
-    /// When.
+    /// When the change was recorded (the audit row's time).
     pub at: DateTime<Utc>,
-    /// Who.
+    /// Subject of the caller who made the change (`service:<name>` for an API key).
     pub actor: String,
     /// Their role.
     pub actor_role: Option<String>,
