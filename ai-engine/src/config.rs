@@ -21,7 +21,7 @@ pub struct Cli {
     /// Settings file (TOML, keys are the variable names); environment variables win over it.
     #[arg(long, value_name = "PATH", global = true)]
     pub config: Option<std::path::PathBuf>,
-    /// Settings.
+    /// Every setting, as a flag or its environment variable (`QSGW_…`).
     #[command(flatten)]
     pub settings: Settings,
     /// Offline tool to run instead of serving.
@@ -104,7 +104,8 @@ pub struct Config {
     pub port: u16,
     /// Worker threads.
     pub workers: usize,
-    /// Thresholds.
+    /// Start-up scoring thresholds (`QSGW_ANOMALY_THRESHOLD`, …); with an
+    /// etcd watch, `/qsgw/v1/ai/thresholds` overrides them live.
     pub thresholds: Thresholds,
     /// Accepted service key.
     pub api_keys: ApiKeys,

@@ -122,8 +122,8 @@ pub fn api(state: AppState) -> OpenApiRouter {
 }
 
 /// Only gateways call this service, with the API key; there is no token
-/// issuer. The JWT key is random per process so no bearer token can ever
-/// verify.
+/// issuer. The JWT key is random per process, so no bearer token can
+/// ever verify.
 fn unguessable_jwt_keys() -> anyhow::Result<JwtKeys> {
     use rand::Rng;
     let secret: String = rand::thread_rng()

@@ -1336,8 +1336,8 @@ struct LoadResult {
     rounds: Vec<(f64, f64)>,
 }
 
-/// One throughput round: latencies (µs), errors, server and client CPU
-/// seconds.
+/// One throughput round: latencies (µs), errors, and the server's and
+/// client's CPU seconds.
 struct LoadRound {
     lat_us: Vec<u32>,
     errors: u64,

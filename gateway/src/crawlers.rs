@@ -72,7 +72,8 @@ pub enum Check {
     Pending,
 }
 
-/// Settings.
+/// How the crawler verifier resolves names: which servers, how long a
+/// lookup may take.
 #[derive(Debug, Clone)]
 pub struct VerifierSettings {
     /// Name servers to ask (`QSGW_BOT_DNS_SERVERS`); empty: the system's

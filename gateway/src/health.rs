@@ -96,8 +96,8 @@ impl TargetState {
         self.tls.load_full()
     }
 
-    /// Follows a changed TLS block: connections made under the old one are
-    /// closed.
+    /// Follows a changed TLS block: connections made under the old one
+    /// are closed.
     fn set_tls_mode(&self, mode: &TlsMode) {
         if !self.tls.load().same(mode) {
             self.tls.store(Arc::new(mode.clone()));

@@ -330,8 +330,8 @@ async fn admit(
 
 /// The HTTP/2 limits, all explicit (hyper's defaults change between
 /// releases): streams, header list, flow-control windows (fixed, not
-/// adaptive, so one client cannot grow our buffers), and the rapid-reset
-/// bound.
+/// adaptive, so one client cannot grow our buffers), and the bound on
+/// rapid resets.
 macro_rules! h2_limits {
     ($b:expr, $opts:expr) => {{
         let opts: &ListenerOptions = $opts;

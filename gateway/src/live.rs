@@ -137,9 +137,9 @@ pub enum ConfigSource {
     /// `QSGW_CONFIG_FILE` (standalone).
     File = 1,
     /// The on-disk cache of the last good config: etcd not reached since
-    /// start.
+    /// the gateway started.
     Cache = 2,
-    /// etcd.
+    /// etcd, the control plane's published configuration.
     Etcd = 3,
 }
 

@@ -45,7 +45,7 @@ pub struct SessionRecord {
     pub gateway_id: Option<String>,
     /// Client address.
     pub client_ip: String,
-    /// SNI.
+    /// Server name the client sent (SNI); absent when it sent none.
     pub sni: Option<String>,
     /// `TLSv1.3`, `TLSv1.2`; absent when the handshake failed.
     pub protocol_version: Option<String>,
@@ -167,7 +167,7 @@ pub struct ThreatEvent {
     pub user_agent: Option<String>,
     /// Matched route.
     pub route_id: Option<String>,
-    /// Method.
+    /// HTTP method of the request.
     pub method: Option<String>,
     /// Path (truncated to 2048 bytes).
     pub path: Option<String>,

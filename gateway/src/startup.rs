@@ -313,7 +313,7 @@ impl Application {
 
     /// Serves both listeners until shutdown, then drains. Readiness turns
     /// 503 at once, but the admin listener stays up until the TLS drain
-    /// ends, so probes and scrapes see the drain instead of a refused
+    /// ends, so probes and scrapes see the drain instead of a refused TCP
     /// connection.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let token = self.shutdown.token();

@@ -731,8 +731,8 @@ async fn block_all_refuses_the_bots_a_flag_route_only_reports() {
     ai_stop.trigger();
 }
 
-/// route_id, kx_group, pqc, client_family, sessions, requests, bytes_in,
-/// bytes_out.
+/// A `route_traffic` key and its sums over heartbeats: route_id, kx_group,
+/// pqc, client_family, sessions, requests, bytes_in, bytes_out.
 type SensorRow = (String, String, bool, String, i64, i64, i64, i64);
 
 /// Body size of the sensor test's upstream (known, so the bytes the sensor

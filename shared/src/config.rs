@@ -104,7 +104,7 @@ impl FromStr for Secret {
 /// Log verbosity accepted by every `*_LOG_LEVEL` variable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogLevel {
-    /// Everything.
+    /// Everything, down to per-step tracing.
     Trace,
     /// Debug and above.
     Debug,

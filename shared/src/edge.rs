@@ -55,8 +55,8 @@ impl HostPattern {
         Ok(Self::Exact(lower.to_owned()))
     }
 
-    /// Whether a request host (already [`request_host`]-normalised)
-    /// matches.
+    /// Whether a request host (already [`request_host`]-normalised) matches
+    /// this pattern.
     pub fn matches(&self, host: &str) -> bool {
         match self {
             Self::Exact(h) => h == host,

@@ -105,7 +105,7 @@ impl EtcdSettings {
 /// One key and its value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Kv {
-    /// Key.
+    /// Full key, e.g. `/qsgw/v1/routes/rt_…` (read as UTF-8, lossily).
     pub key: String,
     /// Raw value.
     pub value: Vec<u8>,

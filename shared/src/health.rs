@@ -130,7 +130,7 @@ pub enum ReadyStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CheckStatus {
-    /// Reachable.
+    /// Reachable and answering as expected.
     Up,
     /// Unreachable or failing.
     Down,

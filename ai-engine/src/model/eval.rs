@@ -174,7 +174,7 @@ pub fn roc_auc(truth: &[bool], scores: &[f64]) -> f64 {
 pub struct FamilyRecall {
     /// Family name.
     pub family: String,
-    /// Requests.
+    /// Evaluation requests of this family (the recall's denominator).
     pub requests: u64,
     /// Share flagged or blocked.
     pub recall: f64,

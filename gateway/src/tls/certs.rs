@@ -69,9 +69,9 @@ pub struct CertInfo {
     pub issuer: String,
     /// Serial number, colon-separated hex.
     pub serial: String,
-    /// notBefore.
+    /// Start of validity (the certificate's notBefore).
     pub not_before: chrono::DateTime<chrono::Utc>,
-    /// notAfter.
+    /// End of validity (the certificate's notAfter).
     pub not_after: chrono::DateTime<chrono::Utc>,
     /// DNS names of the subjectAltName extension (at most 20).
     pub dns_names: Vec<String>,

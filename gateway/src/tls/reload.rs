@@ -21,8 +21,8 @@ use crate::tls::{self, CertKey, ClientAuth, ClientVerifiers};
 
 /// The listener's TLS configs: one profile per distinct (chains, client
 /// certificate demand) among the listener's default and its per-host
-/// overrides, each with a config per policy; rebuilt when a certificate
-/// changes.
+/// overrides, each with a config per policy; rebuilt when a
+/// certificate changes.
 #[derive(Debug)]
 pub struct TlsConfigs {
     /// `profiles[0]` is the listener's own (no SNI, or a host without an
@@ -107,8 +107,8 @@ impl TlsConfigs {
         Ok(Self { profiles, by_host })
     }
 
-    /// The certificates served (every chain once), as reported with each
-    /// heartbeat.
+    /// The certificates served (every chain once), as reported with
+    /// each heartbeat.
     pub fn cert_infos(&self) -> Vec<Arc<tls::CertInfo>> {
         let mut seen: Vec<&Arc<tls::ChainSet>> = Vec::new();
         let mut out = Vec::new();
