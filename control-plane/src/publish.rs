@@ -66,7 +66,7 @@ fn unchanged_since(mod_revision: i64) -> Compare {
 
 /// The outcome of one conditional write.
 enum Round {
-    /// Written.
+    /// The transaction's condition held: the write landed.
     Done,
     /// Another replica wrote first (or published a newer snapshot): re-read.
     Raced,

@@ -298,8 +298,8 @@ fn spawn_idempotency_cleanup(pool: sqlx::PgPool, cancel: tokio_util::sync::Cance
 }
 
 /// An argon2id hash of a random password, verified against when a login
-/// names an unknown email so that the answer takes as long as for a real
-/// account.
+/// names an unknown email so that the answer takes as long as for a
+/// real account.
 pub async fn dummy_hash() -> anyhow::Result<Arc<str>> {
     let random = uuid::Uuid::new_v4().simple().to_string();
     let hash = crate::auth::password::hash_blocking(random)

@@ -49,8 +49,8 @@ pub struct WebhookSettings {
 
 /// The delivery client: a redirect is never followed (a 3xx is a failed
 /// attempt: a receiver cannot bounce signed alerts to another host), and
-/// with `block_private_targets` every address the host resolves to must be
-/// public.
+/// with `block_private_targets` every address the host resolves to must
+/// be public.
 pub fn client(settings: &WebhookSettings) -> Result<reqwest::Client, reqwest::Error> {
     let mut b = reqwest::Client::builder()
         .timeout(settings.timeout)

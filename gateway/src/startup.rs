@@ -313,8 +313,8 @@ impl Application {
 
     /// Serves both listeners until shutdown, then drains. Readiness turns
     /// 503 at once, but the admin listener stays up until the TLS drain
-    /// ends, so probes and scrapes see the drain instead of a refused TCP
-    /// connection.
+    /// ends, so probes and scrapes see the drain instead of having their
+    /// connections refused.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let token = self.shutdown.token();
         let admin_stop = Shutdown::new();

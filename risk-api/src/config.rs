@@ -24,7 +24,8 @@ pub struct Cli {
     /// Settings file (TOML, keys are the variable names); environment variables win over it.
     #[arg(long, value_name = "PATH", global = true)]
     pub config: Option<std::path::PathBuf>,
-    /// Settings.
+    /// Every setting, as a flag or its environment variable (`QRAP_…` or
+    /// `QUANTUN_…`).
     #[command(flatten)]
     pub settings: Settings,
     /// Subcommand (none = serve).

@@ -164,8 +164,8 @@ fn render_ignored_path(path: &serde_ignored::Path<'_>) -> String {
     }
 }
 
-/// Query-string extractor with 422 field errors; unknown parameters are
-/// rejected.
+/// Query-string extractor: 422 with field errors, and unknown parameters
+/// are refused.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AppQuery<T>(pub T);
 

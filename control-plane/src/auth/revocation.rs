@@ -66,7 +66,7 @@ pub async fn live(pool: &PgPool, principal: &Principal) -> Result<bool, sqlx::Er
 
 /// Issues an access token for user `id` with its current role and token
 /// version, living `ttl`; `None` when the user does not exist or is
-/// disabled.
+/// disabled, so no token is issued.
 pub async fn issue_for_user(
     pool: &PgPool,
     jwt: &JwtKeys,

@@ -16,8 +16,8 @@ pub struct Meta {
     /// The request id (always present: the stack generates one).
     pub request_id: String,
     /// The client ([`shared::client_ip`]: the TCP peer, or the client a
-    /// trusted proxy names); `None` when the router is driven without a
-    /// socket.
+    /// trusted proxy names); `None` when the router is driven without
+    /// a socket.
     pub client_ip: Option<IpAddr>,
 }
 

@@ -29,7 +29,7 @@ use crate::state::AppState;
 pub struct LoginRequest {
     /// Account email (case-insensitive).
     pub email: String,
-    /// Password.
+    /// The account's password, verified against its stored argon2id hash.
     pub password: String,
 }
 

@@ -82,7 +82,7 @@ pub struct ExposureParams {
 /// Requests and bytes, and the part of them under classical key exchange.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
 pub struct TrafficFigures {
-    /// Requests.
+    /// Requests answered, as the gateways' heartbeats reported them.
     pub requests: i64,
     /// Bytes read from and written to clients (TLS application data).
     pub bytes: i64,

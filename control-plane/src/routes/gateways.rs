@@ -229,8 +229,8 @@ pub struct Gateway {
     pub hostname: Option<String>,
     /// Address the gateway reported as reachable, e.g. `10.0.0.5:8443`.
     pub address: Option<String>,
-    /// Software version the gateway reported at registration or in its last
-    /// heartbeat.
+    /// Software version the gateway reported, at registration or in a
+    /// later heartbeat.
     pub software_version: Option<String>,
     /// Last applied config revision.
     pub config_revision_seen: i64,

@@ -73,7 +73,8 @@ pub struct TlsSessionRecord {
     pub gateway_id: Option<String>,
     /// Client IP address.
     pub client_ip: String,
-    /// SNI.
+    /// Server name the client sent (SNI, at most 253 characters); absent
+    /// when it sent none.
     #[serde(default)]
     pub sni: Option<String>,
     /// `TLSv1.2` or `TLSv1.3` (required unless `outcome` is `failed`).

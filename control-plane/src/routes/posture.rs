@@ -65,8 +65,8 @@ pub struct PostureParams {
 }
 
 /// A group of classical-only connections from one client: same address
-/// prefix (/24 for IPv4, /48 for IPv6), SNI, client family and offered
-/// groups.
+/// prefix (/24 for IPv4, /48 for IPv6), SNI, client family and the
+/// groups offered.
 #[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
 pub struct ClassicalClient {
     /// The client's address prefix, e.g. `203.0.113.0/24`.

@@ -76,7 +76,8 @@ pub struct Identity {
     pub hash: Option<String>,
     /// Mode of operation.
     pub mode: Option<String>,
-    /// Padding.
+    /// Block-cipher padding named in the input, normalised (`PKCS7`,
+    /// `NOPADDING`, …).
     pub padding: Option<String>,
     /// A pre-standard post-quantum algorithm (Kyber, Dilithium, SPHINCS+, draft hybrids).
     pub pre_standard: bool,

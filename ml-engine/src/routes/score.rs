@@ -45,7 +45,8 @@ pub struct AssetIn {
     /// standard allows it.
     #[serde(default)]
     pub crypto_functions: Option<Vec<String>>,
-    /// Usage.
+    /// What the asset is used for; absent: implied by the algorithm's
+    /// primitive once it is recognised.
     #[serde(default)]
     pub usage: Option<Usage>,
     /// Years the data must stay confidential (default 5).

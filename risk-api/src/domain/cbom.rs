@@ -1294,8 +1294,8 @@ mod tests {
     }
 
     /// Keycloak's and Kafka's CBOMs (CBOMkit) give keys without
-    /// `algorithmRef`: all 33 and 4 related-crypto-material components are
-    /// imported.
+    /// `algorithmRef`: all 33 and 4 related-crypto-material components
+    /// are imported.
     #[test]
     fn keys_without_algorithm_ref_are_imported() {
         for (file, keys) in [("cbom/keycloak-cbom.json", 33), ("cbom/kafka-cbom.json", 4)] {

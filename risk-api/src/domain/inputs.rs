@@ -188,8 +188,8 @@ impl Defaults {
     }
 }
 
-/// The per-asset inputs a CBOM component may carry as `quantun:`
-/// properties.
+/// The per-asset inputs a CBOM component may carry, as properties named
+/// `quantun:…`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AssetInputs {
     /// `quantun:data_shelf_life_years`.

@@ -81,9 +81,11 @@ pub struct AssetRecord {
     pub data_shelf_life_years: Option<f64>,
     /// Mosca y.
     pub migration_time_years: Option<f64>,
-    /// Exposure.
+    /// One of [`EXPOSURES`]; `None`: the upload's default, else the ML
+    /// engine's.
     pub exposure: Option<String>,
-    /// Criticality.
+    /// One of [`CRITICALITIES`]; `None`: the upload's default, else the ML
+    /// engine's.
     pub criticality: Option<String>,
     /// What the document claims (compared after scoring).
     pub declared: Declared,

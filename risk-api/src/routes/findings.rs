@@ -33,7 +33,7 @@ pub struct FindingQuery {
     pub sort: Option<String>,
     /// Page size 1..500.
     pub limit: Option<u32>,
-    /// Cursor.
+    /// `next_cursor` of the previous page (absent: the first page).
     pub cursor: Option<String>,
 }
 
