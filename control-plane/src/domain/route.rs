@@ -144,7 +144,8 @@ pub struct ValidRoute {
     pub name: String,
     /// Lower-case host.
     pub host: Option<String>,
-    /// Path to match: starts with `/`, at most 2048 bytes, no whitespace, `?` or `#`.
+    /// Path to match: starts with `/`, at most 2048 bytes, without whitespace,
+    /// control characters, `?` or `#`.
     pub path: String,
     /// Match kind.
     pub path_match: PathMatch,
