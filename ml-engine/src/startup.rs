@@ -76,7 +76,7 @@ impl Application {
         let kb = config.knowledge_base;
         let packs = config.packs;
         let timelines = config.timelines;
-        let built = tokio::task::spawn_blocking(move || {
+        let built = shared::telemetry::spawn_blocking_in_span(move || {
             Ok::<_, String>(Engine::build(kb, packs, timelines))
         });
         tokio::spawn(async move {

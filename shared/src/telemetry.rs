@@ -17,6 +17,19 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::LogLevel;
 
+/// `tokio::task::spawn_blocking` that keeps the caller's span: a closure
+/// on the blocking pool otherwise runs outside every span, so its log
+/// lines lose the `request_id` and handler fields (argon2 hashing, batch
+/// scoring, the knowledge base build).
+pub fn spawn_blocking_in_span<F, R>(f: F) -> tokio::task::JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(f))
+}
+
 /// Installs the global JSON subscriber at `level` for `service`.
 ///
 /// `RUST_LOG`-style directives are not read: the service's `*_LOG_LEVEL`

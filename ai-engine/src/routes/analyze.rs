@@ -195,7 +195,7 @@ async fn analyze_batch(
     let engine = st.engine.clone();
     let started = Instant::now();
     // Scoring a full batch is CPU work: keep it off the async workers.
-    let scores = tokio::task::spawn_blocking(move || engine.analyze(&batch.items))
+    let scores = shared::telemetry::spawn_blocking_in_span(move || engine.analyze(&batch.items))
         .await
         .map_err(Problem::internal)?;
     record(&scores, started);

@@ -31,14 +31,14 @@ pub fn verify(password: &str, phc: &str) -> bool {
 
 /// [`hash`] on the blocking pool.
 pub async fn hash_blocking(password: String) -> Result<String, Problem> {
-    tokio::task::spawn_blocking(move || hash(&password))
+    shared::telemetry::spawn_blocking_in_span(move || hash(&password))
         .await
         .map_err(Problem::internal)?
 }
 
 /// [`verify`] on the blocking pool.
 pub async fn verify_blocking(password: String, phc: String) -> Result<bool, Problem> {
-    tokio::task::spawn_blocking(move || verify(&password, &phc))
+    shared::telemetry::spawn_blocking_in_span(move || verify(&password, &phc))
         .await
         .map_err(Problem::internal)
 }
