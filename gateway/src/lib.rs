@@ -19,6 +19,7 @@ pub mod report;
 pub mod routing;
 pub mod sensor;
 pub mod startup;
+pub mod target;
 pub mod throttle;
 pub mod tls;
 pub mod tunnel;

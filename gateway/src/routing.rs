@@ -19,7 +19,8 @@ use shared::qsgw::{ConfigSnapshot, LbPolicy, PathMatch, RouteConfig, Target, Ups
 
 use shared::ratelimit::{IpRateLimiter, RateLimit};
 
-use crate::health::{HealthRegistry, TargetState};
+use crate::health::HealthRegistry;
+use crate::target::TargetState;
 
 /// A route with its upstream resolved.
 #[derive(Debug, Clone)]

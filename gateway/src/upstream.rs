@@ -11,12 +11,10 @@
 //! state, found by the balancer already, and the connection is handed back
 //! by the response body itself.
 
-use std::collections::VecDeque;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -28,96 +26,9 @@ use shared::edge::TargetGuard;
 use shared::qsgw::Target;
 use tokio::net::TcpStream;
 
-use crate::health::TargetState;
+use crate::target::TargetState;
+pub use crate::target::{UpstreamBody, IDLE_TIMEOUT};
 use crate::tls::upstream::TlsMode;
-
-/// A request body sent upstream: the client's, streamed, or empty (the
-/// replayable requests that may be retried on another target).
-pub type UpstreamBody = Either<Incoming, Empty<Bytes>>;
-
-/// How long an unused connection is kept.
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
-
-/// Idle connections of one target.
-#[derive(Debug)]
-pub struct Pool {
-    idle: Mutex<VecDeque<Idle>>,
-    max_idle: AtomicUsize,
-}
-
-#[derive(Debug)]
-struct Idle {
-    sender: SendRequest<UpstreamBody>,
-    since: Instant,
-}
-
-impl Pool {
-    /// An empty pool keeping at most `max_idle` idle connections.
-    pub fn new(max_idle: usize) -> Self {
-        Self {
-            idle: Mutex::new(VecDeque::new()),
-            max_idle: AtomicUsize::new(max_idle),
-        }
-    }
-
-    /// Changes the idle limit (the upstream's `pool_size` changed);
-    /// connections over it are closed.
-    pub fn set_max_idle(&self, max_idle: usize) {
-        if self.max_idle.swap(max_idle, Ordering::Relaxed) == max_idle {
-            return;
-        }
-        let mut idle = self.lock();
-        while idle.len() > max_idle {
-            idle.pop_front();
-        }
-    }
-
-    /// Closes connections idle longer than [`IDLE_TIMEOUT`] or closed by
-    /// the upstream (run periodically, so an unused target does not keep
-    /// its connections forever).
-    pub fn sweep(&self) {
-        let now = Instant::now();
-        self.lock()
-            .retain(|c| !c.sender.is_closed() && now.duration_since(c.since) < IDLE_TIMEOUT);
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Idle>> {
-        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The most recently used live idle connection.
-    fn checkout(&self) -> Option<SendRequest<UpstreamBody>> {
-        // Staleness is left to `sweep`: an old connection the upstream
-        // still keeps open is as good as a new one.
-        let mut idle = self.lock();
-        while let Some(c) = idle.pop_back() {
-            if !c.sender.is_closed() {
-                return Some(c.sender);
-            }
-        }
-        None
-    }
-
-    /// Closes every idle connection (the target's TLS settings changed).
-    pub fn clear(&self) {
-        self.lock().clear();
-    }
-
-    /// Takes a connection back after a complete exchange.
-    fn release(&self, sender: SendRequest<UpstreamBody>) {
-        if sender.is_closed() {
-            return;
-        }
-        let max = self.max_idle.load(Ordering::Relaxed);
-        let mut idle = self.lock();
-        if idle.len() < max {
-            idle.push_back(Idle {
-                sender,
-                since: Instant::now(),
-            });
-        }
-    }
-}
 
 /// Why an upstream request got no response.
 #[derive(Debug)]
