@@ -8,7 +8,8 @@
 //! [`state`] (what handlers share), [`routes`] (handlers, one module per
 //! resource), [`domain`] (validated resource types, no I/O), [`db`] (SQL
 //! shared by handlers), [`publish`] (etcd writer and reconciler),
-//! [`audit`], [`http`] (If-Match, Idempotency-Key, request context, database
+//! [`audit`], [`mutation`] (the end of every mutation: idempotency, audit,
+//! commit, publish, ETag), [`http`] (If-Match, Idempotency-Key, request context, database
 //! errors as problems), [`auth`] (token revocation, argon2id passwords,
 //! login throttling), [`bootstrap`] (first admin), [`retention`] (pruning),
 //! [`webhook`] (signed outbox worker).
@@ -20,6 +21,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod http;
+pub mod mutation;
 pub mod publish;
 pub mod retention;
 pub mod routes;

@@ -36,31 +36,6 @@ pub fn path_id<T>(
     parse(raw).map_err(|_| Problem::not_found("no such resource"))
 }
 
-/// Ends every upstream/route mutation the same way: bumps the config
-/// revision and writes the audit row in `tx`, commits, then publishes
-/// `change` to etcd (after commit, so etcd never shows an uncommitted state).
-pub(crate) async fn commit_config_change(
-    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
-    state: &crate::state::AppState,
-    principal: &shared::auth::Principal,
-    meta: &crate::http::context::Meta,
-    entry: crate::audit::Entry<'_>,
-    change: crate::publish::Change,
-) -> Result<(), Problem> {
-    crate::db::bump_revision(&mut tx).await?;
-    crate::audit::record(
-        &mut tx,
-        &crate::http::context::Actor::from_principal(principal),
-        meta,
-        entry,
-    )
-    .await
-    .map_err(Problem::internal)?;
-    tx.commit().await.map_err(Problem::internal)?;
-    state.publisher.publish(&[change]).await;
-    Ok(())
-}
-
 /// The width of a stats time bucket. Every width divides a UTC day, so
 /// buckets are aligned to multiples of the width since the Unix epoch: a
 /// bucket starts on the same instants whichever window asks for it, and the

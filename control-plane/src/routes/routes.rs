@@ -5,7 +5,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use shared::auth::{Operator, RequireRole, Viewer};
 use shared::error::Problem;
@@ -25,6 +25,7 @@ use crate::domain::route::{
 use crate::http::conditional::{self, with_etag, Claim, IdempotencyKey, IfMatch};
 use crate::http::context::Meta;
 use crate::http::db_error;
+use crate::mutation::Mutation;
 use crate::publish::Change;
 use crate::state::AppState;
 
@@ -178,18 +179,7 @@ pub async fn create_route(
     .map_err(unique_conflict)?;
     let api = row.to_api()?;
     let api_json = serde_json::to_value(&api).map_err(Problem::internal)?;
-    if let Some(key) = &idem.0 {
-        conditional::complete(
-            &mut tx,
-            &principal.subject,
-            key,
-            StatusCode::CREATED,
-            &api_json,
-            id.as_str(),
-        )
-        .await?;
-    }
-    super::commit_config_change(
+    Mutation::new(
         tx,
         &state,
         &principal,
@@ -202,10 +192,11 @@ pub async fn create_route(
             after: Some(api_json.clone()),
             success: true,
         },
-        Change::Route(id.clone()),
     )
-    .await?;
-    Ok(with_etag(StatusCode::CREATED, row.version, &api))
+    .completes(idem.0.as_deref(), &api_json, id.as_str())
+    .publishes(Change::Route(id.clone()))
+    .created(row.version, &api)
+    .await
 }
 
 /// Read a route.
@@ -281,7 +272,7 @@ pub async fn update_route(
     .await
     .map_err(unique_conflict)?;
     let api = row.to_api()?;
-    super::commit_config_change(
+    Mutation::new(
         tx,
         &state,
         &principal,
@@ -294,10 +285,10 @@ pub async fn update_route(
             after: serde_json::to_value(&api).ok(),
             success: true,
         },
-        Change::Route(id.clone()),
     )
-    .await?;
-    Ok(with_etag(StatusCode::OK, row.version, &api))
+    .publishes(Change::Route(id.clone()))
+    .replaced(row.version, &api)
+    .await
 }
 
 /// Delete a route.
@@ -325,7 +316,7 @@ pub async fn delete_route(
         .execute(&mut *tx)
         .await
         .map_err(db_error::map)?;
-    super::commit_config_change(
+    Mutation::new(
         tx,
         &state,
         &principal,
@@ -338,8 +329,8 @@ pub async fn delete_route(
             after: None,
             success: true,
         },
-        Change::Route(id.clone()),
     )
-    .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    .publishes(Change::Route(id.clone()))
+    .deleted()
+    .await
 }

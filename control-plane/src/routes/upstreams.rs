@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use shared::auth::{Operator, RequireRole, Viewer};
 use shared::error::Problem;
@@ -21,6 +21,7 @@ use crate::domain::upstream::{
 use crate::http::conditional::{self, with_etag, Claim, IdempotencyKey, IfMatch};
 use crate::http::context::Meta;
 use crate::http::db_error;
+use crate::mutation::Mutation;
 use crate::publish::Change;
 use crate::state::AppState;
 
@@ -133,18 +134,7 @@ pub async fn create_upstream(
     .map_err(name_conflict)?;
     let api = row.to_api()?;
     let api_json = serde_json::to_value(&api).map_err(Problem::internal)?;
-    if let Some(key) = &idem.0 {
-        conditional::complete(
-            &mut tx,
-            &principal.subject,
-            key,
-            StatusCode::CREATED,
-            &api_json,
-            id.as_str(),
-        )
-        .await?;
-    }
-    super::commit_config_change(
+    Mutation::new(
         tx,
         &state,
         &principal,
@@ -157,10 +147,11 @@ pub async fn create_upstream(
             after: Some(api_json.clone()),
             success: true,
         },
-        Change::Upstream(id.clone()),
     )
-    .await?;
-    Ok(with_etag(StatusCode::CREATED, row.version, &api))
+    .completes(idem.0.as_deref(), &api_json, id.as_str())
+    .publishes(Change::Upstream(id.clone()))
+    .created(row.version, &api)
+    .await
 }
 
 /// Read an upstream.
@@ -235,7 +226,7 @@ pub async fn update_upstream(
     .await
     .map_err(name_conflict)?;
     let api = row.to_api()?;
-    super::commit_config_change(
+    Mutation::new(
         tx,
         &state,
         &principal,
@@ -248,10 +239,10 @@ pub async fn update_upstream(
             after: serde_json::to_value(&api).ok(),
             success: true,
         },
-        Change::Upstream(id.clone()),
     )
-    .await?;
-    Ok(with_etag(StatusCode::OK, row.version, &api))
+    .publishes(Change::Upstream(id.clone()))
+    .replaced(row.version, &api)
+    .await
 }
 
 /// Delete an upstream; 409 while a route uses it.
@@ -291,7 +282,7 @@ pub async fn delete_upstream(
         .execute(&mut *tx)
         .await
         .map_err(db_error::map)?;
-    super::commit_config_change(
+    Mutation::new(
         tx,
         &state,
         &principal,
@@ -304,8 +295,8 @@ pub async fn delete_upstream(
             after: None,
             success: true,
         },
-        Change::Upstream(id.clone()),
     )
-    .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    .publishes(Change::Upstream(id.clone()))
+    .deleted()
+    .await
 }

@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared::auth::{Admin, RequireRole, Role};
@@ -16,11 +16,12 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::audit::{self, Entry};
+use crate::audit::Entry;
 use crate::domain::validate::Errors;
 use crate::http::conditional::{with_etag, IfMatch};
-use crate::http::context::{Actor, Meta};
+use crate::http::context::Meta;
 use crate::http::db_error;
+use crate::mutation::Mutation;
 use crate::state::AppState;
 
 /// A user as the API shows it.
@@ -204,9 +205,10 @@ pub async fn create_user(
     )
     .await
     .map_err(user_conflict)?;
-    audit::record(
-        &mut tx,
-        &Actor::from_principal(&principal),
+    Mutation::new(
+        tx,
+        &state,
+        &principal,
         &meta,
         Entry {
             action: "user.create",
@@ -217,10 +219,8 @@ pub async fn create_user(
             success: true,
         },
     )
+    .created(user.version, &user)
     .await
-    .map_err(Problem::internal)?;
-    tx.commit().await.map_err(Problem::internal)?;
-    Ok(with_etag(StatusCode::CREATED, user.version, &user))
 }
 
 async fn load(conn: &mut PgConnection, id: &str, lock: bool) -> Result<User, Problem> {
@@ -324,9 +324,10 @@ pub async fn update_user(
             m.insert("password_changed".to_owned(), serde_json::Value::Bool(true));
         }
     }
-    audit::record(
-        &mut tx,
-        &Actor::from_principal(&principal),
+    Mutation::new(
+        tx,
+        &state,
+        &principal,
         &meta,
         Entry {
             action: "user.update",
@@ -337,10 +338,8 @@ pub async fn update_user(
             success: true,
         },
     )
+    .replaced(after.version, &after)
     .await
-    .map_err(Problem::internal)?;
-    tx.commit().await.map_err(Problem::internal)?;
-    Ok(with_etag(StatusCode::OK, after.version, &after))
 }
 
 /// Delete a user (not yourself, not the last enabled admin).
@@ -372,9 +371,10 @@ pub async fn delete_user(
         .execute(&mut *tx)
         .await
         .map_err(db_error::map)?;
-    audit::record(
-        &mut tx,
-        &Actor::from_principal(&principal),
+    Mutation::new(
+        tx,
+        &state,
+        &principal,
         &meta,
         Entry {
             action: "user.delete",
@@ -385,10 +385,8 @@ pub async fn delete_user(
             success: true,
         },
     )
+    .deleted()
     .await
-    .map_err(Problem::internal)?;
-    tx.commit().await.map_err(Problem::internal)?;
-    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// Serialises the changes that can remove an admin (demote, disable,
