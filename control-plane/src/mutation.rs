@@ -24,6 +24,7 @@ use shared::error::Problem;
 use sqlx::{Postgres, Transaction};
 
 use crate::audit::{self, Entry};
+use crate::error::ApiError;
 use crate::http::conditional::{self, with_etag};
 use crate::http::context::{Actor, Meta};
 use crate::publish::Change;
@@ -98,26 +99,30 @@ impl<'a> Mutation<'a> {
     }
 
     /// Finishes a create: 201 with `body` and the `ETag` of `version`.
-    pub async fn created<T: Serialize>(self, version: i64, body: &T) -> Result<Response, Problem> {
+    pub async fn created<T: Serialize>(self, version: i64, body: &T) -> Result<Response, ApiError> {
         self.finish_mutation(StatusCode::CREATED).await?;
         Ok(with_etag(StatusCode::CREATED, version, body))
     }
 
     /// Finishes an update: 200 with `body` and the `ETag` of `version`.
-    pub async fn replaced<T: Serialize>(self, version: i64, body: &T) -> Result<Response, Problem> {
+    pub async fn replaced<T: Serialize>(
+        self,
+        version: i64,
+        body: &T,
+    ) -> Result<Response, ApiError> {
         self.finish_mutation(StatusCode::OK).await?;
         Ok(with_etag(StatusCode::OK, version, body))
     }
 
     /// Finishes a delete: 204, no body.
-    pub async fn deleted(self) -> Result<Response, Problem> {
+    pub async fn deleted(self) -> Result<Response, ApiError> {
         self.finish_mutation(StatusCode::NO_CONTENT).await?;
         Ok(StatusCode::NO_CONTENT.into_response())
     }
 
     /// Steps 1 to 5 of the module header, in that order; `status` is the
     /// status the stored idempotent response replays with.
-    async fn finish_mutation(self, status: StatusCode) -> Result<(), Problem> {
+    async fn finish_mutation(self, status: StatusCode) -> Result<(), ApiError> {
         let Self {
             mut tx,
             state,
@@ -144,7 +149,7 @@ impl<'a> Mutation<'a> {
         audit::record(&mut tx, &Actor::from_principal(principal), meta, audit)
             .await
             .map_err(Problem::internal)?;
-        tx.commit().await.map_err(Problem::internal)?;
+        tx.commit().await?;
         if let Some(change) = change {
             state.publisher.publish(&[change]).await;
         }

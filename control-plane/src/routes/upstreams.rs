@@ -18,6 +18,7 @@ use crate::db;
 use crate::domain::upstream::{
     self, lb_to_db, Upstream, UpstreamInput, UpstreamRow, ValidUpstream,
 };
+use crate::error::ApiError;
 use crate::http::conditional::{self, with_etag, Claim, IdempotencyKey, IfMatch};
 use crate::http::context::Meta;
 use crate::http::db_error;
@@ -54,7 +55,7 @@ pub async fn list_upstreams(
     _: RequireRole<Viewer>,
     State(state): State<AppState>,
     AppQuery(page): AppQuery<PageParams>,
-) -> Result<AppJson<Page<Upstream>>, Problem> {
+) -> Result<AppJson<Page<Upstream>>, ApiError> {
     let limit = page.limit()?;
     let cursor: Option<(DateTime<Utc>, String)> = page.cursor()?;
     let (at, id) = cursor.unzip();
@@ -68,8 +69,7 @@ pub async fn list_upstreams(
     .bind(id)
     .bind(i64::from(limit) + 1)
     .fetch_all(&state.pool)
-    .await
-    .map_err(Problem::internal)?;
+    .await?;
     let items = rows
         .iter()
         .map(UpstreamRow::to_api)
@@ -90,10 +90,10 @@ pub async fn create_upstream(
     meta: Meta,
     idem: IdempotencyKey,
     AppJson(body): AppJson<UpstreamInput>,
-) -> Result<Response, Problem> {
+) -> Result<Response, ApiError> {
     let principal = role.0;
     let v = body.validate(&state.target_guard)?;
-    let mut tx = state.pool.begin().await.map_err(Problem::internal)?;
+    let mut tx = state.pool.begin().await?;
     if let Some(key) = &idem.0 {
         let hash = conditional::request_hash("POST", PATH, &body);
         if let Claim::Replay(r) =
@@ -163,12 +163,11 @@ pub async fn get_upstream(
     _: RequireRole<Viewer>,
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Response, Problem> {
+) -> Result<Response, ApiError> {
     let id = super::path_id(&id, UpstreamId::parse)?;
-    let mut conn = state.pool.acquire().await.map_err(Problem::internal)?;
+    let mut conn = state.pool.acquire().await?;
     let row = db::upstream(&mut conn, id.as_str(), false)
-        .await
-        .map_err(Problem::internal)?
+        .await?
         .ok_or_else(|| Problem::not_found("no such upstream"))?;
     Ok(with_etag(StatusCode::OK, row.version, &row.to_api()?))
 }
@@ -185,14 +184,13 @@ pub async fn update_upstream(
     if_match: IfMatch,
     Path(id): Path<String>,
     AppJson(body): AppJson<UpstreamInput>,
-) -> Result<Response, Problem> {
+) -> Result<Response, ApiError> {
     let principal = role.0;
     let id = super::path_id(&id, UpstreamId::parse)?;
     let v = body.validate(&state.target_guard)?;
-    let mut tx = state.pool.begin().await.map_err(Problem::internal)?;
+    let mut tx = state.pool.begin().await?;
     let before = db::upstream(&mut tx, id.as_str(), true)
-        .await
-        .map_err(Problem::internal)?
+        .await?
         .ok_or_else(|| Problem::not_found("no such upstream"))?;
     if_match.check(before.version)?;
     let row: UpstreamRow = sqlx::query_as(&format!(
@@ -256,32 +254,30 @@ pub async fn delete_upstream(
     meta: Meta,
     if_match: IfMatch,
     Path(id): Path<String>,
-) -> Result<Response, Problem> {
+) -> Result<Response, ApiError> {
     let principal = role.0;
     let id = super::path_id(&id, UpstreamId::parse)?;
-    let mut tx = state.pool.begin().await.map_err(Problem::internal)?;
+    let mut tx = state.pool.begin().await?;
     let before = db::upstream(&mut tx, id.as_str(), true)
-        .await
-        .map_err(Problem::internal)?
+        .await?
         .ok_or_else(|| Problem::not_found("no such upstream"))?;
     if_match.check(before.version)?;
     let users: Vec<String> =
         sqlx::query_scalar("SELECT id FROM routes WHERE upstream_id = $1 ORDER BY id LIMIT 10")
             .bind(id.as_str())
             .fetch_all(&mut *tx)
-            .await
-            .map_err(Problem::internal)?;
+            .await?;
     if !users.is_empty() {
         return Err(Problem::conflict(format!(
             "upstream is used by route(s) {}; move or delete them first",
             users.join(", ")
-        )));
+        ))
+        .into());
     }
     sqlx::query("DELETE FROM upstreams WHERE id = $1")
         .bind(id.as_str())
         .execute(&mut *tx)
-        .await
-        .map_err(db_error::map)?;
+        .await?;
     Mutation::new(
         tx,
         &state,
