@@ -6,16 +6,14 @@
 use axum::response::{IntoResponse, Response};
 use shared::error::Problem;
 
-use crate::http::db_error;
-
 /// Why a request failed.
 #[derive(Debug)]
 pub enum ApiError {
     /// An answer the handler already decided (a 4xx, or a 500 it logged).
     Problem(Problem),
     /// A database failure: a constraint violation the handler could not
-    /// pre-check (a race) becomes 409/422 as [`db_error::map`] says, an
-    /// unavailable database 503, anything else a logged, opaque 500.
+    /// pre-check (a race) becomes 409/422, an unavailable database 503,
+    /// anything else a logged, opaque 500 ([`shared::db::constraint_problem`]).
     Database(sqlx::Error),
 }
 
@@ -36,7 +34,7 @@ impl From<ApiError> for Problem {
     fn from(e: ApiError) -> Self {
         match e {
             ApiError::Problem(p) => p,
-            ApiError::Database(e) => db_error::map(e),
+            ApiError::Database(e) => shared::db::constraint_problem(e),
         }
     }
 }
