@@ -149,6 +149,43 @@ pub fn problem(e: sqlx::Error) -> crate::error::Problem {
     }
 }
 
+/// Postgres SQLSTATE of an error, if it came from the server.
+pub fn sqlstate(e: &sqlx::Error) -> Option<String> {
+    match e {
+        sqlx::Error::Database(d) => d.code().map(|c| c.into_owned()),
+        _ => None,
+    }
+}
+
+/// Name of the violated constraint, if any.
+pub fn constraint(e: &sqlx::Error) -> Option<String> {
+    match e {
+        sqlx::Error::Database(d) => d.constraint().map(str::to_owned),
+        _ => None,
+    }
+}
+
+/// A write's database error, where a constraint the application could not
+/// pre-check (a race) is the client's conflict, not a fault: unique → 409,
+/// foreign key → 409, check → 422 naming the constraint; anything else as
+/// [`problem`] says (503 when unavailable, else a logged 500). The one copy
+/// both services' `ApiError`s map with.
+pub fn constraint_problem(e: sqlx::Error) -> crate::error::Problem {
+    use crate::error::Problem;
+    match sqlstate(&e).as_deref() {
+        Some("23505") => Problem::conflict(format!(
+            "conflicts with an existing resource ({})",
+            constraint(&e).unwrap_or_default()
+        )),
+        Some("23503") => Problem::conflict("the resource is referenced by another resource"),
+        Some("23514") => Problem::invalid_field(
+            constraint(&e).unwrap_or_else(|| "body".to_owned()),
+            "violates a database constraint",
+        ),
+        _ => problem(e),
+    }
+}
+
 /// The 503 for an unavailable database (the cause is logged at warn, the
 /// body says only that the database is unavailable).
 pub fn unavailable(e: &sqlx::Error) -> crate::error::Problem {

@@ -13,6 +13,17 @@ pub struct InvalidId {
     pub expected: &'static str,
 }
 
+/// Parses an id path segment, answering 404 with `not_found` for anything
+/// that is not one: a malformed id is as absent as a missing one, and a
+/// hostile path segment never reaches SQL as anything but a bound string.
+pub fn path_id<T>(
+    raw: &str,
+    parse: impl Fn(&str) -> Result<T, InvalidId>,
+    not_found: impl Into<String>,
+) -> Result<T, crate::error::Problem> {
+    parse(raw).map_err(|_| crate::error::Problem::not_found(not_found))
+}
+
 /// Validates `<prefix><32 hex>`.
 pub fn is_valid(prefix: &str, s: &str) -> bool {
     s.len() == prefix.len() + 32

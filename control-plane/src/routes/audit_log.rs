@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// One audit row.
@@ -77,7 +78,7 @@ pub async fn list_audit(
     _: RequireRole<Admin>,
     State(state): State<AppState>,
     AppQuery(f): AppQuery<AuditFilter>,
-) -> Result<AppJson<CountedPage<AuditRow>>, Problem> {
+) -> Result<AppJson<CountedPage<AuditRow>>, ApiError> {
     let limit = PageParams {
         limit: f.limit,
         cursor: None,
@@ -96,10 +97,7 @@ pub async fn list_audit(
         ("resource_id", &f.resource_id),
     ] {
         if v.as_ref().is_some_and(|v| v.len() > 320) {
-            return Err(Problem::invalid_field(
-                field,
-                "must be at most 320 characters",
-            ));
+            return Err(Problem::invalid_field(field, "must be at most 320 characters").into());
         }
     }
     let rows: Vec<AuditRow> = sqlx::query_as(&format!(
@@ -118,8 +116,7 @@ pub async fn list_audit(
     .bind(cursor)
     .bind(i64::from(limit) + 1)
     .fetch_all(&state.pool)
-    .await
-    .map_err(Problem::internal)?;
+    .await?;
     // Counted up to the cap (one past it says "more than").
     let counted: i64 = sqlx::query_scalar(&format!(
         "SELECT count(*) FROM (SELECT 1 FROM qsgw_audit_log WHERE {AUDIT_WHERE} LIMIT $7) s"
@@ -132,8 +129,7 @@ pub async fn list_audit(
     .bind(f.to)
     .bind(super::tls_sessions::TOTAL_CAP + 1)
     .fetch_one(&state.pool)
-    .await
-    .map_err(Problem::internal)?;
+    .await?;
     Ok(AppJson(
         Page::from_overfetch(rows, limit, |r| r.id)
             .with_total(counted, super::tls_sessions::TOTAL_CAP),

@@ -40,6 +40,7 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::error::ApiError;
 use crate::routes::gateways::{ServedCertificate, TargetHealth, TargetTls};
 use crate::state::AppState;
 
@@ -204,7 +205,7 @@ pub async fn runtime_cbom(
     _: RequireRole<Viewer>,
     State(state): State<AppState>,
     AppQuery(p): AppQuery<CbomParams>,
-) -> Result<Response, Problem> {
+) -> Result<Response, ApiError> {
     let to = p.to.unwrap_or_else(Utc::now);
     let from = p.from.unwrap_or(to - chrono::Duration::days(7));
     let window = super::stats_window(Some(from), Some(to), Some("hour"))?;
@@ -230,8 +231,7 @@ pub async fn runtime_cbom(
     .bind(from)
     .bind(to)
     .fetch_all(&state.pool)
-    .await
-    .map_err(Problem::internal)?;
+    .await?;
     let rows: Vec<Tally> = rows
         .into_iter()
         .map(
@@ -258,13 +258,11 @@ pub async fn runtime_cbom(
     )
     .bind(from)
     .fetch_all(&state.pool)
-    .await
-    .map_err(Problem::internal)?;
+    .await?;
     let upstream_names: BTreeMap<String, String> =
         sqlx::query_as::<_, (String, String)>("SELECT id, name FROM upstreams")
             .fetch_all(&state.pool)
-            .await
-            .map_err(Problem::internal)?
+            .await?
             .into_iter()
             .collect();
     let mut fleet = Fleet::default();

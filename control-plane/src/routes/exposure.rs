@@ -50,6 +50,7 @@ use utoipa_axum::routes;
 
 use super::{Bucket, StatsWindow};
 use crate::domain::route::DataClass;
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Routes drawn in the trend (the top of the ranking).
@@ -329,7 +330,7 @@ pub async fn exposure(
     _: RequireRole<Viewer>,
     State(state): State<AppState>,
     AppQuery(p): AppQuery<ExposureParams>,
-) -> Result<AppJson<Exposure>, Problem> {
+) -> Result<AppJson<Exposure>, ApiError> {
     let w = window_of(&p, Utc::now())?;
     let pool = &state.pool;
     let totals: TrafficFigures = sqlx::query_as(&format!(
@@ -338,8 +339,7 @@ pub async fn exposure(
     .bind(w.from)
     .bind(w.to)
     .fetch_one(pool)
-    .await
-    .map_err(Problem::internal)?;
+    .await?;
     let unrouted: TrafficFigures = sqlx::query_as(&format!(
         "SELECT {SUMS} FROM route_traffic t
          WHERE t.minute >= $1 AND t.minute < $2 AND t.route_id = ''"
@@ -347,8 +347,7 @@ pub async fn exposure(
     .bind(w.from)
     .bind(w.to)
     .fetch_one(pool)
-    .await
-    .map_err(Problem::internal)?;
+    .await?;
     let rows: Vec<RouteRow> = sqlx::query_as(&format!(
         "SELECT t.route_id, r.name, r.tls_policy, r.data_shelf_life_years, r.data_class, {SUMS}
          FROM route_traffic t LEFT JOIN routes r ON r.id = t.route_id
@@ -358,8 +357,7 @@ pub async fn exposure(
     .bind(w.from)
     .bind(w.to)
     .fetch_all(pool)
-    .await
-    .map_err(Problem::internal)?;
+    .await?;
     let groups: Vec<(String, String)> = sqlx::query_as(
         "SELECT route_id, kx_group FROM route_traffic
          WHERE minute >= $1 AND minute < $2 AND route_id <> '' AND NOT pqc
@@ -369,8 +367,7 @@ pub async fn exposure(
     .bind(w.from)
     .bind(w.to)
     .fetch_all(pool)
-    .await
-    .map_err(Problem::internal)?;
+    .await?;
     let mut groups_of: HashMap<String, Vec<String>> = HashMap::new();
     for (route, group) in groups {
         groups_of.entry(route).or_default().push(group);
@@ -531,8 +528,7 @@ async fn trend(
     .bind(w.bucket.seconds())
     .bind(&ids)
     .fetch_all(&state.pool)
-    .await
-    .map_err(Problem::internal)?;
+    .await?;
     let mut by_route: HashMap<String, Vec<BucketRow>> = HashMap::new();
     for r in rows {
         by_route.entry(r.route_id.clone()).or_default().push(r);

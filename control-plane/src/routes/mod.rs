@@ -27,38 +27,13 @@ pub fn ratio(part: i64, whole: i64) -> Option<f64> {
     (whole > 0).then(|| part as f64 / whole as f64)
 }
 
-/// Parses a path id, answering 404 for anything that is not one (so
-/// hostile path segments never reach SQL as anything but a bound string).
+/// Parses a path id, answering 404 "no such resource" for anything that is
+/// not one ([`shared::ids::path_id`], the copy risk-api uses too).
 pub fn path_id<T>(
     raw: &str,
     parse: impl Fn(&str) -> Result<T, shared::ids::InvalidId>,
 ) -> Result<T, Problem> {
-    parse(raw).map_err(|_| Problem::not_found("no such resource"))
-}
-
-/// Ends every upstream/route mutation the same way: bumps the config
-/// revision and writes the audit row in `tx`, commits, then publishes
-/// `change` to etcd (after commit, so etcd never shows an uncommitted state).
-pub(crate) async fn commit_config_change(
-    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
-    state: &crate::state::AppState,
-    principal: &shared::auth::Principal,
-    meta: &crate::http::context::Meta,
-    entry: crate::audit::Entry<'_>,
-    change: crate::publish::Change,
-) -> Result<(), Problem> {
-    crate::db::bump_revision(&mut tx).await?;
-    crate::audit::record(
-        &mut tx,
-        &crate::http::context::Actor::from_principal(principal),
-        meta,
-        entry,
-    )
-    .await
-    .map_err(Problem::internal)?;
-    tx.commit().await.map_err(Problem::internal)?;
-    state.publisher.publish(&[change]).await;
-    Ok(())
+    shared::ids::path_id(raw, parse, "no such resource")
 }
 
 /// The width of a stats time bucket. Every width divides a UTC day, so

@@ -19,6 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::audit::{self, Entry};
+use crate::error::ApiError;
 use crate::http::context::{Actor, Meta};
 use crate::state::AppState;
 
@@ -173,7 +174,7 @@ pub async fn posture(
     _: RequireRole<Viewer>,
     State(state): State<AppState>,
     AppQuery(p): AppQuery<PostureParams>,
-) -> Result<AppJson<Posture>, Problem> {
+) -> Result<AppJson<Posture>, ApiError> {
     // Same window rules as the statistics (from < to, at most 93 days).
     let window = super::stats_window(p.from, p.to, Some("hour"))?;
     let (from, to) = (window.from, window.to);
@@ -187,8 +188,7 @@ pub async fn posture(
     .bind(from)
     .bind(to)
     .fetch_one(pool)
-    .await
-    .map_err(Problem::internal)?;
+    .await?;
     let classical_clients: Vec<ClassicalClient> = sqlx::query_as(
         "SELECT network(set_masklen(client_ip, CASE WHEN family(client_ip) = 4 THEN 24 ELSE 48 END))::text
                     AS client_prefix,
@@ -207,8 +207,7 @@ pub async fn posture(
     .bind(TOP)
     .bind(PQ_GROUPS)
     .fetch_all(pool)
-    .await
-    .map_err(Problem::internal)?;
+    .await?;
     let by_route: Vec<ShareRow> = sqlx::query_as(
         "SELECT s.route_id AS key, r.name, count(*) AS handshakes, count(*) FILTER (WHERE s.pqc) AS pqc,
                 0::int8 AS refused
@@ -221,8 +220,7 @@ pub async fn posture(
     .bind(to)
     .bind(TOP)
     .fetch_all(pool)
-    .await
-    .map_err(Problem::internal)?;
+    .await?;
     let by_sni: Vec<ShareRow> = sqlx::query_as(
         "SELECT sni AS key, NULL::text AS name,
                 count(*) FILTER (WHERE outcome = 'established') AS handshakes,
@@ -235,8 +233,7 @@ pub async fn posture(
     .bind(to)
     .bind(TOP)
     .fetch_all(pool)
-    .await
-    .map_err(Problem::internal)?;
+    .await?;
     let refusals_by_policy: Vec<PolicyRefusals> = sqlx::query_as(
         "SELECT policy, count(*) AS refused FROM tls_sessions
          WHERE established_at >= $1 AND established_at < $2 AND outcome = 'failed'
@@ -245,8 +242,7 @@ pub async fn posture(
     .bind(from)
     .bind(to)
     .fetch_all(pool)
-    .await
-    .map_err(Problem::internal)?;
+    .await?;
     let refusals_by_route: Vec<RouteRefusals> = sqlx::query_as(
         "SELECT t.route_id, r.name, r.tls_policy AS policy, count(*) AS refused
          FROM threat_events t LEFT JOIN routes r ON r.id = t.route_id
@@ -257,8 +253,7 @@ pub async fn posture(
     .bind(to)
     .bind(TOP)
     .fetch_all(pool)
-    .await
-    .map_err(Problem::internal)?;
+    .await?;
     let settings = load_settings(&state).await?;
     let pqc_share = super::ratio(pqc, handshakes);
     Ok(AppJson(Posture {
@@ -277,16 +272,13 @@ pub async fn posture(
     }))
 }
 
-async fn load_settings(state: &AppState) -> Result<PostureSettings, Problem> {
-    sqlx::query_as("SELECT pqc_share_target FROM posture_settings WHERE id")
+async fn load_settings(state: &AppState) -> Result<PostureSettings, ApiError> {
+    let settings = sqlx::query_as("SELECT pqc_share_target FROM posture_settings WHERE id")
         .fetch_optional(&state.pool)
-        .await
-        .map_err(Problem::internal)
-        .map(|s| {
-            s.unwrap_or(PostureSettings {
-                pqc_share_target: None,
-            })
-        })
+        .await?;
+    Ok(settings.unwrap_or(PostureSettings {
+        pqc_share_target: None,
+    }))
 }
 
 /// Read the posture settings.
@@ -296,7 +288,7 @@ async fn load_settings(state: &AppState) -> Result<PostureSettings, Problem> {
 pub async fn get_settings(
     _: RequireRole<Viewer>,
     State(state): State<AppState>,
-) -> Result<AppJson<PostureSettings>, Problem> {
+) -> Result<AppJson<PostureSettings>, ApiError> {
     Ok(AppJson(load_settings(&state).await?))
 }
 
@@ -309,7 +301,7 @@ pub async fn put_settings(
     State(state): State<AppState>,
     meta: Meta,
     AppJson(body): AppJson<PostureSettings>,
-) -> Result<AppJson<PostureSettings>, Problem> {
+) -> Result<AppJson<PostureSettings>, ApiError> {
     if body
         .pqc_share_target
         .is_some_and(|t| !(0.0..=1.0).contains(&t) || t.is_nan())
@@ -317,10 +309,11 @@ pub async fn put_settings(
         return Err(Problem::invalid_field(
             "pqc_share_target",
             "must be a share from 0 to 1 (e.g. 0.95), or null",
-        ));
+        )
+        .into());
     }
     let before = load_settings(&state).await?;
-    let mut tx = state.pool.begin().await.map_err(Problem::internal)?;
+    let mut tx = state.pool.begin().await?;
     sqlx::query(
         "INSERT INTO posture_settings (id, pqc_share_target, updated_at) VALUES (TRUE, $1, now())
          ON CONFLICT (id) DO UPDATE SET pqc_share_target = EXCLUDED.pqc_share_target, updated_at = now()",
@@ -344,7 +337,7 @@ pub async fn put_settings(
     )
     .await
     .map_err(Problem::internal)?;
-    tx.commit().await.map_err(Problem::internal)?;
+    tx.commit().await?;
     Ok(AppJson(body))
 }
 
@@ -439,15 +432,14 @@ pub async fn route_pqc_only_impact(
     State(state): State<AppState>,
     axum::extract::Path(id): axum::extract::Path<String>,
     AppQuery(mut p): AppQuery<ImpactParams>,
-) -> Result<AppJson<PqcOnlyImpact>, Problem> {
+) -> Result<AppJson<PqcOnlyImpact>, ApiError> {
     let id = super::path_id(&id, shared::ids::RouteId::parse)?;
     let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM routes WHERE id = $1)")
         .bind(id.as_str())
         .fetch_one(&state.pool)
-        .await
-        .map_err(Problem::internal)?;
+        .await?;
     if !exists {
-        return Err(Problem::not_found("no such route"));
+        return Err(Problem::not_found("no such route").into());
     }
     p.route_id = Some(id.to_string());
     pqc_only_impact(role, State(state), AppQuery(p)).await
@@ -461,24 +453,24 @@ pub async fn pqc_only_impact(
     _: RequireRole<Viewer>,
     State(state): State<AppState>,
     AppQuery(p): AppQuery<ImpactParams>,
-) -> Result<AppJson<PqcOnlyImpact>, Problem> {
+) -> Result<AppJson<PqcOnlyImpact>, ApiError> {
     let mode = p.mode.unwrap_or_else(|| "PQC_ONLY".to_owned());
     let accepted: &[&str] = match mode.as_str() {
         "PQC_ONLY" => PQ_GROUPS,
         "CNSA2" => CNSA2_GROUPS,
-        _ => return Err(Problem::invalid_field("mode", "must be PQC_ONLY or CNSA2")),
+        _ => return Err(Problem::invalid_field("mode", "must be PQC_ONLY or CNSA2").into()),
     };
     if p.route_id
         .as_deref()
         .is_some_and(|r| shared::ids::RouteId::parse(r).is_err())
     {
-        return Err(Problem::invalid_field("route_id", "must be an rt_ id"));
+        return Err(Problem::invalid_field("route_id", "must be an rt_ id").into());
     }
     if p.sni
         .as_deref()
         .is_some_and(|v| v.is_empty() || v.len() > 253)
     {
-        return Err(Problem::invalid_field("sni", "must be 1 to 253 characters"));
+        return Err(Problem::invalid_field("sni", "must be 1 to 253 characters").into());
     }
     let to = p.to.unwrap_or_else(Utc::now);
     let from = p.from.unwrap_or(to - chrono::Duration::days(7));
@@ -504,8 +496,7 @@ pub async fn pqc_only_impact(
         .bind(&p.sni)
         .bind(accepted)
         .fetch_one(pool)
-        .await
-        .map_err(Problem::internal)?;
+        .await?;
     let by_client_family: Vec<ImpactRow> = sqlx::query_as(&format!(
         "SELECT client_family, NULL::text AS client_prefix, NULL::text[] AS offered_groups,
                 count(*) AS sessions, count(DISTINCT client_ip) AS clients, NULL::int8 AS requests
@@ -519,8 +510,7 @@ pub async fn pqc_only_impact(
     .bind(accepted)
     .bind(TOP)
     .fetch_all(pool)
-    .await
-    .map_err(Problem::internal)?;
+    .await?;
     let top_offenders: Vec<ImpactRow> = sqlx::query_as(&format!(
         "SELECT client_family,
                 network(set_masklen(client_ip, CASE WHEN family(client_ip) = 4 THEN 24 ELSE 48 END))::text AS client_prefix,
@@ -536,8 +526,7 @@ pub async fn pqc_only_impact(
     .bind(accepted)
     .bind(TOP)
     .fetch_all(pool)
-    .await
-    .map_err(Problem::internal)?;
+    .await?;
     let mut by_client_family = by_client_family;
     // Requests, from the sensor aggregates (minute rows: the window's ends
     // are rounded to the minute the rows carry).
@@ -553,8 +542,7 @@ pub async fn pqc_only_impact(
         .bind(to)
         .bind(&p.route_id)
         .fetch_all(pool)
-        .await
-        .map_err(Problem::internal)?;
+        .await?;
         let classical: std::collections::HashMap<&str, i64> =
             rows.iter().map(|(f, _, c)| (f.as_str(), *c)).collect();
         for r in &mut by_client_family {

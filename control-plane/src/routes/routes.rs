@@ -5,7 +5,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use shared::auth::{Operator, RequireRole, Viewer};
 use shared::error::Problem;
@@ -22,9 +22,11 @@ use crate::domain::route::{
     self, bots_db, inspection_db, methods_overlap, path_match_db, DataClass, Route, RouteInput,
     RouteRow, ValidRoute,
 };
+use crate::error::ApiError;
 use crate::http::conditional::{self, with_etag, Claim, IdempotencyKey, IfMatch};
 use crate::http::context::Meta;
 use crate::http::db_error;
+use crate::mutation::Mutation;
 use crate::publish::Change;
 use crate::state::AppState;
 
@@ -45,20 +47,18 @@ async fn check_references(
     conn: &mut PgConnection,
     v: &ValidRoute,
     self_id: Option<&str>,
-) -> Result<(), Problem> {
+) -> Result<(), ApiError> {
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(ROUTE_LOCK)
         .execute(&mut *conn)
-        .await
-        .map_err(Problem::internal)?;
+        .await?;
     let exists: Option<String> =
         sqlx::query_scalar("SELECT id FROM upstreams WHERE id = $1 FOR SHARE")
             .bind(v.upstream_id.as_str())
             .fetch_optional(&mut *conn)
-            .await
-            .map_err(Problem::internal)?;
+            .await?;
     if exists.is_none() {
-        return Err(Problem::invalid_field("upstream_id", "no such upstream"));
+        return Err(Problem::invalid_field("upstream_id", "no such upstream").into());
     }
     let same: Vec<(String, Vec<String>)> = sqlx::query_as(
         "SELECT id, methods FROM routes
@@ -70,13 +70,13 @@ async fn check_references(
     .bind(path_match_db(v.path_match))
     .bind(self_id)
     .fetch_all(&mut *conn)
-    .await
-    .map_err(Problem::internal)?;
+    .await?;
     if let Some((other, _)) = same.iter().find(|(_, m)| methods_overlap(m, &v.methods)) {
         return Err(Problem::invalid_field(
             "path",
             format!("overlaps route {other} (same host, path and match with overlapping methods)"),
-        ));
+        )
+        .into());
     }
     Ok(())
 }
@@ -97,7 +97,7 @@ pub async fn list_routes(
     _: RequireRole<Viewer>,
     State(state): State<AppState>,
     AppQuery(page): AppQuery<PageParams>,
-) -> Result<AppJson<Page<Route>>, Problem> {
+) -> Result<AppJson<Page<Route>>, ApiError> {
     let limit = page.limit()?;
     let cursor: Option<(DateTime<Utc>, String)> = page.cursor()?;
     let (at, id) = cursor.unzip();
@@ -111,8 +111,7 @@ pub async fn list_routes(
     .bind(id)
     .bind(i64::from(limit) + 1)
     .fetch_all(&state.pool)
-    .await
-    .map_err(Problem::internal)?;
+    .await?;
     let items = rows
         .iter()
         .map(RouteRow::to_api)
@@ -133,10 +132,10 @@ pub async fn create_route(
     meta: Meta,
     idem: IdempotencyKey,
     AppJson(body): AppJson<RouteInput>,
-) -> Result<Response, Problem> {
+) -> Result<Response, ApiError> {
     let principal = role.0;
     let v = body.validate()?;
-    let mut tx = state.pool.begin().await.map_err(Problem::internal)?;
+    let mut tx = state.pool.begin().await?;
     if let Some(key) = &idem.0 {
         let hash = conditional::request_hash("POST", PATH, &body);
         if let Claim::Replay(r) =
@@ -178,18 +177,7 @@ pub async fn create_route(
     .map_err(unique_conflict)?;
     let api = row.to_api()?;
     let api_json = serde_json::to_value(&api).map_err(Problem::internal)?;
-    if let Some(key) = &idem.0 {
-        conditional::complete(
-            &mut tx,
-            &principal.subject,
-            key,
-            StatusCode::CREATED,
-            &api_json,
-            id.as_str(),
-        )
-        .await?;
-    }
-    super::commit_config_change(
+    Mutation::new(
         tx,
         &state,
         &principal,
@@ -202,10 +190,11 @@ pub async fn create_route(
             after: Some(api_json.clone()),
             success: true,
         },
-        Change::Route(id.clone()),
     )
-    .await?;
-    Ok(with_etag(StatusCode::CREATED, row.version, &api))
+    .completes(idem.0.as_deref(), &api_json, id.as_str())
+    .publishes(Change::Route(id.clone()))
+    .created(row.version, &api)
+    .await
 }
 
 /// Read a route.
@@ -217,12 +206,11 @@ pub async fn get_route(
     _: RequireRole<Viewer>,
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Response, Problem> {
+) -> Result<Response, ApiError> {
     let id = super::path_id(&id, RouteId::parse)?;
-    let mut conn = state.pool.acquire().await.map_err(Problem::internal)?;
+    let mut conn = state.pool.acquire().await?;
     let row = db::route(&mut conn, id.as_str(), false)
-        .await
-        .map_err(Problem::internal)?
+        .await?
         .ok_or_else(|| Problem::not_found("no such route"))?;
     Ok(with_etag(StatusCode::OK, row.version, &row.to_api()?))
 }
@@ -239,14 +227,13 @@ pub async fn update_route(
     if_match: IfMatch,
     Path(id): Path<String>,
     AppJson(body): AppJson<RouteInput>,
-) -> Result<Response, Problem> {
+) -> Result<Response, ApiError> {
     let principal = role.0;
     let id = super::path_id(&id, RouteId::parse)?;
     let v = body.validate()?;
-    let mut tx = state.pool.begin().await.map_err(Problem::internal)?;
+    let mut tx = state.pool.begin().await?;
     let before = db::route(&mut tx, id.as_str(), true)
-        .await
-        .map_err(Problem::internal)?
+        .await?
         .ok_or_else(|| Problem::not_found("no such route"))?;
     if_match.check(before.version)?;
     check_references(&mut tx, &v, Some(id.as_str())).await?;
@@ -281,7 +268,7 @@ pub async fn update_route(
     .await
     .map_err(unique_conflict)?;
     let api = row.to_api()?;
-    super::commit_config_change(
+    Mutation::new(
         tx,
         &state,
         &principal,
@@ -294,10 +281,10 @@ pub async fn update_route(
             after: serde_json::to_value(&api).ok(),
             success: true,
         },
-        Change::Route(id.clone()),
     )
-    .await?;
-    Ok(with_etag(StatusCode::OK, row.version, &api))
+    .publishes(Change::Route(id.clone()))
+    .replaced(row.version, &api)
+    .await
 }
 
 /// Delete a route.
@@ -311,21 +298,19 @@ pub async fn delete_route(
     meta: Meta,
     if_match: IfMatch,
     Path(id): Path<String>,
-) -> Result<Response, Problem> {
+) -> Result<Response, ApiError> {
     let principal = role.0;
     let id = super::path_id(&id, RouteId::parse)?;
-    let mut tx = state.pool.begin().await.map_err(Problem::internal)?;
+    let mut tx = state.pool.begin().await?;
     let before = db::route(&mut tx, id.as_str(), true)
-        .await
-        .map_err(Problem::internal)?
+        .await?
         .ok_or_else(|| Problem::not_found("no such route"))?;
     if_match.check(before.version)?;
     sqlx::query("DELETE FROM routes WHERE id = $1")
         .bind(id.as_str())
         .execute(&mut *tx)
-        .await
-        .map_err(db_error::map)?;
-    super::commit_config_change(
+        .await?;
+    Mutation::new(
         tx,
         &state,
         &principal,
@@ -338,8 +323,8 @@ pub async fn delete_route(
             after: None,
             success: true,
         },
-        Change::Route(id.clone()),
     )
-    .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    .publishes(Change::Route(id.clone()))
+    .deleted()
+    .await
 }

@@ -13,6 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::audit::{self, Entry};
+use crate::error::ApiError;
 use crate::http::conditional::IfMatch;
 use crate::http::context::{Actor, Meta};
 use crate::routes::ingest::SEVERITIES;
@@ -191,7 +192,7 @@ pub async fn threat_stats(
     _: RequireRole<Viewer>,
     State(state): State<AppState>,
     AppQuery(p): AppQuery<ThreatStatsParams>,
-) -> Result<AppJson<ThreatStats>, Problem> {
+) -> Result<AppJson<ThreatStats>, ApiError> {
     let w = super::stats_window(p.from, p.to, p.bucket.as_deref())?;
     let (from, to) = (w.from, w.to);
     let count_by = |column: &'static str| {
@@ -208,7 +209,6 @@ pub async fn threat_stats(
                 .bind(to)
                 .fetch_all(&pool)
                 .await
-                .map_err(Problem::internal)
         }
     };
     let by_severity = count_by("severity").await?;
@@ -228,8 +228,7 @@ pub async fn threat_stats(
     .bind(to)
     .bind(w.bucket.seconds())
     .fetch_all(&state.pool)
-    .await
-    .map_err(Problem::internal)?;
+    .await?;
     let buckets = w.fill(
         rows,
         |b| b.start,
@@ -307,7 +306,7 @@ pub async fn list_threats(
     _: RequireRole<Viewer>,
     State(state): State<AppState>,
     AppQuery(f): AppQuery<ThreatFilter>,
-) -> Result<AppJson<CountedPage<ThreatEvent>>, Problem> {
+) -> Result<AppJson<CountedPage<ThreatEvent>>, ApiError> {
     let limit = PageParams {
         limit: f.limit,
         cursor: None,
@@ -324,28 +323,25 @@ pub async fn list_threats(
             return Err(Problem::invalid_field(
                 "severity",
                 "must be LOW, MEDIUM, HIGH or CRITICAL",
-            ));
+            )
+            .into());
         }
     }
     if let Some(s) = &f.status {
         if !matches!(s.as_str(), "open" | "acknowledged" | "resolved") {
-            return Err(Problem::invalid_field(
-                "status",
-                "must be open, acknowledged or resolved",
-            ));
+            return Err(
+                Problem::invalid_field("status", "must be open, acknowledged or resolved").into(),
+            );
         }
     }
     if f.route_id
         .as_deref()
         .is_some_and(|r| RouteId::parse(r).is_err())
     {
-        return Err(Problem::invalid_field("route_id", "must be an rt_ id"));
+        return Err(Problem::invalid_field("route_id", "must be an rt_ id").into());
     }
     if f.threat_type.as_deref().is_some_and(|t| t.len() > 64) {
-        return Err(Problem::invalid_field(
-            "threat_type",
-            "must be at most 64 characters",
-        ));
+        return Err(Problem::invalid_field("threat_type", "must be at most 64 characters").into());
     }
     let cidr = f
         .client_ip
@@ -369,8 +365,7 @@ pub async fn list_threats(
     .bind(id)
     .bind(i64::from(limit) + 1)
     .fetch_all(&state.pool)
-    .await
-    .map_err(Problem::internal)?;
+    .await?;
     // The total of every page, counted up to the cap (one past it tells
     // "more than"), so a page never costs a full count of a growing table.
     let counted: i64 = sqlx::query_scalar(&format!(
@@ -385,8 +380,7 @@ pub async fn list_threats(
     .bind(f.to)
     .bind(super::tls_sessions::TOTAL_CAP + 1)
     .fetch_one(&state.pool)
-    .await
-    .map_err(Problem::internal)?;
+    .await?;
     Ok(AppJson(
         Page::from_overfetch(rows, limit, |t| (t.detected_at, t.id.clone()))
             .with_total(counted, super::tls_sessions::TOTAL_CAP),
@@ -411,17 +405,17 @@ pub async fn get_threat(
     _: RequireRole<Viewer>,
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<AppJson<ThreatEvent>, Problem> {
+) -> Result<AppJson<ThreatEvent>, ApiError> {
     let id = super::path_id(&id, ThreatId::parse)?;
-    sqlx::query_as(&format!(
+    let event = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM threat_events WHERE id = $1"
     ))
     .bind(id.as_str())
     .fetch_optional(&state.pool)
-    .await
-    .map_err(Problem::internal)?
-    .map(AppJson)
-    .ok_or_else(|| Problem::not_found("no such threat event"))
+    .await?;
+    Ok(event
+        .map(AppJson)
+        .ok_or_else(|| Problem::not_found("no such threat event"))?)
 }
 
 async fn triage(
@@ -432,29 +426,24 @@ async fn triage(
     id: &str,
     to: &'static str,
     note: Option<String>,
-) -> Result<AppJson<ThreatEvent>, Problem> {
+) -> Result<AppJson<ThreatEvent>, ApiError> {
     if note.as_ref().is_some_and(|n| n.chars().count() > 4000) {
-        return Err(Problem::invalid_field(
-            "note",
-            "must be at most 4000 characters",
-        ));
+        return Err(Problem::invalid_field("note", "must be at most 4000 characters").into());
     }
     let id = super::path_id(id, ThreatId::parse)?;
-    let mut tx = state.pool.begin().await.map_err(Problem::internal)?;
+    let mut tx = state.pool.begin().await?;
     let before: ThreatEvent = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM threat_events WHERE id = $1 FOR UPDATE"
     ))
     .bind(id.as_str())
     .fetch_optional(&mut *tx)
-    .await
-    .map_err(Problem::internal)?
+    .await?
     .ok_or_else(|| Problem::not_found("no such threat event"))?;
     if_match.check(before.version)?;
     if before.status == "resolved" || before.status == to {
-        return Err(Problem::conflict(format!(
-            "the threat event is already {}",
-            before.status
-        )));
+        return Err(
+            Problem::conflict(format!("the threat event is already {}", before.status)).into(),
+        );
     }
     let sql = if to == "acknowledged" {
         format!("UPDATE threat_events SET status = 'acknowledged', acknowledged_by = $2, acknowledged_at = now(),
@@ -468,8 +457,7 @@ async fn triage(
         .bind(&actor.name)
         .bind(note)
         .fetch_one(&mut *tx)
-        .await
-        .map_err(crate::http::db_error::map)?;
+        .await?;
     audit::record(
         &mut tx,
         actor,
@@ -489,7 +477,7 @@ async fn triage(
     )
     .await
     .map_err(Problem::internal)?;
-    tx.commit().await.map_err(Problem::internal)?;
+    tx.commit().await?;
     Ok(AppJson(after))
 }
 
@@ -505,7 +493,7 @@ pub async fn acknowledge_threat(
     if_match: IfMatch,
     Path(id): Path<String>,
     AppJson(body): AppJson<TriageBody>,
-) -> Result<AppJson<ThreatEvent>, Problem> {
+) -> Result<AppJson<ThreatEvent>, ApiError> {
     let actor = Actor::from_principal(&role.0);
     triage(
         &state,
@@ -531,7 +519,7 @@ pub async fn resolve_threat(
     if_match: IfMatch,
     Path(id): Path<String>,
     AppJson(body): AppJson<TriageBody>,
-) -> Result<AppJson<ThreatEvent>, Problem> {
+) -> Result<AppJson<ThreatEvent>, ApiError> {
     let actor = Actor::from_principal(&role.0);
     triage(&state, &actor, &meta, if_match, &id, "resolved", body.note).await
 }

@@ -20,6 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::error::ApiError;
 use crate::routes::threats::parse_cidr;
 use crate::state::AppState;
 
@@ -514,7 +515,7 @@ pub async fn list_tls_sessions(
     _: RequireRole<Viewer>,
     State(state): State<AppState>,
     AppQuery(f): AppQuery<TlsFilter>,
-) -> Result<AppJson<CountedPage<TlsSession>>, Problem> {
+) -> Result<AppJson<CountedPage<TlsSession>>, ApiError> {
     let limit = PageParams {
         limit: f.limit,
         cursor: None,
@@ -539,8 +540,7 @@ pub async fn list_tls_sessions(
         .bind(id)
         .bind(i64::from(limit) + 1)
         .fetch_all(&state.pool)
-        .await
-        .map_err(Problem::internal)?;
+        .await?;
     let counted = count(&state, &sel).await?;
     Ok(AppJson(
         Page::from_overfetch(rows, limit, |t| (t.established_at, t.id.clone()))
@@ -549,14 +549,13 @@ pub async fn list_tls_sessions(
 }
 
 /// Sessions matching `sel`, counted up to `TOTAL_CAP + 1`.
-async fn count(state: &AppState, sel: &Selection) -> Result<i64, Problem> {
+async fn count(state: &AppState, sel: &Selection) -> Result<i64, ApiError> {
     let sql =
         format!("SELECT count(*) FROM (SELECT 1 FROM tls_sessions WHERE {WHERE} LIMIT $15) s");
-    bind_selection!(sqlx::query_scalar(&sql), sel)
+    Ok(bind_selection!(sqlx::query_scalar(&sql), sel)
         .bind(TOTAL_CAP + 1)
         .fetch_one(&state.pool)
-        .await
-        .map_err(Problem::internal)
+        .await?)
 }
 
 /// TLS sessions grouped by client IP, key-exchange group or SNI, with the
@@ -569,13 +568,12 @@ pub async fn tls_session_groups(
     _: RequireRole<Viewer>,
     State(state): State<AppState>,
     AppQuery(p): AppQuery<GroupParams>,
-) -> Result<AppJson<TlsGroups>, Problem> {
+) -> Result<AppJson<TlsGroups>, ApiError> {
     let by = match p.by.as_deref() {
         None => {
-            return Err(Problem::invalid_field(
-                "by",
-                "is required: client_ip, kx_group or sni",
-            ))
+            return Err(
+                Problem::invalid_field("by", "is required: client_ip, kx_group or sni").into(),
+            )
         }
         Some(b) => GroupBy::parse(b)
             .ok_or_else(|| Problem::invalid_field("by", "must be client_ip, kx_group or sni"))?,
@@ -602,8 +600,7 @@ pub async fn tls_session_groups(
     let rows: Vec<GroupRow> = bind_selection!(sqlx::query_as(&sql), sel)
         .bind(i64::from(limit))
         .fetch_all(&state.pool)
-        .await
-        .map_err(Problem::internal)?;
+        .await?;
     let (total_groups, total_sessions) = rows
         .first()
         .map_or((0, 0), |r| (r.total_groups, r.total_sessions));
@@ -692,7 +689,7 @@ pub async fn export_tls_sessions(
     _: RequireRole<Viewer>,
     State(state): State<AppState>,
     AppQuery(p): AppQuery<ExportParams>,
-) -> Result<Response, Problem> {
+) -> Result<Response, ApiError> {
     let sel = p.selection()?;
     let truncated = count(&state, &sel).await? > MAX_EXPORT_ROWS;
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(2);
@@ -790,7 +787,7 @@ pub async fn tls_stats(
     _: RequireRole<Viewer>,
     State(state): State<AppState>,
     AppQuery(p): AppQuery<StatsParams>,
-) -> Result<AppJson<TlsStats>, Problem> {
+) -> Result<AppJson<TlsStats>, ApiError> {
     let w = super::stats_window(p.from, p.to, p.bucket.as_deref())?;
     let (from, to) = (w.from, w.to);
     let by_group: Vec<GroupStat> = sqlx::query_as(
@@ -801,8 +798,7 @@ pub async fn tls_stats(
     .bind(from)
     .bind(to)
     .fetch_all(&state.pool)
-    .await
-    .map_err(Problem::internal)?;
+    .await?;
     let rows: Vec<BucketStat> = sqlx::query_as(&format!(
         "SELECT {} AS start,
                 count(*) FILTER (WHERE outcome = 'established') AS handshakes,
@@ -816,8 +812,7 @@ pub async fn tls_stats(
     .bind(to)
     .bind(w.bucket.seconds())
     .fetch_all(&state.pool)
-    .await
-    .map_err(Problem::internal)?;
+    .await?;
     let buckets = w.fill(
         rows,
         |b| b.start,

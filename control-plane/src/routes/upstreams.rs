@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use shared::auth::{Operator, RequireRole, Viewer};
 use shared::error::Problem;
@@ -18,9 +18,11 @@ use crate::db;
 use crate::domain::upstream::{
     self, lb_to_db, Upstream, UpstreamInput, UpstreamRow, ValidUpstream,
 };
+use crate::error::ApiError;
 use crate::http::conditional::{self, with_etag, Claim, IdempotencyKey, IfMatch};
 use crate::http::context::Meta;
 use crate::http::db_error;
+use crate::mutation::Mutation;
 use crate::publish::Change;
 use crate::state::AppState;
 
@@ -53,7 +55,7 @@ pub async fn list_upstreams(
     _: RequireRole<Viewer>,
     State(state): State<AppState>,
     AppQuery(page): AppQuery<PageParams>,
-) -> Result<AppJson<Page<Upstream>>, Problem> {
+) -> Result<AppJson<Page<Upstream>>, ApiError> {
     let limit = page.limit()?;
     let cursor: Option<(DateTime<Utc>, String)> = page.cursor()?;
     let (at, id) = cursor.unzip();
@@ -67,8 +69,7 @@ pub async fn list_upstreams(
     .bind(id)
     .bind(i64::from(limit) + 1)
     .fetch_all(&state.pool)
-    .await
-    .map_err(Problem::internal)?;
+    .await?;
     let items = rows
         .iter()
         .map(UpstreamRow::to_api)
@@ -89,10 +90,10 @@ pub async fn create_upstream(
     meta: Meta,
     idem: IdempotencyKey,
     AppJson(body): AppJson<UpstreamInput>,
-) -> Result<Response, Problem> {
+) -> Result<Response, ApiError> {
     let principal = role.0;
     let v = body.validate(&state.target_guard)?;
-    let mut tx = state.pool.begin().await.map_err(Problem::internal)?;
+    let mut tx = state.pool.begin().await?;
     if let Some(key) = &idem.0 {
         let hash = conditional::request_hash("POST", PATH, &body);
         if let Claim::Replay(r) =
@@ -133,18 +134,7 @@ pub async fn create_upstream(
     .map_err(name_conflict)?;
     let api = row.to_api()?;
     let api_json = serde_json::to_value(&api).map_err(Problem::internal)?;
-    if let Some(key) = &idem.0 {
-        conditional::complete(
-            &mut tx,
-            &principal.subject,
-            key,
-            StatusCode::CREATED,
-            &api_json,
-            id.as_str(),
-        )
-        .await?;
-    }
-    super::commit_config_change(
+    Mutation::new(
         tx,
         &state,
         &principal,
@@ -157,10 +147,11 @@ pub async fn create_upstream(
             after: Some(api_json.clone()),
             success: true,
         },
-        Change::Upstream(id.clone()),
     )
-    .await?;
-    Ok(with_etag(StatusCode::CREATED, row.version, &api))
+    .completes(idem.0.as_deref(), &api_json, id.as_str())
+    .publishes(Change::Upstream(id.clone()))
+    .created(row.version, &api)
+    .await
 }
 
 /// Read an upstream.
@@ -172,12 +163,11 @@ pub async fn get_upstream(
     _: RequireRole<Viewer>,
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Response, Problem> {
+) -> Result<Response, ApiError> {
     let id = super::path_id(&id, UpstreamId::parse)?;
-    let mut conn = state.pool.acquire().await.map_err(Problem::internal)?;
+    let mut conn = state.pool.acquire().await?;
     let row = db::upstream(&mut conn, id.as_str(), false)
-        .await
-        .map_err(Problem::internal)?
+        .await?
         .ok_or_else(|| Problem::not_found("no such upstream"))?;
     Ok(with_etag(StatusCode::OK, row.version, &row.to_api()?))
 }
@@ -194,14 +184,13 @@ pub async fn update_upstream(
     if_match: IfMatch,
     Path(id): Path<String>,
     AppJson(body): AppJson<UpstreamInput>,
-) -> Result<Response, Problem> {
+) -> Result<Response, ApiError> {
     let principal = role.0;
     let id = super::path_id(&id, UpstreamId::parse)?;
     let v = body.validate(&state.target_guard)?;
-    let mut tx = state.pool.begin().await.map_err(Problem::internal)?;
+    let mut tx = state.pool.begin().await?;
     let before = db::upstream(&mut tx, id.as_str(), true)
-        .await
-        .map_err(Problem::internal)?
+        .await?
         .ok_or_else(|| Problem::not_found("no such upstream"))?;
     if_match.check(before.version)?;
     let row: UpstreamRow = sqlx::query_as(&format!(
@@ -235,7 +224,7 @@ pub async fn update_upstream(
     .await
     .map_err(name_conflict)?;
     let api = row.to_api()?;
-    super::commit_config_change(
+    Mutation::new(
         tx,
         &state,
         &principal,
@@ -248,10 +237,10 @@ pub async fn update_upstream(
             after: serde_json::to_value(&api).ok(),
             success: true,
         },
-        Change::Upstream(id.clone()),
     )
-    .await?;
-    Ok(with_etag(StatusCode::OK, row.version, &api))
+    .publishes(Change::Upstream(id.clone()))
+    .replaced(row.version, &api)
+    .await
 }
 
 /// Delete an upstream; 409 while a route uses it.
@@ -265,33 +254,31 @@ pub async fn delete_upstream(
     meta: Meta,
     if_match: IfMatch,
     Path(id): Path<String>,
-) -> Result<Response, Problem> {
+) -> Result<Response, ApiError> {
     let principal = role.0;
     let id = super::path_id(&id, UpstreamId::parse)?;
-    let mut tx = state.pool.begin().await.map_err(Problem::internal)?;
+    let mut tx = state.pool.begin().await?;
     let before = db::upstream(&mut tx, id.as_str(), true)
-        .await
-        .map_err(Problem::internal)?
+        .await?
         .ok_or_else(|| Problem::not_found("no such upstream"))?;
     if_match.check(before.version)?;
     let users: Vec<String> =
         sqlx::query_scalar("SELECT id FROM routes WHERE upstream_id = $1 ORDER BY id LIMIT 10")
             .bind(id.as_str())
             .fetch_all(&mut *tx)
-            .await
-            .map_err(Problem::internal)?;
+            .await?;
     if !users.is_empty() {
         return Err(Problem::conflict(format!(
             "upstream is used by route(s) {}; move or delete them first",
             users.join(", ")
-        )));
+        ))
+        .into());
     }
     sqlx::query("DELETE FROM upstreams WHERE id = $1")
         .bind(id.as_str())
         .execute(&mut *tx)
-        .await
-        .map_err(db_error::map)?;
-    super::commit_config_change(
+        .await?;
+    Mutation::new(
         tx,
         &state,
         &principal,
@@ -304,8 +291,8 @@ pub async fn delete_upstream(
             after: None,
             success: true,
         },
-        Change::Upstream(id.clone()),
     )
-    .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    .publishes(Change::Upstream(id.clone()))
+    .deleted()
+    .await
 }

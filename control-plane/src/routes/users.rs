@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared::auth::{Admin, RequireRole, Role};
@@ -16,11 +16,13 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::audit::{self, Entry};
+use crate::audit::Entry;
 use crate::domain::validate::Errors;
+use crate::error::ApiError;
 use crate::http::conditional::{with_etag, IfMatch};
-use crate::http::context::{Actor, Meta};
+use crate::http::context::Meta;
 use crate::http::db_error;
+use crate::mutation::Mutation;
 use crate::state::AppState;
 
 /// A user as the API shows it.
@@ -153,7 +155,7 @@ pub async fn list_users(
     _: RequireRole<Admin>,
     State(state): State<AppState>,
     AppQuery(page): AppQuery<PageParams>,
-) -> Result<AppJson<Page<User>>, Problem> {
+) -> Result<AppJson<Page<User>>, ApiError> {
     let limit = page.limit()?;
     let cursor: Option<(DateTime<Utc>, String)> = page.cursor()?;
     let (at, id) = cursor.unzip();
@@ -166,8 +168,7 @@ pub async fn list_users(
     .bind(id)
     .bind(i64::from(limit) + 1)
     .fetch_all(&state.pool)
-    .await
-    .map_err(Problem::internal)?;
+    .await?;
     Ok(AppJson(Page::from_overfetch(rows, limit, |u| {
         (u.created_at, u.id.clone())
     })))
@@ -182,7 +183,7 @@ pub async fn create_user(
     State(state): State<AppState>,
     meta: Meta,
     AppJson(body): AppJson<CreateUser>,
-) -> Result<Response, Problem> {
+) -> Result<Response, ApiError> {
     let principal = role.0;
     let mut e = Errors::default();
     let email = body.email.trim().to_owned();
@@ -194,7 +195,7 @@ pub async fn create_user(
     }
     e.finish()?;
     let hash = crate::auth::password::hash_blocking(body.password).await?;
-    let mut tx = state.pool.begin().await.map_err(Problem::internal)?;
+    let mut tx = state.pool.begin().await?;
     let user = insert_user(
         &mut tx,
         &email,
@@ -204,9 +205,10 @@ pub async fn create_user(
     )
     .await
     .map_err(user_conflict)?;
-    audit::record(
-        &mut tx,
-        &Actor::from_principal(&principal),
+    Mutation::new(
+        tx,
+        &state,
+        &principal,
         &meta,
         Entry {
             action: "user.create",
@@ -217,23 +219,17 @@ pub async fn create_user(
             success: true,
         },
     )
+    .created(user.version, &user)
     .await
-    .map_err(Problem::internal)?;
-    tx.commit().await.map_err(Problem::internal)?;
-    Ok(with_etag(StatusCode::CREATED, user.version, &user))
 }
 
-async fn load(conn: &mut PgConnection, id: &str, lock: bool) -> Result<User, Problem> {
+async fn load(conn: &mut PgConnection, id: &str, lock: bool) -> Result<User, ApiError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM users WHERE id = $1{}",
         if lock { " FOR UPDATE" } else { "" }
     );
-    sqlx::query_as(&sql)
-        .bind(id)
-        .fetch_optional(conn)
-        .await
-        .map_err(Problem::internal)?
-        .ok_or_else(|| Problem::not_found("no such user"))
+    let user = sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?;
+    Ok(user.ok_or_else(|| Problem::not_found("no such user"))?)
 }
 
 /// Read a user.
@@ -244,9 +240,9 @@ pub async fn get_user(
     _: RequireRole<Admin>,
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Response, Problem> {
+) -> Result<Response, ApiError> {
     let id = super::path_id(&id, UserId::parse)?;
-    let mut conn = state.pool.acquire().await.map_err(Problem::internal)?;
+    let mut conn = state.pool.acquire().await?;
     let user = load(&mut conn, id.as_str(), false).await?;
     Ok(with_etag(StatusCode::OK, user.version, &user))
 }
@@ -263,7 +259,7 @@ pub async fn update_user(
     if_match: IfMatch,
     Path(id): Path<String>,
     AppJson(body): AppJson<UpdateUser>,
-) -> Result<Response, Problem> {
+) -> Result<Response, ApiError> {
     let principal = role.0;
     let id = super::path_id(&id, UserId::parse)?;
     let mut e = Errors::default();
@@ -285,16 +281,17 @@ pub async fn update_user(
     if demotes && principal.subject == id.as_str() {
         // Say which guard holds when both do: the sole admin learns what
         // to do (make another admin), not only that it cannot.
-        return Err(match keep_an_admin(&mut *state.pool.acquire().await.map_err(Problem::internal)?, id.as_str()).await {
+        return Err(match keep_an_admin(&mut *state.pool.acquire().await?, id.as_str()).await {
             Err(_) => Problem::conflict(
                 "you are the last enabled admin and cannot demote or disable your own account: make another user admin first",
             ),
             Ok(()) => Problem::conflict(
                 "you cannot demote or disable your own account; another admin can",
             ),
-        });
+        }
+        .into());
     }
-    let mut tx = state.pool.begin().await.map_err(Problem::internal)?;
+    let mut tx = state.pool.begin().await?;
     if demotes {
         lock_admins(&mut tx).await?;
     }
@@ -315,8 +312,7 @@ pub async fn update_user(
     .bind(body.disabled)
     .bind(hash.as_deref())
     .fetch_one(&mut *tx)
-    .await
-    .map_err(db_error::map)?;
+    .await?;
     let mut after_json = json(&after);
     if hash.is_some() {
         // Record that the password changed, never the hash.
@@ -324,9 +320,10 @@ pub async fn update_user(
             m.insert("password_changed".to_owned(), serde_json::Value::Bool(true));
         }
     }
-    audit::record(
-        &mut tx,
-        &Actor::from_principal(&principal),
+    Mutation::new(
+        tx,
+        &state,
+        &principal,
         &meta,
         Entry {
             action: "user.update",
@@ -337,10 +334,8 @@ pub async fn update_user(
             success: true,
         },
     )
+    .replaced(after.version, &after)
     .await
-    .map_err(Problem::internal)?;
-    tx.commit().await.map_err(Problem::internal)?;
-    Ok(with_etag(StatusCode::OK, after.version, &after))
 }
 
 /// Delete a user (not yourself, not the last enabled admin).
@@ -354,13 +349,13 @@ pub async fn delete_user(
     meta: Meta,
     if_match: IfMatch,
     Path(id): Path<String>,
-) -> Result<Response, Problem> {
+) -> Result<Response, ApiError> {
     let principal = role.0;
     let id = super::path_id(&id, UserId::parse)?;
     if principal.subject == id.as_str() {
-        return Err(Problem::conflict("you cannot delete your own account"));
+        return Err(Problem::conflict("you cannot delete your own account").into());
     }
-    let mut tx = state.pool.begin().await.map_err(Problem::internal)?;
+    let mut tx = state.pool.begin().await?;
     lock_admins(&mut tx).await?;
     let before = load(&mut tx, id.as_str(), true).await?;
     if_match.check(before.version)?;
@@ -370,11 +365,11 @@ pub async fn delete_user(
     sqlx::query("DELETE FROM users WHERE id = $1")
         .bind(id.as_str())
         .execute(&mut *tx)
-        .await
-        .map_err(db_error::map)?;
-    audit::record(
-        &mut tx,
-        &Actor::from_principal(&principal),
+        .await?;
+    Mutation::new(
+        tx,
+        &state,
+        &principal,
         &meta,
         Entry {
             action: "user.delete",
@@ -385,37 +380,34 @@ pub async fn delete_user(
             success: true,
         },
     )
+    .deleted()
     .await
-    .map_err(Problem::internal)?;
-    tx.commit().await.map_err(Problem::internal)?;
-    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// Serialises the changes that can remove an admin (demote, disable,
 /// delete) across requests and replicas, taken before any row lock so two
 /// such changes cannot deadlock or both pass [`keep_an_admin`].
-async fn lock_admins(tx: &mut sqlx::PgConnection) -> Result<(), Problem> {
+async fn lock_admins(tx: &mut sqlx::PgConnection) -> Result<(), ApiError> {
     sqlx::query("SELECT pg_advisory_xact_lock(hashtext('qsgw.users.last-admin'))")
         .execute(tx)
-        .await
-        .map_err(Problem::internal)?;
+        .await?;
     Ok(())
 }
 
 /// 409 when `id` is the last enabled admin: without one, nobody can manage
 /// users any more (the console locks everyone out).
-async fn keep_an_admin(tx: &mut sqlx::PgConnection, id: &str) -> Result<(), Problem> {
+async fn keep_an_admin(tx: &mut sqlx::PgConnection, id: &str) -> Result<(), ApiError> {
     let others: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM users WHERE role = 'admin' AND NOT disabled AND id <> $1",
     )
     .bind(id)
     .fetch_one(tx)
-    .await
-    .map_err(Problem::internal)?;
+    .await?;
     if others == 0 {
         return Err(Problem::conflict(
             "this is the last enabled admin: make another user admin first",
-        ));
+        )
+        .into());
     }
     Ok(())
 }

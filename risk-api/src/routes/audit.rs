@@ -10,7 +10,8 @@ use shared::error::Problem;
 use shared::json::{AppJson, AppQuery};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{counted_page, db, page, scope, Reader};
+use super::{counted_page, page, scope, Reader};
+use crate::error::ApiError;
 use crate::state::AppState;
 use shared::pagination::CountedPage;
 
@@ -43,17 +44,15 @@ pub struct VerifyReport {
 pub async fn verify_audit(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Admin>,
-) -> Result<AppJson<VerifyReport>, Problem> {
+) -> Result<AppJson<VerifyReport>, ApiError> {
     // The chain spans every tenant's rows.
     super::platform_admin(&p)?;
     let problems: Vec<ChainProblem> = sqlx::query_as("SELECT id, problem FROM qrap_audit_verify()")
         .fetch_all(&state.pool)
-        .await
-        .map_err(db)?;
+        .await?;
     let (rows,): (i64,) = sqlx::query_as("SELECT count(*) FROM qrap_audit_log")
         .fetch_one(&state.pool)
-        .await
-        .map_err(db)?;
+        .await?;
     Ok(AppJson(VerifyReport {
         intact: problems.is_empty(),
         rows,
@@ -118,7 +117,7 @@ pub async fn list_audit(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Reader>,
     AppQuery(q): AppQuery<AuditQuery>,
-) -> Result<AppJson<CountedPage<AuditEntry>>, Problem> {
+) -> Result<AppJson<CountedPage<AuditEntry>>, ApiError> {
     let own = scope(&p)?;
     let (limit, offset) = page(q.limit, q.cursor)?;
     for (field, v, max) in [
@@ -127,10 +126,9 @@ pub async fn list_audit(
         ("resource_id", &q.resource_id, 255),
     ] {
         if v.as_ref().is_some_and(|s| s.chars().count() > max) {
-            return Err(Problem::invalid_field(
-                field,
-                format!("must be at most {max} characters"),
-            ));
+            return Err(
+                Problem::invalid_field(field, format!("must be at most {max} characters")).into(),
+            );
         }
     }
     let rows: Vec<AuditEntry> = sqlx::query_as(
@@ -148,8 +146,7 @@ pub async fn list_audit(
     .bind(i64::from(limit) + 1)
     .bind(offset)
     .fetch_all(&state.pool)
-    .await
-    .map_err(db)?;
+    .await?;
     let total: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM qrap_audit_log
          WHERE ($1::text IS NULL OR organization_id = $1) AND ($2::text IS NULL OR action = $2)
@@ -160,7 +157,6 @@ pub async fn list_audit(
     .bind(&q.resource_type)
     .bind(&q.resource_id)
     .fetch_one(&state.pool)
-    .await
-    .map_err(db)?;
+    .await?;
     Ok(AppJson(counted_page(rows, limit, offset, total)))
 }

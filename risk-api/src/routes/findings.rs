@@ -10,7 +10,8 @@ use utoipa::IntoParams;
 
 use super::assessments::visible;
 use super::triage::{triaged_cols, triaged_from, FindingView, TriagedRow, TRIAGE_STATES};
-use super::{counted_page, db, page, Reader};
+use super::{counted_page, page, Reader};
+use crate::error::ApiError;
 use crate::state::AppState;
 use shared::pagination::CountedPage;
 
@@ -59,7 +60,7 @@ pub async fn query_findings(
     q: &FindingQuery,
     limit: u32,
     offset: i64,
-) -> Result<Vec<FindingView>, Problem> {
+) -> Result<Vec<FindingView>, ApiError> {
     one_of(
         "severity",
         &q.severity,
@@ -80,10 +81,7 @@ pub async fn query_findings(
         .as_ref()
         .is_some_and(|a| a.chars().count() > 200)
     {
-        return Err(Problem::invalid_field(
-            "algorithm",
-            "must be at most 200 characters",
-        ));
+        return Err(Problem::invalid_field("algorithm", "must be at most 200 characters").into());
     }
     let order = match q.sort.as_deref().unwrap_or("priority") {
         "priority" => "fc.priority ASC, fc.id ASC",
@@ -94,7 +92,8 @@ pub async fn query_findings(
             return Err(Problem::invalid_field(
                 "sort",
                 "must be priority, -risk_score, risk_score or algorithm",
-            ))
+            )
+            .into())
         }
     };
     let rows: Vec<TriagedRow> = sqlx::query_as(&format!(
@@ -113,8 +112,7 @@ pub async fn query_findings(
     .bind(i64::from(limit) + 1)
     .bind(offset)
     .fetch_all(&state.pool)
-    .await
-    .map_err(db)?;
+    .await?;
     Ok(rows.into_iter().map(FindingView::from).collect())
 }
 
@@ -128,7 +126,7 @@ pub async fn list_findings(
     RequireRole { 0: p, .. }: RequireRole<Reader>,
     Path(id): Path<String>,
     AppQuery(q): AppQuery<FindingQuery>,
-) -> Result<AppJson<CountedPage<FindingView>>, Problem> {
+) -> Result<AppJson<CountedPage<FindingView>>, ApiError> {
     let a = visible(&state, &p, &id).await?;
     let (limit, offset) = page(q.limit, q.cursor.clone())?;
     let rows = query_findings(&state, &a.id, &q, limit, offset).await?;
@@ -145,7 +143,6 @@ pub async fn list_findings(
     .bind(&q.policy_status)
     .bind(&q.triage_state)
     .fetch_one(&state.pool)
-    .await
-    .map_err(db)?;
+    .await?;
     Ok(AppJson(counted_page(rows, limit, offset, total)))
 }

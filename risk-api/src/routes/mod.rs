@@ -88,13 +88,15 @@ pub fn db(e: sqlx::Error) -> Problem {
     shared::db::problem(e)
 }
 
-/// An id path segment; a malformed one is as absent as another org's (404).
+/// An id path segment; a malformed one is as absent as another org's (404
+/// "`what` not found", through [`shared::ids::path_id`], the copy the
+/// control plane uses too).
 pub fn parse_id<T>(
     raw: &str,
     parse: fn(&str) -> Result<T, shared::ids::InvalidId>,
     what: &str,
 ) -> Result<T, Problem> {
-    parse(raw).map_err(|_| Problem::not_found(format!("{what} not found")))
+    shared::ids::path_id(raw, parse, format!("{what} not found"))
 }
 
 /// Offset cursors: result sets here are per-assessment or per-tenant and

@@ -75,11 +75,10 @@ fn check(name: Option<&str>, description: Option<&str>) -> Result<(), Problem> {
 }
 
 fn unique(e: sqlx::Error) -> Problem {
-    match &e {
-        sqlx::Error::Database(d) if d.code().as_deref() == Some("23505") => {
-            Problem::conflict("an organization with this name already exists")
-        }
-        _ => db(e),
+    if shared::db::sqlstate(&e).as_deref() == Some("23505") {
+        Problem::conflict("an organization with this name already exists")
+    } else {
+        db(e)
     }
 }
 

@@ -18,7 +18,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::assessments::visible;
 use super::triage::EFFECTIVE_STATE;
-use super::{db, parse_id, scope, Reader};
+use super::{parse_id, scope, Reader};
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// A finding that needs action: above INFO severity.
@@ -93,20 +94,19 @@ async fn readable_org(
     state: &AppState,
     p: &shared::auth::Principal,
     raw: &str,
-) -> Result<String, Problem> {
+) -> Result<String, ApiError> {
     let own = scope(p)?;
     let id = parse_id(raw, OrgId::parse, "organization")?;
     if own.as_deref().is_some_and(|o| o != id.as_str()) {
-        return Err(Problem::not_found("organization not found"));
+        return Err(Problem::not_found("organization not found").into());
     }
     let found: Option<(String,)> = sqlx::query_as("SELECT id FROM organizations WHERE id = $1")
         .bind(id.as_str())
         .fetch_optional(&state.pool)
-        .await
-        .map_err(db)?;
-    found
+        .await?;
+    Ok(found
         .map(|(id,)| id)
-        .ok_or_else(|| Problem::not_found("organization not found"))
+        .ok_or_else(|| Problem::not_found("organization not found"))?)
 }
 
 /// An organization's trend over its completed assessments.
@@ -125,17 +125,14 @@ pub async fn org_trend(
     RequireRole { 0: p, .. }: RequireRole<Reader>,
     Path(id): Path<String>,
     AppQuery(q): AppQuery<TrendQuery>,
-) -> Result<AppJson<Trend>, Problem> {
+) -> Result<AppJson<Trend>, ApiError> {
     let org = readable_org(&state, &p, &id).await?;
     let limit = q.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
-        return Err(Problem::invalid_field("limit", "must be 1..500"));
+        return Err(Problem::invalid_field("limit", "must be 1..500").into());
     }
     if q.system.as_ref().is_some_and(|s| s.chars().count() > 200) {
-        return Err(Problem::invalid_field(
-            "system",
-            "must be at most 200 characters",
-        ));
+        return Err(Problem::invalid_field("system", "must be at most 200 characters").into());
     }
     let mut points: Vec<TrendPoint> = sqlx::query_as(&format!(
         "SELECT a.id AS assessment_id, a.name, a.system_key, a.completed_at,
@@ -160,8 +157,7 @@ pub async fn org_trend(
     .bind(&q.system)
     .bind(i64::from(limit))
     .fetch_all(&state.pool)
-    .await
-    .map_err(db)?;
+    .await?;
     points.reverse();
     Ok(AppJson(Trend {
         organization_id: org,
@@ -268,34 +264,37 @@ pub async fn assessment_diff(
     RequireRole { 0: p, .. }: RequireRole<Reader>,
     Path(id): Path<String>,
     AppQuery(q): AppQuery<DiffQuery>,
-) -> Result<AppJson<AssessmentDiff>, Problem> {
+) -> Result<AppJson<AssessmentDiff>, ApiError> {
     let target = visible(&state, &p, &id).await?;
     let Some(base_raw) = q.base.as_deref() else {
         return Err(Problem::invalid_field(
             "base",
             "is required: the assessment to compare against",
-        ));
+        )
+        .into());
     };
     if AssessmentId::parse(base_raw).is_err() {
-        return Err(Problem::invalid_field("base", "is not an assessment id"));
+        return Err(Problem::invalid_field("base", "is not an assessment id").into());
     }
     let base = visible(&state, &p, base_raw).await?;
     if base.organization_id != target.organization_id {
         return Err(Problem::invalid_field(
             "base",
             "must be an assessment of the same organization",
-        ));
+        )
+        .into());
     }
     let limit = q.limit.unwrap_or(1000);
     if !(1..=5000).contains(&limit) {
-        return Err(Problem::invalid_field("limit", "must be 1..5000"));
+        return Err(Problem::invalid_field("limit", "must be 1..5000").into());
     }
     for a in [&base, &target] {
         if a.status != "completed" {
             return Err(Problem::conflict(format!(
                 "assessment {} is {}; only completed assessments can be compared",
                 a.id, a.status
-            )));
+            ))
+            .into());
         }
     }
     let rows: Vec<DiffEntry> = sqlx::query_as(&format!(
@@ -318,8 +317,7 @@ pub async fn assessment_diff(
     .bind(&base.id)
     .bind(&target.id)
     .fetch_all(&state.pool)
-    .await
-    .map_err(db)?;
+    .await?;
     let mut counts = DiffCounts::default();
     let (mut new, mut fixed, mut unchanged) = (Vec::new(), Vec::new(), Vec::new());
     let cap = usize::try_from(limit).unwrap_or(usize::MAX);
