@@ -15,7 +15,7 @@
 //! | [`pagination`] | `?limit=&cursor=` → `{items, next_cursor}` |
 //! | [`ids`] | prefixed ids (`rt_…`) |
 //! | [`ratelimit`] | per-IP token bucket → 429 |
-//! | [`qsgw`] | QSGW config contract: etcd keys, route/upstream JSON, snapshot |
+//! | [`qsgw`] | QSGW config contract (etcd keys, route/upstream JSON, snapshot) and the gateway → control-plane messages (registration, heartbeat, ingest) |
 //! | [`edge`] | QSGW edge contract: host patterns, canonical paths, internal target addresses |
 //! | [`auth`] | HS256 JWT, API keys, [`auth::RequireRole`] |
 //! | [`health`] | `/health`, `/health/ready` |
