@@ -16,6 +16,7 @@
 //! | [`ids`] | prefixed ids (`rt_…`) |
 //! | [`ratelimit`] | per-IP token bucket → 429 |
 //! | [`qsgw`] | QSGW config contract (etcd keys, route/upstream JSON, snapshot) and the gateway → control-plane messages (registration, heartbeat, ingest) |
+//! | [`qrap`] | QRAP scoring contract: risk-api → ML engine score request, the answer's envelope |
 //! | [`edge`] | QSGW edge contract: host patterns, canonical paths, internal target addresses |
 //! | [`auth`] | HS256 JWT, API keys, [`auth::RequireRole`] |
 //! | [`health`] | `/health`, `/health/ready` |
@@ -49,6 +50,7 @@ pub mod metrics;
 pub mod netguard;
 pub mod openapi;
 pub mod pagination;
+pub mod qrap;
 pub mod qsgw;
 pub mod ratelimit;
 pub mod request_id;
