@@ -83,7 +83,7 @@ impl PendingSession {
         if let Some(mut rec) = taken {
             rec.client_ip = client_ip.to_string();
             rec.route_id = route_id.map(str::to_owned);
-            rec.client_family = Some(shared::features::client_family(user_agent));
+            rec.client_family = Some(shared::user_agent::client_family(user_agent));
             self.reporter.session(rec);
         }
     }
