@@ -8,9 +8,10 @@
 use std::sync::{Arc, Mutex, RwLock};
 
 use rayon::prelude::*;
-use shared::features::{PathShape, RequestFeatures};
+use shared::features::RequestFeatures;
 
 use crate::agent::AgentKnowledge;
+use crate::model::request_shape::PathShape;
 use crate::model::vector::{observation, vectorize};
 use crate::model::window::{WindowStats, WindowStore};
 use crate::model::Thresholds;

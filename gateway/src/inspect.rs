@@ -34,7 +34,8 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::proxy::clip;
-use crate::report::{Reporter, ThreatEvent};
+use crate::report::Reporter;
+use shared::qsgw::ThreatRecord;
 
 /// Most items per batch call (the AI engine's limit).
 pub const MAX_BATCH: usize = 1000;
@@ -250,16 +251,16 @@ fn apply(inner: &Inner, job: &Job, a: &Analysis) {
         return;
     }
     let f = &job.features;
-    inner.reporter.threat(ThreatEvent {
-        id: ThreatEvent::new_id(),
+    inner.reporter.threat(ThreatRecord {
+        id: Some(ThreatRecord::new_id()),
         gateway_id: None,
         client_ip: f.client_ip.to_string(),
         user_agent: f.user_agent.as_deref().map(|u| clip(u, 1024).to_owned()),
         route_id: Some(job.route_id.to_string()),
         method: Some(f.method.clone()),
         path: Some(clip(&f.path, 2048).to_owned()),
-        threat_type,
-        severity,
+        threat_type: threat_type.into(),
+        severity: severity.into(),
         anomaly_score: Some(a.anomaly_score.clamp(0.0, 1.0)),
         bot_score: Some(a.bot_score.clamp(0.0, 1.0)),
         reasons: a
@@ -274,7 +275,8 @@ fn apply(inner: &Inner, job: &Job, a: &Analysis) {
         action_taken: match a.verdict {
             Verdict::Block => "blocked",
             _ => "flagged",
-        },
+        }
+        .into(),
         detected_at: Utc::now(),
     });
 }

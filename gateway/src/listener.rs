@@ -25,9 +25,10 @@ use tokio_util::sync::CancellationToken;
 use crate::config::H2Limits;
 use crate::policy::HostPolicies;
 use crate::proxy::{ConnInfo, Proxy};
-use crate::report::{PendingSession, Reporter, SessionRecord};
+use crate::report::{PendingSession, Reporter};
 use crate::tls::reload::TlsConfigs;
 use crate::tls::{self, TlsFacts};
+use shared::qsgw::TlsSessionRecord;
 
 /// Longest time a client may take to complete the TLS handshake.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -812,8 +813,8 @@ async fn handshake(
                 let (offered_groups, offered_sig_algs, policy) = hello
                     .map(|h| (offered_names(&h.offered), h.sig_algs, h.policy.as_str()))
                     .unwrap_or_default();
-                let rec = SessionRecord {
-                    id: SessionRecord::new_id(),
+                let rec = TlsSessionRecord {
+                    id: Some(TlsSessionRecord::new_id()),
                     gateway_id: None,
                     client_ip: peer.ip().to_string(),
                     sni: facts.sni.clone(),
@@ -821,15 +822,16 @@ async fn handshake(
                     cipher_suite: Some(facts.cipher_suite.to_owned()),
                     kx_group: Some(facts.kx_group.to_owned()),
                     pqc: facts.pqc,
+                    resumed: false,
                     alpn: facts.alpn.map(str::to_owned),
                     handshake_duration_us: i64::try_from(elapsed.as_micros()).ok(),
                     established_at: chrono::Utc::now(),
-                    outcome: "established",
+                    outcome: Some("established".into()),
                     failure_reason: None,
-                    offered_groups,
-                    offered_sig_algs,
-                    cert_algorithm: Some(served_cert),
-                    policy,
+                    offered_groups: Some(offered_groups),
+                    offered_sig_algs: Some(offered_sig_algs),
+                    cert_algorithm: Some(served_cert.into()),
+                    policy: Some(policy.into()),
                     route_id: None,
                     client_family: None,
                 };
@@ -861,7 +863,7 @@ async fn handshake(
 
 /// The record of a refused handshake: what the client offered, under which
 /// policy, and rustls' reason.
-fn failed_session(peer: SocketAddr, h: Hello, error: &str, elapsed: Duration) -> SessionRecord {
+fn failed_session(peer: SocketAddr, h: Hello, error: &str, elapsed: Duration) -> TlsSessionRecord {
     let offered = offered_names(&h.offered);
     let any_pq = h.offered.iter().any(|g| tls::is_post_quantum(*g));
     let reason = format!(
@@ -870,8 +872,8 @@ fn failed_session(peer: SocketAddr, h: Hello, error: &str, elapsed: Duration) ->
         offered.join(", "),
         if any_pq { "" } else { " (none post-quantum)" }
     );
-    SessionRecord {
-        id: SessionRecord::new_id(),
+    TlsSessionRecord {
+        id: Some(TlsSessionRecord::new_id()),
         gateway_id: None,
         client_ip: peer.ip().to_string(),
         sni: h.sni,
@@ -879,15 +881,16 @@ fn failed_session(peer: SocketAddr, h: Hello, error: &str, elapsed: Duration) ->
         cipher_suite: None,
         kx_group: None,
         pqc: false,
+        resumed: false,
         alpn: None,
         handshake_duration_us: i64::try_from(elapsed.as_micros()).ok(),
         established_at: chrono::Utc::now(),
-        outcome: "failed",
+        outcome: Some("failed".into()),
         failure_reason: Some(crate::proxy::clip(&reason, 500).to_owned()),
-        offered_groups: offered,
-        offered_sig_algs: h.sig_algs,
+        offered_groups: Some(offered),
+        offered_sig_algs: Some(h.sig_algs),
         cert_algorithm: None,
-        policy: h.policy.as_str(),
+        policy: Some(h.policy.as_str().into()),
         route_id: None,
         client_family: None,
     }

@@ -38,11 +38,12 @@ use crate::inspect::{Inspector, Job, Verdict};
 use crate::listener::ConnGuard;
 use crate::live::LiveConfig;
 use crate::policy::{HostMap, HostPolicies, PolicyRefusal};
-use crate::report::{Reporter, ThreatEvent};
+use crate::report::Reporter;
 use crate::routing::{upstream_path, Miss, RouteEntry, RouteMetrics, RoutingTable};
 use crate::tls::ClientAuth;
 use crate::tls::TlsFacts;
 use crate::upstream::{self, PooledBody, SendError, UpstreamBody};
+use shared::qsgw::ThreatRecord;
 
 use shared::client_ip::X_FORWARDED_FOR;
 
@@ -566,20 +567,20 @@ impl Proxy {
             conn.tls.protocol,
             conn.tls.sni.as_deref().unwrap_or("none"),
         );
-        self.edge.reporter.threat(ThreatEvent {
-            id: ThreatEvent::new_id(),
+        self.edge.reporter.threat(ThreatRecord {
+            id: Some(ThreatRecord::new_id()),
             gateway_id: None,
             client_ip: client.ip.to_string(),
             user_agent: None,
             route_id: Some(entry.metrics.id.to_string()),
             method: None,
             path: None,
-            threat_type: "tls_policy_violation",
-            severity: "MEDIUM",
+            threat_type: "tls_policy_violation".into(),
+            severity: "MEDIUM".into(),
             anomaly_score: None,
             bot_score: None,
             reasons: vec![clip(&reason, 500).to_owned()],
-            action_taken: "blocked",
+            action_taken: "blocked".into(),
             detected_at: chrono::Utc::now(),
         });
     }
@@ -654,16 +655,16 @@ impl Proxy {
             .and_then(|v| v.to_str().ok())?;
         let crawler = verifier.claimed(ua)?;
         let reporter = self.edge.reporter.clone();
-        let event = ThreatEvent {
-            id: ThreatEvent::new_id(),
+        let event = ThreatRecord {
+            id: Some(ThreatRecord::new_id()),
             gateway_id: None,
             client_ip: client.ip.to_string(),
             user_agent: Some(clip(ua, 1024).to_owned()),
             route_id: Some(entry.metrics.id.to_string()),
             method: Some(req.method().as_str().to_owned()),
             path: Some(clip(req.uri().path(), 2048).to_owned()),
-            threat_type: "bot",
-            severity: "HIGH",
+            threat_type: "bot".into(),
+            severity: "HIGH".into(),
             anomaly_score: None,
             bot_score: None,
             reasons: vec![format!(
@@ -671,7 +672,7 @@ impl Proxy {
                 verifier.name(crawler),
                 client.ip
             )],
-            action_taken: "blocked",
+            action_taken: "blocked".into(),
             detected_at: chrono::Utc::now(),
         };
         let check = verifier.check(client.ip, crawler, move || reporter.threat(event));

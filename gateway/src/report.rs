@@ -15,11 +15,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared::config::Secret;
 use shared::http_client::{ClientSettings, HttpClient};
-use shared::ids::{ThreatId, TlsSessionId};
+use shared::qsgw::{
+    Heartbeat, IngestBatch, IngestResult, RegisterGateway, TargetHealth, TargetTls, ThreatRecord,
+    TlsSessionRecord,
+};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -35,64 +37,6 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// At most one log line per this period for a repeating failure or drop.
 pub const LOG_EVERY: Duration = Duration::from_secs(60);
 
-/// One TLS handshake, established or refused (`POST /api/v1/ingest/tls-sessions`).
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct SessionRecord {
-    /// `tls_…`, chosen here so re-sent batches are idempotent.
-    pub id: String,
-    /// Filled in when sent.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub gateway_id: Option<String>,
-    /// Client address.
-    pub client_ip: String,
-    /// Server name the client sent (SNI); absent when it sent none.
-    pub sni: Option<String>,
-    /// `TLSv1.3`, `TLSv1.2`; absent when the handshake failed.
-    pub protocol_version: Option<String>,
-    /// Cipher suite; absent when the handshake failed.
-    pub cipher_suite: Option<String>,
-    /// Negotiated group.
-    pub kx_group: Option<String>,
-    /// Post-quantum or hybrid group.
-    pub pqc: bool,
-    /// ALPN protocol.
-    pub alpn: Option<String>,
-    /// Handshake time in microseconds.
-    pub handshake_duration_us: Option<i64>,
-    /// Completion (or failure) time.
-    pub established_at: DateTime<Utc>,
-    /// `established` or `failed`.
-    pub outcome: &'static str,
-    /// Why the handshake failed.
-    pub failure_reason: Option<String>,
-    /// Groups the ClientHello offered (GREASE left out, at most
-    /// [`crate::tls::MAX_OFFERED_GROUPS`]).
-    pub offered_groups: Vec<String>,
-    /// Signature schemes the ClientHello offered, by IANA name (GREASE
-    /// left out, at most [`crate::tls::MAX_OFFERED_SIG_ALGS`]).
-    pub offered_sig_algs: Vec<String>,
-    /// Public-key algorithm of the certificate served
-    /// ([`crate::tls::cert_algorithm`]); absent when the handshake failed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cert_algorithm: Option<&'static str>,
-    /// The listener policy applied to the handshake (by SNI).
-    pub policy: &'static str,
-    /// Route of the connection's first request.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub route_id: Option<String>,
-    /// Coarse family of the first request's client
-    /// ([`shared::features::client_family`]); never the raw user agent.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_family: Option<String>,
-}
-
-impl SessionRecord {
-    /// A fresh id.
-    pub fn new_id() -> String {
-        TlsSessionId::new().to_string()
-    }
-}
-
 /// An established session's record, held until the connection's first
 /// request says which route it was for and what client sent it (what the
 /// console's posture panel groups by), or until the connection ends
@@ -101,13 +45,13 @@ impl SessionRecord {
 pub struct PendingSession {
     /// Set once the record has gone, so later requests skip the lock.
     sent: std::sync::atomic::AtomicBool,
-    rec: std::sync::Mutex<Option<SessionRecord>>,
+    rec: std::sync::Mutex<Option<TlsSessionRecord>>,
     reporter: Reporter,
 }
 
 impl PendingSession {
     /// Holds `rec` for `reporter`.
-    pub fn new(rec: SessionRecord, reporter: Reporter) -> Self {
+    pub fn new(rec: TlsSessionRecord, reporter: Reporter) -> Self {
         Self {
             sent: std::sync::atomic::AtomicBool::new(false),
             rec: std::sync::Mutex::new(Some(rec)),
@@ -139,7 +83,7 @@ impl PendingSession {
         if let Some(mut rec) = taken {
             rec.client_ip = client_ip.to_string();
             rec.route_id = route_id.map(str::to_owned);
-            rec.client_family = Some(shared::features::client_family(user_agent));
+            rec.client_family = Some(shared::user_agent::client_family(user_agent));
             self.reporter.session(rec);
         }
     }
@@ -153,59 +97,18 @@ impl Drop for PendingSession {
     }
 }
 
-/// One threat event (`POST /api/v1/ingest/threats`).
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct ThreatEvent {
-    /// `thr_…`, chosen here so re-sent batches are idempotent.
-    pub id: String,
-    /// Filled in when sent.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub gateway_id: Option<String>,
-    /// Client address.
-    pub client_ip: String,
-    /// User agent (truncated to 1024 bytes).
-    pub user_agent: Option<String>,
-    /// Matched route.
-    pub route_id: Option<String>,
-    /// HTTP method of the request.
-    pub method: Option<String>,
-    /// Path (truncated to 2048 bytes).
-    pub path: Option<String>,
-    /// `bot` or `anomaly`.
-    pub threat_type: &'static str,
-    /// LOW, MEDIUM, HIGH or CRITICAL.
-    pub severity: &'static str,
-    /// 0..1.
-    pub anomaly_score: Option<f64>,
-    /// 0..1.
-    pub bot_score: Option<f64>,
-    /// The AI engine's strongest reasons.
-    pub reasons: Vec<String>,
-    /// `flagged` or `blocked`.
-    pub action_taken: &'static str,
-    /// When the verdict arrived.
-    pub detected_at: DateTime<Utc>,
-}
-
-impl ThreatEvent {
-    /// A fresh id.
-    pub fn new_id() -> String {
-        ThreatId::new().to_string()
-    }
-}
-
 /// Records that get the gateway id stamped when sent.
 trait Stamp {
     fn stamp(&mut self, gateway_id: &str);
 }
 
-impl Stamp for SessionRecord {
+impl Stamp for TlsSessionRecord {
     fn stamp(&mut self, gateway_id: &str) {
         self.gateway_id = Some(gateway_id.to_owned());
     }
 }
 
-impl Stamp for ThreatEvent {
+impl Stamp for ThreatRecord {
     fn stamp(&mut self, gateway_id: &str) {
         self.gateway_id = Some(gateway_id.to_owned());
     }
@@ -391,8 +294,8 @@ struct Inner {
     client_prefix_only: bool,
     /// Per-route aggregates reported with the heartbeat.
     sensor: Arc<crate::sensor::Sensor>,
-    sessions: Queue<SessionRecord>,
-    threats: Queue<ThreatEvent>,
+    sessions: Queue<TlsSessionRecord>,
+    threats: Queue<ThreatRecord>,
     gateway_id: ArcSwapOption<String>,
     /// Fired when the control plane answers after failures: the senders
     /// stop backing off and send at once.
@@ -467,7 +370,7 @@ impl Reporter {
 
     /// Queues a TLS session record (with the client's network only, when
     /// so configured).
-    pub fn session(&self, mut rec: SessionRecord) {
+    pub fn session(&self, mut rec: TlsSessionRecord) {
         if let Some(i) = &self.inner {
             if i.client_prefix_only {
                 if let Ok(ip) = rec.client_ip.parse::<std::net::IpAddr>() {
@@ -495,7 +398,7 @@ impl Reporter {
     }
 
     /// Queues a threat event.
-    pub fn threat(&self, ev: ThreatEvent) {
+    pub fn threat(&self, ev: ThreatRecord) {
         if let Some(i) = &self.inner {
             i.threats.push(ev);
         }
@@ -529,26 +432,9 @@ impl Ctx {
     }
 }
 
-#[derive(Debug, Serialize)]
-struct RegisterBody<'a> {
-    name: &'a str,
-    hostname: &'a str,
-    address: &'a str,
-    software_version: &'static str,
-    tls_policy: shared::qsgw::TlsPolicy,
-}
-
 #[derive(Debug, Deserialize)]
 struct Registered {
     id: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct IngestResult {
-    #[serde(default)]
-    inserted: i64,
-    #[serde(default)]
-    rejected: Vec<serde_json::Value>,
 }
 
 async fn sleep_or_cancel(d: Duration, cancel: &CancellationToken) -> bool {
@@ -574,12 +460,13 @@ async fn registration_loop(
     let mut failing = false;
     loop {
         let Some(id) = inner.gateway_id.load_full() else {
-            let body = RegisterBody {
-                name: &settings.name,
-                hostname: &hostname,
-                address: &settings.address,
-                software_version: env!("CARGO_PKG_VERSION"),
-                tls_policy: settings.tls_policy,
+            let body = RegisterGateway {
+                name: settings.name.clone(),
+                hostname: Some(hostname.clone()),
+                address: Some(settings.address.clone()),
+                software_version: Some(env!("CARGO_PKG_VERSION").to_owned()),
+                tls_policy: Some(settings.tls_policy),
+                labels: None,
             };
             let outcome = match ctx
                 .post("/api/v1/gateways/register")
@@ -624,46 +511,48 @@ async fn registration_loop(
         let revision = live.table().revision();
         // The registry holds exactly the targets of the config in force
         // (reconciled at every swap).
-        let mut health: Vec<shared::qsgw::TargetHealth> = live
+        let mut health: Vec<TargetHealth> = live
             .health()
             .report()
             .into_iter()
-            .map(
-                |(upstream_id, target, healthy, tls)| shared::qsgw::TargetHealth {
-                    upstream_id,
-                    target,
-                    healthy,
-                    // The upstream leg's last TLS handshake (for the runtime
-                    // CBOM and the console's upstream view).
-                    tls: tls.map(|t| shared::qsgw::TargetTls {
-                        protocol: t.protocol.to_owned(),
-                        kx_group: t.kx_group.to_owned(),
-                        pqc: t.pqc,
-                        cert_algorithm: t.cert_algorithm.to_owned(),
-                        cert_not_after: t.not_after,
-                    }),
-                },
-            )
+            .map(|(upstream_id, target, healthy, tls)| TargetHealth {
+                upstream_id,
+                target,
+                healthy,
+                // The upstream leg's last TLS handshake (for the runtime
+                // CBOM and the console's upstream view).
+                tls: tls.map(|t| TargetTls {
+                    protocol: t.protocol.to_owned(),
+                    kx_group: t.kx_group.to_owned(),
+                    pqc: t.pqc,
+                    cert_algorithm: t.cert_algorithm.to_owned(),
+                    cert_not_after: t.not_after,
+                }),
+            })
             .collect();
         health.truncate(1000);
         let (requests, errors) = settings.traffic.pending();
-        let by_group = inner.sensor.take();
-        let sent = ctx
-            .post(&format!("/api/v1/gateways/{id}/heartbeat"))
-            .json(&serde_json::json!({
-                "config_revision_seen": revision,
-                "software_version": env!("CARGO_PKG_VERSION"),
-                "upstream_health": health,
-                "requests": requests,
-                "errors": errors,
-                "traffic_by_group": &by_group,
-                "served_certificates": (settings.certificates)()
+        let mut body = Heartbeat {
+            config_revision_seen: revision,
+            software_version: Some(env!("CARGO_PKG_VERSION").to_owned()),
+            upstream_health: Some(health),
+            requests: Some(i64::try_from(requests).unwrap_or(i64::MAX)),
+            errors: Some(i64::try_from(errors).unwrap_or(i64::MAX)),
+            traffic_by_group: Some(inner.sensor.take()),
+            served_certificates: Some(
+                (settings.certificates)()
                     .iter()
                     .map(|c| c.report())
-                    .collect::<Vec<_>>(),
-            }))
+                    .collect(),
+            ),
+        };
+        let sent = ctx
+            .post(&format!("/api/v1/gateways/{id}/heartbeat"))
+            .json(&body)
             .send()
             .await;
+        // Restored for the next heartbeat unless the control plane took them.
+        let by_group = body.traffic_by_group.take().unwrap_or_default();
         match sent {
             Ok(r) if r.status() == reqwest::StatusCode::NOT_FOUND => {
                 inner.sensor.restore(by_group);
@@ -741,7 +630,10 @@ async fn send_loop<T, F>(
                 r.stamp(&gw);
             }
             let kind = queue(&inner).kind;
-            match send(&ctx, path, &batch).await {
+            let batch = IngestBatch { records: batch };
+            let sent = send(&ctx, path, &batch).await;
+            let batch = batch.records;
+            match sent {
                 Ok(result) => {
                     backoff = Duration::from_millis(500);
                     let unreported = failures.reset();
@@ -757,7 +649,7 @@ async fn send_loop<T, F>(
                     if let Some(first) = result.rejected.first() {
                         metrics::counter!("qsgw_report_rejected_total", "kind" => kind)
                             .increment(result.rejected.len() as u64);
-                        tracing::warn!(kind, rejected = result.rejected.len(), first = %first, "the control plane rejected records");
+                        tracing::warn!(kind, rejected = result.rejected.len(), first = %serde_json::to_string(first).unwrap_or_default(), "the control plane rejected records");
                     }
                 }
                 Err(SendError::Drop(e)) => {
@@ -789,10 +681,14 @@ async fn send_loop<T, F>(
     }
 }
 
-async fn send<T: Serialize>(ctx: &Ctx, path: &str, batch: &[T]) -> Result<IngestResult, SendError> {
+async fn send<T: Serialize>(
+    ctx: &Ctx,
+    path: &str,
+    batch: &IngestBatch<T>,
+) -> Result<IngestResult, SendError> {
     let resp = ctx
         .post(path)
-        .json(&serde_json::json!({ "records": batch }))
+        .json(batch)
         .send()
         .await
         .map_err(|e| SendError::Retry(e.to_string()))?;

@@ -5,7 +5,7 @@
 //! harvest-now-decrypt-later exposure) without storing a record per request.
 //!
 //! Privacy and bounds, by construction: a key holds a route id, a group name
-//! and the coarse [`shared::features::client_family`] of the connection's
+//! and the coarse [`shared::user_agent::client_family`] of the connection's
 //! first request, never an address or a raw user agent. At most
 //! [`MAX_KEYS`] keys are held between two heartbeats (a new key past that
 //! counts under the family [`OTHER`]); each report keeps the
@@ -216,7 +216,7 @@ impl ConnMeter {
         let first = st.family.is_none();
         let family = st
             .family
-            .get_or_insert_with(|| Arc::from(shared::features::client_family(user_agent)))
+            .get_or_insert_with(|| Arc::from(shared::user_agent::client_family(user_agent)))
             .clone();
         let (din, dout) = self.delta(&mut st);
         // The bytes measured since the last request belong to it (its

@@ -126,8 +126,8 @@ impl TargetState {
         );
         if let Some(reporter) = self.events.load_full() {
             let event = |threat_type: &'static str, severity: &'static str, reason: String| {
-                crate::report::ThreatEvent {
-                    id: crate::report::ThreatEvent::new_id(),
+                shared::qsgw::ThreatRecord {
+                    id: Some(shared::qsgw::ThreatRecord::new_id()),
                     gateway_id: None,
                     client_ip: facts
                         .peer_ip
@@ -136,12 +136,12 @@ impl TargetState {
                     route_id: None,
                     method: None,
                     path: None,
-                    threat_type,
-                    severity,
+                    threat_type: threat_type.into(),
+                    severity: severity.into(),
                     anomaly_score: None,
                     bot_score: None,
                     reasons: vec![reason],
-                    action_taken: "flagged",
+                    action_taken: "flagged".into(),
                     detected_at: now,
                 }
             };

@@ -4,6 +4,7 @@
 use serde_json::{json, Value};
 use shared::error::FieldError;
 use shared::http_client::HttpClient;
+use shared::qrap::{AssetIn, ScoreAnswer, ScoreRequest};
 
 use crate::domain::inputs::{Defaults, CRITICALITIES, EXPOSURES};
 use crate::domain::inventory::AssetRecord;
@@ -58,33 +59,18 @@ pub async fn score(
     };
     let d = defaults;
     for chunk in assets.chunks(BATCH) {
-        let body = json!({
-            "crqc_timeline": d.crqc_timeline,
-            "cnsa2_category": d.cnsa2_category,
-            "assets": chunk.iter().map(|a| json!({
-                "algorithm": a.algorithm,
-                "parameter": a.parameter,
-                "family": a.family,
-                "usage": a.usage,
-                "data_shelf_life_years": a.data_shelf_life_years.or(d.data_shelf_life_years),
-                "migration_time_years": a.migration_time_years.or(d.migration_time_years),
-                "exposure": a.exposure.as_ref().or(d.exposure.as_ref()),
-                "criticality": a.criticality.as_ref().or(d.criticality.as_ref()),
-                // A date wins over a declared lifetime (the engine takes one).
-                "validity_years": if a.valid_until.as_deref().is_some_and(is_date) {
-                    None
-                } else {
-                    a.validity_years.or(d.validity_years)
-                },
-                "oid": a.oid,
-                // Only verify/decrypt/decapsulate = legacy use (the engine's
-                // policy packs decide where a standard allows it).
-                "crypto_functions": (!a.crypto_functions.is_empty()).then_some(&a.crypto_functions),
-                // The engine's authenticity horizon: migration + the validity
-                // left (a date the engine cannot read would fail the batch).
-                "valid_until": a.valid_until.as_deref().filter(|d| is_date(d)),
-            })).collect::<Vec<_>>()
-        });
+        let body = ScoreRequest {
+            assets: chunk
+                .iter()
+                .map(|a| asset_in(a, d))
+                .collect::<Result<_, _>>()?,
+            as_of_year: None,
+            crqc_median_year: None,
+            crqc_timeline: d.crqc_timeline.clone(),
+            confidence: None,
+            policy: None,
+            cnsa2_category: d.cnsa2_category.clone(),
+        };
         let resp = http.post(&url).json(&body).send().await.map_err(|e| {
             if e.is_timeout() {
                 "ML engine did not answer in time".to_owned()
@@ -118,13 +104,7 @@ pub async fn score(
         if !status.is_success() {
             return Err(format!("ML engine answered HTTP {}", status.as_u16()));
         }
-        #[derive(serde::Deserialize)]
-        struct Answer {
-            results: Vec<MlResult>,
-            #[serde(default)]
-            crqc_timelines_version: Option<String>,
-        }
-        let answer: Answer = resp.json().await.map_err(|e| {
+        let answer: ScoreAnswer<MlResult> = resp.json().await.map_err(|e| {
             if e.is_timeout() {
                 "ML engine did not answer in time".to_owned()
             } else {
@@ -141,6 +121,51 @@ pub async fn score(
         progress.store(out.results.len(), std::sync::atomic::Ordering::Relaxed);
     }
     Ok(out)
+}
+
+/// One record as the engine reads it: an asset's own Mosca inputs win
+/// over the assessment's `defaults`. The vocabularies were checked when the
+/// inventory was read (`USAGES`, `EXPOSURES`, `CRITICALITIES`); a value
+/// outside them fails the run instead of being sent.
+fn asset_in(a: &AssetRecord, d: &Defaults) -> Result<AssetIn, String> {
+    fn parse<T: std::str::FromStr>(field: &str, v: Option<&String>) -> Result<Option<T>, String> {
+        v.map(|v| {
+            v.parse().map_err(|_| {
+                format!(
+                    "asset {field} `{}` is not one the ML engine reads",
+                    v.chars().take(64).collect::<String>()
+                )
+            })
+        })
+        .transpose()
+    }
+    Ok(AssetIn {
+        id: None,
+        algorithm: a.algorithm.clone(),
+        parameter: a.parameter.clone(),
+        family: a.family.clone(),
+        oid: a.oid.clone(),
+        // Only verify/decrypt/decapsulate = legacy use (the engine's
+        // policy packs decide where a standard allows it).
+        crypto_functions: (!a.crypto_functions.is_empty()).then(|| a.crypto_functions.clone()),
+        usage: parse("usage", a.usage.as_ref())?,
+        data_shelf_life_years: a.data_shelf_life_years.or(d.data_shelf_life_years),
+        migration_time_years: a.migration_time_years.or(d.migration_time_years),
+        // The engine's authenticity horizon: migration + the validity
+        // left (a date the engine cannot read would fail the batch).
+        valid_until: a.valid_until.clone().filter(|d| is_date(d)),
+        // A date wins over a declared lifetime (the engine takes one).
+        validity_years: if a.valid_until.as_deref().is_some_and(is_date) {
+            None
+        } else {
+            a.validity_years.or(d.validity_years)
+        },
+        exposure: parse("exposure", a.exposure.as_ref().or(d.exposure.as_ref()))?,
+        criticality: parse(
+            "criticality",
+            a.criticality.as_ref().or(d.criticality.as_ref()),
+        )?,
+    })
 }
 
 /// The choices the ML engine offers for an assessment's defaults, read

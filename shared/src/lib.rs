@@ -15,7 +15,8 @@
 //! | [`pagination`] | `?limit=&cursor=` → `{items, next_cursor}` |
 //! | [`ids`] | prefixed ids (`rt_…`) |
 //! | [`ratelimit`] | per-IP token bucket → 429 |
-//! | [`qsgw`] | QSGW config contract: etcd keys, route/upstream JSON, snapshot |
+//! | [`qsgw`] | QSGW config contract (etcd keys, route/upstream JSON, snapshot) and the gateway → control-plane messages (registration, heartbeat, ingest) |
+//! | [`qrap`] | QRAP scoring contract: risk-api → ML engine score request, the answer's envelope |
 //! | [`edge`] | QSGW edge contract: host patterns, canonical paths, internal target addresses |
 //! | [`auth`] | HS256 JWT, API keys, [`auth::RequireRole`] |
 //! | [`health`] | `/health`, `/health/ready` |
@@ -24,7 +25,8 @@
 //! | [`db`] | Postgres pool, migrations, probe |
 //! | [`etcd`] | connect with retry, prefix get, resuming watch |
 //! | [`guard`] | production guards: dev values (SHA-256 digests), short secrets, plaintext etcd/Postgres → exit 2 |
-//! | [`features`] | request features the gateway extracts and the AI engine scores |
+//! | [`features`] | request features the gateway extracts and the AI engine scores (wire type and bounds) |
+//! | [`user_agent`] | reading a user agent: tokens, claimed engine, the client family sessions are grouped by |
 //! | [`http_client`] | outgoing calls with timeouts and request id |
 //! | [`netguard`] | the one classification of target addresses (IANA special-purpose ranges), per-caller policies (upstreams, production webhooks) and a DNS resolver applying them |
 //! | [`openapi`] | `/api/v1/openapi.json` and `/api/v1/docs` |
@@ -49,6 +51,7 @@ pub mod metrics;
 pub mod netguard;
 pub mod openapi;
 pub mod pagination;
+pub mod qrap;
 pub mod qsgw;
 pub mod ratelimit;
 pub mod request_id;
@@ -56,6 +59,7 @@ pub mod server;
 pub mod service;
 pub mod telemetry;
 pub mod ui;
+pub mod user_agent;
 pub mod validation;
 
 #[cfg(feature = "test-util")]

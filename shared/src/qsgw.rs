@@ -17,6 +17,8 @@
 //! file). Readers ignore unknown fields so that a newer control plane can
 //! add fields without breaking older gateways.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -337,7 +339,7 @@ pub struct ConfigSnapshot {
 
 /// A certificate a gateway serves: identity, validity and algorithms
 /// (never the key). Listed in the runtime CBOM.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServedCertificate {
     /// SHA-256 of the DER certificate (64 lowercase hex digits).
@@ -363,7 +365,7 @@ pub struct ServedCertificate {
 }
 
 /// One sensor aggregate of a heartbeat.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"route_id": "rt_01936f2e8c4a7b3d9e0f1a2b3c4d5e6f", "kx_group": "X25519MLKEM768", "pqc": true, "client_family": "Chrome 131", "sessions": 1, "requests": 12, "bytes_in": 4200, "bytes_out": 181000}))]
 pub struct GroupTraffic {
@@ -391,7 +393,7 @@ pub struct GroupTraffic {
 }
 
 /// What a gateway's TLS handshake with an upstream target established.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TargetTls {
     /// `TLSv1.3` or `TLSv1.2`.
@@ -408,7 +410,7 @@ pub struct TargetTls {
 }
 
 /// Health of one upstream target as a gateway sees it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TargetHealth {
     /// `ups_…` id.
@@ -420,6 +422,237 @@ pub struct TargetHealth {
     /// The gateway's last TLS handshake with the target (TLS upstreams).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<TargetTls>,
+}
+
+// ---------------------------------------------------------------- registration and ingest
+// (written by the gateway, read and validated by the control plane: one
+// type each. Field order is the wire order; the control plane's checks and
+// 422 field names live in `control-plane/src/routes/{gateways,ingest}.rs`.)
+
+/// Body of `POST /api/v1/gateways/register` (upsert on `name`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"name": "gw-eu-1", "hostname": "gw-eu-1.internal", "address": "10.0.0.5:8443", "software_version": "0.1.0", "tls_policy": "PQC_PREFERRED", "labels": {"region": "eu"}}))]
+pub struct RegisterGateway {
+    /// Unique instance name (1..253).
+    pub name: String,
+    /// Host name.
+    #[serde(default)]
+    pub hostname: Option<String>,
+    /// Reachable address, e.g. `10.0.0.5:8443`.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// Gateway version.
+    #[serde(default)]
+    pub software_version: Option<String>,
+    /// Listener key-exchange policy.
+    #[serde(default)]
+    pub tls_policy: Option<TlsPolicy>,
+    /// Free labels (string values).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// Body of `POST /api/v1/gateways/{id}/heartbeat`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"config_revision_seen": 42}))]
+pub struct Heartbeat {
+    /// Config revision the gateway has applied.
+    pub config_revision_seen: i64,
+    /// Gateway version, if it changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub software_version: Option<String>,
+    /// Live health of every upstream target the gateway serves (≤ 1000);
+    /// absent leaves the last report in place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream_health: Option<Vec<TargetHealth>>,
+    /// Requests answered since the last accepted heartbeat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests: Option<i64>,
+    /// Of those, answered 5xx.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errors: Option<i64>,
+    /// The gateway's sensor aggregates since its last accepted heartbeat:
+    /// sessions, requests and bytes per route, negotiated key-exchange
+    /// group and client family (≤ 5000 entries; no addresses, no raw user
+    /// agents). Summed into the minute the heartbeat arrives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traffic_by_group: Option<Vec<GroupTraffic>>,
+    /// The certificates the gateway serves now (≤ 16); absent leaves the
+    /// last report in place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub served_certificates: Option<Vec<ServedCertificate>>,
+}
+
+/// A batch sent to an ingest endpoint: `{"records": [...]}` (at most 1000).
+/// The gateway sends typed records; the control plane reads each record as
+/// a JSON value first, so one bad record is reported by index without
+/// refusing the batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IngestBatch<T> {
+    /// Up to 1000 records.
+    pub records: Vec<T>,
+}
+
+/// One rejected record of an ingest batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Rejected {
+    /// Position in `records`.
+    pub index: usize,
+    /// What is wrong with it.
+    pub errors: Vec<crate::error::FieldError>,
+}
+
+/// Outcome of an ingest batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"received": 3, "accepted": 2, "inserted": 2, "rejected": [{"index": 1, "errors": [{"field": "client_ip", "message": "must be an IP address"}]}]}))]
+pub struct IngestResult {
+    /// Records in the batch.
+    pub received: usize,
+    /// Records that passed validation.
+    pub accepted: usize,
+    /// Newly stored rows (accepted minus ids already stored).
+    pub inserted: i64,
+    /// Records refused, by index.
+    pub rejected: Vec<Rejected>,
+}
+
+/// A TLS handshake, established or refused, reported by a gateway
+/// (`POST /api/v1/ingest/tls-sessions`). Sent once per handshake: the
+/// names fixed at compile time are borrowed, not copied.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"id": "tls_01936f2e8c4a7b3d9e0f1a2b3c4d5e6f", "gateway_id": "gw_01936f2e8c4a7b3d9e0f1a2b3c4d5e6f", "client_ip": "203.0.113.7", "sni": "api.example.com", "protocol_version": "TLSv1.3", "cipher_suite": "TLS13_AES_128_GCM_SHA256", "kx_group": "X25519MLKEM768", "pqc": true, "handshake_duration_us": 1800, "established_at": "2026-01-01T12:00:00Z"}))]
+pub struct TlsSessionRecord {
+    /// `tls_…` id chosen by the gateway so re-sent batches are idempotent
+    /// (generated by the control plane when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Reporting gateway (must be registered; stamped when sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway_id: Option<String>,
+    /// Client IP address.
+    pub client_ip: String,
+    /// Server name the client sent (SNI, at most 253 characters); absent
+    /// when it sent none.
+    #[serde(default)]
+    pub sni: Option<String>,
+    /// `TLSv1.2` or `TLSv1.3` (required unless `outcome` is `failed`).
+    #[serde(default)]
+    pub protocol_version: Option<String>,
+    /// Cipher suite (required unless `outcome` is `failed`).
+    #[serde(default)]
+    pub cipher_suite: Option<String>,
+    /// Key-exchange group.
+    #[serde(default)]
+    pub kx_group: Option<String>,
+    /// Post-quantum or hybrid key exchange.
+    pub pqc: bool,
+    /// Resumed session.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub resumed: bool,
+    /// ALPN protocol.
+    #[serde(default)]
+    pub alpn: Option<String>,
+    /// Handshake time in microseconds.
+    #[serde(default)]
+    pub handshake_duration_us: Option<i64>,
+    /// Handshake completion (or failure) time.
+    pub established_at: DateTime<Utc>,
+    /// `established` (default) or `failed` (the handshake was refused).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub outcome: Option<Cow<'static, str>>,
+    /// Why a failed handshake failed (≤ 500 bytes).
+    #[serde(default)]
+    pub failure_reason: Option<String>,
+    /// Key-exchange groups the ClientHello offered (≤ 32 names of 1 to 64
+    /// characters from `A-Z a-z 0-9 _ -`; GREASE left out).
+    #[serde(default)]
+    pub offered_groups: Option<Vec<String>>,
+    /// Signature schemes the ClientHello offered, by IANA name (≤ 32 names
+    /// of 1 to 64 characters from `A-Z a-z 0-9 _ -`; GREASE left out).
+    #[serde(default)]
+    pub offered_sig_algs: Option<Vec<String>>,
+    /// Public-key algorithm of the certificate served (≤ 64 characters,
+    /// e.g. `ECDSA-P256`, `RSA-2048`, `ML-DSA-65`); absent when the
+    /// handshake failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub cert_algorithm: Option<Cow<'static, str>>,
+    /// Key-exchange policy the listener applied: `CNSA2`, `PQC_ONLY`,
+    /// `PQC_PREFERRED` or `CLASSICAL_ALLOWED`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub policy: Option<Cow<'static, str>>,
+    /// Route of the connection's first request (`rt_…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route_id: Option<String>,
+    /// Coarse client family of the first request (≤ 64 characters, e.g.
+    /// `Chrome 131`, `curl`); never a raw user agent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_family: Option<String>,
+}
+
+impl TlsSessionRecord {
+    /// A fresh `tls_…` id.
+    pub fn new_id() -> String {
+        crate::ids::TlsSessionId::new().to_string()
+    }
+}
+
+/// A threat event reported by a gateway (`POST /api/v1/ingest/threats`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"gateway_id": "gw_01936f2e8c4a7b3d9e0f1a2b3c4d5e6f", "client_ip": "198.51.100.9", "route_id": "rt_01936f2e8c4a7b3d9e0f1a2b3c4d5e6f", "method": "POST", "path": "/login", "threat_type": "credential_stuffing", "severity": "HIGH", "anomaly_score": 0.93, "bot_score": 0.88, "reasons": ["burst of failed logins"], "action_taken": "blocked", "detected_at": "2026-01-01T12:00:00Z"}))]
+pub struct ThreatRecord {
+    /// `thr_…` id chosen by the gateway so re-sent batches are idempotent
+    /// (generated by the control plane when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Reporting gateway (must be registered; stamped when sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway_id: Option<String>,
+    /// Client IP address.
+    pub client_ip: String,
+    /// User agent (≤ 1024 bytes).
+    #[serde(default)]
+    pub user_agent: Option<String>,
+    /// Matched route.
+    #[serde(default)]
+    pub route_id: Option<String>,
+    /// HTTP method.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Request path (≤ 2048 bytes).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// lower_snake type, e.g. `bot`, `anomaly`.
+    #[schema(value_type = String)]
+    pub threat_type: Cow<'static, str>,
+    /// LOW, MEDIUM, HIGH or CRITICAL.
+    #[schema(value_type = String)]
+    pub severity: Cow<'static, str>,
+    /// 0..1.
+    #[serde(default)]
+    pub anomaly_score: Option<f64>,
+    /// 0..1.
+    #[serde(default)]
+    pub bot_score: Option<f64>,
+    /// Reasons given by the AI engine (≤ 32).
+    #[serde(default)]
+    pub reasons: Vec<String>,
+    /// allowed, flagged or blocked.
+    #[schema(value_type = String)]
+    pub action_taken: Cow<'static, str>,
+    /// Detection time.
+    pub detected_at: DateTime<Utc>,
+}
+
+impl ThreatRecord {
+    /// A fresh `thr_…` id.
+    pub fn new_id() -> String {
+        crate::ids::ThreatId::new().to_string()
+    }
 }
 
 #[cfg(test)]
@@ -447,5 +680,185 @@ mod tests {
         assert_eq!(t.weight, 1);
         let p: TlsPolicy = serde_json::from_str("\"PQC_ONLY\"").unwrap();
         assert_eq!(p.as_str(), "PQC_ONLY");
+    }
+
+    /// Parses `literal` (what the gateway sent before the types were
+    /// shared, copied byte for byte) and serialises it back unchanged.
+    fn same_bytes<T: Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug>(
+        literal: &str,
+    ) -> T {
+        let parsed: T = serde_json::from_str(literal).unwrap();
+        assert_eq!(serde_json::to_string(&parsed).unwrap(), literal);
+        let again: T = serde_json::from_str(&serde_json::to_string(&parsed).unwrap()).unwrap();
+        assert_eq!(again, parsed);
+        parsed
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn an_established_session_record_keeps_its_wire_form() {
+        let rec: TlsSessionRecord = same_bytes(concat!(
+            r#"{"id":"tls_01936f2e8c4a7b3d9e0f1a2b3c4d5e6f","gateway_id":"gw_01936f2e8c4a7b3d9e0f1a2b3c4d5e6f","#,
+            r#""client_ip":"203.0.113.7","sni":"api.example.com","protocol_version":"TLSv1.3","#,
+            r#""cipher_suite":"TLS13_AES_128_GCM_SHA256","kx_group":"X25519MLKEM768","pqc":true,"#,
+            r#""alpn":"h2","handshake_duration_us":1800,"established_at":"2026-01-01T12:00:00Z","#,
+            r#""outcome":"established","failure_reason":null,"offered_groups":["X25519MLKEM768","X25519"],"#,
+            r#""offered_sig_algs":["ecdsa_secp256r1_sha256"],"cert_algorithm":"ECDSA-P256","#,
+            r#""policy":"PQC_PREFERRED","route_id":"rt_01936f2e8c4a7b3d9e0f1a2b3c4d5e6f","client_family":"curl"}"#
+        ));
+        assert_eq!(rec.outcome.as_deref(), Some("established"));
+        assert!(!rec.resumed);
+        assert_eq!(rec.established_at, at("2026-01-01T12:00:00Z"));
+    }
+
+    #[test]
+    fn a_refused_handshake_record_keeps_its_wire_form() {
+        // Not yet stamped with the gateway id, no certificate, no route.
+        let rec: TlsSessionRecord = same_bytes(concat!(
+            r#"{"id":"tls_01936f2e8c4a7b3d9e0f1a2b3c4d5e6f","client_ip":"198.51.100.9","sni":null,"#,
+            r#""protocol_version":null,"cipher_suite":null,"kx_group":null,"pqc":false,"alpn":null,"#,
+            r#""handshake_duration_us":250,"established_at":"2026-01-01T12:00:00.123456Z","outcome":"failed","#,
+            r#""failure_reason":"no common group; policy PQC_ONLY; client offered groups [X25519] (none post-quantum)","#,
+            r#""offered_groups":["X25519"],"offered_sig_algs":[],"policy":"PQC_ONLY"}"#
+        ));
+        assert_eq!(rec.gateway_id, None);
+        assert_eq!(rec.cert_algorithm, None);
+        assert_eq!(rec.offered_sig_algs, Some(vec![]));
+    }
+
+    #[test]
+    fn a_session_record_built_by_the_gateway_round_trips() {
+        let rec = TlsSessionRecord {
+            id: Some(TlsSessionRecord::new_id()),
+            gateway_id: None,
+            client_ip: "2001:db8::1".into(),
+            sni: None,
+            protocol_version: Some("TLSv1.3".into()),
+            cipher_suite: Some("TLS13_AES_256_GCM_SHA384".into()),
+            kx_group: Some("MLKEM1024".into()),
+            pqc: true,
+            resumed: true,
+            alpn: None,
+            handshake_duration_us: None,
+            established_at: at("2026-03-04T05:06:07Z"),
+            outcome: Some(Cow::Borrowed("established")),
+            failure_reason: None,
+            offered_groups: None,
+            offered_sig_algs: None,
+            cert_algorithm: Some(Cow::Borrowed("ML-DSA-65")),
+            policy: Some(Cow::Borrowed("CNSA2")),
+            route_id: None,
+            client_family: None,
+        };
+        let json = serde_json::to_string(&IngestBatch {
+            records: vec![rec.clone()],
+        })
+        .unwrap();
+        assert!(json.contains(r#""resumed":true"#), "{json}");
+        let back: IngestBatch<TlsSessionRecord> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.records, vec![rec]);
+        // What the control plane still accepts: the fewest fields.
+        let min: TlsSessionRecord = serde_json::from_str(
+            r#"{"client_ip":"203.0.113.7","pqc":false,"established_at":"2026-01-01T12:00:00Z"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (min.id, min.outcome, min.offered_groups),
+            (None, None, None)
+        );
+        assert!(
+            serde_json::from_str::<TlsSessionRecord>(
+                r#"{"client_ip":"203.0.113.7","pqc":false,"established_at":"2026-01-01T12:00:00Z","extra":1}"#
+            )
+            .is_err(),
+            "unknown fields are refused"
+        );
+    }
+
+    #[test]
+    fn a_threat_record_keeps_its_wire_form() {
+        let ev: ThreatRecord = same_bytes(concat!(
+            r#"{"id":"thr_01936f2e8c4a7b3d9e0f1a2b3c4d5e6f","gateway_id":"gw_01936f2e8c4a7b3d9e0f1a2b3c4d5e6f","#,
+            r#""client_ip":"198.51.100.9","user_agent":"curl/8.5.0","route_id":"rt_01936f2e8c4a7b3d9e0f1a2b3c4d5e6f","#,
+            r#""method":"POST","path":"/login","threat_type":"bot","severity":"HIGH","anomaly_score":0.25,"#,
+            r#""bot_score":0.875,"reasons":["ua_is_tool (bot, +0.500)"],"action_taken":"blocked","#,
+            r#""detected_at":"2026-01-01T12:00:00Z"}"#
+        ));
+        assert_eq!(&*ev.severity, "HIGH");
+        let unstamped: ThreatRecord = same_bytes(concat!(
+            r#"{"id":"thr_01936f2e8c4a7b3d9e0f1a2b3c4d5e6f","client_ip":"0.0.0.0","user_agent":null,"#,
+            r#""route_id":null,"method":null,"path":null,"threat_type":"upstream_classical_tls","#,
+            r#""severity":"MEDIUM","anomaly_score":null,"bot_score":null,"reasons":["r"],"#,
+            r#""action_taken":"flagged","detected_at":"2026-01-01T12:00:00Z"}"#
+        ));
+        let built = ThreatRecord {
+            id: unstamped.id.clone(),
+            gateway_id: None,
+            client_ip: "0.0.0.0".into(),
+            user_agent: None,
+            route_id: None,
+            method: None,
+            path: None,
+            threat_type: Cow::Borrowed("upstream_classical_tls"),
+            severity: Cow::Borrowed("MEDIUM"),
+            anomaly_score: None,
+            bot_score: None,
+            reasons: vec!["r".into()],
+            action_taken: Cow::Borrowed("flagged"),
+            detected_at: at("2026-01-01T12:00:00Z"),
+        };
+        assert_eq!(built, unstamped);
+        assert!(ThreatRecord::new_id().starts_with("thr_"));
+    }
+
+    #[test]
+    fn registration_keeps_its_wire_form() {
+        let reg: RegisterGateway = same_bytes(concat!(
+            r#"{"name":"gw-eu-1","hostname":"gw-eu-1.internal","address":"0.0.0.0:8443","#,
+            r#""software_version":"0.1.0","tls_policy":"PQC_PREFERRED"}"#
+        ));
+        assert_eq!(reg.labels, None);
+        let labelled: RegisterGateway =
+            serde_json::from_str(r#"{"name":"gw","labels":{"region":"eu"},"tls_policy":"CNSA2"}"#)
+                .unwrap();
+        assert_eq!(labelled.tls_policy, Some(TlsPolicy::Cnsa2));
+        let back: RegisterGateway =
+            serde_json::from_str(&serde_json::to_string(&labelled).unwrap()).unwrap();
+        assert_eq!(back, labelled);
+    }
+
+    #[test]
+    fn a_heartbeat_keeps_its_wire_form() {
+        let hb: Heartbeat = same_bytes(concat!(
+            r#"{"config_revision_seen":42,"software_version":"0.1.0","#,
+            r#""upstream_health":[{"upstream_id":"ups_01936f2e8c4a7b3d9e0f1a2b3c4d5e6f","target":"10.0.0.1:443","healthy":true,"#,
+            r#""tls":{"protocol":"TLSv1.3","kx_group":"X25519MLKEM768","pqc":true,"cert_algorithm":"ECDSA-P256","cert_not_after":"2027-01-01T00:00:00Z"}},"#,
+            r#"{"upstream_id":"ups_01936f2e8c4a7b3d9e0f1a2b3c4d5e6f","target":"10.0.0.2:80","healthy":false}],"#,
+            r#""requests":12,"errors":1,"#,
+            r#""traffic_by_group":[{"route_id":null,"kx_group":"X25519","pqc":false,"client_family":"other","sessions":1,"requests":2,"bytes_in":300,"bytes_out":4000}],"#,
+            r#""served_certificates":[{"sha256":"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff","#,
+            r#""subject":"CN=localhost","issuer":"CN=localhost","serial":"01","not_before":"2026-01-01T00:00:00Z","#,
+            r#""not_after":"2027-01-01T00:00:00Z","dns_names":["localhost"],"public_key_algorithm":"ECDSA-P256","#,
+            r#""signature_algorithm":"ecdsa-with-SHA256"}]}"#
+        ));
+        assert_eq!(hb.upstream_health.as_ref().map(Vec::len), Some(2));
+        // The control plane's reading of a bare heartbeat: nothing else.
+        let bare: Heartbeat = serde_json::from_str(r#"{"config_revision_seen":1}"#).unwrap();
+        assert_eq!(
+            serde_json::to_string(&bare).unwrap(),
+            r#"{"config_revision_seen":1}"#
+        );
+    }
+
+    #[test]
+    fn an_ingest_result_round_trips() {
+        let r: IngestResult = same_bytes(concat!(
+            r#"{"received":3,"accepted":2,"inserted":1,"rejected":[{"index":1,"errors":"#,
+            r#"[{"field":"client_ip","message":"must be an IP address"}]}]}"#
+        ));
+        assert_eq!(r.rejected[0].errors[0].field, "client_ip");
     }
 }

@@ -17,7 +17,8 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use shared::features::{ClaimedEngine, RequestFeatures};
+use shared::features::RequestFeatures;
+use shared::user_agent::ClaimedEngine;
 
 use super::eval::{as_sync, score_stream, Agreement};
 use super::{Model, Score, Verdict};

@@ -11,6 +11,7 @@
 
 pub mod benchmark;
 pub mod eval;
+pub mod request_shape;
 pub mod thresholds;
 pub mod train;
 pub mod vector;

@@ -2,17 +2,16 @@
 //! regression on everything (bot). Pure: labelled requests in, a
 //! [`ModelFile`] out.
 
+use super::request_shape::PathShape;
+use super::vector::{observation, vectorize, Vector, FEATURE_NAMES, N_FEATURES, SCHEMA_VERSION};
+use super::window::{WindowStats, WindowStore};
+use super::{ModelFile, TrainingInfo, MODEL_FORMAT};
+use crate::sim::Labelled;
 use linfa::prelude::*;
 use linfa::DatasetBase;
 use linfa_clustering::KMeans;
 use linfa_logistic::LogisticRegression;
 use ndarray::{Array1, Array2};
-use shared::features::PathShape;
-
-use super::vector::{observation, vectorize, Vector, FEATURE_NAMES, N_FEATURES, SCHEMA_VERSION};
-use super::window::{WindowStats, WindowStore};
-use super::{ModelFile, TrainingInfo, MODEL_FORMAT};
-use crate::sim::Labelled;
 
 /// Smallest standardisation scale: a feature (almost) constant in training
 /// must not turn a small change into an infinite z-score.

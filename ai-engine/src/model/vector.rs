@@ -1,8 +1,10 @@
 //! The numeric feature vector: one request plus its client's window, as the
 //! models see it. The names and their order are the model file's schema.
 
-use shared::features::{BrowserClaim, HeaderFacts, PathShape, RequestFeatures, UaTokens};
+use shared::features::RequestFeatures;
+use shared::user_agent::UaTokens;
 
+use super::request_shape::{BrowserClaim, HeaderFacts, PathShape};
 use super::window::{client_key, path_hash, Observation, WindowStats};
 
 /// Bumped whenever a feature is added, removed, reordered or redefined.

@@ -19,66 +19,14 @@ use utoipa_axum::routes;
 use crate::audit::{self, Entry};
 use crate::domain::validate::Errors;
 use crate::http::context::{Actor, Meta};
-pub use shared::qsgw::{GroupTraffic, ServedCertificate, TargetHealth, TargetTls};
+pub use shared::qsgw::{
+    GroupTraffic, Heartbeat, RegisterGateway, ServedCertificate, TargetHealth, TargetTls,
+};
 
 use crate::state::AppState;
 
 /// A heartbeat younger than this means the gateway is online.
 pub const ONLINE_SECS: i64 = 30;
-
-/// Body of `POST /api/v1/gateways/register` (upsert on `name`).
-#[derive(Debug, Deserialize, ToSchema)]
-#[schema(example = json!({"name": "gw-eu-1", "hostname": "gw-eu-1.internal", "address": "10.0.0.5:8443", "software_version": "0.1.0", "tls_policy": "PQC_PREFERRED", "labels": {"region": "eu"}}))]
-pub struct RegisterGateway {
-    /// Unique instance name (1..253).
-    pub name: String,
-    /// Host name.
-    #[serde(default)]
-    pub hostname: Option<String>,
-    /// Reachable address, e.g. `10.0.0.5:8443`.
-    #[serde(default)]
-    pub address: Option<String>,
-    /// Gateway version.
-    #[serde(default)]
-    pub software_version: Option<String>,
-    /// Listener key-exchange policy.
-    #[serde(default)]
-    pub tls_policy: Option<TlsPolicy>,
-    /// Free labels (string values).
-    #[serde(default)]
-    pub labels: Option<std::collections::BTreeMap<String, String>>,
-}
-
-/// Body of `POST /api/v1/gateways/{id}/heartbeat`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[schema(example = json!({"config_revision_seen": 42}))]
-pub struct Heartbeat {
-    /// Config revision the gateway has applied.
-    pub config_revision_seen: i64,
-    /// Gateway version, if it changed.
-    #[serde(default)]
-    pub software_version: Option<String>,
-    /// Live health of every upstream target the gateway serves (≤ 1000);
-    /// absent leaves the last report in place.
-    #[serde(default)]
-    pub upstream_health: Option<Vec<TargetHealth>>,
-    /// Requests answered since the last accepted heartbeat.
-    #[serde(default)]
-    pub requests: Option<i64>,
-    /// Of those, answered 5xx.
-    #[serde(default)]
-    pub errors: Option<i64>,
-    /// The gateway's sensor aggregates since its last accepted heartbeat:
-    /// sessions, requests and bytes per route, negotiated key-exchange
-    /// group and client family (≤ 5000 entries; no addresses, no raw user
-    /// agents). Summed into the minute the heartbeat arrives.
-    #[serde(default)]
-    pub traffic_by_group: Option<Vec<GroupTraffic>>,
-    /// The certificates the gateway serves now (≤ 16); absent leaves the
-    /// last report in place.
-    #[serde(default)]
-    pub served_certificates: Option<Vec<ServedCertificate>>,
-}
 
 /// Most certificates in one heartbeat.
 pub const MAX_CERTIFICATES: usize = 16;

@@ -13,11 +13,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use shared::auth::{RequireRole, Service};
 use shared::error::{FieldError, Problem};
 use shared::ids::{GatewayId, RouteId, ThreatId, TlsSessionId};
 use shared::json::AppJson;
+pub use shared::qsgw::{IngestResult, Rejected, ThreatRecord, TlsSessionRecord};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -35,143 +36,6 @@ pub const SEVERITIES: [&str; 4] = ["LOW", "MEDIUM", "HIGH", "CRITICAL"];
 pub struct Batch {
     /// Up to 1000 records (see the per-endpoint record schema).
     pub records: Vec<serde_json::Value>,
-}
-
-/// One rejected record.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Rejected {
-    /// Position in `records`.
-    pub index: usize,
-    /// What is wrong with it.
-    pub errors: Vec<FieldError>,
-}
-
-/// Outcome of a batch.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({"received": 3, "accepted": 2, "inserted": 2, "rejected": [{"index": 1, "errors": [{"field": "client_ip", "message": "must be an IP address"}]}]}))]
-pub struct IngestResult {
-    /// Records in the batch.
-    pub received: usize,
-    /// Records that passed validation.
-    pub accepted: usize,
-    /// Newly stored rows (accepted minus ids already stored).
-    pub inserted: i64,
-    /// Records refused, by index.
-    pub rejected: Vec<Rejected>,
-}
-
-/// A TLS handshake reported by a gateway.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"id": "tls_01936f2e8c4a7b3d9e0f1a2b3c4d5e6f", "gateway_id": "gw_01936f2e8c4a7b3d9e0f1a2b3c4d5e6f", "client_ip": "203.0.113.7", "sni": "api.example.com", "protocol_version": "TLSv1.3", "cipher_suite": "TLS13_AES_128_GCM_SHA256", "kx_group": "X25519MLKEM768", "pqc": true, "handshake_duration_us": 1800, "established_at": "2026-01-01T12:00:00Z"}))]
-pub struct TlsSessionRecord {
-    /// `tls_…` id chosen by the gateway (generated when absent).
-    #[serde(default)]
-    pub id: Option<String>,
-    /// Reporting gateway (must be registered).
-    #[serde(default)]
-    pub gateway_id: Option<String>,
-    /// Client IP address.
-    pub client_ip: String,
-    /// Server name the client sent (SNI, at most 253 characters); absent
-    /// when it sent none.
-    #[serde(default)]
-    pub sni: Option<String>,
-    /// `TLSv1.2` or `TLSv1.3` (required unless `outcome` is `failed`).
-    #[serde(default)]
-    pub protocol_version: Option<String>,
-    /// Cipher suite (required unless `outcome` is `failed`).
-    #[serde(default)]
-    pub cipher_suite: Option<String>,
-    /// `established` (default) or `failed` (the handshake was refused).
-    #[serde(default)]
-    pub outcome: Option<String>,
-    /// Why a failed handshake failed (≤ 500 bytes).
-    #[serde(default)]
-    pub failure_reason: Option<String>,
-    /// Key-exchange group.
-    #[serde(default)]
-    pub kx_group: Option<String>,
-    /// Post-quantum or hybrid key exchange.
-    pub pqc: bool,
-    /// Resumed session.
-    #[serde(default)]
-    pub resumed: bool,
-    /// ALPN protocol.
-    #[serde(default)]
-    pub alpn: Option<String>,
-    /// Handshake time in microseconds.
-    #[serde(default)]
-    pub handshake_duration_us: Option<i64>,
-    /// Handshake completion time.
-    pub established_at: DateTime<Utc>,
-    /// Key-exchange groups the ClientHello offered (≤ 32 names of 1 to 64
-    /// characters from `A-Z a-z 0-9 _ -`).
-    #[serde(default)]
-    pub offered_groups: Option<Vec<String>>,
-    /// Signature schemes the ClientHello offered, by IANA name (≤ 32 names
-    /// of 1 to 64 characters from `A-Z a-z 0-9 _ -`).
-    #[serde(default)]
-    pub offered_sig_algs: Option<Vec<String>>,
-    /// Public-key algorithm of the certificate served (≤ 64 characters,
-    /// e.g. `ECDSA-P256`, `RSA-2048`, `ML-DSA-65`).
-    #[serde(default)]
-    pub cert_algorithm: Option<String>,
-    /// Key-exchange policy the listener applied: `CNSA2`, `PQC_ONLY`,
-    /// `PQC_PREFERRED` or `CLASSICAL_ALLOWED`.
-    #[serde(default)]
-    pub policy: Option<String>,
-    /// Route of the connection's first request (`rt_…`).
-    #[serde(default)]
-    pub route_id: Option<String>,
-    /// Coarse client family of the first request (≤ 64 characters, e.g.
-    /// `Chrome 131`, `curl`); never a raw user agent.
-    #[serde(default)]
-    pub client_family: Option<String>,
-}
-
-/// A threat event reported by a gateway.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"gateway_id": "gw_01936f2e8c4a7b3d9e0f1a2b3c4d5e6f", "client_ip": "198.51.100.9", "route_id": "rt_01936f2e8c4a7b3d9e0f1a2b3c4d5e6f", "method": "POST", "path": "/login", "threat_type": "credential_stuffing", "severity": "HIGH", "anomaly_score": 0.93, "bot_score": 0.88, "reasons": ["burst of failed logins"], "action_taken": "blocked", "detected_at": "2026-01-01T12:00:00Z"}))]
-pub struct ThreatRecord {
-    /// `thr_…` id chosen by the gateway (generated when absent).
-    #[serde(default)]
-    pub id: Option<String>,
-    /// Reporting gateway (must be registered).
-    #[serde(default)]
-    pub gateway_id: Option<String>,
-    /// Client IP address.
-    pub client_ip: String,
-    /// User agent (≤ 1024 bytes).
-    #[serde(default)]
-    pub user_agent: Option<String>,
-    /// Matched route.
-    #[serde(default)]
-    pub route_id: Option<String>,
-    /// HTTP method.
-    #[serde(default)]
-    pub method: Option<String>,
-    /// Request path (≤ 2048 bytes).
-    #[serde(default)]
-    pub path: Option<String>,
-    /// lower_snake type, e.g. `bot`, `anomaly`.
-    pub threat_type: String,
-    /// LOW, MEDIUM, HIGH or CRITICAL.
-    pub severity: String,
-    /// 0..1.
-    #[serde(default)]
-    pub anomaly_score: Option<f64>,
-    /// 0..1.
-    #[serde(default)]
-    pub bot_score: Option<f64>,
-    /// Reasons given by the AI engine (≤ 32).
-    #[serde(default)]
-    pub reasons: Vec<String>,
-    /// allowed, flagged or blocked.
-    pub action_taken: String,
-    /// Detection time.
-    pub detected_at: DateTime<Utc>,
 }
 
 /// Routes of this module.
@@ -435,16 +299,16 @@ pub async fn ingest_tls_sessions(
         .bind(recs.iter().map(|r| r.alpn.clone()).collect::<Vec<_>>())
         .bind(recs.iter().map(|r| r.handshake_duration_us).collect::<Vec<_>>())
         .bind(recs.iter().map(|r| r.established_at).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| r.outcome.clone().unwrap_or_else(|| "established".to_owned())).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| r.outcome.as_deref().unwrap_or("established").to_owned()).collect::<Vec<_>>())
         .bind(recs.iter().map(|r| r.failure_reason.clone()).collect::<Vec<_>>())
         // Comma-joined: UNNEST cannot take a ragged text[][]; names were
         // checked above to hold no comma.
         .bind(recs.iter().map(|r| r.offered_groups.as_ref().map(|g| g.join(","))).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| r.policy.clone()).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| r.policy.as_deref().map(str::to_owned)).collect::<Vec<_>>())
         .bind(recs.iter().map(|r| r.route_id.clone()).collect::<Vec<_>>())
         .bind(recs.iter().map(|r| r.client_family.clone()).collect::<Vec<_>>())
         .bind(recs.iter().map(|r| r.offered_sig_algs.as_ref().map(|g| g.join(","))).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| r.cert_algorithm.clone()).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| r.cert_algorithm.as_deref().map(str::to_owned)).collect::<Vec<_>>())
         .execute(&state.pool)
         .await
         .map_err(crate::http::db_error::map)?;
@@ -518,7 +382,7 @@ pub async fn ingest_threats(
                 "must be lower_snake_case, at most 64 characters",
             );
         }
-        if !SEVERITIES.contains(&rec.severity.as_str()) {
+        if !SEVERITIES.contains(&&*rec.severity) {
             e.add("severity", "must be LOW, MEDIUM, HIGH or CRITICAL");
         }
         for (field, s) in [
@@ -532,7 +396,7 @@ pub async fn ingest_threats(
         if rec.reasons.len() > 32 || rec.reasons.iter().any(|r| r.len() > 1024) {
             e.add("reasons", "at most 32 reasons of at most 1024 bytes");
         }
-        if !matches!(rec.action_taken.as_str(), "allowed" | "flagged" | "blocked") {
+        if !matches!(&*rec.action_taken, "allowed" | "flagged" | "blocked") {
             e.add("action_taken", "must be allowed, flagged or blocked");
         }
         check_time(&mut e, "detected_at", rec.detected_at);
@@ -583,12 +447,12 @@ pub async fn ingest_threats(
         .bind(recs.iter().map(|r| r.route_id.clone()).collect::<Vec<_>>())
         .bind(recs.iter().map(|r| r.method.clone()).collect::<Vec<_>>())
         .bind(recs.iter().map(|r| r.path.clone()).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| r.threat_type.clone()).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| r.severity.clone()).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| r.threat_type.to_string()).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| r.severity.to_string()).collect::<Vec<_>>())
         .bind(recs.iter().map(|r| r.anomaly_score.map(|s| s as f32)).collect::<Vec<_>>())
         .bind(recs.iter().map(|r| r.bot_score.map(|s| s as f32)).collect::<Vec<_>>())
         .bind(recs.iter().map(|r| serde_json::json!(r.reasons)).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| r.action_taken.clone()).collect::<Vec<_>>())
+        .bind(recs.iter().map(|r| r.action_taken.to_string()).collect::<Vec<_>>())
         .bind(recs.iter().map(|r| r.detected_at).collect::<Vec<_>>())
         .bind(state.webhooks_enabled)
         .bind(&state.webhook_min_severity)

@@ -28,104 +28,38 @@ use super::kb::{Family, KnowledgeBase, Primitive, Sizing, Threat};
 use super::policy::{status_at, worst, Facts, Op, Packs, Status, TimelineStep, Verdict};
 use super::timeline::{Band, Timelines};
 
-/// How an asset is used (the risk API's `usage` values).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Usage {
-    /// Key exchange / key agreement / KEM.
-    KeyExchange,
-    /// Digital signature.
-    Signature,
-    /// Data encryption.
-    Encryption,
-    /// Hashing or extendable-output functions (SHA-2, SHA-3, SHAKE).
-    Hash,
-    /// Message authentication.
-    Mac,
-    /// Key derivation.
-    Kdf,
-    /// A certificate's key or signature.
-    Certificate,
-    /// A protocol (TLS, SSH, …).
-    Protocol,
-    /// Anything else.
-    Other,
-}
+pub use shared::qrap::{Criticality, Exposure, Policy, Usage};
 
-impl Usage {
-    /// Wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::KeyExchange => "key_exchange",
-            Self::Signature => "signature",
-            Self::Encryption => "encryption",
-            Self::Hash => "hash",
-            Self::Mac => "mac",
-            Self::Kdf => "kdf",
-            Self::Certificate => "certificate",
-            Self::Protocol => "protocol",
-            Self::Other => "other",
-        }
-    }
-
-    fn label(self) -> &'static str {
-        match self {
-            Self::KeyExchange => "key exchange",
-            Self::Signature => "signatures",
-            Self::Encryption => "encryption",
-            Self::Hash => "hashing",
-            Self::Mac => "MAC",
-            Self::Kdf => "key derivation",
-            Self::Certificate => "certificate",
-            Self::Protocol => "protocol",
-            Self::Other => "use",
-        }
-    }
-
-    /// The usage a primitive implies when the inventory does not say.
-    fn of_primitive(p: Primitive) -> Self {
-        match p {
-            Primitive::Signature => Self::Signature,
-            Primitive::Kem | Primitive::KeyAgree | Primitive::Combiner => Self::KeyExchange,
-            Primitive::Pke
-            | Primitive::BlockCipher
-            | Primitive::StreamCipher
-            | Primitive::Ae
-            | Primitive::KeyWrap => Self::Encryption,
-            Primitive::Hash | Primitive::Xof => Self::Hash,
-            Primitive::Mac => Self::Mac,
-            Primitive::Kdf | Primitive::Drbg => Self::Kdf,
-            Primitive::Other | Primitive::Unknown => Self::Other,
-        }
+/// How a usage reads in a recommendation.
+fn usage_label(u: Usage) -> &'static str {
+    match u {
+        Usage::KeyExchange => "key exchange",
+        Usage::Signature => "signatures",
+        Usage::Encryption => "encryption",
+        Usage::Hash => "hashing",
+        Usage::Mac => "MAC",
+        Usage::Kdf => "key derivation",
+        Usage::Certificate => "certificate",
+        Usage::Protocol => "protocol",
+        Usage::Other => "use",
     }
 }
 
-/// Where the asset is reachable from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Exposure {
-    /// Reachable from the internet (harvest-now-decrypt-later is easy).
-    Internet,
-    /// Internal network.
-    #[default]
-    Internal,
-    /// Air-gapped or offline.
-    Isolated,
-}
-
-/// Business criticality of the system holding the asset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Criticality {
-    /// Low: scales the risk score by 0.9.
-    Low,
-    /// Medium (default): leaves the risk score as it is (× 1.0).
-    #[default]
-    Medium,
-    /// High: scales the risk score by 1.05.
-    High,
-    /// Critical: scales the risk score by 1.15.
-    Critical,
+/// The usage a primitive implies when the inventory does not say.
+fn usage_of_primitive(p: Primitive) -> Usage {
+    match p {
+        Primitive::Signature => Usage::Signature,
+        Primitive::Kem | Primitive::KeyAgree | Primitive::Combiner => Usage::KeyExchange,
+        Primitive::Pke
+        | Primitive::BlockCipher
+        | Primitive::StreamCipher
+        | Primitive::Ae
+        | Primitive::KeyWrap => Usage::Encryption,
+        Primitive::Hash | Primitive::Xof => Usage::Hash,
+        Primitive::Mac => Usage::Mac,
+        Primitive::Kdf | Primitive::Drbg => Usage::Kdf,
+        Primitive::Other | Primitive::Unknown => Usage::Other,
+    }
 }
 
 /// One asset to score (already validated by the route).
@@ -157,27 +91,6 @@ pub struct Asset {
     pub exposure: Exposure,
     /// Business criticality: the multiplier applied to the larger lane.
     pub criticality: Criticality,
-}
-
-/// The policy pack a request is judged by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Policy {
-    /// NIST (IR 8547 ipd, SP 800-131A Rev. 2 / Rev. 3 ipd, FIPS 186-5/203/204/205, SP 800-208).
-    #[default]
-    Nist,
-    /// NSA CNSA 2.0 with its per-category dates.
-    Cnsa2,
-}
-
-impl Policy {
-    /// Pack id.
-    pub fn id(self) -> &'static str {
-        match self {
-            Self::Nist => "nist",
-            Self::Cnsa2 => "cnsa2",
-        }
-    }
 }
 
 /// Remaining validity assumed for signatures and certificates when the
@@ -627,7 +540,7 @@ fn resolve_identity(
         };
     }
     let facts = facts(kb, &id);
-    let usage = usage.or_else(|| facts.as_ref().map(|_| Usage::of_primitive(id.primitive)));
+    let usage = usage.or_else(|| facts.as_ref().map(|_| usage_of_primitive(id.primitive)));
     let op = op.unwrap_or(Op::Protect);
     let verdicts = match &facts {
         None => packs.packs.iter().map(|p| p.unknown(category)).collect(),
@@ -1222,7 +1135,9 @@ fn recommendation(
     } else {
         f.family.migration_target.as_ref()
     };
-    let usage = usage.map(|u| format!(" {}", u.label())).unwrap_or_default();
+    let usage = usage
+        .map(|u| format!(" {}", usage_label(u)))
+        .unwrap_or_default();
     // ML-KEM-1024's target "ML-KEM-1024 where CNSA 2.0 applies" is itself.
     let target = target.filter(|t| !t.starts_with(&format!("{} ", id.name)));
     match target {

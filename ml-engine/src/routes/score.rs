@@ -1,15 +1,16 @@
 //! `POST /api/v1/score`: scores a batch of up to 10,000 assets.
 
 use axum::extract::State;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use shared::error::{FieldError, Problem};
 use shared::json::AppJson;
 use utoipa::ToSchema;
 
 use crate::model::policy::{Op, Packs};
-use crate::model::scoring::{self, Asset, Criticality, Exposure, Policy, Scored, Usage};
+use crate::model::scoring::{self, Asset, Scored};
 use crate::model::timeline::Timelines;
 use crate::state::AppState;
+pub use shared::qrap::{AssetIn, ScoreRequest};
 
 /// Largest batch.
 pub const MAX_BATCH: usize = 10_000;
@@ -19,87 +20,6 @@ const MAX_TEXT: usize = 200;
 pub const DEFAULT_SHELF_LIFE_YEARS: f64 = 5.0;
 /// Default migration time (Mosca's y) when the caller does not say.
 pub const DEFAULT_MIGRATION_YEARS: f64 = 5.0;
-
-/// One asset to score.
-#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
-pub struct AssetIn {
-    /// Caller's id, echoed back.
-    #[serde(default)]
-    pub id: Option<String>,
-    /// Algorithm name, e.g. `RSA`, `RSA-2048`, `ECDSA`, `ML-KEM-768`.
-    pub algorithm: String,
-    /// Key size, curve or parameter set.
-    #[serde(default)]
-    pub parameter: Option<String>,
-    /// Family when known (CycloneDX `algorithmFamily`, e.g. `RSASSA-PKCS1`, `ML-KEM`).
-    #[serde(default)]
-    pub family: Option<String>,
-    /// Object identifier (CycloneDX `oid`), e.g. `1.2.840.113549.1.1.11`;
-    /// used where the name leaves something open. Unknown OIDs are reported,
-    /// never an error.
-    #[serde(default)]
-    pub oid: Option<String>,
-    /// CycloneDX `cryptoFunctions` (generate, keygen, encrypt, decrypt,
-    /// digest, tag, keyderive, sign, verify, encapsulate, decapsulate,
-    /// other, unknown). Only verify/decrypt/decapsulate = legacy use where a
-    /// standard allows it.
-    #[serde(default)]
-    pub crypto_functions: Option<Vec<String>>,
-    /// What the asset is used for; absent: implied by the algorithm's
-    /// primitive once it is recognised.
-    #[serde(default)]
-    pub usage: Option<Usage>,
-    /// Years the data must stay confidential (default 5).
-    #[serde(default)]
-    pub data_shelf_life_years: Option<f64>,
-    /// Years a migration would take (default 5).
-    #[serde(default)]
-    pub migration_time_years: Option<f64>,
-    /// When a signature or certificate stops being trusted (certificate
-    /// `notValidAfter`, key expiry): `YYYY-MM-DD`, an RFC 3339 time, or a
-    /// year. The authenticity horizon is migration + the years left.
-    #[serde(default)]
-    pub valid_until: Option<String>,
-    /// Or the years a signature made today must stay trusted (key or
-    /// firmware lifetime), 0..=100; default 1.
-    #[serde(default)]
-    pub validity_years: Option<f64>,
-    /// Exposure (default internal).
-    #[serde(default)]
-    pub exposure: Option<Exposure>,
-    /// Criticality (default medium).
-    #[serde(default)]
-    pub criticality: Option<Criticality>,
-}
-
-/// Request body.
-#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
-pub struct ScoreRequest {
-    /// 1..=10,000 assets.
-    pub assets: Vec<AssetIn>,
-    /// Override of the "now" year (2000..=2100).
-    #[serde(default)]
-    pub as_of_year: Option<i32>,
-    /// Override of the CRQC median year (2020..=2100): the band's shape
-    /// with this median.
-    #[serde(default)]
-    pub crqc_median_year: Option<f64>,
-    /// CRQC timeline band (`optimistic`, `central`, `pessimistic`; default
-    /// the engine's, see `GET /api/v1/models`).
-    #[serde(default)]
-    pub crqc_timeline: Option<String>,
-    /// Confidence for `mosca.latest_start_year` (0.5..=0.99, default 0.9).
-    #[serde(default)]
-    pub confidence: Option<f64>,
-    /// Policy pack `status`, `policy_status` and severity follow (default `nist`);
-    /// every pack's verdict is in `policies` either way.
-    #[serde(default)]
-    pub policy: Option<Policy>,
-    /// CNSA 2.0 system category (see `GET /api/v1/models`): dates of the
-    /// `cnsa2` pack's transition; default: no category (NSM-10's 2035).
-    #[serde(default)]
-    pub cnsa2_category: Option<String>,
-}
 
 /// One result.
 #[derive(Debug, Clone, Serialize, ToSchema)]
