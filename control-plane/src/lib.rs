@@ -8,7 +8,6 @@
 //! [`state`] (what handlers share), [`routes`] (handlers, one module per
 //! resource), [`domain`] (validated resource types, no I/O), [`db`] (SQL
 //! shared by handlers), [`publish`] (etcd writer and reconciler),
-//! [`error`] (`ApiError`: every failure, database errors mapped once),
 //! [`audit`], [`mutation`] (the end of every mutation: idempotency, audit,
 //! commit, publish, ETag), [`http`] (If-Match, Idempotency-Key, request context, database
 //! errors as problems), [`auth`] (token revocation, argon2id passwords,
@@ -21,7 +20,6 @@ pub mod bootstrap;
 pub mod config;
 pub mod db;
 pub mod domain;
-pub mod error;
 pub mod http;
 pub mod mutation;
 pub mod publish;

@@ -24,11 +24,11 @@ use shared::error::Problem;
 use sqlx::{Postgres, Transaction};
 
 use crate::audit::{self, Entry};
-use crate::error::ApiError;
 use crate::http::conditional::{self, with_etag};
 use crate::http::context::{Actor, Meta};
 use crate::publish::Change;
 use crate::state::AppState;
+use shared::error::ApiError;
 
 /// What remains to be done for a mutation whose row change is already in
 /// `tx`: built by the handler, consumed by one of the finishing methods.

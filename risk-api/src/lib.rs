@@ -7,7 +7,6 @@
 
 pub mod config;
 pub mod domain;
-pub mod error;
 pub mod ml;
 pub mod qsgw;
 pub mod repo;

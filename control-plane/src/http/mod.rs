@@ -1,8 +1,8 @@
 //! HTTP mechanics every handler shares: conditional requests and create
-//! idempotency ([`conditional`]: `If-Match`/`ETag`, `Idempotency-Key`),
-//! the request context recorded with each mutation ([`context`]) and the
-//! mapping of database errors to problems ([`db_error`]).
+//! idempotency ([`conditional`]: `If-Match`/`ETag`, `Idempotency-Key`) and
+//! the request context recorded with each mutation ([`context`]). Database
+//! errors become problems in `shared::db::constraint_problem`, through
+//! `shared::error::ApiError`.
 
 pub mod conditional;
 pub mod context;
-pub mod db_error;

@@ -40,9 +40,9 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::ApiError;
 use crate::routes::gateways::{ServedCertificate, TargetHealth, TargetTls};
 use crate::state::AppState;
+use shared::error::ApiError;
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {

@@ -50,8 +50,8 @@ use utoipa_axum::routes;
 
 use super::{Bucket, StatsWindow};
 use crate::domain::route::DataClass;
-use crate::error::ApiError;
 use crate::state::AppState;
+use shared::error::ApiError;
 
 /// Routes drawn in the trend (the top of the ranking).
 pub const TREND_ROUTES: usize = 5;

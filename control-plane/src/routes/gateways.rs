@@ -274,7 +274,7 @@ pub async fn register_gateway(
     .bind(labels)
     .fetch_one(&mut *tx)
     .await
-    .map_err(crate::http::db_error::map)?;
+    .map_err(shared::db::constraint_problem)?;
     let gw: Gateway = sqlx::query_as(&format!("{SELECT} WHERE g.id = $1"))
         .bind(&id)
         .fetch_one(&mut *tx)

@@ -311,7 +311,7 @@ pub async fn ingest_tls_sessions(
         .bind(recs.iter().map(|r| r.cert_algorithm.as_deref().map(str::to_owned)).collect::<Vec<_>>())
         .execute(&state.pool)
         .await
-        .map_err(crate::http::db_error::map)?;
+        .map_err(shared::db::constraint_problem)?;
         inserted = i64::try_from(result.rows_affected()).unwrap_or(i64::MAX);
     }
     Ok(AppJson(IngestResult {
@@ -458,7 +458,7 @@ pub async fn ingest_threats(
         .bind(&state.webhook_min_severity)
         .fetch_one(&state.pool)
         .await
-        .map_err(crate::http::db_error::map)?;
+        .map_err(shared::db::constraint_problem)?;
         inserted = n;
         if enqueued > 0 {
             state.webhook_wake.notify_one();

@@ -19,9 +19,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::audit::{self, Entry};
-use crate::error::ApiError;
 use crate::http::context::{Actor, Meta};
 use crate::state::AppState;
+use shared::error::ApiError;
 
 /// Rows in each top list.
 const TOP: i64 = 10;

@@ -22,13 +22,12 @@ use crate::domain::route::{
     self, bots_db, inspection_db, methods_overlap, path_match_db, DataClass, Route, RouteInput,
     RouteRow, ValidRoute,
 };
-use crate::error::ApiError;
 use crate::http::conditional::{self, with_etag, Claim, IdempotencyKey, IfMatch};
 use crate::http::context::Meta;
-use crate::http::db_error;
 use crate::mutation::Mutation;
 use crate::publish::Change;
 use crate::state::AppState;
+use shared::error::ApiError;
 
 const PATH: &str = "/api/v1/routes";
 /// Advisory lock key serializing route writes ("QSGW" + 1).
@@ -82,10 +81,10 @@ async fn check_references(
 }
 
 fn unique_conflict(e: sqlx::Error) -> Problem {
-    match db_error::code(&e).as_deref() {
+    match shared::db::sqlstate(&e).as_deref() {
         Some("23505") => Problem::invalid_field("path", "duplicates an existing route"),
         Some("23503") => Problem::invalid_field("upstream_id", "no such upstream"),
-        _ => db_error::map(e),
+        _ => shared::db::constraint_problem(e),
     }
 }
 

@@ -13,11 +13,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::audit::{self, Entry};
-use crate::error::ApiError;
 use crate::http::conditional::IfMatch;
 use crate::http::context::{Actor, Meta};
 use crate::routes::ingest::SEVERITIES;
 use crate::state::AppState;
+use shared::error::ApiError;
 
 /// A threat event.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]

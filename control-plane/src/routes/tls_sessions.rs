@@ -20,9 +20,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::ApiError;
 use crate::routes::threats::parse_cidr;
 use crate::state::AppState;
+use shared::error::ApiError;
 
 /// A stored TLS session.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]

@@ -18,13 +18,12 @@ use crate::db;
 use crate::domain::upstream::{
     self, lb_to_db, Upstream, UpstreamInput, UpstreamRow, ValidUpstream,
 };
-use crate::error::ApiError;
 use crate::http::conditional::{self, with_etag, Claim, IdempotencyKey, IfMatch};
 use crate::http::context::Meta;
-use crate::http::db_error;
 use crate::mutation::Mutation;
 use crate::publish::Change;
 use crate::state::AppState;
+use shared::error::ApiError;
 
 const PATH: &str = "/api/v1/upstreams";
 
@@ -36,10 +35,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 fn name_conflict(e: sqlx::Error) -> Problem {
-    if db_error::code(&e).as_deref() == Some("23505") {
+    if shared::db::sqlstate(&e).as_deref() == Some("23505") {
         Problem::invalid_field("name", "is already used by another upstream")
     } else {
-        db_error::map(e)
+        shared::db::constraint_problem(e)
     }
 }
 

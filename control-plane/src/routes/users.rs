@@ -18,12 +18,11 @@ use utoipa_axum::routes;
 
 use crate::audit::Entry;
 use crate::domain::validate::Errors;
-use crate::error::ApiError;
 use crate::http::conditional::{with_etag, IfMatch};
 use crate::http::context::Meta;
-use crate::http::db_error;
 use crate::mutation::Mutation;
 use crate::state::AppState;
+use shared::error::ApiError;
 
 /// A user as the API shows it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
@@ -140,10 +139,10 @@ fn json<T: Serialize>(v: &T) -> Option<serde_json::Value> {
 }
 
 fn user_conflict(e: sqlx::Error) -> Problem {
-    if db_error::code(&e).as_deref() == Some("23505") {
+    if shared::db::sqlstate(&e).as_deref() == Some("23505") {
         Problem::invalid_field("email", "is already used by another user")
     } else {
-        db_error::map(e)
+        shared::db::constraint_problem(e)
     }
 }
 

@@ -11,8 +11,8 @@ use shared::json::{AppJson, AppQuery};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{counted_page, page, scope, Reader};
-use crate::error::ApiError;
 use crate::state::AppState;
+use shared::error::ApiError;
 use shared::pagination::CountedPage;
 
 /// One inconsistency.

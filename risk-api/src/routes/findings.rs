@@ -11,8 +11,8 @@ use utoipa::IntoParams;
 use super::assessments::visible;
 use super::triage::{triaged_cols, triaged_from, FindingView, TriagedRow, TRIAGE_STATES};
 use super::{counted_page, page, Reader};
-use crate::error::ApiError;
 use crate::state::AppState;
+use shared::error::ApiError;
 use shared::pagination::CountedPage;
 
 /// Filters and paging.

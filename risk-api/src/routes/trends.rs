@@ -19,8 +19,8 @@ use utoipa::{IntoParams, ToSchema};
 use super::assessments::visible;
 use super::triage::EFFECTIVE_STATE;
 use super::{parse_id, scope, Reader};
-use crate::error::ApiError;
 use crate::state::AppState;
+use shared::error::ApiError;
 
 /// A finding that needs action: above INFO severity.
 const ACTIONABLE: &str = "f.severity <> 'INFO'";
