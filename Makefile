@@ -16,7 +16,7 @@ UI_TEST_ARGS ?=
 BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-ui bench bench-gateway bench-ai model-ai lint fmt build setup clean-run deploy-check images config-reference compose-certs compose-smoke
+.PHONY: help run test test-ui bench bench-gateway bench-ai model-ai lint sqlx-prepare fmt build setup clean-run deploy-check images config-reference compose-certs compose-smoke
 
 help: ## List the targets
 	@echo "Quantun stack. Targets:"
@@ -35,9 +35,13 @@ test-ui: ## Browser tests (headless Debian Chromium + playwright-core) against t
 bench: ## Run every benchmark ([[bench]] targets) against a throwaway Postgres (BENCH_ARGS="-p CRATE --bench NAME" narrows)
 	scripts/bench.sh $(BENCH_ARGS)
 
-lint: ## cargo fmt --check and clippy with warnings denied
+lint: ## cargo fmt --check, clippy with warnings denied, and the sqlx offline query data up to date (cargo sqlx prepare --check per service)
 	cargo fmt --all -- --check $(if $(CI),--color=never)
 	cargo clippy --workspace --all-targets --all-features -- -D warnings
+	scripts/sqlx.sh check
+
+sqlx-prepare: ## Regenerate control-plane/.sqlx and risk-api/.sqlx after changing a query or a migration (throwaway Postgres)
+	scripts/sqlx.sh prepare
 
 fmt: ## Format the workspace
 	cargo fmt --all

@@ -31,6 +31,11 @@ if [[ -z "${CI:-}" ]]; then
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then
+    warn "cargo not found: sqlx-cli (make lint, make sqlx-prepare) is installed once cargo is there"
+else
+    "$QUANTUN_SCRIPTS_DIR/sqlx.sh" install
+fi
+if ! command -v cargo >/dev/null 2>&1; then
     warn "cargo not found: install a Rust toolchain (rustup) to build the workspace"
 elif cargo nextest --version >/dev/null 2>&1; then
     info "nextest:    $(cargo nextest --version 2>/dev/null | head -n1)"
