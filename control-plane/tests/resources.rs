@@ -664,6 +664,49 @@ async fn wildcard_hosts_follow_the_gateways_grammar(pool: PgPool) {
     app.stop().await;
 }
 
+/// The gateway matches routes against the canonical request path (RFC 3986
+/// §6.2.2 normalisation, dot segments removed per §5.2.4, `//` merged as
+/// nginx's `merge_slashes` does); a route spelled otherwise could never
+/// match, so the control plane refuses it with the canonical spelling.
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn route_paths_a_gateway_could_never_match_are_refused(pool: PgPool) {
+    let app = common::spawn(pool).await;
+    let ups = app.create_upstream("canon").await;
+    let ups_id = ups["id"].as_str().unwrap();
+    for (bad, canonical) in [
+        ("/api//orders", "/api/orders"),
+        ("/api/./orders", "/api/orders"),
+        ("/api/v0/../v1", "/api/v1"),
+        ("/%7Eteam", "/~team"),
+    ] {
+        let r = app
+            .call(
+                Method::POST,
+                "/api/v1/routes",
+                Some(&app.operator),
+                Some(&route_body(ups_id, bad)),
+            )
+            .await;
+        let p = assert_field_error(r, "path").await;
+        // The message names the spelling requests are matched in.
+        assert!(p.to_string().contains(canonical), "{bad}: {p}");
+    }
+    for bad in ["/a%2Fb", "/..", "/a\\b"] {
+        let r = app
+            .call(
+                Method::POST,
+                "/api/v1/routes",
+                Some(&app.operator),
+                Some(&route_body(ups_id, bad)),
+            )
+            .await;
+        assert_field_error(r, "path").await;
+    }
+    let ok = app.create_route(&route_body(ups_id, "/api/orders/")).await;
+    assert_eq!(ok["path"], "/api/orders/");
+    app.stop().await;
+}
+
 #[sqlx::test(migrator = "control_plane::MIGRATOR")]
 async fn route_bot_policy_defaults_to_flag_round_trips_and_rejects_unknown_values(pool: PgPool) {
     let app = common::spawn(pool).await;

@@ -800,7 +800,7 @@ fn route(path: &str, up: &UpstreamId) -> RouteConfig {
         id: RouteId::new(),
         name: format!("bench {path}"),
         host: None,
-        path: path.into(),
+        path: shared::edge::RoutePath::parse(path).expect("a canonical bench path"),
         path_match: PathMatch::Prefix,
         methods: vec![],
         upstream_id: up.clone(),

@@ -292,3 +292,54 @@ pub fn spawn_etcd_source(
         }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kv(key: String, doc: serde_json::Value) -> Kv {
+        Kv {
+            key,
+            value: serde_json::to_vec(&doc).expect("json"),
+            mod_revision: 1,
+        }
+    }
+
+    fn route_doc(id: &RouteId, host: &str, path: &str) -> serde_json::Value {
+        serde_json::json!({
+            "id": id, "name": "r", "host": host, "path": path, "path_match": "prefix",
+            "methods": [], "upstream_id": UpstreamId::new(), "strip_prefix": false,
+            "timeout_ms": null, "retries": 1, "rate_limit": null, "tls_policy": null,
+            "inspection": "off", "enabled": true, "version": 1
+        })
+    }
+
+    /// A route document in etcd that another writer (an older control
+    /// plane, `etcdctl put`) filled with a host the shared grammar refuses
+    /// (RFC 6125 §6.4.3 allows `*` only as the whole left-most label) or a
+    /// path no canonical request path can equal is not served; the valid
+    /// documents beside it are.
+    #[test]
+    fn route_documents_with_unmatchable_hosts_or_paths_are_ignored() {
+        let good = RouteId::new();
+        let bad_host = RouteId::new();
+        let bad_path = RouteId::new();
+        let state = State::from_kvs(&[
+            kv(
+                qsgw::route_key(&good),
+                route_doc(&good, "*.example.com", "/a"),
+            ),
+            kv(
+                qsgw::route_key(&bad_host),
+                route_doc(&bad_host, "a.*.example.com", "/b"),
+            ),
+            kv(
+                qsgw::route_key(&bad_path),
+                route_doc(&bad_path, "api.example.com", "/c//d"),
+            ),
+        ]);
+        let ids: Vec<&RouteId> = state.routes.keys().collect();
+        assert_eq!(ids, vec![&good]);
+        assert_eq!(state.routes[&good].host.as_deref(), Some("*.example.com"));
+    }
+}

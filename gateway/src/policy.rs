@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 
-use shared::edge::{parent_domain, HostPattern};
+use shared::edge::{parent_domain, HostKind, HostPattern};
 use shared::qsgw::TlsPolicy;
 
 use crate::tls::TlsFacts;
@@ -64,6 +64,8 @@ pub struct HostMap<T> {
     default: T,
     exact: HashMap<String, T>,
     wildcard: HashMap<String, T>,
+    /// The patterns inserted, in insertion order, without repeats.
+    patterns: Vec<HostPattern>,
 }
 
 /// The listener's policy and per-host overrides.
@@ -76,15 +78,19 @@ impl<T: Clone> HostMap<T> {
             default,
             exact: HashMap::new(),
             wildcard: HashMap::new(),
+            patterns: Vec::new(),
         }
     }
 
     /// Adds (or replaces) the value for `host` (a name or `*.domain`).
     pub fn insert(&mut self, host: &HostPattern, value: T) {
-        match host {
-            HostPattern::Exact(h) => self.exact.insert(h.clone(), value),
-            HostPattern::Wildcard(s) => self.wildcard.insert(s.clone(), value),
+        let previous = match host.kind() {
+            HostKind::Exact(h) => self.exact.insert(h.to_owned(), value),
+            HostKind::Wildcard(s) => self.wildcard.insert(s.to_owned(), value),
         };
+        if previous.is_none() {
+            self.patterns.push(host.clone());
+        }
     }
 
     /// The value for hosts no override names.
@@ -99,14 +105,7 @@ impl<T: Clone> HostMap<T> {
 
     /// The patterns with their own value.
     pub fn patterns(&self) -> impl Iterator<Item = HostPattern> + '_ {
-        self.exact
-            .keys()
-            .map(|h| HostPattern::Exact(h.clone()))
-            .chain(
-                self.wildcard
-                    .keys()
-                    .map(|s| HostPattern::Wildcard(s.clone())),
-            )
+        self.patterns.iter().cloned()
     }
 
     /// The value of a (normalised) host name: its own, else its parent
@@ -129,9 +128,9 @@ impl<T: Clone> HostMap<T> {
     /// The value every host `pattern` matches gets: for a name, [`Self::of`]
     /// it; for `*.domain`, that wildcard's own value or the default.
     pub fn of_pattern(&self, pattern: &HostPattern) -> &T {
-        match pattern {
-            HostPattern::Exact(h) => self.of(Some(h)),
-            HostPattern::Wildcard(s) => self.wildcard.get(s).unwrap_or(&self.default),
+        match pattern.kind() {
+            HostKind::Exact(h) => self.of(Some(h)),
+            HostKind::Wildcard(s) => self.wildcard.get(s).unwrap_or(&self.default),
         }
     }
 }

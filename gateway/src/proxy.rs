@@ -1158,7 +1158,7 @@ mod tests {
             id: shared::ids::RouteId::new(),
             name: "r".into(),
             host: None,
-            path: "/api".into(),
+            path: shared::edge::RoutePath::parse("/api").expect("a canonical path"),
             path_match: shared::qsgw::PathMatch::Prefix,
             methods: vec![],
             upstream_id: up,

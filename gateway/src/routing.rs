@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use shared::edge::{parent_domain, HostPattern};
+use shared::edge::{parent_domain, HostKind, HostPattern};
 use shared::qsgw::{ConfigSnapshot, LbPolicy, PathMatch, RouteConfig, Target, UpstreamConfig};
 
 use shared::ratelimit::{IpRateLimiter, RateLimit};
@@ -213,13 +213,6 @@ impl RoutingTable {
                 ));
                 continue;
             };
-            let host = match r.host.as_deref().map(HostPattern::parse).transpose() {
-                Ok(h) => h,
-                Err(e) => {
-                    skipped.push(format!("route {} has an invalid host: {e}", r.id));
-                    continue;
-                }
-            };
             let entry = Arc::new(RouteEntry {
                 route: r.clone(),
                 upstream: up.clone(),
@@ -229,10 +222,18 @@ impl RoutingTable {
                     .map(IpRateLimiter::new),
                 metrics: Arc::new(RouteMetrics::new(r.id.as_str())),
             });
-            match host {
-                Some(HostPattern::Exact(h)) => table.by_host.entry(h).or_default().push(entry),
-                Some(HostPattern::Wildcard(s)) => {
-                    table.by_wildcard.entry(s).or_default().push(entry);
+            // The host was parsed when the document was read (HostPattern's
+            // Deserialize): a route here always has a matchable host.
+            match r.host.as_ref().map(HostPattern::kind) {
+                Some(HostKind::Exact(h)) => {
+                    table.by_host.entry(h.to_owned()).or_default().push(entry)
+                }
+                Some(HostKind::Wildcard(s)) => {
+                    table
+                        .by_wildcard
+                        .entry(s.to_owned())
+                        .or_default()
+                        .push(entry);
                 }
                 None => table.any_host.push(entry),
             }
@@ -410,8 +411,8 @@ mod tests {
         RouteConfig {
             id: RouteId::new(),
             name: name.into(),
-            host: host.map(str::to_owned),
-            path: path.into(),
+            host: host.map(|h| HostPattern::parse(h).expect("a valid test host")),
+            path: shared::edge::RoutePath::parse(path).expect("a canonical test path"),
             path_match: m,
             methods: methods.iter().map(|s| s.to_string()).collect(),
             upstream_id: up.clone(),

@@ -211,7 +211,7 @@ async fn wildcard_routes_are_served_for_one_label() {
     let (b, _tb) = named_server("any").await;
     let (up_a, up_b) = (UpstreamId::new(), UpstreamId::new());
     let mut wild = route("/", PathMatch::Prefix, &up_a);
-    wild.host = Some("*.example.com".into());
+    wild.host = Some(shared::edge::HostPattern::parse("*.example.com").expect("a valid pattern"));
     let any = route("/", PathMatch::Prefix, &up_b);
     let g = start_standalone(
         &ConfigSnapshot {

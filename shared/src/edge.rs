@@ -19,12 +19,28 @@ pub use ipnet::IpNet;
 /// more label (the single-label wildcard of RFC 6125 §6.4.3 and of
 /// nginx/HAProxy `*.example.com` server names: `a.example.com` matches,
 /// `example.com` and `a.b.example.com` do not).
+///
+/// The representation is private: the only ways in are [`HostPattern::parse`]
+/// and deserialisation (which calls it), so a pattern the control plane
+/// stores is one the gateway can match, and a document whose host does not
+/// parse is refused on both sides.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum HostPattern {
+pub struct HostPattern {
+    /// The canonical spelling: lowercase, no trailing dot, `*.` kept.
+    spelled: String,
+    /// Whether `spelled` starts with `*.`.
+    wildcard: bool,
+}
+
+/// A borrowed view of a [`HostPattern`], for tables that index exact names
+/// and wildcard suffixes separately (the gateway's route table, its
+/// per-host settings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostKind<'a> {
     /// One host name, lowercase, no trailing dot.
-    Exact(String),
-    /// `*.suffix`: the suffix lowercase, without the `*.`.
-    Wildcard(String),
+    Exact(&'a str),
+    /// The suffix of `*.suffix`, lowercase.
+    Wildcard(&'a str),
 }
 
 impl HostPattern {
@@ -44,7 +60,10 @@ impl HostPattern {
                     "a wildcard must cover a domain of at least two labels (*.example.com)",
                 );
             }
-            return Ok(Self::Wildcard(suffix.to_owned()));
+            return Ok(Self {
+                spelled: format!("*.{suffix}"),
+                wildcard: true,
+            });
         }
         if lower.contains('*') {
             return Err("'*' is only allowed as the whole first label ('*.example.com')");
@@ -52,26 +71,186 @@ impl HostPattern {
         if !is_dns_name(lower) {
             return Err("must be a host name or '*.' and a host name, without port");
         }
-        Ok(Self::Exact(lower.to_owned()))
+        Ok(Self {
+            spelled: lower.to_owned(),
+            wildcard: false,
+        })
+    }
+
+    /// Exact name or wildcard suffix, borrowed.
+    pub fn kind(&self) -> HostKind<'_> {
+        match self.spelled.strip_prefix("*.") {
+            Some(suffix) if self.wildcard => HostKind::Wildcard(suffix),
+            _ => HostKind::Exact(&self.spelled),
+        }
     }
 
     /// Whether a request host (already [`request_host`]-normalised) matches
     /// this pattern.
     pub fn matches(&self, host: &str) -> bool {
-        match self {
-            Self::Exact(h) => h == host,
-            Self::Wildcard(suffix) => wildcard_label(host, suffix).is_some(),
+        match self.kind() {
+            HostKind::Exact(h) => h == host,
+            HostKind::Wildcard(suffix) => wildcard_label(host, suffix).is_some(),
         }
     }
 
     /// The canonical spelling (`*.example.com` or the host).
     pub fn as_string(&self) -> String {
-        match self {
-            Self::Exact(h) => h.clone(),
-            Self::Wildcard(s) => format!("*.{s}"),
-        }
+        self.spelled.clone()
     }
 }
+
+/// The canonical spelling, borrowed.
+impl std::ops::Deref for HostPattern {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.spelled
+    }
+}
+
+impl std::fmt::Display for HostPattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.spelled)
+    }
+}
+
+impl serde::Serialize for HostPattern {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for HostPattern {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Self::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+impl utoipa::PartialSchema for HostPattern {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .max_length(Some(255))
+            .description(Some(
+                "A host name, or '*.' and a domain of at least two labels (one-label \
+                 wildcard, RFC 6125 §6.4.3); lowercase, no port, no trailing dot",
+            ))
+            .examples(["api.example.com", "*.example.com"])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for HostPattern {}
+
+/// A route's path: absolute, at most 2048 bytes, no whitespace, control
+/// characters, `?` or `#`, and already in the canonical form requests are
+/// matched in ([`canonical_path`]): a path the gateway can never see, such
+/// as `/a//b` or `/a/./b`, is refused where it is written instead of being
+/// stored as a route that never matches.
+///
+/// The string is private; [`RoutePath::parse`] and deserialisation are the
+/// ways in.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RoutePath(String);
+
+/// Longest route path accepted, in bytes (as nginx's default
+/// `large_client_header_buffers` line of 8k leaves room for).
+pub const ROUTE_PATH_MAX: usize = 2048;
+
+impl RoutePath {
+    /// Checks `s` as a route path; the error is a sentence for the `path`
+    /// field of a problem document.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        if !s.starts_with('/') {
+            return Err("must start with '/'".into());
+        }
+        if s.len() > ROUTE_PATH_MAX {
+            return Err(format!("must be at most {ROUTE_PATH_MAX} bytes"));
+        }
+        if s.chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '?' || c == '#')
+        {
+            return Err("must not contain whitespace, control characters, '?' or '#'".into());
+        }
+        match canonical_path(s) {
+            Ok(Cow::Borrowed(_)) => Ok(Self(s.to_owned())),
+            Ok(Cow::Owned(c)) if c == s => Ok(Self(c)),
+            Ok(Cow::Owned(c)) => Err(format!(
+                "is not in canonical form; requests are matched as '{c}' (RFC 3986 §6.2.2)"
+            )),
+            Err(e) => Err(format!("cannot be matched: {}", e.message())),
+        }
+    }
+
+    /// A path read back from storage written before canonical form was
+    /// required: canonicalised (`/a//b` becomes `/a/b`, the path such a
+    /// route was always matched against), then checked as [`Self::parse`].
+    pub fn canonicalised(s: &str) -> Result<Self, String> {
+        let c = canonical_path(s).map_err(|e| format!("cannot be matched: {}", e.message()))?;
+        Self::parse(&c)
+    }
+
+    /// The path.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for RoutePath {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for RoutePath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl PartialEq<str> for RoutePath {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for RoutePath {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl serde::Serialize for RoutePath {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RoutePath {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Self::parse(&raw).map_err(|e| serde::de::Error::custom(format!("path {e}")))
+    }
+}
+
+impl utoipa::PartialSchema for RoutePath {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .pattern(Some("^/[^\\s?#\\\\]*$"))
+            .max_length(Some(ROUTE_PATH_MAX))
+            .description(Some(
+                "Absolute path in canonical form (RFC 3986 §6.2.2: no dot segments, \
+                 no empty segments, unreserved characters not percent-encoded)",
+            ))
+            .examples(["/orders", "/api/v1/"])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for RoutePath {}
 
 /// The label a single-label wildcard for `suffix` covers in `host`, if any.
 pub fn wildcard_label<'a>(host: &'a str, suffix: &str) -> Option<&'a str> {
@@ -377,14 +556,14 @@ mod tests {
         // RFC 6125 §6.4.3: "*.example.com" matches "foo.example.com" but
         // not "bar.foo.example.com" or "example.com".
         let w = HostPattern::parse("*.Example.com.").unwrap();
-        assert_eq!(w, HostPattern::Wildcard("example.com".into()));
+        assert_eq!(w.kind(), HostKind::Wildcard("example.com"));
         assert!(w.matches("foo.example.com"));
         assert!(!w.matches("bar.foo.example.com"));
         assert!(!w.matches("example.com"));
         assert!(!w.matches("fooexample.com"));
         assert_eq!(
-            HostPattern::parse("API.example.com").unwrap(),
-            HostPattern::Exact("api.example.com".into())
+            HostPattern::parse("API.example.com").unwrap().kind(),
+            HostKind::Exact("api.example.com")
         );
         for bad in [
             "*.com",
@@ -398,6 +577,47 @@ mod tests {
         ] {
             assert!(HostPattern::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn route_paths_must_be_in_the_form_requests_are_matched_in() {
+        // Canonical already (RFC 3986 §6.2.2): accepted as written.
+        for ok in ["/", "/orders", "/api/v1/", "/caf%C3%A9", "/a-b_c.d~e"] {
+            assert_eq!(RoutePath::parse(ok).unwrap().as_str(), ok, "{ok}");
+        }
+        // §6.2.2.3 dot segments, merged empty segments, §6.2.2.2 an encoded
+        // unreserved character, §6.2.2.1 lowercase hex: a request can never
+        // carry these spellings after canonicalisation, so such a route
+        // would never match; the error names the form that would.
+        for (bad, canon) in [
+            ("/a//b", "/a/b"),
+            ("/a/./b", "/a/b"),
+            ("/a/b/../c", "/a/c"),
+            ("/%7Euser", "/~user"),
+            ("/caf%c3%a9", "/caf%C3%A9"),
+        ] {
+            let e = RoutePath::parse(bad).unwrap_err();
+            assert!(e.contains(&format!("'{canon}'")), "{bad}: {e}");
+            assert_eq!(RoutePath::canonicalised(bad).unwrap().as_str(), canon);
+        }
+        for bad in ["orders", "/a?b=1", "/a#f", "/a b", "/a%2Fb", "/..", "/a\\b"] {
+            assert!(RoutePath::parse(bad).is_err(), "{bad}");
+        }
+        assert!(RoutePath::parse(&format!("/{}", "a".repeat(ROUTE_PATH_MAX))).is_err());
+    }
+
+    #[test]
+    fn parsed_edge_types_round_trip_through_json_and_refuse_bad_documents() {
+        let host: HostPattern = serde_json::from_str("\"*.Example.COM\"").unwrap();
+        assert_eq!(serde_json::to_string(&host).unwrap(), "\"*.example.com\"");
+        let path: RoutePath = serde_json::from_str("\"/orders/\"").unwrap();
+        assert_eq!(serde_json::to_string(&path).unwrap(), "\"/orders/\"");
+        assert!(serde_json::from_str::<HostPattern>("\"a.*.example.com\"").is_err());
+        let e = serde_json::from_str::<RoutePath>("\"/a//b\"").unwrap_err();
+        assert!(
+            e.to_string().contains("path is not in canonical form"),
+            "{e}"
+        );
     }
 
     #[test]

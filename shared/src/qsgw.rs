@@ -23,6 +23,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::edge::{HostPattern, RoutePath};
 use crate::ids::{RouteId, UpstreamId};
 
 /// Root of every QSGW key.
@@ -287,10 +288,11 @@ pub struct RouteConfig {
     pub id: RouteId,
     /// Operator's label (1..128 characters); not used for matching.
     pub name: String,
-    /// Host to match (lowercase); None matches any host.
-    pub host: Option<String>,
-    /// Path to match, starting with `/`.
-    pub path: String,
+    /// Host to match: a name or a one-label wildcard (`*.example.com`);
+    /// None matches any host.
+    pub host: Option<HostPattern>,
+    /// Path to match, absolute and canonical.
+    pub path: RoutePath,
     /// Prefix or exact.
     pub path_match: PathMatch,
     /// Methods to match (uppercase); empty matches any.

@@ -7,8 +7,8 @@ use shared::ids::{RouteId, UpstreamId};
 use shared::qsgw::{BotPolicy, InspectionMode, PathMatch, RouteConfig, RouteRateLimit, TlsPolicy};
 use utoipa::ToSchema;
 
-use super::validate::{check_path, Errors};
-use shared::edge::HostPattern;
+use super::validate::Errors;
+use shared::edge::{HostPattern, RoutePath};
 
 /// Methods a route may list.
 pub const METHODS: [&str; 9] = [
@@ -144,8 +144,8 @@ pub struct ValidRoute {
     pub name: String,
     /// Lower-case host.
     pub host: Option<String>,
-    /// Path to match: starts with `/`, at most 2048 bytes, without whitespace,
-    /// control characters, `?` or `#`.
+    /// Path to match, checked by [`RoutePath::parse`]: absolute, at most
+    /// 2048 bytes, no whitespace, control characters, `?` or `#`, canonical.
     pub path: String,
     /// Match kind.
     pub path_match: PathMatch,
@@ -192,7 +192,11 @@ impl RouteInput {
             }
             None => None,
         };
-        check_path(&mut e, "path", &self.path);
+        // The same parsed type the gateway deserialises: a path it would
+        // never see after canonicalising a request is refused here.
+        if let Err(msg) = RoutePath::parse(&self.path) {
+            e.add("path", msg);
+        }
         let mut methods: Vec<String> = Vec::new();
         for (i, m) in self.methods.iter().flatten().enumerate() {
             if METHODS.contains(&m.as_str()) {
@@ -375,8 +379,15 @@ impl RouteRow {
         Ok(RouteConfig {
             id: RouteId::parse(&self.id).map_err(Problem::internal)?,
             name: self.name.clone(),
-            host: self.host.clone(),
-            path: self.path.clone(),
+            host: self
+                .host
+                .as_deref()
+                .map(HostPattern::parse)
+                .transpose()
+                .map_err(Problem::internal)?,
+            // Rows written before canonical form was required are served
+            // in the form requests were always matched against.
+            path: RoutePath::canonicalised(&self.path).map_err(Problem::internal)?,
             path_match: if self.path_match == "exact" {
                 PathMatch::Exact
             } else {

@@ -139,7 +139,7 @@ pub const MAX_CA_PEM: usize = 64 * 1024;
 fn check_tls(e: &mut Errors, t: &UpstreamTls) {
     if let Some(sni) = &t.sni {
         if shared::edge::HostPattern::parse(sni)
-            .map(|h| matches!(h, shared::edge::HostPattern::Wildcard(_)))
+            .map(|h| matches!(h.kind(), shared::edge::HostKind::Wildcard(_)))
             .unwrap_or(true)
         {
             e.add("tls.sni", "must be a host name (no wildcard)");

@@ -98,7 +98,7 @@ pub fn route(path: &str, m: PathMatch, up: &UpstreamId) -> RouteConfig {
         id: RouteId::new(),
         name: format!("route {path}"),
         host: None,
-        path: path.into(),
+        path: shared::edge::RoutePath::parse(path).expect("a canonical test path"),
         path_match: m,
         methods: vec![],
         upstream_id: up.clone(),
