@@ -347,6 +347,7 @@ struct AdminState {
         (status = 200, description = "The snapshot the gateway serves", body = ConfigSnapshot),
         (status = 401, description = "No or wrong X-API-Key (QSGW_API_KEY)", body = Problem),
         (status = 503, description = "No configuration loaded yet", body = Problem)))]
+#[tracing::instrument(name = "admin_config", skip_all)]
 async fn current_config(
     State(s): State<AdminState>,
     headers: axum::http::HeaderMap,

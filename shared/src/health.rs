@@ -190,6 +190,7 @@ struct HealthState {
 /// Liveness: 200 while the process serves.
 #[utoipa::path(get, path = "/health", tag = "operations",
     responses((status = 200, description = "The process is alive", body = LiveReport)))]
+#[tracing::instrument(name = "health_live", level = "debug", skip_all)]
 async fn live(State(s): State<HealthState>) -> Json<LiveReport> {
     Json(LiveReport {
         status: "ok".to_owned(),
@@ -203,6 +204,7 @@ async fn live(State(s): State<HealthState>) -> Json<LiveReport> {
     responses(
         (status = 200, description = "Ready (or degraded)", body = ReadyReport),
         (status = 503, description = "Not ready; the body names the failing dependency", body = ReadyReport)))]
+#[tracing::instrument(name = "health_ready", level = "debug", skip_all)]
 async fn ready(State(s): State<HealthState>) -> impl IntoResponse {
     let report = s.readiness.evaluate().await;
     (report.http_status(), Json(report))

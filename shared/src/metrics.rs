@@ -85,6 +85,7 @@ pub async fn render(handle: PrometheusHandle) -> impl IntoResponse {
 /// Prometheus text exposition of every metric of this process.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
+#[tracing::instrument(name = "metrics", level = "debug", skip_all)]
 async fn metrics(
     axum::extract::State(handle): axum::extract::State<PrometheusHandle>,
 ) -> impl IntoResponse {

@@ -141,6 +141,7 @@ fn record(scores: &[Score], started: Instant) {
         (status = 200, body = Analysis),
         (status = 401, description = "missing or wrong API key", body = Problem),
         (status = 422, description = "a field is missing or out of range", body = Problem)))]
+#[tracing::instrument(name = "analyze", skip_all, fields(client_ip = %req.client_ip, method = %req.method))]
 async fn analyze(
     _auth: RequireRole<Service>,
     State(st): State<AppState>,
@@ -168,6 +169,7 @@ async fn analyze(
         (status = 401, description = "missing or wrong API key", body = Problem),
         (status = 413, description = "body over the size limit", body = Problem),
         (status = 422, description = "more than 1000 items, or an item field is invalid", body = Problem)))]
+#[tracing::instrument(name = "analyze_batch", skip_all, fields(items = batch.items.len()))]
 async fn analyze_batch(
     _auth: RequireRole<Service>,
     State(st): State<AppState>,
@@ -210,6 +212,7 @@ async fn analyze_batch(
     responses(
         (status = 200, body = ModelsResponse),
         (status = 401, description = "missing or wrong API key", body = Problem)))]
+#[tracing::instrument(name = "ai_models", skip_all)]
 async fn models(
     _auth: RequireRole<Service>,
     State(st): State<AppState>,

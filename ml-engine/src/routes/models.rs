@@ -121,6 +121,7 @@ pub struct AssetDefaults {
     responses(
         (status = 200, description = "Loaded models", body = ModelsResponse),
         (status = 503, description = "Still loading", body = Problem)))]
+#[tracing::instrument(name = "ml_models", skip_all)]
 pub async fn models(State(state): State<AppState>) -> Result<AppJson<ModelsResponse>, Problem> {
     let engine = state.engine()?;
     let cnsa2_deadlines = engine

@@ -309,6 +309,7 @@ pub fn validate(
         (status = 413, description = "Body too large", body = Problem),
         (status = 422, description = "Invalid request; `errors` names the fields", body = Problem),
         (status = 503, description = "Model still loading", body = Problem)))]
+#[tracing::instrument(name = "score", skip_all, fields(assets = req.assets.len()))]
 pub async fn score(
     State(state): State<AppState>,
     AppJson(req): AppJson<ScoreRequest>,
