@@ -44,9 +44,10 @@ let fieldSeq = 0;
  * or the `children` function's result, called with the attributes the
  * control needs ({ id, name, aria-invalid, aria-describedby,
  * aria-required }). The error's element is `<id>-error`, the hint's
- * `<id>-hint`; `id` defaults to a generated one.
+ * `<id>-hint`; `id` defaults to a generated one. `inline` lays label and
+ * control out on one line (toolbars, one-field forms).
  */
-export function Field({ id: given, label, name, error, hint, children, type = 'text', value, onInput, required, ...rest }) {
+export function Field({ id: given, label, name, error, hint, children, type = 'text', value, onInput, required, inline, ...rest }) {
   const [auto] = useState(() => `f${++fieldSeq}`);
   const id = given || auto;
   const errId = `${id}-error`;
@@ -59,7 +60,7 @@ export function Field({ id: given, label, name, error, hint, children, type = 't
     : html`<input id=${id} name=${name} type=${type} value=${value ?? ''} required=${required}
         aria-invalid=${attrs['aria-invalid']} aria-describedby=${described}
         onInput=${(e) => onInput(type === 'checkbox' ? e.target.checked : e.target.value)} ...${rest} />`;
-  return html`<div class=${`field${error ? ' has-error' : ''}`} data-field=${name}>
+  return html`<div class=${`field${inline ? ' inline' : ''}${error ? ' has-error' : ''}`} data-field=${name}>
     <label for=${id}>${label}</label>
     ${control}
     ${hint ? html`<small id=${hintId} class="hint">${hint}</small>` : null}

@@ -10,7 +10,7 @@
 import { html, useState } from '../lib.js';
 import {
   useAsync, useQuery, AsyncView, ChartView, TimeSeriesChart, Badge, fmtNum, fmtPct, fmtTime, fmtTimeText, PALETTE, Link,
-  ErrorBox, Loading, toLocalInput, fromLocalInput, CopyId,
+  ErrorBox, Field, Loading, toLocalInput, fromLocalInput, CopyId,
 } from '../lib.js';
 import * as api from '../api.js';
 import { PosturePanel } from './posture.js';
@@ -100,17 +100,10 @@ function RangePicker({ query, setQuery, range, error, onRefresh }) {
       </select>
     </div>
     ${range.custom ? html`
-      <div class=${`field inline${fe.from ? ' has-error' : ''}`}>
-        <label for="range-from">From</label>
-        <input id="range-from" type="datetime-local" value=${d.from} aria-invalid=${fe.from ? 'true' : undefined}
-          aria-describedby=${fe.from ? 'range-from-err' : undefined}
-          onInput=${(e) => setDraft({ ...d, from: e.target.value })} />
-        ${fe.from ? html`<span id="range-from-err" class="field-error" role="alert">${fe.from}</span>` : null}
-      </div>
-      <div class="field inline">
-        <label for="range-to">To</label>
-        <input id="range-to" type="datetime-local" value=${d.to} onInput=${(e) => setDraft({ ...d, to: e.target.value })} />
-      </div>
+      <${Field} inline id="range-from" name="from" label="From" type="datetime-local" value=${d.from} error=${fe.from}
+        onInput=${(v) => setDraft({ ...d, from: v })} />
+      <${Field} inline id="range-to" name="to" label="To" type="datetime-local" value=${d.to} error=${fe.to}
+        onInput=${(v) => setDraft({ ...d, to: v })} />
       <button type="submit">Apply range</button>` : null}
     <div class="field inline">
       <label for="refresh">Auto-refresh</label>

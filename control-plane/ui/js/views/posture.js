@@ -4,7 +4,7 @@
 // family, offered groups), the share per route and per SNI, and whom each
 // policy refused. Every figure links to the TLS sessions it counts.
 import { html, useState } from '../lib.js';
-import { Badge, fmtNum, fmtPct, fmtTime, Link, ErrorBox, toast } from '../lib.js';
+import { Badge, fmtNum, fmtPct, fmtTime, Link, ErrorBox, Field, toast } from '../lib.js';
 import * as api from '../api.js';
 
 /** The TLS sessions list filtered by `filters` (empty values left out). */
@@ -44,11 +44,10 @@ function TargetForm({ target, onSaved }) {
   };
   const fe = error?.fields?.pqc_share_target;
   return html`<form class="inline-form" onSubmit=${save} aria-label="PQC share target" noValidate>
-    <label for="pqc-target">Target PQC share (%)</label>
-    <input id="pqc-target" name="pqc_share_target" type="number" min="0" max="100" step="0.1" value=${value}
-      onInput=${(e) => setValue(e.target.value)} aria-invalid=${fe ? 'true' : undefined} aria-describedby=${fe ? 'pqc-target-error' : undefined} />
+    <${Field} inline id="pqc-target" name="pqc_share_target" label="Target PQC share (%)" type="number" min="0" max="100" step="0.1"
+      value=${value} error=${fe} onInput=${setValue} />
     <button type="submit" disabled=${busy}>${busy ? 'Saving…' : 'Save target'}</button>
-    ${fe ? html`<span id="pqc-target-error" class="field-error">${fe}</span>` : error ? html`<${ErrorBox} error=${error} />` : null}
+    ${!fe && error ? html`<${ErrorBox} error=${error} />` : null}
   </form>`;
 }
 
