@@ -98,20 +98,24 @@ pub struct Settings {
 /// Validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Bind address.
+    /// Bind address of the API listener (QSGW_AI_HOST, default 0.0.0.0).
     pub host: String,
     /// Listen port (0 in tests).
     pub port: u16,
-    /// Worker threads.
+    /// Tokio worker threads serving and scoring requests (QSGW_AI_WORKERS,
+    /// default 4).
     pub workers: usize,
     /// Start-up scoring thresholds (`QSGW_ANOMALY_THRESHOLD`, …); with an
     /// etcd watch, `/qsgw/v1/ai/thresholds` overrides them live.
     pub thresholds: Thresholds,
-    /// Accepted service key.
+    /// The one key gateways must present in `X-API-Key` (QSGW_API_KEY,
+    /// required, 16+ bytes); callers with it act as `service:gateway`.
     pub api_keys: ApiKeys,
-    /// Log level.
+    /// Minimum level of the JSON log lines (QSGW_LOG_LEVEL, default info);
+    /// `RUST_LOG` is not read.
     pub log_level: LogLevel,
-    /// Drain time.
+    /// How long in-flight requests may finish after SIGTERM
+    /// (QSGW_AI_SHUTDOWN_GRACE_SECS, default 30 s).
     pub shutdown_grace: Duration,
     /// Model file; `None` means the built-in model.
     pub model_path: Option<std::path::PathBuf>,

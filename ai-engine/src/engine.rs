@@ -59,7 +59,8 @@ impl Engine {
         Model::from_json(DEFAULT_MODEL)
     }
 
-    /// The model.
+    /// The model loaded at start-up (QSGW_AI_MODEL_PATH or the built-in one),
+    /// fixed for the process's life, unlike the thresholds.
     pub fn model(&self) -> &Model {
         &self.model
     }

@@ -63,14 +63,14 @@ pub struct Settings {
     /// Admin listener port.
     #[arg(long = "admin-port", env = "QSGW_GATEWAY_ADMIN_PORT", default_value = "9901", value_parser = parse_port)]
     pub admin_port: u16,
-    /// TLS certificate chain (PEM).
+    /// The listener's default certificate chain (PEM), reloaded when the file changes; in development a self-signed one is generated here when neither it nor the key exists.
     #[arg(
         long = "tls-cert-path",
         env = "QSGW_TLS_CERT_PATH",
         default_value = "/etc/qsgw/certs/server.crt"
     )]
     pub tls_cert_path: PathBuf,
-    /// TLS private key (PEM).
+    /// Private key (PEM) of QSGW_TLS_CERT_PATH's chain, reloaded with it.
     #[arg(
         long = "tls-key-path",
         env = "QSGW_TLS_KEY_PATH",
@@ -113,10 +113,10 @@ pub struct Settings {
         value_enum
     )]
     pub tls_policy: TlsPolicy,
-    /// Control plane URL.
+    /// Control plane base URL: registration, heartbeats and the TLS-session and threat reports (only with QSGW_API_KEY); its host is never accepted as an upstream target.
     #[arg(long = "control-plane-url", env = "QSGW_CONTROL_PLANE_URL", default_value = "http://localhost:8085", value_parser = parse_base_url)]
     pub control_plane_url: String,
-    /// AI engine URL.
+    /// AI engine base URL asked for verdicts on routes with inspection (only with QSGW_API_KEY); its host is never accepted as an upstream target.
     #[arg(long = "ai-engine-url", env = "QSGW_AI_ENGINE_URL", default_value = "http://localhost:8086", value_parser = parse_base_url)]
     pub ai_engine_url: String,
     /// Service API key presented to the control plane and the AI engine.
@@ -135,25 +135,25 @@ pub struct Settings {
     /// Accept plaintext (http://) etcd endpoints in production.
     #[arg(long = "allow-insecure-etcd", env = "QSGW_ALLOW_INSECURE_ETCD", default_value = "false", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::Set)]
     pub allow_insecure_etcd: bool,
-    /// Maximum concurrent client connections.
+    /// Maximum concurrent client connections; a connection beyond it is closed at once (qsgw_connections_total counts it as refused).
     #[arg(long = "max-connections", env = "QSGW_MAX_CONNECTIONS", default_value = "10000", value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     pub max_connections: u32,
     /// Tokio worker threads (default: one per CPU core).
     #[arg(long = "worker-threads", env = "QSGW_WORKER_THREADS", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub worker_threads: Option<u16>,
-    /// Maximum blocking thread pool.
+    /// Most threads the runtime may start for blocking work kept off the async workers.
     #[arg(long = "blocking-threads", env = "QSGW_BLOCKING_THREADS", default_value = "512", value_parser = clap::value_parser!(u16).range(1..=10_000))]
     pub blocking_threads: u16,
     /// Idle keep-alive connections kept per upstream target (an upstream's own pool_size overrides it); busier moments open more, closed again when idle.
     #[arg(long = "upstream-pool-size", env = "QSGW_UPSTREAM_POOL_SIZE", default_value = "100", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub upstream_pool_size: u32,
-    /// Upstream request timeout in seconds.
+    /// Seconds a proxied request may take upstream when neither its route's timeout_ms nor its upstream's request_timeout_ms is set.
     #[arg(long = "upstream-timeout-secs", env = "QSGW_UPSTREAM_TIMEOUT_SECS", default_value = "30", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub upstream_timeout_secs: u64,
-    /// Per-IP rate limit (requests/second).
+    /// Requests per second each client IP may make on routes without their own rate_limit; beyond it 429.
     #[arg(long = "rate-limit-rps", env = "QSGW_RATE_LIMIT_RPS", default_value = "100", value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     pub rate_limit_rps: u32,
-    /// Per-IP burst size.
+    /// Requests a client IP may make at once before QSGW_RATE_LIMIT_RPS paces it (token-bucket size, not below the rate).
     #[arg(long = "rate-limit-burst", env = "QSGW_RATE_LIMIT_BURST", default_value = "200", value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     pub rate_limit_burst: u32,
     /// Log level: trace, debug, info, warn or error.
@@ -197,7 +197,7 @@ pub struct Settings {
     /// Requests waiting for analysis; beyond it requests pass uninspected (counted in qsgw_ai_dropped_total).
     #[arg(long = "ai-queue-size", env = "QSGW_AI_QUEUE_SIZE", default_value = "10000", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub ai_queue_size: u32,
-    /// Most clients whose verdict is cached.
+    /// Most clients whose AI verdict is kept for reuse (each for QSGW_AI_VERDICT_TTL_SECS); beyond it entries are evicted.
     #[arg(long = "ai-cache-clients", env = "QSGW_AI_CACHE_CLIENTS", default_value = "100000", value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     pub ai_cache_clients: u32,
     /// Name servers (comma-separated `ip:port`) asked to verify search-engine crawlers on routes with `bots: allow_verified` (reverse, then forward DNS); empty: the system's (/etc/resolv.conf).
@@ -280,125 +280,163 @@ pub struct Settings {
 /// Validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// TLS listener address.
+    /// Bind address of the TLS listener (QSGW_GATEWAY_HOST, default 0.0.0.0).
     pub host: String,
-    /// TLS listener port.
+    /// TLS listener port (QSGW_GATEWAY_PORT, default 8443; 0 in tests).
     pub port: u16,
-    /// Admin listener address.
+    /// Bind address of the plain-HTTP admin listener: health, metrics and
+    /// `/config` (QSGW_GATEWAY_ADMIN_HOST, default 127.0.0.1).
     pub admin_host: String,
     /// Admin listener port (0 in tests).
     pub admin_port: u16,
-    /// Certificate path.
+    /// The listener's default certificate chain, PEM (QSGW_TLS_CERT_PATH);
+    /// reloaded when it changes, generated self-signed in development when
+    /// neither it nor the key exists.
     pub tls_cert_path: PathBuf,
-    /// Key path.
+    /// Private key of `tls_cert_path`'s chain, PEM (QSGW_TLS_KEY_PATH).
     pub tls_key_path: PathBuf,
     /// More chains (certificate and key paths).
     pub tls_extra_certs: Vec<(PathBuf, PathBuf)>,
     /// Mutual TLS: the listener's mode, and overrides per host (SNI and
     /// `Host`).
     pub tls_client_auth: crate::policy::HostMap<crate::tls::ClientAuth>,
-    /// Their CA bundle.
+    /// CA certificates (PEM) that sign accepted client certificates
+    /// (QSGW_TLS_CLIENT_CA_PATH); required when any host asks for one.
     pub tls_client_ca_path: Option<PathBuf>,
     /// Per-host chains (`QSGW_TLS_SNI_CERTS`): host, certificate, key.
     pub tls_sni_certs: Vec<(shared::edge::HostPattern, PathBuf, PathBuf)>,
-    /// Key-exchange policy.
+    /// The listener's default key-exchange policy (QSGW_TLS_POLICY, default
+    /// PQC_PREFERRED); `host_policies` holds it with the per-host overrides.
     pub tls_policy: TlsPolicy,
-    /// Control plane base URL.
+    /// Control plane base URL (QSGW_CONTROL_PLANE_URL): registration,
+    /// heartbeats and reports; never accepted as an upstream target.
     pub control_plane_url: String,
-    /// AI engine base URL.
+    /// AI engine base URL (QSGW_AI_ENGINE_URL) asked for traffic verdicts;
+    /// never accepted as an upstream target.
     pub ai_engine_url: String,
-    /// Service key.
+    /// Key sent as `X-API-Key` to the control plane and the AI engine
+    /// (QSGW_API_KEY, 16+ bytes); `None` turns reporting and inspection off.
     pub api_key: Option<Secret>,
     /// etcd connection: endpoints, TLS and credentials (not used in
     /// standalone mode).
     pub etcd: shared::etcd::EtcdSettings,
-    /// Connection cap.
+    /// Most concurrent client connections (QSGW_MAX_CONNECTIONS, default
+    /// 10000); new ones beyond it are closed at once.
     pub max_connections: u32,
-    /// Runtime workers.
+    /// Tokio worker threads (QSGW_WORKER_THREADS; `None`: one per core).
     pub worker_threads: Option<usize>,
-    /// Runtime blocking threads.
+    /// Cap on tokio's blocking-thread pool (QSGW_BLOCKING_THREADS, default 512).
     pub blocking_threads: usize,
-    /// Pool size per upstream.
+    /// Idle keep-alive connections kept per upstream target unless the
+    /// upstream sets `pool_size` (QSGW_UPSTREAM_POOL_SIZE, default 100).
     pub upstream_pool_size: u32,
-    /// Default upstream timeout.
+    /// Upstream timeout of a request whose route and upstream set none
+    /// (QSGW_UPSTREAM_TIMEOUT_SECS, default 30 s).
     pub upstream_timeout: Duration,
-    /// Per-IP rate.
+    /// Requests per second per client IP on routes without their own limit
+    /// (QSGW_RATE_LIMIT_RPS, default 100).
     pub rate_limit_rps: u32,
-    /// Per-IP burst.
+    /// Token-bucket size of that limit: requests a client IP may make at once
+    /// (QSGW_RATE_LIMIT_BURST, default 200, never below the rate).
     pub rate_limit_burst: u32,
-    /// Log level.
+    /// Minimum level of the JSON log lines (QSGW_LOG_LEVEL, default info);
+    /// `RUST_LOG` is not read.
     pub log_level: LogLevel,
     /// Whether this is a production deployment.
     pub production: bool,
     /// Listener policy and per-host (SNI and `Host`) overrides.
     pub host_policies: crate::policy::HostPolicies,
-    /// Standalone snapshot file.
+    /// Snapshot file served instead of etcd in standalone mode
+    /// (QSGW_CONFIG_FILE; `None`: watch etcd).
     pub config_file: Option<PathBuf>,
-    /// Last-good-config cache.
+    /// Where the last good config from etcd is saved for a restart while
+    /// etcd is down (QSGW_CONFIG_CACHE_PATH; `None` when set empty).
     pub config_cache_path: Option<PathBuf>,
-    /// Drain time.
+    /// How long in-flight requests may finish after SIGTERM
+    /// (QSGW_SHUTDOWN_GRACE_SECS, default 30 s).
     pub shutdown_grace: Duration,
-    /// Registration name.
+    /// Name registered with the control plane (QSGW_GATEWAY_NAME, default
+    /// `hostname`; at most 253 characters).
     pub gateway_name: String,
-    /// Advertised address.
+    /// Address clients reach this gateway at, as registered
+    /// (QSGW_GATEWAY_ADDRESS; `None`: `hostname` and the TLS port).
     pub gateway_address: Option<String>,
     /// This machine's host name (`HOSTNAME`, else the kernel's, else
     /// `gateway`): registered, and the default name and address.
     pub hostname: String,
-    /// Heartbeat period.
+    /// Time between heartbeats to the control plane
+    /// (QSGW_HEARTBEAT_INTERVAL_SECS, default 10 s; it marks a gateway offline after 30 s).
     pub heartbeat_interval: Duration,
-    /// Sync inspection budget.
+    /// How long a route with `inspection: sync` waits for the AI engine's
+    /// verdict before letting the request through (QSGW_AI_TIMEOUT_MS, default 25 ms).
     pub ai_timeout: Duration,
-    /// Verdict cache TTL.
+    /// How long a client IP's verdict is reused, a block included
+    /// (QSGW_AI_VERDICT_TTL_SECS, default 60 s).
     pub ai_verdict_ttl: Duration,
-    /// Analysis queue capacity.
+    /// Requests waiting for analysis; beyond it requests pass uninspected
+    /// (QSGW_AI_QUEUE_SIZE, default 10000).
     pub ai_queue_size: usize,
-    /// Verdict cache capacity.
+    /// Most clients whose verdict is cached (QSGW_AI_CACHE_CLIENTS, default 100000).
     pub ai_cache_clients: u64,
-    /// Report buffer capacity (each kind).
+    /// TLS session records and threat events each held while the control
+    /// plane is unreachable, oldest dropped beyond it (QSGW_REPORT_BUFFER_SIZE, default 10000).
     pub report_buffer_size: usize,
     /// Session records carry the client's /24 or /48 network, not its address.
     pub record_client_prefix: bool,
-    /// Crawler verification's DNS.
+    /// Name servers and lookup budget for verifying claimed crawlers on
+    /// `bots: allow_verified` routes (QSGW_BOT_DNS_SERVERS, QSGW_BOT_DNS_TIMEOUT_MS).
     pub crawler_dns: crate::crawlers::VerifierSettings,
-    /// Idle connection timeout.
+    /// How long a client connection may stay silent with no request in
+    /// flight before it is closed (QSGW_IDLE_TIMEOUT_SECS, default 60 s).
     pub idle_timeout: Duration,
     /// Longest wait for the rest of an HTTP/1.1 request head.
     pub header_timeout: Duration,
     /// TLS sessions cached for resumption (0: none).
     pub tls_session_cache: usize,
-    /// Header count limit.
+    /// Most header fields in an HTTP/1.1 request, more → 431
+    /// (QSGW_MAX_HEADER_COUNT, default 100).
     pub max_header_count: usize,
-    /// Header bytes limit.
+    /// Largest request head in bytes, more → 431 (QSGW_MAX_HEADER_BYTES,
+    /// default 65536).
     pub max_header_bytes: usize,
-    /// Trusted proxies.
+    /// Networks whose `X-Forwarded-For` and PROXY protocol headers are
+    /// believed (QSGW_TRUSTED_PROXIES; empty: none, the peer is the client).
     pub trusted_proxies: Vec<shared::edge::IpNet>,
     /// PROXY protocol v2 required on the TLS listener.
     pub proxy_protocol: bool,
-    /// Pass clients' `Forwarded`/`X-Real-IP`.
+    /// Pass clients' own `Forwarded`/`X-Real-IP` upstream instead of
+    /// removing them (QSGW_PASS_FORWARDED_HEADERS, default false).
     pub pass_forwarded_headers: bool,
-    /// Per-IP connection cap.
+    /// Most concurrent connections from one client IP; trusted proxies
+    /// without PROXY protocol are exempt (QSGW_MAX_CONNECTIONS_PER_IP, default 1000).
     pub max_connections_per_ip: u32,
     /// Connection age after which it is asked to close.
     pub max_connection_age: Duration,
-    /// Deadline of a requested close.
+    /// How long a connection asked to close (idle, max age) may take to
+    /// finish before it is dropped (QSGW_CLOSE_TIMEOUT_SECS, default 30 s).
     pub close_timeout: Duration,
-    /// HTTP/2 limits.
+    /// Stream and flow-control limits of client HTTP/2 connections
+    /// (`QSGW_H2_*`).
     pub h2: H2Limits,
-    /// Targets allowed although internal.
+    /// Networks upstream targets may resolve to although loopback, link-local
+    /// or an internal service (QSGW_ALLOWED_PRIVATE_TARGETS; empty: none).
     pub allowed_private_targets: Vec<shared::edge::IpNet>,
 }
 
 /// HTTP/2 limits of client connections.
 #[derive(Debug, Clone, Copy)]
 pub struct H2Limits {
-    /// Concurrent streams.
+    /// Most concurrent streams per connection, advertised in SETTINGS
+    /// (QSGW_H2_MAX_CONCURRENT_STREAMS, default 100).
     pub max_concurrent_streams: u32,
-    /// Stream window.
+    /// Initial flow-control window of a stream, in bytes
+    /// (QSGW_H2_STREAM_WINDOW_BYTES, default 1 MiB).
     pub stream_window: u32,
-    /// Connection window.
+    /// Initial flow-control window of a whole connection, in bytes
+    /// (QSGW_H2_CONNECTION_WINDOW_BYTES, default 2 MiB).
     pub connection_window: u32,
-    /// Pending client resets.
+    /// Streams a client may reset before they are answered before the
+    /// connection is closed (rapid reset, CVE-2023-44487; QSGW_H2_MAX_PENDING_RESETS, default 20).
     pub max_pending_resets: usize,
 }
 

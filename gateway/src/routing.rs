@@ -25,9 +25,10 @@ use crate::target::TargetState;
 /// A route with its upstream resolved.
 #[derive(Debug, Clone)]
 pub struct RouteEntry {
-    /// The route.
+    /// The route's match, policies and limits, from the config in force.
     pub route: RouteConfig,
-    /// Its upstream.
+    /// State of the upstream named by `route.upstream_id` (targets, health,
+    /// balancing cursor), shared with every route using that upstream.
     pub upstream: Arc<UpstreamState>,
     /// The route's own per-IP limit, when it overrides the global one.
     pub limiter: Option<IpRateLimiter>,
@@ -91,7 +92,8 @@ pub fn rate(rps: u32, burst: u32) -> Option<RateLimit> {
 /// every route using it).
 #[derive(Debug)]
 pub struct UpstreamState {
-    /// The upstream.
+    /// The upstream's document from the config in force: targets,
+    /// balancing policy, timeouts, TLS.
     pub config: UpstreamConfig,
     targets: Vec<(Target, Arc<TargetState>)>,
     cursor: AtomicUsize,

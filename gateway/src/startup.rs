@@ -291,12 +291,14 @@ impl Application {
         })
     }
 
-    /// The admin port.
+    /// Port the admin listener is bound to, as the OS reported it (tests
+    /// configure 0 and read the chosen port here).
     pub fn port(&self) -> u16 {
         self.admin_port
     }
 
-    /// The TLS port.
+    /// Port the TLS listener is bound to, as the OS reported it (tests
+    /// configure 0 and read the chosen port here).
     pub fn tls_port(&self) -> u16 {
         self.tls_port
     }

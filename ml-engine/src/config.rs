@@ -82,15 +82,18 @@ pub struct Settings {
 /// Validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Bind address.
+    /// Bind address of the API listener (QRAP_ML_HOST, default 0.0.0.0).
     pub host: String,
     /// Listen port (0 in tests).
     pub port: u16,
-    /// Log level.
+    /// Minimum level of the JSON log lines (QRAP_ML_LOG_LEVEL, default info);
+    /// `RUST_LOG` is not read.
     pub log_level: LogLevel,
-    /// Worker threads.
+    /// Tokio worker threads serving and scoring requests (QRAP_ML_WORKERS,
+    /// default 2).
     pub workers: usize,
-    /// Drain time.
+    /// How long in-flight requests may finish after SIGTERM
+    /// (QRAP_ML_SHUTDOWN_GRACE_SECS, default 30 s).
     pub shutdown_grace: Duration,
     /// The parsed, validated knowledge base.
     pub knowledge_base: KnowledgeBase,
@@ -100,7 +103,8 @@ pub struct Config {
     pub timelines: Timelines,
     /// Default scoring parameters.
     pub scoring: Options,
-    /// Body limit in bytes.
+    /// Largest request body in bytes, larger → 413 (QRAP_ML_MAX_BODY_SIZE,
+    /// default 16 MiB; a 10,000-asset batch is about 2 MB).
     pub max_body_size: usize,
 }
 

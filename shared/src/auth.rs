@@ -602,7 +602,8 @@ impl RoleRequirement for Service {
 pub struct RequireRole<R: RoleRequirement>(pub Principal, PhantomData<R>);
 
 impl<R: RoleRequirement> RequireRole<R> {
-    /// The principal.
+    /// The authenticated caller (user or service key) whose role passed
+    /// `R`'s check.
     pub fn principal(&self) -> &Principal {
         &self.0
     }

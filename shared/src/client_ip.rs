@@ -19,7 +19,8 @@ use axum::response::Response;
 
 use crate::edge::IpNet;
 
-/// `X-Forwarded-For`.
+/// `X-Forwarded-For`: believed only from a trusted proxy peer, walked from
+/// the right; the gateway replaces it on what it forwards upstream.
 pub const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 /// The client address of a request, as [`middleware`] resolved it; an

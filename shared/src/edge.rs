@@ -315,7 +315,8 @@ pub enum PathError {
     Nul,
     /// `%` not followed by two hex digits.
     BadEscape,
-    /// `..` above the root.
+    /// A `..` segment (also `%2e%2e`) with no segment left to remove, as in
+    /// `/../etc`: refused rather than clamped to `/`.
     AboveRoot,
     /// Not an absolute path.
     NotAbsolute,

@@ -14,14 +14,16 @@ use etcd_client::{Client, ConnectOptions, EventType, GetOptions, WatchOptions};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-/// Connection settings.
+/// How a service reaches etcd: endpoints, timeouts, TLS and credentials
+/// (built by [`EtcdSettings::new`], then filled from the `QSGW_ETCD_*` settings).
 #[derive(Debug, Clone)]
 pub struct EtcdSettings {
     /// `http://host:port` endpoints.
     pub endpoints: Vec<String>,
-    /// Dial timeout.
+    /// Longest wait for one dial to an endpoint (2 s from [`EtcdSettings::new`]).
     pub connect_timeout: Duration,
-    /// Per-request timeout.
+    /// Deadline of each etcd call, e.g. a get or a transaction (5 s from
+    /// [`EtcdSettings::new`]).
     pub request_timeout: Duration,
     /// TLS for `https://` endpoints: CA and optional client certificate.
     pub tls: Option<EtcdTls>,
@@ -116,7 +118,7 @@ pub struct Kv {
 /// Every key under a prefix at one revision.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snapshot {
-    /// The keys.
+    /// Every key under the prefix with its value, as of `revision`.
     pub kvs: Vec<Kv>,
     /// The store revision the snapshot was read at.
     pub revision: i64,
@@ -129,7 +131,8 @@ pub enum WatchEvent {
     Put(Kv),
     /// A key was deleted.
     Delete {
-        /// The key.
+        /// Full key that was removed (same form as [`Kv::key`]); readers drop
+        /// what they held for it.
         key: String,
         /// Revision of the deletion.
         mod_revision: i64,
@@ -329,7 +332,7 @@ impl LazyClient {
         }
     }
 
-    /// The settings.
+    /// Endpoints, timeouts and credentials every (re)dial of this client uses.
     pub fn settings(&self) -> &EtcdSettings {
         &self.settings
     }

@@ -7,7 +7,8 @@ use reqwest::{Method, RequestBuilder};
 
 use crate::request_id::{self, RequestId, X_REQUEST_ID};
 
-/// Client settings.
+/// Timeouts and `User-Agent` of an [`HttpClient`]; [`ClientSettings::new`]
+/// gives 2 s to connect and 10 s for the whole call.
 #[derive(Debug, Clone)]
 pub struct ClientSettings {
     /// TCP/TLS connect timeout.

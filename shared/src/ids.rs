@@ -122,7 +122,8 @@ prefixed_id!(
     UpstreamId, "ups"
 );
 prefixed_id!(
-    /// A route.
+    /// A route (host and path match sent to one upstream); also the last
+    /// segment of its etcd key under `/qsgw/v1/routes/`.
     RouteId, "rt"
 );
 prefixed_id!(

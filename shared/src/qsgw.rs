@@ -50,13 +50,16 @@ pub fn upstream_key(id: &UpstreamId) -> String {
 /// What a key under [`PREFIX`] names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConfigKey {
-    /// A route.
+    /// `/qsgw/v1/routes/<rt_id>`: a [`RouteConfig`] document.
     Route(RouteId),
-    /// An upstream.
+    /// `/qsgw/v1/upstreams/<ups_id>`: an [`UpstreamConfig`] document.
     Upstream(UpstreamId),
-    /// The revision counter.
+    /// [`REVISION_KEY`]: the control plane's config revision, written in the
+    /// same transaction as every change.
     Revision,
-    /// AI thresholds.
+    /// [`AI_THRESHOLDS_KEY`]: the AI engine's decision thresholds (JSON),
+    /// applied live by an engine that watches etcd; deleting the key brings
+    /// back the engine's configured ones.
     AiThresholds,
     /// Anything else (ignored by readers).
     Other,
@@ -172,26 +175,32 @@ pub struct PassiveEjection {
 pub struct UpstreamConfig {
     /// `ups_` + 32 hex digits, assigned by the control plane; the etcd key's last segment.
     pub id: UpstreamId,
-    /// Unique name.
+    /// Operator's label (1..128 characters), unique among upstreams; not
+    /// used for routing.
     pub name: String,
     /// Backends the gateway balances over (at least one).
     pub targets: Vec<Target>,
-    /// Balancing policy.
+    /// How each request picks among the available targets (healthy, not
+    /// ejected, weight above 0).
     pub lb_policy: LbPolicy,
-    /// Active checks.
+    /// Periodic probes that take failing targets out of rotation and bring
+    /// them back.
     pub health_check: HealthCheck,
-    /// Passive ejection.
+    /// Taking a target out after consecutive proxy failures, without waiting
+    /// for a health check.
     pub ejection: PassiveEjection,
     /// Connection pool size per target (None: gateway default).
     pub pool_size: Option<u32>,
-    /// Connect timeout.
+    /// Milliseconds to open a connection to one target: DNS, TCP and the TLS
+    /// handshake (control plane default 5000, range 1..=300000).
     pub connect_timeout_ms: u64,
     /// Request timeout (None: gateway default).
     pub request_timeout_ms: Option<u64>,
     /// TLS to the targets (absent: plain HTTP/1.1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<UpstreamTls>,
-    /// Resource version.
+    /// Control plane row version, bumped by every update (its API's ETag
+    /// for `If-Match`); gateways do not use it.
     pub version: i64,
 }
 
@@ -415,7 +424,8 @@ pub struct TargetTls {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TargetHealth {
-    /// `ups_…` id.
+    /// Id (`ups_…`) of the upstream this target belongs to in the config the
+    /// gateway has applied.
     pub upstream_id: String,
     /// `host:port`.
     pub target: String,

@@ -273,11 +273,14 @@ pub fn install_crypto_provider() {
 pub struct MainOptions {
     /// Service name (logs, metrics).
     pub name: &'static str,
-    /// Log level.
+    /// Minimum level of the JSON log lines on stdout (the service's
+    /// `*_LOG_LEVEL`; `RUST_LOG` is not read); dependencies log at `warn`
+    /// unless this is `trace`.
     pub log_level: crate::config::LogLevel,
     /// Tokio worker threads (None = one per core).
     pub workers: Option<usize>,
-    /// Max blocking threads.
+    /// Cap on tokio's blocking-thread pool (file reads, CPU-heavy work moved
+    /// off the workers); None or 0 keeps tokio's default.
     pub blocking: Option<usize>,
 }
 

@@ -30,7 +30,8 @@ pub fn jwt_keys(issuer: &str, audience: &str) -> JwtKeys {
     .expect("test secret is long enough")
 }
 
-/// The repository root.
+/// The workspace checkout: the parent of `shared/` (from `CARGO_MANIFEST_DIR`
+/// at compile time), where tests find `scripts/`, `testdata/` and `k8s/`.
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -110,12 +111,14 @@ impl TestServer {
         format!("http://{}{}", self.addr, path)
     }
 
-    /// A plain client.
+    /// A reqwest client with a 30 s whole-request timeout and no default
+    /// headers, shared by the test's calls.
     pub fn client(&self) -> &reqwest::Client {
         &self.client
     }
 
-    /// The shutdown handle.
+    /// A clone of the server's [`Shutdown`], so a test can trigger the drain
+    /// while still using the server ([`TestServer::stop`] also waits for it).
     pub fn shutdown_handle(&self) -> Shutdown {
         self.shutdown.clone()
     }

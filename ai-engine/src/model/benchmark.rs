@@ -108,7 +108,8 @@ pub fn navigations<'a>(agents: impl Iterator<Item = &'a str>) -> Vec<RequestFeat
 pub struct Detection {
     /// Bots flagged or blocked / bots.
     pub bot_recall: f64,
-    /// Bots blocked / bots.
+    /// Share of bot agents (0..1) this detector blocks rather than only
+    /// flags: the stricter part of `bot_recall`.
     pub bot_blocked: f64,
     /// Browser agents flagged or blocked / browser agents.
     pub browser_fpr: f64,

@@ -197,9 +197,11 @@ pub struct Report {
     pub verdict: Binary,
     /// Final verdict counting only `block` as positive.
     pub block: Binary,
-    /// Humans blocked / humans.
+    /// Share of human requests (0..1) the final verdict blocks: the false
+    /// positives that cost a real user the request (`block`'s FPR).
     pub human_fpr_at_block: f64,
-    /// Per bot family.
+    /// Recall and blocked share per bot family of the evaluation set, with
+    /// whether it was held out of training.
     pub families: Vec<FamilyRecall>,
     /// Same figures over the families seen in training only.
     pub seen_verdict: Binary,

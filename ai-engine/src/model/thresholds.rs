@@ -9,17 +9,24 @@ use shared::config::ConfigError;
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Thresholds {
-    /// Anomaly flag.
+    /// Anomaly score (0..1) from which a request is flagged
+    /// (QSGW_ANOMALY_THRESHOLD, default 0.65).
     pub anomaly: f64,
-    /// Anomaly critical.
+    /// Anomaly score (0..1, not below `anomaly`) from which a request is
+    /// blocked with severity critical (QSGW_ANOMALY_CRITICAL_THRESHOLD, default 0.85).
     pub anomaly_critical: f64,
-    /// Requests/minute rate anomaly.
+    /// Requests per minute from one client above which its anomaly is raised
+    /// to at least `anomaly_critical` (QSGW_ANOMALY_RATE_THRESHOLD, default 300).
     pub rate_per_minute: u32,
-    /// Multiple of baseline.
+    /// Multiple of a client's own baseline rate above which (at 30+ requests a
+    /// minute) its anomaly is raised to at least `anomaly`
+    /// (QSGW_ANOMALY_RATE_MULTIPLIER, 1..=1000, default 3.0).
     pub rate_multiplier: f64,
-    /// Bot flag.
+    /// Bot probability (0..1) from which a request is flagged
+    /// (QSGW_BOT_THRESHOLD, default 0.70).
     pub bot: f64,
-    /// Bot block.
+    /// Bot probability (0..1, not below `bot`) from which a request is blocked
+    /// (QSGW_BOT_BLOCK_THRESHOLD, default 0.90).
     pub bot_block: f64,
 }
 

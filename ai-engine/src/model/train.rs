@@ -46,7 +46,9 @@ pub const SUSPICION_ONLY: &[&str] = &[
 /// Window capacity during replay (more than any training set's clients).
 const REPLAY_CLIENTS: usize = 1 << 20;
 
-/// Training options.
+/// What [`train`] fits and records in the model file; `ai-engine train` fills
+/// it from its flags (defaults: 8 clusters, alpha 0.05, `sim::DEFAULT_HELD_OUT`
+/// left out).
 #[derive(Debug, Clone)]
 pub struct TrainOptions {
     /// k-means clusters of human traffic.

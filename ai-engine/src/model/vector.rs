@@ -19,7 +19,8 @@ use super::window::{client_key, path_hash, Observation, WindowStats};
 /// first request was flagged on `latency_log` in sync mode).
 pub const SCHEMA_VERSION: u32 = 3;
 
-/// Number of features.
+/// Length of the feature vector, one per [`FEATURE_NAMES`] entry; a model
+/// file listing another number or order of features is refused.
 pub const N_FEATURES: usize = 36;
 
 /// Feature names in vector order (the model file stores and checks them).

@@ -316,7 +316,8 @@ pub enum CertAlg {
     /// ECDSA on P-384 with SHA-384.
     #[value(name = "ecdsa-p384")]
     EcdsaP384,
-    /// Ed25519.
+    /// Ed25519 (RFC 8032), classical; the listener ranks it after ML-DSA and
+    /// ECDSA chains when a client accepts several.
     #[value(name = "ed25519")]
     Ed25519,
 }

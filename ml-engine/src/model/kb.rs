@@ -52,9 +52,11 @@ pub enum Primitive {
     Drbg,
     /// Message authentication code.
     Mac,
-    /// Block cipher.
+    /// Block cipher (AES, Camellia, 3DES); in an AEAD, key-wrap or MAC mode
+    /// (GCM, KW, CMAC) the asset is identified as `ae`, `key-wrap` or `mac`.
     BlockCipher,
-    /// Stream cipher.
+    /// Stream cipher (ChaCha20, Salsa20, RC4, ZUC); ChaCha20-Poly1305 is
+    /// `ae`.
     StreamCipher,
     /// Digital signature.
     Signature,
@@ -66,7 +68,9 @@ pub enum Primitive {
     Xof,
     /// Key derivation function.
     Kdf,
-    /// Key agreement.
+    /// Key agreement (DH, ECDH, X25519, PAKEs such as SRP), each one
+    /// Shor-breakable in the built-in knowledge base; `EC` with usage
+    /// `key_exchange` resolves here as ECDH.
     KeyAgree,
     /// Key encapsulation mechanism.
     Kem,
@@ -74,7 +78,8 @@ pub enum Primitive {
     Ae,
     /// Combiner (hybrid).
     Combiner,
-    /// Key wrap.
+    /// Key wrap (SP 800-38F): no family's own primitive; a block cipher in
+    /// KW, KWP or WRAP mode is identified as one.
     KeyWrap,
     /// A primitive outside this list (CycloneDX `other`).
     Other,

@@ -285,13 +285,19 @@ pub struct Scored {
     /// The resolved identity: family, key length, curve, parameter set,
     /// hash, mode, scheme, suite decomposition and unplaced tokens.
     pub identity: Identity,
-    /// Threat class.
+    /// How a quantum computer affects it (Shor, Grover, none);
+    /// `classically_weak` when already weak, a Shor or Grover target under
+    /// 112 bits included; `unknown` when not recognised.
     pub quantum_threat: Threat,
     /// Classical security strength (bits).
     pub classical_bits: Option<u32>,
     /// Whether `classical_bits` rests on an assumption (size not stated).
     pub strength_assumed: bool,
-    /// NIST PQ category.
+    /// NIST post-quantum security category 1..5 where one applies: a PQC
+    /// parameter set's (the smallest when unstated), 1/3/5 for AES-128/192/256,
+    /// 2 or 4 for SHA-256 or SHA-384/512 (SHA-3 alike), else from the classical
+    /// bits of a quantum-safe family; `None` otherwise (Shor-breakable, other
+    /// symmetric, unknown).
     pub nist_pq_category: Option<u8>,
     /// Status under the requested pack in `as_of_year`, for this usage.
     pub status: Status,
@@ -350,7 +356,7 @@ pub struct AlgFacts {
     pub assumed: bool,
     /// How a quantum computer affects it (Shor, Grover, none), or classically weak or unknown.
     pub threat: Threat,
-    /// NIST PQ category.
+    /// NIST post-quantum category 1..5 (see [`Scored::nist_pq_category`]).
     pub pq_category: Option<u8>,
 }
 

@@ -86,11 +86,14 @@ pub struct TimelineInfo {
 /// Response of `GET /api/v1/models`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ModelsResponse {
-    /// Knowledge base.
+    /// Version and size of the knowledge base in use (QRAP_ML_KNOWLEDGE_BASE
+    /// or the built-in one), its citations and the CNSA 2.0 deadlines.
     pub knowledge_base: KbInfo,
-    /// Policy packs.
+    /// Every loaded policy pack (QRAP_ML_POLICY_PACKS or the built-in ones):
+    /// version, documents, system categories and rules in evaluation order.
     pub policy_packs: Vec<PackInfo>,
-    /// CRQC timelines.
+    /// The CRQC timeline bands in use (QRAP_ML_CRQC_TIMELINES or the built-in
+    /// ones), with their version, sources and default band.
     pub crqc_timelines: TimelineInfo,
     /// Severity thresholds (the QRAP triage policy).
     pub calibration: ModelInfo,

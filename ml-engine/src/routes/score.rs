@@ -21,12 +21,13 @@ pub const DEFAULT_SHELF_LIFE_YEARS: f64 = 5.0;
 /// Default migration time (Mosca's y) when the caller does not say.
 pub const DEFAULT_MIGRATION_YEARS: f64 = 5.0;
 
-/// One result.
+/// One asset's entry in [`ScoreResponse::results`].
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ScoredOut {
     /// The caller's id.
     pub id: Option<String>,
-    /// The score.
+    /// The asset's scoring (identity, threat, policy verdicts, lane scores),
+    /// flattened into this object beside `id`.
     #[serde(flatten)]
     pub scored: Scored,
 }
