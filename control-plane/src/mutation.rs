@@ -20,13 +20,13 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
 use shared::auth::Principal;
-use shared::error::Problem;
 use sqlx::{Postgres, Transaction};
 
 use crate::audit::{self, Entry};
 use crate::http::conditional::{self, with_etag};
 use crate::http::context::{Actor, Meta};
 use crate::publish::Change;
+use crate::repo;
 use crate::state::AppState;
 use shared::error::ApiError;
 
@@ -122,6 +122,7 @@ impl<'a> Mutation<'a> {
 
     /// Steps 1 to 5 of the module header, in that order; `status` is the
     /// status the stored idempotent response replays with.
+    #[tracing::instrument(skip_all, fields(action = self.audit.action, resource_id = self.audit.resource_id, status = status.as_u16()))]
     async fn finish_mutation(self, status: StatusCode) -> Result<(), ApiError> {
         let Self {
             mut tx,
@@ -144,11 +145,9 @@ impl<'a> Mutation<'a> {
             .await?;
         }
         if change.is_some() {
-            crate::db::bump_revision(&mut tx).await?;
+            repo::config::bump_revision(&mut tx).await?;
         }
-        audit::record(&mut tx, &Actor::from_principal(principal), meta, audit)
-            .await
-            .map_err(Problem::internal)?;
+        audit::record(&mut tx, &Actor::from_principal(principal), meta, audit).await?;
         tx.commit().await?;
         if let Some(change) = change {
             state.publisher.publish(&[change]).await;
