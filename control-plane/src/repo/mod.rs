@@ -15,9 +15,14 @@
 
 pub mod audit_log;
 pub mod config;
+pub mod gateways;
 pub mod idempotency;
+pub mod ingest;
+pub mod posture;
 pub mod retention;
 pub mod routes;
+pub mod threats;
+pub mod tls_sessions;
 pub mod upstreams;
 pub mod users;
 pub mod webhooks;
