@@ -14,7 +14,9 @@
 //! [`audit_log`], each built by one function per shape.
 
 pub mod audit_log;
+pub mod cbom;
 pub mod config;
+pub mod exposure;
 pub mod gateways;
 pub mod idempotency;
 pub mod ingest;
