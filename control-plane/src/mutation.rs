@@ -1,5 +1,6 @@
-//! The end of every mutation, in one place. Routes, upstreams and users
-//! each open a transaction and change a row; what follows is the same
+//! The end of every mutation, in one place. Every mutating handler (routes,
+//! upstreams, users, gateway registration, threat triage, posture settings,
+//! logout) opens a transaction and changes a row; what follows is the same
 //! for all of them and its order matters, so it lives here once:
 //!
 //! 1. complete the `Idempotency-Key` of a create (so a retry replays this
@@ -13,7 +14,9 @@
 //! 6. answer with the resource and its `ETag` (or 204 for a delete).
 //!
 //! Start with [`Mutation::new`], then end with [`Mutation::created`],
-//! [`Mutation::replaced`] or [`Mutation::deleted`].
+//! [`Mutation::replaced`] or [`Mutation::deleted`] — or, for a change that
+//! is not a versioned resource (gateway registration, threat triage,
+//! posture settings, logout), [`Mutation::committed`] (steps 3 and 4).
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -118,6 +121,14 @@ impl<'a> Mutation<'a> {
     pub async fn deleted(self) -> Result<Response, ApiError> {
         self.finish_mutation(StatusCode::NO_CONTENT).await?;
         Ok(StatusCode::NO_CONTENT.into_response())
+    }
+
+    /// Finishes a change whose answer is not a versioned resource (a
+    /// gateway registration, a threat triage step, the posture settings, a
+    /// logout): audit and commit like every mutation, and the handler
+    /// answers as it always did (no `ETag`).
+    pub async fn committed(self) -> Result<(), ApiError> {
+        self.finish_mutation(StatusCode::OK).await
     }
 
     /// Steps 1 to 5 of the module header, in that order; `status` is the

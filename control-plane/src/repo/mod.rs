@@ -9,9 +9,12 @@
 //! audit row); reads outside a mutation take `&PgPool`. Errors are
 //! `sqlx::Error`, mapped to a problem once by [`shared::error::ApiError`].
 //!
-//! The few statements built at run time (a filter made of optional query
-//! parameters, a bucket width) are in [`threats`], [`tls_sessions`] and
-//! [`audit_log`], each built by one function per shape.
+//! No statement is built at run time: an optional filter is a static
+//! `($n::text IS NULL OR column = $n)` condition, a bucket width a bound
+//! parameter of `date_bin`, and a choice among columns (a grouping key, a
+//! label) one static statement per choice behind an enum. The one piece of
+//! SQL outside this directory is the embedded migrator
+//! ([`crate::MIGRATOR`]).
 
 pub mod audit_log;
 pub mod cbom;

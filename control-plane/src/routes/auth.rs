@@ -21,6 +21,7 @@ use utoipa_axum::routes;
 
 use crate::audit::{self, Entry};
 use crate::http::context::{Actor, Meta};
+use crate::mutation::Mutation;
 use crate::repo;
 use crate::state::AppState;
 
@@ -247,9 +248,10 @@ pub async fn logout(
     }
     let mut tx = state.pool.begin().await?;
     repo::users::bump_token_version(&mut tx, &principal.subject).await?;
-    audit::record(
-        &mut tx,
-        &Actor::from_principal(&principal),
+    Mutation::new(
+        tx,
+        &state,
+        &principal,
         &meta,
         Entry {
             action: "auth.logout",
@@ -260,8 +262,8 @@ pub async fn logout(
             success: true,
         },
     )
+    .committed()
     .await?;
-    tx.commit().await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 

@@ -16,9 +16,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::audit::{self, Entry};
+use crate::audit::Entry;
 use crate::domain::validate::Errors;
-use crate::http::context::{Actor, Meta};
+use crate::http::context::Meta;
+use crate::mutation::Mutation;
 pub use shared::qsgw::{
     GroupTraffic, Heartbeat, RegisterGateway, ServedCertificate, TargetHealth, TargetTls,
 };
@@ -267,9 +268,10 @@ pub async fn register_gateway(
     let gw = repo::gateways::get(&mut tx, &id)
         .await?
         .ok_or_else(|| Problem::internal("registered gateway vanished"))?;
-    audit::record(
-        &mut tx,
-        &Actor::from_principal(&principal),
+    Mutation::new(
+        tx,
+        &state,
+        &principal,
         &meta,
         Entry {
             action: "gateway.register",
@@ -280,8 +282,8 @@ pub async fn register_gateway(
             success: true,
         },
     )
+    .committed()
     .await?;
-    tx.commit().await?;
     Ok((StatusCode::OK, AppJson(gw)).into_response())
 }
 

@@ -18,8 +18,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::audit::{self, Entry};
-use crate::http::context::{Actor, Meta};
+use crate::audit::Entry;
+use crate::http::context::Meta;
+use crate::mutation::Mutation;
 use crate::repo;
 use crate::state::AppState;
 use shared::error::ApiError;
@@ -250,9 +251,10 @@ pub async fn put_settings(
     let before = load_settings(&state).await?;
     let mut tx = state.pool.begin().await?;
     repo::posture::put_settings(&mut tx, body.pqc_share_target).await?;
-    audit::record(
-        &mut tx,
-        &Actor::from_principal(&role.0),
+    Mutation::new(
+        tx,
+        &state,
+        &role.0,
         &meta,
         Entry {
             action: "posture.update",
@@ -263,8 +265,8 @@ pub async fn put_settings(
             success: true,
         },
     )
+    .committed()
     .await?;
-    tx.commit().await?;
     Ok(AppJson(body))
 }
 

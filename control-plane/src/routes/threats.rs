@@ -3,7 +3,7 @@
 use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use shared::auth::{Operator, RequireRole, Viewer};
+use shared::auth::{Operator, Principal, RequireRole, Viewer};
 use shared::error::Problem;
 use shared::ids::{RouteId, ThreatId};
 use shared::json::{AppJson, AppQuery};
@@ -12,9 +12,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::audit::{self, Entry};
+use crate::audit::Entry;
 use crate::http::conditional::IfMatch;
-use crate::http::context::{Actor, Meta};
+use crate::http::context::Meta;
+use crate::mutation::Mutation;
 use crate::repo::{self, threats::Label, threats::Triage};
 use crate::routes::ingest::SEVERITIES;
 use crate::state::AppState;
@@ -358,10 +359,10 @@ pub async fn get_threat(
 /// One triage step of event `id` to status `to` (`acknowledged` or
 /// `resolved`) by `actor`: 409 once resolved or already there, audited in
 /// the same transaction.
-#[tracing::instrument(skip(state, actor, meta, if_match, note), fields(actor = %actor.name))]
+#[tracing::instrument(skip(state, principal, meta, if_match, note), fields(actor = %principal.subject))]
 async fn triage(
     state: &AppState,
-    actor: &Actor,
+    principal: &Principal,
     meta: &Meta,
     if_match: IfMatch,
     id: &str,
@@ -387,11 +388,18 @@ async fn triage(
     } else {
         Triage::Resolve
     };
-    let after =
-        repo::threats::triage(&mut tx, id.as_str(), step, &actor.name, note.as_deref()).await?;
-    audit::record(
+    let after = repo::threats::triage(
         &mut tx,
-        actor,
+        id.as_str(),
+        step,
+        &principal.subject,
+        note.as_deref(),
+    )
+    .await?;
+    Mutation::new(
+        tx,
+        state,
+        principal,
         meta,
         Entry {
             action: if to == "acknowledged" {
@@ -406,8 +414,8 @@ async fn triage(
             success: true,
         },
     )
+    .committed()
     .await?;
-    tx.commit().await?;
     Ok(AppJson(after))
 }
 
@@ -425,10 +433,9 @@ pub async fn acknowledge_threat(
     Path(id): Path<String>,
     AppJson(body): AppJson<TriageBody>,
 ) -> Result<AppJson<ThreatEvent>, ApiError> {
-    let actor = Actor::from_principal(&role.0);
     triage(
         &state,
-        &actor,
+        &role.0,
         &meta,
         if_match,
         &id,
@@ -452,6 +459,5 @@ pub async fn resolve_threat(
     Path(id): Path<String>,
     AppJson(body): AppJson<TriageBody>,
 ) -> Result<AppJson<ThreatEvent>, ApiError> {
-    let actor = Actor::from_principal(&role.0);
-    triage(&state, &actor, &meta, if_match, &id, "resolved", body.note).await
+    triage(&state, &role.0, &meta, if_match, &id, "resolved", body.note).await
 }
