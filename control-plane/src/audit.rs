@@ -25,7 +25,8 @@ pub struct Entry<'a> {
     pub success: bool,
 }
 
-/// Inserts `entry` on `conn` (normally inside the mutation's transaction).
+/// Inserts `entry` on `conn` (normally inside the mutation's transaction),
+/// with the actor cut to what the column holds.
 pub async fn record(
     conn: &mut PgConnection,
     actor: &Actor,
@@ -40,23 +41,22 @@ pub async fn record(
     } else {
         name
     };
-    sqlx::query(
-        "INSERT INTO qsgw_audit_log
-           (actor, actor_role, action, resource_type, resource_id, before, after,
-            request_id, client_ip, outcome)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::inet, $10)",
+    let before = entry.before;
+    let after = entry.after;
+    crate::repo::audit_log::insert(
+        conn,
+        crate::repo::audit_log::NewRow {
+            actor: &name,
+            actor_role: actor.role.map(|r| r.as_str()),
+            action: entry.action,
+            resource_type: entry.resource_type,
+            resource_id: entry.resource_id,
+            before: before.as_ref(),
+            after: after.as_ref(),
+            request_id: &meta.request_id,
+            client_ip: meta.client_ip.map(|ip| ip.to_string()),
+            outcome: if entry.success { "success" } else { "failure" },
+        },
     )
-    .bind(name)
-    .bind(actor.role.map(|r| r.as_str()))
-    .bind(entry.action)
-    .bind(entry.resource_type)
-    .bind(entry.resource_id)
-    .bind(entry.before)
-    .bind(entry.after)
-    .bind(&meta.request_id)
-    .bind(meta.client_ip.map(|ip| ip.to_string()))
-    .bind(if entry.success { "success" } else { "failure" })
-    .execute(conn)
-    .await?;
-    Ok(())
+    .await
 }

@@ -12,9 +12,7 @@ use sqlx::PgPool;
 
 use crate::audit::{self, Entry};
 use crate::http::context::{Actor, Meta};
-
-/// Serializes bootstrap between replicas starting together.
-const BOOTSTRAP_LOCK: i64 = 0x5153_4757_0002;
+use crate::repo;
 
 /// What [`create_admin`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +27,7 @@ pub enum Outcome {
 
 /// Creates an admin. With `only_if_empty` (start-up bootstrap) nothing
 /// happens once any user exists; otherwise an existing email is an error.
+#[tracing::instrument(skip(pool, password), fields(email = %email), err)]
 pub async fn create_admin(
     pool: &PgPool,
     email: &str,
@@ -36,30 +35,17 @@ pub async fn create_admin(
     only_if_empty: bool,
 ) -> anyhow::Result<Outcome> {
     let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(BOOTSTRAP_LOCK)
-        .execute(&mut *tx)
-        .await?;
-    if only_if_empty {
-        let any: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users)")
-            .fetch_one(&mut *tx)
-            .await?;
-        if any {
-            return Ok(Outcome::UsersExist);
-        }
+    repo::users::lock_bootstrap(&mut tx).await?;
+    if only_if_empty && repo::users::any(&mut tx).await? {
+        return Ok(Outcome::UsersExist);
     }
-    let taken: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = lower($1))")
-            .bind(email)
-            .fetch_one(&mut *tx)
-            .await?;
-    if taken {
+    if repo::users::email_taken(&mut tx, email).await? {
         return Ok(Outcome::EmailTaken);
     }
     let hash = crate::auth::password::hash_blocking(password.expose().to_owned())
         .await
         .map_err(|p| anyhow::anyhow!(p.detail))?;
-    let user = crate::routes::users::insert_user(&mut tx, email, &hash, Role::Admin, None).await?;
+    let user = repo::users::insert(&mut tx, email, &hash, Role::Admin, None).await?;
     audit::record(
         &mut tx,
         &Actor {
@@ -99,17 +85,13 @@ pub enum LoginCheck {
 }
 
 /// Checks `email` / `password` against the users table.
+#[tracing::instrument(skip(pool, password), err)]
 pub async fn check_login(
     pool: &PgPool,
     email: &str,
     password: &Secret,
 ) -> anyhow::Result<LoginCheck> {
-    let row: Option<(String, bool)> =
-        sqlx::query_as("SELECT password_hash, disabled FROM users WHERE lower(email) = lower($1)")
-            .bind(email)
-            .fetch_optional(pool)
-            .await?;
-    let Some((hash, disabled)) = row else {
+    let Some((hash, disabled)) = repo::users::hash_by_email(pool, email).await? else {
         return Ok(LoginCheck::NoSuchUser);
     };
     let ok = crate::auth::password::verify_blocking(password.expose().to_owned(), hash)
@@ -126,6 +108,7 @@ pub async fn check_login(
 /// the account ends, the token version moving with the hash), re-enables
 /// the account with `enable`, and audits it as `user.reset_password` by
 /// `system`. Returns the user's id and whether it is (still) disabled.
+#[tracing::instrument(skip(pool, password), err)]
 pub async fn reset_password(
     pool: &PgPool,
     email: &str,
@@ -143,17 +126,8 @@ pub async fn reset_password(
         .await
         .map_err(|p| anyhow::anyhow!(p.detail))?;
     let mut tx = pool.begin().await?;
-    let row: Option<(String, bool)> = sqlx::query_as(
-        "UPDATE users SET password_hash = $2, disabled = CASE WHEN $3 THEN false ELSE disabled END,
-            version = version + 1, updated_at = now()
-         WHERE lower(email) = lower($1) RETURNING id, disabled",
-    )
-    .bind(email)
-    .bind(&hash)
-    .bind(enable)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some((id, disabled)) = row else {
+    let Some((id, disabled)) = repo::users::reset_password(&mut tx, email, &hash, enable).await?
+    else {
         anyhow::bail!("no user with email {email} (create one with `control-plane create-admin`)");
     };
     audit::record(

@@ -6,8 +6,8 @@
 //!
 //! Layout: [`config`] (settings), [`startup`] (wiring and serving),
 //! [`state`] (what handlers share), [`routes`] (handlers, one module per
-//! resource), [`domain`] (validated resource types, no I/O), [`db`] (SQL
-//! shared by handlers), [`publish`] (etcd writer and reconciler),
+//! resource, calling [`repo`]), [`repo`] (every SQL statement, one module
+//! per resource), [`domain`] (validated resource types, no I/O), [`publish`] (etcd writer and reconciler),
 //! [`audit`], [`mutation`] (the end of every mutation: idempotency, audit,
 //! commit, publish, ETag), [`http`] (If-Match, Idempotency-Key, request context, database
 //! errors as problems), [`auth`] (token revocation, argon2id passwords,
@@ -18,11 +18,11 @@ pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod config;
-pub mod db;
 pub mod domain;
 pub mod http;
 pub mod mutation;
 pub mod publish;
+pub mod repo;
 pub mod retention;
 pub mod routes;
 pub mod startup;

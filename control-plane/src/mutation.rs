@@ -1,5 +1,6 @@
-//! The end of every mutation, in one place. Routes, upstreams and users
-//! each open a transaction and change a row; what follows is the same
+//! The end of every mutation, in one place. Every mutating handler (routes,
+//! upstreams, users, gateway registration, threat triage, posture settings,
+//! logout) opens a transaction and changes a row; what follows is the same
 //! for all of them and its order matters, so it lives here once:
 //!
 //! 1. complete the `Idempotency-Key` of a create (so a retry replays this
@@ -13,20 +14,22 @@
 //! 6. answer with the resource and its `ETag` (or 204 for a delete).
 //!
 //! Start with [`Mutation::new`], then end with [`Mutation::created`],
-//! [`Mutation::replaced`] or [`Mutation::deleted`].
+//! [`Mutation::replaced`] or [`Mutation::deleted`] — or, for a change that
+//! is not a versioned resource (gateway registration, threat triage,
+//! posture settings, logout), [`Mutation::committed`] (steps 3 and 4).
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
 use shared::auth::Principal;
-use shared::error::Problem;
 use sqlx::{Postgres, Transaction};
 
 use crate::audit::{self, Entry};
 use crate::http::conditional::{self, with_etag};
 use crate::http::context::{Actor, Meta};
 use crate::publish::Change;
+use crate::repo;
 use crate::state::AppState;
 use shared::error::ApiError;
 
@@ -120,8 +123,17 @@ impl<'a> Mutation<'a> {
         Ok(StatusCode::NO_CONTENT.into_response())
     }
 
+    /// Finishes a change whose answer is not a versioned resource (a
+    /// gateway registration, a threat triage step, the posture settings, a
+    /// logout): audit and commit like every mutation, and the handler
+    /// answers as it always did (no `ETag`).
+    pub async fn committed(self) -> Result<(), ApiError> {
+        self.finish_mutation(StatusCode::OK).await
+    }
+
     /// Steps 1 to 5 of the module header, in that order; `status` is the
     /// status the stored idempotent response replays with.
+    #[tracing::instrument(skip_all, fields(action = self.audit.action, resource_id = self.audit.resource_id, status = status.as_u16()))]
     async fn finish_mutation(self, status: StatusCode) -> Result<(), ApiError> {
         let Self {
             mut tx,
@@ -144,11 +156,9 @@ impl<'a> Mutation<'a> {
             .await?;
         }
         if change.is_some() {
-            crate::db::bump_revision(&mut tx).await?;
+            repo::config::bump_revision(&mut tx).await?;
         }
-        audit::record(&mut tx, &Actor::from_principal(principal), meta, audit)
-            .await
-            .map_err(Problem::internal)?;
+        audit::record(&mut tx, &Actor::from_principal(principal), meta, audit).await?;
         tx.commit().await?;
         if let Some(change) = change {
             state.publisher.publish(&[change]).await;

@@ -30,7 +30,7 @@ use sqlx::PgPool;
 use tokio::sync::{Mutex, Notify};
 use tokio_util::sync::CancellationToken;
 
-use crate::db;
+use crate::repo;
 
 /// etcd's default limit is 128 operations per transaction.
 const MAX_OPS_PER_TXN: usize = 100;
@@ -148,11 +148,12 @@ impl Publisher {
     ) -> Result<Round, String> {
         let (seen, mod_revision) = etcd_revision(client).await?;
         let mut tx = self.pool.begin().await.map_err(|e| e.to_string())?;
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            .execute(&mut *tx)
+        repo::config::read_consistently(&mut tx)
             .await
             .map_err(|e| e.to_string())?;
-        let revision = db::revision(&mut tx).await.map_err(|e| e.to_string())?;
+        let revision = repo::config::revision(&mut tx)
+            .await
+            .map_err(|e| e.to_string())?;
         if revision < seen {
             // etcd already holds a newer snapshot (another replica): ours
             // was read before it; the next round reads again.
@@ -163,7 +164,7 @@ impl Publisher {
             match c {
                 Change::Route(id) => {
                     let key = qsgw::route_key(id);
-                    match db::route(&mut tx, id.as_str(), false)
+                    match repo::routes::get(&mut tx, id.as_str())
                         .await
                         .map_err(|e| e.to_string())?
                     {
@@ -173,7 +174,7 @@ impl Publisher {
                 }
                 Change::Upstream(id) => {
                     let key = qsgw::upstream_key(id);
-                    match db::upstream(&mut tx, id.as_str(), false)
+                    match repo::upstreams::get(&mut tx, id.as_str())
                         .await
                         .map_err(|e| e.to_string())?
                     {
@@ -225,7 +226,9 @@ impl Publisher {
 
     async fn full_sync_round(&self, client: &mut Client) -> Result<Round, String> {
         let (seen, mod_revision) = etcd_revision(client).await?;
-        let snap = db::snapshot(&self.pool).await.map_err(|e| e.to_string())?;
+        let snap = repo::config::snapshot(&self.pool)
+            .await
+            .map_err(|e| e.to_string())?;
         if snap.revision < seen {
             return Ok(Round::Raced);
         }

@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::repo;
+
 /// Rows deleted per statement.
 pub const BATCH: i64 = 10_000;
 
@@ -34,29 +36,13 @@ pub struct Pruned {
 }
 
 /// Deletes everything past its retention, a batch at a time.
+#[tracing::instrument(skip(pool), err)]
 pub async fn prune(pool: &sqlx::PgPool, r: Retention) -> Result<Pruned, sqlx::Error> {
-    let tls = drain(
-        pool,
-        "DELETE FROM tls_sessions WHERE id IN (SELECT id FROM tls_sessions
-            WHERE established_at < now() - make_interval(days => $1) LIMIT $2)",
-        r.tls_session_days,
-    )
-    .await?;
-    let gw = drain(
-        pool,
-        "DELETE FROM gateway_traffic WHERE (gateway_id, minute) IN (SELECT gateway_id, minute
-            FROM gateway_traffic WHERE minute < now() - make_interval(days => $1) LIMIT $2)",
-        r.traffic_days,
-    )
-    .await?;
-    let route = drain(
-        pool,
-        "DELETE FROM route_traffic WHERE (gateway_id, minute, route_id, kx_group, client_family) IN
-            (SELECT gateway_id, minute, route_id, kx_group, client_family FROM route_traffic
-             WHERE minute < now() - make_interval(days => $1) LIMIT $2)",
-        r.traffic_days,
-    )
-    .await?;
+    let tls_days = days(r.tls_session_days);
+    let traffic_days = days(r.traffic_days);
+    let tls = drain(|| repo::retention::tls_sessions_batch(pool, tls_days, BATCH)).await?;
+    let gw = drain(|| repo::retention::gateway_traffic_batch(pool, traffic_days, BATCH)).await?;
+    let route = drain(|| repo::retention::route_traffic_batch(pool, traffic_days, BATCH)).await?;
     Ok(Pruned {
         tls_sessions: tls,
         gateway_traffic: gw,
@@ -64,16 +50,20 @@ pub async fn prune(pool: &sqlx::PgPool, r: Retention) -> Result<Pruned, sqlx::Er
     })
 }
 
-async fn drain(pool: &sqlx::PgPool, sql: &str, days: u32) -> Result<u64, sqlx::Error> {
-    let days = i32::try_from(days).unwrap_or(i32::MAX);
+/// A retention in days as the SQL interval takes it (saturating).
+fn days(days: u32) -> i32 {
+    i32::try_from(days).unwrap_or(i32::MAX)
+}
+
+/// Runs `batch` until one deletes fewer than [`BATCH`] rows; the total.
+async fn drain<F, Fut>(mut batch: F) -> Result<u64, sqlx::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<u64, sqlx::Error>>,
+{
     let mut total = 0;
     loop {
-        let n = sqlx::query(sql)
-            .bind(days)
-            .bind(BATCH)
-            .execute(pool)
-            .await?
-            .rows_affected();
+        let n = batch().await?;
         total += n;
         if n < u64::try_from(BATCH).unwrap_or(u64::MAX) {
             return Ok(total);

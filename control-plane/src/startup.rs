@@ -280,12 +280,7 @@ pub const IDEMPOTENCY_TTL_HOURS: i32 = 24;
 fn spawn_idempotency_cleanup(pool: sqlx::PgPool, cancel: tokio_util::sync::CancellationToken) {
     tokio::spawn(async move {
         loop {
-            let r = sqlx::query(
-                "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)",
-            )
-            .bind(IDEMPOTENCY_TTL_HOURS)
-            .execute(&pool)
-            .await;
+            let r = crate::repo::idempotency::delete_older_than(&pool, IDEMPOTENCY_TTL_HOURS).await;
             if let Err(e) = r {
                 tracing::warn!(error = %e, "idempotency key cleanup failed");
             }

@@ -21,6 +21,8 @@ use sqlx::PgPool;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use crate::repo;
+
 /// Signature header.
 pub const SIGNATURE_HEADER: &str = "x-qsgw-signature";
 /// Delivery id header (receivers de-duplicate on it).
@@ -86,8 +88,6 @@ pub fn backoff(base: Duration, attempts: i32) -> Duration {
     raw.mul_f64(jitter)
 }
 
-type Due = (String, serde_json::Value, i32, i32);
-
 /// Starts the worker.
 pub fn spawn(
     pool: PgPool,
@@ -119,38 +119,32 @@ pub fn spawn(
 }
 
 /// Claims and sends the due deliveries once; returns how many were sent.
+#[tracing::instrument(skip_all, err)]
 pub async fn run_once(
     pool: &PgPool,
     client: &reqwest::Client,
     settings: &WebhookSettings,
 ) -> Result<usize, sqlx::Error> {
-    let due: Vec<Due> = sqlx::query_as(
-        "UPDATE webhook_deliveries SET status = 'delivering',
-            next_attempt_at = now() + make_interval(secs => $1)
-         WHERE id IN (SELECT id FROM webhook_deliveries
-                      WHERE status IN ('pending', 'delivering') AND next_attempt_at <= now()
-                      ORDER BY next_attempt_at LIMIT 16 FOR UPDATE SKIP LOCKED)
-         RETURNING id, payload, attempts, max_attempts",
-    )
-    .bind(LEASE_SECS as f64)
-    .fetch_all(pool)
-    .await?;
+    let due = repo::webhooks::lease_due(pool, LEASE_SECS as f64).await?;
     let n = due.len();
-    for (id, payload, attempts, max_attempts) in due {
+    for d in due {
         deliver(
             pool,
             client,
             settings,
-            &id,
-            &payload,
-            attempts,
-            max_attempts,
+            &d.id,
+            &d.payload,
+            d.attempts,
+            d.max_attempts,
         )
         .await?;
     }
     Ok(n)
 }
 
+/// Sends delivery `id` once and records the outcome (delivered, retry
+/// later, or failed for good after `max_attempts`).
+#[tracing::instrument(skip(pool, client, settings, payload), err)]
 async fn deliver(
     pool: &PgPool,
     client: &reqwest::Client,
@@ -197,41 +191,22 @@ async fn deliver(
     let ok = status.is_some_and(|s| (200..300).contains(&s));
     let attempts = attempts + 1;
     let mut tx = pool.begin().await?;
-    sqlx::query(
-        "INSERT INTO webhook_attempts (delivery_id, status_code, error, duration_ms) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(id)
-    .bind(status)
-    .bind(&error)
-    .bind(duration_ms)
-    .execute(&mut *tx)
-    .await?;
+    repo::webhooks::record_attempt(&mut tx, id, status, error.as_deref(), duration_ms).await?;
     let last_error = error.or_else(|| status.filter(|_| !ok).map(|s| format!("HTTP {s}")));
     if ok {
-        sqlx::query(
-            "UPDATE webhook_deliveries SET status = 'delivered', attempts = $2, last_attempt_at = now(),
-                last_status_code = $3, last_error = NULL, delivered_at = now() WHERE id = $1",
-        )
-        .bind(id)
-        .bind(attempts)
-        .bind(status)
-        .execute(&mut *tx)
-        .await?;
+        repo::webhooks::mark_delivered(&mut tx, id, attempts, status).await?;
     } else {
         let give_up = attempts >= max_attempts;
         let delay = backoff(settings.backoff_base, attempts);
-        sqlx::query(
-            "UPDATE webhook_deliveries SET status = $2, attempts = $3, last_attempt_at = now(),
-                last_status_code = $4, last_error = $5,
-                next_attempt_at = now() + make_interval(secs => $6) WHERE id = $1",
+        repo::webhooks::mark_failed(
+            &mut tx,
+            id,
+            give_up,
+            attempts,
+            status,
+            last_error.as_deref(),
+            delay.as_secs_f64(),
         )
-        .bind(id)
-        .bind(if give_up { "failed" } else { "pending" })
-        .bind(attempts)
-        .bind(status)
-        .bind(last_error)
-        .bind(delay.as_secs_f64())
-        .execute(&mut *tx)
         .await?;
     }
     tx.commit().await

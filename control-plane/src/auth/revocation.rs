@@ -21,6 +21,7 @@ use shared::error::Problem;
 use shared::ids::UserId;
 use sqlx::PgPool;
 
+use crate::repo;
 use crate::state::AppState;
 
 /// The answer to a token that no longer names a live session.
@@ -48,6 +49,7 @@ pub async fn check_user(State(state): State<AppState>, mut req: Request, next: N
 
 /// Whether `principal` is a live session: an API key, or a JWT naming an
 /// existing enabled user with the same role and token version.
+#[tracing::instrument(level = "debug", skip_all, fields(subject = %principal.subject), err)]
 pub async fn live(pool: &PgPool, principal: &Principal) -> Result<bool, sqlx::Error> {
     if !matches!(principal.method, AuthMethod::Jwt { .. }) {
         return Ok(true);
@@ -55,34 +57,31 @@ pub async fn live(pool: &PgPool, principal: &Principal) -> Result<bool, sqlx::Er
     let Ok(user_id) = UserId::parse(&principal.subject) else {
         return Ok(false);
     };
-    let row: Option<(String, bool, i64)> =
-        sqlx::query_as("SELECT role, disabled, token_version FROM users WHERE id = $1")
-            .bind(user_id.as_str())
-            .fetch_optional(pool)
-            .await?;
-    Ok(matches!(row, Some((role, false, ver))
-        if role == principal.role.as_str() && ver == principal.token_version))
+    let session = repo::users::session(pool, user_id.as_str()).await?;
+    Ok(session.is_some_and(|s| {
+        !s.disabled
+            && s.role == principal.role.as_str()
+            && s.token_version == principal.token_version
+    }))
 }
 
 /// Issues an access token for user `id` with its current role and token
 /// version, living `ttl`; `None` when the user does not exist or is
 /// disabled, so no token is issued.
+#[tracing::instrument(level = "debug", skip(pool, jwt), err)]
 pub async fn issue_for_user(
     pool: &PgPool,
     jwt: &JwtKeys,
     id: &str,
     ttl: Duration,
 ) -> Result<Option<(String, Role)>, Problem> {
-    let row: Option<(String, bool, i64)> =
-        sqlx::query_as("SELECT role, disabled, token_version FROM users WHERE id = $1")
-            .bind(id)
-            .fetch_optional(pool)
-            .await
-            .map_err(shared::db::problem)?;
-    let Some((role, false, ver)) = row else {
+    let session = repo::users::session(pool, id)
+        .await
+        .map_err(shared::db::problem)?;
+    let Some(s) = session.filter(|s| !s.disabled) else {
         return Ok(None);
     };
-    let role: Role = role.parse().map_err(Problem::internal)?;
-    let (token, _) = jwt.issue_with(id, role, None, Some(ver), ttl)?;
+    let role: Role = s.role.parse().map_err(Problem::internal)?;
+    let (token, _) = jwt.issue_with(id, role, None, Some(s.token_version), ttl)?;
     Ok(Some((token, role)))
 }

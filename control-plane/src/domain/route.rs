@@ -264,7 +264,7 @@ pub fn methods_overlap(a: &[String], b: &[String]) -> bool {
 }
 
 /// A `routes` row.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct RouteRow {
     /// `rt_` + 32 hex digits of a UUIDv7, assigned by the control plane at creation.
     pub id: String,
@@ -311,11 +311,6 @@ pub struct RouteRow {
     /// When the row was last updated (set to `now()` by each update).
     pub updated_at: DateTime<Utc>,
 }
-
-/// Columns selected for [`RouteRow`].
-pub const COLUMNS: &str = "id, name, host, path, path_match, methods, upstream_id, strip_prefix, \
-    timeout_ms, retries, rate_limit_rps, rate_limit_burst, tls_policy, inspection, bots, \
-    client_cert_required, enabled, data_shelf_life_years, data_class, version, created_at, updated_at";
 
 /// A route as the API returns it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -331,7 +331,7 @@ impl UpstreamInput {
 }
 
 /// An `upstreams` row.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct UpstreamRow {
     /// `ups_` + 32 hex digits of a UUIDv7, assigned by the control plane at creation.
     pub id: String,
@@ -376,12 +376,6 @@ pub struct UpstreamRow {
     /// When the row was last updated (set to `now()` by each update).
     pub updated_at: DateTime<Utc>,
 }
-
-/// Columns selected for [`UpstreamRow`].
-pub const COLUMNS: &str = "id, name, description, targets, lb_policy, hc_enabled, hc_path, \
-    hc_interval_ms, hc_timeout_ms, hc_expected_status, hc_healthy_threshold, \
-    hc_unhealthy_threshold, eject_after_failures, eject_duration_ms, pool_size, \
-    connect_timeout_ms, request_timeout_ms, tls, version, created_at, updated_at";
 
 /// An upstream as the API returns it: the gateway's view plus bookkeeping.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -8,8 +8,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use shared::error::Problem;
+use shared::error::{ApiError, Problem};
 use sqlx::PgConnection;
+
+use crate::repo::idempotency;
 
 /// The `Idempotency-Key` header.
 pub static IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
@@ -117,9 +119,6 @@ pub fn request_hash<T: Serialize>(method: &str, path: &str, body: &T) -> String 
     hex::encode(h.finalize())
 }
 
-/// A stored key: method, path, request hash, response status and body.
-type StoredKey = (String, String, String, Option<i32>, Option<Value>);
-
 /// Claims `key` for `actor` inside the create's transaction. A concurrent
 /// retry blocks on the primary key until this transaction ends, then sees
 /// the stored response, so only one row is ever created.
@@ -130,43 +129,22 @@ pub async fn claim(
     method: &str,
     path: &str,
     hash: &str,
-) -> Result<Claim, Problem> {
-    let inserted: Option<String> = sqlx::query_scalar(
-        "INSERT INTO idempotency_keys (key, actor, method, path, request_hash)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (actor, key) DO NOTHING RETURNING key",
-    )
-    .bind(key)
-    .bind(actor)
-    .bind(method)
-    .bind(path)
-    .bind(hash)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(Problem::internal)?;
-    if inserted.is_some() {
+) -> Result<Claim, ApiError> {
+    if idempotency::insert(&mut *conn, actor, key, method, path, hash).await? {
         return Ok(Claim::Fresh);
     }
-    let row: Option<StoredKey> = sqlx::query_as(
-        "SELECT method, path, request_hash, response_status, response_body
-         FROM idempotency_keys WHERE actor = $1 AND key = $2",
-    )
-    .bind(actor)
-    .bind(key)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(Problem::internal)?;
-    let Some((m, p, stored_hash, status, body)) = row else {
-        return Err(Problem::conflict(
-            "Idempotency-Key is being used concurrently; retry",
-        ));
+    let Some(stored) = idempotency::get(&mut *conn, actor, key).await? else {
+        return Err(Problem::conflict("Idempotency-Key is being used concurrently; retry").into());
     };
-    if m != method || p != path || stored_hash != hash {
+    if stored.method != method || stored.path != path || stored.request_hash != hash {
         return Err(Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "idempotency-key-reused",
             "Idempotency-Key was already used with a different request",
-        ));
+        )
+        .into());
     }
+    let (status, body) = (stored.response_status, stored.response_body);
     match (status, body) {
         (Some(s), Some(b)) => {
             let status =
@@ -177,9 +155,7 @@ pub async fn claim(
                 .insert("idempotent-replayed", HeaderValue::from_static("true"));
             Ok(Claim::Replay(r))
         }
-        _ => Err(Problem::conflict(
-            "Idempotency-Key is being used concurrently; retry",
-        )),
+        _ => Err(Problem::conflict("Idempotency-Key is being used concurrently; retry").into()),
     }
 }
 
@@ -191,18 +167,14 @@ pub async fn complete(
     status: StatusCode,
     body: &Value,
     resource_id: &str,
-) -> Result<(), Problem> {
-    sqlx::query(
-        "UPDATE idempotency_keys SET response_status = $3, response_body = $4, resource_id = $5
-         WHERE actor = $1 AND key = $2",
+) -> Result<(), sqlx::Error> {
+    idempotency::complete(
+        conn,
+        actor,
+        key,
+        i32::from(status.as_u16()),
+        body,
+        resource_id,
     )
-    .bind(actor)
-    .bind(key)
-    .bind(i32::from(status.as_u16()))
-    .bind(body)
-    .bind(resource_id)
-    .execute(conn)
     .await
-    .map_err(Problem::internal)?;
-    Ok(())
 }

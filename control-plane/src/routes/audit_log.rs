@@ -11,11 +11,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::repo;
 use crate::state::AppState;
 use shared::error::ApiError;
 
 /// One audit row.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AuditRow {
     /// Sequence number.
     pub id: i64,
@@ -74,6 +75,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/v1/audit-log", tag = "audit", params(AuditFilter),
     security(("bearer" = [])),
     responses((status = 200, body = CountedPage<AuditRow>), (status = 403, body = Problem, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all, fields(actor = f.actor.as_deref(), action = f.action.as_deref(), resource_type = f.resource_type.as_deref(), resource_id = f.resource_id.as_deref(), limit = f.limit))]
 pub async fn list_audit(
     _: RequireRole<Admin>,
     State(state): State<AppState>,
@@ -100,47 +102,20 @@ pub async fn list_audit(
             return Err(Problem::invalid_field(field, "must be at most 320 characters").into());
         }
     }
-    let rows: Vec<AuditRow> = sqlx::query_as(&format!(
-        "SELECT id, occurred_at, actor, actor_role, action, resource_type, resource_id, before, after,
-            request_id, host(client_ip) AS client_ip, outcome
-         FROM qsgw_audit_log WHERE {AUDIT_WHERE}
-           AND ($7::int8 IS NULL OR id < $7)
-         ORDER BY id DESC LIMIT $8"
-    ))
-    .bind(&f.actor)
-    .bind(&f.action)
-    .bind(&f.resource_type)
-    .bind(&f.resource_id)
-    .bind(f.from)
-    .bind(f.to)
-    .bind(cursor)
-    .bind(i64::from(limit) + 1)
-    .fetch_all(&state.pool)
-    .await?;
+    let filter = repo::audit_log::Filter {
+        actor: f.actor.as_deref(),
+        action: f.action.as_deref(),
+        resource_type: f.resource_type.as_deref(),
+        resource_id: f.resource_id.as_deref(),
+        from: f.from,
+        to: f.to,
+    };
+    let rows = repo::audit_log::list(&state.pool, &filter, cursor, i64::from(limit) + 1).await?;
     // Counted up to the cap (one past it says "more than").
-    let counted: i64 = sqlx::query_scalar(&format!(
-        "SELECT count(*) FROM (SELECT 1 FROM qsgw_audit_log WHERE {AUDIT_WHERE} LIMIT $7) s"
-    ))
-    .bind(&f.actor)
-    .bind(&f.action)
-    .bind(&f.resource_type)
-    .bind(&f.resource_id)
-    .bind(f.from)
-    .bind(f.to)
-    .bind(super::tls_sessions::TOTAL_CAP + 1)
-    .fetch_one(&state.pool)
-    .await?;
+    let counted =
+        repo::audit_log::count(&state.pool, &filter, super::tls_sessions::TOTAL_CAP + 1).await?;
     Ok(AppJson(
         Page::from_overfetch(rows, limit, |r| r.id)
             .with_total(counted, super::tls_sessions::TOTAL_CAP),
     ))
 }
-
-/// The filter of `GET /api/v1/audit-log` (`$1..$6`), shared by the page and
-/// its total.
-const AUDIT_WHERE: &str = "($1::text IS NULL OR actor = $1)
-           AND ($2::text IS NULL OR action = $2)
-           AND ($3::text IS NULL OR resource_type = $3)
-           AND ($4::text IS NULL OR resource_id = $4)
-           AND ($5::timestamptz IS NULL OR occurred_at >= $5)
-           AND ($6::timestamptz IS NULL OR occurred_at < $6)";

@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use shared::auth::Role;
-use shared::error::Problem;
+use shared::error::{ApiError, Problem};
 use shared::json::AppJson;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -21,6 +21,8 @@ use utoipa_axum::routes;
 
 use crate::audit::{self, Entry};
 use crate::http::context::{Actor, Meta};
+use crate::mutation::Mutation;
+use crate::repo;
 use crate::state::AppState;
 
 /// Login body.
@@ -78,47 +80,39 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts", body = Problem, content_type = "application/problem+json"),
     ))]
+#[tracing::instrument(skip_all)]
 pub async fn login(
     State(state): State<AppState>,
     meta: Meta,
     AppJson(body): AppJson<LoginRequest>,
-) -> Result<Response, Problem> {
+) -> Result<Response, ApiError> {
     if body.email.is_empty() || body.email.len() > 320 {
-        return Err(Problem::invalid_field("email", "must be 1 to 320 bytes"));
+        return Err(Problem::invalid_field("email", "must be 1 to 320 bytes").into());
     }
     shared::validation::single_line("email", &body.email)
         .map_err(|e| Problem::validation(vec![e]))?;
     if body.password.is_empty() || body.password.len() > crate::auth::password::MAX_PASSWORD_LEN {
-        return Err(Problem::invalid_field(
-            "password",
-            "must be 1 to 1024 bytes",
-        ));
+        return Err(Problem::invalid_field("password", "must be 1 to 1024 bytes").into());
     }
     let email = body.email.trim().to_lowercase();
     throttle(&state, &meta, &email)?;
 
-    let row: Option<(String, String, String, bool)> = sqlx::query_as(
-        "SELECT id, password_hash, role, disabled FROM users WHERE lower(email) = $1",
-    )
-    .bind(&email)
-    .fetch_optional(&state.pool)
-    .await
-    .map_err(Problem::internal)?;
+    let row = repo::users::credentials(&state.pool, &email).await?;
     let phc = row
         .as_ref()
-        .map_or_else(|| state.dummy_hash.to_string(), |r| r.1.clone());
+        .map_or_else(|| state.dummy_hash.to_string(), |r| r.password_hash.clone());
     let matches = crate::auth::password::verify_blocking(body.password, phc).await?;
 
-    let mut tx = state.pool.begin().await.map_err(Problem::internal)?;
+    let mut tx = state.pool.begin().await?;
     let user = match row {
-        Some((id, _, role, disabled)) if matches && !disabled => (id, role),
+        Some(c) if matches && !c.disabled => (c.id, c.role),
         other => {
             // Counted before anything can fail, so an error after it
             // cannot buy a free guess.
             state.login_limits.failed(meta.client_ip, &email);
             let reason = match &other {
                 None => "unknown_email",
-                Some((_, _, _, true)) => "disabled",
+                Some(c) if c.disabled => "disabled",
                 Some(_) => "bad_password",
             };
             audit::record(
@@ -131,24 +125,19 @@ pub async fn login(
                 Entry {
                     action: "auth.login_failed",
                     resource_type: "user",
-                    resource_id: other.as_ref().map(|r| r.0.as_str()),
+                    resource_id: other.as_ref().map(|c| c.id.as_str()),
                     before: None,
                     after: Some(serde_json::json!({ "reason": reason })),
                     success: false,
                 },
             )
-            .await
-            .map_err(Problem::internal)?;
-            tx.commit().await.map_err(Problem::internal)?;
-            return Err(Problem::unauthorized("invalid email or password"));
+            .await?;
+            tx.commit().await?;
+            return Err(Problem::unauthorized("invalid email or password").into());
         }
     };
     let role: Role = user.1.parse().map_err(Problem::internal)?;
-    sqlx::query("UPDATE users SET last_login_at = now() WHERE id = $1")
-        .bind(&user.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(Problem::internal)?;
+    repo::users::touch_last_login(&mut tx, &user.0).await?;
     audit::record(
         &mut tx,
         &Actor {
@@ -165,18 +154,18 @@ pub async fn login(
             success: true,
         },
     )
-    .await
-    .map_err(Problem::internal)?;
-    tx.commit().await.map_err(Problem::internal)?;
+    .await?;
+    tx.commit().await?;
     state.login_limits.succeeded(meta.client_ip, &email);
     pair(&state, &user.0)
         .await?
         .map(|r| AppJson(r).into_response())
-        .ok_or_else(|| Problem::unauthorized("invalid email or password"))
+        .ok_or_else(|| Problem::unauthorized("invalid email or password").into())
 }
 
 /// A fresh access and refresh token for user `id` at its current role and
 /// token version; `None` when it no longer exists or is disabled.
+#[tracing::instrument(skip(state))]
 async fn pair(state: &AppState, id: &str) -> Result<Option<LoginResponse>, Problem> {
     let access_ttl = state.jwt().ttl();
     let Some((access, role)) =
@@ -211,10 +200,11 @@ async fn pair(state: &AppState, id: &str) -> Result<Option<LoginResponse>, Probl
         (status = 200, description = "New tokens", body = LoginResponse),
         (status = 401, description = "Refresh token invalid, expired or revoked", body = Problem, content_type = "application/problem+json"),
     ))]
+#[tracing::instrument(skip_all)]
 pub async fn refresh(
     State(state): State<AppState>,
     AppJson(body): AppJson<RefreshRequest>,
-) -> Result<Response, Problem> {
+) -> Result<Response, ApiError> {
     let claims = state
         .refresh_jwt
         .verify(&body.refresh_token)
@@ -227,18 +217,13 @@ pub async fn refresh(
         token_version: claims.ver.unwrap_or(0),
         expires_at: Some(claims.exp),
     };
-    if !crate::auth::revocation::live(&state.pool, &principal)
-        .await
-        .map_err(shared::db::problem)?
-    {
-        return Err(Problem::unauthorized(
-            "this session has ended; log in again",
-        ));
+    if !crate::auth::revocation::live(&state.pool, &principal).await? {
+        return Err(Problem::unauthorized("this session has ended; log in again").into());
     }
     pair(&state, &claims.sub)
         .await?
         .map(|r| AppJson(r).into_response())
-        .ok_or_else(|| Problem::unauthorized("this session has ended; log in again"))
+        .ok_or_else(|| Problem::unauthorized("this session has ended; log in again").into())
 }
 
 /// End every session of the calling user: all its access and refresh
@@ -249,25 +234,24 @@ pub async fn refresh(
         (status = 204, description = "Logged out"),
         (status = 401, description = "Not a user session", body = Problem, content_type = "application/problem+json"),
     ))]
+#[tracing::instrument(skip_all, fields(actor = %principal.subject))]
 pub async fn logout(
     State(state): State<AppState>,
     meta: Meta,
     principal: shared::auth::Principal,
-) -> Result<axum::http::StatusCode, Problem> {
+) -> Result<axum::http::StatusCode, ApiError> {
     if !matches!(principal.method, shared::auth::AuthMethod::Jwt { .. }) {
         return Err(Problem::unauthorized(
             "logout ends user sessions; API keys are revoked by rotating them",
-        ));
+        )
+        .into());
     }
-    let mut tx = state.pool.begin().await.map_err(shared::db::problem)?;
-    sqlx::query("UPDATE users SET token_version = token_version + 1 WHERE id = $1")
-        .bind(&principal.subject)
-        .execute(&mut *tx)
-        .await
-        .map_err(shared::db::problem)?;
-    audit::record(
-        &mut tx,
-        &Actor::from_principal(&principal),
+    let mut tx = state.pool.begin().await?;
+    repo::users::bump_token_version(&mut tx, &principal.subject).await?;
+    Mutation::new(
+        tx,
+        &state,
+        &principal,
         &meta,
         Entry {
             action: "auth.logout",
@@ -278,9 +262,8 @@ pub async fn logout(
             success: true,
         },
     )
-    .await
-    .map_err(shared::db::problem)?;
-    tx.commit().await.map_err(shared::db::problem)?;
+    .committed()
+    .await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 

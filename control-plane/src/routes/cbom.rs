@@ -40,6 +40,7 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::repo;
 use crate::routes::gateways::{ServedCertificate, TargetHealth, TargetTls};
 use crate::state::AppState;
 use shared::error::ApiError;
@@ -201,6 +202,7 @@ fn prop(name: &str, value: impl ToString) -> Value {
     security(("bearer" = [])),
     responses((status = 200, description = "CycloneDX 1.7 JSON", content_type = "application/vnd.cyclonedx+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all, fields(from = ?p.from, to = ?p.to))]
 pub async fn runtime_cbom(
     _: RequireRole<Viewer>,
     State(state): State<AppState>,
@@ -210,63 +212,32 @@ pub async fn runtime_cbom(
     let from = p.from.unwrap_or(to - chrono::Duration::days(7));
     let window = super::stats_window(Some(from), Some(to), Some("hour"))?;
     let (from, to) = (window.from, window.to);
-    // The route's host and path as they are now (a deleted route keeps its
-    // id only: sessions are history, routes are not).
-    type Row = (
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        i64,
-    );
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT s.protocol_version, s.cipher_suite, s.kx_group, s.route_id, r.host, r.path, count(*)
-         FROM tls_sessions s LEFT JOIN routes r ON r.id = s.route_id
-         WHERE s.established_at >= $1 AND s.established_at < $2 AND s.outcome = 'established'
-           AND s.protocol_version IS NOT NULL AND s.cipher_suite IS NOT NULL
-         GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1 DESC, 7 DESC, 2, 3, 4",
-    )
-    .bind(from)
-    .bind(to)
-    .fetch_all(&state.pool)
-    .await?;
-    let rows: Vec<Tally> = rows
+    let rows: Vec<Tally> = repo::cbom::session_tallies(&state.pool, from, to)
+        .await?
         .into_iter()
-        .map(
-            |(protocol, suite, group, route_id, host, path, sessions)| Tally {
-                protocol,
-                suite,
-                group,
-                route: match route_id {
-                    None => RouteSeen::None,
-                    Some(id) => RouteSeen::Route {
-                        id,
-                        target: path.map(|p| (host, p)),
-                    },
+        .map(|t| Tally {
+            protocol: t.protocol,
+            suite: t.suite,
+            group: t.group,
+            route: match t.route_id {
+                None => RouteSeen::None,
+                Some(id) => RouteSeen::Route {
+                    id,
+                    target: t.path.map(|p| (t.host, p)),
                 },
-                sessions,
             },
-        )
+            sessions: t.sessions,
+        })
         .collect();
     // What the gateways that heartbeated in the window reported.
-    type GwRow = (String, Value, Value);
-    let gws: Vec<GwRow> = sqlx::query_as(
-        "SELECT name, served_certificates, upstream_health FROM gateways
-         WHERE last_heartbeat_at >= $1 ORDER BY name",
-    )
-    .bind(from)
-    .fetch_all(&state.pool)
-    .await?;
-    let upstream_names: BTreeMap<String, String> =
-        sqlx::query_as::<_, (String, String)>("SELECT id, name FROM upstreams")
-            .fetch_all(&state.pool)
-            .await?
-            .into_iter()
-            .collect();
+    let gws = repo::cbom::gateway_reports(&state.pool, from).await?;
+    let upstream_names: BTreeMap<String, String> = repo::cbom::upstream_names(&state.pool)
+        .await?
+        .into_iter()
+        .collect();
     let mut fleet = Fleet::default();
-    for (gateway, certs, health) in gws {
+    for gw in gws {
+        let (gateway, certs, health) = (gw.name, gw.served_certificates, gw.upstream_health);
         // Stored as the heartbeat validated them; anything unreadable is skipped.
         let certs: Vec<ServedCertificate> = serde_json::from_value(certs).unwrap_or_default();
         for c in certs {

@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use shared::auth::{Principal, Role};
-use shared::error::Problem;
+use shared::error::{ApiError, Problem};
 use shared::json::AppJson;
 use shared::qsgw::ConfigSnapshot;
 use utoipa_axum::router::OpenApiRouter;
@@ -20,11 +20,12 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/v1/config/snapshot", tag = "config",
     security(("bearer" = []), ("api_key" = [])),
     responses((status = 200, body = ConfigSnapshot), (status = 401, body = Problem, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all, fields(role = principal.role.as_str()))]
 pub async fn snapshot(
     principal: Principal,
     State(state): State<AppState>,
-) -> Result<AppJson<ConfigSnapshot>, Problem> {
+) -> Result<AppJson<ConfigSnapshot>, ApiError> {
     // Every role may read the config: humans to debug it, gateways (service) to run on it.
     let _: Role = principal.role;
-    Ok(AppJson(crate::db::snapshot(&state.pool).await?))
+    Ok(AppJson(crate::repo::config::snapshot(&state.pool).await?))
 }

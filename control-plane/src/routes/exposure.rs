@@ -50,6 +50,7 @@ use utoipa_axum::routes;
 
 use super::{Bucket, StatsWindow};
 use crate::domain::route::DataClass;
+use crate::repo;
 use crate::state::AppState;
 use shared::error::ApiError;
 
@@ -81,7 +82,7 @@ pub struct ExposureParams {
 }
 
 /// Requests and bytes, and the part of them under classical key exchange.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct TrafficFigures {
     /// Requests answered, as the gateways' heartbeats reported them.
     pub requests: i64,
@@ -304,28 +305,11 @@ fn window_of(p: &ExposureParams, now: DateTime<Utc>) -> Result<StatsWindow, Prob
     )
 }
 
-/// A route's figures from SQL.
-#[derive(Debug, sqlx::FromRow)]
-struct RouteRow {
-    route_id: String,
-    name: Option<String>,
-    tls_policy: Option<String>,
-    data_shelf_life_years: Option<f64>,
-    data_class: Option<String>,
-    #[sqlx(flatten)]
-    traffic: TrafficFigures,
-}
-
-/// Sums of `route_traffic` over `$1..$2`: total, classical (`NOT pqc`).
-const SUMS: &str = "COALESCE(sum(t.requests), 0)::int8 AS requests,
-    COALESCE(sum(t.bytes_in + t.bytes_out), 0)::int8 AS bytes,
-    COALESCE(sum(t.requests) FILTER (WHERE NOT t.pqc), 0)::int8 AS classical_requests,
-    COALESCE(sum(t.bytes_in + t.bytes_out) FILTER (WHERE NOT t.pqc), 0)::int8 AS classical_bytes";
-
 /// HNDL exposure per route: classical traffic and Mosca through the ML engine.
 #[utoipa::path(get, path = "/api/v1/exposure", tag = "tls-sessions", params(ExposureParams),
     security(("bearer" = [])),
     responses((status = 200, body = Exposure), (status = 422, description = "Bad window, from/to or bucket", body = Problem, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all, fields(window = p.window.as_deref(), bucket = p.bucket.as_deref()))]
 pub async fn exposure(
     _: RequireRole<Viewer>,
     State(state): State<AppState>,
@@ -333,41 +317,10 @@ pub async fn exposure(
 ) -> Result<AppJson<Exposure>, ApiError> {
     let w = window_of(&p, Utc::now())?;
     let pool = &state.pool;
-    let totals: TrafficFigures = sqlx::query_as(&format!(
-        "SELECT {SUMS} FROM route_traffic t WHERE t.minute >= $1 AND t.minute < $2"
-    ))
-    .bind(w.from)
-    .bind(w.to)
-    .fetch_one(pool)
-    .await?;
-    let unrouted: TrafficFigures = sqlx::query_as(&format!(
-        "SELECT {SUMS} FROM route_traffic t
-         WHERE t.minute >= $1 AND t.minute < $2 AND t.route_id = ''"
-    ))
-    .bind(w.from)
-    .bind(w.to)
-    .fetch_one(pool)
-    .await?;
-    let rows: Vec<RouteRow> = sqlx::query_as(&format!(
-        "SELECT t.route_id, r.name, r.tls_policy, r.data_shelf_life_years, r.data_class, {SUMS}
-         FROM route_traffic t LEFT JOIN routes r ON r.id = t.route_id
-         WHERE t.minute >= $1 AND t.minute < $2 AND t.route_id <> ''
-         GROUP BY t.route_id, r.id"
-    ))
-    .bind(w.from)
-    .bind(w.to)
-    .fetch_all(pool)
-    .await?;
-    let groups: Vec<(String, String)> = sqlx::query_as(
-        "SELECT route_id, kx_group FROM route_traffic
-         WHERE minute >= $1 AND minute < $2 AND route_id <> '' AND NOT pqc
-         GROUP BY route_id, kx_group
-         ORDER BY route_id, sum(bytes_in + bytes_out) DESC, sum(requests) DESC, kx_group",
-    )
-    .bind(w.from)
-    .bind(w.to)
-    .fetch_all(pool)
-    .await?;
+    let totals = repo::exposure::totals(pool, w.from, w.to, false).await?;
+    let unrouted = repo::exposure::totals(pool, w.from, w.to, true).await?;
+    let rows = repo::exposure::by_route(pool, w.from, w.to).await?;
+    let groups = repo::exposure::classical_groups(pool, w.from, w.to).await?;
     let mut groups_of: HashMap<String, Vec<String>> = HashMap::new();
     for (route, group) in groups {
         groups_of.entry(route).or_default().push(group);
@@ -376,6 +329,7 @@ pub async fn exposure(
     let mut routes: Vec<RouteExposure> = rows
         .into_iter()
         .map(|r| RouteExposure {
+            traffic: r.figures().into(),
             classical_groups: groups_of.remove(&r.route_id).unwrap_or_default(),
             deleted: r.name.is_none(),
             name: r.name,
@@ -383,7 +337,6 @@ pub async fn exposure(
             shelf_life_declared: r.data_shelf_life_years.is_some(),
             data_shelf_life_years: r.data_shelf_life_years,
             data_class: r.data_class.as_deref().and_then(DataClass::parse),
-            traffic: r.traffic.into(),
             route_id: r.route_id,
             mosca: None,
             mosca_error: None,
@@ -495,40 +448,28 @@ pub async fn exposure(
     }))
 }
 
-/// A bucket's figures from SQL (`route_id` '' for all traffic).
-#[derive(Debug, sqlx::FromRow)]
+/// A bucket's figures (`route_id` '' for all traffic).
+#[derive(Debug)]
 struct BucketRow {
     start: DateTime<Utc>,
     route_id: String,
-    #[sqlx(flatten)]
     traffic: TrafficFigures,
 }
 
 /// All traffic, then each of `top`, per bucket of `w`, zero-filled.
+#[tracing::instrument(skip_all, fields(routes = top.len()))]
 async fn trend(
     state: &AppState,
     w: &StatsWindow,
     top: &[(String, Option<String>)],
-) -> Result<Vec<TrendSeries>, Problem> {
+) -> Result<Vec<TrendSeries>, ApiError> {
     let ids: Vec<&str> = top.iter().map(|(id, _)| id.as_str()).collect();
-    let rows: Vec<BucketRow> = sqlx::query_as(&format!(
-        "SELECT {bucket} AS start, t.route_id, {SUMS}
-         FROM route_traffic t
-         WHERE t.minute >= $1 AND t.minute < $2 AND t.route_id = ANY($4)
-         GROUP BY 1, 2
-         UNION ALL
-         SELECT {bucket} AS start, '' AS route_id, {SUMS}
-         FROM route_traffic t
-         WHERE t.minute >= $1 AND t.minute < $2
-         GROUP BY 1",
-        bucket = super::bucket_sql("t.minute", 3)
-    ))
-    .bind(w.from)
-    .bind(w.to)
-    .bind(w.bucket.seconds())
-    .bind(&ids)
-    .fetch_all(&state.pool)
-    .await?;
+    let rows = repo::exposure::trend(&state.pool, w.from, w.to, w.bucket.seconds(), &ids).await?;
+    let rows = rows.into_iter().map(|r| BucketRow {
+        traffic: r.figures(),
+        start: r.start,
+        route_id: r.route_id,
+    });
     let mut by_route: HashMap<String, Vec<BucketRow>> = HashMap::new();
     for r in rows {
         by_route.entry(r.route_id.clone()).or_default().push(r);
@@ -610,6 +551,7 @@ struct AnswerBand {
 /// engine: per asset its Mosca (`None`: the engine gives the group no
 /// quantum horizon). The error is a short reason for the operator, naming
 /// the setting, never the address.
+#[tracing::instrument(skip_all, fields(assets = assets.len()))]
 async fn score(
     state: &AppState,
     assets: &[(String, Option<f64>)],

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared::auth::{RequireRole, Service, Viewer};
-use shared::error::Problem;
+use shared::error::{ApiError, Problem};
 use shared::ids::GatewayId;
 use shared::json::{AppJson, AppQuery};
 use shared::pagination::{Page, PageParams};
@@ -16,13 +16,15 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::audit::{self, Entry};
+use crate::audit::Entry;
 use crate::domain::validate::Errors;
-use crate::http::context::{Actor, Meta};
+use crate::http::context::Meta;
+use crate::mutation::Mutation;
 pub use shared::qsgw::{
     GroupTraffic, Heartbeat, RegisterGateway, ServedCertificate, TargetHealth, TargetTls,
 };
 
+use crate::repo::{self, Keyset};
 use crate::state::AppState;
 
 /// A heartbeat younger than this means the gateway is online.
@@ -122,7 +124,7 @@ fn check_group_traffic(e: &mut Errors, rows: &[GroupTraffic]) {
 pub const MAX_TARGETS: usize = 1000;
 
 /// Requests per bucket, summed over gateways.
-#[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TrafficBucket {
     /// Bucket start.
     pub start: DateTime<Utc>,
@@ -166,7 +168,7 @@ pub struct TrafficParams {
 }
 
 /// A gateway as listed.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Gateway {
     /// `gw_…` id assigned at first registration; kept when the same name
     /// registers again.
@@ -204,14 +206,6 @@ pub struct Gateway {
     pub created_at: DateTime<Utc>,
 }
 
-const SELECT: &str = "SELECT g.id, g.name, g.hostname, g.address, g.software_version,
-    g.config_revision_seen, (SELECT revision FROM config_revision) AS config_revision_current,
-    g.tls_policy, g.labels, g.registered_at, g.last_heartbeat_at,
-    CASE WHEN g.last_heartbeat_at IS NULL THEN 'unknown'
-         WHEN g.last_heartbeat_at > now() - make_interval(secs => 30) THEN 'online'
-         ELSE 'offline' END AS liveness, g.upstream_health, g.served_certificates,
-    g.version, g.created_at FROM gateways g";
-
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -232,12 +226,13 @@ fn opt_text(e: &mut Errors, field: &str, v: Option<&str>, max: usize) {
 #[utoipa::path(post, path = "/api/v1/gateways/register", tag = "gateways", request_body = RegisterGateway,
     security(("api_key" = [])),
     responses((status = 200, body = Gateway), (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all, fields(name = %body.name))]
 pub async fn register_gateway(
     role: RequireRole<Service>,
     State(state): State<AppState>,
     meta: Meta,
     AppJson(body): AppJson<RegisterGateway>,
-) -> Result<Response, Problem> {
+) -> Result<Response, ApiError> {
     let principal = role.0;
     let mut e = Errors::default();
     e.text("name", &body.name, 1, 253);
@@ -255,34 +250,28 @@ pub async fn register_gateway(
     e.finish()?;
     let labels =
         serde_json::to_value(body.labels.unwrap_or_default()).map_err(Problem::internal)?;
-    let mut tx = state.pool.begin().await.map_err(Problem::internal)?;
-    let id: String = sqlx::query_scalar(
-        "INSERT INTO gateways (id, name, hostname, address, software_version, tls_policy, labels, last_heartbeat_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, now())
-         ON CONFLICT (name) DO UPDATE SET hostname = EXCLUDED.hostname, address = EXCLUDED.address,
-            software_version = EXCLUDED.software_version, tls_policy = EXCLUDED.tls_policy,
-            labels = EXCLUDED.labels, last_heartbeat_at = now(), version = gateways.version + 1,
-            updated_at = now()
-         RETURNING id",
-    )
-    .bind(GatewayId::new().as_str())
-    .bind(&body.name)
-    .bind(&body.hostname)
-    .bind(&body.address)
-    .bind(&body.software_version)
-    .bind(body.tls_policy.unwrap_or(TlsPolicy::PqcPreferred).as_str())
-    .bind(labels)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(shared::db::constraint_problem)?;
-    let gw: Gateway = sqlx::query_as(&format!("{SELECT} WHERE g.id = $1"))
-        .bind(&id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(Problem::internal)?;
-    audit::record(
+    let mut tx = state.pool.begin().await?;
+    let new_id = GatewayId::new();
+    let id = repo::gateways::upsert(
         &mut tx,
-        &Actor::from_principal(&principal),
+        &repo::gateways::Registration {
+            new_id: new_id.as_str(),
+            name: &body.name,
+            hostname: body.hostname.as_deref(),
+            address: body.address.as_deref(),
+            software_version: body.software_version.as_deref(),
+            tls_policy: body.tls_policy.unwrap_or(TlsPolicy::PqcPreferred).as_str(),
+            labels: &labels,
+        },
+    )
+    .await?;
+    let gw = repo::gateways::get(&mut tx, &id)
+        .await?
+        .ok_or_else(|| Problem::internal("registered gateway vanished"))?;
+    Mutation::new(
+        tx,
+        &state,
+        &principal,
         &meta,
         Entry {
             action: "gateway.register",
@@ -293,9 +282,8 @@ pub async fn register_gateway(
             success: true,
         },
     )
-    .await
-    .map_err(Problem::internal)?;
-    tx.commit().await.map_err(Problem::internal)?;
+    .committed()
+    .await?;
     Ok((StatusCode::OK, AppJson(gw)).into_response())
 }
 
@@ -305,12 +293,13 @@ pub async fn register_gateway(
     params(("id" = String, Path, description = "gw_…")),
     security(("api_key" = [])),
     responses((status = 200, body = Gateway), (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all, fields(id = %id, revision = body.config_revision_seen))]
 pub async fn heartbeat(
     _: RequireRole<Service>,
     State(state): State<AppState>,
     Path(id): Path<String>,
     AppJson(body): AppJson<Heartbeat>,
-) -> Result<AppJson<Gateway>, Problem> {
+) -> Result<AppJson<Gateway>, ApiError> {
     let id = super::path_id(&id, GatewayId::parse)?;
     let mut e = Errors::default();
     if body.config_revision_seen < 0 {
@@ -365,82 +354,37 @@ pub async fn heartbeat(
         .map(serde_json::to_value)
         .transpose()
         .map_err(Problem::internal)?;
-    let mut tx = state.pool.begin().await.map_err(Problem::internal)?;
-    let updated = sqlx::query(
-        "UPDATE gateways SET last_heartbeat_at = now(), config_revision_seen = $2,
-            software_version = coalesce($3, software_version),
-            upstream_health = coalesce($4, upstream_health),
-            served_certificates = coalesce($5, served_certificates), updated_at = now()
-         WHERE id = $1",
+    let certificates = body
+        .served_certificates
+        .as_ref()
+        .map(serde_json::to_value)
+        .transpose()
+        .map_err(Problem::internal)?;
+    let mut tx = state.pool.begin().await?;
+    let known = repo::gateways::heartbeat(
+        &mut tx,
+        id.as_str(),
+        repo::gateways::Beat {
+            config_revision_seen: body.config_revision_seen,
+            software_version: body.software_version.as_deref(),
+            upstream_health: health,
+            served_certificates: certificates,
+        },
     )
-    .bind(id.as_str())
-    .bind(body.config_revision_seen)
-    .bind(&body.software_version)
-    .bind(health)
-    .bind(
-        body.served_certificates
-            .as_ref()
-            .map(serde_json::to_value)
-            .transpose()
-            .map_err(Problem::internal)?,
-    )
-    .execute(&mut *tx)
-    .await
-    .map_err(Problem::internal)?;
-    if updated.rows_affected() == 0 {
-        return Err(Problem::not_found("no such gateway; register first"));
+    .await?;
+    if !known {
+        return Err(Problem::not_found("no such gateway; register first").into());
     }
     if requests > 0 {
-        sqlx::query(
-            "INSERT INTO gateway_traffic (gateway_id, minute, requests, errors)
-             VALUES ($1, date_trunc('minute', now()), $2, $3)
-             ON CONFLICT (gateway_id, minute) DO UPDATE
-                SET requests = gateway_traffic.requests + EXCLUDED.requests,
-                    errors = gateway_traffic.errors + EXCLUDED.errors",
-        )
-        .bind(id.as_str())
-        .bind(requests)
-        .bind(errors)
-        .execute(&mut *tx)
-        .await
-        .map_err(Problem::internal)?;
+        repo::gateways::add_traffic(&mut tx, id.as_str(), requests, errors).await?;
     }
     if !by_group.is_empty() {
-        sqlx::query(
-            "INSERT INTO route_traffic AS t (gateway_id, minute, route_id, kx_group, pqc, client_family,
-                sessions, requests, bytes_in, bytes_out)
-             SELECT $1, date_trunc('minute', now()), rt, kx, bool_or(pqc), fam,
-                    sum(s)::int8, sum(r)::int8, sum(bi)::int8, sum(bo)::int8
-             FROM UNNEST($2::text[], $3::text[], $4::bool[], $5::text[], $6::int8[], $7::int8[],
-                         $8::int8[], $9::int8[]) AS u(rt, kx, pqc, fam, s, r, bi, bo)
-             -- One row per key even if the batch repeats one (ON CONFLICT
-             -- may not touch a row twice in one statement).
-             GROUP BY rt, kx, fam
-             ON CONFLICT (gateway_id, minute, route_id, kx_group, client_family) DO UPDATE
-                SET sessions = t.sessions + EXCLUDED.sessions,
-                    requests = t.requests + EXCLUDED.requests,
-                    bytes_in = t.bytes_in + EXCLUDED.bytes_in,
-                    bytes_out = t.bytes_out + EXCLUDED.bytes_out",
-        )
-        .bind(id.as_str())
-        .bind(by_group.iter().map(|g| g.route_id.clone().unwrap_or_default()).collect::<Vec<_>>())
-        .bind(by_group.iter().map(|g| g.kx_group.clone()).collect::<Vec<_>>())
-        .bind(by_group.iter().map(|g| g.pqc).collect::<Vec<_>>())
-        .bind(by_group.iter().map(|g| g.client_family.clone()).collect::<Vec<_>>())
-        .bind(by_group.iter().map(|g| g.sessions).collect::<Vec<_>>())
-        .bind(by_group.iter().map(|g| g.requests).collect::<Vec<_>>())
-        .bind(by_group.iter().map(|g| g.bytes_in).collect::<Vec<_>>())
-        .bind(by_group.iter().map(|g| g.bytes_out).collect::<Vec<_>>())
-        .execute(&mut *tx)
-        .await
-        .map_err(Problem::internal)?;
+        repo::gateways::add_route_traffic(&mut tx, id.as_str(), by_group).await?;
     }
-    tx.commit().await.map_err(Problem::internal)?;
-    let gw: Gateway = sqlx::query_as(&format!("{SELECT} WHERE g.id = $1"))
-        .bind(id.as_str())
-        .fetch_one(&state.pool)
-        .await
-        .map_err(Problem::internal)?;
+    tx.commit().await?;
+    let gw = repo::gateways::get(&mut *state.pool.acquire().await?, id.as_str())
+        .await?
+        .ok_or_else(|| Problem::not_found("no such gateway; register first"))?;
     Ok(AppJson(gw))
 }
 
@@ -448,24 +392,14 @@ pub async fn heartbeat(
 #[utoipa::path(get, path = "/api/v1/gateways", tag = "gateways", params(PageParams),
     security(("bearer" = [])),
     responses((status = 200, body = Page<Gateway>)))]
+#[tracing::instrument(skip_all, fields(limit = page.limit))]
 pub async fn list_gateways(
     _: RequireRole<Viewer>,
     State(state): State<AppState>,
     AppQuery(page): AppQuery<PageParams>,
-) -> Result<AppJson<Page<Gateway>>, Problem> {
-    let limit = page.limit()?;
-    let cursor: Option<(DateTime<Utc>, String)> = page.cursor()?;
-    let (at, id) = cursor.unzip();
-    let rows: Vec<Gateway> = sqlx::query_as(&format!(
-        "{SELECT} WHERE ($1::timestamptz IS NULL OR (g.created_at, g.id) < ($1, $2))
-         ORDER BY g.created_at DESC, g.id DESC LIMIT $3"
-    ))
-    .bind(at)
-    .bind(id)
-    .bind(i64::from(limit) + 1)
-    .fetch_all(&state.pool)
-    .await
-    .map_err(Problem::internal)?;
+) -> Result<AppJson<Page<Gateway>>, ApiError> {
+    let (keyset, limit) = Keyset::from_page(&page)?;
+    let rows = repo::gateways::list(&state.pool, &keyset).await?;
     Ok(AppJson(Page::from_overfetch(rows, limit, |g| {
         (g.created_at, g.id.clone())
     })))
@@ -476,43 +410,33 @@ pub async fn list_gateways(
     params(("id" = String, Path, description = "gw_…")),
     security(("bearer" = [])),
     responses((status = 200, body = Gateway), (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn get_gateway(
     _: RequireRole<Viewer>,
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<AppJson<Gateway>, Problem> {
+) -> Result<AppJson<Gateway>, ApiError> {
     let id = super::path_id(&id, GatewayId::parse)?;
-    sqlx::query_as(&format!("{SELECT} WHERE g.id = $1"))
-        .bind(id.as_str())
-        .fetch_optional(&state.pool)
-        .await
-        .map_err(Problem::internal)?
-        .map(AppJson)
-        .ok_or_else(|| Problem::not_found("no such gateway"))
+    Ok(
+        repo::gateways::get(&mut *state.pool.acquire().await?, id.as_str())
+            .await?
+            .map(AppJson)
+            .ok_or_else(|| Problem::not_found("no such gateway"))?,
+    )
 }
 
 /// Requests over time, summed over gateways from their heartbeats.
 #[utoipa::path(get, path = "/api/v1/gateways/traffic", tag = "gateways", params(TrafficParams),
     security(("bearer" = [])),
     responses((status = 200, body = Traffic), (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all, fields(bucket = p.bucket.as_deref()))]
 pub async fn gateway_traffic(
     _: RequireRole<Viewer>,
     State(state): State<AppState>,
     AppQuery(p): AppQuery<TrafficParams>,
-) -> Result<AppJson<Traffic>, Problem> {
+) -> Result<AppJson<Traffic>, ApiError> {
     let w = super::stats_window(p.from, p.to, p.bucket.as_deref())?;
-    let rows: Vec<TrafficBucket> = sqlx::query_as(&format!(
-        "SELECT {} AS start, sum(requests)::int8 AS requests, sum(errors)::int8 AS errors
-         FROM gateway_traffic WHERE minute >= $1 AND minute < $2
-         GROUP BY 1",
-        super::bucket_sql("minute", 3)
-    ))
-    .bind(w.from)
-    .bind(w.to)
-    .bind(w.bucket.seconds())
-    .fetch_all(&state.pool)
-    .await
-    .map_err(Problem::internal)?;
+    let rows = repo::gateways::traffic(&state.pool, w.from, w.to, w.bucket.seconds()).await?;
     let buckets = w.fill(
         rows,
         |b| b.start,

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use shared::auth::{RequireRole, Service};
-use shared::error::{FieldError, Problem};
+use shared::error::{ApiError, FieldError, Problem};
 use shared::ids::{GatewayId, RouteId, ThreatId, TlsSessionId};
 use shared::json::AppJson;
 pub use shared::qsgw::{IngestResult, Rejected, ThreatRecord, TlsSessionRecord};
@@ -24,6 +24,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::domain::validate::Errors;
+use crate::repo;
 use crate::state::AppState;
 
 /// Most records in one batch.
@@ -96,15 +97,11 @@ fn check_time(e: &mut Errors, field: &str, t: DateTime<Utc>) {
 }
 
 /// Ids of the registered gateways among `ids`.
-async fn known_gateways(state: &AppState, ids: Vec<String>) -> Result<HashSet<String>, Problem> {
+async fn known_gateways(state: &AppState, ids: Vec<String>) -> Result<HashSet<String>, ApiError> {
     if ids.is_empty() {
         return Ok(HashSet::new());
     }
-    let rows: Vec<String> = sqlx::query_scalar("SELECT id FROM gateways WHERE id = ANY($1)")
-        .bind(ids)
-        .fetch_all(&state.pool)
-        .await
-        .map_err(Problem::internal)?;
+    let rows = repo::ingest::known_gateways(&state.pool, &ids).await?;
     Ok(rows.into_iter().collect())
 }
 
@@ -115,7 +112,7 @@ async fn reject_unknown_gateways<T>(
     good: &mut Vec<(usize, T)>,
     rejected: &mut Vec<Rejected>,
     gateway_of: impl Fn(&T) -> Option<&String>,
-) -> Result<(), Problem> {
+) -> Result<(), ApiError> {
     let ids: Vec<String> = good
         .iter()
         .filter_map(|(_, r)| gateway_of(r).cloned())
@@ -188,11 +185,12 @@ fn check_names(e: &mut Errors, field: &str, names: Option<&[String]>) {
 #[utoipa::path(post, path = "/api/v1/ingest/tls-sessions", tag = "ingest", request_body(content = Batch, description = "records: TlsSessionRecord[] (≤ 1000)"),
     security(("api_key" = [])),
     responses((status = 200, body = IngestResult), (status = 413, description = "More than 1000 records", body = Problem, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all, fields(records = batch.records.len()))]
 pub async fn ingest_tls_sessions(
     _: RequireRole<Service>,
     State(state): State<AppState>,
     AppJson(batch): AppJson<Batch>,
-) -> Result<AppJson<IngestResult>, Problem> {
+) -> Result<AppJson<IngestResult>, ApiError> {
     check_size(&batch)?;
     let received = batch.records.len();
     let mut rejected = Vec::new();
@@ -271,48 +269,8 @@ pub async fn ingest_tls_sessions(
     let mut inserted = 0;
     if !good.is_empty() {
         let recs: Vec<TlsSessionRecord> = good.into_iter().map(|(_, r)| r).collect();
-        let result = sqlx::query(
-            "INSERT INTO tls_sessions (id, gateway_id, client_ip, sni, protocol_version, cipher_suite,
-                kx_group, pqc, resumed, alpn, handshake_duration_us, established_at, outcome, failure_reason,
-                offered_groups, policy, route_id, client_family, offered_sig_algs, cert_algorithm)
-             SELECT id, gw, ip::inet, sni, pv, cs, kx, pqc, resumed, alpn, dur, est, outcome, reason,
-                    CASE WHEN og IS NULL THEN NULL WHEN og = '' THEN '{}'::text[] ELSE string_to_array(og, ',') END,
-                    pol, rt, fam,
-                    CASE WHEN sa IS NULL THEN NULL WHEN sa = '' THEN '{}'::text[] ELSE string_to_array(sa, ',') END,
-                    cert
-             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                         $7::text[], $8::bool[], $9::bool[], $10::text[], $11::int8[], $12::timestamptz[],
-                         $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[],
-                         $19::text[], $20::text[])
-                  AS t(id, gw, ip, sni, pv, cs, kx, pqc, resumed, alpn, dur, est, outcome, reason, og, pol, rt, fam, sa, cert)
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(recs.iter().map(|r| r.id.clone().unwrap_or_else(|| TlsSessionId::new().to_string())).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| r.gateway_id.clone()).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| r.client_ip.clone()).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| r.sni.clone()).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| r.protocol_version.clone()).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| r.cipher_suite.clone()).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| r.kx_group.clone()).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| r.pqc).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| r.resumed).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| r.alpn.clone()).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| r.handshake_duration_us).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| r.established_at).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| r.outcome.as_deref().unwrap_or("established").to_owned()).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| r.failure_reason.clone()).collect::<Vec<_>>())
-        // Comma-joined: UNNEST cannot take a ragged text[][]; names were
-        // checked above to hold no comma.
-        .bind(recs.iter().map(|r| r.offered_groups.as_ref().map(|g| g.join(","))).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| r.policy.as_deref().map(str::to_owned)).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| r.route_id.clone()).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| r.client_family.clone()).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| r.offered_sig_algs.as_ref().map(|g| g.join(","))).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| r.cert_algorithm.as_deref().map(str::to_owned)).collect::<Vec<_>>())
-        .execute(&state.pool)
-        .await
-        .map_err(shared::db::constraint_problem)?;
-        inserted = i64::try_from(result.rows_affected()).unwrap_or(i64::MAX);
+        let n = repo::ingest::insert_tls_sessions(&state.pool, &recs).await?;
+        inserted = i64::try_from(n).unwrap_or(i64::MAX);
     }
     Ok(AppJson(IngestResult {
         received,
@@ -326,11 +284,12 @@ pub async fn ingest_tls_sessions(
 #[utoipa::path(post, path = "/api/v1/ingest/threats", tag = "ingest", request_body(content = Batch, description = "records: ThreatRecord[] (≤ 1000)"),
     security(("api_key" = [])),
     responses((status = 200, body = IngestResult), (status = 413, description = "More than 1000 records", body = Problem, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all, fields(records = batch.records.len()))]
 pub async fn ingest_threats(
     _: RequireRole<Service>,
     State(state): State<AppState>,
     AppJson(batch): AppJson<Batch>,
-) -> Result<AppJson<IngestResult>, Problem> {
+) -> Result<AppJson<IngestResult>, ApiError> {
     check_size(&batch)?;
     let received = batch.records.len();
     let mut rejected = Vec::new();
@@ -411,54 +370,13 @@ pub async fn ingest_threats(
     let mut inserted = 0;
     if !good.is_empty() {
         let recs: Vec<ThreatRecord> = good.into_iter().map(|(_, r)| r).collect();
-        let (n, enqueued): (i64, i64) = sqlx::query_as(
-            "WITH ins AS (
-                INSERT INTO threat_events (id, gateway_id, client_ip, user_agent, route_id, method, path,
-                    threat_type, severity, anomaly_score, bot_score, reasons, action_taken, detected_at)
-                SELECT id, gw, ip::inet, ua, rt, m, p, tt, sev, an, bo, rs, act, det
-                FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                            $7::text[], $8::text[], $9::text[], $10::float4[], $11::float4[],
-                            $12::jsonb[], $13::text[], $14::timestamptz[])
-                     AS t(id, gw, ip, ua, rt, m, p, tt, sev, an, bo, rs, act, det)
-                ON CONFLICT (id) DO NOTHING
-                RETURNING *
-             ), wh AS (
-                INSERT INTO webhook_deliveries (id, threat_event_id, event_type, payload)
-                SELECT 'whd_' || replace(gen_random_uuid()::text, '-', ''), ins.id, 'threat.detected',
-                       jsonb_build_object('type', 'threat.detected', 'threat', jsonb_build_object(
-                         'id', ins.id, 'gateway_id', ins.gateway_id, 'client_ip', host(ins.client_ip),
-                         'user_agent', ins.user_agent, 'route_id', ins.route_id, 'method', ins.method,
-                         'path', ins.path, 'threat_type', ins.threat_type, 'severity', ins.severity,
-                         'anomaly_score', ins.anomaly_score, 'bot_score', ins.bot_score,
-                         'reasons', ins.reasons, 'action_taken', ins.action_taken,
-                         'detected_at', ins.detected_at))
-                FROM ins
-                WHERE $15::bool
-                  AND array_position(ARRAY['LOW','MEDIUM','HIGH','CRITICAL'], ins.severity)
-                      >= array_position(ARRAY['LOW','MEDIUM','HIGH','CRITICAL'], $16::text)
-                RETURNING 1
-             )
-             SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM wh)",
+        let (n, enqueued) = repo::ingest::insert_threats(
+            &state.pool,
+            &recs,
+            state.webhooks_enabled,
+            &state.webhook_min_severity,
         )
-        .bind(recs.iter().map(|r| r.id.clone().unwrap_or_else(|| ThreatId::new().to_string())).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| r.gateway_id.clone()).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| r.client_ip.clone()).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| r.user_agent.clone()).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| r.route_id.clone()).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| r.method.clone()).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| r.path.clone()).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| r.threat_type.to_string()).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| r.severity.to_string()).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| r.anomaly_score.map(|s| s as f32)).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| r.bot_score.map(|s| s as f32)).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| serde_json::json!(r.reasons)).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| r.action_taken.to_string()).collect::<Vec<_>>())
-        .bind(recs.iter().map(|r| r.detected_at).collect::<Vec<_>>())
-        .bind(state.webhooks_enabled)
-        .bind(&state.webhook_min_severity)
-        .fetch_one(&state.pool)
-        .await
-        .map_err(shared::db::constraint_problem)?;
+        .await?;
         inserted = n;
         if enqueued > 0 {
             state.webhook_wake.notify_one();

@@ -39,7 +39,8 @@ pub fn path_id<T>(
 /// The width of a stats time bucket. Every width divides a UTC day, so
 /// buckets are aligned to multiples of the width since the Unix epoch: a
 /// bucket starts on the same instants whichever window asks for it, and the
-/// SQL (`date_bin` with that origin) and [`StatsWindow::starts`] agree.
+/// SQL (`date_bin` with that origin, in [`crate::repo`]) and
+/// [`StatsWindow::starts`] agree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bucket {
     /// One minute (`minute` or `1m`).
@@ -112,13 +113,6 @@ impl Bucket {
 /// 61 h by minute, 12.7 days by 5 minutes, 38 days by 15 minutes, 152 days
 /// by hour and 2.5 years by 6 hours.
 pub const MAX_BUCKETS: i64 = 3660;
-
-/// The SQL expression of the bucket start of timestamp column `column`, with
-/// the bucket width in seconds bound as parameter `$n` (an `int8`).
-/// `column` is always a literal of the caller, never input.
-pub fn bucket_sql(column: &str, n: u8) -> String {
-    format!("date_bin(make_interval(secs => ${n}::float8), {column}, TIMESTAMPTZ '1970-01-01 00:00:00+00')")
-}
 
 /// A validated stats window: `[from, to)` cut into [`Bucket`]s.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -18,8 +18,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::audit::{self, Entry};
-use crate::http::context::{Actor, Meta};
+use crate::audit::Entry;
+use crate::http::context::Meta;
+use crate::mutation::Mutation;
+use crate::repo;
 use crate::state::AppState;
 use shared::error::ApiError;
 
@@ -68,7 +70,7 @@ pub struct PostureParams {
 /// A group of classical-only connections from one client: same address
 /// prefix (/24 for IPv4, /48 for IPv6), SNI, client family and the
 /// groups offered.
-#[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ClassicalClient {
     /// The client's address prefix, e.g. `203.0.113.0/24`.
     pub client_prefix: String,
@@ -92,7 +94,7 @@ pub struct ClassicalClient {
 }
 
 /// PQC share of one route's or SNI's established sessions.
-#[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ShareRow {
     /// Route id (per-route rows) or SNI (per-SNI rows; null: no SNI).
     pub key: Option<String>,
@@ -108,7 +110,7 @@ pub struct ShareRow {
 }
 
 /// Handshakes a listener policy refused.
-#[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PolicyRefusals {
     /// `PQC_ONLY`, `PQC_PREFERRED`, `CLASSICAL_ALLOWED` (null: not recorded).
     pub policy: Option<String>,
@@ -118,7 +120,7 @@ pub struct PolicyRefusals {
 
 /// Requests a route's own key-exchange policy refused (403/421), as the
 /// gateways report them (at most one event per client and route a minute).
-#[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct RouteRefusals {
     /// Route id.
     pub route_id: Option<String>,
@@ -160,7 +162,7 @@ pub struct Posture {
 }
 
 /// The console's posture settings.
-#[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PostureSettings {
     /// Target PQC share of established sessions, 0 to 1 (null: none).
     pub pqc_share_target: Option<f64>,
@@ -170,6 +172,7 @@ pub struct PostureSettings {
 #[utoipa::path(get, path = "/api/v1/tls-sessions/posture", tag = "tls-sessions", params(PostureParams),
     security(("bearer" = [])),
     responses((status = 200, body = Posture), (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all, fields(from = ?p.from, to = ?p.to))]
 pub async fn posture(
     _: RequireRole<Viewer>,
     State(state): State<AppState>,
@@ -179,81 +182,13 @@ pub async fn posture(
     let window = super::stats_window(p.from, p.to, Some("hour"))?;
     let (from, to) = (window.from, window.to);
     let pool = &state.pool;
-    let (handshakes, pqc, refused): (i64, i64, i64) = sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE outcome = 'established'),
-                count(*) FILTER (WHERE outcome = 'established' AND pqc),
-                count(*) FILTER (WHERE outcome = 'failed')
-         FROM tls_sessions WHERE established_at >= $1 AND established_at < $2",
-    )
-    .bind(from)
-    .bind(to)
-    .fetch_one(pool)
-    .await?;
-    let classical_clients: Vec<ClassicalClient> = sqlx::query_as(
-        "SELECT network(set_masklen(client_ip, CASE WHEN family(client_ip) = 4 THEN 24 ELSE 48 END))::text
-                    AS client_prefix,
-                sni, client_family, offered_groups,
-                COALESCE(offered_groups && $4::text[], false) AS offers_pq,
-                count(*) FILTER (WHERE outcome = 'established') AS established,
-                count(*) FILTER (WHERE outcome = 'failed') AS refused,
-                max(established_at) AS last_seen
-         FROM tls_sessions
-         WHERE established_at >= $1 AND established_at < $2 AND NOT pqc
-         GROUP BY 1, sni, client_family, offered_groups
-         ORDER BY count(*) DESC, max(established_at) DESC LIMIT $3",
-    )
-    .bind(from)
-    .bind(to)
-    .bind(TOP)
-    .bind(PQ_GROUPS)
-    .fetch_all(pool)
-    .await?;
-    let by_route: Vec<ShareRow> = sqlx::query_as(
-        "SELECT s.route_id AS key, r.name, count(*) AS handshakes, count(*) FILTER (WHERE s.pqc) AS pqc,
-                0::int8 AS refused
-         FROM tls_sessions s LEFT JOIN routes r ON r.id = s.route_id
-         WHERE s.established_at >= $1 AND s.established_at < $2 AND s.outcome = 'established'
-           AND s.route_id IS NOT NULL
-         GROUP BY s.route_id, r.name ORDER BY count(*) DESC, s.route_id LIMIT $3",
-    )
-    .bind(from)
-    .bind(to)
-    .bind(TOP)
-    .fetch_all(pool)
-    .await?;
-    let by_sni: Vec<ShareRow> = sqlx::query_as(
-        "SELECT sni AS key, NULL::text AS name,
-                count(*) FILTER (WHERE outcome = 'established') AS handshakes,
-                count(*) FILTER (WHERE outcome = 'established' AND pqc) AS pqc,
-                count(*) FILTER (WHERE outcome = 'failed') AS refused
-         FROM tls_sessions WHERE established_at >= $1 AND established_at < $2
-         GROUP BY sni ORDER BY count(*) DESC, sni NULLS LAST LIMIT $3",
-    )
-    .bind(from)
-    .bind(to)
-    .bind(TOP)
-    .fetch_all(pool)
-    .await?;
-    let refusals_by_policy: Vec<PolicyRefusals> = sqlx::query_as(
-        "SELECT policy, count(*) AS refused FROM tls_sessions
-         WHERE established_at >= $1 AND established_at < $2 AND outcome = 'failed'
-         GROUP BY policy ORDER BY count(*) DESC",
-    )
-    .bind(from)
-    .bind(to)
-    .fetch_all(pool)
-    .await?;
-    let refusals_by_route: Vec<RouteRefusals> = sqlx::query_as(
-        "SELECT t.route_id, r.name, r.tls_policy AS policy, count(*) AS refused
-         FROM threat_events t LEFT JOIN routes r ON r.id = t.route_id
-         WHERE t.detected_at >= $1 AND t.detected_at < $2 AND t.threat_type = 'tls_policy_violation'
-         GROUP BY t.route_id, r.name, r.tls_policy ORDER BY count(*) DESC LIMIT $3",
-    )
-    .bind(from)
-    .bind(to)
-    .bind(TOP)
-    .fetch_all(pool)
-    .await?;
+    let (handshakes, pqc, refused) = repo::posture::totals(pool, from, to).await?;
+    let classical_clients =
+        repo::posture::classical_clients(pool, from, to, TOP, PQ_GROUPS).await?;
+    let by_route = repo::posture::share_by_route(pool, from, to, TOP).await?;
+    let by_sni = repo::posture::share_by_sni(pool, from, to, TOP).await?;
+    let refusals_by_policy = repo::posture::refusals_by_policy(pool, from, to).await?;
+    let refusals_by_route = repo::posture::refusals_by_route(pool, from, to, TOP).await?;
     let settings = load_settings(&state).await?;
     let pqc_share = super::ratio(pqc, handshakes);
     Ok(AppJson(Posture {
@@ -272,10 +207,9 @@ pub async fn posture(
     }))
 }
 
+/// The stored settings, or none set.
 async fn load_settings(state: &AppState) -> Result<PostureSettings, ApiError> {
-    let settings = sqlx::query_as("SELECT pqc_share_target FROM posture_settings WHERE id")
-        .fetch_optional(&state.pool)
-        .await?;
+    let settings = repo::posture::settings(&state.pool).await?;
     Ok(settings.unwrap_or(PostureSettings {
         pqc_share_target: None,
     }))
@@ -285,6 +219,7 @@ async fn load_settings(state: &AppState) -> Result<PostureSettings, ApiError> {
 #[utoipa::path(get, path = "/api/v1/posture/settings", tag = "tls-sessions",
     security(("bearer" = [])),
     responses((status = 200, body = PostureSettings)))]
+#[tracing::instrument(skip_all)]
 pub async fn get_settings(
     _: RequireRole<Viewer>,
     State(state): State<AppState>,
@@ -296,6 +231,7 @@ pub async fn get_settings(
 #[utoipa::path(put, path = "/api/v1/posture/settings", tag = "tls-sessions", request_body = PostureSettings,
     security(("bearer" = [])),
     responses((status = 200, body = PostureSettings), (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all, fields(actor = %role.0.subject, target = body.pqc_share_target))]
 pub async fn put_settings(
     role: RequireRole<Admin>,
     State(state): State<AppState>,
@@ -314,17 +250,11 @@ pub async fn put_settings(
     }
     let before = load_settings(&state).await?;
     let mut tx = state.pool.begin().await?;
-    sqlx::query(
-        "INSERT INTO posture_settings (id, pqc_share_target, updated_at) VALUES (TRUE, $1, now())
-         ON CONFLICT (id) DO UPDATE SET pqc_share_target = EXCLUDED.pqc_share_target, updated_at = now()",
-    )
-    .bind(body.pqc_share_target)
-    .execute(&mut *tx)
-    .await
-    .map_err(Problem::internal)?;
-    audit::record(
-        &mut tx,
-        &Actor::from_principal(&role.0),
+    repo::posture::put_settings(&mut tx, body.pqc_share_target).await?;
+    Mutation::new(
+        tx,
+        &state,
+        &role.0,
         &meta,
         Entry {
             action: "posture.update",
@@ -335,9 +265,8 @@ pub async fn put_settings(
             success: true,
         },
     )
-    .await
-    .map_err(Problem::internal)?;
-    tx.commit().await?;
+    .committed()
+    .await?;
     Ok(AppJson(body))
 }
 
@@ -359,7 +288,7 @@ pub struct ImpactParams {
 }
 
 /// One group of would-be-refused sessions.
-#[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ImpactRow {
     /// Client family (`curl`, `Chrome 131`, …; null: none recorded).
     pub client_family: Option<String>,
@@ -427,6 +356,7 @@ pub struct PqcOnlyImpact {
     params(("id" = String, Path, description = "rt_…"), ImpactParams),
     security(("bearer" = [])),
     responses((status = 200, body = PqcOnlyImpact), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all, fields(id = %id, mode = p.mode.as_deref()))]
 pub async fn route_pqc_only_impact(
     role: RequireRole<Viewer>,
     State(state): State<AppState>,
@@ -434,11 +364,7 @@ pub async fn route_pqc_only_impact(
     AppQuery(mut p): AppQuery<ImpactParams>,
 ) -> Result<AppJson<PqcOnlyImpact>, ApiError> {
     let id = super::path_id(&id, shared::ids::RouteId::parse)?;
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM routes WHERE id = $1)")
-        .bind(id.as_str())
-        .fetch_one(&state.pool)
-        .await?;
-    if !exists {
+    if !repo::posture::route_exists(&state.pool, id.as_str()).await? {
         return Err(Problem::not_found("no such route").into());
     }
     p.route_id = Some(id.to_string());
@@ -449,6 +375,7 @@ pub async fn route_pqc_only_impact(
 #[utoipa::path(get, path = "/api/v1/tls-sessions/pqc-only-impact", tag = "tls-sessions", params(ImpactParams),
     security(("bearer" = [])),
     responses((status = 200, body = PqcOnlyImpact), (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all, fields(mode = p.mode.as_deref(), route_id = p.route_id.as_deref(), sni = p.sni.as_deref()))]
 pub async fn pqc_only_impact(
     _: RequireRole<Viewer>,
     State(state): State<AppState>,
@@ -476,73 +403,30 @@ pub async fn pqc_only_impact(
     let from = p.from.unwrap_or(to - chrono::Duration::days(7));
     let window = super::stats_window(Some(from), Some(to), Some("hour"))?;
     let (from, to) = (window.from, window.to);
-    // $1 from, $2 to, $3 route, $4 sni ('-' = none), $5 accepted groups.
-    const SCOPE: &str = "established_at >= $1 AND established_at < $2 AND outcome = 'established'
-        AND ($3::text IS NULL OR route_id = $3)
-        AND ($4::text IS NULL OR sni IS NOT DISTINCT FROM NULLIF($4, '-'))";
     let pool = &state.pool;
-    let (sessions, clients, refuse_sessions, refuse_clients, unknown): (i64, i64, i64, i64, i64) =
-        sqlx::query_as(&format!(
-            "SELECT count(*) FILTER (WHERE offered_groups IS NOT NULL),
-                    count(DISTINCT client_ip) FILTER (WHERE offered_groups IS NOT NULL),
-                    count(*) FILTER (WHERE offered_groups IS NOT NULL AND NOT offered_groups && $5::text[]),
-                    count(DISTINCT client_ip) FILTER (WHERE offered_groups IS NOT NULL AND NOT offered_groups && $5::text[]),
-                    count(*) FILTER (WHERE offered_groups IS NULL)
-             FROM tls_sessions WHERE {SCOPE}"
-        ))
-        .bind(from)
-        .bind(to)
-        .bind(&p.route_id)
-        .bind(&p.sni)
-        .bind(accepted)
-        .fetch_one(pool)
-        .await?;
-    let by_client_family: Vec<ImpactRow> = sqlx::query_as(&format!(
-        "SELECT client_family, NULL::text AS client_prefix, NULL::text[] AS offered_groups,
-                count(*) AS sessions, count(DISTINCT client_ip) AS clients, NULL::int8 AS requests
-         FROM tls_sessions WHERE {SCOPE} AND offered_groups IS NOT NULL AND NOT offered_groups && $5::text[]
-         GROUP BY client_family ORDER BY count(*) DESC, client_family NULLS LAST LIMIT $6"
-    ))
-    .bind(from)
-    .bind(to)
-    .bind(&p.route_id)
-    .bind(&p.sni)
-    .bind(accepted)
-    .bind(TOP)
-    .fetch_all(pool)
-    .await?;
-    let top_offenders: Vec<ImpactRow> = sqlx::query_as(&format!(
-        "SELECT client_family,
-                network(set_masklen(client_ip, CASE WHEN family(client_ip) = 4 THEN 24 ELSE 48 END))::text AS client_prefix,
-                offered_groups, count(*) AS sessions, count(DISTINCT client_ip) AS clients,
-                NULL::int8 AS requests
-         FROM tls_sessions WHERE {SCOPE} AND offered_groups IS NOT NULL AND NOT offered_groups && $5::text[]
-         GROUP BY 1, 2, offered_groups ORDER BY count(*) DESC, 2 LIMIT $6"
-    ))
-    .bind(from)
-    .bind(to)
-    .bind(&p.route_id)
-    .bind(&p.sni)
-    .bind(accepted)
-    .bind(TOP)
-    .fetch_all(pool)
-    .await?;
+    let scope = repo::posture::Scope {
+        from,
+        to,
+        route_id: p.route_id.as_deref(),
+        sni: p.sni.as_deref(),
+        accepted,
+    };
+    let totals = repo::posture::impact_totals(pool, &scope).await?;
+    let by_client_family = repo::posture::impact_by_client_family(pool, &scope, TOP).await?;
+    let top_offenders = repo::posture::impact_top_offenders(pool, &scope, TOP).await?;
+    let repo::posture::ImpactTotals {
+        sessions,
+        clients,
+        refuse_sessions,
+        refuse_clients,
+        unknown,
+    } = totals;
     let mut by_client_family = by_client_family;
     // Requests, from the sensor aggregates (minute rows: the window's ends
     // are rounded to the minute the rows carry).
     let (requests, refuse_requests) = if mode == "PQC_ONLY" && p.sni.is_none() {
-        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
-            "SELECT client_family, sum(requests)::int8, coalesce(sum(requests) FILTER (WHERE NOT pqc), 0)::int8
-             FROM route_traffic
-             WHERE minute >= date_trunc('minute', $1::timestamptz) AND minute < $2
-               AND ($3::text IS NULL OR route_id = $3)
-             GROUP BY client_family",
-        )
-        .bind(from)
-        .bind(to)
-        .bind(&p.route_id)
-        .fetch_all(pool)
-        .await?;
+        let rows =
+            repo::posture::requests_by_client_family(pool, from, to, p.route_id.as_deref()).await?;
         let classical: std::collections::HashMap<&str, i64> =
             rows.iter().map(|(f, _, c)| (f.as_str(), *c)).collect();
         for r in &mut by_client_family {

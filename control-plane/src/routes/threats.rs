@@ -3,7 +3,7 @@
 use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use shared::auth::{Operator, RequireRole, Viewer};
+use shared::auth::{Operator, Principal, RequireRole, Viewer};
 use shared::error::Problem;
 use shared::ids::{RouteId, ThreatId};
 use shared::json::{AppJson, AppQuery};
@@ -12,15 +12,17 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::audit::{self, Entry};
+use crate::audit::Entry;
 use crate::http::conditional::IfMatch;
-use crate::http::context::{Actor, Meta};
+use crate::http::context::Meta;
+use crate::mutation::Mutation;
+use crate::repo::{self, threats::Label, threats::Triage};
 use crate::routes::ingest::SEVERITIES;
 use crate::state::AppState;
 use shared::error::ApiError;
 
 /// A threat event.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ThreatEvent {
     /// `thr_…` id chosen by the reporting gateway, or generated at ingest when
     /// it sent none.
@@ -68,11 +70,6 @@ pub struct ThreatEvent {
     /// `If-Match` must name.
     pub version: i64,
 }
-
-const COLUMNS: &str =
-    "id, gateway_id, host(client_ip) AS client_ip, user_agent, route_id, method, path,
-    threat_type, severity, anomaly_score, bot_score, reasons, action_taken, status, acknowledged_by,
-    acknowledged_at, resolved_by, resolved_at, note, detected_at, version";
 
 /// Filters of `GET /api/v1/threats`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -131,7 +128,7 @@ pub struct ThreatStatsParams {
 }
 
 /// A count under one label (severity, type or status).
-#[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct LabelCount {
     /// The label.
     pub label: String,
@@ -140,7 +137,7 @@ pub struct LabelCount {
 }
 
 /// Threat events of one time bucket, by severity.
-#[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ThreatBucket {
     /// Bucket start.
     pub start: DateTime<Utc>,
@@ -188,6 +185,7 @@ pub struct ThreatStats {
 #[utoipa::path(get, path = "/api/v1/threats/stats", tag = "threats", params(ThreatStatsParams),
     security(("bearer" = [])),
     responses((status = 200, body = ThreatStats), (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all, fields(bucket = p.bucket.as_deref()))]
 pub async fn threat_stats(
     _: RequireRole<Viewer>,
     State(state): State<AppState>,
@@ -195,40 +193,11 @@ pub async fn threat_stats(
 ) -> Result<AppJson<ThreatStats>, ApiError> {
     let w = super::stats_window(p.from, p.to, p.bucket.as_deref())?;
     let (from, to) = (w.from, w.to);
-    let count_by = |column: &'static str| {
-        let pool = state.pool.clone();
-        async move {
-            // `column` is one of three literals below, never input.
-            let sql = format!(
-                "SELECT {column} AS label, count(*) AS count FROM threat_events
-                 WHERE detected_at >= $1 AND detected_at < $2
-                 GROUP BY 1 ORDER BY count DESC, label"
-            );
-            sqlx::query_as::<_, LabelCount>(&sql)
-                .bind(from)
-                .bind(to)
-                .fetch_all(&pool)
-                .await
-        }
-    };
-    let by_severity = count_by("severity").await?;
-    let by_type = count_by("threat_type").await?;
-    let by_status = count_by("status").await?;
-    let rows: Vec<ThreatBucket> = sqlx::query_as(&format!(
-        "SELECT {} AS start, count(*) AS total,
-                count(*) FILTER (WHERE severity = 'LOW') AS low,
-                count(*) FILTER (WHERE severity = 'MEDIUM') AS medium,
-                count(*) FILTER (WHERE severity = 'HIGH') AS high,
-                count(*) FILTER (WHERE severity = 'CRITICAL') AS critical
-         FROM threat_events WHERE detected_at >= $1 AND detected_at < $2
-         GROUP BY 1",
-        super::bucket_sql("detected_at", 3)
-    ))
-    .bind(from)
-    .bind(to)
-    .bind(w.bucket.seconds())
-    .fetch_all(&state.pool)
-    .await?;
+    let pool = &state.pool;
+    let by_severity = repo::threats::count_by(pool, Label::Severity, from, to).await?;
+    let by_type = repo::threats::count_by(pool, Label::ThreatType, from, to).await?;
+    let by_status = repo::threats::count_by(pool, Label::Status, from, to).await?;
+    let rows = repo::threats::buckets(pool, from, to, w.bucket.seconds()).await?;
     let buckets = w.fill(
         rows,
         |b| b.start,
@@ -302,6 +271,7 @@ pub fn parse_cidr(field: &str, s: &str) -> Result<String, Problem> {
 #[utoipa::path(get, path = "/api/v1/threats", tag = "threats", params(ThreatFilter),
     security(("bearer" = [])),
     responses((status = 200, body = CountedPage<ThreatEvent>), (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all, fields(severity = f.severity.as_deref(), status = f.status.as_deref(), route_id = f.route_id.as_deref(), limit = f.limit))]
 pub async fn list_threats(
     _: RequireRole<Viewer>,
     State(state): State<AppState>,
@@ -348,79 +318,51 @@ pub async fn list_threats(
         .as_deref()
         .map(|c| parse_cidr("client_ip", c))
         .transpose()?;
-    let (at, id) = cursor.unzip();
-    let rows: Vec<ThreatEvent> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM threat_events WHERE {THREAT_WHERE}
-           AND ($8::timestamptz IS NULL OR (detected_at, id) < ($8, $9))
-         ORDER BY detected_at DESC, id DESC LIMIT $10"
-    ))
-    .bind(&f.severity)
-    .bind(&f.threat_type)
-    .bind(&f.status)
-    .bind(&cidr)
-    .bind(&f.route_id)
-    .bind(f.from)
-    .bind(f.to)
-    .bind(at)
-    .bind(id)
-    .bind(i64::from(limit) + 1)
-    .fetch_all(&state.pool)
-    .await?;
+    let filter = repo::threats::Filter {
+        severity: f.severity.as_deref(),
+        threat_type: f.threat_type.as_deref(),
+        status: f.status.as_deref(),
+        cidr: cidr.as_deref(),
+        route_id: f.route_id.as_deref(),
+        from: f.from,
+        to: f.to,
+    };
+    let rows =
+        repo::threats::list(&state.pool, &filter, cursor.as_ref(), i64::from(limit) + 1).await?;
     // The total of every page, counted up to the cap (one past it tells
     // "more than"), so a page never costs a full count of a growing table.
-    let counted: i64 = sqlx::query_scalar(&format!(
-        "SELECT count(*) FROM (SELECT 1 FROM threat_events WHERE {THREAT_WHERE} LIMIT $8) s"
-    ))
-    .bind(&f.severity)
-    .bind(&f.threat_type)
-    .bind(&f.status)
-    .bind(&cidr)
-    .bind(&f.route_id)
-    .bind(f.from)
-    .bind(f.to)
-    .bind(super::tls_sessions::TOTAL_CAP + 1)
-    .fetch_one(&state.pool)
-    .await?;
+    let counted =
+        repo::threats::count(&state.pool, &filter, super::tls_sessions::TOTAL_CAP + 1).await?;
     Ok(AppJson(
         Page::from_overfetch(rows, limit, |t| (t.detected_at, t.id.clone()))
             .with_total(counted, super::tls_sessions::TOTAL_CAP),
     ))
 }
 
-/// The filter of `GET /api/v1/threats` (`$1..$7`), shared by the page and
-/// its total.
-const THREAT_WHERE: &str = "($1::text IS NULL OR severity = $1)
-           AND ($2::text IS NULL OR threat_type = $2)
-           AND ($3::text IS NULL OR status = $3)
-           AND ($4::cidr IS NULL OR client_ip <<= $4::cidr)
-           AND ($5::text IS NULL OR route_id = $5)
-           AND ($6::timestamptz IS NULL OR detected_at >= $6)
-           AND ($7::timestamptz IS NULL OR detected_at < $7)";
-
 /// Read a threat event.
 #[utoipa::path(get, path = "/api/v1/threats/{id}", tag = "threats", params(("id" = String, Path, description = "thr_…")),
     security(("bearer" = [])),
     responses((status = 200, body = ThreatEvent), (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn get_threat(
     _: RequireRole<Viewer>,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<AppJson<ThreatEvent>, ApiError> {
     let id = super::path_id(&id, ThreatId::parse)?;
-    let event = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM threat_events WHERE id = $1"
-    ))
-    .bind(id.as_str())
-    .fetch_optional(&state.pool)
-    .await?;
+    let event = repo::threats::get(&mut *state.pool.acquire().await?, id.as_str(), false).await?;
     Ok(event
         .map(AppJson)
         .ok_or_else(|| Problem::not_found("no such threat event"))?)
 }
 
+/// One triage step of event `id` to status `to` (`acknowledged` or
+/// `resolved`) by `actor`: 409 once resolved or already there, audited in
+/// the same transaction.
+#[tracing::instrument(skip(state, principal, meta, if_match, note), fields(actor = %principal.subject))]
 async fn triage(
     state: &AppState,
-    actor: &Actor,
+    principal: &Principal,
     meta: &Meta,
     if_match: IfMatch,
     id: &str,
@@ -432,35 +374,32 @@ async fn triage(
     }
     let id = super::path_id(id, ThreatId::parse)?;
     let mut tx = state.pool.begin().await?;
-    let before: ThreatEvent = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM threat_events WHERE id = $1 FOR UPDATE"
-    ))
-    .bind(id.as_str())
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| Problem::not_found("no such threat event"))?;
+    let before = repo::threats::get(&mut tx, id.as_str(), true)
+        .await?
+        .ok_or_else(|| Problem::not_found("no such threat event"))?;
     if_match.check(before.version)?;
     if before.status == "resolved" || before.status == to {
         return Err(
             Problem::conflict(format!("the threat event is already {}", before.status)).into(),
         );
     }
-    let sql = if to == "acknowledged" {
-        format!("UPDATE threat_events SET status = 'acknowledged', acknowledged_by = $2, acknowledged_at = now(),
-            note = coalesce($3, note), version = version + 1, updated_at = now() WHERE id = $1 RETURNING {COLUMNS}")
+    let step = if to == "acknowledged" {
+        Triage::Acknowledge
     } else {
-        format!("UPDATE threat_events SET status = 'resolved', resolved_by = $2, resolved_at = now(),
-            note = coalesce($3, note), version = version + 1, updated_at = now() WHERE id = $1 RETURNING {COLUMNS}")
+        Triage::Resolve
     };
-    let after: ThreatEvent = sqlx::query_as(&sql)
-        .bind(id.as_str())
-        .bind(&actor.name)
-        .bind(note)
-        .fetch_one(&mut *tx)
-        .await?;
-    audit::record(
+    let after = repo::threats::triage(
         &mut tx,
-        actor,
+        id.as_str(),
+        step,
+        &principal.subject,
+        note.as_deref(),
+    )
+    .await?;
+    Mutation::new(
+        tx,
+        state,
+        principal,
         meta,
         Entry {
             action: if to == "acknowledged" {
@@ -475,9 +414,8 @@ async fn triage(
             success: true,
         },
     )
-    .await
-    .map_err(Problem::internal)?;
-    tx.commit().await?;
+    .committed()
+    .await?;
     Ok(AppJson(after))
 }
 
@@ -486,6 +424,7 @@ async fn triage(
     params(("id" = String, Path, description = "thr_…"), ("If-Match" = Option<String>, Header, description = "ETag (version)")),
     security(("bearer" = [])),
     responses((status = 200, body = ThreatEvent), (status = 409, body = Problem, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn acknowledge_threat(
     role: RequireRole<Operator>,
     State(state): State<AppState>,
@@ -494,10 +433,9 @@ pub async fn acknowledge_threat(
     Path(id): Path<String>,
     AppJson(body): AppJson<TriageBody>,
 ) -> Result<AppJson<ThreatEvent>, ApiError> {
-    let actor = Actor::from_principal(&role.0);
     triage(
         &state,
-        &actor,
+        &role.0,
         &meta,
         if_match,
         &id,
@@ -512,6 +450,7 @@ pub async fn acknowledge_threat(
     params(("id" = String, Path, description = "thr_…"), ("If-Match" = Option<String>, Header, description = "ETag (version)")),
     security(("bearer" = [])),
     responses((status = 200, body = ThreatEvent), (status = 409, body = Problem, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn resolve_threat(
     role: RequireRole<Operator>,
     State(state): State<AppState>,
@@ -520,6 +459,5 @@ pub async fn resolve_threat(
     Path(id): Path<String>,
     AppJson(body): AppJson<TriageBody>,
 ) -> Result<AppJson<ThreatEvent>, ApiError> {
-    let actor = Actor::from_principal(&role.0);
-    triage(&state, &actor, &meta, if_match, &id, "resolved", body.note).await
+    triage(&state, &role.0, &meta, if_match, &id, "resolved", body.note).await
 }

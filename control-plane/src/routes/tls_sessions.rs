@@ -20,12 +20,16 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::repo::{
+    self,
+    tls_sessions::{GroupBy, Selection},
+};
 use crate::routes::threats::parse_cidr;
 use crate::state::AppState;
 use shared::error::ApiError;
 
 /// A stored TLS session.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TlsSession {
     /// `tls_…` id chosen by the reporting gateway, or generated at ingest when
     /// it sent none.
@@ -183,66 +187,8 @@ struct Filter<'a> {
     client_family: Option<&'a str>,
 }
 
-/// A validated session filter: the same rows for the list, its total, the
-/// groups and the CSV export. Bound as `$1..$14` of [`WHERE`].
-#[derive(Debug, Clone, Default)]
-struct Selection {
-    gateway_id: Option<String>,
-    client_cidr: Option<String>,
-    kx_group: Option<String>,
-    pqc: Option<bool>,
-    from: Option<DateTime<Utc>>,
-    to: Option<DateTime<Utc>>,
-    protocol_version: Option<String>,
-    cipher_suite: Option<String>,
-    outcome: Option<String>,
-    sni: Option<String>,
-    failure_reason: Option<String>,
-    route_id: Option<String>,
-    policy: Option<String>,
-    client_family: Option<String>,
-}
-
-/// The filter of [`Selection`] over `tls_sessions`, parameters `$1..$14`.
-/// An `sni` of `-` selects sessions without SNI.
-/// The failure reason is matched with `strpos` on lower-cased text, so `%`
-/// and `_` in the input are plain characters (no LIKE escaping to get wrong).
-const WHERE: &str = "($1::text IS NULL OR gateway_id = $1)
-           AND ($2::cidr IS NULL OR client_ip <<= $2::cidr)
-           AND ($3::text IS NULL OR kx_group = $3)
-           AND ($4::bool IS NULL OR pqc = $4)
-           AND ($5::timestamptz IS NULL OR established_at >= $5)
-           AND ($6::timestamptz IS NULL OR established_at < $6)
-           AND ($7::text IS NULL OR protocol_version = $7)
-           AND ($8::text IS NULL OR cipher_suite = $8)
-           AND ($9::text IS NULL OR outcome = $9)
-           AND ($10::text IS NULL OR sni IS NOT DISTINCT FROM NULLIF($10, '-'))
-           AND ($11::text IS NULL OR strpos(lower(failure_reason), lower($11)) > 0)
-           AND ($12::text IS NULL OR route_id = $12)
-           AND ($13::text IS NULL OR policy = $13)
-           AND ($14::text IS NULL OR client_family = $14)";
-
-/// Binds a [`Selection`] as `$1..$14` of [`WHERE`] (any sqlx query type).
-macro_rules! bind_selection {
-    ($query:expr, $s:expr) => {
-        $query
-            .bind(&$s.gateway_id)
-            .bind(&$s.client_cidr)
-            .bind(&$s.kx_group)
-            .bind($s.pqc)
-            .bind($s.from)
-            .bind($s.to)
-            .bind(&$s.protocol_version)
-            .bind(&$s.cipher_suite)
-            .bind(&$s.outcome)
-            .bind(&$s.sni)
-            .bind(&$s.failure_reason)
-            .bind(&$s.route_id)
-            .bind(&$s.policy)
-            .bind(&$s.client_family)
-    };
-}
-
+/// Validates a query's session filter (the list, groups and export all
+/// select with it).
 impl Selection {
     fn parse(f: Filter<'_>) -> Result<Self, Problem> {
         if f.gateway_id.is_some_and(|g| GatewayId::parse(g).is_err()) {
@@ -380,53 +326,23 @@ pub struct TlsGroups {
     pub groups: Vec<TlsGroup>,
 }
 
-/// A grouping key of `GET /api/v1/tls-sessions/groups`.
-#[derive(Debug, Clone, Copy)]
-enum GroupBy {
-    ClientIp,
-    KxGroup,
-    Sni,
-}
-
-impl GroupBy {
-    fn parse(s: &str) -> Option<Self> {
-        match s {
-            "client_ip" => Some(Self::ClientIp),
-            "kx_group" => Some(Self::KxGroup),
-            "sni" => Some(Self::Sni),
-            _ => None,
-        }
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::ClientIp => "client_ip",
-            Self::KxGroup => "kx_group",
-            Self::Sni => "sni",
-        }
-    }
-
-    /// (the column grouped and ordered by, the key as text); literals only.
-    fn sql(self) -> (&'static str, &'static str) {
-        match self {
-            Self::ClientIp => ("client_ip", "host(client_ip)"),
-            Self::KxGroup => ("kx_group", "kx_group"),
-            Self::Sni => ("sni", "sni"),
-        }
+/// The grouping key named by `by`.
+fn group_by(s: &str) -> Option<GroupBy> {
+    match s {
+        "client_ip" => Some(GroupBy::ClientIp),
+        "kx_group" => Some(GroupBy::KxGroup),
+        "sni" => Some(GroupBy::Sni),
+        _ => None,
     }
 }
 
-/// One row of the groups query (the totals repeated on every row).
-#[derive(Debug, sqlx::FromRow)]
-struct GroupRow {
-    key: Option<String>,
-    sessions: i64,
-    established: i64,
-    pqc: i64,
-    failed: i64,
-    last_seen: DateTime<Utc>,
-    total_groups: i64,
-    total_sessions: i64,
+/// The name of a grouping key, as answered.
+fn group_by_name(by: GroupBy) -> &'static str {
+    match by {
+        GroupBy::ClientIp => "client_ip",
+        GroupBy::KxGroup => "kx_group",
+        GroupBy::Sni => "sni",
+    }
 }
 
 /// Parameters of `GET /api/v1/tls-sessions/stats`.
@@ -443,7 +359,7 @@ pub struct StatsParams {
 }
 
 /// Handshakes of one key-exchange group.
-#[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct GroupStat {
     /// Group (null = unknown).
     pub kx_group: Option<String>,
@@ -454,7 +370,7 @@ pub struct GroupStat {
 }
 
 /// One time bucket.
-#[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct BucketStat {
     /// Bucket start.
     pub start: DateTime<Utc>,
@@ -502,15 +418,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(export_tls_sessions))
 }
 
-const COLUMNS: &str =
-    "id, gateway_id, host(client_ip) AS client_ip, sni, protocol_version, cipher_suite,
-    kx_group, pqc, resumed, alpn, handshake_duration_us, established_at, outcome, failure_reason,
-    offered_groups, policy, route_id, client_family, offered_sig_algs, cert_algorithm";
-
 /// List TLS sessions, newest first, filtered, with the number matching.
 #[utoipa::path(get, path = "/api/v1/tls-sessions", tag = "tls-sessions", params(TlsFilter),
     security(("bearer" = [])),
     responses((status = 200, body = CountedPage<TlsSession>), (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all, fields(limit = f.limit))]
 pub async fn list_tls_sessions(
     _: RequireRole<Viewer>,
     State(state): State<AppState>,
@@ -528,19 +440,8 @@ pub async fn list_tls_sessions(
         .map(decode_cursor)
         .transpose()?;
     let sel = f.selection()?;
-    let (at, id) = cursor.unzip();
-    let sql = format!(
-        "SELECT {COLUMNS} FROM tls_sessions
-         WHERE {WHERE}
-           AND ($15::timestamptz IS NULL OR (established_at, id) < ($15, $16))
-         ORDER BY established_at DESC, id DESC LIMIT $17"
-    );
-    let rows: Vec<TlsSession> = bind_selection!(sqlx::query_as(&sql), sel)
-        .bind(at)
-        .bind(id)
-        .bind(i64::from(limit) + 1)
-        .fetch_all(&state.pool)
-        .await?;
+    let rows =
+        repo::tls_sessions::list(&state.pool, &sel, cursor.as_ref(), i64::from(limit) + 1).await?;
     let counted = count(&state, &sel).await?;
     Ok(AppJson(
         Page::from_overfetch(rows, limit, |t| (t.established_at, t.id.clone()))
@@ -550,12 +451,7 @@ pub async fn list_tls_sessions(
 
 /// Sessions matching `sel`, counted up to `TOTAL_CAP + 1`.
 async fn count(state: &AppState, sel: &Selection) -> Result<i64, ApiError> {
-    let sql =
-        format!("SELECT count(*) FROM (SELECT 1 FROM tls_sessions WHERE {WHERE} LIMIT $15) s");
-    Ok(bind_selection!(sqlx::query_scalar(&sql), sel)
-        .bind(TOTAL_CAP + 1)
-        .fetch_one(&state.pool)
-        .await?)
+    Ok(repo::tls_sessions::count(&state.pool, sel, TOTAL_CAP + 1).await?)
 }
 
 /// TLS sessions grouped by client IP, key-exchange group or SNI, with the
@@ -564,6 +460,7 @@ async fn count(state: &AppState, sel: &Selection) -> Result<i64, ApiError> {
 #[utoipa::path(get, path = "/api/v1/tls-sessions/groups", tag = "tls-sessions", params(GroupParams),
     security(("bearer" = [])),
     responses((status = 200, body = TlsGroups), (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all, fields(by = p.by.as_deref(), limit = p.limit))]
 pub async fn tls_session_groups(
     _: RequireRole<Viewer>,
     State(state): State<AppState>,
@@ -575,7 +472,7 @@ pub async fn tls_session_groups(
                 Problem::invalid_field("by", "is required: client_ip, kx_group or sni").into(),
             )
         }
-        Some(b) => GroupBy::parse(b)
+        Some(b) => group_by(b)
             .ok_or_else(|| Problem::invalid_field("by", "must be client_ip, kx_group or sni"))?,
     };
     let limit = PageParams {
@@ -584,28 +481,12 @@ pub async fn tls_session_groups(
     }
     .limit()?;
     let sel = p.selection()?;
-    let (column, key) = by.sql();
-    // `column` and `key` are literals of `GroupBy::sql`, never input.
-    let sql = format!(
-        "SELECT {key} AS key, count(*) AS sessions,
-                count(*) FILTER (WHERE outcome = 'established') AS established,
-                count(*) FILTER (WHERE outcome = 'established' AND pqc) AS pqc,
-                count(*) FILTER (WHERE outcome = 'failed') AS failed,
-                max(established_at) AS last_seen,
-                count(*) OVER () AS total_groups,
-                (sum(count(*)) OVER ())::int8 AS total_sessions
-         FROM tls_sessions WHERE {WHERE}
-         GROUP BY {column} ORDER BY sessions DESC, {column} NULLS LAST LIMIT $15"
-    );
-    let rows: Vec<GroupRow> = bind_selection!(sqlx::query_as(&sql), sel)
-        .bind(i64::from(limit))
-        .fetch_all(&state.pool)
-        .await?;
+    let rows = repo::tls_sessions::groups(&state.pool, &sel, by, i64::from(limit)).await?;
     let (total_groups, total_sessions) = rows
         .first()
         .map_or((0, 0), |r| (r.total_groups, r.total_sessions));
     Ok(AppJson(TlsGroups {
-        by: by.as_str().to_owned(),
+        by: group_by_name(by).to_owned(),
         total_sessions,
         total_groups,
         groups: rows
@@ -685,6 +566,7 @@ fn csv_row(t: &TlsSession) -> [String; 14] {
         (status = 200, description = "text/csv: a header row, then one row per session, newest first; at most 100,000 rows, with `X-Export-Truncated: true` when more matched", content_type = "text/csv",
             headers(("X-Export-Truncated" = String, description = "true when more than 100,000 sessions matched and only the newest are exported"))),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all)]
 pub async fn export_tls_sessions(
     _: RequireRole<Viewer>,
     State(state): State<AppState>,
@@ -730,28 +612,18 @@ pub async fn export_tls_sessions(
 
 /// Writes the export in chunks of [`EXPORT_CHUNK_ROWS`], each read with its
 /// own keyset query after the last row sent.
+#[tracing::instrument(skip_all, err)]
 async fn produce_csv(
     pool: &sqlx::PgPool,
     sel: &Selection,
     tx: &mpsc::Sender<Result<Bytes, std::io::Error>>,
 ) -> Result<(), String> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM tls_sessions
-         WHERE {WHERE}
-           AND ($15::timestamptz IS NULL OR (established_at, id) < ($15, $16))
-         ORDER BY established_at DESC, id DESC LIMIT $17"
-    );
     let mut after: Option<(DateTime<Utc>, String)> = None;
     let mut sent: i64 = 0;
     let mut header = true;
     while sent < MAX_EXPORT_ROWS {
         let n = EXPORT_CHUNK_ROWS.min(MAX_EXPORT_ROWS - sent);
-        let (at, id) = after.clone().unzip();
-        let rows: Vec<TlsSession> = bind_selection!(sqlx::query_as(&sql), sel)
-            .bind(at)
-            .bind(id)
-            .bind(n)
-            .fetch_all(pool)
+        let rows = repo::tls_sessions::list(pool, sel, after.as_ref(), n)
             .await
             .map_err(|e| format!("database: {e}"))?;
         let mut w = csv::WriterBuilder::new()
@@ -783,6 +655,7 @@ async fn produce_csv(
 #[utoipa::path(get, path = "/api/v1/tls-sessions/stats", tag = "tls-sessions", params(StatsParams),
     security(("bearer" = [])),
     responses((status = 200, body = TlsStats), (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all, fields(bucket = p.bucket.as_deref()))]
 pub async fn tls_stats(
     _: RequireRole<Viewer>,
     State(state): State<AppState>,
@@ -790,29 +663,8 @@ pub async fn tls_stats(
 ) -> Result<AppJson<TlsStats>, ApiError> {
     let w = super::stats_window(p.from, p.to, p.bucket.as_deref())?;
     let (from, to) = (w.from, w.to);
-    let by_group: Vec<GroupStat> = sqlx::query_as(
-        "SELECT kx_group, count(*) AS handshakes, count(*) FILTER (WHERE pqc) AS pqc
-         FROM tls_sessions WHERE established_at >= $1 AND established_at < $2 AND outcome = 'established'
-         GROUP BY kx_group ORDER BY handshakes DESC, kx_group",
-    )
-    .bind(from)
-    .bind(to)
-    .fetch_all(&state.pool)
-    .await?;
-    let rows: Vec<BucketStat> = sqlx::query_as(&format!(
-        "SELECT {} AS start,
-                count(*) FILTER (WHERE outcome = 'established') AS handshakes,
-                count(*) FILTER (WHERE outcome = 'established' AND pqc) AS pqc,
-                count(*) FILTER (WHERE outcome = 'failed') AS failed
-         FROM tls_sessions WHERE established_at >= $1 AND established_at < $2
-         GROUP BY 1",
-        super::bucket_sql("established_at", 3)
-    ))
-    .bind(from)
-    .bind(to)
-    .bind(w.bucket.seconds())
-    .fetch_all(&state.pool)
-    .await?;
+    let by_group = repo::tls_sessions::stats_by_group(&state.pool, from, to).await?;
+    let rows = repo::tls_sessions::stats_buckets(&state.pool, from, to, w.bucket.seconds()).await?;
     let buckets = w.fill(
         rows,
         |b| b.start,

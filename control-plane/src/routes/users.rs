@@ -21,11 +21,12 @@ use crate::domain::validate::Errors;
 use crate::http::conditional::{with_etag, IfMatch};
 use crate::http::context::Meta;
 use crate::mutation::Mutation;
+use crate::repo::{self, Keyset};
 use crate::state::AppState;
 use shared::error::ApiError;
 
 /// A user as the API shows it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct User {
     /// `usr_` + 32 hex digits, assigned when the user is created.
     pub id: String,
@@ -46,9 +47,6 @@ pub struct User {
     /// When the user was last changed (display name, role, password or `disabled`).
     pub updated_at: DateTime<Utc>,
 }
-
-const COLUMNS: &str =
-    "id, email, display_name, role, disabled, last_login_at, version, created_at, updated_at";
 
 /// Body of `POST /api/v1/users`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -113,27 +111,6 @@ fn check_display_name(e: &mut Errors, name: Option<&str>) {
     }
 }
 
-/// Inserts a user (shared with the bootstrap admin and `create-admin`).
-pub async fn insert_user(
-    conn: &mut PgConnection,
-    email: &str,
-    password_hash: &str,
-    role: Role,
-    display_name: Option<&str>,
-) -> Result<User, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "INSERT INTO users (id, email, password_hash, role, display_name)
-         VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
-    ))
-    .bind(UserId::new().as_str())
-    .bind(email)
-    .bind(password_hash)
-    .bind(role.as_str())
-    .bind(display_name)
-    .fetch_one(conn)
-    .await
-}
-
 fn json<T: Serialize>(v: &T) -> Option<serde_json::Value> {
     serde_json::to_value(v).ok()
 }
@@ -150,24 +127,14 @@ fn user_conflict(e: sqlx::Error) -> Problem {
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(PageParams),
     security(("bearer" = [])),
     responses((status = 200, body = Page<User>), (status = 403, body = Problem, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all, fields(limit = page.limit))]
 pub async fn list_users(
     _: RequireRole<Admin>,
     State(state): State<AppState>,
     AppQuery(page): AppQuery<PageParams>,
 ) -> Result<AppJson<Page<User>>, ApiError> {
-    let limit = page.limit()?;
-    let cursor: Option<(DateTime<Utc>, String)> = page.cursor()?;
-    let (at, id) = cursor.unzip();
-    let rows: Vec<User> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM users
-         WHERE ($1::timestamptz IS NULL OR (created_at, id) < ($1, $2))
-         ORDER BY created_at DESC, id DESC LIMIT $3"
-    ))
-    .bind(at)
-    .bind(id)
-    .bind(i64::from(limit) + 1)
-    .fetch_all(&state.pool)
-    .await?;
+    let (keyset, limit) = Keyset::from_page(&page)?;
+    let rows = repo::users::list(&state.pool, &keyset).await?;
     Ok(AppJson(Page::from_overfetch(rows, limit, |u| {
         (u.created_at, u.id.clone())
     })))
@@ -177,6 +144,7 @@ pub async fn list_users(
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUser,
     security(("bearer" = [])),
     responses((status = 201, body = User), (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all, fields(actor = %role.0.subject, role = body.role.as_str()))]
 pub async fn create_user(
     role: RequireRole<Admin>,
     State(state): State<AppState>,
@@ -195,7 +163,7 @@ pub async fn create_user(
     e.finish()?;
     let hash = crate::auth::password::hash_blocking(body.password).await?;
     let mut tx = state.pool.begin().await?;
-    let user = insert_user(
+    let user = repo::users::insert(
         &mut tx,
         &email,
         &hash,
@@ -222,12 +190,13 @@ pub async fn create_user(
     .await
 }
 
+/// User `id` (locked for the rest of the transaction with `lock`), or 404.
 async fn load(conn: &mut PgConnection, id: &str, lock: bool) -> Result<User, ApiError> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM users WHERE id = $1{}",
-        if lock { " FOR UPDATE" } else { "" }
-    );
-    let user = sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?;
+    let user = if lock {
+        repo::users::get_for_update(conn, id).await?
+    } else {
+        repo::users::get(conn, id).await?
+    };
     Ok(user.ok_or_else(|| Problem::not_found("no such user"))?)
 }
 
@@ -235,6 +204,7 @@ async fn load(conn: &mut PgConnection, id: &str, lock: bool) -> Result<User, Api
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path, description = "usr_…")),
     security(("bearer" = [])),
     responses((status = 200, body = User), (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn get_user(
     _: RequireRole<Admin>,
     State(state): State<AppState>,
@@ -251,6 +221,7 @@ pub async fn get_user(
     params(("id" = String, Path, description = "usr_…"), ("If-Match" = Option<String>, Header, description = "ETag (version) the update applies to")),
     security(("bearer" = [])),
     responses((status = 200, body = User), (status = 409, description = "Demoting or disabling yourself, or the last enabled admin", body = Problem, content_type = "application/problem+json"), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all, fields(actor = %role.0.subject, id = %id))]
 pub async fn update_user(
     role: RequireRole<Admin>,
     State(state): State<AppState>,
@@ -292,25 +263,23 @@ pub async fn update_user(
     }
     let mut tx = state.pool.begin().await?;
     if demotes {
-        lock_admins(&mut tx).await?;
+        repo::users::lock_admins(&mut tx).await?;
     }
     let before = load(&mut tx, id.as_str(), true).await?;
     if_match.check(before.version)?;
     if demotes && before.role == Role::Admin.as_str() && !before.disabled {
         keep_an_admin(&mut tx, id.as_str()).await?;
     }
-    let after: User = sqlx::query_as(&format!(
-        "UPDATE users SET display_name = coalesce($2, display_name), role = coalesce($3, role),
-            disabled = coalesce($4, disabled), password_hash = coalesce($5, password_hash),
-            version = version + 1, updated_at = now()
-         WHERE id = $1 RETURNING {COLUMNS}"
-    ))
-    .bind(id.as_str())
-    .bind(body.display_name)
-    .bind(body.role.map(|r| r.as_str()))
-    .bind(body.disabled)
-    .bind(hash.as_deref())
-    .fetch_one(&mut *tx)
+    let after = repo::users::update(
+        &mut tx,
+        id.as_str(),
+        repo::users::Changes {
+            display_name: body.display_name.as_deref(),
+            role: body.role,
+            disabled: body.disabled,
+            password_hash: hash.as_deref(),
+        },
+    )
     .await?;
     let mut after_json = json(&after);
     if hash.is_some() {
@@ -342,6 +311,7 @@ pub async fn update_user(
     params(("id" = String, Path, description = "usr_…"), ("If-Match" = Option<String>, Header, description = "ETag (version)")),
     security(("bearer" = [])),
     responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all, fields(actor = %role.0.subject, id = %id))]
 pub async fn delete_user(
     role: RequireRole<Admin>,
     State(state): State<AppState>,
@@ -355,16 +325,13 @@ pub async fn delete_user(
         return Err(Problem::conflict("you cannot delete your own account").into());
     }
     let mut tx = state.pool.begin().await?;
-    lock_admins(&mut tx).await?;
+    repo::users::lock_admins(&mut tx).await?;
     let before = load(&mut tx, id.as_str(), true).await?;
     if_match.check(before.version)?;
     if before.role == Role::Admin.as_str() && !before.disabled {
         keep_an_admin(&mut tx, id.as_str()).await?;
     }
-    sqlx::query("DELETE FROM users WHERE id = $1")
-        .bind(id.as_str())
-        .execute(&mut *tx)
-        .await?;
+    repo::users::delete(&mut tx, id.as_str()).await?;
     Mutation::new(
         tx,
         &state,
@@ -383,26 +350,10 @@ pub async fn delete_user(
     .await
 }
 
-/// Serialises the changes that can remove an admin (demote, disable,
-/// delete) across requests and replicas, taken before any row lock so two
-/// such changes cannot deadlock or both pass [`keep_an_admin`].
-async fn lock_admins(tx: &mut sqlx::PgConnection) -> Result<(), ApiError> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('qsgw.users.last-admin'))")
-        .execute(tx)
-        .await?;
-    Ok(())
-}
-
 /// 409 when `id` is the last enabled admin: without one, nobody can manage
 /// users any more (the console locks everyone out).
 async fn keep_an_admin(tx: &mut sqlx::PgConnection, id: &str) -> Result<(), ApiError> {
-    let others: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM users WHERE role = 'admin' AND NOT disabled AND id <> $1",
-    )
-    .bind(id)
-    .fetch_one(tx)
-    .await?;
-    if others == 0 {
+    if repo::users::other_enabled_admins(tx, id).await? == 0 {
         return Err(Problem::conflict(
             "this is the last enabled admin: make another user admin first",
         )

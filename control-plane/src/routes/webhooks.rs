@@ -4,17 +4,18 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared::auth::{Operator, RequireRole};
-use shared::error::Problem;
+use shared::error::{ApiError, Problem};
 use shared::json::{AppJson, AppQuery};
-use shared::pagination::{decode_cursor, Page, PageParams};
+use shared::pagination::{Page, PageParams};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::repo::{self, Keyset};
 use crate::state::AppState;
 
 /// A webhook delivery.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Delivery {
     /// Id (sent as `X-QSGW-Delivery`).
     pub id: String,
@@ -65,22 +66,16 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/v1/webhooks/deliveries", tag = "webhooks", params(DeliveryFilter),
     security(("bearer" = [])),
     responses((status = 200, body = Page<Delivery>)))]
+#[tracing::instrument(skip_all, fields(status = f.status.as_deref(), limit = f.limit))]
 pub async fn list_deliveries(
     _: RequireRole<Operator>,
     State(state): State<AppState>,
     AppQuery(f): AppQuery<DeliveryFilter>,
-) -> Result<AppJson<Page<Delivery>>, Problem> {
-    let limit = PageParams {
+) -> Result<AppJson<Page<Delivery>>, ApiError> {
+    let (keyset, limit) = Keyset::from_page(&PageParams {
         limit: f.limit,
-        cursor: None,
-    }
-    .limit()?;
-    let cursor: Option<(DateTime<Utc>, String)> = f
-        .cursor
-        .as_deref()
-        .filter(|c| !c.is_empty())
-        .map(decode_cursor)
-        .transpose()?;
+        cursor: f.cursor.clone(),
+    })?;
     if f.status
         .as_deref()
         .is_some_and(|s| !matches!(s, "pending" | "delivering" | "delivered" | "failed"))
@@ -88,24 +83,10 @@ pub async fn list_deliveries(
         return Err(Problem::invalid_field(
             "status",
             "must be pending, delivering, delivered or failed",
-        ));
+        )
+        .into());
     }
-    let (at, id) = cursor.unzip();
-    let rows: Vec<Delivery> = sqlx::query_as(
-        "SELECT id, threat_event_id, event_type, payload, status, attempts, max_attempts, next_attempt_at,
-            last_attempt_at, last_status_code, last_error, delivered_at, created_at
-         FROM webhook_deliveries
-         WHERE ($1::text IS NULL OR status = $1)
-           AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3))
-         ORDER BY created_at DESC, id DESC LIMIT $4",
-    )
-    .bind(&f.status)
-    .bind(at)
-    .bind(id)
-    .bind(i64::from(limit) + 1)
-    .fetch_all(&state.pool)
-    .await
-    .map_err(Problem::internal)?;
+    let rows = repo::webhooks::list(&state.pool, f.status.as_deref(), &keyset).await?;
     Ok(AppJson(Page::from_overfetch(rows, limit, |d| {
         (d.created_at, d.id.clone())
     })))
