@@ -89,3 +89,70 @@ async fn every_endpoint_is_documented(pool: PgPool) {
     assert_eq!(r.status(), 200);
     app.stop().await;
 }
+
+/// The wire contracts the gateway and the control plane share are
+/// documented from the shared types themselves (issue 20 item 1): the
+/// ingest bodies are `IngestBatch<record>`, registration and heartbeat are
+/// `shared::qsgw`'s, and a route's host and path carry the grammar of
+/// `HostPattern` and `RoutePath` (the same parse both sides run).
+#[sqlx::test(migrator = "control_plane::MIGRATOR")]
+async fn contract_schemas_come_from_the_shared_types(pool: PgPool) {
+    let app = common::spawn(pool).await;
+    let doc: Value = app
+        .client
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let text = doc.to_string();
+    let body_ref = |path: &str| {
+        doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"].clone()
+    };
+    // The record schema of a batch, resolved: utoipa writes the generic
+    // `IngestBatch<T>` as its own component with T inline.
+    let records = |path: &str| {
+        let s = body_ref(path);
+        let s = match s["$ref"].as_str() {
+            Some(r) => doc["components"]["schemas"][r.rsplit('/').next().unwrap()].clone(),
+            None => s,
+        };
+        s["properties"]["records"]["items"].clone()
+    };
+    let generated = |schema: utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>| {
+        serde_json::to_value(schema).unwrap()
+    };
+    assert_eq!(
+        records("/api/v1/ingest/tls-sessions"),
+        generated(<shared::qsgw::TlsSessionRecord as utoipa::PartialSchema>::schema()),
+    );
+    assert_eq!(
+        records("/api/v1/ingest/threats"),
+        generated(<shared::qsgw::ThreatRecord as utoipa::PartialSchema>::schema()),
+    );
+    assert_eq!(
+        body_ref("/api/v1/gateways/register")["$ref"],
+        "#/components/schemas/RegisterGateway"
+    );
+    assert_eq!(
+        body_ref("/api/v1/gateways/{id}/heartbeat")["$ref"],
+        "#/components/schemas/Heartbeat"
+    );
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(schemas["RoutePath"]["maxLength"], 2048, "{text:.0}");
+    assert!(schemas["RoutePath"]["description"]
+        .as_str()
+        .is_some_and(|d| d.contains("canonical")));
+    assert!(schemas["HostPattern"]["description"]
+        .as_str()
+        .is_some_and(|d| d.contains("RFC 6125")));
+    let route = schemas["RouteConfig"]["properties"].to_string();
+    assert!(
+        route.contains("#/components/schemas/HostPattern"),
+        "{route}"
+    );
+    assert!(route.contains("#/components/schemas/RoutePath"), "{route}");
+    app.stop().await;
+}

@@ -499,7 +499,7 @@ pub struct Heartbeat {
 /// The gateway sends typed records; the control plane reads each record as
 /// a JSON value first, so one bad record is reported by index without
 /// refusing the batch.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct IngestBatch<T> {
     /// Up to 1000 records.
     pub records: Vec<T>,

@@ -18,8 +18,8 @@ use shared::auth::{RequireRole, Service};
 use shared::error::{ApiError, FieldError, Problem};
 use shared::ids::{GatewayId, RouteId, ThreatId, TlsSessionId};
 use shared::json::AppJson;
+use shared::qsgw::IngestBatch;
 pub use shared::qsgw::{IngestResult, Rejected, ThreatRecord, TlsSessionRecord};
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -32,8 +32,10 @@ pub const MAX_BATCH: usize = 1000;
 /// Severities in increasing order.
 pub const SEVERITIES: [&str; 4] = ["LOW", "MEDIUM", "HIGH", "CRITICAL"];
 
-/// A batch: `{"records": [...]}`.
-#[derive(Debug, Deserialize, ToSchema)]
+/// What the handlers read: the body of [`IngestBatch`] with each record
+/// kept as JSON until it is checked on its own (the OpenAPI document shows
+/// the typed [`IngestBatch`] the gateway sends).
+#[derive(Debug, Deserialize)]
 pub struct Batch {
     /// Up to 1000 records (see the per-endpoint record schema).
     pub records: Vec<serde_json::Value>,
@@ -182,7 +184,7 @@ fn check_names(e: &mut Errors, field: &str, names: Option<&[String]>) {
 }
 
 /// Ingest TLS session records.
-#[utoipa::path(post, path = "/api/v1/ingest/tls-sessions", tag = "ingest", request_body(content = Batch, description = "records: TlsSessionRecord[] (≤ 1000)"),
+#[utoipa::path(post, path = "/api/v1/ingest/tls-sessions", tag = "ingest", request_body(content = IngestBatch<TlsSessionRecord>, description = "At most 1000 records; each is checked on its own and a bad one is rejected by index"),
     security(("api_key" = [])),
     responses((status = 200, body = IngestResult), (status = 413, description = "More than 1000 records", body = Problem, content_type = "application/problem+json")))]
 #[tracing::instrument(skip_all, fields(records = batch.records.len()))]
@@ -281,7 +283,7 @@ pub async fn ingest_tls_sessions(
 }
 
 /// Ingest threat events (and enqueue their webhooks).
-#[utoipa::path(post, path = "/api/v1/ingest/threats", tag = "ingest", request_body(content = Batch, description = "records: ThreatRecord[] (≤ 1000)"),
+#[utoipa::path(post, path = "/api/v1/ingest/threats", tag = "ingest", request_body(content = IngestBatch<ThreatRecord>, description = "At most 1000 records; each is checked on its own and a bad one is rejected by index"),
     security(("api_key" = [])),
     responses((status = 200, body = IngestResult), (status = 413, description = "More than 1000 records", body = Problem, content_type = "application/problem+json")))]
 #[tracing::instrument(skip_all, fields(records = batch.records.len()))]
