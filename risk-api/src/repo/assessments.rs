@@ -211,16 +211,29 @@ pub struct AssessmentFilter<'a> {
     pub status: Option<&'a str>,
 }
 
+/// Splices the assessment list's condition (binds `$1..$3` from an
+/// [`AssessmentFilter`]) into a query macro call after its head: the one
+/// copy shared by the page and its total.
+macro_rules! assessment_filter {
+    ($($m:ident)::+, ($($pre:tt)*) $($post:tt)*) => {
+        $($m)::+!(
+            $($pre)*
+            "FROM assessments
+             WHERE ($1::text IS NULL OR organization_id = $1) AND ($2::text IS NULL OR organization_id = $2)
+               AND ($3::text IS NULL OR status = $3) "
+            $($post)*
+        )
+    };
+}
+
 /// One page of the list in the order `sort`: one static statement per
 /// order (so each keeps its index plan), from one definition.
 macro_rules! assessment_page {
     ($order:literal, $f:expr, $limit:expr, $offset:expr) => {
-        assessment_query!(
-            "SELECT ",
-            "FROM assessments
-             WHERE ($1::text IS NULL OR organization_id = $1) AND ($2::text IS NULL OR organization_id = $2)
-               AND ($3::text IS NULL OR status = $3)
-             ORDER BY ",
+        assessment_filter!(
+            assessment_query,
+            ("SELECT ",),
+            "ORDER BY ",
             $order,
             " LIMIT $4 OFFSET $5";
             $f.scope,
@@ -275,11 +288,10 @@ pub async fn page(
                 .await?
         }
     };
-    // The page's filter, counted.
-    let total = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM assessments
-           WHERE ($1::text IS NULL OR organization_id = $1) AND ($2::text IS NULL OR organization_id = $2)
-             AND ($3::text IS NULL OR status = $3)"#,
+    let total = assessment_filter!(
+        sqlx::query_scalar,
+        (r#"SELECT count(*) AS "n!" "# +)
+        ,
         f.scope,
         f.organization_id,
         f.status

@@ -215,18 +215,30 @@ impl FindingSort {
     }
 }
 
-/// One page of the list in one order, as views: a static statement per
-/// order, from one definition (binds `$1` assessment, `$2..$6` the filter).
-macro_rules! findings_page {
-    ($pool:expr, $order:literal, $id:expr, $f:expr, $limit:expr, $offset:expr) => {
-        triaged_query!(
-            "SELECT * FROM ",
+/// Splices the findings list's condition on `v` (binds `$1` assessment,
+/// `$2..$6` a [`FindingFilter`]) into a [`triaged_query!`] call after its
+/// head: the one copy shared by the page and its total.
+macro_rules! finding_filter {
+    ($m:ident!($($pre:tt)*) $($post:tt)*) => {
+        $m!(
+            $($pre)*
             "WHERE v.assessment_id = $1 AND ($2::text IS NULL OR v.severity = $2)
                AND ($3::text IS NULL OR v.quantum_threat = $3)
                AND ($4::text IS NULL OR lower(v.algorithm) = lower($4))
                AND ($5::text IS NULL OR v.policy_status = $5)
-               AND ($6::text IS NULL OR v.\"triage_state!\" = $6)
-             ORDER BY ",
+               AND ($6::text IS NULL OR v.\"triage_state!\" = $6) "
+            $($post)*
+        )
+    };
+}
+
+/// One page of the list in one order, as views: a static statement per
+/// order, from one definition.
+macro_rules! findings_page {
+    ($pool:expr, $order:literal, $id:expr, $f:expr, $limit:expr, $offset:expr) => {
+        finding_filter!(
+            triaged_query!("SELECT * FROM ",),
+            "ORDER BY ",
             $order,
             " LIMIT $7 OFFSET $8";
             $id,
@@ -288,14 +300,8 @@ pub async fn page(
             offset
         ),
     };
-    // The page's filter, counted.
-    let total = triaged_query!(
-        r#"SELECT count(*) AS "n!" FROM "#,
-        "WHERE v.assessment_id = $1 AND ($2::text IS NULL OR v.severity = $2)
-           AND ($3::text IS NULL OR v.quantum_threat = $3)
-           AND ($4::text IS NULL OR lower(v.algorithm) = lower($4))
-           AND ($5::text IS NULL OR v.policy_status = $5)
-           AND ($6::text IS NULL OR v.\"triage_state!\" = $6)";
+    let total = finding_filter!(
+        triaged_query!(r#"SELECT count(*) AS "n!" FROM "#,);
         id,
         f.severity,
         f.threat,
