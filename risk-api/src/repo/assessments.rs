@@ -290,8 +290,7 @@ pub async fn page(
     };
     let total = assessment_filter!(
         sqlx::query_scalar,
-        (r#"SELECT count(*) AS "n!" "# +)
-        ,
+        (r#"SELECT count(*) AS "n!" "# +),
         f.scope,
         f.organization_id,
         f.status
