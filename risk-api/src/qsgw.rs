@@ -420,13 +420,10 @@ pub fn import_command(
         shared::db::migrate(&pool, &crate::MIGRATOR)
             .await
             .map_err(|e| Problem::unavailable(format!("migrating the database failed: {e}")))?;
-        let exists: Option<(String,)> =
-            sqlx::query_as("SELECT id FROM organizations WHERE id = $1")
-                .bind(&org)
-                .fetch_optional(&pool)
-                .await
-                .map_err(crate::routes::db)?;
-        if exists.is_none() {
+        if !crate::repo::organizations::exists(&pool, &org)
+            .await
+            .map_err(Problem::from)?
+        {
             return Err(Problem::invalid_field("--org", "no such organization"));
         }
         let new = pull
@@ -442,7 +439,10 @@ pub fn import_command(
             role: None,
             request_id: None,
         };
-        store(&pool, &actor, &org, new).await.map(|a| a.id)
+        store(&pool, &actor, &org, new)
+            .await
+            .map(|a| a.id)
+            .map_err(Problem::from)
     });
     match result {
         Ok(id) => {

@@ -24,7 +24,8 @@ use tokio_util::sync::CancellationToken;
 use crate::domain::inputs::Defaults;
 use crate::domain::inventory::{from_inventory, AssetRecord, InventoryAsset};
 use crate::domain::{cbom, summary};
-use crate::repo::{self, Actor};
+use crate::repo::jobs::{self, Job};
+use crate::repo::{audit, Actor};
 use crate::state::AppState;
 
 /// Worker pool settings.
@@ -132,46 +133,16 @@ async fn worker(state: AppState, s: WorkerSettings, owner: Arc<str>, stop: Cance
     }
 }
 
-/// A leased assessment.
-#[derive(Debug, sqlx::FromRow)]
-struct Job {
-    id: String,
-    organization_id: String,
-    source_format: String,
-    attempts: i32,
-    run_attempts: i32,
-    /// `running` when taken over from an expired lease.
-    was: String,
-}
-
 /// Leases the oldest runnable assessment, or fails it when it has used up
 /// its attempts. `None` when there is nothing to do.
+#[tracing::instrument(skip_all, err(level = "debug"), fields(worker = owner))]
 async fn claim(
     state: &AppState,
     s: &WorkerSettings,
     owner: &str,
 ) -> Result<Option<Job>, sqlx::Error> {
     let mut tx = state.pool.begin().await?;
-    let job: Option<Job> = sqlx::query_as(
-        "WITH next AS (
-             SELECT id, status AS was FROM assessments
-             WHERE status = 'pending' OR (status = 'running' AND lease_expires_at < now())
-             ORDER BY created_at, id
-             LIMIT 1
-             FOR UPDATE SKIP LOCKED)
-         UPDATE assessments a SET status = 'running', lease_owner = $1,
-             lease_expires_at = now() + make_interval(secs => $2), attempts = a.attempts + 1,
-             run_attempts = a.run_attempts + 1,
-             started_at = now(), failure_reason = NULL, assets_scored = 0,
-             updated_at = now(), version = a.version + 1
-         FROM next WHERE a.id = next.id
-         RETURNING a.id, a.organization_id, a.source_format, a.attempts, a.run_attempts, next.was",
-    )
-    .bind(owner)
-    .bind(s.lease.as_secs_f64())
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(job) = job else {
+    let Some(job) = jobs::lease_next(&mut tx, owner, s.lease.as_secs_f64()).await? else {
         return Ok(None);
     };
     if job.run_attempts > s.max_attempts {
@@ -179,17 +150,8 @@ async fn claim(
             "the run was interrupted {} times (process killed or restarted while scoring); re-run the assessment",
             job.run_attempts - 1
         );
-        sqlx::query(
-            "UPDATE assessments SET status = 'failed', failure_reason = $2, lease_owner = NULL,
-                 lease_expires_at = NULL, attempts = attempts - 1, run_attempts = run_attempts - 1,
-                 updated_at = now()
-             WHERE id = $1",
-        )
-        .bind(&job.id)
-        .bind(&reason)
-        .execute(&mut *tx)
-        .await?;
-        repo::audit(
+        jobs::fail_exhausted(&mut tx, &job.id, &reason).await?;
+        audit::append(
             &mut tx,
             &Actor::system(),
             Some(&job.organization_id),
@@ -209,7 +171,7 @@ async fn claim(
     } else {
         "assessment.start"
     };
-    repo::audit(
+    audit::append(
         &mut tx,
         &Actor::system(),
         Some(&job.organization_id),
@@ -259,19 +221,9 @@ async fn heartbeat(
     loop {
         tokio::time::sleep(every).await;
         let done = i32::try_from(progress.load(Ordering::Relaxed)).unwrap_or(i32::MAX);
-        let r = sqlx::query(
-            "UPDATE assessments SET lease_expires_at = now() + make_interval(secs => $3), assets_scored = $4
-             WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
-        )
-        .bind(id)
-        .bind(owner)
-        .bind(s.lease.as_secs_f64())
-        .bind(done)
-        .execute(&state.pool)
-        .await;
-        match r {
-            Ok(r) if r.rows_affected() == 0 => return,
-            Ok(_) => {}
+        match jobs::renew(&state.pool, id, owner, s.lease.as_secs_f64(), done).await {
+            Ok(false) => return,
+            Ok(true) => {}
             // A database hiccup: try again; the lease may run out meanwhile,
             // and then the completion check refuses our results.
             Err(e) => tracing::warn!(assessment = %id, error = %e, "lease renewal failed"),
@@ -281,33 +233,22 @@ async fn heartbeat(
 
 /// Gives an unfinished run back on shutdown: `pending` again, this attempt
 /// not counted.
+#[tracing::instrument(skip_all, err(level = "debug"), fields(assessment = id, worker = owner))]
 async fn hand_back(state: &AppState, owner: &str, id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE assessments SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL,
-             attempts = greatest(attempts - 1, 0), run_attempts = greatest(run_attempts - 1, 0), started_at = NULL, assets_scored = 0,
-             updated_at = now(), version = version + 1
-         WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
-    )
-    .bind(id)
-    .bind(owner)
-    .execute(&state.pool)
-    .await?;
+    jobs::hand_back(&state.pool, id, owner).await?;
     tracing::info!(assessment = %id, "shutting down: run handed back");
     Ok(())
 }
 
 /// Scores one leased assessment to completion or failure.
+#[tracing::instrument(skip_all, err(level = "debug"), fields(assessment = %job.id, org = %job.organization_id, attempt = job.attempts))]
 async fn run(
     state: &AppState,
     owner: &str,
     job: &Job,
     progress: &AtomicUsize,
 ) -> Result<(), sqlx::Error> {
-    let row: Option<(Option<Value>, Value)> =
-        sqlx::query_as("SELECT source_document, defaults FROM assessments WHERE id = $1")
-            .bind(&job.id)
-            .fetch_optional(&state.pool)
-            .await?;
+    let row = jobs::source(&state.pool, &job.id).await?;
     let (doc, defaults) = row.unwrap_or((None, Value::Null));
     let doc = doc.unwrap_or(Value::Null);
     // Validated at upload; unreadable only if edited by hand in the database.
@@ -339,22 +280,12 @@ async fn run(
 
     let mut tx = state.pool.begin().await?;
     // Still ours? (Deleted, or taken over after our lease expired.)
-    let still: Option<(String,)> = sqlx::query_as(
-        "SELECT status FROM assessments WHERE id = $1 AND status = 'running' AND lease_owner = $2 FOR UPDATE",
-    )
-    .bind(&job.id)
-    .bind(owner)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if still.is_none() {
+    if !jobs::lock_if_ours(&mut tx, &job.id, owner).await? {
         return Ok(());
     }
-    sqlx::query("DELETE FROM findings WHERE assessment_id = $1")
-        .bind(&job.id)
-        .execute(&mut *tx)
-        .await?;
-    repo::insert_findings(&mut tx, &job.id, &job.organization_id, &findings).await?;
-    repo::complete(
+    crate::repo::findings::delete_for_assessment(&mut tx, &job.id).await?;
+    crate::repo::findings::insert(&mut tx, &job.id, &job.organization_id, &findings).await?;
+    jobs::complete(
         &mut tx,
         &job.id,
         count,
@@ -362,7 +293,7 @@ async fn run(
         scores.crqc_timelines_version.as_deref(),
     )
     .await?;
-    repo::audit(
+    audit::append(
         &mut tx,
         &Actor::system(),
         Some(&job.organization_id),
@@ -377,20 +308,12 @@ async fn run(
 
 /// Marks the assessment failed (and audits it) in one transaction, if the
 /// lease is still ours.
+#[tracing::instrument(skip_all, err(level = "debug"), fields(assessment = id))]
 async fn fail(state: &AppState, owner: &str, id: &str, reason: &str) -> Result<(), sqlx::Error> {
     let mut tx = state.pool.begin().await?;
-    let org: Option<(String,)> = sqlx::query_as(
-        "UPDATE assessments SET status = 'failed', failure_reason = $2, completed_at = NULL,
-             lease_owner = NULL, lease_expires_at = NULL, updated_at = now(), version = version + 1
-         WHERE id = $1 AND status = 'running' AND lease_owner = $3 RETURNING organization_id",
-    )
-    .bind(id)
-    .bind(reason)
-    .bind(owner)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if let Some((org,)) = &org {
-        repo::audit(
+    let org = jobs::fail(&mut tx, id, owner, reason).await?;
+    if let Some(org) = &org {
+        audit::append(
             &mut tx,
             &Actor::system(),
             Some(org),
@@ -402,7 +325,7 @@ async fn fail(state: &AppState, owner: &str, id: &str, reason: &str) -> Result<(
         .await?;
     }
     tx.commit().await?;
-    if let Some((org,)) = org {
+    if let Some(org) = org {
         // Operators see why a run failed in the logs, not only through
         // the API.
         tracing::warn!(assessment = %id, organization = %org, reason = %reason, "assessment run failed");

@@ -12,7 +12,7 @@ use shared::ids::{AssessmentId, OrgId};
 use shared::json::{parse_json, parse_query, AppJson, AppQuery};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{actor, counted_page, db, page, parse_id, scope, Reader, Writer};
+use super::{actor, counted_page, page, parse_id, scope, Reader, Writer};
 use crate::domain::inputs::Defaults;
 use crate::domain::inventory::{from_inventory, InventoryAsset};
 use crate::domain::{cbom, json_limits, schema};
@@ -21,8 +21,11 @@ use shared::pagination::CountedPage;
 
 /// Schema violations reported (or skipped) per upload.
 const MAX_SCHEMA_ISSUES: usize = 100;
-use crate::repo::{self, Assessment, ASSESSMENT_COLS};
+pub use crate::repo::assessments::DeadlineYear;
+use crate::repo::assessments::{self, AssessmentFilter, AssessmentSort};
+use crate::repo::{audit, organizations, Actor, Assessment};
 use crate::state::AppState;
+use shared::error::ApiError;
 
 /// Media type of CycloneDX JSON.
 pub const CYCLONEDX_JSON: &str = "application/vnd.cyclonedx+json";
@@ -151,45 +154,32 @@ pub struct AssessmentSummary {
     pub deadlines: Vec<DeadlineYear>,
 }
 
-/// Findings hitting a NIST IR 8547 transition year.
-#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
-pub struct DeadlineYear {
-    /// The year (e.g. 2030, 2035).
-    pub year: i32,
-    /// Findings deprecated after this year.
-    pub deprecated: i64,
-    /// Findings disallowed after this year.
-    pub disallowed: i64,
-}
-
 /// Resolves the organization an assessment is created in.
 async fn target_org(
     state: &AppState,
     p: &Principal,
     given: Option<&str>,
-) -> Result<String, Problem> {
+) -> Result<String, ApiError> {
     let own = scope(p)?;
     let org = match (own, given) {
         (Some(own), None) => own,
         (Some(own), Some(g)) if g == own => own,
-        (Some(_), Some(_)) => return Err(Problem::not_found("organization not found")),
+        (Some(_), Some(_)) => return Err(Problem::not_found("organization not found").into()),
         (None, Some(g)) => g.to_owned(),
         (None, None) => {
             return Err(Problem::invalid_field(
                 "organization_id",
                 "required for admin and service callers",
-            ))
+            )
+            .into())
         }
     };
     let org = parse_id(&org, OrgId::parse, "organization")?;
-    let exists: Option<(String,)> = sqlx::query_as("SELECT id FROM organizations WHERE id = $1")
-        .bind(org.as_str())
-        .fetch_optional(&state.pool)
-        .await
-        .map_err(db)?;
-    exists
-        .map(|(id,)| id)
-        .ok_or_else(|| Problem::not_found("organization not found"))
+    if organizations::exists(&state.pool, org.as_str()).await? {
+        Ok(org.as_str().to_owned())
+    } else {
+        Err(Problem::not_found("organization not found").into())
+    }
 }
 
 impl CbomQuery {
@@ -362,39 +352,43 @@ pub struct NewAssessment {
 
 /// Stores a new pending assessment and its audit entry in one transaction
 /// (the API and `risk-api import-qsgw` alike); a worker scores it.
+#[tracing::instrument(skip_all, err(level = "debug", Debug),
+    fields(org = org, format = n.format, assets = n.count, assessment))]
 pub async fn store(
     pool: &sqlx::PgPool,
-    actor: &repo::Actor,
+    actor: &Actor,
     org: &str,
     n: NewAssessment,
-) -> Result<Assessment, Problem> {
+) -> Result<Assessment, ApiError> {
     let id = AssessmentId::new();
-    let mut tx = pool.begin().await.map_err(db)?;
-    let a: Assessment = sqlx::query_as(&format!(
-        "INSERT INTO assessments (id, organization_id, name, description, source_format, source_spec_version, source_document, asset_count, created_by, import_skipped, defaults, source_url)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {ASSESSMENT_COLS}"
-    ))
-    .bind(id.as_str())
-    .bind(org)
-    .bind(n.name.trim())
-    .bind(&n.description)
-    .bind(n.format)
-    .bind(&n.spec)
-    .bind(&n.doc)
-    .bind(i32::try_from(n.count).unwrap_or(i32::MAX))
-    .bind(actor.subject.chars().take(320).collect::<String>())
-    .bind(&n.skipped)
-    .bind(serde_json::to_value(&n.defaults).map_err(Problem::internal)?)
-    .bind(&n.source_url)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(db)?;
+    tracing::Span::current().record("assessment", id.as_str());
+    let defaults = serde_json::to_value(&n.defaults).map_err(Problem::internal)?;
+    let created_by: String = actor.subject.chars().take(320).collect();
+    let mut tx = pool.begin().await?;
+    let a = assessments::insert(
+        &mut tx,
+        &assessments::NewRow {
+            id: id.as_str(),
+            organization_id: org,
+            name: n.name.trim(),
+            description: n.description.as_deref(),
+            source_format: n.format,
+            spec_version: n.spec.as_deref(),
+            document: &n.doc,
+            asset_count: i32::try_from(n.count).unwrap_or(i32::MAX),
+            created_by: &created_by,
+            import_skipped: n.skipped.as_ref(),
+            defaults: &defaults,
+            source_url: n.source_url.as_deref(),
+        },
+    )
+    .await?;
     let mut details = json!({"format": n.format, "assets": n.count, "defaults": n.defaults});
     if let Some(url) = &n.source_url {
         details["source_url"] = json!(url);
         details["window"] = json!(n.window);
     }
-    repo::audit(
+    audit::append(
         &mut tx,
         actor,
         Some(org),
@@ -403,9 +397,8 @@ pub async fn store(
         &a.id,
         details,
     )
-    .await
-    .map_err(db)?;
-    tx.commit().await.map_err(db)?;
+    .await?;
+    tx.commit().await?;
     Ok(a)
 }
 
@@ -541,13 +534,42 @@ enum Pending {
         (status = 422, description = "Not a valid inventory or CBOM, or a refused `source.qsgw.url`", body = Problem),
         (status = 502, description = "The QSGW control plane of `source.qsgw` cannot be reached, refused the key, or answered something that is not an importable CBOM", body = Problem)),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all, err(level = "debug", Debug),
+    fields(caller = %p.subject, bytes = body.len()))]
 pub async fn create_assessment(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Writer>,
     headers: HeaderMap,
     uri: axum::http::Uri,
     body: Bytes,
-) -> Result<(StatusCode, AppJson<Assessment>), Problem> {
+) -> Result<(StatusCode, AppJson<Assessment>), ApiError> {
+    let (org_given, pending) = decode_upload(&state, &headers, &uri, &body).await?;
+    // The organization (and so the caller's right to it) before anything
+    // is fetched on the caller's behalf.
+    let org = target_org(&state, &p, org_given.as_deref()).await?;
+    let new = match pending {
+        Pending::Ready(n) => n,
+        Pending::Qsgw {
+            pull,
+            name,
+            description,
+            defaults,
+        } => pull.pull(&state.qsgw, name, description, defaults).await?,
+    };
+    let a = store(&state.pool, &actor(&p, &headers), &org, new).await?;
+    crate::runner::wake(&state);
+    Ok((StatusCode::ACCEPTED, AppJson(a)))
+}
+
+/// An upload decoded and checked, before any database access or fetch:
+/// the organization it names (if any) and what to create. Every 4xx of a
+/// malformed request comes from here.
+async fn decode_upload(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &axum::http::Uri,
+    body: &Bytes,
+) -> Result<(Option<String>, Pending), Problem> {
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -556,7 +578,7 @@ pub async fn create_assessment(
         .unwrap_or_default();
     let (org_given, pending) = if ct == CYCLONEDX_JSON {
         let q: CbomQuery = parse_query(uri.query().unwrap_or(""))?;
-        let imported = import_cbom(&body, q.strict.unwrap_or(true))?;
+        let imported = import_cbom(body, q.strict.unwrap_or(true))?;
         let mut errors = imported.input_errors;
         errors.extend(q.defaults().validate(""));
         if !errors.is_empty() {
@@ -591,7 +613,7 @@ pub async fn create_assessment(
         if body.len() > state.max_body_size {
             return Err(Problem::payload_too_large(state.max_body_size));
         }
-        let req: CreateAssessment = parse_json(&body)?;
+        let req: CreateAssessment = parse_json(body)?;
         let q: CbomQuery = parse_query(uri.query().unwrap_or(""))?;
         let org = json_body_org(q, req.organization_id.clone())?;
         let errors = req.defaults.validate("defaults.");
@@ -670,25 +692,11 @@ pub async fn create_assessment(
     .into_iter()
     .flatten()
     .collect();
-    errors.extend(check_with_engine(&state, defaults, prefix).await);
+    errors.extend(check_with_engine(state, defaults, prefix).await);
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }
-    // The organization (and so the caller's right to it) before anything
-    // is fetched on the caller's behalf.
-    let org = target_org(&state, &p, org_given.as_deref()).await?;
-    let new = match pending {
-        Pending::Ready(n) => n,
-        Pending::Qsgw {
-            pull,
-            name,
-            description,
-            defaults,
-        } => pull.pull(&state.qsgw, name, description, defaults).await?,
-    };
-    let a = store(&state.pool, &actor(&p, &headers), &org, new).await?;
-    crate::runner::wake(&state);
-    Ok((StatusCode::ACCEPTED, AppJson(a)))
+    Ok((org_given, pending))
 }
 
 /// Lists assessments (non-admins: their organization's).
@@ -696,11 +704,12 @@ pub async fn create_assessment(
     params(ListAssessments),
     responses((status = 200, body = CountedPage<Assessment>), (status = 422, body = Problem)),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all, err(level = "debug", Debug), fields(caller = %p.subject))]
 pub async fn list_assessments(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Reader>,
     AppQuery(q): AppQuery<ListAssessments>,
-) -> Result<AppJson<CountedPage<Assessment>>, Problem> {
+) -> Result<AppJson<CountedPage<Assessment>>, ApiError> {
     let own = scope(&p)?;
     let (limit, offset) = page(q.limit, q.cursor)?;
     if let Some(s) = &q.status {
@@ -708,60 +717,38 @@ pub async fn list_assessments(
             return Err(Problem::invalid_field(
                 "status",
                 "must be pending, running, completed or failed",
-            ));
+            )
+            .into());
         }
     }
-    let order = match q.sort.as_deref().unwrap_or("-created_at") {
-        "created_at" => "created_at ASC, id ASC",
-        "-created_at" => "created_at DESC, id DESC",
-        "name" => "lower(name) ASC, id ASC",
-        "-name" => "lower(name) DESC, id DESC",
-        "risk_score" => "overall_risk_score ASC NULLS LAST, id ASC",
-        "-risk_score" => "overall_risk_score DESC NULLS LAST, id DESC",
-        _ => {
-            return Err(Problem::invalid_field(
+    let sort =
+        AssessmentSort::parse(q.sort.as_deref().unwrap_or("-created_at")).ok_or_else(|| {
+            Problem::invalid_field(
                 "sort",
                 "must be created_at, -created_at, name, -name, risk_score or -risk_score",
-            ))
-        }
-    };
+            )
+        })?;
     // A tenant's filter on another organization simply matches nothing.
-    let rows: Vec<Assessment> = sqlx::query_as(&format!(
-        "SELECT {ASSESSMENT_COLS} FROM assessments
-         WHERE ($1::text IS NULL OR organization_id = $1) AND ($2::text IS NULL OR organization_id = $2)
-           AND ($3::text IS NULL OR status = $3)
-         ORDER BY {order} LIMIT $4 OFFSET $5"
-    ))
-    .bind(&own)
-    .bind(&q.organization_id)
-    .bind(&q.status)
-    .bind(i64::from(limit) + 1)
-    .bind(offset)
-    .fetch_all(&state.pool)
-    .await
-    .map_err(db)?;
-    let total: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM assessments
-         WHERE ($1::text IS NULL OR organization_id = $1) AND ($2::text IS NULL OR organization_id = $2)
-           AND ($3::text IS NULL OR status = $3)",
-    )
-    .bind(&own)
-    .bind(&q.organization_id)
-    .bind(&q.status)
-    .fetch_one(&state.pool)
-    .await
-    .map_err(db)?;
+    let filter = AssessmentFilter {
+        scope: own.as_deref(),
+        organization_id: q.organization_id.as_deref(),
+        status: q.status.as_deref(),
+    };
+    let (rows, total) = assessments::page(&state.pool, filter, sort, limit, offset).await?;
     Ok(AppJson(counted_page(rows, limit, offset, total)))
 }
 
 /// Loads an assessment the caller may see, else 404.
-pub async fn visible(state: &AppState, p: &Principal, raw_id: &str) -> Result<Assessment, Problem> {
+pub async fn visible(
+    state: &AppState,
+    p: &Principal,
+    raw_id: &str,
+) -> Result<Assessment, ApiError> {
     let own = scope(p)?;
     let id = parse_id(raw_id, AssessmentId::parse, "assessment")?;
-    repo::get_assessment(&state.pool, id.as_str(), own.as_deref())
-        .await
-        .map_err(db)?
-        .ok_or_else(|| Problem::not_found("assessment not found"))
+    Ok(assessments::get(&state.pool, id.as_str(), own.as_deref())
+        .await?
+        .ok_or_else(|| Problem::not_found("assessment not found"))?)
 }
 
 /// One assessment.
@@ -769,11 +756,12 @@ pub async fn visible(state: &AppState, p: &Principal, raw_id: &str) -> Result<As
     params(("id" = String, Path, description = "Assessment id")),
     responses((status = 200, body = Assessment), (status = 404, body = Problem)),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all, err(level = "debug", Debug), fields(caller = %p.subject, assessment = %id))]
 pub async fn get_assessment(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Reader>,
     Path(id): Path<String>,
-) -> Result<AppJson<Assessment>, Problem> {
+) -> Result<AppJson<Assessment>, ApiError> {
     visible(&state, &p, &id).await.map(AppJson)
 }
 
@@ -783,56 +771,25 @@ pub async fn get_assessment(
     params(("id" = String, Path, description = "Assessment id")),
     responses((status = 200, body = AssessmentSummary), (status = 404, body = Problem)),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all, err(level = "debug", Debug), fields(caller = %p.subject, assessment = %id))]
 pub async fn assessment_summary(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Reader>,
     Path(id): Path<String>,
-) -> Result<AppJson<AssessmentSummary>, Problem> {
+) -> Result<AppJson<AssessmentSummary>, ApiError> {
     let a = visible(&state, &p, &id).await?;
     summary_of(&state, &a).await.map(AppJson)
 }
 
-/// Builds the summary of a visible assessment.
-pub async fn summary_of(state: &AppState, a: &Assessment) -> Result<AssessmentSummary, Problem> {
-    let threats: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT quantum_threat, count(*) FROM findings WHERE assessment_id = $1 GROUP BY 1 ORDER BY 1",
-    )
-    .bind(&a.id)
-    .fetch_all(&state.pool)
-    .await
-    .map_err(db)?;
-    let lanes: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT coalesce(lane, 'unknown'), count(*) FROM findings WHERE assessment_id = $1 GROUP BY 1 ORDER BY 1",
-    )
-    .bind(&a.id)
-    .fetch_all(&state.pool)
-    .await
-    .map_err(db)?;
-    let (disagreements, band_dependent): (i64, i64) = sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE document_disagreement IS NOT NULL),
-                count(*) FILTER (WHERE rank_holds_across_bands = false)
-         FROM findings WHERE assessment_id = $1",
-    )
-    .bind(&a.id)
-    .fetch_one(&state.pool)
-    .await
-    .map_err(db)?;
-    let deadlines: Vec<DeadlineYear> = sqlx::query_as(
-        "SELECT year, count(*) FILTER (WHERE kind = 'deprecated') AS deprecated,
-                count(*) FILTER (WHERE kind = 'disallowed') AS disallowed
-         FROM (SELECT nist_deprecated_year AS year, 'deprecated' AS kind FROM findings
-                 WHERE assessment_id = $1 AND nist_deprecated_year IS NOT NULL
-               UNION ALL
-               SELECT nist_disallowed_year, 'disallowed' FROM findings
-                 WHERE assessment_id = $1 AND nist_disallowed_year IS NOT NULL) d
-         GROUP BY year ORDER BY year",
-    )
-    .bind(&a.id)
-    .fetch_all(&state.pool)
-    .await
-    .map_err(db)?;
+/// Builds the summary of a visible assessment: the run's stored figures
+/// and the counts over its findings.
+pub async fn summary_of(state: &AppState, a: &Assessment) -> Result<AssessmentSummary, ApiError> {
+    let figures = assessments::finding_figures(&state.pool, &a.id).await?;
+    let object = |pairs: Vec<(String, i64)>| {
+        Value::Object(pairs.into_iter().map(|(k, v)| (k, json!(v))).collect())
+    };
     Ok(AssessmentSummary {
-        deadlines,
+        deadlines: figures.deadlines,
         assessment_id: a.id.clone(),
         status: a.status.clone(),
         overall_risk_score: a.overall_risk_score,
@@ -845,13 +802,13 @@ pub async fn summary_of(state: &AppState, a: &Assessment) -> Result<AssessmentSu
         hash_assets: a.hash_assets,
         symmetric_assets: a.symmetric_assets,
         lanes: a.lane_counts.clone().unwrap_or_else(|| json!({})),
-        findings_by_lane: Value::Object(lanes.into_iter().map(|(k, v)| (k, json!(v))).collect()),
-        rank_depends_on_band: band_dependent,
+        findings_by_lane: object(figures.by_lane),
+        rank_depends_on_band: figures.band_dependent,
         defaults: a.defaults.clone(),
         crqc_timelines_version: a.crqc_timelines_version.clone(),
         earliest_deadline_year: a.earliest_deadline_year,
-        by_threat: Value::Object(threats.into_iter().map(|(k, v)| (k, json!(v))).collect()),
-        disagreements,
+        by_threat: object(figures.by_threat),
+        disagreements: figures.disagreements,
     })
 }
 
@@ -860,41 +817,25 @@ pub async fn summary_of(state: &AppState, a: &Assessment) -> Result<AssessmentSu
     params(("id" = String, Path, description = "Assessment id")),
     responses((status = 202, body = Assessment), (status = 404, body = Problem), (status = 409, body = Problem)),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all, err(level = "debug", Debug), fields(caller = %p.subject, assessment = %id))]
 pub async fn rerun_assessment(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Writer>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<(StatusCode, AppJson<Assessment>), Problem> {
+) -> Result<(StatusCode, AppJson<Assessment>), ApiError> {
     let a = visible(&state, &p, &id).await?;
-    let mut tx = state.pool.begin().await.map_err(db)?;
-    let row: Option<Assessment> = sqlx::query_as(&format!(
-        "UPDATE assessments SET status = 'pending', failure_reason = NULL, completed_at = NULL, started_at = NULL,
-             run_attempts = 0, assets_scored = 0,
-             overall_risk_score = NULL, critical_count = 0, high_count = 0, medium_count = 0, low_count = 0,
-             info_count = 0, pqc_readiness_pct = NULL, earliest_deadline_year = NULL,
-             distinct_asset_count = NULL, pqc_relevant_assets = NULL, lane_counts = NULL,
-             quantum_safe_assets = NULL, hash_assets = NULL, symmetric_assets = NULL,
-             version = version + 1, updated_at = now()
-         WHERE id = $1 AND status IN ('failed', 'completed') RETURNING {ASSESSMENT_COLS}"
-    ))
-    .bind(&a.id)
-    .fetch_optional(&mut *tx)
-    .await
-    .map_err(db)?;
-    let Some(row) = row else {
+    let mut tx = state.pool.begin().await?;
+    let Some(row) = assessments::requeue(&mut tx, &a.id).await? else {
         return Err(Problem::conflict(format!(
             "the assessment is {}; only failed or completed assessments can be re-run",
             a.status
-        )));
+        ))
+        .into());
     };
     // Old findings go with the old result, in the same transaction.
-    sqlx::query("DELETE FROM findings WHERE assessment_id = $1")
-        .bind(&a.id)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-    repo::audit(
+    crate::repo::findings::delete_for_assessment(&mut tx, &a.id).await?;
+    audit::append(
         &mut tx,
         &actor(&p, &headers),
         Some(&a.organization_id),
@@ -903,9 +844,8 @@ pub async fn rerun_assessment(
         &a.id,
         json!({"previous_status": a.status}),
     )
-    .await
-    .map_err(db)?;
-    tx.commit().await.map_err(db)?;
+    .await?;
+    tx.commit().await?;
     crate::runner::wake(&state);
     Ok((StatusCode::ACCEPTED, AppJson(row)))
 }
@@ -915,20 +855,17 @@ pub async fn rerun_assessment(
     params(("id" = String, Path, description = "Assessment id")),
     responses((status = 204), (status = 404, body = Problem)),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all, err(level = "debug", Debug), fields(caller = %p.subject, assessment = %id))]
 pub async fn delete_assessment(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Admin>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<StatusCode, Problem> {
+) -> Result<StatusCode, ApiError> {
     let a = visible(&state, &p, &id).await?;
-    let mut tx = state.pool.begin().await.map_err(db)?;
-    sqlx::query("DELETE FROM assessments WHERE id = $1")
-        .bind(&a.id)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-    repo::audit(
+    let mut tx = state.pool.begin().await?;
+    assessments::delete(&mut tx, &a.id).await?;
+    audit::append(
         &mut tx,
         &actor(&p, &headers),
         Some(&a.organization_id),
@@ -937,9 +874,8 @@ pub async fn delete_assessment(
         &a.id,
         json!({}),
     )
-    .await
-    .map_err(db)?;
-    tx.commit().await.map_err(db)?;
+    .await?;
+    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -952,12 +888,13 @@ pub async fn delete_assessment(
         (status = 200, body = crate::ml::ScoringOptions),
         (status = 503, description = "The ML engine cannot be asked", body = Problem)),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all, err(level = "debug", Debug))]
 pub async fn scoring_options(
     State(state): State<AppState>,
     RequireRole { .. }: RequireRole<Reader>,
-) -> Result<AppJson<crate::ml::ScoringOptions>, Problem> {
-    crate::ml::options(&state.http, &state.ml_url)
+) -> Result<AppJson<crate::ml::ScoringOptions>, ApiError> {
+    Ok(crate::ml::options(&state.http, &state.ml_url)
         .await
         .map(AppJson)
-        .map_err(Problem::unavailable)
+        .map_err(Problem::unavailable)?)
 }

@@ -2,27 +2,18 @@
 //! recomputes its hash chain.
 
 use axum::extract::State;
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use shared::auth::{Admin, RequireRole};
 use shared::error::Problem;
 use shared::json::{AppJson, AppQuery};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{counted_page, page, scope, Reader};
+use crate::repo::audit::{self, AuditFilter};
+pub use crate::repo::audit::{AuditEntry, ChainProblem};
 use crate::state::AppState;
 use shared::error::ApiError;
 use shared::pagination::CountedPage;
-
-/// One inconsistency.
-#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
-pub struct ChainProblem {
-    /// Audit row id.
-    pub id: i64,
-    /// row_hash_mismatch, broken_link or head_mismatch.
-    pub problem: String,
-}
 
 /// Verification result.
 #[derive(Debug, Serialize, ToSchema)]
@@ -41,54 +32,20 @@ pub struct VerifyReport {
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
     responses((status = 200, body = VerifyReport)),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all, err(level = "debug", Debug), fields(caller = %p.subject))]
 pub async fn verify_audit(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Admin>,
 ) -> Result<AppJson<VerifyReport>, ApiError> {
     // The chain spans every tenant's rows.
     super::platform_admin(&p)?;
-    let problems: Vec<ChainProblem> = sqlx::query_as("SELECT id, problem FROM qrap_audit_verify()")
-        .fetch_all(&state.pool)
-        .await?;
-    let (rows,): (i64,) = sqlx::query_as("SELECT count(*) FROM qrap_audit_log")
-        .fetch_one(&state.pool)
-        .await?;
+    let (problems, rows) = audit::verify(&state.pool).await?;
     Ok(AppJson(VerifyReport {
         intact: problems.is_empty(),
         rows,
         first_broken_id: problems.first().map(|p| p.id),
         problems,
     }))
-}
-
-/// One audit row (hashes included, so a reader can check the chain).
-#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
-pub struct AuditEntry {
-    /// Sequence number (the chain order).
-    pub id: i64,
-    /// When the action was recorded (database time).
-    pub occurred_at: DateTime<Utc>,
-    /// Organization concerned, if any.
-    pub organization_id: Option<String>,
-    /// Subject of the caller's token (`service:<name>` for an API key), or
-    /// `system:risk-api` for the background runner.
-    pub actor: String,
-    /// Their role.
-    pub actor_role: Option<String>,
-    /// What, e.g. `assessment.create`.
-    pub action: String,
-    /// Resource type.
-    pub resource_type: Option<String>,
-    /// Resource id.
-    pub resource_id: Option<String>,
-    /// Action-specific JSON (e.g. an upload's format and asset count); null when none.
-    pub details: Option<Value>,
-    /// Request id.
-    pub request_id: Option<String>,
-    /// Hash of the previous row.
-    pub prev_hash: String,
-    /// Hash of this row.
-    pub row_hash: String,
 }
 
 /// Audit-log filters.
@@ -113,6 +70,7 @@ pub struct AuditQuery {
     params(AuditQuery),
     responses((status = 200, body = CountedPage<AuditEntry>), (status = 422, body = Problem)),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all, err(level = "debug", Debug), fields(caller = %p.subject))]
 pub async fn list_audit(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Reader>,
@@ -131,32 +89,12 @@ pub async fn list_audit(
             );
         }
     }
-    let rows: Vec<AuditEntry> = sqlx::query_as(
-        "SELECT id, occurred_at, organization_id, actor, actor_role, action, resource_type, resource_id,
-                details, request_id, prev_hash, row_hash
-         FROM qrap_audit_log
-         WHERE ($1::text IS NULL OR organization_id = $1) AND ($2::text IS NULL OR action = $2)
-           AND ($3::text IS NULL OR resource_type = $3) AND ($4::text IS NULL OR resource_id = $4)
-         ORDER BY id DESC LIMIT $5 OFFSET $6",
-    )
-    .bind(&own)
-    .bind(&q.action)
-    .bind(&q.resource_type)
-    .bind(&q.resource_id)
-    .bind(i64::from(limit) + 1)
-    .bind(offset)
-    .fetch_all(&state.pool)
-    .await?;
-    let total: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM qrap_audit_log
-         WHERE ($1::text IS NULL OR organization_id = $1) AND ($2::text IS NULL OR action = $2)
-           AND ($3::text IS NULL OR resource_type = $3) AND ($4::text IS NULL OR resource_id = $4)",
-    )
-    .bind(&own)
-    .bind(&q.action)
-    .bind(&q.resource_type)
-    .bind(&q.resource_id)
-    .fetch_one(&state.pool)
-    .await?;
+    let filter = AuditFilter {
+        org: own.as_deref(),
+        action: q.action.as_deref(),
+        resource_type: q.resource_type.as_deref(),
+        resource_id: q.resource_id.as_deref(),
+    };
+    let (rows, total) = audit::page(&state.pool, filter, limit, offset).await?;
     Ok(AppJson(counted_page(rows, limit, offset, total)))
 }

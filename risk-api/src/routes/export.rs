@@ -21,8 +21,9 @@ use tokio::sync::mpsc;
 
 use super::assessments::visible;
 use super::Reader;
-use crate::repo::{Assessment, Finding, FINDING_COLS};
+use crate::repo::{findings, Assessment, Finding};
 use crate::state::AppState;
+use shared::error::ApiError;
 
 /// Media type of the answer.
 const CDX_17: &str = "application/vnd.cyclonedx+json; version=1.7";
@@ -42,17 +43,19 @@ fn is_label(s: &str) -> bool {
         (status = 404, body = Problem), (status = 409, body = Problem),
         (status = 429, description = "Too many exports being generated", body = Problem)),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all, err(level = "debug", Debug), fields(caller = %p.subject, assessment = %id))]
 pub async fn export_cbom(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Reader>,
     Path(id): Path<String>,
-) -> Result<Response, Problem> {
+) -> Result<Response, ApiError> {
     let a = visible(&state, &p, &id).await?;
     if a.status != "completed" {
         return Err(Problem::conflict(format!(
             "the assessment is {}; its CBOM exists once it is completed",
             a.status
-        )));
+        ))
+        .into());
     }
     let permit = state
         .reports
@@ -108,12 +111,7 @@ async fn produce(
             .unwrap_or(head.as_bytes()),
     );
     buf.extend(b",\"components\":[");
-    let sql = format!(
-        "SELECT {FINDING_COLS} FROM findings WHERE assessment_id = $1 ORDER BY priority ASC, id ASC"
-    );
-    let mut rows = sqlx::query_as::<_, Finding>(&sql)
-        .bind(&a.id)
-        .fetch(&state.pool);
+    let mut rows = findings::stream(&state.pool, &a.id, None);
     // Edges (from → to) and the path nodes that are not findings.
     let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut refs: BTreeSet<String> = BTreeSet::new();

@@ -9,8 +9,9 @@ use shared::json::{AppJson, AppQuery};
 use utoipa::IntoParams;
 
 use super::assessments::visible;
-use super::triage::{triaged_cols, triaged_from, FindingView, TriagedRow, TRIAGE_STATES};
+use super::triage::{FindingView, TRIAGE_STATES};
 use super::{counted_page, page, Reader};
+use crate::repo::triage::{FindingFilter, FindingSort};
 use crate::state::AppState;
 use shared::error::ApiError;
 use shared::pagination::CountedPage;
@@ -48,19 +49,9 @@ fn one_of(field: &str, v: &Option<String>, allowed: &[&str]) -> Result<(), Probl
     }
 }
 
-/// Loads one page of findings with their triage (`limit + 1` rows, for
-/// the next-page test).
-/// The findings list's filter inside [`triaged_from`] (`$1..$5`).
-const FINDING_FILTER: &str = "assessment_id = $1 AND ($2::text IS NULL OR severity = $2) AND ($3::text IS NULL OR quantum_threat = $3)
-             AND ($4::text IS NULL OR lower(algorithm) = lower($4)) AND ($5::text IS NULL OR policy_status = $5)";
-
-pub async fn query_findings(
-    state: &AppState,
-    assessment_id: &str,
-    q: &FindingQuery,
-    limit: u32,
-    offset: i64,
-) -> Result<Vec<FindingView>, ApiError> {
+/// Checks the filters and the order of a findings list (422 naming the
+/// parameter at fault).
+fn checked(q: &FindingQuery) -> Result<(FindingFilter<'_>, FindingSort), Problem> {
     one_of(
         "severity",
         &q.severity,
@@ -81,39 +72,25 @@ pub async fn query_findings(
         .as_ref()
         .is_some_and(|a| a.chars().count() > 200)
     {
-        return Err(Problem::invalid_field("algorithm", "must be at most 200 characters").into());
+        return Err(Problem::invalid_field(
+            "algorithm",
+            "must be at most 200 characters",
+        ));
     }
-    let order = match q.sort.as_deref().unwrap_or("priority") {
-        "priority" => "fc.priority ASC, fc.id ASC",
-        "-risk_score" => "fc.risk_score DESC, fc.priority ASC, fc.id ASC",
-        "risk_score" => "fc.risk_score ASC, fc.priority DESC, fc.id ASC",
-        "algorithm" => "fc.algorithm ASC, fc.priority ASC, fc.id ASC",
-        _ => {
-            return Err(Problem::invalid_field(
-                "sort",
-                "must be priority, -risk_score, risk_score or algorithm",
-            )
-            .into())
-        }
+    let sort = FindingSort::parse(q.sort.as_deref().unwrap_or("priority")).ok_or_else(|| {
+        Problem::invalid_field(
+            "sort",
+            "must be priority, -risk_score, risk_score or algorithm",
+        )
+    })?;
+    let filter = FindingFilter {
+        severity: q.severity.as_deref(),
+        threat: q.threat.as_deref(),
+        algorithm: q.algorithm.as_deref(),
+        policy_status: q.policy_status.as_deref(),
+        triage_state: q.triage_state.as_deref(),
     };
-    let rows: Vec<TriagedRow> = sqlx::query_as(&format!(
-        "SELECT {} {} WHERE ($6::text IS NULL OR ({}) = $6)
-         ORDER BY {order} LIMIT $7 OFFSET $8",
-        triaged_cols(),
-        triaged_from(FINDING_FILTER),
-        super::triage::EFFECTIVE_STATE
-    ))
-    .bind(assessment_id)
-    .bind(&q.severity)
-    .bind(&q.threat)
-    .bind(&q.algorithm)
-    .bind(&q.policy_status)
-    .bind(&q.triage_state)
-    .bind(i64::from(limit) + 1)
-    .bind(offset)
-    .fetch_all(&state.pool)
-    .await?;
-    Ok(rows.into_iter().map(FindingView::from).collect())
+    Ok((filter, sort))
 }
 
 /// Findings of an assessment.
@@ -121,6 +98,7 @@ pub async fn query_findings(
     params(("id" = String, Path, description = "Assessment id"), FindingQuery),
     responses((status = 200, body = CountedPage<FindingView>), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all, err(level = "debug", Debug), fields(caller = %p.subject, assessment = %id))]
 pub async fn list_findings(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Reader>,
@@ -129,20 +107,8 @@ pub async fn list_findings(
 ) -> Result<AppJson<CountedPage<FindingView>>, ApiError> {
     let a = visible(&state, &p, &id).await?;
     let (limit, offset) = page(q.limit, q.cursor.clone())?;
-    let rows = query_findings(&state, &a.id, &q, limit, offset).await?;
-    // Same filter as the page (validated by query_findings above).
-    let total: i64 = sqlx::query_scalar(&format!(
-        "SELECT count(*) {} WHERE ($6::text IS NULL OR ({}) = $6)",
-        triaged_from(FINDING_FILTER),
-        super::triage::EFFECTIVE_STATE
-    ))
-    .bind(&a.id)
-    .bind(&q.severity)
-    .bind(&q.threat)
-    .bind(&q.algorithm)
-    .bind(&q.policy_status)
-    .bind(&q.triage_state)
-    .fetch_one(&state.pool)
-    .await?;
+    let (filter, sort) = checked(&q)?;
+    let (rows, total) =
+        crate::repo::triage::page(&state.pool, &a.id, filter, sort, limit, offset).await?;
     Ok(AppJson(counted_page(rows, limit, offset, total)))
 }

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 use shared::auth::{Admin, AuthMethod, RequireRole, RoleRequirement};
-use shared::error::Problem;
+use shared::error::{ApiError, Problem};
 use shared::json::AppJson;
 use utoipa::ToSchema;
 
@@ -32,7 +32,8 @@ pub struct Me {
 #[utoipa::path(get, path = "/api/v1/me", tag = "session",
     responses((status = 200, body = Me), (status = 401, body = Problem)),
     security(("bearer" = [])))]
-pub async fn me(RequireRole { 0: p, .. }: RequireRole<Reader>) -> Result<AppJson<Me>, Problem> {
+#[tracing::instrument(skip_all, fields(caller = %p.subject))]
+pub async fn me(RequireRole { 0: p, .. }: RequireRole<Reader>) -> Result<AppJson<Me>, ApiError> {
     Ok(AppJson(Me {
         organization_id: super::scope(&p).ok().flatten(),
         subject: p.subject,

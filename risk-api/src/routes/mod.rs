@@ -81,13 +81,6 @@ pub fn actor(p: &Principal, headers: &HeaderMap) -> Actor {
     }
 }
 
-/// A database error: 503 with `Retry-After` when the database is down or
-/// saturated, else an opaque 500 (the cause is logged, not returned); the
-/// one mapping of [`shared::db::problem`].
-pub fn db(e: sqlx::Error) -> Problem {
-    shared::db::problem(e)
-}
-
 /// An id path segment; a malformed one is as absent as another org's (404
 /// "`what` not found", through [`shared::ids::path_id`], the copy the
 /// control plane uses too).

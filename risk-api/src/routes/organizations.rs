@@ -11,12 +11,11 @@ use shared::ids::OrgId;
 use shared::json::{AppJson, AppQuery};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{actor, counted_page, db, page, parse_id, scope, Reader};
-use crate::repo::{self, Organization};
+use super::{actor, counted_page, page, parse_id, scope, Reader};
+use crate::repo::{audit, organizations, Organization};
 use crate::state::AppState;
+use shared::error::ApiError;
 use shared::pagination::CountedPage;
-
-const COLS: &str = "id, name, description, version, created_at, updated_at";
 
 /// Create body.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -74,11 +73,13 @@ fn check(name: Option<&str>, description: Option<&str>) -> Result<(), Problem> {
     }
 }
 
-fn unique(e: sqlx::Error) -> Problem {
+/// A taken name is the caller's conflict, said plainly (the generic
+/// mapping would only name the index); anything else maps as usual.
+fn unique(e: sqlx::Error) -> ApiError {
     if shared::db::sqlstate(&e).as_deref() == Some("23505") {
-        Problem::conflict("an organization with this name already exists")
+        Problem::conflict("an organization with this name already exists").into()
     } else {
-        db(e)
+        e.into()
     }
 }
 
@@ -87,25 +88,25 @@ fn unique(e: sqlx::Error) -> Problem {
     request_body = CreateOrganization,
     responses((status = 201, body = Organization), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all, err(level = "debug", Debug), fields(caller = %p.subject))]
 pub async fn create_organization(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Admin>,
     headers: HeaderMap,
     AppJson(body): AppJson<CreateOrganization>,
-) -> Result<(StatusCode, AppJson<Organization>), Problem> {
+) -> Result<(StatusCode, AppJson<Organization>), ApiError> {
     super::platform_admin(&p)?;
     check(Some(&body.name), body.description.as_deref())?;
-    let mut tx = state.pool.begin().await.map_err(db)?;
-    let org: Organization = sqlx::query_as(&format!(
-        "INSERT INTO organizations (id, name, description) VALUES ($1, $2, $3) RETURNING {COLS}"
-    ))
-    .bind(OrgId::new().as_str())
-    .bind(body.name.trim())
-    .bind(&body.description)
-    .fetch_one(&mut *tx)
+    let mut tx = state.pool.begin().await?;
+    let org = organizations::create(
+        &mut tx,
+        OrgId::new().as_str(),
+        body.name.trim(),
+        body.description.as_deref(),
+    )
     .await
     .map_err(unique)?;
-    repo::audit(
+    audit::append(
         &mut tx,
         &actor(&p, &headers),
         Some(&org.id),
@@ -114,9 +115,8 @@ pub async fn create_organization(
         &org.id,
         json!({"name": org.name}),
     )
-    .await
-    .map_err(db)?;
-    tx.commit().await.map_err(db)?;
+    .await?;
+    tx.commit().await?;
     Ok((StatusCode::CREATED, AppJson(org)))
 }
 
@@ -125,30 +125,15 @@ pub async fn create_organization(
     params(ListOrganizations),
     responses((status = 200, body = CountedPage<Organization>)),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all, err(level = "debug", Debug), fields(caller = %p.subject))]
 pub async fn list_organizations(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Reader>,
     AppQuery(q): AppQuery<ListOrganizations>,
-) -> Result<AppJson<CountedPage<Organization>>, Problem> {
+) -> Result<AppJson<CountedPage<Organization>>, ApiError> {
     let org = scope(&p)?;
     let (limit, offset) = page(q.limit, q.cursor)?;
-    let rows: Vec<Organization> = sqlx::query_as(&format!(
-        "SELECT {COLS} FROM organizations WHERE ($1::text IS NULL OR id = $1)
-         ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
-    ))
-    .bind(&org)
-    .bind(i64::from(limit) + 1)
-    .bind(offset)
-    .fetch_all(&state.pool)
-    .await
-    .map_err(db)?;
-    let total: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM organizations WHERE ($1::text IS NULL OR id = $1)",
-    )
-    .bind(&org)
-    .fetch_one(&state.pool)
-    .await
-    .map_err(db)?;
+    let (rows, total) = organizations::page(&state.pool, org.as_deref(), limit, offset).await?;
     Ok(AppJson(counted_page(rows, limit, offset, total)))
 }
 
@@ -157,23 +142,18 @@ pub async fn list_organizations(
     params(("id" = String, Path, description = "Organization id")),
     responses((status = 200, body = Organization), (status = 404, body = Problem)),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all, err(level = "debug", Debug), fields(caller = %p.subject, org = %id))]
 pub async fn get_organization(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Reader>,
     Path(id): Path<String>,
-) -> Result<AppJson<Organization>, Problem> {
+) -> Result<AppJson<Organization>, ApiError> {
     let org = scope(&p)?;
     let id = parse_id(&id, OrgId::parse, "organization")?;
-    sqlx::query_as(&format!(
-        "SELECT {COLS} FROM organizations WHERE id = $1 AND ($2::text IS NULL OR id = $2)"
-    ))
-    .bind(id.as_str())
-    .bind(org)
-    .fetch_optional(&state.pool)
-    .await
-    .map_err(db)?
-    .map(AppJson)
-    .ok_or_else(|| Problem::not_found("organization not found"))
+    Ok(organizations::get(&state.pool, id.as_str(), org.as_deref())
+        .await?
+        .map(AppJson)
+        .ok_or_else(|| Problem::not_found("organization not found"))?)
 }
 
 /// Updates an organization (admin).
@@ -182,33 +162,31 @@ pub async fn get_organization(
     request_body = UpdateOrganization,
     responses((status = 200, body = Organization), (status = 404, body = Problem), (status = 409, body = Problem)),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all, err(level = "debug", Debug), fields(caller = %p.subject, org = %id))]
 pub async fn update_organization(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Admin>,
     headers: HeaderMap,
     Path(id): Path<String>,
     AppJson(body): AppJson<UpdateOrganization>,
-) -> Result<AppJson<Organization>, Problem> {
+) -> Result<AppJson<Organization>, ApiError> {
     let id = parse_id(&id, OrgId::parse, "organization")?;
     // An organization's own admin may rename it; other tenants' ids are 404.
     if scope(&p)?.is_some_and(|own| own != id.as_str()) {
-        return Err(Problem::not_found("organization not found"));
+        return Err(Problem::not_found("organization not found").into());
     }
     check(body.name.as_deref(), body.description.as_deref())?;
-    let mut tx = state.pool.begin().await.map_err(db)?;
-    let org: Organization = sqlx::query_as(&format!(
-        "UPDATE organizations SET name = COALESCE($2, name), description = COALESCE($3, description),
-             version = version + 1, updated_at = now()
-         WHERE id = $1 RETURNING {COLS}"
-    ))
-    .bind(id.as_str())
-    .bind(body.name.as_deref().map(str::trim))
-    .bind(&body.description)
-    .fetch_optional(&mut *tx)
+    let mut tx = state.pool.begin().await?;
+    let org = organizations::update(
+        &mut tx,
+        id.as_str(),
+        body.name.as_deref().map(str::trim),
+        body.description.as_deref(),
+    )
     .await
     .map_err(unique)?
     .ok_or_else(|| Problem::not_found("organization not found"))?;
-    repo::audit(
+    audit::append(
         &mut tx,
         &actor(&p, &headers),
         Some(&org.id),
@@ -217,9 +195,8 @@ pub async fn update_organization(
         &org.id,
         json!({"name": body.name, "description": body.description.is_some()}),
     )
-    .await
-    .map_err(db)?;
-    tx.commit().await.map_err(db)?;
+    .await?;
+    tx.commit().await?;
     Ok(AppJson(org))
 }
 
@@ -228,25 +205,20 @@ pub async fn update_organization(
     params(("id" = String, Path, description = "Organization id")),
     responses((status = 204), (status = 404, body = Problem)),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all, err(level = "debug", Debug), fields(caller = %p.subject, org = %id))]
 pub async fn delete_organization(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Admin>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<StatusCode, Problem> {
+) -> Result<StatusCode, ApiError> {
     super::platform_admin(&p)?;
     let id = parse_id(&id, OrgId::parse, "organization")?;
-    let mut tx = state.pool.begin().await.map_err(db)?;
-    let n = sqlx::query("DELETE FROM organizations WHERE id = $1")
-        .bind(id.as_str())
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?
-        .rows_affected();
-    if n == 0 {
-        return Err(Problem::not_found("organization not found"));
+    let mut tx = state.pool.begin().await?;
+    if !organizations::delete(&mut tx, id.as_str()).await? {
+        return Err(Problem::not_found("organization not found").into());
     }
-    repo::audit(
+    audit::append(
         &mut tx,
         &actor(&p, &headers),
         Some(id.as_str()),
@@ -255,8 +227,7 @@ pub async fn delete_organization(
         id.as_str(),
         json!({}),
     )
-    .await
-    .map_err(db)?;
-    tx.commit().await.map_err(db)?;
+    .await?;
+    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -14,8 +14,9 @@ use utoipa::IntoParams;
 
 use super::assessments::{summary_of, visible, AssessmentSummary};
 use super::Reader;
-use crate::repo::{Assessment, Finding, FINDING_COLS};
+use crate::repo::{findings, Assessment, Finding};
 use crate::state::AppState;
+use shared::error::ApiError;
 
 /// Report format.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -43,25 +44,24 @@ const HTML_ROWS: i64 = 1000;
         (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem),
         (status = 429, description = "Too many reports being generated; retry after Retry-After seconds", body = Problem)),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all, err(level = "debug", Debug), fields(caller = %p.subject, assessment = %id))]
 pub async fn report(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Reader>,
     Path(id): Path<String>,
     AppQuery(q): AppQuery<ReportQuery>,
-) -> Result<Response, Problem> {
+) -> Result<Response, ApiError> {
     let format = q.format.unwrap_or_else(|| "json".into());
     if !["json", "csv", "html"].contains(&format.as_str()) {
-        return Err(Problem::invalid_field(
-            "format",
-            "must be json, csv or html",
-        ));
+        return Err(Problem::invalid_field("format", "must be json, csv or html").into());
     }
     let a = visible(&state, &p, &id).await?;
     if a.status != "completed" {
         return Err(Problem::conflict(format!(
             "the assessment is {}; reports exist once it is completed",
             a.status
-        )));
+        ))
+        .into());
     }
     // Held by the producing task until the last row is sent.
     let permit = state
@@ -146,13 +146,7 @@ async fn produce(
     } else {
         i64::MAX
     };
-    let sql = format!(
-        "SELECT {FINDING_COLS} FROM findings WHERE assessment_id = $1 ORDER BY priority ASC, id ASC LIMIT $2"
-    );
-    let mut rows = sqlx::query_as::<_, Finding>(&sql)
-        .bind(&a.id)
-        .bind(limit)
-        .fetch(&state.pool);
+    let mut rows = findings::stream(&state.pool, &a.id, Some(limit));
     let mut buf = Vec::with_capacity(64 * 1024);
     let mut n: i64 = 0;
     match format {

@@ -19,9 +19,10 @@ use shared::error::Problem;
 use shared::json::AppJson;
 use utoipa::ToSchema;
 
-use super::{actor, db};
-use crate::repo;
+use super::actor;
+use crate::repo::{audit, tokens};
 use crate::state::AppState;
+use shared::error::ApiError;
 
 /// Which token to revoke: the token itself (preferred: its expiry and
 /// organization are read from it), or only its id (platform admins; the
@@ -47,12 +48,13 @@ pub struct RevokeRequest {
         (status = 422, description = "Neither a valid token nor a jti", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all, err(level = "debug", Debug), fields(caller = %p.subject))]
 pub async fn revoke_token(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Admin>,
     headers: HeaderMap,
     AppJson(body): AppJson<RevokeRequest>,
-) -> Result<StatusCode, Problem> {
+) -> Result<StatusCode, ApiError> {
     let caller_org = super::scope(&p)?;
     let (jti, expires_at, org) = match (&body.token, &body.jti) {
         (Some(token), None) => {
@@ -60,12 +62,10 @@ pub async fn revoke_token(
                 Ok(c) => c,
                 // Already refused everywhere: nothing left to revoke.
                 Err(AuthError::InvalidToken("token expired")) => return Ok(StatusCode::NO_CONTENT),
-                Err(e) => return Err(Problem::invalid_field("token", e.to_string())),
+                Err(e) => return Err(Problem::invalid_field("token", e.to_string()).into()),
             };
             if caller_org.is_some() && claims.org != caller_org {
-                return Err(Problem::forbidden(
-                    "the token belongs to another organization",
-                ));
+                return Err(Problem::forbidden("the token belongs to another organization").into());
             }
             let exp = DateTime::<Utc>::from_timestamp(claims.exp, 0)
                 .ok_or_else(|| Problem::invalid_field("token", "expiry out of range"))?;
@@ -75,10 +75,11 @@ pub async fn revoke_token(
             if caller_org.is_some() {
                 return Err(Problem::forbidden(
                     "an organization admin revokes by token (its organization is checked); only a platform admin revokes by jti",
-                ));
+                )
+                .into());
             }
             if jti.is_empty() || jti.len() > 128 {
-                return Err(Problem::invalid_field("jti", "must be 1 to 128 bytes"));
+                return Err(Problem::invalid_field("jti", "must be 1 to 128 bytes").into());
             }
             shared::validation::single_line("jti", jti)
                 .map_err(|e| Problem::validation(vec![e]))?;
@@ -87,32 +88,15 @@ pub async fn revoke_token(
             (jti.clone(), Utc::now() + ttl, None)
         }
         _ => {
-            return Err(Problem::invalid_field(
-                "token",
-                "send exactly one of token and jti",
-            ))
+            return Err(Problem::invalid_field("token", "send exactly one of token and jti").into())
         }
     };
-    let mut tx = state.pool.begin().await.map_err(db)?;
-    // Expired entries go first: the list never outgrows one token lifetime.
-    sqlx::query("DELETE FROM revoked_tokens WHERE expires_at <= now()")
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+    let mut tx = state.pool.begin().await?;
+    tokens::purge_expired(&mut tx).await?;
     if expires_at > Utc::now() {
-        sqlx::query(
-            "INSERT INTO revoked_tokens (jti, expires_at, organization_id, revoked_by)
-             VALUES ($1, $2, $3, $4) ON CONFLICT (jti) DO NOTHING",
-        )
-        .bind(&jti)
-        .bind(expires_at)
-        .bind(org.as_deref())
-        .bind(&p.subject)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+        tokens::revoke(&mut tx, &jti, expires_at, org.as_deref(), &p.subject).await?;
     }
-    repo::audit(
+    audit::append(
         &mut tx,
         &actor(&p, &headers),
         org.as_deref(),
@@ -121,9 +105,8 @@ pub async fn revoke_token(
         &jti,
         json!({"expires_at": expires_at}),
     )
-    .await
-    .map_err(db)?;
-    tx.commit().await.map_err(db)?;
+    .await?;
+    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -137,13 +120,7 @@ pub async fn check(State(state): State<AppState>, mut req: Request, next: Next) 
     let AuthMethod::Jwt { jti } = &principal.method else {
         return next.run(req).await;
     };
-    let revoked = sqlx::query_scalar::<_, bool>(
-        "SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $1 AND expires_at > now())",
-    )
-    .bind(jti)
-    .fetch_one(&state.pool)
-    .await;
-    match revoked {
+    match tokens::is_revoked(&state.pool, jti).await {
         Ok(false) => next.run(req).await,
         Ok(true) => {
             let mut p = Problem::unauthorized("this token was revoked; ask for a new one");

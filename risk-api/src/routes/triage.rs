@@ -32,13 +32,16 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use shared::auth::RequireRole;
+use shared::error::ApiError;
 use shared::error::{FieldError, Problem};
 use shared::ids::FindingId;
 use shared::json::AppJson;
 use utoipa::ToSchema;
 
-use super::{actor, db, parse_id, scope, Reader, Writer};
-use crate::repo::{self, Finding, FINDING_COLS};
+use super::{actor, parse_id, scope, Reader, Writer};
+use crate::repo::audit;
+use crate::repo::triage::{self as triage_rows, TriageWrite};
+pub use crate::repo::triage::{FindingView, Triage};
 use crate::state::AppState;
 
 /// The triage states, in the order a finding usually moves through them.
@@ -49,121 +52,6 @@ pub const TRIAGE_STATES: &[&str] = &[
     "false_positive",
     "fixed",
 ];
-
-/// SQL of the effective state of a finding row `fc` of assessment `a` with
-/// its triage row `t` (see the module docs).
-pub const EFFECTIVE_STATE: &str = "CASE WHEN t.state IS NULL THEN 'open'
-     WHEN t.state = 'accepted_risk' AND t.expires_at <= now() THEN 'open'
-     WHEN t.state = 'fixed' AND a.completed_at > t.updated_at THEN 'open'
-     ELSE t.state END";
-
-/// `findings` rows matching `filter` (a condition on the table's own
-/// columns, binds from `$1`), with their assessment `a` and triage `t`.
-pub fn triaged_from(filter: &str) -> String {
-    format!(
-        "FROM (SELECT {FINDING_COLS}, finding_key FROM findings WHERE {filter}) fc
-         JOIN assessments a ON a.id = fc.assessment_id
-         LEFT JOIN finding_triage t ON t.organization_id = fc.organization_id
-              AND t.system_key = a.system_key AND t.finding_key = fc.finding_key"
-    )
-}
-
-/// The select list matching [`TriagedRow`].
-pub fn triaged_cols() -> String {
-    format!(
-        "fc.*, a.system_key, a.name AS assessment_name, t.state AS t_state, t.reason AS t_reason,
-         t.expires_at AS t_expires_at, t.updated_by AS t_updated_by, t.updated_at AS t_updated_at,
-         t.version AS t_version,
-         coalesce(t.state = 'accepted_risk' AND t.expires_at <= now(), false) AS t_expired,
-         coalesce(t.state = 'fixed' AND a.completed_at > t.updated_at, false) AS t_reopened,
-         {EFFECTIVE_STATE} AS triage_state"
-    )
-}
-
-/// A finding row with its triage, as read by [`triaged_from`].
-#[derive(Debug, sqlx::FromRow)]
-pub struct TriagedRow {
-    #[sqlx(flatten)]
-    finding: Finding,
-    finding_key: String,
-    system_key: String,
-    assessment_name: String,
-    t_state: Option<String>,
-    t_reason: Option<String>,
-    t_expires_at: Option<DateTime<Utc>>,
-    t_updated_by: Option<String>,
-    t_updated_at: Option<DateTime<Utc>>,
-    t_version: Option<i64>,
-    t_expired: bool,
-    t_reopened: bool,
-    triage_state: String,
-}
-
-/// The triage of a finding.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Triage {
-    /// Effective state: open, in_progress, accepted_risk, false_positive or
-    /// fixed. `open` when never triaged, when an accepted risk has expired
-    /// (`expired`), or when a finding marked fixed was found again by a run
-    /// completed after it was marked (`reopened`).
-    pub state: String,
-    /// The state as last recorded; null when never triaged.
-    pub recorded_state: Option<String>,
-    /// Why (required for accepted_risk).
-    pub reason: Option<String>,
-    /// accepted_risk only: when the acceptance ends and the finding counts
-    /// as open again.
-    pub expires_at: Option<DateTime<Utc>>,
-    /// An accepted risk past its expiry.
-    pub expired: bool,
-    /// Marked fixed, but found again by a later run.
-    pub reopened: bool,
-    /// Who recorded it.
-    pub updated_by: Option<String>,
-    /// When the state was last recorded; null when never triaged.
-    pub updated_at: Option<DateTime<Utc>>,
-    /// Changes so far (1 after the first).
-    pub version: Option<i64>,
-}
-
-/// A finding with its identity across assessments and its triage.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct FindingView {
-    /// The finding.
-    #[serde(flatten)]
-    pub finding: Finding,
-    /// Identity across assessments (`fk_` + SHA-256 hex): bom-ref +
-    /// algorithm, or name + type + algorithm + parameter + usage.
-    pub finding_key: String,
-    /// The system the triage is kept for (the assessment name, normalised).
-    pub system_key: String,
-    /// The assessment's name.
-    pub assessment_name: String,
-    /// Its triage.
-    pub triage: Triage,
-}
-
-impl From<TriagedRow> for FindingView {
-    fn from(r: TriagedRow) -> Self {
-        Self {
-            finding: r.finding,
-            finding_key: r.finding_key,
-            system_key: r.system_key,
-            assessment_name: r.assessment_name,
-            triage: Triage {
-                state: r.triage_state,
-                recorded_state: r.t_state,
-                reason: r.t_reason,
-                expires_at: r.t_expires_at,
-                expired: r.t_expired,
-                reopened: r.t_reopened,
-                updated_by: r.t_updated_by,
-                updated_at: r.t_updated_at,
-                version: r.t_version,
-            },
-        }
-    }
-}
 
 /// One triage change, from the audit log.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -218,18 +106,8 @@ pub async fn load(
     state: &AppState,
     id: &str,
     org: Option<&str>,
-) -> Result<Option<FindingView>, Problem> {
-    let row: Option<TriagedRow> = sqlx::query_as(&format!(
-        "SELECT {} {}",
-        triaged_cols(),
-        triaged_from("id = $1 AND ($2::text IS NULL OR organization_id = $2)")
-    ))
-    .bind(id)
-    .bind(org)
-    .fetch_optional(&state.pool)
-    .await
-    .map_err(db)?;
-    Ok(row.map(FindingView::from))
+) -> Result<Option<FindingView>, ApiError> {
+    Ok(triage_rows::load(&state.pool, id, org).await?)
 }
 
 /// Finds a finding the caller may see, else 404 (another tenant's finding
@@ -238,12 +116,12 @@ async fn visible(
     state: &AppState,
     p: &shared::auth::Principal,
     raw: &str,
-) -> Result<FindingView, Problem> {
+) -> Result<FindingView, ApiError> {
     let own = scope(p)?;
     let id = parse_id(raw, FindingId::parse, "finding")?;
-    load(state, id.as_str(), own.as_deref())
+    Ok(load(state, id.as_str(), own.as_deref())
         .await?
-        .ok_or_else(|| Problem::not_found("finding not found"))
+        .ok_or_else(|| Problem::not_found("finding not found"))?)
 }
 
 /// One finding with everything that explains it, and its triage.
@@ -256,32 +134,27 @@ async fn visible(
     params(("id" = String, Path, description = "Finding id")),
     responses((status = 200, body = FindingDetail), (status = 404, body = Problem)),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all, err(level = "debug", Debug), fields(caller = %p.subject, finding = %id))]
 pub async fn get_finding(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Reader>,
     Path(id): Path<String>,
-) -> Result<AppJson<FindingDetail>, Problem> {
+) -> Result<AppJson<FindingDetail>, ApiError> {
     let view = visible(&state, &p, &id).await?;
     let history = history(&state, &view).await?;
     Ok(AppJson(FindingDetail { view, history }))
 }
 
-/// occurred_at, actor, actor_role, details of an audit row.
-type AuditRow = (DateTime<Utc>, String, Option<String>, Option<Value>);
-
-async fn history(state: &AppState, v: &FindingView) -> Result<Vec<TriageEvent>, Problem> {
-    let rows: Vec<AuditRow> = sqlx::query_as(
-        "SELECT occurred_at, actor, actor_role, details FROM qrap_audit_log
-         WHERE organization_id = $1 AND action = 'finding.triage'
-           AND details->>'finding_key' = $2 AND details->>'system_key' = $3
-         ORDER BY id DESC LIMIT 100",
+/// The triage changes of a finding's key in its system, from the audit
+/// log (`details` holds the change).
+async fn history(state: &AppState, v: &FindingView) -> Result<Vec<TriageEvent>, ApiError> {
+    let rows = audit::triage_history(
+        &state.pool,
+        &v.finding.organization_id,
+        &v.finding_key,
+        &v.system_key,
     )
-    .bind(&v.finding.organization_id)
-    .bind(&v.finding_key)
-    .bind(&v.system_key)
-    .fetch_all(&state.pool)
-    .await
-    .map_err(db)?;
+    .await?;
     let text = |d: &Option<Value>, k: &str| {
         d.as_ref()
             .and_then(|d| d.get(k))
@@ -290,15 +163,15 @@ async fn history(state: &AppState, v: &FindingView) -> Result<Vec<TriageEvent>, 
     };
     Ok(rows
         .into_iter()
-        .map(|(at, actor, actor_role, d)| TriageEvent {
-            at,
-            actor,
-            actor_role,
-            from: text(&d, "from"),
-            to: text(&d, "to"),
-            reason: text(&d, "reason"),
-            expires_at: text(&d, "expires_at"),
-            assessment_id: text(&d, "assessment_id"),
+        .map(|r| TriageEvent {
+            from: text(&r.details, "from"),
+            to: text(&r.details, "to"),
+            reason: text(&r.details, "reason"),
+            expires_at: text(&r.details, "expires_at"),
+            assessment_id: text(&r.details, "assessment_id"),
+            at: r.occurred_at,
+            actor: r.actor,
+            actor_role: r.actor_role,
         })
         .collect())
 }
@@ -399,56 +272,44 @@ fn check(req: &TriageRequest, now: DateTime<Utc>) -> Result<Checked, Problem> {
         (status = 404, body = Problem),
         (status = 422, description = "Unknown state, accepted_risk without reason or expiry, expiry not in the future", body = Problem)),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all, err(level = "debug", Debug), fields(caller = %p.subject, finding = %id))]
 pub async fn triage_finding(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Writer>,
     headers: HeaderMap,
     Path(id): Path<String>,
     AppJson(req): AppJson<TriageRequest>,
-) -> Result<AppJson<FindingView>, Problem> {
+) -> Result<AppJson<FindingView>, ApiError> {
     let before = visible(&state, &p, &id).await?;
     let (to, reason, expires_at) = check(&req, Utc::now())?;
     let f = &before.finding;
-    let mut tx = state.pool.begin().await.map_err(db)?;
-    // Changes of one key are serialised (a transaction-scoped advisory
-    // lock on it), and the state before is read under that lock, so the
-    // audit rows of a key chain: each one's `from` is the previous `to`.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2 || '/' || $3, 0))")
-        .bind(&f.organization_id)
-        .bind(&before.system_key)
-        .bind(&before.finding_key)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-    let (from,): (String,) = sqlx::query_as(&format!(
-        "SELECT {EFFECTIVE_STATE} FROM assessments a
-         LEFT JOIN finding_triage t ON t.organization_id = a.organization_id
-              AND t.system_key = a.system_key AND t.finding_key = $2
-         WHERE a.id = $1"
-    ))
-    .bind(&f.assessment_id)
-    .bind(&before.finding_key)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(db)?;
-    sqlx::query(
-        "INSERT INTO finding_triage (organization_id, system_key, finding_key, state, reason, expires_at, updated_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (organization_id, system_key, finding_key) DO UPDATE
-         SET state = EXCLUDED.state, reason = EXCLUDED.reason, expires_at = EXCLUDED.expires_at,
-             updated_by = EXCLUDED.updated_by, version = finding_triage.version + 1, updated_at = now()",
+    let mut tx = state.pool.begin().await?;
+    // Changes of one key are serialised, and the state before is read
+    // under that lock, so the audit rows of a key chain: each one's
+    // `from` is the previous `to`.
+    triage_rows::lock_key(
+        &mut tx,
+        &f.organization_id,
+        &before.system_key,
+        &before.finding_key,
     )
-    .bind(&f.organization_id)
-    .bind(&before.system_key)
-    .bind(&before.finding_key)
-    .bind(&to)
-    .bind(&reason)
-    .bind(expires_at)
-    .bind(p.subject.chars().take(320).collect::<String>())
-    .execute(&mut *tx)
-    .await
-    .map_err(db)?;
-    repo::audit(
+    .await?;
+    let from = triage_rows::effective_state(&mut tx, &f.assessment_id, &before.finding_key).await?;
+    let updated_by: String = p.subject.chars().take(320).collect();
+    triage_rows::upsert(
+        &mut tx,
+        &TriageWrite {
+            organization_id: &f.organization_id,
+            system_key: &before.system_key,
+            finding_key: &before.finding_key,
+            state: &to,
+            reason: reason.as_deref(),
+            expires_at,
+            updated_by: &updated_by,
+        },
+    )
+    .await?;
+    audit::append(
         &mut tx,
         &actor(&p, &headers),
         Some(&f.organization_id),
@@ -465,13 +326,12 @@ pub async fn triage_finding(
             "expires_at": expires_at.map(|t| t.to_rfc3339()),
         }),
     )
-    .await
-    .map_err(db)?;
-    tx.commit().await.map_err(db)?;
-    load(&state, &f.id, Some(&f.organization_id))
+    .await?;
+    tx.commit().await?;
+    Ok(load(&state, &f.id, Some(&f.organization_id))
         .await?
         .map(AppJson)
-        .ok_or_else(|| Problem::not_found("finding not found"))
+        .ok_or_else(|| Problem::not_found("finding not found"))?)
 }
 
 #[cfg(test)]
