@@ -40,7 +40,7 @@ lint: ## cargo fmt --check, clippy with warnings denied, and the sqlx offline qu
 	cargo clippy --workspace --all-targets --all-features -- -D warnings
 	scripts/sqlx.sh check
 
-sqlx-prepare: ## Regenerate control-plane/.sqlx and risk-api/.sqlx after changing a query or a migration (throwaway Postgres)
+sqlx-prepare: ## Regenerate the sqlx offline query data (.sqlx/) after changing a query or a migration (throwaway Postgres)
 	scripts/sqlx.sh prepare
 
 fmt: ## Format the workspace

@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# The offline query data of the `sqlx::query!` macros, per service crate:
+# The offline query data of the `sqlx::query!` macros of the workspace:
 #
-#   scripts/sqlx.sh prepare   regenerate control-plane/.sqlx and risk-api/.sqlx
-#   scripts/sqlx.sh check     fail when either is stale (`make lint` runs it)
+#   scripts/sqlx.sh prepare   regenerate .sqlx/ (commit it with the query change)
+#   scripts/sqlx.sh check     fail when .sqlx/ is stale (`make lint` runs it)
 #   scripts/sqlx.sh install   install sqlx-cli only
 #
 # Every build reads the checked-in `.sqlx/` data (SQLX_OFFLINE=true), never a
 # live database. This script is the one place that talks to one: it starts a
-# throwaway PostgreSQL on a free port, makes one database per service with
-# that service's migrations (control-plane: migrations/qsgw, risk-api:
-# migrations/qrap, as the services apply them at start-up), and runs
-# `cargo sqlx prepare [--check]` in each crate, so each crate's queries are
-# checked against its own schema. Run `prepare` after changing a query or a
-# migration, and commit the `.sqlx/` changes with it.
+# throwaway PostgreSQL on a free port, applies each service's migrations
+# (control-plane: migrations/qsgw, risk-api: migrations/qrap, as the
+# services apply them at start-up) into a schema of its own in one database,
+# and runs `cargo sqlx prepare --workspace [--check]` against it.
+#
+# Why one database and not one per crate: the control plane's tests have
+# risk-api as a dev-dependency, so building one crate's targets compiles the
+# other crate's queries too, and both must find their tables in the one
+# DATABASE_URL the macros read. The two sets share no table or function
+# name, so `search_path=qsgw,qrap` resolves every query to its own
+# service's schema.
 #
 # sqlx-cli (the version of the workspace's sqlx) is installed on first use
 # under $QUANTUN_TOOLS_DIR (default ~/.cache/quantun-tools), outside the clone
@@ -27,7 +32,7 @@ cd "$QUANTUN_ROOT"
 # Keep in step with `sqlx` in the workspace Cargo.toml.
 SQLX_CLI_VERSION=0.8.6
 tools_dir="${QUANTUN_TOOLS_DIR:-$HOME/.cache/quantun-tools}"
-# crate:migration-set pairs
+# crate:migration-set pairs (the crate applies the set at start-up)
 SERVICES=(control-plane:qsgw risk-api:qrap)
 
 usage() {
@@ -83,20 +88,25 @@ main() {
     pg_port="$(free_port)"
     PG_FAST=1 "$QUANTUN_SCRIPTS_DIR/pg.sh" start "$pg_dir" "$pg_port"
 
-    local pair crate set url
-    local -a flags=()
+    local set url base="postgres://postgres@127.0.0.1:$pg_port/sqlx"
+    local -a flags=() sets=()
     [[ "$mode" == check ]] && flags=(--check)
+    sqlx database create --database-url "$base"
+    local pair path=""
     for pair in "${SERVICES[@]}"; do
-        crate="${pair%%:*}"
         set="${pair##*:}"
-        url="postgres://postgres@127.0.0.1:$pg_port/sqlx_$set"
-        sqlx database create --database-url "$url"
-        sqlx migrate run --source "migrations/$set" --database-url "$url" >/dev/null
-        info "$mode: $crate against migrations/$set"
-        # --all-targets: queries in tests are checked too.
-        (cd "$crate" && DATABASE_URL="$url" cargo sqlx prepare "${flags[@]}" -- --all-targets --all-features) ||
-            die "$crate: offline query data is stale or a query is wrong; run scripts/sqlx.sh prepare and commit $crate/.sqlx"
+        sets+=("$set")
+        path+="${path:+%2C}$set"
+        "$(pg_bindir)/psql" -q -X -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U postgres -d sqlx \
+            -c "CREATE SCHEMA $set"
+        sqlx migrate run --source "migrations/$set" \
+            --database-url "$base?options=-c%20search_path%3D$set" >/dev/null
     done
+    url="$base?options=-c%20search_path%3D$path"
+    info "$mode: the workspace's queries against ${sets[*]}"
+    # --all-targets: the queries of tests and benches are checked too.
+    DATABASE_URL="$url" cargo sqlx prepare --workspace "${flags[@]}" -- --all-targets --all-features ||
+        die "the offline query data (.sqlx/) is stale or a query is wrong; run scripts/sqlx.sh prepare and commit .sqlx"
 }
 
 main "$@"
