@@ -2,7 +2,8 @@
 //! publisher and the background workers call these functions and never
 //! write SQL themselves, so every statement of the service is in this
 //! directory, checked at compile time against `migrations/qsgw` by the
-//! `sqlx::query!` macros (offline data in `control-plane/.sqlx`).
+//! `sqlx::query!` macros (offline data in the workspace `.sqlx/`,
+//! `scripts/sqlx.sh prepare` regenerates it, `make lint` fails when stale).
 //!
 //! Functions that take part in a mutation take `&mut PgConnection` (pass
 //! the mutation's transaction, so the change commits or rolls back with its

@@ -3,7 +3,7 @@
 //!
 //! Statements are compile-checked `sqlx::query!` / `query_as!` /
 //! `query_scalar!` macros, verified against `migrations/qrap` through the
-//! offline data in `risk-api/.sqlx` (`scripts/sqlx.sh prepare` regenerates
+//! offline data in the workspace `.sqlx/` (`scripts/sqlx.sh prepare` regenerates
 //! it, `make lint` fails when it is stale). NUMERIC columns are read as
 //! `::float8`; generated and computed columns carry `"col!"` / `"col?"`
 //! nullability overrides.
