@@ -4,6 +4,29 @@
 //! served by hyper under explicit limits, closes on idleness (requests, not
 //! bytes: HTTP/2 PINGs do not keep a connection open), on maximum age and
 //! on shutdown, each with a hard deadline.
+//!
+//! In detail: tLS accept loop: connection cap (`QSGW_MAX_CONNECTIONS`, extra
+//! connections closed), PROXY protocol v2 (`QSGW_PROXY_PROTOCOL`, accepted
+//! only from `QSGW_TRUSTED_PROXIES`), per-IP cap
+//! (`QSGW_MAX_CONNECTIONS_PER_IP`, sharded counters; trusted proxies without
+//! PROXY protocol exempt), `qsgw_connections_refused_total{reason}`,
+//! `TCP_NODELAY`, SNI → policy, handshake timeout, handshakes without a
+//! usable SNI counted (`qsgw_tls_handshakes_without_sni_total`; rustls'
+//! per-connection warnings are not logged), then no HTTP state until the
+//! client's first byte (an idle TLS connection costs ≈ 10 KiB); HTTP/1.1 or
+//! HTTP/2 chosen by ALPN, HTTP/2 limits explicit (`QSGW_H2_*`: streams, fixed
+//! windows, pending resets; header list `QSGW_MAX_HEADER_BYTES`), header
+//! count/size limits (→ 431), one watchdog per connection (flags set by the
+//! request path, sampled every eighth of the shorter limit; no timer per
+//! request): idle = no request begun, ended or in flight for
+//! `QSGW_IDLE_TIMEOUT_SECS` (HTTP/2 PINGs and other frames do not count),
+//! HTTP/1.1 header timeout (slowloris → dropped), maximum age
+//! (`QSGW_MAX_CONNECTION_AGE_SECS` → GOAWAY / `Connection: close`), and a
+//! hard deadline (`QSGW_CLOSE_TIMEOUT_SECS`) after any graceful close, so a
+//! client that never acknowledges the GOAWAY is dropped; the connection's
+//! `ConnGuard` (permit, per-IP slot, `qsgw_connections_active`) is shared
+//! with an upgraded tunnel; a TLS session record per handshake; graceful
+//! drain (waits for every permit).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};

@@ -9,6 +9,21 @@
 //! chosen here, so a batch re-sent after a lost response is not stored twice
 //! (the control plane inserts with `ON CONFLICT (id) DO NOTHING`). Nothing on
 //! the request path ever waits for the control plane.
+//!
+//! In detail: the control plane link: registration (`QSGW_GATEWAY_NAME`,
+//! backoff while the control plane is down, re-registration on 404),
+//! heartbeat every `QSGW_HEARTBEAT_INTERVAL_SECS` with the revision served,
+//! live target health (with each TLS target's last handshake), the
+//! requests/5xx answered since the last accepted heartbeat, the sensor's
+//! aggregates (`traffic_by_group`) and the certificate served
+//! (`served_certificates`), TLS session records and threat events in bounded
+//! queues (`QSGW_REPORT_BUFFER_SIZE` each, oldest dropped, counted and
+//! logged), sent in batches of ≤ 1,000 once registered, failed batches
+//! requeued in front with backoff (≤ 5 s, cut short as soon as a heartbeat or
+//! registration gets through); heartbeat failures, failed batches and drops
+//! are logged once, then one line a minute with the count (`throttle.rs`);
+//! ids chosen by the gateway make re-sends idempotent; the messages are
+//! `shared::qsgw`'s.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};

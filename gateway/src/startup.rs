@@ -1,5 +1,14 @@
 //! Wiring: live config (file, cache, etcd), certificates, the TLS listener
 //! and the admin listener.
+//!
+//! In detail: wiring; the admin listener (`QSGW_GATEWAY_ADMIN_HOST`, default
+//! `127.0.0.1`; containers bind the pod address explicitly) serves `/health`,
+//! `/health/ready` and `/metrics` openly and `GET /config` (every upstream's
+//! hosts and ports) only with the service key in `X-API-Key`; it stays up
+//! until the TLS drain ends while readiness answers 503 from SIGTERM on; the
+//! `TargetGuard` also refuses the deployment's etcd, control plane and AI
+//! engine addresses; without `QSGW_API_KEY` reporting and inspection are off
+//! (one warning at start).
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -10,6 +10,19 @@
 //! request to return its connection: here the pool hangs off the target's
 //! state, found by the balancer already, and the connection is handed back
 //! by the response body itself.
+//!
+//! In detail: upstream HTTP/1.1 connections (over TLS when the upstream has a
+//! `tls` block, within the connect timeout; `502 upstream-tls` on a failed
+//! handshake): per target an idle pool of hyper `client::conn::http1` senders
+//! (most recently used first, at most the upstream's `pool_size` or
+//! `QSGW_UPSTREAM_POOL_SIZE`); a new connection resolves the target and
+//! checks every address with the `TargetGuard` before connecting (DNS
+//! rebinding; `qsgw_upstream_address_refused_total`); a request that was not
+//! sent (connect failure, pooled connection found closed) comes back whole
+//! for the next target; an idempotent bodiless request is copied only when it
+//! goes on a reused connection of a route with retries left (the upstream may
+//! close a keep-alive connection as the request is written, RFC 9112 §9.3.1);
+//! the response body hands its connection back when read to the end.
 
 use std::pin::Pin;
 use std::sync::Arc;
