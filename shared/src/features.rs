@@ -183,4 +183,40 @@ mod tests {
         f.user_agent = Some("u".repeat(MAX_USER_AGENT_LEN + 1));
         assert_eq!(f.validate("").len(), 4);
     }
+
+    /// The document as the gateway sends it to `POST /api/v1/analyze`
+    /// (written out, not produced by this type) reads into the wire type
+    /// and writes back to the same JSON; absent optional fields take their
+    /// defaults, so a gateway one version behind is still understood.
+    #[test]
+    fn request_features_round_trip_the_gateways_document() {
+        let sent = serde_json::json!({
+            "client_ip": "2001:db8::7",
+            "method": "POST",
+            "path": "/api/v1/orders",
+            "query_len": 12,
+            "header_names": ["host", "user-agent", "content-type"],
+            "user_agent": "curl/8.5.0",
+            "status": 201,
+            "latency_ms": 3.25,
+            "tls_protocol": "TLSv1.3",
+            "tls_group": "X25519MLKEM768",
+            "timestamp_ms": 1_764_892_800_000u64
+        });
+        let f: RequestFeatures = serde_json::from_value(sent.clone()).unwrap();
+        assert_eq!(f.client_ip, "2001:db8::7".parse::<IpAddr>().unwrap());
+        assert!(f.validate("").is_empty());
+        assert_eq!(serde_json::to_value(&f).unwrap(), sent);
+
+        let least: RequestFeatures = serde_json::from_value(serde_json::json!({
+            "client_ip": "203.0.113.7", "method": "GET", "path": "/", "timestamp_ms": 1_764_892_800_000u64
+        }))
+        .unwrap();
+        assert_eq!((least.query_len, least.header_names.len()), (0, 0));
+        assert_eq!((least.user_agent, least.status, least.tls_group), (None, None, None));
+        assert!(serde_json::from_value::<RequestFeatures>(serde_json::json!({
+            "client_ip": "not an address", "method": "GET", "path": "/", "timestamp_ms": 1
+        }))
+        .is_err());
+    }
 }
