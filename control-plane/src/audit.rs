@@ -15,7 +15,8 @@ pub struct Entry<'a> {
     pub action: &'a str,
     /// Resource type, e.g. `route`.
     pub resource_type: &'a str,
-    /// Resource id.
+    /// Id of the resource acted on, e.g. an `rt_…` id; `None` when there is none, such as a
+    /// failed login for an unknown email.
     pub resource_id: Option<&'a str>,
     /// State before (None for creates).
     pub before: Option<Value>,

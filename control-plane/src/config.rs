@@ -95,7 +95,7 @@ pub struct Settings {
         hide_env_values = true
     )]
     pub database_url: Option<Secret>,
-    /// Maximum database connections.
+    /// Most connections this replica's database pool opens, 1..1000 and at least QSGW_DATABASE_MIN_CONNS; times the replica count, keep it under PostgreSQL's max_connections.
     #[arg(long = "database-max-conns", env = "QSGW_DATABASE_MAX_CONNS", default_value = "25", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub database_max_conns: u32,
     /// Minimum idle database connections.
@@ -214,15 +214,18 @@ pub struct Settings {
 /// Validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Bind address.
+    /// Address the API listens on (`QSGW_CP_HOST`).
     pub host: String,
     /// Listen port (0 in tests).
     pub port: u16,
-    /// Database connection.
+    /// Where and how to reach PostgreSQL: `QSGW_DATABASE_URL`, with `QSGW_DATABASE_CA_PATH` as
+    /// the root certificate when given.
     pub database: PgConnectOptions,
-    /// Pool sizes.
+    /// Connection pool bounds and acquire timeout (`QSGW_DATABASE_MAX_CONNS`,
+    /// `QSGW_DATABASE_MIN_CONNS`, `QSGW_DATABASE_ACQUIRE_TIMEOUT_MS`).
     pub pool: PoolSettings,
-    /// Token keys.
+    /// Mints and verifies access tokens: HMAC secret `QSGW_JWT_SECRET`, issuer [`JWT_ISSUER`],
+    /// audience [`JWT_AUDIENCE`], lifetime `QSGW_JWT_TTL_SECS`.
     pub jwt: JwtKeys,
     /// Refresh-token keys (same secret, audience [`REFRESH_AUDIENCE`]).
     pub refresh_jwt: JwtKeys,
@@ -233,17 +236,19 @@ pub struct Config {
     pub etcd: EtcdSettings,
     /// Webhook target and secret.
     pub webhook: Option<(String, Secret)>,
-    /// Minimum webhook severity.
+    /// Least severe threat event that queues a webhook delivery (`QSGW_WEBHOOK_MIN_SEVERITY`:
+    /// LOW, MEDIUM, HIGH or CRITICAL).
     pub webhook_min_severity: String,
-    /// Log level.
+    /// Lowest level of log event written (`QSGW_LOG_LEVEL`): trace, debug, info, warn or error.
     pub log_level: LogLevel,
     /// First admin (email, password).
     pub bootstrap_admin: Option<(String, Secret)>,
-    /// CORS origins.
+    /// Browser origins allowed to call the API (`QSGW_CORS_ORIGINS` split on commas, empty items
+    /// dropped); empty: no CORS layer, so same origin only.
     pub cors_origins: Vec<String>,
     /// `QUANTUN_TRUSTED_PROXIES`.
     pub trusted_proxies: shared::client_ip::TrustedProxies,
-    /// Drain time.
+    /// How long in-flight requests may finish after SIGTERM (`QSGW_SHUTDOWN_GRACE_SECS`).
     pub shutdown_grace: Duration,
     /// How long start-up waits for the database.
     pub startup_timeout: Duration,

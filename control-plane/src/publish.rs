@@ -77,7 +77,8 @@ enum Round {
 pub enum Change {
     /// A route (created, updated or deleted).
     Route(RouteId),
-    /// An upstream.
+    /// An upstream (created, updated or deleted): its etcd key is put from the row, or deleted
+    /// when the row is gone.
     Upstream(UpstreamId),
 }
 

@@ -23,7 +23,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::repo;
 
-/// Signature header.
+/// Header carrying each delivery's signature, `t=<unix seconds>,v1=<hex>`: HMAC-SHA256 of
+/// `<t>.<body>` keyed with `QSGW_WEBHOOK_SECRET` (see [`sign`]).
 pub const SIGNATURE_HEADER: &str = "x-qsgw-signature";
 /// Delivery id header (receivers de-duplicate on it).
 pub const DELIVERY_HEADER: &str = "x-qsgw-delivery";

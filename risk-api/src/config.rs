@@ -238,39 +238,45 @@ pub struct Settings {
 /// Validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Bind address.
+    /// Address the API listens on (`QRAP_API_HOST`).
     pub host: String,
     /// Listen port (0 in tests).
     pub port: u16,
-    /// Database connection.
+    /// Where and how to reach PostgreSQL, built from the `QRAP_DB_*` settings (TLS mode and
+    /// CA included).
     pub database: PgConnectOptions,
-    /// Pool sizes.
+    /// Connection pool bounds and acquire timeout (`QRAP_DB_MAX_CONNS`, `QRAP_DB_MIN_CONNS`,
+    /// `QRAP_DB_ACQUIRE_TIMEOUT_MS`).
     pub pool: PoolSettings,
-    /// ML engine base URL.
+    /// Base URL of the ML engine that scores assessments (`QRAP_ML_URL`, no trailing slash).
     pub ml_url: String,
-    /// Log level.
+    /// Lowest level of log event written (`QRAP_LOG_LEVEL`): trace, debug, info, warn or error.
     pub log_level: LogLevel,
     /// Requests per minute per IP.
     pub rate_limit_per_minute: u32,
     /// Body limit in bytes.
     pub max_body_size: usize,
-    /// Body limit of CBOM uploads.
+    /// Body limit in bytes of CBOM uploads (`QRAP_CBOM_MAX_BODY_SIZE`, raised to `max_body_size`
+    /// when smaller).
     pub cbom_max_body_size: usize,
-    /// ML engine timeout.
+    /// How long the ML engine may take to score a batch before the assessment fails
+    /// (`QRAP_ML_TIMEOUT_SECS`).
     pub ml_timeout: Duration,
-    /// Token keys.
+    /// Access-token keys: HMAC secret `QUANTUN_JWT_SECRET`, issuer
+    /// `QUANTUN_JWT_ISSUER`, audience [`JWT_AUDIENCE`], lifetime `QUANTUN_JWT_TTL_SECS`.
     pub jwt: JwtKeys,
-    /// Service keys.
+    /// The keys of `QUANTUN_API_KEYS` (at least one), each optionally confined to one organization.
     pub api_keys: ApiKeys,
-    /// CORS origins.
+    /// Browser origins allowed to call the API (`QRAP_CORS_ORIGINS` split on commas, empty items
+    /// dropped); empty: no CORS layer, so same origin only.
     pub cors_origins: Vec<String>,
     /// `QUANTUN_TRUSTED_PROXIES`.
     pub trusted_proxies: shared::client_ip::TrustedProxies,
-    /// Concurrent report generations.
+    /// Reports this replica generates at once (`QRAP_REPORT_CONCURRENCY`); more answer 429.
     pub report_concurrency: usize,
     /// Assessment worker pool.
     pub workers: crate::runner::WorkerSettings,
-    /// Drain time.
+    /// How long in-flight requests may finish after SIGTERM (`QRAP_SHUTDOWN_GRACE_SECS`).
     pub shutdown_grace: Duration,
     /// How long start-up waits for the database.
     pub startup_timeout: Duration,

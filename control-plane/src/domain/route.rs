@@ -137,7 +137,8 @@ pub struct RouteInput {
     pub data_class: Option<DataClass>,
 }
 
-/// A validated route.
+/// A route that passed [`RouteInput::validate`], defaults applied: what the repository writes
+/// to `routes` on create and update.
 #[derive(Debug, Clone)]
 pub struct ValidRoute {
     /// Operator's label, 1..128 characters (need not be unique).
@@ -147,33 +148,38 @@ pub struct ValidRoute {
     /// Path to match, checked by [`RoutePath::parse`]: absolute, at most
     /// 2048 bytes, no whitespace, control characters, `?` or `#`, canonical.
     pub path: String,
-    /// Match kind.
+    /// `prefix` (default) or `exact`.
     pub path_match: PathMatch,
     /// Sorted, de-duplicated methods.
     pub methods: Vec<String>,
     /// Upstream serving the route (its existence is checked by the caller).
     pub upstream_id: UpstreamId,
-    /// Strip prefix.
+    /// Remove the matched path prefix before proxying upstream (default false).
     pub strip_prefix: bool,
     /// Upstream timeout in milliseconds, 1..3600000; `None`: the gateway default.
     pub timeout_ms: Option<i32>,
     /// Retries on idempotent methods, 0..10 (default 1).
     pub retries: i16,
-    /// Rate limit.
+    /// Per-client-IP limit replacing the gateway's, as (requests per second, burst), each
+    /// 1..1000000; `None`: the gateway's limit.
     pub rate_limit: Option<(i32, i32)>,
-    /// TLS policy.
+    /// Key-exchange policy the route demands on top of its host's (the gateway enforces the
+    /// stricter); `None`: the host's or listener's alone.
     pub tls_policy: Option<TlsPolicy>,
     /// Threat inspection mode (default off).
     pub inspection: InspectionMode,
-    /// Bot policy.
+    /// What the gateway does with clients the AI engine takes for bots: `flag` (default),
+    /// `block_all` or `allow_verified`.
     pub bots: BotPolicy,
-    /// Client certificate required.
+    /// Serve only connections whose client certificate the listener verified (mutual TLS);
+    /// others get 403 (default false).
     pub client_cert_required: bool,
     /// Whether gateways serve the route (default true).
     pub enabled: bool,
-    /// Declared shelf life (years).
+    /// Years the route's data must stay confidential, 0..=100 (Mosca's x for the exposure);
+    /// `None`: not declared.
     pub data_shelf_life_years: Option<f64>,
-    /// Declared data class.
+    /// Classification of that data; `None`: not declared.
     pub data_class: Option<DataClass>,
 }
 
@@ -263,7 +269,8 @@ pub fn methods_overlap(a: &[String], b: &[String]) -> bool {
     a.is_empty() || b.is_empty() || a.iter().any(|m| b.contains(m))
 }
 
-/// A `routes` row.
+/// A `routes` row: what gateways receive (through [`RouteRow::to_config`]) plus the
+/// control plane's own columns (shelf life, data class, version, timestamps).
 #[derive(Debug, Clone)]
 pub struct RouteRow {
     /// `rt_` + 32 hex digits of a UUIDv7, assigned by the control plane at creation.
@@ -274,13 +281,13 @@ pub struct RouteRow {
     pub host: Option<String>,
     /// Path to match, starting with `/`.
     pub path: String,
-    /// Match kind.
+    /// `prefix` (column default) or `exact`.
     pub path_match: String,
     /// Upper-case HTTP methods; empty matches any.
     pub methods: Vec<String>,
     /// Target upstream (`ups_…`); the foreign key stops that upstream's deletion.
     pub upstream_id: String,
-    /// Strip prefix.
+    /// Remove the matched path prefix before proxying upstream (column default false).
     pub strip_prefix: bool,
     /// Upstream timeout in milliseconds, 1..3600000; `NULL`: the gateway default.
     pub timeout_ms: Option<i32>,
@@ -290,19 +297,20 @@ pub struct RouteRow {
     pub rate_limit_rps: Option<i32>,
     /// Burst size of that limit, 1..1000000 (`NULL` with a rate: the rate).
     pub rate_limit_burst: Option<i32>,
-    /// TLS policy.
+    /// `CNSA2`, `PQC_ONLY`, `PQC_PREFERRED` or `CLASSICAL_ALLOWED`, demanded on top of the
+    /// host's policy; `NULL`: the listener's policy alone.
     pub tls_policy: Option<String>,
     /// `off`, `async` or `sync` (column default `off`).
     pub inspection: String,
-    /// Bot policy.
+    /// `flag` (column default), `block_all` or `allow_verified`.
     pub bots: String,
-    /// Client certificate required.
+    /// Serve only connections whose client certificate the listener verified (mutual TLS).
     pub client_cert_required: bool,
     /// Whether gateways serve the route.
     pub enabled: bool,
-    /// Declared shelf life (years).
+    /// Years the route's data must stay confidential, 0..=100; `NULL`: not declared.
     pub data_shelf_life_years: Option<f64>,
-    /// Declared data class.
+    /// `public`, `internal`, `confidential` or `restricted`; `NULL`: not declared.
     pub data_class: Option<String>,
     /// Starts at 1 and grows by one at each update; the `ETag` that `If-Match` must name.
     pub version: i64,

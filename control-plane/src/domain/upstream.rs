@@ -104,7 +104,7 @@ pub struct ValidUpstream {
     pub lb_policy: LbPolicy,
     /// Whether active health checks run (default false).
     pub hc_enabled: bool,
-    /// Check path.
+    /// Path the active checks request with GET (default `/health`).
     pub hc_path: String,
     /// Time between active checks, 100..3600000 ms (default 10000).
     pub hc_interval_ms: i32,
@@ -112,19 +112,21 @@ pub struct ValidUpstream {
     pub hc_timeout_ms: i32,
     /// HTTP status a check must get to count as healthy, 100..599 (default 200).
     pub hc_expected_status: i32,
-    /// Healthy threshold.
+    /// Consecutive successful checks that mark a target healthy, 1..100 (default 2).
     pub hc_healthy_threshold: i32,
-    /// Unhealthy threshold.
+    /// Consecutive failed checks that mark a target unhealthy, 1..100 (default 3).
     pub hc_unhealthy_threshold: i32,
-    /// Ejection failures.
+    /// Consecutive proxy failures that eject a target, 0..1000 (default 5; 0 disables
+    /// ejection).
     pub eject_after_failures: i32,
-    /// Ejection time.
+    /// How long an ejected target stays out, 100..86400000 ms (default 30000).
     pub eject_duration_ms: i32,
     /// Connections per target, 1..100000; `None`: the gateway default.
     pub pool_size: Option<i32>,
-    /// Connect timeout.
+    /// Milliseconds to open a connection to one target (DNS, TCP, TLS handshake), 1..300000
+    /// (default 5000).
     pub connect_timeout_ms: i32,
-    /// Request timeout.
+    /// Request timeout in milliseconds, 1..3600000; `None`: the gateway default.
     pub request_timeout_ms: Option<i32>,
     /// TLS block (JSON), validated.
     pub tls: Option<serde_json::Value>,
@@ -330,7 +332,8 @@ impl UpstreamInput {
     }
 }
 
-/// An `upstreams` row.
+/// An `upstreams` row: the [`UpstreamConfig`] gateways receive (through
+/// [`UpstreamRow::to_config`]) in columns, plus description, version and timestamps.
 #[derive(Debug, Clone)]
 pub struct UpstreamRow {
     /// `ups_` + 32 hex digits of a UUIDv7, assigned by the control plane at creation.
@@ -339,13 +342,13 @@ pub struct UpstreamRow {
     pub name: String,
     /// Operator's free text, at most 2000 characters; not sent to gateways.
     pub description: Option<String>,
-    /// Targets JSON.
+    /// Targets as a JSON array of `{host, port, weight}`.
     pub targets: serde_json::Value,
     /// `round_robin` (column default), `least_conn` or `weighted`.
     pub lb_policy: String,
-    /// Checks on.
+    /// Whether active health checks run.
     pub hc_enabled: bool,
-    /// Check path.
+    /// Path the active checks request with GET.
     pub hc_path: String,
     /// Time between active checks in ms, 100..3600000.
     pub hc_interval_ms: i32,
@@ -353,21 +356,21 @@ pub struct UpstreamRow {
     pub hc_timeout_ms: i32,
     /// HTTP status that counts as healthy, 100..599.
     pub hc_expected_status: i32,
-    /// Healthy threshold.
+    /// Consecutive successful checks that mark a target healthy, 1..100.
     pub hc_healthy_threshold: i32,
-    /// Unhealthy threshold.
+    /// Consecutive failed checks that mark a target unhealthy, 1..100.
     pub hc_unhealthy_threshold: i32,
-    /// Ejection failures.
+    /// Consecutive proxy failures that eject a target, 0..1000; 0 disables ejection.
     pub eject_after_failures: i32,
-    /// Ejection time.
+    /// How long an ejected target stays out, 100..86400000 ms.
     pub eject_duration_ms: i32,
     /// Connections per target, 1..100000; `NULL`: the gateway default.
     pub pool_size: Option<i32>,
-    /// Connect timeout.
+    /// Milliseconds to open a connection to one target (DNS, TCP, TLS handshake), 1..300000.
     pub connect_timeout_ms: i32,
-    /// Request timeout.
+    /// Request timeout in milliseconds, 1..3600000; `NULL`: the gateway default.
     pub request_timeout_ms: Option<i32>,
-    /// TLS block.
+    /// TLS to the targets as JSON ([`UpstreamTls`]); `NULL`: plain HTTP/1.1.
     pub tls: Option<serde_json::Value>,
     /// Starts at 1 and grows by one at each update; the `ETag` that `If-Match` must name.
     pub version: i64,

@@ -16,15 +16,16 @@ pub struct NewRow<'a> {
     pub actor_role: Option<&'a str>,
     /// Dotted verb.
     pub action: &'a str,
-    /// Resource type.
+    /// Kind of resource acted on, e.g. `route`, `upstream`, `user` (at most 64 characters).
     pub resource_type: &'a str,
-    /// Resource id.
+    /// Id of that resource (at most 255 characters); `None` when the action names none.
     pub resource_id: Option<&'a str>,
-    /// API representation before.
+    /// API representation of the resource before the change (`None` for creates).
     pub before: Option<&'a Value>,
-    /// API representation after.
+    /// API representation of the resource after the change (`None` for deletes).
     pub after: Option<&'a Value>,
-    /// Request id.
+    /// Id of the request: its `X-Request-Id` when well-formed, else one the stack generated
+    /// (`bootstrap` or `reset-password` for the command-line changes).
     pub request_id: &'a str,
     /// Client address, as text.
     pub client_ip: Option<String>,

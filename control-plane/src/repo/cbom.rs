@@ -11,11 +11,11 @@ use sqlx::PgPool;
 /// sessions are history, routes are not).
 #[derive(Debug)]
 pub struct SessionTally {
-    /// Protocol version.
+    /// Negotiated protocol version, e.g. `TLSv1.3`.
     pub protocol: String,
-    /// Cipher suite.
+    /// Negotiated cipher suite.
     pub suite: String,
-    /// Key-exchange group.
+    /// Negotiated key-exchange group; `None` when not recorded (e.g. TLS 1.2 resumption).
     pub group: Option<String>,
     /// Route of the first request.
     pub route_id: Option<String>,
@@ -23,7 +23,7 @@ pub struct SessionTally {
     pub host: Option<String>,
     /// The route's path now.
     pub path: Option<String>,
-    /// Sessions.
+    /// Established sessions in the window with this protocol, suite, group and route.
     pub sessions: i64,
 }
 

@@ -52,17 +52,21 @@ pub async fn totals(
 /// (null name: the route was deleted since).
 #[derive(Debug)]
 pub struct RouteTraffic {
-    /// Route id.
+    /// `rt_…` id the gateways counted the traffic under (never '': unrouted traffic is summed
+    /// apart).
     pub route_id: String,
     /// Its name, if it still exists.
     pub name: Option<String>,
-    /// Its TLS policy.
+    /// The route's key-exchange policy override now (`CNSA2`, `PQC_ONLY`, `PQC_PREFERRED` or
+    /// `CLASSICAL_ALLOWED`); null when it uses the listener's or no longer exists.
     pub tls_policy: Option<String>,
-    /// Declared shelf life.
+    /// Years the operator declared the route's data must stay confidential (Mosca's x); null:
+    /// not declared.
     pub data_shelf_life_years: Option<f64>,
-    /// Declared data class.
+    /// Classification the operator declared (`public`, `internal`, `confidential` or
+    /// `restricted`); null: not declared.
     pub data_class: Option<String>,
-    /// Requests.
+    /// Requests the gateways counted on the route in the window (`route_traffic.requests`).
     pub requests: i64,
     /// Bytes in and out.
     pub bytes: i64,
@@ -137,7 +141,7 @@ pub struct BucketTraffic {
     pub start: DateTime<Utc>,
     /// Route id, or '' for all traffic.
     pub route_id: String,
-    /// Requests.
+    /// Requests the gateways counted in the bucket (`route_traffic.requests`).
     pub requests: i64,
     /// Bytes in and out.
     pub bytes: i64,

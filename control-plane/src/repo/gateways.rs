@@ -16,11 +16,11 @@ pub struct Registration<'a> {
     pub new_id: &'a str,
     /// Unique instance name.
     pub name: &'a str,
-    /// Host name.
+    /// Host name the gateway reported (at most 253 characters).
     pub hostname: Option<&'a str>,
-    /// Reachable address.
+    /// Address the gateway reported as reachable, e.g. `10.0.0.5:8443` (at most 300 characters).
     pub address: Option<&'a str>,
-    /// Software version.
+    /// Version string the gateway reported (at most 100 characters).
     pub software_version: Option<&'a str>,
     /// TLS policy it enforces.
     pub tls_policy: &'a str,
@@ -103,7 +103,8 @@ pub async fn list(pool: &PgPool, page: &Keyset) -> Result<Vec<Gateway>, sqlx::Er
 pub struct Beat<'a> {
     /// Config revision the gateway applied.
     pub config_revision_seen: i64,
-    /// Software version.
+    /// Version string the gateway reported with the heartbeat (at most 100 characters); `None`
+    /// keeps the stored one.
     pub software_version: Option<&'a str>,
     /// Target health (JSON array).
     pub upstream_health: Option<Value>,

@@ -187,11 +187,11 @@ pub async fn triage(
 /// What a statistics breakdown counts events by.
 #[derive(Debug, Clone, Copy)]
 pub enum Label {
-    /// `severity`.
+    /// The event's `severity`: LOW, MEDIUM, HIGH or CRITICAL.
     Severity,
-    /// `threat_type`.
+    /// The event's `threat_type`, a lower_snake kind such as `bot` or `tls_policy_violation`.
     ThreatType,
-    /// `status` (triage).
+    /// The event's triage `status`: open, acknowledged or resolved.
     Status,
 }
 

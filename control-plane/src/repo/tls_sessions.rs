@@ -19,7 +19,7 @@ pub struct Selection {
     pub gateway_id: Option<String>,
     /// Client address within this CIDR block (normalized text).
     pub client_cidr: Option<String>,
-    /// Key-exchange group.
+    /// Exact negotiated key-exchange group, e.g. `X25519MLKEM768`.
     pub kx_group: Option<String>,
     /// Post-quantum or classical only.
     pub pqc: Option<bool>,
@@ -27,9 +27,9 @@ pub struct Selection {
     pub from: Option<DateTime<Utc>>,
     /// Before.
     pub to: Option<DateTime<Utc>>,
-    /// Protocol version.
+    /// Exact protocol version, e.g. `TLSv1.3`.
     pub protocol_version: Option<String>,
-    /// Cipher suite.
+    /// Exact cipher suite, e.g. `TLS13_AES_128_GCM_SHA256`.
     pub cipher_suite: Option<String>,
     /// `established` or `failed`.
     pub outcome: Option<String>,
@@ -39,9 +39,9 @@ pub struct Selection {
     pub failure_reason: Option<String>,
     /// Route of the first request.
     pub route_id: Option<String>,
-    /// Listener policy.
+    /// Exact listener key-exchange policy applied to the handshake, e.g. `PQC_ONLY`.
     pub policy: Option<String>,
-    /// Client family.
+    /// Exact client family, e.g. `curl` or `Chrome 131`.
     pub client_family: Option<String>,
 }
 
@@ -148,7 +148,7 @@ pub enum GroupBy {
     ClientIp,
     /// The key-exchange group.
     KxGroup,
-    /// The SNI.
+    /// The server name the client sent (SNI); sessions without one form the null group.
     Sni,
 }
 
@@ -157,7 +157,7 @@ pub enum GroupBy {
 pub struct GroupRow {
     /// The key as text (null: none recorded).
     pub key: Option<String>,
-    /// Sessions.
+    /// Sessions of the group that match the filter, whatever their outcome.
     pub sessions: i64,
     /// Of which established.
     pub established: i64,

@@ -24,21 +24,26 @@ pub struct AuditRow {
     pub occurred_at: DateTime<Utc>,
     /// User id, email (failed logins) or `service:<name>` of the caller.
     pub actor: String,
-    /// Their role.
+    /// The actor's role (admin, operator, viewer or service); null when unknown, e.g. a failed
+    /// login.
     pub actor_role: Option<String>,
     /// What, e.g. `route.create`.
     pub action: String,
-    /// Resource type.
+    /// Kind of resource acted on, e.g. `route`, `upstream`, `user`, `gateway` or `threat_event`.
     pub resource_type: Option<String>,
-    /// Resource id.
+    /// Id of that resource, e.g. an `rt_…` id; null when the action names none (a failed login
+    /// for an unknown email).
     pub resource_id: Option<String>,
-    /// State before.
+    /// API representation of the resource before the change (null for creates).
     pub before: Option<serde_json::Value>,
-    /// State after.
+    /// API representation of the resource after the change (null for deletes).
     pub after: Option<serde_json::Value>,
-    /// Request id.
+    /// Id of the request that made the change, as echoed in its response's `X-Request-Id` (the
+    /// client's when well-formed, else generated); `bootstrap` or `reset-password` for the
+    /// first-admin bootstrap and the `reset-password` subcommand.
     pub request_id: Option<String>,
-    /// Client IP.
+    /// The client's address: the TCP peer, or the client a trusted proxy named
+    /// (`QUANTUN_TRUSTED_PROXIES`); null when unknown.
     pub client_ip: Option<String>,
     /// success or failure.
     pub outcome: String,
@@ -52,9 +57,9 @@ pub struct AuditFilter {
     pub actor: Option<String>,
     /// Action, e.g. `route.create`.
     pub action: Option<String>,
-    /// Resource type.
+    /// Exact resource type, e.g. `route`.
     pub resource_type: Option<String>,
-    /// Resource id.
+    /// Exact resource id, e.g. an `rt_…` id.
     pub resource_id: Option<String>,
     /// From (RFC 3339).
     pub from: Option<DateTime<Utc>>,

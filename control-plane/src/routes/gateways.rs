@@ -175,7 +175,7 @@ pub struct Gateway {
     pub id: String,
     /// Instance name the gateway registered with, unique (1..253 characters).
     pub name: String,
-    /// Host name.
+    /// Host name the gateway reported at registration.
     pub hostname: Option<String>,
     /// Address the gateway reported as reachable, e.g. `10.0.0.5:8443`.
     pub address: Option<String>,
@@ -186,13 +186,14 @@ pub struct Gateway {
     pub config_revision_seen: i64,
     /// Current control-plane revision (to compare).
     pub config_revision_current: i64,
-    /// TLS policy.
+    /// Listener key-exchange policy the gateway reported at registration (`PQC_PREFERRED` when
+    /// it sent none).
     pub tls_policy: String,
     /// Free string labels given at registration, as a JSON object.
     pub labels: serde_json::Value,
     /// First registration.
     pub registered_at: DateTime<Utc>,
-    /// Last heartbeat.
+    /// When the gateway last registered or sent a heartbeat; `liveness` follows from its age.
     pub last_heartbeat_at: Option<DateTime<Utc>>,
     /// `online` (heartbeat < 30 s old), `offline`, or `unknown` (never).
     pub liveness: String,

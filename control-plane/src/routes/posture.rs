@@ -122,7 +122,7 @@ pub struct PolicyRefusals {
 /// gateways report them (at most one event per client and route a minute).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct RouteRefusals {
-    /// Route id.
+    /// Route (`rt_…`) the refusal events name; null for events that named none.
     pub route_id: Option<String>,
     /// Route name (when it still exists).
     pub name: Option<String>,

@@ -21,7 +21,8 @@ use crate::routes::ingest::SEVERITIES;
 use crate::state::AppState;
 use shared::error::ApiError;
 
-/// A threat event.
+/// A suspicious request or policy refusal a gateway reported (AI inspection verdict, bot,
+/// key-exchange policy violation), with its triage state.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ThreatEvent {
     /// `thr_…` id chosen by the reporting gateway, or generated at ingest when
@@ -29,9 +30,10 @@ pub struct ThreatEvent {
     pub id: String,
     /// Reporting gateway.
     pub gateway_id: Option<String>,
-    /// Client IP.
+    /// Address of the client the gateway attributed the request to (IPv4 or IPv6).
     pub client_ip: String,
-    /// User agent.
+    /// The request's User-Agent as the gateway reported it (at most 1024 characters); null when
+    /// not reported.
     pub user_agent: Option<String>,
     /// Matched route.
     pub route_id: Option<String>,
@@ -43,23 +45,26 @@ pub struct ThreatEvent {
     pub threat_type: String,
     /// `LOW`, `MEDIUM`, `HIGH` or `CRITICAL`, as reported.
     pub severity: String,
-    /// Anomaly score.
+    /// The AI engine's anomaly score, 0..1; null when no inspection produced the event (e.g. a
+    /// policy refusal).
     pub anomaly_score: Option<f32>,
-    /// Bot score.
+    /// The AI engine's bot score, 0..1; null when no inspection produced the event.
     pub bot_score: Option<f32>,
     /// JSON array of the AI engine's reasons, as strings (at most 32).
     pub reasons: serde_json::Value,
-    /// What the gateway did.
+    /// What the gateway did: `allowed`, `flagged` or `blocked`.
     pub action_taken: String,
     /// open, acknowledged or resolved.
     pub status: String,
-    /// Acknowledged by.
+    /// Subject of the caller who acknowledged the event (a user id, or `service:<name>`); null
+    /// until acknowledged.
     pub acknowledged_by: Option<String>,
-    /// Acknowledged at.
+    /// When it was acknowledged; null until then (an event resolved without acknowledging stays
+    /// null).
     pub acknowledged_at: Option<DateTime<Utc>>,
-    /// Resolved by.
+    /// Subject of the caller who resolved the event; null until resolved.
     pub resolved_by: Option<String>,
-    /// Resolved at.
+    /// When it was resolved (final); null until then.
     pub resolved_at: Option<DateTime<Utc>>,
     /// Operator's note from the last acknowledge or resolve that gave one
     /// (≤ 4000 characters).
@@ -77,13 +82,13 @@ pub struct ThreatEvent {
 pub struct ThreatFilter {
     /// LOW, MEDIUM, HIGH or CRITICAL.
     pub severity: Option<String>,
-    /// Threat type.
+    /// Exact threat type, e.g. `bot` or `tls_policy_violation` (at most 64 characters).
     pub threat_type: Option<String>,
     /// open, acknowledged or resolved.
     pub status: Option<String>,
     /// IP address or CIDR block.
     pub client_ip: Option<String>,
-    /// Route id.
+    /// Only events on this route (`rt_…`).
     pub route_id: Option<String>,
     /// Detected at or after (RFC 3339).
     pub from: Option<DateTime<Utc>>,
@@ -130,7 +135,7 @@ pub struct ThreatStatsParams {
 /// A count under one label (severity, type or status).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct LabelCount {
-    /// The label.
+    /// The severity, threat type or triage status counted.
     pub label: String,
     /// Threat events.
     pub count: i64,

@@ -37,7 +37,7 @@ pub struct TlsSession {
     /// Gateway (`gw_…`) that reported the handshake; null when the report
     /// named none.
     pub gateway_id: Option<String>,
-    /// Client IP.
+    /// Address of the client that made the handshake (IPv4 or IPv6, without prefix length).
     pub client_ip: String,
     /// Server name the client sent (SNI, at most 253 characters); null when it sent none.
     pub sni: Option<String>,
@@ -45,9 +45,10 @@ pub struct TlsSession {
     pub protocol_version: Option<String>,
     /// Cipher suite (absent for a failed handshake).
     pub cipher_suite: Option<String>,
-    /// Key-exchange group.
+    /// Negotiated key-exchange group, e.g. `X25519MLKEM768`; null when unknown (e.g. TLS 1.2
+    /// resumption).
     pub kx_group: Option<String>,
-    /// PQC key exchange.
+    /// Whether the key exchange was post-quantum or hybrid.
     pub pqc: bool,
     /// Whether the client resumed an earlier TLS session instead of a full handshake.
     pub resumed: bool,
@@ -86,11 +87,11 @@ macro_rules! session_query {
         #[derive(Debug, Default, Deserialize, IntoParams)]
         #[into_params(parameter_in = Query)]
         pub struct $name {
-            /// Gateway id.
+            /// Only sessions this gateway (`gw_…`) reported.
             pub gateway_id: Option<String>,
             /// IP or CIDR.
             pub client_ip: Option<String>,
-            /// Key-exchange group.
+            /// Exact negotiated key-exchange group, e.g. `X25519MLKEM768` (at most 100 characters).
             pub kx_group: Option<String>,
             /// PQC only / classical only.
             pub pqc: Option<bool>,

@@ -32,7 +32,7 @@ pub struct User {
     pub id: String,
     /// Login email.
     pub email: String,
-    /// Display name.
+    /// Free-text name for the user, at most 200 characters; null when none was given.
     pub display_name: Option<String>,
     /// admin, operator or viewer.
     pub role: String,

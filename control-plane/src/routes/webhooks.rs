@@ -21,7 +21,7 @@ pub struct Delivery {
     pub id: String,
     /// Source threat event.
     pub threat_event_id: Option<String>,
-    /// Event type.
+    /// Kind of event delivered: `threat.detected` for threat alerts.
     pub event_type: String,
     /// Body sent.
     pub payload: serde_json::Value,
@@ -29,17 +29,18 @@ pub struct Delivery {
     pub status: String,
     /// Attempts made.
     pub attempts: i32,
-    /// Attempt limit.
+    /// Attempts before the delivery is given up as `failed` (column default 12).
     pub max_attempts: i32,
     /// Next attempt (or lease expiry).
     pub next_attempt_at: DateTime<Utc>,
-    /// Last attempt.
+    /// When the last attempt was made; null before the first.
     pub last_attempt_at: Option<DateTime<Utc>>,
     /// Last HTTP status.
     pub last_status_code: Option<i32>,
-    /// Last error.
+    /// Why the last attempt failed (transport error, or `HTTP <status>` for a non-2xx answer);
+    /// null before any attempt and after success.
     pub last_error: Option<String>,
-    /// Delivery time.
+    /// When the target answered 2xx; null until delivered.
     pub delivered_at: Option<DateTime<Utc>>,
     /// When the delivery was queued: when its threat event was ingested.
     pub created_at: DateTime<Utc>,

@@ -64,7 +64,7 @@ const MAX_PATH_LEN: usize = 16;
 /// A parsed CBOM.
 #[derive(Debug, Clone)]
 pub struct Cbom {
-    /// `specVersion`.
+    /// The document's CycloneDX `specVersion`, one of [`SPEC_VERSIONS`].
     pub spec_version: String,
     /// Assets to score, one per cryptographic node.
     pub assets: Vec<AssetRecord>,

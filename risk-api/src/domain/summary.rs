@@ -16,10 +16,11 @@ pub struct MlResult {
     pub known: bool,
     /// shor | grover | none | classically_weak | unknown.
     pub quantum_threat: String,
-    /// Classical strength.
+    /// Classical security strength in bits, when known; stored as the finding's `classical_level`.
     #[serde(default)]
     pub classical_bits: Option<i64>,
-    /// NIST PQ category.
+    /// NIST post-quantum security category (1..5) when one applies; stored as the finding's
+    /// `nist_quantum_level`.
     #[serde(default)]
     pub nist_pq_category: Option<i64>,
     /// acceptable | deprecated | disallowed | unknown.
@@ -44,10 +45,10 @@ pub struct MlResult {
     /// The horizon of a quantum finding: `{kind, years, why}`.
     #[serde(default)]
     pub horizon: Option<Value>,
-    /// Quantum lane score.
+    /// Score 0..100 in the quantum lane (exposure to a CRQC).
     #[serde(default)]
     pub quantum_score: Option<f64>,
-    /// Hygiene lane score.
+    /// Score 0..100 in the hygiene lane (weak today).
     #[serde(default)]
     pub hygiene_score: Option<f64>,
     /// Whether the asset's rank in its batch holds under every CRQC band.
@@ -57,9 +58,9 @@ pub struct MlResult {
     pub risk_score: f64,
     /// CRITICAL..INFO.
     pub severity: String,
-    /// What to do.
+    /// Remediation advice, stored as the finding's `recommendation`.
     pub recommendation: String,
-    /// Explaining factors.
+    /// JSON array of the factors behind the score, stored as the finding's `factors`.
     #[serde(default)]
     pub factors: Value,
     /// The engine's resolved identity; only its `primitive` (CycloneDX
@@ -104,9 +105,9 @@ impl MlResult {
 /// A finding ready to insert.
 #[derive(Debug, Clone)]
 pub struct NewFinding {
-    /// The asset.
+    /// The asset as read from the inventory or CBOM (paths, checks and locations included).
     pub asset: AssetRecord,
-    /// Its score.
+    /// The ML engine's answer for the asset, after the structural checks raised it.
     pub ml: MlResult,
     /// Remediation order, 1 = first.
     pub priority: i32,

@@ -170,17 +170,17 @@ pub async fn insert(conn: &mut PgConnection, n: &NewRow<'_>) -> Result<Assessmen
 /// tie-breaker, so pages are stable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AssessmentSort {
-    /// `created_at`
+    /// `created_at`: oldest first.
     CreatedAsc,
-    /// `-created_at` (the default)
+    /// `-created_at`: newest first (the default).
     CreatedDesc,
-    /// `name` (case-insensitive)
+    /// `name`: by name, A to Z, case-insensitive.
     NameAsc,
-    /// `-name`
+    /// `-name`: by name, Z to A, case-insensitive.
     NameDesc,
-    /// `risk_score` (unscored last)
+    /// `risk_score`: lowest overall risk score first, unscored last.
     RiskAsc,
-    /// `-risk_score` (unscored last)
+    /// `-risk_score`: highest overall risk score first, unscored last.
     RiskDesc,
 }
 

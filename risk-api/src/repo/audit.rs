@@ -58,21 +58,24 @@ pub struct AuditEntry {
     /// Subject of the caller's token (`service:<name>` for an API key), or
     /// `system:risk-api` for the background runner.
     pub actor: String,
-    /// Their role.
+    /// Role of the caller (admin, operator, viewer or service); null for the background runner.
     pub actor_role: Option<String>,
     /// What, e.g. `assessment.create`.
     pub action: String,
-    /// Resource type.
+    /// Kind of resource acted on, e.g. `assessment`, `organization`, `finding` or `token`.
     pub resource_type: Option<String>,
-    /// Resource id.
+    /// Id of that resource (`asmnt_…`, `org_…`, `fnd_…`, or a revoked token's `jti`), at most 255
+    /// characters.
     pub resource_id: Option<String>,
     /// Action-specific JSON (e.g. an upload's format and asset count); null when none.
     pub details: Option<Value>,
-    /// Request id.
+    /// The caller's `X-Request-Id` header as received, cut to 255 characters; null for the
+    /// background runner or when the request had none.
     pub request_id: Option<String>,
     /// Hash of the previous row.
     pub prev_hash: String,
-    /// Hash of this row.
+    /// SHA-256 (hex) over `prev_hash` and this row's fields, computed by the chain trigger; the
+    /// next row's `prev_hash`.
     pub row_hash: String,
 }
 
@@ -171,9 +174,9 @@ pub async fn verify(pool: &PgPool) -> Result<(Vec<ChainProblem>, i64), sqlx::Err
 pub struct TriageChange {
     /// When it was recorded.
     pub occurred_at: DateTime<Utc>,
-    /// Who.
+    /// Subject of the caller who changed the triage (`service:<name>` for an API key).
     pub actor: String,
-    /// Their role.
+    /// The caller's role: admin, operator, viewer or service.
     pub actor_role: Option<String>,
     /// `from`, `to`, `reason`, `expires_at`, `assessment_id`.
     pub details: Option<Value>,

@@ -10,7 +10,8 @@ use utoipa::ToSchema;
 
 use crate::domain::summary::NewFinding;
 
-/// A finding.
+/// One scored cryptographic asset of an assessment (a `findings` row, written by the
+/// assessment's run): what was found, how the ML engine rated it, and what to do.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Finding {
     /// `fnd_` followed by 32 hex digits, assigned when the run stores the finding.
@@ -19,15 +20,17 @@ pub struct Finding {
     pub assessment_id: String,
     /// Id (`org_…`) of the organization that owns the assessment.
     pub organization_id: String,
-    /// Asset name.
+    /// Where the algorithm is used: the inventory asset's `name`, or the CBOM component's name
+    /// (1..1000 characters).
     pub asset_name: String,
     /// CycloneDX bom-ref.
     pub asset_ref: Option<String>,
-    /// Asset type.
+    /// Kind of asset: the CBOM component's `assetType` (e.g. `algorithm`, `certificate`,
+    /// `protocol`) or the inventory's free-form `asset_type`; at most 64 characters.
     pub asset_type: Option<String>,
     /// Algorithm (canonical when known).
     pub algorithm: String,
-    /// Parameter as found.
+    /// Key size, curve or parameter set as the document gave it, e.g. `2048`, `P-256`, `ML-KEM-768`.
     pub parameter: Option<String>,
     /// What the asset is used for: `key_exchange`, `signature`, `encryption`,
     /// `hash`, `mac`, `kdf`, `certificate`, `protocol` or `other`; null when
@@ -44,17 +47,22 @@ pub struct Finding {
     pub nist_deprecated_year: Option<i32>,
     /// IR 8547 disallowed after.
     pub nist_disallowed_year: Option<i32>,
-    /// Status today.
+    /// `acceptable`, `deprecated`, `disallowed` or `unknown` today under the selected policy: the
+    /// four-value projection of `policy_verdict`.
     pub policy_status: String,
-    /// Mosca exposed.
+    /// Mosca's inequality under the chosen CRQC band: true when the horizon H (shelf life +
+    /// migration time; for signatures migration time + validity) exceeds the years to a CRQC.
+    /// Null when the engine gave no Mosca.
     pub mosca_exposed: Option<bool>,
-    /// Mosca margin.
+    /// Mosca's slack in years under the chosen band: years to a CRQC minus the horizon H;
+    /// negative means exposed. Null when the engine gave no Mosca.
     pub mosca_margin_years: Option<f64>,
-    /// What to do.
+    /// The ML engine's remediation advice for the asset.
     pub recommendation: Option<String>,
     /// 1 = fix first.
     pub priority: i32,
-    /// Explaining factors.
+    /// JSON array of the factors behind the score (`factor`, `points`, `detail`), as the ML engine
+    /// sent them.
     pub factors: Value,
     /// CBOM claims that differ from ours.
     pub document_disagreement: Option<Value>,
@@ -87,9 +95,11 @@ pub struct Finding {
     /// `crqc_probability` and `margin_years`, `latest_start_year`, and
     /// `bands[]` with the same per band.
     pub mosca: Option<Value>,
-    /// Quantum lane score.
+    /// Score 0..100 in the quantum lane (exposure to a CRQC); null when the engine sent none or a
+    /// value outside that range.
     pub quantum_score: Option<f64>,
-    /// Hygiene lane score.
+    /// Score 0..100 in the hygiene lane (weak today); null when the engine sent none or a value
+    /// outside that range.
     pub hygiene_score: Option<f64>,
     /// Whether its rank holds under every CRQC timeline band.
     pub rank_holds_across_bands: Option<bool>,

@@ -9,9 +9,10 @@ use crate::domain::summary::Summary;
 /// A leased assessment.
 #[derive(Debug)]
 pub struct Job {
-    /// The assessment.
+    /// Id (`asmnt_…`) of the leased assessment.
     pub id: String,
-    /// Its organization.
+    /// Organization (`org_…`) that owns the assessment, under which the run stores its findings
+    /// and audit rows.
     pub organization_id: String,
     /// How to read its source document.
     pub source_format: String,

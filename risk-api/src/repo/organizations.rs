@@ -5,7 +5,8 @@ use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 use utoipa::ToSchema;
 
-/// An organization.
+/// A tenant (`organizations` row): assessments and their findings belong to one, and a token
+/// or API key confined to it sees nothing of the others.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Organization {
     /// `org_` followed by 32 hex digits, assigned at creation.

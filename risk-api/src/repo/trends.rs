@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 pub struct TrendPoint {
     /// Id (`asmnt_…`) of the completed assessment.
     pub assessment_id: String,
-    /// Its name.
+    /// Name given at upload (`system_key` is its normalised form).
     pub name: String,
     /// The system (normalised name).
     pub system_key: String,
@@ -30,7 +30,8 @@ pub struct TrendPoint {
     pub low: i32,
     /// INFO findings.
     pub info: i32,
-    /// Distinct assets.
+    /// Distinct assets scored (bom-ref, or name + algorithm + parameter + usage): the base of
+    /// the overall risk score; null when not recorded.
     pub distinct_assets: Option<i32>,
     /// Distinct asymmetric (public-key) assets: the share's denominator.
     pub asymmetric_assets: Option<i32>,
@@ -60,7 +61,8 @@ pub struct DiffEntry {
     pub finding_id: Option<String>,
     /// The finding in the base (null when new).
     pub base_finding_id: Option<String>,
-    /// Asset name.
+    /// Where the algorithm is used (the finding's `asset_name`), from this assessment's finding,
+    /// or the base's when fixed.
     pub asset_name: String,
     /// Algorithm as the finding names it (canonical when recognised).
     pub algorithm: String,

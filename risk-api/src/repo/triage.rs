@@ -39,7 +39,7 @@ pub struct Triage {
 /// A finding with its identity across assessments and its triage.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FindingView {
-    /// The finding.
+    /// The stored finding; its fields are flattened into this object.
     #[serde(flatten)]
     pub finding: Finding,
     /// Identity across assessments (`fk_` + SHA-256 hex): bom-ref +
@@ -49,7 +49,8 @@ pub struct FindingView {
     pub system_key: String,
     /// The assessment's name.
     pub assessment_name: String,
-    /// Its triage.
+    /// The triage recorded for this finding key in this system, so a decision made on an earlier
+    /// assessment of the same system applies here too.
     pub triage: Triage,
 }
 
@@ -365,15 +366,16 @@ pub async fn effective_state(
 /// A triage state to record for a finding key in a system.
 #[derive(Debug)]
 pub struct TriageWrite<'a> {
-    /// Organization.
+    /// Organization (`org_…`) of the assessment; with `system_key` and `finding_key` it keys the
+    /// `finding_triage` row.
     pub organization_id: &'a str,
     /// System (normalised assessment name).
     pub system_key: &'a str,
-    /// Finding key.
+    /// `fk_…` identity of the finding across assessments (see [`FindingView::finding_key`]).
     pub finding_key: &'a str,
-    /// State recorded.
+    /// open, in_progress, accepted_risk, false_positive or fixed.
     pub state: &'a str,
-    /// Why.
+    /// The operator's reason (at most 2000 characters; required for accepted_risk).
     pub reason: Option<&'a str>,
     /// accepted_risk: when it ends.
     pub expires_at: Option<DateTime<Utc>>,

@@ -277,7 +277,7 @@ fn check_text(field: &str, v: Option<&str>, max: usize, required: bool) -> Optio
 pub struct CbomImport {
     /// The document as stored (without the skipped parts).
     pub doc: Value,
-    /// `specVersion`.
+    /// The document's CycloneDX `specVersion` (1.6 or 1.7), stored with the assessment.
     pub spec: String,
     /// Assets to score.
     pub count: usize,

@@ -120,7 +120,8 @@ pub struct DiffSide {
     pub name: String,
     /// When its scoring completed.
     pub completed_at: Option<DateTime<Utc>>,
-    /// Overall risk score.
+    /// The assessment's overall risk score, 0..100: the mean of its worst and its average
+    /// distinct-asset score; null when it has none.
     pub overall_risk_score: Option<f64>,
 }
 
