@@ -43,13 +43,10 @@ impl<S: Subscriber> Layer<S> for Recorder {
         let mut fields = String::new();
         attrs.record(&mut Text(&mut fields));
         self.text.lock().unwrap().push_str(&fields);
-        self.spans
-            .lock()
-            .unwrap()
-            .push((
-                format!("{}::{}", attrs.metadata().target(), attrs.metadata().name()),
-                fields,
-            ));
+        self.spans.lock().unwrap().push((
+            format!("{}::{}", attrs.metadata().target(), attrs.metadata().name()),
+            fields,
+        ));
     }
 
     fn on_record(&self, _: &Id, values: &Record<'_>, _: Context<'_, S>) {
@@ -65,8 +62,10 @@ impl<S: Subscriber> Layer<S> for Recorder {
 async fn handler_and_repository_spans_name_the_work_and_never_a_secret(pool: PgPool) {
     let rec = Recorder::default();
     tracing::subscriber::set_global_default(
-        tracing_subscriber::registry()
-            .with(rec.clone().with_filter(tracing_subscriber::filter::LevelFilter::DEBUG)),
+        tracing_subscriber::registry().with(
+            rec.clone()
+                .with_filter(tracing_subscriber::filter::LevelFilter::DEBUG),
+        ),
     )
     .expect("the only subscriber of this test binary");
     let app = common::spawn(pool).await;
@@ -110,7 +109,11 @@ async fn handler_and_repository_spans_name_the_work_and_never_a_secret(pool: PgP
     let spans = rec.spans.lock().unwrap().clone();
     let opened = |name: &str| spans.iter().filter(|(n, _)| n == name).collect::<Vec<_>>();
     // The handlers' spans, and the statements they ran in theirs.
-    assert_eq!(opened("control_plane::routes::auth::login").len(), 2, "{spans:?}");
+    assert_eq!(
+        opened("control_plane::routes::auth::login").len(),
+        2,
+        "{spans:?}"
+    );
     assert_eq!(
         opened("control_plane::repo::users::credentials").len(),
         2,
@@ -132,6 +135,9 @@ async fn handler_and_repository_spans_name_the_work_and_never_a_secret(pool: PgP
     // Nothing recorded anywhere holds a password or a token.
     let text = rec.text.lock().unwrap().clone();
     for secret in [wrong, ADMIN_PASSWORD, access.as_str(), refresh.as_str()] {
-        assert!(!text.contains(secret), "a secret reached the trace: {secret}");
+        assert!(
+            !text.contains(secret),
+            "a secret reached the trace: {secret}"
+        );
     }
 }

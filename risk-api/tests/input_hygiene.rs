@@ -118,3 +118,42 @@ async fn openapi_lists_query_parameters_in_the_query(pool: PgPool) {
         assert_ne!(p["required"], true, "{p}");
     }
 }
+
+/// An audit row names the request id the caller was answered with: a
+/// well-formed `X-Request-Id` is kept, a malformed or oversized one is
+/// replaced by a generated id (the shared middleware's rule) instead of
+/// being stored as sent, and a request without one still gets an id.
+#[sqlx::test(migrator = "risk_api::MIGRATOR")]
+async fn audit_rows_name_the_request_id_the_caller_was_answered_with(pool: PgPool) {
+    let app = App::start(pool, "http://127.0.0.1:1").await;
+    let admin = app.admin();
+    let junk = format!("injected id\t{}", "x".repeat(300));
+    for (n, sent) in [Some("req-from-client-42"), Some(junk.as_str()), None]
+        .into_iter()
+        .enumerate()
+    {
+        let mut req = client()
+            .post(app.url("/api/v1/organizations"))
+            .bearer_auth(&admin)
+            .json(&json!({ "name": format!("Audited {n}") }));
+        if let Some(id) = sent {
+            req = req.header("x-request-id", id);
+        }
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status(), 201);
+        let echoed = r.headers()["x-request-id"].to_str().unwrap().to_owned();
+        let org: serde_json::Value = r.json().await.unwrap();
+        let stored: Option<String> = sqlx::query_scalar(
+            "SELECT request_id FROM qrap_audit_log WHERE resource_id = $1 AND action LIKE 'organization.%'",
+        )
+        .bind(org["id"].as_str().unwrap())
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        assert_eq!(stored.as_deref(), Some(echoed.as_str()), "sent {sent:?}");
+        match sent {
+            Some("req-from-client-42") => assert_eq!(echoed, "req-from-client-42"),
+            _ => assert!(echoed.starts_with("req_") && echoed.len() == 36, "{echoed}"),
+        }
+    }
+}

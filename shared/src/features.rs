@@ -213,10 +213,15 @@ mod tests {
         }))
         .unwrap();
         assert_eq!((least.query_len, least.header_names.len()), (0, 0));
-        assert_eq!((least.user_agent, least.status, least.tls_group), (None, None, None));
-        assert!(serde_json::from_value::<RequestFeatures>(serde_json::json!({
-            "client_ip": "not an address", "method": "GET", "path": "/", "timestamp_ms": 1
-        }))
-        .is_err());
+        assert_eq!(
+            (least.user_agent, least.status, least.tls_group),
+            (None, None, None)
+        );
+        assert!(
+            serde_json::from_value::<RequestFeatures>(serde_json::json!({
+                "client_ip": "not an address", "method": "GET", "path": "/", "timestamp_ms": 1
+            }))
+            .is_err()
+        );
     }
 }

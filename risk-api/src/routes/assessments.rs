@@ -556,7 +556,7 @@ pub async fn create_assessment(
             defaults,
         } => pull.pull(&state.qsgw, name, description, defaults).await?,
     };
-    let a = store(&state.pool, &actor(&p, &headers), &org, new).await?;
+    let a = store(&state.pool, &actor(&p), &org, new).await?;
     crate::runner::wake(&state);
     Ok((StatusCode::ACCEPTED, AppJson(a)))
 }
@@ -821,7 +821,6 @@ pub async fn summary_of(state: &AppState, a: &Assessment) -> Result<AssessmentSu
 pub async fn rerun_assessment(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Writer>,
-    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, AppJson<Assessment>), ApiError> {
     let a = visible(&state, &p, &id).await?;
@@ -837,7 +836,7 @@ pub async fn rerun_assessment(
     crate::repo::findings::delete_for_assessment(&mut tx, &a.id).await?;
     audit::append(
         &mut tx,
-        &actor(&p, &headers),
+        &actor(&p),
         Some(&a.organization_id),
         "assessment.rerun",
         "assessment",
@@ -859,7 +858,6 @@ pub async fn rerun_assessment(
 pub async fn delete_assessment(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Admin>,
-    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let a = visible(&state, &p, &id).await?;
@@ -867,7 +865,7 @@ pub async fn delete_assessment(
     assessments::delete(&mut tx, &a.id).await?;
     audit::append(
         &mut tx,
-        &actor(&p, &headers),
+        &actor(&p),
         Some(&a.organization_id),
         "assessment.delete",
         "assessment",

@@ -12,7 +12,6 @@ pub mod tokens;
 pub mod trends;
 pub mod triage;
 
-use axum::http::HeaderMap;
 use shared::auth::{Principal, Role, RoleRequirement};
 use shared::error::Problem;
 
@@ -69,15 +68,15 @@ pub fn platform_admin(p: &Principal) -> Result<(), Problem> {
     }
 }
 
-/// The audit actor for a request.
-pub fn actor(p: &Principal, headers: &HeaderMap) -> Actor {
+/// The audit actor for a request. The request id is the one the shared
+/// middleware accepted or generated and echoed to the client (never the raw
+/// `X-Request-Id` header, which may be malformed, oversized or absent), so
+/// an audit row names the id the caller saw, as the control plane's do.
+pub fn actor(p: &Principal) -> Actor {
     Actor {
         subject: p.subject.chars().take(320).collect(),
         role: Some(p.role.as_str()),
-        request_id: headers
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
+        request_id: shared::request_id::current().map(|id| id.as_str().to_owned()),
     }
 }
 

@@ -2,7 +2,7 @@
 //! their own.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
 use shared::auth::{Admin, RequireRole};
@@ -92,7 +92,6 @@ fn unique(e: sqlx::Error) -> ApiError {
 pub async fn create_organization(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Admin>,
-    headers: HeaderMap,
     AppJson(body): AppJson<CreateOrganization>,
 ) -> Result<(StatusCode, AppJson<Organization>), ApiError> {
     super::platform_admin(&p)?;
@@ -108,7 +107,7 @@ pub async fn create_organization(
     .map_err(unique)?;
     audit::append(
         &mut tx,
-        &actor(&p, &headers),
+        &actor(&p),
         Some(&org.id),
         "organization.create",
         "organization",
@@ -166,7 +165,6 @@ pub async fn get_organization(
 pub async fn update_organization(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Admin>,
-    headers: HeaderMap,
     Path(id): Path<String>,
     AppJson(body): AppJson<UpdateOrganization>,
 ) -> Result<AppJson<Organization>, ApiError> {
@@ -188,7 +186,7 @@ pub async fn update_organization(
     .ok_or_else(|| Problem::not_found("organization not found"))?;
     audit::append(
         &mut tx,
-        &actor(&p, &headers),
+        &actor(&p),
         Some(&org.id),
         "organization.update",
         "organization",
@@ -209,7 +207,6 @@ pub async fn update_organization(
 pub async fn delete_organization(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Admin>,
-    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     super::platform_admin(&p)?;
@@ -220,7 +217,7 @@ pub async fn delete_organization(
     }
     audit::append(
         &mut tx,
-        &actor(&p, &headers),
+        &actor(&p),
         Some(id.as_str()),
         "organization.delete",
         "organization",

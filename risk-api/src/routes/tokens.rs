@@ -8,7 +8,7 @@
 //! revocations of one token lifetime.
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -52,7 +52,6 @@ pub struct RevokeRequest {
 pub async fn revoke_token(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Admin>,
-    headers: HeaderMap,
     AppJson(body): AppJson<RevokeRequest>,
 ) -> Result<StatusCode, ApiError> {
     let caller_org = super::scope(&p)?;
@@ -98,7 +97,7 @@ pub async fn revoke_token(
     }
     audit::append(
         &mut tx,
-        &actor(&p, &headers),
+        &actor(&p),
         org.as_deref(),
         "token.revoke",
         "token",

@@ -27,7 +27,6 @@
 //! marked (it was not fixed); else the recorded state.
 
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -276,7 +275,6 @@ fn check(req: &TriageRequest, now: DateTime<Utc>) -> Result<Checked, Problem> {
 pub async fn triage_finding(
     State(state): State<AppState>,
     RequireRole { 0: p, .. }: RequireRole<Writer>,
-    headers: HeaderMap,
     Path(id): Path<String>,
     AppJson(req): AppJson<TriageRequest>,
 ) -> Result<AppJson<FindingView>, ApiError> {
@@ -311,7 +309,7 @@ pub async fn triage_finding(
     .await?;
     audit::append(
         &mut tx,
-        &actor(&p, &headers),
+        &actor(&p),
         Some(&f.organization_id),
         "finding.triage",
         "finding",
