@@ -47,7 +47,10 @@ def options(help_text: str) -> list[dict]:
             blocks[-1].append(line)
     out = []
     for block in blocks:
-        body = " ".join(l.strip() for l in block[1:])
+        # Short help puts the description beside the flag ("--port <PORT>  Listen
+        # port"), long help under it: keep what follows the flag column.
+        first = re.split(r"\s{2,}", block[0].strip(), maxsplit=1)
+        body = " ".join([first[1] if len(first) > 1 else ""] + [l.strip() for l in block[1:]])
         body = re.sub(r"\s+", " ", body).strip()
         env = re.search(r"\[env:\s*([A-Z][A-Z0-9_]*)", body)
         if not env:
@@ -60,7 +63,7 @@ def options(help_text: str) -> list[dict]:
             "env": env.group(1),
             "flag": block[0].strip().split()[0].rstrip(","),
             "default": default.group(1).strip() if default else "",
-            "required": bool(re.search(r"\(required[),]", body)),
+            "required": bool(re.search(r"\(required[),;]", body)),
             "values": values.group(1).strip() if values else ", ".join(listed),
             "description": desc,
         })

@@ -74,7 +74,7 @@ pub struct ConsoleArgs {
     /// Listen port of the stand-alone console.
     #[arg(long = "console-port", env = "QSGW_CONSOLE_PORT", default_value = "3003", value_parser = parse_port)]
     pub port: u16,
-    /// Base URL of the control-plane API the console calls, e.g. https://qsgw-api.example.com (required).
+    /// Base URL of the control-plane API the console calls, e.g. `https://qsgw-api.example.com` (required).
     #[arg(long = "api-url", env = "QSGW_CONSOLE_API_URL", value_parser = shared::config::parse_base_url)]
     pub api_url: String,
 }

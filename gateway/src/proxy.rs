@@ -5,7 +5,7 @@
 //!    from `QSGW_TRUSTED_PROXIES`);
 //! 3. [`Proxy::admit`]: rate limit (429) and key-exchange policy (403/421);
 //! 4. [`Proxy::inspect`]: cached or sync threat verdict (403);
-//! 5. [`rewrite`]: hop-by-hop headers out, forwarding headers set, path
+//! 5. `rewrite`: hop-by-hop headers out, forwarding headers set, path
 //!    rewritten;
 //! 6. [`Proxy::send`]: to a target, retried on another one when the
 //!    request never reached the upstream (no copy of the request is kept);

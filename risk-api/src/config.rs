@@ -67,7 +67,7 @@ pub enum Command {
 /// Arguments of `risk-api import-qsgw`.
 #[derive(Debug, Clone, Args)]
 pub struct ImportQsgwArgs {
-    /// Base URL of the control plane API, e.g. https://qsgw-cp.example:8085.
+    /// Base URL of the control plane API, e.g. `https://qsgw-cp.example:8085`.
     #[arg(long)]
     pub url: String,
     /// Organization the assessment belongs to (org_…).
@@ -76,7 +76,7 @@ pub struct ImportQsgwArgs {
     /// Window before now: 24h, 7d, 30d or 90d.
     #[arg(long, default_value = "7d")]
     pub window: String,
-    /// Assessment name (default: "QSGW live traffic (<window>)").
+    /// Assessment name (default: `QSGW live traffic (<window>)`).
     #[arg(long)]
     pub name: Option<String>,
     /// File holding the control plane's read-only API key (instead of QRAP_QSGW_API_KEY).
@@ -93,7 +93,7 @@ pub struct WebArgs {
     /// Listen port of the stand-alone web app (the seed's web dashboard port).
     #[arg(long = "web-port", env = "QRAP_WEB_PORT", default_value = "3002", value_parser = parse_port)]
     pub port: u16,
-    /// Base URL of the risk API the app calls, e.g. https://qrap-api.example.com (required;
+    /// Base URL of the risk API the app calls, e.g. `https://qrap-api.example.com` (required;
     /// the seed's VITE_QRAP_API_URL).
     #[arg(long = "api-url", env = "QRAP_WEB_API_URL", value_parser = parse_base_url)]
     pub api_url: String,

@@ -198,7 +198,7 @@ impl QsgwSettings {
     }
 
     /// The client: no redirects, bounded connect and total time, and a
-    /// resolver that drops every address [`Self::check_ip`] refuses.
+    /// resolver that drops every address `check_ip` refuses.
     pub fn client(&self) -> Result<reqwest::Client, Problem> {
         shared::server::install_crypto_provider();
         reqwest::Client::builder()

@@ -408,3 +408,27 @@ def test_etcd_tls_fails_on_a_readable_or_missing_secret_volume(qsgw_prod):
     c["volumeMounts"] = [m for m in c["volumeMounts"] if m["name"] != "etcd-client"]
     errors = _etcd_errors(objs)
     assert any("container gateway" in e and "not in a mounted Secret volume" in e for e in errors), errors
+
+
+def test_config_reference_keeps_descriptions_written_beside_the_flag():
+    """clap's short help puts a description beside its flag and wraps the
+    rest under it (as `risk-api web --help` prints it, copied here); the
+    reference must keep the whole sentence and see `(required;`."""
+    import config_reference as cr
+
+    help_text = (
+        "Options:\n"
+        "      --web-host <HOST>    Bind address of the stand-alone web app [env: QRAP_WEB_HOST=]\n"
+        "                           [default: 0.0.0.0]\n"
+        "      --api-url <API_URL>  Base URL of the risk API the app calls, e.g.\n"
+        "                           `https://qrap-api.example.com` (required; the seed's VITE_QRAP_API_URL)\n"
+        "                           [env: QRAP_WEB_API_URL=]\n"
+        "  -h, --help               Print help\n"
+    )
+    opts = {o["env"]: o for o in cr.options(help_text)}
+    assert opts["QRAP_WEB_HOST"]["description"] == "Bind address of the stand-alone web app"
+    assert opts["QRAP_WEB_HOST"]["default"] == "0.0.0.0"
+    api = opts["QRAP_WEB_API_URL"]
+    assert api["description"].startswith("Base URL of the risk API the app calls, e.g. `https://")
+    assert api["required"] is True
+    assert set(opts) == {"QRAP_WEB_HOST", "QRAP_WEB_API_URL"}

@@ -139,7 +139,7 @@ pub fn is_unavailable(e: &sqlx::Error) -> bool {
 /// The one mapping of a database error to a response every service uses:
 /// unavailable (see [`is_unavailable`]) → 503 problem+json with
 /// `Retry-After: 2`, anything else → a logged, opaque 500.
-/// [`Problem::internal`] applies the same rule when handed a `sqlx::Error`,
+/// [`crate::error::Problem::internal`] applies the same rule when handed a `sqlx::Error`,
 /// so handlers that wrote `.map_err(Problem::internal)` degrade the same way.
 pub fn problem(e: sqlx::Error) -> crate::error::Problem {
     if is_unavailable(&e) {

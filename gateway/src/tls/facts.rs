@@ -33,7 +33,7 @@ pub struct TlsFacts {
 pub struct ClientCert {
     /// Subject DN (RFC 4514 string), as an `X-Client-Cert-Subject` value.
     pub subject: http::HeaderValue,
-    /// Public-key algorithm ([`cert_algorithm`]).
+    /// Public-key algorithm ([`super::certs::cert_algorithm`]).
     pub algorithm: &'static str,
 }
 
