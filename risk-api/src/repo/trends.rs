@@ -79,7 +79,7 @@ pub struct DiffEntry {
 /// The newest `limit` completed assessments of an organization, newest
 /// first, narrowed to one system when `system` is given (normalised as
 /// `assessments.system_key` is). Open findings are counted with their
-/// effective triage state (the CASE of `repo::triage`) as of now.
+/// effective triage state (`qrap_triage_effective_state`, migration 0010) as of now.
 #[tracing::instrument(level = "debug", skip(pool), err(level = "debug"))]
 pub async fn points(
     pool: &PgPool,
@@ -100,10 +100,7 @@ pub async fn points(
                    LEFT JOIN finding_triage t ON t.organization_id = f.organization_id
                         AND t.system_key = a.system_key AND t.finding_key = f.finding_key
                   WHERE f.assessment_id = a.id AND f.severity <> 'INFO'
-                    AND (CASE WHEN t.state IS NULL THEN 'open'
-                              WHEN t.state = 'accepted_risk' AND t.expires_at <= now() THEN 'open'
-                              WHEN t.state = 'fixed' AND a.completed_at > t.updated_at THEN 'open'
-                              ELSE t.state END) IN ('open', 'in_progress')) AS "open_findings!"
+                    AND qrap_triage_effective_state(t.state, t.expires_at, t.updated_at, a.completed_at) IN ('open', 'in_progress')) AS "open_findings!"
          FROM assessments a
          WHERE a.organization_id = $1 AND a.status = 'completed'
            AND ($2::text IS NULL OR a.system_key = lower(regexp_replace(btrim($2), '\s+', ' ', 'g')))

@@ -79,10 +79,7 @@ macro_rules! triaged_query {
                          t.updated_at AS "t_updated_at?", t.version AS "t_version?",
                          coalesce(t.state = 'accepted_risk' AND t.expires_at <= now(), false) AS "t_expired!",
                          coalesce(t.state = 'fixed' AND a.completed_at > t.updated_at, false) AS "t_reopened!",
-                         CASE WHEN t.state IS NULL THEN 'open'
-                              WHEN t.state = 'accepted_risk' AND t.expires_at <= now() THEN 'open'
-                              WHEN t.state = 'fixed' AND a.completed_at > t.updated_at THEN 'open'
-                              ELSE t.state END AS "triage_state!"
+                         qrap_triage_effective_state(t.state, t.expires_at, t.updated_at, a.completed_at) AS "triage_state!"
                   FROM findings f
                   JOIN assessments a ON a.id = f.assessment_id
                   LEFT JOIN finding_triage t ON t.organization_id = f.organization_id
@@ -339,8 +336,8 @@ pub async fn lock_key(
 }
 
 /// The effective state of a finding key in an assessment's system (the
-/// same CASE as the views of [`load`] and [`page`]), read under
-/// [`lock_key`].
+/// same `qrap_triage_effective_state` as the views of [`load`] and
+/// [`page`], migration 0010), read under [`lock_key`].
 #[tracing::instrument(level = "debug", skip(conn), err(level = "debug"))]
 pub async fn effective_state(
     conn: &mut PgConnection,
@@ -348,10 +345,7 @@ pub async fn effective_state(
     finding_key: &str,
 ) -> Result<String, sqlx::Error> {
     sqlx::query_scalar!(
-        r#"SELECT CASE WHEN t.state IS NULL THEN 'open'
-                       WHEN t.state = 'accepted_risk' AND t.expires_at <= now() THEN 'open'
-                       WHEN t.state = 'fixed' AND a.completed_at > t.updated_at THEN 'open'
-                       ELSE t.state END AS "state!"
+        r#"SELECT qrap_triage_effective_state(t.state, t.expires_at, t.updated_at, a.completed_at) AS "state!"
            FROM assessments a
            LEFT JOIN finding_triage t ON t.organization_id = a.organization_id
                 AND t.system_key = a.system_key AND t.finding_key = $2
