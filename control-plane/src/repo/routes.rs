@@ -128,6 +128,44 @@ pub async fn same_match(
     Ok(rows.into_iter().map(|r| (r.id, r.methods)).collect())
 }
 
+/// A compile-checked write of route `$id` as the validated `$v` says: the
+/// statement (`$1` the id, then the fields in the order bound here), then
+/// the one copy of the `RETURNING` list of [`RouteRow`]. Insert and update
+/// bind the same parameters, so they share it.
+macro_rules! write_route {
+    ($sql:literal, $conn:expr, $id:expr, $v:expr) => {
+        sqlx::query_as!(
+            RouteRow,
+            $sql + r#"
+         RETURNING id, name, host, path, path_match, methods, upstream_id, strip_prefix,
+            timeout_ms, retries, rate_limit_rps, rate_limit_burst, tls_policy, inspection, bots,
+            client_cert_required, enabled, data_shelf_life_years, data_class, version, created_at,
+            updated_at"#,
+            $id,
+            &$v.name,
+            $v.host.as_deref(),
+            &$v.path,
+            path_match_db($v.path_match),
+            &$v.methods,
+            $v.upstream_id.as_str(),
+            $v.strip_prefix,
+            $v.timeout_ms,
+            $v.retries,
+            $v.rate_limit.map(|r| r.0),
+            $v.rate_limit.map(|r| r.1),
+            $v.tls_policy.map(|t| t.as_str()),
+            inspection_db($v.inspection),
+            $v.enabled,
+            bots_db($v.bots),
+            $v.data_shelf_life_years,
+            $v.data_class.map(DataClass::as_str),
+            $v.client_cert_required
+        )
+        .fetch_one($conn)
+        .await
+    };
+}
+
 /// Inserts route `id` as `v` says.
 #[tracing::instrument(level = "debug", skip(conn, v), fields(name = %v.name), err)]
 pub async fn insert(
@@ -135,38 +173,15 @@ pub async fn insert(
     id: &str,
     v: &ValidRoute,
 ) -> Result<RouteRow, sqlx::Error> {
-    sqlx::query_as!(
-        RouteRow,
+    write_route!(
         r#"INSERT INTO routes (id, name, host, path, path_match, methods, upstream_id, strip_prefix,
             timeout_ms, retries, rate_limit_rps, rate_limit_burst, tls_policy, inspection, enabled, bots,
             data_shelf_life_years, data_class, client_cert_required)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)
-         RETURNING id, name, host, path, path_match, methods, upstream_id, strip_prefix,
-            timeout_ms, retries, rate_limit_rps, rate_limit_burst, tls_policy, inspection, bots,
-            client_cert_required, enabled, data_shelf_life_years, data_class, version, created_at,
-            updated_at"#,
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)"#,
+        conn,
         id,
-        &v.name,
-        v.host.as_deref(),
-        &v.path,
-        path_match_db(v.path_match),
-        &v.methods,
-        v.upstream_id.as_str(),
-        v.strip_prefix,
-        v.timeout_ms,
-        v.retries,
-        v.rate_limit.map(|r| r.0),
-        v.rate_limit.map(|r| r.1),
-        v.tls_policy.map(|t| t.as_str()),
-        inspection_db(v.inspection),
-        v.enabled,
-        bots_db(v.bots),
-        v.data_shelf_life_years,
-        v.data_class.map(DataClass::as_str),
-        v.client_cert_required
+        v
     )
-    .fetch_one(conn)
-    .await
 }
 
 /// Replaces route `id` with `v`, moving its version on by one.
@@ -176,39 +191,16 @@ pub async fn update(
     id: &str,
     v: &ValidRoute,
 ) -> Result<RouteRow, sqlx::Error> {
-    sqlx::query_as!(
-        RouteRow,
+    write_route!(
         r#"UPDATE routes SET name=$2, host=$3, path=$4, path_match=$5, methods=$6, upstream_id=$7,
             strip_prefix=$8, timeout_ms=$9, retries=$10, rate_limit_rps=$11, rate_limit_burst=$12,
             tls_policy=$13, inspection=$14, enabled=$15, bots=$16, data_shelf_life_years=$17,
             data_class=$18, client_cert_required=$19, version = version + 1, updated_at = now()
-         WHERE id = $1
-         RETURNING id, name, host, path, path_match, methods, upstream_id, strip_prefix,
-            timeout_ms, retries, rate_limit_rps, rate_limit_burst, tls_policy, inspection, bots,
-            client_cert_required, enabled, data_shelf_life_years, data_class, version, created_at,
-            updated_at"#,
+         WHERE id = $1"#,
+        conn,
         id,
-        &v.name,
-        v.host.as_deref(),
-        &v.path,
-        path_match_db(v.path_match),
-        &v.methods,
-        v.upstream_id.as_str(),
-        v.strip_prefix,
-        v.timeout_ms,
-        v.retries,
-        v.rate_limit.map(|r| r.0),
-        v.rate_limit.map(|r| r.1),
-        v.tls_policy.map(|t| t.as_str()),
-        inspection_db(v.inspection),
-        v.enabled,
-        bots_db(v.bots),
-        v.data_shelf_life_years,
-        v.data_class.map(DataClass::as_str),
-        v.client_cert_required
+        v
     )
-    .fetch_one(conn)
-    .await
 }
 
 /// Deletes route `id`.

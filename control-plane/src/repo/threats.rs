@@ -26,6 +26,36 @@ pub struct Filter<'a> {
     pub to: Option<DateTime<Utc>>,
 }
 
+/// A compile-checked `sqlx::$kind!` over the events a [`Filter`] matches:
+/// the `head` literal (up to `FROM threat_events`), `WHERE` and the one
+/// copy of the filter's conditions (`$1`..`$7`, bound from `$f`), then the
+/// `tail` literal with the `$extra` arguments from `$8` on (literals joined
+/// with `+` stay one checked statement).
+macro_rules! filtered {
+    ($kind:ident($($row:path)?), $head:literal, $tail:literal, $f:expr $(, $extra:expr)* $(,)?) => {
+        sqlx::$kind!(
+            $($row,)?
+            $head + r#"
+         WHERE ($1::text IS NULL OR severity = $1)
+           AND ($2::text IS NULL OR threat_type = $2)
+           AND ($3::text IS NULL OR status = $3)
+           AND ($4::text IS NULL OR client_ip <<= $4::text::cidr)
+           AND ($5::text IS NULL OR route_id = $5)
+           AND ($6::timestamptz IS NULL OR detected_at >= $6)
+           AND ($7::timestamptz IS NULL OR detected_at < $7)
+           "# + $tail,
+            $f.severity,
+            $f.threat_type,
+            $f.status,
+            $f.cidr,
+            $f.route_id,
+            $f.from,
+            $f.to
+            $(, $extra)*
+        )
+    };
+}
+
 /// Up to `fetch` events matching `f` after the `(detected_at, id)` cursor
 /// `after`, newest first.
 #[tracing::instrument(level = "debug", skip(pool), err)]
@@ -35,28 +65,15 @@ pub async fn list(
     after: Option<&(DateTime<Utc>, String)>,
     fetch: i64,
 ) -> Result<Vec<ThreatEvent>, sqlx::Error> {
-    sqlx::query_as!(
-        ThreatEvent,
+    filtered!(
+        query_as(ThreatEvent),
         r#"SELECT id, gateway_id, host(client_ip) AS "client_ip!", user_agent, route_id, method,
             path, threat_type, severity, anomaly_score, bot_score, reasons, action_taken, status,
             acknowledged_by, acknowledged_at, resolved_by, resolved_at, note, detected_at, version
-         FROM threat_events
-         WHERE ($1::text IS NULL OR severity = $1)
-           AND ($2::text IS NULL OR threat_type = $2)
-           AND ($3::text IS NULL OR status = $3)
-           AND ($4::text IS NULL OR client_ip <<= $4::text::cidr)
-           AND ($5::text IS NULL OR route_id = $5)
-           AND ($6::timestamptz IS NULL OR detected_at >= $6)
-           AND ($7::timestamptz IS NULL OR detected_at < $7)
-           AND ($8::timestamptz IS NULL OR (detected_at, id) < ($8, $9))
+         FROM threat_events"#,
+        r#"AND ($8::timestamptz IS NULL OR (detected_at, id) < ($8, $9))
          ORDER BY detected_at DESC, id DESC LIMIT $10"#,
-        f.severity,
-        f.threat_type,
-        f.status,
-        f.cidr,
-        f.route_id,
-        f.from,
-        f.to,
+        f,
         after.map(|a| a.0),
         after.map(|a| a.1.as_str()),
         fetch
@@ -69,23 +86,11 @@ pub async fn list(
 /// a full count of a growing table).
 #[tracing::instrument(level = "debug", skip(pool), err)]
 pub async fn count(pool: &PgPool, f: &Filter<'_>, cap: i64) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM (SELECT 1 FROM threat_events
-         WHERE ($1::text IS NULL OR severity = $1)
-           AND ($2::text IS NULL OR threat_type = $2)
-           AND ($3::text IS NULL OR status = $3)
-           AND ($4::text IS NULL OR client_ip <<= $4::text::cidr)
-           AND ($5::text IS NULL OR route_id = $5)
-           AND ($6::timestamptz IS NULL OR detected_at >= $6)
-           AND ($7::timestamptz IS NULL OR detected_at < $7)
-         LIMIT $8) s"#,
-        f.severity,
-        f.threat_type,
-        f.status,
-        f.cidr,
-        f.route_id,
-        f.from,
-        f.to,
+    filtered!(
+        query_scalar(),
+        r#"SELECT count(*) AS "n!" FROM (SELECT 1 FROM threat_events"#,
+        "LIMIT $8) s",
+        f,
         cap
     )
     .fetch_one(pool)
@@ -195,6 +200,17 @@ pub enum Label {
     Status,
 }
 
+impl Label {
+    /// The `threat_events` column counted by.
+    fn column(self) -> &'static str {
+        match self {
+            Self::Severity => "severity",
+            Self::ThreatType => "threat_type",
+            Self::Status => "status",
+        }
+    }
+}
+
 /// Events detected in `[from, to)` per `label`, most frequent first.
 #[tracing::instrument(level = "debug", skip(pool), err)]
 pub async fn count_by(
@@ -203,44 +219,23 @@ pub async fn count_by(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<LabelCount>, sqlx::Error> {
-    match label {
-        Label::Severity => {
-            sqlx::query_as!(
-                LabelCount,
-                r#"SELECT severity AS "label!", count(*) AS "count!" FROM threat_events
-                 WHERE detected_at >= $1 AND detected_at < $2
-                 GROUP BY 1 ORDER BY 2 DESC, 1"#,
-                from,
-                to
-            )
-            .fetch_all(pool)
-            .await
-        }
-        Label::ThreatType => {
-            sqlx::query_as!(
-                LabelCount,
-                r#"SELECT threat_type AS "label!", count(*) AS "count!" FROM threat_events
-                 WHERE detected_at >= $1 AND detected_at < $2
-                 GROUP BY 1 ORDER BY 2 DESC, 1"#,
-                from,
-                to
-            )
-            .fetch_all(pool)
-            .await
-        }
-        Label::Status => {
-            sqlx::query_as!(
-                LabelCount,
-                r#"SELECT status AS "label!", count(*) AS "count!" FROM threat_events
-                 WHERE detected_at >= $1 AND detected_at < $2
-                 GROUP BY 1 ORDER BY 2 DESC, 1"#,
-                from,
-                to
-            )
-            .fetch_all(pool)
-            .await
-        }
-    }
+    // One statement for every label: the column is chosen by name in SQL
+    // (all three are TEXT), so the grouping and ordering are written once.
+    sqlx::query_as!(
+        LabelCount,
+        r#"SELECT CASE $3::text WHEN 'severity' THEN severity
+                                WHEN 'threat_type' THEN threat_type
+                                ELSE status END AS "label!",
+                  count(*) AS "count!"
+           FROM threat_events
+           WHERE detected_at >= $1 AND detected_at < $2
+           GROUP BY 1 ORDER BY 2 DESC, 1"#,
+        from,
+        to,
+        label.column()
+    )
+    .fetch_all(pool)
+    .await
 }
 
 /// Events per bucket of `bucket_secs` (aligned to the Unix epoch) in

@@ -45,23 +45,17 @@ pub struct Selection {
     pub client_family: Option<String>,
 }
 
-/// Up to `fetch` sessions of `s` after the `(established_at, id)` cursor
-/// `after`, newest first (a list page, or a chunk of an export).
-#[tracing::instrument(level = "debug", skip(pool), err)]
-pub async fn list(
-    pool: &PgPool,
-    s: &Selection,
-    after: Option<&(DateTime<Utc>, String)>,
-    fetch: i64,
-) -> Result<Vec<TlsSession>, sqlx::Error> {
-    sqlx::query_as!(
-        TlsSession,
-        r#"SELECT id, gateway_id, host(client_ip) AS "client_ip!", sni, protocol_version,
-            cipher_suite, kx_group, pqc, resumed, alpn, handshake_duration_us, established_at,
-            outcome, failure_reason, offered_groups, policy, route_id, client_family,
-            offered_sig_algs, cert_algorithm
-         FROM tls_sessions
-         WHERE
+/// A compile-checked `sqlx::$kind!` over the sessions a [`Selection`]
+/// matches: the `head` literals (up to `FROM tls_sessions`), then `WHERE`
+/// and the one copy of the selection's conditions (`$1`..`$14`, bound from
+/// `$s`), then the `tail` literals, whose own parameters (`$15` on) are the
+/// `$extra` arguments. The sqlx macros accept literals joined with `+`, so
+/// the statement is still one string checked against the schema.
+macro_rules! selected {
+    ($kind:ident($($row:path)?), [$($head:literal),+], [$($tail:literal),+], $s:expr $(, $extra:expr)* $(,)?) => {
+        sqlx::$kind!(
+            $($row,)?
+            $($head +)+ r#" WHERE
            ($1::text IS NULL OR gateway_id = $1)
            AND ($2::text IS NULL OR client_ip <<= $2::text::cidr)
            AND ($3::text IS NULL OR kx_group = $3)
@@ -76,22 +70,49 @@ pub async fn list(
            AND ($12::text IS NULL OR route_id = $12)
            AND ($13::text IS NULL OR policy = $13)
            AND ($14::text IS NULL OR client_family = $14)
-           AND ($15::timestamptz IS NULL OR (established_at, id) < ($15, $16))
-         ORDER BY established_at DESC, id DESC LIMIT $17"#,
-        s.gateway_id.as_deref(),
-        s.client_cidr.as_deref(),
-        s.kx_group.as_deref(),
-        s.pqc,
-        s.from,
-        s.to,
-        s.protocol_version.as_deref(),
-        s.cipher_suite.as_deref(),
-        s.outcome.as_deref(),
-        s.sni.as_deref(),
-        s.failure_reason.as_deref(),
-        s.route_id.as_deref(),
-        s.policy.as_deref(),
-        s.client_family.as_deref(),
+           "# $(+ $tail)+,
+            $s.gateway_id.as_deref(),
+            $s.client_cidr.as_deref(),
+            $s.kx_group.as_deref(),
+            $s.pqc,
+            $s.from,
+            $s.to,
+            $s.protocol_version.as_deref(),
+            $s.cipher_suite.as_deref(),
+            $s.outcome.as_deref(),
+            $s.sni.as_deref(),
+            $s.failure_reason.as_deref(),
+            $s.route_id.as_deref(),
+            $s.policy.as_deref(),
+            $s.client_family.as_deref()
+            $(, $extra)*
+        )
+    };
+}
+
+/// Up to `fetch` sessions of `s` after the `(established_at, id)` cursor
+/// `after`, newest first (a list page, or a chunk of an export).
+#[tracing::instrument(level = "debug", skip(pool), err)]
+pub async fn list(
+    pool: &PgPool,
+    s: &Selection,
+    after: Option<&(DateTime<Utc>, String)>,
+    fetch: i64,
+) -> Result<Vec<TlsSession>, sqlx::Error> {
+    selected!(
+        query_as(TlsSession),
+        [
+            r#"SELECT id, gateway_id, host(client_ip) AS "client_ip!", sni, protocol_version,
+            cipher_suite, kx_group, pqc, resumed, alpn, handshake_duration_us, established_at,
+            outcome, failure_reason, offered_groups, policy, route_id, client_family,
+            offered_sig_algs, cert_algorithm
+         FROM tls_sessions"#
+        ],
+        [
+            r#"AND ($15::timestamptz IS NULL OR (established_at, id) < ($15, $16))
+         ORDER BY established_at DESC, id DESC LIMIT $17"#
+        ],
+        s,
         after.map(|a| a.0),
         after.map(|a| a.1.as_str()),
         fetch
@@ -104,37 +125,11 @@ pub async fn list(
 /// by every handshake must not cost a full scan per page).
 #[tracing::instrument(level = "debug", skip(pool), err)]
 pub async fn count(pool: &PgPool, s: &Selection, cap: i64) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM (SELECT 1 FROM tls_sessions WHERE
-           ($1::text IS NULL OR gateway_id = $1)
-           AND ($2::text IS NULL OR client_ip <<= $2::text::cidr)
-           AND ($3::text IS NULL OR kx_group = $3)
-           AND ($4::bool IS NULL OR pqc = $4)
-           AND ($5::timestamptz IS NULL OR established_at >= $5)
-           AND ($6::timestamptz IS NULL OR established_at < $6)
-           AND ($7::text IS NULL OR protocol_version = $7)
-           AND ($8::text IS NULL OR cipher_suite = $8)
-           AND ($9::text IS NULL OR outcome = $9)
-           AND ($10::text IS NULL OR sni IS NOT DISTINCT FROM NULLIF($10, '-'))
-           AND ($11::text IS NULL OR strpos(lower(failure_reason), lower($11)) > 0)
-           AND ($12::text IS NULL OR route_id = $12)
-           AND ($13::text IS NULL OR policy = $13)
-           AND ($14::text IS NULL OR client_family = $14)
-         LIMIT $15) s"#,
-        s.gateway_id.as_deref(),
-        s.client_cidr.as_deref(),
-        s.kx_group.as_deref(),
-        s.pqc,
-        s.from,
-        s.to,
-        s.protocol_version.as_deref(),
-        s.cipher_suite.as_deref(),
-        s.outcome.as_deref(),
-        s.sni.as_deref(),
-        s.failure_reason.as_deref(),
-        s.route_id.as_deref(),
-        s.policy.as_deref(),
-        s.client_family.as_deref(),
+    selected!(
+        query_scalar(),
+        [r#"SELECT count(*) AS "n!" FROM (SELECT 1 FROM tls_sessions"#],
+        ["LIMIT $15) s"],
+        s,
         cap
     )
     .fetch_one(pool)
@@ -183,142 +178,43 @@ pub async fn groups(
     by: GroupBy,
     limit: i64,
 ) -> Result<Vec<GroupRow>, sqlx::Error> {
+    // The key column is spliced into one statement per key (a literal
+    // each, as the macros need); ties sort by the column's own order
+    // (addresses as inet, not as text).
+    macro_rules! grouped {
+        ($key:literal, $column:literal) => {
+            selected!(
+                query_as(GroupRow),
+                [
+                    "SELECT ",
+                    $key,
+                    r#" AS "key?", count(*) AS "sessions!",
+                    count(*) FILTER (WHERE outcome = 'established') AS "established!",
+                    count(*) FILTER (WHERE outcome = 'established' AND pqc) AS "pqc!",
+                    count(*) FILTER (WHERE outcome = 'failed') AS "failed!",
+                    max(established_at) AS "last_seen!",
+                    count(*) OVER () AS "total_groups!",
+                    (sum(count(*)) OVER ())::int8 AS "total_sessions!"
+                 FROM tls_sessions"#
+                ],
+                [
+                    "GROUP BY ",
+                    $column,
+                    " ORDER BY 2 DESC, ",
+                    $column,
+                    " NULLS LAST LIMIT $15"
+                ],
+                s,
+                limit
+            )
+            .fetch_all(pool)
+            .await
+        };
+    }
     match by {
-        GroupBy::ClientIp => {
-            sqlx::query_as!(
-                GroupRow,
-                r#"SELECT host(client_ip) AS "key?", count(*) AS "sessions!",
-                    count(*) FILTER (WHERE outcome = 'established') AS "established!",
-                    count(*) FILTER (WHERE outcome = 'established' AND pqc) AS "pqc!",
-                    count(*) FILTER (WHERE outcome = 'failed') AS "failed!",
-                    max(established_at) AS "last_seen!",
-                    count(*) OVER () AS "total_groups!",
-                    (sum(count(*)) OVER ())::int8 AS "total_sessions!"
-                 FROM tls_sessions WHERE
-                   ($1::text IS NULL OR gateway_id = $1)
-                   AND ($2::text IS NULL OR client_ip <<= $2::text::cidr)
-                   AND ($3::text IS NULL OR kx_group = $3)
-                   AND ($4::bool IS NULL OR pqc = $4)
-                   AND ($5::timestamptz IS NULL OR established_at >= $5)
-                   AND ($6::timestamptz IS NULL OR established_at < $6)
-                   AND ($7::text IS NULL OR protocol_version = $7)
-                   AND ($8::text IS NULL OR cipher_suite = $8)
-                   AND ($9::text IS NULL OR outcome = $9)
-                   AND ($10::text IS NULL OR sni IS NOT DISTINCT FROM NULLIF($10, '-'))
-                   AND ($11::text IS NULL OR strpos(lower(failure_reason), lower($11)) > 0)
-                   AND ($12::text IS NULL OR route_id = $12)
-                   AND ($13::text IS NULL OR policy = $13)
-                   AND ($14::text IS NULL OR client_family = $14)
-                 GROUP BY client_ip ORDER BY 2 DESC, client_ip NULLS LAST LIMIT $15"#,
-                s.gateway_id.as_deref(),
-                s.client_cidr.as_deref(),
-                s.kx_group.as_deref(),
-                s.pqc,
-                s.from,
-                s.to,
-                s.protocol_version.as_deref(),
-                s.cipher_suite.as_deref(),
-                s.outcome.as_deref(),
-                s.sni.as_deref(),
-                s.failure_reason.as_deref(),
-                s.route_id.as_deref(),
-                s.policy.as_deref(),
-                s.client_family.as_deref(),
-                limit
-            )
-            .fetch_all(pool)
-            .await
-        }
-        GroupBy::KxGroup => {
-            sqlx::query_as!(
-                GroupRow,
-                r#"SELECT kx_group AS "key?", count(*) AS "sessions!",
-                    count(*) FILTER (WHERE outcome = 'established') AS "established!",
-                    count(*) FILTER (WHERE outcome = 'established' AND pqc) AS "pqc!",
-                    count(*) FILTER (WHERE outcome = 'failed') AS "failed!",
-                    max(established_at) AS "last_seen!",
-                    count(*) OVER () AS "total_groups!",
-                    (sum(count(*)) OVER ())::int8 AS "total_sessions!"
-                 FROM tls_sessions WHERE
-                   ($1::text IS NULL OR gateway_id = $1)
-                   AND ($2::text IS NULL OR client_ip <<= $2::text::cidr)
-                   AND ($3::text IS NULL OR kx_group = $3)
-                   AND ($4::bool IS NULL OR pqc = $4)
-                   AND ($5::timestamptz IS NULL OR established_at >= $5)
-                   AND ($6::timestamptz IS NULL OR established_at < $6)
-                   AND ($7::text IS NULL OR protocol_version = $7)
-                   AND ($8::text IS NULL OR cipher_suite = $8)
-                   AND ($9::text IS NULL OR outcome = $9)
-                   AND ($10::text IS NULL OR sni IS NOT DISTINCT FROM NULLIF($10, '-'))
-                   AND ($11::text IS NULL OR strpos(lower(failure_reason), lower($11)) > 0)
-                   AND ($12::text IS NULL OR route_id = $12)
-                   AND ($13::text IS NULL OR policy = $13)
-                   AND ($14::text IS NULL OR client_family = $14)
-                 GROUP BY kx_group ORDER BY 2 DESC, kx_group NULLS LAST LIMIT $15"#,
-                s.gateway_id.as_deref(),
-                s.client_cidr.as_deref(),
-                s.kx_group.as_deref(),
-                s.pqc,
-                s.from,
-                s.to,
-                s.protocol_version.as_deref(),
-                s.cipher_suite.as_deref(),
-                s.outcome.as_deref(),
-                s.sni.as_deref(),
-                s.failure_reason.as_deref(),
-                s.route_id.as_deref(),
-                s.policy.as_deref(),
-                s.client_family.as_deref(),
-                limit
-            )
-            .fetch_all(pool)
-            .await
-        }
-        GroupBy::Sni => {
-            sqlx::query_as!(
-                GroupRow,
-                r#"SELECT sni AS "key?", count(*) AS "sessions!",
-                    count(*) FILTER (WHERE outcome = 'established') AS "established!",
-                    count(*) FILTER (WHERE outcome = 'established' AND pqc) AS "pqc!",
-                    count(*) FILTER (WHERE outcome = 'failed') AS "failed!",
-                    max(established_at) AS "last_seen!",
-                    count(*) OVER () AS "total_groups!",
-                    (sum(count(*)) OVER ())::int8 AS "total_sessions!"
-                 FROM tls_sessions WHERE
-                   ($1::text IS NULL OR gateway_id = $1)
-                   AND ($2::text IS NULL OR client_ip <<= $2::text::cidr)
-                   AND ($3::text IS NULL OR kx_group = $3)
-                   AND ($4::bool IS NULL OR pqc = $4)
-                   AND ($5::timestamptz IS NULL OR established_at >= $5)
-                   AND ($6::timestamptz IS NULL OR established_at < $6)
-                   AND ($7::text IS NULL OR protocol_version = $7)
-                   AND ($8::text IS NULL OR cipher_suite = $8)
-                   AND ($9::text IS NULL OR outcome = $9)
-                   AND ($10::text IS NULL OR sni IS NOT DISTINCT FROM NULLIF($10, '-'))
-                   AND ($11::text IS NULL OR strpos(lower(failure_reason), lower($11)) > 0)
-                   AND ($12::text IS NULL OR route_id = $12)
-                   AND ($13::text IS NULL OR policy = $13)
-                   AND ($14::text IS NULL OR client_family = $14)
-                 GROUP BY sni ORDER BY 2 DESC, sni NULLS LAST LIMIT $15"#,
-                s.gateway_id.as_deref(),
-                s.client_cidr.as_deref(),
-                s.kx_group.as_deref(),
-                s.pqc,
-                s.from,
-                s.to,
-                s.protocol_version.as_deref(),
-                s.cipher_suite.as_deref(),
-                s.outcome.as_deref(),
-                s.sni.as_deref(),
-                s.failure_reason.as_deref(),
-                s.route_id.as_deref(),
-                s.policy.as_deref(),
-                s.client_family.as_deref(),
-                limit
-            )
-            .fetch_all(pool)
-            .await
-        }
+        GroupBy::ClientIp => grouped!("host(client_ip)", "client_ip"),
+        GroupBy::KxGroup => grouped!("kx_group", "kx_group"),
+        GroupBy::Sni => grouped!("sni", "sni"),
     }
 }
 

@@ -83,6 +83,43 @@ pub async fn list(pool: &PgPool, page: &Keyset) -> Result<Vec<UpstreamRow>, sqlx
     .await
 }
 
+/// A compile-checked write of upstream `$id` as the validated `$v` says: the
+/// statement (`$1` the id, then the fields in the order bound here), then
+/// the one copy of the `RETURNING` list of [`UpstreamRow`]. Insert and update
+/// bind the same parameters, so they share it.
+macro_rules! write_upstream {
+    ($sql:literal, $conn:expr, $id:expr, $v:expr) => {
+        sqlx::query_as!(
+            UpstreamRow,
+            $sql + "
+         RETURNING id, name, description, targets, lb_policy, hc_enabled, hc_path,
+            hc_interval_ms, hc_timeout_ms, hc_expected_status, hc_healthy_threshold,
+            hc_unhealthy_threshold, eject_after_failures, eject_duration_ms, pool_size,
+            connect_timeout_ms, request_timeout_ms, tls, version, created_at, updated_at",
+            $id,
+            &$v.name,
+            $v.description.as_deref(),
+            targets_json($v),
+            lb_to_db($v.lb_policy),
+            $v.hc_enabled,
+            &$v.hc_path,
+            $v.hc_interval_ms,
+            $v.hc_timeout_ms,
+            $v.hc_expected_status,
+            $v.hc_healthy_threshold,
+            $v.hc_unhealthy_threshold,
+            $v.eject_after_failures,
+            $v.eject_duration_ms,
+            $v.pool_size,
+            $v.connect_timeout_ms,
+            $v.request_timeout_ms,
+            $v.tls.as_ref()
+        )
+        .fetch_one($conn)
+        .await
+    };
+}
+
 /// Inserts upstream `id` as `v` says.
 #[tracing::instrument(level = "debug", skip(conn, v), fields(name = %v.name), err)]
 pub async fn insert(
@@ -90,38 +127,16 @@ pub async fn insert(
     id: &str,
     v: &ValidUpstream,
 ) -> Result<UpstreamRow, sqlx::Error> {
-    sqlx::query_as!(
-        UpstreamRow,
+    write_upstream!(
         "INSERT INTO upstreams (id, name, description, targets, lb_policy, hc_enabled, hc_path,
             hc_interval_ms, hc_timeout_ms, hc_expected_status, hc_healthy_threshold,
             hc_unhealthy_threshold, eject_after_failures, eject_duration_ms, pool_size,
             connect_timeout_ms, request_timeout_ms, tls)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)
-         RETURNING id, name, description, targets, lb_policy, hc_enabled, hc_path,
-            hc_interval_ms, hc_timeout_ms, hc_expected_status, hc_healthy_threshold,
-            hc_unhealthy_threshold, eject_after_failures, eject_duration_ms, pool_size,
-            connect_timeout_ms, request_timeout_ms, tls, version, created_at, updated_at",
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)",
+        conn,
         id,
-        &v.name,
-        v.description.as_deref(),
-        targets_json(v),
-        lb_to_db(v.lb_policy),
-        v.hc_enabled,
-        &v.hc_path,
-        v.hc_interval_ms,
-        v.hc_timeout_ms,
-        v.hc_expected_status,
-        v.hc_healthy_threshold,
-        v.hc_unhealthy_threshold,
-        v.eject_after_failures,
-        v.eject_duration_ms,
-        v.pool_size,
-        v.connect_timeout_ms,
-        v.request_timeout_ms,
-        v.tls.as_ref()
+        v
     )
-    .fetch_one(conn)
-    .await
 }
 
 /// Replaces upstream `id` with `v`, moving its version on by one.
@@ -131,39 +146,17 @@ pub async fn update(
     id: &str,
     v: &ValidUpstream,
 ) -> Result<UpstreamRow, sqlx::Error> {
-    sqlx::query_as!(
-        UpstreamRow,
+    write_upstream!(
         "UPDATE upstreams SET name=$2, description=$3, targets=$4, lb_policy=$5, hc_enabled=$6,
             hc_path=$7, hc_interval_ms=$8, hc_timeout_ms=$9, hc_expected_status=$10,
             hc_healthy_threshold=$11, hc_unhealthy_threshold=$12, eject_after_failures=$13,
             eject_duration_ms=$14, pool_size=$15, connect_timeout_ms=$16, request_timeout_ms=$17,
             tls=$18, version = version + 1, updated_at = now()
-         WHERE id = $1
-         RETURNING id, name, description, targets, lb_policy, hc_enabled, hc_path,
-            hc_interval_ms, hc_timeout_ms, hc_expected_status, hc_healthy_threshold,
-            hc_unhealthy_threshold, eject_after_failures, eject_duration_ms, pool_size,
-            connect_timeout_ms, request_timeout_ms, tls, version, created_at, updated_at",
+         WHERE id = $1",
+        conn,
         id,
-        &v.name,
-        v.description.as_deref(),
-        targets_json(v),
-        lb_to_db(v.lb_policy),
-        v.hc_enabled,
-        &v.hc_path,
-        v.hc_interval_ms,
-        v.hc_timeout_ms,
-        v.hc_expected_status,
-        v.hc_healthy_threshold,
-        v.hc_unhealthy_threshold,
-        v.eject_after_failures,
-        v.eject_duration_ms,
-        v.pool_size,
-        v.connect_timeout_ms,
-        v.request_timeout_ms,
-        v.tls.as_ref()
+        v
     )
-    .fetch_one(conn)
-    .await
 }
 
 /// Up to ten routes that still use upstream `id` (named in the 409 a
