@@ -13,7 +13,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
 use shared::auth::{RequireRole, Service};
 use shared::error::{ApiError, FieldError, Problem};
 use shared::ids::{GatewayId, RouteId, ThreatId, TlsSessionId};
@@ -32,14 +31,11 @@ pub const MAX_BATCH: usize = 1000;
 /// Severities in increasing order.
 pub const SEVERITIES: [&str; 4] = ["LOW", "MEDIUM", "HIGH", "CRITICAL"];
 
-/// What the handlers read: the body of [`IngestBatch`] with each record
-/// kept as JSON until it is checked on its own (the OpenAPI document shows
-/// the typed [`IngestBatch`] the gateway sends).
-#[derive(Debug, Deserialize)]
-pub struct Batch {
-    /// Up to 1000 records (see the per-endpoint record schema).
-    pub records: Vec<serde_json::Value>,
-}
+/// What the handlers read: the shared [`IngestBatch`] with each record
+/// kept as JSON until it is checked on its own, so one bad record is
+/// rejected by index without refusing the batch (the OpenAPI document shows
+/// the typed batch the gateway sends).
+pub type Batch = IngestBatch<serde_json::Value>;
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
